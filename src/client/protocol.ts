@@ -1,0 +1,74 @@
+/**
+ * The documents devices read from the store. Changing a field here changes
+ * the protocol: bump SCHEMA_VERSION and keep readers of the old one working.
+ */
+export const SCHEMA_VERSION = 1;
+
+export interface ManifestFile {
+  /** POSIX path relative to the package root, Unicode NFC. */
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface StoredObject {
+  /** Object key relative to the store root. */
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+export interface DeltaObject extends StoredObject {
+  /** The version a device must hold for this delta to apply. */
+  from: string;
+  /** Files the device deletes after extracting the delta. */
+  removed: string[];
+}
+
+export interface Manifest {
+  schemaVersion: number;
+  id: string;
+  version: string;
+  createdAt: string;
+  /** SHA-256 over the sorted file list: equal content, equal hash, whatever the version. */
+  contentSha256: string;
+  files: ManifestFile[];
+  full: StoredObject;
+  deltas: DeltaObject[];
+}
+
+export interface ReleaseRules {
+  /** Platforms served (e.g. ios, android); absent = all. */
+  platforms?: string[];
+  /** Semver range the app version must satisfy; absent = all. */
+  appVersion?: string;
+  /** Share of devices served, 0–100 with two decimals. */
+  rollout: number;
+  startsAt?: string;
+  endsAt?: string;
+  mandatory: boolean;
+  /** Names of whitelists whose members get the release even outside the rollout. */
+  whitelist?: string[];
+  /** Device attributes that must match exactly. */
+  attributes?: Record<string, string>;
+}
+
+export type ReleaseState = 'active' | 'halted' | 'rolled-back';
+
+export interface Release {
+  version: string;
+  releasedAt: string;
+  manifest: { key: string; sha256: string };
+  full: StoredObject;
+  deltas: Omit<DeltaObject, 'removed'>[];
+  rules: ReleaseRules;
+  state: ReleaseState;
+}
+
+export interface ChannelIndex {
+  schemaVersion: number;
+  channel: string;
+  updatedAt: string;
+  /** Releases per package id, newest version first. */
+  packages: Record<string, { releases: Release[] }>;
+}

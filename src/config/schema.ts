@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import semver from 'semver';
+import { hooksConfigSchema } from '../hooks/config.js';
+
+/** Ids and channel names become object keys and folder names: keep them boring. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const name = (what: string) =>
+  z.string().regex(NAME_PATTERN, `${what} must be lowercase letters, digits, '.', '_' or '-' (max 64), starting with a letter or digit`);
+
+export const packageConfigSchema = z.strictObject({
+  dir: z.string().min(1, 'dir must name the folder holding the package files'),
+  include: z.array(z.string().min(1)).min(1).default(['**/*']),
+  exclude: z.array(z.string().min(1)).default([]),
+});
+
+/** Release rules as written in config presets; every field optional. */
+export const rulesConfigSchema = z.strictObject({
+  platforms: z.array(z.string().min(1)).optional(),
+  appVersion: z
+    .string()
+    .refine((range) => semver.validRange(range) !== null, 'appVersion must be a valid semver range, e.g. ">=2.0.0 <3"')
+    .optional(),
+  rollout: z.number().min(0, 'rollout must be 0–100').max(100, 'rollout must be 0–100').optional(),
+  startsAt: z.iso.datetime({ offset: true }).optional(),
+  endsAt: z.iso.datetime({ offset: true }).optional(),
+  mandatory: z.boolean().optional(),
+  whitelist: z.array(name('whitelist name')).optional(),
+  attributes: z.record(z.string(), z.string()).optional(),
+});
+
+export const s3ConfigSchema = z.strictObject({
+  region: z.string().optional(),
+  endpoint: z.url().optional(),
+  forcePathStyle: z.boolean().optional(),
+  /** Multipart part size in bytes (S3 minimum 5 MiB). */
+  partSize: z.number().int().min(5 * 1024 * 1024, 'partSize must be at least 5 MiB (5242880)').optional(),
+  /** Parts of one file in flight. */
+  queueSize: z.number().int().min(1).max(64).optional(),
+  /** Files in flight. */
+  concurrency: z.number().int().min(1).max(64).optional(),
+  profile: z.string().optional(),
+});
+
+export const configSchema = z.strictObject({
+  /** A folder path (the embedded store) or s3://bucket/prefix. */
+  store: z.string().min(1).default('./releases'),
+  s3: s3ConfigSchema.optional(),
+  channel: name('channel').default('production'),
+  /** Delta packages are built from this many previous versions on the channel. */
+  deltas: z.number().int().min(0).max(20).default(3),
+  packages: z
+    .record(name('package id'), packageConfigSchema)
+    .refine((packages) => Object.keys(packages).length > 0, 'packages must name at least one package'),
+  rules: z.record(name('rule preset name'), rulesConfigSchema).default({}),
+  hooks: hooksConfigSchema,
+  signing: z.strictObject({ privateKey: z.string().min(1), keyId: z.string().optional() }).optional(),
+  encryption: z.strictObject({ key: z.string().min(1), keyId: z.string().optional() }).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type PackageConfig = z.infer<typeof packageConfigSchema>;
+export type RulesConfig = z.infer<typeof rulesConfigSchema>;
+export type S3Config = z.infer<typeof s3ConfigSchema>;
+
+/** Every problem, each by its path, in one line. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,21 @@
+/**
+ * Object keys of the store: the protocol devices read. The folder store and
+ * the bucket share this layout, so a folder can be synced to S3 as is.
+ */
+export const INDEX_FILE = 'index.json';
+
+export const channelIndexKey = (channel: string) => `channels/${channel}/${INDEX_FILE}`;
+export const channelsPrefix = 'channels/';
+export const packagePrefix = (id: string) => `packages/${id}/`;
+export const versionPrefix = (id: string, version: string) => `packages/${id}/${version}/`;
+export const manifestKey = (id: string, version: string) => `${versionPrefix(id, version)}manifest.json`;
+export const fullPackageKey = (id: string, version: string) => `${versionPrefix(id, version)}full.zip`;
+export const deltaPackageKey = (id: string, version: string, fromVersion: string) =>
+  `${versionPrefix(id, version)}delta-from-${fromVersion}.zip`;
+
+/** Immutable objects are cached forever; mutable documents must be revalidated. */
+export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
+export const MUTABLE_CACHE = 'no-cache, max-age=0';
+
+export const contentTypeOf = (key: string) =>
+  key.endsWith('.json') ? 'application/json' : key.endsWith('.zip') ? 'application/zip' : 'application/octet-stream';
