@@ -1,0 +1,71 @@
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { buildPackages } from '../../pack/build-packages.js';
+import { contentSha256, serializeDocument } from '../../pack/manifest.js';
+import { toManifestFiles, type PackageFile } from '../../pack/hash-files.js';
+import { listStoredManifests } from '../../release/catalog.js';
+import { nextVersion } from '../../release/version.js';
+import { assertKnownPackages } from '../../publish/publish.js';
+import { readPackageFiles } from '../../publish/package-files.js';
+import { manifestKey } from '../../store/layout.js';
+import { withContext, type GlobalOptions } from '../context.js';
+import { formatBytes, formatTable } from '../format.js';
+
+interface PackedPackage {
+  id: string;
+  version: string;
+  files: number;
+  full: { path: string; size: number; sha256: string };
+  manifest: { path: string };
+}
+
+interface PackFlags extends GlobalOptions {
+  out: string;
+  version?: string;
+}
+
+export function registerPack(program: Command): void {
+  program
+    .command('pack [packages...]')
+    .description('build full packages and manifests into a local folder (laid out like the store); uploads nothing')
+    .option('--out <dir>', 'output folder', 'update-publish-out')
+    .option('--version <semver>', 'version to stamp (default: the version publish would choose)')
+    .addHelpText('after', '\nExamples:\n  $ update-publish pack\n  $ update-publish pack maps --out build/packages --version 2.0.0 --json')
+    .action(async (ids: string[], _flags, command: Command) => {
+      const flags = command.optsWithGlobals<PackFlags>();
+      await withContext(flags, async ({ config, configDir, store, output }) => {
+        const outDir = resolve(flags.out);
+        const packages: PackedPackage[] = [];
+        for (const id of assertKnownPackages(config, ids)) {
+          const files = await readPackageFiles(id, config.packages[id], configDir, output);
+          const stored = await listStoredManifests(store, id);
+          const content = contentSha256(toManifestFiles(files));
+          const version =
+            flags.version ??
+            stored.find((manifest) => manifest.contentSha256 === content)?.version ??
+            nextVersion(id, stored.map((manifest) => manifest.version), {});
+          const built = await buildPackagesInto(outDir, id, version, files);
+          packages.push({
+            id,
+            version,
+            files: files.length,
+            full: { path: built.full.localPath, size: built.full.size, sha256: built.full.sha256 },
+            manifest: { path: join(outDir, manifestKey(id, version)) },
+          });
+        }
+        output.result({ out: outDir, packages }, () =>
+          formatTable(
+            ['package', 'version', 'files', 'size', 'zip'],
+            packages.map((item) => [item.id, item.version, String(item.files), formatBytes(item.full.size), item.full.path]),
+          ),
+        );
+      });
+    });
+}
+
+async function buildPackagesInto(outDir: string, id: string, version: string, files: PackageFile[]) {
+  const built = await buildPackages(id, version, files, [], outDir);
+  await writeFile(join(outDir, manifestKey(id, version)), serializeDocument(built.manifest));
+  return built;
+}

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { publish, assertKnownPackages, type PublishedPackage } from '../../publish/publish.js';
+import { buildRules, type RuleFlags } from '../../release/rules.js';
+import { BUMPS, type Bump } from '../../release/version.js';
+import { UserError } from '../../errors.js';
+import { confirmOrSkip } from '../confirm.js';
+import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { formatBytes, formatTable } from '../format.js';
+import { addRuleOptions } from './rule-options.js';
+import { runReleaseHooks } from './hooks-step.js';
+
+interface PublishFlags extends GlobalOptions, RuleFlags {
+  channel?: string;
+  version?: string;
+  bump?: string;
+  hooks: boolean;
+}
+
+export function registerPublish(program: Command): void {
+  addRuleOptions(
+    program
+      .command('publish [packages...]')
+      .description('pack, diff, upload and release packages (all configured packages by default)')
+      .option('--channel <name>', 'channel to release to (default: config channel, else production)')
+      .option('--version <semver>', 'version for the new content (default: bump the highest version in the store)')
+      .option('--bump <part>', `which part to bump: ${BUMPS.join('|')}`, 'patch')
+      .option('--dry-run', 'show everything that would happen, write nothing')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .option('--no-hooks', 'do not run post-release hooks'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ update-publish publish                          # every package, to the default channel
+  $ update-publish publish maps --channel staging --rollout 10
+  $ update-publish publish levels --version 2.0.0 --platform ios --app-version '>=3.1.0'
+  $ update-publish publish --dry-run --json         # what would be written, for CI`,
+    )
+    .action(async (ids: string[], _flags, command: Command) => {
+      const flags = command.optsWithGlobals<PublishFlags>();
+      if (flags.bump && !BUMPS.includes(flags.bump as Bump)) {
+        throw new UserError(`--bump '${flags.bump}' is not one of ${BUMPS.join(', ')}`);
+      }
+      await withContext(flags, async (context) => {
+        const { config, output } = context;
+        const channel = requireChannel(flags.channel, config.channel);
+        const rules = buildRules(flags, config.rules);
+        const outcome = await publish(
+          {
+            packageIds: assertKnownPackages(config, ids),
+            channel,
+            rules,
+            version: flags.version,
+            bump: flags.bump as Bump,
+          },
+          {
+            ...context,
+            confirm: (summary) => confirmOrSkip(context, `${summary}\nPublish to '${channel}' on ${context.store.location}?`),
+          },
+        );
+        const hooks = flags.hooks ? await runReleaseHooks(context, outcome.events) : [];
+        output.result(
+          { channel, dryRun: context.dryRun, packages: outcome.packages, uploaded: outcome.uploaded, hooks },
+          () => renderPublish(outcome.packages, channel, context.dryRun),
+        );
+      });
+    });
+}
+
+function renderPublish(packages: PublishedPackage[], channel: string, dryRun: boolean): string {
+  const rows = packages.map((item) => [
+    item.id,
+    item.status,
+    item.version,
+    item.previousVersion ?? '-',
+    `+${item.changes.added} ~${item.changes.changed} -${item.changes.removed}`,
+    formatBytes(item.full.size),
+    item.deltas.map((delta) => `${delta.from}: ${formatBytes(delta.size)}`).join(', ') || '-',
+  ]);
+  const title = `${dryRun ? '[dry-run] nothing written. ' : ''}channel ${channel}:`;
+  return `${title}\n${formatTable(['package', 'status', 'version', 'previous', 'changes', 'full', 'deltas'], rows)}`;
+}

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import type { ChannelIndex, Release } from '../../client/protocol.js';
+import { listChannels } from '../../release/catalog.js';
+import { readIndex } from '../../release/write-index.js';
+import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { formatBytes, formatTable } from '../format.js';
+
+interface StatusFlags extends GlobalOptions {
+  channel?: string;
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('show what each channel serves: versions, rules, rollout, state')
+    .option('--channel <name>', 'only this channel (default: every channel in the store)')
+    .addHelpText('after', '\nExamples:\n  $ update-publish status\n  $ update-publish status --channel production --json')
+    .action(async (_flags, command: Command) => {
+      const flags = command.optsWithGlobals<StatusFlags>();
+      await withContext(flags, async ({ store, output }) => {
+        const channels = flags.channel ? [requireChannel(flags.channel, '')] : await listChannels(store);
+        const indexes: ChannelIndex[] = [];
+        for (const channel of channels) indexes.push((await readIndex(store, channel)).index);
+        output.result({ store: store.location, channels: indexes.map(statusOf) }, () =>
+          indexes.length ? indexes.map(renderChannel).join('\n\n') : `no channels in ${store.location} yet: run 'update-publish publish'`,
+        );
+      });
+    });
+}
+
+const statusOf = (index: ChannelIndex) => ({
+  channel: index.channel,
+  updatedAt: index.updatedAt,
+  packages: Object.entries(index.packages).map(([id, { releases }]) => ({
+    id,
+    latest: releases[0]?.version ?? null,
+    releases: releases.map((release) => ({
+      version: release.version,
+      state: release.state,
+      rollout: release.rules.rollout,
+      mandatory: release.rules.mandatory,
+      rules: release.rules,
+      releasedAt: release.releasedAt,
+      size: release.full.size,
+      deltas: release.deltas.map((delta) => delta.from),
+    })),
+  })),
+});
+
+export function describeRules(release: Release): string {
+  const { rules } = release;
+  return [
+    rules.platforms && `platforms ${rules.platforms.join(',')}`,
+    rules.appVersion && `app ${rules.appVersion}`,
+    rules.startsAt && `from ${rules.startsAt}`,
+    rules.endsAt && `until ${rules.endsAt}`,
+    rules.whitelist && `whitelist ${rules.whitelist.join(',')}`,
+    rules.attributes && Object.entries(rules.attributes).map(([name, value]) => `${name}=${value}`).join(','),
+    rules.mandatory && 'mandatory',
+  ]
+    .filter(Boolean)
+    .join('; ') || '-';
+}
+
+function renderChannel(index: ChannelIndex): string {
+  const rows = Object.entries(index.packages).flatMap(([id, { releases }]) =>
+    releases.map((release, position) => [
+      position === 0 ? id : '',
+      release.version,
+      release.state,
+      `${release.rules.rollout}%`,
+      describeRules(release),
+      formatBytes(release.full.size),
+      release.releasedAt.slice(0, 19).replace('T', ' '),
+    ]),
+  );
+  return `channel ${index.channel}\n${formatTable(['package', 'version', 'state', 'rollout', 'rules', 'size', 'released'], rows)}`;
+}

@@ -1,0 +1,62 @@
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { NAME_PATTERN } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { openStore } from '../store/open-store.js';
+import { dryRunStore } from '../store/dry-run-store.js';
+import type { Store } from '../store/store.js';
+import { createOutput, type Output } from './output.js';
+
+/** Options every command accepts (commander's optsWithGlobals). */
+export interface GlobalOptions {
+  config?: string;
+  store?: string;
+  json?: boolean;
+  quiet?: boolean;
+  debug?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
+export interface CommandContext extends LoadedConfig {
+  output: Output;
+  store: Store;
+  /** Aborted on Ctrl-C / SIGTERM: in-flight uploads stop and clean up. */
+  signal: AbortSignal;
+  dryRun: boolean;
+  /** May we proceed without asking? True with --yes, --json, or without a terminal. */
+  assumeYes: boolean;
+}
+
+export const interruption = new AbortController();
+
+export const outputFor = (options: GlobalOptions) => createOutput(options);
+
+/** Loads config and store for a command, runs it, and always closes the store. */
+export async function withContext<T>(options: GlobalOptions, run: (context: CommandContext) => Promise<T>): Promise<T> {
+  const output = outputFor(options);
+  const loaded = await loadConfig(options.config);
+  const storeUrl = options.store ?? loaded.config.store;
+  const realStore = await openStore(storeUrl, loaded.config.s3, options.store ? process.cwd() : loaded.configDir);
+  const dryRun = Boolean(options.dryRun);
+  const store = dryRun ? dryRunStore(realStore, (line) => output.info(`[dry-run] ${line}`)) : realStore;
+  try {
+    return await run({
+      ...loaded,
+      output,
+      store,
+      signal: interruption.signal,
+      dryRun,
+      assumeYes: Boolean(options.yes) || !output.interactive,
+    });
+  } finally {
+    await realStore.close();
+  }
+}
+
+export function requireChannel(channel: string | undefined, fallback: string): string {
+  const name = channel ?? fallback;
+  if (!NAME_PATTERN.test(name)) {
+    throw new UserError(`channel '${name}' is not a valid name; use lowercase letters, digits, '.', '_' or '-'`);
+  }
+  return name;
+}

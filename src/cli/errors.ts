@@ -1,0 +1,25 @@
+import { CommanderError } from 'commander';
+import { ExitCode, UserError } from '../errors.js';
+import { redactSecrets } from './redact.js';
+
+/**
+ * The one place errors are rendered: a user error is one line (its message
+ * names the fix); anything else is a bug and says so. Stacks only with --debug.
+ */
+export function renderError(error: unknown, options: { json?: boolean; debug?: boolean }): number {
+  if (error instanceof CommanderError) {
+    // commander already printed its message; help and --version are not failures.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  const userError = error instanceof UserError;
+  const exitCode = userError ? error.exitCode : ExitCode.failure;
+  const message = redactSecrets(
+    userError
+      ? error.message
+      : `unexpected error: ${(error as Error)?.message ?? String(error)} (a bug in update-publish: rerun with --debug and report it)`,
+  );
+  process.stderr.write(`error: ${message}\n`);
+  if (options.debug && error instanceof Error && error.stack) process.stderr.write(`${redactSecrets(error.stack)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify({ error: { message, exitCode } }, null, 2)}\n`);
+  return exitCode;
+}

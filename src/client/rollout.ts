@@ -1,0 +1,33 @@
+/** Rollout buckets: 0–9999, so percentages keep two decimals. */
+export const ROLLOUT_BUCKETS = 10_000;
+
+/**
+ * FNV-1a over UTF-16 code units, then murmur3's finaliser to spread the bits.
+ * Synchronous and dependency-free so apps and edge functions compute the same
+ * bucket as the CLI.
+ */
+function hash32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
+}
+
+/**
+ * A device's fixed place in a release's rollout. The bucket depends only on the
+ * device and the release, so raising the percentage only ever adds devices.
+ */
+export function rolloutBucket(deviceId: string, packageId: string, version: string): number {
+  return hash32(`${packageId}@${version}:${deviceId}`) % ROLLOUT_BUCKETS;
+}
+
+export function inRollout(deviceId: string, packageId: string, version: string, rolloutPercent: number): boolean {
+  return rolloutBucket(deviceId, packageId, version) < Math.round(rolloutPercent * 100);
+}

@@ -1,0 +1,36 @@
+import { dirname, resolve } from 'node:path';
+import { cosmiconfig } from 'cosmiconfig';
+import { UserError } from '../errors.js';
+import { configSchema, describeIssues, type Config } from './schema.js';
+
+export const CONFIG_NAME = 'update-publish';
+
+export interface LoadedConfig {
+  config: Config;
+  /** Relative paths in the config (package dirs, a folder store, key files) are relative to this. */
+  configDir: string;
+  configPath: string;
+}
+
+/** Finds (or loads --config) the config and validates it, reporting every bad field at once. */
+export async function loadConfig(explicitPath: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
+  const explorer = cosmiconfig(CONFIG_NAME, { searchStrategy: 'project' });
+  let found;
+  try {
+    found = explicitPath ? await explorer.load(resolve(cwd, explicitPath)) : await explorer.search(cwd);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`config file ${explicitPath} does not exist; fix --config or run 'update-publish init --yes'`);
+    throw new UserError(`cannot read the config: ${(error as Error).message.split('\n')[0]}; fix its syntax`);
+  }
+  if (!found || found.isEmpty) {
+    throw new UserError(
+      `no update-publish config found from ${cwd}; run 'update-publish init --yes' or pass --config PATH`,
+    );
+  }
+  const parsed = configSchema.safeParse(found.config);
+  if (!parsed.success) {
+    throw new UserError(`invalid config ${found.filepath}: ${describeIssues(parsed.error)}`);
+  }
+  return { config: parsed.data, configDir: dirname(found.filepath), configPath: found.filepath };
+}

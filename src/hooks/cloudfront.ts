@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
+import type { CloudFrontHook } from './config.js';
+import type { HookHandler } from './context.js';
+import type { ReleaseEvent } from './event.js';
+import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
+
+/** Everything under packages/ is versioned and immutable (see store/layout.ts): never invalidated. */
+const IMMUTABLE_PREFIX = 'packages/';
+
+/** The configured paths, or the mutable documents this release rewrote. */
+export function invalidationPaths(hook: CloudFrontHook, event: ReleaseEvent): string[] {
+  if (hook.paths) return hook.paths;
+  const mutable = event.changedKeys.filter((key) => !key.startsWith(IMMUTABLE_PREFIX));
+  return [...new Set(mutable)].map((key) => `${hook.pathPrefix}/${key}`);
+}
+
+export const runCloudFrontHook: HookHandler<CloudFrontHook> = async (hook, event, context) => {
+  const paths = invalidationPaths(hook, event);
+  if (paths.length === 0) return 'nothing to invalidate (no mutable document changed)';
+  if (context.dryRun) {
+    return `would call CloudFront CreateInvalidation${endpointNote(hook)} on distribution ${hook.distributionId} for ${paths.join(', ')}`;
+  }
+  // CloudFront is a global service whose API lives in us-east-1.
+  const client = new CloudFrontClient(awsClientConfig(hook, 'us-east-1'));
+  try {
+    const response = await client.send(
+      new CreateInvalidationCommand({
+        DistributionId: hook.distributionId,
+        InvalidationBatch: {
+          Paths: { Quantity: paths.length, Items: paths },
+          // Unique per call: the same reference twice would be treated as a retry of the first.
+          CallerReference: `update-publish-${event.package}-${event.version}-${event.event}-${randomUUID()}`,
+        },
+      }),
+      awsCallOptions(hook),
+    );
+    return `invalidation ${response.Invalidation?.Id ?? '(no id)'} for ${paths.length} path${paths.length === 1 ? '' : 's'}`;
+  } finally {
+    client.destroy();
+  }
+};

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { CommandHook } from './config.js';
+import type { HookHandler } from './context.js';
+import type { ReleaseEvent } from './event.js';
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+/** After SIGTERM, how long the command gets to clean up before SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+
+/** The event as UP_* variables, for commands that would rather not parse JSON. */
+export function eventEnv(event: ReleaseEvent): Record<string, string> {
+  return {
+    UP_EVENT: event.event,
+    UP_PACKAGE: event.package,
+    UP_VERSION: event.version,
+    UP_PREVIOUS_VERSION: event.previousVersion ?? '',
+    UP_CHANNEL: event.channel,
+    UP_ROLLOUT: String(event.rollout),
+    UP_MANDATORY: String(event.mandatory),
+    UP_RULES: JSON.stringify(event.rules),
+    UP_SIZE: String(event.size),
+    UP_KEY: event.key,
+    /** Space-separated: keys never contain spaces (see store/layout.ts). */
+    UP_CHANGED_KEYS: event.changedKeys.join(' '),
+    UP_STORE: event.store,
+    UP_AT: event.at,
+    UP_ACTOR: event.actor,
+  };
+}
+
+export const runCommandHook: HookHandler<CommandHook> = async (hook, event, context) => {
+  const timeoutMs = hook.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (context.dryRun) {
+    return `would run \`${hook.run}\`${hook.cwd ? ` in ${hook.cwd}` : ''} with UP_* variables and the event JSON on stdin, timeout ${timeoutMs} ms`;
+  }
+  // detached: the command leads its own process group, so a timeout kills its children too.
+  const child = spawn(hook.run, {
+    shell: true,
+    detached: true,
+    cwd: hook.cwd,
+    env: { ...process.env, ...eventEnv(event) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  let timedOut = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup('SIGTERM');
+    killTimer = setTimeout(() => {
+      killGroup('SIGKILL');
+      // A grandchild that left the group could hold the pipes open forever.
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }, KILL_GRACE_MS);
+  }, timeoutMs);
+
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => context.output(line));
+  }
+  // A command that ignores stdin may exit before reading it: that is not a failure.
+  child.stdin.on('error', () => {});
+  child.stdin.end(JSON.stringify(event));
+
+  try {
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
+    });
+    if (timedOut) throw new Error(`timed out after ${timeoutMs} ms; its process group was killed`);
+    if (code !== 0) throw new Error(signal ? `killed by ${signal}` : `exited with code ${code}`);
+    return 'exited with code 0';
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(killTimer);
+  }
+};

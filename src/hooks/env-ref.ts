@@ -1,0 +1,77 @@
+import { UserError } from '../errors.js';
+
+/**
+ * Config values written `env:NAME` are read from the environment when a hook
+ * runs, so secrets live in the CI's secret store and never in the config file.
+ */
+export const ENV_REF_PATTERN = /^env:([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** The variable a value refers to, or undefined when the value is a literal. */
+export function envRefName(value: string): string | undefined {
+  return ENV_REF_PATTERN.exec(value)?.[1];
+}
+
+export interface ResolvedEnvRefs<T> {
+  value: T;
+  /** Every value read from the environment: to be scrubbed from anything printed. */
+  secrets: string[];
+}
+
+/** Variables `value` refers to (at any depth) that are unset or empty. */
+export function missingEnvRefs(value: unknown, env: NodeJS.ProcessEnv = process.env): string[] {
+  const missing = new Set<string>();
+  visitStrings(value, (text) => {
+    const name = envRefName(text);
+    if (name && !env[name]) missing.add(name);
+    return text;
+  });
+  return [...missing];
+}
+
+/**
+ * Replaces every `env:NAME` string (at any depth) with the variable's value.
+ * A missing variable is a UserError that names the variable, never a value.
+ */
+export function resolveEnvRefs<T>(value: T, env: NodeJS.ProcessEnv = process.env): ResolvedEnvRefs<T> {
+  const missing = missingEnvRefs(value, env);
+  if (missing.length > 0) {
+    const [one, ...more] = missing;
+    throw new UserError(
+      more.length === 0
+        ? `environment variable ${one} is not set (a hook reads it as env:${one}); export it before running, or remove the reference`
+        : `environment variables ${missing.join(', ')} are not set (hooks read them as env:NAME); export them before running, or remove the references`,
+    );
+  }
+  const secrets = new Set<string>();
+  const resolved = visitStrings(value, (text) => {
+    const name = envRefName(text);
+    if (!name) return text;
+    const secret = env[name] as string;
+    secrets.add(secret);
+    return secret;
+  });
+  return { value: resolved as T, secrets: [...secrets] };
+}
+
+/** Values shorter than this carry no secret worth hiding and would mangle every message. */
+const MIN_SCRUBBED_LENGTH = 4;
+
+/** Replaces each secret (and its URL-encoded form) in `text` with a marker. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let scrubbed = text;
+  const forms = secrets.flatMap((secret) => [secret, encodeURIComponent(secret)]);
+  // Longest first, so a secret containing another is replaced whole.
+  for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) {
+    if (form.length >= MIN_SCRUBBED_LENGTH) scrubbed = scrubbed.split(form).join('[redacted]');
+  }
+  return scrubbed;
+}
+
+function visitStrings(value: unknown, map: (text: string) => string): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((item) => visitStrings(item, map));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visitStrings(item, map)]));
+  }
+  return value;
+}

@@ -1,0 +1,98 @@
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SesHook } from './config.js';
+import type { HookHandler } from './context.js';
+import { releaseLabel } from './context.js';
+import type { ReleaseEvent } from './event.js';
+import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
+
+const VERB: Record<ReleaseEvent['event'], string> = {
+  publish: 'published',
+  rollout: 'rollout changed',
+  halt: 'halted',
+  resume: 'resumed',
+  rollback: 'rolled back',
+  promote: 'promoted',
+};
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+function rulesLine(event: ReleaseEvent): string {
+  const { rules } = event;
+  const parts = [
+    `platforms ${rules.platforms?.join(', ') ?? 'all'}`,
+    `app ${rules.appVersion ?? 'any version'}`,
+    rules.startsAt || rules.endsAt ? `window ${rules.startsAt ?? '…'} – ${rules.endsAt ?? '…'}` : undefined,
+    rules.whitelist?.length ? `whitelists ${rules.whitelist.join(', ')}` : undefined,
+    rules.attributes ? `attributes ${Object.entries(rules.attributes).map(([k, v]) => `${k}=${v}`).join(', ')}` : undefined,
+  ];
+  return parts.filter(Boolean).join('; ');
+}
+
+/** Label/value rows shared by the text and HTML bodies. */
+function emailRows(hook: SesHook, event: ReleaseEvent): [string, string][] {
+  return [
+    ['Package', releaseLabel(event)],
+    ['Event', event.event],
+    ['Channel', event.channel],
+    ['Previous version', event.previousVersion ?? '(none)'],
+    ['Rollout', `${event.rollout}%`],
+    ['Mandatory', event.mandatory ? 'yes' : 'no'],
+    ['Rules', rulesLine(event)],
+    ['Size', formatBytes(event.size)],
+    ['By', `${event.actor} at ${event.at}`],
+    ['Link', hook.link ?? `${event.store.replace(/\/+$/, '')}/${event.key}`],
+  ];
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+
+export function releaseEmail(hook: SesHook, event: ReleaseEvent): { subject: string; text: string; html: string } {
+  const subject = `[update-publish] ${releaseLabel(event)} ${VERB[event.event]} on ${event.channel} (${event.rollout}%)`;
+  const rows = emailRows(hook, event);
+  const text = `${rows.map(([label, value]) => `${label}: ${value}`).join('\n')}\n`;
+  const cells = rows
+    .map(([label, value]) => {
+      const shown = label === 'Link' && /^https?:\/\//.test(value) ? `<a href="${escapeHtml(value)}">${escapeHtml(value)}</a>` : escapeHtml(value);
+      return `<tr><th align="left">${escapeHtml(label)}</th><td>${shown}</td></tr>`;
+    })
+    .join('');
+  const html = `<p>${escapeHtml(subject)}</p><table>${cells}</table>`;
+  return { subject, text, html };
+}
+
+export const runSesHook: HookHandler<SesHook> = async (hook, event, context) => {
+  const email = releaseEmail(hook, event);
+  const recipients = `${hook.to.length} recipient${hook.to.length === 1 ? '' : 's'}`;
+  if (context.dryRun) {
+    return `would call SES SendEmail${endpointNote(hook)} from ${hook.from} to ${hook.to.join(', ')}: "${email.subject}"`;
+  }
+  const client = new SESv2Client(awsClientConfig(hook));
+  try {
+    const response = await client.send(
+      new SendEmailCommand({
+        FromEmailAddress: hook.from,
+        Destination: { ToAddresses: hook.to },
+        Content: {
+          Simple: {
+            Subject: { Data: email.subject, Charset: 'UTF-8' },
+            Body: { Text: { Data: email.text, Charset: 'UTF-8' }, Html: { Data: email.html, Charset: 'UTF-8' } },
+          },
+        },
+      }),
+      awsCallOptions(hook),
+    );
+    return `email ${response.MessageId ?? '(no id)'} sent to ${recipients}`;
+  } finally {
+    client.destroy();
+  }
+};

@@ -1,0 +1,79 @@
+import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import type { SnsHook } from './config.js';
+import type { HookHandler } from './context.js';
+import { releaseLabel } from './context.js';
+import type { ReleaseEvent } from './event.js';
+import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
+
+/** What subscribers (apps, queues, people) learn about a release. */
+export function releaseSummary(event: ReleaseEvent) {
+  return {
+    event: event.event,
+    package: event.package,
+    version: event.version,
+    previousVersion: event.previousVersion,
+    channel: event.channel,
+    rollout: event.rollout,
+    mandatory: event.mandatory,
+    at: event.at,
+  };
+}
+
+/**
+ * A `MessageStructure: json` message: `default` (the summary as JSON, for
+ * queues, HTTP and email subscribers) plus silent pushes that wake the app to
+ * fetch in the background — APNs `content-available`, FCM v1 data message
+ * (data values must be strings).
+ */
+export function snsMessage(event: ReleaseEvent): string {
+  const summary = releaseSummary(event);
+  const apns = JSON.stringify({ aps: { 'content-available': 1 }, updatePublish: summary });
+  const data = Object.fromEntries(Object.entries(summary).map(([key, value]) => [key, String(value ?? '')]));
+  return JSON.stringify({
+    default: JSON.stringify(summary),
+    APNS: apns,
+    APNS_SANDBOX: apns,
+    GCM: JSON.stringify({ fcmV1Message: { message: { data } } }),
+  });
+}
+
+const stringAttribute = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+
+/** For subscription filter policies, and the headers APNs requires of a background push. */
+export function snsMessageAttributes(event: ReleaseEvent): Record<string, MessageAttributeValue> {
+  return {
+    event: stringAttribute(event.event),
+    package: stringAttribute(event.package),
+    channel: stringAttribute(event.channel),
+    'AWS.SNS.MOBILE.APNS.PUSH_TYPE': stringAttribute('background'),
+    'AWS.SNS.MOBILE.APNS.PRIORITY': stringAttribute('5'),
+  };
+}
+
+/** Email subscribers see it; SNS caps it at 100 characters. */
+const subjectOf = (event: ReleaseEvent) =>
+  `update-publish: ${event.event} ${releaseLabel(event)} on ${event.channel}`.slice(0, 100);
+
+export const runSnsHook: HookHandler<SnsHook> = async (hook, event, context) => {
+  const target = hook.topicArn ? { TopicArn: hook.topicArn } : { TargetArn: hook.targetArn };
+  const targetLabel = hook.topicArn ? `topic ${hook.topicArn}` : `endpoint ${hook.targetArn}`;
+  if (context.dryRun) {
+    return `would call SNS Publish${endpointNote(hook)} to ${targetLabel} (MessageStructure json: default, APNS, APNS_SANDBOX, GCM) for ${event.event} ${releaseLabel(event)}`;
+  }
+  const client = new SNSClient(awsClientConfig(hook));
+  try {
+    const response = await client.send(
+      new PublishCommand({
+        ...target,
+        MessageStructure: 'json',
+        Message: snsMessage(event),
+        Subject: subjectOf(event),
+        MessageAttributes: snsMessageAttributes(event),
+      }),
+      awsCallOptions(hook),
+    );
+    return `message ${response.MessageId ?? '(no id)'} published to ${targetLabel}`;
+  } finally {
+    client.destroy();
+  }
+};

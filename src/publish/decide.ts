@@ -1,0 +1,57 @@
+import type { Manifest, Release } from '../client/protocol.js';
+import { UserError } from '../errors.js';
+import { nextVersion, type Bump } from '../release/version.js';
+
+export type PackageDecision =
+  /** Same content as the channel's current release: nothing to write. */
+  | { kind: 'unchanged'; release: Release }
+  /** New content, or content an interrupted run already stored under `version` (finish that publish). */
+  | { kind: 'publish'; version: string; baseVersions: string[] };
+
+export interface PackageFacts {
+  id: string;
+  channel: string;
+  contentSha256: string;
+  /** The package's releases on the channel, newest first. */
+  channelReleases: Release[];
+  /** Every version of the package in the store, whatever channel (or none) it is on. */
+  storedManifests: Manifest[];
+  /** Channels that release a given version (only needed when content matches a stored version). */
+  channelsOf: (version: string) => string[];
+  deltaCount: number;
+  request: { version?: string; bump?: Bump };
+}
+
+/**
+ * Decides what publishing a package means, without touching the store: a
+ * version names one exact content across all channels.
+ */
+export function decidePackage(facts: PackageFacts): PackageDecision {
+  const { id, channel, channelReleases } = facts;
+  const current = channelReleases.find((release) => release.state !== 'rolled-back');
+  const sameContent = facts.storedManifests.find((manifest) => manifest.contentSha256 === facts.contentSha256);
+
+  if (sameContent && current?.version === sameContent.version) return { kind: 'unchanged', release: current };
+  if (sameContent) {
+    const channels = facts.channelsOf(sameContent.version);
+    if (channels.includes(channel)) {
+      throw new UserError(
+        `package '${id}': this content is version ${sameContent.version}, already released on '${channel}'; run 'update-publish rollback ${id} --to ${sameContent.version} --channel ${channel}' to serve it again`,
+      );
+    }
+    if (channels.length > 0) {
+      throw new UserError(
+        `package '${id}': this content is already version ${sameContent.version} on channel '${channels[0]}'; run 'update-publish promote ${id}@${sameContent.version} --from ${channels[0]} --to ${channel}' instead`,
+      );
+    }
+    // Stored by a run that never reached the index: finish it under the same version.
+    return { kind: 'publish', version: sameContent.version, baseVersions: sameContent.deltas.map((delta) => delta.from) };
+  }
+
+  const version = nextVersion(id, facts.storedManifests.map((manifest) => manifest.version), facts.request);
+  const baseVersions = channelReleases
+    .map((release) => release.version)
+    .filter((candidate) => candidate !== version)
+    .slice(0, facts.deltaCount);
+  return { kind: 'publish', version, baseVersions };
+}

@@ -1,0 +1,88 @@
+import semver from 'semver';
+import type { ReleaseRules } from '../client/protocol.js';
+import type { RulesConfig } from '../config/schema.js';
+import { UserError } from '../errors.js';
+
+/** Rule flags as commander hands them over (strings until validated here). */
+export interface RuleFlags {
+  rules?: string;
+  platform?: string;
+  appVersion?: string;
+  rollout?: string;
+  startsAt?: string;
+  endsAt?: string;
+  mandatory?: boolean;
+  attr?: string;
+  whitelist?: string;
+}
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+export function parseRollout(value: string | number): number {
+  const percent = typeof value === 'number' ? value : Number(String(value).replace(/%$/, ''));
+  if (String(value).trim() === '' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
+    throw new UserError(`rollout '${value}' is outside 0–100; give a percentage such as 10 or 12.5`);
+  }
+  return Math.round(percent * 100) / 100;
+}
+
+function parseDate(flag: string, value: string): string {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+    throw new UserError(`${flag} '${value}' is not an ISO-8601 date; use e.g. 2026-12-01T00:00:00Z`);
+  }
+  return date.toISOString();
+}
+
+function parseAttributes(value: string): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const pair of list(value)) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new UserError(`--attr '${pair}' is not key=value; use e.g. --attr region=eu,locale=de`);
+    attributes[pair.slice(0, equals).trim()] = pair.slice(equals + 1).trim();
+  }
+  return attributes;
+}
+
+/** Preset (if named) overlaid with flags, validated into the rules stored in the index. */
+export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig>): ReleaseRules {
+  let preset: RulesConfig = {};
+  if (flags.rules !== undefined) {
+    if (!presets[flags.rules]) {
+      const known = Object.keys(presets);
+      throw new UserError(
+        `unknown rule preset '${flags.rules}'; ${known.length ? `use one of: ${known.join(', ')}` : 'define it under "rules" in the config'}`,
+      );
+    }
+    preset = presets[flags.rules];
+  }
+
+  const appVersion = flags.appVersion ?? preset.appVersion;
+  if (appVersion !== undefined && semver.validRange(appVersion) === null) {
+    throw new UserError(`--app-version '${appVersion}' is not a valid semver range; use e.g. '>=2.0.0 <3'`);
+  }
+  const startsAt = flags.startsAt !== undefined ? parseDate('--starts-at', flags.startsAt) : preset.startsAt;
+  const endsAt = flags.endsAt !== undefined ? parseDate('--ends-at', flags.endsAt) : preset.endsAt;
+  if (startsAt && endsAt && new Date(endsAt) <= new Date(startsAt)) {
+    throw new UserError(`--ends-at ${endsAt} is not after --starts-at ${startsAt}; swap or fix the dates`);
+  }
+  const platforms = flags.platform !== undefined ? list(flags.platform.toLowerCase()) : preset.platforms;
+  const whitelist = flags.whitelist !== undefined ? list(flags.whitelist) : preset.whitelist;
+  const attributes = flags.attr !== undefined ? parseAttributes(flags.attr) : preset.attributes;
+
+  const rules: ReleaseRules = {
+    rollout: parseRollout(flags.rollout ?? preset.rollout ?? 100),
+    mandatory: flags.mandatory ?? preset.mandatory ?? false,
+  };
+  if (platforms?.length) rules.platforms = platforms;
+  if (appVersion !== undefined) rules.appVersion = appVersion;
+  if (startsAt) rules.startsAt = startsAt;
+  if (endsAt) rules.endsAt = endsAt;
+  if (whitelist?.length) rules.whitelist = whitelist;
+  if (attributes && Object.keys(attributes).length) rules.attributes = attributes;
+  return rules;
+}

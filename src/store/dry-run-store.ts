@@ -1,0 +1,30 @@
+import type { Store } from './store.js';
+
+/**
+ * Dry run is enforced here, where writes happen: reads go to the real store,
+ * every write is described and skipped. Commands run their normal path.
+ */
+export function dryRunStore(store: Store, describe: (line: string) => void): Store {
+  return {
+    location: store.location,
+    readDocument: (key) => store.readDocument(key),
+    head: (key) => store.head(key),
+    openRead: (key) => store.openRead(key),
+    list: (prefix) => store.list(prefix),
+    listOpenUploads: () => store.listOpenUploads(),
+    close: () => store.close(),
+    async putFile(key, _localPath, options) {
+      describe(`would upload ${key} (${options.size} bytes)`);
+    },
+    async writeDocument(key, body) {
+      describe(`would write ${key} (${body.length} bytes)`);
+      return { etag: 'dry-run' };
+    },
+    async delete(keys) {
+      for (const key of keys) describe(`would delete ${key}`);
+    },
+    async abortUpload(upload) {
+      describe(`would abort upload ${upload.key}`);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve, sep } from 'node:path';
+import fg from 'fast-glob';
+import lockfile from 'proper-lockfile';
+import { StoreError } from '../errors.js';
+import { sha256File, sha256Hex } from '../pack/hash.js';
+import type { ConditionalWrite, ObjectInfo, Store } from './store.js';
+
+const TEMP_SUFFIX = '.partial';
+
+/**
+ * The embedded default store: a folder laid out exactly like the bucket.
+ * Every write is temp file + rename, so a reader (or a crash) never sees half
+ * an object; conditional writes hold a lock around compare-and-rename.
+ */
+export function createFolderStore(rootDir: string): Store {
+  const root = resolve(rootDir);
+
+  const pathOf = (key: string) => {
+    const path = resolve(root, key);
+    if (!path.startsWith(root + sep)) throw new StoreError(`object key '${key}' leaves the store folder`);
+    return path;
+  };
+
+  /** Writes beside the target, then renames over it: all or nothing. */
+  async function atomicWrite(path: string, write: (tempPath: string) => Promise<void>) {
+    await mkdir(dirname(path), { recursive: true });
+    const tempPath = `${path}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+    try {
+      await write(tempPath);
+      await rename(tempPath, path);
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      throw error;
+    }
+  }
+
+  async function readIfExists(path: string): Promise<Buffer | null> {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  return {
+    location: root,
+
+    async readDocument(key) {
+      const body = await readIfExists(pathOf(key));
+      return body && { body, etag: sha256Hex(body) };
+    },
+
+    async head(key) {
+      const path = pathOf(key);
+      try {
+        const stats = await stat(path);
+        return { key, size: stats.size, lastModified: stats.mtime, sha256: await sha256File(path) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    },
+
+    async putFile(key, localPath, options, onProgress) {
+      await atomicWrite(pathOf(key), (tempPath) => copyFile(localPath, tempPath));
+      onProgress?.(options.size);
+    },
+
+    async writeDocument(key, body, options: ConditionalWrite) {
+      const path = pathOf(key);
+      await mkdir(dirname(path), { recursive: true });
+      const release = await lockfile.lock(path, {
+        realpath: false,
+        stale: 10_000,
+        retries: { retries: 50, minTimeout: 20, maxTimeout: 200, randomize: true },
+      });
+      try {
+        const current = await readIfExists(path);
+        if (options.ifNoneMatch && current) return null;
+        if (options.ifMatch !== undefined && (!current || sha256Hex(current) !== options.ifMatch)) return null;
+        await atomicWrite(path, (tempPath) => writeFile(tempPath, body));
+        return { etag: sha256Hex(body) };
+      } finally {
+        await release();
+      }
+    },
+
+    async openRead(key) {
+      const path = pathOf(key);
+      await stat(path).catch(() => {
+        throw new StoreError(`object '${key}' is missing from the store ${root}`);
+      });
+      return createReadStream(path);
+    },
+
+    async list(prefix) {
+      const entries = await fg(`${fg.escapePath(prefix)}**`, {
+        cwd: root,
+        dot: true,
+        onlyFiles: true,
+        stats: true,
+        ignore: [`**/*${TEMP_SUFFIX}`, '**/*.lock/**'],
+      });
+      return entries.map(
+        (entry): ObjectInfo => ({ key: entry.path, size: entry.stats!.size, lastModified: entry.stats!.mtime }),
+      );
+    },
+
+    async delete(keys) {
+      for (const key of keys) await rm(pathOf(key), { force: true });
+    },
+
+    async listOpenUploads() {
+      return [];
+    },
+    async abortUpload() {},
+    async close() {},
+  };
+}

@@ -1,0 +1,65 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Config } from '../config/schema.js';
+
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_QUEUE_SIZE = 4;
+export const DEFAULT_FILE_CONCURRENCY = 4;
+const FALLBACK_REGION = 'us-east-1';
+const MAX_ATTEMPTS = 5;
+// An unreachable host fails after MAX_ATTEMPTS connection timeouts (~30 s), a
+// stalled one after MAX_ATTEMPTS idle-socket timeouts: bounded, never a hang.
+const CONNECTION_TIMEOUT_MS = 5_000;
+const SOCKET_IDLE_TIMEOUT_MS = 30_000;
+// Room for every part of every file in flight plus the documents beside them.
+const SPARE_SOCKETS = 8;
+
+/**
+ * The region the SDK's own chain finds (AWS_REGION, the profile's config), or
+ * us-east-1 when none is set; S3 then redirects to the bucket's real region.
+ */
+function regionFromChain(profile: string | undefined): () => Promise<string> {
+  let region: Promise<string> | undefined;
+  return () =>
+    (region ??= (async () => {
+      const probe = new S3Client({ profile });
+      try {
+        return await probe.config.region();
+      } catch {
+        return FALLBACK_REGION;
+      } finally {
+        probe.destroy();
+      }
+    })());
+}
+
+/** Credentials come only from the SDK's standard provider chain (optionally a named profile). */
+export function createS3Client(options: S3Config): S3Client {
+  const maxSockets =
+    (options.concurrency ?? DEFAULT_FILE_CONCURRENCY) * (options.queueSize ?? DEFAULT_QUEUE_SIZE) + SPARE_SOCKETS;
+  return new S3Client({
+    region: options.region ?? regionFromChain(options.profile),
+    endpoint: options.endpoint,
+    forcePathStyle: options.forcePathStyle,
+    profile: options.profile,
+    followRegionRedirects: true,
+    retryMode: 'adaptive',
+    maxAttempts: MAX_ATTEMPTS,
+    requestHandler: {
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
+      httpAgent: { maxSockets },
+      httpsAgent: { maxSockets },
+    },
+  });
+}
+
+/** The endpoint as shown to humans: no user info, query or fragment that could hold a secret. */
+export function describeEndpoint(endpoint: string | undefined): string | undefined {
+  if (!endpoint) return undefined;
+  try {
+    const url = new URL(endpoint);
+    return url.origin + url.pathname.replace(/\/$/, '');
+  } catch {
+    return '(invalid s3.endpoint)';
+  }
+}

@@ -1,0 +1,249 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Config } from '../config/schema.js';
+import { createS3Client, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, describeEndpoint } from './s3-client.js';
+import { httpStatusOf, isConditionFailed, isNotFound, toStoreError, type S3Action } from './s3-errors.js';
+import type { S3Location } from './s3-url.js';
+import type { ObjectInfo, OpenUpload, Store } from './store.js';
+
+// DeleteObjects takes at most this many keys per request.
+const DELETE_BATCH = 1000;
+
+/** S3 wants the SHA-256 base64-encoded; the store interface carries it as hex. */
+const base64Sha256 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+
+const abortReason = (signal: AbortSignal) =>
+  signal.reason ?? Object.assign(new Error('upload aborted'), { name: 'AbortError' });
+
+/**
+ * Amazon S3 and S3-compatible services (MinIO, R2, Ceph). Keys live under the
+ * location's prefix; every failure reaches callers as a one-line StoreError,
+ * except the nulls the Store interface defines (absent object, lost condition).
+ */
+export function createS3Store(location: S3Location, options: S3Config): Store {
+  const client = createS3Client(options);
+  const Bucket = location.bucket;
+  const root = location.prefix.replace(/^\/+|\/+$/g, '');
+  const endpoint = describeEndpoint(options.endpoint);
+  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  const queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+
+  const fullKey = (key: string) => (root ? `${root}/${key}` : key);
+  const rootPrefix = fullKey('');
+  const relativeKey = (key: string) => key.slice(rootPrefix.length);
+
+  // Checked once, so a missing bucket or unreachable endpoint gets its own
+  // message whatever runs first (a HEAD 404 alone cannot tell bucket from key).
+  let bucketChecked: Promise<void> | undefined;
+  const checkBucket = () =>
+    (bucketChecked ??= client
+      .send(new HeadBucketCommand({ Bucket }))
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        // Publishing identities may lack s3:ListBucket; the object calls will tell.
+        if (httpStatusOf(error) === 403) return;
+        bucketChecked = undefined;
+        throw toStoreError(error, { action: 'checkBucket', bucket: Bucket, endpoint, profile: options.profile });
+      }));
+
+  /** Runs one store operation; everything it throws leaves as a StoreError. */
+  async function guarded<T>(action: S3Action, key: string | undefined, work: () => Promise<T>): Promise<T> {
+    await checkBucket();
+    try {
+      return await work();
+    } catch (error) {
+      throw toStoreError(error, { action, bucket: Bucket, key, endpoint, profile: options.profile });
+    }
+  }
+
+  /** Lets expected outcomes (absent object, lost condition) through as null. */
+  async function nullWhen<T>(expected: (error: unknown) => boolean, work: () => Promise<T>): Promise<T | null> {
+    try {
+      return await work();
+    } catch (error) {
+      if (expected(error)) return null;
+      throw error;
+    }
+  }
+
+  async function uploadFile(
+    Key: string,
+    localPath: string,
+    options: Parameters<Store['putFile']>[2],
+    onProgress: ((loadedBytes: number) => void) | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const body = createReadStream(localPath);
+    // The upload reads the stream; this listener only keeps a late abort from crashing the process.
+    body.on('error', () => {});
+    // Failing the body (rather than Upload.abort(), whose promise settles before
+    // its cleanup) makes lib-storage finish in-flight parts, abort the multipart
+    // upload, and only then reject: no open upload is left when we return.
+    const stopReading = () => body.destroy(abortReason(signal!));
+    signal?.addEventListener('abort', stopReading, { once: true });
+    const upload = new Upload({
+      client,
+      partSize,
+      queueSize,
+      leavePartsOnError: false,
+      params: {
+        Bucket,
+        Key,
+        Body: body,
+        ContentLength: options.size,
+        ContentType: options.contentType,
+        CacheControl: options.cacheControl,
+        // Multipart objects only get a composite S3 checksum; the metadata keeps the whole-file one.
+        Metadata: { sha256: options.sha256 },
+        ChecksumAlgorithm: 'SHA256',
+        // A single PUT can carry the whole-file checksum for S3 to verify; parts get theirs from the SDK.
+        ...(options.size <= partSize && { ChecksumSHA256: base64Sha256(options.sha256) }),
+      },
+    });
+    if (onProgress) upload.on('httpUploadProgress', (progress) => progress.loaded !== undefined && onProgress(progress.loaded));
+    try {
+      await upload.done();
+    } finally {
+      signal?.removeEventListener('abort', stopReading);
+      body.destroy();
+    }
+  }
+
+  return {
+    location: `s3://${Bucket}${root ? `/${root}` : ''}${endpoint ? ` via ${endpoint}` : ''}`,
+
+    readDocument: (key) =>
+      guarded('read', fullKey(key), () =>
+        nullWhen(isNotFound, async () => {
+          const response = await client.send(new GetObjectCommand({ Bucket, Key: fullKey(key) }));
+          const body = Buffer.from(await response.Body!.transformToByteArray());
+          return { body, etag: response.ETag! };
+        }),
+      ),
+
+    head: (key) =>
+      guarded('read', fullKey(key), () =>
+        nullWhen(isNotFound, async () => {
+          const response = await client.send(new HeadObjectCommand({ Bucket, Key: fullKey(key) }));
+          return {
+            key,
+            size: response.ContentLength ?? 0,
+            sha256: response.Metadata?.sha256,
+            lastModified: response.LastModified,
+          };
+        }),
+      ),
+
+    async putFile(key, localPath, options, onProgress, signal) {
+      signal?.throwIfAborted();
+      try {
+        await guarded('upload', fullKey(key), () => uploadFile(fullKey(key), localPath, options, onProgress, signal));
+      } catch (error) {
+        // The caller asked to stop: give back its own reason, not a store failure.
+        if (signal?.aborted) throw abortReason(signal);
+        throw error;
+      }
+      signal?.throwIfAborted();
+    },
+
+    writeDocument: (key, body, options) =>
+      guarded('write', fullKey(key), () =>
+        // 404: the document an If-Match named is gone, which is a lost condition too.
+        nullWhen(
+          (error) => isConditionFailed(error) || (options.ifMatch !== undefined && isNotFound(error)),
+          async () => {
+            const response = await client.send(
+              new PutObjectCommand({
+                Bucket,
+                Key: fullKey(key),
+                Body: body,
+                ContentType: options.contentType,
+                CacheControl: options.cacheControl,
+                Metadata: { sha256: options.sha256 },
+                ChecksumAlgorithm: 'SHA256',
+                ChecksumSHA256: base64Sha256(options.sha256),
+                IfMatch: options.ifMatch,
+                IfNoneMatch: options.ifNoneMatch ? '*' : undefined,
+              }),
+            );
+            return { etag: response.ETag! };
+          },
+        ),
+      ),
+
+    openRead: (key) =>
+      guarded('read', fullKey(key), async () => {
+        const response = await client.send(new GetObjectCommand({ Bucket, Key: fullKey(key) }));
+        if (!(response.Body instanceof Readable)) throw new Error('GetObject returned no Node.js stream');
+        return response.Body;
+      }),
+
+    list: (prefix) =>
+      guarded('list', fullKey(prefix), async () => {
+        const objects: ObjectInfo[] = [];
+        for await (const page of paginateListObjectsV2({ client }, { Bucket, Prefix: fullKey(prefix) })) {
+          for (const object of page.Contents ?? []) {
+            objects.push({ key: relativeKey(object.Key!), size: object.Size ?? 0, lastModified: object.LastModified });
+          }
+        }
+        return objects;
+      }),
+
+    delete: (keys) =>
+      guarded('delete', undefined, async () => {
+        for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+          const batch = keys.slice(start, start + DELETE_BATCH);
+          const response = await client.send(
+            new DeleteObjectsCommand({
+              Bucket,
+              Delete: { Objects: batch.map((key) => ({ Key: fullKey(key) })), Quiet: true },
+            }),
+          );
+          const failed = response.Errors?.[0];
+          if (failed) {
+            throw toStoreError(
+              { name: failed.Code, message: failed.Message },
+              { action: 'delete', bucket: Bucket, key: failed.Key, endpoint, profile: options.profile },
+            );
+          }
+        }
+      }),
+
+    listOpenUploads: () =>
+      guarded('listUploads', undefined, async () => {
+        const uploads: OpenUpload[] = [];
+        let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+        for (;;) {
+          const page = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: rootPrefix, ...markers }));
+          for (const upload of page.Uploads ?? []) {
+            uploads.push({ key: relativeKey(upload.Key!), uploadId: upload.UploadId!, initiated: upload.Initiated });
+          }
+          if (!page.IsTruncated) return uploads;
+          markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
+        }
+      }),
+
+    abortUpload: (upload) =>
+      guarded('abortUpload', fullKey(upload.key), async () => {
+        // Already completed or aborted (NoSuchUpload is a 404): nothing left to clean.
+        await nullWhen(isNotFound, () =>
+          client.send(new AbortMultipartUploadCommand({ Bucket, Key: fullKey(upload.key), UploadId: upload.uploadId })),
+        );
+      }),
+
+    async close() {
+      client.destroy();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import pLimit from 'p-limit';
+import type { Store } from '../store/store.js';
+
+/** Files in flight by default; S3 config `concurrency` overrides. */
+export const DEFAULT_CONCURRENCY = 4;
+
+export interface UploadItem {
+  key: string;
+  localPath: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  cacheControl: string;
+}
+
+export interface UploadResult {
+  uploaded: UploadItem[];
+  /** Already in the store with the same SHA-256: not sent again. */
+  skipped: UploadItem[];
+  bytesUploaded: number;
+}
+
+/**
+ * 1. ask the store what it already has, 2. upload only the rest, a bounded
+ * number at a time, reporting bytes done across all files.
+ */
+export async function uploadObjects(
+  store: Store,
+  items: UploadItem[],
+  options: { concurrency?: number; onProgress?: (doneBytes: number, totalBytes: number) => void; signal?: AbortSignal } = {},
+): Promise<UploadResult> {
+  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const existing = await Promise.all(items.map((item) => limit(() => store.head(item.key))));
+  const missing = items.filter((item, i) => existing[i]?.sha256 !== item.sha256);
+  const skipped = items.filter((item, i) => existing[i]?.sha256 === item.sha256);
+  if (missing.length === 0) return { uploaded: [], skipped, bytesUploaded: 0 };
+
+  const totalBytes = missing.reduce((sum, item) => sum + item.size, 0);
+  const loadedByKey = new Map<string, number>();
+  let doneBytes = 0;
+  const report = (key: string, loaded: number) => {
+    doneBytes += loaded - (loadedByKey.get(key) ?? 0);
+    loadedByKey.set(key, loaded);
+    options.onProgress?.(doneBytes, totalBytes);
+  };
+  await Promise.all(
+    missing.map((item) =>
+      limit(() =>
+        store.putFile(
+          item.key,
+          item.localPath,
+          { size: item.size, sha256: item.sha256, contentType: item.contentType, cacheControl: item.cacheControl },
+          (loaded) => report(item.key, loaded),
+          options.signal,
+        ),
+      ),
+    ),
+  );
+  return { uploaded: missing, skipped, bytesUploaded: totalBytes };
+}

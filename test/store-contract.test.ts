@@ -1,0 +1,424 @@
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../src/errors.js';
+import { createFolderStore } from '../src/store/folder-store.js';
+import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../src/store/layout.js';
+import { toStoreError } from '../src/store/s3-errors.js';
+import { createS3Store } from '../src/store/s3-store.js';
+import type { Store, WriteOptions } from '../src/store/store.js';
+import { freePort, startMoto, type Moto } from './helpers/moto.js';
+
+const motoInstalled = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
+if (!motoInstalled && process.env.CI === 'true') throw new Error('moto_server is required under CI (pip install "moto[server]")');
+
+const MiB = 1024 * 1024;
+const PART_SIZE = 5 * MiB; // the S3 minimum, so a small file already spans parts
+const BUCKET = 'update-publish-test';
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const documentOptions = (body: Buffer): WriteOptions => ({
+  contentType: 'application/json',
+  cacheControl: MUTABLE_CACHE,
+  sha256: sha256(body),
+});
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+/** Local files shared by every test: one under a part, one over two parts, one over four. */
+let workDir: string;
+const files = {} as Record<'small' | 'large' | 'huge', { path: string; bytes: Buffer }>;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'store-contract-'));
+  for (const [name, size] of [['small', 1000], ['large', 2 * PART_SIZE + 123], ['huge', 4 * PART_SIZE + 1]] as const) {
+    const bytes = randomBytes(size);
+    const path = join(workDir, `${name}.bin`);
+    await writeFile(path, bytes);
+    files[name] = { path, bytes };
+  }
+});
+afterAll(() => rm(workDir, { recursive: true, force: true }));
+
+const putOptions = (file: { bytes: Buffer }) => ({
+  contentType: 'application/zip',
+  cacheControl: IMMUTABLE_CACHE,
+  sha256: sha256(file.bytes),
+  size: file.bytes.length,
+});
+
+/**
+ * The behaviour every store must share. `open` gives a fresh, empty store for
+ * each test (a new folder, or a new prefix in the bucket).
+ */
+function storeContract(open: () => Promise<Store>) {
+  let store: Store;
+  beforeEach(async () => {
+    store = await open();
+    return () => store.close();
+  });
+
+  it('reads back a written document with an etag, and reports absent objects as null', async () => {
+    const body = json({ hello: 'world' });
+    const written = await store.writeDocument('channels/production/index.json', body, documentOptions(body));
+    expect(written?.etag).toEqual(expect.any(String));
+
+    const read = await store.readDocument('channels/production/index.json');
+    expect(read?.body.equals(body)).toBe(true);
+    expect(read?.etag).toBe(written?.etag);
+    expect(await store.head('channels/production/index.json')).toMatchObject({
+      key: 'channels/production/index.json',
+      size: body.length,
+      sha256: sha256(body),
+    });
+
+    expect(await store.readDocument('channels/missing/index.json')).toBeNull();
+    expect(await store.head('channels/missing/index.json')).toBeNull();
+    await expect(store.openRead('channels/missing/index.json')).rejects.toBeInstanceOf(StoreError);
+  });
+
+  it('writes conditionally: If-None-Match only creates, If-Match only replaces the version read', async () => {
+    const key = 'channels/beta/index.json';
+    const first = json({ version: 1 });
+    const second = json({ version: 2 });
+    const created = await store.writeDocument(key, first, { ...documentOptions(first), ifNoneMatch: true });
+    expect(created).not.toBeNull();
+    expect(await store.writeDocument(key, second, { ...documentOptions(second), ifNoneMatch: true })).toBeNull();
+
+    const replaced = await store.writeDocument(key, second, { ...documentOptions(second), ifMatch: created!.etag });
+    expect(replaced).not.toBeNull();
+    expect(replaced!.etag).not.toBe(created!.etag);
+
+    // The first etag is stale now: the write must lose and leave version 2 in place.
+    expect(await store.writeDocument(key, first, { ...documentOptions(first), ifMatch: created!.etag })).toBeNull();
+    expect((await store.readDocument(key))?.body.equals(second)).toBe(true);
+
+    // If-Match on a document that does not exist is a lost condition, not a create.
+    expect(await store.writeDocument('channels/gone/index.json', first, { ...documentOptions(first), ifMatch: replaced!.etag })).toBeNull();
+    expect(await store.head('channels/gone/index.json')).toBeNull();
+
+    // Without a condition the write always replaces.
+    expect(await store.writeDocument(key, first, documentOptions(first))).not.toBeNull();
+    expect((await store.readDocument(key))?.body.equals(first)).toBe(true);
+  });
+
+  it.each(['small', 'large'] as const)('stores a %s file byte for byte, with its sha256 and full progress', async (name) => {
+    const file = files[name];
+    const key = `packages/maps/1.0.0/${name}.zip`;
+    const progress: number[] = [];
+    await store.putFile(key, file.path, putOptions(file), (loaded) => progress.push(loaded));
+
+    expect(progress.at(-1)).toBe(file.bytes.length);
+    expect(await store.head(key)).toMatchObject({ key, size: file.bytes.length, sha256: sha256(file.bytes) });
+    expect((await buffer(await store.openRead(key))).equals(file.bytes)).toBe(true);
+    expect(await store.listOpenUploads()).toEqual([]);
+  });
+
+  it('lists every object under a prefix, recursively, with keys relative to the store', async () => {
+    const keys = ['packages/maps/1.0.0/manifest.json', 'packages/maps/1.1.0/manifest.json', 'packages/mapsx/1.0.0/manifest.json', 'channels/production/index.json'];
+    for (const key of keys) await store.writeDocument(key, json(key), documentOptions(json(key)));
+
+    const maps = await store.list('packages/maps/');
+    expect(maps.map((object) => object.key).sort()).toEqual(['packages/maps/1.0.0/manifest.json', 'packages/maps/1.1.0/manifest.json']);
+    expect(maps[0].size).toBe(json(maps[0].key).length);
+    expect((await store.list('')).map((object) => object.key).sort()).toEqual([...keys].sort());
+    expect(await store.list('packages/levels/')).toEqual([]);
+  });
+
+  it('deletes the given keys, ignores absent ones, and handles more keys than one S3 request takes', async () => {
+    const keep = 'packages/maps/1.0.0/manifest.json';
+    const doomed = ['packages/maps/0.9.0/manifest.json', 'packages/maps/0.9.0/full.zip'];
+    for (const key of [keep, ...doomed]) await store.writeDocument(key, json(key), documentOptions(json(key)));
+
+    // 1000 absent keys first, so the last real key falls in a second DeleteObjects batch.
+    const absent = Array.from({ length: 1000 }, (_, index) => `packages/absent/${index}.zip`);
+    await store.delete([doomed[0], ...absent, doomed[1]]);
+    expect((await store.list('')).map((object) => object.key)).toEqual([keep]);
+    await store.delete([]);
+  });
+
+  it('keeps all six changes when six publishers update one document at once', async () => {
+    const key = 'channels/production/index.json';
+    const publish = async (name: string) => {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const current = await store.readDocument(key);
+        const names: string[] = current ? JSON.parse(current.body.toString()) : [];
+        const body = json([...names, name]);
+        const condition = current ? { ifMatch: current.etag } : { ifNoneMatch: true };
+        if (await store.writeDocument(key, body, { ...documentOptions(body), ...condition })) return;
+      }
+      throw new Error(`${name} never won a write`);
+    };
+    const publishers = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await Promise.all(publishers.map(publish));
+
+    const final = JSON.parse((await store.readDocument(key))!.body.toString());
+    expect([...final].sort()).toEqual(publishers);
+  });
+}
+
+describe('folder store', () => {
+  storeContract(async () => createFolderStore(await mkdtemp(join(workDir, 'folder-'))));
+});
+
+describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
+  let moto: Moto;
+  let s3: S3Client;
+  let storeCount = 0;
+  const savedEnv = { ...process.env };
+  const s3Options = () => ({ endpoint: moto.endpoint, forcePathStyle: true, partSize: PART_SIZE });
+  const openS3 = async () => createS3Store({ bucket: BUCKET, prefix: `run-${++storeCount}/releases` }, s3Options());
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    // The store uses the SDK's standard credential chain: give it moto's dummy credentials.
+    Object.assign(process.env, moto.env);
+    s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  }, 60_000);
+  afterAll(async () => {
+    process.env = savedEnv;
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  describe('store contract', () => storeContract(openS3));
+
+  describe('S3 specifics', () => {
+    let store: Store;
+    let prefix: string;
+    beforeEach(async () => {
+      prefix = `specific-${++storeCount}`;
+      store = createS3Store({ bucket: BUCKET, prefix }, s3Options());
+      return () => store.close();
+    });
+    const headRaw = (key: string) =>
+      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${key}`, ChecksumMode: 'ENABLED' }));
+    const openUploads = async () => (await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: `${prefix}/` }))).Uploads ?? [];
+
+    it('names its location without secrets', () => {
+      const withUserInfo = createS3Store(
+        { bucket: BUCKET, prefix: 'a/b' },
+        { endpoint: 'http://user:hunter2@127.0.0.1:9000/?token=hunter2' },
+      );
+      expect(withUserInfo.location).toBe(`s3://${BUCKET}/a/b via http://127.0.0.1:9000`);
+      expect(createS3Store({ bucket: BUCKET, prefix: '' }, {}).location).toBe(`s3://${BUCKET}`);
+    });
+
+    it('stores cache policy, content type, sha256 metadata and a checksum S3 can verify', async () => {
+      await store.putFile('packages/maps/1.0.0/full.zip', files.small.path, putOptions(files.small));
+      const small = await headRaw('packages/maps/1.0.0/full.zip');
+      expect(small).toMatchObject({
+        CacheControl: IMMUTABLE_CACHE,
+        ContentType: 'application/zip',
+        Metadata: { sha256: sha256(files.small.bytes) },
+        ChecksumSHA256: Buffer.from(sha256(files.small.bytes), 'hex').toString('base64'),
+      });
+      expect(small.ETag).not.toMatch(/-\d+"$/);
+
+      const body = json({ releases: [] });
+      await store.writeDocument('channels/production/index.json', body, documentOptions(body));
+      expect(await headRaw('channels/production/index.json')).toMatchObject({
+        CacheControl: MUTABLE_CACHE,
+        ContentType: 'application/json',
+        Metadata: { sha256: sha256(body) },
+        ChecksumSHA256: Buffer.from(sha256(body), 'hex').toString('base64'),
+      });
+    });
+
+    it('uploads a file larger than the part size as a multipart object', async () => {
+      await store.putFile('packages/maps/1.0.0/full.zip', files.large.path, putOptions(files.large));
+      const large = await headRaw('packages/maps/1.0.0/full.zip');
+      expect(large.ETag).toMatch(/-3"$/);
+      expect(large).toMatchObject({ CacheControl: IMMUTABLE_CACHE, ContentType: 'application/zip', ContentLength: files.large.bytes.length });
+    });
+
+    it('aborting mid-upload aborts the multipart upload before putFile rejects', async () => {
+      const serial = createS3Store({ bucket: BUCKET, prefix }, { ...s3Options(), queueSize: 1 });
+      const controller = new AbortController();
+      let openWhenAborted: Promise<number> | undefined;
+      const upload = serial.putFile('packages/maps/1.0.0/full.zip', files.huge.path, putOptions(files.huge), () => {
+        // After the first part: the multipart upload is open; look, then stop.
+        openWhenAborted ??= openUploads().then((uploads) => {
+          controller.abort();
+          return uploads.length;
+        });
+      }, controller.signal);
+
+      await expect(upload).rejects.toMatchObject({ name: 'AbortError' });
+      expect(await openWhenAborted).toBe(1);
+      expect(await openUploads()).toEqual([]);
+      expect(await serial.head('packages/maps/1.0.0/full.zip')).toBeNull();
+      await serial.close();
+    });
+
+    it('does not start an upload for an already aborted signal', async () => {
+      const controller = new AbortController();
+      controller.abort();
+      await expect(
+        store.putFile('packages/maps/1.0.0/full.zip', files.large.path, putOptions(files.large), undefined, controller.signal),
+      ).rejects.toMatchObject({ name: 'AbortError' });
+      expect(await openUploads()).toEqual([]);
+    });
+
+    it('lists and aborts open multipart uploads under its prefix only', async () => {
+      const mine = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}/packages/maps/2.0.0/full.zip` }));
+      await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `elsewhere-${prefix}/full.zip` }));
+
+      const open = await store.listOpenUploads();
+      expect(open).toEqual([{ key: 'packages/maps/2.0.0/full.zip', uploadId: mine.UploadId, initiated: expect.any(Date) }]);
+      await store.abortUpload(open[0]);
+      await store.abortUpload(open[0]); // already gone: not an error
+      expect(await store.listOpenUploads()).toEqual([]);
+    });
+
+    it('maps a missing local file to a one-line error naming it', async () => {
+      const missing = join(workDir, 'no-such-file.zip');
+      await expect(store.putFile('packages/x/1/full.zip', missing, putOptions(files.small))).rejects.toThrow(
+        new StoreError(`cannot read local file '${missing}' (ENOENT): check that it exists and is readable`),
+      );
+    });
+  });
+
+  describe('errors', () => {
+    const expectStoreError = async (promise: Promise<unknown>, pattern: RegExp) => {
+      const error = await promise.then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).message).toMatch(pattern);
+      expect((error as StoreError).message).not.toContain('\n');
+      expect((error as StoreError).exitCode).toBe(1);
+    };
+
+    it('names a missing bucket, whatever the first operation', async () => {
+      const store = createS3Store({ bucket: 'no-such-bucket', prefix: 'p' }, s3Options());
+      const missingBucket = /^bucket 'no-such-bucket' does not exist at S3 endpoint http:\/\/127\.0\.0\.1:\d+: create it/;
+      await expectStoreError(store.head('x.json'), missingBucket);
+      await expectStoreError(store.readDocument('x.json'), missingBucket);
+      await expectStoreError(store.list(''), missingBucket);
+      await expectStoreError(store.putFile('x.zip', files.small.path, putOptions(files.small)), missingBucket);
+      await store.close();
+    });
+
+    it('fails fast with one line when the endpoint is unreachable', { timeout: 30_000 }, async () => {
+      const port = await freePort();
+      const store = createS3Store({ bucket: BUCKET, prefix: '' }, { endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true });
+      await expectStoreError(store.readDocument('x.json'), new RegExp(`^cannot reach S3 endpoint http://127.0.0.1:${port} \\(ECONNREFUSED\\): check "s3.endpoint"`));
+      await store.close();
+    });
+
+    it('says so when the SDK chain finds no credentials', async () => {
+      const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
+      delete process.env.AWS_ACCESS_KEY_ID;
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+      try {
+        const store = createS3Store({ bucket: BUCKET, prefix: '' }, s3Options());
+        await expectStoreError(store.readDocument('x.json'), /^no AWS credentials found for S3 endpoint .*: set AWS_ACCESS_KEY_ID/);
+        await store.close();
+      } finally {
+        Object.assign(process.env, { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY });
+      }
+    });
+
+    it('names expired credentials, the wrong region and a checksum mismatch without echoing S3 details', () => {
+      const serviceError = (name: string, httpStatusCode: number) =>
+        new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode }, message: 'secret-looking detail' });
+      const context = { action: 'write', bucket: 'b', key: 'k', profile: 'publisher' } as const;
+      expect(toStoreError(serviceError('ExpiredToken', 400), context).message).toBe(
+        "AWS S3 rejected the AWS credentials (ExpiredToken): check or refresh AWS profile 'publisher' (run `aws sso login --profile publisher` if it uses SSO)",
+      );
+      expect(toStoreError(serviceError('PermanentRedirect', 301), context).message).toMatch(/set "s3.region"/);
+      expect(toStoreError(serviceError('BadDigest', 400), context).message).toMatch(/^AWS S3 rejected 'k' in bucket 'b': its SHA-256 did not match/);
+      expect(toStoreError(serviceError('SlowDown', 503), context).message).toBe(
+        "AWS S3 write of 'k' in bucket 'b' failed (HTTP 503 SlowDown): secret-looking detail",
+      );
+    });
+
+    describe('with moto enforcing IAM authentication', () => {
+      let authMoto: Moto;
+      let accessKey: { id: string; secret: string };
+      const opened: Store[] = [];
+      const authStore = () => {
+        const store = createS3Store({ bucket: BUCKET, prefix: 'p' }, { endpoint: authMoto.endpoint, forcePathStyle: true });
+        opened.push(store);
+        return store;
+      };
+
+      /** One IAM query call to moto (it ignores the signature of the calls it lets through unauthenticated). */
+      const iam = async (params: Record<string, string>) => {
+        const response = await fetch(authMoto.endpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            host: 'iam.amazonaws.com',
+            authorization: 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+          },
+          body: new URLSearchParams({ Version: '2010-05-08', ...params }),
+        });
+        return response.text();
+      };
+
+      beforeAll(async () => {
+        // moto checks credentials after this many unauthenticated actions: enough to set up a user and key.
+        process.env.INITIAL_NO_AUTH_ACTION_COUNT = '3';
+        try {
+          authMoto = await startMoto();
+        } finally {
+          delete process.env.INITIAL_NO_AUTH_ACTION_COUNT;
+        }
+        const bucketSetup = new S3Client({ region: 'us-east-1', endpoint: authMoto.endpoint, forcePathStyle: true });
+        await bucketSetup.send(new CreateBucketCommand({ Bucket: BUCKET }));
+        bucketSetup.destroy();
+        await iam({ Action: 'CreateUser', UserName: 'publisher' });
+        const created = await iam({ Action: 'CreateAccessKey', UserName: 'publisher' });
+        accessKey = {
+          id: /<AccessKeyId>(.+?)</.exec(created)![1],
+          secret: /<SecretAccessKey>(.+?)</.exec(created)![1],
+        };
+      }, 60_000);
+      afterAll(async () => {
+        Object.assign(process.env, moto.env);
+        await Promise.all(opened.map((store) => store.close()));
+        await authMoto?.stop();
+      });
+
+      it('rejects an unknown access key', async () => {
+        Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000', AWS_SECRET_ACCESS_KEY: 'not-a-secret-0' });
+        await expectStoreError(
+          authStore().readDocument('x.json'),
+          /^S3 endpoint \S+ rejected the AWS credentials \(InvalidAccessKeyId\): check or refresh AWS_ACCESS_KEY_ID/,
+        );
+      });
+
+      it('rejects a wrong secret without ever printing it', async () => {
+        Object.assign(process.env, { AWS_ACCESS_KEY_ID: accessKey.id, AWS_SECRET_ACCESS_KEY: 'wrong-secret-value' });
+        const error = await authStore().readDocument('x.json').catch((caught: unknown) => caught as Error);
+        expect(error).toBeInstanceOf(StoreError);
+        expect(error!.message).toMatch(/rejected the AWS credentials \(SignatureDoesNotMatch\)/);
+        expect(error!.message).not.toContain('wrong-secret-value');
+        expect(error!.message).not.toContain(accessKey.id);
+      });
+
+      it('names the bucket and the missing permission when access is denied', async () => {
+        Object.assign(process.env, { AWS_ACCESS_KEY_ID: accessKey.id, AWS_SECRET_ACCESS_KEY: accessKey.secret });
+        const body = json({});
+        await expectStoreError(
+          authStore().writeDocument('channels/production/index.json', body, documentOptions(body)),
+          new RegExp(`^access denied to 'p/channels/production/index.json' in bucket '${BUCKET}' \\(AccessDenied\\): grant the publishing identity s3:PutObject`),
+        );
+      });
+    });
+  });
+});
