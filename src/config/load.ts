@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
+import { cosmiconfig, getDefaultSearchPlaces } from 'cosmiconfig';
 import { UserError } from '../errors.js';
 import { configSchema, describeIssues, type Config } from './schema.js';
 
@@ -14,7 +14,11 @@ export interface LoadedConfig {
 
 /** Finds (or loads --config) the config and validates it, reporting every bad field at once. */
 export async function loadConfig(explicitPath: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
-  const explorer = cosmiconfig(CONFIG_NAME, { searchStrategy: 'project' });
+  // cosmiconfig's defaults have no `<name>.config.json`, the file `init` writes.
+  const explorer = cosmiconfig(CONFIG_NAME, {
+    searchStrategy: 'project',
+    searchPlaces: [...getDefaultSearchPlaces(CONFIG_NAME), `${CONFIG_NAME}.config.json`],
+  });
   let found;
   try {
     found = explicitPath ? await explorer.load(resolve(cwd, explicitPath)) : await explorer.search(cwd);

@@ -1,0 +1,70 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { ScannedFile } from './scan.js';
+
+/**
+ * Remembers each file's SHA-256 by path, size, mtime and inode (like git's
+ * index), so an unchanged republish does not read file contents again.
+ */
+interface CacheEntry {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  sha256: string;
+}
+
+const CACHE_VERSION = 1;
+
+/**
+ * A file modified within this window of being hashed might change again
+ * within the same mtime tick, unseen: such entries are not trusted (git's
+ * "racy" entries).
+ */
+const RACY_WINDOW_MS = 2_000;
+
+export class HashCache {
+  private constructor(
+    private readonly path: string,
+    private readonly entries: Map<string, CacheEntry>,
+    private readonly hashedAt = Date.now(),
+  ) {}
+
+  static async load(path: string): Promise<HashCache> {
+    try {
+      const document = JSON.parse(await readFile(path, 'utf8'));
+      if (document.version === CACHE_VERSION) return new HashCache(path, new Map(Object.entries(document.entries)));
+    } catch {
+      // missing or unreadable: start empty, it is only a cache
+    }
+    return new HashCache(path, new Map());
+  }
+
+  lookup(file: ScannedFile): string | undefined {
+    const entry = this.entries.get(file.absolutePath);
+    return entry && entry.size === file.size && entry.mtimeMs === file.mtimeMs && entry.ino === file.ino
+      ? entry.sha256
+      : undefined;
+  }
+
+  remember(file: ScannedFile, sha256: string): void {
+    if (this.hashedAt - file.mtimeMs < RACY_WINDOW_MS) {
+      this.entries.delete(file.absolutePath);
+      return;
+    }
+    this.entries.set(file.absolutePath, { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, sha256 });
+  }
+
+  /** Keeps only the files seen this run and writes atomically; failures are ignored (it is a cache). */
+  async save(seen: ScannedFile[]): Promise<void> {
+    const keep = new Set(seen.map((file) => file.absolutePath));
+    const entries = Object.fromEntries([...this.entries].filter(([path]) => keep.has(path)));
+    try {
+      await mkdir(dirname(this.path), { recursive: true });
+      const tempPath = `${this.path}.${process.pid}.tmp`;
+      await writeFile(tempPath, JSON.stringify({ version: CACHE_VERSION, entries }));
+      await rename(tempPath, this.path);
+    } catch {
+      // read-only checkout: hashing still works, just not faster next time
+    }
+  }
+}
