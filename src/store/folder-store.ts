@@ -114,10 +114,14 @@ export function createFolderStore(rootDir: string): Store {
       for (const key of keys) await rm(pathOf(key), { force: true });
     },
 
+    // A killed writer's temp files are this store's open uploads: gc aborts (deletes) stale ones.
     async listOpenUploads() {
-      return [];
+      const entries = await fg(`**/*${TEMP_SUFFIX}`, { cwd: root, dot: true, onlyFiles: true, stats: true });
+      return entries.map((entry) => ({ key: entry.path, uploadId: 'partial-file', initiated: entry.stats!.mtime }));
     },
-    async abortUpload() {},
+    async abortUpload(upload) {
+      await rm(pathOf(upload.key), { force: true });
+    },
     async close() {},
   };
 }
