@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../src/errors.js';
 import { createFolderStore } from '../src/store/folder-store.js';
 import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../src/store/layout.js';
-import { toStoreError } from '../src/store/s3-errors.js';
+import { isConditionFailed, toStoreError } from '../src/store/s3-errors.js';
 import { createS3Store } from '../src/store/s3-store.js';
 import type { Store } from '../src/store/store.js';
 import { freePort, startMoto, type Moto } from './helpers/moto.js';
@@ -71,6 +71,19 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
       );
       expect(withUserInfo.location).toBe(`s3://${BUCKET}/a/b via http://127.0.0.1:9000`);
       expect(createS3Store({ bucket: BUCKET, prefix: '' }, {}).location).toBe(`s3://${BUCKET}`);
+    });
+
+    it('falls back to us-east-1 when neither config nor the SDK chain names a region', async () => {
+      const { AWS_REGION } = process.env;
+      delete process.env.AWS_REGION;
+      try {
+        const regionless = createS3Store({ bucket: BUCKET, prefix }, { endpoint: moto.endpoint, forcePathStyle: true });
+        const body = json({ ok: true });
+        expect(await regionless.writeDocument('channels/production/index.json', body, documentOptions(body))).not.toBeNull();
+        await regionless.close();
+      } finally {
+        process.env.AWS_REGION = AWS_REGION;
+      }
     });
 
     it('stores cache policy, content type, sha256 metadata and a checksum S3 can verify', async () => {
@@ -199,6 +212,9 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
       );
       expect(toStoreError(serviceError('PermanentRedirect', 301), context).message).toMatch(/set "s3.region"/);
       expect(toStoreError(serviceError('BadDigest', 400), context).message).toMatch(/^AWS S3 rejected 'k' in bucket 'b': its SHA-256 did not match/);
+      // Two conditional writes racing on S3 itself: the loser gets 409, which is a lost condition like 412.
+      expect(isConditionFailed(serviceError('ConditionalRequestConflict', 409))).toBe(true);
+      expect(isConditionFailed(serviceError('AccessDenied', 403))).toBe(false);
       expect(toStoreError(serviceError('SlowDown', 503), context).message).toBe(
         "AWS S3 write of 'k' in bucket 'b' failed (HTTP 503 SlowDown): secret-looking detail",
       );

@@ -4,6 +4,9 @@ import { interruption } from './context.js';
 import { renderError } from './errors.js';
 import { registerCommands } from './commands/index.js';
 
+// The SDK's once-per-run Node 20 notice is noise on every command's stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 const program = new Command('update-publish')

@@ -98,7 +98,7 @@ export function createFolderStore(rootDir: string): Store {
     },
 
     async list(prefix) {
-      const entries = await fg(`${fg.escapePath(prefix)}**`, {
+      const entries = await fg(prefix ? `${fg.escapePath(prefix)}**` : '**', {
         cwd: root,
         dot: true,
         onlyFiles: true,

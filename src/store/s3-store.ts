@@ -80,7 +80,7 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
   async function uploadFile(
     Key: string,
     localPath: string,
-    options: Parameters<Store['putFile']>[2],
+    file: Parameters<Store['putFile']>[2],
     onProgress: ((loadedBytes: number) => void) | undefined,
     signal: AbortSignal | undefined,
   ): Promise<void> {
@@ -101,17 +101,20 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
         Bucket,
         Key,
         Body: body,
-        ContentLength: options.size,
-        ContentType: options.contentType,
-        CacheControl: options.cacheControl,
+        ContentLength: file.size,
+        ContentType: file.contentType,
+        CacheControl: file.cacheControl,
         // Multipart objects only get a composite S3 checksum; the metadata keeps the whole-file one.
-        Metadata: { sha256: options.sha256 },
+        Metadata: { sha256: file.sha256 },
         ChecksumAlgorithm: 'SHA256',
-        // A single PUT can carry the whole-file checksum for S3 to verify; parts get theirs from the SDK.
-        ...(options.size <= partSize && { ChecksumSHA256: base64Sha256(options.sha256) }),
+        // lib-storage sends up to partSize bytes as one PUT, which can carry the
+        // whole-file checksum for S3 to verify; parts get theirs from the SDK.
+        ...(file.size <= partSize && { ChecksumSHA256: base64Sha256(file.sha256) }),
       },
     });
-    if (onProgress) upload.on('httpUploadProgress', (progress) => progress.loaded !== undefined && onProgress(progress.loaded));
+    upload.on('httpUploadProgress', (progress) => {
+      if (progress.loaded !== undefined) onProgress?.(progress.loaded);
+    });
     try {
       await upload.done();
     } finally {
