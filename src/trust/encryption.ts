@@ -18,6 +18,8 @@ import { readEnvSecret } from './env-secret.js';
  * the index and the flag into each tag makes dropped, reordered, appended or
  * truncated chunks fail authentication.
  */
+/** The name manifests give this format (`encryption.algorithm`). */
+export const ENCRYPTION_ALGORITHM = 'aes-256-gcm-chunked' as const;
 export const ENCRYPTION_MAGIC = Buffer.from('UPE1', 'ascii');
 export const ENCRYPTION_VERSION = 1;
 export const ENCRYPTION_KEY_BYTES = 32;
