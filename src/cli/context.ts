@@ -4,6 +4,8 @@ import { UserError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import { dryRunStore } from '../store/dry-run-store.js';
 import type { Store } from '../store/store.js';
+import { signerFor } from '../trust/publisher-keys.js';
+import { signingStore } from '../trust/signing-store.js';
 import { createOutput, type Output } from './output.js';
 
 /** Options every command accepts (commander's optsWithGlobals). */
@@ -38,7 +40,10 @@ export async function withContext<T>(options: GlobalOptions, run: (context: Comm
   const storeUrl = options.store ?? loaded.config.store;
   const realStore = await openStore(storeUrl, loaded.config.s3, options.store ? process.cwd() : loaded.configDir);
   const dryRun = Boolean(options.dryRun);
-  const store = dryRun ? dryRunStore(realStore, (line) => output.info(`[dry-run] ${line}`)) : realStore;
+  // Every command's document writes are signed here, in one place; the key is read on the first write.
+  const signer = signerFor(loaded.config, loaded.configDir);
+  const signedStore = signer ? signingStore(realStore, signer) : realStore;
+  const store = dryRun ? dryRunStore(signedStore, (line) => output.info(`[dry-run] ${line}`)) : signedStore;
   try {
     return await run({
       ...loaded,

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
+import { formatDuration } from './format.js';
 import { redactSecrets } from './redact.js';
 
 export interface OutputOptions {
@@ -43,20 +44,24 @@ export function createOutput(options: OutputOptions): Output {
   const spinners = terminal && !json && !options.quiet;
   const log = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
 
+  // Every finished step says how long it took.
+  const timed = (started: number, text: string) => `${text} ${color.dim(`(${formatDuration(Date.now() - started)})`)}`;
   const plainStep = (text: string): Step => {
+    const started = Date.now();
     if (!options.quiet) log(`${color.dim('…')} ${text}`);
     return {
       update() {},
-      succeed: (done) => !options.quiet && log(`${color.green('✔')} ${done ?? text}`),
-      fail: (failed) => log(`${color.red('✖')} ${failed ?? text}`),
+      succeed: (done) => !options.quiet && log(`${color.green('✔')} ${timed(started, done ?? text)}`),
+      fail: (failed) => log(`${color.red('✖')} ${timed(started, failed ?? text)}`),
     };
   };
   const spinnerStep = (text: string): Step => {
+    const started = Date.now();
     const spinner: Ora = ora({ text, stream: process.stderr, color: colorLevel ? 'cyan' : false as never }).start();
     return {
       update: (next) => void (spinner.text = next),
-      succeed: (done) => void spinner.succeed(done ?? spinner.text),
-      fail: (failed) => void spinner.fail(failed ?? spinner.text),
+      succeed: (done) => void spinner.succeed(timed(started, done ?? spinner.text)),
+      fail: (failed) => void spinner.fail(timed(started, failed ?? spinner.text)),
     };
   };
 

@@ -25,6 +25,13 @@ export interface DeltaObject extends StoredObject {
   removed: string[];
 }
 
+/** How package objects are sealed at rest (see src/trust/encryption.ts); absent = plain zips. */
+export interface ManifestEncryption {
+  algorithm: 'aes-256-gcm-chunked';
+  /** Names the key without revealing it, so devices holding several keys pick the right one. */
+  keyId: string;
+}
+
 export interface Manifest {
   schemaVersion: number;
   id: string;
@@ -33,8 +40,10 @@ export interface Manifest {
   /** SHA-256 over the sorted file list: equal content, equal hash, whatever the version. */
   contentSha256: string;
   files: ManifestFile[];
+  /** Object sizes and SHA-256 are of the bytes as stored: ciphertext when encrypted. */
   full: StoredObject;
   deltas: DeltaObject[];
+  encryption?: ManifestEncryption;
 }
 
 export interface ReleaseRules {

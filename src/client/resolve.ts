@@ -37,11 +37,38 @@ export interface Resolution {
 /** Answers "is this device in whitelist X?"; the CLI backs it with whitelist shards. */
 export type WhitelistLookup = (listName: string, deviceId: string) => boolean;
 
-const rangeCache = new Map<string, semver.Range>();
+/**
+ * Parsing dominates resolving (a SemVer, a Date per release per device), so
+ * parsed forms are cached. Device-sent strings are unbounded in variety: a
+ * cache is dropped whole once it holds CACHE_LIMIT of them.
+ */
+const CACHE_LIMIT = 10_000;
+function cached<T>(cache: Map<string, T>, key: string, make: (key: string) => T): T {
+  let value = cache.get(key);
+  if (value === undefined && !cache.has(key)) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(key, (value = make(key)));
+  }
+  return value as T;
+}
+
+const ranges = new Map<string, semver.Range>();
+const versions = new Map<string, semver.SemVer | null>();
+const instants = new Map<string, number>();
+const parseVersion = (version: string) => cached(versions, version, (text) => semver.parse(text));
+/** Milliseconds, NaN when unparseable, exactly as `new Date(text)` compares. */
+const instantOf = (text: string) => cached(instants, text, Date.parse);
+
 function satisfies(version: string, range: string): boolean {
-  let compiled = rangeCache.get(range);
-  if (!compiled) rangeCache.set(range, (compiled = new semver.Range(range)));
-  return compiled.test(version);
+  const parsed = parseVersion(version);
+  return parsed !== null && cached(ranges, range, (text) => new semver.Range(text)).test(parsed);
+}
+
+/** semver.gt on cached parses; an invalid version still throws as semver.gt does. */
+function newer(version: string, than: string): boolean {
+  const a = parseVersion(version);
+  const b = parseVersion(than);
+  return a && b ? a.compare(b) > 0 : semver.gt(version, than);
 }
 
 /** Does this release's rule set serve this device now? */
@@ -56,10 +83,10 @@ export function releaseMatches(
   if (release.state !== 'active') return false;
   if (rules.platforms && !(request.platform && rules.platforms.includes(request.platform))) return false;
   if (rules.appVersion && !(request.appVersion && satisfies(request.appVersion, rules.appVersion))) return false;
-  if (rules.startsAt && now < new Date(rules.startsAt)) return false;
-  if (rules.endsAt && now >= new Date(rules.endsAt)) return false;
+  if (rules.startsAt && now.getTime() < instantOf(rules.startsAt)) return false;
+  if (rules.endsAt && now.getTime() >= instantOf(rules.endsAt)) return false;
   if (rules.attributes) {
-    for (const [name, value] of Object.entries(rules.attributes)) if (request.attributes?.[name] !== value) return false;
+    for (const name in rules.attributes) if (request.attributes?.[name] !== rules.attributes[name]) return false;
   }
   const deviceId = request.deviceId ?? '';
   if (deviceId && isWhitelisted && rules.whitelist?.some((list) => isWhitelisted(list, deviceId))) return true;
@@ -93,7 +120,7 @@ export function resolveUpdate(index: ChannelIndex, request: DeviceRequest, isWhi
   const { installed } = request;
   let reason: ResolveReason = installed ? 'newer-release' : 'not-installed';
   if (installed === target.version) return noUpdate('up-to-date', target.version);
-  if (installed && semver.valid(installed) && semver.gt(installed, target.version)) {
+  if (installed && parseVersion(installed) && newer(installed, target.version)) {
     // Only a rollback takes a device backwards; a lowered rollout or a halt does not.
     const installedRelease = releases.find((release) => release.version === installed);
     if (installedRelease?.state !== 'rolled-back') return noUpdate('installed-newer', installed);
@@ -118,12 +145,12 @@ export function resolveUpdate(index: ChannelIndex, request: DeviceRequest, isWhi
 /** Mandatory when the target is, or when the device skipped a mandatory release on the way to it. */
 function isMandatory(releases: Release[], target: Release, installed: string | undefined): boolean {
   if (target.rules.mandatory) return true;
-  if (!installed || !semver.valid(installed)) return false;
+  if (!installed || !parseVersion(installed)) return false;
   return releases.some(
     (release) =>
       release.rules.mandatory &&
       release.state !== 'rolled-back' &&
-      semver.gt(release.version, installed) &&
-      semver.lt(release.version, target.version),
+      newer(release.version, installed) &&
+      newer(target.version, release.version),
   );
 }

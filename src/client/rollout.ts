@@ -6,7 +6,7 @@ export const ROLLOUT_BUCKETS = 10_000;
  * Synchronous and dependency-free so apps and edge functions compute the same
  * bucket as the CLI.
  */
-function hash32(text: string): number {
+export function hash32(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { DeltaObject, Manifest, StoredObject } from '../client/protocol.js';
 import type { DeltaPlan } from '../diff/delta-plan.js';
 import { deltaPackageKey, fullPackageKey } from '../store/layout.js';
+import { createEncryptStream, ENCRYPTION_ALGORITHM, encryptionKeyId } from '../trust/encryption.js';
 import { toManifestFiles, type PackageFile } from './hash-files.js';
 import { buildManifest } from './manifest.js';
 import { writeZip } from './zip.js';
@@ -18,6 +19,11 @@ export interface BuiltPackages {
   deltas: (StagedObject & { from: string })[];
 }
 
+export interface PackOptions {
+  /** Seals every package object (AES-256-GCM, chunked); the manifest stays readable. */
+  encryptionKey?: Buffer;
+}
+
 /** Writes the full package and one delta per plan into stagingDir (laid out like the store), and the manifest describing them. */
 export async function buildPackages(
   id: string,
@@ -25,11 +31,14 @@ export async function buildPackages(
   files: PackageFile[],
   deltaPlans: DeltaPlan[],
   stagingDir: string,
+  packOptions: PackOptions = {},
 ): Promise<BuiltPackages> {
+  const { encryptionKey } = packOptions;
   const stage = async (key: string, entries: PackageFile[]): Promise<StagedObject> => {
     const localPath = join(stagingDir, key);
     await mkdir(dirname(localPath), { recursive: true });
-    return { key, localPath, ...(await writeZip(entries, localPath)) };
+    const seal = encryptionKey && createEncryptStream(encryptionKey);
+    return { key, localPath, ...(await writeZip(entries, localPath, seal)) };
   };
   const byPath = new Map(files.map((file) => [file.path, file]));
   const full = await stage(fullPackageKey(id, version), files);
@@ -49,6 +58,7 @@ export async function buildPackages(
     full: storedObject(full),
     deltas: deltas.map(({ from, key, size, sha256, removed }): DeltaObject => ({ from, key, size, sha256, removed })),
   });
+  if (encryptionKey) manifest.encryption = { algorithm: ENCRYPTION_ALGORITHM, keyId: encryptionKeyId(encryptionKey) };
   return { manifest, full, deltas };
 }
 

@@ -1,10 +1,27 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 
-/** Hex SHA-256 of a file, streamed (never the whole file in memory). */
-export async function sha256File(path: string): Promise<string> {
+/** Read size for hashing: large enough to amortise each read's round trip to the thread pool. */
+export const HASH_BUFFER_SIZE = 1024 * 1024;
+
+/**
+ * Hex SHA-256 of a file, streamed through `buffer` (never the whole file in
+ * memory). Callers hashing many files pass one buffer per concurrent read, so
+ * thousands of small files cost no allocation each.
+ */
+export async function sha256File(path: string, buffer: Buffer = Buffer.allocUnsafe(HASH_BUFFER_SIZE)): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk);
+  const handle = await open(path);
+  try {
+    for (let position = 0; ; ) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 

@@ -1,6 +1,7 @@
-import { realpath, stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { lstat, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
+import pLimit from 'p-limit';
 import { UserError } from '../errors.js';
 import type { PackageConfig } from '../config/schema.js';
 
@@ -15,6 +16,8 @@ export interface ScannedFile {
 }
 
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/** File system calls in flight while scanning: per-file round trips overlap instead of queueing. */
+const STAT_CONCURRENCY = 32;
 
 /**
  * Lists a package's files and refuses what would break on a device: control
@@ -40,8 +43,8 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
     throw new UserError(`package '${id}': no files in ${dir} match include/exclude; add files or fix packages.${id}.include`);
   }
 
-  const files: ScannedFile[] = [];
   const byFoldedPath = new Map<string, string>();
+  const located: { path: string; absolutePath: string }[] = [];
   for (const relativePath of relativePaths) {
     if (CONTROL_CHARACTERS.test(relativePath)) {
       throw new UserError(`package '${id}': file name ${JSON.stringify(relativePath)} has a control character; rename it`);
@@ -56,13 +59,33 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
     }
     byFoldedPath.set(folded, path);
 
-    const absolutePath = resolve(dir, relativePath);
-    const target = await realpath(absolutePath);
-    if (!target.startsWith(realDir + sep)) {
-      throw new UserError(`package '${id}': '${path}' is a symlink to ${target}, outside the package folder; copy the file in instead`);
-    }
-    const stats = await stat(absolutePath);
-    files.push({ path, absolutePath, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino });
+    located.push({ path, absolutePath: resolve(dir, relativePath) });
   }
+
+  // Folders are few: resolve each once. A file that is no symlink itself then
+  // lies where its folder's real path says, and one lstat tells all.
+  const realFolders = new Map<string, Promise<string>>();
+  const realFolderOf = (folder: string) => {
+    let real = realFolders.get(folder);
+    if (!real) realFolders.set(folder, (real = realpath(folder)));
+    return real;
+  };
+  const limit = pLimit(STAT_CONCURRENCY);
+  const files = await Promise.all(
+    located.map(({ path, absolutePath }) =>
+      limit(async (): Promise<ScannedFile> => {
+        let stats = await lstat(absolutePath);
+        let target = `${await realFolderOf(dirname(absolutePath))}${sep}${basename(absolutePath)}`;
+        if (stats.isSymbolicLink()) {
+          target = await realpath(absolutePath);
+          stats = await stat(absolutePath);
+        }
+        if (!target.startsWith(realDir + sep)) {
+          throw new UserError(`package '${id}': '${path}' is a symlink to ${target}, outside the package folder; copy the file in instead`);
+        }
+        return { path, absolutePath, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino };
+      }),
+    ),
+  );
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -12,6 +12,7 @@ import { toManifestFiles } from '../pack/hash-files.js';
 import { sha256Hex } from '../pack/hash.js';
 import { contentSha256, serializeDocument } from '../pack/manifest.js';
 import { listChannels, listStoredManifests } from '../release/catalog.js';
+import { recordPublish } from '../release/history.js';
 import { readIndex, updateIndex } from '../release/write-index.js';
 import { upsertRelease } from '../release/channel-index.js';
 import type { Bump } from '../release/version.js';
@@ -20,9 +21,11 @@ import type { Store } from '../store/store.js';
 import { uploadObjects } from '../upload/upload.js';
 import type { Output } from '../cli/output.js';
 import { formatBytes } from '../cli/format.js';
+import { encryptionKeyFor, signerFor } from '../trust/publisher-keys.js';
 import { decidePackage } from './decide.js';
 import { readPackageFiles } from './package-files.js';
 import { releaseEvent } from './release-event.js';
+import { adoptStoredManifest } from './stored-version.js';
 
 export interface PublishRequest {
   packageIds: string[];
@@ -68,6 +71,9 @@ interface Environment {
  */
 export async function publish(request: PublishRequest, env: Environment): Promise<PublishOutcome> {
   const { config, store, output } = env;
+  // Keys are read before any work, so a missing one fails the run at once.
+  const encryptionKey = encryptionKeyFor(config);
+  await signerFor(config, env.configDir)?.();
   const snapshot = await readIndex(store, request.channel);
   let channelNames: string[] | undefined;
   const channelIndexes = new Map<string, Awaited<ReturnType<typeof readIndex>>>();
@@ -117,7 +123,11 @@ export async function publish(request: PublishRequest, env: Environment): Promis
         .map((from) => plan.storedManifests.find((manifest) => manifest.version === from))
         .filter((manifest): manifest is Manifest => manifest !== undefined);
       const step = output.step(`${plan.id}: packing ${version}`);
-      const packages = await buildPackages(plan.id, version, plan.files, planDeltas(toManifestFiles(plan.files), bases), stagingDir);
+      const rebuilt = await buildPackages(plan.id, version, plan.files, planDeltas(toManifestFiles(plan.files), bases), stagingDir, {
+        encryptionKey,
+      });
+      const stored = plan.storedManifests.find((manifest) => manifest.version === version);
+      const packages = stored ? await adoptStoredManifest(store, rebuilt, stored) : rebuilt;
       step.succeed(
         `${plan.id}: packed ${version} (full ${formatBytes(packages.full.size)}${packages.deltas.map((delta) => `, delta from ${delta.from} ${formatBytes(delta.size)}`).join('')})`,
       );
@@ -175,6 +185,7 @@ export async function publish(request: PublishRequest, env: Environment): Promis
         [...releases].reduce((next, [id, release]) => upsertRelease(next, id, release), index),
       );
       changedKeys = [written.key];
+      await recordPublish(store, request.channel, releases);
     }
 
     const packagesOut = plans.map((plan): PublishedPackage => {

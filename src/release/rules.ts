@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { z } from 'zod';
 import type { ReleaseRules } from '../client/protocol.js';
 import type { RulesConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
@@ -32,13 +33,14 @@ export function parseRollout(value: string | number): number {
 
 function parseDate(flag: string, value: string): string {
   const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+  // Date() rolls 2026-02-30 over to March 2; zod checks the calendar day.
+  if (!z.iso.date().safeParse(value.slice(0, 10)).success || Number.isNaN(date.getTime())) {
     throw new UserError(`${flag} '${value}' is not an ISO-8601 date; use e.g. 2026-12-01T00:00:00Z`);
   }
   return date.toISOString();
 }
 
-function parseAttributes(value: string): Record<string, string> {
+export function parseAttributes(value: string): Record<string, string> {
   const attributes: Record<string, string> = {};
   for (const pair of list(value)) {
     const equals = pair.indexOf('=');

@@ -5,7 +5,8 @@ export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
 export const DEFAULT_FILE_CONCURRENCY = 4;
 const FALLBACK_REGION = 'us-east-1';
-const MAX_ATTEMPTS = 5;
+/** Tries per request (the SDK's retries), and per body read (resumed GETs). */
+export const MAX_ATTEMPTS = 5;
 // An unreachable host fails after MAX_ATTEMPTS connection timeouts (~30 s), a
 // stalled one after MAX_ATTEMPTS idle-socket timeouts: bounded, never a hang.
 const CONNECTION_TIMEOUT_MS = 5_000;

@@ -110,6 +110,10 @@ export function toStoreError(error: unknown, context: S3ErrorContext): StoreErro
   if (sdkError.path && code) {
     return new StoreError(`cannot read local file '${sdkError.path}' (${code}): check that it exists and is readable`);
   }
+  // A HEAD's error has no body, so the SDK can name nothing but the status; retries are spent by now.
+  if (status !== undefined && status >= 500 && name === 'Unknown') {
+    return new StoreError(`${where} ${action} of ${target} failed (HTTP ${status}) on every attempt: the service is unavailable or overloaded; run again later`);
+  }
   const statusText = status ? `HTTP ${status} ` : '';
   return new StoreError(`${where} ${action} of ${target} failed (${statusText}${name}): ${firstLine(sdkError.message) || 'no details'}`);
 }

@@ -1,9 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
-  GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -12,8 +10,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../config/schema.js';
-import { createS3Client, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, describeEndpoint } from './s3-client.js';
+import { createS3Client, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, describeEndpoint, MAX_ATTEMPTS } from './s3-client.js';
 import { httpStatusOf, isConditionFailed, isNotFound, toStoreError, type S3Action } from './s3-errors.js';
+import { getObjectResumable } from './s3-resumable-read.js';
 import type { S3Location } from './s3-url.js';
 import type { ObjectInfo, OpenUpload, Store } from './store.js';
 
@@ -51,8 +50,9 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
       .send(new HeadBucketCommand({ Bucket }))
       .then(() => undefined)
       .catch((error: unknown) => {
-        // Publishing identities may lack s3:ListBucket; the object calls will tell.
-        if (httpStatusOf(error) === 403) return;
+        // Publishing identities may lack s3:ListBucket, and a HEAD error has no body
+        // to say why (400: expired or invalid token): the object calls that follow will tell.
+        if (httpStatusOf(error) === 403 || httpStatusOf(error) === 400) return;
         bucketChecked = undefined;
         throw toStoreError(error, { action: 'checkBucket', bucket: Bucket, endpoint, profile: options.profile });
       }));
@@ -66,6 +66,13 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
       throw toStoreError(error, { action, bucket: Bucket, key, endpoint, profile: options.profile });
     }
   }
+
+  /** A GET whose body survives a connection lost mid-way (see getObjectResumable). */
+  const getObject = (Key: string) =>
+    getObjectResumable(client, { Bucket, Key }, {
+      maxResumes: MAX_ATTEMPTS - 1,
+      mapError: (error) => toStoreError(error, { action: 'read', bucket: Bucket, key: Key, endpoint, profile: options.profile }),
+    });
 
   /** Lets expected outcomes (absent object, lost condition) through as null. */
   async function nullWhen<T>(expected: (error: unknown) => boolean, work: () => Promise<T>): Promise<T | null> {
@@ -129,9 +136,8 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
     readDocument: (key) =>
       guarded('read', fullKey(key), () =>
         nullWhen(isNotFound, async () => {
-          const response = await client.send(new GetObjectCommand({ Bucket, Key: fullKey(key) }));
-          const body = Buffer.from(await response.Body!.transformToByteArray());
-          return { body, etag: response.ETag! };
+          const { body, etag } = await getObject(fullKey(key));
+          return { body: Buffer.concat(await body.toArray()), etag };
         }),
       ),
 
@@ -186,11 +192,7 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
       ),
 
     openRead: (key) =>
-      guarded('read', fullKey(key), async () => {
-        const response = await client.send(new GetObjectCommand({ Bucket, Key: fullKey(key) }));
-        if (!(response.Body instanceof Readable)) throw new Error('GetObject returned no Node.js stream');
-        return response.Body;
-      }),
+      guarded('read', fullKey(key), async () => (await getObject(fullKey(key))).body),
 
     list: (prefix) =>
       guarded('list', fullKey(prefix), async () => {

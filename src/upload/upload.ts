@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { Store } from '../store/store.js';
+import type { OpenUpload, Store } from '../store/store.js';
 
 /** Files in flight by default; S3 config `concurrency` overrides. */
 export const DEFAULT_CONCURRENCY = 4;
@@ -21,8 +21,9 @@ export interface UploadResult {
 }
 
 /**
- * 1. ask the store what it already has, 2. upload only the rest, a bounded
- * number at a time, reporting bytes done across all files.
+ * 1. ask the store what it already has, 2. abort uploads a killed run left
+ * open on the keys still missing, 3. upload only those, a bounded number at a
+ * time, reporting bytes done across all files.
  */
 export async function uploadObjects(
   store: Store,
@@ -34,6 +35,7 @@ export async function uploadObjects(
   const missing = items.filter((item, i) => existing[i]?.sha256 !== item.sha256);
   const skipped = items.filter((item, i) => existing[i]?.sha256 === item.sha256);
   if (missing.length === 0) return { uploaded: [], skipped, bytesUploaded: 0 };
+  await abortLeftoverUploads(store, missing.map((item) => item.key));
 
   const totalBytes = missing.reduce((sum, item) => sum + item.size, 0);
   const loadedByKey = new Map<string, number>();
@@ -57,4 +59,19 @@ export async function uploadObjects(
     ),
   );
   return { uploaded: missing, skipped, bytesUploaded: totalBytes };
+}
+
+/**
+ * A run killed mid-upload (SIGKILL, power loss) leaves its multipart uploads
+ * open. Package keys are versioned, so only this version's publisher writes
+ * them: whatever is open on exactly these keys is such a leftover, and is
+ * aborted before uploading again, so none outlives the rerun. Best effort: an
+ * identity without s3:ListBucketMultipartUploads leaves them to `gc`.
+ */
+async function abortLeftoverUploads(store: Store, keys: string[]): Promise<void> {
+  const wanted = new Set(keys);
+  const open: OpenUpload[] = await store.listOpenUploads().catch(() => []);
+  await Promise.all(
+    open.filter((upload) => wanted.has(upload.key)).map((upload) => store.abortUpload(upload).catch(() => undefined)),
+  );
 }

@@ -5,7 +5,7 @@ import { buildPackages } from '../../pack/build-packages.js';
 import { contentSha256, serializeDocument } from '../../pack/manifest.js';
 import { toManifestFiles, type PackageFile } from '../../pack/hash-files.js';
 import { listStoredManifests } from '../../release/catalog.js';
-import { nextVersion } from '../../release/version.js';
+import { nextVersion, parseVersionFlag } from '../../release/version.js';
 import { assertKnownPackages } from '../../publish/publish.js';
 import { readPackageFiles } from '../../publish/package-files.js';
 import { manifestKey } from '../../store/layout.js';
@@ -34,6 +34,7 @@ export function registerPack(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ update-publish pack\n  $ update-publish pack maps --out build/packages --version 2.0.0 --json')
     .action(async (ids: string[], _flags, command: Command) => {
       const flags = command.optsWithGlobals<PackFlags>();
+      const requestedVersion = flags.version === undefined ? undefined : parseVersionFlag(flags.version);
       await withContext(flags, async ({ config, configDir, store, output }) => {
         const outDir = resolve(flags.out);
         const packages: PackedPackage[] = [];
@@ -42,7 +43,7 @@ export function registerPack(program: Command): void {
           const stored = await listStoredManifests(store, id);
           const content = contentSha256(toManifestFiles(files));
           const version =
-            flags.version ??
+            requestedVersion ??
             stored.find((manifest) => manifest.contentSha256 === content)?.version ??
             nextVersion(id, stored.map((manifest) => manifest.version), {});
           const built = await buildPackagesInto(outDir, id, version, files);

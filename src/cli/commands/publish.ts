@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { publish, assertKnownPackages, type PublishedPackage } from '../../publish/publish.js';
 import { buildRules, type RuleFlags } from '../../release/rules.js';
-import { BUMPS, type Bump } from '../../release/version.js';
+import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { UserError } from '../../errors.js';
 import { confirmOrSkip } from '../confirm.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
@@ -42,6 +42,7 @@ Examples:
       if (flags.bump && !BUMPS.includes(flags.bump as Bump)) {
         throw new UserError(`--bump '${flags.bump}' is not one of ${BUMPS.join(', ')}`);
       }
+      const version = flags.version === undefined ? undefined : parseVersionFlag(flags.version);
       await withContext(flags, async (context) => {
         const { config, output } = context;
         const channel = requireChannel(flags.channel, config.channel);
@@ -51,7 +52,7 @@ Examples:
             packageIds: assertKnownPackages(config, ids),
             channel,
             rules,
-            version: flags.version,
+            version,
             bump: flags.bump as Bump,
           },
           {

@@ -1,9 +1,25 @@
+/**
+ * `resolve`: what a device gets, computed by the same code apps import
+ * (update-publish/client), with whitelist membership read from the store's
+ * shards (only the shards the asked ids fall in).
+ *
+ * JSON: the Resolution { update, version, kind, key, size, sha256, manifestKey, mandatory, reason }.
+ * With --devices FILE: one JSON object a line (JSON Lines, also under --json), the
+ * Resolution with `deviceId` first, in the order of the file.
+ */
+import { once } from 'node:events';
 import type { Command } from 'commander';
 import semver from 'semver';
+import type { ChannelIndex } from '../../client/protocol.js';
 import { resolveUpdate, type DeviceRequest } from '../../client/resolve.js';
 import { UserError } from '../../errors.js';
+import { readIds, type IdLine } from '../../release/id-file.js';
+import { parseAttributes } from '../../release/rules.js';
+import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../release/whitelist-lookup.js';
 import { readIndex } from '../../release/write-index.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import type { Output } from '../output.js';
+import { redactSecrets } from '../redact.js';
 
 interface ResolveFlags extends GlobalOptions {
   channel?: string;
@@ -13,7 +29,12 @@ interface ResolveFlags extends GlobalOptions {
   deviceId?: string;
   installed?: string;
   now?: string;
+  attr?: string;
+  devices?: string;
 }
+
+/** Devices resolved per batch: bounds memory and the shards read ahead of resolving. */
+const BATCH_SIZE = 2_000;
 
 export function registerResolve(program: Command): void {
   program
@@ -23,37 +44,84 @@ export function registerResolve(program: Command): void {
     .option('--channel <name>', 'channel the app reads (default: config channel)')
     .option('--platform <name>', 'device platform, e.g. ios')
     .option('--app-version <semver>', 'app version on the device')
-    .option('--device-id <id>', 'device id (decides rollout membership)')
+    .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
+    .option('--devices <file>', 'resolve every device id in FILE (one a line); prints one JSON object a line')
     .option('--installed <version>', 'package version the device has')
+    .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--now <iso>', 'evaluate time windows at this moment (default: now)')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ update-publish resolve --package maps --platform ios --app-version 2.0.0 --device-id abc --json\n  $ update-publish resolve --package maps --device-id abc --installed 1.0.0',
+      '\nExamples:\n  $ update-publish resolve --package maps --platform ios --app-version 2.0.0 --device-id abc --json\n  $ update-publish resolve --package maps --device-id abc --installed 1.0.0 --attr region=eu\n  $ update-publish resolve --package maps --devices device-ids.txt > answers.jsonl',
     )
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<ResolveFlags>();
+      const request = deviceRequest(flags);
+      if (flags.devices !== undefined && flags.deviceId !== undefined) {
+        throw new UserError('--devices and --device-id are exclusive; give one device, or a file of them');
+      }
       await withContext(flags, async ({ config, store, output }) => {
         const channel = requireChannel(flags.channel, config.channel);
-        const now = flags.now === undefined ? new Date() : new Date(flags.now);
-        if (Number.isNaN(now.getTime())) throw new UserError(`--now '${flags.now}' is not an ISO-8601 date; use e.g. 2026-12-01T00:00:00Z`);
-        for (const [flag, value] of [['--installed', flags.installed], ['--app-version', flags.appVersion]] as const) {
-          if (value !== undefined && !semver.valid(value)) throw new UserError(`${flag} '${value}' is not a semver version; use e.g. 2.0.0`);
-        }
         const { index } = await readIndex(store, channel);
-        const request: DeviceRequest = {
-          package: flags.package,
-          platform: flags.platform?.toLowerCase(),
-          appVersion: flags.appVersion,
-          deviceId: flags.deviceId,
-          installed: flags.installed,
-          now,
-        };
-        const resolution = resolveUpdate(index, request);
-        output.result(resolution, () =>
-          resolution.update
-            ? `${flags.package}: ${resolution.kind} update to ${resolution.version}${resolution.mandatory ? ' (mandatory)' : ''}: ${resolution.key} (${resolution.reason})`
-            : `${flags.package}: no update (${resolution.reason}${resolution.version ? `, ${resolution.version}` : ''})`,
-        );
+        const whitelists = createWhitelistCache(store);
+        if (flags.devices !== undefined) await resolveBatch(index, request, flags.devices, whitelists, output);
+        else await resolveOne(index, request, whitelists, output);
+        for (const name of whitelists.absent()) output.warn(`whitelist '${name}' named by a rule is not in the store; nobody is in it`);
       });
     });
+}
+
+/** The flags as a DeviceRequest, every value checked before the store is opened. */
+function deviceRequest(flags: ResolveFlags): DeviceRequest {
+  const now = flags.now === undefined ? new Date() : new Date(flags.now);
+  if (Number.isNaN(now.getTime())) throw new UserError(`--now '${flags.now}' is not an ISO-8601 date; use e.g. 2026-12-01T00:00:00Z`);
+  for (const [flag, value] of [['--installed', flags.installed], ['--app-version', flags.appVersion]] as const) {
+    if (value !== undefined && !semver.valid(value)) throw new UserError(`${flag} '${value}' is not a semver version; use e.g. 2.0.0`);
+  }
+  return {
+    package: flags.package,
+    platform: flags.platform?.toLowerCase(),
+    appVersion: flags.appVersion,
+    deviceId: flags.deviceId,
+    installed: flags.installed,
+    now,
+    ...(flags.attr !== undefined && { attributes: parseAttributes(flags.attr) }),
+  };
+}
+
+async function resolveOne(index: ChannelIndex, request: DeviceRequest, whitelists: WhitelistCache, output: Output): Promise<void> {
+  if (request.deviceId) await whitelists.load(referencedWhitelists(index, request.package), [request.deviceId]);
+  const resolution = resolveUpdate(index, request, whitelists.lookup);
+  output.result(resolution, () =>
+    resolution.update
+      ? `${request.package}: ${resolution.kind} update to ${resolution.version}${resolution.mandatory ? ' (mandatory)' : ''}: ${resolution.key} (${resolution.reason})`
+      : `${request.package}: no update (${resolution.reason}${resolution.version ? `, ${resolution.version}` : ''})`,
+  );
+}
+
+async function* batches(lines: AsyncIterable<IdLine>, size: number): AsyncGenerator<string[]> {
+  let batch: string[] = [];
+  for await (const { id } of lines) {
+    batch.push(id);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+/** JSON Lines on stdout, batch by batch, waiting for the pipe to drain. */
+async function resolveBatch(index: ChannelIndex, request: DeviceRequest, file: string, whitelists: WhitelistCache, output: Output) {
+  const lists = referencedWhitelists(index, request.package);
+  let devices = 0;
+  for await (const deviceIds of batches(readIds(file), BATCH_SIZE)) {
+    await whitelists.load(lists, deviceIds);
+    const text = deviceIds
+      .map((deviceId) => JSON.stringify({ deviceId, ...resolveUpdate(index, { ...request, deviceId }, whitelists.lookup) }))
+      .join('\n');
+    if (!process.stdout.write(`${redactSecrets(text)}\n`)) await once(process.stdout, 'drain');
+    devices += deviceIds.length;
+  }
+  if (devices === 0) throw new UserError(`${file} holds no device ids; give one id a line`);
+  output.info(`resolved ${devices} devices (${whitelists.shardsRead()} whitelist shards read)`);
 }

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import semver from 'semver';
+import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
+import { httpSource, storeSource } from '../../client/fetch/source.js';
+import { UserError } from '../../errors.js';
+import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { formatBytes } from '../format.js';
+import { collect, loadPublicKeys, readDecryptionKeys } from './trust-options.js';
+
+interface FetchFlags extends GlobalOptions {
+  channel?: string;
+  platform?: string;
+  appVersion?: string;
+  deviceId?: string;
+  into: string;
+  publicKey: string[];
+  decryptionKey: string[];
+  from?: string;
+}
+
+export function registerFetch(program: Command): void {
+  program
+    .command('fetch <package>')
+    .description('install or update a package into a folder exactly as a device would: resolve, download, check, apply')
+    .requiredOption('--into <dir>', 'folder holding the installed package (created if missing)')
+    .option('--channel <name>', 'channel the app reads (default: config channel)')
+    .option('--platform <name>', 'device platform, e.g. ios')
+    .option('--app-version <semver>', 'app version on the device')
+    .option('--device-id <id>', 'device id (decides rollout membership)')
+    .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect, [])
+    .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect, [])
+    .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ update-publish fetch maps --into ./device/maps --platform ios --app-version 2.0.0 --device-id abc
+  $ update-publish fetch maps --into ./device/maps --public-key keys/signing-public.pem --json
+  $ update-publish fetch maps --into ./device/maps --from https://cdn.example.com/updates --decryption-key env:CONTENT_KEY`,
+    )
+    .action(async (packageId: string, _flags, command: Command) => {
+      const flags = command.optsWithGlobals<FetchFlags>();
+      if (flags.appVersion !== undefined && !semver.valid(flags.appVersion)) {
+        throw new UserError(`--app-version '${flags.appVersion}' is not a semver version; use e.g. 2.0.0`);
+      }
+      const publicKeys = await loadPublicKeys(flags.publicKey);
+      const decryptionKeys = readDecryptionKeys(flags.decryptionKey);
+      await withContext(flags, async ({ config, store, output }) => {
+        const source = flags.from ? httpSource(flags.from) : storeSource(store);
+        const channel = requireChannel(flags.channel, config.channel);
+        const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
+        let result: FetchResult;
+        try {
+          result = await fetchUpdate({
+            source,
+            channel,
+            package: packageId,
+            device: { platform: flags.platform?.toLowerCase(), appVersion: flags.appVersion, deviceId: flags.deviceId },
+            intoDir: flags.into,
+            publicKeys,
+            decryptionKeys,
+          });
+        } catch (error) {
+          step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
+          throw error;
+        }
+        step.succeed();
+        output.result(result, () => describeFetch(result, flags.into));
+      });
+    });
+}
+
+function describeFetch(result: FetchResult, dir: string): string {
+  if (!result.updated) {
+    return `${result.package}: no update (${result.reason}${result.version ? `, ${result.version} installed` : ''})`;
+  }
+  const from = result.previousVersion ? ` from ${result.previousVersion}` : '';
+  return `${result.package}: installed ${result.version}${from} into ${dir} (${result.kind}, ${formatBytes(result.bytesDownloaded)} downloaded)${result.mandatory ? ', mandatory' : ''}`;
+}

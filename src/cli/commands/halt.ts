@@ -1,0 +1,19 @@
+/**
+ * `halt <pkg>`: stop serving the package's latest release at once. Devices
+ * get the next older release their rules match; its rollout is kept, so
+ * `resume` serves exactly the same devices again.
+ *
+ * JSON: { channel, package, version, previous: { state, rollout }, current: { state, rollout }, dryRun, hooks }
+ */
+import type { Command } from 'commander';
+import { halt } from '../../release/operations.js';
+import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from './release-change.js';
+
+export function registerHalt(program: Command): void {
+  addWriteOptions(addChannelOption(program.command('halt <package>')))
+    .description("stop serving the package's latest release at once (resume restores it)")
+    .addHelpText('after', '\nExamples:\n  $ update-publish halt maps\n  $ update-publish halt maps --channel staging --yes --json')
+    .action(async (packageId: string, _flags, command: Command) => {
+      await changeCurrentRelease(command.optsWithGlobals<WriteFlags>(), packageId, 'halt', (index) => halt(index, packageId));
+    });
+}

@@ -1,0 +1,66 @@
+/**
+ * `history <pkg> [--channel]`: every release of the package on the channel
+ * and every change to it (publish, rollout, halt, resume, rollback, promote),
+ * newest first, with who and when.
+ *
+ * JSON: { channel, package, entries: [{ at, actor, action, version, from?, to?, details }] }
+ */
+import type { Command } from 'commander';
+import type { ReleaseRules } from '../../client/protocol.js';
+import { UserError } from '../../errors.js';
+import { readHistory, type HistoryEntry } from '../../release/history.js';
+import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { formatTable } from '../format.js';
+import { requireExistingChannel } from './release-change.js';
+
+interface HistoryFlags extends GlobalOptions {
+  channel?: string;
+}
+
+export function registerHistory(program: Command): void {
+  program
+    .command('history <package>')
+    .description('every release of a package on a channel and every change to it, newest first')
+    .option('--channel <name>', 'channel (default: config channel)')
+    .addHelpText('after', '\nExamples:\n  $ update-publish history maps\n  $ update-publish history maps --channel staging --json')
+    .action(async (packageId: string, _flags, command: Command) => {
+      const flags = command.optsWithGlobals<HistoryFlags>();
+      await withContext(flags, async ({ config, store, output }) => {
+        const channel = requireChannel(flags.channel, config.channel);
+        const { index } = await requireExistingChannel(store, channel);
+        const entries = await readHistory(store, channel, packageId, index.packages[packageId]?.releases ?? []);
+        if (entries.length === 0) {
+          const known = Object.keys(index.packages);
+          throw new UserError(`package '${packageId}' has no history on channel '${channel}'; released there: ${known.join(', ') || 'nothing'}`);
+        }
+        output.result({ channel, package: packageId, entries }, () => renderHistory(channel, packageId, entries));
+      });
+    });
+}
+
+const change = (entry: HistoryEntry) => {
+  if (entry.from === undefined && entry.to === undefined) return '-';
+  const unit = entry.action === 'rollout' ? '%' : '';
+  return `${entry.from ?? '(none)'}${unit} → ${entry.to ?? '(none)'}${unit}`;
+};
+
+function details({ details: { rolledBack, rules } }: HistoryEntry): string {
+  if (Array.isArray(rolledBack) && rolledBack.length) return `rolled back ${rolledBack.join(', ')}`;
+  if (rules && typeof rules === 'object') {
+    const { rollout, mandatory } = rules as ReleaseRules;
+    return `rollout ${rollout}%${mandatory ? ', mandatory' : ''}`;
+  }
+  return '';
+}
+
+function renderHistory(channel: string, packageId: string, entries: HistoryEntry[]): string {
+  const rows = entries.map((entry) => [
+    entry.at.slice(0, 19).replace('T', ' '),
+    entry.actor,
+    entry.action,
+    entry.version,
+    change(entry),
+    details(entry),
+  ]);
+  return `${packageId} on ${channel}\n${formatTable(['when', 'who', 'action', 'version', 'change', 'details'], rows)}`;
+}

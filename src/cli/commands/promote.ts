@@ -1,0 +1,69 @@
+/**
+ * `promote <pkg>[@version] --from <channel> --to <channel> [rule flags]`: the
+ * same stored bytes as a new release on the target channel (nothing is
+ * uploaded). Without @version, the source's newest active release. Rules come
+ * from the rule flags / preset (defaults: rollout 100), not from the source.
+ *
+ * JSON: { from, to, package, version, rules, dryRun, hooks }
+ */
+import type { Command } from 'commander';
+import { promote } from '../../release/operations.js';
+import { buildRules, type RuleFlags } from '../../release/rules.js';
+import { assertWhitelistsExist } from '../../release/whitelist-store.js';
+import { UserError } from '../../errors.js';
+import { requireChannel, withContext } from '../context.js';
+import { describeRules } from './status.js';
+import { addRuleOptions } from './rule-options.js';
+import { addWriteOptions, requireExistingChannel, writeReleaseChange, type WriteFlags } from './release-change.js';
+
+interface PromoteFlags extends WriteFlags, RuleFlags {
+  from: string;
+  to?: string;
+}
+
+/** `maps` or `maps@1.2.0`. */
+function parseTarget(argument: string): { packageId: string; version?: string } {
+  const at = argument.indexOf('@');
+  if (at === -1) return { packageId: argument };
+  const version = argument.slice(at + 1);
+  if (at === 0 || !version) throw new UserError(`'${argument}' is not <package>[@version]; use e.g. maps or maps@1.2.0`);
+  return { packageId: argument.slice(0, at), version };
+}
+
+export function registerPromote(program: Command): void {
+  addRuleOptions(addWriteOptions(program.command('promote <package[@version]>')))
+    .description("release a version from one channel on another: same bytes, new rules, nothing re-uploaded")
+    .requiredOption('--from <channel>', 'channel the release is on')
+    .option('--to <channel>', 'channel to release it on (default: config channel)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ update-publish promote maps --from staging --to production\n  $ update-publish promote maps@1.2.0 --from staging --to production --rollout 10 --yes --json',
+    )
+    .action(async (argument: string, _flags, command: Command) => {
+      const flags = command.optsWithGlobals<PromoteFlags>();
+      const { packageId, version } = parseTarget(argument);
+      await withContext(flags, async (context) => {
+        const from = requireChannel(flags.from, '');
+        const to = requireChannel(flags.to, context.config.channel);
+        if (from === to) throw new UserError(`--from and --to are both '${from}'; promote copies a release to another channel`);
+        const rules = buildRules(flags, context.config.rules);
+        await assertWhitelistsExist(context.store, rules.whitelist);
+        const { index: source } = await requireExistingChannel(context.store, from);
+        const { change, hooks } = await writeReleaseChange(context, {
+          channel: to,
+          packageId,
+          mayCreateChannel: true,
+          apply: (target) => promote(source, target, packageId, version, rules),
+          hooks: flags.hooks,
+          question: ({ release }) => `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRules(release)}, rollout ${rules.rollout}%)?`,
+          history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules } }),
+          event: ({ release, previousVersion }) => ({ name: 'promote', release, previousVersion }),
+        });
+        const promoted = change.release.version;
+        context.output.result(
+          { from, to, package: packageId, version: promoted, rules, dryRun: context.dryRun, hooks },
+          () => `${context.dryRun ? '[dry-run] nothing written. ' : ''}${packageId} ${promoted}: ${from} → ${to} (rollout ${rules.rollout}%, ${describeRules(change.release)})`,
+        );
+      });
+    });
+}

@@ -1,0 +1,128 @@
+import type { Command } from 'commander';
+import type { ChannelIndex, Release } from '../../client/protocol.js';
+import { UserError } from '../../errors.js';
+import type { ReleaseEventName } from '../../hooks/event.js';
+import type { HookResult } from '../../hooks/run-hooks.js';
+import { releaseEvent } from '../../publish/release-event.js';
+import { listChannels } from '../../release/catalog.js';
+import { appendHistory, type HistoryRecord } from '../../release/history.js';
+import type { ReleaseChange } from '../../release/operations.js';
+import { readIndex, updateIndex, type IndexSnapshot } from '../../release/write-index.js';
+import type { Store } from '../../store/store.js';
+import { confirmOrSkip } from '../confirm.js';
+import { requireChannel, withContext, type CommandContext, type GlobalOptions } from '../context.js';
+import { runReleaseHooks } from './hooks-step.js';
+
+/** Flags of every command that changes a channel index. */
+export interface WriteFlags extends GlobalOptions {
+  channel?: string;
+  hooks: boolean;
+}
+
+export function addWriteOptions(command: Command): Command {
+  return command
+    .option('--dry-run', 'show what would change, write nothing')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--no-hooks', 'do not run post-release hooks');
+}
+
+export const addChannelOption = (command: Command) => command.option('--channel <name>', 'channel to change (default: config channel)');
+
+export async function requireExistingChannel(store: Store, channel: string): Promise<IndexSnapshot> {
+  const snapshot = await readIndex(store, channel);
+  if (snapshot.etag === null) {
+    const channels = await listChannels(store);
+    throw new UserError(
+      `unknown channel '${channel}' in ${store.location}; ${channels.length ? `channels: ${channels.join(', ')}` : 'publish something first'}`,
+    );
+  }
+  return snapshot;
+}
+
+export interface ChangeSpec<T extends { index: ChannelIndex }> {
+  channel: string;
+  packageId: string;
+  /** Pure; re-run on the fresh index at every write attempt; throws a UserError to refuse. */
+  apply: (index: ChannelIndex) => T;
+  /** Asked (unless --yes) about a preview of the change, before anything is written. */
+  question: (preview: T) => string;
+  history: (change: T) => HistoryRecord;
+  event: (change: T) => { name: ReleaseEventName; release: Release; previousVersion: string | null };
+  hooks: boolean;
+  /** Promote may create the target channel; everything else needs it to exist. */
+  mayCreateChannel?: boolean;
+}
+
+/**
+ * The one path of a release operation: validate on the current index → ask →
+ * conditional index write (updateIndex) → history entry → hooks.
+ */
+export async function writeReleaseChange<T extends { index: ChannelIndex }>(
+  context: CommandContext,
+  spec: ChangeSpec<T>,
+): Promise<{ change: T; hooks: HookResult[] }> {
+  const { store } = context;
+  const snapshot = spec.mayCreateChannel ? await readIndex(store, spec.channel) : await requireExistingChannel(store, spec.channel);
+  let change = spec.apply(snapshot.index);
+  if (!(await confirmOrSkip(context, spec.question(change)))) throw new UserError('cancelled; nothing was written');
+  const written = await updateIndex(store, spec.channel, (index) => (change = spec.apply(index)).index);
+  await appendHistory(store, spec.channel, spec.packageId, [spec.history(change)]);
+  const { name, release, previousVersion } = spec.event(change);
+  const event = releaseEvent(name, {
+    packageId: spec.packageId,
+    release,
+    previousVersion,
+    channel: spec.channel,
+    changedKeys: [written.key],
+    store: store.location,
+  });
+  const hooks = spec.hooks ? await runReleaseHooks(context, [event]) : [];
+  return { change, hooks };
+}
+
+const stateOf = (release: Release) => ({ state: release.state, rollout: release.rules.rollout });
+const describeState = ({ state, rollout }: ReturnType<typeof stateOf>) => `${state}, rollout ${rollout}%`;
+
+/**
+ * rollout, halt and resume: one change to the package's current release.
+ * JSON: { channel, package, version, previous: { state, rollout }, current: { state, rollout }, dryRun, hooks }
+ */
+export async function changeCurrentRelease(
+  flags: WriteFlags,
+  packageId: string,
+  action: 'rollout' | 'halt' | 'resume',
+  apply: (index: ChannelIndex) => ReleaseChange,
+): Promise<void> {
+  await withContext(flags, async (context) => {
+    const channel = requireChannel(flags.channel, context.config.channel);
+    const { change, hooks } = await writeReleaseChange(context, {
+      channel,
+      packageId,
+      apply,
+      hooks: flags.hooks,
+      question: ({ version, before, after }) =>
+        `${action} ${packageId} ${version} on '${channel}': ${describeState(stateOf(before))} → ${describeState(stateOf(after))}?`,
+      history: ({ version, before, after }) => ({
+        action,
+        version,
+        ...(action === 'rollout' ? { from: before.rules.rollout, to: after.rules.rollout } : { from: before.state, to: after.state }),
+        details: { previous: stateOf(before), current: stateOf(after) },
+      }),
+      event: ({ after }) => ({ name: action, release: after, previousVersion: null }),
+    });
+    const document = {
+      channel,
+      package: packageId,
+      version: change.version,
+      previous: stateOf(change.before),
+      current: stateOf(change.after),
+      dryRun: context.dryRun,
+      hooks,
+    };
+    context.output.result(
+      document,
+      () =>
+        `${context.dryRun ? '[dry-run] nothing written. ' : ''}${packageId} ${change.version} on ${channel}: ${describeState(document.previous)} → ${describeState(document.current)}`,
+    );
+  });
+}

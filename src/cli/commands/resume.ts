@@ -1,0 +1,18 @@
+/**
+ * `resume <pkg>`: serve a halted latest release again, with the rollout it
+ * had (the same devices).
+ *
+ * JSON: { channel, package, version, previous: { state, rollout }, current: { state, rollout }, dryRun, hooks }
+ */
+import type { Command } from 'commander';
+import { resume } from '../../release/operations.js';
+import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from './release-change.js';
+
+export function registerResume(program: Command): void {
+  addWriteOptions(addChannelOption(program.command('resume <package>')))
+    .description('serve a halted release again, to the same devices as before')
+    .addHelpText('after', '\nExamples:\n  $ update-publish resume maps\n  $ update-publish resume maps --channel staging --yes --json')
+    .action(async (packageId: string, _flags, command: Command) => {
+      await changeCurrentRelease(command.optsWithGlobals<WriteFlags>(), packageId, 'resume', (index) => resume(index, packageId));
+    });
+}

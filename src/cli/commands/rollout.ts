@@ -1,0 +1,21 @@
+/**
+ * `rollout <pkg> <percent>`: change the share of devices the package's
+ * current release (the newest not rolled back) is served to. Raising it only
+ * adds devices. A halted release keeps its state; resume serves the new share.
+ *
+ * JSON: { channel, package, version, previous: { state, rollout }, current: { state, rollout }, dryRun, hooks }
+ */
+import type { Command } from 'commander';
+import { setRollout } from '../../release/operations.js';
+import { parseRollout } from '../../release/rules.js';
+import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from './release-change.js';
+
+export function registerRollout(program: Command): void {
+  addWriteOptions(addChannelOption(program.command('rollout <package> <percent>')))
+    .description("change the share of devices served the package's latest release (0–100, two decimals)")
+    .addHelpText('after', '\nExamples:\n  $ update-publish rollout maps 50\n  $ update-publish rollout maps 12.5 --channel staging --yes --json')
+    .action(async (packageId: string, percent: string, _flags, command: Command) => {
+      const rollout = parseRollout(percent);
+      await changeCurrentRelease(command.optsWithGlobals<WriteFlags>(), packageId, 'rollout', (index) => setRollout(index, packageId, rollout));
+    });
+}

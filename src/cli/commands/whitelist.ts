@@ -1,0 +1,87 @@
+/**
+ * `whitelist upload <name> <file>` / `whitelist ls` / `whitelist rm <name>`:
+ * lists of device or user ids that rules refer to by name (`--whitelist qa`).
+ * A file is one id a line, or CSV with the id first (optional header). Stored
+ * hash-partitioned (see src/client/whitelist.ts): a device reads one shard.
+ *
+ * JSON: upload → { name, count, shards, dryRun }; ls → { whitelists: [{ name, count, shards, uploadedAt }] };
+ *       rm → { name, removed: true, dryRun }
+ */
+import type { Command } from 'commander';
+import { UserError } from '../../errors.js';
+import { readIdSet } from '../../release/id-file.js';
+import {
+  listWhitelists,
+  MAX_WHITELIST_IDS,
+  readWhitelistMeta,
+  removeWhitelist,
+  requireWhitelistName,
+  uploadWhitelist,
+} from '../../release/whitelist-store.js';
+import { confirmOrSkip } from '../confirm.js';
+import { withContext, type GlobalOptions } from '../context.js';
+import { formatTable } from '../format.js';
+
+const dryRunNote = (dryRun: boolean) => (dryRun ? '[dry-run] nothing written. ' : '');
+
+export function registerWhitelist(program: Command): void {
+  const whitelist = program
+    .command('whitelist')
+    .description('manage whitelists: devices or users that get a release whatever its rollout');
+
+  whitelist
+    .command('upload <name> <file>')
+    .description('store (or replace) a whitelist from a file: one id a line, or CSV with the id first')
+    .option('--dry-run', 'read and check the file, write nothing')
+    .option('-y, --yes', 'do not ask before replacing an existing list')
+    .addHelpText('after', '\nExamples:\n  $ update-publish whitelist upload qa qa-devices.txt\n  $ update-publish whitelist upload beta users.csv --yes --json')
+    .action(async (name: string, file: string, _flags, command: Command) => {
+      const flags = command.optsWithGlobals<GlobalOptions>();
+      requireWhitelistName(name);
+      await withContext(flags, async (context) => {
+        const ids = await readIdSet(file, MAX_WHITELIST_IDS);
+        const existing = await readWhitelistMeta(context.store, name);
+        if (existing && !(await confirmOrSkip(context, `Replace whitelist '${name}' (${existing.count} ids) with ${ids.size} ids?`))) {
+          throw new UserError('cancelled; nothing was written');
+        }
+        const { count, shards } = await uploadWhitelist(context.store, name, ids);
+        context.output.result({ name, count, shards, dryRun: context.dryRun }, () =>
+          `${dryRunNote(context.dryRun)}whitelist ${name}: ${count} ids in ${shards} shard${shards === 1 ? '' : 's'}`,
+        );
+      });
+    });
+
+  whitelist
+    .command('ls')
+    .description('list stored whitelists')
+    .action(async (_flags, command: Command) => {
+      await withContext(command.optsWithGlobals<GlobalOptions>(), async ({ store, output }) => {
+        const whitelists = await listWhitelists(store);
+        output.result({ whitelists }, () =>
+          whitelists.length
+            ? formatTable(
+                ['name', 'ids', 'shards', 'uploaded'],
+                whitelists.map((meta) => [meta.name, String(meta.count), String(meta.shards), meta.uploadedAt.slice(0, 19).replace('T', ' ')]),
+              )
+            : "no whitelists yet: run 'update-publish whitelist upload <name> <file>'",
+        );
+      });
+    });
+
+  whitelist
+    .command('rm <name>')
+    .description('remove a whitelist (rules naming it then match nobody through it)')
+    .option('--dry-run', 'show what would be removed, remove nothing')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (name: string, _flags, command: Command) => {
+      const flags = command.optsWithGlobals<GlobalOptions>();
+      await withContext(flags, async (context) => {
+        const existing = await readWhitelistMeta(context.store, requireWhitelistName(name));
+        if (existing && !(await confirmOrSkip(context, `Remove whitelist '${name}' (${existing.count} ids)?`))) {
+          throw new UserError('cancelled; nothing was removed');
+        }
+        await removeWhitelist(context.store, name);
+        context.output.result({ name, removed: true, dryRun: context.dryRun }, () => `${dryRunNote(context.dryRun)}removed whitelist ${name}`);
+      });
+    });
+}

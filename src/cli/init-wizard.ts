@@ -1,0 +1,209 @@
+import { checkbox, confirm, input, select } from '@inquirer/prompts';
+import { ENV_REF_PATTERN } from '../hooks/env-ref.js';
+import { NAME_PATTERN } from '../config/schema.js';
+import { DEFAULT_SNS_TOPIC, isS3Store, packageForDir, type InitAnswers, type PackageChoice } from '../config/init-config.js';
+import { UserError } from '../errors.js';
+import { parseS3Url } from '../store/s3-url.js';
+
+// Prompts go to stderr like every log, so stdout only ever holds the result.
+const context = { output: process.stderr };
+
+type StoreKind = 'folder' | 's3' | 's3-compatible';
+type HookKind = 'cloudfront' | 'sns' | 'webhook';
+
+/** A prompt validator from a check that throws UserError (the same checks the config gets). */
+const validBy = (check: (value: string) => unknown) => (value: string) => {
+  try {
+    check(value);
+    return true;
+  } catch (error) {
+    return error instanceof UserError ? error.message : String(error);
+  }
+};
+const orEnvRef = (valid: (value: string) => boolean, what: string) => (value: string) =>
+  valid(value.trim()) || ENV_REF_PATTERN.test(value.trim()) || `enter ${what}, or env:NAME to read it from the environment`;
+const isHttpUrl = (value: string) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+
+/**
+ * Asks every `init` question at a terminal, starting from `defaults` (the
+ * flags given, else the template's values). `candidates` are the project's
+ * folders that could be packages.
+ */
+export async function runInitWizard(defaults: InitAnswers, candidates: string[]): Promise<InitAnswers> {
+  try {
+    const store = await askStore(defaults);
+    const packages = await askPackages(defaults.packages, candidates);
+    const channel = await input(
+      {
+        message: 'Default channel (the one the app reads, e.g. production):',
+        default: defaults.channel,
+        validate: (value) => NAME_PATTERN.test(value.trim()) || "use lowercase letters, digits, '.', '_' or '-'",
+      },
+      context,
+    );
+    const signing = await confirm(
+      { message: 'Generate a signing key pair in keys/ (the app verifies manifests with the public key)?', default: defaults.signing },
+      context,
+    );
+    const hooks = await askHooks(defaults, store.region);
+    return { ...store, packages, channel: channel.trim(), signing, ...hooks };
+  } catch (error) {
+    // Ctrl-C at a prompt (inquirer's documented way to tell: the error's name).
+    if ((error as Error)?.name === 'ExitPromptError') throw new UserError('init cancelled; nothing was written', 130);
+    throw error;
+  }
+}
+
+async function askStore(defaults: InitAnswers): Promise<Pick<InitAnswers, 'store' | 'region' | 'endpoint'>> {
+  const wasS3 = isS3Store(defaults.store);
+  const kind = await select<StoreKind>(
+    {
+      message: 'Where should packages be stored?',
+      choices: [
+        { value: 'folder', name: 'A local folder', description: 'serve or sync it yourself (any web server, rsync, a bucket)' },
+        { value: 's3', name: 'Amazon S3', description: 'a bucket and key prefix; CloudFront can serve it' },
+        { value: 's3-compatible', name: 'S3-compatible service', description: 'MinIO, Cloudflare R2, Ceph… at an endpoint URL' },
+      ],
+      default: defaults.endpoint ? 's3-compatible' : wasS3 ? 's3' : 'folder',
+    },
+    context,
+  );
+  if (kind === 'folder') {
+    const folder = await input(
+      { message: 'Store folder:', default: wasS3 ? './releases' : defaults.store, required: true },
+      context,
+    );
+    return { store: folder.trim() };
+  }
+  const endpoint =
+    kind === 's3-compatible'
+      ? (
+          await input(
+            {
+              message: 'Endpoint URL (e.g. https://<account>.r2.cloudflarestorage.com or http://localhost:9000):',
+              default: defaults.endpoint,
+              validate: (value) => isHttpUrl(value.trim()) || 'enter an http(s) URL',
+            },
+            context,
+          )
+        ).trim()
+      : undefined;
+  const previous = wasS3 ? parseS3Url(defaults.store) : undefined;
+  const bucket = await input(
+    { message: 'Bucket:', default: previous?.bucket, required: true, validate: validBy((value) => parseS3Url(`s3://${value.trim()}`)) },
+    context,
+  );
+  const prefix = await input(
+    {
+      message: "Key prefix inside the bucket ('/' for the bucket root):",
+      default: previous?.prefix ?? 'updates',
+      validate: validBy((value) => parseS3Url(`s3://${bucket.trim()}/${value.trim()}`)),
+    },
+    context,
+  );
+  const region = await input(
+    {
+      message: kind === 's3' ? "Bucket's region:" : 'Region (R2: auto; MinIO: us-east-1):',
+      default: defaults.region ?? process.env.AWS_REGION ?? (kind === 's3' ? 'us-east-1' : 'auto'),
+      required: true,
+    },
+    context,
+  );
+  const location = parseS3Url(`s3://${bucket.trim()}/${prefix.trim()}`);
+  return {
+    store: `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ''}`,
+    region: region.trim(),
+    ...(endpoint && { endpoint }),
+  };
+}
+
+async function askPackages(defaults: PackageChoice[], candidates: string[]): Promise<PackageChoice[]> {
+  const chosenBefore = new Map(defaults.map((choice) => [choice.dir, choice]));
+  const dirs = [...new Set([...defaults.map((choice) => choice.dir), ...candidates])];
+  const found = candidates.length > 0;
+  const toChoice = (dir: string) => chosenBefore.get(dir) ?? packageForDir(dir);
+  const uniqueIds = (chosen: PackageChoice[]) => {
+    const ids = chosen.map((choice) => choice.id);
+    const twice = ids.find((id, index) => ids.indexOf(id) !== index);
+    return twice ? `two folders are both named '${twice}'; keep one, or rename a folder` : true;
+  };
+  if (found) {
+    const selected = await checkbox(
+      {
+        message: 'Which folders are packages?',
+        choices: dirs.map((dir) => ({
+          value: dir,
+          name: dir,
+          checked: chosenBefore.has(dir),
+          disabled: NAME_PATTERN.test(toChoice(dir).id) ? false : '(name is not a valid package id)',
+        })),
+        required: true,
+        validate: (choices) => uniqueIds(choices.map((choice) => toChoice(choice.value))),
+      },
+      context,
+    );
+    return selected.map(toChoice);
+  }
+  const typed = await input(
+    {
+      message: 'Package folders, comma-separated (each folder is one package, named after it):',
+      default: dirs.join(','),
+      validate: (value) => {
+        const chosen = value.split(',').map((dir) => dir.trim()).filter(Boolean).map(packageForDir);
+        if (chosen.length === 0) return 'enter at least one folder';
+        const bad = chosen.find((choice) => !NAME_PATTERN.test(choice.id));
+        return bad ? `folder name '${bad.id}' is not a valid package id (lowercase letters, digits, '.', '_', '-')` : uniqueIds(chosen);
+      },
+    },
+    context,
+  );
+  return typed.split(',').map((dir) => dir.trim()).filter(Boolean).map(toChoice);
+}
+
+async function askHooks(defaults: InitAnswers, region: string | undefined): Promise<Pick<InitAnswers, HookKind>> {
+  const kinds = await checkbox<HookKind>(
+    {
+      message: 'Run after each release (none is fine):',
+      choices: [
+        { value: 'cloudfront', name: 'CloudFront invalidation of the channel index', checked: Boolean(defaults.cloudfront) },
+        { value: 'sns', name: 'SNS notification (e.g. to push to devices)', checked: Boolean(defaults.sns) },
+        { value: 'webhook', name: 'Webhook (POST the release event as JSON)', checked: Boolean(defaults.webhook) },
+      ],
+    },
+    context,
+  );
+  const answers: Pick<InitAnswers, HookKind> = {};
+  if (kinds.includes('cloudfront')) {
+    answers.cloudfront = (
+      await input(
+        {
+          message: 'CloudFront distribution id:',
+          default: defaults.cloudfront,
+          validate: orEnvRef((value) => /^[A-Z0-9]{6,}$/.test(value), 'a distribution id like E1ABCDEF2GHIJK'),
+        },
+        context,
+      )
+    ).trim();
+  }
+  if (kinds.includes('sns')) {
+    answers.sns = (
+      await input(
+        {
+          message: `SNS topic ARN${region ? ` (e.g. arn:aws:sns:${region}:123456789012:app-updates)` : ''}:`,
+          default: defaults.sns ?? DEFAULT_SNS_TOPIC,
+          validate: orEnvRef((value) => /^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/.test(value), 'a topic ARN'),
+        },
+        context,
+      )
+    ).trim();
+  }
+  if (kinds.includes('webhook')) {
+    answers.webhook = (
+      await input(
+        { message: 'Webhook URL:', default: defaults.webhook, validate: orEnvRef(isHttpUrl, 'an http(s) URL') },
+        context,
+      )
+    ).trim();
+  }
+  return answers;
+}

@@ -1,0 +1,87 @@
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { sep } from 'node:path';
+import yauzl from 'yauzl';
+import { UserError } from '../../errors.js';
+import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../path-safety.js';
+import type { Manifest, ManifestFile } from '../protocol.js';
+import { writeHashed } from './hashed-write.js';
+import { DamagedBaseError, IntegrityError } from './integrity-error.js';
+
+/** The package a tree is built from: a full package alone, or a delta over the installed copy in baseDir. */
+export type TreePackage =
+  | { kind: 'full'; zipPath: string; objectKey: string }
+  | { kind: 'delta'; zipPath: string; objectKey: string; baseDir: string };
+
+/**
+ * Builds in treeDir (a fresh folder) exactly the files the manifest lists:
+ * the package's entries, and for a delta every other file copied from the
+ * base. Each file is checked against the manifest's size and SHA-256 as it is
+ * written, so a damaged package or a wrong base can never yield a wrong tree;
+ * files the manifest no longer lists are simply not carried over.
+ */
+export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: string): Promise<void> {
+  await mkdir(treeDir, { recursive: true });
+  const expected = new Map(manifest.files.map((file) => [file.path, file]));
+  const extracted = await extractPackage(pkg.zipPath, pkg.objectKey, expected, treeDir);
+  const rest = manifest.files.filter((file) => !extracted.has(file.path));
+  if (pkg.kind === 'full') {
+    if (rest.length > 0) throw new IntegrityError(pkg.objectKey, `lacks ${rest.length} file(s) the manifest lists, e.g. ${JSON.stringify(rest[0].path)}`);
+    return;
+  }
+  const realBase = await realpath(pkg.baseDir);
+  for (const file of rest) await copyFromBase(realBase, file, safeJoin(treeDir, file.path));
+}
+
+/** Extracts every entry of a package zip into dir; returns the paths extracted. */
+async function extractPackage(
+  zipPath: string,
+  objectKey: string,
+  expected: ReadonlyMap<string, ManifestFile>,
+  dir: string,
+): Promise<Set<string>> {
+  const extracted = new Set<string>();
+  let zip: yauzl.ZipFile;
+  try {
+    // strictFileNames: a backslash stays a backslash (and is refused), never a folder separator.
+    zip = await yauzl.openPromise(zipPath, { strictFileNames: true, validateEntrySizes: true });
+  } catch (error) {
+    throw new IntegrityError(objectKey, `is not a readable zip (${(error as Error).message})`);
+  }
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const name = entry.fileName;
+      assertSafeEntryPath(name);
+      if (isSymlinkEntry(entry.externalFileAttributes)) throw new UnsafePathError(name, 'it is a symbolic link');
+      const file = expected.get(name);
+      if (!file) throw new IntegrityError(objectKey, `holds ${JSON.stringify(name)}, which the manifest does not list`);
+      if (extracted.has(name)) throw new IntegrityError(objectKey, `holds ${JSON.stringify(name)} twice`);
+      if (entry.uncompressedSize !== file.size || entry.isEncrypted()) {
+        throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} is not the ${file.size}-byte file the manifest lists`);
+      }
+      const { size, sha256 } = await writeHashed(await zip.openReadStreamPromise(entry), safeJoin(dir, name));
+      if (size !== file.size || sha256 !== file.sha256) {
+        throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} does not match the manifest's SHA-256`);
+      }
+      extracted.add(name);
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    // yauzl's own findings (bad names, sizes, CRC) and a colliding name (EEXIST) mean a bad package.
+    throw new IntegrityError(objectKey, `is not a valid package zip (${(error as Error).message})`);
+  } finally {
+    zip.close();
+  }
+  return extracted;
+}
+
+/** Copies one unchanged file from the installed copy, refusing anything but a regular file inside it. */
+async function copyFromBase(realBase: string, file: ManifestFile, target: string): Promise<void> {
+  const source = safeJoin(realBase, file.path);
+  const stats = await lstat(source).catch(() => null);
+  if (!stats?.isFile()) throw new DamagedBaseError(file.path, stats ? 'is not a regular file' : 'is missing');
+  // A symlinked parent folder would read from elsewhere: only real paths inside the base count.
+  if (!(await realpath(source)).startsWith(realBase + sep)) throw new DamagedBaseError(file.path, 'lies behind a symbolic link');
+  const { size, sha256 } = await writeHashed(createReadStream(source), target);
+  if (size !== file.size || sha256 !== file.sha256) throw new DamagedBaseError(file.path, 'was changed since it was installed');
+}

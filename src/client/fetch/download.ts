@@ -1,0 +1,72 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { ExitCode, UserError } from '../../errors.js';
+import { createDecryptStream, ENCRYPTION_ALGORITHM, encryptionKeyId } from '../../trust/encryption.js';
+import type { Manifest, StoredObject } from '../protocol.js';
+import { writeHashed } from './hashed-write.js';
+import { IntegrityError } from './integrity-error.js';
+import type { UpdateSource } from './source.js';
+
+/**
+ * Downloads a package object to `target`, checking on the way that it is
+ * exactly the bytes the manifest lists (size, SHA-256 of the stored bytes).
+ * Returns the bytes downloaded.
+ */
+export async function downloadObject(source: UpdateSource, object: StoredObject, target: string): Promise<number> {
+  const stream = await source.openObject(object.key);
+  if (!stream) throw new IntegrityError(object.key, 'is missing from the store');
+  const tooLarge = () => new IntegrityError(object.key, `is larger than the ${object.size} bytes the manifest lists: it was altered or replaced`);
+  const { size, sha256 } = await writeHashed(stream, target, { bytes: object.size, error: tooLarge });
+  if (size !== object.size) {
+    throw new IntegrityError(object.key, `is ${size} bytes but the manifest lists ${object.size}: it was truncated or replaced`);
+  }
+  if (sha256 !== object.sha256) {
+    throw new IntegrityError(object.key, `SHA-256 is ${sha256} but the manifest lists ${object.sha256}: the object was altered or damaged`);
+  }
+  return size;
+}
+
+/** Refuses before any download when the package is encrypted and none of the keys is the one it needs. */
+export function assertDecryptable(manifest: Manifest, decryptionKeys: readonly Buffer[] | undefined): void {
+  const { encryption } = manifest;
+  if (!encryption) return;
+  if (encryption.algorithm !== ENCRYPTION_ALGORITHM) {
+    throw new UserError(`${manifest.id}@${manifest.version} is encrypted with '${encryption.algorithm}', which this version cannot read; upgrade update-publish`, ExitCode.failure);
+  }
+  const given = (decryptionKeys ?? []).map(encryptionKeyId);
+  if (given.length === 0) {
+    throw new UserError(`${manifest.id}@${manifest.version} is encrypted (key id ${encryption.keyId}) and no decryption key was given; pass the key with id ${encryption.keyId}`);
+  }
+  if (!given.includes(encryption.keyId)) {
+    throw new UserError(
+      `${manifest.id}@${manifest.version} is encrypted with key id ${encryption.keyId}, but the decryption key given has id ${given.join(', ')}; pass the key with id ${encryption.keyId}`,
+      ExitCode.failure,
+    );
+  }
+}
+
+/**
+ * Downloads and checks a package object, then opens it when the manifest
+ * says it is encrypted. Returns the path of the plain zip and the bytes downloaded.
+ */
+export async function downloadPackage(
+  source: UpdateSource,
+  manifest: Manifest,
+  object: StoredObject,
+  workPath: string,
+  decryptionKeys: readonly Buffer[] | undefined,
+): Promise<{ zipPath: string; bytes: number }> {
+  const downloaded = `${workPath}.download`;
+  const bytes = await downloadObject(source, object, downloaded);
+  if (!manifest.encryption) return { zipPath: downloaded, bytes };
+  const zipPath = `${workPath}.zip`;
+  // The ciphertext already matched the signed SHA-256; GCM authenticates the plaintext again chunk by chunk.
+  await pipeline(
+    createReadStream(downloaded),
+    createDecryptStream([...(decryptionKeys ?? [])], manifest.encryption.keyId),
+    createWriteStream(zipPath, { flags: 'wx' }),
+  );
+  await rm(downloaded, { force: true });
+  return { zipPath, bytes };
+}

@@ -1,0 +1,111 @@
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { findRelease } from '../../release/channel-index.js';
+import type { DeltaObject, Manifest, StoredObject } from '../protocol.js';
+import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLookup } from '../resolve.js';
+import { buildTree } from './build-tree.js';
+import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
+import { assertDecryptable, downloadPackage } from './download.js';
+import { readInstallState, writeInstallState, INSTALL_STATE_FILE } from './install-state.js';
+import { DamagedBaseError, IntegrityError } from './integrity-error.js';
+import type { UpdateSource } from './source.js';
+import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
+
+export interface FetchOptions {
+  source: UpdateSource;
+  channel: string;
+  package: string;
+  /** What the device tells resolve; the installed version is read from intoDir. */
+  device?: Omit<DeviceRequest, 'package' | 'installed'>;
+  intoDir: string;
+  /** Trusted signing keys: with any, every index and manifest must carry a valid signature. */
+  publicKeys?: TrustedKeys;
+  /** Package encryption keys (several during a rotation); the manifest's key id picks one. */
+  decryptionKeys?: readonly Buffer[];
+  isWhitelisted?: WhitelistLookup;
+}
+
+export interface FetchResult {
+  package: string;
+  channel: string;
+  updated: boolean;
+  /** Installed in intoDir after the call (null: nothing installed). */
+  version: string | null;
+  previousVersion: string | null;
+  kind: 'full' | 'delta' | null;
+  bytesDownloaded: number;
+  mandatory: boolean;
+  reason: ResolveReason;
+}
+
+/**
+ * Brings intoDir to the release the channel serves this device: resolve,
+ * download, check (signatures, SHA-256, sizes, every file), decrypt, then
+ * swap the new tree in whole. On any failure intoDir is left exactly as it
+ * was and the error names the object and the problem.
+ */
+export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
+  const { source, channel, publicKeys } = options;
+  const packageId = options.package;
+  const dir = resolve(options.intoDir);
+  await recoverInterruptedSwap(dir);
+  const installed = await readInstallState(dir, packageId);
+  const { index } = await readChannelIndex(source, channel, publicKeys);
+  const resolution = resolveUpdate(index, { ...options.device, package: packageId, installed: installed?.version }, options.isWhitelisted);
+  const result = {
+    package: packageId,
+    channel,
+    previousVersion: installed?.version ?? null,
+    mandatory: resolution.mandatory,
+    reason: resolution.reason,
+  };
+  if (!resolution.update) {
+    return { ...result, updated: false, version: installed?.version ?? null, kind: null, bytesDownloaded: 0 };
+  }
+
+  const version = resolution.version!;
+  const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!, publicKeys);
+  if (manifest.files.some((file) => file.path === INSTALL_STATE_FILE)) {
+    throw new IntegrityError(resolution.manifestKey!, `lists a file named ${INSTALL_STATE_FILE}, which the installer reserves`);
+  }
+  assertDecryptable(manifest, options.decryptionKeys);
+  const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => candidate.from === installed?.version) : undefined;
+
+  const staging = await makeStagingDir(dir);
+  try {
+    const tree = join(staging, 'tree');
+    let bytesDownloaded = 0;
+    const install = async (object: StoredObject, base?: string) => {
+      const { zipPath, bytes } = await downloadPackage(source, manifest, object, join(staging, base ? 'delta' : 'full'), options.decryptionKeys);
+      bytesDownloaded += bytes;
+      await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base } : { kind: 'full', zipPath, objectKey: object.key }, tree);
+    };
+    const kind = await installDeltaOrFull(manifest, delta, install, dir, tree);
+    await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString() });
+    await swapInto(dir, tree);
+    return { ...result, updated: true, version, kind, bytesDownloaded };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** A delta over the installed copy when there is one; the full package when the installed copy turns out damaged. */
+async function installDeltaOrFull(
+  manifest: Manifest,
+  delta: DeltaObject | undefined,
+  install: (object: StoredObject, base?: string) => Promise<void>,
+  dir: string,
+  tree: string,
+): Promise<'full' | 'delta'> {
+  if (delta) {
+    try {
+      await install(delta, dir);
+      return 'delta';
+    } catch (error) {
+      if (!(error instanceof DamagedBaseError)) throw error;
+      await rm(tree, { recursive: true, force: true });
+    }
+  }
+  await install(manifest.full);
+  return 'full';
+}

@@ -1,0 +1,51 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import semver from 'semver';
+import { UserError } from '../../errors.js';
+
+/** The dot-file in an install folder saying what is installed there. */
+export const INSTALL_STATE_FILE = '.update-publish.json';
+
+export interface InstallState {
+  package: string;
+  version: string;
+  channel: string;
+  installedAt: string;
+}
+
+/**
+ * What `dir` holds: null when it is missing or empty (nothing installed).
+ * A folder with other content, or another package, is refused: installing
+ * replaces the whole folder.
+ */
+export async function readInstallState(dir: string, packageId: string): Promise<InstallState | null> {
+  const stats = await stat(dir).catch(() => null);
+  if (!stats) return null;
+  if (!stats.isDirectory()) throw new UserError(`${dir} is not a folder; choose a folder to install into`);
+  const file = join(dir, INSTALL_STATE_FILE);
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (text === null) {
+    if ((await readdir(dir)).length === 0) return null;
+    throw new UserError(`${dir} is not empty and has no ${INSTALL_STATE_FILE}, so it was not installed by update-publish; choose an empty or new folder`);
+  }
+  let state: Partial<InstallState>;
+  try {
+    state = JSON.parse(text);
+  } catch {
+    state = {};
+  }
+  if (typeof state.package !== 'string' || typeof state.version !== 'string' || !semver.valid(state.version)) {
+    throw new UserError(`${file} is damaged; delete ${dir} to install again from scratch`);
+  }
+  if (state.package !== packageId) {
+    throw new UserError(`${dir} holds package '${state.package}', not '${packageId}'; install each package into its own folder`);
+  }
+  return state as InstallState;
+}
+
+export async function writeInstallState(dir: string, state: InstallState): Promise<void> {
+  await writeFile(join(dir, INSTALL_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { flag: 'wx' });
+}

@@ -1,0 +1,132 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../../errors.js';
+import { channelIndexKey, manifestKey } from '../../store/layout.js';
+import { encryptionKeyId } from '../../trust/encryption.js';
+import { buildTree } from '../fetch/build-tree.js';
+import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../fetch/documents.js';
+import { downloadObject, downloadPackage } from '../fetch/download.js';
+import { DamagedBaseError, IntegrityError } from '../fetch/integrity-error.js';
+import type { UpdateSource } from '../fetch/source.js';
+import type { DeltaObject, Manifest, Release, StoredObject } from '../protocol.js';
+
+/** One thing wrong (or not checkable), by the object key it concerns. */
+export interface VerifyProblem {
+  key: string;
+  problem: string;
+}
+
+export interface VerifyReport {
+  problems: VerifyProblem[];
+  /** What could not be checked, and why (e.g. encrypted and no key given). */
+  skipped: VerifyProblem[];
+  checked: { channels: number; releases: number; objects: number; deltasRebuilt: number; signatures: boolean };
+}
+
+export interface VerifyOptions {
+  /** With trusted keys, every index and manifest must carry a valid signature. */
+  publicKeys?: TrustedKeys;
+  /** Needed to rebuild deltas of encrypted packages. */
+  decryptionKeys?: readonly Buffer[];
+  /** Called as each release is checked (for a progress line). */
+  onRelease?: (channel: string, packageId: string, version: string) => void;
+}
+
+/**
+ * Checks every release of the given channels as a device would see it: each
+ * index and manifest present, consistent and validly signed; each package
+ * object present with the listed size and SHA-256; each delta, applied to its
+ * base version's full package, rebuilding its target file for file. Lists
+ * every problem instead of stopping at the first.
+ */
+export async function verifyReleases(source: UpdateSource, channels: readonly string[], options: VerifyOptions = {}): Promise<VerifyReport> {
+  const { publicKeys, decryptionKeys = [] } = options;
+  const work = await mkdtemp(join(tmpdir(), 'update-publish-verify-'));
+  const problems = new Map<string, VerifyProblem>();
+  const skipped: VerifyProblem[] = [];
+  const checked = { channels: 0, releases: 0, objects: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys?.length) };
+  const record = (key: string, problem: string) => problems.set(`${key}\n${problem}`, { key, problem });
+  const recordError = (error: unknown, key: string) => {
+    if (error instanceof IntegrityError) record(error.key, error.problem);
+    else if (error instanceof UserError) record(key, error.message);
+    else throw error;
+  };
+  const knownKeyIds = new Set(decryptionKeys.map(encryptionKeyId));
+  const canOpen = (manifest: Manifest, key: string) => {
+    if (!manifest.encryption || knownKeyIds.has(manifest.encryption.keyId)) return true;
+    skipped.push({ key, problem: `not rebuilt: encrypted with key ${manifest.encryption.keyId} and no such decryption key was given` });
+    return false;
+  };
+
+  // An object shared by several channels is fetched and hashed once.
+  const objectChecks = new Map<string, Promise<boolean>>();
+  const checkObject = (object: StoredObject) => {
+    let check = objectChecks.get(object.key);
+    if (!check) {
+      checked.objects++;
+      const target = join(work, `object-${objectChecks.size}`);
+      check = downloadObject(source, object, target)
+        .then(() => true, (error: unknown) => (recordError(error, object.key), false))
+        .finally(() => rm(target, { force: true }));
+      objectChecks.set(object.key, check);
+    }
+    return check;
+  };
+
+  const rebuildDelta = async (packageId: string, manifest: Manifest, delta: DeltaObject) => {
+    if (!(await checkObject(delta)) || !canOpen(manifest, delta.key)) return;
+    const dir = await mkdtemp(join(work, 'rebuild-'));
+    try {
+      const base = await readManifestAt(source, manifestKey(packageId, delta.from), publicKeys);
+      if (!canOpen(base, delta.key)) return;
+      const baseZip = await downloadPackage(source, base, base.full, join(dir, 'base'), decryptionKeys);
+      await buildTree(base, { kind: 'full', zipPath: baseZip.zipPath, objectKey: base.full.key }, join(dir, 'base-tree'));
+      const deltaZip = await downloadPackage(source, manifest, delta, join(dir, 'delta'), decryptionKeys);
+      await buildTree(manifest, { kind: 'delta', zipPath: deltaZip.zipPath, objectKey: delta.key, baseDir: join(dir, 'base-tree') }, join(dir, 'tree'));
+      checked.deltasRebuilt++;
+    } catch (error) {
+      const why = `does not rebuild ${manifest.version} from ${delta.from}`;
+      if (error instanceof DamagedBaseError) record(delta.key, `${why}: ${delta.from}'s file ${JSON.stringify(error.path)} differs from ${manifest.version}'s and the delta does not carry it`);
+      else if (error instanceof IntegrityError && error.key === delta.key) record(delta.key, `${why}: ${error.problem}`);
+      else recordError(error, delta.key);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
+  const verifyRelease = async (packageId: string, release: Release) => {
+    checked.releases++;
+    let manifest: Manifest | undefined;
+    try {
+      manifest = await readReleaseManifest(source, packageId, release, publicKeys);
+    } catch (error) {
+      recordError(error, release.manifest.key);
+    }
+    // Without a trustworthy manifest, the index's own listing still says what must be there.
+    for (const object of manifest ? [manifest.full, ...manifest.deltas] : [release.full, ...release.deltas]) await checkObject(object);
+    if (manifest) for (const delta of manifest.deltas) await rebuildDelta(packageId, manifest, delta);
+  };
+
+  try {
+    for (const channel of channels) {
+      checked.channels++;
+      let index;
+      try {
+        ({ index } = await readChannelIndex(source, channel, publicKeys));
+      } catch (error) {
+        recordError(error, channelIndexKey(channel));
+        continue;
+      }
+      for (const [packageId, { releases }] of Object.entries(index.packages)) {
+        for (const release of releases) {
+          options.onRelease?.(channel, packageId, release.version);
+          await verifyRelease(packageId, release);
+        }
+      }
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return { problems: [...problems.values()], skipped, checked };
+}

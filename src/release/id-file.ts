@@ -1,0 +1,68 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { UserError } from '../errors.js';
+
+/**
+ * Files of device or user ids: one a line, or CSV with the id in the first
+ * column and an optional header (id, device_id, user_id…). Streamed line by
+ * line, so a million ids never sit in memory twice.
+ */
+export interface IdLine {
+  id: string;
+  /** 1-based line number, for error messages. */
+  line: number;
+}
+
+const HEADER = /^(device|user)?[ _-]?ids?$/i;
+const QUOTED = /^"((?:[^"]|"")*)"/;
+const MAX_ID_LENGTH = 256;
+/** Whitespace or control characters inside an id mean the wrong delimiter or a binary file. */
+const BAD_CHARACTER = /[\s\u0000-\u001f\u007f]/;
+
+function firstColumn(text: string, path: string, line: number): string {
+  const trimmed = text.trimStart();
+  if (!trimmed.startsWith('"')) return trimmed.split(',', 1)[0];
+  const quoted = QUOTED.exec(trimmed);
+  if (!quoted) throw new UserError(`${path} line ${line}: unclosed quote; fix the CSV or give one id per line`);
+  return quoted[1].replaceAll('""', '"');
+}
+
+async function requireFile(path: string): Promise<void> {
+  const stats = await stat(path).catch(() => null);
+  if (!stats?.isFile()) throw new UserError(`cannot read ${path}: no such file; check the path`);
+}
+
+export async function* readIds(path: string): AsyncGenerator<IdLine> {
+  await requireFile(path);
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let line = 0;
+  let seenFirst = false;
+  for await (const text of lines) {
+    line++;
+    const id = firstColumn(line === 1 ? text.replace(/^\uFEFF/, '') : text, path, line).trim();
+    if (!id) continue;
+    if (!seenFirst) {
+      seenFirst = true;
+      if (HEADER.test(id)) continue;
+    }
+    if (id.length > MAX_ID_LENGTH || BAD_CHARACTER.test(id)) {
+      const shown = JSON.stringify(id.slice(0, 40));
+      throw new UserError(
+        `${path} line ${line}: ${shown} is not an id (whitespace, control characters or over ${MAX_ID_LENGTH} characters); give one id per line or CSV with the id first`,
+      );
+    }
+    yield { id, line };
+  }
+}
+
+/** Every distinct id of the file; an empty file or one past `max` ids is refused. */
+export async function readIdSet(path: string, max: number): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const { id } of readIds(path)) {
+    ids.add(id);
+    if (ids.size > max) throw new UserError(`${path} holds more than ${max.toLocaleString('en')} ids; split it into several lists`);
+  }
+  if (ids.size === 0) throw new UserError(`${path} holds no ids; give one id per line, or CSV with the id in the first column`);
+  return ids;
+}

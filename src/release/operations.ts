@@ -1,0 +1,181 @@
+import semver from 'semver';
+import type { ChannelIndex, Release, ReleaseRules } from '../client/protocol.js';
+import { UserError } from '../errors.js';
+import { findRelease, updateRelease, upsertRelease } from './channel-index.js';
+import { parseRollout } from './rules.js';
+
+/**
+ * Release operations as pure functions of a channel index: each returns the
+ * new index (and what changed) or throws a UserError, never touching the
+ * store. updateIndex re-applies them to the fresh index on every attempt.
+ */
+
+/** One release changed in place (rollout, halt, resume). */
+export interface ReleaseChange {
+  index: ChannelIndex;
+  version: string;
+  before: Release;
+  after: Release;
+}
+
+export interface RollbackChange {
+  index: ChannelIndex;
+  /** The release served before (null when every release was rolled back). */
+  from: string | null;
+  /** The release served now. */
+  to: string;
+  /** Versions this rollback marked 'rolled-back', newest first. */
+  rolledBack: string[];
+  /** The release now served, as it is in the new index. */
+  target: Release;
+}
+
+export interface PromoteChange {
+  index: ChannelIndex;
+  release: Release;
+  /** The target channel's newest release that is not rolled back, before the promotion. */
+  previousVersion: string | null;
+}
+
+function releasesOf(index: ChannelIndex, id: string): Release[] {
+  const releases = index.packages[id]?.releases;
+  if (!releases?.length) {
+    const known = Object.keys(index.packages);
+    throw new UserError(
+      `package '${id}' has no releases on channel '${index.channel}'; ${known.length ? `released there: ${known.join(', ')}` : 'publish it there first'}`,
+    );
+  }
+  return releases;
+}
+
+function requireVersion(index: ChannelIndex, id: string, version: string): Release {
+  if (!semver.valid(version)) throw new UserError(`version '${version}' is not semver; use e.g. 1.2.0`);
+  const releases = releasesOf(index, id);
+  const release = releases.find((candidate) => candidate.version === version);
+  if (!release) {
+    throw new UserError(
+      `package '${id}' has no version ${version} on channel '${index.channel}'; released there: ${releases.map((r) => r.version).join(', ')}`,
+    );
+  }
+  return release;
+}
+
+/** The release rollout, halt and resume act on: the newest one that is not rolled back. */
+export function currentRelease(index: ChannelIndex, id: string): Release {
+  const current = releasesOf(index, id).find((release) => release.state !== 'rolled-back');
+  if (!current) {
+    throw new UserError(
+      `package '${id}' on channel '${index.channel}': every release is rolled back; run 'update-publish rollback ${id} --to <version> --channel ${index.channel}' to serve one again`,
+    );
+  }
+  return current;
+}
+
+function changeCurrent(index: ChannelIndex, id: string, next: (release: Release) => Release): ReleaseChange {
+  const before = currentRelease(index, id);
+  const after = next(before);
+  return { index: updateRelease(index, id, before.version, () => after), version: before.version, before, after };
+}
+
+/** Raising the share only adds devices: buckets are fixed per device and release. */
+export function setRollout(index: ChannelIndex, id: string, percent: number | string): ReleaseChange {
+  const rollout = parseRollout(percent);
+  return changeCurrent(index, id, (release) => ({ ...release, rules: { ...release.rules, rollout } }));
+}
+
+/** Stops serving at once; the rollout is kept so resume serves the same devices. */
+export function halt(index: ChannelIndex, id: string): ReleaseChange {
+  return changeCurrent(index, id, (release) => {
+    if (release.state === 'halted') {
+      throw new UserError(
+        `package '${id}' ${release.version} on channel '${index.channel}' is already halted; run 'update-publish resume ${id}' to serve it again`,
+      );
+    }
+    return { ...release, state: 'halted' };
+  });
+}
+
+export function resume(index: ChannelIndex, id: string): ReleaseChange {
+  return changeCurrent(index, id, (release) => {
+    if (release.state !== 'halted') {
+      throw new UserError(`package '${id}' ${release.version} on channel '${index.channel}' is not halted; nothing to resume`);
+    }
+    return { ...release, state: 'active' };
+  });
+}
+
+/**
+ * Serves `to` (default: the newest active release below the current one)
+ * again: every release above it is marked rolled-back, so devices holding one
+ * are sent back; `to` itself becomes active if it was halted or rolled back.
+ */
+export function rollback(index: ChannelIndex, id: string, to?: string): RollbackChange {
+  const releases = releasesOf(index, id);
+  const current = releases.find((release) => release.state !== 'rolled-back');
+  let target: Release | undefined;
+  if (to !== undefined) {
+    target = requireVersion(index, id, to);
+  } else {
+    target = current && releases.find((release) => release.state === 'active' && semver.lt(release.version, current.version));
+    if (!target) {
+      throw new UserError(
+        `package '${id}' on channel '${index.channel}' has no active release before ${current?.version ?? 'its releases'} to roll back to; use 'update-publish halt ${id}' to stop serving it`,
+      );
+    }
+  }
+  const targetVersion = target.version;
+  const rolledBack = releases
+    .filter((release) => release.state !== 'rolled-back' && semver.gt(release.version, targetVersion))
+    .map((release) => release.version);
+  if (rolledBack.length === 0 && target.state === 'active') {
+    throw new UserError(`package '${id}' ${targetVersion} is already the newest release served on channel '${index.channel}'; nothing to roll back`);
+  }
+  const next = releases.map((release): Release => {
+    if (rolledBack.includes(release.version)) return { ...release, state: 'rolled-back' };
+    if (release.version === targetVersion) return { ...release, state: 'active' };
+    return release;
+  });
+  return {
+    index: { ...index, packages: { ...index.packages, [id]: { releases: next } } },
+    from: current?.version ?? null,
+    to: targetVersion,
+    rolledBack,
+    target: next.find((release) => release.version === targetVersion)!,
+  };
+}
+
+/**
+ * The same stored bytes as a new release on another channel: manifest, full
+ * and delta references are copied, the rules are the ones given (not the
+ * source's), nothing is uploaded. Without a version, the source's newest active release.
+ */
+export function promote(
+  source: ChannelIndex,
+  target: ChannelIndex,
+  id: string,
+  version: string | undefined,
+  rules: ReleaseRules,
+  now = new Date(),
+): PromoteChange {
+  if (source.channel === target.channel) {
+    throw new UserError(`--from and --to are both '${source.channel}'; promote copies a release to another channel`);
+  }
+  let release: Release | undefined;
+  if (version !== undefined) {
+    release = requireVersion(source, id, version);
+  } else {
+    release = releasesOf(source, id).find((candidate) => candidate.state === 'active');
+    if (!release) {
+      throw new UserError(`package '${id}' has no active release on channel '${source.channel}'; name one with ${id}@<version>`);
+    }
+  }
+  const existing = findRelease(target, id, release.version);
+  if (existing) {
+    throw new UserError(
+      `package '${id}' ${release.version} is already on channel '${target.channel}' (${existing.state}); change it there with rollout, resume or rollback`,
+    );
+  }
+  const previousVersion = target.packages[id]?.releases.find((candidate) => candidate.state !== 'rolled-back')?.version ?? null;
+  const promoted: Release = { ...release, releasedAt: now.toISOString(), rules, state: 'active' };
+  return { index: upsertRelease(target, id, promoted), release: promoted, previousVersion };
+}

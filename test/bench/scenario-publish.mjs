@@ -1,0 +1,163 @@
+// Scenarios 1, 2, 3 and 6: publish to the folder store, end to end through the CLI.
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { alternate, run } from './measure.mjs';
+import { makeProject, publishedAs, snapshot, written } from './project.mjs';
+import { cpuOf, limitRow, megabytes, ratioRow, rssOf, rssPair, seconds } from './report.mjs';
+import { changeFiles } from './trees.mjs';
+
+export const mainTreeSpec = (quick) =>
+  quick
+    ? { files: 600, totalBytes: 40e6, largeBytes: 20e6, seed: 1 }
+    : { files: 3000, totalBytes: 200e6, largeBytes: 100e6, seed: 1 };
+
+const describeTree = (spec) =>
+  `${spec.files.toLocaleString('en')} files / ${Math.round(spec.totalBytes / 1e6)} MB${spec.largeBytes ? ` (one ${Math.round(spec.largeBytes / 1e6)} MB)` : ''}`;
+
+/** 1: first publish vs `zip -r -q`; 2: unchanged republish vs first publish. Run in one alternating loop. */
+export async function firstAndUnchanged(context) {
+  const spec = mainTreeSpec(context.quick);
+  const tree = await context.tree('main', spec);
+  const project = await makeProject(join(context.workDir, 'publish'), tree.root);
+  const zipOut = join(context.workDir, 'baseline.zip');
+  const results = await alternate(
+    [
+      {
+        name: 'zip -r -q',
+        before: () => rm(zipOut, { force: true }),
+        command: { cmd: 'zip', args: ['-r', '-q', zipOut, '.'], cwd: tree.root },
+      },
+      {
+        name: 'first publish',
+        before: () => project.clean(),
+        command: project.publish(),
+        after: (result) => publishedAs(result, 'published'),
+      },
+      { name: 'unchanged republish', command: project.publish(), after: (result) => publishedAs(result, 'unchanged') },
+    ],
+    context.rounds,
+    context.log,
+  );
+  const zip = results['zip -r -q'];
+  const first = results['first publish'];
+  const unchanged = results['unchanged republish'];
+  await rm(zipOut, { force: true });
+  return [
+    ratioRow({
+      id: '1',
+      scenario: `first publish to the folder store, ${describeTree(spec)}, vs \`zip -r -q\``,
+      ours: first.wallMs,
+      baseline: zip.wallMs,
+      format: seconds,
+      max: 1.0,
+      rss: rssPair(first, zip),
+      note: `CPU ${cpuOf(first)} vs ${cpuOf(zip)}`,
+    }),
+    ratioRow({
+      id: '2',
+      scenario: 'unchanged republish vs first publish',
+      ours: unchanged.wallMs,
+      baseline: first.wallMs,
+      format: seconds,
+      max: 0.2,
+      rss: rssPair(unchanged, first),
+      note: `CPU ${cpuOf(unchanged)} vs ${cpuOf(first)}`,
+    }),
+  ];
+}
+
+/**
+ * 3: after 1% of the files change, what the store receives (every object and
+ * document written) against the changed files zipped alone plus the documents.
+ */
+export async function changedOnePercent(context) {
+  const spec = mainTreeSpec(context.quick);
+  const tree = await context.tree('main', spec);
+  const project = await makeProject(join(context.workDir, 'change'), tree.root);
+  await project.clean();
+  publishedAs(await run(project.publish()), 'published');
+  const before = await snapshot(project.storeDir);
+  const changed = await changeFiles(tree.root, tree.plan, 0.01, spec.seed, context.nextGeneration());
+  const document = publishedAs(await run(project.publish()), 'published');
+  const objects = written(before, await snapshot(project.storeDir));
+  const total = (filter) => objects.filter(filter).reduce((sum, object) => sum + object.size, 0);
+  const documents = total((object) => object.path.endsWith('.json'));
+  const full = total((object) => object.path.endsWith('/full.zip'));
+  const deltas = total((object) => /\/delta-from-[^/]+\.zip$/.test(object.path));
+
+  // The changed files packed by the tool a user would reach for: the least a delta can be.
+  const changedZip = join(context.workDir, 'changed.zip');
+  await rm(changedZip, { force: true });
+  await run({ cmd: 'zip', args: ['-q', '-X', '-D', changedZip, ...changed], cwd: tree.root });
+  const changedPacked = (await stat(changedZip)).size;
+  await rm(changedZip, { force: true });
+  const version = document.packages[0].version;
+  return [
+    ratioRow({
+      id: '3a',
+      scenario: `republish after ${changed.length} files (1%) change: bytes written to the store vs changed files zipped + manifest and index`,
+      ours: full + deltas + documents,
+      baseline: changedPacked + documents,
+      format: megabytes,
+      max: 1.1,
+      note: `${version}: full.zip ${megabytes(full)}, deltas ${megabytes(deltas)}, manifest + index ${megabytes(documents)}`,
+    }),
+    ratioRow({
+      id: '3b',
+      scenario: 'delta package vs changed files zipped (`zip -X -D`)',
+      ours: deltas,
+      baseline: changedPacked,
+      format: megabytes,
+      max: 1.1,
+    }),
+  ];
+}
+
+/** 6: many small files: peak RSS, and time against a tree half the size (linear: 2×, quadratic: 4×). */
+export async function manyFiles(context) {
+  const [small, large] = context.quick
+    ? [
+        { files: 2000, totalBytes: 20e6, seed: 6 },
+        { files: 4000, totalBytes: 40e6, seed: 6 },
+      ]
+    : [
+        { files: 10000, totalBytes: 100e6, seed: 6 },
+        { files: 20000, totalBytes: 200e6, seed: 6 },
+      ];
+  const variants = [];
+  for (const [name, spec] of [
+    ['half', small],
+    ['full', large],
+  ]) {
+    const tree = await context.tree(`many-${name}`, spec);
+    const project = await makeProject(join(context.workDir, `many-${name}`), tree.root);
+    variants.push({
+      name,
+      before: () => project.clean(),
+      command: project.publish(),
+      after: (result) => publishedAs(result, 'published'),
+    });
+  }
+  const results = await alternate(variants, context.rounds, context.log);
+  const MAX_RSS = 300e6;
+  return [
+    limitRow({
+      id: '6a',
+      scenario: `first publish, ${describeTree(large)}: peak RSS`,
+      ours: results.full.maxRssKb === null ? null : results.full.maxRssKb * 1024,
+      format: megabytes,
+      max: MAX_RSS,
+      rss: rssOf(results.full.maxRssKb),
+      note: `${seconds(results.full.wallMs)}, CPU ${cpuOf(results.full)}`,
+    }),
+    ratioRow({
+      id: '6b',
+      scenario: `time, ${describeTree(large)} vs ${describeTree(small)} (linear: 2×, quadratic: 4×)`,
+      ours: results.full.wallMs,
+      baseline: results.half.wallMs,
+      format: seconds,
+      max: 2.4,
+      rss: rssPair(results.full, results.half),
+    }),
+  ];
+}

@@ -1,0 +1,237 @@
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from './helpers/cli.js';
+
+afterAll(removeProjects);
+
+/**
+ * A user error: exit 2, stderr exactly one line `error: …` naming the problem,
+ * no stack trace, no result on stdout. `afterProgress`: the error is found
+ * after files were hashed, so progress lines may come before it.
+ */
+function expectUserError(result: CliResult, message: RegExp, options: { afterProgress?: boolean } = {}) {
+  expect(result.stderr).not.toMatch(/^ {4}at /m);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.trimEnd().split('\n');
+  if (options.afterProgress) {
+    expect(lines.filter((line) => line.startsWith('error:'))).toHaveLength(1);
+  } else {
+    expect(lines).toHaveLength(1);
+  }
+  const errorLine = lines.at(-1)!;
+  expect(errorLine).toMatch(/^error: /);
+  expect(errorLine).toMatch(message);
+  expect(result.code).toBe(2);
+}
+
+/**
+ * One project for every case: `maps` is published and then changed, so a
+ * publish that went through would write; `ghost` has no folder, `empty` no
+ * files. Each case breaks something, checks the store did not change, and
+ * puts things back.
+ */
+describe('bad input: one-line error, exit 2, nothing written', () => {
+  let project: Project;
+  let store: Record<string, string>;
+  const attempt = async (args: string[], message: RegExp, options?: { afterProgress?: boolean }) => {
+    const result = await project.run(args);
+    expectUserError(result, message, options);
+    expect(await snapshotTree(project.store)).toEqual(store);
+    return result;
+  };
+
+  beforeAll(async () => {
+    project = await makeProject({
+      packages: { maps: { 'a.txt': 'a', 'b.txt': 'b' }, empty: {} },
+      config: {
+        packages: { maps: { dir: 'assets/maps' }, ghost: { dir: 'assets/ghost' }, empty: { dir: 'assets/empty' } },
+      },
+    });
+    succeeded(await project.run(['publish', 'maps', '--json']));
+    await project.write('maps', { 'b.txt': 'b, changed' });
+    store = await snapshotTree(project.store);
+    expect(Object.keys(store)).toContain('channels/production/index.json');
+  });
+
+  describe('config', () => {
+    const withConfig = async (body: string, run: () => Promise<unknown>) => {
+      await rename(project.configPath, `${project.configPath}.good`);
+      await writeFile(project.configPath, body);
+      try {
+        await run();
+      } finally {
+        await rename(`${project.configPath}.good`, project.configPath);
+      }
+    };
+
+    it('reports every invalid field by its path in one line', async () => {
+      const config = { store: './releases', channel: 'Prod Channel', deltas: -1, packages: { maps: { dir: 'assets/maps', bogus: true } }, extra: 1 };
+      await withConfig(JSON.stringify(config), async () => {
+        const result = await attempt(['publish'], /^error: invalid config .*update-publish\.config\.json: /);
+        for (const path of ['channel', 'deltas', 'packages.maps', '(root)']) expect(result.stderr).toContain(`${path}: `);
+      });
+    });
+
+    it('reports a config that is not valid JSON', async () => {
+      await withConfig('{ "packages": ', () => attempt(['publish'], /cannot read the config: .*fix its syntax/));
+    });
+
+    it('reports a --config file that does not exist', async () => {
+      await attempt(['publish', '--config', 'nowhere.json'], /config file nowhere\.json does not exist; fix --config or run 'update-publish init/);
+    });
+
+    it('reports a missing config', async () => {
+      const bare = await makeProject({ configFile: false });
+      expectUserError(await bare.run(['publish']), /no update-publish config found from .*; run 'update-publish init --yes' or pass --config PATH/);
+      expect(await snapshotTree(bare.store)).toEqual({});
+    });
+
+    it('reports an unknown store scheme', async () => {
+      await attempt(['publish', '--store', 'ftp://example.com/releases'], /store 'ftp:\/\/example\.com\/releases' has unknown scheme 'ftp:'; use a folder path or s3:\/\//);
+    });
+  });
+
+  describe('packages', () => {
+    it('reports an unknown package', async () => {
+      await attempt(['publish', 'nope'], /unknown package 'nope'; configured packages: maps, ghost, empty/);
+    });
+
+    it('reports a missing package folder, even when other packages are fine', async () => {
+      await attempt(['publish', 'ghost'], /package 'ghost': folder .*assets\/ghost does not exist; create it or fix packages\.ghost\.dir/);
+      await attempt(['publish'], /package 'ghost': folder .* does not exist/, { afterProgress: true });
+    });
+
+    it('reports an empty package folder', async () => {
+      await attempt(['publish', 'empty'], /package 'empty': no files in .* match include\/exclude/);
+    });
+  });
+
+  describe('file names', () => {
+    const withFiles = async (create: () => Promise<void>, paths: string[], run: () => Promise<unknown>) => {
+      await create();
+      try {
+        await run();
+      } finally {
+        for (const path of paths) await rm(path, { recursive: true, force: true });
+      }
+    };
+
+    it('refuses a symlink to a file outside the package folder', async () => {
+      const outside = join(project.dir, 'secret.txt');
+      const link = join(project.packageDir('maps'), 'link.txt');
+      await withFiles(
+        async () => {
+          await writeFile(outside, 'not for devices');
+          await symlink(outside, link);
+        },
+        [link, outside],
+        () => attempt(['publish', 'maps'], /package 'maps': 'link\.txt' is a symlink to .*secret\.txt, outside the package folder; copy the file in instead/),
+      );
+    });
+
+    it('refuses a symlinked folder that leaves the package folder', async () => {
+      const outside = join(project.dir, 'elsewhere');
+      const link = join(project.packageDir('maps'), 'linked');
+      await withFiles(
+        async () => {
+          await mkdir(outside);
+          await writeFile(join(outside, 'x.txt'), 'x');
+          await symlink(outside, link);
+        },
+        [link, outside],
+        () => attempt(['publish', 'maps'], /'linked\/x\.txt' is a symlink to .*, outside the package folder/),
+      );
+    });
+
+    it('accepts a symlink that stays inside the package folder', async () => {
+      const link = join(project.packageDir('maps'), 'alias.txt');
+      await withFiles(
+        () => symlink('a.txt', link),
+        [link],
+        async () => {
+          const diff = succeeded(await project.run(['diff', 'maps', '--json']));
+          expect(diff.packages[0].added).toEqual([{ path: 'alias.txt', size: 1 }]);
+        },
+      );
+    });
+
+    it('refuses two paths that differ only by case', async () => {
+      const paths = ['Readme.txt', 'README.txt'].map((name) => join(project.packageDir('maps'), name));
+      await withFiles(
+        async () => {
+          for (const path of paths) await writeFile(path, path);
+        },
+        paths,
+        () => attempt(['publish', 'maps'], /'(Readme|README)\.txt' and '(Readme|README)\.txt' differ only by case .*; rename one/),
+      );
+    });
+
+    it('refuses two paths that differ only by Unicode form', async () => {
+      const paths = ['caf\u00e9.txt', 'cafe\u0301.txt'].map((name) => join(project.packageDir('maps'), name));
+      await withFiles(
+        async () => {
+          for (const path of paths) await writeFile(path, 'coffee');
+        },
+        paths,
+        () => attempt(['publish', 'maps'], /differ only by case or Unicode form/),
+      );
+    });
+
+    it.each([
+      ['a bell', 'ring\u0007.txt'],
+      ['a newline', 'two\nlines.txt'],
+      ['a tab', 'tab\there.txt'],
+    ])('refuses a file name with a control character (%s)', async (_, name) => {
+      const path = join(project.packageDir('maps'), name);
+      await withFiles(
+        () => writeFile(path, 'x'),
+        [path],
+        () => attempt(['publish', 'maps'], /package 'maps': file name ".*" has a control character; rename it/),
+      );
+    });
+  });
+
+  describe('versions and rules', () => {
+    it.each([
+      ['--version', ['--version', '1.2'], /--version '1\.2' is not valid semver; use e\.g\. 1\.2\.3/],
+      ['--bump', ['--bump', 'huge'], /--bump 'huge' is not one of patch, minor, major, prerelease/],
+      ['--rollout above 100', ['--rollout', '101'], /rollout '101' is outside 0–100/],
+      ['--rollout below 0', ['--rollout=-5'], /rollout '-5' is outside 0–100/],
+      ['--rollout not a number', ['--rollout', 'half'], /rollout 'half' is outside 0–100/],
+      ['--app-version', ['--app-version', 'banana'], /--app-version 'banana' is not a valid semver range; use e\.g\./],
+      ['--starts-at', ['--starts-at', 'tomorrow'], /--starts-at 'tomorrow' is not an ISO-8601 date; use e\.g\./],
+      ['--ends-at', ['--ends-at', '2026-02-30T00:00:00Z'], /--ends-at '2026-02-30T00:00:00Z' is not an ISO-8601 date/],
+      [
+        'reversed dates',
+        ['--starts-at', '2026-03-01T00:00:00Z', '--ends-at', '2026-02-01T00:00:00Z'],
+        /--ends-at 2026-02-01T00:00:00\.000Z is not after --starts-at 2026-03-01T00:00:00\.000Z; swap or fix the dates/,
+      ],
+      ['--channel', ['--channel', 'Not Valid'], /channel 'Not Valid' is not a valid name/],
+    ])('refuses an invalid %s', async (_, args, message) => {
+      await attempt(['publish', 'maps', ...args], message);
+    });
+
+    it('refuses a version that is not above the highest stored version', async () => {
+      await attempt(['publish', 'maps', '--version', '1.0.0'], /package 'maps': --version 1\.0\.0 must be greater than 1\.0\.0, the highest version in the store/, {
+        afterProgress: true,
+      });
+    });
+  });
+
+  describe('rendering', () => {
+    it('prints the stack trace only with --debug', async () => {
+      const result = await project.run(['publish', 'maps', '--rollout', '101', '--debug']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^error: rollout '101' is outside 0–100/);
+      expect(result.stderr).toMatch(/^ {4}at /m);
+    });
+
+    it('prints the error as one JSON document on stdout with --json', async () => {
+      const result = await project.run(['publish', 'maps', '--rollout', '101', '--json']);
+      expect(result.code).toBe(2);
+      expect(result.json).toEqual({ error: { message: expect.stringMatching(/^rollout '101' is outside 0–100/), exitCode: 2 } });
+      expect(result.stderr).toMatch(/^error: rollout '101'[^\n]*\n$/);
+    });
+  });
+});

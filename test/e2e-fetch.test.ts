@@ -1,0 +1,355 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, dirname, join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import fg from 'fast-glob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChannelIndex, Manifest } from '../src/client/protocol.js';
+import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from './helpers/cli.js';
+import { startMoto, type Moto } from './helpers/moto.js';
+import { createBucket, MOTO_INSTALLED, rawS3, s3ProjectConfig } from './helpers/s3-e2e.js';
+
+afterAll(removeProjects);
+
+const INDEX = 'channels/production/index.json';
+const STATE_FILE = '.update-publish.json';
+
+/** Version 1.0.0 of the package, and the change that makes 1.0.1: one file changed, one added, one removed. */
+const V1 = {
+  'a.txt': 'alpha\n',
+  'b.txt': 'bravo\n',
+  'e.txt': 'echo\n',
+  'sub/c.txt': 'charlie\n',
+  'sub/deep/d.bin': randomBytes(4096),
+  'img.png': randomBytes(3000),
+};
+const CHANGE = { 'a.txt': 'alpha, second edition\n', 'sub/new.txt': 'november\n' };
+const REMOVED = ['e.txt'];
+
+const publish = async (project: Project, env?: Record<string, string>) =>
+  succeeded(await project.run(['publish', '--yes', '--json'], { env }));
+const publishChange = async (project: Project, env?: Record<string, string>) => {
+  await project.write('maps', CHANGE);
+  await project.remove('maps', REMOVED);
+  return publish(project, env);
+};
+const fetchInto = (project: Project, dir: string, args: string[] = [], env?: Record<string, string>) =>
+  project.run(['fetch', 'maps', '--into', dir, '--device-id', 'device-1', '--json', ...args], { env });
+const verify = (project: Project, args: string[] = [], env?: Record<string, string>) => project.run(['verify', '--json', ...args], { env });
+
+/** The installed files, without the installer's dot-file: must equal the published asset folder byte for byte. */
+const installedFiles = (dir: string) => snapshotTree(dir, { ignore: [STATE_FILE] });
+const assetFiles = (project: Project) => snapshotTree(project.packageDir('maps'));
+
+/** Everything in and beside dir (work folders of a failed fetch would show here). */
+async function deviceState(dir: string) {
+  const siblings = (await readdir(dirname(dir)).catch(() => [] as string[])).filter((name) => name.startsWith(basename(dir)));
+  return { tree: await snapshotTree(dir), siblings };
+}
+
+/** A failure as users see it: non-zero exit and one `error:` line, which is returned. */
+function refused(result: CliResult): string {
+  expect(result.code, result.stdout).not.toBe(0);
+  const lines = result.stderr.split('\n').filter((line) => line.startsWith('error:'));
+  expect(lines, result.stderr).toHaveLength(1);
+  return lines[0];
+}
+
+/** Runs `during` with one byte of a store file flipped, then restores the file. */
+async function withFlippedByte<T>(project: Project, key: string, at: (bytes: Buffer) => number, during: () => Promise<T>): Promise<T> {
+  const path = project.storePath(key);
+  const original = await readFile(path);
+  const flipped = Buffer.from(original);
+  flipped[at(original)] ^= 0x01;
+  await writeFile(path, flipped);
+  try {
+    return await during();
+  } finally {
+    await writeFile(path, original);
+  }
+}
+const middle = (bytes: Buffer) => Math.floor(bytes.length / 2);
+/** A digit of a timestamp field: the JSON stays valid, only integrity checks can tell. */
+const timestampDigit = (field: string) => (bytes: Buffer) => bytes.indexOf(`"${field}": "`) + field.length + 5;
+
+describe('fetch from the folder store and through http', () => {
+  let project: Project;
+  let server: Server;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    project = await makeProject({ packages: { maps: V1 } });
+    server = createServer(async (request, response) => {
+      const key = decodeURIComponent(new URL(request.url!, 'http://localhost').pathname.slice(1));
+      const body = await readFile(project.storePath(key)).catch(() => null);
+      response.writeHead(body ? 200 : 404).end(body ?? undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server?.close(() => resolve())));
+
+  it('installs the full package, then applies the delta, reproducing the asset tree byte for byte', async () => {
+    await publish(project);
+    const direct = join(project.dir, 'device', 'maps');
+    const viaHttp = join(project.dir, 'device-http', 'maps');
+
+    const first = succeeded(await fetchInto(project, direct));
+    expect(first).toMatchObject({ updated: true, version: '1.0.0', kind: 'full', previousVersion: null });
+    const index1: ChannelIndex = await project.readStoreJson(INDEX);
+    expect(first.bytesDownloaded).toBe(index1.packages.maps.releases[0].full.size);
+    expect(succeeded(await fetchInto(project, viaHttp, ['--from', baseUrl]))).toMatchObject({ version: '1.0.0', kind: 'full' });
+    const v1 = await assetFiles(project);
+    expect(await installedFiles(direct)).toEqual(v1);
+    expect(await installedFiles(viaHttp)).toEqual(v1);
+    expect(JSON.parse(await readFile(join(direct, STATE_FILE), 'utf8'))).toMatchObject({ package: 'maps', version: '1.0.0', channel: 'production' });
+
+    await publishChange(project);
+    const index2: ChannelIndex = await project.readStoreJson(INDEX);
+    const delta = index2.packages.maps.releases[0].deltas.find((candidate) => candidate.from === '1.0.0')!;
+    const second = succeeded(await fetchInto(project, direct));
+    expect(second).toMatchObject({ updated: true, version: '1.0.1', kind: 'delta', previousVersion: '1.0.0', bytesDownloaded: delta.size });
+    expect(succeeded(await fetchInto(project, viaHttp, ['--from', baseUrl]))).toMatchObject({ version: '1.0.1', kind: 'delta' });
+    const v2 = await assetFiles(project);
+    expect(Object.keys(v2)).not.toContain('e.txt');
+    expect(await installedFiles(direct)).toEqual(v2);
+    expect(await installedFiles(viaHttp)).toEqual(v2);
+    expect((await deviceState(direct)).siblings).toEqual(['maps']);
+
+    expect(succeeded(await fetchInto(project, direct))).toMatchObject({ updated: false, reason: 'up-to-date', version: '1.0.1', bytesDownloaded: 0 });
+    expect(succeeded(await verify(project))).toMatchObject({ problems: [], checked: { releases: 2, objects: 3, deltasRebuilt: 1 } });
+  });
+
+  it('refuses a flipped byte in a full package, a delta or a manifest, leaves the folder as it was, and verify reports it', async () => {
+    // A device still on 1.0.0 gets the delta; a new device gets the full package.
+    const onV1 = join(project.dir, 'device-v1', 'maps');
+    const fresh = join(project.dir, 'device-new', 'maps');
+    const index: ChannelIndex = await project.readStoreJson(INDEX);
+    const release = index.packages.maps.releases[0];
+    const v1Manifest: Manifest = await project.readStoreJson('packages/maps/1.0.0/manifest.json');
+    await writeV1Install(onV1, v1Manifest);
+
+    const cases = [
+      { key: release.full.key, at: middle, device: fresh, problem: /SHA-256 is [0-9a-f]{64} but the manifest lists/ },
+      { key: release.deltas[0].key, at: middle, device: onV1, problem: /SHA-256 is [0-9a-f]{64} but the manifest lists/ },
+      { key: release.manifest.key, at: timestampDigit('createdAt'), device: onV1, problem: /SHA-256 is [0-9a-f]{64} but the channel index lists/ },
+    ];
+    for (const { key, at, device, problem } of cases) {
+      const before = await deviceState(device);
+      await withFlippedByte(project, key, at, async () => {
+        const line = refused(await fetchInto(project, device));
+        expect(line).toContain(key);
+        expect(line).toMatch(problem);
+        expect(await deviceState(device)).toEqual(before);
+
+        const report = await verify(project);
+        expect(report.code).toBe(1);
+        expect(report.json.problems).toContainEqual({ key, problem: expect.stringMatching(problem) });
+      });
+    }
+    // Restored: both devices update.
+    expect(succeeded(await fetchInto(project, onV1))).toMatchObject({ version: '1.0.1', kind: 'delta' });
+    expect(succeeded(await fetchInto(project, fresh))).toMatchObject({ version: '1.0.1', kind: 'full' });
+    expect(await installedFiles(onV1)).toEqual(await assetFiles(project));
+  });
+
+  it('falls back to the full package when the installed copy was changed', async () => {
+    const device = join(project.dir, 'device-edited', 'maps');
+    await writeV1Install(device, await project.readStoreJson('packages/maps/1.0.0/manifest.json'));
+    await writeFile(join(device, 'b.txt'), 'edited on the device\n');
+    expect(succeeded(await fetchInto(project, device))).toMatchObject({ version: '1.0.1', kind: 'full' });
+    expect(await installedFiles(device)).toEqual(await assetFiles(project));
+  });
+
+  it('refuses to install into a folder it did not create', async () => {
+    const folder = join(project.dir, 'somebody-elses');
+    await writeFileIn(folder, 'notes.txt', 'precious');
+    const line = refused(await fetchInto(project, folder));
+    expect(line).toMatch(/is not empty and has no \.update-publish\.json/);
+    expect(await snapshotTree(folder)).toEqual({ 'notes.txt': expect.any(String) });
+  });
+});
+
+describe('signed releases', () => {
+  let project: Project;
+  let otherKey: string;
+
+  beforeAll(async () => {
+    project = await makeProject({ packages: { maps: V1 }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
+    const generated = succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    expect(generated.keyId).toMatch(/^[0-9a-f]{16}$/);
+    succeeded(await project.run(['keys', 'generate', '--out', 'other-keys', '--json']));
+    otherKey = join(project.dir, 'other-keys', 'signing-public.pem');
+    await publish(project);
+    await publishChange(project);
+  });
+
+  const trusted = () => ['--public-key', join(project.dir, 'keys', 'signing-public.pem')];
+
+  it('signs every manifest and index, and a device trusting the public key installs and updates', async () => {
+    for (const key of [INDEX, 'packages/maps/1.0.0/manifest.json', 'packages/maps/1.0.1/manifest.json']) {
+      const signature = await project.readStoreJson(`${key}.sig`);
+      expect(signature).toMatchObject({ algorithm: 'ed25519', keyId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    }
+    const device = join(project.dir, 'device', 'maps');
+    await writeV1Install(device, await project.readStoreJson('packages/maps/1.0.0/manifest.json'));
+    expect(succeeded(await fetchInto(project, device, trusted()))).toMatchObject({ version: '1.0.1', kind: 'delta' });
+    expect(await installedFiles(device)).toEqual(await assetFiles(project));
+    // verify derives the public key from signing.privateKey, or takes --public-key.
+    expect(succeeded(await verify(project))).toMatchObject({ problems: [], checked: { signatures: true, deltasRebuilt: 1 } });
+    expect(succeeded(await verify(project, trusted()))).toMatchObject({ problems: [] });
+  });
+
+  it('refuses a flipped byte in the index (valid JSON, bad signature), a wrong key and a missing signature', async () => {
+    const device = join(project.dir, 'device-strict', 'maps');
+    const before = await deviceState(device);
+
+    await withFlippedByte(project, INDEX, timestampDigit('updatedAt'), async () => {
+      const line = refused(await fetchInto(project, device, trusted()));
+      expect(line).toContain(INDEX);
+      expect(line).toMatch(/does not match the content/);
+      const report = await verify(project);
+      expect(report.code).toBe(1);
+      expect(report.json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/does not match the content/) });
+    });
+
+    const wrongKey = refused(await fetchInto(project, device, ['--public-key', otherKey]));
+    expect(wrongKey).toMatch(/signed with key [0-9a-f]{16}, which is not a trusted key/);
+    expect((await verify(project, ['--public-key', otherKey])).json.problems.length).toBeGreaterThan(0);
+
+    const signature = project.storePath(`${INDEX}.sig`);
+    const saved = await readFile(signature);
+    await rm(signature);
+    try {
+      expect(refused(await fetchInto(project, device, trusted()))).toMatch(/has no signature/);
+      expect((await verify(project)).json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/has no signature/) });
+    } finally {
+      await writeFile(signature, saved);
+    }
+    expect(await deviceState(device)).toEqual(before);
+    expect(succeeded(await fetchInto(project, device, trusted()))).toMatchObject({ version: '1.0.1', kind: 'full' });
+  });
+
+  it('refuses to publish when the signing key is missing, before writing anything', async () => {
+    const broken = await makeProject({ packages: { maps: V1 }, config: { signing: { privateKey: 'keys/nope.pem' } } });
+    const line = refused(await broken.run(['publish', '--yes']));
+    expect(line).toMatch(/key file .*nope\.pem does not exist/);
+    expect(await snapshotTree(broken.store)).toEqual({});
+    expect(refused(await project.run(['keys', 'generate', '--out', 'keys']))).toMatch(/already exists/);
+  });
+});
+
+describe('encrypted packages', () => {
+  const KEY = randomBytes(32).toString('base64');
+  const env = { CONTENT_KEY: KEY, OTHER_KEY: randomBytes(32).toString('base64') };
+  let project: Project;
+
+  beforeAll(async () => {
+    project = await makeProject({
+      packages: { maps: V1 },
+      config: { encryption: { key: 'env:CONTENT_KEY' }, signing: { privateKey: 'keys/signing-private.pem' } },
+    });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+  });
+
+  it('stores no readable zip, and a device with the key installs and updates', async () => {
+    await publish(project, env);
+    await publishChange(project, env);
+    const objects = await fg('packages/**/*.zip', { cwd: project.store });
+    expect(objects).toHaveLength(3);
+    for (const key of objects) {
+      const bytes = await readFile(project.storePath(key));
+      expect(bytes.subarray(0, 4).toString('latin1')).toBe('UPE1');
+      expect(bytes.indexOf(Buffer.from('PK\x03\x04', 'latin1'))).toBe(-1);
+      expect(bytes.indexOf('charlie')).toBe(-1);
+    }
+    const manifest: Manifest = await project.readStoreJson('packages/maps/1.0.1/manifest.json');
+    expect(manifest.encryption).toEqual({ algorithm: 'aes-256-gcm-chunked', keyId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(manifest.files.map((file) => file.path)).toContain('sub/new.txt');
+
+    const device = join(project.dir, 'device', 'maps');
+    await writeV1Install(device, await project.readStoreJson('packages/maps/1.0.0/manifest.json'));
+    const args = ['--decryption-key', 'env:CONTENT_KEY', '--public-key', 'keys/signing-public.pem'];
+    expect(succeeded(await fetchInto(project, device, args, env))).toMatchObject({ version: '1.0.1', kind: 'delta' });
+    expect(await installedFiles(device)).toEqual(await assetFiles(project));
+    expect(succeeded(await verify(project, [], env))).toMatchObject({ problems: [], skipped: [], checked: { deltasRebuilt: 1 } });
+  });
+
+  it('names the key id when the decryption key is missing or wrong, and leaves the folder alone', async () => {
+    const device = join(project.dir, 'device-nokey', 'maps');
+    const before = await deviceState(device);
+    expect(refused(await fetchInto(project, device, [], env))).toMatch(/is encrypted \(key id [0-9a-f]{16}\) and no decryption key was given/);
+    expect(refused(await fetchInto(project, device, ['--decryption-key', 'env:OTHER_KEY'], env))).toMatch(
+      /encrypted with key id [0-9a-f]{16}, but the decryption key given has id [0-9a-f]{16}/,
+    );
+    expect(refused(await fetchInto(project, device, ['--decryption-key', 'env:UNSET_KEY'], env))).toMatch(/UNSET_KEY is not set/);
+    expect(await deviceState(device)).toEqual(before);
+  });
+
+  it('finishes a publish that stopped after its manifest, keeping the stored objects and signing the manifest', async () => {
+    const resumed = await makeProject({
+      packages: { maps: V1 },
+      config: { encryption: { key: 'env:CONTENT_KEY' }, signing: { privateKey: 'keys/signing-private.pem' } },
+    });
+    succeeded(await resumed.run(['keys', 'generate', '--out', 'keys', '--json']));
+    await publish(resumed, env);
+    const manifestKey = 'packages/maps/1.0.0/manifest.json';
+    const stored = await snapshotTree(resumed.store, { ignore: ['channels/**', `${manifestKey}.sig`] });
+    // As if the run had stopped right after writing the manifest: no signature, no index.
+    for (const key of [`${manifestKey}.sig`, INDEX, `${INDEX}.sig`]) await rm(resumed.storePath(key));
+
+    expect((await publish(resumed, env)).packages[0]).toMatchObject({ status: 'published', version: '1.0.0' });
+    expect(await snapshotTree(resumed.store, { ignore: ['channels/**', `${manifestKey}.sig`] })).toEqual(stored);
+    const device = join(resumed.dir, 'device', 'maps');
+    const args = ['--decryption-key', 'env:CONTENT_KEY', '--public-key', 'keys/signing-public.pem'];
+    expect(succeeded(await fetchInto(resumed, device, args, env))).toMatchObject({ version: '1.0.0', kind: 'full' });
+    expect(await installedFiles(device)).toEqual(await assetFiles(resumed));
+  });
+});
+
+describe.skipIf(!MOTO_INSTALLED)('fetch from S3 (moto)', () => {
+  const BUCKET = 'fetch-e2e';
+  let moto: Moto;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    s3 = rawS3(moto.endpoint);
+    await createBucket(s3, BUCKET);
+  });
+  afterAll(async () => {
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  it('installs the full package, then applies the delta, byte for byte', async () => {
+    const project = await makeProject({ packages: { maps: V1 }, config: s3ProjectConfig(moto.endpoint, BUCKET, 'app/releases') });
+    const device = join(project.dir, 'device', 'maps');
+    await publish(project, moto.env);
+    expect(succeeded(await fetchInto(project, device, [], moto.env))).toMatchObject({ version: '1.0.0', kind: 'full' });
+    expect(await installedFiles(device)).toEqual(await assetFiles(project));
+
+    await publishChange(project, moto.env);
+    expect(succeeded(await fetchInto(project, device, [], moto.env))).toMatchObject({ version: '1.0.1', kind: 'delta' });
+    expect(await installedFiles(device)).toEqual(await assetFiles(project));
+    expect(succeeded(await verify(project, [], moto.env))).toMatchObject({ problems: [], checked: { deltasRebuilt: 1 } });
+  });
+});
+
+/** A device that installed 1.0.0 earlier: its files (from the published full package's manifest) and dot-file. */
+async function writeV1Install(dir: string, manifest: Manifest): Promise<void> {
+  expect(manifest.version).toBe('1.0.0');
+  for (const file of manifest.files) {
+    const content = V1[file.path as keyof typeof V1];
+    if (content === undefined) throw new Error(`unknown 1.0.0 file ${file.path}`);
+    await writeFileIn(dir, file.path, content);
+  }
+  await writeFileIn(dir, STATE_FILE, JSON.stringify({ package: 'maps', version: '1.0.0', channel: 'production', installedAt: new Date().toISOString() }));
+}
+
+async function writeFileIn(dir: string, path: string, content: string | Buffer): Promise<void> {
+  await mkdir(dirname(join(dir, path)), { recursive: true });
+  await writeFile(join(dir, path), content);
+}

@@ -1,0 +1,171 @@
+/**
+ * Operator experience end to end against the built CLI: colour rules, one
+ * JSON document per command, and every documented exit code produced by a
+ * real scenario.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PATH, makeProject, removeProjects, sha256, type Project } from './helpers/cli.js';
+import { closeTerminals, openTerminal, tmuxInstalled } from './helpers/terminal.js';
+
+if (!tmuxInstalled && process.env.CI === 'true') throw new Error('tmux is required under CI (apt-get install tmux): prompts are tested at a real terminal');
+
+const ESCAPE = '\x1b[';
+/** Every command the CLI registers, read from its --help (so new commands are covered without editing). */
+const help = spawnSync(process.execPath, [CLI_PATH, '--help'], { encoding: 'utf8' });
+if (!help.stdout.includes('Commands:')) throw new Error(`cannot list the CLI's commands (build first: npm run build):\n${help.stderr}`);
+const COMMANDS = [...help.stdout.split('Commands:')[1].matchAll(/^ {2}([a-z][\w-]*)/gm)].map((match) => match[1]).filter((name) => name !== 'help');
+
+afterAll(async () => {
+  await closeTerminals();
+  await removeProjects();
+});
+
+describe('colour', () => {
+  const hasEscapes = (result: { stdout: string; stderr: string }) => (result.stdout + result.stderr).includes(ESCAPE);
+  const runAll = async (env: Record<string, string | undefined>) => {
+    const project = await makeProject();
+    return [
+      await project.run(['diff'], { env }),
+      await project.run(['publish', '--yes'], { env }),
+      await project.run(['status'], { env }),
+    ];
+  };
+
+  it.each([
+    ['NO_COLOR=1', { NO_COLOR: '1' }],
+    ['CI=true', { NO_COLOR: undefined, CI: 'true' }],
+    ['no terminal', { NO_COLOR: undefined, CI: undefined }],
+  ])('%s: no escape codes in publish, status or diff', async (_name, env) => {
+    for (const result of await runAll(env)) {
+      expect(result.code, result.stderr).toBe(0);
+      expect(hasEscapes(result), result.stderr).toBe(false);
+    }
+  });
+
+  it('FORCE_COLOR=1 colours the logs even without a terminal', async () => {
+    const [, published] = await runAll({ NO_COLOR: undefined, FORCE_COLOR: '1' });
+    expect(published.stderr).toContain(ESCAPE);
+  });
+});
+
+describe('--json', () => {
+  /**
+   * Minimal valid arguments, run in this order (the order of --help) in a
+   * project that has published 1.0.0 and has new content for 1.0.1.
+   */
+  const ARGS: Record<string, string[]> = {
+    init: ['init', '--yes', '--config', 'elsewhere/update-publish.config.json'],
+    pack: ['pack'],
+    diff: ['diff'],
+    publish: ['publish', '--yes'],
+    status: ['status'],
+    resolve: ['resolve', '--package', 'maps', '--device-id', 'device-1'],
+    gc: ['gc'],
+    rollout: ['rollout', 'maps', '50', '--yes'],
+    halt: ['halt', 'maps', '--yes'],
+    resume: ['resume', 'maps', '--yes'],
+    rollback: ['rollback', 'maps', '--yes'],
+    promote: ['promote', 'maps@1.0.0', '--from', 'production', '--to', 'staging', '--yes'],
+    history: ['history', 'maps'],
+    whitelist: ['whitelist', 'ls'],
+    fetch: ['fetch', 'maps', '--into', 'device/maps'],
+    verify: ['verify'],
+    keys: ['keys', 'generate', '--out', 'new-keys'],
+  };
+
+  let project: Project;
+  beforeAll(async () => {
+    project = await makeProject();
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    await project.write('maps', { 'b.txt': 'b' });
+  });
+
+  it('finds every command of the table in --help', () => {
+    expect(COMMANDS).toEqual(expect.arrayContaining(Object.keys(ARGS)));
+  });
+
+  it.each(COMMANDS)('%s prints exactly one JSON document on stdout', async (name) => {
+    // A command without a row still has to answer in JSON (its result, or an { error } document).
+    const result = await project.run([...(ARGS[name] ?? [name]), '--json']);
+    expect(result.json, `stdout is not one JSON document:\n${result.stdout}\n${result.stderr}`).toBeDefined();
+    if (ARGS[name]) {
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json).not.toHaveProperty('error');
+    } else if (result.code !== 0) {
+      expect(result.json.error).toMatchObject({ message: expect.any(String), exitCode: result.code });
+    }
+  });
+});
+
+describe('exit codes', () => {
+  it('0: released, and again when there is nothing to publish', async () => {
+    const project = await makeProject();
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    const again = await project.run(['publish', '--yes', '--json']);
+    expect(again.code).toBe(0);
+    expect(again.json.packages).toMatchObject([{ id: 'maps', status: 'unchanged' }]);
+  });
+
+  it('1: a failure (a corrupt channel index), one line on stderr and an { error } document', async () => {
+    const project = await makeProject();
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    await writeFile(project.storePath('channels/production/index.json'), '{ not json');
+    const result = await project.run(['status', '--json']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.json).toEqual({ error: { message: expect.stringContaining('is not valid JSON'), exitCode: 1 } });
+  });
+
+  it('2: usage and config errors', async () => {
+    const project = await makeProject({ config: { deltas: -1 } });
+    const invalid = await project.run(['status']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/deltas/);
+    expect((await project.run(['publish', '--no-such-flag'])).code).toBe(2);
+    expect((await project.run(['publish', '--bump', 'huge'])).code).toBe(2);
+  });
+
+  it('4: a required hook failed after the release was written', async () => {
+    const project = await makeProject({ config: { hooks: [{ type: 'command', name: 'smoke-test', run: 'exit 1' }] } });
+    const result = await project.run(['publish', '--yes', '--json']);
+    expect(result.code).toBe(4);
+    expect(result.json.hooks).toMatchObject([{ name: 'smoke-test' }]);
+    const status = await project.run(['status', '--json']);
+    expect(status.json.channels[0].packages[0]).toMatchObject({ id: 'maps', latest: '1.0.0' });
+  });
+
+  describe.skipIf(!tmuxInstalled)('3: a conflict', () => {
+    let project: Project;
+    let winnerFull: string;
+
+    beforeAll(async () => {
+      project = await makeProject({ packages: { maps: { 'a.txt': 'first' } } });
+      // Publisher A packs, then waits at the confirmation prompt…
+      const slow = await openTerminal(['publish'], { cwd: project.dir });
+      await slow.waitFor("Publish to 'production'");
+      // …while publisher B releases other content under the same version.
+      await project.write('maps', { 'a.txt': 'second, longer' });
+      const fast = await project.run(['publish', '--yes']);
+      expect(fast.code, fast.stderr).toBe(0);
+      winnerFull = (await project.readStoreJson('channels/production/index.json')).packages.maps.releases[0].full.sha256;
+      await slow.keys('y', 'Enter');
+      expect(await slow.exitCode()).toBe(3);
+      expect(await slow.screen()).toMatch(/error: package 'maps': version 1\.0\.0 was just published with other content/);
+    });
+
+    it('the loser exits 3 and the index keeps the winner', async () => {
+      const index = await project.readStoreJson('channels/production/index.json');
+      expect(index.packages.maps.releases).toHaveLength(1);
+      expect(index.packages.maps.releases[0].full.sha256).toBe(winnerFull);
+    });
+
+    // Known bug (reported to the lead): the loser's upload overwrites the
+    // winner's immutable full.zip before its create-only manifest write fails.
+    // When fixed, this starts failing: change it.fails to it.
+    it.fails("the winner's full.zip still matches the index", async () => {
+      expect(sha256(await readFile(project.storePath('packages/maps/1.0.0/full.zip')))).toBe(winnerFull);
+    });
+  });
+});

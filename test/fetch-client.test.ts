@@ -1,0 +1,279 @@
+import { createHash, createPrivateKey } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  fetchUpdate,
+  httpSource,
+  IntegrityError,
+  UnsafePathError,
+  type ChannelIndex,
+  type Manifest,
+  type UpdateSource,
+} from '../src/client/index.js';
+import { generateSigningKeyPair, loadPublicKey, type SigningKey } from '../src/trust/keys.js';
+import { signBytes } from '../src/trust/signature.js';
+import { snapshotTree } from './helpers/cli.js';
+
+/**
+ * The device side against hand-made stores: packages a publisher would never
+ * produce (hostile entry names, symlinks), and store states between writes.
+ */
+
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+const json = (document: unknown) => Buffer.from(`${JSON.stringify(document, null, 2)}\n`);
+const INDEX = 'channels/production/index.json';
+
+interface ZipEntrySpec {
+  name: string;
+  data: Buffer | string;
+  /** Unix mode in the external attributes (default a regular file). */
+  mode?: number;
+}
+
+/** A zip of stored (uncompressed) entries written byte by byte, so names and modes are exactly as given. */
+function storedZip(entries: ZipEntrySpec[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.from(entry.name, 'utf8');
+    const data = Buffer.from(entry.data);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(((entry.mode ?? 0o100644) << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, data);
+    centrals.push(central, name);
+    offset += local.length + name.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** A store in memory: key → bytes. */
+class MemoryStore implements UpdateSource {
+  readonly location = 'memory';
+  readonly objects = new Map<string, Buffer>();
+  /** Documents served once before the stored one (a reader landing between two writes). */
+  readonly stale = new Map<string, Buffer>();
+  async readDocument(key: string) {
+    const stale = this.stale.get(key);
+    if (stale) {
+      this.stale.delete(key);
+      return stale;
+    }
+    return this.objects.get(key) ?? null;
+  }
+  async openObject(key: string) {
+    const bytes = this.objects.get(key);
+    return bytes ? Readable.from([bytes]) : null;
+  }
+
+  /**
+   * Releases `version` of package "maps" with `files`; the full package is
+   * `zip` when given (a crafted one), else made from the files. Signs the
+   * manifest and the index when a signer is given.
+   */
+  release(version: string, files: Record<string, string>, options: { zip?: Buffer; signer?: SigningKey; delta?: { from: string; files: Record<string, string>; removed: string[] } } = {}) {
+    const zip = options.zip ?? storedZip(Object.entries(files).map(([name, data]) => ({ name, data })));
+    const prefix = `packages/maps/${version}`;
+    const full = { key: `${prefix}/full.zip`, size: zip.length, sha256: sha256(zip) };
+    this.objects.set(full.key, zip);
+    const deltas = [];
+    if (options.delta) {
+      const deltaZip = storedZip(Object.entries(options.delta.files).map(([name, data]) => ({ name, data })));
+      const delta = { from: options.delta.from, key: `${prefix}/delta-from-${options.delta.from}.zip`, size: deltaZip.length, sha256: sha256(deltaZip) };
+      this.objects.set(delta.key, deltaZip);
+      deltas.push({ ...delta, removed: options.delta.removed });
+    }
+    const manifest: Manifest = {
+      schemaVersion: 1,
+      id: 'maps',
+      version,
+      createdAt: new Date().toISOString(),
+      contentSha256: 'not-checked-by-devices',
+      files: Object.entries(files).map(([path, data]) => ({ path, size: Buffer.byteLength(data), sha256: sha256(data) })),
+      full,
+      deltas,
+    };
+    const manifestBytes = json(manifest);
+    this.put(`${prefix}/manifest.json`, manifestBytes, options.signer);
+    const current = this.objects.get(INDEX);
+    const index: ChannelIndex = current ? JSON.parse(current.toString()) : { schemaVersion: 1, channel: 'production', updatedAt: '', packages: { maps: { releases: [] } } };
+    index.packages.maps.releases.unshift({
+      version,
+      releasedAt: new Date().toISOString(),
+      manifest: { key: `${prefix}/manifest.json`, sha256: sha256(manifestBytes) },
+      full,
+      deltas: deltas.map(({ removed: _removed, ...delta }) => delta),
+      rules: { rollout: 100, mandatory: false },
+      state: 'active',
+    });
+    this.put(INDEX, json(index), options.signer);
+  }
+
+  put(key: string, bytes: Buffer, signer?: SigningKey) {
+    this.objects.set(key, bytes);
+    if (signer) this.objects.set(`${key}.sig`, signBytes(bytes, signer));
+  }
+}
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'update-publish-fetch-client-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+let devices = 0;
+/** A device folder path (not created) inside its own parent, so sibling listings are clean. */
+const newDevice = async () => {
+  const parent = join(root, `device-${++devices}`);
+  await mkdir(parent);
+  return join(parent, 'maps');
+};
+const fetchInto = (store: UpdateSource, intoDir: string, extra: Partial<Parameters<typeof fetchUpdate>[0]> = {}) =>
+  fetchUpdate({ source: store, channel: 'production', package: 'maps', device: { deviceId: 'd1' }, intoDir, ...extra });
+/** The device folder and everything beside it. */
+const deviceState = async (dir: string) => ({ tree: await snapshotTree(dir), siblings: (await readdir(join(dir, '..'))).sort() });
+
+describe('fetchUpdate path safety', () => {
+  const hostile: [string, ZipEntrySpec, RegExp][] = [
+    ['a parent-folder entry', { name: '../escaped.txt', data: 'x' }, /invalid relative path|"\.\." segment/],
+    ['an absolute entry', { name: '/tmp/absolute.txt', data: 'x' }, /absolute path/],
+    ['a drive letter', { name: 'C:/windows.txt', data: 'x' }, /drive letter|absolute path/],
+    ['a backslash', { name: 'sub\\evil.txt', data: 'x' }, /invalid characters|backslash/],
+    ['a control character', { name: 'bell\u0007.txt', data: 'x' }, /control character/],
+    ['a symbolic link', { name: 'link', data: '/etc/passwd', mode: 0o120777 }, /symbolic link/],
+  ];
+
+  it.each(hostile)('refuses %s and writes nothing', async (_what, entry, message) => {
+    const store = new MemoryStore();
+    // The manifest lists the hostile name too, so only path safety stands in the way.
+    store.release('1.0.0', { 'ok.txt': 'fine', [entry.name]: String(entry.data) }, { zip: storedZip([{ name: 'ok.txt', data: 'fine' }, entry]) });
+    const device = await newDevice();
+    const error = await fetchInto(store, device).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Error);
+    expect(error instanceof UnsafePathError || error instanceof IntegrityError).toBe(true);
+    expect((error as Error).message).toMatch(message);
+    expect(await deviceState(device)).toEqual({ tree: {}, siblings: [] });
+    await expect(readFile(join(root, 'escaped.txt'))).rejects.toThrow();
+  });
+
+  it('refuses an entry the manifest does not list, and one listed twice', async () => {
+    for (const zip of [
+      storedZip([{ name: 'ok.txt', data: 'fine' }, { name: 'extra.txt', data: 'surprise' }]),
+      storedZip([{ name: 'ok.txt', data: 'fine' }, { name: 'ok.txt', data: 'fine' }]),
+    ]) {
+      const store = new MemoryStore();
+      store.release('1.0.0', { 'ok.txt': 'fine' }, { zip });
+      await expect(fetchInto(store, await newDevice())).rejects.toThrow(/which the manifest does not list|twice/);
+    }
+  });
+
+  it('refuses a zip whose entry differs from the manifest, even with the right object SHA-256', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.0', { 'ok.txt': 'fine' }, { zip: storedZip([{ name: 'ok.txt', data: 'FINE' }]) });
+    await expect(fetchInto(store, await newDevice())).rejects.toThrow(/entry "ok.txt" does not match the manifest/);
+  });
+});
+
+describe('fetchUpdate install folder', () => {
+  it('applies a delta, removing files the new version no longer has', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.0', { 'a.txt': 'a1', 'b.txt': 'b1', 'gone.txt': 'bye' });
+    const device = await newDevice();
+    expect(await fetchInto(store, device)).toMatchObject({ version: '1.0.0', kind: 'full' });
+    store.release('1.0.1', { 'a.txt': 'a2', 'b.txt': 'b1', 'new/c.txt': 'c' }, { delta: { from: '1.0.0', files: { 'a.txt': 'a2', 'new/c.txt': 'c' }, removed: ['gone.txt'] } });
+    expect(await fetchInto(store, device)).toMatchObject({ version: '1.0.1', kind: 'delta', previousVersion: '1.0.0' });
+    expect(Object.keys(await snapshotTree(device)).sort()).toEqual(['.update-publish.json', 'a.txt', 'b.txt', 'new/c.txt']);
+    expect(await readFile(join(device, 'a.txt'), 'utf8')).toBe('a2');
+  });
+
+  it('puts the previous tree back when a crash fell between the two renames', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.0', { 'a.txt': 'a1' });
+    const device = await newDevice();
+    await fetchInto(store, device);
+    const crashed = `${device}.update-publish-old-deadbeef`;
+    await writeFile(join(device, '..', 'maps.update-publish-staging-abc123'), ''); // a crashed run's work folder
+    await rename(device, crashed);
+    expect(await fetchInto(store, device)).toMatchObject({ updated: false, reason: 'up-to-date', version: '1.0.0' });
+    expect((await deviceState(device)).siblings).toEqual(['maps']);
+  });
+
+  it('refuses a folder holding another package', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.0', { 'a.txt': 'a1' });
+    const device = await newDevice();
+    await mkdir(device);
+    await writeFile(join(device, '.update-publish.json'), JSON.stringify({ package: 'levels', version: '1.0.0', channel: 'production' }));
+    await expect(fetchInto(store, device)).rejects.toThrow(/holds package 'levels', not 'maps'/);
+  });
+});
+
+describe('fetchUpdate signatures', () => {
+  let signer: SigningKey;
+  let trusted: Awaited<ReturnType<typeof loadPublicKey>>;
+  beforeAll(async () => {
+    const pair = generateSigningKeyPair();
+    const key = createPrivateKey(pair.privateKeyPem);
+    signer = { key, keyId: pair.keyId };
+    trusted = await loadPublicKey(pair.publicKeyPem);
+  });
+
+  it('re-reads the index once when it caught the publisher between the index and its signature', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.0', { 'a.txt': 'a1' }, { signer });
+    const previousSignature = store.objects.get(`${INDEX}.sig`)!;
+    store.release('1.0.1', { 'a.txt': 'a2' }, { signer });
+    store.stale.set(`${INDEX}.sig`, previousSignature);
+    expect(await fetchInto(store, await newDevice(), { publicKeys: [trusted.key] })).toMatchObject({ version: '1.0.1' });
+    expect(store.stale.size).toBe(0);
+  });
+
+  it('refuses an unsigned manifest under a signed index', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.0', { 'a.txt': 'a1' }, { signer });
+    store.objects.delete('packages/maps/1.0.0/manifest.json.sig');
+    const device = await newDevice();
+    await expect(fetchInto(store, device, { publicKeys: [trusted.key] })).rejects.toThrow(/manifest\.json: has no signature/);
+    expect(await deviceState(device)).toEqual({ tree: {}, siblings: [] });
+  });
+});
+
+describe('httpSource', () => {
+  it('only requests plain relative keys under the base URL', async () => {
+    const source = httpSource('http://127.0.0.1:9/updates');
+    for (const key of ['../secrets.json', 'http://evil.example/x', '/etc/passwd', 'a//b']) {
+      await expect(source.readDocument(key)).rejects.toBeInstanceOf(IntegrityError);
+    }
+    expect(() => httpSource('ftp://example.com/')).toThrow(/not an http\(s\) URL/);
+    expect(httpSource('https://user:pass@cdn.example.com/u').location).toBe('https://cdn.example.com/u/');
+  });
+});

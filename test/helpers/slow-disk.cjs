@@ -1,0 +1,19 @@
+/**
+ * Preloaded into a CLI child (NODE_OPTIONS=--require …) by the crash test: waits
+ * SLOW_DISK_MS before every file copy, rename and write, so a kill at a random
+ * moment lands in the folder store's write phases as often as in packing — what
+ * the latency proxy does for S3. Semantics are unchanged; only time stretches.
+ */
+const fsPromises = require('node:fs/promises');
+const { syncBuiltinESMExports } = require('node:module');
+
+const delayMs = Number(process.env.SLOW_DISK_MS ?? 0);
+for (const name of ['copyFile', 'rename', 'writeFile']) {
+  const original = fsPromises[name];
+  fsPromises[name] = async (...args) => {
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return original(...args);
+  };
+}
+// ESM `import { rename } from 'node:fs/promises'` sees the patched functions only after this.
+syncBuiltinESMExports();

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.js';
+import { buildRules, parseRollout } from '../../src/release/rules.js';
+
+describe('parseRollout', () => {
+  it.each([
+    ['0', 0],
+    ['100', 100],
+    ['10', 10],
+    ['12.5%', 12.5],
+    ['33.333', 33.33],
+    [7, 7],
+  ])('reads %s as %s', (value, percent) => expect(parseRollout(value)).toBe(percent));
+
+  it.each(['101', '-1', '100.01', 'abc', '', ' ', 'NaN', 'Infinity'])('refuses %j', (value) => {
+    expect(() => parseRollout(value)).toThrow(UserError);
+    expect(() => parseRollout(value)).toThrow(/outside 0–100/);
+  });
+});
+
+describe('buildRules', () => {
+  it('serves everyone, not mandatory, by default', () => {
+    expect(buildRules({}, {})).toEqual({ rollout: 100, mandatory: false });
+  });
+
+  it('turns flags into stored rules: platforms lowercased, dates in UTC ISO form', () => {
+    expect(
+      buildRules(
+        {
+          platform: 'iOS, android',
+          appVersion: '>=2.0.0 <3',
+          rollout: '25',
+          startsAt: '2026-01-01T10:00:00+02:00',
+          endsAt: '2026-02-01',
+          mandatory: true,
+          attr: 'region=eu, locale=de',
+          whitelist: 'qa,staff',
+        },
+        {},
+      ),
+    ).toEqual({
+      platforms: ['ios', 'android'],
+      appVersion: '>=2.0.0 <3',
+      rollout: 25,
+      startsAt: '2026-01-01T08:00:00.000Z',
+      endsAt: '2026-02-01T00:00:00.000Z',
+      mandatory: true,
+      attributes: { region: 'eu', locale: 'de' },
+      whitelist: ['qa', 'staff'],
+    });
+  });
+
+  it('overlays flags on a named preset', () => {
+    const presets = { beta: { rollout: 5, platforms: ['ios'], mandatory: true, whitelist: ['qa'] } };
+    expect(buildRules({ rules: 'beta', rollout: '20' }, presets)).toEqual({
+      rollout: 20,
+      platforms: ['ios'],
+      mandatory: true,
+      whitelist: ['qa'],
+    });
+  });
+
+  it.each([
+    ['an unknown preset', { rules: 'gamma' }, /unknown rule preset 'gamma'; use one of: beta/],
+    ['an invalid semver range', { appVersion: 'two point oh' }, /not a valid semver range/],
+    ['a rollout above 100', { rollout: '150' }, /outside 0–100/],
+    ['a date that is not ISO-8601', { startsAt: 'tomorrow' }, /--starts-at 'tomorrow' is not an ISO-8601 date/],
+    ['a date in American order', { endsAt: '12/01/2026' }, /--ends-at .* is not an ISO-8601 date/],
+    ['a day the month does not have', { startsAt: '2026-02-30T00:00:00Z' }, /not an ISO-8601 date/],
+    ['a month that does not exist', { startsAt: '2026-13-01' }, /not an ISO-8601 date/],
+    ['reversed dates', { startsAt: '2026-02-01T00:00:00Z', endsAt: '2026-01-01T00:00:00Z' }, /is not after --starts-at/],
+    ['an empty window', { startsAt: '2026-01-01T00:00:00Z', endsAt: '2026-01-01T00:00:00Z' }, /is not after --starts-at/],
+    ['an attribute without a value', { attr: 'region' }, /not key=value/],
+  ])('refuses %s with a UserError', (_, flags, message) => {
+    const attempt = () => buildRules(flags, { beta: { rollout: 5 } });
+    expect(attempt).toThrow(UserError);
+    expect(attempt).toThrow(message);
+  });
+});

@@ -1,0 +1,141 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shardHas, whitelistShard, whitelistShardKey } from '../../src/client/whitelist.js';
+import { UserError } from '../../src/errors.js';
+import { readIds, readIdSet } from '../../src/release/id-file.js';
+import { createWhitelistCache } from '../../src/release/whitelist-lookup.js';
+import {
+  assertWhitelistsExist,
+  IDS_PER_SHARD,
+  listWhitelists,
+  readWhitelistShard,
+  removeWhitelist,
+  uploadWhitelist,
+} from '../../src/release/whitelist-store.js';
+import { createFolderStore } from '../../src/store/folder-store.js';
+import type { Store } from '../../src/store/store.js';
+
+let dir: string;
+let file = 0;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'whitelist-test-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function idFile(content: string): Promise<string> {
+  const path = join(dir, `ids-${file++}.txt`);
+  await writeFile(path, content);
+  return path;
+}
+
+async function ids(content: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const { id } of readIds(await idFile(content))) found.push(id);
+  return found;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<UserError> {
+  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  expect(error).toBeInstanceOf(UserError);
+  return error as UserError;
+}
+
+/** A folder store that counts the documents read. */
+function countingStore(store: Store) {
+  const reads: string[] = [];
+  return { reads, store: { ...store, readDocument: (key: string) => (reads.push(key), store.readDocument(key)) } };
+}
+
+describe('id files', () => {
+  it('reads one id a line: trimmed, blank lines and CRLF and a BOM ignored', async () => {
+    expect(await ids('\uFEFFa1\r\n  b2  \r\n\r\n\nc3')).toEqual(['a1', 'b2', 'c3']);
+  });
+
+  it('reads the first CSV column, skipping a header named like an id column, unquoting', async () => {
+    expect(await ids('device_id,name\nd1,Anna\n"d,2",Bo\n"d""3"\n')).toEqual(['d1', 'd,2', 'd"3']);
+    expect(await ids('userId\nu1\n')).toEqual(['u1']);
+    expect(await ids('ID\nu1\n')).toEqual(['u1']);
+    // Only the first line can be a header.
+    expect(await ids('u1\nid\n')).toEqual(['u1', 'id']);
+  });
+
+  it('refuses malformed lines with their line number, an empty file and a missing one', async () => {
+    expect((await rejection(readIdSet(await idFile('a\nb c\n'), 10))).message).toMatch(/line 2: "b c" is not an id/);
+    expect((await rejection(readIdSet(await idFile('a\tb\n'), 10))).message).toMatch(/line 1: .* is not an id/);
+    expect((await rejection(readIdSet(await idFile('ok\n"open,1\n'), 10))).message).toMatch(/line 2: unclosed quote/);
+    expect((await rejection(readIdSet(await idFile(`${'x'.repeat(300)}\n`), 10))).message).toMatch(/over 256 characters/);
+    expect((await rejection(readIdSet(await idFile(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]).toString('latin1')), 10))).message).toMatch(/not an id/);
+    expect((await rejection(readIdSet(await idFile('\n \ndevice_id\n'), 10))).message).toMatch(/holds no ids/);
+    expect((await rejection(readIdSet(join(dir, 'nope.txt'), 10))).message).toMatch(/cannot read .*nope\.txt: no such file/);
+  });
+
+  it('dedupes, and refuses more ids than the limit', async () => {
+    expect([...(await readIdSet(await idFile('a\nb\na\n'), 10))]).toEqual(['a', 'b']);
+    expect((await rejection(readIdSet(await idFile('a\nb\nc\n'), 2))).message).toMatch(/more than 2 ids/);
+  });
+});
+
+describe('whitelist store', () => {
+  it('partitions by whitelistShard into sorted shards of at most ~2,000 ids; a device reads one shard', async () => {
+    const store = createFolderStore(join(dir, 'store-shards'));
+    const members = new Set(Array.from({ length: 10_001 }, (_, i) => `member-${i}`));
+    const meta = await uploadWhitelist(store, 'beta', members);
+    expect(meta).toMatchObject({ name: 'beta', count: 10_001, shards: 6 });
+    let total = 0;
+    for (let shard = 0; shard < meta.shards; shard++) {
+      const stored = await readWhitelistShard(store, whitelistShardKey('beta', shard));
+      expect(stored.length).toBeLessThanOrEqual(IDS_PER_SHARD * 1.2);
+      expect(stored).toEqual([...stored].sort());
+      for (const id of stored) expect(whitelistShard(id, meta.shards)).toBe(shard);
+      total += stored.length;
+    }
+    expect(total).toBe(10_001);
+
+    const { reads, store: counted } = countingStore(store);
+    const cache = createWhitelistCache(counted);
+    await cache.load(['beta'], ['member-42', 'stranger']);
+    expect(cache.lookup('beta', 'member-42')).toBe(true);
+    expect(cache.lookup('beta', 'stranger')).toBe(false);
+    // The meta and at most the two shards those ids fall in.
+    expect(reads.length).toBeLessThanOrEqual(3);
+    expect(reads.filter((key) => key.includes('/shard-')).length).toBe(cache.shardsRead());
+  });
+
+  it('replacing a list with a smaller one removes the shards it no longer counts', async () => {
+    const store = createFolderStore(join(dir, 'store-replace'));
+    await uploadWhitelist(store, 'qa', new Set(Array.from({ length: 5_000 }, (_, i) => `d${i}`)));
+    await uploadWhitelist(store, 'qa', new Set(['only']));
+    expect((await store.list('whitelists/qa/')).map((object) => object.key).sort()).toEqual([
+      'whitelists/qa/meta.json',
+      'whitelists/qa/shard-000.json',
+    ]);
+    expect(shardHas(await readWhitelistShard(store, 'whitelists/qa/shard-000.json'), 'only')).toBe(true);
+  });
+
+  it('lists, checks and removes lists; a missing list has no members', async () => {
+    const store = createFolderStore(join(dir, 'store-ls'));
+    await uploadWhitelist(store, 'qa', new Set(['a']), new Date('2026-01-01T00:00:00Z'));
+    await uploadWhitelist(store, 'beta', new Set(['b', 'c']), new Date('2026-01-02T00:00:00Z'));
+    expect(await listWhitelists(store)).toEqual([
+      { name: 'beta', count: 2, shards: 1, uploadedAt: '2026-01-02T00:00:00.000Z' },
+      { name: 'qa', count: 1, shards: 1, uploadedAt: '2026-01-01T00:00:00.000Z' },
+    ]);
+    await assertWhitelistsExist(store, ['qa', 'beta']);
+    expect((await rejection(assertWhitelistsExist(store, ['qa', 'nope']))).message).toMatch(/unknown whitelist 'nope'; stored: beta, qa/);
+
+    await removeWhitelist(store, 'qa');
+    expect(await store.list('whitelists/qa/')).toEqual([]);
+    expect((await rejection(removeWhitelist(store, 'qa'))).message).toMatch(/unknown whitelist 'qa'; stored: beta/);
+    const cache = createWhitelistCache(store);
+    await cache.load(['qa'], ['a']);
+    expect(cache.lookup('qa', 'a')).toBe(false);
+    expect(cache.absent()).toEqual(['qa']);
+  });
+
+  it('refuses names that are not store-safe', async () => {
+    const store = createFolderStore(join(dir, 'store-names'));
+    expect((await rejection(uploadWhitelist(store, '../x', new Set(['a'])))).message).toMatch(/whitelist name '..\/x' is not valid/);
+  });
+});

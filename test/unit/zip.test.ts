@@ -1,0 +1,203 @@
+import { spawnSync } from 'node:child_process';
+import { createCipheriv } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import yauzl from 'yauzl';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { looksIncompressible } from '../../src/pack/compression.js';
+import { sha256Hex } from '../../src/pack/hash.js';
+import { writeZip, type ZipEntry } from '../../src/pack/zip.js';
+import { centralDirectory, localHeader, METHOD_STORE, type ZipRecord } from '../../src/pack/zip-format.js';
+
+const randomBytes = (size: number, label = 'x') =>
+  createCipheriv('aes-256-ctr', Buffer.alloc(32, label), Buffer.alloc(16)).update(Buffer.alloc(size));
+const prose = (size: number) => Buffer.from('the quick brown fox jumps over the lazy dog. '.repeat(Math.ceil(size / 45)).slice(0, size));
+
+interface ReadEntry {
+  method: number;
+  size: number;
+  data: Buffer;
+  mode: number;
+  date: Date;
+}
+
+/** Every entry of a zip, read through its central directory with yauzl's checks (sizes, CRC) on. */
+async function readZip(zip: Buffer): Promise<Map<string, ReadEntry>> {
+  const file = await yauzl.fromBufferPromise(zip, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true });
+  const entries = new Map<string, ReadEntry>();
+  for await (const entry of file.eachEntry()) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await file.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);
+    entries.set(entry.fileName, {
+      method: entry.compressionMethod,
+      size: entry.uncompressedSize,
+      data: Buffer.concat(chunks),
+      mode: entry.externalFileAttributes >>> 16,
+      date: entry.getLastModDate(),
+    });
+  }
+  return entries;
+}
+
+describe('writeZip', () => {
+  let dir: string;
+  const files = new Map<string, Buffer>([
+    ['a.json', prose(10_000)],
+    ['art/noise.bin', randomBytes(200_000)],
+    ['art/photo.png', prose(5_000)], // a known compressed format: stored, whatever it holds
+    ['empty.txt', Buffer.alloc(0)],
+    ['tiny.txt', Buffer.from('hi')],
+    ['ünïcode/名前.txt', prose(3_000)],
+    ['big/model.bin', randomBytes(6 * 1024 * 1024, 'big')], // streamed, stored
+    ['big/text.log', prose(9 * 1024 * 1024)], // streamed, deflated with a data descriptor
+  ]);
+  const entriesIn = (root: string, withHashes = true): ZipEntry[] =>
+    [...files.keys()].sort().map((path) => ({
+      path,
+      absolutePath: join(root, path),
+      size: files.get(path)!.length,
+      ...(withHashes && { sha256: sha256Hex(files.get(path)!) }),
+    }));
+
+  async function writeFiles(root: string) {
+    for (const [path, data] of files) {
+      await mkdir(join(root, path, '..'), { recursive: true });
+      await writeFile(join(root, path), data);
+    }
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'zip-test-'));
+    await writeFiles(join(dir, 'one'));
+    await writeFiles(join(dir, 'two'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes a zip that yauzl reads back byte for byte, storing what would not compress', async () => {
+    const out = join(dir, 'out.zip');
+    const result = await writeZip(entriesIn(join(dir, 'one')), out);
+    const zip = await readFile(out);
+    expect(result).toEqual({ size: zip.length, sha256: sha256Hex(zip) });
+
+    const entries = await readZip(zip);
+    expect([...entries.keys()]).toEqual([...files.keys()].sort());
+    for (const [path, data] of files) {
+      expect(entries.get(path)!.data.equals(data), path).toBe(true);
+      expect(entries.get(path)!.mode).toBe(0o100644);
+      expect(entries.get(path)!.date.getFullYear()).toBe(1980);
+    }
+    const methods = Object.fromEntries([...entries].map(([path, entry]) => [path, entry.method]));
+    expect(methods).toEqual({
+      'a.json': 8,
+      'art/noise.bin': 0,
+      'art/photo.png': 0,
+      'big/model.bin': 0,
+      'big/text.log': 8,
+      'empty.txt': 0,
+      'tiny.txt': 0, // deflate would make it bigger
+      'ünïcode/名前.txt': 8,
+    });
+  });
+
+  it('passes Info-ZIP’s own test when unzip is installed', async (context) => {
+    if (spawnSync('unzip', ['-v']).status !== 0) context.skip();
+    const out = join(dir, 'info-zip.zip');
+    await writeZip(entriesIn(join(dir, 'one')), out);
+    const check = spawnSync('unzip', ['-t', out], { encoding: 'utf8' });
+    expect(check.stdout).toContain('No errors detected');
+  });
+
+  it('gives the same bytes for the same files wherever they are, with or without hashes to check', async () => {
+    const first = await writeZip(entriesIn(join(dir, 'one')), join(dir, 'first.zip'));
+    const second = await writeZip(entriesIn(join(dir, 'two'), false), join(dir, 'second.zip'));
+    expect(second).toEqual(first);
+  });
+
+  it('sends the zip through a seal transform and measures what comes out', async () => {
+    const reverse = new Transform({ transform: (chunk: Buffer, _encoding, done) => done(null, Buffer.from(chunk).reverse()) });
+    const out = join(dir, 'sealed.zip');
+    const result = await writeZip(entriesIn(join(dir, 'one')).slice(0, 2), out, reverse);
+    const sealed = await readFile(out);
+    expect(result).toEqual({ size: sealed.length, sha256: sha256Hex(sealed) });
+    expect(sealed.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))).toBe(false);
+  });
+
+  it('refuses a file whose bytes are no longer the ones hashed, small or streamed', async () => {
+    const root = join(dir, 'changing');
+    await writeFiles(root);
+    const entries = entriesIn(root);
+    await writeFile(join(root, 'a.json'), prose(10_000).reverse()); // same size, other bytes
+    await expect(writeZip(entries, join(dir, 'c1.zip'))).rejects.toThrow(
+      "'a.json' changed while it was being packed; let whatever writes the package folder finish, then run the command again",
+    );
+    await writeFiles(root);
+    await writeFile(join(root, 'big/model.bin'), randomBytes(6 * 1024 * 1024, 'other'));
+    await expect(writeZip(entries, join(dir, 'c2.zip'))).rejects.toThrow("'big/model.bin' changed while it was being packed");
+    await writeFiles(root);
+    await rm(join(root, 'big/text.log'));
+    await expect(writeZip(entries, join(dir, 'c3.zip'))).rejects.toThrow("'big/text.log' was deleted while it was being packed");
+  });
+});
+
+describe('zip records', () => {
+  const record = (index: number, offset: number): ZipRecord => ({
+    name: Buffer.from(`f${index}`),
+    method: METHOD_STORE,
+    crc32: 0,
+    size: 0,
+    compressedSize: 0,
+    offset,
+    dataDescriptor: false,
+    zip64: false,
+  });
+
+  it('switches to zip64 end records past 65,535 entries, and readers count them all', async () => {
+    const records: ZipRecord[] = [];
+    const parts: Buffer[] = [];
+    let offset = 0;
+    for (let i = 0; i < 65_600; i++) {
+      records.push(record(i, offset));
+      const header = localHeader(records[i]!);
+      parts.push(header);
+      offset += header.length;
+    }
+    parts.push(centralDirectory(records, offset));
+    const zip = await yauzl.fromBufferPromise(Buffer.concat(parts), { lazyEntries: true });
+    expect(zip.entryCount).toBe(65_600);
+    let last = '';
+    for await (const entry of zip.eachEntry()) last = entry.fileName;
+    expect(last).toBe('f65599');
+  });
+
+  it('moves only the values that overflow 32 bits into the zip64 extra field', () => {
+    const huge = 5 * 2 ** 30;
+    const central = centralDirectory([{ ...record(0, huge), size: huge, compressedSize: 10 }], huge + 100);
+    const extra = yauzl.parseExtraFields(central.subarray(46 + 2, 46 + 2 + 20));
+    expect(extra).toHaveLength(1);
+    expect(extra[0]!.id).toBe(0x0001);
+    // size and offset overflow; the compressed size (10) stays in its 32-bit field.
+    expect(extra[0]!.data.readBigUInt64LE(0)).toBe(BigInt(huge));
+    expect(extra[0]!.data.readBigUInt64LE(8)).toBe(BigInt(huge));
+    expect(central.readUInt32LE(20)).toBe(10);
+    expect(central.readUInt32LE(24)).toBe(0xffffffff);
+    expect(central.readUInt32LE(42)).toBe(0xffffffff);
+  });
+});
+
+describe('looksIncompressible', () => {
+  it('tells random bytes from text, and says nothing about samples too short to judge', () => {
+    expect(looksIncompressible(randomBytes(64 * 1024))).toBe(true);
+    expect(looksIncompressible(randomBytes(4096))).toBe(true);
+    expect(looksIncompressible(prose(64 * 1024))).toBe(false);
+    expect(looksIncompressible(Buffer.from(JSON.stringify({ values: Array.from({ length: 5000 }, (_, i) => i * 7) })))).toBe(false);
+    expect(looksIncompressible(randomBytes(1000))).toBe(false);
+  });
+
+  it('keeps deflating data that is mostly random but not quite (float-like, a low-entropy byte in each word)', () => {
+    const words = randomBytes(64 * 1024);
+    for (let i = 3; i < words.length; i += 4) words[i] = 0x3f + (words[i]! & 1);
+    expect(looksIncompressible(words)).toBe(false);
+  });
+});

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm test` builds before vitest runs: e2e tests spawn the built CLI (dist/).
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Child processes and moto_server are slow on a busy 2-core machine.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Tests set process.exitCode / spawn children: keep each file in its own process.
+    pool: 'forks',
+  },
+});
