@@ -5,6 +5,8 @@ export const ExitCode = {
   usage: 2,
   conflict: 3,
   hookFailed: 4,
+  /** Ctrl-C / SIGTERM (128 + SIGINT). */
+  interrupted: 130,
 } as const;
 
 /**

@@ -7,9 +7,17 @@ import { redactSecrets } from './redact.js';
  * names the fix); anything else is a bug and says so. Stacks only with --debug.
  */
 export function renderError(error: unknown, options: { json?: boolean; debug?: boolean }): number {
+  const printJson = (message: string, exitCode: number) =>
+    options.json && process.stdout.write(`${JSON.stringify({ error: { message, exitCode } }, null, 2)}\n`);
   if (error instanceof CommanderError) {
     // commander already printed its message; help and --version are not failures.
-    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    if (error.exitCode === 0) return ExitCode.ok;
+    printJson(error.message.replace(/^error: /, ''), ExitCode.usage);
+    return ExitCode.usage;
+  }
+  if (error instanceof Error && error.name === 'ExitPromptError') {
+    process.stderr.write('cancelled; nothing was written\n');
+    return ExitCode.interrupted;
   }
   const userError = error instanceof UserError;
   const exitCode = userError ? error.exitCode : ExitCode.failure;
@@ -20,6 +28,6 @@ export function renderError(error: unknown, options: { json?: boolean; debug?: b
   );
   process.stderr.write(`error: ${message}\n`);
   if (options.debug && error instanceof Error && error.stack) process.stderr.write(`${redactSecrets(error.stack)}\n`);
-  if (options.json) process.stdout.write(`${JSON.stringify({ error: { message, exitCode } }, null, 2)}\n`);
+  printJson(message, exitCode);
   return exitCode;
 }

@@ -1,3 +1,4 @@
+import { ExitCode } from '../errors.js';
 import { interruption } from './context.js';
 import { renderError } from './errors.js';
 import { createProgram } from './program.js';

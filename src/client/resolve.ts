@@ -78,6 +78,7 @@ export function releaseMatches(
   request: DeviceRequest,
   now: Date,
   isWhitelisted?: WhitelistLookup,
+  ignoreRollout = false,
 ): boolean {
   const { rules } = release;
   if (release.state !== 'active') return false;
@@ -88,6 +89,7 @@ export function releaseMatches(
   if (rules.attributes) {
     for (const name in rules.attributes) if (request.attributes?.[name] !== rules.attributes[name]) return false;
   }
+  if (ignoreRollout) return true;
   const deviceId = request.deviceId ?? '';
   if (deviceId && isWhitelisted && rules.whitelist?.some((list) => isWhitelisted(list, deviceId))) return true;
   return inRollout(deviceId, packageId, release.version, rules.rollout);
@@ -114,16 +116,22 @@ export function resolveUpdate(index: ChannelIndex, request: DeviceRequest, isWhi
   const releases = index.packages[request.package]?.releases;
   if (!releases?.length) return noUpdate('unknown-package');
   const now = request.now ?? new Date();
-  const target = releases.find((release) => releaseMatches(release, request.package, request, now, isWhitelisted));
+  const { installed } = request;
+  const matches = (release: Release, ignoreRollout = false) =>
+    releaseMatches(release, request.package, request, now, isWhitelisted, ignoreRollout);
+  // A device holding a rolled-back release is sent back to an older one even
+  // if that one's rollout never reached it: staying on the bad version is worse.
+  const sentBack = installed !== undefined && releases.some((release) => release.version === installed && release.state === 'rolled-back');
+  const target =
+    releases.find((release) => matches(release)) ??
+    (sentBack ? releases.find((release) => parseVersion(release.version) && newer(installed, release.version) && matches(release, true)) : undefined);
   if (!target) return noUpdate('no-matching-release');
 
-  const { installed } = request;
   let reason: ResolveReason = installed ? 'newer-release' : 'not-installed';
   if (installed === target.version) return noUpdate('up-to-date', target.version);
   if (installed && parseVersion(installed) && newer(installed, target.version)) {
     // Only a rollback takes a device backwards; a lowered rollout or a halt does not.
-    const installedRelease = releases.find((release) => release.version === installed);
-    if (installedRelease?.state !== 'rolled-back') return noUpdate('installed-newer', installed);
+    if (!sentBack) return noUpdate('installed-newer', installed);
     reason = 'rollback';
   }
 

@@ -1,5 +1,6 @@
 import type { Manifest, Release } from '../client/protocol.js';
 import { UserError } from '../errors.js';
+import type { VersionClaim } from '../release/catalog.js';
 import { nextVersion, type Bump } from '../release/version.js';
 
 export type PackageDecision =
@@ -16,6 +17,8 @@ export interface PackageFacts {
   channelReleases: Release[];
   /** Every version of the package in the store, whatever channel (or none) it is on. */
   storedManifests: Manifest[];
+  /** Versions claimed by runs that stopped before their manifest: taken too. */
+  unfinished: VersionClaim[];
   /** Channels that release a given version (only needed when content matches a stored version). */
   channelsOf: (version: string) => string[];
   deltaCount: number;
@@ -48,7 +51,9 @@ export function decidePackage(facts: PackageFacts): PackageDecision {
     return { kind: 'publish', version: sameContent.version, baseVersions: sameContent.deltas.map((delta) => delta.from) };
   }
 
-  const version = nextVersion(id, facts.storedManifests.map((manifest) => manifest.version), facts.request);
+  const unfinishedSameContent = facts.unfinished.find((claim) => claim.contentSha256 === facts.contentSha256);
+  const taken = [...facts.storedManifests.map((manifest) => manifest.version), ...facts.unfinished.map((claim) => claim.version)];
+  const version = unfinishedSameContent?.version ?? nextVersion(id, taken, facts.request);
   const baseVersions = channelReleases
     .map((release) => release.version)
     .filter((candidate) => candidate !== version)

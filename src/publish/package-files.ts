@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import fg from 'fast-glob';
 import type { Output } from '../cli/output.js';
 import { formatBytes } from '../cli/format.js';
 import type { PackageConfig } from '../config/schema.js';
@@ -6,8 +7,20 @@ import { HashCache } from '../pack/hash-cache.js';
 import { hashFiles, type PackageFile } from '../pack/hash-files.js';
 import { scanPackage } from '../pack/scan.js';
 
+/** The tool's local state beside the config; never part of a package. */
+const LOCAL_STATE_DIR = '.update-publish';
 /** Local, per project: delete it any time; it only saves re-reading unchanged files. */
-export const HASH_CACHE_DIR = '.update-publish/hash-cache';
+export const HASH_CACHE_DIR = `${LOCAL_STATE_DIR}/hash-cache`;
+
+/**
+ * Excludes the local state folder when the package folder holds it (dir "."):
+ * packed, the cache would change the content on every run.
+ */
+function withoutLocalState(packageConfig: PackageConfig, configDir: string): PackageConfig {
+  const inside = relative(resolve(configDir, packageConfig.dir), join(configDir, LOCAL_STATE_DIR));
+  if (inside.startsWith('..') || isAbsolute(inside)) return packageConfig;
+  return { ...packageConfig, exclude: [...packageConfig.exclude, `${fg.escapePath(inside.split(sep).join('/'))}/**`] };
+}
 
 /** Scans and hashes one package's folder, with progress. */
 export async function readPackageFiles(
@@ -16,7 +29,7 @@ export async function readPackageFiles(
   configDir: string,
   output: Output,
 ): Promise<PackageFile[]> {
-  const scanned = await scanPackage(id, packageConfig, configDir);
+  const scanned = await scanPackage(id, withoutLocalState(packageConfig, configDir), configDir);
   const totalBytes = scanned.reduce((sum, file) => sum + file.size, 0);
   const step = output.step(`${id}: hashing ${scanned.length} files (${formatBytes(totalBytes)})`);
   const cache = await HashCache.load(join(configDir, HASH_CACHE_DIR, `${id}.json`));

@@ -11,12 +11,12 @@ import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
 import { toManifestFiles } from '../pack/hash-files.js';
 import { sha256Hex } from '../pack/hash.js';
 import { contentSha256, serializeDocument } from '../pack/manifest.js';
-import { listChannels, listStoredManifests } from '../release/catalog.js';
+import { listChannels, readStoredVersions } from '../release/catalog.js';
 import { recordPublish } from '../release/history.js';
 import { readIndex, updateIndex } from '../release/write-index.js';
 import { upsertRelease } from '../release/channel-index.js';
 import type { Bump } from '../release/version.js';
-import { contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../store/layout.js';
+import { claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../store/layout.js';
 import type { Store } from '../store/store.js';
 import { uploadObjects } from '../upload/upload.js';
 import type { Output } from '../cli/output.js';
@@ -88,7 +88,7 @@ export async function publish(request: PublishRequest, env: Environment): Promis
   for (const id of request.packageIds) {
     const files = await readPackageFiles(id, config.packages[id], env.configDir, output);
     const manifestFiles = toManifestFiles(files);
-    const storedManifests = await listStoredManifests(store, id);
+    const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
     const others = await otherChannelIndexes();
     const channelReleases = snapshot.index.packages[id]?.releases ?? [];
     const decision = decidePackage({
@@ -97,6 +97,7 @@ export async function publish(request: PublishRequest, env: Environment): Promis
       contentSha256: contentSha256(manifestFiles),
       channelReleases,
       storedManifests,
+      unfinished,
       channelsOf: (version) => [
         ...(channelReleases.some((release) => release.version === version) ? [request.channel] : []),
         ...others
@@ -138,7 +139,8 @@ export async function publish(request: PublishRequest, env: Environment): Promis
       throw new UserError('publish cancelled; nothing was written');
     }
 
-    // 3. Upload package objects the store does not have yet.
+    // 3. Claim each version, then upload the package objects the store does not have yet.
+    for (const packages of built.values()) await claimVersion(store, packages.manifest);
     const items = [...built.values()].flatMap((packages) =>
       [packages.full, ...packages.deltas].map((object) => ({
         key: object.key,
@@ -233,6 +235,23 @@ export async function publish(request: PublishRequest, env: Environment): Promis
   } finally {
     await rm(stagingDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Makes this run the owner of a version before any of its objects is written,
+ * so two publishers that picked the same number never overwrite each other's
+ * packages. A claim for the same content is ours (a rerun) or identical.
+ */
+async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
+  const key = claimKey(manifest.id, manifest.version);
+  const body = serializeDocument({ id: manifest.id, version: manifest.version, contentSha256: manifest.contentSha256 });
+  const options = { contentType: 'application/json', cacheControl: IMMUTABLE_CACHE, sha256: sha256Hex(body), ifNoneMatch: true };
+  if (await store.writeDocument(key, body, options)) return;
+  const existing = await store.readDocument(key);
+  if (existing && JSON.parse(existing.body.toString('utf8')).contentSha256 === manifest.contentSha256) return;
+  throw new ConflictError(
+    `package '${manifest.id}': version ${manifest.version} was just taken by another publisher with other content; run the command again`,
+  );
 }
 
 /** Writes a manifest once; an identical one already there (a resumed or concurrent run) is kept. */

@@ -1,11 +1,12 @@
 import pLimit from 'p-limit';
 import type { Manifest } from '../client/protocol.js';
 import { StoreError } from '../errors.js';
-import { channelsPrefix, INDEX_FILE, manifestKey, packagePrefix } from '../store/layout.js';
+import { channelsPrefix, claimKey, INDEX_FILE, manifestKey, packagePrefix } from '../store/layout.js';
 import type { Store } from '../store/store.js';
 
 const READ_CONCURRENCY = 8;
-const MANIFEST_FILE = '/manifest.json';
+const MANIFEST_FILE = 'manifest.json';
+const CLAIM_FILE = 'claim.json';
 
 /** Read-only questions about what the store holds, across channels. */
 export async function listChannels(store: Store): Promise<string[]> {
@@ -28,13 +29,48 @@ export async function readManifest(store: Store, id: string, version: string): P
   }
 }
 
-/** Every stored version of a package (those with a manifest), whether any channel releases it or not. */
-export async function listStoredManifests(store: Store, id: string): Promise<Manifest[]> {
+/** A version some publisher owns; `contentSha256` says what content it is for. */
+export interface VersionClaim {
+  version: string;
+  contentSha256: string;
+}
+
+export interface StoredVersions {
+  /** Complete versions (their manifest is stored), on a channel or not. */
+  manifests: Manifest[];
+  /** Versions claimed by a run that stopped before writing the manifest. */
+  unfinished: VersionClaim[];
+}
+
+/** Every version of a package the store holds, finished or not: all of them are taken. */
+export async function readStoredVersions(store: Store, id: string): Promise<StoredVersions> {
   const prefix = packagePrefix(id);
-  const versions = (await store.list(prefix))
-    .filter((object) => object.key.endsWith(MANIFEST_FILE))
-    .map((object) => object.key.slice(prefix.length, -MANIFEST_FILE.length))
-    .filter((version) => !version.includes('/'));
+  const files = new Map<string, Set<string>>();
+  for (const { key } of await store.list(prefix)) {
+    const [version, name, ...rest] = key.slice(prefix.length).split('/');
+    if (rest.length === 0 && name) files.set(version, (files.get(version) ?? new Set()).add(name));
+  }
   const limit = pLimit(READ_CONCURRENCY);
-  return Promise.all(versions.map((version) => limit(async () => (await readManifest(store, id, version)).manifest)));
+  const versions = [...files.keys()];
+  const manifests = await Promise.all(
+    versions
+      .filter((version) => files.get(version)!.has(MANIFEST_FILE))
+      .map((version) => limit(async () => (await readManifest(store, id, version)).manifest)),
+  );
+  const unfinished = await Promise.all(
+    versions
+      .filter((version) => !files.get(version)!.has(MANIFEST_FILE) && files.get(version)!.has(CLAIM_FILE))
+      .map((version) => limit(() => readClaim(store, id, version))),
+  );
+  return { manifests, unfinished: unfinished.filter((claim): claim is VersionClaim => claim !== null) };
+}
+
+async function readClaim(store: Store, id: string, version: string): Promise<VersionClaim | null> {
+  const document = await store.readDocument(claimKey(id, version));
+  if (!document) return null;
+  try {
+    return { version, contentSha256: JSON.parse(document.body.toString('utf8')).contentSha256 };
+  } catch {
+    return { version, contentSha256: '' };
+  }
 }

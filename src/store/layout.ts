@@ -8,6 +8,8 @@ export const channelIndexKey = (channel: string) => `channels/${channel}/${INDEX
 export const channelsPrefix = 'channels/';
 export const packagePrefix = (id: string) => `packages/${id}/`;
 export const versionPrefix = (id: string, version: string) => `packages/${id}/${version}/`;
+/** Written create-only before any object of a version: whoever creates it owns the version's keys. */
+export const claimKey = (id: string, version: string) => `${versionPrefix(id, version)}claim.json`;
 export const manifestKey = (id: string, version: string) => `${versionPrefix(id, version)}manifest.json`;
 export const fullPackageKey = (id: string, version: string) => `${versionPrefix(id, version)}full.zip`;
 export const deltaPackageKey = (id: string, version: string, fromVersion: string) =>

@@ -22,6 +22,7 @@ const facts = (overrides: Partial<PackageFacts> & { content: string }): PackageF
   contentSha256: contentSha256(filesOf(overrides.content)),
   channelReleases: [],
   storedManifests: [],
+  unfinished: [],
   channelsOf: () => [],
   deltaCount: 3,
   request: {},
@@ -90,5 +91,14 @@ describe('decidePackage', () => {
       }),
     );
     expect(decision).toEqual({ kind: 'publish', version: '1.0.1', baseVersions: ['1.0.0'] });
+  });
+});
+
+describe('decidePackage with versions claimed by runs that stopped early', () => {
+  it('finishes an unfinished version of the same content, and skips one of other content', () => {
+    const same = decidePackage(facts({ content: 'v2', storedManifests: [stored('1.0.0', 'v1')], unfinished: [{ version: '1.0.1', contentSha256: contentSha256(filesOf('v2')) }] }));
+    expect(same).toMatchObject({ kind: 'publish', version: '1.0.1' });
+    const other = decidePackage(facts({ content: 'v3', storedManifests: [stored('1.0.0', 'v1')], unfinished: [{ version: '1.0.1', contentSha256: contentSha256(filesOf('v2')) }] }));
+    expect(other).toMatchObject({ kind: 'publish', version: '1.0.2' });
   });
 });

@@ -123,3 +123,19 @@ describe('resolveUpdate', () => {
     expect(resolveUpdate(index, device()).version).toBe('1.0.0');
   });
 });
+
+describe('resolveUpdate after a rollback', () => {
+  it('sends every device on the rolled-back release back, even outside the older release rollout', () => {
+    const index = indexWith([
+      release('1.0.0', { rules: { rollout: 10, mandatory: false } }),
+      release('1.0.1', { state: 'rolled-back' }),
+    ]);
+    const outside = Array.from({ length: 200 }, (_, i) => `device-${i}`).filter((id) => !inRollout(id, 'maps', '1.0.0', 10));
+    expect(outside.length).toBeGreaterThan(100);
+    for (const deviceId of outside) {
+      expect(resolveUpdate(index, device({ deviceId, installed: '1.0.1' }))).toMatchObject({ update: true, version: '1.0.0', reason: 'rollback' });
+      // A device that never had the bad release still follows the older release's rollout.
+      expect(resolveUpdate(index, device({ deviceId }))).toMatchObject({ update: false, reason: 'no-matching-release' });
+    }
+  });
+});

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { buildPackages } from '../../pack/build-packages.js';
 import { contentSha256, serializeDocument } from '../../pack/manifest.js';
 import { toManifestFiles, type PackageFile } from '../../pack/hash-files.js';
-import { listStoredManifests } from '../../release/catalog.js';
+import { readStoredVersions } from '../../release/catalog.js';
 import { nextVersion, parseVersionFlag } from '../../release/version.js';
 import { assertKnownPackages } from '../../publish/publish.js';
 import { readPackageFiles } from '../../publish/package-files.js';
@@ -40,12 +40,12 @@ export function registerPack(program: Command): void {
         const packages: PackedPackage[] = [];
         for (const id of assertKnownPackages(config, ids)) {
           const files = await readPackageFiles(id, config.packages[id], configDir, output);
-          const stored = await listStoredManifests(store, id);
+          const { manifests: stored, unfinished } = await readStoredVersions(store, id);
           const content = contentSha256(toManifestFiles(files));
           const version =
             requestedVersion ??
             stored.find((manifest) => manifest.contentSha256 === content)?.version ??
-            nextVersion(id, stored.map((manifest) => manifest.version), {});
+            nextVersion(id, [...stored, ...unfinished].map((taken) => taken.version), {});
           const built = await buildPackagesInto(outDir, id, version, files);
           packages.push({
             id,
