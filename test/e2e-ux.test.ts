@@ -152,7 +152,7 @@ describe('exit codes', () => {
       winnerFull = (await project.readStoreJson('channels/production/index.json')).packages.maps.releases[0].full.sha256;
       await slow.keys('y', 'Enter');
       expect(await slow.exitCode()).toBe(3);
-      expect(await slow.screen()).toMatch(/error: package 'maps': version 1\.0\.0 was just published with other content/);
+      expect(await slow.screen()).toMatch(/error: package 'maps': version 1\.0\.0 was just taken by another publisher with other content/);
     });
 
     it('the loser exits 3 and the index keeps the winner', async () => {
@@ -161,10 +161,8 @@ describe('exit codes', () => {
       expect(index.packages.maps.releases[0].full.sha256).toBe(winnerFull);
     });
 
-    // Known bug (reported to the lead): the loser's upload overwrites the
-    // winner's immutable full.zip before its create-only manifest write fails.
-    // When fixed, this starts failing: change it.fails to it.
-    it.fails("the winner's full.zip still matches the index", async () => {
+    // The loser must lose before writing anything: its version claim fails first.
+    it("the winner's full.zip still matches the index", async () => {
       expect(sha256(await readFile(project.storePath('packages/maps/1.0.0/full.zip')))).toBe(winnerFull);
     });
   });

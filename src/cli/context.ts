@@ -65,3 +65,12 @@ export function requireChannel(channel: string | undefined, fallback: string): s
   }
   return name;
 }
+
+/** `maps` or `maps@1.2.0`. */
+export function parsePackageTarget(argument: string): { packageId: string; version?: string } {
+  const at = argument.indexOf('@');
+  if (at === -1) return { packageId: argument };
+  const version = argument.slice(at + 1);
+  if (at === 0 || !version) throw new UserError(`'${argument}' is not <package>[@version]; use e.g. maps or maps@1.2.0`);
+  return { packageId: argument.slice(0, at), version };
+}

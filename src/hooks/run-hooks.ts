@@ -3,12 +3,6 @@ import { hookName, type HookConfig, type HookOf, type HookType } from './config.
 import { releaseLabel, type HookContext, type HookHandler } from './context.js';
 import { missingEnvRefs, resolveEnvRefs, scrubSecrets } from './env-ref.js';
 import type { ReleaseEvent, ReleaseEventName } from './event.js';
-import { runCloudFrontHook } from './cloudfront.js';
-import { runCommandHook } from './command.js';
-import { runDynamoDbHook } from './dynamodb.js';
-import { runSesHook } from './ses.js';
-import { runSnsHook } from './sns.js';
-import { runWebhookHook } from './webhook.js';
 
 export type HookStatus = 'ok' | 'failed' | 'skipped';
 
@@ -36,17 +30,18 @@ export interface RunHooksOptions {
   log: (line: string) => void;
 }
 
-const HANDLERS: { [T in HookType]: HookHandler<HookOf<T>> } = {
-  cloudfront: runCloudFrontHook,
-  sns: runSnsHook,
-  ses: runSesHook,
-  dynamodb: runDynamoDbHook,
-  webhook: runWebhookHook,
-  command: runCommandHook,
+// Loaded on first use: the AWS SDK clients cost about a second of start-up that most commands never need.
+const HANDLERS: { [T in HookType]: () => Promise<HookHandler<HookOf<T>>> } = {
+  cloudfront: async () => (await import('./cloudfront.js')).runCloudFrontHook,
+  sns: async () => (await import('./sns.js')).runSnsHook,
+  ses: async () => (await import('./ses.js')).runSesHook,
+  dynamodb: async () => (await import('./dynamodb.js')).runDynamoDbHook,
+  webhook: async () => (await import('./webhook.js')).runWebhookHook,
+  command: async () => (await import('./command.js')).runCommandHook,
 };
 
-const dispatch = (hook: HookConfig, event: ReleaseEvent, context: HookContext) =>
-  (HANDLERS[hook.type] as HookHandler<HookConfig>)(hook, event, context);
+const dispatch = async (hook: HookConfig, event: ReleaseEvent, context: HookContext) =>
+  ((await HANDLERS[hook.type]()) as HookHandler<HookConfig>)(hook, event, context);
 
 function selectHooks(hooks: HookConfig[], only: string | undefined): HookConfig[] {
   if (only === undefined) return hooks;

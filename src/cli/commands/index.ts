@@ -4,6 +4,7 @@ import { registerFetch } from './fetch.js';
 import { registerGc } from './gc.js';
 import { registerHalt } from './halt.js';
 import { registerHistory } from './history.js';
+import { registerHooks } from './hooks.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerPack } from './pack.js';
@@ -32,6 +33,7 @@ export function registerCommands(program: Command): void {
     registerRollback,
     registerPromote,
     registerHistory,
+    registerHooks,
     registerWhitelist,
     registerFetch,
     registerVerify,

@@ -7,11 +7,11 @@
  * JSON: { from, to, package, version, rules, dryRun, hooks }
  */
 import type { Command } from 'commander';
+import { UserError } from '../../errors.js';
 import { promote } from '../../release/operations.js';
 import { buildRules, type RuleFlags } from '../../release/rules.js';
 import { assertWhitelistsExist } from '../../release/whitelist-store.js';
-import { UserError } from '../../errors.js';
-import { requireChannel, withContext } from '../context.js';
+import { parsePackageTarget as parseTarget, requireChannel, withContext } from '../context.js';
 import { describeRules } from './status.js';
 import { addRuleOptions } from './rule-options.js';
 import { addWriteOptions, requireExistingChannel, writeReleaseChange, type WriteFlags } from './release-change.js';
@@ -19,15 +19,6 @@ import { addWriteOptions, requireExistingChannel, writeReleaseChange, type Write
 interface PromoteFlags extends WriteFlags, RuleFlags {
   from: string;
   to?: string;
-}
-
-/** `maps` or `maps@1.2.0`. */
-function parseTarget(argument: string): { packageId: string; version?: string } {
-  const at = argument.indexOf('@');
-  if (at === -1) return { packageId: argument };
-  const version = argument.slice(at + 1);
-  if (at === 0 || !version) throw new UserError(`'${argument}' is not <package>[@version]; use e.g. maps or maps@1.2.0`);
-  return { packageId: argument.slice(0, at), version };
 }
 
 export function registerPromote(program: Command): void {
