@@ -33,7 +33,7 @@ export async function hashFiles(
       const file = files[i]!;
       let sha256 = cache?.lookup(file);
       if (sha256 === undefined) {
-        sha256 = await sha256File(file.absolutePath, (buffer ??= Buffer.allocUnsafe(HASH_BUFFER_SIZE)));
+        sha256 = await sha256File(file.absolutePath, (buffer ??= Buffer.allocUnsafe(HASH_BUFFER_SIZE)), file.size);
         cache?.remember(file, sha256);
       }
       doneBytes += file.size;

@@ -28,4 +28,5 @@ export function buildManifest(fields: {
   };
 }
 
-export const serializeDocument = (document: unknown) => Buffer.from(`${JSON.stringify(document, null, 2)}\n`);
+/** Compact: devices download these documents (the index on every check), and CDNs compress what is left. */
+export const serializeDocument = (document: unknown) => Buffer.from(`${JSON.stringify(document)}\n`);

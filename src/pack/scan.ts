@@ -1,7 +1,6 @@
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
-import pLimit from 'p-limit';
 import { UserError } from '../errors.js';
 import type { PackageConfig } from '../config/schema.js';
 
@@ -16,8 +15,6 @@ export interface ScannedFile {
 }
 
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-/** File system calls in flight while scanning: per-file round trips overlap instead of queueing. */
-const STAT_CONCURRENCY = 32;
 
 /**
  * Lists a package's files and refuses what would break on a device: control
@@ -31,21 +28,22 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
     throw new UserError(`package '${id}': folder ${dir} does not exist; create it or fix packages.${id}.dir in the config`);
   }
   const realDir = await realpath(dir);
-  const relativePaths = await fg(config.include, {
+  // stats: fast-glob stats each file on its walk (the target's, for a symlink), so no second pass does.
+  const found = await fg(config.include, {
     cwd: dir,
     ignore: config.exclude,
     dot: true,
     onlyFiles: true,
     followSymbolicLinks: true,
     unique: true,
+    stats: true,
   });
-  if (relativePaths.length === 0) {
+  if (found.length === 0) {
     throw new UserError(`package '${id}': no files in ${dir} match include/exclude; add files or fix packages.${id}.include`);
   }
 
   const byFoldedPath = new Map<string, string>();
-  const located: { path: string; absolutePath: string }[] = [];
-  for (const relativePath of relativePaths) {
+  const paths = found.map(({ path: relativePath }) => {
     if (CONTROL_CHARACTERS.test(relativePath)) {
       throw new UserError(`package '${id}': file name ${JSON.stringify(relativePath)} has a control character; rename it`);
     }
@@ -58,34 +56,35 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
       );
     }
     byFoldedPath.set(folded, path);
+    return path;
+  });
 
-    located.push({ path, absolutePath: resolve(dir, relativePath) });
-  }
-
-  // Folders are few: resolve each once. A file that is no symlink itself then
-  // lies where its folder's real path says, and one lstat tells all.
-  const realFolders = new Map<string, Promise<string>>();
-  const realFolderOf = (folder: string) => {
-    let real = realFolders.get(folder);
-    if (!real) realFolders.set(folder, (real = realpath(folder)));
-    return real;
+  // Folders are few: each is resolved and listed once. A file that is no
+  // symlink itself then lies where its folder's real path says.
+  const folders = new Map<string, Promise<{ real: string; symlinks: Set<string> }>>();
+  const folderOf = (folder: string) => {
+    let known = folders.get(folder);
+    if (!known) {
+      known = Promise.all([realpath(folder), readdir(folder, { withFileTypes: true })]).then(([real, entries]) => ({
+        real,
+        symlinks: new Set(entries.filter((entry) => entry.isSymbolicLink()).map((entry) => entry.name)),
+      }));
+      folders.set(folder, known);
+    }
+    return known;
   };
-  const limit = pLimit(STAT_CONCURRENCY);
   const files = await Promise.all(
-    located.map(({ path, absolutePath }) =>
-      limit(async (): Promise<ScannedFile> => {
-        let stats = await lstat(absolutePath);
-        let target = `${await realFolderOf(dirname(absolutePath))}${sep}${basename(absolutePath)}`;
-        if (stats.isSymbolicLink()) {
-          target = await realpath(absolutePath);
-          stats = await stat(absolutePath);
-        }
-        if (!target.startsWith(realDir + sep)) {
-          throw new UserError(`package '${id}': '${path}' is a symlink to ${target}, outside the package folder; copy the file in instead`);
-        }
-        return { path, absolutePath, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino };
-      }),
-    ),
+    found.map(async ({ path: relativePath, stats }, i): Promise<ScannedFile> => {
+      const path = paths[i]!;
+      const absolutePath = resolve(dir, relativePath);
+      const name = basename(absolutePath);
+      const folder = await folderOf(dirname(absolutePath));
+      const target = folder.symlinks.has(name) ? await realpath(absolutePath) : `${folder.real}${sep}${name}`;
+      if (!target.startsWith(realDir + sep)) {
+        throw new UserError(`package '${id}': '${path}' is a symlink to ${target}, outside the package folder; copy the file in instead`);
+      }
+      return { path, absolutePath, size: stats!.size, mtimeMs: stats!.mtimeMs, ino: stats!.ino };
+    }),
   );
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -13,6 +13,7 @@ import { sha256Hex } from '../pack/hash.js';
 import { contentSha256, serializeDocument } from '../pack/manifest.js';
 import { listChannels, readStoredVersions } from '../release/catalog.js';
 import { recordPublish } from '../release/history.js';
+import { readArchivedReleases, withArchivedReleases } from '../release/archive.js';
 import { readIndex, updateIndex } from '../release/write-index.js';
 import { upsertRelease } from '../release/channel-index.js';
 import type { Bump } from '../release/version.js';
@@ -90,7 +91,9 @@ export async function publish(request: PublishRequest, env: Environment): Promis
     const manifestFiles = toManifestFiles(files);
     const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
     const others = await otherChannelIndexes();
-    const channelReleases = snapshot.index.packages[id]?.releases ?? [];
+    // Archived releases are still this channel's history: delta bases and "already released" checks see them.
+    const archived = await readArchivedReleases(store, request.channel, id);
+    const channelReleases = withArchivedReleases(snapshot.index, id, archived).packages[id]?.releases ?? [];
     const decision = decidePackage({
       id,
       channel: request.channel,

@@ -38,12 +38,13 @@ export async function updateDocument<T>(
   apply: (current: T) => T,
   parse: (body: Buffer, key: string) => T,
   empty: () => T,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; beforeWrite?: (document: T) => Promise<void> } = {},
 ): Promise<DocumentSnapshot<T>> {
   for (let attempt = 1; ; attempt++) {
     const current = await readJsonDocument(store, key, parse, empty);
     const document = apply(current.document);
     if (options.dryRun) return { ...current, document };
+    await options.beforeWrite?.(document);
     const body = serializeDocument(document);
     const written = await store.writeDocument(key, body, {
       contentType: 'application/json',

@@ -1,4 +1,5 @@
-import type { ChannelIndex } from '../client/protocol.js';
+import type { ChannelIndex, Release } from '../client/protocol.js';
+import { archiveReleases, splitUnreachable } from './archive.js';
 import { channelIndexKey } from '../store/layout.js';
 import type { Store } from '../store/store.js';
 import { emptyIndex, parseIndex } from './channel-index.js';
@@ -20,7 +21,8 @@ export async function readIndex(store: Store, channel: string): Promise<IndexSna
  * THE way a channel index changes: read → apply → conditional write, retried
  * on a lost race (see updateDocument). `apply` is re-run on the fresh index
  * each time, so two publishers never drop each other's releases; it may throw
- * to refuse the change.
+ * to refuse the change. Releases no device can reach any more move to the
+ * channel's archive before the index that drops them is written.
  */
 export async function updateIndex(
   store: Store,
@@ -28,13 +30,24 @@ export async function updateIndex(
   apply: (index: ChannelIndex) => ChannelIndex,
   options: { dryRun?: boolean } = {},
 ): Promise<IndexSnapshot> {
+  let unreachable = new Map<string, Release[]>();
   const { document, etag, key } = await updateDocument(
     store,
     channelIndexKey(channel),
-    (index) => ({ ...apply(index), updatedAt: new Date().toISOString() }),
+    (current) => {
+      const now = new Date();
+      const split = splitUnreachable({ ...apply(current), updatedAt: now.toISOString() }, now);
+      unreachable = split.unreachable;
+      return split.index;
+    },
     parseIndex,
     () => emptyIndex(channel),
-    options,
+    {
+      ...options,
+      beforeWrite: async () => {
+        for (const [id, releases] of unreachable) await archiveReleases(store, channel, id, releases);
+      },
+    },
   );
   return { index: document, etag, key };
 }

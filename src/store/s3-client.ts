@@ -9,8 +9,11 @@ const FALLBACK_REGION = 'us-east-1';
 export const MAX_ATTEMPTS = 5;
 // An unreachable host fails after MAX_ATTEMPTS connection timeouts (~30 s), a
 // stalled one after MAX_ATTEMPTS idle-socket timeouts: bounded, never a hang.
+// The idle limit is the AWS CLI's read timeout: S3-compatible servers can be
+// silent that long while they assemble a large multipart object (moto: ~45 s
+// per GB), and a retried CompleteMultipartUpload only fails.
 const CONNECTION_TIMEOUT_MS = 5_000;
-const SOCKET_IDLE_TIMEOUT_MS = 30_000;
+const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 // Room for every part of every file in flight plus the documents beside them.
 const SPARE_SOCKETS = 8;
 

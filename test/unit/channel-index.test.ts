@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/client/protocol.js';
 import { emptyIndex, findRelease, latestRelease, parseIndex, updateRelease, upsertRelease } from '../../src/release/channel-index.js';
 import { StoreError } from '../../src/errors.js';
-import { release } from '../helpers/releases.js';
+import { indexWith, release } from '../helpers/releases.js';
+import { splitUnreachable } from '../../src/release/archive.js';
 
 describe('channel index', () => {
   it('starts empty for a channel', () => {
@@ -50,5 +51,28 @@ describe('channel index', () => {
     const attempt = () => parseIndex(Buffer.from(body), 'channels/production/index.json');
     expect(attempt).toThrow(StoreError);
     expect(attempt).toThrow(message);
+  });
+});
+
+describe('splitUnreachable', () => {
+  const now = new Date('2026-06-01T00:00:00Z');
+  it('keeps releases down to the newest unconditional active one', () => {
+    const index = indexWith([
+      release('1.0.0'),
+      release('1.1.0', { rules: { rollout: 100, mandatory: false, endsAt: '2026-12-01T00:00:00.000Z' } }),
+      release('1.2.0'),
+      release('1.3.0', { rules: { rollout: 10, mandatory: false } }),
+      release('1.4.0', { state: 'halted' }),
+    ]);
+    const { index: kept, unreachable } = splitUnreachable(index, now);
+    expect(kept.packages.maps.releases.map((r) => r.version)).toEqual(['1.4.0', '1.3.0', '1.2.0']);
+    expect(unreachable.get('maps')!.map((r) => r.version)).toEqual(['1.1.0', '1.0.0']);
+  });
+
+  it('keeps everything when no release serves every device', () => {
+    const index = indexWith([release('1.0.0', { rules: { rollout: 100, mandatory: false, platforms: ['ios'] } }), release('1.1.0', { rules: { rollout: 50, mandatory: false } })]);
+    expect(splitUnreachable(index, now).unreachable.size).toBe(0);
+    const future = indexWith([release('1.0.0'), release('1.1.0', { rules: { rollout: 100, mandatory: false, startsAt: '2027-01-01T00:00:00.000Z' } })]);
+    expect(splitUnreachable(future, now).index.packages.maps.releases).toHaveLength(2);
   });
 });

@@ -45,8 +45,10 @@ describe('buildManifest', () => {
     expect(later.contentSha256).toBe(manifest.contentSha256);
   });
 
-  it('serialises as pretty JSON ending in a newline', () => {
-    const body = serializeDocument({ a: 1 }).toString('utf8');
-    expect(body).toBe('{\n  "a": 1\n}\n');
+  it('serialises as one JSON document ending in a newline', () => {
+    const document = { a: 1, b: ['x', { c: null }] };
+    const body = serializeDocument(document).toString('utf8');
+    expect(JSON.parse(body)).toEqual(document);
+    expect(body.endsWith('}\n')).toBe(true);
   });
 });

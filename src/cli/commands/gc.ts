@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { listChannels } from '../../release/catalog.js';
 import { readIndex } from '../../release/write-index.js';
+import { readArchivedReleases, withArchivedReleases } from '../../release/archive.js';
 import { parseAge, planGc } from '../../maintenance/gc-plan.js';
 import { confirmOrSkip } from '../confirm.js';
 import { withContext, type GlobalOptions } from '../context.js';
@@ -28,7 +29,14 @@ export function registerGc(program: Command): void {
       await withContext({ ...flags, dryRun: flags.dryRun || !flags.yes }, async (context) => {
         const { store, output } = context;
         const indexes = [];
-        for (const channel of await listChannels(store)) indexes.push((await readIndex(store, channel)).index);
+        for (const channel of await listChannels(store)) {
+          // Archived releases left the index, but `rollback --to` can bring them back: they are live too.
+          let { index } = await readIndex(store, channel);
+          for (const id of Object.keys(index.packages)) {
+            index = withArchivedReleases(index, id, await readArchivedReleases(store, channel, id));
+          }
+          indexes.push(index);
+        }
         const plan = planGc(indexes, await store.list('packages/'), await store.listOpenUploads(), new Date(), maxAgeMs);
         if (plan.deleteKeys.length && !(await confirmOrSkip(context, `Delete ${plan.deleteKeys.length} objects?`))) return;
         await store.delete(plan.deleteKeys);

@@ -7,6 +7,7 @@ import { releaseEvent } from '../../publish/release-event.js';
 import { listChannels } from '../../release/catalog.js';
 import { appendHistory, type HistoryRecord } from '../../release/history.js';
 import type { ReleaseChange } from '../../release/operations.js';
+import { readArchivedReleases, withArchivedReleases } from '../../release/archive.js';
 import { readIndex, updateIndex, type IndexSnapshot } from '../../release/write-index.js';
 import type { Store } from '../../store/store.js';
 import { confirmOrSkip } from '../confirm.js';
@@ -63,9 +64,12 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
 ): Promise<{ change: T; hooks: HookResult[] }> {
   const { store } = context;
   const snapshot = spec.mayCreateChannel ? await readIndex(store, spec.channel) : await requireExistingChannel(store, spec.channel);
-  let change = spec.apply(snapshot.index);
+  // Releases no device could reach were moved to the archive; a change may make one reachable again.
+  const archived = await readArchivedReleases(store, spec.channel, spec.packageId);
+  const apply = (index: ChannelIndex) => spec.apply(withArchivedReleases(index, spec.packageId, archived));
+  let change = apply(snapshot.index);
   if (!(await confirmOrSkip(context, spec.question(change)))) throw new UserError('cancelled; nothing was written');
-  const written = await updateIndex(store, spec.channel, (index) => (change = spec.apply(index)).index);
+  const written = await updateIndex(store, spec.channel, (index) => (change = apply(index)).index);
   await appendHistory(store, spec.channel, spec.packageId, [spec.history(change)]);
   const { name, release, previousVersion } = spec.event(change);
   const event = releaseEvent(name, {
