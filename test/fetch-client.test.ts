@@ -13,7 +13,7 @@ import {
   type ChannelIndex,
   type Manifest,
   type UpdateSource,
-} from '../src/client/index.js';
+} from '../src/client/node.js';
 import { generateSigningKeyPair, loadPublicKey, type SigningKey } from '../src/trust/keys.js';
 import { signBytes } from '../src/trust/signature.js';
 import { snapshotTree } from './helpers/cli.js';

@@ -1,0 +1,19 @@
+/**
+ * update-publish/client/node: the reference client for Node (what `fetch`
+ * and `verify` run): download, check signatures and SHA-256, decrypt, and
+ * install a package into a folder atomically.
+ */
+export * from './index.js';
+export { fetchUpdate } from './fetch/fetch-update.js';
+export type { FetchOptions, FetchResult } from './fetch/fetch-update.js';
+export { storeSource, httpSource } from './fetch/source.js';
+export type { UpdateSource } from './fetch/source.js';
+export { INSTALL_STATE_FILE, readInstallState } from './fetch/install-state.js';
+export type { InstallState } from './fetch/install-state.js';
+export { IntegrityError, SignatureError, DamagedBaseError } from './fetch/integrity-error.js';
+export { verifyReleases } from './verify/verify-releases.js';
+export type { VerifyOptions, VerifyProblem, VerifyReport } from './verify/verify-releases.js';
+export { assertSafeEntryPath, safeJoin, isSymlinkEntry, UnsafePathError } from './path-safety.js';
+export { verifyBytes, signatureKey } from '../trust/signature.js';
+export { loadPublicKey } from '../trust/keys.js';
+export { decodeEncryptionKey, encryptionKeyId, DecryptError } from '../trust/encryption.js';
