@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
-import { formatDuration } from './format.js';
+import { formatDuration } from '../format.js';
 import { redactSecrets } from './redact.js';
 
 export interface OutputOptions {

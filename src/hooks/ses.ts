@@ -1,3 +1,4 @@
+import { formatBytes } from '../format.js';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { SesHook } from './config.js';
 import type { HookHandler } from './context.js';
@@ -14,16 +15,6 @@ const VERB: Record<ReleaseEvent['event'], string> = {
   promote: 'promoted',
 };
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 function rulesLine(event: ReleaseEvent): string {
   const { rules } = event;

@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import type { Output } from '../cli/output.js';
-import { formatBytes } from '../cli/format.js';
+import { formatBytes } from '../format.js';
 import type { PackageConfig } from '../config/schema.js';
 import { HashCache } from '../pack/hash-cache.js';
 import { hashFiles, type PackageFile } from '../pack/hash-files.js';

@@ -21,7 +21,7 @@ import { claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../store/
 import type { Store } from '../store/store.js';
 import { uploadObjects } from '../upload/upload.js';
 import type { Output } from '../cli/output.js';
-import { formatBytes } from '../cli/format.js';
+import { formatBytes } from '../format.js';
 import { encryptionKeyFor, signerFor } from '../trust/publisher-keys.js';
 import { decidePackage } from './decide.js';
 import { readPackageFiles } from './package-files.js';

@@ -7,7 +7,7 @@ import { readIndex } from '../../release/write-index.js';
 import { assertKnownPackages } from '../../publish/publish.js';
 import { readPackageFiles } from '../../publish/package-files.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
-import { formatBytes } from '../format.js';
+import { formatBytes } from '../../format.js';
 
 interface DiffFlags extends GlobalOptions {
   channel?: string;

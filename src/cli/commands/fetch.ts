@@ -4,7 +4,7 @@ import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.j
 import { httpSource, storeSource } from '../../client/fetch/source.js';
 import { UserError } from '../../errors.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
-import { formatBytes } from '../format.js';
+import { formatBytes } from '../../format.js';
 import { collect, loadPublicKeys, readDecryptionKeys } from './trust-options.js';
 
 interface FetchFlags extends GlobalOptions {

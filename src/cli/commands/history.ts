@@ -10,7 +10,7 @@ import type { ReleaseRules } from '../../client/protocol.js';
 import { UserError } from '../../errors.js';
 import { readHistory, type HistoryEntry } from '../../release/history.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
-import { formatTable } from '../format.js';
+import { formatTable } from '../../format.js';
 import { requireExistingChannel } from './release-change.js';
 
 interface HistoryFlags extends GlobalOptions {

@@ -10,7 +10,7 @@ import { assertKnownPackages } from '../../publish/publish.js';
 import { readPackageFiles } from '../../publish/package-files.js';
 import { manifestKey } from '../../store/layout.js';
 import { withContext, type GlobalOptions } from '../context.js';
-import { formatBytes, formatTable } from '../format.js';
+import { formatBytes, formatTable } from '../../format.js';
 
 interface PackedPackage {
   id: string;

@@ -5,7 +5,7 @@ import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { UserError } from '../../errors.js';
 import { confirmOrSkip } from '../confirm.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
-import { formatBytes, formatTable } from '../format.js';
+import { formatBytes, formatTable } from '../../format.js';
 import { addRuleOptions } from './rule-options.js';
 import { runReleaseHooks } from './hooks-step.js';
 

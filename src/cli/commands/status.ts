@@ -3,7 +3,7 @@ import type { ChannelIndex, Release } from '../../client/protocol.js';
 import { listChannels } from '../../release/catalog.js';
 import { readIndex } from '../../release/write-index.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
-import { formatBytes, formatTable } from '../format.js';
+import { formatBytes, formatTable } from '../../format.js';
 
 interface StatusFlags extends GlobalOptions {
   channel?: string;

@@ -20,7 +20,7 @@ import {
 } from '../../release/whitelist-store.js';
 import { confirmOrSkip } from '../confirm.js';
 import { withContext, type GlobalOptions } from '../context.js';
-import { formatTable } from '../format.js';
+import { formatTable } from '../../format.js';
 
 const dryRunNote = (dryRun: boolean) => (dryRun ? '[dry-run] nothing written. ' : '');
 

@@ -1,4 +1,4 @@
-/** Human units for sizes, rates and durations. */
+/** Human units for sizes, rates and durations (terminal output and release emails). */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;
