@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, removeProjects, snapshotTree, unzipTo, type CliResult } from './helpers/cli.js';
-import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
+import { makeProject, removeProjects, snapshotTree, unzipTo, type CliResult, type FileTree } from './helpers/cli.js';
+import { startFaultProxy } from './helpers/fault-proxy.js';
 import { freePort, startMoto, type Moto } from './helpers/moto.js';
 import {
   createBucket,
@@ -69,7 +69,7 @@ describe.skipIf(!MOTO_INSTALLED)('publish to S3 end to end (moto)', () => {
     expect(check.problems).toEqual([]);
     return check;
   };
-  const project = (prefix: string, packages: Parameters<typeof makeProject>[0]['packages'], endpoint = moto.endpoint) =>
+  const project = (prefix: string, packages: Record<string, FileTree>, endpoint = moto.endpoint) =>
     makeProject({ packages, config: s3ProjectConfig(endpoint, BUCKET, prefix) });
   const publish = (target: { run: (args: string[], options?: { env?: Record<string, string> }) => Promise<CliResult> }) =>
     target.run(['publish', '--yes', '--json'], { env: moto.env });
@@ -127,7 +127,9 @@ describe.skipIf(!MOTO_INSTALLED)('publish to S3 end to end (moto)', () => {
     const second = await publish(maps);
     expect(second.code, second.stderr).toBe(0);
 
-    const [v2, v1] = (await indexOf(prefix)).packages.maps.releases;
+    const v2 = (await indexOf(prefix)).packages.maps.releases[0];
+    const v1 = JSON.parse((await readObject(`${prefix}/packages/maps/1.0.0/manifest.json`)).toString('utf8'));
+    expect([v1.version, v2.version]).toEqual(['1.0.0', '1.0.1']);
     const delta = v2.deltas.find((candidate: { from: string }) => candidate.from === v1.version);
     expect(delta).toBeDefined();
     expect(delta.size).toBeLessThan(v2.full.size / 10);
@@ -200,6 +202,23 @@ describe.skipIf(!MOTO_INSTALLED)('publish to S3 end to end (moto)', () => {
     }
   });
 
+  it('a rerun aborts the multipart uploads a killed run left open on its keys, and only those', async () => {
+    const prefix = nextPrefix();
+    const maps = await project(prefix, { maps: { 'tiles.png': incompressible(PART_SIZE + 1000) } });
+    // What SIGKILL mid-upload leaves: an open upload on the key the rerun writes; another package's is not ours.
+    const leftover = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}/packages/maps/1.0.0/full.zip` }));
+    const someoneElses = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}/packages/levels/3.0.0/full.zip` }));
+
+    const result = await publish(maps);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json.packages[0].version).toBe('1.0.0');
+    const open = (await listOpenUploads(s3, BUCKET, prefix)).map((upload) => upload.UploadId);
+    expect(open).toEqual([someoneElses.UploadId]);
+    expect(open).not.toContain(leftover.UploadId);
+    await expectConsistent(prefix);
+  });
+
   describe('errors: one clear line, non-zero exit, nothing published', () => {
     const failingPublish = async (config: Record<string, unknown>, env: Record<string, string> = moto.env) => {
       const maps = await makeProject({ packages: { maps: { 'a.txt': 'a' } }, config });
@@ -253,7 +272,8 @@ describe.skipIf(!MOTO_INSTALLED)('publish to S3 end to end (moto)', () => {
         target: moto.endpoint,
         faultRate: 1,
         faults: ['AccessDenied'],
-        only: (request) => request.method === 'PUT' || request.method === 'POST',
+        // Package uploads are refused (the version's claim gets through): the upload path must fail cleanly.
+        only: (request) => (request.method === 'PUT' || request.method === 'POST') && request.url.includes('.zip'),
       });
       try {
         const result = await failingPublish(s3ProjectConfig(proxy.endpoint, BUCKET, prefix));
@@ -261,7 +281,8 @@ describe.skipIf(!MOTO_INSTALLED)('publish to S3 end to end (moto)', () => {
         expect(result.line).toMatch(
           new RegExp(`^error: access denied to '${prefix}/packages/maps/1\\.0\\.0/full\\.zip' in bucket '${BUCKET}' \\(AccessDenied\\): grant the publishing identity s3:PutObject`),
         );
-        expect(await objectListing(s3, BUCKET, prefix)).toEqual({});
+        const stored = Object.keys(await objectListing(s3, BUCKET, prefix));
+        expect(stored.filter((key) => /\.zip$|manifest\.json$|index\.json$/.test(key))).toEqual([]);
         expect(await listOpenUploads(s3, BUCKET, prefix)).toEqual([]);
       } finally {
         await proxy.close();

@@ -1,4 +1,4 @@
-import { ExitCode } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { interruption } from './context.js';
 import { renderError } from './errors.js';
 import { createProgram } from './program.js';
@@ -12,8 +12,10 @@ const { program, invoked } = createProgram();
 let interrupted = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (++interrupted > 1) process.exit(130);
-    interruption.abort(new Error(`interrupted by ${signal}`));
+    if (++interrupted > 1) process.exit(ExitCode.interrupted);
+    interruption.abort(
+      new UserError(`interrupted by ${signal}: open uploads were aborted and the channel index is untouched; run the command again`, ExitCode.interrupted),
+    );
   });
 }
 
@@ -23,6 +25,6 @@ try {
   exitCode = process.exitCode === undefined ? 0 : Number(process.exitCode);
 } catch (error) {
   exitCode = renderError(interruption.signal.aborted ? interruption.signal.reason : error, invoked().optsWithGlobals());
-  if (interruption.signal.aborted) exitCode = 130;
+  if (interruption.signal.aborted) exitCode = ExitCode.interrupted;
 }
 process.exit(exitCode);

@@ -37,7 +37,8 @@ const isSet = (name: string) => Boolean(process.env[name]) && process.env[name] 
  */
 export function createOutput(options: OutputOptions): Output {
   const json = Boolean(options.json);
-  const terminal = Boolean(process.stderr.isTTY) && !isSet('CI') && process.env.TERM !== 'dumb';
+  // Spinners and colour only for a person watching: both streams on a terminal, not CI.
+  const terminal = Boolean(process.stdout.isTTY && process.stderr.isTTY) && !isSet('CI') && process.env.TERM !== 'dumb';
   const colorLevel = isSet('NO_COLOR') ? 0 : isSet('FORCE_COLOR') ? 1 : terminal ? 1 : 0;
   const color = new Chalk({ level: colorLevel });
   const interactive = terminal && Boolean(process.stdin.isTTY) && !json;

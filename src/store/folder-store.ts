@@ -9,6 +9,11 @@ import { sha256File, sha256Hex } from '../pack/hash.js';
 import type { ConditionalWrite, ObjectInfo, Store } from './store.js';
 
 const TEMP_SUFFIX = '.partial';
+// A writer killed while holding a document's lock (SIGKILL, power loss) leaves
+// it behind until it goes stale; the next writer waits longer than that
+// (~14 s of retries), so a rerun after a crash gets through instead of failing.
+const LOCK_STALE_MS = 10_000;
+const LOCK_RETRIES = { retries: 60, minTimeout: 20, maxTimeout: 250, randomize: true };
 
 /**
  * The embedded default store: a folder laid out exactly like the bucket.
@@ -73,10 +78,9 @@ export function createFolderStore(rootDir: string): Store {
     async writeDocument(key, body, options: ConditionalWrite) {
       const path = pathOf(key);
       await mkdir(dirname(path), { recursive: true });
-      const release = await lockfile.lock(path, {
-        realpath: false,
-        stale: 10_000,
-        retries: { retries: 50, minTimeout: 20, maxTimeout: 200, randomize: true },
+      const release = await lockfile.lock(path, { realpath: false, stale: LOCK_STALE_MS, retries: LOCK_RETRIES }).catch((error) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+        throw new StoreError(`'${key}' is locked by another writer (${key}.lock): wait for it to finish, then run again`);
       });
       try {
         const current = await readIfExists(path);

@@ -1,16 +1,21 @@
 /**
  * The store invariant every crash and fault test asserts: every object any
- * channel index references exists and matches the SHA-256 (and size) the index
- * gives. Works on any Store, so folder and S3 runs share it.
+ * channel index references — or its archive of releases devices no longer get,
+ * which `rollback --to` can still reach — exists and matches the SHA-256 (and
+ * size) given there. Works on any Store, so folder and S3 runs share it.
  */
 import { createHash } from 'node:crypto';
-import type { ChannelIndex, Manifest } from '../../src/client/protocol.js';
+import semver from 'semver';
+import type { ChannelIndex, Manifest, Release } from '../../src/client/protocol.js';
+import { readArchivedReleases } from '../../src/release/archive.js';
 import { listChannels } from '../../src/release/catalog.js';
 import { channelIndexKey } from '../../src/store/layout.js';
 import type { Store } from '../../src/store/store.js';
 
 export interface StoreCheck {
   indexes: Record<string, ChannelIndex>;
+  /** Every version each channel has released, index and archive, newest first: channel → package → versions. */
+  released: Record<string, Record<string, string[]>>;
   /** One line per broken reference; empty when the store is consistent. */
   problems: string[];
   objectsChecked: number;
@@ -33,6 +38,7 @@ async function sha256Of(store: Store, key: string): Promise<{ sha256: string; si
  */
 export async function checkStore(store: Store, verified?: Map<string, string>): Promise<StoreCheck> {
   const indexes: Record<string, ChannelIndex> = {};
+  const released: StoreCheck['released'] = {};
   const problems: string[] = [];
   let objectsChecked = 0;
 
@@ -58,7 +64,12 @@ export async function checkStore(store: Store, verified?: Map<string, string>): 
       continue;
     }
     indexes[channel] = index;
-    for (const [id, { releases }] of Object.entries(index.packages)) {
+    released[channel] = {};
+    for (const [id, { releases: current }] of Object.entries(index.packages)) {
+      const archived = await readArchivedReleases(store, channel, id);
+      const byVersion = new Map<string, Release>([...archived, ...current].map((release) => [release.version, release]));
+      const releases = [...byVersion.values()].sort((a, b) => semver.rcompare(a.version, b.version));
+      released[channel][id] = releases.map((release) => release.version);
       for (const release of releases) {
         await checkObject(release.manifest.key, release.manifest);
         await checkObject(release.full.key, release.full);
@@ -72,5 +83,5 @@ export async function checkStore(store: Store, verified?: Map<string, string>): 
       }
     }
   }
-  return { indexes, problems, objectsChecked };
+  return { indexes, released, problems, objectsChecked };
 }
