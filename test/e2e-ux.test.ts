@@ -69,6 +69,7 @@ describe('--json', () => {
     rollback: ['rollback', 'maps', '--yes'],
     promote: ['promote', 'maps@1.0.0', '--from', 'production', '--to', 'staging', '--yes'],
     history: ['history', 'maps'],
+    hooks: ['hooks', 'run', 'maps'],
     whitelist: ['whitelist', 'ls'],
     fetch: ['fetch', 'maps', '--into', 'device/maps'],
     verify: ['verify'],
