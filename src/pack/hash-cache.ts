@@ -23,6 +23,9 @@ const CACHE_VERSION = 1;
 const RACY_WINDOW_MS = 2_000;
 
 export class HashCache {
+  /** Whether an entry was added or dropped since load: only then is there anything to save. */
+  private changed = false;
+
   private constructor(
     private readonly path: string,
     private readonly entries: Map<string, CacheEntry>,
@@ -47,6 +50,7 @@ export class HashCache {
   }
 
   remember(file: ScannedFile, sha256: string): void {
+    this.changed = true;
     if (this.hashedAt - file.mtimeMs < RACY_WINDOW_MS) {
       this.entries.delete(file.absolutePath);
       return;
@@ -54,9 +58,13 @@ export class HashCache {
     this.entries.set(file.absolutePath, { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, sha256 });
   }
 
-  /** Keeps only the files seen this run and writes atomically; failures are ignored (it is a cache). */
+  /**
+   * Keeps only the files seen this run and writes atomically; failures are
+   * ignored (it is a cache). Nothing hashed and nothing gone: nothing to write.
+   */
   async save(seen: ScannedFile[]): Promise<void> {
     const keep = new Set(seen.map((file) => file.absolutePath));
+    if (!this.changed && [...this.entries.keys()].every((path) => keep.has(path))) return;
     const entries = Object.fromEntries([...this.entries].filter(([path]) => keep.has(path)));
     try {
       await mkdir(dirname(this.path), { recursive: true });

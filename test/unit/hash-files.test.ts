@@ -1,7 +1,8 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HashCache } from '../../src/pack/hash-cache.js';
 import { hashFiles } from '../../src/pack/hash-files.js';
 import { HASH_BUFFER_SIZE, sha256File, sha256Hex } from '../../src/pack/hash.js';
 import type { ScannedFile } from '../../src/pack/scan.js';
@@ -40,5 +41,33 @@ describe('hashFiles', () => {
     const path = join(dir, 'large');
     await writeFile(path, content);
     expect(await sha256File(path, Buffer.alloc(4096))).toBe(sha256Hex(content));
+  });
+});
+
+describe('hash cache with hashFiles', () => {
+  it('rewrites the cache only when something was hashed or a file is gone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hash-cache-save-'));
+    const old = new Date(Date.now() - 60_000);
+    const scanned: ScannedFile[] = [];
+    for (const name of ['a', 'b']) {
+      const absolutePath = join(dir, name);
+      await writeFile(absolutePath, name);
+      await utimes(absolutePath, old, old);
+      const stats = await stat(absolutePath);
+      scanned.push({ path: name, absolutePath, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino });
+    }
+    const cachePath = join(dir, 'cache.json');
+    const run = async (files: ScannedFile[]) => {
+      const cache = await HashCache.load(cachePath);
+      await hashFiles(files, cache);
+      await cache.save(files);
+      return (await stat(cachePath)).mtimeMs;
+    };
+    const written = await run(scanned);
+    const past = new Date(Math.floor(written / 1000) * 1000 - 10_000); // whole seconds: mtimeMs reads back exactly
+    await utimes(cachePath, past, past);
+    expect(await run(scanned)).toBe(past.getTime()); // all hits: not rewritten
+    expect(await run(scanned.slice(0, 1))).toBeGreaterThan(past.getTime()); // 'b' is gone: rewritten
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { looksIncompressible } from '../../src/pack/compression.js';
 import { sha256Hex } from '../../src/pack/hash.js';
 import { writeZip, type ZipEntry } from '../../src/pack/zip.js';
-import { centralDirectory, localHeader, METHOD_STORE, type ZipRecord } from '../../src/pack/zip-format.js';
 
 const randomBytes = (size: number, label = 'x') =>
   createCipheriv('aes-256-ctr', Buffer.alloc(32, label), Buffer.alloc(16)).update(Buffer.alloc(size));
@@ -138,51 +137,6 @@ describe('writeZip', () => {
     await writeFiles(root);
     await rm(join(root, 'big/text.log'));
     await expect(writeZip(entries, join(dir, 'c3.zip'))).rejects.toThrow("'big/text.log' was deleted while it was being packed");
-  });
-});
-
-describe('zip records', () => {
-  const record = (index: number, offset: number): ZipRecord => ({
-    name: Buffer.from(`f${index}`),
-    method: METHOD_STORE,
-    crc32: 0,
-    size: 0,
-    compressedSize: 0,
-    offset,
-    dataDescriptor: false,
-    zip64: false,
-  });
-
-  it('switches to zip64 end records past 65,535 entries, and readers count them all', async () => {
-    const records: ZipRecord[] = [];
-    const parts: Buffer[] = [];
-    let offset = 0;
-    for (let i = 0; i < 65_600; i++) {
-      records.push(record(i, offset));
-      const header = localHeader(records[i]!);
-      parts.push(header);
-      offset += header.length;
-    }
-    parts.push(centralDirectory(records, offset));
-    const zip = await yauzl.fromBufferPromise(Buffer.concat(parts), { lazyEntries: true });
-    expect(zip.entryCount).toBe(65_600);
-    let last = '';
-    for await (const entry of zip.eachEntry()) last = entry.fileName;
-    expect(last).toBe('f65599');
-  });
-
-  it('moves only the values that overflow 32 bits into the zip64 extra field', () => {
-    const huge = 5 * 2 ** 30;
-    const central = centralDirectory([{ ...record(0, huge), size: huge, compressedSize: 10 }], huge + 100);
-    const extra = yauzl.parseExtraFields(central.subarray(46 + 2, 46 + 2 + 20));
-    expect(extra).toHaveLength(1);
-    expect(extra[0]!.id).toBe(0x0001);
-    // size and offset overflow; the compressed size (10) stays in its 32-bit field.
-    expect(extra[0]!.data.readBigUInt64LE(0)).toBe(BigInt(huge));
-    expect(extra[0]!.data.readBigUInt64LE(8)).toBe(BigInt(huge));
-    expect(central.readUInt32LE(20)).toBe(10);
-    expect(central.readUInt32LE(24)).toBe(0xffffffff);
-    expect(central.readUInt32LE(42)).toBe(0xffffffff);
   });
 });
 
