@@ -6,7 +6,7 @@ import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, type
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, removeProjects, snapshotTree, unzipTo, type CliResult, type FileTree } from './helpers/cli.js';
 import { startFaultProxy } from './helpers/fault-proxy.js';
-import { freePort, startMoto, type Moto } from './helpers/moto.js';
+import { freePort, motoIam, startMoto, type Moto } from './helpers/moto.js';
 import {
   createBucket,
   incompressible,
@@ -294,28 +294,10 @@ describe.skipIf(!MOTO_INSTALLED)('publish to S3 end to end (moto)', () => {
       let noPermissions: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
       const authConfig = (prefix: string) => s3ProjectConfig(authMoto.endpoint, BUCKET, prefix);
 
-      /** One IAM query call to moto (it does not check the signature of the calls it lets through unauthenticated). */
-      const iam = async (params: Record<string, string>) => {
-        const response = await fetch(authMoto.endpoint, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            host: 'iam.amazonaws.com',
-            authorization: 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
-          },
-          body: new URLSearchParams({ Version: '2010-05-08', ...params }),
-        });
-        return response.text();
-      };
+      const iam = (params: Record<string, string>) => motoIam(authMoto, params);
 
       beforeAll(async () => {
-        // moto checks credentials after this many unauthenticated actions: bucket, user, key.
-        process.env.INITIAL_NO_AUTH_ACTION_COUNT = '3';
-        try {
-          authMoto = await startMoto();
-        } finally {
-          delete process.env.INITIAL_NO_AUTH_ACTION_COUNT;
-        }
+        authMoto = await startMoto({ authAfterActions: 3 });
         const setup = rawS3(authMoto.endpoint);
         await createBucket(setup, BUCKET);
         setup.destroy();

@@ -16,7 +16,7 @@ import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../src/store/layout.js';
 import { isConditionFailed, toStoreError } from '../src/store/s3-errors.js';
 import { createS3Store } from '../src/store/s3-store.js';
 import type { Store } from '../src/store/store.js';
-import { freePort, startMoto, type Moto } from './helpers/moto.js';
+import { freePort, motoIam, startMoto, type Moto } from './helpers/moto.js';
 import { documentOptions, json, PART_SIZE, putOptions, sha256, storeContract, useTestFiles } from './helpers/store-contract.js';
 
 const motoInstalled = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
@@ -230,28 +230,10 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
         return store;
       };
 
-      /** One IAM query call to moto (it ignores the signature of the calls it lets through unauthenticated). */
-      const iam = async (params: Record<string, string>) => {
-        const response = await fetch(authMoto.endpoint, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            host: 'iam.amazonaws.com',
-            authorization: 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
-          },
-          body: new URLSearchParams({ Version: '2010-05-08', ...params }),
-        });
-        return response.text();
-      };
+      const iam = (params: Record<string, string>) => motoIam(authMoto, params);
 
       beforeAll(async () => {
-        // moto checks credentials after this many unauthenticated actions: enough to set up a user and key.
-        process.env.INITIAL_NO_AUTH_ACTION_COUNT = '3';
-        try {
-          authMoto = await startMoto();
-        } finally {
-          delete process.env.INITIAL_NO_AUTH_ACTION_COUNT;
-        }
+        authMoto = await startMoto({ authAfterActions: 3 });
         const bucketSetup = new S3Client({ region: 'us-east-1', endpoint: authMoto.endpoint, forcePathStyle: true });
         await bucketSetup.send(new CreateBucketCommand({ Bucket: BUCKET }));
         bucketSetup.destroy();

@@ -41,12 +41,17 @@ async function waitReady(endpoint: string, child: ChildProcess): Promise<void> {
  * Starts moto_server. Under CI a missing moto_server fails the suite; locally
  * callers may choose to skip (see hasMoto).
  */
-export async function startMoto(): Promise<Moto> {
+export async function startMoto(options: { authAfterActions?: number } = {}): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
+    env: {
+      ...process.env,
+      MOTO_ALLOW_NONEXISTENT_REGION: 'true',
+      // moto checks credentials only after this many unauthenticated actions (enough to create a user and key).
+      ...(options.authAfterActions !== undefined && { INITIAL_NO_AUTH_ACTION_COUNT: String(options.authAfterActions) }),
+    },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
@@ -80,4 +85,18 @@ export async function startMoto(): Promise<Moto> {
       clearTimeout(timer);
     },
   };
+}
+
+/** One IAM query call to moto (it ignores the signature of the calls it lets through unauthenticated). */
+export async function motoIam(moto: Moto, params: Record<string, string>): Promise<string> {
+  const response = await fetch(moto.endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      host: 'iam.amazonaws.com',
+      authorization: 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: new URLSearchParams({ Version: '2010-05-08', ...params }),
+  });
+  return response.text();
 }
