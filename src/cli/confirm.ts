@@ -1,4 +1,3 @@
-import { confirm } from '@inquirer/prompts';
 import type { CommandContext } from './context.js';
 
 /**
@@ -7,5 +6,7 @@ import type { CommandContext } from './context.js';
  */
 export async function confirmOrSkip(context: Pick<CommandContext, 'assumeYes' | 'dryRun'>, question: string): Promise<boolean> {
   if (context.assumeYes || context.dryRun) return true;
+  // Loaded only when a person is asked: most runs (CI, --yes) never are.
+  const { confirm } = await import('@inquirer/prompts');
   return confirm({ message: question, default: false }, { output: process.stderr });
 }

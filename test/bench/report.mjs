@@ -56,6 +56,8 @@ export const skippedRow = (id, scenario, why) => ({
   note: `skipped: ${why}`,
 });
 
+export const failedRow = (id, why) => ({ ...skippedRow(id, 'scenario failed', ''), pass: false, note: `error: ${why.slice(0, 200)}` });
+
 /** The markdown table the README's Performance section shows. */
 export function markdownTable(rows) {
   const header = ['#', 'scenario', 'ours', 'baseline', 'ratio', 'target', 'result', 'peak RSS (ours / baseline)'];

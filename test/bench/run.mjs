@@ -9,7 +9,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { profile } from './profile.mjs';
-import { markdownTable } from './report.mjs';
+import { failedRow, markdownTable } from './report.mjs';
 import { hashing } from './scenario-hash.mjs';
 import { resolveLoad } from './scenario-load.mjs';
 import { changedOnePercent, firstAndUnchanged, manyFiles } from './scenario-publish.mjs';
@@ -88,7 +88,13 @@ try {
   for (const scenario of SCENARIOS) {
     if (!scenario.ids.some((id) => selected.has(id))) continue;
     log(`\nscenario ${scenario.ids.join(', ')}`);
-    rows.push(...(await scenario.run(context)));
+    try {
+      rows.push(...(await scenario.run(context)));
+    } catch (error) {
+      // One broken scenario (a tool missing, a build in flux) still leaves the others' numbers.
+      log(String(error?.stack ?? error));
+      rows.push(...scenario.ids.filter((id) => id !== 'profile').map((id) => failedRow(id, String(error?.message ?? error).split('\n')[0])));
+    }
   }
 } finally {
   if (flags.keep) log(`kept ${workDir}`);
