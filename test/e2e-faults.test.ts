@@ -5,16 +5,15 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, removeProjects, sha256, snapshotTree, type Project } from './helpers/cli.js';
 import { startFaultProxy, WIRE_FAULTS, type FaultProxy, type ProxiedRequest } from './helpers/fault-proxy.js';
-import { startMoto, type Moto } from './helpers/moto.js';
+import type { Moto } from './helpers/moto.js';
 import {
-  createBucket,
   incompressible,
   listOpenUploads,
   MOTO_INSTALLED,
   objectListing,
   openS3Store,
   PART_SIZE,
-  rawS3,
+  startMotoBucket,
   s3ProjectConfig,
 } from './helpers/s3-e2e.js';
 import { checkStore } from './helpers/store-check.js';
@@ -33,10 +32,7 @@ describe.skipIf(!MOTO_INSTALLED)('faults on the wire (proxy in front of moto)', 
   const tally: string[] = [];
 
   beforeAll(async () => {
-    moto = await startMoto();
-    Object.assign(process.env, moto.env);
-    s3 = rawS3(moto.endpoint);
-    await createBucket(s3, BUCKET);
+    ({ moto, s3 } = await startMotoBucket(BUCKET));
   });
   afterAll(async () => {
     console.log(`fault trials:\n${tally.join('\n')}`);

@@ -4,8 +4,8 @@ import { CreateMultipartUploadCommand, DeleteObjectCommand, type S3Client } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFolderStore } from '../src/store/folder-store.js';
 import { makeProject, removeProjects, snapshotTree, type Project } from './helpers/cli.js';
-import { startMoto, type Moto } from './helpers/moto.js';
-import { createBucket, listOpenUploads, MOTO_INSTALLED, objectListing, openS3Store, rawS3, s3ProjectConfig } from './helpers/s3-e2e.js';
+import type { Moto } from './helpers/moto.js';
+import { listOpenUploads, MOTO_INSTALLED, objectListing, openS3Store, s3ProjectConfig, startMotoBucket } from './helpers/s3-e2e.js';
 import { checkStore } from './helpers/store-check.js';
 
 const DAY_MS = 86_400_000;
@@ -101,10 +101,7 @@ describe.skipIf(!MOTO_INSTALLED)('gc on S3 (moto)', () => {
   let moto: Moto;
   let s3: S3Client;
   beforeAll(async () => {
-    moto = await startMoto();
-    Object.assign(process.env, moto.env);
-    s3 = rawS3(moto.endpoint);
-    await createBucket(s3, BUCKET);
+    ({ moto, s3 } = await startMotoBucket(BUCKET));
   });
   afterAll(async () => {
     s3?.destroy();

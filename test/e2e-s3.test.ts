@@ -16,6 +16,7 @@ import {
   openS3Store,
   PART_SIZE,
   rawS3,
+  startMotoBucket,
   s3ProjectConfig,
 } from './helpers/s3-e2e.js';
 import { spawnCli } from './helpers/spawn-cli.js';
@@ -40,11 +41,7 @@ describe.skipIf(!MOTO_INSTALLED)('publish to S3 end to end (moto)', () => {
   const nextPrefix = () => `run-${++runs}/releases`;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    // The invariant checker opens the store as the CLI does: credentials from the environment.
-    Object.assign(process.env, moto.env);
-    s3 = rawS3(moto.endpoint);
-    await createBucket(s3, BUCKET);
+    ({ moto, s3 } = await startMotoBucket(BUCKET));
   });
   afterAll(async () => {
     await removeProjects();

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createS3Store } from '../../src/store/s3-store.js';
 import type { Store } from '../../src/store/store.js';
+import { startMoto, type Moto } from './moto.js';
 
 export const MOTO_INSTALLED = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
 if (!MOTO_INSTALLED && process.env.CI === 'true') {
@@ -65,3 +66,12 @@ export async function objectListing(s3: S3Client, bucket: string, prefix: string
 
 /** Incompressible bytes with a precompressed extension: packed as stored, so the zip is about this big. */
 export const incompressible = (bytes: number) => randomBytes(bytes);
+
+/** A moto server with one bucket, and the AWS environment the CLI (and the invariant checker) read. */
+export async function startMotoBucket(bucket: string): Promise<{ moto: Moto; s3: S3Client }> {
+  const moto = await startMoto();
+  Object.assign(process.env, moto.env);
+  const s3 = rawS3(moto.endpoint);
+  await createBucket(s3, bucket);
+  return { moto, s3 };
+}
