@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Tests set process.exitCode / spawn children: keep each file in its own process.
     pool: 'forks',
+    // The SDK's Node 20 notice, once per test process, is noise (the CLI silences it the same way).
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });
