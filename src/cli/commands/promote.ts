@@ -46,14 +46,14 @@ export function registerPromote(program: Command): void {
           mayCreateChannel: true,
           apply: (target) => promote(source, target, packageId, version, rules),
           hooks: flags.hooks,
-          question: ({ release }) => `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRules(release)}, rollout ${rules.rollout}%)?`,
+          question: ({ release }) => `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRules(release.rules)}, rollout ${rules.rollout}%)?`,
           history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules } }),
           event: ({ release, previousVersion }) => ({ name: 'promote', release, previousVersion }),
         });
         const promoted = change.release.version;
         context.output.result(
           { from, to, package: packageId, version: promoted, rules, dryRun: context.dryRun, hooks },
-          () => `${context.dryRun ? '[dry-run] nothing written. ' : ''}${packageId} ${promoted}: ${from} → ${to} (rollout ${rules.rollout}%, ${describeRules(change.release)})`,
+          () => `${context.dryRun ? '[dry-run] nothing written. ' : ''}${packageId} ${promoted}: ${from} → ${to} (rollout ${rules.rollout}%, ${describeRules(change.release.rules)})`,
         );
       });
     });

@@ -7,6 +7,7 @@ import { confirmOrSkip } from '../confirm.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
 import { addRuleOptions } from './rule-options.js';
+import { describeRules } from './status.js';
 import { runReleaseHooks } from './hooks-step.js';
 
 interface PublishFlags extends GlobalOptions, RuleFlags {
@@ -57,7 +58,8 @@ Examples:
           },
           {
             ...context,
-            confirm: (summary) => confirmOrSkip(context, `${summary}\nPublish to '${channel}' on ${context.store.location}?`),
+            confirm: (summary) =>
+              confirmOrSkip(context, `${summary}\n  rules: rollout ${rules.rollout}%; ${describeRules(rules)}\nPublish to '${channel}' on ${context.store.location}?`),
           },
         );
         const hooks = flags.hooks ? await runReleaseHooks(context, outcome.events) : [];

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ChannelIndex, Release } from '../../client/protocol.js';
+import type { ChannelIndex, ReleaseRules } from '../../client/protocol.js';
 import { listChannels } from '../../release/catalog.js';
 import { readIndex } from '../../release/write-index.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
@@ -47,8 +47,7 @@ const statusOf = (index: ChannelIndex) => ({
   })),
 });
 
-export function describeRules(release: Release): string {
-  const { rules } = release;
+export function describeRules(rules: ReleaseRules): string {
   return [
     rules.platforms && `platforms ${rules.platforms.join(',')}`,
     rules.appVersion && `app ${rules.appVersion}`,
@@ -69,7 +68,7 @@ function renderChannel(index: ChannelIndex): string {
       release.version,
       release.state,
       `${release.rules.rollout}%`,
-      describeRules(release),
+      describeRules(release.rules),
       formatBytes(release.full.size),
       release.releasedAt.slice(0, 19).replace('T', ' '),
     ]),
