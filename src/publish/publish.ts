@@ -11,7 +11,7 @@ import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
 import { toManifestFiles } from '../pack/hash-files.js';
 import { sha256Hex } from '../pack/hash.js';
 import { contentSha256, serializeDocument } from '../pack/manifest.js';
-import { listChannels, readStoredVersions } from '../release/catalog.js';
+import { channelsReleasing, readStoredVersions } from '../release/catalog.js';
 import { recordPublish } from '../release/history.js';
 import { readArchivedReleases, withArchivedReleases } from '../release/archive.js';
 import { readIndex, updateIndex } from '../release/write-index.js';
@@ -76,13 +76,6 @@ export async function publish(request: PublishRequest, env: Environment): Promis
   const encryptionKey = encryptionKeyFor(config);
   await signerFor(config, env.configDir)?.();
   const snapshot = await readIndex(store, request.channel);
-  let channelNames: string[] | undefined;
-  const channelIndexes = new Map<string, Awaited<ReturnType<typeof readIndex>>>();
-  const otherChannelIndexes = async () => {
-    channelNames ??= (await listChannels(store)).filter((name) => name !== request.channel);
-    for (const name of channelNames) if (!channelIndexes.has(name)) channelIndexes.set(name, await readIndex(store, name));
-    return [...channelIndexes.values()];
-  };
 
   // 1. Plan every package: scan, hash, decide. Nothing is written yet.
   const plans = [];
@@ -90,23 +83,21 @@ export async function publish(request: PublishRequest, env: Environment): Promis
     const files = await readPackageFiles(id, config.packages[id], env.configDir, output);
     const manifestFiles = toManifestFiles(files);
     const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
-    const others = await otherChannelIndexes();
     // Archived releases are still this channel's history: delta bases and "already released" checks see them.
     const archived = await readArchivedReleases(store, request.channel, id);
     const channelReleases = withArchivedReleases(snapshot.index, id, archived).packages[id]?.releases ?? [];
+    const content = contentSha256(manifestFiles);
+    // Only content already stored under a version raises "which channels release it?": ask the store then.
+    const sameContent = storedManifests.find((manifest) => manifest.contentSha256 === content);
+    const sameContentChannels = sameContent ? await channelsReleasing(store, id, sameContent.version) : [];
     const decision = decidePackage({
       id,
       channel: request.channel,
-      contentSha256: contentSha256(manifestFiles),
+      contentSha256: content,
       channelReleases,
       storedManifests,
       unfinished,
-      channelsOf: (version) => [
-        ...(channelReleases.some((release) => release.version === version) ? [request.channel] : []),
-        ...others
-          .filter((other) => other.index.packages[id]?.releases.some((release) => release.version === version))
-          .map((other) => other.index.channel),
-      ],
+      channelsOf: (version) => (version === sameContent?.version ? sameContentChannels : []),
       deltaCount: config.deltas,
       request: { version: request.version, bump: request.bump },
     });

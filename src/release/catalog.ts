@@ -1,4 +1,6 @@
 import pLimit from 'p-limit';
+import { readArchivedReleases, withArchivedReleases } from './archive.js';
+import { readIndex } from './write-index.js';
 import type { Manifest } from '../client/protocol.js';
 import { StoreError } from '../errors.js';
 import { channelsPrefix, claimKey, INDEX_FILE, manifestKey, packagePrefix } from '../store/layout.js';
@@ -16,6 +18,17 @@ export async function listChannels(store: Store): Promise<string[]> {
     .filter((parts) => parts.length === 2 && parts[1] === INDEX_FILE)
     .map((parts) => parts[0])
     .sort();
+}
+
+/** Channels whose index or archive holds this version of a package. */
+export async function channelsReleasing(store: Store, id: string, version: string): Promise<string[]> {
+  const channels: string[] = [];
+  for (const channel of await listChannels(store)) {
+    const { index } = await readIndex(store, channel);
+    const releases = withArchivedReleases(index, id, await readArchivedReleases(store, channel, id)).packages[id]?.releases ?? [];
+    if (releases.some((release) => release.version === version)) channels.push(channel);
+  }
+  return channels;
 }
 
 export async function readManifest(store: Store, id: string, version: string): Promise<{ manifest: Manifest; body: Buffer }> {
