@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { ManifestFile } from '../client/protocol.js';
-import { HASH_BUFFER_SIZE, sha256File } from './hash.js';
+import { ExitCode, UserError } from '../errors.js';
+import { hashFilesSync } from './hash.js';
 import type { HashCache } from './hash-cache.js';
 import type { ScannedFile } from './scan.js';
 
@@ -9,41 +10,95 @@ export interface PackageFile extends ManifestFile {
   absolutePath: string;
 }
 
-/**
- * Reads in flight: enough to keep the disk and the thread pool busy while the
- * main thread hashes (SHA-256 runs at GB/s there, faster than the reads).
- */
-const HASH_CONCURRENCY = Math.max(4, availableParallelism() * 2);
+/** Below this many bytes to read, starting threads costs more than they save. */
+const POOL_MIN_BYTES = 32 * 1024 * 1024;
+/** A batch is one message to a thread: large enough that messaging is noise, small enough to balance threads and show progress. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_FILES = 256;
 
 /**
- * Hashes every file, reading only those the cache cannot vouch for. A fixed
- * set of workers, each with its own read buffer, takes the next file.
+ * Hashes every file, reading only those the cache cannot vouch for. Large
+ * amounts are hashed on a pool of worker threads, one per core, in batches;
+ * small ones on this thread, where they take less time than a thread's start.
  */
 export async function hashFiles(
   files: ScannedFile[],
   cache: HashCache | undefined,
   onProgress?: (doneBytes: number) => void,
 ): Promise<PackageFile[]> {
-  const hashed: PackageFile[] = new Array(files.length);
-  let next = 0;
-  let doneBytes = 0;
-  const worker = async () => {
-    let buffer: Buffer | undefined;
-    for (let i = next++; i < files.length; i = next++) {
-      const file = files[i]!;
-      let sha256 = cache?.lookup(file);
-      if (sha256 === undefined) {
-        sha256 = await sha256File(file.absolutePath, (buffer ??= Buffer.allocUnsafe(HASH_BUFFER_SIZE)), file.size);
-        cache?.remember(file, sha256);
-      }
-      doneBytes += file.size;
-      onProgress?.(doneBytes);
-      hashed[i] = { path: file.path, size: file.size, sha256, absolutePath: file.absolutePath };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, worker));
-  return hashed;
+  const sha256s: (string | undefined)[] = files.map((file) => cache?.lookup(file));
+  const todo = files.filter((_, i) => sha256s[i] === undefined);
+  let doneBytes = sumOfSizes(files) - sumOfSizes(todo);
+  onProgress?.(doneBytes);
+
+  const batches = toBatches(todo);
+  const pool = sumOfSizes(todo) >= POOL_MIN_BYTES ? await startPool(batches.length) : undefined;
+  const hashBatch = pool ? (paths: string[]) => pool.run(paths) as Promise<string[]> : async (paths: string[]) => hashFilesSync(paths);
+  const hashes = new Map<ScannedFile, string>();
+  try {
+    await Promise.all(
+      batches.map(async (batch) => {
+        const batchHashes = await hashBatch(batch.map((file) => file.absolutePath)).catch(asUserError(batch));
+        batch.forEach((file, i) => {
+          hashes.set(file, batchHashes[i]!);
+          cache?.remember(file, batchHashes[i]!);
+        });
+        doneBytes += sumOfSizes(batch);
+        onProgress?.(doneBytes);
+      }),
+    );
+  } finally {
+    await pool?.destroy();
+  }
+  return files.map((file, i) => ({
+    path: file.path,
+    size: file.size,
+    sha256: sha256s[i] ?? hashes.get(file)!,
+    absolutePath: file.absolutePath,
+  }));
 }
+
+const sumOfSizes = (files: ScannedFile[]) => files.reduce((sum, file) => sum + file.size, 0);
+
+/** Largest files first, so the last batch to finish is a short one and no thread waits long for another. */
+function toBatches(files: ScannedFile[]): ScannedFile[][] {
+  const batches: ScannedFile[][] = [];
+  let batch: ScannedFile[] = [];
+  let batchBytes = 0;
+  for (const file of [...files].sort((a, b) => b.size - a.size)) {
+    if (batch.length > 0 && (batchBytes + file.size > BATCH_BYTES || batch.length === BATCH_FILES)) {
+      batches.push(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push(file);
+    batchBytes += file.size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+async function startPool(batchCount: number) {
+  // Loaded only here: the pool library takes longer to load than a small package takes to hash.
+  const { Piscina } = await import('piscina');
+  const threads = Math.min(availableParallelism(), batchCount);
+  return new Piscina({
+    filename: new URL('./hash-worker.js', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    recordTiming: false,
+  });
+}
+
+/** A file deleted between listing and hashing is the user's doing, not a bug. */
+const asUserError = (batch: ScannedFile[]) => (error: Error) => {
+  const gone = batch.find((file) => error.message?.includes(`'${file.absolutePath}'`));
+  if (!gone || !/ENOENT/.test(error.message)) throw error;
+  throw new UserError(
+    `'${gone.path}' was deleted while it was being hashed; let whatever writes the package folder finish, then run the command again`,
+    ExitCode.failure,
+  );
+};
 
 export const toManifestFiles = (files: PackageFile[]): ManifestFile[] =>
   files.map(({ path, size, sha256 }) => ({ path, size, sha256 }));

@@ -1,30 +1,19 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
-/** Read size for hashing: large enough to amortise each read's round trip to the thread pool. */
+/** Read size for hashing: large enough that a read's fixed cost is noise. */
 export const HASH_BUFFER_SIZE = 1024 * 1024;
 
-/**
- * Hex SHA-256 of a file, streamed through `buffer` (never the whole file in
- * memory). Callers hashing many files pass one buffer per concurrent read, so
- * thousands of small files cost no allocation each. With `expectedSize` (from
- * stat), a short read that ends there is taken as the end of the file: a
- * small file then costs one read, not two.
- */
-export async function sha256File(
-  path: string,
-  buffer: Buffer = Buffer.allocUnsafe(HASH_BUFFER_SIZE),
-  expectedSize?: number,
-): Promise<string> {
+/** Hex SHA-256 of a file, streamed through `buffer` (never the whole file in memory). */
+export async function sha256File(path: string, buffer: Buffer = Buffer.allocUnsafe(HASH_BUFFER_SIZE)): Promise<string> {
   const hash = createHash('sha256');
   const handle = await open(path);
   try {
-    for (let position = 0; ; ) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       hash.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-      if (bytesRead < buffer.length && position === expectedSize) break;
     }
   } finally {
     await handle.close();
@@ -33,3 +22,25 @@ export async function sha256File(
 }
 
 export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Hex SHA-256 of each file, one after another through one buffer. Blocking:
+ * for worker threads, where a blocking read costs no other work its turn.
+ */
+export function hashFilesSync(paths: string[]): string[] {
+  const buffer = Buffer.allocUnsafe(HASH_BUFFER_SIZE);
+  return paths.map((path) => {
+    const hash = createHash('sha256');
+    const fd = openSync(path, 'r');
+    try {
+      for (;;) {
+        const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return hash.digest('hex');
+  });
+}
