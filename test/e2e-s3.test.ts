@@ -71,12 +71,17 @@ describe.skipIf(!MOTO_INSTALLED)('publish to S3 end to end (moto)', () => {
   const publish = (target: { run: (args: string[], options?: { env?: Record<string, string> }) => Promise<CliResult> }) =>
     target.run(['publish', '--yes', '--json'], { env: moto.env });
 
-  it('stores a package larger than the part size as a multipart object, byte-exact', async () => {
+  it('stores a package larger than the part size as a multipart object, byte-exact, each byte hashed once', async () => {
     const prefix = nextPrefix();
-    const maps = await project(prefix, { maps: { 'tiles.png': incompressible(2 * PART_SIZE + 100_000), 'readme.txt': 'maps' } });
+    const proxy = await startFaultProxy({ target: moto.endpoint });
+    const maps = await project(prefix, { maps: { 'tiles.png': incompressible(2 * PART_SIZE + 100_000), 'readme.txt': 'maps' } }, proxy.endpoint);
 
-    const result = await publish(maps);
+    const result = await publish(maps).finally(() => proxy.close());
     expect(result.code, result.stderr).toBe(0);
+    // Every body carries the SHA-256 S3 verifies in a signed header, so the signature does not hash the payload again.
+    const puts = proxy.log.filter((request) => request.method === 'PUT');
+    expect(puts.filter((request) => request.url.includes('partNumber='))).toHaveLength(3);
+    for (const put of puts) expect(put).toMatchObject({ checksumSha256: expect.stringMatching(/=$/), contentSha256: 'UNSIGNED-PAYLOAD' });
 
     const release = (await indexOf(prefix)).packages.maps.releases[0];
     const fullKey = `${prefix}/${release.full.key}`;

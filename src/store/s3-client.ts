@@ -40,7 +40,7 @@ function regionFromChain(profile: string | undefined): () => Promise<string> {
 export function createS3Client(options: S3Config): S3Client {
   const maxSockets =
     (options.concurrency ?? DEFAULT_FILE_CONCURRENCY) * (options.queueSize ?? DEFAULT_QUEUE_SIZE) + SPARE_SOCKETS;
-  return new S3Client({
+  const client = new S3Client({
     region: options.region ?? regionFromChain(options.profile),
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle,
@@ -55,7 +55,30 @@ export function createS3Client(options: S3Config): S3Client {
       httpsAgent: { maxSockets },
     },
   });
+  client.middlewareStack.addRelativeTo(unsignedChecksummedPayload, {
+    relation: 'before',
+    toMiddleware: 'httpSigningMiddleware',
+    name: 'unsignedChecksummedPayload',
+  });
+  return client;
 }
+
+/**
+ * A body whose checksum travels in an x-amz-checksum-* header is already bound
+ * to the signature (the header is signed) and checked by S3. SigV4's own
+ * payload hash would read every byte a second time, doubling the client's CPU
+ * per byte uploaded. The SDK does the same for streamed bodies
+ * (STREAMING-UNSIGNED-PAYLOAD-TRAILER).
+ */
+const unsignedChecksummedPayload =
+  <Args extends { request: unknown }, Result>(next: (args: Args) => Result) =>
+  (args: Args): Result => {
+    const headers = (args.request as { headers?: Record<string, string> }).headers;
+    if (headers && Object.keys(headers).some((name) => name.toLowerCase().startsWith('x-amz-checksum-'))) {
+      headers['x-amz-content-sha256'] ??= 'UNSIGNED-PAYLOAD';
+    }
+    return next(args);
+  };
 
 /** The endpoint as shown to humans: no user info, query or fragment that could hold a secret. */
 export function describeEndpoint(endpoint: string | undefined): string | undefined {

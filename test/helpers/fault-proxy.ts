@@ -40,6 +40,10 @@ export interface ProxiedRequest {
   at: number;
   /** The Range header, when the client asked for part of an object. */
   range?: string;
+  /** x-amz-content-sha256: the payload hash the signature covers, or UNSIGNED-PAYLOAD. */
+  contentSha256?: string;
+  /** x-amz-checksum-sha256: the body's checksum that S3 verifies. */
+  checksumSha256?: string;
   fault?: FaultKind;
 }
 
@@ -135,6 +139,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       url: request.url ?? '/',
       at: Date.now() - startedAt,
       range: request.headers.range,
+      contentSha256: request.headers['x-amz-content-sha256'] as string | undefined,
+      checksumSha256: request.headers['x-amz-checksum-sha256'] as string | undefined,
     };
     log.push(record);
     requests[record.method] = (requests[record.method] ?? 0) + 1;
