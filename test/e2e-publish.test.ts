@@ -186,9 +186,11 @@ describe('publish → unchanged → change → resolve', () => {
 describe('dry run', () => {
   it('shows what a first publish and a change would write, and writes nothing', async () => {
     const project = await makeProject({ packages: { maps: { 'a.txt': 'a', 'b.txt': 'b' } } });
+    const projectBefore = await snapshotTree(project.dir);
     const dryFirst = await publish(project, ['--dry-run']);
     expect(dryFirst).toMatchObject({ dryRun: true, packages: [{ id: 'maps', status: 'published', version: '1.0.0' }] });
     expect(await snapshotTree(project.store)).toEqual({});
+    expect(await snapshotTree(project.dir)).toEqual(projectBefore); // not even the local hash cache
 
     await publish(project);
     await project.write('maps', { 'b.txt': 'b2' });

@@ -28,6 +28,7 @@ export async function readPackageFiles(
   packageConfig: PackageConfig,
   configDir: string,
   output: Output,
+  { saveCache = true } = {},
 ): Promise<PackageFile[]> {
   const scanned = await scanPackage(id, withoutLocalState(packageConfig, configDir), configDir);
   const totalBytes = scanned.reduce((sum, file) => sum + file.size, 0);
@@ -36,7 +37,7 @@ export async function readPackageFiles(
   const files = await hashFiles(scanned, cache, (done) =>
     step.update(`${id}: hashing ${formatBytes(done)} / ${formatBytes(totalBytes)}`),
   );
-  await cache.save(scanned);
+  if (saveCache) await cache.save(scanned);
   step.succeed(`${id}: ${scanned.length} files, ${formatBytes(totalBytes)}`);
   return files;
 }

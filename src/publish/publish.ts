@@ -60,6 +60,8 @@ interface Environment {
   configDir: string;
   store: Store;
   output: Output;
+  /** Shows everything and writes nothing: not even the local hash cache. */
+  dryRun?: boolean;
   signal?: AbortSignal;
   /** Asked once everything is packed and before anything is written; false cancels. */
   confirm?: (summary: string) => Promise<boolean>;
@@ -80,7 +82,7 @@ export async function publish(request: PublishRequest, env: Environment): Promis
   // 1. Plan every package: scan, hash, decide. Nothing is written yet.
   const plans = [];
   for (const id of request.packageIds) {
-    const files = await readPackageFiles(id, config.packages[id], env.configDir, output);
+    const files = await readPackageFiles(id, config.packages[id], env.configDir, output, { saveCache: !env.dryRun });
     const manifestFiles = toManifestFiles(files);
     const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
     // Archived releases are still this channel's history: delta bases and "already released" checks see them.
