@@ -212,6 +212,13 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       await attempt(['publish', 'maps', ...args], message);
     });
 
+    it('resolve refuses a --now the calendar lacks, rather than rolling it over', async () => {
+      await attempt(
+        ['resolve', '--package', 'maps', '--device-id', 'd', '--now', '2026-02-30T00:00:00Z'],
+        /--now '2026-02-30T00:00:00Z' is not an ISO-8601 date/,
+      );
+    });
+
     it('refuses a version that is not above the highest stored version', async () => {
       await attempt(['publish', 'maps', '--version', '1.0.0'], /package 'maps': --version 1\.0\.0 must be greater than 1\.0\.0, the highest version in the store/, {
         afterProgress: true,

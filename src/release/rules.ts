@@ -31,7 +31,8 @@ export function parseRollout(value: string | number): number {
   return Math.round(percent * 100) / 100;
 }
 
-function parseDate(flag: string, value: string): string {
+/** An ISO-8601 time from a flag, as ISO-8601 UTC; a day the calendar lacks is refused, not rolled over. */
+export function parseDate(flag: string, value: string): string {
   const date = new Date(value);
   // Date() rolls 2026-02-30 over to March 2; zod checks the calendar day.
   if (!z.iso.date().safeParse(value.slice(0, 10)).success || Number.isNaN(date.getTime())) {

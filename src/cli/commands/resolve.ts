@@ -14,7 +14,7 @@ import type { ChannelIndex } from '../../client/protocol.js';
 import { resolveUpdate, type DeviceRequest } from '../../client/resolve.js';
 import { UserError } from '../../errors.js';
 import { readIds, type IdLine } from '../../release/id-file.js';
-import { parseAttributes } from '../../release/rules.js';
+import { parseAttributes, parseDate } from '../../release/rules.js';
 import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../release/whitelist-lookup.js';
 import { readIndex } from '../../release/write-index.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
@@ -72,8 +72,7 @@ export function registerResolve(program: Command): void {
 
 /** The flags as a DeviceRequest, every value checked before the store is opened. */
 function deviceRequest(flags: ResolveFlags): DeviceRequest {
-  const now = flags.now === undefined ? new Date() : new Date(flags.now);
-  if (Number.isNaN(now.getTime())) throw new UserError(`--now '${flags.now}' is not an ISO-8601 date; use e.g. 2026-12-01T00:00:00Z`);
+  const now = flags.now === undefined ? new Date() : new Date(parseDate('--now', flags.now));
   for (const [flag, value] of [['--installed', flags.installed], ['--app-version', flags.appVersion]] as const) {
     if (value !== undefined && !semver.valid(value)) throw new UserError(`${flag} '${value}' is not a semver version; use e.g. 2.0.0`);
   }
