@@ -183,6 +183,18 @@ describe('publish → unchanged → change → resolve', () => {
   });
 });
 
+describe('a folder store inside the package folder', () => {
+  it('is never packed: the republish is unchanged', async () => {
+    const project = await makeProject({
+      packages: { site: { 'index.html': '<h1>hi</h1>' } },
+      config: { store: './assets/site/releases', packages: { site: { dir: 'assets/site' } } },
+    });
+    const first = await publish(project);
+    expect(first.packages[0]).toMatchObject({ status: 'published', version: '1.0.0', changes: { added: 1 } });
+    expect((await publish(project)).packages[0]).toMatchObject({ status: 'unchanged', version: '1.0.0' });
+  });
+});
+
 describe('dry run', () => {
   it('shows what a first publish and a change would write, and writes nothing', async () => {
     const project = await makeProject({ packages: { maps: { 'a.txt': 'a', 'b.txt': 'b' } } });

@@ -6,6 +6,7 @@ import type { PackageConfig } from '../config/schema.js';
 import { HashCache } from '../pack/hash-cache.js';
 import { hashFiles, type PackageFile } from '../pack/hash-files.js';
 import { scanPackage } from '../pack/scan.js';
+import type { Store } from '../store/store.js';
 
 /** The tool's local state beside the config; never part of a package. */
 const LOCAL_STATE_DIR = '.update-publish';
@@ -13,24 +14,29 @@ const LOCAL_STATE_DIR = '.update-publish';
 export const HASH_CACHE_DIR = `${LOCAL_STATE_DIR}/hash-cache`;
 
 /**
- * Excludes the local state folder when the package folder holds it (dir "."):
- * packed, the cache would change the content on every run.
+ * Excludes the tool's own folders when a package folder holds them (e.g. dir
+ * "."): the local state and a folder store. Packed, they would change the
+ * content on every run.
  */
-function withoutLocalState(packageConfig: PackageConfig, configDir: string): PackageConfig {
-  const inside = relative(resolve(configDir, packageConfig.dir), join(configDir, LOCAL_STATE_DIR));
-  if (inside.startsWith('..') || isAbsolute(inside)) return packageConfig;
-  return { ...packageConfig, exclude: [...packageConfig.exclude, `${fg.escapePath(inside.split(sep).join('/'))}/**`] };
+function withoutToolFolders(packageConfig: PackageConfig, configDir: string, folders: string[]): PackageConfig {
+  const packageDir = resolve(configDir, packageConfig.dir);
+  const excluded = folders
+    .map((folder) => relative(packageDir, folder))
+    .filter((inside) => inside !== '' && !inside.startsWith('..') && !isAbsolute(inside))
+    .map((inside) => `${fg.escapePath(inside.split(sep).join('/'))}/**`);
+  return excluded.length === 0 ? packageConfig : { ...packageConfig, exclude: [...packageConfig.exclude, ...excluded] };
 }
 
 /** Scans and hashes one package's folder, with progress. */
 export async function readPackageFiles(
   id: string,
   packageConfig: PackageConfig,
-  configDir: string,
-  output: Output,
+  { configDir, store, output }: { configDir: string; store: Store; output: Output },
   { saveCache = true } = {},
 ): Promise<PackageFile[]> {
-  const scanned = await scanPackage(id, withoutLocalState(packageConfig, configDir), configDir);
+  // A folder store's location is its absolute path; an S3 store's is a URL.
+  const toolFolders = [join(configDir, LOCAL_STATE_DIR), ...(isAbsolute(store.location) ? [store.location] : [])];
+  const scanned = await scanPackage(id, withoutToolFolders(packageConfig, configDir, toolFolders), configDir);
   const totalBytes = scanned.reduce((sum, file) => sum + file.size, 0);
   const step = output.step(`${id}: hashing ${scanned.length} files (${formatBytes(totalBytes)})`);
   const cache = await HashCache.load(join(configDir, HASH_CACHE_DIR, `${id}.json`));

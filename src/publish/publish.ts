@@ -82,7 +82,7 @@ export async function publish(request: PublishRequest, env: Environment): Promis
   // 1. Plan every package: scan, hash, decide. Nothing is written yet.
   const plans = [];
   for (const id of request.packageIds) {
-    const files = await readPackageFiles(id, config.packages[id], env.configDir, output, { saveCache: !env.dryRun });
+    const files = await readPackageFiles(id, config.packages[id], env, { saveCache: !env.dryRun });
     const manifestFiles = toManifestFiles(files);
     const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
     // Archived releases are still this channel's history: delta bases and "already released" checks see them.

@@ -41,7 +41,7 @@ export interface OpenUpload {
  * the store root; the folder store lays them out exactly as the bucket does.
  */
 export interface Store {
-  /** Where the store is, for humans: never contains a secret. */
+  /** Where the store is, for humans: a folder store's absolute path, or s3://bucket/prefix. Never a secret. */
   readonly location: string;
   /** Small documents (index, manifest): null when absent. */
   readDocument(key: string): Promise<StoredDocument | null>;

@@ -39,7 +39,7 @@ export function registerDiff(program: Command): void {
         const { index } = await readIndex(store, channel);
         const packages: PackageDiff[] = [];
         for (const id of assertKnownPackages(config, ids)) {
-          const files = toManifestFiles(await readPackageFiles(id, config.packages[id], configDir, output));
+          const files = toManifestFiles(await readPackageFiles(id, config.packages[id], { configDir, store, output }));
           const current = index.packages[id]?.releases.find((release) => release.state !== 'rolled-back');
           const previous = current ? (await readManifest(store, id, current.version)).manifest.files : [];
           const changes = diffFiles(previous, files);

@@ -39,7 +39,7 @@ export function registerPack(program: Command): void {
         const outDir = resolve(flags.out);
         const packages: PackedPackage[] = [];
         for (const id of assertKnownPackages(config, ids)) {
-          const files = await readPackageFiles(id, config.packages[id], configDir, output);
+          const files = await readPackageFiles(id, config.packages[id], { configDir, store, output });
           const { manifests: stored, unfinished } = await readStoredVersions(store, id);
           const content = contentSha256(toManifestFiles(files));
           const version =
