@@ -1,3 +1,4 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, removeProjects, succeeded, type Project } from './helpers/cli.js';
 
@@ -32,6 +33,21 @@ describe('index archive', () => {
     // Deltas still come from every recent version, archived or not.
     const index = await project.readStoreJson('channels/production/index.json');
     expect(index.packages.maps.releases[0].deltas.map((delta: { from: string }) => delta.from)).toEqual(['1.0.1', '1.0.0']);
+  });
+
+  it('verify checks archived releases too', async () => {
+    const verify = () => project.run(['verify', '--json']);
+    expect(succeeded(await verify()).checked.releases).toBe(3);
+    const archivedFull = project.storePath('packages/maps/1.0.0/full.zip');
+    const bytes = await readFile(archivedFull);
+    await rm(archivedFull);
+    try {
+      const broken = await verify();
+      expect(broken.code).toBe(1);
+      expect(JSON.parse(broken.stdout).problems).toContainEqual(expect.objectContaining({ key: 'packages/maps/1.0.0/full.zip' }));
+    } finally {
+      await writeFile(archivedFull, bytes);
+    }
   });
 
   it('a gray release keeps the release below it reachable', async () => {

@@ -4,6 +4,7 @@ import { storeSource } from '../../client/fetch/source.js';
 import { verifyReleases, type VerifyReport } from '../../client/verify/verify-releases.js';
 import type { Config } from '../../config/schema.js';
 import { ExitCode } from '../../errors.js';
+import { readArchivedReleases } from '../../release/archive.js';
 import { listChannels } from '../../release/catalog.js';
 import { encryptionKeyFor, signerFor } from '../../trust/publisher-keys.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
@@ -17,7 +18,7 @@ interface VerifyFlags extends GlobalOptions {
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('check every release in the store: objects present, sizes and SHA-256, signatures, deltas rebuild their target')
+    .description('check every release in the store, archived ones too: objects present, sizes and SHA-256, signatures, deltas rebuild their target')
     .option('--channel <name>', 'only this channel (default: every channel in the store)')
     .option('--public-key <file>', 'trusted signing public key (default: derived from signing.privateKey when configured)', collect, [])
     .addHelpText(
@@ -34,6 +35,7 @@ export function registerVerify(program: Command): void {
         const report = await verifyReleases(storeSource(store), channels, {
           publicKeys,
           decryptionKeys: encryptionKey ? [encryptionKey] : [],
+          archivedReleases: (channel, id) => readArchivedReleases(store, channel, id),
           onRelease: (channel, id, version) => step.update(`verifying ${channel}: ${id}@${version}`),
         });
         if (report.problems.length) step.fail(`${report.problems.length} problem(s) in ${store.location}`);

@@ -29,6 +29,12 @@ export interface VerifyOptions {
   publicKeys?: TrustedKeys;
   /** Needed to rebuild deltas of encrypted packages. */
   decryptionKeys?: readonly Buffer[];
+  /**
+   * A channel's archived releases of a package (publisher side: the archive
+   * is the store's, not the device protocol's). Checked too, because rollback
+   * and halt can make them reachable again.
+   */
+  archivedReleases?: (channel: string, packageId: string) => Promise<Release[]>;
   /** Called as each release is checked (for a progress line). */
   onRelease?: (channel: string, packageId: string, version: string) => void;
 }
@@ -119,7 +125,8 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
         continue;
       }
       for (const [packageId, { releases }] of Object.entries(index.packages)) {
-        for (const release of releases) {
+        const archived = (await options.archivedReleases?.(channel, packageId)) ?? [];
+        for (const release of [...releases, ...archived]) {
           options.onRelease?.(channel, packageId, release.version);
           await verifyRelease(packageId, release);
         }
