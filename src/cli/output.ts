@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import { formatDuration } from '../format.js';
 import { redactSecrets } from './redact.js';
 
@@ -31,18 +31,22 @@ export interface Output {
 
 const isSet = (name: string) => Boolean(process.env[name]) && process.env[name] !== '0' && process.env[name] !== 'false';
 
+/** A person watching: both streams on a terminal, not CI. Spinners and colour are for them only. */
+const terminal = Boolean(process.stdout.isTTY && process.stderr.isTTY) && !isSet('CI') && process.env.TERM !== 'dumb';
+
+// Loaded only where a spinner can show: CI logs and pipes never pay for it.
+const ora = terminal ? (await import('ora')).default : undefined;
+
 /**
  * The one logger of the program. Logs go to stderr, the result to stdout, so
  * `--json` stdout is always exactly one parseable document.
  */
 export function createOutput(options: OutputOptions): Output {
   const json = Boolean(options.json);
-  // Spinners and colour only for a person watching: both streams on a terminal, not CI.
-  const terminal = Boolean(process.stdout.isTTY && process.stderr.isTTY) && !isSet('CI') && process.env.TERM !== 'dumb';
   const colorLevel = isSet('NO_COLOR') ? 0 : isSet('FORCE_COLOR') ? 1 : terminal ? 1 : 0;
   const color = new Chalk({ level: colorLevel });
   const interactive = terminal && Boolean(process.stdin.isTTY) && !json;
-  const spinners = terminal && !json && !options.quiet;
+  const spinners = ora !== undefined && !json && !options.quiet;
   const log = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
 
   // Every finished step says how long it took.
@@ -58,7 +62,7 @@ export function createOutput(options: OutputOptions): Output {
   };
   const spinnerStep = (text: string): Step => {
     const started = Date.now();
-    const spinner: Ora = ora({ text, stream: process.stderr, color: colorLevel ? 'cyan' : false as never }).start();
+    const spinner: Ora = ora!({ text, stream: process.stderr, color: colorLevel ? 'cyan' : false as never }).start();
     return {
       update: (next) => void (spinner.text = next),
       succeed: (done) => void spinner.succeed(timed(started, done ?? spinner.text)),

@@ -4,7 +4,6 @@ import { open, readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import archiver from 'archiver';
 import { ExitCode, UserError } from '../errors.js';
 import { isPrecompressed, looksIncompressible } from './compression.js';
 
@@ -42,6 +41,8 @@ export async function writeZip(
   outPath: string,
   seal?: Transform,
 ): Promise<{ size: number; sha256: string }> {
+  // Loaded on first use: only pack and publish write zips.
+  const { default: archiver } = await import('archiver');
   const archive = archiver('zip', { zlib: { level: 6 } });
   const hash = createHash('sha256');
   let size = 0;

@@ -16,7 +16,6 @@ import { envRefName } from '../../hooks/env-ref.js';
 import { UserError } from '../../errors.js';
 import { loadPrivateKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeSigningKeyPair } from '../../trust/keys.js';
 import { outputFor, type GlobalOptions } from '../context.js';
-import { runInitWizard } from '../init-wizard.js';
 import type { Output } from '../output.js';
 
 interface InitFlags extends GlobalOptions {
@@ -75,7 +74,8 @@ Examples:
       const template = JSON.parse(await readFile(join(TEMPLATES_DIR, CONFIG_FILE), 'utf8')) as InitTemplate;
       const candidates = await packageCandidates(projectDir);
       const defaults = defaultAnswers(flags, template, candidates);
-      const answers = flags.yes ? defaults : await runInitWizard(defaults, candidates);
+      // The wizard (and its prompt library) loads only when a person is asked.
+      const answers = flags.yes ? defaults : await (await import('../init-wizard.js')).runInitWizard(defaults, candidates);
 
       const config = buildInitConfig(template, answers);
       const checked = configSchema.safeParse(config);

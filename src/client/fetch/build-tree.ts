@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
-import yauzl from 'yauzl';
+import type { ZipFile } from 'yauzl';
 import { UserError } from '../../errors.js';
 import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../path-safety.js';
 import type { Manifest, ManifestFile } from '../protocol.js';
@@ -41,8 +41,10 @@ async function extractPackage(
   dir: string,
 ): Promise<Set<string>> {
   const extracted = new Set<string>();
-  let zip: yauzl.ZipFile;
+  let zip: ZipFile;
   try {
+    // Loaded on first use: most commands never unzip.
+    const { default: yauzl } = await import('yauzl');
     // strictFileNames: a backslash stays a backslash (and is refused), never a folder separator.
     zip = await yauzl.openPromise(zipPath, { strictFileNames: true, validateEntrySizes: true });
   } catch (error) {
