@@ -25,6 +25,10 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`config file ${explicitPath} does not exist; fix --config or run 'update-publish init --yes'`);
+    // cosmiconfig compiles .ts configs with the project's own TypeScript, which update-publish does not ship.
+    if (code === 'ERR_MODULE_NOT_FOUND' && /'typescript'/.test((error as Error).message)) {
+      throw new UserError(`a .ts config needs TypeScript to load; run 'npm install --save-dev typescript', or use update-publish.config.json or .mjs`);
+    }
     throw new UserError(`cannot read the config: ${(error as Error).message.split('\n')[0]}; fix its syntax`);
   }
   if (!found || found.isEmpty) {
