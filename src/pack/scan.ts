@@ -60,31 +60,31 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
   });
 
   // Folders are few: each is resolved and listed once. A file that is no
-  // symlink itself then lies where its folder's real path says.
-  const folders = new Map<string, Promise<{ real: string; symlinks: Set<string> }>>();
-  const folderOf = (folder: string) => {
-    let known = folders.get(folder);
-    if (!known) {
-      known = Promise.all([realpath(folder), readdir(folder, { withFileTypes: true })]).then(([real, entries]) => ({
-        real,
-        symlinks: new Set(entries.filter((entry) => entry.isSymbolicLink()).map((entry) => entry.name)),
-      }));
-      folders.set(folder, known);
-    }
-    return known;
-  };
-  const files = await Promise.all(
-    found.map(async ({ path: relativePath, stats }, i): Promise<ScannedFile> => {
-      const path = paths[i]!;
-      const absolutePath = resolve(dir, relativePath);
+  // symlink itself then lies where its folder's real path says; only symlinks
+  // are resolved one by one.
+  const absolutePaths = found.map(({ path: relativePath }) => resolve(dir, relativePath));
+  const folderPaths = [...new Set(absolutePaths.map((path) => dirname(path)))];
+  const folders = new Map(
+    await Promise.all(
+      folderPaths.map(async (folder) => {
+        const [real, entries] = await Promise.all([realpath(folder), readdir(folder, { withFileTypes: true })]);
+        const symlinks = new Set(entries.filter((entry) => entry.isSymbolicLink()).map((entry) => entry.name));
+        return [folder, { real, symlinks }] as const;
+      }),
+    ),
+  );
+  const targets = await Promise.all(
+    absolutePaths.map((absolutePath) => {
+      const folder = folders.get(dirname(absolutePath))!;
       const name = basename(absolutePath);
-      const folder = await folderOf(dirname(absolutePath));
-      const target = folder.symlinks.has(name) ? await realpath(absolutePath) : `${folder.real}${sep}${name}`;
-      if (!target.startsWith(realDir + sep)) {
-        throw new UserError(`package '${id}': '${path}' is a symlink to ${target}, outside the package folder; copy the file in instead`);
-      }
-      return { path, absolutePath, size: stats!.size, mtimeMs: stats!.mtimeMs, ino: stats!.ino };
+      return folder.symlinks.has(name) ? realpath(absolutePath) : `${folder.real}${sep}${name}`;
     }),
   );
+  const files = found.map(({ stats }, i): ScannedFile => {
+    if (!targets[i]!.startsWith(realDir + sep)) {
+      throw new UserError(`package '${id}': '${paths[i]}' is a symlink to ${targets[i]}, outside the package folder; copy the file in instead`);
+    }
+    return { path: paths[i]!, absolutePath: absolutePaths[i]!, size: stats!.size, mtimeMs: stats!.mtimeMs, ino: stats!.ino };
+  });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -45,6 +45,7 @@ describe('writeZip', () => {
   const files = new Map<string, Buffer>([
     ['a.json', prose(10_000)],
     ['art/noise.bin', randomBytes(200_000)],
+    ['art/exact.bin', randomBytes(1024 * 1024, 'exact')], // read whole and stored: one chunk as large as the file sink's buffer
     ['art/photo.png', prose(5_000)], // a known compressed format: stored, whatever it holds
     ['empty.txt', Buffer.alloc(0)],
     ['tiny.txt', Buffer.from('hi')],
