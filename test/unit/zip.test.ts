@@ -91,6 +91,7 @@ describe('writeZip', () => {
     const methods = Object.fromEntries([...entries].map(([path, entry]) => [path, entry.method]));
     expect(methods).toEqual({
       'a.json': 8,
+      'art/exact.bin': 0,
       'art/noise.bin': 0,
       'art/photo.png': 0,
       'big/model.bin': 0,
