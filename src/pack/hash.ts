@@ -25,7 +25,8 @@ export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update
 
 /**
  * Hex SHA-256 of each file, one after another through one buffer. Blocking:
- * for worker threads, where a blocking read costs no other work its turn.
+ * for worker threads, where a blocking read costs no other work its turn, and
+ * for amounts that take the main thread a few milliseconds.
  */
 export function hashFilesSync(paths: string[]): string[] {
   const buffer = Buffer.allocUnsafe(HASH_BUFFER_SIZE);
