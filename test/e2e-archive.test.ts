@@ -35,6 +35,19 @@ describe('index archive', () => {
     expect(index.packages.maps.releases[0].deltas.map((delta: { from: string }) => delta.from)).toEqual(['1.0.1', '1.0.0']);
   });
 
+  it('a device that skipped an archived mandatory release is still told the update is mandatory', async () => {
+    const other = await makeProject({ packages: { maps: { 'a.txt': 'v0' } } });
+    succeeded(await other.run(['publish', '--yes', '--json']));
+    await other.write('maps', { 'a.txt': 'v1' });
+    succeeded(await other.run(['publish', '--mandatory', '--yes', '--json']));
+    await other.write('maps', { 'a.txt': 'v2' });
+    succeeded(await other.run(['publish', '--yes', '--json']));
+    const skipped = succeeded(await other.run(['resolve', '--package', 'maps', '--installed', '1.0.0', '--json']));
+    expect(skipped).toMatchObject({ version: '1.0.2', mandatory: true });
+    const took = succeeded(await other.run(['resolve', '--package', 'maps', '--installed', '1.0.1', '--json']));
+    expect(took).toMatchObject({ version: '1.0.2', mandatory: false });
+  });
+
   it('verify checks archived releases too', async () => {
     const verify = () => project.run(['verify', '--json']);
     expect(succeeded(await verify()).checked.releases).toBe(3);

@@ -1,13 +1,14 @@
-import type { ChannelIndex, Release } from '../client/protocol.js';
+import semver from 'semver';
+import type { ChannelIndex, Release, ReleaseRules } from '../client/protocol.js';
 import type { Store } from '../store/store.js';
 import { upsertRelease } from './channel-index.js';
 import { readJsonDocument, updateDocument } from './update-document.js';
 
 /**
  * Releases no device can be served any more stay out of the index devices
- * download (so it stays small as history grows): below a package's newest
- * "floor" release — active, 100%, no targeting, no end date — every older
- * release is unreachable, because the floor matches every device first.
+ * download, so it stays small as history grows. A release is unreachable
+ * when a newer one that serves for good (active, 100%, started, no end date)
+ * targets every device it targets: resolve meets the newer one first.
  */
 export const archiveKey = (channel: string, id: string) => `channels/${channel}/archive/${id}.json`;
 
@@ -16,27 +17,56 @@ interface ArchiveDocument {
   releases: Release[];
 }
 
-const isFloor = (release: Release, now: Date) => {
+const servesForGood = (release: Release, now: Date) => {
   const { rules } = release;
-  return (
-    release.state === 'active' &&
-    rules.rollout === 100 &&
-    !rules.platforms &&
-    !rules.appVersion &&
-    !rules.attributes &&
-    !rules.endsAt &&
-    (!rules.startsAt || new Date(rules.startsAt) <= now)
-  );
+  return release.state === 'active' && rules.rollout === 100 && !rules.endsAt && (!rules.startsAt || new Date(rules.startsAt) <= now);
 };
 
-/** Splits each package's releases into what devices can still get and what is unreachable. */
+const untargeted = (rules: ReleaseRules) => !rules.platforms && !rules.appVersion && !rules.attributes;
+
+/** Does every device that `older`'s targeting lets in also pass `newer`'s? (Rollout, whitelists and dates aside.) */
+function targetsAllOf(newer: ReleaseRules, older: ReleaseRules): boolean {
+  if (newer.platforms && !older.platforms?.every((platform) => newer.platforms!.includes(platform))) return false;
+  if (newer.appVersion && !(older.appVersion && semver.subset(older.appVersion, newer.appVersion))) return false;
+  if (newer.attributes && !Object.entries(newer.attributes).every(([name, value]) => older.attributes?.[name] === value)) return false;
+  return true;
+}
+
+/**
+ * Splits each package's releases (newest first) into what stays in the index
+ * and what is unreachable. One kind of unreachable release stays: the newest
+ * mandatory one below each kept release, so a device that skipped it still
+ * hears that the update it gets is mandatory.
+ */
 export function splitUnreachable(index: ChannelIndex, now: Date): { index: ChannelIndex; unreachable: Map<string, Release[]> } {
   const unreachable = new Map<string, Release[]>();
   const packages: ChannelIndex['packages'] = {};
   for (const [id, { releases }] of Object.entries(index.packages)) {
-    const floor = releases.findIndex((release) => isFloor(release, now));
-    packages[id] = { releases: floor === -1 ? releases : releases.slice(0, floor + 1) };
-    if (floor !== -1 && floor + 1 < releases.length) unreachable.set(id, releases.slice(floor + 1));
+    // One representative per distinct targeting: histories repeat the same rules.
+    const covering = new Map<string, ReleaseRules>();
+    const reachable = releases.map((release) => {
+      // A device on a rolled-back release is sent back to an older one its targeting
+      // allows, found through the rolled-back release: only a release for everyone hides it.
+      const covered = [...covering.values()].some(
+        (rules) => targetsAllOf(rules, release.rules) && (release.state !== 'rolled-back' || untargeted(rules)),
+      );
+      if (!covered && servesForGood(release, now)) {
+        const { platforms, appVersion, attributes } = release.rules;
+        covering.set(JSON.stringify([platforms, appVersion, attributes]), release.rules);
+      }
+      return !covered;
+    });
+    const keep = reachable.slice();
+    reachable.forEach((isReachable, position) => {
+      if (!isReachable) return;
+      const mandatoryBelow = releases.findIndex(
+        (release, below) => below > position && !reachable[below] && release.rules.mandatory && release.state !== 'rolled-back',
+      );
+      if (mandatoryBelow !== -1) keep[mandatoryBelow] = true;
+    });
+    packages[id] = { releases: releases.filter((_, position) => keep[position]) };
+    const dropped = releases.filter((_, position) => !keep[position]);
+    if (dropped.length) unreachable.set(id, dropped);
   }
   return { index: { ...index, packages }, unreachable };
 }
@@ -50,7 +80,8 @@ export async function archiveReleases(store: Store, channel: string, id: string,
     archiveKey(channel, id),
     (archive) => {
       const known = new Set(archive.releases.map((release) => release.version));
-      return { releases: [...releases.filter((release) => !known.has(release.version)), ...archive.releases] };
+      const merged = [...releases.filter((release) => !known.has(release.version)), ...archive.releases];
+      return { releases: merged.sort((a, b) => semver.rcompare(a.version, b.version)) };
     },
     parseArchive,
     () => ({ releases: [] }),
