@@ -172,6 +172,28 @@ describe.concurrent('SIGKILL at random moments during publish', () => {
     tally.push(`  folder: ${leftovers.length} temp files left by kills, removed by gc`);
   });
 
+  it('folder store: Ctrl-C mid-upload exits 130 and writes nothing more; the index stays untouched; a rerun completes', async () => {
+    const project = await makeProject({ packages: packages(1_000_000) });
+    // Every copy waits a second: the signal surely lands while objects are being written.
+    const running = spawnCli(['publish', '--yes'], { cwd: project.dir, env: { NODE_OPTIONS: `--require ${SLOW_DISK}`, SLOW_DISK_MS: '1000' } });
+    let stderr = '';
+    running.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    while (!stderr.includes('… uploading')) await sleep(20);
+    running.child.kill('SIGINT');
+    const interrupted = await running.done;
+
+    expect(interrupted.code, interrupted.stderr).toBe(130);
+    expect(interrupted.stderr.trim().split('\n').at(-1)).toMatch(/^error: interrupted by SIGINT: .*the channel index is untouched/);
+    const store = createFolderStore(project.store);
+    expect(await store.readDocument(INDEX_KEY)).toBeNull();
+    expect(await store.head(manifestKey('maps', '1.0.0'))).toBeNull();
+
+    const rerun = await project.run(['publish', '--yes', '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect((await project.readStoreJson(INDEX_KEY)).packages.maps.releases[0].version).toBe('1.0.0');
+    expect((await checkStore(store)).problems).toEqual([]);
+  });
+
   it('folder store: a document lock left by a writer killed while holding it does not fail the rerun', async () => {
     const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
     expect((await project.run(['publish', '--yes'])).code).toBe(0);

@@ -3,6 +3,7 @@ import { NAME_PATTERN } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import { dryRunStore } from '../store/dry-run-store.js';
+import { interruptibleStore } from '../store/interruptible-store.js';
 import type { Store } from '../store/store.js';
 import { signerFor } from '../trust/publisher-keys.js';
 import { signingStore } from '../trust/signing-store.js';
@@ -22,7 +23,7 @@ export interface GlobalOptions {
 export interface CommandContext extends LoadedConfig {
   output: Output;
   store: Store;
-  /** Aborted on Ctrl-C / SIGTERM: in-flight uploads stop and clean up. */
+  /** Aborted on Ctrl-C / SIGTERM: in-flight uploads stop and clean up, and no further write lands before the index. */
   signal: AbortSignal;
   dryRun: boolean;
   /** May we proceed without asking? True with --yes, --json, or without a terminal. */
@@ -42,8 +43,9 @@ export async function withContext<T>(options: GlobalOptions, run: (context: Comm
   const dryRun = Boolean(options.dryRun);
   // Every command's document writes are signed here, in one place; the key is read on the first write.
   const signer = signerFor(loaded.config, loaded.configDir);
-  const signedStore = signer ? signingStore(realStore, signer) : realStore;
-  const store = dryRun ? dryRunStore(signedStore, (line) => output.info(`[dry-run] ${line}`)) : signedStore;
+  // Outside the signer: a document write that has begun lands together with its signature.
+  const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, interruption.signal);
+  const store = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;
   try {
     return await run({
       ...loaded,

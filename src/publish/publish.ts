@@ -82,6 +82,8 @@ export async function publish(request: PublishRequest, env: Environment): Promis
   // 1. Plan every package: scan, hash, decide. Nothing is written yet.
   const plans = [];
   for (const id of request.packageIds) {
+    // Ctrl-C is honoured between steps too, not only at the first write (see interruptible-store).
+    env.signal?.throwIfAborted();
     const files = await readPackageFiles(id, config.packages[id], env, { saveCache: !env.dryRun });
     const manifestFiles = toManifestFiles(files);
     const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
@@ -115,6 +117,7 @@ export async function publish(request: PublishRequest, env: Environment): Promis
     const built = new Map<string, BuiltPackages>();
     for (const plan of plans) {
       if (plan.decision.kind !== 'publish') continue;
+      env.signal?.throwIfAborted();
       const { version, baseVersions } = plan.decision;
       const bases = baseVersions
         .map((from) => plan.storedManifests.find((manifest) => manifest.version === from))

@@ -1,0 +1,47 @@
+import { channelsPrefix, INDEX_FILE } from './layout.js';
+import type { Store } from './store.js';
+
+const isChannelIndex = (key: string) => key.startsWith(channelsPrefix) && key.endsWith(`/${INDEX_FILE}`);
+
+/**
+ * Ctrl-C / SIGTERM is honoured here, where writes happen: once the signal is
+ * aborted, the next write throws its reason instead of landing, whatever the
+ * command was doing (a folder-store copy cannot be cut short, but nothing
+ * after it is written). A channel index write is the point of no return:
+ * after one lands the release is live, so the command's follow-up writes
+ * (history) go through and it finishes normally.
+ */
+export function interruptibleStore(store: Store, signal: AbortSignal): Store {
+  let committed = false;
+  const guard = () => {
+    if (!committed) signal.throwIfAborted();
+  };
+  return {
+    location: store.location,
+    readDocument: (key) => store.readDocument(key),
+    head: (key) => store.head(key),
+    openRead: (key) => store.openRead(key),
+    list: (prefix) => store.list(prefix),
+    listOpenUploads: () => store.listOpenUploads(),
+    close: () => store.close(),
+    async putFile(key, localPath, options, onProgress, putSignal) {
+      guard();
+      await store.putFile(key, localPath, options, onProgress, putSignal);
+      guard();
+    },
+    async writeDocument(key, body, options) {
+      guard();
+      const written = await store.writeDocument(key, body, options);
+      if (written && isChannelIndex(key)) committed = true;
+      return written;
+    },
+    async delete(keys) {
+      guard();
+      await store.delete(keys);
+    },
+    async abortUpload(upload) {
+      guard();
+      await store.abortUpload(upload);
+    },
+  };
+}
