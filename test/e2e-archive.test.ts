@@ -77,4 +77,20 @@ describe('index archive', () => {
     expect(await resolve('1.0.2')).toMatchObject({ update: true, version: '1.0.0', reason: 'rollback' });
     expect(await resolve()).toMatchObject({ update: true, version: '1.0.0', kind: 'full' });
   });
+
+  it('the archive keeps the state a release had when it left the index: rollback never picks a rolled-back version', async () => {
+    // Continues the history above: 1.0.3–1.0.1 rolled back, 1.0.0 active. A new release archives them again.
+    await project.write('maps', { 'a.txt': 'v4' });
+    succeeded(await project.run(['publish', '--yes', '--json']));
+    const archive = await project.readStoreJson('channels/production/archive/maps.json');
+    expect(archive.releases.map((release: { version: string; state: string }) => `${release.version}:${release.state}`)).toEqual([
+      '1.0.3:rolled-back',
+      '1.0.2:rolled-back',
+      '1.0.1:rolled-back',
+      '1.0.0:active',
+    ]);
+    const rollback = succeeded(await project.run(['rollback', 'maps', '--dry-run', '--json']));
+    expect(rollback).toMatchObject({ from: '1.0.4', to: '1.0.0', rolledBack: ['1.0.4'] });
+  });
 });
+

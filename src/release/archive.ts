@@ -73,14 +73,14 @@ export function splitUnreachable(index: ChannelIndex, now: Date): { index: Chann
 
 const parseArchive = (body: Buffer): ArchiveDocument => JSON.parse(body.toString('utf8'));
 
-/** Adds releases to a package's archive (idempotent: a version is kept once). */
+/** Adds releases to a package's archive: a version is kept once, as last archived (its state may have changed since). */
 export async function archiveReleases(store: Store, channel: string, id: string, releases: Release[]): Promise<void> {
   await updateDocument(
     store,
     archiveKey(channel, id),
     (archive) => {
-      const known = new Set(archive.releases.map((release) => release.version));
-      const merged = [...releases.filter((release) => !known.has(release.version)), ...archive.releases];
+      const incoming = new Set(releases.map((release) => release.version));
+      const merged = [...releases, ...archive.releases.filter((release) => !incoming.has(release.version))];
       return { releases: merged.sort((a, b) => semver.rcompare(a.version, b.version)) };
     },
     parseArchive,
