@@ -190,6 +190,18 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
         () => attempt(['publish', 'maps'], /package 'maps': file name ".*" has a control character; rename it/),
       );
     });
+
+    it.each([
+      ['a colon (zip tools strip "12:" as a drive)', '12:30 notes.txt'],
+      ['a backslash (zip tools make it a folder)', 'back\\slash.txt'],
+    ])('refuses a file name with %s', async (_, name) => {
+      const path = join(project.packageDir('maps'), name);
+      await withFiles(
+        () => writeFile(path, 'x'),
+        [path],
+        () => attempt(['publish', 'maps'], /package 'maps': file name ".*" has a '\\' or ':', which zip tools and devices read as a folder or drive; rename it/),
+      );
+    });
   });
 
   describe('versions and rules', () => {

@@ -47,6 +47,10 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
     if (CONTROL_CHARACTERS.test(relativePath)) {
       throw new UserError(`package '${id}': file name ${JSON.stringify(relativePath)} has a control character; rename it`);
     }
+    // Zip tools read "\" as a folder separator and "name:" as a drive; devices refuse both.
+    if (/[\\:]/.test(relativePath)) {
+      throw new UserError(`package '${id}': file name ${JSON.stringify(relativePath)} has a '\\' or ':', which zip tools and devices read as a folder or drive; rename it`);
+    }
     const path = relativePath.normalize('NFC');
     const folded = path.toLowerCase();
     const clash = byFoldedPath.get(folded);

@@ -55,7 +55,7 @@ async function configuredPublicKeys(config: Config, configDir: string): Promise<
 
 function describeReport(report: VerifyReport): string {
   const { checked } = report;
-  const summary = `${checked.releases} release(s), ${checked.objects} object(s), ${checked.deltasRebuilt} delta(s) rebuilt${checked.signatures ? ', signatures checked' : ''}`;
+  const summary = `${checked.releases} release(s), ${checked.objects} object(s), ${checked.fullPackagesUnpacked} full package(s) unpacked, ${checked.deltasRebuilt} delta(s) rebuilt${checked.signatures ? ', signatures checked' : ''}`;
   const lines = [
     ...report.problems.map((item) => `✖ ${item.key}: ${item.problem}`),
     ...report.skipped.map((item) => `- ${item.key}: ${item.problem}`),

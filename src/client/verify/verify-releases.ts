@@ -21,7 +21,7 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** What could not be checked, and why (e.g. encrypted and no key given). */
   skipped: VerifyProblem[];
-  checked: { channels: number; releases: number; objects: number; deltasRebuilt: number; signatures: boolean };
+  checked: { channels: number; releases: number; objects: number; fullPackagesUnpacked: number; deltasRebuilt: number; signatures: boolean };
 }
 
 export interface VerifyOptions {
@@ -51,7 +51,7 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
   const work = await mkdtemp(join(tmpdir(), 'update-publish-verify-'));
   const problems = new Map<string, VerifyProblem>();
   const skipped: VerifyProblem[] = [];
-  const checked = { channels: 0, releases: 0, objects: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys?.length) };
+  const checked = { channels: 0, releases: 0, objects: 0, fullPackagesUnpacked: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys?.length) };
   const record = (key: string, problem: string) => problems.set(`${key}\n${problem}`, { key, problem });
   const recordError = (error: unknown, key: string) => {
     if (error instanceof IntegrityError) record(error.key, error.problem);
@@ -101,6 +101,40 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
     }
   };
 
+  /** A full package is checked as a fresh device installs it: downloaded, hashed, and every entry unpacked against the manifest. */
+  const unpackFull = async (manifest: Manifest): Promise<boolean> => {
+    const { full } = manifest;
+    const dir = await mkdtemp(join(work, 'unpack-'));
+    try {
+      if (!canOpen(manifest, full.key)) {
+        await downloadObject(source, full, join(dir, 'full'));
+        return true;
+      }
+      const zip = await downloadPackage(source, manifest, full, join(dir, 'full'), decryptionKeys);
+      try {
+        await buildTree(manifest, { kind: 'full', zipPath: zip.zipPath, objectKey: full.key }, join(dir, 'tree'));
+        checked.fullPackagesUnpacked++;
+      } catch (error) {
+        recordError(error, full.key);
+      }
+      return true;
+    } catch (error) {
+      recordError(error, full.key);
+      return false;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+  const checkFull = (manifest: Manifest) => {
+    let check = objectChecks.get(manifest.full.key);
+    if (!check) {
+      checked.objects++;
+      check = unpackFull(manifest);
+      objectChecks.set(manifest.full.key, check);
+    }
+    return check;
+  };
+
   const verifyRelease = async (packageId: string, release: Release) => {
     checked.releases++;
     let manifest: Manifest | undefined;
@@ -109,9 +143,14 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
     } catch (error) {
       recordError(error, release.manifest.key);
     }
-    // Without a trustworthy manifest, the index's own listing still says what must be there.
-    for (const object of manifest ? [manifest.full, ...manifest.deltas] : [release.full, ...release.deltas]) await checkObject(object);
-    if (manifest) for (const delta of manifest.deltas) await rebuildDelta(packageId, manifest, delta);
+    if (!manifest) {
+      // Without a trustworthy manifest, the index's own listing still says what must be there.
+      for (const object of [release.full, ...release.deltas]) await checkObject(object);
+      return;
+    }
+    await checkFull(manifest);
+    for (const delta of manifest.deltas) await checkObject(delta);
+    for (const delta of manifest.deltas) await rebuildDelta(packageId, manifest, delta);
   };
 
   try {
