@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../src/cli/program.js';
@@ -237,6 +238,24 @@ describe('versions', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^error: .*--version 3\.0\.0 must be greater than 3\.0\.0/m);
     expect(await snapshotTree(project.store)).toEqual(before);
+  });
+
+  it('two publishers of the same content at once: one releases, the other never reports rules the index lacks', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'same content' } } });
+    // Slow writes: both runs plan (and see no release) before either writes the index.
+    const env = { NODE_OPTIONS: `--require ${fileURLToPath(new URL('./helpers/slow-disk.cjs', import.meta.url))}`, SLOW_DISK_MS: '300' };
+    const runs = await Promise.all(
+      [['--rollout', '5'], ['--rollout', '100', '--mandatory']].map((rules) => project.run(['publish', '--yes', '--json', ...rules], { env })),
+    );
+    const index: ChannelIndex = await project.readStoreJson(INDEX);
+    const published = runs.filter((run) => run.code === 0 && run.json.packages[0].status === 'published');
+    expect(published).toHaveLength(1);
+    expect(index.packages.maps.releases).toHaveLength(1);
+    expect(index.packages.maps.releases[0].rules).toEqual(published[0].json.packages[0].rules);
+    for (const run of runs.filter((other) => other !== published[0])) {
+      if (run.code === 3) expect(run.stderr).toMatch(/^error: package 'maps': 1\.0\.0 was just released on 'production' by another publisher with the same content/m);
+      else expect(run.json?.packages[0].status, run.stderr).toBe('unchanged');
+    }
   });
 
   it('refuses content already released on another channel and suggests promote', async () => {

@@ -15,7 +15,7 @@ import { channelsReleasing, readStoredVersions } from '../release/catalog.js';
 import { recordPublish } from '../release/history.js';
 import { readArchivedReleases, withArchivedReleases } from '../release/archive.js';
 import { readIndex, updateIndex } from '../release/write-index.js';
-import { upsertRelease } from '../release/channel-index.js';
+import { findRelease, upsertRelease } from '../release/channel-index.js';
 import type { Bump } from '../release/version.js';
 import { claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../store/layout.js';
 import type { Store } from '../store/store.js';
@@ -183,7 +183,19 @@ export async function publish(request: PublishRequest, env: Environment): Promis
     let changedKeys: string[] = [];
     if (releases.size > 0) {
       const written = await updateIndex(store, request.channel, (index) =>
-        [...releases].reduce((next, [id, release]) => upsertRelease(next, id, release), index),
+        [...releases].reduce((next, [id, release]) => {
+          // Planning saw no such release here. Our own write retried after a lost reply finds itself
+          // (its release time is this run's); anything else is a concurrent publisher of the same
+          // content, whose rules must not be dropped.
+          const present = findRelease(next, id, release.version);
+          if (present?.releasedAt === release.releasedAt) return next;
+          if (present) {
+            throw new ConflictError(
+              `package '${id}': ${release.version} was just released on '${request.channel}' by another publisher with the same content; run 'update-publish status' to see its rules`,
+            );
+          }
+          return upsertRelease(next, id, release);
+        }, index),
       );
       changedKeys = [written.key];
       await recordPublish(store, request.channel, releases);
