@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,11 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
 
     it('reports an unknown store scheme', async () => {
       await attempt(['publish', '--store', 'ftp://example.com/releases'], /store 'ftp:\/\/example\.com\/releases' has unknown scheme 'ftp:'; use a folder path or s3:\/\//);
+    });
+
+    it.each(['s3:/bucket/prefix', 's3:bucket', 'S3://bucket/prefix'])('refuses the mistyped S3 URL %s instead of publishing to a local folder', async (url) => {
+      await attempt(['publish', '--store', url], /is not an S3 URL; write s3:\/\/bucket\/prefix/);
+      expect(existsSync(join(project.dir, url.split(/[:/]/)[0] + ':'))).toBe(false);
     });
   });
 

@@ -231,6 +231,8 @@ describe('init flags', () => {
     [['--region', 'eu-west-1'], /--region only applies to an s3:\/\/bucket\/prefix store/],
     [['--store', 's3://Bad_Bucket/x'], /invalid bucket/],
     [['--webhook', 'ftp://example.com'], /hooks\.0\.url/],
+    [['--store', 'S3://bucket/x'], /store 'S3:\/\/bucket\/x' is not an S3 URL; write s3:\/\/bucket\/prefix/],
+    [['--store', 's3://bucket/x', '--endpoint', 'ftp://host'], /endpoint must be an http:\/\/ or https:\/\/ URL/],
   ])('refuses bad answers %j with exit 2, one line, and writes nothing', async (flags, message) => {
     const project = await makeProject({ configFile: false, packages: {} });
     const result = await project.run(['init', '--yes', ...flags]);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import semver from 'semver';
 import { hooksConfigSchema } from '../hooks/config.js';
+import { storeUrlProblem } from '../store/store-url.js';
 
 /** Ids and channel names become object keys and folder names: keep them boring. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -30,7 +31,7 @@ export const rulesConfigSchema = z.strictObject({
 
 export const s3ConfigSchema = z.strictObject({
   region: z.string().optional(),
-  endpoint: z.url().optional(),
+  endpoint: z.url({ protocol: /^https?$/, error: 'endpoint must be an http:// or https:// URL, e.g. http://localhost:9000' }).optional(),
   forcePathStyle: z.boolean().optional(),
   /** Multipart part size in bytes (S3 minimum 5 MiB). */
   partSize: z.number().int().min(5 * 1024 * 1024, 'partSize must be at least 5 MiB (5242880)').optional(),
@@ -43,7 +44,14 @@ export const s3ConfigSchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   /** A folder path (the embedded store) or s3://bucket/prefix. */
-  store: z.string().min(1).default('./releases'),
+  store: z
+    .string()
+    .min(1)
+    .superRefine((url, context) => {
+      const problem = storeUrlProblem(url);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    })
+    .default('./releases'),
   s3: s3ConfigSchema.optional(),
   channel: name('channel').default('production'),
   /** Delta packages are built from this many previous versions on the channel. */

@@ -3,6 +3,7 @@ import type { S3Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { createFolderStore } from './folder-store.js';
 import type { Store } from './store.js';
+import { storeUrlProblem } from './store-url.js';
 
 /** A store URL from the config: a folder path (or file://), or s3://bucket/prefix. */
 export async function openStore(storeUrl: string, s3Config: S3Config | undefined, baseDir: string): Promise<Store> {
@@ -11,9 +12,7 @@ export async function openStore(storeUrl: string, s3Config: S3Config | undefined
     return createS3Store(parseS3Url(storeUrl), s3Config ?? {});
   }
   if (storeUrl.startsWith('file://')) return createFolderStore(new URL(storeUrl).pathname);
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(storeUrl);
-  if (scheme) {
-    throw new UserError(`store '${storeUrl}' has unknown scheme '${scheme[1]}:'; use a folder path or s3://bucket/prefix`);
-  }
+  const problem = storeUrlProblem(storeUrl);
+  if (problem) throw new UserError(problem);
   return createFolderStore(resolve(baseDir, storeUrl));
 }
