@@ -237,6 +237,13 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       );
     });
 
+    it.each([
+      ['an invalid whitelist name', 'QA Team,../x', /whitelist name 'QA Team' is not valid/],
+      ['a whitelist not in the store', 'nosuch', /unknown whitelist 'nosuch'; upload it with 'update-publish whitelist upload'/],
+    ])('publish refuses %s before writing anything', async (_, whitelist, message) => {
+      await attempt(['publish', 'maps', '--rollout', '0', '--whitelist', whitelist], message);
+    });
+
     it('refuses a version that is not above the highest stored version', async () => {
       await attempt(['publish', 'maps', '--version', '1.0.0'], /package 'maps': --version 1\.0\.0 must be greater than 1\.0\.0, the highest version in the store/, {
         afterProgress: true,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { publish, assertKnownPackages, type PublishedPackage } from '../../publish/publish.js';
 import { buildRules, type RuleFlags } from '../../release/rules.js';
+import { assertWhitelistsExist } from '../../release/whitelist-store.js';
 import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { UserError } from '../../errors.js';
 import { confirmOrSkip } from '../confirm.js';
@@ -48,6 +49,7 @@ Examples:
         const { config, output } = context;
         const channel = requireChannel(flags.channel, config.channel);
         const rules = buildRules(flags, config.rules);
+        await assertWhitelistsExist(context.store, rules.whitelist);
         const outcome = await publish(
           {
             packageIds: assertKnownPackages(config, ids),
