@@ -92,6 +92,15 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       await attempt(['publish', '--store', 'ftp://example.com/releases'], /store 'ftp:\/\/example\.com\/releases' has unknown scheme 'ftp:'; use a folder path or s3:\/\//);
     });
 
+    it('names the fix when the store path is a file, not a folder', async () => {
+      const file = join(project.dir, 'not-a-folder');
+      await writeFile(file, 'x');
+      const result = await project.run(['publish', 'maps', '--store', file]);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: store folder .*not-a-folder: ENOTDIR at .*; a file stands where the store needs a folder; point --store/);
+      expect(result.stderr).not.toMatch(/a bug in update-publish/);
+    });
+
     it.each(['s3:/bucket/prefix', 's3:bucket', 'S3://bucket/prefix'])('refuses the mistyped S3 URL %s instead of publishing to a local folder', async (url) => {
       await attempt(['publish', '--store', url], /is not an S3 URL; write s3:\/\/bucket\/prefix/);
       expect(existsSync(join(project.dir, url.split(/[:/]/)[0] + ':'))).toBe(false);

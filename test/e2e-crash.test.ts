@@ -166,7 +166,9 @@ describe.concurrent('SIGKILL at random moments during publish', () => {
     const gc = await project.run(['gc', '--older-than', '0s', '--yes', '--json']);
     expect(gc.code, gc.stderr).toBe(0);
     expect(gc.json.deleted).toEqual([]);
-    expect(gc.json.abortedUploads.map((upload: { key: string }) => upload.key).sort()).toEqual(leftovers.sort());
+    // Listed under the key each was writing; its own path is the upload id.
+    expect(gc.json.abortedUploads.map((upload: { uploadId: string }) => upload.uploadId).sort()).toEqual(leftovers.sort());
+    for (const upload of gc.json.abortedUploads) expect(upload.uploadId).toMatch(new RegExp(`^${upload.key.replace(/[.]/g, '\\.')}\\.[0-9a-f]{12}\\.partial$`));
     expect(await partials()).toEqual([]);
     expect((await checkStore(store)).problems).toEqual([]);
     tally.push(`  folder: ${leftovers.length} temp files left by kills, removed by gc`);

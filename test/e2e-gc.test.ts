@@ -50,23 +50,24 @@ describe('gc on the folder store', () => {
     const objectsOf = (version: string) => fg(`packages/maps/${version}/*`, { cwd: project.store });
     const oldUnreferenced = (await objectsOf('1.0.0')).sort();
     for (const key of [...oldUnreferenced, ...(await objectsOf('1.0.2'))]) await age(key);
-    await writeFile(project.storePath('packages/maps/1.0.0/full.zip.0a1b2c.partial'), 'half a zip');
-    await age('packages/maps/1.0.0/full.zip.0a1b2c.partial');
-    await writeFile(project.storePath('packages/maps/1.0.2/delta.zip.3d4e5f.partial'), 'being written now');
+    await writeFile(project.storePath('packages/maps/1.0.0/full.zip.0a1b2c3d4e5f.partial'), 'half a zip');
+    await age('packages/maps/1.0.0/full.zip.0a1b2c3d4e5f.partial');
+    await writeFile(project.storePath('packages/maps/1.0.2/delta.zip.3d4e5f6a7b8c.partial'), 'being written now');
     const before = await snapshotTree(project.store);
 
     const dryRun = await gc(project, []);
     expect(dryRun).toMatchObject({
       dryRun: true,
       deleted: oldUnreferenced,
-      abortedUploads: [{ key: 'packages/maps/1.0.0/full.zip.0a1b2c.partial' }],
+      // Listed under the key the killed copy was writing.
+      abortedUploads: [{ key: 'packages/maps/1.0.0/full.zip', uploadId: 'packages/maps/1.0.0/full.zip.0a1b2c3d4e5f.partial' }],
       keptRecent: ['packages/maps/1.0.1/'],
     });
     expect(await snapshotTree(project.store)).toEqual(before);
 
     const deleted = await gc(project, ['--older-than', '30d', '--yes']);
     expect(deleted).toMatchObject({ dryRun: false, deleted: dryRun.deleted, abortedUploads: dryRun.abortedUploads });
-    const gone = [...dryRun.deleted, 'packages/maps/1.0.0/full.zip.0a1b2c.partial'];
+    const gone = [...dryRun.deleted, 'packages/maps/1.0.0/full.zip.0a1b2c3d4e5f.partial'];
     expect(await snapshotTree(project.store)).toEqual(
       Object.fromEntries(Object.entries(before).filter(([key]) => !gone.includes(key))),
     );

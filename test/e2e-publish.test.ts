@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -256,6 +257,19 @@ describe('versions', () => {
       if (run.code === 3) expect(run.stderr).toMatch(/^error: package 'maps': 1\.0\.0 was just released on 'production' by another publisher with the same content/m);
       else expect(run.json?.packages[0].status, run.stderr).toBe('unchanged');
     }
+  });
+
+  it('a publish removes the temp file a killed copy left on a key it writes, and only that one', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
+    const ours = 'packages/maps/1.0.0/full.zip.0a1b2c3d4e5f.partial';
+    const someoneElses = 'packages/levels/2.0.0/full.zip.0a1b2c3d4e5f.partial';
+    for (const key of [ours, someoneElses]) {
+      await mkdir(join(project.store, key, '..'), { recursive: true });
+      await writeFile(project.storePath(key), 'half a zip');
+    }
+    await publish(project);
+    expect(existsSync(project.storePath(ours))).toBe(false);
+    expect(existsSync(project.storePath(someoneElses))).toBe(true);
   });
 
   it('refuses content already released on another channel and suggests promote', async () => {

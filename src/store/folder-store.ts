@@ -9,6 +9,8 @@ import { sha256File, sha256Hex } from '../pack/hash.js';
 import type { ConditionalWrite, ObjectInfo, Store } from './store.js';
 
 const TEMP_SUFFIX = '.partial';
+/** `<key>.<12 hex>.partial`: a temp file beside the object it becomes. */
+const TEMP_NAME = /\.[0-9a-f]{12}\.partial$/;
 // A writer killed while holding a document's lock (SIGKILL, power loss) leaves
 // it behind until it goes stale; the next writer waits longer than that
 // (~14 s of retries), so a rerun after a crash gets through instead of failing.
@@ -51,7 +53,7 @@ export function createFolderStore(rootDir: string): Store {
     }
   }
 
-  return {
+  const store: Store = {
     location: root,
 
     async readDocument(key) {
@@ -118,14 +120,45 @@ export function createFolderStore(rootDir: string): Store {
       for (const key of keys) await rm(pathOf(key), { force: true });
     },
 
-    // A killed writer's temp files are this store's open uploads: gc aborts (deletes) stale ones.
+    // A killed writer's temp files are this store's open uploads, listed under the key they were
+    // writing (so a rerun of that key aborts them); the temp file's own key is the upload id.
     async listOpenUploads() {
       const entries = await fg(`**/*${TEMP_SUFFIX}`, { cwd: root, dot: true, onlyFiles: true, stats: true });
-      return entries.map((entry) => ({ key: entry.path, uploadId: 'partial-file', initiated: entry.stats!.mtime }));
+      return entries.map((entry) => ({ key: entry.path.replace(TEMP_NAME, ''), uploadId: entry.path, initiated: entry.stats!.mtime }));
     },
     async abortUpload(upload) {
-      await rm(pathOf(upload.key), { force: true });
+      await rm(pathOf(upload.uploadId), { force: true });
     },
     async close() {},
   };
+  return withFolderErrors(store);
+}
+
+/** What to do about a file-system error that means the store folder itself is unusable. */
+const FOLDER_FIXES: Record<string, string> = {
+  ENOTDIR: 'a file stands where the store needs a folder; point --store (or "store") at a folder',
+  EEXIST: 'a file stands where the store needs a folder; point --store (or "store") at a folder',
+  EISDIR: 'a folder stands where the store keeps a file; remove it',
+  EACCES: "check the folder's permissions, or point --store at a folder you can write",
+  EPERM: "check the folder's permissions, or point --store at a folder you can write",
+  EROFS: 'the file system is read-only; point --store at a writable folder',
+  ENOSPC: 'the disk is full; free space and run again',
+};
+
+/** Every operation's file-system failures become one-line store errors naming the path and the fix. */
+function withFolderErrors(store: Store): Store {
+  const wrapped = { ...store };
+  for (const [name, operation] of Object.entries(store)) {
+    if (typeof operation !== 'function') continue;
+    (wrapped as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      try {
+        return await operation(...args);
+      } catch (error) {
+        const { code, path } = error as NodeJS.ErrnoException;
+        if (!code || !FOLDER_FIXES[code]) throw error;
+        throw new StoreError(`store folder ${store.location}: ${code} at ${path ?? store.location}; ${FOLDER_FIXES[code]}`);
+      }
+    };
+  }
+  return wrapped;
 }
