@@ -123,6 +123,28 @@ describe('fetch from the folder store and through http', () => {
     expect(succeeded(await verify(project))).toMatchObject({ problems: [], checked: { releases: 2, objects: 3, deltasRebuilt: 1 } });
   });
 
+  it('decides like resolve: whitelisted devices get a 0% release, device attributes pick attribute releases', async () => {
+    const gated = await makeProject({ packages: { maps: V1 } });
+    await publish(gated);
+    await writeFile(join(gated.dir, 'qa.txt'), 'qa-phone\n');
+    succeeded(await gated.run(['whitelist', 'upload', 'qa', 'qa.txt', '--json']));
+    await gated.write('maps', { 'a.txt': 'for qa' });
+    succeeded(await gated.run(['publish', '--rollout', '0', '--whitelist', 'qa', '--yes', '--json']));
+    await gated.write('maps', { 'a.txt': 'for eu' });
+    succeeded(await gated.run(['publish', '--attr', 'region=eu', '--yes', '--json']));
+    const fetchAs = async (device: string, args: string[]) =>
+      succeeded(await gated.run(['fetch', 'maps', '--into', join(gated.dir, device), '--json', ...args]));
+    const resolveAs = async (args: string[]) => succeeded(await gated.run(['resolve', '--package', 'maps', '--json', ...args]));
+
+    for (const args of [['--device-id', 'qa-phone'], ['--device-id', 'someone'], ['--device-id', 'qa-phone', '--attr', 'region=eu']]) {
+      const expected = (await resolveAs(args)).version;
+      expect((await fetchAs(args.join('-'), args)).version).toBe(expected);
+    }
+    expect((await fetchAs('qa', ['--device-id', 'qa-phone'])).version).toBe('1.0.1');
+    expect((await fetchAs('eu', ['--device-id', 'someone', '--attr', 'region=eu'])).version).toBe('1.0.2');
+    expect((await fetchAs('plain', ['--device-id', 'someone'])).version).toBe('1.0.0');
+  });
+
   it('refuses a flipped byte in a full package, a delta or a manifest, leaves the folder as it was, and verify reports it', async () => {
     // A device still on 1.0.0 gets the delta; a new device gets the full package.
     const onV1 = join(project.dir, 'device-v1', 'maps');

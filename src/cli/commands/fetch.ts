@@ -3,6 +3,7 @@ import semver from 'semver';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
 import { httpSource, storeSource } from '../../client/fetch/source.js';
 import { UserError } from '../../errors.js';
+import { parseAttributes } from '../../release/rules.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
 import { collect, loadPublicKeys, readDecryptionKeys } from './trust-options.js';
@@ -12,6 +13,7 @@ interface FetchFlags extends GlobalOptions {
   platform?: string;
   appVersion?: string;
   deviceId?: string;
+  attr?: string;
   into: string;
   publicKey: string[];
   decryptionKey: string[];
@@ -26,7 +28,8 @@ export function registerFetch(program: Command): void {
     .option('--channel <name>', 'channel the app reads (default: config channel)')
     .option('--platform <name>', 'device platform, e.g. ios')
     .option('--app-version <semver>', 'app version on the device')
-    .option('--device-id <id>', 'device id (decides rollout membership)')
+    .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
+    .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect, [])
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect, [])
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
@@ -43,6 +46,7 @@ Examples:
       if (flags.appVersion !== undefined && !semver.valid(flags.appVersion)) {
         throw new UserError(`--app-version '${flags.appVersion}' is not a semver version; use e.g. 2.0.0`);
       }
+      const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey);
       const decryptionKeys = readDecryptionKeys(flags.decryptionKey);
       await withContext(flags, async ({ config, store, output }) => {
@@ -55,7 +59,12 @@ Examples:
             source,
             channel,
             package: packageId,
-            device: { platform: flags.platform?.toLowerCase(), appVersion: flags.appVersion, deviceId: flags.deviceId },
+            device: {
+              platform: flags.platform?.toLowerCase(),
+              appVersion: flags.appVersion,
+              deviceId: flags.deviceId,
+              ...(attributes && { attributes }),
+            },
             intoDir: flags.into,
             publicKeys,
             decryptionKeys,

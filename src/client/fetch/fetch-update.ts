@@ -10,6 +10,7 @@ import { readInstallState, writeInstallState, INSTALL_STATE_FILE } from './insta
 import { DamagedBaseError, IntegrityError } from './integrity-error.js';
 import type { UpdateSource } from './source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
+import { readWhitelistMembership } from './whitelist-membership.js';
 
 export interface FetchOptions {
   source: UpdateSource;
@@ -22,6 +23,7 @@ export interface FetchOptions {
   publicKeys?: TrustedKeys;
   /** Package encryption keys (several during a rotation); the manifest's key id picks one. */
   decryptionKeys?: readonly Buffer[];
+  /** Whitelist membership; by default read from the source as a device would. */
   isWhitelisted?: WhitelistLookup;
 }
 
@@ -51,7 +53,9 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   await recoverInterruptedSwap(dir);
   const installed = await readInstallState(dir, packageId);
   const { index } = await readChannelIndex(source, channel, publicKeys);
-  const resolution = resolveUpdate(index, { ...options.device, package: packageId, installed: installed?.version }, options.isWhitelisted);
+  const deviceId = options.device?.deviceId;
+  const isWhitelisted = options.isWhitelisted ?? (deviceId ? await readWhitelistMembership(source, index, packageId, deviceId, publicKeys) : undefined);
+  const resolution = resolveUpdate(index, { ...options.device, package: packageId, installed: installed?.version }, isWhitelisted);
   const result = {
     package: packageId,
     channel,

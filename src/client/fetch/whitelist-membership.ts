@@ -1,0 +1,40 @@
+import type { ChannelIndex } from '../protocol.js';
+import type { WhitelistLookup } from '../resolve.js';
+import { shardHas, whitelistMetaKey, whitelistShard, whitelistShardKey, type WhitelistMeta } from '../whitelist.js';
+import { checkSignature, type TrustedKeys } from './documents.js';
+import { IntegrityError } from './integrity-error.js';
+import type { UpdateSource } from './source.js';
+
+/**
+ * Which of the whitelists the package's releases name hold this device, read
+ * as a device reads them: each list's meta, then the one shard its id hashes
+ * to (signatures checked when keys are trusted). A list not in the store holds nobody.
+ */
+export async function readWhitelistMembership(
+  source: UpdateSource,
+  index: ChannelIndex,
+  packageId: string,
+  deviceId: string,
+  publicKeys: TrustedKeys,
+): Promise<WhitelistLookup> {
+  const names = new Set((index.packages[packageId]?.releases ?? []).flatMap((release) => release.rules.whitelist ?? []));
+  const member = new Set<string>();
+  for (const name of names) {
+    const meta = await readJson<WhitelistMeta>(source, whitelistMetaKey(name), publicKeys);
+    if (!meta) continue;
+    const ids = await readJson<string[]>(source, whitelistShardKey(name, whitelistShard(deviceId, meta.shards)), publicKeys);
+    if (ids && shardHas(ids, deviceId)) member.add(name);
+  }
+  return (listName, id) => id === deviceId && member.has(listName);
+}
+
+async function readJson<T>(source: UpdateSource, key: string, publicKeys: TrustedKeys): Promise<T | null> {
+  const body = await source.readDocument(key);
+  if (!body) return null;
+  await checkSignature(source, key, body, publicKeys);
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch {
+    throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
+  }
+}
