@@ -92,6 +92,12 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       await attempt(['publish', '--store', 'ftp://example.com/releases'], /store 'ftp:\/\/example\.com\/releases' has unknown scheme 'ftp:'; use a folder path or s3:\/\//);
     });
 
+    it('verify of a store with no channel fails (a mistyped --store must not pass CI)', async () => {
+      const result = await project.run(['verify', '--store', join(project.dir, 'typo-releases')]);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toMatch(/^error: nothing to verify: no channel in .*typo-releases; check --store/);
+    });
+
     it('names the fix when the store path is a file, not a folder', async () => {
       const file = join(project.dir, 'not-a-folder');
       await writeFile(file, 'x');

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { storeSource } from '../../client/fetch/source.js';
 import { verifyReleases, type VerifyReport } from '../../client/verify/verify-releases.js';
 import type { Config } from '../../config/schema.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, UserError } from '../../errors.js';
 import { readArchivedReleases } from '../../release/archive.js';
 import { listChannels } from '../../release/catalog.js';
 import { encryptionKeyFor, signerFor } from '../../trust/publisher-keys.js';
@@ -31,6 +31,8 @@ export function registerVerify(program: Command): void {
         const publicKeys = flags.publicKey.length ? await loadPublicKeys(flags.publicKey) : await configuredPublicKeys(config, configDir);
         const encryptionKey = encryptionKeyFor(config);
         const channels = flags.channel ? [requireChannel(flags.channel, '')] : await listChannels(store);
+        // Verifying nothing must not pass: it is almost always a mistyped store.
+        if (channels.length === 0) throw new UserError(`nothing to verify: no channel in ${store.location}; check --store (or "store" in the config)`, ExitCode.failure);
         const step = output.step(`verifying ${channels.length} channel(s) in ${store.location}`);
         const report = await verifyReleases(storeSource(store), channels, {
           publicKeys,
