@@ -165,6 +165,18 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       );
     });
 
+    it('refuses a folder symlink that loops back up the tree, rather than packing it 40 levels deep', async () => {
+      const folder = join(project.packageDir('maps'), 'sub');
+      await withFiles(
+        async () => {
+          await mkdir(folder);
+          await symlink('..', join(folder, 'up'));
+        },
+        [folder],
+        () => attempt(['publish', 'maps'], /package 'maps': folder 'sub\/up' is a symlink loop back to '\.'; remove the link/),
+      );
+    });
+
     it('accepts a symlink that stays inside the package folder', async () => {
       const link = join(project.packageDir('maps'), 'alias.txt');
       await withFiles(

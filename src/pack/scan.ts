@@ -67,7 +67,8 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
   // symlink itself then lies where its folder's real path says; only symlinks
   // are resolved one by one.
   const absolutePaths = found.map(({ path: relativePath }) => resolve(dir, relativePath));
-  const folderPaths = [...new Set(absolutePaths.map((path) => dirname(path)))];
+  // With every folder up to the package dir, so a symlink loop shows as a folder that is its own ancestor.
+  const folderPaths = [...new Set(absolutePaths.flatMap((path) => foldersUpTo(dir, dirname(path))))];
   const folders = new Map(
     await Promise.all(
       folderPaths.map(async (folder) => {
@@ -77,6 +78,7 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
       }),
     ),
   );
+  assertNoSymlinkLoop(id, dir, realDir, folders);
   const targets = await Promise.all(
     absolutePaths.map((absolutePath) => {
       const folder = folders.get(dirname(absolutePath))!;
@@ -91,4 +93,29 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
     return { path: paths[i]!, absolutePath: absolutePaths[i]!, size: stats!.size, mtimeMs: stats!.mtimeMs, ino: stats!.ino };
   });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * fast-glob follows a folder symlink that points back up the tree until the
+ * OS refuses (about 40 levels): a folder whose real path is also that of a
+ * folder above it is such a loop, and would pack the same files over and over.
+ */
+function assertNoSymlinkLoop(id: string, dir: string, realDir: string, folders: ReadonlyMap<string, { real: string }>): void {
+  const seen = new Map<string, string>([[realDir, dir]]);
+  for (const folder of [...folders.keys()].sort((a, b) => a.length - b.length)) {
+    const real = folders.get(folder)!.real;
+    const above = seen.get(real);
+    if (above !== undefined && above !== folder && folder.startsWith(above + sep)) {
+      const name = (path: string) => `'${path === dir ? '.' : path.slice(dir.length + 1)}'`;
+      throw new UserError(`package '${id}': folder ${name(folder)} is a symlink loop back to ${name(above)}; remove the link`);
+    }
+    if (above === undefined) seen.set(real, folder);
+  }
+}
+
+/** folder and each folder above it, up to and including dir. */
+function foldersUpTo(dir: string, folder: string): string[] {
+  const folders = [folder];
+  while (folders.at(-1) !== dir) folders.push(dirname(folders.at(-1)!));
+  return folders;
 }
