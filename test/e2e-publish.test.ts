@@ -272,6 +272,20 @@ describe('versions', () => {
     expect(existsSync(project.storePath(someoneElses))).toBe(true);
   });
 
+  it('the promote it suggests works, also for a version that has moved to the archive', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'first' } } });
+    await publish(project);
+    await project.write('maps', { 'a.txt': 'second' });
+    await publish(project);
+    await project.write('maps', { 'a.txt': 'first' });
+    const refused = await project.run(['publish', '--channel', 'staging']);
+    const suggested = /run 'update-publish (promote [^']+)' instead/.exec(refused.stderr)?.[1];
+    expect(suggested).toBe('promote maps@1.0.0 --from production --to staging');
+    const promoted = succeeded(await project.run([...suggested!.split(' '), '--yes', '--json']));
+    expect(promoted).toMatchObject({ from: 'production', to: 'staging', version: '1.0.0' });
+    expect((await project.readStoreJson('channels/staging/index.json')).packages.maps.releases[0].version).toBe('1.0.0');
+  });
+
   it('refuses content already released on another channel and suggests promote', async () => {
     const project = await makeProject({ packages: { maps: { 'a.txt': 'same content' } } });
     await publish(project);

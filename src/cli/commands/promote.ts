@@ -11,6 +11,7 @@ import { UserError } from '../../errors.js';
 import { promote } from '../../release/operations.js';
 import { buildRules, type RuleFlags } from '../../release/rules.js';
 import { assertWhitelistsExist } from '../../release/whitelist-store.js';
+import { readArchivedReleases, withArchivedReleases } from '../../release/archive.js';
 import { parsePackageTarget as parseTarget, requireChannel, withContext } from '../context.js';
 import { describeRules } from './status.js';
 import { addRuleOptions } from './rule-options.js';
@@ -39,7 +40,9 @@ export function registerPromote(program: Command): void {
         if (from === to) throw new UserError(`--from and --to are both '${from}'; promote copies a release to another channel`);
         const rules = buildRules(flags, context.config.rules);
         await assertWhitelistsExist(context.store, rules.whitelist);
-        const { index: source } = await requireExistingChannel(context.store, from);
+        const { index: fromIndex } = await requireExistingChannel(context.store, from);
+        // An older version may have left the source's index for its archive: it is still that channel's release.
+        const source = withArchivedReleases(fromIndex, packageId, await readArchivedReleases(context.store, from, packageId));
         const { change, hooks } = await writeReleaseChange(context, {
           channel: to,
           packageId,
