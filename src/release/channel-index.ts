@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { SCHEMA_VERSION, type ChannelIndex, type Release } from '../client/protocol.js';
 import { StoreError } from '../errors.js';
+import { indexProblem } from './index-schema.js';
 
 export const emptyIndex = (channel: string): ChannelIndex => ({
   schemaVersion: SCHEMA_VERSION,
@@ -22,6 +23,8 @@ export function parseIndex(body: Buffer, key: string): ChannelIndex {
   if (index.schemaVersion > SCHEMA_VERSION) {
     throw new StoreError(`channel index ${key} has schema version ${index.schemaVersion}; upgrade update-publish to write it`);
   }
+  const problem = indexProblem(index);
+  if (problem) throw new StoreError(`channel index ${key} is malformed at ${problem}; restore it from the store's history or your backup`);
   return index;
 }
 

@@ -50,6 +50,16 @@ describe('channel index', () => {
     ['an array', '[]', /malformed/],
     ['without packages', '{"schemaVersion":1}', /malformed/],
     ['from a newer schema', `{"schemaVersion":${SCHEMA_VERSION + 1},"packages":{}}`, /upgrade update-publish/],
+    [
+      'valid JSON of the wrong shape (a release without its fields)',
+      '{"schemaVersion":1,"channel":"production","updatedAt":"2026-01-01T00:00:00Z","packages":{"maps":{"releases":[{"version":"../../x"}]}}}',
+      /malformed at packages\.maps\.releases\.0\.version: not a semver version; restore it/,
+    ],
+    [
+      'a release whose rollout is a string',
+      JSON.stringify({ ...indexWith([release('1.0.0', { rules: { rollout: '50' as unknown as number, mandatory: false } })]), updatedAt: '2026-01-01T00:00:00Z' }),
+      /malformed at packages\.maps\.releases\.0\.rules\.rollout: /,
+    ],
   ])('refuses an index that is %s', (_, body, message) => {
     const attempt = () => parseIndex(Buffer.from(body), 'channels/production/index.json');
     expect(attempt).toThrow(StoreError);

@@ -1,0 +1,52 @@
+import semver from 'semver';
+import { z } from 'zod';
+
+/**
+ * The shape of a channel index as readers rely on it. Fields this version
+ * does not know pass through (a newer minor writer may add some); a missing
+ * or mistyped one is named, instead of failing later as "undefined".
+ */
+const version = z.string().refine((value) => semver.valid(value) === value, 'not a semver version');
+// A wrong SHA-256 value is for the integrity checks to catch; here it must merely be there.
+const sha256 = z.string().min(1);
+const storedObject = z.looseObject({ key: z.string().min(1), size: z.number().int().nonnegative(), sha256 });
+const time = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'not an ISO-8601 time');
+
+const rules = z.looseObject({
+  rollout: z.number().min(0).max(100),
+  mandatory: z.boolean(),
+  platforms: z.array(z.string()).optional(),
+  appVersion: z
+    .string()
+    .refine((value) => semver.validRange(value) !== null, 'not a semver range')
+    .optional(),
+  startsAt: time.optional(),
+  endsAt: time.optional(),
+  whitelist: z.array(z.string()).optional(),
+  attributes: z.record(z.string(), z.string()).optional(),
+});
+
+const release = z.looseObject({
+  version,
+  releasedAt: time,
+  manifest: z.looseObject({ key: z.string().min(1), sha256 }),
+  full: storedObject,
+  deltas: z.array(storedObject.extend({ from: version })),
+  rules,
+  state: z.enum(['active', 'halted', 'rolled-back']),
+});
+
+export const channelIndexSchema = z.looseObject({
+  schemaVersion: z.number().int(),
+  channel: z.string(),
+  updatedAt: time,
+  packages: z.record(z.string(), z.looseObject({ releases: z.array(release) })),
+});
+
+/** The first problem, as `packages.maps.releases.0.manifest: …`. */
+export function indexProblem(document: unknown): string | undefined {
+  const result = channelIndexSchema.safeParse(document);
+  if (result.success) return undefined;
+  const issue = result.error.issues[0];
+  return `${issue.path.join('.') || '(top level)'}: ${issue.message}`;
+}
