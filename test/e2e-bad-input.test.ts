@@ -253,6 +253,11 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
         /--ends-at 2026-02-01T00:00:00\.000Z is not after --starts-at 2026-03-01T00:00:00\.000Z; swap or fix the dates/,
       ],
       ['--channel', ['--channel', 'Not Valid'], /channel 'Not Valid' is not a valid name/],
+      ['--rollout in hex', ['--rollout', '0x10'], /rollout '0x10' is outside 0–100 or not a plain number with at most two decimals/],
+      ['--rollout with an exponent', ['--rollout', '1e1'], /rollout '1e1' is outside 0–100 or not a plain number/],
+      ['--rollout with three decimals', ['--rollout', '12.345'], /rollout '12\.345' is outside 0–100 or not a plain number/],
+      ['--starts-at without offset', ['--starts-at', '2026-01-01T00:00:00'], /--starts-at '2026-01-01T00:00:00' has no UTC offset; add Z or ±hh:mm, e\.g\. 2026-01-01T00:00:00Z/],
+      ['--ends-at without offset', ['--ends-at', '2026-01-01T10:00'], /--ends-at '2026-01-01T10:00' has no UTC offset/],
     ])('refuses an invalid %s', async (_, args, message) => {
       await attempt(['publish', 'maps', ...args], message);
     });
@@ -271,6 +276,17 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       await attempt(['publish', 'maps', '--rollout', '0', '--whitelist', whitelist], message);
     });
 
+    it('resolve refuses a --now without a UTC offset, rather than reading it as local time', async () => {
+      await attempt(['resolve', '--package', 'maps', '--device-id', 'd', '--now', '2026-01-01T00:00:00'], /--now '2026-01-01T00:00:00' has no UTC offset/);
+    });
+
+    it.each([
+      ['status', ['status', '--channel', 'nochan']],
+      ['resolve', ['resolve', '--package', 'maps', '--channel', 'nochan']],
+    ])('%s refuses a channel the store does not have', async (_, args) => {
+      await attempt(args, /unknown channel 'nochan' in .*; channels: production$/);
+    });
+
     it('refuses a version that is not above the highest stored version', async () => {
       await attempt(['publish', 'maps', '--version', '1.0.0'], /package 'maps': --version 1\.0\.0 must be greater than 1\.0\.0, the highest version in the store/, {
         afterProgress: true,
@@ -279,6 +295,19 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
   });
 
   describe('rendering', () => {
+    it.each([
+      ['an unknown option', ['status', '--bogus'], "unknown option '--bogus'"],
+      ['a missing argument', ['rollout', 'maps'], "missing required argument 'percent'"],
+      ['a missing required option', ['resolve'], "required option '--package <id>' not specified"],
+      ['a missing required option of fetch', ['fetch', 'maps'], "required option '--into <dir>' not specified"],
+      ['no command', [], 'give a command; see --help'],
+    ])('prints a usage error for %s as one JSON document with --json', async (_, args, message) => {
+      const result = await project.run([...args, '--json']);
+      expect(result.code).toBe(2);
+      expect(result.json).toEqual({ error: { message, exitCode: 2 } });
+      expect(result.stderr).toBe(`error: ${message}\n`);
+    });
+
     it('prints the stack trace only with --debug', async () => {
       const result = await project.run(['publish', 'maps', '--rollout', '101', '--debug']);
       expect(result.code).toBe(2);

@@ -2,7 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from './helpers/spawn-cli.js';
 import { makeProject, removeProjects, sha256, snapshotTree, type Project } from './helpers/cli.js';
 import { startFaultProxy, WIRE_FAULTS, type FaultProxy, type ProxiedRequest } from './helpers/fault-proxy.js';
 import type { Moto } from './helpers/moto.js';
@@ -142,6 +144,21 @@ describe.skipIf(!MOTO_INSTALLED)('faults on the wire (proxy in front of moto)', 
       });
     });
   }
+
+  it('Ctrl-C while the endpoint stalls: exits 130 within seconds with one line, not after the SDK timeouts', async () => {
+    const prefix = nextPrefix();
+    await withProxy({ target: moto.endpoint, latencyMs: 120_000 }, async (proxy) => {
+      const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } }, config: s3ProjectConfig(proxy.endpoint, BUCKET, prefix) });
+      const running = spawnCli(['status'], { cwd: project.dir, env: moto.env });
+      while (proxy.log.length === 0) await sleep(50);
+      const signalled = Date.now();
+      running.child.kill('SIGINT');
+      const result = await running.done;
+      expect(result.code).toBe(130);
+      expect((Date.now() - signalled) / 1000).toBeLessThan(15);
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: interrupted by SIGINT/)]);
+    });
+  });
 
   it('100% faults: publish fails in bounded time with one clear line, and the index is untouched', async () => {
     const prefix = nextPrefix();

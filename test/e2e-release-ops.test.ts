@@ -99,6 +99,9 @@ describe('release operations (CLI)', () => {
       const history = await json(project, ['history', 'maps']);
       expect(history.entries.map((entry: { action: string }) => entry.action)).toEqual(['resume', 'halt', 'rollout', 'publish', 'publish']);
       expect(history.entries[2]).toMatchObject({ version: '1.0.1', from: 10, to: 50, actor: expect.any(String), at: expect.any(String) });
+      // Every entry has the documented keys; a publish has no from/to.
+      for (const entry of history.entries) expect(Object.keys(entry)).toEqual(['at', 'actor', 'action', 'version', 'from', 'to', 'details']);
+      expect(history.entries[3]).toMatchObject({ action: 'publish', from: null, to: null });
     },
     SLOW,
   );
@@ -111,6 +114,9 @@ describe('release operations (CLI)', () => {
       await refused(project, ['rollout', 'nope', '5', '--yes'], /package 'nope' has no releases on channel 'production'; released there: maps, levels/);
       await refused(project, ['halt', 'maps', '--channel', 'nope', '--yes'], /unknown channel 'nope' .*; channels: production/);
       await refused(project, ['resume', 'maps', '--yes'], /1\.0\.1 on channel 'production' is not halted/);
+      // A rollout to the share already served would rewrite the index, add history and fire hooks.
+      succeeded(await project.run(['rollout', 'maps', '100', '--yes']));
+      await refused(project, ['rollout', 'maps', '100', '--yes'], /package 'maps' 1\.0\.1 on channel 'production' is already at 100%; nothing to change/);
       succeeded(await project.run(['halt', 'maps', '--yes']));
       await refused(project, ['halt', 'maps', '--yes'], /already halted; run 'update-publish resume maps'/);
 

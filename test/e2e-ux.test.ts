@@ -50,6 +50,37 @@ describe('colour', () => {
   });
 });
 
+describe('--quiet', () => {
+  it('drops progress lines but still prints the result of publish, status, rollout and resolve', async () => {
+    const project = await makeProject();
+    const quiet = async (args: string[]) => {
+      const result = await project.run([...args, '--quiet']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toBe('');
+      return result.stdout;
+    };
+    expect(await quiet(['publish', '--yes'])).toMatch(/maps +published +1\.0\.0/);
+    expect(await quiet(['status'])).toMatch(/channel production\n/);
+    expect(await quiet(['rollout', 'maps', '50', '--yes'])).toMatch(/maps 1\.0\.0 on production: active, rollout 100% → active, rollout 50%/);
+    expect(await quiet(['resolve', '--package', 'maps', '--device-id', 'd1'])).toMatch(/^maps: /);
+  });
+});
+
+describe.skipIf(spawnSync('script', ['--version']).status !== 0)('a terminal reporting 0 columns', () => {
+  it('gets plain progress lines instead of a spinner that redraws forever', async () => {
+    const project = await makeProject();
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    // timeout: without the fallback the CLI would spin on after the test gave up.
+    const command = `stty cols 0; timeout -s KILL 20 ${[process.execPath, CLI_PATH, 'publish', '--dry-run'].map(quote).join(' ')}`;
+    const env = { ...process.env };
+    for (const name of ['CI', 'NO_COLOR', 'FORCE_COLOR']) delete env[name];
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: project.dir, env, encoding: 'utf8', timeout: 30_000 });
+    expect(run.status, run.stdout.slice(0, 500)).toBe(0);
+    expect(run.stdout).not.toContain(`${ESCAPE}1A`);
+    expect(run.stdout).toMatch(/maps: packed 1\.0\.0/);
+  });
+});
+
 describe('--json', () => {
   /**
    * Minimal valid arguments, run in this order (the order of --help) in a

@@ -63,6 +63,13 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
     const { Invalidation } = await cloudfront.send(new GetInvalidationCommand({ DistributionId: distributionId, Id: invalidations[0].Id }));
     expect(Invalidation?.InvalidationBatch?.Paths?.Items).toEqual(['/updates/channels/production/index.json']);
 
+    // A prefix with a space and non-ASCII is sent URL-encoded, as CloudFront matches it.
+    const [encoded] = await runOne({ type: 'cloudfront', distributionId, pathPrefix: '/ü dir/x' });
+    expect(encoded).toMatchObject({ status: 'ok' });
+    const newest = (await listInvalidations()).find((item) => item.Id !== invalidations[0].Id)!;
+    const batch = (await cloudfront.send(new GetInvalidationCommand({ DistributionId: distributionId, Id: newest.Id }))).Invalidation?.InvalidationBatch;
+    expect(batch?.Paths?.Items).toEqual(['/%C3%BC%20dir/x/channels/production/index.json']);
+
     const [missing] = await runOne({ type: 'cloudfront', distributionId: 'ENOSUCHDIST' });
     expect(missing).toMatchObject({ status: 'failed', error: expect.stringContaining('NoSuchDistribution') });
     cloudfront.destroy();

@@ -12,7 +12,11 @@ export function renderError(error: unknown, options: { json?: boolean; debug?: b
   if (error instanceof CommanderError) {
     // commander already printed its message; help and --version are not failures.
     if (error.exitCode === 0) return ExitCode.ok;
-    printJson(error.message.replace(/^error: /, ''), ExitCode.usage);
+    if (!options.json) return ExitCode.usage;
+    // Under --json commander is silenced (main.ts): one line here, and no help for a missing command.
+    const message = error.code === 'commander.help' ? 'give a command; see --help' : error.message.replace(/^error: /, '');
+    process.stderr.write(`error: ${message}\n`);
+    printJson(message, ExitCode.usage);
     return ExitCode.usage;
   }
   if (error instanceof Error && error.name === 'ExitPromptError') {

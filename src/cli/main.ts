@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { interruption } from './context.js';
 import { renderError } from './errors.js';
@@ -8,7 +9,25 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const { program, invoked } = createProgram();
 
-// Ctrl-C / SIGTERM: abort in-flight uploads (their multipart uploads are aborted); the index is never touched.
+// Usage errors are thrown before a command's options are parsed, so --json is read from argv:
+// commander stays silent and renderError prints the one error line and the JSON document.
+const args = process.argv.slice(2);
+const json = (args.includes('--') ? args.slice(0, args.indexOf('--')) : args).includes('--json');
+if (json) {
+  const silence = (command: Command): void => {
+    command.configureOutput({ writeErr: () => {} }).showHelpAfterError(false);
+    command.commands.forEach(silence);
+  };
+  silence(program);
+}
+
+const renderOptions = () => ({ ...invoked().optsWithGlobals(), ...(json && { json }) });
+
+// Ctrl-C / SIGTERM: in-flight uploads are aborted and no further write lands before the index
+// (see interruptible-store). A request stalled on the network may never notice: once the grace
+// period is over the process stops anyway, as a second Ctrl-C does at once. Writes are atomic,
+// so stopping mid-way never leaves half an object.
+const INTERRUPT_GRACE_MS = 5000;
 let interrupted = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -16,6 +35,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     interruption.abort(
       new UserError(`interrupted by ${signal}: open uploads were aborted and the channel index is untouched; run the command again`, ExitCode.interrupted),
     );
+    setTimeout(() => {
+      renderError(interruption.signal.reason, renderOptions());
+      process.exit(ExitCode.interrupted);
+    }, INTERRUPT_GRACE_MS).unref();
   });
 }
 
@@ -24,7 +47,7 @@ try {
   await program.parseAsync(process.argv);
   exitCode = process.exitCode === undefined ? 0 : Number(process.exitCode);
 } catch (error) {
-  exitCode = renderError(interruption.signal.aborted ? interruption.signal.reason : error, invoked().optsWithGlobals());
+  exitCode = renderError(interruption.signal.aborted ? interruption.signal.reason : error, renderOptions());
   if (interruption.signal.aborted) exitCode = ExitCode.interrupted;
 }
 process.exit(exitCode);

@@ -46,7 +46,8 @@ export function createOutput(options: OutputOptions): Output {
   const colorLevel = isSet('NO_COLOR') ? 0 : isSet('FORCE_COLOR') ? 1 : terminal ? 1 : 0;
   const color = new Chalk({ level: colorLevel });
   const interactive = terminal && Boolean(process.stdin.isTTY) && !json;
-  const spinners = ora !== undefined && !json && !options.quiet;
+  // A terminal reporting 0 columns (or none) sends ora into an endless redraw loop: plain lines there.
+  const spinners = ora !== undefined && Boolean(process.stderr.columns) && !json && !options.quiet;
   const log = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
 
   // Every finished step says how long it took.
@@ -80,7 +81,8 @@ export function createOutput(options: OutputOptions): Output {
     step: spinners ? spinnerStep : plainStep,
     result(document, renderHuman) {
       if (json) process.stdout.write(`${redactSecrets(JSON.stringify(document, null, 2))}\n`);
-      else if (!options.quiet) process.stdout.write(`${redactSecrets(renderHuman())}\n`);
+      // --quiet drops progress and info, never the result.
+      else process.stdout.write(`${redactSecrets(renderHuman())}\n`);
     },
   };
 }

@@ -12,7 +12,9 @@ const IMMUTABLE_PREFIX = 'packages/';
 export function invalidationPaths(hook: CloudFrontHook, event: ReleaseEvent): string[] {
   if (hook.paths) return hook.paths;
   const mutable = event.changedKeys.filter((key) => !key.startsWith(IMMUTABLE_PREFIX));
-  return [...new Set(mutable)].map((key) => `${hook.pathPrefix}/${key}`);
+  // CloudFront matches URL-encoded paths: a prefix with spaces or non-ASCII would invalidate nothing.
+  const encoded = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+  return [...new Set(mutable)].map((key) => encoded(`${hook.pathPrefix}/${key}`));
 }
 
 export const runCloudFrontHook: HookHandler<CloudFrontHook> = async (hook, event, context) => {

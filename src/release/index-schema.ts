@@ -39,7 +39,7 @@ const release = z.looseObject({
 export const channelIndexSchema = z.looseObject({
   schemaVersion: z.number().int(),
   channel: z.string(),
-  updatedAt: time,
+  updatedAt: z.string(),
   packages: z.record(z.string(), z.looseObject({ releases: z.array(release) })),
 });
 

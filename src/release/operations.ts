@@ -80,7 +80,13 @@ function changeCurrent(index: ChannelIndex, id: string, next: (release: Release)
 /** Raising the share only adds devices: buckets are fixed per device and release. */
 export function setRollout(index: ChannelIndex, id: string, percent: number | string): ReleaseChange {
   const rollout = parseRollout(percent);
-  return changeCurrent(index, id, (release) => ({ ...release, rules: { ...release.rules, rollout } }));
+  return changeCurrent(index, id, (release) => {
+    // A no-op would still rewrite the index, add history and fire every hook.
+    if (release.rules.rollout === rollout) {
+      throw new UserError(`package '${id}' ${release.version} on channel '${index.channel}' is already at ${rollout}%; nothing to change`);
+    }
+    return { ...release, rules: { ...release.rules, rollout } };
+  });
 }
 
 /** Stops serving at once; the rollout is kept so resume serves the same devices. */

@@ -24,11 +24,12 @@ const list = (value: string) =>
     .filter(Boolean);
 
 export function parseRollout(value: string | number): number {
-  const percent = typeof value === 'number' ? value : Number(String(value).replace(/%$/, ''));
-  if (String(value).trim() === '' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
-    throw new UserError(`rollout '${value}' is outside 0–100; give a percentage such as 10 or 12.5`);
+  const text = String(value).trim().replace(/%$/, '');
+  // Plain decimals only: Number() would also take 0x10 and 1e1, and rounding 12.345 hides a typo.
+  if (!/^\d+(\.\d{1,2})?$/.test(text) || Number(text) > 100) {
+    throw new UserError(`rollout '${value}' is outside 0–100 or not a plain number with at most two decimals; give e.g. 10 or 12.5`);
   }
-  return Math.round(percent * 100) / 100;
+  return Number(text);
 }
 
 /** An ISO-8601 time from a flag, as ISO-8601 UTC; a day the calendar lacks is refused, not rolled over. */
@@ -37,6 +38,10 @@ export function parseDate(flag: string, value: string): string {
   // Date() rolls 2026-02-30 over to March 2; zod checks the calendar day.
   if (!z.iso.date().safeParse(value.slice(0, 10)).success || Number.isNaN(date.getTime())) {
     throw new UserError(`${flag} '${value}' is not an ISO-8601 date; use e.g. 2026-12-01T00:00:00Z`);
+  }
+  // Date() reads a time without an offset as local time: the result would depend on the machine.
+  if (value.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+    throw new UserError(`${flag} '${value}' has no UTC offset; add Z or ±hh:mm, e.g. ${value}Z`);
   }
   return date.toISOString();
 }

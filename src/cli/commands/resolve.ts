@@ -16,10 +16,10 @@ import { UserError } from '../../errors.js';
 import { readIds, type IdLine } from '../../release/id-file.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
 import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../release/whitelist-lookup.js';
-import { readIndex } from '../../release/write-index.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
 import { redactSecrets } from '../redact.js';
+import { requireExistingChannel } from './release-change.js';
 
 interface ResolveFlags extends GlobalOptions {
   channel?: string;
@@ -48,7 +48,7 @@ export function registerResolve(program: Command): void {
     .option('--devices <file>', 'resolve every device id in FILE (one a line); prints one JSON object a line')
     .option('--installed <version>', 'package version the device has')
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
-    .option('--now <iso>', 'evaluate time windows at this moment (default: now)')
+    .option('--now <iso>', 'evaluate time windows at this ISO-8601 time with offset (default: now)')
     .addHelpText(
       'after',
       '\nExamples:\n  $ update-publish resolve --package maps --platform ios --app-version 2.0.0 --device-id abc --json\n  $ update-publish resolve --package maps --device-id abc --installed 1.0.0 --attr region=eu\n  $ update-publish resolve --package maps --devices device-ids.txt > answers.jsonl',
@@ -61,7 +61,8 @@ export function registerResolve(program: Command): void {
       }
       await withContext(flags, async ({ config, store, output }) => {
         const channel = requireChannel(flags.channel, config.channel);
-        const { index } = await readIndex(store, channel);
+        // A misspelt channel must not answer 'unknown-package' as if the store were asked.
+        const { index } = await requireExistingChannel(store, channel);
         const whitelists = createWhitelistCache(store);
         if (flags.devices !== undefined) await resolveBatch(index, request, flags.devices, whitelists, output);
         else await resolveOne(index, request, whitelists, output);

@@ -4,6 +4,7 @@ import { listChannels } from '../../release/catalog.js';
 import { readIndex } from '../../release/write-index.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
+import { requireExistingChannel } from './release-change.js';
 
 interface StatusFlags extends GlobalOptions {
   channel?: string;
@@ -18,9 +19,10 @@ export function registerStatus(program: Command): void {
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<StatusFlags>();
       await withContext(flags, async ({ store, output }) => {
-        const channels = flags.channel ? [requireChannel(flags.channel, '')] : await listChannels(store);
         const indexes: ChannelIndex[] = [];
-        for (const channel of channels) indexes.push((await readIndex(store, channel)).index);
+        // A named channel must exist: an empty one would show a made-up updatedAt.
+        if (flags.channel) indexes.push((await requireExistingChannel(store, requireChannel(flags.channel, ''))).index);
+        else for (const channel of await listChannels(store)) indexes.push((await readIndex(store, channel)).index);
         output.result({ store: store.location, channels: indexes.map(statusOf) }, () =>
           indexes.length ? indexes.map(renderChannel).join('\n\n') : `no channels in ${store.location} yet: run 'update-publish publish'`,
         );
