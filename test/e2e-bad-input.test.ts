@@ -74,8 +74,20 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       });
     });
 
-    it('reports a config that is not valid JSON', async () => {
-      await withConfig('{ "packages": ', () => attempt(['publish'], /cannot read the config: .*fix its syntax/));
+    it('reports a config that is not valid JSON, with the line and the reason', async () => {
+      await withConfig('{ "packages": ', () => attempt(['publish'], /cannot read the config .*update-publish\.config\.json: Unexpected end of JSON input; fix its syntax$/m));
+      await withConfig('{"store": "./releases"\n"packages": {}}', () =>
+        attempt(['publish'], /cannot read the config .*update-publish\.config\.json, line 2: Expected ',' or '}' after property value; fix its syntax$/m),
+      );
+    });
+
+    it('reports an empty config file as empty, not as missing', async () => {
+      await withConfig('', () => attempt(['publish'], /config .*update-publish\.config\.json is empty; fill it in, or run 'update-publish init --yes --force'/));
+    });
+
+    it('names the rule a package id breaks', async () => {
+      const config = { store: './releases', packages: { Maps: { dir: 'assets/maps' } } };
+      await withConfig(JSON.stringify(config), () => attempt(['publish'], /packages\.Maps: package id must be lowercase letters, digits/));
     });
 
     it('reports a --config file that does not exist', async () => {

@@ -17,6 +17,8 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   // cosmiconfig's defaults have no `<name>.config.json`, the file `init` writes.
   const explorer = cosmiconfig(CONFIG_NAME, {
     searchStrategy: 'project',
+    // An empty config file is reported as empty, not skipped as if it were not there.
+    ignoreEmptySearchPlaces: false,
     searchPlaces: [...getDefaultSearchPlaces(CONFIG_NAME), `${CONFIG_NAME}.config.json`],
   });
   let found;
@@ -29,9 +31,10 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
     if (code === 'ERR_MODULE_NOT_FOUND' && /'typescript'/.test((error as Error).message)) {
       throw new UserError(`a .ts config needs TypeScript to load; run 'npm install --save-dev typescript', or use update-publish.config.json or .mjs`);
     }
-    throw new UserError(`cannot read the config: ${(error as Error).message.split('\n')[0]}; fix its syntax`);
+    throw new UserError(`cannot read the config ${describeSyntaxError(error as Error)}; fix its syntax`);
   }
-  if (!found || found.isEmpty) {
+  if (found?.isEmpty) throw new UserError(`config ${found.filepath} is empty; fill it in, or run 'update-publish init --yes --force'`);
+  if (!found) {
     throw new UserError(
       `no update-publish config found from ${cwd}; run 'update-publish init --yes' or pass --config PATH`,
     );
@@ -41,4 +44,16 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
     throw new UserError(`invalid config ${found.filepath}: ${describeIssues(parsed.error)}`);
   }
   return { config: parsed.data, configDir: dirname(found.filepath), configPath: found.filepath };
+}
+
+/**
+ * cosmiconfig's parse errors put the reason under a code frame: the file, the
+ * line (from the frame's `>` marker) and the reason, on one line.
+ */
+function describeSyntaxError(error: Error & { filepath?: string }): string {
+  const lines = error.message.split('\n').map((line) => line.trim());
+  const line = /^>\s*(\d+)\s*\|/m.exec(error.message)?.[1];
+  const reason = lines.find((text) => text && !/^>?\s*\d*\s*\|/.test(text) && !/ Error in /.test(text)) ?? lines[0];
+  const where = [error.filepath, line && `line ${line}`].filter(Boolean).join(', ');
+  return `${where ? `${where}: ` : ''}${reason.replace(/ while parsing .*$/, '').replace(/ in JSON at position \d+/, '')}`;
 }

@@ -73,6 +73,10 @@ export type S3Config = z.infer<typeof s3ConfigSchema>;
 /** Every problem, each by its path, in one line. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .map((issue) => {
+      // A bad record key ("packages.M") says only "Invalid key in record": the key schema's own message names the rule.
+      const message = issue.code === 'invalid_key' ? issue.issues.map((inner) => inner.message).join('; ') : issue.message;
+      return `${issue.path.length ? issue.path.join('.') : '(root)'}: ${message}`;
+    })
     .join('; ');
 }
