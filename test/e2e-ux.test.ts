@@ -166,6 +166,12 @@ describe('exit codes', () => {
     expect(result.json.hooks).toMatchObject([{ name: 'smoke-test' }]);
     const status = await project.run(['status', '--json']);
     expect(status.json.channels[0].packages[0]).toMatchObject({ id: 'maps', latest: '1.0.0' });
+    // The warning names the exact command that re-runs what failed, and it does.
+    const rerun = /run `update-publish (hooks run [^`]+)`/.exec(result.stderr)?.[1];
+    expect(rerun).toBe('hooks run maps@1.0.0 --channel production --only smoke-test');
+    const again = await project.run([...rerun!.split(' '), '--json']);
+    expect(again.code).toBe(4);
+    expect(again.json.hooks).toMatchObject([{ name: 'smoke-test', package: 'maps', version: '1.0.0', status: 'failed' }]);
   });
 
   describe.skipIf(!tmuxInstalled)('3: a conflict', () => {

@@ -1,5 +1,5 @@
 import type { ReleaseEvent } from '../../hooks/event.js';
-import { hooksExitCode, runHooks, type HookResult } from '../../hooks/run-hooks.js';
+import { failedRequired, hooksExitCode, runHooks, type HookResult } from '../../hooks/run-hooks.js';
 import type { CommandContext } from '../context.js';
 
 /**
@@ -19,7 +19,13 @@ export async function runReleaseHooks(
   });
   const exitCode = hooksExitCode(results);
   if (exitCode !== 0) {
-    context.output.warn('a required hook failed; the release is in place: fix the hook and run `update-publish hooks run`');
+    // The exact commands to re-run what failed, once the hook is fixed.
+    const channelOf = new Map(events.map((event) => [`${event.package}@${event.version}`, event.channel]));
+    const reruns = [...new Set(failedRequired(results).map((result) => {
+      const target = `${result.package}@${result.version}`;
+      return `update-publish hooks run ${target} --channel ${channelOf.get(target)} --only ${result.name}`;
+    }))];
+    context.output.warn(`a required hook failed; the release is in place: fix the hook, then run ${reruns.map((rerun) => `\`${rerun}\``).join(', ')}`);
     process.exitCode = exitCode;
   }
   return results;
