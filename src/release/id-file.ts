@@ -28,9 +28,11 @@ function firstColumn(text: string, path: string, line: number): string {
   return quoted[1].replaceAll('""', '"');
 }
 
+/** A file, or a pipe such as `<(sort ids.txt)`; a folder or nothing at the path is refused. */
 async function requireFile(path: string): Promise<void> {
   const stats = await stat(path).catch(() => null);
-  if (!stats?.isFile()) throw new UserError(`cannot read ${path}: no such file; check the path`);
+  if (!stats) throw new UserError(`cannot read ${path}: no such file; check the path`);
+  if (!stats.isFile() && !stats.isFIFO()) throw new UserError(`cannot read ${path}: it is not a file; give a file of ids`);
 }
 
 export async function* readIds(path: string): AsyncGenerator<IdLine> {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,17 @@ function countingStore(store: Store) {
 }
 
 describe('id files', () => {
+  it('reads ids from a pipe, as `whitelist upload qa <(sort ids.txt)` gives one; refuses a folder', async () => {
+    const fifo = join(dir, 'ids.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writing = writeFile(fifo, 'p1\np2\n');
+    const found: string[] = [];
+    for await (const { id } of readIds(fifo)) found.push(id);
+    await writing;
+    expect(found).toEqual(['p1', 'p2']);
+    expect((await rejection(readIdSet(dir, 10))).message).toMatch(/it is not a file; give a file of ids/);
+  });
+
   it('reads one id a line: trimmed, blank lines and CRLF and a BOM ignored', async () => {
     expect(await ids('\uFEFFa1\r\n  b2  \r\n\r\n\nc3')).toEqual(['a1', 'b2', 'c3']);
   });
