@@ -6,13 +6,7 @@ import type { Store } from './store.js';
  */
 export function dryRunStore(store: Store, describe: (line: string) => void): Store {
   return {
-    location: store.location,
-    readDocument: (key) => store.readDocument(key),
-    head: (key) => store.head(key),
-    openRead: (key) => store.openRead(key),
-    list: (prefix) => store.list(prefix),
-    listOpenUploads: () => store.listOpenUploads(),
-    close: () => store.close(),
+    ...store,
     async putFile(key, _localPath, options) {
       describe(`would upload ${key} (${options.size} bytes)`);
     },

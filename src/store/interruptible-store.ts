@@ -16,14 +16,9 @@ export function interruptibleStore(store: Store, signal: AbortSignal): Store {
   const guard = () => {
     if (!committed) signal.throwIfAborted();
   };
+  // Reads pass straight through; only writes are guarded.
   return {
-    location: store.location,
-    readDocument: (key) => store.readDocument(key),
-    head: (key) => store.head(key),
-    openRead: (key) => store.openRead(key),
-    list: (prefix) => store.list(prefix),
-    listOpenUploads: () => store.listOpenUploads(),
-    close: () => store.close(),
+    ...store,
     async putFile(key, localPath, options, onProgress, putSignal) {
       guard();
       await store.putFile(key, localPath, options, onProgress, putSignal);

@@ -53,16 +53,9 @@ export function signingStore(store: Store, signer: () => Promise<SigningKey>): S
     }
   };
 
+  // Everything but document writes and deletes passes straight through.
   return {
-    location: store.location,
-    readDocument: (key) => store.readDocument(key),
-    head: (key) => store.head(key),
-    putFile: (key, localPath, options, onProgress, signal) => store.putFile(key, localPath, options, onProgress, signal),
-    openRead: (key) => store.openRead(key),
-    list: (prefix) => store.list(prefix),
-    listOpenUploads: () => store.listOpenUploads(),
-    abortUpload: (upload) => store.abortUpload(upload),
-    close: () => store.close(),
+    ...store,
 
     async writeDocument(key, body, options) {
       if (!isSignedDocument(key)) return store.writeDocument(key, body, options);
