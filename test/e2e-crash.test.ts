@@ -196,6 +196,24 @@ describe.concurrent('SIGKILL at random moments during publish', () => {
     expect((await checkStore(store)).problems).toEqual([]);
   });
 
+  it('folder store: Ctrl-C after the index is written (a hook still running) says the release is live', async () => {
+    const project = await makeProject({
+      packages: { maps: { 'a.txt': 'alpha' } },
+      config: { hooks: [{ type: 'command', name: 'slow', run: 'sleep 8', timeoutMs: 60_000 }] },
+    });
+    const running = spawnCli(['publish', '--yes'], { cwd: project.dir });
+    const store = createFolderStore(project.store);
+    while (!(await store.readDocument(INDEX_KEY))) await sleep(20);
+    const signalled = Date.now();
+    running.child.kill('SIGINT');
+    const interrupted = await running.done;
+
+    expect(interrupted.code).toBe(130);
+    expect((Date.now() - signalled) / 1000).toBeLessThan(7.5); // the 5 s grace, not the hook's 8 s
+    expect(interrupted.stderr.trim().split('\n').at(-1)).toMatch(/^error: interrupted by SIGINT after the channel index was written: the release is live/);
+    expect((await project.readStoreJson(INDEX_KEY)).packages.maps.releases[0].version).toBe('1.0.0');
+  });
+
   it('folder store: a document lock left by a writer killed while holding it does not fail the rerun', async () => {
     const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
     expect((await project.run(['publish', '--yes'])).code).toBe(0);

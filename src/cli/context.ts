@@ -31,6 +31,8 @@ export interface CommandContext extends LoadedConfig {
 }
 
 export const interruption = new AbortController();
+/** Set once a channel index write landed: an interruption after it leaves a live release. */
+export const writes = { channelIndexWritten: false };
 
 export const outputFor = (options: GlobalOptions) => createOutput(options);
 
@@ -44,7 +46,9 @@ export async function withContext<T>(options: GlobalOptions, run: (context: Comm
   // Every command's document writes are signed here, in one place; the key is read on the first write.
   const signer = signerFor(loaded.config, loaded.configDir);
   // Outside the signer: a document write that has begun lands together with its signature.
-  const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, interruption.signal);
+  const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, interruption.signal, () => {
+    writes.channelIndexWritten = true;
+  });
   const store = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;
   try {
     return await run({

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
-import { interruption } from './context.js';
+import { interruption, writes } from './context.js';
 import { renderError } from './errors.js';
 import { createProgram } from './program.js';
 
@@ -29,14 +29,20 @@ const renderOptions = () => ({ ...invoked().optsWithGlobals(), ...(json && { jso
 // so stopping mid-way never leaves half an object.
 const INTERRUPT_GRACE_MS = 5000;
 let interrupted = 0;
+/** What the interruption left, told when the process stops: before the index write, nothing changed. */
+const interruptedError = (signal: string) =>
+  writes.channelIndexWritten
+    ? new UserError(
+        `interrupted by ${signal} after the channel index was written: the release is live, steps after it (history, hooks) may not have run; check 'update-publish status' and run 'update-publish hooks run' if needed`,
+        ExitCode.interrupted,
+      )
+    : new UserError(`interrupted by ${signal}: open uploads were aborted and the channel index is untouched; run the command again`, ExitCode.interrupted);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (++interrupted > 1) process.exit(ExitCode.interrupted);
-    interruption.abort(
-      new UserError(`interrupted by ${signal}: open uploads were aborted and the channel index is untouched; run the command again`, ExitCode.interrupted),
-    );
+    interruption.abort(interruptedError(signal));
     setTimeout(() => {
-      renderError(interruption.signal.reason, renderOptions());
+      renderError(interruptedError(signal), renderOptions());
       process.exit(ExitCode.interrupted);
     }, INTERRUPT_GRACE_MS).unref();
   });

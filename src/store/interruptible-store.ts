@@ -11,7 +11,7 @@ const isChannelIndex = (key: string) => key.startsWith(channelsPrefix) && key.en
  * after one lands the release is live, so the command's follow-up writes
  * (history) go through and it finishes normally.
  */
-export function interruptibleStore(store: Store, signal: AbortSignal): Store {
+export function interruptibleStore(store: Store, signal: AbortSignal, onIndexWritten?: () => void): Store {
   let committed = false;
   const guard = () => {
     if (!committed) signal.throwIfAborted();
@@ -27,7 +27,10 @@ export function interruptibleStore(store: Store, signal: AbortSignal): Store {
     async writeDocument(key, body, options) {
       guard();
       const written = await store.writeDocument(key, body, options);
-      if (written && isChannelIndex(key)) committed = true;
+      if (written && isChannelIndex(key)) {
+        committed = true;
+        onIndexWritten?.();
+      }
       return written;
     },
     async delete(keys) {
