@@ -29,6 +29,7 @@ const renderOptions = () => ({ ...invoked().optsWithGlobals(), ...(json && { jso
 // so stopping mid-way never leaves half an object.
 const INTERRUPT_GRACE_MS = 5000;
 let interrupted = 0;
+let interruptedBy: string | undefined;
 /** What the interruption left, told when the process stops: before the index write, nothing changed. */
 const interruptedError = (signal: string) =>
   writes.channelIndexWritten
@@ -40,6 +41,7 @@ const interruptedError = (signal: string) =>
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (++interrupted > 1) process.exit(ExitCode.interrupted);
+    interruptedBy = signal;
     interruption.abort(interruptedError(signal));
     setTimeout(() => {
       renderError(interruptedError(signal), renderOptions());
@@ -52,8 +54,14 @@ let exitCode = 0;
 try {
   await program.parseAsync(process.argv);
   exitCode = process.exitCode === undefined ? 0 : Number(process.exitCode);
+  // Finished past an interruption (after the index write, hooks stopped): not a clean success.
+  // The command's result is already on stdout, so only the line goes to stderr.
+  if (interruption.signal.aborted) {
+    process.stderr.write(`error: ${interruptedError(interruptedBy!).message}\n`);
+    exitCode = ExitCode.interrupted;
+  }
 } catch (error) {
-  exitCode = renderError(interruption.signal.aborted ? interruption.signal.reason : error, renderOptions());
+  exitCode = renderError(interruption.signal.aborted ? interruptedError(interruptedBy!) : error, renderOptions());
   if (interruption.signal.aborted) exitCode = ExitCode.interrupted;
 }
 process.exit(exitCode);

@@ -49,10 +49,11 @@ export const runCommandHook: HookHandler<CommandHook> = async (hook, event, cont
       // already gone
     }
   };
-  let timedOut = false;
+  let stoppedBecause: string | undefined;
   let killTimer: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
+  const stop = (because: string) => {
+    if (stoppedBecause) return;
+    stoppedBecause = because;
     killGroup('SIGTERM');
     killTimer = setTimeout(() => {
       killGroup('SIGKILL');
@@ -60,7 +61,12 @@ export const runCommandHook: HookHandler<CommandHook> = async (hook, event, cont
       child.stdout.destroy();
       child.stderr.destroy();
     }, KILL_GRACE_MS);
-  }, timeoutMs);
+  };
+  const timer = setTimeout(() => stop(`timed out after ${timeoutMs} ms`), timeoutMs);
+  // Ctrl-C reaches the CLI, not the command's own process group: pass it on.
+  const interrupt = () => stop('interrupted');
+  context.signal?.addEventListener('abort', interrupt, { once: true });
+  if (context.signal?.aborted) interrupt();
 
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => context.output(line));
@@ -74,11 +80,12 @@ export const runCommandHook: HookHandler<CommandHook> = async (hook, event, cont
       child.once('error', reject);
       child.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
     });
-    if (timedOut) throw new Error(`timed out after ${timeoutMs} ms; its process group was killed`);
+    if (stoppedBecause) throw new Error(`${stoppedBecause}; its process group was killed`);
     if (code !== 0) throw new Error(signal ? `killed by ${signal}` : `exited with code ${code}`);
     return 'exited with code 0';
   } finally {
     clearTimeout(timer);
     clearTimeout(killTimer);
+    context.signal?.removeEventListener('abort', interrupt);
   }
 };

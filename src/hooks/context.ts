@@ -6,6 +6,8 @@ export interface HookContext {
   dryRun: boolean;
   /** A line of the hook's own output (a command's stdout/stderr), shown under the hook's name. */
   output(line: string): void;
+  /** Aborted on Ctrl-C: a running command is stopped with its whole process group. */
+  signal?: AbortSignal;
 }
 
 /**

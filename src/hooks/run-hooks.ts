@@ -28,6 +28,8 @@ export interface RunHooksOptions {
   only?: string;
   /** Progress lines: each result as it completes, and commands' output under the hook's name. */
   log: (line: string) => void;
+  /** Aborted on Ctrl-C: the running hook is stopped and no further hook starts. */
+  signal?: AbortSignal;
 }
 
 // Loaded on first use: the AWS SDK clients cost about a second of start-up that most commands never need.
@@ -79,7 +81,7 @@ async function runOne(hook: HookConfig, event: ReleaseEvent, options: RunHooksOp
     }
     const resolved = resolveEnvRefs(hook);
     secrets = resolved.secrets;
-    const detail = await dispatch(resolved.value, event, { dryRun: false, output });
+    const detail = await dispatch(resolved.value, event, { dryRun: false, output, signal: options.signal });
     return { ...base, status: 'ok', detail: scrubSecrets(detail, secrets) };
   } catch (error) {
     return { ...base, status: 'failed', error: scrubSecrets(errorText(error), secrets) };
@@ -105,6 +107,7 @@ export async function runHooks(hooks: HookConfig[], events: ReleaseEvent[], opti
   const results: HookResult[] = [];
   for (const hook of selectHooks(hooks, options.only)) {
     for (const event of events.filter((candidate) => hook.on.includes(candidate.event))) {
+      if (options.signal?.aborted) return results;
       const result = await runOne(hook, event, options);
       options.log(formatHookResult(result));
       results.push(result);

@@ -7,7 +7,7 @@ import type { CommandContext } from '../context.js';
  * sets exit code 4 once the result is printed; the release stays in place.
  */
 export async function runReleaseHooks(
-  context: Pick<CommandContext, 'config' | 'dryRun' | 'output'>,
+  context: Pick<CommandContext, 'config' | 'dryRun' | 'output' | 'signal'>,
   events: ReleaseEvent[],
   only?: string,
 ): Promise<HookResult[]> {
@@ -16,6 +16,7 @@ export async function runReleaseHooks(
     dryRun: context.dryRun,
     only,
     log: (line) => context.output.info(line),
+    signal: context.signal,
   });
   const exitCode = hooksExitCode(results);
   if (exitCode !== 0) {
