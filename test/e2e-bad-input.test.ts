@@ -227,12 +227,22 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       ['a bell', 'ring\u0007.txt'],
       ['a newline', 'two\nlines.txt'],
       ['a tab', 'tab\there.txt'],
+      ['a C1 control, NEL', 'next\u0085line.txt'],
     ])('refuses a file name with a control character (%s)', async (_, name) => {
       const path = join(project.packageDir('maps'), name);
       await withFiles(
         () => writeFile(path, 'x'),
         [path],
-        () => attempt(['publish', 'maps'], /package 'maps': file name ".*" has a control character; rename it/),
+        () => attempt(['publish', 'maps'], /package 'maps': file name ".*" cannot be installed on devices: it contains a control character; rename it/),
+      );
+    });
+
+    it('refuses a file named as the install state devices keep', async () => {
+      const path = join(project.packageDir('maps'), '.update-publish.json');
+      await withFiles(
+        () => writeFile(path, '{}'),
+        [path],
+        () => attempt(['publish', 'maps'], /package 'maps': \.update-publish\.json is the file devices keep their install state in; rename it or add it to packages\.maps\.exclude/),
       );
     });
 

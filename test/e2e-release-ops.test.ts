@@ -271,6 +271,39 @@ describe('release operations (CLI)', () => {
   );
 
   it(
+    'a damaged history log does not fail a halt: the change is live, hooks run, and the warning says so',
+    async () => {
+      const project = await copyOfBase({ hooks: [{ type: 'command', run: 'cat > event.json' }] });
+      await writeFile(project.storePath('channels/production/history/maps.json'), '{ not json');
+      const result = await project.run(['halt', 'maps', '--yes', '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json).toMatchObject({ package: 'maps', current: { state: 'halted' }, hooks: [{ status: 'ok' }] });
+      expect(result.stderr).toMatch(
+        /warning: the change to 'maps' on 'production' is live, but its history entry was not written: history channels\/production\/history\/maps\.json is not valid JSON; move it aside/,
+      );
+      expect((await readIndex(project)).packages.maps.releases[0].state).toBe('halted');
+      expect(JSON.parse(await readFile(join(project.dir, 'event.json'), 'utf8'))).toMatchObject({ event: 'halt', package: 'maps' });
+    },
+    SLOW,
+  );
+
+  it(
+    'an index copied from another channel is refused by every reader and writer, as devices refuse it',
+    async () => {
+      const project = await copyOfBase();
+      await cp(project.storePath(PRODUCTION), project.storePath(STAGING));
+      const before = await storeState(project);
+      for (const args of [['rollout', 'maps', '50', '--yes'], ['resolve', '--package', 'maps'], ['status']]) {
+        const result = await project.run([...args, '--channel', 'staging']);
+        expect(result.code, result.stderr).toBe(1);
+        expect(result.stderr.trim()).toMatch(/^error: channel index channels\/staging\/index\.json names channel 'production', not 'staging': it was copied from another channel; restore it/);
+      }
+      expect(await storeState(project)).toEqual(before);
+    },
+    SLOW,
+  );
+
+  it(
     'two writers at once on one channel: both changes land (conditional writes, retried)',
     async () => {
       const project = await copyOfBase();

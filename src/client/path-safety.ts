@@ -21,28 +21,32 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 const DRIVE_LETTER = /^[a-zA-Z]:/;
 
 /** Quoted, with every control character escaped, so a hostile name cannot drive the terminal. */
-function printable(entryPath: string): string {
+export function printable(entryPath: string): string {
   return JSON.stringify(entryPath.slice(0, 200)).replace(
     /[\u007f-\u009f]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
 
-export function assertSafeEntryPath(entryPath: string): void {
-  const refuse = (why: string): never => {
-    throw new UnsafePathError(entryPath, why);
-  };
-  if (entryPath.length === 0) refuse('the path is empty');
-  if (CONTROL_CHARACTER.test(entryPath)) refuse('it contains a control character');
-  if (entryPath.includes('\\')) refuse('it contains a backslash');
-  if (entryPath.startsWith('/')) refuse('it is an absolute path');
-  if (DRIVE_LETTER.test(entryPath)) refuse('it starts with a drive letter');
+/** Why a path may not be a package entry, or undefined when it is a plain relative POSIX path. */
+export function entryPathProblem(entryPath: string): string | undefined {
+  if (entryPath.length === 0) return 'the path is empty';
+  if (CONTROL_CHARACTER.test(entryPath)) return 'it contains a control character';
+  if (entryPath.includes('\\')) return 'it contains a backslash';
+  if (entryPath.startsWith('/')) return 'it is an absolute path';
+  if (DRIVE_LETTER.test(entryPath)) return 'it starts with a drive letter';
   for (const segment of entryPath.split('/')) {
-    if (segment === '') refuse('it has an empty segment (// or a trailing /)');
-    if (segment === '..') refuse('it has a ".." segment');
+    if (segment === '') return 'it has an empty segment (// or a trailing /)';
+    if (segment === '..') return 'it has a ".." segment';
     // "." is harmless alone but gives one file two names; only canonical paths pass.
-    if (segment === '.') refuse('it has a "." segment');
+    if (segment === '.') return 'it has a "." segment';
   }
+  return undefined;
+}
+
+export function assertSafeEntryPath(entryPath: string): void {
+  const problem = entryPathProblem(entryPath);
+  if (problem) throw new UnsafePathError(entryPath, problem);
 }
 
 /** root joined with a checked entry path; throws unless the result stays strictly inside root. */

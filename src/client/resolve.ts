@@ -145,20 +145,20 @@ export function resolveUpdate(index: ChannelIndex, request: DeviceRequest, isWhi
     size: object.size,
     sha256: object.sha256,
     manifestKey: target.manifest.key,
-    mandatory: isMandatory(releases, target, installed),
+    mandatory: isMandatory(releases, target, installed, (release) => matches(release, true)),
     reason,
   };
 }
 
-/** Mandatory when the target is, or when the device skipped a mandatory release on the way to it. */
-function isMandatory(releases: Release[], target: Release, installed: string | undefined): boolean {
+/**
+ * Mandatory when the target is, or when the device skipped a mandatory release
+ * on the way to it that was meant for it: served (not halted or rolled back)
+ * and targeting this device, whatever its rollout.
+ */
+function isMandatory(releases: Release[], target: Release, installed: string | undefined, meantFor: (release: Release) => boolean): boolean {
   if (target.rules.mandatory) return true;
   if (!installed || !parseVersion(installed)) return false;
   return releases.some(
-    (release) =>
-      release.rules.mandatory &&
-      release.state !== 'rolled-back' &&
-      newer(release.version, installed) &&
-      newer(target.version, release.version),
+    (release) => release.rules.mandatory && newer(release.version, installed) && newer(target.version, release.version) && meantFor(release),
   );
 }

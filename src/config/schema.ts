@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import semver from 'semver';
 import { hooksConfigSchema } from '../hooks/config.js';
+import { isRollout, timeProblem } from '../release/rules.js';
 import { storeUrlProblem } from '../store/store-url.js';
 
 /** Ids and channel names become object keys and folder names: keep them boring. */
@@ -14,20 +15,34 @@ export const packageConfigSchema = z.strictObject({
   exclude: z.array(z.string().min(1)).default([]),
 });
 
+/** A time as the --starts-at/--ends-at flags take it, stored as ISO-8601 UTC. */
+const time = z
+  .string()
+  .superRefine((value, context) => {
+    const problem = timeProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: `'${value}' ${problem}` });
+  })
+  .transform((value) => new Date(value).toISOString());
+
 /** Release rules as written in config presets; every field optional. */
-export const rulesConfigSchema = z.strictObject({
-  platforms: z.array(z.string().min(1)).optional(),
-  appVersion: z
-    .string()
-    .refine((range) => semver.validRange(range) !== null, 'appVersion must be a valid semver range, e.g. ">=2.0.0 <3"')
-    .optional(),
-  rollout: z.number().min(0, 'rollout must be 0–100').max(100, 'rollout must be 0–100').optional(),
-  startsAt: z.iso.datetime({ offset: true }).optional(),
-  endsAt: z.iso.datetime({ offset: true }).optional(),
-  mandatory: z.boolean().optional(),
-  whitelist: z.array(name('whitelist name')).optional(),
-  attributes: z.record(z.string(), z.string()).optional(),
-});
+export const rulesConfigSchema = z
+  .strictObject({
+    platforms: z.array(z.string().min(1)).optional(),
+    appVersion: z
+      .string()
+      .refine((range) => semver.validRange(range) !== null, 'appVersion must be a valid semver range, e.g. ">=2.0.0 <3"')
+      .optional(),
+    rollout: z.number().refine(isRollout, 'rollout must be 0–100 with at most two decimals, e.g. 10 or 12.5').optional(),
+    startsAt: time.optional(),
+    endsAt: time.optional(),
+    mandatory: z.boolean().optional(),
+    whitelist: z.array(name('whitelist name')).optional(),
+    attributes: z.record(z.string(), z.string()).optional(),
+  })
+  .refine((rules) => !rules.startsAt || !rules.endsAt || rules.endsAt > rules.startsAt, {
+    path: ['endsAt'],
+    message: 'endsAt must be after startsAt',
+  });
 
 export const s3ConfigSchema = z.strictObject({
   region: z.string().optional(),

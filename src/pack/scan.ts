@@ -1,6 +1,8 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
+import { INSTALL_STATE_FILE } from '../client/fetch/install-state.js';
+import { entryPathProblem, printable } from '../client/path-safety.js';
 import { UserError } from '../errors.js';
 import type { PackageConfig } from '../config/schema.js';
 
@@ -13,8 +15,6 @@ export interface ScannedFile {
   mtimeMs: number;
   ino: number;
 }
-
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /**
  * Lists a package's files and refuses what would break on a device: control
@@ -44,12 +44,15 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
 
   const byFoldedPath = new Map<string, string>();
   const paths = found.map(({ path: relativePath }) => {
-    if (CONTROL_CHARACTERS.test(relativePath)) {
-      throw new UserError(`package '${id}': file name ${JSON.stringify(relativePath)} has a control character; rename it`);
-    }
     // Zip tools read "\" as a folder separator and "name:" as a drive; devices refuse both.
     if (/[\\:]/.test(relativePath)) {
-      throw new UserError(`package '${id}': file name ${JSON.stringify(relativePath)} has a '\\' or ':', which zip tools and devices read as a folder or drive; rename it`);
+      throw new UserError(`package '${id}': file name ${printable(relativePath)} has a '\\' or ':', which zip tools and devices read as a folder or drive; rename it`);
+    }
+    // What a device's installer refuses is refused here, before anything is published.
+    const problem = entryPathProblem(relativePath);
+    if (problem) throw new UserError(`package '${id}': file name ${printable(relativePath)} cannot be installed on devices: ${problem}; rename it`);
+    if (relativePath === INSTALL_STATE_FILE) {
+      throw new UserError(`package '${id}': ${INSTALL_STATE_FILE} is the file devices keep their install state in; rename it or add it to packages.${id}.exclude`);
     }
     const path = relativePath.normalize('NFC');
     const folded = path.toLowerCase();

@@ -54,7 +54,13 @@ export function decidePackage(facts: PackageFacts): PackageDecision {
   const unfinishedSameContent = facts.unfinished.find((claim) => claim.contentSha256 === facts.contentSha256);
   const taken = [...facts.storedManifests.map((manifest) => manifest.version), ...facts.unfinished.map((claim) => claim.version)];
   const version = unfinishedSameContent?.version ?? nextVersion(id, taken, facts.request);
-  const baseVersions = channelReleases
+  // Devices run the releases still served (the current one first); those a rollback
+  // sent devices away from come last, for the few that have not checked in since.
+  const servedFirst = [
+    ...channelReleases.filter((release) => release.state !== 'rolled-back'),
+    ...channelReleases.filter((release) => release.state === 'rolled-back'),
+  ];
+  const baseVersions = servedFirst
     .map((release) => release.version)
     .filter((candidate) => candidate !== version)
     .slice(0, facts.deltaCount);

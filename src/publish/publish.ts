@@ -198,7 +198,7 @@ export async function publish(request: PublishRequest, env: Environment): Promis
         }, index),
       );
       changedKeys = [written.key];
-      await recordPublish(store, request.channel, releases);
+      await recordPublish(store, request.channel, releases, (line) => output.warn(line));
     }
 
     const packagesOut = plans.map((plan): PublishedPackage => {

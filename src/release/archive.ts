@@ -22,6 +22,9 @@ const servesForGood = (release: Release, now: Date) => {
   return release.state === 'active' && rules.rollout === 100 && !rules.endsAt && (!rules.startsAt || new Date(rules.startsAt) <= now);
 };
 
+/** Which devices a release is for, rollout aside, as a comparable key. */
+const targetingOf = ({ platforms, appVersion, attributes }: ReleaseRules) => JSON.stringify([platforms, appVersion, attributes]);
+
 const untargeted = (rules: ReleaseRules) => !rules.platforms && !rules.appVersion && !rules.attributes;
 
 /** Does every device that `older`'s targeting lets in also pass `newer`'s? (Rollout, whitelists and dates aside.) */
@@ -35,7 +38,7 @@ function targetsAllOf(newer: ReleaseRules, older: ReleaseRules): boolean {
 /**
  * Splits each package's releases (newest first) into what stays in the index
  * and what is unreachable. One kind of unreachable release stays: the newest
- * mandatory one below each kept release, so a device that skipped it still
+ * served mandatory one of each targeting, so a device that skipped it still
  * hears that the update it gets is mandatory.
  */
 export function splitUnreachable(index: ChannelIndex, now: Date): { index: ChannelIndex; unreachable: Map<string, Release[]> } {
@@ -50,19 +53,18 @@ export function splitUnreachable(index: ChannelIndex, now: Date): { index: Chann
       const covered = [...covering.values()].some(
         (rules) => targetsAllOf(rules, release.rules) && (release.state !== 'rolled-back' || untargeted(rules)),
       );
-      if (!covered && servesForGood(release, now)) {
-        const { platforms, appVersion, attributes } = release.rules;
-        covering.set(JSON.stringify([platforms, appVersion, attributes]), release.rules);
-      }
+      if (!covered && servesForGood(release, now)) covering.set(targetingOf(release.rules), release.rules);
       return !covered;
     });
+    // A device that skipped a mandatory release it was meant for must still hear of it
+    // (resolve counts served ones targeting the device): the newest of each targeting stays.
     const keep = reachable.slice();
-    reachable.forEach((isReachable, position) => {
-      if (!isReachable) return;
-      const mandatoryBelow = releases.findIndex(
-        (release, below) => below > position && !reachable[below] && release.rules.mandatory && release.state !== 'rolled-back',
-      );
-      if (mandatoryBelow !== -1) keep[mandatoryBelow] = true;
+    const mandatoryTargetings = new Set<string>();
+    releases.forEach((release, position) => {
+      if (reachable[position] || !release.rules.mandatory || release.state !== 'active') return;
+      if (mandatoryTargetings.has(targetingOf(release.rules))) return;
+      mandatoryTargetings.add(targetingOf(release.rules));
+      keep[position] = true;
     });
     packages[id] = { releases: releases.filter((_, position) => keep[position]) };
     const dropped = releases.filter((_, position) => !keep[position]);

@@ -1,5 +1,5 @@
 import type { Release } from '../client/protocol.js';
-import { StoreError } from '../errors.js';
+import { StoreError, UserError } from '../errors.js';
 import type { ReleaseEventName } from '../hooks/event.js';
 import { currentActor } from '../publish/release-event.js';
 import type { Store } from '../store/store.js';
@@ -46,10 +46,35 @@ export async function appendHistory(store: Store, channel: string, id: string, r
   return entries;
 }
 
+/**
+ * Appends once the index is written. The change is live by then: a log that
+ * cannot be written (damaged, or the store failing) is told through `warn`,
+ * never a reason to report the change as failed or to skip its hooks.
+ */
+export async function recordChange(
+  store: Store,
+  channel: string,
+  id: string,
+  records: HistoryRecord[],
+  warn: (line: string) => void,
+): Promise<void> {
+  try {
+    await appendHistory(store, channel, id, records);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    warn(`the change to '${id}' on '${channel}' is live, but its history entry was not written: ${error.message}`);
+  }
+}
+
 /** One 'publish' entry per package just released on the channel. */
-export async function recordPublish(store: Store, channel: string, releases: Iterable<[string, Release]>): Promise<void> {
+export async function recordPublish(
+  store: Store,
+  channel: string,
+  releases: Iterable<[string, Release]>,
+  warn: (line: string) => void,
+): Promise<void> {
   for (const [id, release] of releases) {
-    await appendHistory(store, channel, id, [{ action: 'publish', version: release.version, details: { rules: release.rules } }]);
+    await recordChange(store, channel, id, [{ action: 'publish', version: release.version, details: { rules: release.rules } }], warn);
   }
 }
 

@@ -23,27 +23,38 @@ const list = (value: string) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
-export function parseRollout(value: string | number): number {
+// Plain decimals only: Number() would also take 0x10 and 1e1, and rounding 12.345 hides a typo.
+const PLAIN_PERCENT = /^\d+(\.\d{1,2})?$/;
+
+/** Whether a rollout is 0–100 with at most two decimals (flags and config presets alike). */
+export const isRollout = (value: string | number) => {
   const text = String(value).trim().replace(/%$/, '');
-  // Plain decimals only: Number() would also take 0x10 and 1e1, and rounding 12.345 hides a typo.
-  if (!/^\d+(\.\d{1,2})?$/.test(text) || Number(text) > 100) {
+  return PLAIN_PERCENT.test(text) && Number(text) <= 100;
+};
+
+export function parseRollout(value: string | number): number {
+  if (!isRollout(value)) {
     throw new UserError(`rollout '${value}' is outside 0–100 or not a plain number with at most two decimals; give e.g. 10 or 12.5`);
   }
-  return Number(text);
+  return Number(String(value).trim().replace(/%$/, ''));
+}
+
+/** What is wrong with an ISO-8601 time (flags and config presets alike), or undefined. */
+export function timeProblem(value: string): string | undefined {
+  // Date() rolls 2026-02-30 over to March 2; zod checks the calendar day.
+  if (!z.iso.date().safeParse(value.slice(0, 10)).success || Number.isNaN(new Date(value).getTime())) {
+    return 'is not an ISO-8601 date; use e.g. 2026-12-01T00:00:00Z';
+  }
+  // Date() reads a time without an offset as local time: the result would depend on the machine.
+  if (value.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) return `has no UTC offset; add Z or ±hh:mm, e.g. ${value}Z`;
+  return undefined;
 }
 
 /** An ISO-8601 time from a flag, as ISO-8601 UTC; a day the calendar lacks is refused, not rolled over. */
 export function parseDate(flag: string, value: string): string {
-  const date = new Date(value);
-  // Date() rolls 2026-02-30 over to March 2; zod checks the calendar day.
-  if (!z.iso.date().safeParse(value.slice(0, 10)).success || Number.isNaN(date.getTime())) {
-    throw new UserError(`${flag} '${value}' is not an ISO-8601 date; use e.g. 2026-12-01T00:00:00Z`);
-  }
-  // Date() reads a time without an offset as local time: the result would depend on the machine.
-  if (value.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
-    throw new UserError(`${flag} '${value}' has no UTC offset; add Z or ±hh:mm, e.g. ${value}Z`);
-  }
-  return date.toISOString();
+  const problem = timeProblem(value);
+  if (problem) throw new UserError(`${flag} '${value}' ${problem}`);
+  return new Date(value).toISOString();
 }
 
 export function parseAttributes(value: string): Record<string, string> {

@@ -2,6 +2,7 @@ import type { ChannelIndex, Release } from '../client/protocol.js';
 import { archiveReleases, splitUnreachable } from './archive.js';
 import { channelIndexKey } from '../store/layout.js';
 import type { Store } from '../store/store.js';
+import { StoreError } from '../errors.js';
 import { emptyIndex, parseIndex } from './channel-index.js';
 import { readJsonDocument, updateDocument } from './update-document.js';
 
@@ -12,8 +13,19 @@ export interface IndexSnapshot {
   key: string;
 }
 
+/** A channel's index as publishers read it: one copied from another channel is refused, as devices refuse it. */
+const channelIndexParser = (channel: string) => (body: Buffer, key: string) => {
+  const index = parseIndex(body, key);
+  if (index.channel !== channel) {
+    throw new StoreError(
+      `channel index ${key} names channel '${index.channel}', not '${channel}': it was copied from another channel; restore it from the store's history or your backup`,
+    );
+  }
+  return index;
+};
+
 export async function readIndex(store: Store, channel: string): Promise<IndexSnapshot> {
-  const { document, etag, key } = await readJsonDocument(store, channelIndexKey(channel), parseIndex, () => emptyIndex(channel));
+  const { document, etag, key } = await readJsonDocument(store, channelIndexKey(channel), channelIndexParser(channel), () => emptyIndex(channel));
   return { index: document, etag, key };
 }
 
@@ -40,7 +52,7 @@ export async function updateIndex(
       unreachable = split.unreachable;
       return split.index;
     },
-    parseIndex,
+    channelIndexParser(channel),
     () => emptyIndex(channel),
     {
       ...options,

@@ -57,6 +57,19 @@ describe('decidePackage', () => {
     expect(decision).toEqual({ kind: 'publish', version: '2.1.0', baseVersions: ['1.0.3', '1.0.2'] });
   });
 
+  it('bases deltas first on the releases devices still run, after a rollback across several versions', () => {
+    const rolledBack = { state: 'rolled-back' as const };
+    const decision = decidePackage(
+      facts({
+        content: 'new',
+        channelReleases: [release('1.0.3', rolledBack), release('1.0.2', rolledBack), release('1.0.1', rolledBack), release('1.0.0')],
+        storedManifests: ['1.0.0', '1.0.1', '1.0.2', '1.0.3'].map((v) => stored(v, `c${v}`)),
+        deltaCount: 2,
+      }),
+    );
+    expect(decision).toEqual({ kind: 'publish', version: '1.0.4', baseVersions: ['1.0.0', '1.0.3'] });
+  });
+
   it('builds no deltas when the config asks for none', () => {
     const decision = decidePackage(facts({ content: 'new', channelReleases: [release('1.0.0')], storedManifests: [stored('1.0.0', 'old')], deltaCount: 0 }));
     expect(decision).toEqual({ kind: 'publish', version: '1.0.1', baseVersions: [] });

@@ -114,6 +114,20 @@ describe('resolveUpdate', () => {
       const index = indexWith([release('1.0.0'), release('1.1.0', { rules: mandatory, state: 'rolled-back' }), release('1.2.0')]);
       expect(resolveUpdate(index, device({ installed: '1.0.0' })).mandatory).toBe(false);
     });
+
+    it('ignores a skipped mandatory release that was halted', () => {
+      const index = indexWith([release('1.0.0'), release('1.1.0', { rules: mandatory, state: 'halted' }), release('1.2.0')]);
+      expect(resolveUpdate(index, device({ installed: '1.0.0' })).mandatory).toBe(false);
+    });
+
+    it('counts a skipped mandatory release only when its targeting included the device, whatever its rollout', () => {
+      const androidOnly = { ...mandatory, platforms: ['android'] };
+      const index = indexWith([release('1.0.0'), release('1.1.0', { rules: androidOnly }), release('1.2.0')]);
+      expect(resolveUpdate(index, device({ platform: 'ios', installed: '1.0.0' }))).toMatchObject({ version: '1.2.0', mandatory: false });
+      expect(resolveUpdate(index, device({ platform: 'android', installed: '1.0.0' }))).toMatchObject({ version: '1.2.0', mandatory: true });
+      const tinyRollout = indexWith([release('1.0.0'), release('1.1.0', { rules: { ...mandatory, rollout: 0 } }), release('1.2.0')]);
+      expect(resolveUpdate(tinyRollout, device({ installed: '1.0.0' })).mandatory).toBe(true);
+    });
   });
 
   it('matches device attributes exactly', () => {

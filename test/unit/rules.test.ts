@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
+import { configSchema, describeIssues } from '../../src/config/schema.js';
 import { buildRules, parseRollout } from '../../src/release/rules.js';
 
 describe('parseRollout', () => {
@@ -79,5 +80,26 @@ describe('buildRules', () => {
     const attempt = () => buildRules(flags, { beta: { rollout: 5 } });
     expect(attempt).toThrow(UserError);
     expect(attempt).toThrow(message);
+  });
+});
+
+describe('rule presets in the config', () => {
+  const presetOf = (rules: Record<string, unknown>) => configSchema.safeParse({ packages: { maps: { dir: 'maps' } }, rules: { r: rules } });
+
+  it('takes times as the flags do, stored in UTC ISO form', () => {
+    const parsed = presetOf({ startsAt: '2027-01-01', endsAt: '2027-01-02T10:00:00+02:00', rollout: 12.5 });
+    expect(parsed.success).toBe(true);
+    expect(parsed.data!.rules.r).toEqual({ startsAt: '2027-01-01T00:00:00.000Z', endsAt: '2027-01-02T08:00:00.000Z', rollout: 12.5 });
+  });
+
+  it.each([
+    ['a time without a UTC offset', { startsAt: '2027-01-01T00:00:00' }, "rules.r.startsAt: '2027-01-01T00:00:00' has no UTC offset; add Z or ±hh:mm"],
+    ['a day the month does not have', { endsAt: '2027-02-30' }, "rules.r.endsAt: '2027-02-30' is not an ISO-8601 date"],
+    ['a rollout with three decimals', { rollout: 12.345 }, 'rules.r.rollout: rollout must be 0–100 with at most two decimals'],
+    ['a window that ends before it starts', { startsAt: '2027-02-01', endsAt: '2027-01-01' }, 'rules.r.endsAt: endsAt must be after startsAt'],
+  ])('refuses %s at load, naming the field', (_, rules, message) => {
+    const parsed = presetOf(rules);
+    expect(parsed.success).toBe(false);
+    expect(describeIssues(parsed.error!)).toContain(message);
   });
 });

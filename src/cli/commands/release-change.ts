@@ -5,7 +5,7 @@ import type { ReleaseEventName } from '../../hooks/event.js';
 import type { HookResult } from '../../hooks/run-hooks.js';
 import { releaseEvent } from '../../publish/release-event.js';
 import { listChannels } from '../../release/catalog.js';
-import { appendHistory, type HistoryRecord } from '../../release/history.js';
+import { recordChange, type HistoryRecord } from '../../release/history.js';
 import type { ReleaseChange } from '../../release/operations.js';
 import { readArchivedReleases, withArchivedReleases } from '../../release/archive.js';
 import { readIndex, updateIndex, type IndexSnapshot } from '../../release/write-index.js';
@@ -70,7 +70,7 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   let change = apply(snapshot.index);
   if (!(await confirmOrSkip(context, spec.question(change)))) throw new UserError('cancelled; nothing was written');
   const written = await updateIndex(store, spec.channel, (index) => (change = apply(index)).index);
-  await appendHistory(store, spec.channel, spec.packageId, [spec.history(change)]);
+  await recordChange(store, spec.channel, spec.packageId, [spec.history(change)], (line) => context.output.warn(line));
   const { name, release, previousVersion } = spec.event(change);
   const event = releaseEvent(name, {
     packageId: spec.packageId,

@@ -6,6 +6,7 @@ import { parseIndex } from '../../release/channel-index.js';
 import { channelIndexKey } from '../../store/layout.js';
 import { signatureKey, verifyBytes } from '../../trust/signature.js';
 import type { ChannelIndex, Manifest, Release, StoredObject } from '../protocol.js';
+import { INSTALL_STATE_FILE } from './install-state.js';
 import { IntegrityError, SignatureError } from './integrity-error.js';
 import type { UpdateSource } from './source.js';
 
@@ -78,6 +79,9 @@ export async function readReleaseManifest(
   const manifest = parseManifest(body, key);
   if (manifest.id !== packageId || manifest.version !== release.version) {
     throw new IntegrityError(key, `describes ${manifest.id}@${manifest.version}, not ${packageId}@${release.version}`);
+  }
+  if (manifest.files.some((file) => file.path === INSTALL_STATE_FILE)) {
+    throw new IntegrityError(key, `lists a file named ${INSTALL_STATE_FILE}, which the installer reserves`);
   }
   assertSameObject(key, 'full package', manifest.full, release.full);
   for (const delta of release.deltas) {

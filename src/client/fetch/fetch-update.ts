@@ -6,8 +6,8 @@ import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLo
 import { buildTree } from './build-tree.js';
 import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
 import { assertDecryptable, downloadPackage } from './download.js';
-import { readInstallState, writeInstallState, INSTALL_STATE_FILE } from './install-state.js';
-import { DamagedBaseError, IntegrityError } from './integrity-error.js';
+import { readInstallState, writeInstallState } from './install-state.js';
+import { DamagedBaseError } from './integrity-error.js';
 import type { UpdateSource } from './source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
 import { readWhitelistMembership } from './whitelist-membership.js';
@@ -69,9 +69,6 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
 
   const version = resolution.version!;
   const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!, publicKeys);
-  if (manifest.files.some((file) => file.path === INSTALL_STATE_FILE)) {
-    throw new IntegrityError(resolution.manifestKey!, `lists a file named ${INSTALL_STATE_FILE}, which the installer reserves`);
-  }
   assertDecryptable(manifest, options.decryptionKeys);
   const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => candidate.from === installed?.version) : undefined;
 
