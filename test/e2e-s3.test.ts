@@ -204,6 +204,29 @@ describe.skipIf(!MOTO_INSTALLED)('publish to S3 end to end (moto)', () => {
     }
   });
 
+  it('SIGTERM while several objects upload: every multipart upload is aborted before the process exits', async () => {
+    const prefix = nextPrefix();
+    const proxy = await startFaultProxy({ target: moto.endpoint });
+    try {
+      const packages = { maps: { 'tiles.png': incompressible(2 * PART_SIZE + 1000) }, levels: { 'level.bin': incompressible(2 * PART_SIZE + 2000) } };
+      const both = await project(prefix, packages, proxy.endpoint);
+      const running = spawnCli(['publish', '--yes'], { cwd: both.dir, env: moto.env });
+      // Both multipart uploads open, then every request waits: each upload still has its abort to send.
+      let created = 0;
+      await proxy.nextRequest((request) => request.method === 'POST' && /[?&]uploads\b/.test(request.url) && ++created === 2);
+      proxy.configure({ latencyMs: 1000 });
+      await proxy.nextRequest((request) => request.method === 'PUT' && request.url.includes('uploadId='));
+      running.child.kill('SIGTERM');
+      const interrupted = await running.done;
+
+      expect(interrupted.code).toBe(130);
+      expect(await indexExists(prefix)).toBe(false);
+      expect(await listOpenUploads(s3, BUCKET, prefix)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a rerun aborts the multipart uploads a killed run left open on its keys, and only those', async () => {
     const prefix = nextPrefix();
     const maps = await project(prefix, { maps: { 'tiles.png': incompressible(PART_SIZE + 1000) } });

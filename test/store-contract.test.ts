@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -27,6 +28,18 @@ const files = useTestFiles();
 
 describe('folder store', () => {
   storeContract(async () => createFolderStore(await mkdtemp(join(files.dir, 'folder-'))), files);
+
+  it('removes the folders a delete empties, as a bucket has none, and keeps the rest', async () => {
+    const root = await mkdtemp(join(files.dir, 'folder-'));
+    const store = createFolderStore(root);
+    const keys = ['packages/maps/0.9.0/full.zip', 'packages/maps/0.9.0/manifest.json', 'packages/maps/1.0.0/full.zip'];
+    for (const key of keys) await store.putFile(key, files.small.path, putOptions(files.small));
+    await store.delete(keys.slice(0, 2));
+    expect(existsSync(join(root, 'packages/maps/0.9.0'))).toBe(false);
+    expect(existsSync(join(root, 'packages/maps/1.0.0/full.zip'))).toBe(true);
+    await store.delete(keys.slice(2));
+    expect(readdirSync(root)).toEqual([]);
+  });
 });
 
 describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
@@ -133,6 +146,25 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
       await serial.close();
     });
 
+    it('uploads again when another publisher of the same version aborts its multipart upload mid-way', async () => {
+      const serial = createS3Store({ bucket: BUCKET, prefix }, { ...s3Options(), queueSize: 1 });
+      const other = createS3Store({ bucket: BUCKET, prefix }, s3Options());
+      let abortedByOther: Promise<number> | undefined;
+      // After the first part, the other publisher takes the open upload for a killed run's and aborts it.
+      const upload = serial.putFile('packages/maps/1.0.0/full.zip', files.huge.path, putOptions(files.huge), () => {
+        abortedByOther ??= other.listOpenUploads().then(async (uploads) => {
+          for (const open of uploads) await other.abortUpload(open);
+          return uploads.length;
+        });
+      });
+
+      await expect(upload).resolves.toBeUndefined();
+      expect(await abortedByOther).toBe(1);
+      expect(await serial.head('packages/maps/1.0.0/full.zip')).toMatchObject({ sha256: sha256(files.huge.bytes) });
+      expect(await openUploads()).toEqual([]);
+      await Promise.all([serial.close(), other.close()]);
+    });
+
     it('does not start an upload for an already aborted signal', async () => {
       const controller = new AbortController();
       controller.abort();
@@ -145,6 +177,8 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
     it('lists and aborts open multipart uploads under its prefix only', async () => {
       const mine = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}/packages/maps/2.0.0/full.zip` }));
       await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `elsewhere-${prefix}/full.zip` }));
+      // Only package objects are sent in parts: another key under the prefix is another tool's.
+      await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}/backups/full.zip` }));
 
       const open = await store.listOpenUploads();
       expect(open).toEqual([{ key: 'packages/maps/2.0.0/full.zip', uploadId: mine.UploadId, initiated: expect.any(Date) }]);

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
@@ -73,7 +73,13 @@ export function createFolderStore(rootDir: string): Store {
     },
 
     async putFile(key, localPath, options, onProgress) {
-      await atomicWrite(pathOf(key), (tempPath) => copyFile(localPath, tempPath));
+      const copy = () => atomicWrite(pathOf(key), (tempPath) => copyFile(localPath, tempPath));
+      await copy().catch((error: NodeJS.ErrnoException) => {
+        // A concurrent publisher of this same version and content (see claimVersion) removes
+        // the temp files it finds on its keys, taking ours for a killed run's: copy again.
+        if (error.code !== 'ENOENT') throw error;
+        return copy();
+      });
       onProgress?.(options.size);
     },
 
@@ -117,7 +123,14 @@ export function createFolderStore(rootDir: string): Store {
     },
 
     async delete(keys) {
-      for (const key of keys) await rm(pathOf(key), { force: true });
+      for (const key of keys) {
+        const path = pathOf(key);
+        await rm(path, { force: true });
+        // A bucket has no folders: one emptied here goes too, so the folder syncs to a bucket as is.
+        for (let folder = dirname(path); folder !== root; folder = dirname(folder)) {
+          if (!(await rmdir(folder).then(() => true, () => false))) break;
+        }
+      }
     },
 
     // A killed writer's temp files are this store's open uploads, listed under the key they were

@@ -6,8 +6,9 @@ export const INDEX_FILE = 'index.json';
 
 export const channelIndexKey = (channel: string) => `channels/${channel}/${INDEX_FILE}`;
 export const channelsPrefix = 'channels/';
-export const packagePrefix = (id: string) => `packages/${id}/`;
-export const versionPrefix = (id: string, version: string) => `packages/${id}/${version}/`;
+export const packagesPrefix = 'packages/';
+export const packagePrefix = (id: string) => `${packagesPrefix}${id}/`;
+export const versionPrefix = (id: string, version: string) => `${packagePrefix(id)}${version}/`;
 /** Written create-only before any object of a version: whoever creates it owns the version's keys. */
 export const claimKey = (id: string, version: string) => `${versionPrefix(id, version)}claim.json`;
 export const manifestKey = (id: string, version: string) => `${versionPrefix(id, version)}manifest.json`;

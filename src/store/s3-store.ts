@@ -11,8 +11,9 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../config/schema.js';
 import { createS3Client, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, describeEndpoint, MAX_ATTEMPTS } from './s3-client.js';
-import { httpStatusOf, isConditionFailed, isNotFound, toStoreError, type S3Action } from './s3-errors.js';
+import { errorNameOf, httpStatusOf, isConditionFailed, isNotFound, toStoreError, type S3Action } from './s3-errors.js';
 import { getObjectResumable } from './s3-resumable-read.js';
+import { packagesPrefix } from './layout.js';
 import type { S3Location } from './s3-url.js';
 import type { ObjectInfo, OpenUpload, Store } from './store.js';
 
@@ -158,7 +159,15 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
     async putFile(key, localPath, options, onProgress, signal) {
       signal?.throwIfAborted();
       try {
-        await guarded('upload', fullKey(key), () => uploadFile(fullKey(key), localPath, options, onProgress, signal));
+        const upload = () => uploadFile(fullKey(key), localPath, options, onProgress, signal);
+        await guarded('upload', fullKey(key), () =>
+          upload().catch((error) => {
+            // A concurrent publisher of this same version and content (see claimVersion) aborts
+            // the uploads it finds open on its keys, taking ours for a killed run's: upload again.
+            if (errorNameOf(error) !== 'NoSuchUpload' || signal?.aborted) throw error;
+            return upload();
+          }),
+        );
       } catch (error) {
         // The caller asked to stop: give back its own reason, not a store failure.
         if (signal?.aborted) throw abortReason(signal);
@@ -231,7 +240,8 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
         const uploads: OpenUpload[] = [];
         let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
         for (;;) {
-          const page = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: rootPrefix, ...markers }));
+          // Only package objects are sent in parts; other keys (another project's, at the bucket root) are not ours.
+          const page = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: `${rootPrefix}${packagesPrefix}`, ...markers }));
           for (const upload of page.Uploads ?? []) {
             uploads.push({ key: relativeKey(upload.Key!), uploadId: upload.UploadId!, initiated: upload.Initiated });
           }

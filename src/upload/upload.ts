@@ -45,19 +45,29 @@ export async function uploadObjects(
     loadedByKey.set(key, loaded);
     options.onProgress?.(doneBytes, totalBytes);
   };
-  await Promise.all(
+  // The first failure stops the other uploads, and every one is waited for: one still
+  // aborting its multipart upload when the process exits would leave it open.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const outcomes = await Promise.allSettled(
     missing.map((item) =>
       limit(() =>
-        store.putFile(
-          item.key,
-          item.localPath,
-          { size: item.size, sha256: item.sha256, contentType: item.contentType, cacheControl: item.cacheControl },
-          (loaded) => report(item.key, loaded),
-          options.signal,
-        ),
+        store
+          .putFile(
+            item.key,
+            item.localPath,
+            { size: item.size, sha256: item.sha256, contentType: item.contentType, cacheControl: item.cacheControl },
+            (loaded) => report(item.key, loaded),
+            signal,
+          )
+          .catch((error: unknown) => {
+            if (!signal.aborted) stop.abort(error);
+            throw error;
+          }),
       ),
     ),
   );
+  if (outcomes.some((outcome) => outcome.status === 'rejected')) throw signal.reason;
   return { uploaded: missing, skipped, bytesUploaded: totalBytes };
 }
 
