@@ -119,9 +119,9 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       expect(result.stderr).not.toMatch(/a bug in update-publish/);
     });
 
-    it.each(['s3:/bucket/prefix', 's3:bucket', 'S3://bucket/prefix'])('refuses the mistyped S3 URL %s instead of publishing to a local folder', async (url) => {
+    it.each(['s3:/bucket/prefix', 's3:bucket', 'S3://bucket/prefix', 's3//bucket/prefix'])('refuses the mistyped S3 URL %s instead of publishing to a local folder', async (url) => {
       await attempt(['publish', '--store', url], /is not an S3 URL; write s3:\/\/bucket\/prefix/);
-      expect(existsSync(join(project.dir, url.split(/[:/]/)[0] + ':'))).toBe(false);
+      for (const folder of ['s3', 's3:', 'S3:']) expect(existsSync(join(project.dir, folder))).toBe(false);
     });
   });
 
@@ -263,6 +263,7 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
     it.each([
       ['--version', ['--version', '1.2'], /--version '1\.2' is not valid semver; use e\.g\. 1\.2\.3/],
       ['--bump', ['--bump', 'huge'], /--bump 'huge' is not one of patch, minor, major, prerelease/],
+      ['--version with --bump', ['--version', '3.0.0', '--bump', 'minor'], /--version 3\.0\.0 and --bump minor both choose the version; give one/],
       ['--rollout above 100', ['--rollout', '101'], /rollout '101' is outside 0–100/],
       ['--rollout below 0', ['--rollout=-5'], /rollout '-5' is outside 0–100/],
       ['--rollout not a number', ['--rollout', 'half'], /rollout 'half' is outside 0–100/],

@@ -225,6 +225,17 @@ describe('init flags', () => {
     expect(sha256(await readFile(join(project.dir, 'keys/signing-private.pem')))).toBe(key);
   });
 
+  it('never prints credentials written into the endpoint URL', async () => {
+    const project = await makeProject({ configFile: false, packages: {} });
+    const flags = ['init', '--yes', '--store', 's3://bucket/x', '--endpoint', 'http://minio:s3cr3t-pass@127.0.0.1:9000'];
+    for (const result of [await project.run(flags), await project.run([...flags, '--force', '--json'])]) {
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout + result.stderr).not.toContain('s3cr3t-pass');
+    }
+    const human = await project.run([...flags, '--force']);
+    expect(human.stdout).toContain('via http://[redacted]@127.0.0.1:9000');
+  });
+
   it.each([
     [['--channel', 'Prod'], /channel/],
     [['--packages', 'Maps'], /package id 'Maps'/],

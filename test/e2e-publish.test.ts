@@ -103,6 +103,16 @@ describe('publish → unchanged → change → resolve', () => {
     expect(await snapshotTree(project.store)).toEqual(before);
   });
 
+  it('says so when rule flags cannot apply because the content is unchanged', async () => {
+    const before = await snapshotTree(project.store);
+    const result = await project.run(['publish', 'maps', '--rollout', '50', '--mandatory', '--yes']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(
+      "warning: maps: content unchanged, so --rollout, --mandatory changed nothing; use 'update-publish rollout', 'halt' or 'promote' to change a release's rules",
+    );
+    expect(await snapshotTree(project.store)).toEqual(before);
+  });
+
   it('diff lists added, changed and removed files with sizes and writes nothing', async () => {
     await project.write('maps', { 'b.txt': 'bravo, changed\n', 'e.txt': 'echo\n' });
     await project.remove('maps', ['c.txt']);

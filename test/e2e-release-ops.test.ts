@@ -198,6 +198,19 @@ describe('release operations (CLI)', () => {
       await refused(project, ['promote', 'maps', '--from', 'nope', '--to', 'staging', '--yes'], /unknown channel 'nope'/);
       await refused(project, ['promote', 'levels', '--from', 'production', '--to', 'staging', '--whitelist', 'ghosts', '--yes'], /unknown whitelist 'ghosts'/);
 
+      // A manifest altered in the store is not promoted: devices on the target would refuse it.
+      const levelsManifest = project.storePath('packages/levels/1.0.0/manifest.json');
+      const original = await readFile(levelsManifest);
+      await writeFile(levelsManifest, Buffer.concat([original, Buffer.from(' ')]));
+      const beforeAltered = await storeState(project);
+      const altered = await project.run(['promote', 'levels', '--from', 'production', '--to', 'staging', '--yes']);
+      expect(altered.code).toBe(1);
+      expect(altered.stderr).toMatch(
+        /^error: packages\/levels\/1\.0\.0\/manifest\.json: SHA-256 is [0-9a-f]{64} but the channel index lists [0-9a-f]{64}: the manifest was altered or replaced\n$/,
+      );
+      expect(await storeState(project)).toEqual(beforeAltered);
+      await writeFile(levelsManifest, original);
+
       // Changes on staging leave production byte for byte as it was, and the other way round.
       const productionBytes = await readFile(project.storePath(PRODUCTION));
       succeeded(await project.run(['rollout', 'maps', '100', '--channel', 'staging', '--yes']));

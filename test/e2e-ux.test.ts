@@ -155,7 +155,9 @@ describe('exit codes', () => {
     const invalid = await project.run(['status']);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/deltas/);
-    expect((await project.run(['publish', '--no-such-flag'])).code).toBe(2);
+    const unknownFlag = await project.run(['publish', '--no-such-flag']);
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toBe("error: unknown option '--no-such-flag' (add --help for usage)\n");
     expect((await project.run(['publish', '--bump', 'huge'])).code).toBe(2);
   });
 

@@ -19,6 +19,8 @@ export function createProgram(): Program {
     .enablePositionalOptions()
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
+    // Errors are one line: the hint above follows the message on its line.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/\n$/, ' ')) })
     .exitOverride();
   registerCommands(program);
   addGlobalOptions(program);

@@ -1,6 +1,7 @@
 /** Environment variables whose values must never reach output. */
 const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|(^|_)KEY($|_)|SIGNATURE/i;
 const MIN_SECRET_LENGTH = 6;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
 
 let secrets: string[] | undefined;
 
@@ -10,7 +11,8 @@ export function redactSecrets(text: string): string {
     .filter(([name, value]) => SECRET_NAME.test(name) && value && value.length >= MIN_SECRET_LENGTH)
     .map(([, value]) => value!)
     .sort((a, b) => b.length - a.length);
-  let redacted = text;
+  // Credentials inside a URL (https://user:password@host) are secrets wherever they come from.
+  let redacted = text.replace(URL_CREDENTIALS, '$1[redacted]@');
   for (const secret of secrets) redacted = redacted.split(secret).join('[redacted]');
   return redacted;
 }

@@ -7,6 +7,8 @@
  * JSON: { from, to, package, version, rules, dryRun, hooks }
  */
 import type { Command } from 'commander';
+import { readReleaseManifest } from '../../client/fetch/documents.js';
+import { storeSource } from '../../client/fetch/source.js';
 import { UserError } from '../../errors.js';
 import { promote } from '../../release/operations.js';
 import { buildRules, type RuleFlags } from '../../release/rules.js';
@@ -48,6 +50,8 @@ export function registerPromote(program: Command): void {
           packageId,
           mayCreateChannel: true,
           apply: (target) => promote(source, target, packageId, version, rules),
+          // Devices on the target channel will read this manifest: one that is not what the index lists stays where it is.
+          check: async ({ release }) => void (await readReleaseManifest(storeSource(context.store), packageId, release, undefined)),
           hooks: flags.hooks,
           question: ({ release }) => `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRules(release.rules)}, rollout ${rules.rollout}%)?`,
           history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules } }),

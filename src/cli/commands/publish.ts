@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { confirmOrSkip } from '../confirm.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { addRuleOptions } from './rule-options.js';
+import { addRuleOptions, givenRuleFlags } from './rule-options.js';
 import { describeRules } from './status.js';
 import { runReleaseHooks } from './hooks-step.js';
 
@@ -44,6 +44,9 @@ Examples:
       if (flags.bump && !BUMPS.includes(flags.bump as Bump)) {
         throw new UserError(`--bump '${flags.bump}' is not one of ${BUMPS.join(', ')}`);
       }
+      if (flags.version !== undefined && command.getOptionValueSource('bump') === 'cli') {
+        throw new UserError(`--version ${flags.version} and --bump ${flags.bump} both choose the version; give one`);
+      }
       const version = flags.version === undefined ? undefined : parseVersionFlag(flags.version);
       await withContext(flags, async (context) => {
         const { config, output } = context;
@@ -64,6 +67,14 @@ Examples:
               confirmOrSkip(context, `${summary}\n  rules: rollout ${rules.rollout}%; ${describeRules(rules)}\nPublish to '${channel}' on ${context.store.location}?`),
           },
         );
+        // Rules travel with a new release; content already released keeps the rules it has.
+        const unchanged = outcome.packages.filter((item) => item.status === 'unchanged').map((item) => item.id);
+        const ruleFlags = givenRuleFlags(command);
+        if (unchanged.length > 0 && ruleFlags.length > 0) {
+          output.warn(
+            `${unchanged.join(', ')}: content unchanged, so ${ruleFlags.join(', ')} changed nothing; use 'update-publish rollout', 'halt' or 'promote' to change a release's rules`,
+          );
+        }
         const hooks = flags.hooks ? await runReleaseHooks(context, outcome.events) : [];
         output.result(
           { channel, dryRun: context.dryRun, packages: outcome.packages, uploaded: outcome.uploaded, hooks },

@@ -45,6 +45,8 @@ export interface ChangeSpec<T extends { index: ChannelIndex }> {
   packageId: string;
   /** Pure; re-run on the fresh index at every write attempt; throws a UserError to refuse. */
   apply: (index: ChannelIndex) => T;
+  /** Checks of the preview that need the store (throw to refuse), before anything is asked or written. */
+  check?: (preview: T) => Promise<void>;
   /** Asked (unless --yes) about a preview of the change, before anything is written. */
   question: (preview: T) => string;
   history: (change: T) => HistoryRecord;
@@ -68,6 +70,7 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   const archived = await readArchivedReleases(store, spec.channel, spec.packageId);
   const apply = (index: ChannelIndex) => spec.apply(withArchivedReleases(index, spec.packageId, archived));
   let change = apply(snapshot.index);
+  await spec.check?.(change);
   if (!(await confirmOrSkip(context, spec.question(change)))) throw new UserError('cancelled; nothing was written');
   const written = await updateIndex(store, spec.channel, (index) => (change = apply(index)).index);
   await recordChange(store, spec.channel, spec.packageId, [spec.history(change)], (line) => context.output.warn(line));
