@@ -144,6 +144,20 @@ describe('webhook hook', () => {
     expect(requests).toHaveLength(2);
   });
 
+  it('refuses at once, without retries, a URL no request can be made to', async () => {
+    process.env.UP_TEST_URL = `http://deploy:pa55word@${base.slice('http://'.length)}/ok`;
+    try {
+      const { results } = await run([{ type: 'webhook', url: 'env:UP_TEST_URL', attempts: 3 }]);
+      expect(only(results)).toMatchObject({
+        status: 'failed',
+        error: 'url holds credentials, which fetch refuses to send; put them in "headers" (not retried)',
+      });
+      expect(requests).toHaveLength(0);
+    } finally {
+      delete process.env.UP_TEST_URL;
+    }
+  });
+
   it('fails without a request when a referenced variable is missing', async () => {
     const { results } = await run([{ type: 'webhook', url: `${base}/ok`, secret: 'env:UP_TEST_NOT_SET' }]);
     expect(only(results)).toMatchObject({ status: 'failed' });

@@ -49,6 +49,18 @@ async function postOnce(url: string, headers: Record<string, string>, body: stri
   }
 }
 
+/** A URL no request can be made to is refused once, not retried (it may come from env: at run time). */
+function assertPostable(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('url is not a valid URL (not retried)');
+  }
+  if (!['http:', 'https:'].includes(parsed.protocol)) throw new Error(`url must be http:// or https://, not ${parsed.protocol} (not retried)`);
+  if (parsed.username || parsed.password) throw new Error('url holds credentials, which fetch refuses to send; put them in "headers" (not retried)');
+}
+
 export const runWebhookHook: HookHandler<WebhookHook> = async (hook, event, context) => {
   const body = JSON.stringify(event);
   const timeoutMs = hook.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -61,6 +73,7 @@ export const runWebhookHook: HookHandler<WebhookHook> = async (hook, event, cont
       `${extra.length ? `, headers ${extra.join(', ')}` : ''}), timeout ${timeoutMs} ms, up to ${tries}`
     );
   }
+  assertPostable(hook.url);
   const headers = requestHeaders(hook, event, body);
   let reason = '';
   for (let attempt = 1; attempt <= hook.attempts; attempt += 1) {
