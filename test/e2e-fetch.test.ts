@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -253,6 +253,31 @@ describe('signed releases', () => {
     }
     expect(await deviceState(device)).toEqual(before);
     expect(succeeded(await fetchInto(project, device, trusted()))).toMatchObject({ version: '1.0.1', kind: 'full' });
+  });
+
+  it('a change made in the store outside update-publish is never signed into trust by the next release operation', async () => {
+    const copy = await makeProject({ packages: { maps: V1 }, config: { signing: { privateKey: join(project.dir, 'keys', 'signing-private.pem') } } });
+    await cp(project.store, copy.store, { recursive: true });
+    const index = await copy.readStoreJson(INDEX);
+    index.packages.maps.releases[0].rules.mandatory = true;
+    await writeFile(copy.storePath(INDEX), JSON.stringify(index));
+    const tampered = await snapshotTree(copy.store);
+
+    const rollout = await copy.run(['rollout', 'maps', '60', '--yes']);
+    expect(rollout.code).toBe(1);
+    expect(rollout.stderr).toMatch(
+      /^error: channels\/production\/index\.json is not signed by this publisher's key \(signature by key [0-9a-f]{16} does not match the content.*\): it was changed outside update-publish.*'update-publish keys resign'.*\n$/,
+    );
+    expect(await snapshotTree(copy.store)).toEqual(tampered);
+    expect((await verify(copy)).json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/does not match the content/) });
+
+    // A person who checked it signs it as stored; then operations and devices accept it again.
+    expect(succeeded(await copy.run(['keys', 'resign', '--dry-run', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: true });
+    expect(await snapshotTree(copy.store)).toEqual(tampered);
+    expect(succeeded(await copy.run(['keys', 'resign', '--yes', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: false });
+    expect(succeeded(await copy.run(['keys', 'resign', '--yes', '--json'])).signed).toEqual([]);
+    expect(succeeded(await copy.run(['rollout', 'maps', '60', '--yes', '--json'])).current).toEqual({ state: 'active', rollout: 60 });
+    expect(succeeded(await verify(copy)).problems).toEqual([]);
   });
 
   it('refuses to publish when the signing key is missing, before writing anything', async () => {

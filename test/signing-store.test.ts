@@ -9,7 +9,7 @@ import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../src/store/layout.js';
 import type { Store } from '../src/store/store.js';
 import { generateSigningKeyPair, type SigningKey } from '../src/trust/keys.js';
 import { signatureKey, verifyBytes } from '../src/trust/signature.js';
-import { signingStore } from '../src/trust/signing-store.js';
+import { signAsStored, signingStore, unsignedDocuments } from '../src/trust/signing-store.js';
 
 const INDEX = 'channels/production/index.json';
 const MANIFEST = 'packages/maps/1.0.0/manifest.json';
@@ -76,6 +76,42 @@ describe('signingStore', () => {
     await signingStore(racing, async () => signer).writeDocument(INDEX, ours, options(ours, MUTABLE_CACHE));
     expect((await inner.readDocument(INDEX))!.body.equals(theirs)).toBe(true);
     expect(await signedPair(INDEX)).toBe(true);
+  });
+
+  it('refuses to build on a stored document its signature does not vouch for, and signs nothing', async () => {
+    const index = body('v1');
+    await store.writeDocument(INDEX, index, { ...options(index, MUTABLE_CACHE), ifNoneMatch: true });
+    // Changed in the bucket, outside update-publish: an update must not sign it into trust.
+    const tampered = body('v1, mandatory');
+    await inner.writeDocument(INDEX, tampered, options(tampered, MUTABLE_CACHE));
+    const signatureBefore = (await inner.readDocument(signatureKey(INDEX)))!.body;
+    const next = body('v2');
+    const etag = (await inner.readDocument(INDEX))!.etag;
+    await expect(store.writeDocument(INDEX, next, { ...options(next, MUTABLE_CACHE), ifMatch: etag })).rejects.toThrow(
+      /^channels\/production\/index\.json is not signed by this publisher's key \(signature by key [0-9a-f]{16} does not match the content.*\): it was changed outside update-publish, or a run stopped between writing and signing it; .* 'update-publish keys resign'/,
+    );
+    expect((await inner.readDocument(INDEX))!.body.equals(tampered)).toBe(true);
+    expect((await inner.readDocument(signatureKey(INDEX)))!.body.equals(signatureBefore)).toBe(true);
+
+    // Once a person has checked it, it is signed as stored, and updates build on it again.
+    expect(await unsignedDocuments(inner, [INDEX, MANIFEST], signer)).toEqual([INDEX]);
+    await signAsStored(inner, [INDEX], signer);
+    expect(await unsignedDocuments(inner, [INDEX], signer)).toEqual([]);
+    expect(await store.writeDocument(INDEX, next, { ...options(next, MUTABLE_CACHE), ifMatch: etag })).not.toBeNull();
+    expect(await signedPair(INDEX)).toBe(true);
+  });
+
+  it('builds on a document whose writer is between it and its signature, once the signature lands', async () => {
+    const theirs = body('theirs');
+    const { etag } = (await inner.writeDocument(INDEX, theirs, options(theirs, MUTABLE_CACHE)))!;
+    const late = setTimeout(() => void signingStore(inner, async () => signer).writeDocument(INDEX, theirs, options(theirs, MUTABLE_CACHE)), 100);
+    try {
+      const ours = body('ours');
+      expect(await store.writeDocument(INDEX, ours, { ...options(ours, MUTABLE_CACHE), ifMatch: etag })).not.toBeNull();
+      expect(await signedPair(INDEX)).toBe(true);
+    } finally {
+      clearTimeout(late);
+    }
   });
 
   it('signs an identical create-only document left unsigned by an interrupted run, but not different bytes', async () => {

@@ -1,10 +1,20 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { UserError } from '../../errors.js';
+import { listChannels } from '../../release/catalog.js';
+import { channelsPrefix } from '../../store/layout.js';
 import { writeSigningKeyPair } from '../../trust/keys.js';
-import { outputFor, type GlobalOptions } from '../context.js';
+import { signerFor } from '../../trust/publisher-keys.js';
+import { signAsStored, unsignedDocuments } from '../../trust/signing-store.js';
+import { confirmOrSkip } from '../confirm.js';
+import { outputFor, requireChannel, withContext, type GlobalOptions } from '../context.js';
 
 interface KeysGenerateFlags extends GlobalOptions {
   out: string;
+}
+
+interface KeysResignFlags extends GlobalOptions {
+  channel?: string;
 }
 
 export function registerKeys(program: Command): void {
@@ -26,5 +36,43 @@ export function registerKeys(program: Command): void {
           `next: set "signing": { "privateKey": "${relative(process.cwd(), written.privateKeyPath)}" } in the config (or keep the PEM in a CI secret and use "env:NAME")`,
         ].join('\n'),
       );
+    });
+
+  // JSON: { channels, signed: [keys], dryRun }
+  keys
+    .command('resign')
+    .description("sign a channel's documents as they are stored where their signature is missing or not this key's (after checking them)")
+    .option('--channel <name>', 'only this channel (default: every channel in the store)')
+    .option('--dry-run', 'list what would be signed, write nothing')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .addHelpText(
+      'after',
+      `
+Publishers refuse to build on a document whose signature does not vouch for it: it may have been
+changed outside update-publish. After a key rotation, or a run stopped between writing a document
+and signing it, check what is stored (status, verify), then sign it as it is with this command.
+
+Examples:
+  $ update-publish keys resign --channel production --dry-run
+  $ update-publish keys resign --yes --json`,
+    )
+    .action(async (_flags, command: Command) => {
+      const flags = command.optsWithGlobals<KeysResignFlags>();
+      await withContext(flags, async (context) => {
+        const { config, configDir, store, output } = context;
+        const signer = signerFor(config, configDir);
+        if (!signer) throw new UserError('signing is not configured; set "signing": { "privateKey": … } in the config');
+        const channels = flags.channel ? [requireChannel(flags.channel, '')] : await listChannels(store);
+        const keys = (await Promise.all(channels.map((channel) => store.list(`${channelsPrefix}${channel}/`)))).flat().map((object) => object.key);
+        const unsigned = await unsignedDocuments(store, keys, await signer());
+        const question = `Sign ${unsigned.length} document(s) as they are stored: ${unsigned.join(', ')}? Only if you checked them.`;
+        if (unsigned.length > 0 && !(await confirmOrSkip(context, question))) throw new UserError('cancelled; nothing was written');
+        await signAsStored(store, unsigned, await signer());
+        output.result({ channels, signed: unsigned, dryRun: context.dryRun }, () =>
+          unsigned.length === 0
+            ? `every document of ${channels.join(', ') || 'no channel'} carries a valid signature; nothing to sign`
+            : `${context.dryRun ? '[dry-run] would sign' : 'signed'} ${unsigned.length} document(s): ${unsigned.join(', ')}`,
+        );
+      });
     });
 }
