@@ -126,6 +126,10 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
   });
 
   describe('packages', () => {
+    it.each(['releases', 'releases/packages'])('pack refuses --out %s, inside the folder store (publish would take it for an unfinished run)', async (out) => {
+      await attempt(['pack', 'maps', '--out', out], new RegExp(`--out ${out} is inside the store .*releases; pack into another folder, or run 'update-publish publish'`));
+    });
+
     it('reports an unknown package', async () => {
       await attempt(['publish', 'nope'], /unknown package 'nope'; configured packages: maps, ghost, empty/);
     });

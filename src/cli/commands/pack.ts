@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { buildPackages } from '../../pack/build-packages.js';
 import { contentSha256, serializeDocument } from '../../pack/manifest.js';
@@ -9,6 +9,7 @@ import { nextVersion, parseVersionFlag } from '../../release/version.js';
 import { assertKnownPackages } from '../../publish/publish.js';
 import { readPackageFiles } from '../../publish/package-files.js';
 import { manifestKey } from '../../store/layout.js';
+import { UserError } from '../../errors.js';
 import { withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
 
@@ -37,6 +38,11 @@ export function registerPack(program: Command): void {
       const requestedVersion = flags.version === undefined ? undefined : parseVersionFlag(flags.version);
       await withContext(flags, async ({ config, configDir, store, output }) => {
         const outDir = resolve(flags.out);
+        // Packed versions are not releases: inside the folder store, publish would take them for an unfinished run's.
+        const storeFolder = store.location; // a folder store's absolute path, else s3://…
+        if (isAbsolute(storeFolder) && (outDir === storeFolder || outDir.startsWith(storeFolder + sep))) {
+          throw new UserError(`--out ${flags.out} is inside the store ${store.location}; pack into another folder, or run 'update-publish publish'`);
+        }
         const packages: PackedPackage[] = [];
         for (const id of assertKnownPackages(config, ids)) {
           const files = await readPackageFiles(id, config.packages[id], { configDir, store, output });
