@@ -62,7 +62,10 @@ export function parseAttributes(value: string): Record<string, string> {
   for (const pair of list(value)) {
     const equals = pair.indexOf('=');
     if (equals <= 0) throw new UserError(`--attr '${pair}' is not key=value; use e.g. --attr region=eu,locale=de`);
-    attributes[pair.slice(0, equals).trim()] = pair.slice(equals + 1).trim();
+    const name = pair.slice(0, equals).trim();
+    // A device has one value per attribute: a second one is a typo, not a choice.
+    if (Object.hasOwn(attributes, name)) throw new UserError(`--attr gives '${name}' twice; give each attribute once, e.g. --attr region=eu,locale=de`);
+    attributes[name] = pair.slice(equals + 1).trim();
   }
   return attributes;
 }

@@ -76,6 +76,7 @@ describe('buildRules', () => {
     ['reversed dates', { startsAt: '2026-02-01T00:00:00Z', endsAt: '2026-01-01T00:00:00Z' }, /is not after --starts-at/],
     ['an empty window', { startsAt: '2026-01-01T00:00:00Z', endsAt: '2026-01-01T00:00:00Z' }, /is not after --starts-at/],
     ['an attribute without a value', { attr: 'region' }, /not key=value/],
+    ['an attribute given twice', { attr: 'region=eu, region=us' }, /--attr gives 'region' twice; give each attribute once/],
   ])('refuses %s with a UserError', (_, flags, message) => {
     const attempt = () => buildRules(flags, { beta: { rollout: 5 } });
     expect(attempt).toThrow(UserError);
