@@ -259,7 +259,9 @@ describe('release operations (CLI)', () => {
       await refused(project, ['whitelist', 'upload', 'qa', malformed, '--yes'], /bad\.txt line 2: "not ok" is not an id/);
       await refused(project, ['whitelist', 'rm', 'nope', '--yes'], /unknown whitelist 'nope'; stored: qa/);
 
-      expect(await json(project, ['whitelist', 'rm', 'qa', '--yes'])).toEqual({ name: 'qa', removed: true, dryRun: false });
+      const removed = await project.run(['whitelist', 'rm', 'qa', '--yes', '--json']);
+      expect(succeeded(removed)).toEqual({ name: 'qa', removed: true, dryRun: false });
+      expect(removed.stderr).toContain("warning: whitelist 'qa' is named by maps@1.0.1 on staging: its devices will get those releases only through the rollout");
       expect((await json(project, ['whitelist', 'ls'])).whitelists).toEqual([]);
       const result = await project.run(['resolve', '--package', 'maps', '--channel', 'staging', '--device-id', 'qa-2', '--json']);
       expect(result.json).toMatchObject({ update: false });

@@ -31,6 +31,20 @@ export async function channelsReleasing(store: Store, id: string, version: strin
   return channels;
 }
 
+/** Releases devices are served that name this whitelist, as `maps@1.0.1 on production`. */
+export async function releasesNamingWhitelist(store: Store, name: string): Promise<string[]> {
+  const named: string[] = [];
+  for (const channel of await listChannels(store)) {
+    const { index } = await readIndex(store, channel);
+    for (const [id, { releases }] of Object.entries(index.packages)) {
+      for (const release of releases) {
+        if (release.state === 'active' && release.rules.whitelist?.includes(name)) named.push(`${id}@${release.version} on ${channel}`);
+      }
+    }
+  }
+  return named;
+}
+
 export async function readManifest(store: Store, id: string, version: string): Promise<{ manifest: Manifest; body: Buffer }> {
   const key = manifestKey(id, version);
   const document = await store.readDocument(key);

@@ -9,6 +9,7 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
+import { releasesNamingWhitelist } from '../../release/catalog.js';
 import { readIdSet } from '../../release/id-file.js';
 import {
   listWhitelists,
@@ -77,6 +78,9 @@ export function registerWhitelist(program: Command): void {
       const flags = command.optsWithGlobals<GlobalOptions>();
       await withContext(flags, async (context) => {
         const existing = await readWhitelistMeta(context.store, requireWhitelistName(name));
+        // Its devices then get those releases only through the rollout: say so before it is gone.
+        const namedBy = existing ? await releasesNamingWhitelist(context.store, name) : [];
+        if (namedBy.length > 0) context.output.warn(`whitelist '${name}' is named by ${namedBy.join(', ')}: its devices will get those releases only through the rollout`);
         if (existing && !(await confirmOrSkip(context, `Remove whitelist '${name}' (${existing.count} ids)?`))) {
           throw new UserError('cancelled; nothing was removed');
         }
