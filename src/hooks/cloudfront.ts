@@ -3,15 +3,14 @@ import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-clo
 import type { CloudFrontHook } from './config.js';
 import type { HookHandler } from './context.js';
 import type { ReleaseEvent } from './event.js';
+import { packagesPrefix } from '../store/layout.js';
 import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
-
-/** Everything under packages/ is versioned and immutable (see store/layout.ts): never invalidated. */
-const IMMUTABLE_PREFIX = 'packages/';
 
 /** The configured paths, or the mutable documents this release rewrote. */
 export function invalidationPaths(hook: CloudFrontHook, event: ReleaseEvent): string[] {
   if (hook.paths) return hook.paths;
-  const mutable = event.changedKeys.filter((key) => !key.startsWith(IMMUTABLE_PREFIX));
+  // Everything under packages/ is versioned and immutable (see store/layout.ts): never invalidated.
+  const mutable = event.changedKeys.filter((key) => !key.startsWith(packagesPrefix));
   // CloudFront matches URL-encoded paths: a prefix with spaces or non-ASCII would invalidate nothing.
   const encoded = (path: string) => path.split('/').map(encodeURIComponent).join('/');
   return [...new Set(mutable)].map((key) => encoded(`${hook.pathPrefix}/${key}`));

@@ -25,18 +25,17 @@ const list = (value: string) =>
 
 // Plain decimals only: Number() would also take 0x10 and 1e1, and rounding 12.345 hides a typo.
 const PLAIN_PERCENT = /^\d+(\.\d{1,2})?$/;
+/** The number as written, without a trailing %. */
+const percentText = (value: string | number) => String(value).trim().replace(/%$/, '');
 
 /** Whether a rollout is 0–100 with at most two decimals (flags and config presets alike). */
-export const isRollout = (value: string | number) => {
-  const text = String(value).trim().replace(/%$/, '');
-  return PLAIN_PERCENT.test(text) && Number(text) <= 100;
-};
+export const isRollout = (value: string | number) => PLAIN_PERCENT.test(percentText(value)) && Number(percentText(value)) <= 100;
 
 export function parseRollout(value: string | number): number {
   if (!isRollout(value)) {
     throw new UserError(`rollout '${value}' is outside 0–100 or not a plain number with at most two decimals; give e.g. 10 or 12.5`);
   }
-  return Number(String(value).trim().replace(/%$/, ''));
+  return Number(percentText(value));
 }
 
 /** What is wrong with an ISO-8601 time (flags and config presets alike), or undefined. */

@@ -3,6 +3,7 @@ import { listChannels } from '../../release/catalog.js';
 import { readIndex } from '../../release/write-index.js';
 import { readArchivedReleases, withArchivedReleases } from '../../release/archive.js';
 import { parseAge, planGc } from '../../maintenance/gc-plan.js';
+import { packagesPrefix } from '../../store/layout.js';
 import { confirmOrSkip } from '../confirm.js';
 import { withContext, type GlobalOptions } from '../context.js';
 
@@ -37,7 +38,7 @@ export function registerGc(program: Command): void {
           }
           indexes.push(index);
         }
-        const plan = planGc(indexes, await store.list('packages/'), await store.listOpenUploads(), new Date(), maxAgeMs);
+        const plan = planGc(indexes, await store.list(packagesPrefix), await store.listOpenUploads(), new Date(), maxAgeMs);
         if (plan.deleteKeys.length && !(await confirmOrSkip(context, `Delete ${plan.deleteKeys.length} objects?`))) return;
         await store.delete(plan.deleteKeys);
         for (const upload of plan.abortUploads) await store.abortUpload(upload);

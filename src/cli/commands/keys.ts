@@ -60,14 +60,15 @@ Examples:
       const flags = command.optsWithGlobals<KeysResignFlags>();
       await withContext(flags, async (context) => {
         const { config, configDir, store, output } = context;
-        const signer = signerFor(config, configDir);
-        if (!signer) throw new UserError('signing is not configured; set "signing": { "privateKey": … } in the config');
+        const loadSigner = signerFor(config, configDir);
+        if (!loadSigner) throw new UserError('signing is not configured; set "signing": { "privateKey": … } in the config');
+        const signer = await loadSigner();
         const channels = flags.channel ? [requireChannel(flags.channel, '')] : await listChannels(store);
         const keys = (await Promise.all(channels.map((channel) => store.list(`${channelsPrefix}${channel}/`)))).flat().map((object) => object.key);
-        const unsigned = await unsignedDocuments(store, keys, await signer());
+        const unsigned = await unsignedDocuments(store, keys, signer);
         const question = `Sign ${unsigned.length} document(s) as they are stored: ${unsigned.join(', ')}? Only if you checked them.`;
         if (unsigned.length > 0 && !(await confirmOrSkip(context, question))) throw new UserError('cancelled; nothing was written');
-        await signAsStored(store, unsigned, await signer());
+        await signAsStored(store, unsigned, signer);
         output.result({ channels, signed: unsigned, dryRun: context.dryRun }, () =>
           unsigned.length === 0
             ? `every document of ${channels.join(', ') || 'no channel'} carries a valid signature; nothing to sign`
