@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../src/cli/program.js';
-import type { ChannelIndex, Manifest } from '../src/client/protocol.js';
+import type { ChannelIndex, Manifest } from '../src/protocol/types.js';
 import {
   makeProject,
   removeProjects,

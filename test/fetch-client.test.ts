@@ -14,8 +14,8 @@ import {
   type Manifest,
   type UpdateSource,
 } from '../src/client/node.js';
-import { generateSigningKeyPair, loadPublicKey, type SigningKey } from '../src/trust/keys.js';
-import { signBytes } from '../src/trust/signature.js';
+import { generateSigningKeyPair, loadPublicKey, type SigningKey } from '../src/keys/signing-keys.js';
+import { signBytes } from '../src/protocol/signature.js';
 import { snapshotTree } from './helpers/cli.js';
 
 /**

@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/pack/hash.js';
+import { sha256Hex } from '../src/hash.js';
 import { createFolderStore } from '../src/store/folder-store.js';
-import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../src/store/layout.js';
+import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../src/protocol/layout.js';
 import type { Store } from '../src/store/store.js';
-import { generateSigningKeyPair, type SigningKey } from '../src/trust/keys.js';
-import { signatureKey, verifyBytes } from '../src/trust/signature.js';
-import { signAsStored, signingStore, unsignedDocuments } from '../src/trust/signing-store.js';
+import { generateSigningKeyPair, type SigningKey } from '../src/keys/signing-keys.js';
+import { signatureKey, verifyBytes } from '../src/protocol/signature.js';
+import { signAsStored, signingStore, unsignedDocuments } from '../src/store/signing-store.js';
 
 const INDEX = 'channels/production/index.json';
 const MANIFEST = 'packages/maps/1.0.0/manifest.json';

@@ -13,7 +13,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../src/errors.js';
 import { createFolderStore } from '../src/store/folder-store.js';
-import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../src/store/layout.js';
+import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../src/protocol/layout.js';
 import { isConditionFailed, toStoreError } from '../src/store/s3-errors.js';
 import { createS3Store } from '../src/store/s3-store.js';
 import type { Store } from '../src/store/store.js';

@@ -19,7 +19,7 @@ import {
   encryptionKeyId,
   generateEncryptionKey,
   parseEncryptionKey,
-} from '../src/trust/encryption.js';
+} from '../src/protocol/encryption.js';
 import {
   generateSigningKeyPair,
   keyIdOf,
@@ -28,8 +28,8 @@ import {
   PRIVATE_KEY_FILE,
   PUBLIC_KEY_FILE,
   writeSigningKeyPair,
-} from '../src/trust/keys.js';
-import { signatureKey, signBytes, verifyBytes } from '../src/trust/signature.js';
+} from '../src/keys/signing-keys.js';
+import { signatureKey, signBytes, verifyBytes } from '../src/protocol/signature.js';
 
 let dir: string;
 beforeAll(async () => {

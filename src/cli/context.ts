@@ -5,8 +5,8 @@ import { openStore } from '../store/open-store.js';
 import { dryRunStore } from '../store/dry-run-store.js';
 import { interruptibleStore } from '../store/interruptible-store.js';
 import type { Store } from '../store/store.js';
-import { signerFor } from '../trust/publisher-keys.js';
-import { signingStore } from '../trust/signing-store.js';
+import { signerFor } from '../keys/publisher-keys.js';
+import { signingStore } from '../store/signing-store.js';
 import { createOutput, type Output } from './output.js';
 
 /** Options every command accepts (commander's optsWithGlobals). */

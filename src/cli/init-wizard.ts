@@ -1,9 +1,9 @@
 import { checkbox, confirm, input, select } from '@inquirer/prompts';
-import { ENV_REF_PATTERN } from '../hooks/env-ref.js';
+import { ENV_REF_PATTERN } from '../config/env-refs.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import { DEFAULT_SNS_TOPIC, isS3Store, packageForDir, type InitAnswers, type PackageChoice } from '../config/init-config.js';
 import { UserError } from '../errors.js';
-import { parseS3Url } from '../store/s3-url.js';
+import { parseS3Url } from '../config/s3-url.js';
 
 // Prompts go to stderr like every log, so stdout only ever holds the result.
 const context = { output: process.stderr };

@@ -4,11 +4,11 @@
  * Pure JavaScript (no Node APIs): it runs in React Native, browsers and edge
  * runtimes. Downloading and installing on Node is `update-publish/client/node`.
  */
-export * from './protocol.js';
+export * from '../protocol/types.js';
 export { resolveUpdate, releaseMatches } from './resolve.js';
 export type { DeviceRequest, Resolution, ResolveReason, WhitelistLookup } from './resolve.js';
-export { rolloutBucket, inRollout, ROLLOUT_BUCKETS } from './rollout.js';
-export { whitelistShard, shardHas, whitelistMetaKey, whitelistShardKey } from './whitelist.js';
-export type { WhitelistMeta } from './whitelist.js';
+export { rolloutBucket, inRollout, ROLLOUT_BUCKETS } from '../protocol/rollout.js';
+export { whitelistShard, shardHas, whitelistMetaKey, whitelistShardKey } from '../protocol/whitelist.js';
+export type { WhitelistMeta } from '../protocol/whitelist.js';
 export { runOnceSteps } from './run-once.js';
 export type { RunOnceRecord, RunOnceStep } from './run-once.js';

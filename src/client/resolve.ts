@@ -1,6 +1,6 @@
 import semver from 'semver';
-import type { ChannelIndex, Release } from './protocol.js';
-import { inRollout } from './rollout.js';
+import type { ChannelIndex, Release } from '../protocol/types.js';
+import { inRollout } from '../protocol/rollout.js';
 
 export interface DeviceRequest {
   package: string;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import semver from 'semver';
-import { hooksConfigSchema } from '../hooks/config.js';
+import { hooksConfigSchema } from './hook-schema.js';
 import { isRollout, timeProblem } from '../release/rules.js';
-import { storeUrlProblem } from '../store/store-url.js';
+import { storeUrlProblem } from './store-url.js';
 
 /** Ids and channel names become object keys and folder names: keep them boring. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;

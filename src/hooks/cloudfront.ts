@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
-import type { CloudFrontHook } from './config.js';
+import type { CloudFrontHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
-import type { ReleaseEvent } from './event.js';
-import { packagesPrefix } from '../store/layout.js';
+import type { ReleaseEvent } from '../protocol/release-event.js';
+import { packagesPrefix } from '../protocol/layout.js';
 import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
 
 /** The configured paths, or the mutable documents this release rewrote. */

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { CommandHook } from './config.js';
+import type { CommandHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
-import type { ReleaseEvent } from './event.js';
+import type { ReleaseEvent } from '../protocol/release-event.js';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 /** After SIGTERM, how long the command gets to clean up before SIGKILL. */

@@ -1,4 +1,4 @@
-import type { ReleaseEvent } from './event.js';
+import type { ReleaseEvent } from '../protocol/release-event.js';
 
 /** What the runner hands each hook besides its config and the event. */
 export interface HookContext {

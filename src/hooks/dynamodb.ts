@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { DynamoDbHook } from './config.js';
+import type { DynamoDbHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
 import { releaseLabel } from './context.js';
-import type { ReleaseEvent } from './event.js';
+import type { ReleaseEvent } from '../protocol/release-event.js';
 import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
 
 /**

@@ -1,8 +1,8 @@
 import { ExitCode, UserError } from '../errors.js';
-import { hookName, type HookConfig, type HookOf, type HookType } from './config.js';
+import { hookName, type HookConfig, type HookOf, type HookType } from '../config/hook-schema.js';
 import { releaseLabel, type HookContext, type HookHandler } from './context.js';
-import { missingEnvRefs, resolveEnvRefs, scrubSecrets } from './env-ref.js';
-import type { ReleaseEvent, ReleaseEventName } from './event.js';
+import { missingEnvRefs, resolveEnvRefs, scrubSecrets } from '../config/env-refs.js';
+import type { ReleaseEvent, ReleaseEventName } from '../protocol/release-event.js';
 
 export type HookStatus = 'ok' | 'failed' | 'skipped';
 

@@ -1,9 +1,9 @@
 import { formatBytes } from '../format.js';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import type { SesHook } from './config.js';
+import type { SesHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
 import { releaseLabel } from './context.js';
-import type { ReleaseEvent } from './event.js';
+import type { ReleaseEvent } from '../protocol/release-event.js';
 import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
 
 const VERB: Record<ReleaseEvent['event'], string> = {

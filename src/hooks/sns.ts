@@ -1,8 +1,8 @@
 import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
-import type { SnsHook } from './config.js';
+import type { SnsHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
 import { releaseLabel } from './context.js';
-import type { ReleaseEvent } from './event.js';
+import type { ReleaseEvent } from '../protocol/release-event.js';
 import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
 
 /** What subscribers (apps, queues, people) learn about a release. */

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WebhookHook } from './config.js';
+import type { WebhookHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
-import type { ReleaseEvent } from './event.js';
+import type { ReleaseEvent } from '../protocol/release-event.js';
 
 export const SIGNATURE_HEADER = 'X-Update-Publish-Signature';
 const DEFAULT_TIMEOUT_MS = 10_000;

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { DeltaObject, Manifest, StoredObject } from '../client/protocol.js';
-import type { DeltaPlan } from '../diff/delta-plan.js';
-import { deltaPackageKey, fullPackageKey } from '../store/layout.js';
-import { createEncryptStream, ENCRYPTION_ALGORITHM, encryptionKeyId } from '../trust/encryption.js';
+import type { DeltaObject, Manifest, StoredObject } from '../protocol/types.js';
+import type { DeltaPlan } from '../release/delta-plan.js';
+import { deltaPackageKey, fullPackageKey } from '../protocol/layout.js';
+import { createEncryptStream, ENCRYPTION_ALGORITHM, encryptionKeyId } from '../protocol/encryption.js';
 import { toManifestFiles, type PackageFile } from './hash-files.js';
-import { buildManifest } from './manifest.js';
+import { buildManifest } from '../protocol/manifest.js';
 import { writeZip } from './zip.js';
 
 /** A package object written to the staging folder, ready to upload. */

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import type { ManifestFile } from '../client/protocol.js';
+import type { ManifestFile } from '../protocol/types.js';
 import { ExitCode, UserError } from '../errors.js';
-import { hashFilesSync } from './hash.js';
+import { hashFilesSync } from '../hash.js';
 import type { HashCache } from './hash-cache.js';
 import type { ScannedFile } from './scan.js';
 

@@ -2,7 +2,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import { INSTALL_STATE_FILE } from '../client/fetch/install-state.js';
-import { entryPathProblem, printable } from '../client/path-safety.js';
+import { entryPathProblem, printable } from '../protocol/path-safety.js';
 import { UserError } from '../errors.js';
 import type { PackageConfig } from '../config/schema.js';
 

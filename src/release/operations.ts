@@ -1,7 +1,7 @@
 import semver from 'semver';
-import type { ChannelIndex, Release, ReleaseRules } from '../client/protocol.js';
+import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { UserError } from '../errors.js';
-import { findRelease, updateRelease, upsertRelease } from './channel-index.js';
+import { findRelease, updateRelease, upsertRelease } from '../protocol/channel-index.js';
 import { parseRollout } from './rules.js';
 
 /**

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
-import type { ReleaseRules } from '../client/protocol.js';
+import type { ReleaseRules } from '../protocol/types.js';
 import type { RulesConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 

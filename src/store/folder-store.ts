@@ -5,7 +5,7 @@ import { dirname, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import lockfile from 'proper-lockfile';
 import { StoreError } from '../errors.js';
-import { sha256File, sha256Hex } from '../pack/hash.js';
+import { sha256File, sha256Hex } from '../hash.js';
 import type { ConditionalWrite, ObjectInfo, Store } from './store.js';
 
 const TEMP_SUFFIX = '.partial';

@@ -1,4 +1,4 @@
-import { channelsPrefix, INDEX_FILE } from './layout.js';
+import { channelsPrefix, INDEX_FILE } from '../protocol/layout.js';
 import type { Store } from './store.js';
 
 const isChannelIndex = (key: string) => key.startsWith(channelsPrefix) && key.endsWith(`/${INDEX_FILE}`);

@@ -13,8 +13,8 @@ import type { S3Config } from '../config/schema.js';
 import { createS3Client, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, describeEndpoint, MAX_ATTEMPTS } from './s3-client.js';
 import { errorNameOf, httpStatusOf, isConditionFailed, isNotFound, toStoreError, type S3Action } from './s3-errors.js';
 import { getObjectResumable } from './s3-resumable-read.js';
-import { packagesPrefix } from './layout.js';
-import type { S3Location } from './s3-url.js';
+import { packagesPrefix } from '../protocol/layout.js';
+import type { S3Location } from '../config/s3-url.js';
 import type { ObjectInfo, OpenUpload, Store } from './store.js';
 
 // DeleteObjects takes at most this many keys per request.

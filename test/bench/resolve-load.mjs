@@ -2,7 +2,7 @@
 // and edge functions run) for many devices against a 50 packages x 20
 // releases index, on one core. usage: node resolve-load.mjs DEVICES
 import { resolveUpdate } from '../../dist/client/index.js';
-import { serializeDocument } from '../../dist/pack/manifest.js';
+import { serializeDocument } from '../../dist/protocol/manifest.js';
 import { prng } from './trees.mjs';
 
 const PACKAGES = 50;

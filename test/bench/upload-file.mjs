@@ -3,7 +3,7 @@
 // usage: node upload-file.mjs ENDPOINT BUCKET KEY FILE SHA256
 import { stat } from 'node:fs/promises';
 import { createS3Store } from '../../dist/store/s3-store.js';
-import { uploadObjects } from '../../dist/upload/upload.js';
+import { uploadObjects } from '../../dist/store/upload.js';
 
 const [endpoint, bucket, key, localPath, sha256] = process.argv.slice(2);
 const store = createS3Store({ bucket, prefix: '' }, { endpoint, region: 'us-east-1', forcePathStyle: true });

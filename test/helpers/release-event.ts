@@ -1,4 +1,4 @@
-import type { ReleaseEvent } from '../../src/hooks/event.js';
+import type { ReleaseEvent } from '../../src/protocol/release-event.js';
 
 /** A publish of maps@1.2.0 on production; override what a test is about. */
 export function releaseEvent(overrides: Partial<ReleaseEvent> = {}): ReleaseEvent {

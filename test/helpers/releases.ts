@@ -1,5 +1,5 @@
-import type { ChannelIndex, Release } from '../../src/client/protocol.js';
-import { emptyIndex, upsertRelease } from '../../src/release/channel-index.js';
+import type { ChannelIndex, Release } from '../../src/protocol/types.js';
+import { emptyIndex, upsertRelease } from '../../src/protocol/channel-index.js';
 
 /** An active 100% release of maps@version with no rules; override what a test is about. */
 export const release = (version: string, overrides: Partial<Release> = {}): Release => ({

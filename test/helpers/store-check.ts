@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import semver from 'semver';
-import type { ChannelIndex, Manifest, Release } from '../../src/client/protocol.js';
-import { readArchivedReleases } from '../../src/release/archive.js';
-import { listChannels } from '../../src/release/catalog.js';
-import { channelIndexKey } from '../../src/store/layout.js';
+import type { ChannelIndex, Manifest, Release } from '../../src/protocol/types.js';
+import { readArchivedReleases } from '../../src/channel/archive.js';
+import { listChannels } from '../../src/channel/catalog.js';
+import { channelIndexKey } from '../../src/protocol/layout.js';
 import type { Store } from '../../src/store/store.js';
 
 export interface StoreCheck {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
-import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../../src/store/layout.js';
+import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../../src/protocol/layout.js';
 import type { Store, WriteOptions } from '../../src/store/store.js';
 
 /** The S3 minimum part size, so a few MiB already make a multipart upload. */

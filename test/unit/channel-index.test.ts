@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION } from '../../src/client/protocol.js';
-import { emptyIndex, findRelease, latestRelease, parseIndex, updateRelease, upsertRelease } from '../../src/release/channel-index.js';
+import { SCHEMA_VERSION } from '../../src/protocol/types.js';
+import { emptyIndex, findRelease, latestRelease, parseIndex, updateRelease, upsertRelease } from '../../src/protocol/channel-index.js';
 import { StoreError } from '../../src/errors.js';
 import { indexWith, release } from '../helpers/releases.js';
-import { splitUnreachable } from '../../src/release/archive.js';
+import { splitUnreachable } from '../../src/channel/archive.js';
 import { resolveUpdate, type DeviceRequest } from '../../src/client/resolve.js';
-import type { Release, ReleaseRules } from '../../src/client/protocol.js';
+import type { Release, ReleaseRules } from '../../src/protocol/types.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
 describe('channel index', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Manifest, ManifestFile } from '../../src/client/protocol.js';
+import type { Manifest, ManifestFile } from '../../src/protocol/types.js';
 import { UserError } from '../../src/errors.js';
-import { buildManifest, contentSha256 } from '../../src/pack/manifest.js';
-import { decidePackage, type PackageFacts } from '../../src/publish/decide.js';
+import { buildManifest, contentSha256 } from '../../src/protocol/manifest.js';
+import { decidePackage, type PackageFacts } from '../../src/release/decide.js';
 import { release } from '../helpers/releases.js';
 
 const filesOf = (content: string): ManifestFile[] => [{ path: 'a.txt', size: content.length, sha256: content }];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Manifest, ManifestFile } from '../../src/client/protocol.js';
-import { planDeltas } from '../../src/diff/delta-plan.js';
-import { buildManifest } from '../../src/pack/manifest.js';
+import type { Manifest, ManifestFile } from '../../src/protocol/types.js';
+import { planDeltas } from '../../src/release/delta-plan.js';
+import { buildManifest } from '../../src/protocol/manifest.js';
 
 const file = (path: string, sha256: string): ManifestFile => ({ path, size: sha256.length, sha256 });
 const manifest = (version: string, files: ManifestFile[]): Manifest =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ManifestFile } from '../../src/client/protocol.js';
-import { countChanges, diffFiles, hasChanges } from '../../src/diff/diff.js';
+import type { ManifestFile } from '../../src/protocol/types.js';
+import { countChanges, diffFiles, hasChanges } from '../../src/release/diff.js';
 
 const file = (path: string, sha256: string, size = 1): ManifestFile => ({ path, size, sha256 });
 

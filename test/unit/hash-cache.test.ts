@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HashCache } from '../../src/pack/hash-cache.js';
 import { hashFiles } from '../../src/pack/hash-files.js';
-import { sha256Hex } from '../../src/pack/hash.js';
+import { sha256Hex } from '../../src/hash.js';
 import type { ScannedFile } from '../../src/pack/scan.js';
 
 const OLD = new Date(Date.now() - 60_000);

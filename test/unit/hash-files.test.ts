@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashCache } from '../../src/pack/hash-cache.js';
 import { hashFiles } from '../../src/pack/hash-files.js';
-import { HASH_BUFFER_SIZE, sha256File, sha256Hex } from '../../src/pack/hash.js';
+import { HASH_BUFFER_SIZE, sha256File, sha256Hex } from '../../src/hash.js';
 import type { ScannedFile } from '../../src/pack/scan.js';
 
 describe('hashFiles', () => {

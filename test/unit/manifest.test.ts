@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION, type ManifestFile } from '../../src/client/protocol.js';
-import { buildManifest, contentSha256, serializeDocument } from '../../src/pack/manifest.js';
+import { SCHEMA_VERSION, type ManifestFile } from '../../src/protocol/types.js';
+import { buildManifest, contentSha256, serializeDocument } from '../../src/protocol/manifest.js';
 
 const files: ManifestFile[] = [
   { path: 'a.txt', size: 1, sha256: 'aa' },

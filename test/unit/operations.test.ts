@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelIndex } from '../../src/client/protocol.js';
+import type { ChannelIndex } from '../../src/protocol/types.js';
 import { resolveUpdate } from '../../src/client/resolve.js';
-import { emptyIndex } from '../../src/release/channel-index.js';
+import { emptyIndex } from '../../src/protocol/channel-index.js';
 import { currentRelease, halt, promote, resume, rollback, setRollout } from '../../src/release/operations.js';
 import { UserError } from '../../src/errors.js';
 import { delta, indexWith, release } from '../helpers/releases.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inRollout } from '../../src/client/rollout.js';
+import { inRollout } from '../../src/protocol/rollout.js';
 import { resolveUpdate, type DeviceRequest } from '../../src/client/resolve.js';
 import { delta, indexWith, release } from '../helpers/releases.js';
 

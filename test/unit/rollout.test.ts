@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inRollout, ROLLOUT_BUCKETS, rolloutBucket } from '../../src/client/rollout.js';
+import { inRollout, ROLLOUT_BUCKETS, rolloutBucket } from '../../src/protocol/rollout.js';
 
 const devices = Array.from({ length: 10_000 }, (_, i) => `device-${i}`);
 const share = (percent: number, version = '1.0.0') => devices.filter((id) => inRollout(id, 'maps', version, percent)).length / devices.length;

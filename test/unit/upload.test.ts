@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
-import { uploadObjects, type UploadItem } from '../../src/upload/upload.js';
+import { uploadObjects, type UploadItem } from '../../src/store/upload.js';
 
 const item = (key: string): UploadItem => ({ key, localPath: `/tmp/${key}`, size: 10, sha256: key, contentType: 'application/zip', cacheControl: 'x' });
 

@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardHas, whitelistShard, whitelistShardKey } from '../../src/client/whitelist.js';
+import { shardHas, whitelistShard, whitelistShardKey } from '../../src/protocol/whitelist.js';
 import { UserError } from '../../src/errors.js';
-import { readIds, readIdSet } from '../../src/release/id-file.js';
-import { createWhitelistCache } from '../../src/release/whitelist-lookup.js';
+import { readIds, readIdSet } from '../../src/channel/id-file.js';
+import { createWhitelistCache } from '../../src/channel/whitelist-lookup.js';
 import {
   assertWhitelistsExist,
   IDS_PER_SHARD,
@@ -14,7 +14,7 @@ import {
   readWhitelistShard,
   removeWhitelist,
   uploadWhitelist,
-} from '../../src/release/whitelist-store.js';
+} from '../../src/channel/whitelists.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
 import type { Store } from '../../src/store/store.js';
 

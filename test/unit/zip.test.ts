@@ -7,7 +7,7 @@ import { Transform } from 'node:stream';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { looksIncompressible } from '../../src/pack/compression.js';
-import { sha256Hex } from '../../src/pack/hash.js';
+import { sha256Hex } from '../../src/hash.js';
 import { writeZip, type ZipEntry } from '../../src/pack/zip.js';
 
 const randomBytes = (size: number, label = 'x') =>

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import type { ManifestFile } from '../../client/protocol.js';
-import { diffFiles, hasChanges } from '../../diff/diff.js';
+import type { ManifestFile } from '../../protocol/types.js';
+import { diffFiles, hasChanges } from '../../release/diff.js';
 import { toManifestFiles } from '../../pack/hash-files.js';
-import { readManifest } from '../../release/catalog.js';
-import { readIndex } from '../../release/write-index.js';
-import { assertKnownPackages } from '../../publish/publish.js';
-import { readPackageFiles } from '../../publish/package-files.js';
+import { readManifest } from '../../channel/catalog.js';
+import { readIndex } from '../../channel/index-store.js';
+import { assertKnownPackages } from '../../workflows/publish.js';
+import { readPackageFiles } from '../../pack/package-files.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
 

@@ -6,7 +6,7 @@ import { UserError } from '../../errors.js';
 import { parseAttributes } from '../../release/rules.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
-import { collect, loadPublicKeys, readDecryptionKeys } from './trust-options.js';
+import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
 
 interface FetchFlags extends GlobalOptions {
   channel?: string;

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { listChannels } from '../../release/catalog.js';
-import { readIndex } from '../../release/write-index.js';
-import { readArchivedReleases, withArchivedReleases } from '../../release/archive.js';
-import { parseAge, planGc } from '../../maintenance/gc-plan.js';
-import { packagesPrefix } from '../../store/layout.js';
+import { listChannels } from '../../channel/catalog.js';
+import { readIndex } from '../../channel/index-store.js';
+import { readArchivedReleases, withArchivedReleases } from '../../channel/archive.js';
+import { parseAge, planGc } from '../../release/gc-plan.js';
+import { packagesPrefix } from '../../protocol/layout.js';
 import { confirmOrSkip } from '../confirm.js';
 import { withContext, type GlobalOptions } from '../context.js';
 

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { halt } from '../../release/operations.js';
-import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from './release-change.js';
+import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from '../../workflows/change-release.js';
 
 export function registerHalt(program: Command): void {
   addWriteOptions(addChannelOption(program.command('halt <package>')))

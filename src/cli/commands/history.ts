@@ -6,12 +6,12 @@
  * JSON: { channel, package, entries: [{ at, actor, action, version, from, to, details }] } (from/to null when the action has none)
  */
 import type { Command } from 'commander';
-import type { ReleaseRules } from '../../client/protocol.js';
+import type { ReleaseRules } from '../../protocol/types.js';
 import { UserError } from '../../errors.js';
-import { readHistory, type HistoryEntry } from '../../release/history.js';
+import { readHistory, type HistoryEntry } from '../../channel/history.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../../format.js';
-import { requireExistingChannel } from './release-change.js';
+import { requireExistingChannel } from '../../workflows/change-release.js';
 
 interface HistoryFlags extends GlobalOptions {
   channel?: string;

@@ -7,12 +7,12 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { findRelease, latestRelease } from '../../release/channel-index.js';
-import { readIndex } from '../../release/write-index.js';
-import { releaseEvent } from '../../publish/release-event.js';
+import { findRelease, latestRelease } from '../../protocol/channel-index.js';
+import { readIndex } from '../../channel/index-store.js';
+import { releaseEvent } from '../../workflows/release-event.js';
 import { parsePackageTarget, requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatHookResult } from '../../hooks/run-hooks.js';
-import { runReleaseHooks } from './hooks-step.js';
+import { runReleaseHooks } from '../../workflows/release-hooks.js';
 
 interface HooksRunFlags extends GlobalOptions {
   channel?: string;

@@ -12,9 +12,9 @@ import {
   type InitTemplate,
 } from '../../config/init-config.js';
 import { configSchema, describeIssues, NAME_PATTERN } from '../../config/schema.js';
-import { envRefName } from '../../hooks/env-ref.js';
+import { envRefName } from '../../config/env-refs.js';
 import { UserError } from '../../errors.js';
-import { loadPrivateKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeSigningKeyPair } from '../../trust/keys.js';
+import { loadPrivateKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeSigningKeyPair } from '../../keys/signing-keys.js';
 import { outputFor, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
 

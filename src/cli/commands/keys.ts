@@ -1,11 +1,11 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { listChannels } from '../../release/catalog.js';
-import { channelsPrefix } from '../../store/layout.js';
-import { writeSigningKeyPair } from '../../trust/keys.js';
-import { signerFor } from '../../trust/publisher-keys.js';
-import { signAsStored, unsignedDocuments } from '../../trust/signing-store.js';
+import { listChannels } from '../../channel/catalog.js';
+import { channelsPrefix } from '../../protocol/layout.js';
+import { writeSigningKeyPair } from '../../keys/signing-keys.js';
+import { signerFor } from '../../keys/publisher-keys.js';
+import { signAsStored, unsignedDocuments } from '../../store/signing-store.js';
 import { confirmOrSkip } from '../confirm.js';
 import { outputFor, requireChannel, withContext, type GlobalOptions } from '../context.js';
 

@@ -12,12 +12,12 @@ import { storeSource } from '../../client/fetch/source.js';
 import { UserError } from '../../errors.js';
 import { promote } from '../../release/operations.js';
 import { buildRules, type RuleFlags } from '../../release/rules.js';
-import { assertWhitelistsExist } from '../../release/whitelist-store.js';
-import { readArchivedReleases, withArchivedReleases } from '../../release/archive.js';
+import { assertWhitelistsExist } from '../../channel/whitelists.js';
+import { readArchivedReleases, withArchivedReleases } from '../../channel/archive.js';
 import { parsePackageTarget as parseTarget, requireChannel, withContext } from '../context.js';
 import { describeRules } from './status.js';
-import { addRuleOptions } from './rule-options.js';
-import { addWriteOptions, requireExistingChannel, writeReleaseChange, type WriteFlags } from './release-change.js';
+import { addRuleOptions } from '../rule-options.js';
+import { addWriteOptions, requireExistingChannel, writeReleaseChange, type WriteFlags } from '../../workflows/change-release.js';
 
 interface PromoteFlags extends WriteFlags, RuleFlags {
   from: string;

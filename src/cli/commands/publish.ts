@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
-import { publish, assertKnownPackages, type PublishedPackage } from '../../publish/publish.js';
+import { publish, assertKnownPackages, type PublishedPackage } from '../../workflows/publish.js';
 import { buildRules, type RuleFlags } from '../../release/rules.js';
-import { assertWhitelistsExist } from '../../release/whitelist-store.js';
+import { assertWhitelistsExist } from '../../channel/whitelists.js';
 import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { UserError } from '../../errors.js';
 import { confirmOrSkip } from '../confirm.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { addRuleOptions, givenRuleFlags } from './rule-options.js';
+import { addRuleOptions, givenRuleFlags } from '../rule-options.js';
 import { describeRules } from './status.js';
-import { runReleaseHooks } from './hooks-step.js';
+import { runReleaseHooks } from '../../workflows/release-hooks.js';
 
 interface PublishFlags extends GlobalOptions, RuleFlags {
   channel?: string;

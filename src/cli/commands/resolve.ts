@@ -10,16 +10,16 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import semver from 'semver';
-import type { ChannelIndex } from '../../client/protocol.js';
+import type { ChannelIndex } from '../../protocol/types.js';
 import { resolveUpdate, type DeviceRequest } from '../../client/resolve.js';
 import { UserError } from '../../errors.js';
-import { readIds, type IdLine } from '../../release/id-file.js';
+import { readIds, type IdLine } from '../../channel/id-file.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
-import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../release/whitelist-lookup.js';
+import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../channel/whitelist-lookup.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
 import { redactSecrets } from '../redact.js';
-import { requireExistingChannel } from './release-change.js';
+import { requireExistingChannel } from '../../workflows/change-release.js';
 
 interface ResolveFlags extends GlobalOptions {
   channel?: string;

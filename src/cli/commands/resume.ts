@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { resume } from '../../release/operations.js';
-import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from './release-change.js';
+import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from '../../workflows/change-release.js';
 
 export function registerResume(program: Command): void {
   addWriteOptions(addChannelOption(program.command('resume <package>')))

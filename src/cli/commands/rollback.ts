@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { rollback } from '../../release/operations.js';
 import { requireChannel, withContext } from '../context.js';
-import { addChannelOption, addWriteOptions, writeReleaseChange, type WriteFlags } from './release-change.js';
+import { addChannelOption, addWriteOptions, writeReleaseChange, type WriteFlags } from '../../workflows/change-release.js';
 
 interface RollbackFlags extends WriteFlags {
   to?: string;

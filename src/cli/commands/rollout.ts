@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { setRollout } from '../../release/operations.js';
 import { parseRollout } from '../../release/rules.js';
-import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from './release-change.js';
+import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from '../../workflows/change-release.js';
 
 export function registerRollout(program: Command): void {
   addWriteOptions(addChannelOption(program.command('rollout <package> <percent>')))

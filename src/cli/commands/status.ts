@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type { ChannelIndex, ReleaseRules } from '../../client/protocol.js';
-import { listChannels } from '../../release/catalog.js';
-import { readIndex } from '../../release/write-index.js';
+import type { ChannelIndex, ReleaseRules } from '../../protocol/types.js';
+import { listChannels } from '../../channel/catalog.js';
+import { readIndex } from '../../channel/index-store.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { requireExistingChannel } from './release-change.js';
+import { requireExistingChannel } from '../../workflows/change-release.js';
 
 interface StatusFlags extends GlobalOptions {
   channel?: string;

@@ -4,11 +4,11 @@ import { storeSource } from '../../client/fetch/source.js';
 import { verifyReleases, type VerifyReport } from '../../client/verify/verify-releases.js';
 import type { Config } from '../../config/schema.js';
 import { ExitCode, UserError } from '../../errors.js';
-import { readArchivedReleases } from '../../release/archive.js';
-import { listChannels } from '../../release/catalog.js';
-import { encryptionKeyFor, signerFor } from '../../trust/publisher-keys.js';
+import { readArchivedReleases } from '../../channel/archive.js';
+import { listChannels } from '../../channel/catalog.js';
+import { encryptionKeyFor, signerFor } from '../../keys/publisher-keys.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
-import { collect, loadPublicKeys } from './trust-options.js';
+import { collect, loadPublicKeys } from '../trust-options.js';
 
 interface VerifyFlags extends GlobalOptions {
   channel?: string;

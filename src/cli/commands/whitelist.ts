@@ -9,8 +9,8 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { releasesNamingWhitelist } from '../../release/catalog.js';
-import { readIdSet } from '../../release/id-file.js';
+import { releasesNamingWhitelist } from '../../channel/catalog.js';
+import { readIdSet } from '../../channel/id-file.js';
 import {
   listWhitelists,
   MAX_WHITELIST_IDS,
@@ -18,7 +18,7 @@ import {
   removeWhitelist,
   requireWhitelistName,
   uploadWhitelist,
-} from '../../release/whitelist-store.js';
+} from '../../channel/whitelists.js';
 import { confirmOrSkip } from '../confirm.js';
 import { withContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../../format.js';

@@ -3,10 +3,10 @@ import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import type { ZipFile } from 'yauzl';
 import { UserError } from '../../errors.js';
-import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../path-safety.js';
-import type { Manifest, ManifestFile } from '../protocol.js';
+import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../../protocol/path-safety.js';
+import type { Manifest, ManifestFile } from '../../protocol/types.js';
 import { writeHashed } from './hashed-write.js';
-import { DamagedBaseError, IntegrityError } from './integrity-error.js';
+import { DamagedBaseError, IntegrityError } from '../errors.js';
 
 /** The package a tree is built from: a full package alone, or a delta over the installed copy in baseDir. */
 export type TreePackage =

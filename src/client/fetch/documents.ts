@@ -1,13 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../../errors.js';
-import { sha256Hex } from '../../pack/hash.js';
-import { parseIndex } from '../../release/channel-index.js';
-import { channelIndexKey } from '../../store/layout.js';
-import { signatureKey, verifyBytes } from '../../trust/signature.js';
-import type { ChannelIndex, Manifest, Release, StoredObject } from '../protocol.js';
+import { sha256Hex } from '../../hash.js';
+import { parseIndex } from '../../protocol/channel-index.js';
+import { channelIndexKey } from '../../protocol/layout.js';
+import { signatureKey, verifyBytes } from '../../protocol/signature.js';
+import type { ChannelIndex, Manifest, Release, StoredObject } from '../../protocol/types.js';
 import { INSTALL_STATE_FILE } from './install-state.js';
-import { IntegrityError, SignatureError } from './integrity-error.js';
+import { IntegrityError, SignatureError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
 /** Public keys a device trusts; without any, signatures are not checked (SHA-256 chains still are). */

@@ -2,10 +2,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { ExitCode, UserError } from '../../errors.js';
-import { createDecryptStream, ENCRYPTION_ALGORITHM, encryptionKeyId } from '../../trust/encryption.js';
-import type { Manifest, StoredObject } from '../protocol.js';
+import { createDecryptStream, ENCRYPTION_ALGORITHM, encryptionKeyId } from '../../protocol/encryption.js';
+import type { Manifest, StoredObject } from '../../protocol/types.js';
 import { writeHashed } from './hashed-write.js';
-import { IntegrityError } from './integrity-error.js';
+import { IntegrityError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
 /**

@@ -1,13 +1,13 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { findRelease } from '../../release/channel-index.js';
-import type { DeltaObject, Manifest, StoredObject } from '../protocol.js';
+import { findRelease } from '../../protocol/channel-index.js';
+import type { DeltaObject, Manifest, StoredObject } from '../../protocol/types.js';
 import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLookup } from '../resolve.js';
 import { buildTree } from './build-tree.js';
 import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
 import { assertDecryptable, downloadPackage } from './download.js';
 import { readInstallState, writeInstallState } from './install-state.js';
-import { DamagedBaseError } from './integrity-error.js';
+import { DamagedBaseError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
 import { readWhitelistMembership } from './whitelist-membership.js';

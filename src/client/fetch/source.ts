@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { ExitCode, UserError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
-import { assertSafeEntryPath } from '../path-safety.js';
-import { IntegrityError } from './integrity-error.js';
+import { assertSafeEntryPath } from '../../protocol/path-safety.js';
+import { IntegrityError } from '../errors.js';
 
 /** Where a device reads releases from: the store itself, or the CDN in front of it. */
 export interface UpdateSource {

@@ -1,8 +1,8 @@
-import type { ChannelIndex } from '../protocol.js';
+import type { ChannelIndex } from '../../protocol/types.js';
 import type { WhitelistLookup } from '../resolve.js';
-import { shardHas, whitelistMetaKey, whitelistShard, whitelistShardKey, type WhitelistMeta } from '../whitelist.js';
+import { shardHas, whitelistMetaKey, whitelistShard, whitelistShardKey, type WhitelistMeta } from '../../protocol/whitelist.js';
 import { checkSignature, type TrustedKeys } from './documents.js';
-import { IntegrityError } from './integrity-error.js';
+import { IntegrityError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
 /**

@@ -2,14 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { channelIndexKey, manifestKey } from '../../store/layout.js';
-import { encryptionKeyId } from '../../trust/encryption.js';
+import { channelIndexKey, manifestKey } from '../../protocol/layout.js';
+import { encryptionKeyId } from '../../protocol/encryption.js';
 import { buildTree } from '../fetch/build-tree.js';
 import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../fetch/documents.js';
 import { downloadObject, downloadPackage } from '../fetch/download.js';
-import { DamagedBaseError, IntegrityError } from '../fetch/integrity-error.js';
+import { DamagedBaseError, IntegrityError } from '../errors.js';
 import type { UpdateSource } from '../fetch/source.js';
-import type { DeltaObject, Manifest, Release, StoredObject } from '../protocol.js';
+import type { DeltaObject, Manifest, Release, StoredObject } from '../../protocol/types.js';
 
 /** One thing wrong (or not checkable), by the object key it concerns. */
 export interface VerifyProblem {

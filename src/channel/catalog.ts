@@ -1,0 +1,103 @@
+import pLimit from 'p-limit';
+import { readArchivedReleases, withArchivedReleases } from './archive.js';
+import { readIndex } from './index-store.js';
+import type { Manifest } from '../protocol/types.js';
+import { StoreError } from '../errors.js';
+import { channelsPrefix, claimKey, INDEX_FILE, manifestKey, packagePrefix } from '../protocol/layout.js';
+import type { Store } from '../store/store.js';
+
+const READ_CONCURRENCY = 8;
+const MANIFEST_FILE = 'manifest.json';
+const CLAIM_FILE = 'claim.json';
+
+/** Read-only questions about what the store holds, across channels. */
+export async function listChannels(store: Store): Promise<string[]> {
+  const objects = await store.list(channelsPrefix);
+  return objects
+    .map((object) => object.key.slice(channelsPrefix.length).split('/'))
+    .filter((parts) => parts.length === 2 && parts[1] === INDEX_FILE)
+    .map((parts) => parts[0])
+    .sort();
+}
+
+/** Channels whose index or archive holds this version of a package. */
+export async function channelsReleasing(store: Store, id: string, version: string): Promise<string[]> {
+  const channels: string[] = [];
+  for (const channel of await listChannels(store)) {
+    const { index } = await readIndex(store, channel);
+    const releases = withArchivedReleases(index, id, await readArchivedReleases(store, channel, id)).packages[id]?.releases ?? [];
+    if (releases.some((release) => release.version === version)) channels.push(channel);
+  }
+  return channels;
+}
+
+/** Releases devices are served that name this whitelist, as `maps@1.0.1 on production`. */
+export async function releasesNamingWhitelist(store: Store, name: string): Promise<string[]> {
+  const named: string[] = [];
+  for (const channel of await listChannels(store)) {
+    const { index } = await readIndex(store, channel);
+    for (const [id, { releases }] of Object.entries(index.packages)) {
+      for (const release of releases) {
+        if (release.state === 'active' && release.rules.whitelist?.includes(name)) named.push(`${id}@${release.version} on ${channel}`);
+      }
+    }
+  }
+  return named;
+}
+
+export async function readManifest(store: Store, id: string, version: string): Promise<{ manifest: Manifest; body: Buffer }> {
+  const key = manifestKey(id, version);
+  const document = await store.readDocument(key);
+  if (!document) throw new StoreError(`manifest ${key} is missing from the store; run 'update-publish verify'`);
+  try {
+    return { manifest: JSON.parse(document.body.toString('utf8')), body: document.body };
+  } catch {
+    throw new StoreError(`manifest ${key} is not valid JSON; run 'update-publish verify'`);
+  }
+}
+
+/** A version some publisher owns; `contentSha256` says what content it is for. */
+export interface VersionClaim {
+  version: string;
+  contentSha256: string;
+}
+
+export interface StoredVersions {
+  /** Complete versions (their manifest is stored), on a channel or not. */
+  manifests: Manifest[];
+  /** Versions claimed by a run that stopped before writing the manifest. */
+  unfinished: VersionClaim[];
+}
+
+/** Every version of a package the store holds, finished or not: all of them are taken. */
+export async function readStoredVersions(store: Store, id: string): Promise<StoredVersions> {
+  const prefix = packagePrefix(id);
+  const files = new Map<string, Set<string>>();
+  for (const { key } of await store.list(prefix)) {
+    const [version, name, ...rest] = key.slice(prefix.length).split('/');
+    if (rest.length === 0 && name) files.set(version, (files.get(version) ?? new Set()).add(name));
+  }
+  const limit = pLimit(READ_CONCURRENCY);
+  const versions = [...files.keys()];
+  const manifests = await Promise.all(
+    versions
+      .filter((version) => files.get(version)!.has(MANIFEST_FILE))
+      .map((version) => limit(async () => (await readManifest(store, id, version)).manifest)),
+  );
+  const unfinished = await Promise.all(
+    versions
+      .filter((version) => !files.get(version)!.has(MANIFEST_FILE) && files.get(version)!.has(CLAIM_FILE))
+      .map((version) => limit(() => readClaim(store, id, version))),
+  );
+  return { manifests, unfinished: unfinished.filter((claim): claim is VersionClaim => claim !== null) };
+}
+
+async function readClaim(store: Store, id: string, version: string): Promise<VersionClaim | null> {
+  const document = await store.readDocument(claimKey(id, version));
+  if (!document) return null;
+  try {
+    return { version, contentSha256: JSON.parse(document.body.toString('utf8')).contentSha256 };
+  } catch {
+    return { version, contentSha256: '' };
+  }
+}

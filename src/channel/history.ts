@@ -1,0 +1,101 @@
+import type { Release } from '../protocol/types.js';
+import { StoreError, UserError } from '../errors.js';
+import type { ReleaseEventName } from '../protocol/release-event.js';
+import { currentActor } from '../workflows/release-event.js';
+import type { Store } from '../store/store.js';
+import { readJsonDocument, updateDocument } from './update-document.js';
+
+/**
+ * Who changed what, when: an append-only log per channel and package, kept
+ * beside the index (not in it) so devices never download it.
+ */
+export type HistoryAction = ReleaseEventName;
+
+export interface HistoryEntry {
+  at: string;
+  actor: string;
+  action: HistoryAction;
+  /** The release acted on (rollback: the release served afterwards). */
+  version: string;
+  /** rollout: percent before/after; halt, resume: state; rollback: version served before/after; promote: source/target channel. */
+  from?: string | number | null;
+  to?: string | number | null;
+  details: Record<string, unknown>;
+}
+
+export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'>;
+
+export const historyKey = (channel: string, id: string) => `channels/${channel}/history/${id}.json`;
+
+function parseHistory(body: Buffer, key: string): HistoryEntry[] {
+  let entries: unknown;
+  try {
+    entries = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new StoreError(`history ${key} is not valid JSON; move it aside to start a new log`);
+  }
+  if (!Array.isArray(entries)) throw new StoreError(`history ${key} is not a JSON array; move it aside to start a new log`);
+  return entries as HistoryEntry[];
+}
+
+/** Appends through the same conditional-write loop as the index, so concurrent writers keep every entry. */
+export async function appendHistory(store: Store, channel: string, id: string, records: HistoryRecord[]): Promise<HistoryEntry[]> {
+  const stamp = { at: new Date().toISOString(), actor: currentActor() };
+  const entries = records.map((record) => ({ ...stamp, ...record }));
+  await updateDocument(store, historyKey(channel, id), (log) => [...log, ...entries], parseHistory, () => []);
+  return entries;
+}
+
+/**
+ * Appends once the index is written. The change is live by then: a log that
+ * cannot be written (damaged, or the store failing) is told through `warn`,
+ * never a reason to report the change as failed or to skip its hooks.
+ */
+export async function recordChange(
+  store: Store,
+  channel: string,
+  id: string,
+  records: HistoryRecord[],
+  warn: (line: string) => void,
+): Promise<void> {
+  try {
+    await appendHistory(store, channel, id, records);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    warn(`the change to '${id}' on '${channel}' is live, but its history entry was not written: ${error.message}`);
+  }
+}
+
+/** One 'publish' entry per package just released on the channel. */
+export async function recordPublish(
+  store: Store,
+  channel: string,
+  releases: Iterable<[string, Release]>,
+  warn: (line: string) => void,
+): Promise<void> {
+  for (const [id, release] of releases) {
+    await recordChange(store, channel, id, [{ action: 'publish', version: release.version, details: { rules: release.rules } }], warn);
+  }
+}
+
+/**
+ * The log newest first, plus an entry for every release of the index the log
+ * does not mention (released before logging began, or its entry was lost).
+ */
+export async function readHistory(store: Store, channel: string, id: string, releases: Release[]): Promise<HistoryEntry[]> {
+  const { document: log } = await readJsonDocument(store, historyKey(channel, id), parseHistory, () => []);
+  const logged = new Set(log.filter((entry) => entry.action === 'publish' || entry.action === 'promote').map((entry) => entry.version));
+  const unlogged = releases
+    .filter((release) => !logged.has(release.version))
+    .map(
+      (release): HistoryEntry => ({
+        at: release.releasedAt,
+        actor: 'unknown',
+        action: 'publish',
+        version: release.version,
+        details: { rules: release.rules, logged: false },
+      }),
+    );
+  // Newest first; the log is in write order, so reversing keeps same-instant entries in order.
+  return [...log.reverse(), ...unlogged].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+}

@@ -1,0 +1,65 @@
+import type { ChannelIndex, Release } from '../protocol/types.js';
+import { archiveReleases, splitUnreachable } from './archive.js';
+import { channelIndexKey } from '../protocol/layout.js';
+import type { Store } from '../store/store.js';
+import { StoreError } from '../errors.js';
+import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
+import { readJsonDocument, updateDocument } from './update-document.js';
+
+export interface IndexSnapshot {
+  index: ChannelIndex;
+  /** null when the channel has no index yet. */
+  etag: string | null;
+  key: string;
+}
+
+/** A channel's index as publishers read it: one copied from another channel is refused, as devices refuse it. */
+const channelIndexParser = (channel: string) => (body: Buffer, key: string) => {
+  const index = parseIndex(body, key);
+  if (index.channel !== channel) {
+    throw new StoreError(
+      `channel index ${key} names channel '${index.channel}', not '${channel}': it was copied from another channel; restore it from the store's history or your backup`,
+    );
+  }
+  return index;
+};
+
+export async function readIndex(store: Store, channel: string): Promise<IndexSnapshot> {
+  const { document, etag, key } = await readJsonDocument(store, channelIndexKey(channel), channelIndexParser(channel), () => emptyIndex(channel));
+  return { index: document, etag, key };
+}
+
+/**
+ * THE way a channel index changes: read → apply → conditional write, retried
+ * on a lost race (see updateDocument). `apply` is re-run on the fresh index
+ * each time, so two publishers never drop each other's releases; it may throw
+ * to refuse the change. Releases no device can reach any more move to the
+ * channel's archive before the index that drops them is written.
+ */
+export async function updateIndex(
+  store: Store,
+  channel: string,
+  apply: (index: ChannelIndex) => ChannelIndex,
+  options: { dryRun?: boolean } = {},
+): Promise<IndexSnapshot> {
+  let unreachable = new Map<string, Release[]>();
+  const { document, etag, key } = await updateDocument(
+    store,
+    channelIndexKey(channel),
+    (current) => {
+      const now = new Date();
+      const split = splitUnreachable({ ...apply(current), updatedAt: now.toISOString() }, now);
+      unreachable = split.unreachable;
+      return split.index;
+    },
+    channelIndexParser(channel),
+    () => emptyIndex(channel),
+    {
+      ...options,
+      beforeWrite: async () => {
+        for (const [id, releases] of unreachable) await archiveReleases(store, channel, id, releases);
+      },
+    },
+  );
+  return { index: document, etag, key };
+}

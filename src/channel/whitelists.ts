@@ -1,0 +1,116 @@
+import pLimit from 'p-limit';
+import {
+  whitelistMetaKey,
+  whitelistShard,
+  whitelistShardKey,
+  whitelistsPrefix,
+  type WhitelistMeta,
+} from '../protocol/whitelist.js';
+import { NAME_PATTERN } from '../config/schema.js';
+import { StoreError, UserError } from '../errors.js';
+import { sha256Hex } from '../hash.js';
+import { serializeDocument } from '../protocol/manifest.js';
+import { MUTABLE_CACHE } from '../protocol/layout.js';
+import type { Store } from '../store/store.js';
+
+export const MAX_WHITELIST_IDS = 1_000_000;
+/** Small enough that a device downloads a few tens of KB at most. */
+export const IDS_PER_SHARD = 2_000;
+const WRITE_CONCURRENCY = 8;
+const META_FILE = '/meta.json';
+
+export const shardCountFor = (count: number) => Math.max(1, Math.ceil(count / IDS_PER_SHARD));
+
+export function requireWhitelistName(name: string): string {
+  if (!NAME_PATTERN.test(name)) {
+    throw new UserError(`whitelist name '${name}' is not valid; use lowercase letters, digits, '.', '_' or '-'`);
+  }
+  return name;
+}
+
+async function writeBody(store: Store, key: string, body: Buffer): Promise<void> {
+  await store.writeDocument(key, body, { contentType: 'application/json', cacheControl: MUTABLE_CACHE, sha256: sha256Hex(body) });
+}
+
+async function readJson(store: Store, key: string): Promise<unknown | null> {
+  const stored = await store.readDocument(key);
+  if (!stored) return null;
+  try {
+    return JSON.parse(stored.body.toString('utf8'));
+  } catch {
+    throw new StoreError(`${key} is not valid JSON; upload the whitelist again`);
+  }
+}
+
+export async function readWhitelistMeta(store: Store, name: string): Promise<WhitelistMeta | null> {
+  const meta = (await readJson(store, whitelistMetaKey(name))) as WhitelistMeta | null;
+  if (meta !== null && !(Number.isInteger(meta.shards) && meta.shards > 0)) {
+    throw new StoreError(`${whitelistMetaKey(name)} is malformed (no shard count); upload the whitelist again`);
+  }
+  return meta;
+}
+
+export async function readWhitelistShard(store: Store, key: string): Promise<string[]> {
+  const ids = await readJson(store, key);
+  if (!Array.isArray(ids)) throw new StoreError(`whitelist shard ${key} is missing or malformed; upload the whitelist again`);
+  return ids as string[];
+}
+
+/**
+ * Replaces a whitelist: shards first, meta last (readers follow the meta),
+ * then shards the new meta no longer counts are removed.
+ */
+export async function uploadWhitelist(store: Store, name: string, ids: Set<string>, now = new Date()): Promise<WhitelistMeta> {
+  requireWhitelistName(name);
+  const shards = shardCountFor(ids.size);
+  const buckets: string[][] = Array.from({ length: shards }, () => []);
+  for (const id of ids) buckets[whitelistShard(id, shards)].push(id);
+  const limit = pLimit(WRITE_CONCURRENCY);
+  // Shards compact (devices download them), the meta readable.
+  const writeShard = (bucket: string[], shard: number) =>
+    writeBody(store, whitelistShardKey(name, shard), Buffer.from(JSON.stringify(bucket.sort())));
+  await Promise.all(buckets.map((bucket, shard) => limit(() => writeShard(bucket, shard))));
+  const meta: WhitelistMeta = { name, count: ids.size, shards, uploadedAt: now.toISOString() };
+  await writeBody(store, whitelistMetaKey(name), serializeDocument(meta));
+
+  const current = new Set([whitelistMetaKey(name), ...buckets.map((_, shard) => whitelistShardKey(name, shard))]);
+  const stale = (await store.list(`${whitelistsPrefix}${name}/`)).map((object) => object.key).filter((key) => !current.has(key));
+  if (stale.length) await store.delete(stale);
+  return meta;
+}
+
+export async function listWhitelists(store: Store): Promise<WhitelistMeta[]> {
+  const names = (await store.list(whitelistsPrefix))
+    .map((object) => object.key)
+    .filter((key) => key.endsWith(META_FILE))
+    .map((key) => key.slice(whitelistsPrefix.length, -META_FILE.length))
+    .filter((name) => !name.includes('/'))
+    .sort();
+  const limit = pLimit(WRITE_CONCURRENCY);
+  const metas = await Promise.all(names.map((name) => limit(() => readWhitelistMeta(store, name))));
+  return metas.filter((meta): meta is WhitelistMeta => meta !== null);
+}
+
+async function unknownWhitelist(store: Store, name: string): Promise<UserError> {
+  const known = (await listWhitelists(store)).map((meta) => meta.name);
+  return new UserError(
+    `unknown whitelist '${name}'; ${known.length ? `stored: ${known.join(', ')}` : "upload it with 'update-publish whitelist upload'"}`,
+  );
+}
+
+/** Meta first, so readers stop using the list before its shards go. */
+export async function removeWhitelist(store: Store, name: string): Promise<WhitelistMeta> {
+  const meta = await readWhitelistMeta(store, requireWhitelistName(name));
+  if (!meta) throw await unknownWhitelist(store, name);
+  await store.delete([whitelistMetaKey(name)]);
+  const shards = (await store.list(`${whitelistsPrefix}${name}/`)).map((object) => object.key);
+  if (shards.length) await store.delete(shards);
+  return meta;
+}
+
+/** Rules may only name lists that exist (publish and promote check before writing). */
+export async function assertWhitelistsExist(store: Store, names: string[] | undefined): Promise<void> {
+  for (const name of names ?? []) {
+    if (!(await readWhitelistMeta(store, requireWhitelistName(name)))) throw await unknownWhitelist(store, name);
+  }
+}

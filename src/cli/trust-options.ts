@@ -1,0 +1,22 @@
+import type { KeyObject } from 'node:crypto';
+import { UserError } from '../errors.js';
+import { decodeEncryptionKey } from '../protocol/encryption.js';
+import { readEnvSecret } from '../client/env-secret.js';
+import { loadPublicKey } from '../keys/signing-keys.js';
+
+/** commander collector for options given several times (key rotation: old and new key). */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `--public-key FILE` values (relative to the current folder). */
+export async function loadPublicKeys(files: readonly string[]): Promise<KeyObject[]> {
+  return Promise.all(files.map(async (file) => (await loadPublicKey(file, process.cwd())).key));
+}
+
+/** `--decryption-key env:NAME` values: keys never go on the command line, where shell history and ps would show them. */
+export function readDecryptionKeys(specs: readonly string[]): Buffer[] {
+  return specs.map((spec) => {
+    const fromEnv = readEnvSecret(spec, '--decryption-key', 'a 32-byte key in base64 or hex');
+    if (!fromEnv) throw new UserError('--decryption-key must be env:NAME naming an environment variable that holds the key; never put the key itself on the command line');
+    return decodeEncryptionKey(fromEnv.value, `environment variable ${fromEnv.name}`);
+  });
+}

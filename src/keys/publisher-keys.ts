@@ -1,0 +1,39 @@
+import type { Config } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { encryptionKeyId, parseEncryptionKey } from '../protocol/encryption.js';
+import { loadPrivateKey, type SigningKey } from './signing-keys.js';
+
+/**
+ * The publisher's keys, from `signing` and `encryption` in the config. An
+ * optional `keyId` in either pins the key: a different key in the variable or
+ * file (a mix-up between environments) is refused before anything is written.
+ */
+
+/** A loader for the signing key that reads it once, when first called; undefined without `signing`. */
+export function signerFor(config: Pick<Config, 'signing'>, configDir: string): (() => Promise<SigningKey>) | undefined {
+  const { signing } = config;
+  if (!signing) return undefined;
+  let loaded: Promise<SigningKey> | undefined;
+  return () =>
+    (loaded ??= loadPrivateKey(signing.privateKey, configDir).then((signer) => {
+      assertPinned('signing', signing.keyId, signer.keyId);
+      return signer;
+    }));
+}
+
+/** The package encryption key; undefined without `encryption`. */
+export function encryptionKeyFor(config: Pick<Config, 'encryption'>): Buffer | undefined {
+  const { encryption } = config;
+  if (!encryption) return undefined;
+  const key = parseEncryptionKey(encryption.key);
+  assertPinned('encryption', encryption.keyId, encryptionKeyId(key));
+  return key;
+}
+
+function assertPinned(setting: 'signing' | 'encryption', pinned: string | undefined, actual: string): void {
+  if (pinned !== undefined && pinned !== actual) {
+    throw new UserError(
+      `${setting}.keyId is ${pinned} but the configured key has id ${actual}; point ${setting === 'signing' ? 'signing.privateKey' : 'encryption.key'} at the right key or update ${setting}.keyId`,
+    );
+  }
+}

@@ -1,0 +1,49 @@
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import fg from 'fast-glob';
+import type { Output } from '../cli/output.js';
+import { formatBytes } from '../format.js';
+import type { PackageConfig } from '../config/schema.js';
+import { HashCache } from './hash-cache.js';
+import { hashFiles, type PackageFile } from './hash-files.js';
+import { scanPackage } from './scan.js';
+import type { Store } from '../store/store.js';
+
+/** The tool's local state beside the config; never part of a package. */
+const LOCAL_STATE_DIR = '.update-publish';
+/** Local, per project: delete it any time; it only saves re-reading unchanged files. */
+export const HASH_CACHE_DIR = `${LOCAL_STATE_DIR}/hash-cache`;
+
+/**
+ * Excludes the tool's own folders when a package folder holds them (e.g. dir
+ * "."): the local state and a folder store. Packed, they would change the
+ * content on every run.
+ */
+function withoutToolFolders(packageConfig: PackageConfig, configDir: string, folders: string[]): PackageConfig {
+  const packageDir = resolve(configDir, packageConfig.dir);
+  const excluded = folders
+    .map((folder) => relative(packageDir, folder))
+    .filter((inside) => inside !== '' && !inside.startsWith('..') && !isAbsolute(inside))
+    .map((inside) => `${fg.escapePath(inside.split(sep).join('/'))}/**`);
+  return excluded.length === 0 ? packageConfig : { ...packageConfig, exclude: [...packageConfig.exclude, ...excluded] };
+}
+
+/** Scans and hashes one package's folder, with progress. */
+export async function readPackageFiles(
+  id: string,
+  packageConfig: PackageConfig,
+  { configDir, store, output }: { configDir: string; store: Store; output: Output },
+  { saveCache = true } = {},
+): Promise<PackageFile[]> {
+  // A folder store's location is its absolute path; an S3 store's is a URL.
+  const toolFolders = [join(configDir, LOCAL_STATE_DIR), ...(isAbsolute(store.location) ? [store.location] : [])];
+  const scanned = await scanPackage(id, withoutToolFolders(packageConfig, configDir, toolFolders), configDir);
+  const totalBytes = scanned.reduce((sum, file) => sum + file.size, 0);
+  const step = output.step(`${id}: hashing ${scanned.length} files (${formatBytes(totalBytes)})`);
+  const cache = await HashCache.load(join(configDir, HASH_CACHE_DIR, `${id}.json`));
+  const files = await hashFiles(scanned, cache, (done) =>
+    step.update(`${id}: hashing ${formatBytes(done)} / ${formatBytes(totalBytes)}`),
+  );
+  if (saveCache) await cache.save(scanned);
+  step.succeed(`${id}: ${scanned.length} files, ${formatBytes(totalBytes)}`);
+  return files;
+}

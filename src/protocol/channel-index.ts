@@ -1,0 +1,48 @@
+import semver from 'semver';
+import { SCHEMA_VERSION, type ChannelIndex, type Release } from './types.js';
+import { StoreError } from '../errors.js';
+import { indexProblem } from './index-schema.js';
+
+export const emptyIndex = (channel: string): ChannelIndex => ({
+  schemaVersion: SCHEMA_VERSION,
+  channel,
+  updatedAt: new Date(0).toISOString(),
+  packages: {},
+});
+
+export function parseIndex(body: Buffer, key: string): ChannelIndex {
+  let index: ChannelIndex;
+  try {
+    index = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new StoreError(`channel index ${key} is not valid JSON; restore it from the store's history or your backup`);
+  }
+  if (typeof index !== 'object' || index === null || typeof index.packages !== 'object') {
+    throw new StoreError(`channel index ${key} is malformed (no "packages"); restore it from the store's history or your backup`);
+  }
+  if (index.schemaVersion > SCHEMA_VERSION) {
+    throw new StoreError(`channel index ${key} has schema version ${index.schemaVersion}; upgrade update-publish to write it`);
+  }
+  const problem = indexProblem(index);
+  if (problem) throw new StoreError(`channel index ${key} is malformed at ${problem}; restore it from the store's history or your backup`);
+  return index;
+}
+
+/** Newest active-or-not release of a package on the channel (versions are kept newest first). */
+export const latestRelease = (index: ChannelIndex, id: string): Release | undefined => index.packages[id]?.releases[0];
+
+export const findRelease = (index: ChannelIndex, id: string, version: string): Release | undefined =>
+  index.packages[id]?.releases.find((release) => release.version === version);
+
+/** Adds or replaces a release, keeping the package's releases newest first. Returns a new index. */
+export function upsertRelease(index: ChannelIndex, id: string, release: Release): ChannelIndex {
+  const others = (index.packages[id]?.releases ?? []).filter((existing) => existing.version !== release.version);
+  const releases = [...others, release].sort((a, b) => semver.rcompare(a.version, b.version));
+  return { ...index, packages: { ...index.packages, [id]: { releases } } };
+}
+
+/** Applies a change to one release; returns a new index. */
+export function updateRelease(index: ChannelIndex, id: string, version: string, change: (release: Release) => Release): ChannelIndex {
+  const releases = index.packages[id].releases.map((release) => (release.version === version ? change(release) : release));
+  return { ...index, packages: { ...index.packages, [id]: { releases } } };
+}

@@ -1,0 +1,68 @@
+import type { Manifest, Release } from '../protocol/types.js';
+import { UserError } from '../errors.js';
+import type { VersionClaim } from '../channel/catalog.js';
+import { nextVersion, type Bump } from './version.js';
+
+export type PackageDecision =
+  /** Same content as the channel's current release: nothing to write. */
+  | { kind: 'unchanged'; release: Release }
+  /** New content, or content an interrupted run already stored under `version` (finish that publish). */
+  | { kind: 'publish'; version: string; baseVersions: string[] };
+
+export interface PackageFacts {
+  id: string;
+  channel: string;
+  contentSha256: string;
+  /** The package's releases on the channel, newest first. */
+  channelReleases: Release[];
+  /** Every version of the package in the store, whatever channel (or none) it is on. */
+  storedManifests: Manifest[];
+  /** Versions claimed by runs that stopped before their manifest: taken too. */
+  unfinished: VersionClaim[];
+  /** Channels that release a given version (only needed when content matches a stored version). */
+  channelsOf: (version: string) => string[];
+  deltaCount: number;
+  request: { version?: string; bump?: Bump };
+}
+
+/**
+ * Decides what publishing a package means, without touching the store: a
+ * version names one exact content across all channels.
+ */
+export function decidePackage(facts: PackageFacts): PackageDecision {
+  const { id, channel, channelReleases } = facts;
+  const current = channelReleases.find((release) => release.state !== 'rolled-back');
+  const sameContent = facts.storedManifests.find((manifest) => manifest.contentSha256 === facts.contentSha256);
+
+  if (sameContent && current?.version === sameContent.version) return { kind: 'unchanged', release: current };
+  if (sameContent) {
+    const channels = facts.channelsOf(sameContent.version);
+    if (channels.includes(channel)) {
+      throw new UserError(
+        `package '${id}': this content is version ${sameContent.version}, already released on '${channel}'; run 'update-publish rollback ${id} --to ${sameContent.version} --channel ${channel}' to serve it again`,
+      );
+    }
+    if (channels.length > 0) {
+      throw new UserError(
+        `package '${id}': this content is already version ${sameContent.version} on channel '${channels[0]}'; run 'update-publish promote ${id}@${sameContent.version} --from ${channels[0]} --to ${channel}' instead`,
+      );
+    }
+    // Stored by a run that never reached the index: finish it under the same version.
+    return { kind: 'publish', version: sameContent.version, baseVersions: sameContent.deltas.map((delta) => delta.from) };
+  }
+
+  const unfinishedSameContent = facts.unfinished.find((claim) => claim.contentSha256 === facts.contentSha256);
+  const taken = [...facts.storedManifests.map((manifest) => manifest.version), ...facts.unfinished.map((claim) => claim.version)];
+  const version = unfinishedSameContent?.version ?? nextVersion(id, taken, facts.request);
+  // Devices run the releases still served (the current one first); those a rollback
+  // sent devices away from come last, for the few that have not checked in since.
+  const servedFirst = [
+    ...channelReleases.filter((release) => release.state !== 'rolled-back'),
+    ...channelReleases.filter((release) => release.state === 'rolled-back'),
+  ];
+  const baseVersions = servedFirst
+    .map((release) => release.version)
+    .filter((candidate) => candidate !== version)
+    .slice(0, facts.deltaCount);
+  return { kind: 'publish', version, baseVersions };
+}
