@@ -1,79 +1,37 @@
 import semver from 'semver';
-import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
+import { z } from 'zod';
+import { StoreError } from '../errors.js';
+import { releaseSchema, schemaProblem } from '../protocol/schemas.js';
+import { archiveKey } from '../protocol/layout.js';
+import type { ChannelIndex, Release } from '../protocol/types.js';
+import { withArchivedReleases } from '../release/reachability.js';
 import type { Store } from '../store/store.js';
-import { upsertRelease } from '../protocol/channel-index.js';
 import { readJsonDocument, updateDocument } from './update-document.js';
 
 /**
- * Releases no device can be served any more stay out of the index devices
- * download, so it stays small as history grows. A release is unreachable
- * when a newer one that serves for good (active, 100%, started, no end date)
- * targets every device it targets: resolve meets the newer one first.
+ * `channels/<channel>/archive/<id>.json`: the releases of a package that left
+ * the channel's index because no device can reach them (release/reachability.ts),
+ * kept because rollback --to, halt and delta bases can still need them.
  */
-export const archiveKey = (channel: string, id: string) => `channels/${channel}/archive/${id}.json`;
-
 interface ArchiveDocument {
   /** Newest version first; a release may also still be in the index (harmless). */
   releases: Release[];
 }
 
-const servesForGood = (release: Release, now: Date) => {
-  const { rules } = release;
-  return release.state === 'active' && rules.rollout === 100 && !rules.endsAt && (!rules.startsAt || new Date(rules.startsAt) <= now);
-};
+const archiveSchema = z.looseObject({ releases: z.array(releaseSchema) });
 
-/** Which devices a release is for, rollout aside, as a comparable key. */
-const targetingOf = ({ platforms, appVersion, attributes }: ReleaseRules) => JSON.stringify([platforms, appVersion, attributes]);
-
-const untargeted = (rules: ReleaseRules) => !rules.platforms && !rules.appVersion && !rules.attributes;
-
-/** Does every device that `older`'s targeting lets in also pass `newer`'s? (Rollout, whitelists and dates aside.) */
-function targetsAllOf(newer: ReleaseRules, older: ReleaseRules): boolean {
-  if (newer.platforms && !older.platforms?.every((platform) => newer.platforms!.includes(platform))) return false;
-  if (newer.appVersion && !(older.appVersion && semver.subset(older.appVersion, newer.appVersion))) return false;
-  if (newer.attributes && !Object.entries(newer.attributes).every(([name, value]) => older.attributes?.[name] === value)) return false;
-  return true;
-}
-
-/**
- * Splits each package's releases (newest first) into what stays in the index
- * and what is unreachable. One kind of unreachable release stays: the newest
- * served mandatory one of each targeting, so a device that skipped it still
- * hears that the update it gets is mandatory.
- */
-export function splitUnreachable(index: ChannelIndex, now: Date): { index: ChannelIndex; unreachable: Map<string, Release[]> } {
-  const unreachable = new Map<string, Release[]>();
-  const packages: ChannelIndex['packages'] = {};
-  for (const [id, { releases }] of Object.entries(index.packages)) {
-    // One representative per distinct targeting: histories repeat the same rules.
-    const covering = new Map<string, ReleaseRules>();
-    const reachable = releases.map((release) => {
-      // A device on a rolled-back release is sent back to an older one its targeting
-      // allows, found through the rolled-back release: only a release for everyone hides it.
-      const covered = [...covering.values()].some(
-        (rules) => targetsAllOf(rules, release.rules) && (release.state !== 'rolled-back' || untargeted(rules)),
-      );
-      if (!covered && servesForGood(release, now)) covering.set(targetingOf(release.rules), release.rules);
-      return !covered;
-    });
-    // A device that skipped a mandatory release it was meant for must still hear of it
-    // (resolve counts served ones targeting the device): the newest of each targeting stays.
-    const keep = reachable.slice();
-    const mandatoryTargetings = new Set<string>();
-    releases.forEach((release, position) => {
-      if (reachable[position] || !release.rules.mandatory || release.state !== 'active') return;
-      if (mandatoryTargetings.has(targetingOf(release.rules))) return;
-      mandatoryTargetings.add(targetingOf(release.rules));
-      keep[position] = true;
-    });
-    packages[id] = { releases: releases.filter((_, position) => keep[position]) };
-    const dropped = releases.filter((_, position) => !keep[position]);
-    if (dropped.length) unreachable.set(id, dropped);
+/** Validated as strictly as the index: rollback --to writes what it finds here back into it. */
+function parseArchive(body: Buffer, key: string): ArchiveDocument {
+  let archive: unknown;
+  try {
+    archive = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new StoreError(`archive ${key} is not valid JSON; restore it from your backup, or move it aside (its releases then cannot be rolled back to)`);
   }
-  return { index: { ...index, packages }, unreachable };
+  const problem = schemaProblem(archiveSchema, archive);
+  if (problem) throw new StoreError(`archive ${key} is malformed at ${problem}; restore it from your backup, or move it aside (its releases then cannot be rolled back to)`);
+  return archive as ArchiveDocument;
 }
-
-const parseArchive = (body: Buffer): ArchiveDocument => JSON.parse(body.toString('utf8'));
 
 /** Adds releases to a package's archive: a version is kept once, as last archived (its state may have changed since). */
 export async function archiveReleases(store: Store, channel: string, id: string, releases: Release[]): Promise<void> {
@@ -94,10 +52,17 @@ export async function readArchivedReleases(store: Store, channel: string, id: st
   return (await readJsonDocument(store, archiveKey(channel, id), parseArchive, () => ({ releases: [] }))).document.releases;
 }
 
-/** The index with a package's archived releases back in it, for operations that may reach them (rollback --to). */
-export function withArchivedReleases(index: ChannelIndex, id: string, archived: Release[]): ChannelIndex {
-  const present = new Set((index.packages[id]?.releases ?? []).map((release) => release.version));
-  return archived
-    .filter((release) => !present.has(release.version))
-    .reduce((next, release) => upsertRelease(next, id, release), index);
+/**
+ * The channel's index with the archived releases of `ids` (default: every
+ * package it lists) back in it: every release the channel still answers for.
+ */
+export async function withArchive(store: Store, index: ChannelIndex, ids: string[] = Object.keys(index.packages)): Promise<ChannelIndex> {
+  let merged = index;
+  for (const id of ids) merged = withArchivedReleases(merged, id, await readArchivedReleases(store, index.channel, id));
+  return merged;
+}
+
+/** A package's releases on the channel, archived ones included, newest first. */
+export async function packageReleases(store: Store, index: ChannelIndex, id: string): Promise<Release[]> {
+  return (await withArchive(store, index, [id])).packages[id]?.releases ?? [];
 }

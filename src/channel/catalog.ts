@@ -1,31 +1,25 @@
 import pLimit from 'p-limit';
-import { readArchivedReleases, withArchivedReleases } from './archive.js';
-import { readIndex } from './index-store.js';
-import type { Manifest } from '../protocol/types.js';
 import { StoreError } from '../errors.js';
-import { channelsPrefix, claimKey, INDEX_FILE, manifestKey, packagePrefix } from '../protocol/layout.js';
+import { IntegrityError } from '../protocol/errors.js';
+import { claimKey, manifestKey, packagePrefix } from '../protocol/layout.js';
+import { claimedContent, parseManifest } from '../protocol/manifest.js';
+import type { Manifest, VersionClaim } from '../protocol/types.js';
 import type { Store } from '../store/store.js';
+import { packageReleases } from './archive.js';
+import { listChannels, readIndex } from './index-store.js';
 
 const READ_CONCURRENCY = 8;
 const MANIFEST_FILE = 'manifest.json';
 const CLAIM_FILE = 'claim.json';
 
-/** Read-only questions about what the store holds, across channels. */
-export async function listChannels(store: Store): Promise<string[]> {
-  const objects = await store.list(channelsPrefix);
-  return objects
-    .map((object) => object.key.slice(channelsPrefix.length).split('/'))
-    .filter((parts) => parts.length === 2 && parts[1] === INDEX_FILE)
-    .map((parts) => parts[0])
-    .sort();
-}
+/* Read-only questions about what the store holds, across channels. */
 
 /** Channels whose index or archive holds this version of a package. */
 export async function channelsReleasing(store: Store, id: string, version: string): Promise<string[]> {
   const channels: string[] = [];
   for (const channel of await listChannels(store)) {
     const { index } = await readIndex(store, channel);
-    const releases = withArchivedReleases(index, id, await readArchivedReleases(store, channel, id)).packages[id]?.releases ?? [];
+    const releases = await packageReleases(store, index, id);
     if (releases.some((release) => release.version === version)) channels.push(channel);
   }
   return channels;
@@ -50,17 +44,13 @@ export async function readManifest(store: Store, id: string, version: string): P
   const document = await store.readDocument(key);
   if (!document) throw new StoreError(`manifest ${key} is missing from the store; run 'update-publish verify'`);
   try {
-    return { manifest: JSON.parse(document.body.toString('utf8')), body: document.body };
-  } catch {
-    throw new StoreError(`manifest ${key} is not valid JSON; run 'update-publish verify'`);
+    return { manifest: parseManifest(document.body, key), body: document.body };
+  } catch (error) {
+    if (error instanceof IntegrityError) throw new StoreError(`manifest ${key} ${error.problem}; run 'update-publish verify'`);
+    throw error;
   }
 }
 
-/** A version some publisher owns; `contentSha256` says what content it is for. */
-export interface VersionClaim {
-  version: string;
-  contentSha256: string;
-}
 
 export interface StoredVersions {
   /** Complete versions (their manifest is stored), on a channel or not. */
@@ -94,10 +84,5 @@ export async function readStoredVersions(store: Store, id: string): Promise<Stor
 
 async function readClaim(store: Store, id: string, version: string): Promise<VersionClaim | null> {
   const document = await store.readDocument(claimKey(id, version));
-  if (!document) return null;
-  try {
-    return { version, contentSha256: JSON.parse(document.body.toString('utf8')).contentSha256 };
-  } catch {
-    return { version, contentSha256: '' };
-  }
+  return document && { version, contentSha256: claimedContent(document.body) };
 }

@@ -1,7 +1,8 @@
+import { historyKey } from '../protocol/layout.js';
 import type { Release } from '../protocol/types.js';
 import { StoreError, UserError } from '../errors.js';
 import type { ReleaseEventName } from '../protocol/release-event.js';
-import { currentActor } from '../workflows/release-event.js';
+import { currentActor } from '../actor.js';
 import type { Store } from '../store/store.js';
 import { readJsonDocument, updateDocument } from './update-document.js';
 
@@ -24,8 +25,6 @@ export interface HistoryEntry {
 }
 
 export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'>;
-
-export const historyKey = (channel: string, id: string) => `channels/${channel}/history/${id}.json`;
 
 function parseHistory(body: Buffer, key: string): HistoryEntry[] {
   let entries: unknown;

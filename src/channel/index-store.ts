@@ -1,8 +1,9 @@
 import type { ChannelIndex, Release } from '../protocol/types.js';
-import { archiveReleases, splitUnreachable } from './archive.js';
-import { channelIndexKey } from '../protocol/layout.js';
+import { splitUnreachable } from '../release/reachability.js';
+import { archiveReleases } from './archive.js';
+import { channelIndexKey, channelsPrefix, INDEX_FILE } from '../protocol/layout.js';
 import type { Store } from '../store/store.js';
-import { StoreError } from '../errors.js';
+import { StoreError, UserError } from '../errors.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
 import { readJsonDocument, updateDocument } from './update-document.js';
 
@@ -24,9 +25,31 @@ const channelIndexParser = (channel: string) => (body: Buffer, key: string) => {
   return index;
 };
 
+/** Every channel with an index in the store, sorted. */
+export async function listChannels(store: Store): Promise<string[]> {
+  const objects = await store.list(channelsPrefix);
+  return objects
+    .map((object) => object.key.slice(channelsPrefix.length).split('/'))
+    .filter((parts) => parts.length === 2 && parts[1] === INDEX_FILE)
+    .map((parts) => parts[0])
+    .sort();
+}
+
 export async function readIndex(store: Store, channel: string): Promise<IndexSnapshot> {
   const { document, etag, key } = await readJsonDocument(store, channelIndexKey(channel), channelIndexParser(channel), () => emptyIndex(channel));
   return { index: document, etag, key };
+}
+
+/** A channel's index, refused (usage error) when the channel has none: a command naming it meant an existing one. */
+export async function requireExistingChannel(store: Store, channel: string): Promise<IndexSnapshot> {
+  const snapshot = await readIndex(store, channel);
+  if (snapshot.etag === null) {
+    const channels = await listChannels(store);
+    throw new UserError(
+      `unknown channel '${channel}' in ${store.location}; ${channels.length ? `channels: ${channels.join(', ')}` : 'publish something first'}`,
+    );
+  }
+  return snapshot;
 }
 
 /**

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError } from '../errors.js';
 import { serializeDocument } from '../protocol/manifest.js';
 import { sha256Hex } from '../hash.js';
-import { MUTABLE_CACHE } from '../protocol/layout.js';
+import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../protocol/layout.js';
 import type { Store } from '../store/store.js';
 
 const MAX_ATTEMPTS = 10;
@@ -59,4 +59,25 @@ export async function updateDocument<T>(
     const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
     await sleep(Math.random() * ceiling);
   }
+}
+
+/**
+ * Create-only write of a document that never changes once written (a
+ * version's claim, its manifest). One already there is accepted when `isOurs`
+ * says it is (a rerun, or an identical concurrent run); anything else is a
+ * conflict. Returns the SHA-256 of the bytes stored.
+ */
+export async function writeOnce(
+  store: Store,
+  key: string,
+  body: Buffer,
+  isOurs: (existing: Buffer) => boolean,
+  conflictMessage: string,
+): Promise<string> {
+  const sha256 = sha256Hex(body);
+  const written = await store.writeDocument(key, body, { contentType: 'application/json', cacheControl: IMMUTABLE_CACHE, sha256, ifNoneMatch: true });
+  if (written) return sha256;
+  const existing = await store.readDocument(key);
+  if (!existing || !isOurs(existing.body)) throw new ConflictError(conflictMessage);
+  return sha256Hex(existing.body);
 }

@@ -1,12 +1,16 @@
-import type { CommandContext } from './context.js';
+import type { Session } from './session.js';
 
 /**
  * Asks before a write at a terminal; proceeds without asking under --yes,
  * --json, CI or without a TTY (never hangs waiting for input).
  */
-export async function confirmOrSkip(context: Pick<CommandContext, 'assumeYes' | 'dryRun'>, question: string): Promise<boolean> {
+export async function confirmOrSkip(
+  context: { assumeYes: boolean; dryRun: boolean; session: Session },
+  question: string,
+): Promise<boolean> {
   if (context.assumeYes || context.dryRun) return true;
   // Loaded only when a person is asked: most runs (CI, --yes) never are.
   const { confirm } = await import('@inquirer/prompts');
-  return confirm({ message: question, default: false }, { output: process.stderr });
+  const { stdin, stderr } = context.session.io;
+  return confirm({ message: question, default: false }, { input: stdin, output: stderr });
 }

@@ -4,10 +4,12 @@ import { UserError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import { dryRunStore } from '../store/dry-run-store.js';
 import { interruptibleStore } from '../store/interruptible-store.js';
-import type { Store } from '../store/store.js';
 import { signerFor } from '../keys/publisher-keys.js';
 import { signingStore } from '../store/signing-store.js';
-import { createOutput, type Output } from './output.js';
+import type { WorkflowContext } from '../workflows/context.js';
+import { confirmOrSkip } from './confirm.js';
+import { createOutput } from './output.js';
+import type { Session } from './session.js';
 
 /** Options every command accepts (commander's optsWithGlobals). */
 export interface GlobalOptions {
@@ -20,25 +22,17 @@ export interface GlobalOptions {
   dryRun?: boolean;
 }
 
-export interface CommandContext extends LoadedConfig {
-  output: Output;
-  store: Store;
-  /** Aborted on Ctrl-C / SIGTERM: in-flight uploads stop and clean up, and no further write lands before the index. */
-  signal: AbortSignal;
-  dryRun: boolean;
+export interface CommandContext extends LoadedConfig, WorkflowContext {
+  session: Session;
   /** May we proceed without asking? True with --yes, --json, or without a terminal. */
   assumeYes: boolean;
 }
 
-export const interruption = new AbortController();
-/** Set once a channel index write landed: an interruption after it leaves a live release. */
-export const writes = { channelIndexWritten: false };
-
-export const outputFor = (options: GlobalOptions) => createOutput(options);
+export const outputFor = (session: Session, options: GlobalOptions) => createOutput(options, session);
 
 /** Loads config and store for a command, runs it, and always closes the store. */
-export async function withContext<T>(options: GlobalOptions, run: (context: CommandContext) => Promise<T>): Promise<T> {
-  const output = outputFor(options);
+export async function withContext<T>(session: Session, options: GlobalOptions, run: (context: CommandContext) => Promise<T>): Promise<T> {
+  const output = outputFor(session, options);
   const loaded = await loadConfig(options.config);
   const storeUrl = options.store ?? loaded.config.store;
   const realStore = await openStore(storeUrl, loaded.config.s3, options.store ? process.cwd() : loaded.configDir);
@@ -46,18 +40,22 @@ export async function withContext<T>(options: GlobalOptions, run: (context: Comm
   // Every command's document writes are signed here, in one place; the key is read on the first write.
   const signer = signerFor(loaded.config, loaded.configDir);
   // Outside the signer: a document write that has begun lands together with its signature.
-  const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, interruption.signal, () => {
-    writes.channelIndexWritten = true;
+  const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, session.interruption.signal, () => {
+    session.writes.channelIndexWritten = true;
   });
   const store = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;
+  const assumeYes = Boolean(options.yes) || !output.interactive;
   try {
     return await run({
       ...loaded,
+      session,
       output,
       store,
-      signal: interruption.signal,
+      signal: session.interruption.signal,
       dryRun,
-      assumeYes: Boolean(options.yes) || !output.interactive,
+      assumeYes,
+      confirm: (question) => confirmOrSkip({ assumeYes, dryRun, session }, question),
+      signer,
     });
   } finally {
     await realStore.close();

@@ -1,12 +1,13 @@
 import { checkbox, confirm, input, select } from '@inquirer/prompts';
-import { ENV_REF_PATTERN } from '../config/env-refs.js';
+import { ENV_REF_PATTERN } from '../env-ref.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import { DEFAULT_SNS_TOPIC, isS3Store, packageForDir, type InitAnswers, type PackageChoice } from '../config/init-config.js';
 import { UserError } from '../errors.js';
 import { parseS3Url } from '../config/s3-url.js';
+import type { CliIo } from './session.js';
 
-// Prompts go to stderr like every log, so stdout only ever holds the result.
-const context = { output: process.stderr };
+/** Where prompts read and write: stderr like every log, so stdout only ever holds the result. */
+type PromptContext = { input: CliIo['stdin']; output: CliIo['stderr'] };
 
 type StoreKind = 'folder' | 's3' | 's3-compatible';
 type HookKind = 'cloudfront' | 'sns' | 'webhook';
@@ -29,10 +30,11 @@ const isHttpUrl = (value: string) => URL.canParse(value) && /^https?:$/.test(new
  * flags given, else the template's values). `candidates` are the project's
  * folders that could be packages.
  */
-export async function runInitWizard(defaults: InitAnswers, candidates: string[]): Promise<InitAnswers> {
+export async function runInitWizard(defaults: InitAnswers, candidates: string[], io: CliIo): Promise<InitAnswers> {
+  const context: PromptContext = { input: io.stdin, output: io.stderr };
   try {
-    const store = await askStore(defaults);
-    const packages = await askPackages(defaults.packages, candidates);
+    const store = await askStore(defaults, context);
+    const packages = await askPackages(defaults.packages, candidates, context);
     const channel = await input(
       {
         message: 'Default channel (the one the app reads, e.g. production):',
@@ -45,7 +47,7 @@ export async function runInitWizard(defaults: InitAnswers, candidates: string[])
       { message: 'Generate a signing key pair in keys/ (the app verifies manifests with the public key)?', default: defaults.signing },
       context,
     );
-    const hooks = await askHooks(defaults, store.region);
+    const hooks = await askHooks(defaults, store.region, context);
     return { ...store, packages, channel: channel.trim(), signing, ...hooks };
   } catch (error) {
     // Ctrl-C at a prompt (inquirer's documented way to tell: the error's name).
@@ -54,7 +56,7 @@ export async function runInitWizard(defaults: InitAnswers, candidates: string[])
   }
 }
 
-async function askStore(defaults: InitAnswers): Promise<Pick<InitAnswers, 'store' | 'region' | 'endpoint'>> {
+async function askStore(defaults: InitAnswers, context: PromptContext): Promise<Pick<InitAnswers, 'store' | 'region' | 'endpoint'>> {
   const wasS3 = isS3Store(defaults.store);
   const kind = await select<StoreKind>(
     {
@@ -117,7 +119,7 @@ async function askStore(defaults: InitAnswers): Promise<Pick<InitAnswers, 'store
   };
 }
 
-async function askPackages(defaults: PackageChoice[], candidates: string[]): Promise<PackageChoice[]> {
+async function askPackages(defaults: PackageChoice[], candidates: string[], context: PromptContext): Promise<PackageChoice[]> {
   const chosenBefore = new Map(defaults.map((choice) => [choice.dir, choice]));
   const dirs = [...new Set([...defaults.map((choice) => choice.dir), ...candidates])];
   const found = candidates.length > 0;
@@ -160,7 +162,7 @@ async function askPackages(defaults: PackageChoice[], candidates: string[]): Pro
   return typed.split(',').map((dir) => dir.trim()).filter(Boolean).map(toChoice);
 }
 
-async function askHooks(defaults: InitAnswers, region: string | undefined): Promise<Pick<InitAnswers, HookKind>> {
+async function askHooks(defaults: InitAnswers, region: string | undefined, context: PromptContext): Promise<Pick<InitAnswers, HookKind>> {
   const kinds = await checkbox<HookKind>(
     {
       message: 'Run after each release (none is fine):',

@@ -1,7 +1,9 @@
-import { Chalk, type ChalkInstance } from 'chalk';
-import type { Ora } from 'ora';
+import { Chalk } from 'chalk';
 import { formatDuration } from '../format.js';
-import { redactSecrets } from './redact.js';
+import type { Output, Step } from '../output.js';
+import { isSet, type Session } from './session.js';
+
+export type { Output, Step } from '../output.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -9,46 +11,19 @@ export interface OutputOptions {
   debug?: boolean;
 }
 
-/** A long piece of work: a spinner at a terminal, plain lines elsewhere (no frames in CI logs). */
-export interface Step {
-  update(text: string): void;
-  succeed(text?: string): void;
-  fail(text?: string): void;
-}
-
-export interface Output {
-  readonly json: boolean;
-  /** A person at a terminal who can answer prompts. */
-  readonly interactive: boolean;
-  readonly color: ChalkInstance;
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-  step(text: string): Step;
-  /** The command's result: one JSON document on stdout with --json, else the human rendering. */
-  result(document: unknown, renderHuman: () => string): void;
-}
-
-const isSet = (name: string) => Boolean(process.env[name]) && process.env[name] !== '0' && process.env[name] !== 'false';
-
-/** A person watching: both streams on a terminal, not CI. Spinners and colour are for them only. */
-const terminal = Boolean(process.stdout.isTTY && process.stderr.isTTY) && !isSet('CI') && process.env.TERM !== 'dumb';
-
-// Loaded only where a spinner can show: CI logs and pipes never pay for it.
-const ora = terminal ? (await import('ora')).default : undefined;
-
 /**
- * The one logger of the program. Logs go to stderr, the result to stdout, so
+ * The one logger of a run. Logs go to stderr, the result to stdout, so
  * `--json` stdout is always exactly one parseable document.
  */
-export function createOutput(options: OutputOptions): Output {
+export function createOutput(options: OutputOptions, session: Session): Output {
+  const { io, terminal, redact } = session;
   const json = Boolean(options.json);
   const colorLevel = isSet('NO_COLOR') ? 0 : isSet('FORCE_COLOR') ? 1 : terminal ? 1 : 0;
   const color = new Chalk({ level: colorLevel });
-  const interactive = terminal && Boolean(process.stdin.isTTY) && !json;
+  const interactive = terminal && Boolean(io.stdin.isTTY) && !json;
   // A terminal reporting 0 columns (or none) sends ora into an endless redraw loop: plain lines there.
-  const spinners = ora !== undefined && Boolean(process.stderr.columns) && !json && !options.quiet;
-  const log = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
+  const spinners = session.ora !== undefined && Boolean(io.stderr.columns) && !json && !options.quiet;
+  const log = (line: string) => io.stderr.write(`${redact(line)}\n`);
 
   // Every finished step says how long it took.
   const timed = (started: number, text: string) => `${text} ${color.dim(`(${formatDuration(Date.now() - started)})`)}`;
@@ -63,7 +38,7 @@ export function createOutput(options: OutputOptions): Output {
   };
   const spinnerStep = (text: string): Step => {
     const started = Date.now();
-    const spinner: Ora = ora!({ text, stream: process.stderr, color: colorLevel ? 'cyan' : false as never }).start();
+    const spinner = session.ora!({ text, stream: io.stderr, color: colorLevel ? 'cyan' : (false as never) }).start();
     return {
       update: (next) => void (spinner.text = next),
       succeed: (done) => void spinner.succeed(timed(started, done ?? spinner.text)),
@@ -80,9 +55,9 @@ export function createOutput(options: OutputOptions): Output {
     debug: (message) => options.debug && log(color.dim(message)),
     step: spinners ? spinnerStep : plainStep,
     result(document, renderHuman) {
-      if (json) process.stdout.write(`${redactSecrets(JSON.stringify(document, null, 2))}\n`);
+      if (json) io.stdout.write(`${redact(JSON.stringify(document, null, 2))}\n`);
       // --quiet drops progress and info, never the result.
-      else process.stdout.write(`${redactSecrets(renderHuman())}\n`);
+      else io.stdout.write(`${redact(renderHuman())}\n`);
     },
   };
 }

@@ -1,9 +1,49 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { registerCommands } from './commands/index.js';
+import { registerDiff } from './commands/diff.js';
+import { registerFetch } from './commands/fetch.js';
+import { registerGc } from './commands/gc.js';
+import { registerHalt } from './commands/halt.js';
+import { registerHistory } from './commands/history.js';
+import { registerHooks } from './commands/hooks.js';
+import { registerInit } from './commands/init.js';
+import { registerKeys } from './commands/keys.js';
+import { registerPack } from './commands/pack.js';
+import { registerPromote } from './commands/promote.js';
+import { registerPublish } from './commands/publish.js';
+import { registerResolve } from './commands/resolve.js';
+import { registerResume } from './commands/resume.js';
+import { registerRollback } from './commands/rollback.js';
+import { registerRollout } from './commands/rollout.js';
+import { registerStatus } from './commands/status.js';
+import { registerVerify } from './commands/verify.js';
+import { registerWhitelist } from './commands/whitelist.js';
 import { addGlobalOptions } from './global-options.js';
+import type { Session } from './session.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Every command, in the order help lists them; each registers its flags and its action. */
+const COMMANDS = [
+  registerInit,
+  registerPack,
+  registerDiff,
+  registerPublish,
+  registerStatus,
+  registerResolve,
+  registerGc,
+  registerRollout,
+  registerHalt,
+  registerResume,
+  registerRollback,
+  registerPromote,
+  registerHistory,
+  registerHooks,
+  registerWhitelist,
+  registerFetch,
+  registerVerify,
+  registerKeys,
+];
 
 export interface Program {
   program: Command;
@@ -11,8 +51,9 @@ export interface Program {
   invoked(): Command;
 }
 
-/** The command tree, without running it: main.ts runs it, tests inspect it. */
-export function createProgram(): Program {
+/** The command tree of one run, without running it: run.ts runs it, tests inspect it. */
+export function createProgram(session: Session): Program {
+  const { stdout, stderr } = session.io;
   const program = new Command('update-publish')
     .description('Ship in-app content updates (offline packages) to mobile apps without an app-store release.')
     .version(version)
@@ -20,9 +61,13 @@ export function createProgram(): Program {
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     // Errors are one line: the hint above follows the message on its line.
-    .configureOutput({ outputError: (text, write) => write(text.replace(/\n$/, ' ')) })
+    .configureOutput({
+      writeOut: (text) => void stdout.write(text),
+      writeErr: (text) => void stderr.write(text),
+      outputError: (text, write) => write(text.replace(/\n$/, ' ')),
+    })
     .exitOverride();
-  registerCommands(program);
+  for (const register of COMMANDS) register(program, session);
   addGlobalOptions(program);
   let invoked = program;
   program.hook('preAction', (_program, actionCommand) => {

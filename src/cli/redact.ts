@@ -3,16 +3,16 @@ const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|(^|_)KEY($|
 const MIN_SECRET_LENGTH = 6;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
 
-let secrets: string[] | undefined;
-
-/** Masks every secret-looking environment value in text headed for the terminal or JSON. */
-export function redactSecrets(text: string): string {
-  secrets ??= Object.entries(process.env)
+/** Masks every secret-looking value of `env` in text headed for the terminal or JSON. */
+export function secretRedactor(env: NodeJS.ProcessEnv): (text: string) => string {
+  const secrets = Object.entries(env)
     .filter(([name, value]) => SECRET_NAME.test(name) && value && value.length >= MIN_SECRET_LENGTH)
     .map(([, value]) => value!)
     .sort((a, b) => b.length - a.length);
-  // Credentials inside a URL (https://user:password@host) are secrets wherever they come from.
-  let redacted = text.replace(URL_CREDENTIALS, '$1[redacted]@');
-  for (const secret of secrets) redacted = redacted.split(secret).join('[redacted]');
-  return redacted;
+  return (text) => {
+    // Credentials inside a URL (https://user:password@host) are secrets wherever they come from.
+    let redacted = text.replace(URL_CREDENTIALS, '$1[redacted]@');
+    for (const secret of secrets) redacted = redacted.split(secret).join('[redacted]');
+    return redacted;
+  };
 }

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { decodeEncryptionKey } from '../protocol/encryption.js';
 import { readEnvSecret } from '../client/env-secret.js';
-import { loadPublicKey } from '../keys/signing-keys.js';
+import { loadPublicKey } from '../client/trusted-keys.js';
 
 /** commander collector for options given several times (key rotation: old and new key). */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -1,16 +1,16 @@
-import { UserError } from '../errors.js';
-import { envRefName } from '../config/env-refs.js';
+import { envRefName } from '../env-ref.js';
+import { ProtocolError } from '../protocol/errors.js';
 
 /**
  * The value of the variable an `env:NAME` setting names, or undefined when the
- * setting is not an env reference. An unset variable is a UserError naming
+ * setting is not an env reference. An unset variable is an input error naming
  * the setting and the variable, never a value.
  */
 export function readEnvSecret(spec: string, setting: string, expected: string): { name: string; value: string } | undefined {
   if (!spec.startsWith('env:')) return undefined;
   const name = envRefName(spec);
-  if (!name) throw new UserError(`${setting}: "${spec}" is not a valid env:NAME reference; use letters, digits and _ in the variable name`);
+  if (!name) throw new ProtocolError(`${setting}: "${spec}" is not a valid env:NAME reference; use letters, digits and _ in the variable name`, 'input');
   const value = process.env[name];
-  if (!value?.trim()) throw new UserError(`${setting}: environment variable ${name} is not set; export it with ${expected}`);
+  if (!value?.trim()) throw new ProtocolError(`${setting}: environment variable ${name} is not set; export it with ${expected}`, 'input');
   return { name, value };
 }

@@ -1,19 +1,6 @@
-import { ExitCode, UserError } from '../errors.js';
+import { IntegrityError, ProtocolError } from '../protocol/errors.js';
 
-/**
- * An object or document in the store is not what the release says it is:
- * missing, altered, badly signed. Carries the object key and the problem, so
- * `fetch` can refuse it in one line and `verify` can list it.
- */
-export class IntegrityError extends UserError {
-  constructor(
-    readonly key: string,
-    readonly problem: string,
-  ) {
-    super(`${key}: ${problem}`, ExitCode.failure);
-    this.name = 'IntegrityError';
-  }
-}
+export { IntegrityError, ProtocolError, type ProtocolFault } from '../protocol/errors.js';
 
 /** A signature is missing or does not verify; the index is worth one re-read (a publisher between its two writes). */
 export class SignatureError extends IntegrityError {
@@ -27,12 +14,12 @@ export class SignatureError extends IntegrityError {
  * A file of the installed copy a delta builds on is missing or changed (the
  * app or the user touched it): the full package is needed instead.
  */
-export class DamagedBaseError extends UserError {
+export class DamagedBaseError extends ProtocolError {
   constructor(
     readonly path: string,
     why: string,
   ) {
-    super(`installed file ${JSON.stringify(path)} ${why}; the installed copy is damaged, install the full package`, ExitCode.failure);
+    super(`installed file ${JSON.stringify(path)} ${why}; the installed copy is damaged, install the full package`);
     this.name = 'DamagedBaseError';
   }
 }

@@ -15,5 +15,5 @@ export { verifyReleases } from './verify/verify-releases.js';
 export type { VerifyOptions, VerifyProblem, VerifyReport } from './verify/verify-releases.js';
 export { assertSafeEntryPath, safeJoin, isSymlinkEntry, UnsafePathError } from '../protocol/path-safety.js';
 export { verifyBytes, signatureKey } from '../protocol/signature.js';
-export { loadPublicKey } from '../keys/signing-keys.js';
+export { loadPublicKey } from './trusted-keys.js';
 export { decodeEncryptionKey, encryptionKeyId, DecryptError } from '../protocol/encryption.js';

@@ -1,15 +1,7 @@
+import { envRefName } from '../env-ref.js';
 import { UserError } from '../errors.js';
 
-/**
- * Config values written `env:NAME` are read from the environment when a hook
- * runs, so secrets live in the CI's secret store and never in the config file.
- */
-export const ENV_REF_PATTERN = /^env:([A-Za-z_][A-Za-z0-9_]*)$/;
-
-/** The variable a value refers to, or undefined when the value is a literal. */
-export function envRefName(value: string): string | undefined {
-  return ENV_REF_PATTERN.exec(value)?.[1];
-}
+/** Hook settings written `env:NAME` are resolved when the hook runs (see env-ref.ts). */
 
 export interface ResolvedEnvRefs<T> {
   value: T;

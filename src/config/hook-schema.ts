@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RELEASE_EVENT_NAMES } from '../protocol/release-event.js';
-import { ENV_REF_PATTERN } from './env-refs.js';
+import { ENV_REF_PATTERN } from '../env-ref.js';
 
 /** `env:NAME`: the value is read from the environment when the hook runs. */
 const envRef = z.string().regex(ENV_REF_PATTERN, 'must look like env:NAME (letters, digits, _)');

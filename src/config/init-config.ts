@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import { parseS3Url } from './s3-url.js';
-import { PRIVATE_KEY_FILE } from '../keys/signing-keys.js';
+import { PRIVATE_KEY_FILE } from '../protocol/signature.js';
 import { NAME_PATTERN } from './schema.js';
 
 /** Where `init` puts a generated signing key pair, relative to the config file. */

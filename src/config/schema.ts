@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { UserError } from '../errors.js';
 import semver from 'semver';
 import { hooksConfigSchema } from './hook-schema.js';
-import { isRollout, timeProblem } from '../release/rules.js';
+import { isRollout, timeProblem } from '../protocol/rule-values.js';
 import { storeUrlProblem } from './store-url.js';
 
 /** Ids and channel names become object keys and folder names: keep them boring. */
@@ -94,4 +95,13 @@ export function describeIssues(error: z.ZodError): string {
       return `${issue.path.length ? issue.path.join('.') : '(root)'}: ${message}`;
     })
     .join('; ');
+}
+
+/** The packages a command names, all configured ones when it names none; an unknown one is refused. */
+export function assertKnownPackages(config: Config, ids: string[]): string[] {
+  const known = Object.keys(config.packages);
+  for (const id of ids) {
+    if (!known.includes(id)) throw new UserError(`unknown package '${id}'; configured packages: ${known.join(', ')}`);
+  }
+  return ids.length ? ids : known;
 }

@@ -1,7 +1,9 @@
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { encryptionKeyId, parseEncryptionKey } from '../protocol/encryption.js';
-import { loadPrivateKey, type SigningKey } from './signing-keys.js';
+import { encryptionKeyId } from '../protocol/encryption.js';
+import { parseEncryptionKey } from './encryption-key.js';
+import type { SigningKey } from '../protocol/signature.js';
+import { loadPrivateKey } from './signing-keys.js';
 
 /**
  * The publisher's keys, from `signing` and `encryption` in the config. An

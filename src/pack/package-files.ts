@@ -1,6 +1,6 @@
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../output.js';
 import { formatBytes } from '../format.js';
 import type { PackageConfig } from '../config/schema.js';
 import { HashCache } from './hash-cache.js';

@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { SCHEMA_VERSION, type ChannelIndex, type Release } from './types.js';
-import { StoreError } from '../errors.js';
-import { indexProblem } from './index-schema.js';
+import { ProtocolError } from './errors.js';
+import { indexProblem } from './schemas.js';
 
 export const emptyIndex = (channel: string): ChannelIndex => ({
   schemaVersion: SCHEMA_VERSION,
@@ -15,18 +15,26 @@ export function parseIndex(body: Buffer, key: string): ChannelIndex {
   try {
     index = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new StoreError(`channel index ${key} is not valid JSON; restore it from the store's history or your backup`);
+    throw new ProtocolError(`channel index ${key} is not valid JSON; restore it from the store's history or your backup`);
   }
   if (typeof index !== 'object' || index === null || typeof index.packages !== 'object') {
-    throw new StoreError(`channel index ${key} is malformed (no "packages"); restore it from the store's history or your backup`);
+    throw new ProtocolError(`channel index ${key} is malformed (no "packages"); restore it from the store's history or your backup`);
   }
   if (index.schemaVersion > SCHEMA_VERSION) {
-    throw new StoreError(`channel index ${key} has schema version ${index.schemaVersion}; upgrade update-publish to write it`);
+    throw new ProtocolError(`channel index ${key} has schema version ${index.schemaVersion}; upgrade update-publish to write it`);
   }
   const problem = indexProblem(index);
-  if (problem) throw new StoreError(`channel index ${key} is malformed at ${problem}; restore it from the store's history or your backup`);
+  if (problem) throw new ProtocolError(`channel index ${key} is malformed at ${problem}; restore it from the store's history or your backup`);
   return index;
 }
+
+/**
+ * The release a package stands on: the newest not rolled back (a halted one
+ * counts, resume serves it again). What publish compares new content with and
+ * what rollout, halt and resume act on.
+ */
+export const currentRelease = (releases: readonly Release[]): Release | undefined =>
+  releases.find((release) => release.state !== 'rolled-back');
 
 /** Newest active-or-not release of a package on the channel (versions are kept newest first). */
 export const latestRelease = (index: ChannelIndex, id: string): Release | undefined => index.packages[id]?.releases[0];

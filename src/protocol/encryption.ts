@@ -1,8 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { ExitCode, UserError } from '../errors.js';
 import { ByteQueue } from './byte-queue.js';
-import { readEnvSecret } from '../client/env-secret.js';
+import { ProtocolError } from './errors.js';
 
 /**
  * Package objects at rest: AES-256-GCM in a chunked stream format, so
@@ -34,12 +33,12 @@ const MAX_CHUNK_INDEX = 0xffff_ffff;
 export type DecryptFailure = 'not-encrypted' | 'unsupported-version' | 'wrong-key' | 'truncated' | 'tampered';
 
 /** The object cannot be decrypted; `reason` says why (exit 1: the store or the key is wrong, not the command). */
-export class DecryptError extends UserError {
+export class DecryptError extends ProtocolError {
   constructor(
     message: string,
     readonly reason: DecryptFailure,
   ) {
-    super(message, ExitCode.failure);
+    super(message);
     this.name = 'DecryptError';
   }
 }
@@ -50,23 +49,6 @@ export function encryptionKeyId(key: Buffer): string {
   return createHmac('sha256', key).update(KEY_ID_LABEL).digest().subarray(0, 8).toString('hex');
 }
 
-/** A fresh key, base64, for `encryption.key` via an environment variable. */
-export function generateEncryptionKey(): string {
-  return randomBytes(ENCRYPTION_KEY_BYTES).toString('base64');
-}
-
-/**
- * Resolves `encryption.key`, which must be `env:NAME`: a key written into the
- * config file would end up in version control.
- */
-export function parseEncryptionKey(spec: string): Buffer {
-  const fromEnv = readEnvSecret(spec, 'encryption.key', 'a 32-byte key in base64 or hex');
-  if (!fromEnv) {
-    throw new UserError('encryption.key must be "env:NAME" naming an environment variable that holds the key; keep the key itself out of the config file');
-  }
-  return decodeEncryptionKey(fromEnv.value, `environment variable ${fromEnv.name}`);
-}
-
 /** A 32-byte key from 64 hex digits or base64 (standard or URL-safe); `source` names it in errors. */
 export function decodeEncryptionKey(text: string, source: string): Buffer {
   const trimmed = text.trim();
@@ -74,8 +56,9 @@ export function decodeEncryptionKey(text: string, source: string): Buffer {
   if (/^[0-9a-fA-F]{64}$/.test(trimmed)) key = Buffer.from(trimmed, 'hex');
   else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) key = Buffer.from(trimmed, 'base64');
   if (key?.length !== ENCRYPTION_KEY_BYTES) {
-    throw new UserError(
+    throw new ProtocolError(
       `encryption.key: ${source} is not a 32-byte key in base64 or hex; generate one with \`openssl rand -base64 32\``,
+      'input',
     );
   }
   return key;
@@ -264,6 +247,6 @@ function openChunk(key: Buffer, header: Buffer, index: number, sealed: Buffer, f
 
 function assertKeyLength(key: Buffer): void {
   if (key.length !== ENCRYPTION_KEY_BYTES) {
-    throw new UserError(`encryption key must be ${ENCRYPTION_KEY_BYTES} bytes, got ${key.length}; use parseEncryptionKey to read it`);
+    throw new ProtocolError(`encryption key must be ${ENCRYPTION_KEY_BYTES} bytes, got ${key.length}; use decodeEncryptionKey to read it`, 'input');
   }
 }

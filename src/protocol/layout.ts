@@ -4,8 +4,13 @@
  */
 export const INDEX_FILE = 'index.json';
 
-export const channelIndexKey = (channel: string) => `channels/${channel}/${INDEX_FILE}`;
 export const channelsPrefix = 'channels/';
+export const channelPrefix = (channel: string) => `${channelsPrefix}${channel}/`;
+export const channelIndexKey = (channel: string) => `${channelPrefix(channel)}${INDEX_FILE}`;
+/** Releases that left the index (no device can reach them), kept for rollback --to and delta bases. */
+export const archiveKey = (channel: string, id: string) => `${channelPrefix(channel)}archive/${id}.json`;
+/** Who changed what, when: beside the index, never downloaded by devices. */
+export const historyKey = (channel: string, id: string) => `${channelPrefix(channel)}history/${id}.json`;
 export const packagesPrefix = 'packages/';
 export const packagePrefix = (id: string) => `${packagesPrefix}${id}/`;
 export const versionPrefix = (id: string, version: string) => `${packagePrefix(id)}${version}/`;

@@ -1,17 +1,17 @@
 import path from 'node:path';
-import { ExitCode, UserError } from '../errors.js';
+import { ProtocolError } from './errors.js';
 
 /**
  * Zip-slip guard. Entry paths come from packages and manifests, which an
  * attacker may have crafted; only plain relative POSIX paths pass, whatever
  * the platform extracting them.
  */
-export class UnsafePathError extends UserError {
+export class UnsafePathError extends ProtocolError {
   constructor(
     readonly entryPath: string,
     why: string,
   ) {
-    super(`package entry ${printable(entryPath)} is refused: ${why}; the package is corrupt or malicious, do not install it`, ExitCode.failure);
+    super(`package entry ${printable(entryPath)} is refused: ${why}; the package is corrupt or malicious, do not install it`);
     this.name = 'UnsafePathError';
   }
 }

@@ -1,6 +1,22 @@
-import { sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { keyIdOf, type SigningKey } from '../keys/signing-keys.js';
+
+/** A key with the id written next to every signature it makes, so verifiers can pick the right public key. */
+export interface SigningKey {
+  key: KeyObject;
+  keyId: string;
+}
+
+/** File names `keys generate` writes: apps ship the public one. */
+export const PRIVATE_KEY_FILE = 'signing-private.pem';
+export const PUBLIC_KEY_FILE = 'signing-public.pem';
+
+/** First 16 hex of SHA-256 over the DER SubjectPublicKeyInfo: stable whatever the PEM line wrapping. */
+export function keyIdOf(key: KeyObject): string {
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(der).digest('hex').slice(0, 16);
+}
 
 /**
  * Detached signatures: the document at `<key>.sig` signs the exact bytes

@@ -46,6 +46,16 @@ export interface Manifest {
   encryption?: ManifestEncryption;
 }
 
+/**
+ * `packages/<id>/<version>/claim.json`, written create-only before any object
+ * of a version: the publisher that created it owns the version's keys.
+ */
+export interface VersionClaim {
+  version: string;
+  /** The content the version is for (the manifest's contentSha256). */
+  contentSha256: string;
+}
+
 export interface ReleaseRules {
   /** Platforms served (e.g. ios, android); absent = all. */
   platforms?: string[];

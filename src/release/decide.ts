@@ -1,6 +1,6 @@
-import type { Manifest, Release } from '../protocol/types.js';
+import type { Manifest, Release, VersionClaim } from '../protocol/types.js';
 import { UserError } from '../errors.js';
-import type { VersionClaim } from '../channel/catalog.js';
+import { currentRelease } from '../protocol/channel-index.js';
 import { nextVersion, type Bump } from './version.js';
 
 export type PackageDecision =
@@ -31,7 +31,7 @@ export interface PackageFacts {
  */
 export function decidePackage(facts: PackageFacts): PackageDecision {
   const { id, channel, channelReleases } = facts;
-  const current = channelReleases.find((release) => release.state !== 'rolled-back');
+  const current = currentRelease(channelReleases);
   const sameContent = facts.storedManifests.find((manifest) => manifest.contentSha256 === facts.contentSha256);
 
   if (sameContent && current?.version === sameContent.version) return { kind: 'unchanged', release: current };
@@ -51,9 +51,7 @@ export function decidePackage(facts: PackageFacts): PackageDecision {
     return { kind: 'publish', version: sameContent.version, baseVersions: sameContent.deltas.map((delta) => delta.from) };
   }
 
-  const unfinishedSameContent = facts.unfinished.find((claim) => claim.contentSha256 === facts.contentSha256);
-  const taken = [...facts.storedManifests.map((manifest) => manifest.version), ...facts.unfinished.map((claim) => claim.version)];
-  const version = unfinishedSameContent?.version ?? nextVersion(id, taken, facts.request);
+  const version = versionForContent(facts);
   // Devices run the releases still served (the current one first); those a rollback
   // sent devices away from come last, for the few that have not checked in since.
   const servedFirst = [
@@ -65,4 +63,20 @@ export function decidePackage(facts: PackageFacts): PackageDecision {
     .filter((candidate) => candidate !== version)
     .slice(0, facts.deltaCount);
   return { kind: 'publish', version, baseVersions };
+}
+
+/**
+ * The version a content takes, whoever asks (publish, pack): the one the store
+ * already holds it under, finished or claimed by an interrupted run; else the
+ * next above every version stored or claimed, whatever channel it is on.
+ */
+export function versionForContent(
+  facts: Pick<PackageFacts, 'id' | 'contentSha256' | 'storedManifests' | 'unfinished' | 'request'>,
+): string {
+  const stored = facts.storedManifests.find((manifest) => manifest.contentSha256 === facts.contentSha256);
+  if (stored) return stored.version;
+  const claimed = facts.unfinished.find((claim) => claim.contentSha256 === facts.contentSha256);
+  if (claimed) return claimed.version;
+  const taken = [...facts.storedManifests.map((manifest) => manifest.version), ...facts.unfinished.map((claim) => claim.version)];
+  return nextVersion(facts.id, taken, facts.request);
 }

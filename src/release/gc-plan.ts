@@ -1,6 +1,7 @@
 import type { ChannelIndex } from '../protocol/types.js';
 import type { ObjectInfo, OpenUpload } from '../store/store.js';
 import { UserError } from '../errors.js';
+import { packagesPrefix } from '../protocol/layout.js';
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
@@ -19,7 +20,9 @@ export interface GcPlan {
   keptRecent: string[];
 }
 
-const versionDirOf = (key: string) => /^packages\/[^/]+\/[^/]+\//.exec(key)?.[0];
+// packages/<id>/<version>/: everything of one version goes (or stays) together.
+const VERSION_DIR = new RegExp(`^${packagesPrefix}[^/]+/[^/]+/`);
+const versionDirOf = (key: string) => VERSION_DIR.exec(key)?.[0];
 
 /**
  * What garbage collection may remove: whole version folders that no channel

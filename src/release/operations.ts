@@ -1,7 +1,7 @@
 import semver from 'semver';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { UserError } from '../errors.js';
-import { findRelease, updateRelease, upsertRelease } from '../protocol/channel-index.js';
+import { currentRelease, findRelease, updateRelease, upsertRelease } from '../protocol/channel-index.js';
 import { parseRollout } from './rules.js';
 
 /**
@@ -60,9 +60,9 @@ function requireVersion(index: ChannelIndex, id: string, version: string): Relea
   return release;
 }
 
-/** The release rollout, halt and resume act on: the newest one that is not rolled back. */
-export function currentRelease(index: ChannelIndex, id: string): Release {
-  const current = releasesOf(index, id).find((release) => release.state !== 'rolled-back');
+/** The release rollout, halt and resume act on (currentRelease); refused when every release is rolled back. */
+export function requireCurrentRelease(index: ChannelIndex, id: string): Release {
+  const current = currentRelease(releasesOf(index, id));
   if (!current) {
     throw new UserError(
       `package '${id}' on channel '${index.channel}': every release is rolled back; run 'update-publish rollback ${id} --to <version> --channel ${index.channel}' to serve one again`,
@@ -72,7 +72,7 @@ export function currentRelease(index: ChannelIndex, id: string): Release {
 }
 
 function changeCurrent(index: ChannelIndex, id: string, next: (release: Release) => Release): ReleaseChange {
-  const before = currentRelease(index, id);
+  const before = requireCurrentRelease(index, id);
   const after = next(before);
   return { index: updateRelease(index, id, before.version, () => after), version: before.version, before, after };
 }
@@ -117,7 +117,7 @@ export function resume(index: ChannelIndex, id: string): ReleaseChange {
  */
 export function rollback(index: ChannelIndex, id: string, to?: string): RollbackChange {
   const releases = releasesOf(index, id);
-  const current = releases.find((release) => release.state !== 'rolled-back');
+  const current = currentRelease(releases);
   let target: Release | undefined;
   if (to !== undefined) {
     target = requireVersion(index, id, to);
@@ -181,7 +181,7 @@ export function promote(
       `package '${id}' ${release.version} is already on channel '${target.channel}' (${existing.state}); change it there with rollout, resume or rollback`,
     );
   }
-  const previousVersion = target.packages[id]?.releases.find((candidate) => candidate.state !== 'rolled-back')?.version ?? null;
+  const previousVersion = currentRelease(target.packages[id]?.releases ?? [])?.version ?? null;
   const promoted: Release = { ...release, releasedAt: now.toISOString(), rules, state: 'active' };
   return { index: upsertRelease(target, id, promoted), release: promoted, previousVersion };
 }

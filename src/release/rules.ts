@@ -1,8 +1,8 @@
 import semver from 'semver';
-import { z } from 'zod';
 import type { ReleaseRules } from '../protocol/types.js';
 import type { RulesConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
+import { isRollout, percentText, timeProblem } from '../protocol/rule-values.js';
 
 /** Rule flags as commander hands them over (strings until validated here). */
 export interface RuleFlags {
@@ -23,30 +23,11 @@ const list = (value: string) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
-// Plain decimals only: Number() would also take 0x10 and 1e1, and rounding 12.345 hides a typo.
-const PLAIN_PERCENT = /^\d+(\.\d{1,2})?$/;
-/** The number as written, without a trailing %. */
-const percentText = (value: string | number) => String(value).trim().replace(/%$/, '');
-
-/** Whether a rollout is 0–100 with at most two decimals (flags and config presets alike). */
-export const isRollout = (value: string | number) => PLAIN_PERCENT.test(percentText(value)) && Number(percentText(value)) <= 100;
-
 export function parseRollout(value: string | number): number {
   if (!isRollout(value)) {
     throw new UserError(`rollout '${value}' is outside 0–100 or not a plain number with at most two decimals; give e.g. 10 or 12.5`);
   }
   return Number(percentText(value));
-}
-
-/** What is wrong with an ISO-8601 time (flags and config presets alike), or undefined. */
-export function timeProblem(value: string): string | undefined {
-  // Date() rolls 2026-02-30 over to March 2; zod checks the calendar day.
-  if (!z.iso.date().safeParse(value.slice(0, 10)).success || Number.isNaN(new Date(value).getTime())) {
-    return 'is not an ISO-8601 date; use e.g. 2026-12-01T00:00:00Z';
-  }
-  // Date() reads a time without an offset as local time: the result would depend on the machine.
-  if (value.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) return `has no UTC offset; add Z or ±hh:mm, e.g. ${value}Z`;
-  return undefined;
 }
 
 /** An ISO-8601 time from a flag, as ISO-8601 UTC; a day the calendar lacks is refused, not rolled over. */
@@ -106,4 +87,19 @@ export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig
   if (whitelist?.length) rules.whitelist = whitelist;
   if (attributes && Object.keys(attributes).length) rules.attributes = attributes;
   return rules;
+}
+
+/** Rules in one line for people (rollout apart): `platforms ios; app >=2; mandatory`, or `-`. */
+export function describeRules(rules: ReleaseRules): string {
+  return [
+    rules.platforms && `platforms ${rules.platforms.join(',')}`,
+    rules.appVersion && `app ${rules.appVersion}`,
+    rules.startsAt && `from ${rules.startsAt}`,
+    rules.endsAt && `until ${rules.endsAt}`,
+    rules.whitelist && `whitelist ${rules.whitelist.join(',')}`,
+    rules.attributes && Object.entries(rules.attributes).map(([name, value]) => `${name}=${value}`).join(','),
+    rules.mandatory && 'mandatory',
+  ]
+    .filter(Boolean)
+    .join('; ') || '-';
 }

@@ -4,8 +4,7 @@ import { StoreError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
 import { MUTABLE_CACHE } from '../protocol/layout.js';
 import type { Store } from './store.js';
-import type { SigningKey } from '../keys/signing-keys.js';
-import { signatureKey, signBytes, verifyBytes } from '../protocol/signature.js';
+import { signatureKey, signBytes, verifyBytes, type SigningKey } from '../protocol/signature.js';
 
 /** Documents devices must be able to trust (manifests, channel indexes) and every other JSON document beside them. */
 const isSignedDocument = (key: string) => key.endsWith('.json');

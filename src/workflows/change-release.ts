@@ -1,44 +1,15 @@
-import type { Command } from 'commander';
-import type { ChannelIndex, Release } from '../protocol/types.js';
+import type { HookResult } from '../hooks/run-hooks.js';
+import { readArchivedReleases } from '../channel/archive.js';
+import { recordChange, type HistoryRecord } from '../channel/history.js';
+import { readIndex, requireExistingChannel, updateIndex } from '../channel/index-store.js';
 import { UserError } from '../errors.js';
 import type { ReleaseEventName } from '../protocol/release-event.js';
-import type { HookResult } from '../hooks/run-hooks.js';
+import type { ChannelIndex, Release } from '../protocol/types.js';
+import { rollback, type ReleaseChange } from '../release/operations.js';
+import { withArchivedReleases } from '../release/reachability.js';
+import type { WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
-import { listChannels } from '../channel/catalog.js';
-import { recordChange, type HistoryRecord } from '../channel/history.js';
-import type { ReleaseChange } from '../release/operations.js';
-import { readArchivedReleases, withArchivedReleases } from '../channel/archive.js';
-import { readIndex, updateIndex, type IndexSnapshot } from '../channel/index-store.js';
-import type { Store } from '../store/store.js';
-import { confirmOrSkip } from '../cli/confirm.js';
-import { requireChannel, withContext, type CommandContext, type GlobalOptions } from '../cli/context.js';
 import { runReleaseHooks } from './release-hooks.js';
-
-/** Flags of every command that changes a channel index. */
-export interface WriteFlags extends GlobalOptions {
-  channel?: string;
-  hooks: boolean;
-}
-
-export function addWriteOptions(command: Command): Command {
-  return command
-    .option('--dry-run', 'show what would change, write nothing')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--no-hooks', 'do not run post-release hooks');
-}
-
-export const addChannelOption = (command: Command) => command.option('--channel <name>', 'channel to change (default: config channel)');
-
-export async function requireExistingChannel(store: Store, channel: string): Promise<IndexSnapshot> {
-  const snapshot = await readIndex(store, channel);
-  if (snapshot.etag === null) {
-    const channels = await listChannels(store);
-    throw new UserError(
-      `unknown channel '${channel}' in ${store.location}; ${channels.length ? `channels: ${channels.join(', ')}` : 'publish something first'}`,
-    );
-  }
-  return snapshot;
-}
 
 export interface ChangeSpec<T extends { index: ChannelIndex }> {
   channel: string;
@@ -61,7 +32,7 @@ export interface ChangeSpec<T extends { index: ChannelIndex }> {
  * conditional index write (updateIndex) → history entry → hooks.
  */
 export async function writeReleaseChange<T extends { index: ChannelIndex }>(
-  context: CommandContext,
+  context: WorkflowContext,
   spec: ChangeSpec<T>,
 ): Promise<{ change: T; hooks: HookResult[] }> {
   const { store } = context;
@@ -71,7 +42,7 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   const apply = (index: ChannelIndex) => spec.apply(withArchivedReleases(index, spec.packageId, archived));
   let change = apply(snapshot.index);
   await spec.check?.(change);
-  if (!(await confirmOrSkip(context, spec.question(change)))) throw new UserError('cancelled; nothing was written');
+  if (!(await context.confirm(spec.question(change)))) throw new UserError('cancelled; nothing was written');
   const written = await updateIndex(store, spec.channel, (index) => (change = apply(index)).index);
   await recordChange(store, spec.channel, spec.packageId, [spec.history(change)], (line) => context.output.warn(line));
   const { name, release, previousVersion } = spec.event(change);
@@ -87,49 +58,85 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   return { change, hooks };
 }
 
-const stateOf = (release: Release) => ({ state: release.state, rollout: release.rules.rollout });
-const describeState = ({ state, rollout }: ReturnType<typeof stateOf>) => `${state}, rollout ${rollout}%`;
+/** A release's serving state, as rollout, halt and resume report it. */
+export const stateOf = (release: Release) => ({ state: release.state, rollout: release.rules.rollout });
+export type ServingState = ReturnType<typeof stateOf>;
+export const describeState = ({ state, rollout }: ServingState) => `${state}, rollout ${rollout}%`;
 
-/**
- * rollout, halt and resume: one change to the package's current release.
- * JSON: { channel, package, version, previous: { state, rollout }, current: { state, rollout }, dryRun, hooks }
- */
+export interface CurrentReleaseChange {
+  channel: string;
+  package: string;
+  version: string;
+  previous: ServingState;
+  current: ServingState;
+  dryRun: boolean;
+  hooks: HookResult[];
+}
+
+/** rollout, halt and resume: one change to the package's current release. */
 export async function changeCurrentRelease(
-  flags: WriteFlags,
-  packageId: string,
-  action: 'rollout' | 'halt' | 'resume',
-  apply: (index: ChannelIndex) => ReleaseChange,
-): Promise<void> {
-  await withContext(flags, async (context) => {
-    const channel = requireChannel(flags.channel, context.config.channel);
-    const { change, hooks } = await writeReleaseChange(context, {
-      channel,
-      packageId,
-      apply,
-      hooks: flags.hooks,
-      question: ({ version, before, after }) =>
-        `${action} ${packageId} ${version} on '${channel}': ${describeState(stateOf(before))} → ${describeState(stateOf(after))}?`,
-      history: ({ version, before, after }) => ({
-        action,
-        version,
-        ...(action === 'rollout' ? { from: before.rules.rollout, to: after.rules.rollout } : { from: before.state, to: after.state }),
-        details: { previous: stateOf(before), current: stateOf(after) },
-      }),
-      event: ({ after }) => ({ name: action, release: after, previousVersion: null }),
-    });
-    const document = {
-      channel,
-      package: packageId,
-      version: change.version,
-      previous: stateOf(change.before),
-      current: stateOf(change.after),
-      dryRun: context.dryRun,
-      hooks,
-    };
-    context.output.result(
-      document,
-      () =>
-        `${context.dryRun ? '[dry-run] nothing written. ' : ''}${packageId} ${change.version} on ${channel}: ${describeState(document.previous)} → ${describeState(document.current)}`,
-    );
+  context: WorkflowContext,
+  request: {
+    channel: string;
+    packageId: string;
+    action: 'rollout' | 'halt' | 'resume';
+    apply: (index: ChannelIndex) => ReleaseChange;
+    hooks: boolean;
+  },
+): Promise<CurrentReleaseChange> {
+  const { channel, packageId, action } = request;
+  const { change, hooks } = await writeReleaseChange(context, {
+    channel,
+    packageId,
+    apply: request.apply,
+    hooks: request.hooks,
+    question: ({ version, before, after }) =>
+      `${action} ${packageId} ${version} on '${channel}': ${describeState(stateOf(before))} → ${describeState(stateOf(after))}?`,
+    history: ({ version, before, after }) => ({
+      action,
+      version,
+      ...(action === 'rollout' ? { from: before.rules.rollout, to: after.rules.rollout } : { from: before.state, to: after.state }),
+      details: { previous: stateOf(before), current: stateOf(after) },
+    }),
+    event: ({ after }) => ({ name: action, release: after, previousVersion: null }),
   });
+  return {
+    channel,
+    package: packageId,
+    version: change.version,
+    previous: stateOf(change.before),
+    current: stateOf(change.after),
+    dryRun: context.dryRun,
+    hooks,
+  };
+}
+
+export interface RollbackResult {
+  channel: string;
+  package: string;
+  from: string | null;
+  to: string;
+  rolledBack: string[];
+  dryRun: boolean;
+  hooks: HookResult[];
+}
+
+/** Serves the previous active release (or `to`) again; every release above it is marked rolled-back. */
+export async function rollbackRelease(
+  context: WorkflowContext,
+  request: { channel: string; packageId: string; to?: string; hooks: boolean },
+): Promise<RollbackResult> {
+  const { channel, packageId } = request;
+  const { change, hooks } = await writeReleaseChange(context, {
+    channel,
+    packageId,
+    apply: (index) => rollback(index, packageId, request.to),
+    hooks: request.hooks,
+    question: ({ to, rolledBack }) =>
+      `Roll ${packageId} on '${channel}' back to ${to}${rolledBack.length ? ` (marks ${rolledBack.join(', ')} rolled-back)` : ''}?`,
+    history: ({ from, to, rolledBack }) => ({ action: 'rollback', version: to, from, to, details: { rolledBack } }),
+    event: ({ target, from }) => ({ name: 'rollback', release: target, previousVersion: from }),
+  });
+  const { from, to, rolledBack } = change;
+  return { channel, package: packageId, from, to, rolledBack, dryRun: context.dryRun, hooks };
 }

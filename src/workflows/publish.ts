@@ -1,32 +1,33 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Manifest, Release, ReleaseRules } from '../protocol/types.js';
-import type { Config } from '../config/schema.js';
-import { countChanges, diffFiles, type FileChanges } from '../release/diff.js';
-import { planDeltas } from '../release/delta-plan.js';
-import { ConflictError, UserError } from '../errors.js';
-import type { ReleaseEvent } from '../protocol/release-event.js';
-import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
-import { toManifestFiles } from '../pack/hash-files.js';
-import { sha256Hex } from '../hash.js';
-import { contentSha256, serializeDocument } from '../protocol/manifest.js';
+import { packageReleases } from '../channel/archive.js';
 import { channelsReleasing, readStoredVersions } from '../channel/catalog.js';
 import { recordPublish } from '../channel/history.js';
-import { readArchivedReleases, withArchivedReleases } from '../channel/archive.js';
 import { readIndex, updateIndex } from '../channel/index-store.js';
+import { writeOnce } from '../channel/update-document.js';
+import type { Config } from '../config/schema.js';
+import { ConflictError, UserError } from '../errors.js';
+import { formatBytes } from '../format.js';
+import type { HookResult } from '../hooks/run-hooks.js';
+import { encryptionKeyFor } from '../keys/publisher-keys.js';
+import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
+import { toManifestFiles, type PackageFile } from '../pack/hash-files.js';
+import { readPackageFiles } from '../pack/package-files.js';
+import { adoptStoredManifest } from '../pack/stored-version.js';
 import { findRelease, upsertRelease } from '../protocol/channel-index.js';
-import type { Bump } from '../release/version.js';
 import { claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
+import { claimedContent, contentSha256, parseManifest, serializeClaim, serializeDocument } from '../protocol/manifest.js';
+import type { ReleaseEvent } from '../protocol/release-event.js';
+import type { Manifest, Release, ReleaseRules } from '../protocol/types.js';
+import { planPackage, type PackagePlan } from '../release/publish-plan.js';
+import { describeRules } from '../release/rules.js';
+import type { Bump } from '../release/version.js';
 import type { Store } from '../store/store.js';
 import { uploadObjects } from '../store/upload.js';
-import type { Output } from '../cli/output.js';
-import { formatBytes } from '../format.js';
-import { encryptionKeyFor, signerFor } from '../keys/publisher-keys.js';
-import { decidePackage } from '../release/decide.js';
-import { readPackageFiles } from '../pack/package-files.js';
+import type { WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
-import { adoptStoredManifest } from '../pack/stored-version.js';
+import { runReleaseHooks } from './release-hooks.js';
 
 export interface PublishRequest {
   packageIds: string[];
@@ -34,6 +35,8 @@ export interface PublishRequest {
   rules: ReleaseRules;
   version?: string;
   bump?: Bump;
+  /** Run the configured hooks after the index write. */
+  hooks: boolean;
 }
 
 export interface PublishedPackage {
@@ -53,18 +56,70 @@ export interface PublishOutcome {
   /** One per package whose release was written: what hooks are told. */
   events: ReleaseEvent[];
   uploaded: { objects: number; bytes: number; skipped: number };
+  hooks: HookResult[];
 }
 
-interface Environment {
-  config: Config;
-  configDir: string;
-  store: Store;
-  output: Output;
-  /** Shows everything and writes nothing: not even the local hash cache. */
-  dryRun?: boolean;
-  signal?: AbortSignal;
-  /** Asked once everything is packed and before anything is written; false cancels. */
-  confirm?: (summary: string) => Promise<boolean>;
+/** A package's plan with the files it was made from (packing reads them). */
+export type PlannedPackage = PackagePlan & { files: PackageFile[] };
+
+export interface PublishPlan {
+  channel: string;
+  packages: PlannedPackage[];
+}
+
+/**
+ * Step 1, nothing written: scan and hash every package, read what the store
+ * and the channel hold, and decide each package's version and deltas. Every
+ * problem is found here, before any work that writes.
+ */
+export async function planPublish(context: WorkflowContext, request: PublishRequest): Promise<PublishPlan> {
+  const { config, store } = context;
+  const { index } = await readIndex(store, request.channel);
+  const packages: PlannedPackage[] = [];
+  for (const id of request.packageIds) {
+    // Ctrl-C is honoured between steps too, not only at the first write (see interruptible-store).
+    context.signal.throwIfAborted();
+    const files = await readPackageFiles(id, config.packages[id], context, { saveCache: !context.dryRun });
+    const manifestFiles = toManifestFiles(files);
+    const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
+    const content = contentSha256(manifestFiles);
+    // Only content already stored under a version raises "which channels release it?": ask the store then.
+    const sameContent = storedManifests.find((manifest) => manifest.contentSha256 === content);
+    const sameContentChannels = sameContent ? await channelsReleasing(store, id, sameContent.version) : [];
+    const plan = planPackage({
+      id,
+      channel: request.channel,
+      files: manifestFiles,
+      contentSha256: content,
+      // Archived releases are still this channel's history: delta bases and "already released" checks see them.
+      channelReleases: await packageReleases(store, index, id),
+      storedManifests,
+      unfinished,
+      channelsOf: (version) => (version === sameContent?.version ? sameContentChannels : []),
+      deltaCount: config.deltas,
+      request: { version: request.version, bump: request.bump },
+      rules: request.rules,
+    });
+    packages.push({ ...plan, files });
+  }
+  return { channel: request.channel, packages };
+}
+
+/** Step 2: the full package and the planned deltas of every package to publish, in a staging folder. */
+async function packPlan(context: WorkflowContext, plan: PublishPlan, stagingDir: string, encryptionKey: Buffer | undefined) {
+  const built = new Map<string, BuiltPackages>();
+  for (const item of plan.packages) {
+    if (item.status !== 'publish') continue;
+    context.signal.throwIfAborted();
+    const step = context.output.step(`${item.id}: packing ${item.version}`);
+    const rebuilt = await buildPackages(item.id, item.version, item.files, item.deltas, stagingDir, { encryptionKey });
+    const packages = item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
+    step.succeed(
+      `${item.id}: packed ${item.version} (full ${formatBytes(packages.full.size)}${packages.deltas.map((delta) => `, delta from ${delta.from} ${formatBytes(delta.size)}`).join('')})`,
+    );
+    built.set(item.id, packages);
+  }
+  return built;
 }
 
 /**
@@ -72,99 +127,22 @@ interface Environment {
  * so a crash never exposes a release whose objects are missing. Every package
  * is planned (and every problem found) before anything is written.
  */
-export async function publish(request: PublishRequest, env: Environment): Promise<PublishOutcome> {
-  const { config, store, output } = env;
+export async function publish(context: WorkflowContext, request: PublishRequest): Promise<PublishOutcome> {
+  const { config, store, output } = context;
   // Keys are read before any work, so a missing one fails the run at once.
   const encryptionKey = encryptionKeyFor(config);
-  await signerFor(config, env.configDir)?.();
-  const snapshot = await readIndex(store, request.channel);
+  await context.signer?.();
+  const plan = await planPublish(context, request);
 
-  // 1. Plan every package: scan, hash, decide. Nothing is written yet.
-  const plans = [];
-  for (const id of request.packageIds) {
-    // Ctrl-C is honoured between steps too, not only at the first write (see interruptible-store).
-    env.signal?.throwIfAborted();
-    const files = await readPackageFiles(id, config.packages[id], env, { saveCache: !env.dryRun });
-    const manifestFiles = toManifestFiles(files);
-    const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
-    // Archived releases are still this channel's history: delta bases and "already released" checks see them.
-    const archived = await readArchivedReleases(store, request.channel, id);
-    const channelReleases = withArchivedReleases(snapshot.index, id, archived).packages[id]?.releases ?? [];
-    const content = contentSha256(manifestFiles);
-    // Only content already stored under a version raises "which channels release it?": ask the store then.
-    const sameContent = storedManifests.find((manifest) => manifest.contentSha256 === content);
-    const sameContentChannels = sameContent ? await channelsReleasing(store, id, sameContent.version) : [];
-    const decision = decidePackage({
-      id,
-      channel: request.channel,
-      contentSha256: content,
-      channelReleases,
-      storedManifests,
-      unfinished,
-      channelsOf: (version) => (version === sameContent?.version ? sameContentChannels : []),
-      deltaCount: config.deltas,
-      request: { version: request.version, bump: request.bump },
-    });
-    const previous = channelReleases.find((release) => release.state !== 'rolled-back');
-    const previousManifest = storedManifests.find((manifest) => manifest.version === previous?.version);
-    const changes = diffFiles(previousManifest?.files ?? [], manifestFiles);
-    plans.push({ id, files, decision, previous, previousManifest, storedManifests, changes });
-  }
-
-  // 2. Pack what changed into a staging folder.
   const stagingDir = await mkdtemp(join(tmpdir(), 'update-publish-'));
   try {
-    const built = new Map<string, BuiltPackages>();
-    for (const plan of plans) {
-      if (plan.decision.kind !== 'publish') continue;
-      env.signal?.throwIfAborted();
-      const { version, baseVersions } = plan.decision;
-      const bases = baseVersions
-        .map((from) => plan.storedManifests.find((manifest) => manifest.version === from))
-        .filter((manifest): manifest is Manifest => manifest !== undefined);
-      const step = output.step(`${plan.id}: packing ${version}`);
-      const rebuilt = await buildPackages(plan.id, version, plan.files, planDeltas(toManifestFiles(plan.files), bases), stagingDir, {
-        encryptionKey,
-      });
-      const stored = plan.storedManifests.find((manifest) => manifest.version === version);
-      const packages = stored ? await adoptStoredManifest(store, rebuilt, stored) : rebuilt;
-      step.succeed(
-        `${plan.id}: packed ${version} (full ${formatBytes(packages.full.size)}${packages.deltas.map((delta) => `, delta from ${delta.from} ${formatBytes(delta.size)}`).join('')})`,
-      );
-      built.set(plan.id, packages);
-    }
-
-    if (built.size > 0 && env.confirm && !(await env.confirm(describePlans(plans, built)))) {
-      throw new UserError('publish cancelled; nothing was written');
-    }
+    const built = await packPlan(context, plan, stagingDir, encryptionKey);
+    const question = `${describePlan(plan, built)}\n  rules: rollout ${request.rules.rollout}%; ${describeRules(request.rules)}\nPublish to '${request.channel}' on ${store.location}?`;
+    if (built.size > 0 && !(await context.confirm(question))) throw new UserError('publish cancelled; nothing was written');
 
     // 3. Claim each version, then upload the package objects the store does not have yet.
     for (const packages of built.values()) await claimVersion(store, packages.manifest);
-    const items = [...built.values()].flatMap((packages) =>
-      [packages.full, ...packages.deltas].map((object) => ({
-        key: object.key,
-        localPath: object.localPath,
-        size: object.size,
-        sha256: object.sha256,
-        contentType: contentTypeOf(object.key),
-        cacheControl: IMMUTABLE_CACHE,
-      })),
-    );
-    let uploaded = { objects: 0, bytes: 0, skipped: 0 };
-    if (items.length > 0) {
-      const step = output.step(`uploading ${items.length} objects to ${store.location}`);
-      const started = Date.now();
-      const result = await uploadObjects(store, items, {
-        concurrency: config.s3?.concurrency,
-        signal: env.signal,
-        onProgress: (done, total) => {
-          const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
-          step.update(`uploading ${formatBytes(done)} / ${formatBytes(total)} (${formatBytes(rate)}/s)`);
-        },
-      });
-      uploaded = { objects: result.uploaded.length, bytes: result.bytesUploaded, skipped: result.skipped.length };
-      step.succeed(`uploaded ${result.uploaded.length} objects (${formatBytes(result.bytesUploaded)}), ${result.skipped.length} already in the store`);
-    }
+    const uploaded = await uploadPackages(context, config, [...built.values()]);
 
     // 4. Manifests (create-only: a version is written once), then the channel index.
     const releases = new Map<string, Release>();
@@ -180,57 +158,23 @@ export async function publish(request: PublishRequest, env: Environment): Promis
         state: 'active',
       });
     }
-    let changedKeys: string[] = [];
-    if (releases.size > 0) {
-      const written = await updateIndex(store, request.channel, (index) =>
-        [...releases].reduce((next, [id, release]) => {
-          // Planning saw no such release here. Our own write retried after a lost reply finds itself
-          // (its release time is this run's); anything else is a concurrent publisher of the same
-          // content, whose rules must not be dropped.
-          const present = findRelease(next, id, release.version);
-          if (present?.releasedAt === release.releasedAt) return next;
-          if (present) {
-            throw new ConflictError(
-              `package '${id}': ${release.version} was just released on '${request.channel}' by another publisher with the same content; run 'update-publish status' to see its rules`,
-            );
-          }
-          return upsertRelease(next, id, release);
-        }, index),
-      );
-      changedKeys = [written.key];
-      await recordPublish(store, request.channel, releases, (line) => output.warn(line));
-    }
+    const changedKeys = releases.size > 0 ? [await writeReleases(context, request.channel, releases)] : [];
 
-    const packagesOut = plans.map((plan): PublishedPackage => {
-      const previousVersion = plan.previous?.version ?? null;
-      if (plan.decision.kind === 'unchanged') {
-        const release = plan.decision.release;
-        return {
-          id: plan.id,
-          status: 'unchanged',
-          version: release.version,
-          previousVersion,
-          changes: { added: 0, changed: 0, removed: 0 },
-          full: release.full,
-          deltas: [],
-          manifest: { key: release.manifest.key },
-          rules: release.rules,
-        };
-      }
-      const release = releases.get(plan.id)!;
+    const packages = plan.packages.map((item): PublishedPackage => {
+      const release = item.status === 'unchanged' ? item.release! : releases.get(item.id)!;
       return {
-        id: plan.id,
-        status: 'published',
+        id: item.id,
+        status: item.status === 'unchanged' ? 'unchanged' : 'published',
         version: release.version,
-        previousVersion,
-        changes: countChanges(plan.changes),
+        previousVersion: item.previousVersion,
+        changes: item.changes,
         full: release.full,
-        deltas: release.deltas,
+        deltas: item.status === 'unchanged' ? [] : release.deltas,
         manifest: { key: release.manifest.key },
         rules: release.rules,
       };
     });
-    const events = packagesOut
+    const events = packages
       .filter((item) => item.status === 'published')
       .map((item) =>
         releaseEvent('publish', {
@@ -242,10 +186,59 @@ export async function publish(request: PublishRequest, env: Environment): Promis
           store: store.location,
         }),
       );
-    return { packages: packagesOut, events, uploaded };
+    const hooks = request.hooks ? await runReleaseHooks(context, events) : [];
+    return { packages, events, uploaded, hooks };
   } finally {
     await rm(stagingDir, { recursive: true, force: true });
   }
+}
+
+/** Uploads every package object the store lacks, with progress; what the store already has is skipped. */
+async function uploadPackages(context: WorkflowContext, config: Config, built: BuiltPackages[]): Promise<PublishOutcome['uploaded']> {
+  const items = built.flatMap((packages) =>
+    [packages.full, ...packages.deltas].map((object) => ({
+      key: object.key,
+      localPath: object.localPath,
+      size: object.size,
+      sha256: object.sha256,
+      contentType: contentTypeOf(object.key),
+      cacheControl: IMMUTABLE_CACHE,
+    })),
+  );
+  if (items.length === 0) return { objects: 0, bytes: 0, skipped: 0 };
+  const step = context.output.step(`uploading ${items.length} objects to ${context.store.location}`);
+  const started = Date.now();
+  const result = await uploadObjects(context.store, items, {
+    concurrency: config.s3?.concurrency,
+    signal: context.signal,
+    onProgress: (done, total) => {
+      const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
+      step.update(`uploading ${formatBytes(done)} / ${formatBytes(total)} (${formatBytes(rate)}/s)`);
+    },
+  });
+  step.succeed(`uploaded ${result.uploaded.length} objects (${formatBytes(result.bytesUploaded)}), ${result.skipped.length} already in the store`);
+  return { objects: result.uploaded.length, bytes: result.bytesUploaded, skipped: result.skipped.length };
+}
+
+/** The channel index with the new releases, then their history entries; returns the index key. */
+async function writeReleases(context: WorkflowContext, channel: string, releases: Map<string, Release>): Promise<string> {
+  const written = await updateIndex(context.store, channel, (index) =>
+    [...releases].reduce((next, [id, release]) => {
+      // Planning saw no such release here. Our own write retried after a lost reply finds itself
+      // (its release time is this run's); anything else is a concurrent publisher of the same
+      // content, whose rules must not be dropped.
+      const present = findRelease(next, id, release.version);
+      if (present?.releasedAt === release.releasedAt) return next;
+      if (present) {
+        throw new ConflictError(
+          `package '${id}': ${release.version} was just released on '${channel}' by another publisher with the same content; run 'update-publish status' to see its rules`,
+        );
+      }
+      return upsertRelease(next, id, release);
+    }, index),
+  );
+  await recordPublish(context.store, channel, releases, (line) => context.output.warn(line));
+  return written.key;
 }
 
 /**
@@ -254,13 +247,11 @@ export async function publish(request: PublishRequest, env: Environment): Promis
  * packages. A claim for the same content is ours (a rerun) or identical.
  */
 async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
-  const key = claimKey(manifest.id, manifest.version);
-  const body = serializeDocument({ id: manifest.id, version: manifest.version, contentSha256: manifest.contentSha256 });
-  const options = { contentType: 'application/json', cacheControl: IMMUTABLE_CACHE, sha256: sha256Hex(body), ifNoneMatch: true };
-  if (await store.writeDocument(key, body, options)) return;
-  const existing = await store.readDocument(key);
-  if (existing && JSON.parse(existing.body.toString('utf8')).contentSha256 === manifest.contentSha256) return;
-  throw new ConflictError(
+  await writeOnce(
+    store,
+    claimKey(manifest.id, manifest.version),
+    serializeClaim(manifest),
+    (existing) => claimedContent(existing) === manifest.contentSha256,
     `package '${manifest.id}': version ${manifest.version} was just taken by another publisher with other content; run the command again`,
   );
 }
@@ -268,44 +259,31 @@ async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
 /** Writes a manifest once; an identical one already there (a resumed or concurrent run) is kept. */
 async function writeManifest(store: Store, manifest: Manifest): Promise<string> {
   const key = manifestKey(manifest.id, manifest.version);
-  const body = serializeDocument(manifest);
-  const sha256 = sha256Hex(body);
-  const written = await store.writeDocument(key, body, {
-    contentType: 'application/json',
-    cacheControl: IMMUTABLE_CACHE,
-    sha256,
-    ifNoneMatch: true,
-  });
-  if (written) return sha256;
-  const existing = await store.readDocument(key);
-  const existingManifest = existing && (JSON.parse(existing.body.toString('utf8')) as Manifest);
-  if (!existing || existingManifest?.contentSha256 !== manifest.contentSha256) {
-    throw new ConflictError(
-      `package '${manifest.id}': version ${manifest.version} was just published with other content by someone else; run the command again`,
-    );
-  }
-  return sha256Hex(existing.body);
+  const sameContent = (existing: Buffer) => {
+    try {
+      return parseManifest(existing, key).contentSha256 === manifest.contentSha256;
+    } catch {
+      return false;
+    }
+  };
+  return writeOnce(
+    store,
+    key,
+    serializeDocument(manifest),
+    sameContent,
+    `package '${manifest.id}': version ${manifest.version} was just published with other content by someone else; run the command again`,
+  );
 }
 
-export function assertKnownPackages(config: Config, ids: string[]): string[] {
-  const known = Object.keys(config.packages);
-  for (const id of ids) {
-    if (!known.includes(id)) throw new UserError(`unknown package '${id}'; configured packages: ${known.join(', ')}`);
-  }
-  return ids.length ? ids : known;
-}
-
-function describePlans(
-  plans: { id: string; changes: FileChanges; previousManifest?: Manifest }[],
-  built: Map<string, BuiltPackages>,
-): string {
-  return plans
-    .filter((plan) => built.has(plan.id))
-    .map((plan) => {
-      const { added, changed, removed } = countChanges(plan.changes);
-      const packages = built.get(plan.id)!;
+/** One line per package to publish, as the confirmation shows it. */
+export function describePlan(plan: PublishPlan, built: Map<string, BuiltPackages>): string {
+  return plan.packages
+    .filter((item) => built.has(item.id))
+    .map((item) => {
+      const { added, changed, removed } = item.changes;
+      const packages = built.get(item.id)!;
       const bytes = [packages.full, ...packages.deltas].reduce((sum, object) => sum + object.size, 0);
-      return `  ${plan.id} ${plan.previousManifest?.version ?? '(new)'} → ${packages.manifest.version}: +${added} ~${changed} -${removed} files, ${formatBytes(bytes)} to upload`;
+      return `  ${item.id} ${item.previousVersion ?? '(new)'} → ${packages.manifest.version}: +${added} ~${changed} -${removed} files, ${formatBytes(bytes)} to upload`;
     })
     .join('\n');
 }

@@ -1,18 +1,6 @@
-import { userInfo } from 'node:os';
+import { currentActor } from '../actor.js';
 import type { Release } from '../protocol/types.js';
 import type { ReleaseEvent, ReleaseEventName } from '../protocol/release-event.js';
-
-/** Who acted: CI's actor when there is one, else the local user. */
-export function currentActor(): string {
-  const env = process.env;
-  const ci = env.GITHUB_ACTOR ?? env.GITLAB_USER_LOGIN ?? env.BUILD_USER_ID;
-  if (ci) return ci;
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function releaseEvent(
   event: ReleaseEventName,

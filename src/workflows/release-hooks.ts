@@ -1,13 +1,18 @@
 import type { ReleaseEvent } from '../protocol/release-event.js';
-import { failedRequired, hooksExitCode, runHooks, type HookResult } from '../hooks/run-hooks.js';
-import type { CommandContext } from '../cli/context.js';
+import { failedRequired, runHooks, type HookResult } from '../hooks/run-hooks.js';
+import { readIndex } from '../channel/index-store.js';
+import { UserError } from '../errors.js';
+import { findRelease, latestRelease } from '../protocol/channel-index.js';
+import type { WorkflowContext } from './context.js';
+import { releaseEvent } from './release-event.js';
 
 /**
  * Runs the configured hooks after an index write. A required hook that failed
- * sets exit code 4 once the result is printed; the release stays in place.
+ * is warned about with the command that re-runs it; the release stays in
+ * place (the CLI exits 4 once the result is printed: hooksExitCode).
  */
 export async function runReleaseHooks(
-  context: Pick<CommandContext, 'config' | 'dryRun' | 'output' | 'signal'>,
+  context: Pick<WorkflowContext, 'config' | 'dryRun' | 'output' | 'signal'>,
   events: ReleaseEvent[],
   only?: string,
 ): Promise<HookResult[]> {
@@ -18,16 +23,41 @@ export async function runReleaseHooks(
     log: (line) => context.output.info(line),
     signal: context.signal,
   });
-  const exitCode = hooksExitCode(results);
-  if (exitCode !== 0) {
+  const failed = failedRequired(results);
+  if (failed.length > 0) {
     // The exact commands to re-run what failed, once the hook is fixed.
     const channelOf = new Map(events.map((event) => [`${event.package}@${event.version}`, event.channel]));
-    const reruns = [...new Set(failedRequired(results).map((result) => {
+    const reruns = [...new Set(failed.map((result) => {
       const target = `${result.package}@${result.version}`;
       return `update-publish hooks run ${target} --channel ${channelOf.get(target)} --only ${result.name}`;
     }))];
     context.output.warn(`a required hook failed; the release is in place: fix the hook, then run ${reruns.map((rerun) => `\`${rerun}\``).join(', ')}`);
-    process.exitCode = exitCode;
   }
   return results;
+}
+
+/**
+ * Runs the hooks again for a release in a channel's index (by default its
+ * newest), after a hook that failed was fixed. The event is `publish`.
+ */
+export async function rerunReleaseHooks(
+  context: WorkflowContext,
+  request: { channel: string; packageId: string; version?: string; only?: string },
+): Promise<{ version: string; hooks: HookResult[] }> {
+  const { channel, packageId, version } = request;
+  const snapshot = await readIndex(context.store, channel);
+  const release = version ? findRelease(snapshot.index, packageId, version) : latestRelease(snapshot.index, packageId);
+  if (!release) {
+    const target = version ? `${packageId}@${version}` : packageId;
+    throw new UserError(`no release ${target} on channel '${channel}'; run 'update-publish status --channel ${channel}' to see what is there`);
+  }
+  const event = releaseEvent('publish', {
+    packageId,
+    release,
+    previousVersion: null,
+    channel,
+    changedKeys: [snapshot.key],
+    store: context.store.location,
+  });
+  return { version: release.version, hooks: await runReleaseHooks(context, [event], request.only) };
 }

@@ -7,6 +7,7 @@ import { parseAttributes } from '../../release/rules.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
 import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
+import type { Session } from '../session.js';
 
 interface FetchFlags extends GlobalOptions {
   channel?: string;
@@ -20,7 +21,7 @@ interface FetchFlags extends GlobalOptions {
   from?: string;
 }
 
-export function registerFetch(program: Command): void {
+export function registerFetch(program: Command, session: Session): void {
   program
     .command('fetch <package>')
     .description('install or update a package into a folder exactly as a device would: resolve, download, check, apply')
@@ -49,7 +50,7 @@ Examples:
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey);
       const decryptionKeys = readDecryptionKeys(flags.decryptionKey);
-      await withContext(flags, async ({ config, store, output }) => {
+      await withContext(session, flags, async ({ config, store, output }) => {
         const source = flags.from ? httpSource(flags.from) : storeSource(store);
         const channel = requireChannel(flags.channel, config.channel);
         const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { listChannels } from '../../channel/catalog.js';
-import { readIndex } from '../../channel/index-store.js';
-import { readArchivedReleases, withArchivedReleases } from '../../channel/archive.js';
-import { parseAge, planGc } from '../../release/gc-plan.js';
-import { packagesPrefix } from '../../protocol/layout.js';
-import { confirmOrSkip } from '../confirm.js';
+import { parseAge } from '../../release/gc-plan.js';
+import { collectGarbage } from '../../workflows/gc.js';
 import { withContext, type GlobalOptions } from '../context.js';
+import type { Session } from '../session.js';
 
 /**
  * gc --json: { "dryRun", "olderThan", "deleted": [keys], "abortedUploads": [{ "key", "uploadId" }], "keptRecent": [version dirs] }
@@ -15,7 +12,7 @@ interface GcFlags extends GlobalOptions {
   olderThan: string;
 }
 
-export function registerGc(program: Command): void {
+export function registerGc(program: Command, session: Session): void {
   program
     .command('gc')
     .description('remove package versions no channel references, and stale multipart uploads (dry run unless --yes)')
@@ -27,32 +24,15 @@ export function registerGc(program: Command): void {
       const flags = command.optsWithGlobals<GcFlags>();
       const maxAgeMs = parseAge(flags.olderThan);
       // Deleting is the exception: without --yes, gc only reports.
-      await withContext({ ...flags, dryRun: flags.dryRun || !flags.yes }, async (context) => {
-        const { store, output } = context;
-        const indexes = [];
-        for (const channel of await listChannels(store)) {
-          // Archived releases left the index, but `rollback --to` can bring them back: they are live too.
-          let { index } = await readIndex(store, channel);
-          for (const id of Object.keys(index.packages)) {
-            index = withArchivedReleases(index, id, await readArchivedReleases(store, channel, id));
-          }
-          indexes.push(index);
-        }
-        const plan = planGc(indexes, await store.list(packagesPrefix), await store.listOpenUploads(), new Date(), maxAgeMs);
-        if (plan.deleteKeys.length && !(await confirmOrSkip(context, `Delete ${plan.deleteKeys.length} objects?`))) return;
-        await store.delete(plan.deleteKeys);
-        for (const upload of plan.abortUploads) await store.abortUpload(upload);
-        output.result(
-          {
-            dryRun: context.dryRun,
-            olderThan: flags.olderThan,
-            deleted: plan.deleteKeys,
-            abortedUploads: plan.abortUploads.map(({ key, uploadId }) => ({ key, uploadId })),
-            keptRecent: plan.keptRecent,
-          },
+      await withContext(session, { ...flags, dryRun: flags.dryRun || !flags.yes }, async (context) => {
+        const { confirmed, ...result } = await collectGarbage(context, maxAgeMs);
+        if (!confirmed) return;
+        const { dryRun, deleted, abortedUploads, keptRecent } = result;
+        context.output.result(
+          { dryRun, olderThan: flags.olderThan, deleted, abortedUploads, keptRecent },
           () =>
-            `${context.dryRun ? 'would delete' : 'deleted'} ${plan.deleteKeys.length} objects, ${context.dryRun ? 'would abort' : 'aborted'} ${plan.abortUploads.length} uploads` +
-            (plan.keptRecent.length ? `; kept ${plan.keptRecent.length} unreferenced versions newer than ${flags.olderThan}` : ''),
+            `${dryRun ? 'would delete' : 'deleted'} ${deleted.length} objects, ${dryRun ? 'would abort' : 'aborted'} ${abortedUploads.length} uploads` +
+            (keptRecent.length ? `; kept ${keptRecent.length} unreferenced versions newer than ${flags.olderThan}` : ''),
         );
       });
     });

@@ -7,13 +7,15 @@
  */
 import type { Command } from 'commander';
 import { halt } from '../../release/operations.js';
-import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from '../../workflows/change-release.js';
+import { runCurrentReleaseChange } from '../current-release-command.js';
+import type { Session } from '../session.js';
+import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-options.js';
 
-export function registerHalt(program: Command): void {
+export function registerHalt(program: Command, session: Session): void {
   addWriteOptions(addChannelOption(program.command('halt <package>')))
     .description("stop serving the package's latest release at once (resume restores it)")
     .addHelpText('after', '\nExamples:\n  $ update-publish halt maps\n  $ update-publish halt maps --channel staging --yes --json')
     .action(async (packageId: string, _flags, command: Command) => {
-      await changeCurrentRelease(command.optsWithGlobals<WriteFlags>(), packageId, 'halt', (index) => halt(index, packageId));
+      await runCurrentReleaseChange(session, command.optsWithGlobals<WriteFlags>(), packageId, 'halt', (index) => halt(index, packageId));
     });
 }

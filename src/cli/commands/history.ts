@@ -11,13 +11,14 @@ import { UserError } from '../../errors.js';
 import { readHistory, type HistoryEntry } from '../../channel/history.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../../format.js';
-import { requireExistingChannel } from '../../workflows/change-release.js';
+import { requireExistingChannel } from '../../channel/index-store.js';
+import type { Session } from '../session.js';
 
 interface HistoryFlags extends GlobalOptions {
   channel?: string;
 }
 
-export function registerHistory(program: Command): void {
+export function registerHistory(program: Command, session: Session): void {
   program
     .command('history <package>')
     .description('every release of a package on a channel and every change to it, newest first')
@@ -25,7 +26,7 @@ export function registerHistory(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ update-publish history maps\n  $ update-publish history maps --channel staging --json')
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<HistoryFlags>();
-      await withContext(flags, async ({ config, store, output }) => {
+      await withContext(session, flags, async ({ config, store, output }) => {
         const channel = requireChannel(flags.channel, config.channel);
         const { index } = await requireExistingChannel(store, channel);
         const entries = await readHistory(store, channel, packageId, index.packages[packageId]?.releases ?? []);

@@ -6,20 +6,18 @@
  * JSON: { channel, package, version, dryRun, hooks: [HookResult] }
  */
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
-import { findRelease, latestRelease } from '../../protocol/channel-index.js';
-import { readIndex } from '../../channel/index-store.js';
-import { releaseEvent } from '../../workflows/release-event.js';
-import { parsePackageTarget, requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatHookResult } from '../../hooks/run-hooks.js';
-import { runReleaseHooks } from '../../workflows/release-hooks.js';
+import { rerunReleaseHooks } from '../../workflows/release-hooks.js';
+import { parsePackageTarget, requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { noteHookFailures } from '../render.js';
+import type { Session } from '../session.js';
 
 interface HooksRunFlags extends GlobalOptions {
   channel?: string;
   only?: string;
 }
 
-export function registerHooks(program: Command): void {
+export function registerHooks(program: Command, session: Session): void {
   program
     .command('hooks')
     .description('post-release hooks')
@@ -32,24 +30,12 @@ export function registerHooks(program: Command): void {
     .action(async (target: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<HooksRunFlags>();
       const { packageId, version } = parsePackageTarget(target);
-      await withContext(flags, async (context) => {
+      await withContext(session, flags, async (context) => {
         const channel = requireChannel(flags.channel, context.config.channel);
-        const snapshot = await readIndex(context.store, channel);
-        const release = version ? findRelease(snapshot.index, packageId, version) : latestRelease(snapshot.index, packageId);
-        if (!release) {
-          throw new UserError(`no release ${target} on channel '${channel}'; run 'update-publish status --channel ${channel}' to see what is there`);
-        }
-        const event = releaseEvent('publish', {
-          packageId,
-          release,
-          previousVersion: null,
-          channel,
-          changedKeys: [snapshot.key],
-          store: context.store.location,
-        });
-        const hooks = await runReleaseHooks(context, [event], flags.only);
+        const { version: ran, hooks } = await rerunReleaseHooks(context, { channel, packageId, version, only: flags.only });
+        noteHookFailures(session, hooks);
         context.output.result(
-          { channel, package: packageId, version: release.version, dryRun: context.dryRun, hooks },
+          { channel, package: packageId, version: ran, dryRun: context.dryRun, hooks },
           () => hooks.map(formatHookResult).join('\n') || 'no hooks configured',
         );
       });

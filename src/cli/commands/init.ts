@@ -12,11 +12,13 @@ import {
   type InitTemplate,
 } from '../../config/init-config.js';
 import { configSchema, describeIssues, NAME_PATTERN } from '../../config/schema.js';
-import { envRefName } from '../../config/env-refs.js';
+import { envRefName } from '../../env-ref.js';
 import { UserError } from '../../errors.js';
-import { loadPrivateKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeSigningKeyPair } from '../../keys/signing-keys.js';
+import { loadPrivateKey, writeSigningKeyPair } from '../../keys/signing-keys.js';
+import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '../../protocol/signature.js';
 import { outputFor, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
+import type { Session } from '../session.js';
 
 interface InitFlags extends GlobalOptions {
   force?: boolean;
@@ -35,7 +37,7 @@ export const CONFIG_FILE = 'update-publish.config.json';
 /** Top-level folders that are never content. */
 const NOT_CONTENT = new Set(['node_modules', 'releases', KEYS_DIR, 'update-publish-out', 'dist', 'build']);
 
-export function registerInit(program: Command): void {
+export function registerInit(program: Command, session: Session): void {
   program
     .command('init')
     .description(`write a starter ${CONFIG_FILE} in the current folder (asks at a terminal; --yes for defaults)`)
@@ -62,7 +64,7 @@ Examples:
     )
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<InitFlags>();
-      const output = outputFor(flags);
+      const output = outputFor(session, flags);
       const target = resolve(flags.config ?? CONFIG_FILE);
       const projectDir = dirname(target);
       if (!flags.force && (await stat(target).catch(() => null))) {
@@ -75,7 +77,7 @@ Examples:
       const candidates = await packageCandidates(projectDir);
       const defaults = defaultAnswers(flags, template, candidates);
       // The wizard (and its prompt library) loads only when a person is asked.
-      const answers = flags.yes ? defaults : await (await import('../init-wizard.js')).runInitWizard(defaults, candidates);
+      const answers = flags.yes ? defaults : await (await import('../init-wizard.js')).runInitWizard(defaults, candidates, session.io);
 
       const config = buildInitConfig(template, answers);
       const checked = configSchema.safeParse(config);

@@ -1,13 +1,9 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
-import { listChannels } from '../../channel/catalog.js';
-import { channelsPrefix } from '../../protocol/layout.js';
 import { writeSigningKeyPair } from '../../keys/signing-keys.js';
-import { signerFor } from '../../keys/publisher-keys.js';
-import { signAsStored, unsignedDocuments } from '../../store/signing-store.js';
-import { confirmOrSkip } from '../confirm.js';
+import { resignDocuments } from '../../workflows/keys-resign.js';
 import { outputFor, requireChannel, withContext, type GlobalOptions } from '../context.js';
+import type { Session } from '../session.js';
 
 interface KeysGenerateFlags extends GlobalOptions {
   out: string;
@@ -17,7 +13,7 @@ interface KeysResignFlags extends GlobalOptions {
   channel?: string;
 }
 
-export function registerKeys(program: Command): void {
+export function registerKeys(program: Command, session: Session): void {
   const keys = program.command('keys').description('manage the signing keys devices use to trust releases');
   keys
     .command('generate')
@@ -26,7 +22,7 @@ export function registerKeys(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ update-publish keys generate --out keys\n  $ update-publish keys generate --out ~/.update-publish/keys --json')
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<KeysGenerateFlags>();
-      const output = outputFor(flags);
+      const output = outputFor(session, flags);
       const written = await writeSigningKeyPair(resolve(flags.out));
       output.result(written, () =>
         [
@@ -58,21 +54,13 @@ Examples:
     )
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<KeysResignFlags>();
-      await withContext(flags, async (context) => {
-        const { config, configDir, store, output } = context;
-        const loadSigner = signerFor(config, configDir);
-        if (!loadSigner) throw new UserError('signing is not configured; set "signing": { "privateKey": … } in the config');
-        const signer = await loadSigner();
-        const channels = flags.channel ? [requireChannel(flags.channel, '')] : await listChannels(store);
-        const keys = (await Promise.all(channels.map((channel) => store.list(`${channelsPrefix}${channel}/`)))).flat().map((object) => object.key);
-        const unsigned = await unsignedDocuments(store, keys, signer);
-        const question = `Sign ${unsigned.length} document(s) as they are stored: ${unsigned.join(', ')}? Only if you checked them.`;
-        if (unsigned.length > 0 && !(await confirmOrSkip(context, question))) throw new UserError('cancelled; nothing was written');
-        await signAsStored(store, unsigned, signer);
-        output.result({ channels, signed: unsigned, dryRun: context.dryRun }, () =>
-          unsigned.length === 0
+      await withContext(session, flags, async (context) => {
+        const result = await resignDocuments(context, flags.channel === undefined ? undefined : requireChannel(flags.channel, ''));
+        const { channels, signed } = result;
+        context.output.result(result, () =>
+          signed.length === 0
             ? `every document of ${channels.join(', ') || 'no channel'} carries a valid signature; nothing to sign`
-            : `${context.dryRun ? '[dry-run] would sign' : 'signed'} ${unsigned.length} document(s): ${unsigned.join(', ')}`,
+            : `${context.dryRun ? '[dry-run] would sign' : 'signed'} ${signed.length} document(s): ${signed.join(', ')}`,
         );
       });
     });

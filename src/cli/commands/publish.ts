@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
-import { publish, assertKnownPackages, type PublishedPackage } from '../../workflows/publish.js';
-import { buildRules, type RuleFlags } from '../../release/rules.js';
 import { assertWhitelistsExist } from '../../channel/whitelists.js';
-import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
+import { assertKnownPackages } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
-import { confirmOrSkip } from '../confirm.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
+import { buildRules, type RuleFlags } from '../../release/rules.js';
+import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
+import { publish, type PublishedPackage } from '../../workflows/publish.js';
+import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { dryRunNote, noteHookFailures } from '../render.js';
 import { addRuleOptions, givenRuleFlags } from '../rule-options.js';
-import { describeRules } from './status.js';
-import { runReleaseHooks } from '../../workflows/release-hooks.js';
+import type { Session } from '../session.js';
 
 interface PublishFlags extends GlobalOptions, RuleFlags {
   channel?: string;
@@ -18,7 +18,7 @@ interface PublishFlags extends GlobalOptions, RuleFlags {
   hooks: boolean;
 }
 
-export function registerPublish(program: Command): void {
+export function registerPublish(program: Command, session: Session): void {
   addRuleOptions(
     program
       .command('publish [packages...]')
@@ -48,25 +48,19 @@ Examples:
         throw new UserError(`--version ${flags.version} and --bump ${flags.bump} both choose the version; give one`);
       }
       const version = flags.version === undefined ? undefined : parseVersionFlag(flags.version);
-      await withContext(flags, async (context) => {
+      await withContext(session, flags, async (context) => {
         const { config, output } = context;
         const channel = requireChannel(flags.channel, config.channel);
         const rules = buildRules(flags, config.rules);
         await assertWhitelistsExist(context.store, rules.whitelist);
-        const outcome = await publish(
-          {
-            packageIds: assertKnownPackages(config, ids),
-            channel,
-            rules,
-            version,
-            bump: flags.bump as Bump,
-          },
-          {
-            ...context,
-            confirm: (summary) =>
-              confirmOrSkip(context, `${summary}\n  rules: rollout ${rules.rollout}%; ${describeRules(rules)}\nPublish to '${channel}' on ${context.store.location}?`),
-          },
-        );
+        const outcome = await publish(context, {
+          packageIds: assertKnownPackages(config, ids),
+          channel,
+          rules,
+          version,
+          bump: flags.bump as Bump,
+          hooks: flags.hooks,
+        });
         // Rules travel with a new release; content already released keeps the rules it has.
         const unchanged = outcome.packages.filter((item) => item.status === 'unchanged').map((item) => item.id);
         const ruleFlags = givenRuleFlags(command);
@@ -75,9 +69,9 @@ Examples:
             `${unchanged.join(', ')}: content unchanged, so ${ruleFlags.join(', ')} changed nothing; use 'update-publish rollout', 'halt' or 'promote' to change a release's rules`,
           );
         }
-        const hooks = flags.hooks ? await runReleaseHooks(context, outcome.events) : [];
+        noteHookFailures(session, outcome.hooks);
         output.result(
-          { channel, dryRun: context.dryRun, packages: outcome.packages, uploaded: outcome.uploaded, hooks },
+          { channel, dryRun: context.dryRun, packages: outcome.packages, uploaded: outcome.uploaded, hooks: outcome.hooks },
           () => renderPublish(outcome.packages, channel, context.dryRun),
         );
       });
@@ -94,6 +88,6 @@ function renderPublish(packages: PublishedPackage[], channel: string, dryRun: bo
     formatBytes(item.full.size),
     item.deltas.map((delta) => `${delta.from}: ${formatBytes(delta.size)}`).join(', ') || '-',
   ]);
-  const title = `${dryRun ? '[dry-run] nothing written. ' : ''}channel ${channel}:`;
+  const title = `${dryRunNote(dryRun)}channel ${channel}:`;
   return `${title}\n${formatTable(['package', 'status', 'version', 'previous', 'changes', 'full', 'deltas'], rows)}`;
 }

@@ -18,8 +18,8 @@ import { parseAttributes, parseDate } from '../../release/rules.js';
 import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../channel/whitelist-lookup.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
-import { redactSecrets } from '../redact.js';
-import { requireExistingChannel } from '../../workflows/change-release.js';
+import { requireExistingChannel } from '../../channel/index-store.js';
+import type { Session } from '../session.js';
 
 interface ResolveFlags extends GlobalOptions {
   channel?: string;
@@ -36,7 +36,7 @@ interface ResolveFlags extends GlobalOptions {
 /** Devices resolved per batch: bounds memory and the shards read ahead of resolving. */
 const BATCH_SIZE = 2_000;
 
-export function registerResolve(program: Command): void {
+export function registerResolve(program: Command, session: Session): void {
   program
     .command('resolve')
     .description('show what a device gets: the release, full or delta, and why')
@@ -59,12 +59,12 @@ export function registerResolve(program: Command): void {
       if (flags.devices !== undefined && flags.deviceId !== undefined) {
         throw new UserError('--devices and --device-id are exclusive; give one device, or a file of them');
       }
-      await withContext(flags, async ({ config, store, output }) => {
+      await withContext(session, flags, async ({ config, store, output }) => {
         const channel = requireChannel(flags.channel, config.channel);
         // A misspelt channel must not answer 'unknown-package' as if the store were asked.
         const { index } = await requireExistingChannel(store, channel);
         const whitelists = createWhitelistCache(store);
-        if (flags.devices !== undefined) await resolveBatch(index, request, flags.devices, whitelists, output);
+        if (flags.devices !== undefined) await resolveBatch(index, request, flags.devices, whitelists, output, session);
         else await resolveOne(index, request, whitelists, output);
         for (const name of whitelists.absent()) output.warn(`whitelist '${name}' named by a rule is not in the store; nobody is in it`);
       });
@@ -111,7 +111,7 @@ async function* batches(lines: AsyncIterable<IdLine>, size: number): AsyncGenera
 }
 
 /** JSON Lines on stdout, batch by batch, waiting for the pipe to drain. */
-async function resolveBatch(index: ChannelIndex, request: DeviceRequest, file: string, whitelists: WhitelistCache, output: Output) {
+async function resolveBatch(index: ChannelIndex, request: DeviceRequest, file: string, whitelists: WhitelistCache, output: Output, session: Session) {
   const lists = referencedWhitelists(index, request.package);
   let devices = 0;
   for await (const deviceIds of batches(readIds(file), BATCH_SIZE)) {
@@ -119,7 +119,8 @@ async function resolveBatch(index: ChannelIndex, request: DeviceRequest, file: s
     const text = deviceIds
       .map((deviceId) => JSON.stringify({ deviceId, ...resolveUpdate(index, { ...request, deviceId }, whitelists.lookup) }))
       .join('\n');
-    if (!process.stdout.write(`${redactSecrets(text)}\n`)) await once(process.stdout, 'drain');
+    const { stdout } = session.io;
+    if (!stdout.write(`${session.redact(text)}\n`)) await once(stdout, 'drain');
     devices += deviceIds.length;
   }
   if (devices === 0) throw new UserError(`${file} holds no device ids; give one id a line`);

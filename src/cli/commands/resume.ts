@@ -6,13 +6,15 @@
  */
 import type { Command } from 'commander';
 import { resume } from '../../release/operations.js';
-import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from '../../workflows/change-release.js';
+import { runCurrentReleaseChange } from '../current-release-command.js';
+import type { Session } from '../session.js';
+import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-options.js';
 
-export function registerResume(program: Command): void {
+export function registerResume(program: Command, session: Session): void {
   addWriteOptions(addChannelOption(program.command('resume <package>')))
     .description('serve a halted release again, to the same devices as before')
     .addHelpText('after', '\nExamples:\n  $ update-publish resume maps\n  $ update-publish resume maps --channel staging --yes --json')
     .action(async (packageId: string, _flags, command: Command) => {
-      await changeCurrentRelease(command.optsWithGlobals<WriteFlags>(), packageId, 'resume', (index) => resume(index, packageId));
+      await runCurrentReleaseChange(session, command.optsWithGlobals<WriteFlags>(), packageId, 'resume', (index) => resume(index, packageId));
     });
 }

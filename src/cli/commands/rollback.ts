@@ -7,38 +7,31 @@
  * JSON: { channel, package, from, to, rolledBack: [versions], dryRun, hooks }
  */
 import type { Command } from 'commander';
-import { rollback } from '../../release/operations.js';
+import { rollbackRelease } from '../../workflows/change-release.js';
 import { requireChannel, withContext } from '../context.js';
-import { addChannelOption, addWriteOptions, writeReleaseChange, type WriteFlags } from '../../workflows/change-release.js';
+import { dryRunNote, noteHookFailures } from '../render.js';
+import type { Session } from '../session.js';
+import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-options.js';
 
 interface RollbackFlags extends WriteFlags {
   to?: string;
 }
 
-export function registerRollback(program: Command): void {
+export function registerRollback(program: Command, session: Session): void {
   addWriteOptions(addChannelOption(program.command('rollback <package>')))
     .description('send devices back to the previous (or named) release')
     .option('--to <version>', 'the release to serve again (default: the newest active one before the current release)')
     .addHelpText('after', '\nExamples:\n  $ update-publish rollback maps\n  $ update-publish rollback maps --to 1.2.0 --channel staging --yes --json')
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<RollbackFlags>();
-      await withContext(flags, async (context) => {
+      await withContext(session, flags, async (context) => {
         const channel = requireChannel(flags.channel, context.config.channel);
-        const { change, hooks } = await writeReleaseChange(context, {
-          channel,
-          packageId,
-          apply: (index) => rollback(index, packageId, flags.to),
-          hooks: flags.hooks,
-          question: ({ to, rolledBack }) =>
-            `Roll ${packageId} on '${channel}' back to ${to}${rolledBack.length ? ` (marks ${rolledBack.join(', ')} rolled-back)` : ''}?`,
-          history: ({ from, to, rolledBack }) => ({ action: 'rollback', version: to, from, to, details: { rolledBack } }),
-          event: ({ target, from }) => ({ name: 'rollback', release: target, previousVersion: from }),
-        });
-        const { from, to, rolledBack } = change;
+        const result = await rollbackRelease(context, { channel, packageId, to: flags.to, hooks: flags.hooks });
+        noteHookFailures(session, result.hooks);
+        const { from, to, rolledBack } = result;
         context.output.result(
-          { channel, package: packageId, from, to, rolledBack, dryRun: context.dryRun, hooks },
-          () =>
-            `${context.dryRun ? '[dry-run] nothing written. ' : ''}${packageId} on ${channel}: ${from ?? '(none)'} → ${to}${rolledBack.length ? `; rolled back ${rolledBack.join(', ')}` : ''}`,
+          result,
+          () => `${dryRunNote(context.dryRun)}${packageId} on ${channel}: ${from ?? '(none)'} → ${to}${rolledBack.length ? `; rolled back ${rolledBack.join(', ')}` : ''}`,
         );
       });
     });

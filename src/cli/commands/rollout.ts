@@ -8,14 +8,16 @@
 import type { Command } from 'commander';
 import { setRollout } from '../../release/operations.js';
 import { parseRollout } from '../../release/rules.js';
-import { addChannelOption, addWriteOptions, changeCurrentRelease, type WriteFlags } from '../../workflows/change-release.js';
+import { runCurrentReleaseChange } from '../current-release-command.js';
+import type { Session } from '../session.js';
+import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-options.js';
 
-export function registerRollout(program: Command): void {
+export function registerRollout(program: Command, session: Session): void {
   addWriteOptions(addChannelOption(program.command('rollout <package> <percent>')))
     .description("change the share of devices served the package's latest release (0–100, two decimals)")
     .addHelpText('after', '\nExamples:\n  $ update-publish rollout maps 50\n  $ update-publish rollout maps 12.5 --channel staging --yes --json')
     .action(async (packageId: string, percent: string, _flags, command: Command) => {
       const rollout = parseRollout(percent);
-      await changeCurrentRelease(command.optsWithGlobals<WriteFlags>(), packageId, 'rollout', (index) => setRollout(index, packageId, rollout));
+      await runCurrentReleaseChange(session, command.optsWithGlobals<WriteFlags>(), packageId, 'rollout', (index) => setRollout(index, packageId, rollout));
     });
 }

@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
-import type { ChannelIndex, ReleaseRules } from '../../protocol/types.js';
-import { listChannels } from '../../channel/catalog.js';
-import { readIndex } from '../../channel/index-store.js';
+import type { ChannelIndex } from '../../protocol/types.js';
+import { describeRules } from '../../release/rules.js';
+import { listChannels, readIndex } from '../../channel/index-store.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { requireExistingChannel } from '../../workflows/change-release.js';
+import { requireExistingChannel } from '../../channel/index-store.js';
+import type { Session } from '../session.js';
 
 interface StatusFlags extends GlobalOptions {
   channel?: string;
 }
 
-export function registerStatus(program: Command): void {
+export function registerStatus(program: Command, session: Session): void {
   program
     .command('status')
     .description('show what each channel serves: versions, rules, rollout, state')
@@ -18,7 +19,7 @@ export function registerStatus(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ update-publish status\n  $ update-publish status --channel production --json')
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<StatusFlags>();
-      await withContext(flags, async ({ store, output }) => {
+      await withContext(session, flags, async ({ store, output }) => {
         const indexes: ChannelIndex[] = [];
         // A named channel must exist: an empty one would show a made-up updatedAt.
         if (flags.channel) indexes.push((await requireExistingChannel(store, requireChannel(flags.channel, ''))).index);
@@ -48,20 +49,6 @@ const statusOf = (index: ChannelIndex) => ({
     })),
   })),
 });
-
-export function describeRules(rules: ReleaseRules): string {
-  return [
-    rules.platforms && `platforms ${rules.platforms.join(',')}`,
-    rules.appVersion && `app ${rules.appVersion}`,
-    rules.startsAt && `from ${rules.startsAt}`,
-    rules.endsAt && `until ${rules.endsAt}`,
-    rules.whitelist && `whitelist ${rules.whitelist.join(',')}`,
-    rules.attributes && Object.entries(rules.attributes).map(([name, value]) => `${name}=${value}`).join(','),
-    rules.mandatory && 'mandatory',
-  ]
-    .filter(Boolean)
-    .join('; ') || '-';
-}
 
 function renderChannel(index: ChannelIndex): string {
   const rows = Object.entries(index.packages).flatMap(([id, { releases }]) =>

@@ -8,24 +8,14 @@
  *       rm → { name, removed: true, dryRun }
  */
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
-import { releasesNamingWhitelist } from '../../channel/catalog.js';
-import { readIdSet } from '../../channel/id-file.js';
-import {
-  listWhitelists,
-  MAX_WHITELIST_IDS,
-  readWhitelistMeta,
-  removeWhitelist,
-  requireWhitelistName,
-  uploadWhitelist,
-} from '../../channel/whitelists.js';
-import { confirmOrSkip } from '../confirm.js';
-import { withContext, type GlobalOptions } from '../context.js';
+import { listWhitelists, requireWhitelistName } from '../../channel/whitelists.js';
 import { formatTable } from '../../format.js';
+import { removeWhitelistNamed, uploadWhitelistFile } from '../../workflows/whitelist.js';
+import { withContext, type GlobalOptions } from '../context.js';
+import { dryRunNote } from '../render.js';
+import type { Session } from '../session.js';
 
-const dryRunNote = (dryRun: boolean) => (dryRun ? '[dry-run] nothing written. ' : '');
-
-export function registerWhitelist(program: Command): void {
+export function registerWhitelist(program: Command, session: Session): void {
   const whitelist = program
     .command('whitelist')
     .description('manage whitelists: devices or users that get a release whatever its rollout');
@@ -39,14 +29,10 @@ export function registerWhitelist(program: Command): void {
     .action(async (name: string, file: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions>();
       requireWhitelistName(name);
-      await withContext(flags, async (context) => {
-        const ids = await readIdSet(file, MAX_WHITELIST_IDS);
-        const existing = await readWhitelistMeta(context.store, name);
-        if (existing && !(await confirmOrSkip(context, `Replace whitelist '${name}' (${existing.count} ids) with ${ids.size} ids?`))) {
-          throw new UserError('cancelled; nothing was written');
-        }
-        const { count, shards } = await uploadWhitelist(context.store, name, ids);
-        context.output.result({ name, count, shards, dryRun: context.dryRun }, () =>
+      await withContext(session, flags, async (context) => {
+        const result = await uploadWhitelistFile(context, name, file);
+        const { count, shards } = result;
+        context.output.result(result, () =>
           `${dryRunNote(context.dryRun)}whitelist ${name}: ${count} ids in ${shards} shard${shards === 1 ? '' : 's'}`,
         );
       });
@@ -56,7 +42,7 @@ export function registerWhitelist(program: Command): void {
     .command('ls')
     .description('list stored whitelists')
     .action(async (_flags, command: Command) => {
-      await withContext(command.optsWithGlobals<GlobalOptions>(), async ({ store, output }) => {
+      await withContext(session, command.optsWithGlobals<GlobalOptions>(), async ({ store, output }) => {
         const whitelists = await listWhitelists(store);
         output.result({ whitelists }, () =>
           whitelists.length
@@ -76,16 +62,9 @@ export function registerWhitelist(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (name: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions>();
-      await withContext(flags, async (context) => {
-        const existing = await readWhitelistMeta(context.store, requireWhitelistName(name));
-        // Its devices then get those releases only through the rollout: say so before it is gone.
-        const namedBy = existing ? await releasesNamingWhitelist(context.store, name) : [];
-        if (namedBy.length > 0) context.output.warn(`whitelist '${name}' is named by ${namedBy.join(', ')}: its devices will get those releases only through the rollout`);
-        if (existing && !(await confirmOrSkip(context, `Remove whitelist '${name}' (${existing.count} ids)?`))) {
-          throw new UserError('cancelled; nothing was removed');
-        }
-        await removeWhitelist(context.store, name);
-        context.output.result({ name, removed: true, dryRun: context.dryRun }, () => `${dryRunNote(context.dryRun)}removed whitelist ${name}`);
+      await withContext(session, flags, async (context) => {
+        const result = await removeWhitelistNamed(context, name);
+        context.output.result(result, () => `${dryRunNote(context.dryRun)}removed whitelist ${name}`);
       });
     });
 }

@@ -2,11 +2,10 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import type { ZipFile } from 'yauzl';
-import { UserError } from '../../errors.js';
 import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../../protocol/path-safety.js';
 import type { Manifest, ManifestFile } from '../../protocol/types.js';
 import { writeHashed } from './hashed-write.js';
-import { DamagedBaseError, IntegrityError } from '../errors.js';
+import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 
 /** The package a tree is built from: a full package alone, or a delta over the installed copy in baseDir. */
 export type TreePackage =
@@ -68,7 +67,7 @@ async function extractPackage(
       extracted.add(name);
     }
   } catch (error) {
-    if (error instanceof UserError) throw error;
+    if (error instanceof ProtocolError) throw error;
     // yauzl's own findings (bad names, sizes, CRC) and a colliding name (EEXIST) mean a bad package.
     throw new IntegrityError(objectKey, `is not a valid package zip (${(error as Error).message})`);
   } finally {

@@ -1,13 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, UserError } from '../../errors.js';
 import { sha256Hex } from '../../hash.js';
 import { parseIndex } from '../../protocol/channel-index.js';
 import { channelIndexKey } from '../../protocol/layout.js';
 import { signatureKey, verifyBytes } from '../../protocol/signature.js';
+import { parseManifest } from '../../protocol/manifest.js';
 import type { ChannelIndex, Manifest, Release, StoredObject } from '../../protocol/types.js';
 import { INSTALL_STATE_FILE } from './install-state.js';
-import { IntegrityError, SignatureError } from '../errors.js';
+import { IntegrityError, ProtocolError, SignatureError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
 /** Public keys a device trusts; without any, signatures are not checked (SHA-256 chains still are). */
@@ -42,7 +42,7 @@ export async function readChannelIndex(
   for (let attempt = 1; ; attempt++) {
     const body = await source.readDocument(key);
     if (!body) {
-      throw new UserError(`channel '${channel}' has no index at ${source.location} (${key}); check --channel and the store`, ExitCode.failure);
+      throw new ProtocolError(`channel '${channel}' has no index at ${source.location} (${key}); check --channel and the store`);
     }
     try {
       await checkSignature(source, key, body, publicKeys);
@@ -98,23 +98,6 @@ export async function readManifestAt(source: UpdateSource, key: string, publicKe
   if (!body) throw new IntegrityError(key, 'is missing from the store');
   await checkSignature(source, key, body, publicKeys);
   return parseManifest(body, key);
-}
-
-function parseManifest(body: Buffer, key: string): Manifest {
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new IntegrityError(key, 'is not valid JSON');
-  }
-  const wellFormed =
-    typeof manifest === 'object' &&
-    manifest !== null &&
-    Array.isArray(manifest.files) &&
-    Array.isArray(manifest.deltas) &&
-    typeof manifest.full?.key === 'string';
-  if (!wellFormed) throw new IntegrityError(key, 'is not a manifest (files, full, deltas missing)');
-  return manifest;
 }
 
 function assertSameObject(key: string, what: string, inManifest: StoredObject, inIndex: StoredObject): void {

@@ -1,11 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { ExitCode, UserError } from '../../errors.js';
 import { createDecryptStream, ENCRYPTION_ALGORITHM, encryptionKeyId } from '../../protocol/encryption.js';
 import type { Manifest, StoredObject } from '../../protocol/types.js';
 import { writeHashed } from './hashed-write.js';
-import { IntegrityError } from '../errors.js';
+import { IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
 /**
@@ -32,16 +31,15 @@ export function assertDecryptable(manifest: Manifest, decryptionKeys: readonly B
   const { encryption } = manifest;
   if (!encryption) return;
   if (encryption.algorithm !== ENCRYPTION_ALGORITHM) {
-    throw new UserError(`${manifest.id}@${manifest.version} is encrypted with '${encryption.algorithm}', which this version cannot read; upgrade update-publish`, ExitCode.failure);
+    throw new ProtocolError(`${manifest.id}@${manifest.version} is encrypted with '${encryption.algorithm}', which this version cannot read; upgrade update-publish`);
   }
   const given = (decryptionKeys ?? []).map(encryptionKeyId);
   if (given.length === 0) {
-    throw new UserError(`${manifest.id}@${manifest.version} is encrypted (key id ${encryption.keyId}) and no decryption key was given; pass the key with id ${encryption.keyId}`);
+    throw new ProtocolError(`${manifest.id}@${manifest.version} is encrypted (key id ${encryption.keyId}) and no decryption key was given; pass the key with id ${encryption.keyId}`, 'input');
   }
   if (!given.includes(encryption.keyId)) {
-    throw new UserError(
+    throw new ProtocolError(
       `${manifest.id}@${manifest.version} is encrypted with key id ${encryption.keyId}, but the decryption key given has id ${given.join(', ')}; pass the key with id ${encryption.keyId}`,
-      ExitCode.failure,
     );
   }
 }

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import semver from 'semver';
-import { UserError } from '../../errors.js';
+import { ProtocolError } from '../../protocol/errors.js';
 
 /** The dot-file in an install folder saying what is installed there. */
 export const INSTALL_STATE_FILE = '.update-publish.json';
@@ -21,7 +21,7 @@ export interface InstallState {
 export async function readInstallState(dir: string, packageId: string): Promise<InstallState | null> {
   const stats = await stat(dir).catch(() => null);
   if (!stats) return null;
-  if (!stats.isDirectory()) throw new UserError(`${dir} is not a folder; choose a folder to install into`);
+  if (!stats.isDirectory()) throw new ProtocolError(`${dir} is not a folder; choose a folder to install into`, 'input');
   const file = join(dir, INSTALL_STATE_FILE);
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return null;
@@ -29,7 +29,7 @@ export async function readInstallState(dir: string, packageId: string): Promise<
   });
   if (text === null) {
     if ((await readdir(dir)).length === 0) return null;
-    throw new UserError(`${dir} is not empty and has no ${INSTALL_STATE_FILE}, so it was not installed by update-publish; choose an empty or new folder`);
+    throw new ProtocolError(`${dir} is not empty and has no ${INSTALL_STATE_FILE}, so it was not installed by update-publish; choose an empty or new folder`, 'input');
   }
   let state: Partial<InstallState>;
   try {
@@ -38,10 +38,10 @@ export async function readInstallState(dir: string, packageId: string): Promise<
     state = {};
   }
   if (typeof state.package !== 'string' || typeof state.version !== 'string' || !semver.valid(state.version)) {
-    throw new UserError(`${file} is damaged; delete ${dir} to install again from scratch`);
+    throw new ProtocolError(`${file} is damaged; delete ${dir} to install again from scratch`, 'input');
   }
   if (state.package !== packageId) {
-    throw new UserError(`${dir} holds package '${state.package}', not '${packageId}'; install each package into its own folder`);
+    throw new ProtocolError(`${dir} holds package '${state.package}', not '${packageId}'; install each package into its own folder`, 'input');
   }
   return state as InstallState;
 }

@@ -1,9 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
-import { ExitCode, UserError } from '../../errors.js';
-import type { Store } from '../../store/store.js';
 import { assertSafeEntryPath } from '../../protocol/path-safety.js';
-import { IntegrityError } from '../errors.js';
+import { IntegrityError, ProtocolError } from '../errors.js';
 
 /** Where a device reads releases from: the store itself, or the CDN in front of it. */
 export interface UpdateSource {
@@ -29,8 +27,16 @@ function checkedKey(key: string): string {
   return key;
 }
 
-/** Reads through a Store (folder or S3), as the CLI sees it. */
-export function storeSource(store: Store): UpdateSource {
+/** The reads storeSource needs of a publisher's store (folder or S3): the CLI's Store has them. */
+export interface StoreReader {
+  readonly location: string;
+  readDocument(key: string): Promise<{ body: Buffer } | null>;
+  head(key: string): Promise<unknown | null>;
+  openRead(key: string): Promise<Readable>;
+}
+
+/** Reads through a publisher's store (folder or S3), as the CLI sees it. */
+export function storeSource(store: StoreReader): UpdateSource {
   return {
     location: store.location,
     readDocument: async (key) => (await store.readDocument(checkedKey(key)))?.body ?? null,
@@ -44,10 +50,10 @@ export function httpSource(baseUrl: string): UpdateSource {
   try {
     base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   } catch {
-    throw new UserError(`'${baseUrl}' is not a URL; give the base URL the store is served at, e.g. https://cdn.example.com/updates/`);
+    throw new ProtocolError(`'${baseUrl}' is not a URL; give the base URL the store is served at, e.g. https://cdn.example.com/updates/`, 'input');
   }
   if (base.protocol !== 'https:' && base.protocol !== 'http:') {
-    throw new UserError(`'${baseUrl}' is not an http(s) URL; give the base URL the store is served at, e.g. https://cdn.example.com/updates/`);
+    throw new ProtocolError(`'${baseUrl}' is not an http(s) URL; give the base URL the store is served at, e.g. https://cdn.example.com/updates/`, 'input');
   }
   // Credentials in the URL would end up in messages; they do not belong there.
   const shown = `${base.origin}${base.pathname}`;
@@ -59,13 +65,13 @@ export function httpSource(baseUrl: string): UpdateSource {
       response = await fetch(url);
     } catch (error) {
       const cause = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
-      throw new UserError(`cannot reach ${shown}${key}: ${cause}; check the URL and the network`, ExitCode.failure);
+      throw new ProtocolError(`cannot reach ${shown}${key}: ${cause}; check the URL and the network`);
     }
     if (response.status === 404) return null;
     if (!response.ok) {
       await response.body?.cancel();
       const hint = response.status === 403 ? ' (a CDN in front of a private bucket answers 403 for a missing object too)' : '';
-      throw new UserError(`GET ${shown}${key} answered HTTP ${response.status}${hint}; check the URL and the CDN`, ExitCode.failure);
+      throw new ProtocolError(`GET ${shown}${key} answered HTTP ${response.status}${hint}; check the URL and the CDN`);
     }
     return response;
   };

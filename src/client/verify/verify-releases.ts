@@ -1,13 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
 import { channelIndexKey, manifestKey } from '../../protocol/layout.js';
 import { encryptionKeyId } from '../../protocol/encryption.js';
 import { buildTree } from '../fetch/build-tree.js';
 import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../fetch/documents.js';
 import { downloadObject, downloadPackage } from '../fetch/download.js';
-import { DamagedBaseError, IntegrityError } from '../errors.js';
+import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from '../fetch/source.js';
 import type { DeltaObject, Manifest, Release, StoredObject } from '../../protocol/types.js';
 
@@ -35,6 +34,12 @@ export interface VerifyOptions {
    * and halt can make them reachable again.
    */
   archivedReleases?: (channel: string, packageId: string) => Promise<Release[]>;
+  /**
+   * Whether an error is a finding to list rather than a failure of the run
+   * (default: the device library's own errors). The CLI adds its store's
+   * errors: an object it cannot read is a problem of that object.
+   */
+  isFinding?: (error: unknown) => boolean;
   /** Called as each release is checked (for a progress line). */
   onRelease?: (channel: string, packageId: string, version: string) => void;
 }
@@ -47,7 +52,7 @@ export interface VerifyOptions {
  * every problem instead of stopping at the first.
  */
 export async function verifyReleases(source: UpdateSource, channels: readonly string[], options: VerifyOptions = {}): Promise<VerifyReport> {
-  const { publicKeys, decryptionKeys = [] } = options;
+  const { publicKeys, decryptionKeys = [], isFinding = (error: unknown) => error instanceof ProtocolError } = options;
   const work = await mkdtemp(join(tmpdir(), 'update-publish-verify-'));
   const problems = new Map<string, VerifyProblem>();
   const skipped: VerifyProblem[] = [];
@@ -55,7 +60,7 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
   const record = (key: string, problem: string) => problems.set(`${key}\n${problem}`, { key, problem });
   const recordError = (error: unknown, key: string) => {
     if (error instanceof IntegrityError) record(error.key, error.problem);
-    else if (error instanceof UserError) record(key, error.message);
+    else if (isFinding(error)) record(key, (error as Error).message);
     else throw error;
   };
   const knownKeyIds = new Set(decryptionKeys.map(encryptionKeyId));

@@ -2,7 +2,7 @@ import semver from 'semver';
 import { z } from 'zod';
 
 /**
- * The shape of a channel index as readers rely on it. Fields this version
+ * The shapes of the stored documents as readers rely on them. Fields this version
  * does not know pass through (a newer minor writer may add some); a missing
  * or mistyped one is named, instead of failing later as "undefined".
  */
@@ -26,7 +26,7 @@ const rules = z.looseObject({
   attributes: z.record(z.string(), z.string()).optional(),
 });
 
-const release = z.looseObject({
+export const releaseSchema = z.looseObject({
   version,
   releasedAt: time,
   manifest: z.looseObject({ key: z.string().min(1), sha256 }),
@@ -36,16 +36,34 @@ const release = z.looseObject({
   state: z.enum(['active', 'halted', 'rolled-back']),
 });
 
+const manifestFile = z.looseObject({ path: z.string(), size: z.number().int().nonnegative(), sha256 });
+
+export const manifestSchema = z.looseObject({
+  schemaVersion: z.number().int(),
+  id: z.string(),
+  version,
+  contentSha256: z.string(),
+  files: z.array(manifestFile),
+  full: storedObject,
+  deltas: z.array(storedObject.extend({ from: version, removed: z.array(z.string()) })),
+  encryption: z.looseObject({ algorithm: z.string(), keyId: z.string() }).optional(),
+});
+
 export const channelIndexSchema = z.looseObject({
   schemaVersion: z.number().int(),
   channel: z.string(),
   updatedAt: z.string(),
-  packages: z.record(z.string(), z.looseObject({ releases: z.array(release) })),
+  packages: z.record(z.string(), z.looseObject({ releases: z.array(releaseSchema) })),
 });
 
 /** The first problem, as `packages.maps.releases.0.manifest: …`. */
 export function indexProblem(document: unknown): string | undefined {
-  const result = channelIndexSchema.safeParse(document);
+  return schemaProblem(channelIndexSchema, document);
+}
+
+/** The first problem of a document against a schema, by its path; undefined when it fits. */
+export function schemaProblem(schema: z.ZodType, document: unknown): string | undefined {
+  const result = schema.safeParse(document);
   if (result.success) return undefined;
   const issue = result.error.issues[0];
   return `${issue.path.join('.') || '(top level)'}: ${issue.message}`;

@@ -1,0 +1,46 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Ora } from 'ora';
+
+/** The streams a run talks through: the process's own, or a test's. */
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+  stdin: Readable & { isTTY?: boolean };
+}
+
+/**
+ * One run of the CLI: everything that used to be process-wide (streams, the
+ * interruption, the exit code), so the whole CLI can run in-process, many
+ * times, in tests.
+ */
+export interface Session {
+  io: CliIo;
+  /** Aborted on Ctrl-C / SIGTERM: in-flight uploads stop and clean up, and no further write lands before the index. */
+  interruption: AbortController;
+  /** Set once a channel index write landed: an interruption after it leaves a live release. */
+  writes: { channelIndexWritten: boolean };
+  /** Set by a command that finished but must not exit 0 (a failed required hook, verify's problems). */
+  exitCode?: number;
+  /** A person watching: both output streams on a terminal, not CI. Spinners, colour and prompts are for them only. */
+  terminal: boolean;
+  /** Loaded only where a spinner can show: CI logs and pipes never pay for it. */
+  ora?: (options: Parameters<typeof import('ora').default>[0]) => Ora;
+  /** Masks secrets (environment values with secret-looking names, URL credentials) in anything printed. */
+  redact: (text: string) => string;
+}
+
+/** An environment flag such as CI or NO_COLOR: set, and not 0 or false. */
+export const isSet = (name: string) => Boolean(process.env[name]) && process.env[name] !== '0' && process.env[name] !== 'false';
+
+export async function createSession(io: CliIo): Promise<Session> {
+  const terminal = Boolean(io.stdout.isTTY && io.stderr.isTTY) && !isSet('CI') && process.env.TERM !== 'dumb';
+  const { secretRedactor } = await import('./redact.js');
+  return {
+    io,
+    interruption: new AbortController(),
+    writes: { channelIndexWritten: false },
+    terminal,
+    ora: terminal ? (await import('ora')).default : undefined,
+    redact: secretRedactor(process.env),
+  };
+}

@@ -1,0 +1,24 @@
+import type { Config } from '../config/schema.js';
+import type { Output } from '../output.js';
+import type { SigningKey } from '../protocol/signature.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * What every workflow is handed: its dependencies, never a global. The CLI
+ * builds it (cli/context.ts); tests can build one around a folder store.
+ */
+export interface WorkflowContext {
+  config: Config;
+  /** Relative paths in the config are relative to this. */
+  configDir: string;
+  /** Writes through it are signed, interruptible and, in a dry run, only described. */
+  store: Store;
+  output: Output;
+  /** Asked before a write; false cancels. Answers true by itself under --yes, --json, CI and dry run. */
+  confirm: (question: string) => Promise<boolean>;
+  /** Aborted on Ctrl-C / SIGTERM. */
+  signal: AbortSignal;
+  dryRun: boolean;
+  /** The publisher's signing key, read once on first call (the one the store signs with); absent without signing. */
+  signer?: () => Promise<SigningKey>;
+}

@@ -1,0 +1,60 @@
+import { storeSource } from '../client/fetch/source.js';
+import { readReleaseManifest } from '../client/fetch/documents.js';
+import { packageReleases } from '../channel/archive.js';
+import { requireExistingChannel } from '../channel/index-store.js';
+import { assertWhitelistsExist } from '../channel/whitelists.js';
+import type { HookResult } from '../hooks/run-hooks.js';
+import type { Release, ReleaseRules } from '../protocol/types.js';
+import { promote } from '../release/operations.js';
+import { describeRules } from '../release/rules.js';
+import { writeReleaseChange } from './change-release.js';
+import type { WorkflowContext } from './context.js';
+
+export interface PromoteRequest {
+  packageId: string;
+  /** Default: the source's newest active release. */
+  version?: string;
+  from: string;
+  to: string;
+  rules: ReleaseRules;
+  hooks: boolean;
+}
+
+export interface PromoteResult {
+  from: string;
+  to: string;
+  package: string;
+  version: string;
+  rules: ReleaseRules;
+  dryRun: boolean;
+  hooks: HookResult[];
+  /** The release as written on the target channel. */
+  release: Release;
+}
+
+/**
+ * The same stored bytes as a new release on another channel: nothing is
+ * uploaded, the rules are the ones given. The target channel may be new.
+ */
+export async function promoteRelease(context: WorkflowContext, request: PromoteRequest): Promise<PromoteResult> {
+  const { store } = context;
+  const { packageId, from, to, rules } = request;
+  await assertWhitelistsExist(store, rules.whitelist);
+  const { index: fromIndex } = await requireExistingChannel(store, from);
+  // An older version may have left the source's index for its archive: it is still that channel's release.
+  const source = { ...fromIndex, packages: { ...fromIndex.packages, [packageId]: { releases: await packageReleases(store, fromIndex, packageId) } } };
+  const { change, hooks } = await writeReleaseChange(context, {
+    channel: to,
+    packageId,
+    mayCreateChannel: true,
+    apply: (target) => promote(source, target, packageId, request.version, rules),
+    // Devices on the target channel will read this manifest: one that is not what the index lists stays where it is.
+    check: async ({ release }) => void (await readReleaseManifest(storeSource(store), packageId, release, undefined)),
+    hooks: request.hooks,
+    question: ({ release }) =>
+      `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRules(release.rules)}, rollout ${rules.rollout}%)?`,
+    history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules } }),
+    event: ({ release, previousVersion }) => ({ name: 'promote', release, previousVersion }),
+  });
+  return { from, to, package: packageId, version: change.release.version, rules, dryRun: context.dryRun, hooks, release: change.release };
+}
