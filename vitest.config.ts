@@ -1,15 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
-// `npm test` builds before vitest runs: e2e tests spawn the built CLI (dist/).
+/**
+ * Tiers, each a vitest project: `npm run test:unit` runs unit alone (no build,
+ * no servers); `npm test` builds, then runs every tier.
+ * - unit: pure code and in-process libraries on temp folders.
+ * - integration: the store and hook adapters against real local servers (moto, HTTP).
+ * - e2e: the CLI end to end, in-process (test/helpers/cli.ts) and, where the
+ *   process itself is the point (signals, a terminal, crashes), the built binary.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Child processes and moto_server are slow on a busy 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Tests set process.exitCode / spawn children: keep each file in its own process.
+    // Runs change the working folder and environment (in-process CLI) and spawn children: one process per file.
     pool: 'forks',
     // The SDK's Node 20 notice, once per test process, is noise (the CLI silences it the same way).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+    ],
   },
 });

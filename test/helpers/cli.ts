@@ -1,11 +1,15 @@
 /**
- * Helpers for end-to-end tests that run the built CLI as a child process.
- * Build first (`npm test` does; alone: `npm run build`).
+ * Helpers for end-to-end tests of the CLI.
  *
- * - `runCli(args, { cwd, env?, input? })` spawns `node bin/update-publish.js …`
- *   with CI=true and NO_COLOR=1 (override through env; `undefined` unsets).
- *   Resolves (never rejects on a non-zero exit) with `{ code, stdout, stderr,
- *   json }`; `json` is stdout parsed when it is one JSON document.
+ * - `runCli(args, { cwd, env?, input?, spawn? })` runs the whole CLI in this
+ *   process (src/cli/run.ts: the same program the binary runs, with captured
+ *   streams), with CI=true and NO_COLOR=1 (override through env; `undefined`
+ *   unsets). It spawns the built binary (`node bin/update-publish.js`, build
+ *   first: `npm test` does) instead when the process itself is the point:
+ *   `spawn: true`, NODE_OPTIONS in env, or another run still going (cwd and
+ *   env are process-wide). Resolves (never rejects on a non-zero exit) with
+ *   `{ code, stdout, stderr, json }`; `json` is stdout parsed when it is one
+ *   JSON document.
  *   `succeeded(result)` returns `json` or throws with the exit code and stderr.
  * - `makeProject({ packages, config?, configFile? })` writes a temp project:
  *   `assets/<id>/…` per package and `update-publish.config.json` whose
@@ -24,10 +28,12 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import fg from 'fast-glob';
 import yauzl from 'yauzl';
+import { runCli as runInProcess } from '../../src/cli/run.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI_PATH = join(REPO_ROOT, 'bin', 'update-publish.js');
@@ -45,10 +51,49 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   /** Written to stdin, which is then closed. */
   input?: string;
+  /** Run the built binary in a child process. */
+  spawn?: boolean;
 }
 
-export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env };
+/** What every run of the tests sees unless a test says otherwise: CI, no colour. */
+const TEST_ENV = { CI: 'true', NO_COLOR: '1', FORCE_COLOR: undefined };
+
+let runsInProcess = 0;
+
+export async function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  if (options.spawn || options.env?.NODE_OPTIONS !== undefined || runsInProcess > 0) return spawnToEnd(args, options);
+  runsInProcess++;
+  try {
+    const stdout = captured();
+    const stderr = captured();
+    const code = await runInProcess(args, {
+      cwd: options.cwd,
+      env: { ...TEST_ENV, ...options.env },
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      stdin: Readable.from(options.input ? [options.input] : []),
+    });
+    const out = stdout.text();
+    return { code, stdout: out, stderr: stderr.text(), json: parseJson(out) };
+  } finally {
+    runsInProcess--;
+  }
+}
+
+function captured(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      callback();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+/** The built binary in a child process, run to its end. */
+function spawnToEnd(args: string[], options: CliOptions): Promise<CliResult> {
+  const env: Record<string, string | undefined> = { ...process.env, ...TEST_ENV, ...options.env };
   for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: options.cwd, env, stdio: 'pipe' });

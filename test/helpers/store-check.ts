@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import semver from 'semver';
 import type { ChannelIndex, Manifest, Release } from '../../src/protocol/types.js';
 import { readArchivedReleases } from '../../src/channel/archive.js';
-import { listChannels } from '../../src/channel/catalog.js';
+import { listChannels } from '../../src/channel/index-store.js';
 import { channelIndexKey } from '../../src/protocol/layout.js';
 import type { Store } from '../../src/store/store.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/protocol/types.js';
 import { emptyIndex, findRelease, latestRelease, parseIndex, updateRelease, upsertRelease } from '../../src/protocol/channel-index.js';
-import { StoreError } from '../../src/errors.js';
+import { ProtocolError } from '../../src/protocol/errors.js';
 import { indexWith, release } from '../helpers/releases.js';
-import { splitUnreachable } from '../../src/channel/archive.js';
+import { splitUnreachable } from '../../src/release/reachability.js';
 import { resolveUpdate, type DeviceRequest } from '../../src/client/resolve.js';
 import type { Release, ReleaseRules } from '../../src/protocol/types.js';
 import { seededRandom } from '../helpers/seeded-random.js';
@@ -62,7 +62,7 @@ describe('channel index', () => {
     ],
   ])('refuses an index that is %s', (_, body, message) => {
     const attempt = () => parseIndex(Buffer.from(body), 'channels/production/index.json');
-    expect(attempt).toThrow(StoreError);
+    expect(attempt).toThrow(ProtocolError);
     expect(attempt).toThrow(message);
   });
 });
@@ -122,7 +122,7 @@ describe('splitUnreachable', () => {
     const pick = <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)];
     const platforms = [undefined, ['ios'], ['android'], ['ios', 'android']];
     const appVersions = [undefined, '>=2.0.0', '>=2.0.0 <3', '^2.1.0', '>=3.0.0', '>=2.1.0-beta.0', '2.x || >=3.0.0-rc.0'];
-    const attributes = [undefined, { region: 'eu' }, { region: 'us' }, { region: 'eu', tier: 'gold' }];
+    const attributes: (Record<string, string> | undefined)[] = [undefined, { region: 'eu' }, { region: 'us' }, { region: 'eu', tier: 'gold' }];
     const states = ['active', 'active', 'active', 'halted', 'rolled-back'] as const;
     const versions = Array.from({ length: 12 }, (_, i) => `1.${i}.0`);
     let trimmedAway = 0;
@@ -147,7 +147,7 @@ describe('splitUnreachable', () => {
           package: 'maps',
           platform: pick(['ios', 'android', undefined]),
           appVersion: pick(['1.9.0', '2.0.0', '2.1.5', '2.1.0-beta.1', '3.0.1', '3.0.0-rc.1', undefined]),
-          attributes: pick([undefined, { region: 'eu' }, { region: 'us', tier: 'gold' }, { region: 'eu', tier: 'gold' }]),
+          attributes: pick<Record<string, string> | undefined>([undefined, { region: 'eu' }, { region: 'us', tier: 'gold' }, { region: 'eu', tier: 'gold' }]),
           deviceId: `device-${Math.floor(random() * 100)}`,
           installed: pick([undefined, '0.9.0', ...versions]),
           now,

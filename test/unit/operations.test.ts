@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChannelIndex } from '../../src/protocol/types.js';
 import { resolveUpdate } from '../../src/client/resolve.js';
 import { emptyIndex } from '../../src/protocol/channel-index.js';
-import { currentRelease, halt, promote, resume, rollback, setRollout } from '../../src/release/operations.js';
+import { requireCurrentRelease, halt, promote, resume, rollback, setRollout } from '../../src/release/operations.js';
 import { UserError } from '../../src/errors.js';
 import { delta, indexWith, release } from '../helpers/releases.js';
 
@@ -131,7 +131,7 @@ describe('rollback', () => {
   it('--to names the release: everything above it is rolled back', () => {
     const change = rollback(channel(), 'maps', '1.0.0');
     expect(change).toMatchObject({ from: '1.2.0', to: '1.0.0', rolledBack: ['1.2.0', '1.1.0'] });
-    expect(currentRelease(change.index, 'maps').version).toBe('1.0.0');
+    expect(requireCurrentRelease(change.index, 'maps').version).toBe('1.0.0');
   });
 
   it('--to a rolled-back or halted release serves it again', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../src/errors.js';
-import { parseS3Url } from '../src/config/s3-url.js';
+import { UserError } from '../../src/errors.js';
+import { parseS3Url } from '../../src/config/s3-url.js';
 
 describe('parseS3Url', () => {
   it.each([

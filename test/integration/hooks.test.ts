@@ -4,12 +4,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { UserError } from '../src/errors.js';
-import { hooksConfigSchema } from '../src/config/hook-schema.js';
-import { resolveEnvRefs, scrubSecrets } from '../src/config/env-refs.js';
-import { failedRequired, hooksExitCode, runHooks, type HookResult } from '../src/hooks/run-hooks.js';
-import { backoffDelayMs } from '../src/hooks/webhook.js';
-import { releaseEvent } from './helpers/release-event.js';
+import { UserError } from '../../src/errors.js';
+import { hooksConfigSchema } from '../../src/config/hook-schema.js';
+import { resolveEnvRefs, scrubSecrets } from '../../src/config/env-refs.js';
+import { failedRequired, hooksExitCode, runHooks, type HookResult } from '../../src/hooks/run-hooks.js';
+import { backoffDelayMs } from '../../src/hooks/webhook.js';
+import { releaseEvent } from '../helpers/release-event.js';
 
 /** Parses hooks as the config loader would (defaults applied) and runs them, keeping the log. */
 async function run(hooks: unknown[], options: { dryRun?: boolean; only?: string; events?: ReturnType<typeof releaseEvent>[] } = {}) {

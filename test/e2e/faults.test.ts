@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnCli } from './helpers/spawn-cli.js';
-import { makeProject, removeProjects, sha256, snapshotTree, type Project } from './helpers/cli.js';
-import { startFaultProxy, WIRE_FAULTS, type FaultProxy, type ProxiedRequest } from './helpers/fault-proxy.js';
-import type { Moto } from './helpers/moto.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
+import { makeProject, removeProjects, sha256, snapshotTree, type Project } from '../helpers/cli.js';
+import { startFaultProxy, WIRE_FAULTS, type FaultProxy, type ProxiedRequest } from '../helpers/fault-proxy.js';
+import type { Moto } from '../helpers/moto.js';
 import {
   incompressible,
   listOpenUploads,
@@ -17,8 +17,8 @@ import {
   PART_SIZE,
   startMotoBucket,
   s3ProjectConfig,
-} from './helpers/s3-e2e.js';
-import { checkStore } from './helpers/store-check.js';
+} from '../helpers/s3-e2e.js';
+import { checkStore } from '../helpers/store-check.js';
 
 const BUCKET = 'e2e-faults';
 const INDEX = 'channels/production/index.json';

@@ -13,17 +13,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import fg from 'fast-glob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelIndex } from '../src/protocol/types.js';
-import { createFolderStore } from '../src/store/folder-store.js';
-import { channelIndexKey, fullPackageKey, manifestKey } from '../src/protocol/layout.js';
-import type { Store } from '../src/store/store.js';
-import { makeProject, removeProjects, type Project } from './helpers/cli.js';
-import { startFaultProxy } from './helpers/fault-proxy.js';
-import { startMoto, type Moto } from './helpers/moto.js';
-import { createBucket, incompressible, listOpenUploads, MOTO_INSTALLED, openS3Store, PART_SIZE, rawS3, s3ProjectConfig } from './helpers/s3-e2e.js';
-import { seededRandom } from './helpers/seeded-random.js';
-import { spawnCli } from './helpers/spawn-cli.js';
-import { checkStore } from './helpers/store-check.js';
+import type { ChannelIndex } from '../../src/protocol/types.js';
+import { createFolderStore } from '../../src/store/folder-store.js';
+import { channelIndexKey, fullPackageKey, manifestKey } from '../../src/protocol/layout.js';
+import type { Store } from '../../src/store/store.js';
+import { makeProject, removeProjects, type Project } from '../helpers/cli.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { createBucket, incompressible, listOpenUploads, MOTO_INSTALLED, openS3Store, PART_SIZE, rawS3, s3ProjectConfig } from '../helpers/s3-e2e.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
+import { checkStore } from '../helpers/store-check.js';
 
 const TRIALS_PER_STORE = 10;
 const BUCKET = 'e2e-crash';
@@ -31,7 +31,7 @@ const PREFIX = 'crash/releases';
 const INDEX_KEY = channelIndexKey('production');
 /** Added to every file write (folder) or request (S3) of a run that is to be killed. */
 const SLOW_MS = 100;
-const SLOW_DISK = fileURLToPath(new URL('./helpers/slow-disk.cjs', import.meta.url));
+const SLOW_DISK = fileURLToPath(new URL('../helpers/slow-disk.cjs', import.meta.url));
 
 /** Where the killed run had got to, read from what it left in the store. */
 type Phase =

@@ -11,10 +11,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../src/config/schema.js';
-import { CLI_PATH, makeProject, removeProjects, REPO_ROOT, sha256 } from './helpers/cli.js';
-import { startMoto, type Moto } from './helpers/moto.js';
-import { closeTerminals, openTerminal, tmuxInstalled } from './helpers/terminal.js';
+import { configSchema } from '../../src/config/schema.js';
+import { CLI_PATH, makeProject, removeProjects, REPO_ROOT, sha256 } from '../helpers/cli.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { closeTerminals, openTerminal, tmuxInstalled } from '../helpers/terminal.js';
 
 const underCi = process.env.CI === 'true';
 if (!tmuxInstalled && underCi) throw new Error('tmux is required under CI (apt-get install tmux): the prompts are tested at a real terminal');

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProgram } from '../src/cli/program.js';
-import type { ChannelIndex, Manifest } from '../src/protocol/types.js';
+import { createProgram } from '../../src/cli/program.js';
+import { createSession } from '../../src/cli/session.js';
+import type { ChannelIndex, Manifest } from '../../src/protocol/types.js';
 import {
   makeProject,
   removeProjects,
@@ -18,7 +19,7 @@ import {
   unzipTo,
   zipEntries,
   type Project,
-} from './helpers/cli.js';
+} from '../helpers/cli.js';
 
 afterAll(removeProjects);
 
@@ -254,7 +255,7 @@ describe('versions', () => {
   it('two publishers of the same content at once: one releases, the other never reports rules the index lacks', async () => {
     const project = await makeProject({ packages: { maps: { 'a.txt': 'same content' } } });
     // Slow writes: both runs plan (and see no release) before either writes the index.
-    const env = { NODE_OPTIONS: `--require ${fileURLToPath(new URL('./helpers/slow-disk.cjs', import.meta.url))}`, SLOW_DISK_MS: '300' };
+    const env = { NODE_OPTIONS: `--require ${fileURLToPath(new URL('../helpers/slow-disk.cjs', import.meta.url))}`, SLOW_DISK_MS: '300' };
     const runs = await Promise.all(
       [['--rollout', '5'], ['--rollout', '100', '--mandatory']].map((rules) => project.run(['publish', '--yes', '--json', ...rules], { env })),
     );
@@ -449,10 +450,11 @@ describe('--help', () => {
     // In-process over the same command tree the CLI runs: one child process per command would cost ~1 s each.
     const paths = (command: Command, parent: string[] = []): string[][] =>
       command.commands.flatMap((sub) => [[...parent, sub.name()], ...paths(sub, [...parent, sub.name()])]);
-    const all = paths(createProgram().program);
+    const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+    const all = paths(createProgram(session).program);
     expect(all).toEqual(expect.arrayContaining([['init'], ['pack'], ['diff'], ['publish'], ['status'], ['resolve']]));
     for (const path of all) {
-      const { program } = createProgram();
+      const { program } = createProgram(session);
       let out = '';
       const capture = (command: Command): void => {
         command.configureOutput({ writeOut: (text) => void (out += text), writeErr: (text) => void (out += text) });

@@ -7,7 +7,7 @@ import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import archiver from 'archiver';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../src/errors.js';
+import { UserError } from '../../src/errors.js';
 import {
   createDecryptStream,
   createEncryptStream,
@@ -17,19 +17,12 @@ import {
   ENCRYPTION_TAG_SIZE as T,
   encryptedSize,
   encryptionKeyId,
-  generateEncryptionKey,
-  parseEncryptionKey,
-} from '../src/protocol/encryption.js';
-import {
-  generateSigningKeyPair,
-  keyIdOf,
-  loadPrivateKey,
-  loadPublicKey,
-  PRIVATE_KEY_FILE,
-  PUBLIC_KEY_FILE,
-  writeSigningKeyPair,
-} from '../src/keys/signing-keys.js';
-import { signatureKey, signBytes, verifyBytes } from '../src/protocol/signature.js';
+} from '../../src/protocol/encryption.js';
+import { loadPublicKey } from '../../src/client/trusted-keys.js';
+import { generateEncryptionKey, parseEncryptionKey } from '../../src/keys/encryption-key.js';
+import { generateSigningKeyPair, loadPrivateKey, writeSigningKeyPair } from '../../src/keys/signing-keys.js';
+import { ProtocolError } from '../../src/protocol/errors.js';
+import { keyIdOf, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, signatureKey, signBytes, verifyBytes } from '../../src/protocol/signature.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -353,7 +346,7 @@ describe('encryption keys', () => {
   });
 
   it('refuses to encrypt with a key that is not 32 bytes', () => {
-    expect(() => createEncryptStream(randomBytes(16))).toThrow(UserError);
+    expect(() => createEncryptStream(randomBytes(16))).toThrow(ProtocolError);
   });
 });
 

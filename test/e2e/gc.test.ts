@@ -2,11 +2,11 @@ import { rm, utimes, writeFile } from 'node:fs/promises';
 import fg from 'fast-glob';
 import { CreateMultipartUploadCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFolderStore } from '../src/store/folder-store.js';
-import { makeProject, removeProjects, snapshotTree, type Project } from './helpers/cli.js';
-import type { Moto } from './helpers/moto.js';
-import { listOpenUploads, MOTO_INSTALLED, objectListing, openS3Store, s3ProjectConfig, startMotoBucket } from './helpers/s3-e2e.js';
-import { checkStore } from './helpers/store-check.js';
+import { createFolderStore } from '../../src/store/folder-store.js';
+import { makeProject, removeProjects, snapshotTree, type Project } from '../helpers/cli.js';
+import type { Moto } from '../helpers/moto.js';
+import { listOpenUploads, MOTO_INSTALLED, objectListing, openS3Store, s3ProjectConfig, startMotoBucket } from '../helpers/s3-e2e.js';
+import { checkStore } from '../helpers/store-check.js';
 
 const DAY_MS = 86_400_000;
 

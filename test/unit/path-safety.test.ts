@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../src/protocol/path-safety.js';
+import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../../src/protocol/path-safety.js';
 
 const safe = ['index.json', 'maps/level-1/tiles.bin', '..hidden', 'a..b/c', '.well-known/x', 'ünïcode/日本.txt', 'a b/c d.png'];
 

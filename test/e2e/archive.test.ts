@@ -1,6 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, removeProjects, succeeded, type Project } from './helpers/cli.js';
+import { makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
 
 /**
  * The index devices download keeps only releases a device can still get;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runOnceSteps, type RunOnceRecord, type RunOnceStep } from '../src/client/run-once.js';
+import { runOnceSteps, type RunOnceRecord, type RunOnceStep } from '../../src/client/run-once.js';
 
 /** An in-memory record that keeps every save, like a device's storage would across restarts. */
 function memoryRecord(initial: string[] = []) {

@@ -5,12 +5,12 @@ import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hooksConfigSchema } from '../src/config/hook-schema.js';
-import type { ReleaseEvent } from '../src/protocol/release-event.js';
-import { runHooks } from '../src/hooks/run-hooks.js';
-import { snsMessage } from '../src/hooks/sns.js';
-import { startMoto, type Moto } from './helpers/moto.js';
-import { releaseEvent } from './helpers/release-event.js';
+import { hooksConfigSchema } from '../../src/config/hook-schema.js';
+import type { ReleaseEvent } from '../../src/protocol/release-event.js';
+import { runHooks } from '../../src/hooks/run-hooks.js';
+import { snsMessage } from '../../src/hooks/sns.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { releaseEvent } from '../helpers/release-event.js';
 
 const motoInstalled = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
 if (!motoInstalled && process.env.CI === 'true') throw new Error('moto_server is required under CI (pip install "moto[server]")');

@@ -13,10 +13,11 @@ import {
   type ChannelIndex,
   type Manifest,
   type UpdateSource,
-} from '../src/client/node.js';
-import { generateSigningKeyPair, loadPublicKey, type SigningKey } from '../src/keys/signing-keys.js';
-import { signBytes } from '../src/protocol/signature.js';
-import { snapshotTree } from './helpers/cli.js';
+} from '../../src/client/node.js';
+import { loadPublicKey } from '../../src/client/trusted-keys.js';
+import { generateSigningKeyPair } from '../../src/keys/signing-keys.js';
+import { signBytes, type SigningKey } from '../../src/protocol/signature.js';
+import { snapshotTree } from '../helpers/cli.js';
 
 /**
  * The device side against hand-made stores: packages a publisher would never

@@ -11,14 +11,14 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError } from '../src/errors.js';
-import { createFolderStore } from '../src/store/folder-store.js';
-import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../src/protocol/layout.js';
-import { isConditionFailed, toStoreError } from '../src/store/s3-errors.js';
-import { createS3Store } from '../src/store/s3-store.js';
-import type { Store } from '../src/store/store.js';
-import { freePort, motoIam, startMoto, type Moto } from './helpers/moto.js';
-import { documentOptions, json, PART_SIZE, putOptions, sha256, storeContract, useTestFiles } from './helpers/store-contract.js';
+import { StoreError } from '../../src/errors.js';
+import { createFolderStore } from '../../src/store/folder-store.js';
+import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../../src/protocol/layout.js';
+import { isConditionFailed, toStoreError } from '../../src/store/s3-errors.js';
+import { createS3Store } from '../../src/store/s3-store.js';
+import type { Store } from '../../src/store/store.js';
+import { freePort, motoIam, startMoto, type Moto } from '../helpers/moto.js';
+import { documentOptions, json, PART_SIZE, putOptions, sha256, storeContract, useTestFiles } from '../helpers/store-contract.js';
 
 const motoInstalled = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
 if (!motoInstalled && process.env.CI === 'true') throw new Error('moto_server is required under CI (pip install "moto[server]")');

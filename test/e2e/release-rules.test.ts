@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, removeProjects, succeeded, type Project } from './helpers/cli.js';
+import { makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
 
 afterAll(removeProjects);
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, removeProjects, snapshotTree, unzipTo, type CliResult, type FileTree } from './helpers/cli.js';
-import { startFaultProxy } from './helpers/fault-proxy.js';
-import { freePort, motoIam, startMoto, type Moto } from './helpers/moto.js';
+import { makeProject, removeProjects, snapshotTree, unzipTo, type CliResult, type FileTree } from '../helpers/cli.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { freePort, motoIam, startMoto, type Moto } from '../helpers/moto.js';
 import {
   createBucket,
   incompressible,
@@ -18,9 +18,9 @@ import {
   rawS3,
   startMotoBucket,
   s3ProjectConfig,
-} from './helpers/s3-e2e.js';
-import { spawnCli } from './helpers/spawn-cli.js';
-import { checkStore } from './helpers/store-check.js';
+} from '../helpers/s3-e2e.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
+import { checkStore } from '../helpers/store-check.js';
 
 const BUCKET = 'e2e-s3';
 const INDEX = 'channels/production/index.json';

@@ -6,10 +6,10 @@ import { basename, dirname, join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import fg from 'fast-glob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelIndex, Manifest } from '../src/protocol/types.js';
-import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from './helpers/cli.js';
-import { startMoto, type Moto } from './helpers/moto.js';
-import { createBucket, MOTO_INSTALLED, rawS3, s3ProjectConfig } from './helpers/s3-e2e.js';
+import type { ChannelIndex, Manifest } from '../../src/protocol/types.js';
+import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { createBucket, MOTO_INSTALLED, rawS3, s3ProjectConfig } from '../helpers/s3-e2e.js';
 
 afterAll(removeProjects);
 

@@ -1,9 +1,9 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelIndex } from '../src/protocol/types.js';
-import { resolveUpdate, type Resolution } from '../src/client/resolve.js';
-import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from './helpers/cli.js';
+import type { ChannelIndex } from '../../src/protocol/types.js';
+import { resolveUpdate, type Resolution } from '../../src/client/resolve.js';
+import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
 
 afterAll(removeProjects);
 

@@ -6,8 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, makeProject, removeProjects, sha256, type Project } from './helpers/cli.js';
-import { closeTerminals, openTerminal, tmuxInstalled } from './helpers/terminal.js';
+import { CLI_PATH, makeProject, removeProjects, sha256, type Project } from '../helpers/cli.js';
+import { closeTerminals, openTerminal, tmuxInstalled } from '../helpers/terminal.js';
 
 if (!tmuxInstalled && process.env.CI === 'true') throw new Error('tmux is required under CI (apt-get install tmux): prompts are tested at a real terminal');
 
