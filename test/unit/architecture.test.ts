@@ -1,0 +1,87 @@
+/**
+ * The layers of src/ and the direction of their imports (README "Source
+ * layout"): each folder is one layer and imports only point down. Every
+ * relative import counts: static, type-only, re-exports and import().
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+
+/** Bottom to top. Ground is the files directly in src/. */
+const LAYERS = ['ground', 'protocol', 'client', 'config', 'keys', 'store', 'release', 'channel', 'pack', 'hooks', 'workflows', 'cli'] as const;
+type Layer = (typeof LAYERS)[number];
+
+/** Ground files the device side may not use: their errors carry the CLI's exit codes. */
+const PUBLISHER_GROUND = new Set(['errors.ts']);
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'";]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+
+interface Edge {
+  from: string;
+  to: string;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Every relative import in src/, as paths relative to src/ (`cli/main.ts` → `errors.ts`). */
+function importEdges(root = SRC): Edge[] {
+  return sourceFiles(root).flatMap((file) => {
+    const text = readFileSync(file, 'utf8');
+    return [...text.matchAll(IMPORT)].map((match) => {
+      const specifier = (match[1] ?? match[2] ?? match[3]).replace(/\.js$/, '.ts');
+      return { from: relative(root, file).split(sep).join('/'), to: relative(root, resolve(dirname(file), specifier)).split(sep).join('/') };
+    });
+  });
+}
+
+const layerOf = (path: string): string => (path.includes('/') ? path.split('/')[0] : 'ground');
+const rank = (path: string) => LAYERS.indexOf(layerOf(path) as Layer);
+
+const edges = importEdges();
+const show = (found: Edge[]) => found.map(({ from, to }) => `${from} → ${to}`);
+
+describe('architecture', () => {
+  it('reads the imports it checks (a parser that finds none passes everything)', () => {
+    expect(edges.length).toBeGreaterThan(300);
+    expect(edges).toContainEqual({ from: 'cli/main.ts', to: 'cli/run.ts' });
+    expect(edges).toContainEqual({ from: 'client/fetch/documents.ts', to: 'protocol/manifest.ts' });
+  });
+
+  it('every folder of src/ is a known layer', () => {
+    const folders = new Set(edges.flatMap(({ from, to }) => [layerOf(from), layerOf(to)]));
+    expect([...folders].filter((folder) => !LAYERS.includes(folder as Layer))).toEqual([]);
+  });
+
+  it('src/protocol/ imports only itself and ground files, never the publisher errors', () => {
+    const bad = edges.filter(({ from, to }) => layerOf(from) === 'protocol' && (!['protocol', 'ground'].includes(layerOf(to)) || PUBLISHER_GROUND.has(to)));
+    expect(show(bad)).toEqual([]);
+  });
+
+  it('src/client/ imports only itself, protocol and ground files, never the publisher errors', () => {
+    const bad = edges.filter(
+      ({ from, to }) => layerOf(from) === 'client' && (!['client', 'protocol', 'ground'].includes(layerOf(to)) || PUBLISHER_GROUND.has(to)),
+    );
+    expect(show(bad)).toEqual([]);
+  });
+
+  it('nothing outside src/cli/ imports from it', () => {
+    expect(show(edges.filter(({ from, to }) => layerOf(from) !== 'cli' && layerOf(to) === 'cli'))).toEqual([]);
+  });
+
+  it('ground files import no other file of ours', () => {
+    expect(show(edges.filter(({ from }) => layerOf(from) === 'ground'))).toEqual([]);
+  });
+
+  it('every import points down the layers (or stays in its layer)', () => {
+    expect(show(edges.filter(({ from, to }) => rank(to) > rank(from)))).toEqual([]);
+  });
+});
