@@ -1,7 +1,7 @@
 import { envRefName } from '../env-ref.js';
 import { UserError } from '../errors.js';
 
-/** Hook settings written `env:NAME` are resolved when the hook runs (see env-ref.ts). */
+/** Hook settings written `env:NAME` are resolved when the hook runs (see ../env-ref.ts). */
 
 export interface ResolvedEnvRefs<T> {
   value: T;

@@ -9,7 +9,7 @@ import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
 /** The configured paths, or the mutable documents this release rewrote. */
 export function invalidationPaths(hook: CloudFrontHook, event: ReleaseEvent): string[] {
   if (hook.paths) return hook.paths;
-  // Everything under packages/ is versioned and immutable (see store/layout.ts): never invalidated.
+  // Everything under packages/ is versioned and immutable (see protocol/layout.ts): never invalidated.
   const mutable = event.changedKeys.filter((key) => !key.startsWith(packagesPrefix));
   // CloudFront matches URL-encoded paths: a prefix with spaces or non-ASCII would invalidate nothing.
   const encoded = (path: string) => path.split('/').map(encodeURIComponent).join('/');

@@ -21,7 +21,7 @@ export function eventEnv(event: ReleaseEvent): Record<string, string> {
     UP_RULES: JSON.stringify(event.rules),
     UP_SIZE: String(event.size),
     UP_KEY: event.key,
-    /** Space-separated: keys never contain spaces (see store/layout.ts). */
+    /** Space-separated: keys never contain spaces (see protocol/layout.ts). */
     UP_CHANGED_KEYS: event.changedKeys.join(' '),
     UP_STORE: event.store,
     UP_AT: event.at,

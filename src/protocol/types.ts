@@ -25,7 +25,7 @@ export interface DeltaObject extends StoredObject {
   removed: string[];
 }
 
-/** How package objects are sealed at rest (see src/trust/encryption.ts); absent = plain zips. */
+/** How package objects are sealed at rest (see encryption.ts); absent = plain zips. */
 export interface ManifestEncryption {
   algorithm: 'aes-256-gcm-chunked';
   /** Names the key without revealing it, so devices holding several keys pick the right one. */

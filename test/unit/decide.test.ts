@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest, ManifestFile } from '../../src/protocol/types.js';
 import { UserError } from '../../src/errors.js';
-import { buildManifest, contentSha256 } from '../../src/protocol/manifest.js';
+import { contentSha256 } from '../../src/protocol/manifest.js';
 import { decidePackage, type PackageFacts } from '../../src/release/decide.js';
-import { release } from '../helpers/releases.js';
+import { release, storedManifest } from '../helpers/releases.js';
 
 const filesOf = (content: string): ManifestFile[] => [{ path: 'a.txt', size: content.length, sha256: content }];
-const stored = (version: string, content: string, deltasFrom: string[] = []): Manifest =>
-  buildManifest({
-    id: 'maps',
-    version,
-    createdAt: '2025-01-01T00:00:00.000Z',
-    files: filesOf(content),
-    full: { key: `packages/maps/${version}/full.zip`, size: 1, sha256: 'f' },
-    deltas: deltasFrom.map((from) => ({ from, key: `packages/maps/${version}/delta-from-${from}.zip`, size: 1, sha256: 'd', removed: [] })),
-  });
+const stored = (version: string, content: string, deltasFrom: string[] = []): Manifest => storedManifest(version, filesOf(content), deltasFrom);
 
 const facts = (overrides: Partial<PackageFacts> & { content: string }): PackageFacts => ({
   id: 'maps',

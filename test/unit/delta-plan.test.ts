@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Manifest, ManifestFile } from '../../src/protocol/types.js';
+import type { ManifestFile } from '../../src/protocol/types.js';
 import { planDeltas } from '../../src/release/delta-plan.js';
-import { buildManifest } from '../../src/protocol/manifest.js';
+import { storedManifest as manifest } from '../helpers/releases.js';
 
 const file = (path: string, sha256: string): ManifestFile => ({ path, size: sha256.length, sha256 });
-const manifest = (version: string, files: ManifestFile[]): Manifest =>
-  buildManifest({
-    id: 'maps',
-    version,
-    createdAt: '2025-01-01T00:00:00.000Z',
-    files,
-    full: { key: `packages/maps/${version}/full.zip`, size: 1, sha256: 'f' },
-    deltas: [],
-  });
 
 describe('planDeltas', () => {
   const current = [file('a', '1'), file('b', '22'), file('c', '3'), file('e', '5')];

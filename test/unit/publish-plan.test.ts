@@ -1,21 +1,12 @@
 /** The publish plan as a value: what --dry-run and the confirmation render, decided without a store. */
 import { describe, expect, it } from 'vitest';
-import { buildManifest, contentSha256 } from '../../src/protocol/manifest.js';
-import type { Manifest, ManifestFile } from '../../src/protocol/types.js';
+import { contentSha256 } from '../../src/protocol/manifest.js';
+import type { ManifestFile } from '../../src/protocol/types.js';
 import { versionForContent } from '../../src/release/decide.js';
 import { planPackage, type PlanFacts } from '../../src/release/publish-plan.js';
-import { release } from '../helpers/releases.js';
+import { release, storedManifest as stored } from '../helpers/releases.js';
 
 const file = (path: string, content: string): ManifestFile => ({ path, size: content.length, sha256: `sha-${content}` });
-const stored = (version: string, files: ManifestFile[]): Manifest =>
-  buildManifest({
-    id: 'maps',
-    version,
-    createdAt: '2025-01-01T00:00:00.000Z',
-    files,
-    full: { key: `packages/maps/${version}/full.zip`, size: 1, sha256: 'f' },
-    deltas: [],
-  });
 
 const v1 = [file('a.txt', 'a'), file('b.txt', 'b'), file('c.txt', 'c')];
 const v2 = [file('a.txt', 'a'), file('b.txt', 'B2'), file('d.txt', 'dd')];

@@ -2,7 +2,7 @@
  * `whitelist upload <name> <file>` / `whitelist ls` / `whitelist rm <name>`:
  * lists of device or user ids that rules refer to by name (`--whitelist qa`).
  * A file is one id a line, or CSV with the id first (optional header). Stored
- * hash-partitioned (see src/client/whitelist.ts): a device reads one shard.
+ * hash-partitioned (see src/protocol/whitelist.ts): a device reads one shard.
  *
  * JSON: upload → { name, count, shards, dryRun }; ls → { whitelists: [{ name, count, shards, uploadedAt }] };
  *       rm → { name, removed: true, dryRun }
