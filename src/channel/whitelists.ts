@@ -1,5 +1,8 @@
 import pLimit from 'p-limit';
+import { IntegrityError } from '../protocol/errors.js';
 import {
+  parseWhitelistMeta,
+  parseWhitelistShard,
   whitelistMetaKey,
   whitelistShard,
   whitelistShardKey,
@@ -32,28 +35,26 @@ async function writeBody(store: Store, key: string, body: Buffer): Promise<void>
   await store.writeDocument(key, body, { contentType: 'application/json', cacheControl: MUTABLE_CACHE, sha256: sha256Hex(body) });
 }
 
-async function readJson(store: Store, key: string): Promise<unknown | null> {
+/** A stored whitelist document through the protocol's reader; a damaged one names the fix. */
+async function readChecked<T>(store: Store, key: string, parse: (body: Buffer, key: string) => T): Promise<T | null> {
   const stored = await store.readDocument(key);
   if (!stored) return null;
   try {
-    return JSON.parse(stored.body.toString('utf8'));
-  } catch {
-    throw new StoreError(`${key} is not valid JSON; upload the whitelist again`);
+    return parse(stored.body, key);
+  } catch (error) {
+    if (error instanceof IntegrityError) throw new StoreError(`${error.message}; upload the whitelist again`);
+    throw error;
   }
 }
 
 export async function readWhitelistMeta(store: Store, name: string): Promise<WhitelistMeta | null> {
-  const meta = (await readJson(store, whitelistMetaKey(name))) as WhitelistMeta | null;
-  if (meta !== null && !(Number.isInteger(meta.shards) && meta.shards > 0)) {
-    throw new StoreError(`${whitelistMetaKey(name)} is malformed (no shard count); upload the whitelist again`);
-  }
-  return meta;
+  return readChecked(store, whitelistMetaKey(name), parseWhitelistMeta);
 }
 
 export async function readWhitelistShard(store: Store, key: string): Promise<string[]> {
-  const ids = await readJson(store, key);
-  if (!Array.isArray(ids)) throw new StoreError(`whitelist shard ${key} is missing or malformed; upload the whitelist again`);
-  return ids as string[];
+  const ids = await readChecked(store, key, parseWhitelistShard);
+  if (!ids) throw new StoreError(`whitelist shard ${key} is missing; upload the whitelist again`);
+  return ids;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { IntegrityError } from './errors.js';
 import { hash32 } from './rollout.js';
 
 /**
@@ -34,4 +35,28 @@ export function shardHas(sortedIds: readonly string[], id: string): boolean {
     else high = middle - 1;
   }
   return false;
+}
+
+function parseJson(body: Buffer, key: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
+  }
+}
+
+/** A whitelist's meta.json, checked: publishers and devices read it with this one reader. */
+export function parseWhitelistMeta(body: Buffer, key: string): WhitelistMeta {
+  const meta = parseJson(body, key) as Partial<WhitelistMeta> | null;
+  if (typeof meta !== 'object' || meta === null || !(Number.isInteger(meta.shards) && meta.shards! > 0)) {
+    throw new IntegrityError(key, 'is malformed (no shard count)');
+  }
+  return meta as WhitelistMeta;
+}
+
+/** One shard: the sorted ids it holds. */
+export function parseWhitelistShard(body: Buffer, key: string): string[] {
+  const ids = parseJson(body, key);
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new IntegrityError(key, 'is not a list of ids');
+  return ids;
 }

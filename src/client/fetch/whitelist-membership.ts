@@ -1,8 +1,7 @@
 import type { ChannelIndex } from '../../protocol/types.js';
 import type { WhitelistLookup } from '../resolve.js';
-import { shardHas, whitelistMetaKey, whitelistShard, whitelistShardKey, type WhitelistMeta } from '../../protocol/whitelist.js';
+import { parseWhitelistMeta, parseWhitelistShard, shardHas, whitelistMetaKey, whitelistShard, whitelistShardKey } from '../../protocol/whitelist.js';
 import { checkSignature, type TrustedKeys } from './documents.js';
-import { IntegrityError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
 /**
@@ -20,21 +19,17 @@ export async function readWhitelistMembership(
   const names = new Set((index.packages[packageId]?.releases ?? []).flatMap((release) => release.rules.whitelist ?? []));
   const member = new Set<string>();
   for (const name of names) {
-    const meta = await readJson<WhitelistMeta>(source, whitelistMetaKey(name), publicKeys);
+    const meta = await readChecked(source, whitelistMetaKey(name), publicKeys, parseWhitelistMeta);
     if (!meta) continue;
-    const ids = await readJson<string[]>(source, whitelistShardKey(name, whitelistShard(deviceId, meta.shards)), publicKeys);
+    const ids = await readChecked(source, whitelistShardKey(name, whitelistShard(deviceId, meta.shards)), publicKeys, parseWhitelistShard);
     if (ids && shardHas(ids, deviceId)) member.add(name);
   }
   return (listName, id) => id === deviceId && member.has(listName);
 }
 
-async function readJson<T>(source: UpdateSource, key: string, publicKeys: TrustedKeys): Promise<T | null> {
+async function readChecked<T>(source: UpdateSource, key: string, publicKeys: TrustedKeys, parse: (body: Buffer, key: string) => T): Promise<T | null> {
   const body = await source.readDocument(key);
   if (!body) return null;
   await checkSignature(source, key, body, publicKeys);
-  try {
-    return JSON.parse(body.toString('utf8')) as T;
-  } catch {
-    throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
-  }
+  return parse(body, key);
 }
