@@ -26,22 +26,32 @@ export interface HistoryEntry {
 
 export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'>;
 
-function parseHistory(body: Buffer, key: string): HistoryEntry[] {
-  let entries: unknown;
+/** The stored log: an object (so it carries its own signatures), entries in write order. */
+interface HistoryDocument {
+  entries: HistoryEntry[];
+}
+
+function parseHistory(body: Buffer, key: string): HistoryDocument {
+  let document: unknown;
   try {
-    entries = JSON.parse(body.toString('utf8'));
+    document = JSON.parse(body.toString('utf8'));
   } catch {
     throw new StoreError(`history ${key} is not valid JSON; move it aside to start a new log`);
   }
-  if (!Array.isArray(entries)) throw new StoreError(`history ${key} is not a JSON array; move it aside to start a new log`);
-  return entries as HistoryEntry[];
+  // Logs written before documents carried signatures are a bare array.
+  if (Array.isArray(document)) return { entries: document as HistoryEntry[] };
+  const entries = (document as Partial<HistoryDocument> | null)?.entries;
+  if (!Array.isArray(entries)) throw new StoreError(`history ${key} is not a log ({"entries": [...]}); move it aside to start a new log`);
+  return { entries };
 }
+
+const emptyHistory = (): HistoryDocument => ({ entries: [] });
 
 /** Appends through the same conditional-write loop as the index, so concurrent writers keep every entry. */
 export async function appendHistory(store: Store, channel: string, id: string, records: HistoryRecord[]): Promise<HistoryEntry[]> {
   const stamp = { at: new Date().toISOString(), actor: currentActor() };
   const entries = records.map((record) => ({ ...stamp, ...record }));
-  await updateDocument(store, historyKey(channel, id), (log) => [...log, ...entries], parseHistory, () => []);
+  await updateDocument(store, historyKey(channel, id), (log) => ({ entries: [...log.entries, ...entries] }), parseHistory, emptyHistory);
   return entries;
 }
 
@@ -65,24 +75,15 @@ export async function recordChange(
   }
 }
 
-/** One 'publish' entry per package just released on the channel. */
-export async function recordPublish(
-  store: Store,
-  channel: string,
-  releases: Iterable<[string, Release]>,
-  warn: (line: string) => void,
-): Promise<void> {
-  for (const [id, release] of releases) {
-    await recordChange(store, channel, id, [{ action: 'publish', version: release.version, details: { rules: release.rules } }], warn);
-  }
-}
+/** The history entry of a release just published. */
+export const publishRecord = (release: Release): HistoryRecord => ({ action: 'publish', version: release.version, details: { rules: release.rules } });
 
 /**
  * The log newest first, plus an entry for every release of the index the log
  * does not mention (released before logging began, or its entry was lost).
  */
 export async function readHistory(store: Store, channel: string, id: string, releases: Release[]): Promise<HistoryEntry[]> {
-  const { document: log } = await readJsonDocument(store, historyKey(channel, id), parseHistory, () => []);
+  const log = (await readJsonDocument(store, historyKey(channel, id), parseHistory, emptyHistory)).document.entries;
   const logged = new Set(log.filter((entry) => entry.action === 'publish' || entry.action === 'promote').map((entry) => entry.version));
   const unlogged = releases
     .filter((release) => !logged.has(release.version))

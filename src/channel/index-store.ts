@@ -3,6 +3,7 @@ import { splitUnreachable } from '../release/reachability.js';
 import { archiveReleases } from './archive.js';
 import { channelIndexKey, channelsPrefix, INDEX_FILE } from '../protocol/layout.js';
 import type { Store } from '../store/store.js';
+import { indexLifetimeMs } from '../config/schema.js';
 import { StoreError, UserError } from '../errors.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
 import { readJsonDocument, updateDocument } from './update-document.js';
@@ -57,13 +58,15 @@ export async function requireExistingChannel(store: Store, channel: string): Pro
  * on a lost race (see updateDocument). `apply` is re-run on the fresh index
  * each time, so two publishers never drop each other's releases; it may throw
  * to refuse the change. Releases no device can reach any more move to the
- * channel's archive before the index that drops them is written.
+ * channel's archive before the index that drops them is written. Every write
+ * is one `version` above the stored index and expires `lifetimeMs` from now
+ * (devices refuse an older or an expired index).
  */
 export async function updateIndex(
   store: Store,
   channel: string,
   apply: (index: ChannelIndex) => ChannelIndex,
-  options: { dryRun?: boolean } = {},
+  options: { lifetimeMs?: number; dryRun?: boolean; beforeWrite?: (index: ChannelIndex) => Promise<void> } = {},
 ): Promise<IndexSnapshot> {
   let unreachable = new Map<string, Release[]>();
   const { document, etag, key } = await updateDocument(
@@ -71,16 +74,18 @@ export async function updateIndex(
     channelIndexKey(channel),
     (current) => {
       const now = new Date();
-      const split = splitUnreachable({ ...apply(current), updatedAt: now.toISOString() }, now);
+      const fresh = { version: (current.version ?? 0) + 1, expires: new Date(now.getTime() + (options.lifetimeMs ?? indexLifetimeMs({}))).toISOString(), updatedAt: now.toISOString() };
+      const split = splitUnreachable({ ...apply(current), ...fresh }, now);
       unreachable = split.unreachable;
       return split.index;
     },
     channelIndexParser(channel),
     () => emptyIndex(channel),
     {
-      ...options,
-      beforeWrite: async () => {
+      dryRun: options.dryRun,
+      beforeWrite: async (index) => {
         for (const [id, releases] of unreachable) await archiveReleases(store, channel, id, releases);
+        await options.beforeWrite?.(index);
       },
     },
   );

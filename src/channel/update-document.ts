@@ -65,7 +65,7 @@ export async function updateDocument<T>(
  * Create-only write of a document that never changes once written (a
  * version's claim, its manifest). One already there is accepted when `isOurs`
  * says it is (a rerun, or an identical concurrent run); anything else is a
- * conflict. Returns the SHA-256 of the bytes stored.
+ * conflict. Returns the SHA-256 and size of the bytes stored.
  */
 export async function writeOnce(
   store: Store,
@@ -73,11 +73,9 @@ export async function writeOnce(
   body: Buffer,
   isOurs: (existing: Buffer) => boolean,
   conflictMessage: string,
-): Promise<string> {
-  const sha256 = sha256Hex(body);
-  const written = await store.writeDocument(key, body, { contentType: 'application/json', cacheControl: IMMUTABLE_CACHE, sha256, ifNoneMatch: true });
-  if (written) return sha256;
-  const existing = await store.readDocument(key);
-  if (!existing || !isOurs(existing.body)) throw new ConflictError(conflictMessage);
-  return sha256Hex(existing.body);
+): Promise<{ sha256: string; size: number }> {
+  const written = await store.writeDocument(key, body, { contentType: 'application/json', cacheControl: IMMUTABLE_CACHE, sha256: sha256Hex(body), ifNoneMatch: true });
+  const stored = written ? (written.stored ?? body) : (await store.readDocument(key))?.body;
+  if (!written && (!stored || !isOurs(stored))) throw new ConflictError(conflictMessage);
+  return { sha256: sha256Hex(stored!), size: stored!.length };
 }

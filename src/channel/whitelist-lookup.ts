@@ -22,17 +22,17 @@ export function createWhitelistCache(store: Store) {
   const metas = new Map<string, WhitelistMeta | null>();
   const shards = new Map<string, string[]>();
   const limit = pLimit(READ_CONCURRENCY);
-  const shardKey = (meta: WhitelistMeta, id: string) => whitelistShardKey(meta.name, whitelistShard(id, meta.shards));
+  const shardKey = (meta: WhitelistMeta, id: string) => whitelistShardKey(meta.name, whitelistShard(id, meta.shards), meta.version);
 
   async function load(listNames: string[], deviceIds: string[]): Promise<void> {
     for (const name of listNames) if (!metas.has(name)) metas.set(name, await readWhitelistMeta(store, name));
-    const keys = new Set<string>();
+    const wanted = new Map<string, { meta: WhitelistMeta; shard: number }>();
     for (const name of listNames) {
       const meta = metas.get(name);
-      if (meta) for (const id of deviceIds) keys.add(shardKey(meta, id));
+      if (meta) for (const id of deviceIds) wanted.set(shardKey(meta, id), { meta, shard: whitelistShard(id, meta.shards) });
     }
-    const missing = [...keys].filter((key) => !shards.has(key));
-    await Promise.all(missing.map((key) => limit(async () => void shards.set(key, await readWhitelistShard(store, key)))));
+    const missing = [...wanted].filter(([key]) => !shards.has(key));
+    await Promise.all(missing.map(([key, { meta, shard }]) => limit(async () => void shards.set(key, await readWhitelistShard(store, meta, shard)))));
   }
 
   const lookup: WhitelistLookup = (listName, deviceId) => {

@@ -1,13 +1,16 @@
 import pLimit from 'p-limit';
 import { IntegrityError } from '../protocol/errors.js';
 import {
-  parseWhitelistMeta,
-  parseWhitelistShard,
+  parseWhitelistJson,
+  validateWhitelistMeta,
+  validateWhitelistShard,
   whitelistMetaKey,
+  whitelistPrefix,
   whitelistShard,
   whitelistShardKey,
   whitelistsPrefix,
   type WhitelistMeta,
+  type WhitelistShardDocument,
 } from '../protocol/whitelist.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import { StoreError, UserError } from '../errors.js';
@@ -36,11 +39,11 @@ async function writeBody(store: Store, key: string, body: Buffer): Promise<void>
 }
 
 /** A stored whitelist document through the protocol's reader; a damaged one names the fix. */
-async function readChecked<T>(store: Store, key: string, parse: (body: Buffer, key: string) => T): Promise<T | null> {
+async function readChecked<T>(store: Store, key: string, validate: (document: unknown) => T): Promise<T | null> {
   const stored = await store.readDocument(key);
   if (!stored) return null;
   try {
-    return parse(stored.body, key);
+    return validate(parseWhitelistJson(stored.body, key));
   } catch (error) {
     if (error instanceof IntegrityError) throw new StoreError(`${error.message}; upload the whitelist again`);
     throw error;
@@ -48,34 +51,43 @@ async function readChecked<T>(store: Store, key: string, parse: (body: Buffer, k
 }
 
 export async function readWhitelistMeta(store: Store, name: string): Promise<WhitelistMeta | null> {
-  return readChecked(store, whitelistMetaKey(name), parseWhitelistMeta);
+  const key = whitelistMetaKey(name);
+  return readChecked(store, key, (document) => validateWhitelistMeta(document, key, name));
 }
 
-export async function readWhitelistShard(store: Store, key: string): Promise<string[]> {
-  const ids = await readChecked(store, key, parseWhitelistShard);
+/** The ids of the shard an id of this list falls in, as the meta says they must be. */
+export async function readWhitelistShard(store: Store, meta: WhitelistMeta, shard: number): Promise<string[]> {
+  const key = whitelistShardKey(meta.name, shard, meta.version);
+  const ids = await readChecked(store, key, (document) => validateWhitelistShard(document, key, meta, shard));
   if (!ids) throw new StoreError(`whitelist shard ${key} is missing; upload the whitelist again`);
   return ids;
 }
 
 /**
- * Replaces a whitelist: shards first, meta last (readers follow the meta),
- * then shards the new meta no longer counts are removed.
+ * Replaces a whitelist: the new upload's shards under their own folder first,
+ * then the meta naming that upload (readers follow the meta, so they see the
+ * old list or the new one, never a mix), then shards of uploads before the
+ * previous one are removed (a reader of the previous meta still finds its shards).
  */
 export async function uploadWhitelist(store: Store, name: string, ids: Set<string>, now = new Date()): Promise<WhitelistMeta> {
   requireWhitelistName(name);
+  const previous = await readWhitelistMeta(store, name);
+  const version = (previous?.version ?? 0) + 1;
   const shards = shardCountFor(ids.size);
   const buckets: string[][] = Array.from({ length: shards }, () => []);
   for (const id of ids) buckets[whitelistShard(id, shards)].push(id);
   const limit = pLimit(WRITE_CONCURRENCY);
   // Shards compact (devices download them), the meta readable.
-  const writeShard = (bucket: string[], shard: number) =>
-    writeBody(store, whitelistShardKey(name, shard), Buffer.from(JSON.stringify(bucket.sort())));
+  const writeShard = (bucket: string[], shard: number) => {
+    const document: WhitelistShardDocument = { list: name, version, shard, ids: bucket.sort() };
+    return writeBody(store, whitelistShardKey(name, shard, version), Buffer.from(JSON.stringify(document)));
+  };
   await Promise.all(buckets.map((bucket, shard) => limit(() => writeShard(bucket, shard))));
-  const meta: WhitelistMeta = { name, count: ids.size, shards, uploadedAt: now.toISOString() };
+  const meta: WhitelistMeta = { name, count: ids.size, shards, uploadedAt: now.toISOString(), version };
   await writeBody(store, whitelistMetaKey(name), serializeDocument(meta));
 
-  const current = new Set([whitelistMetaKey(name), ...buckets.map((_, shard) => whitelistShardKey(name, shard))]);
-  const stale = (await store.list(`${whitelistsPrefix}${name}/`)).map((object) => object.key).filter((key) => !current.has(key));
+  const kept = [whitelistMetaKey(name), `${whitelistPrefix(name)}v${version}/`, ...(previous?.version ? [`${whitelistPrefix(name)}v${previous.version}/`] : [])];
+  const stale = (await store.list(whitelistPrefix(name))).map((object) => object.key).filter((key) => !kept.some((keep) => key === keep || (keep.endsWith('/') && key.startsWith(keep))));
   if (stale.length) await store.delete(stale);
   return meta;
 }
@@ -104,7 +116,7 @@ export async function removeWhitelist(store: Store, name: string): Promise<White
   const meta = await readWhitelistMeta(store, requireWhitelistName(name));
   if (!meta) throw await unknownWhitelist(store, name);
   await store.delete([whitelistMetaKey(name)]);
-  const shards = (await store.list(`${whitelistsPrefix}${name}/`)).map((object) => object.key);
+  const shards = (await store.list(whitelistPrefix(name))).map((object) => object.key);
   if (shards.length) await store.delete(shards);
   return meta;
 }

@@ -11,6 +11,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerPack } from './commands/pack.js';
 import { registerPromote } from './commands/promote.js';
 import { registerPublish } from './commands/publish.js';
+import { registerRefresh } from './commands/refresh.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerResume } from './commands/resume.js';
 import { registerRollback } from './commands/rollback.js';
@@ -43,6 +44,7 @@ const COMMANDS = [
   registerFetch,
   registerVerify,
   registerKeys,
+  registerRefresh,
 ];
 
 export interface Program {

@@ -10,5 +10,12 @@ export type { DeviceRequest, Resolution, ResolveReason, WhitelistLookup } from '
 export { rolloutBucket, inRollout, ROLLOUT_BUCKETS } from '../protocol/rollout.js';
 export { whitelistShard, shardHas, whitelistMetaKey, whitelistShardKey } from '../protocol/whitelist.js';
 export type { WhitelistMeta } from '../protocol/whitelist.js';
+export { checkDocumentSignature, trustedKeyFromPem, trustedKeyFromSpki, canonicalBytes, SIGNATURES_FIELD } from '../protocol/document-signature.js';
+export type { DocumentSignature, SignatureCheck, TrustedKey } from '../protocol/document-signature.js';
+export { indexFreshnessProblem, assertIndexFresh, rememberIndex, FreshnessError } from '../protocol/freshness.js';
+export type { ChannelTrust, FreshnessFailure } from '../protocol/freshness.js';
+export { validateIndex } from '../protocol/channel-index.js';
+export { ProtocolError } from '../protocol/errors.js';
+export type { ProtocolFault } from '../protocol/errors.js';
 export { runOnceSteps } from './run-once.js';
 export type { RunOnceRecord, RunOnceStep } from './run-once.js';

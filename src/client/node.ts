@@ -6,14 +6,16 @@
 export * from './index.js';
 export { fetchUpdate } from './fetch/fetch-update.js';
 export type { FetchOptions, FetchResult } from './fetch/fetch-update.js';
-export { storeSource, httpSource } from './fetch/source.js';
+export { storeSource } from './fetch/source.js';
 export type { UpdateSource } from './fetch/source.js';
+export { httpSource, DEFAULT_TRANSFER_LIMITS } from './fetch/http-source.js';
+export type { TransferLimits } from './fetch/http-source.js';
 export { INSTALL_STATE_FILE, readInstallState } from './fetch/install-state.js';
 export type { InstallState } from './fetch/install-state.js';
 export { IntegrityError, SignatureError, DamagedBaseError } from './errors.js';
 export { verifyReleases } from './verify/verify-releases.js';
 export type { VerifyOptions, VerifyProblem, VerifyReport } from './verify/verify-releases.js';
 export { assertSafeEntryPath, safeJoin, isSymlinkEntry, UnsafePathError } from '../protocol/path-safety.js';
-export { verifyBytes, signatureKey } from '../protocol/signature.js';
+export { trustedKeyOf } from '../protocol/signature.js';
 export { loadPublicKey } from './trusted-keys.js';
 export { decodeEncryptionKey, encryptionKeyId, DecryptError } from '../protocol/encryption.js';

@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { parseDuration } from '../duration.js';
 import { UserError } from '../errors.js';
 import semver from 'semver';
 import { hooksConfigSchema } from './hook-schema.js';
 import { isRollout, timeProblem } from '../protocol/rule-values.js';
 import { storeUrlProblem } from './store-url.js';
+
+/** How long a channel index stays valid on devices unless `signing.indexLifetime` says otherwise. */
+export const DEFAULT_INDEX_LIFETIME = '30d';
 
 /** Ids and channel names become object keys and folder names: keep them boring. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -77,7 +81,17 @@ export const configSchema = z.strictObject({
     .refine((packages) => Object.keys(packages).length > 0, 'packages must name at least one package'),
   rules: z.record(name('rule preset name'), rulesConfigSchema).default({}),
   hooks: hooksConfigSchema,
-  signing: z.strictObject({ privateKey: z.string().min(1), keyId: z.string().optional() }).optional(),
+  signing: z
+    .strictObject({
+      privateKey: z.string().min(1),
+      keyId: z.string().optional(),
+      /** How long a written channel index stays valid on devices; every write (and `refresh`) sets a fresh expiry. */
+      indexLifetime: z
+        .string()
+        .refine((text) => (parseDuration(text) ?? 0) > 0, 'indexLifetime must be a duration such as "30d", "12h" or "2w"')
+        .default(DEFAULT_INDEX_LIFETIME),
+    })
+    .optional(),
   encryption: z.strictObject({ key: z.string().min(1), keyId: z.string().optional() }).optional(),
 });
 
@@ -105,3 +119,6 @@ export function assertKnownPackages(config: Config, ids: string[]): string[] {
   }
   return ids.length ? ids : known;
 }
+
+/** Milliseconds a written channel index stays valid (`signing.indexLifetime`, default 30 days). */
+export const indexLifetimeMs = (config: Pick<Config, 'signing'>) => parseDuration(config.signing?.indexLifetime ?? DEFAULT_INDEX_LIFETIME)!;

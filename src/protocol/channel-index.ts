@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { SCHEMA_VERSION, type ChannelIndex, type Release } from './types.js';
+import { withoutSignatures } from './document-signature.js';
 import { ProtocolError } from './errors.js';
 import { indexProblem } from './schemas.js';
 
@@ -10,13 +11,23 @@ export const emptyIndex = (channel: string): ChannelIndex => ({
   packages: {},
 });
 
-export function parseIndex(body: Buffer, key: string): ChannelIndex {
-  let index: ChannelIndex;
+/** The JSON of a stored channel index, not yet checked (a reader checks its signatures on this form). */
+export function parseIndexJson(body: Buffer, key: string): unknown {
   try {
-    index = JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new ProtocolError(`channel index ${key} is not valid JSON; restore it from the store's history or your backup`);
   }
+}
+
+/** A stored channel index, checked field by field, without its signatures. */
+export function parseIndex(body: Buffer, key: string): ChannelIndex {
+  return validateIndex(parseIndexJson(body, key), key);
+}
+
+/** An index document already parsed from JSON, checked field by field; returned without its signatures. */
+export function validateIndex(document: unknown, key: string): ChannelIndex {
+  const index = document as ChannelIndex;
   if (typeof index !== 'object' || index === null || typeof index.packages !== 'object') {
     throw new ProtocolError(`channel index ${key} is malformed (no "packages"); restore it from the store's history or your backup`);
   }
@@ -25,7 +36,7 @@ export function parseIndex(body: Buffer, key: string): ChannelIndex {
   }
   const problem = indexProblem(index);
   if (problem) throw new ProtocolError(`channel index ${key} is malformed at ${problem}; restore it from the store's history or your backup`);
-  return index;
+  return withoutSignatures(index);
 }
 
 /**

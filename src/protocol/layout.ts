@@ -9,6 +9,9 @@ export const channelPrefix = (channel: string) => `${channelsPrefix}${channel}/`
 export const channelIndexKey = (channel: string) => `${channelPrefix(channel)}${INDEX_FILE}`;
 /** Releases that left the index (no device can reach them), kept for rollback --to and delta bases. */
 export const archiveKey = (channel: string, id: string) => `${channelPrefix(channel)}archive/${id}.json`;
+/** What must follow an index write (history, hooks), written before it: a run killed after the write is finished by the next. */
+export const pendingPrefix = (channel: string) => `${channelPrefix(channel)}pending/`;
+export const pendingKey = (channel: string, id: string) => `${pendingPrefix(channel)}${id}.json`;
 /** Who changed what, when: beside the index, never downloaded by devices. */
 export const historyKey = (channel: string, id: string) => `${channelPrefix(channel)}history/${id}.json`;
 export const packagesPrefix = 'packages/';

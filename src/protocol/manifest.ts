@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { withoutSignatures } from './document-signature.js';
 import { IntegrityError } from './errors.js';
 import { manifestSchema, schemaProblem } from './schemas.js';
 import { SCHEMA_VERSION, type DeltaObject, type Manifest, type ManifestFile, type StoredObject } from './types.js';
@@ -43,7 +44,7 @@ export function parseManifest(body: Buffer, key: string): Manifest {
   }
   const problem = schemaProblem(manifestSchema, manifest);
   if (problem) throw new IntegrityError(key, `is not a manifest (${problem})`);
-  return manifest as Manifest;
+  return withoutSignatures(manifest as Manifest);
 }
 
 /** A version's claim document (`claim.json`): the content it was claimed for. */

@@ -29,7 +29,7 @@ const rules = z.looseObject({
 export const releaseSchema = z.looseObject({
   version,
   releasedAt: time,
-  manifest: z.looseObject({ key: z.string().min(1), sha256 }),
+  manifest: z.looseObject({ key: z.string().min(1), sha256, size: z.number().int().nonnegative().optional() }),
   full: storedObject,
   deltas: z.array(storedObject.extend({ from: version })),
   rules,
@@ -53,6 +53,9 @@ export const channelIndexSchema = z.looseObject({
   schemaVersion: z.number().int(),
   channel: z.string(),
   updatedAt: z.string(),
+  // Absent only in indexes written before freshness (read as version 0, never expiring).
+  version: z.number().int().nonnegative().optional(),
+  expires: time.optional(),
   packages: z.record(z.string(), z.looseObject({ releases: z.array(releaseSchema) })),
 });
 

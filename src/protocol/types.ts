@@ -77,7 +77,8 @@ export type ReleaseState = 'active' | 'halted' | 'rolled-back';
 export interface Release {
   version: string;
   releasedAt: string;
-  manifest: { key: string; sha256: string };
+  /** `size` (bytes of the stored manifest) bounds what a device downloads for it; absent in older indexes. */
+  manifest: { key: string; sha256: string; size?: number };
   full: StoredObject;
   deltas: Omit<DeltaObject, 'removed'>[];
   rules: ReleaseRules;
@@ -88,6 +89,10 @@ export interface ChannelIndex {
   schemaVersion: number;
   channel: string;
   updatedAt: string;
+  /** One more on every write: devices refuse an index older than one they accepted (a rollback attack). */
+  version?: number;
+  /** ISO-8601; devices refuse the index after it (a freeze attack). Every write sets a fresh one. */
+  expires?: string;
   /** Releases per package id, newest version first. */
   packages: Record<string, { releases: Release[] }>;
 }

@@ -1,22 +1,39 @@
+import { withoutSignatures } from './document-signature.js';
 import { IntegrityError } from './errors.js';
 import { hash32 } from './rollout.js';
 
 /**
  * Whitelists are stored hash-partitioned so a device fetches one small shard,
  * never the whole list: `whitelists/<name>/meta.json` says how many shards
- * there are, `whitelists/<name>/shard-<nnn>.json` holds the sorted ids of one.
+ * there are and which upload (`version`) is current; the shards of upload V
+ * are `whitelists/<name>/v<V>/shard-<nnn>.json`, each naming its list, its
+ * upload and its number, so a shard cannot be served for another list, another
+ * shard or an older upload. Meta and shards carry their own signatures.
  */
 export interface WhitelistMeta {
   name: string;
   count: number;
   shards: number;
   uploadedAt: string;
+  /** One more on every upload; absent in lists uploaded before shards were bound (their shards sit beside meta.json). */
+  version?: number;
+}
+
+export interface WhitelistShardDocument {
+  /** The list's name. */
+  list: string;
+  /** The upload (meta `version`) this shard belongs to. */
+  version: number;
+  shard: number;
+  /** Sorted by UTF-16 code units (JavaScript's default sort). */
+  ids: string[];
 }
 
 export const whitelistsPrefix = 'whitelists/';
-export const whitelistMetaKey = (name: string) => `${whitelistsPrefix}${name}/meta.json`;
-export const whitelistShardKey = (name: string, shard: number) =>
-  `${whitelistsPrefix}${name}/shard-${String(shard).padStart(3, '0')}.json`;
+export const whitelistPrefix = (name: string) => `${whitelistsPrefix}${name}/`;
+export const whitelistMetaKey = (name: string) => `${whitelistPrefix(name)}meta.json`;
+export const whitelistShardKey = (name: string, shard: number, version?: number) =>
+  `${whitelistPrefix(name)}${version === undefined ? '' : `v${version}/`}shard-${String(shard).padStart(3, '0')}.json`;
 
 /** The shard holding an id: apps compute the same number from the meta's `shards`. */
 export function whitelistShard(id: string, shards: number): number {
@@ -37,26 +54,45 @@ export function shardHas(sortedIds: readonly string[], id: string): boolean {
   return false;
 }
 
-function parseJson(body: Buffer, key: string): unknown {
+/** A whitelist's meta.json, already parsed from JSON, checked: publishers and devices read it with this one reader. */
+export function validateWhitelistMeta(document: unknown, key: string, name: string): WhitelistMeta {
+  const meta = document as Partial<WhitelistMeta> | null;
+  if (typeof meta !== 'object' || meta === null || !(Number.isInteger(meta.shards) && meta.shards! > 0)) {
+    throw new IntegrityError(key, 'is malformed (no shard count)');
+  }
+  if (meta.name !== name) throw new IntegrityError(key, `names list '${String(meta.name)}', not '${name}': it was copied from another list`);
+  if (meta.version !== undefined && !(Number.isInteger(meta.version) && meta.version > 0)) throw new IntegrityError(key, 'has a malformed version');
+  return withoutSignatures(meta as WhitelistMeta & { signatures?: unknown });
+}
+
+/**
+ * The ids of one shard, already parsed from JSON, checked against what the
+ * meta says it must be: this list, this upload, this shard number.
+ */
+export function validateWhitelistShard(document: unknown, key: string, meta: WhitelistMeta, shard: number): string[] {
+  if (meta.version === undefined) {
+    // Uploaded before shards were bound: a bare array of ids.
+    if (Array.isArray(document) && document.every((id) => typeof id === 'string')) return document;
+    throw new IntegrityError(key, 'is not a list of ids');
+  }
+  const found = document as Partial<WhitelistShardDocument> | null;
+  if (typeof found !== 'object' || found === null || !Array.isArray(found.ids) || !found.ids.every((id) => typeof id === 'string')) {
+    throw new IntegrityError(key, 'is not a whitelist shard (list, version, shard, ids)');
+  }
+  if (found.list !== meta.name || found.version !== meta.version || found.shard !== shard) {
+    throw new IntegrityError(
+      key,
+      `is shard ${String(found.shard)} of list '${String(found.list)}' upload ${String(found.version)}, not shard ${shard} of '${meta.name}' upload ${meta.version}: a shard served in place of another`,
+    );
+  }
+  return found.ids;
+}
+
+/** JSON text of a stored whitelist document; damaged JSON is an integrity failure. */
+export function parseWhitelistJson(body: Buffer, key: string): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
     throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
   }
-}
-
-/** A whitelist's meta.json, checked: publishers and devices read it with this one reader. */
-export function parseWhitelistMeta(body: Buffer, key: string): WhitelistMeta {
-  const meta = parseJson(body, key) as Partial<WhitelistMeta> | null;
-  if (typeof meta !== 'object' || meta === null || !(Number.isInteger(meta.shards) && meta.shards! > 0)) {
-    throw new IntegrityError(key, 'is malformed (no shard count)');
-  }
-  return meta as WhitelistMeta;
-}
-
-/** One shard: the sorted ids it holds. */
-export function parseWhitelistShard(body: Buffer, key: string): string[] {
-  const ids = parseJson(body, key);
-  if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new IntegrityError(key, 'is not a list of ids');
-  return ids;
 }

@@ -1,15 +1,14 @@
 import type { ChannelIndex } from '../protocol/types.js';
 import type { ObjectInfo, OpenUpload } from '../store/store.js';
+import { parseDuration } from '../duration.js';
 import { UserError } from '../errors.js';
 import { packagesPrefix } from '../protocol/layout.js';
 
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-
-/** "30d", "12h", "90m", "45s", "2w" → milliseconds. */
+/** --older-than: "30d", "12h", "90m", "45s", "2w" → milliseconds. */
 export function parseAge(text: string): number {
-  const match = /^(\d+)([smhdw])$/.exec(text.trim());
-  if (!match) throw new UserError(`--older-than '${text}' is not an age; use e.g. 30d, 12h or 90m`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UserError(`--older-than '${text}' is not an age; use e.g. 30d, 12h or 90m`);
+  return ms;
 }
 
 export interface GcPlan {

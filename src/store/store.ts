@@ -54,8 +54,12 @@ export interface Store {
     onProgress?: (loadedBytes: number) => void,
     signal?: AbortSignal,
   ): Promise<void>;
-  /** Atomic document write; returns the new etag, or null when the condition failed. */
-  writeDocument(key: string, body: Buffer, options: ConditionalWrite): Promise<{ etag: string } | null>;
+  /**
+   * Atomic document write; returns the new etag, or null when the condition
+   * failed. `stored` is set when a decorator stored other bytes than `body`
+   * (the signing store adds the document's signatures).
+   */
+  writeDocument(key: string, body: Buffer, options: ConditionalWrite): Promise<{ etag: string; stored?: Buffer } | null>;
   openRead(key: string): Promise<Readable>;
   /** Every object under the prefix (recursive). */
   list(prefix: string): Promise<ObjectInfo[]>;

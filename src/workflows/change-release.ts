@@ -1,6 +1,6 @@
 import type { HookResult } from '../hooks/run-hooks.js';
 import { readArchivedReleases } from '../channel/archive.js';
-import { recordChange, type HistoryRecord } from '../channel/history.js';
+import type { HistoryRecord } from '../channel/history.js';
 import { readIndex, requireExistingChannel, updateIndex } from '../channel/index-store.js';
 import { UserError } from '../errors.js';
 import type { ReleaseEventName } from '../protocol/release-event.js';
@@ -9,7 +9,9 @@ import { rollback, type ReleaseChange } from '../release/operations.js';
 import { withArchivedReleases } from '../release/reachability.js';
 import type { WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
-import { runReleaseHooks } from './release-hooks.js';
+import { channelIndexKey } from '../protocol/layout.js';
+import { indexLifetimeMs } from '../config/schema.js';
+import { afterIndexWrite, finishInterruptedWork } from './after-index.js';
 
 export interface ChangeSpec<T extends { index: ChannelIndex }> {
   channel: string;
@@ -37,25 +39,32 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
 ): Promise<{ change: T; hooks: HookResult[] }> {
   const { store } = context;
   const snapshot = spec.mayCreateChannel ? await readIndex(store, spec.channel) : await requireExistingChannel(store, spec.channel);
+  await finishInterruptedWork(context, spec.channel);
   // Releases no device could reach were moved to the archive; a change may make one reachable again.
   const archived = await readArchivedReleases(store, spec.channel, spec.packageId);
   const apply = (index: ChannelIndex) => spec.apply(withArchivedReleases(index, spec.packageId, archived));
   let change = apply(snapshot.index);
   await spec.check?.(change);
   if (!(await context.confirm(spec.question(change)))) throw new UserError('cancelled; nothing was written');
-  const written = await updateIndex(store, spec.channel, (index) => (change = apply(index)).index);
-  await recordChange(store, spec.channel, spec.packageId, [spec.history(change)], (line) => context.output.warn(line));
-  const { name, release, previousVersion } = spec.event(change);
-  const event = releaseEvent(name, {
-    packageId: spec.packageId,
-    release,
-    previousVersion,
-    channel: spec.channel,
-    changedKeys: [written.key],
-    store: store.location,
+  const after = afterIndexWrite(context, spec.channel, () => {
+    const { name, release, previousVersion } = spec.event(change);
+    const event = releaseEvent(name, {
+      packageId: spec.packageId,
+      release,
+      previousVersion,
+      channel: spec.channel,
+      changedKeys: [channelIndexKey(spec.channel)],
+      store: store.location,
+    });
+    return {
+      summary: `${name} of ${spec.packageId}@${release.version}`,
+      releases: [{ package: spec.packageId, release }],
+      history: [{ package: spec.packageId, records: [spec.history(change)] }],
+      events: spec.hooks ? [event] : [],
+    };
   });
-  const hooks = spec.hooks ? await runReleaseHooks(context, [event]) : [];
-  return { change, hooks };
+  await updateIndex(store, spec.channel, (index) => (change = apply(index)).index, { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite });
+  return { change, hooks: await after.complete() };
 }
 
 /** A release's serving state, as rollout, halt and resume report it. */

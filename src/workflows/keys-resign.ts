@@ -1,7 +1,10 @@
 import { listChannels } from '../channel/index-store.js';
-import { UserError } from '../errors.js';
-import { channelPrefix } from '../protocol/layout.js';
-import { signAsStored, unsignedDocuments } from '../store/signing-store.js';
+import { ConflictError, UserError } from '../errors.js';
+import { sha256Hex } from '../hash.js';
+import { channelPrefix, MUTABLE_CACHE } from '../protocol/layout.js';
+import { whitelistsPrefix } from '../protocol/whitelist.js';
+import type { StoredDocument } from '../store/store.js';
+import { UnsignedDocumentError } from '../store/signing-store.js';
 import type { WorkflowContext } from './context.js';
 
 export interface ResignResult {
@@ -12,19 +15,33 @@ export interface ResignResult {
 }
 
 /**
- * Signs the channels' documents as they are stored where their signature is
- * missing or not this key's, after a person checked them (key rotation,
- * signing turned on, a run stopped between a document and its signature).
+ * Signs, as they are stored, the channels' documents and the whitelists that
+ * do not carry this publisher's signature, once a person checked them: after
+ * a key rotation, or to bring a store that was unsigned under signing (package
+ * manifests need nothing: the signed index binds each by its SHA-256).
  */
 export async function resignDocuments(context: WorkflowContext, channel: string | undefined): Promise<ResignResult> {
   const { store } = context;
   if (!context.signer) throw new UserError('signing is not configured; set "signing": { "privateKey": … } in the config');
-  const signer = await context.signer();
+  await context.signer();
   const channels = channel ? [channel] : await listChannels(store);
-  const keys = (await Promise.all(channels.map((name) => store.list(channelPrefix(name))))).flat().map((object) => object.key);
-  const unsigned = await unsignedDocuments(store, keys, signer);
-  const question = `Sign ${unsigned.length} document(s) as they are stored: ${unsigned.join(', ')}? Only if you checked them.`;
-  if (unsigned.length > 0 && !(await context.confirm(question))) throw new UserError('cancelled; nothing was written');
-  await signAsStored(store, unsigned, signer);
-  return { channels, signed: unsigned, dryRun: context.dryRun };
+  const prefixes = [...channels.map(channelPrefix), ...(channel ? [] : [whitelistsPrefix])];
+  const keys = (await Promise.all(prefixes.map((prefix) => store.list(prefix)))).flat().map((object) => object.key).filter((key) => key.endsWith('.json'));
+  const unsigned = new Map<string, StoredDocument>();
+  for (const key of keys) {
+    // The store refuses to hand out what its signature does not vouch for, and says what it read.
+    await store.readDocument(key).catch((error: unknown) => {
+      if (!(error instanceof UnsignedDocumentError)) throw error;
+      unsigned.set(key, error.stored);
+    });
+  }
+  const listed = [...unsigned.keys()];
+  const question = `Sign ${listed.length} document(s) as they are stored: ${listed.join(', ')}? Only if you checked them.`;
+  if (listed.length > 0 && !(await context.confirm(question))) throw new UserError('cancelled; nothing was written');
+  for (const [key, stored] of unsigned) {
+    // Conditional on what was checked: a document changed since is left for the next look.
+    const written = await store.writeDocument(key, stored.body, { contentType: 'application/json', cacheControl: MUTABLE_CACHE, sha256: sha256Hex(stored.body), ifMatch: stored.etag });
+    if (!written) throw new ConflictError(`${key} changed while it was being signed; check it again, then run 'update-publish keys resign' again`);
+  }
+  return { channels, signed: listed, dryRun: context.dryRun };
 }

@@ -49,7 +49,7 @@ export async function promoteRelease(context: WorkflowContext, request: PromoteR
     mayCreateChannel: true,
     apply: (target) => promote(source, target, packageId, request.version, rules),
     // Devices on the target channel will read this manifest: one that is not what the index lists stays where it is.
-    check: async ({ release }) => void (await readReleaseManifest(storeSource(store), packageId, release, undefined)),
+    check: async ({ release }) => void (await readReleaseManifest(storeSource(store), packageId, release)),
     hooks: request.hooks,
     question: ({ release }) =>
       `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRules(release.rules)}, rollout ${rules.rollout}%)?`,

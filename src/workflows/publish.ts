@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageReleases } from '../channel/archive.js';
 import { channelsReleasing, readStoredVersions } from '../channel/catalog.js';
-import { recordPublish } from '../channel/history.js';
+import { publishRecord } from '../channel/history.js';
 import { readIndex, updateIndex } from '../channel/index-store.js';
 import { writeOnce } from '../channel/update-document.js';
-import type { Config } from '../config/schema.js';
+import { indexLifetimeMs, type Config } from '../config/schema.js';
 import { ConflictError, UserError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import type { HookResult } from '../hooks/run-hooks.js';
@@ -16,7 +16,7 @@ import { toManifestFiles, type PackageFile } from '../pack/hash-files.js';
 import { readPackageFiles } from '../pack/package-files.js';
 import { adoptStoredManifest } from '../pack/stored-version.js';
 import { findRelease, upsertRelease } from '../protocol/channel-index.js';
-import { claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
+import { channelIndexKey, claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
 import { claimedContent, contentSha256, parseManifest, serializeClaim, serializeDocument } from '../protocol/manifest.js';
 import type { ReleaseEvent } from '../protocol/release-event.js';
 import type { Manifest, Release, ReleaseRules } from '../protocol/types.js';
@@ -27,7 +27,7 @@ import type { Store } from '../store/store.js';
 import { uploadObjects } from '../store/upload.js';
 import type { WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
-import { runReleaseHooks } from './release-hooks.js';
+import { afterIndexWrite, finishInterruptedWork } from './after-index.js';
 
 export interface PublishRequest {
   packageIds: string[];
@@ -132,6 +132,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   // Keys are read before any work, so a missing one fails the run at once.
   const encryptionKey = encryptionKeyFor(config);
   await context.signer?.();
+  await finishInterruptedWork(context, request.channel);
   const plan = await planPublish(context, request);
 
   const stagingDir = await mkdtemp(join(tmpdir(), 'update-publish-'));
@@ -147,19 +148,17 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
     // 4. Manifests (create-only: a version is written once), then the channel index.
     const releases = new Map<string, Release>();
     for (const [id, packages] of built) {
-      const manifestSha256 = await writeManifest(store, packages.manifest);
+      const stored = await writeManifest(store, packages.manifest);
       releases.set(id, {
         version: packages.manifest.version,
         releasedAt: new Date().toISOString(),
-        manifest: { key: manifestKey(id, packages.manifest.version), sha256: manifestSha256 },
+        manifest: { key: manifestKey(id, packages.manifest.version), ...stored },
         full: packages.manifest.full,
         deltas: packages.manifest.deltas.map(({ from, key, size, sha256 }) => ({ from, key, size, sha256 })),
         rules: request.rules,
         state: 'active',
       });
     }
-    const changedKeys = releases.size > 0 ? [await writeReleases(context, request.channel, releases)] : [];
-
     const packages = plan.packages.map((item): PublishedPackage => {
       const release = item.status === 'unchanged' ? item.release! : releases.get(item.id)!;
       return {
@@ -182,11 +181,11 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
           release: releases.get(item.id)!,
           previousVersion: item.previousVersion,
           channel: request.channel,
-          changedKeys,
+          changedKeys: [channelIndexKey(request.channel)],
           store: store.location,
         }),
       );
-    const hooks = request.hooks ? await runReleaseHooks(context, events) : [];
+    const hooks = releases.size > 0 ? await writeReleases(context, request.channel, releases, request.hooks ? events : []) : [];
     return { packages, events, uploaded, hooks };
   } finally {
     await rm(stagingDir, { recursive: true, force: true });
@@ -220,9 +219,15 @@ async function uploadPackages(context: WorkflowContext, config: Config, built: B
   return { objects: result.uploaded.length, bytes: result.bytesUploaded, skipped: result.skipped.length };
 }
 
-/** The channel index with the new releases, then their history entries; returns the index key. */
-async function writeReleases(context: WorkflowContext, channel: string, releases: Map<string, Release>): Promise<string> {
-  const written = await updateIndex(context.store, channel, (index) =>
+/** The channel index with the new releases, then their history entries and hooks (finished by the next run if this one is killed). */
+async function writeReleases(context: WorkflowContext, channel: string, releases: Map<string, Release>, events: ReleaseEvent[]): Promise<HookResult[]> {
+  const after = afterIndexWrite(context, channel, () => ({
+    summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
+    releases: [...releases].map(([id, release]) => ({ package: id, release })),
+    history: [...releases].map(([id, release]) => ({ package: id, records: [publishRecord(release)] })),
+    events,
+  }));
+  await updateIndex(context.store, channel, (index) =>
     [...releases].reduce((next, [id, release]) => {
       // Planning saw no such release here. Our own write retried after a lost reply finds itself
       // (its release time is this run's); anything else is a concurrent publisher of the same
@@ -236,9 +241,9 @@ async function writeReleases(context: WorkflowContext, channel: string, releases
       }
       return upsertRelease(next, id, release);
     }, index),
+    { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite },
   );
-  await recordPublish(context.store, channel, releases, (line) => context.output.warn(line));
-  return written.key;
+  return after.complete();
 }
 
 /**
@@ -257,7 +262,7 @@ async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
 }
 
 /** Writes a manifest once; an identical one already there (a resumed or concurrent run) is kept. */
-async function writeManifest(store: Store, manifest: Manifest): Promise<string> {
+async function writeManifest(store: Store, manifest: Manifest): Promise<{ sha256: string; size: number }> {
   const key = manifestKey(manifest.id, manifest.version);
   const sameContent = (existing: Buffer) => {
     try {

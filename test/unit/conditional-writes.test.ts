@@ -71,7 +71,7 @@ describe('index and history writes under a race', () => {
     );
     await appendHistory(raced, 'production', 'maps', [{ action: 'rollout', version: '1.0.0', from: 10, to: 50, details: {} }]);
     const log = (await store.readDocument(historyKey('production', 'maps')))!;
-    expect(JSON.parse(log.body.toString()).map((entry: { action: string }) => entry.action)).toEqual(['halt', 'rollout']);
+    expect(JSON.parse(log.body.toString()).entries.map((entry: { action: string }) => entry.action)).toEqual(['halt', 'rollout']);
   });
 });
 

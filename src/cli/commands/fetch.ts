@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import semver from 'semver';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
-import { httpSource, storeSource } from '../../client/fetch/source.js';
+import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-source.js';
+import { storeSource } from '../../client/fetch/source.js';
 import { UserError } from '../../errors.js';
-import { parseAttributes } from '../../release/rules.js';
+import { parseAttributes, parseDate } from '../../release/rules.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
 import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
@@ -19,6 +20,17 @@ interface FetchFlags extends GlobalOptions {
   publicKey: string[];
   decryptionKey: string[];
   from?: string;
+  now?: string;
+  maxIndexSize?: string;
+  stallTimeout?: string;
+  minSpeed?: string;
+}
+
+/** A whole positive number from a flag, or a usage error naming the flag. */
+function positiveInteger(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UserError(`${flag} '${value}' is not a whole positive number`);
+  return Number(value);
 }
 
 export function registerFetch(program: Command, session: Session): void {
@@ -34,6 +46,10 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect, [])
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect, [])
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
+    .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
+    .option('--max-index-size <bytes>', 'refuse a channel index larger than this (default 16777216)')
+    .option('--stall-timeout <seconds>', 'give up on a request that receives nothing for this long (default 30)')
+    .option('--min-speed <bytes-per-second>', 'give up on a request slower than this after 60 s (default 1024)')
     .addHelpText(
       'after',
       `
@@ -50,8 +66,17 @@ Examples:
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey);
       const decryptionKeys = readDecryptionKeys(flags.decryptionKey);
+      const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
+      const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
+      const stallSeconds = positiveInteger('--stall-timeout', flags.stallTimeout);
+      const minSpeed = positiveInteger('--min-speed', flags.minSpeed);
+      const limits = {
+        ...DEFAULT_TRANSFER_LIMITS,
+        ...(stallSeconds !== undefined && { stallTimeoutMs: stallSeconds * 1000 }),
+        ...(minSpeed !== undefined && { minBytesPerSecond: minSpeed }),
+      };
       await withContext(session, flags, async ({ config, store, output }) => {
-        const source = flags.from ? httpSource(flags.from) : storeSource(store);
+        const source = flags.from ? httpSource(flags.from, limits) : storeSource(store);
         const channel = requireChannel(flags.channel, config.channel);
         const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
         let result: FetchResult;
@@ -69,6 +94,8 @@ Examples:
             intoDir: flags.into,
             publicKeys,
             decryptionKeys,
+            now,
+            maxIndexBytes,
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import type { ChannelIndex } from '../../protocol/types.js';
 import { describeRules } from '../../release/rules.js';
-import { listChannels, readIndex } from '../../channel/index-store.js';
+import { listChannels, readIndex, requireExistingChannel } from '../../channel/index-store.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { requireExistingChannel } from '../../channel/index-store.js';
 import type { Session } from '../session.js';
 
 interface StatusFlags extends GlobalOptions {
@@ -24,6 +23,7 @@ export function registerStatus(program: Command, session: Session): void {
         // A named channel must exist: an empty one would show a made-up updatedAt.
         if (flags.channel) indexes.push((await requireExistingChannel(store, requireChannel(flags.channel, ''))).index);
         else for (const channel of await listChannels(store)) indexes.push((await readIndex(store, channel)).index);
+        for (const warning of expiryWarnings(indexes, new Date())) output.warn(warning);
         output.result({ store: store.location, channels: indexes.map(statusOf) }, () =>
           indexes.length ? indexes.map(renderChannel).join('\n\n') : `no channels in ${store.location} yet: run 'update-publish publish'`,
         );
@@ -31,9 +31,24 @@ export function registerStatus(program: Command, session: Session): void {
     });
 }
 
+/** Devices refuse an expired index: say so a week ahead. */
+const EXPIRY_WARNING_MS = 7 * 86_400_000;
+
+function expiryWarnings(indexes: ChannelIndex[], now: Date): string[] {
+  return indexes.flatMap((index) => {
+    if (index.expires === undefined) return [];
+    const left = Date.parse(index.expires) - now.getTime();
+    if (left > EXPIRY_WARNING_MS) return [];
+    const when = left <= 0 ? `expired at ${index.expires}: devices refuse it` : `expires at ${index.expires} (in ${Math.ceil(left / 3_600_000)} h)`;
+    return [`channel '${index.channel}' index ${when}; run 'update-publish refresh --channel ${index.channel}' (and schedule it)`];
+  });
+}
+
 const statusOf = (index: ChannelIndex) => ({
   channel: index.channel,
   updatedAt: index.updatedAt,
+  version: index.version ?? 0,
+  expires: index.expires ?? null,
   packages: Object.entries(index.packages).map(([id, { releases }]) => ({
     id,
     latest: releases[0]?.version ?? null,

@@ -1,60 +1,80 @@
 import type { KeyObject } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sha256Hex } from '../../hash.js';
-import { parseIndex } from '../../protocol/channel-index.js';
+import { parseIndexJson, validateIndex } from '../../protocol/channel-index.js';
+import { checkDocumentSignature, type TrustedKey } from '../../protocol/document-signature.js';
 import { channelIndexKey } from '../../protocol/layout.js';
-import { signatureKey, verifyBytes } from '../../protocol/signature.js';
 import { parseManifest } from '../../protocol/manifest.js';
+import { trustedKeyOf } from '../../protocol/signature.js';
 import type { ChannelIndex, Manifest, Release, StoredObject } from '../../protocol/types.js';
 import { INSTALL_STATE_FILE } from './install-state.js';
 import { IntegrityError, ProtocolError, SignatureError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
 /** Public keys a device trusts; without any, signatures are not checked (SHA-256 chains still are). */
-export type TrustedKeys = readonly KeyObject[] | undefined;
+export type TrustedKeys = readonly (KeyObject | TrustedKey)[] | undefined;
 
-/** How long to wait before re-reading an index whose signature did not match (a publisher between its two writes). */
-export const INDEX_RETRY_DELAY_MS = 500;
+/** What a device reads at most of a document whose size no signed parent lists. */
+export const DOCUMENT_LIMITS = {
+  /** The channel index (configurable: FetchOptions.maxIndexBytes, fetch --max-index-size). */
+  index: 16 * 1024 * 1024,
+  /** A manifest named by an older index that did not list its size. */
+  manifest: 64 * 1024 * 1024,
+  whitelistMeta: 1024 * 1024,
+  whitelistShard: 8 * 1024 * 1024,
+} as const;
 
-/** With trusted keys, `<key>.sig` must exist and sign exactly `body`. */
-export async function checkSignature(source: UpdateSource, key: string, body: Buffer, publicKeys: TrustedKeys): Promise<void> {
-  if (!publicKeys?.length) return;
-  const signature = await source.readDocument(signatureKey(key));
-  if (!signature) {
-    throw new SignatureError(key, `has no signature (${signatureKey(key)} is missing) although a public key is trusted; the store is unsigned or the signature was removed`);
+const asTrusted = (keys: TrustedKeys): TrustedKey[] => (keys ?? []).map((key) => ('publicKey' in key ? key : trustedKeyOf(key)));
+
+/**
+ * Checks a document's own signatures. With trusted keys one of them must be a
+ * valid signature by a trusted key; returns whether the document was verified.
+ */
+export function checkSignature(key: string, document: unknown, publicKeys: TrustedKeys): boolean {
+  const trusted = asTrusted(publicKeys);
+  if (trusted.length === 0) return false;
+  const check = checkDocumentSignature(document, trusted);
+  if (check.ok) return true;
+  const why = check.reason === 'unsigned' ? `${check.message} although a public key is trusted; the store is unsigned or the signatures were removed` : check.message;
+  throw new SignatureError(key, why);
+}
+
+/** A signed JSON document: parsed, its size bounded, its signatures checked against the trusted keys. */
+export async function readSignedJson(
+  source: UpdateSource,
+  key: string,
+  publicKeys: TrustedKeys,
+  maxBytes: number,
+): Promise<{ document: unknown; signed: boolean } | null> {
+  const body = await source.readDocument(key, maxBytes);
+  if (!body) return null;
+  let document: unknown;
+  try {
+    document = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
   }
-  const result = verifyBytes(body, signature, publicKeys);
-  if (!result.ok) throw new SignatureError(key, result.message);
+  return { document, signed: checkSignature(key, document, publicKeys) };
 }
 
 /**
- * The channel's index, signature checked. A mismatch is re-read once: the
- * publisher writes the index, then its signature, and a reader can land in
- * between.
+ * The channel's index: at most `maxBytes` read, signatures checked (one
+ * object carries its own, so there is nothing to re-read), and bound to its
+ * channel. `signed` says its signature was verified (freshness needs it).
  */
 export async function readChannelIndex(
   source: UpdateSource,
   channel: string,
   publicKeys: TrustedKeys,
-  retryDelayMs = INDEX_RETRY_DELAY_MS,
-): Promise<{ index: ChannelIndex; key: string }> {
+  maxBytes: number = DOCUMENT_LIMITS.index,
+): Promise<{ index: ChannelIndex; key: string; signed: boolean }> {
   const key = channelIndexKey(channel);
-  for (let attempt = 1; ; attempt++) {
-    const body = await source.readDocument(key);
-    if (!body) {
-      throw new ProtocolError(`channel '${channel}' has no index at ${source.location} (${key}); check --channel and the store`);
-    }
-    try {
-      await checkSignature(source, key, body, publicKeys);
-    } catch (error) {
-      if (attempt >= 2 || !(error instanceof SignatureError)) throw error;
-      await sleep(retryDelayMs);
-      continue;
-    }
-    const index = parseIndex(body, key);
-    if (index.channel !== channel) throw new IntegrityError(key, `names channel '${index.channel}', not '${channel}': it was copied from another channel`);
-    return { index, key };
-  }
+  const body = await source.readDocument(key, maxBytes);
+  if (!body) throw new ProtocolError(`channel '${channel}' has no index at ${source.location} (${key}); check --channel and the store`);
+  const document = parseIndexJson(body, key);
+  const signed = checkSignature(key, document, publicKeys);
+  const index = validateIndex(document, key);
+  if (index.channel !== channel) throw new IntegrityError(key, `names channel '${index.channel}', not '${channel}': it was copied from another channel`);
+  return { index, key, signed };
 }
 
 /**
@@ -62,20 +82,15 @@ export async function readChannelIndex(
  * lists (the signed index vouches for it), its own signature valid, and it
  * must describe the same version and objects as the index.
  */
-export async function readReleaseManifest(
-  source: UpdateSource,
-  packageId: string,
-  release: Release,
-  publicKeys: TrustedKeys,
-): Promise<Manifest> {
-  const { key, sha256 } = release.manifest;
-  const body = await source.readDocument(key);
+export async function readReleaseManifest(source: UpdateSource, packageId: string, release: Release): Promise<Manifest> {
+  const { key, sha256, size } = release.manifest;
+  const body = await source.readDocument(key, size ?? DOCUMENT_LIMITS.manifest);
   if (!body) throw new IntegrityError(key, 'is missing from the store');
   const actual = sha256Hex(body);
   if (actual !== sha256) {
     throw new IntegrityError(key, `SHA-256 is ${actual} but the channel index lists ${sha256}: the manifest was altered or replaced`);
   }
-  await checkSignature(source, key, body, publicKeys);
+  // Bound by its SHA-256 to the verified index entry: trusted as the index is (signatures it carries add nothing).
   const manifest = parseManifest(body, key);
   if (manifest.id !== packageId || manifest.version !== release.version) {
     throw new IntegrityError(key, `describes ${manifest.id}@${manifest.version}, not ${packageId}@${release.version}`);
@@ -92,12 +107,17 @@ export async function readReleaseManifest(
   return manifest;
 }
 
-/** A manifest read by key alone (a delta's base version), signature checked. */
-export async function readManifestAt(source: UpdateSource, key: string, publicKeys: TrustedKeys): Promise<Manifest> {
-  const body = await source.readDocument(key);
+/**
+ * A manifest read by key (a delta's base version): bound by `sha256` when a
+ * release entry lists it; else, with trusted keys, by its own signature.
+ */
+export async function readManifestAt(source: UpdateSource, key: string, publicKeys: TrustedKeys, sha256?: string): Promise<Manifest> {
+  const body = await source.readDocument(key, DOCUMENT_LIMITS.manifest);
   if (!body) throw new IntegrityError(key, 'is missing from the store');
-  await checkSignature(source, key, body, publicKeys);
-  return parseManifest(body, key);
+  const manifest = parseManifest(body, key);
+  if (sha256 === undefined) checkSignature(key, JSON.parse(body.toString('utf8')), publicKeys);
+  else if (sha256Hex(body) !== sha256) throw new IntegrityError(key, `SHA-256 is ${sha256Hex(body)} but the release lists ${sha256}: the manifest was altered or replaced`);
+  return manifest;
 }
 
 function assertSameObject(key: string, what: string, inManifest: StoredObject, inIndex: StoredObject): void {

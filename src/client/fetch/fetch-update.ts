@@ -1,13 +1,14 @@
-import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm, statfs } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { findRelease } from '../../protocol/channel-index.js';
+import { assertIndexFresh, rememberIndex } from '../../protocol/freshness.js';
 import type { DeltaObject, Manifest, StoredObject } from '../../protocol/types.js';
 import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLookup } from '../resolve.js';
 import { buildTree } from './build-tree.js';
 import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
 import { assertDecryptable, downloadPackage } from './download.js';
-import { readInstallState, writeInstallState } from './install-state.js';
-import { DamagedBaseError } from '../errors.js';
+import { readInstallState, updateInstallState, writeInstallState } from './install-state.js';
+import { DamagedBaseError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
 import { readWhitelistMembership } from './whitelist-membership.js';
@@ -25,6 +26,10 @@ export interface FetchOptions {
   decryptionKeys?: readonly Buffer[];
   /** Whitelist membership; by default read from the source as a device would. */
   isWhitelisted?: WhitelistLookup;
+  /** When expiry and time windows are evaluated (default: now). */
+  now?: Date;
+  /** The most read of the channel index (default 16 MiB). */
+  maxIndexBytes?: number;
 }
 
 export interface FetchResult {
@@ -52,10 +57,13 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   const dir = resolve(options.intoDir);
   await recoverInterruptedSwap(dir);
   const installed = await readInstallState(dir, packageId);
-  const { index } = await readChannelIndex(source, channel, publicKeys);
+  const now = options.now ?? new Date();
+  const { index, signed } = await readChannelIndex(source, channel, publicKeys, options.maxIndexBytes);
+  assertIndexFresh(index, { now, signed, remembered: installed?.trust });
+  const trust = rememberIndex(index, signed, installed?.trust);
   const deviceId = options.device?.deviceId;
   const isWhitelisted = options.isWhitelisted ?? (deviceId ? await readWhitelistMembership(source, index, packageId, deviceId, publicKeys) : undefined);
-  const resolution = resolveUpdate(index, { ...options.device, package: packageId, installed: installed?.version }, isWhitelisted);
+  const resolution = resolveUpdate(index, { ...options.device, now, package: packageId, installed: installed?.version }, isWhitelisted);
   const result = {
     package: packageId,
     channel,
@@ -64,13 +72,16 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     reason: resolution.reason,
   };
   if (!resolution.update) {
+    // Nothing to install, but the channel's trust moved on: remember it, or a mirror could turn it back.
+    if (installed && JSON.stringify(installed.trust) !== JSON.stringify(trust)) await updateInstallState(dir, { ...installed, trust });
     return { ...result, updated: false, version: installed?.version ?? null, kind: null, bytesDownloaded: 0 };
   }
 
   const version = resolution.version!;
-  const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!, publicKeys);
+  const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!);
   assertDecryptable(manifest, options.decryptionKeys);
   const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => candidate.from === installed?.version) : undefined;
+  await assertFreeSpace(dir, manifest, delta ?? manifest.full);
 
   const staging = await makeStagingDir(dir);
   try {
@@ -82,7 +93,7 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
       await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base } : { kind: 'full', zipPath, objectKey: object.key }, tree);
     };
     const kind = await installDeltaOrFull(manifest, delta, install, dir, tree);
-    await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString() });
+    await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
     await swapInto(dir, tree);
     return { ...result, updated: true, version, kind, bytesDownloaded };
   } finally {
@@ -109,4 +120,23 @@ async function installDeltaOrFull(
   }
   await install(manifest.full);
   return 'full';
+}
+
+/**
+ * Refuses before any download when the folder's disk cannot hold the package
+ * object, its decrypted copy and the tree the manifest describes: a manifest
+ * may declare any size, and a full disk must not be found half-way.
+ */
+async function assertFreeSpace(dir: string, manifest: Manifest, object: StoredObject): Promise<void> {
+  const tree = manifest.files.reduce((sum, file) => sum + file.size, 0);
+  const needed = tree + object.size * (manifest.encryption ? 2 : 1);
+  const disk = await statfs(dirname(dir)).catch(() => null);
+  if (!disk) return;
+  const free = disk.bavail * disk.bsize;
+  if (needed > free) {
+    throw new ProtocolError(
+      `${manifest.id}@${manifest.version} needs ${needed} bytes in ${dirname(dir)} (package and files), but only ${free} are free; free space or install elsewhere`,
+      'input',
+    );
+  }
 }

@@ -1,7 +1,8 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import semver from 'semver';
 import { ProtocolError } from '../../protocol/errors.js';
+import type { ChannelTrust } from '../../protocol/freshness.js';
 
 /** The dot-file in an install folder saying what is installed there. */
 export const INSTALL_STATE_FILE = '.update-publish.json';
@@ -11,6 +12,8 @@ export interface InstallState {
   version: string;
   channel: string;
   installedAt: string;
+  /** What the device accepted of the channel's index: a mirror cannot serve it an older one, or an unsigned one after a signed one. */
+  trust?: ChannelTrust;
 }
 
 /**
@@ -48,4 +51,12 @@ export async function readInstallState(dir: string, packageId: string): Promise<
 
 export async function writeInstallState(dir: string, state: InstallState): Promise<void> {
   await writeFile(join(dir, INSTALL_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { flag: 'wx' });
+}
+
+/** Replaces the state of an installed folder in place (write aside, rename): the channel's trust moved on, the content did not. */
+export async function updateInstallState(dir: string, state: InstallState): Promise<void> {
+  const file = join(dir, INSTALL_STATE_FILE);
+  const aside = `${file}.${process.pid}.tmp`;
+  await writeFile(aside, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(aside, file);
 }

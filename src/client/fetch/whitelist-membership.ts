@@ -1,7 +1,7 @@
 import type { ChannelIndex } from '../../protocol/types.js';
 import type { WhitelistLookup } from '../resolve.js';
-import { parseWhitelistMeta, parseWhitelistShard, shardHas, whitelistMetaKey, whitelistShard, whitelistShardKey } from '../../protocol/whitelist.js';
-import { checkSignature, type TrustedKeys } from './documents.js';
+import { shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistMetaKey, whitelistShard, whitelistShardKey } from '../../protocol/whitelist.js';
+import { DOCUMENT_LIMITS, readSignedJson, type TrustedKeys } from './documents.js';
 import type { UpdateSource } from './source.js';
 
 /**
@@ -19,17 +19,15 @@ export async function readWhitelistMembership(
   const names = new Set((index.packages[packageId]?.releases ?? []).flatMap((release) => release.rules.whitelist ?? []));
   const member = new Set<string>();
   for (const name of names) {
-    const meta = await readChecked(source, whitelistMetaKey(name), publicKeys, parseWhitelistMeta);
-    if (!meta) continue;
-    const ids = await readChecked(source, whitelistShardKey(name, whitelistShard(deviceId, meta.shards)), publicKeys, parseWhitelistShard);
-    if (ids && shardHas(ids, deviceId)) member.add(name);
+    const metaKey = whitelistMetaKey(name);
+    const metaRead = await readSignedJson(source, metaKey, publicKeys, DOCUMENT_LIMITS.whitelistMeta);
+    if (!metaRead) continue;
+    const meta = validateWhitelistMeta(metaRead.document, metaKey, name);
+    const shard = whitelistShard(deviceId, meta.shards);
+    const shardKey = whitelistShardKey(name, shard, meta.version);
+    const shardRead = await readSignedJson(source, shardKey, publicKeys, DOCUMENT_LIMITS.whitelistShard);
+    // A listed list whose shard is gone holds nobody (an upload replaced it meanwhile).
+    if (shardRead && shardHas(validateWhitelistShard(shardRead.document, shardKey, meta, shard), deviceId)) member.add(name);
   }
   return (listName, id) => id === deviceId && member.has(listName);
-}
-
-async function readChecked<T>(source: UpdateSource, key: string, publicKeys: TrustedKeys, parse: (body: Buffer, key: string) => T): Promise<T | null> {
-  const body = await source.readDocument(key);
-  if (!body) return null;
-  await checkSignature(source, key, body, publicKeys);
-  return parse(body, key);
 }

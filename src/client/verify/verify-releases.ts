@@ -40,6 +40,8 @@ export interface VerifyOptions {
    * errors: an object it cannot read is a problem of that object.
    */
   isFinding?: (error: unknown) => boolean;
+  /** When expiry is judged (default: now). */
+  now?: Date;
   /** Called as each release is checked (for a progress line). */
   onRelease?: (channel: string, packageId: string, version: string) => void;
 }
@@ -52,7 +54,7 @@ export interface VerifyOptions {
  * every problem instead of stopping at the first.
  */
 export async function verifyReleases(source: UpdateSource, channels: readonly string[], options: VerifyOptions = {}): Promise<VerifyReport> {
-  const { publicKeys, decryptionKeys = [], isFinding = (error: unknown) => error instanceof ProtocolError } = options;
+  const { publicKeys, decryptionKeys = [], isFinding = (error: unknown) => error instanceof ProtocolError, now = new Date() } = options;
   const work = await mkdtemp(join(tmpdir(), 'update-publish-verify-'));
   const problems = new Map<string, VerifyProblem>();
   const skipped: VerifyProblem[] = [];
@@ -85,11 +87,14 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
     return check;
   };
 
+  /** Manifest SHA-256 by release, from the index and archive entries checked: base manifests are bound by them. */
+  const listedManifests = new Map<string, string>();
   const rebuildDelta = async (packageId: string, manifest: Manifest, delta: DeltaObject) => {
     if (!(await checkObject(delta)) || !canOpen(manifest, delta.key)) return;
     const dir = await mkdtemp(join(work, 'rebuild-'));
     try {
-      const base = await readManifestAt(source, manifestKey(packageId, delta.from), publicKeys);
+      const baseKey = manifestKey(packageId, delta.from);
+      const base = await readManifestAt(source, baseKey, publicKeys, listedManifests.get(baseKey));
       if (!canOpen(base, delta.key)) return;
       const baseZip = await downloadPackage(source, base, base.full, join(dir, 'base'), decryptionKeys);
       await buildTree(base, { kind: 'full', zipPath: baseZip.zipPath, objectKey: base.full.key }, join(dir, 'base-tree'));
@@ -142,7 +147,7 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
     checked.releases++;
     let manifest: Manifest | undefined;
     try {
-      manifest = await readReleaseManifest(source, packageId, release, publicKeys);
+      manifest = await readReleaseManifest(source, packageId, release);
     } catch (error) {
       recordError(error, release.manifest.key);
     }
@@ -157,6 +162,8 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
   };
 
   try {
+    // Every index first: a delta's base manifest is bound by the SHA-256 its release entry lists, on whichever channel.
+    const toVerify: { channel: string; packageId: string; release: Release }[] = [];
     for (const channel of channels) {
       checked.channels++;
       let index;
@@ -166,13 +173,21 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
         recordError(error, channelIndexKey(channel));
         continue;
       }
+      // Devices refuse an expired index: every release of the channel is unreachable until a refresh.
+      if (index.expires !== undefined && now.getTime() >= Date.parse(index.expires)) {
+        record(channelIndexKey(channel), `expired at ${index.expires}: devices refuse it; run 'update-publish refresh --channel ${channel}'`);
+      }
       for (const [packageId, { releases }] of Object.entries(index.packages)) {
         const archived = (await options.archivedReleases?.(channel, packageId)) ?? [];
         for (const release of [...releases, ...archived]) {
-          options.onRelease?.(channel, packageId, release.version);
-          await verifyRelease(packageId, release);
+          toVerify.push({ channel, packageId, release });
+          listedManifests.set(release.manifest.key, release.manifest.sha256);
         }
       }
+    }
+    for (const { channel, packageId, release } of toVerify) {
+      options.onRelease?.(channel, packageId, release.version);
+      await verifyRelease(packageId, release);
     }
   } finally {
     await rm(work, { recursive: true, force: true });

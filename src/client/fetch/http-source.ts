@@ -1,0 +1,176 @@
+import { Readable } from 'node:stream';
+import { ProtocolError } from '../errors.js';
+import { checkedKey, type UpdateSource } from './source.js';
+
+/**
+ * What a device allows a server before giving up on it: a hostile or broken
+ * mirror must not hold it forever (a trickle, a silent socket) nor fill its
+ * memory (an endless body).
+ */
+export interface TransferLimits {
+  /** No byte (nor the response headers) for this long: the request is dropped. */
+  stallTimeoutMs: number;
+  /** After the grace period, an average below this many bytes per second drops the request. */
+  minBytesPerSecond: number;
+  minSpeedGraceMs: number;
+}
+
+export const DEFAULT_TRANSFER_LIMITS: TransferLimits = { stallTimeoutMs: 30_000, minBytesPerSecond: 1024, minSpeedGraceMs: 60_000 };
+
+/** How often a broken object download is resumed (Range, If-Range) before giving up. */
+const RESUME_ATTEMPTS = 3;
+
+/** Reads over HTTP(S) from the base URL the store is served at (a CDN in front of the bucket). */
+export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRANSFER_LIMITS): UpdateSource {
+  let base: URL;
+  try {
+    base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  } catch {
+    throw new ProtocolError(`'${baseUrl}' is not a URL; give the base URL the store is served at, e.g. https://cdn.example.com/updates/`, 'input');
+  }
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+    throw new ProtocolError(`'${baseUrl}' is not an http(s) URL; give the base URL the store is served at, e.g. https://cdn.example.com/updates/`, 'input');
+  }
+  // Credentials in the URL would end up in messages; they do not belong there.
+  const shown = `${base.origin}${base.pathname}`;
+  const urlOf = (key: string) => new URL(checkedKey(key).split('/').map(encodeURIComponent).join('/'), base);
+
+  return {
+    location: shown,
+    async readDocument(key, maxBytes) {
+      const transfer = await request(urlOf(key), `${shown}${key}`, limits);
+      if (!transfer) return null;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of transfer.body) {
+        size += chunk.length;
+        if (maxBytes !== undefined && size > maxBytes) {
+          transfer.cancel();
+          throw new ProtocolError(`${key} is larger than the ${maxBytes} bytes a device reads for it: refused (an endless or swapped document)`);
+        }
+        chunks.push(chunk);
+      }
+      return Buffer.concat(chunks, size);
+    },
+    async openObject(key) {
+      const first = await request(urlOf(key), `${shown}${key}`, limits);
+      return first && Readable.from(resumable(first, urlOf(key), `${shown}${key}`, limits));
+    },
+  };
+}
+
+interface Transfer {
+  body: AsyncIterable<Buffer>;
+  etag: string | null;
+  cancel(): void;
+}
+
+/**
+ * One GET, its body guarded by the limits; null on 404. A 206 is expected
+ * when `from` is given (a resumed download pinned to `etag` by If-Range).
+ */
+async function request(url: URL, shown: string, limits: TransferLimits, resume?: { from: number; etag: string }): Promise<Transfer | null> {
+  const abort = new AbortController();
+  const guard = watchdog(abort, shown, limits);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: abort.signal, headers: resume ? { range: `bytes=${resume.from}-`, 'if-range': resume.etag } : {} });
+  } catch (error) {
+    guard.stop();
+    throw guard.reason() ?? new ProtocolError(`cannot reach ${shown}: ${causeOf(error)}; check the URL and the network`);
+  }
+  if (response.status === 404) {
+    guard.stop();
+    await response.body?.cancel().catch(() => undefined);
+    return null;
+  }
+  if (!response.ok) {
+    guard.stop();
+    await response.body?.cancel().catch(() => undefined);
+    const hint = response.status === 403 ? ' (a CDN in front of a private bucket answers 403 for a missing object too)' : '';
+    throw new ProtocolError(`GET ${shown} answered HTTP ${response.status}${hint}; check the URL and the CDN`);
+  }
+  if (resume && response.status !== 206) {
+    guard.stop();
+    await response.body?.cancel().catch(() => undefined);
+    throw new ProtocolError(`GET ${shown} was cut and could not be resumed (the server answered ${response.status} to a Range request, or the object changed); try again`);
+  }
+  const body = response.body;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    if (!body) return;
+    try {
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
+        guard.progress(chunk.length);
+        yield Buffer.from(chunk);
+      }
+    } catch (error) {
+      throw guard.reason() ?? new CutError(`the connection to ${shown} was cut mid-body (${causeOf(error)})`);
+    } finally {
+      guard.stop();
+    }
+  }
+  return { body: chunks(), etag: response.headers.get('etag'), cancel: () => abort.abort() };
+}
+
+/** A body cut mid-way: worth resuming with a Range request. */
+class CutError extends ProtocolError {}
+
+/** An object's bytes, resumed with Range and If-Range (so a changed object is never spliced) when the connection is cut. */
+async function* resumable(first: Transfer, url: URL, shown: string, limits: TransferLimits): AsyncGenerator<Buffer> {
+  let transfer = first;
+  let received = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      for await (const chunk of transfer.body) {
+        received += chunk.length;
+        yield chunk;
+      }
+      return;
+    } catch (error) {
+      if (!(error instanceof CutError) || !transfer.etag || attempt > RESUME_ATTEMPTS) {
+        throw error instanceof CutError ? new ProtocolError(`${error.message}; check the network and try again`) : error;
+      }
+      const next = await request(url, shown, limits, { from: received, etag: transfer.etag });
+      if (!next) throw new ProtocolError(`GET ${shown} disappeared while it was being downloaded; try again`);
+      transfer = { ...next, etag: transfer.etag };
+    }
+  }
+}
+
+/** Aborts the request when it stalls or crawls; `reason()` says which, for the one-line refusal. */
+function watchdog(abort: AbortController, shown: string, limits: TransferLimits) {
+  const started = Date.now();
+  let bytes = 0;
+  let reason: ProtocolError | undefined;
+  const fail = (error: ProtocolError) => {
+    reason ??= error;
+    abort.abort(error);
+  };
+  const stallSeconds = Math.round(limits.stallTimeoutMs / 1000);
+  let stall = setTimeout(() => fail(new ProtocolError(`GET ${shown} stalled: nothing received for ${stallSeconds} s; check the network or the CDN`)), limits.stallTimeoutMs);
+  const speed = setInterval(() => {
+    const elapsed = Date.now() - started;
+    if (elapsed < limits.minSpeedGraceMs) return;
+    const rate = bytes / (elapsed / 1000);
+    if (rate < limits.minBytesPerSecond) {
+      fail(new ProtocolError(`GET ${shown} is too slow: ${Math.round(rate)} bytes/s over ${Math.round(elapsed / 1000)} s (minimum ${limits.minBytesPerSecond}); check the network or the CDN`));
+    }
+  }, Math.max(50, Math.min(1000, limits.minSpeedGraceMs / 4)));
+  stall.unref();
+  speed.unref();
+  return {
+    progress(count: number) {
+      bytes += count;
+      clearTimeout(stall);
+      stall = setTimeout(() => fail(new ProtocolError(`GET ${shown} stalled: nothing received for ${stallSeconds} s; check the network or the CDN`)), limits.stallTimeoutMs);
+      stall.unref();
+    },
+    stop() {
+      clearTimeout(stall);
+      clearInterval(speed);
+    },
+    reason: () => reason,
+  };
+}
+
+const causeOf = (error: unknown) => (error as { cause?: Error }).cause?.message ?? (error as Error).message;
