@@ -213,8 +213,9 @@ describe('signed releases', () => {
 
   it('signs every manifest and index, and a device trusting the public key installs and updates', async () => {
     for (const key of [INDEX, 'packages/maps/1.0.0/manifest.json', 'packages/maps/1.0.1/manifest.json']) {
-      const signature = await project.readStoreJson(`${key}.sig`);
-      expect(signature).toMatchObject({ algorithm: 'ed25519', keyId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+      // Each document carries its own signatures: nothing detached to pair up.
+      expect((await project.readStoreJson(key)).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), sig: expect.any(String) }]);
+      await expect(readFile(project.storePath(`${key}.sig`))).rejects.toThrow(/ENOENT/);
     }
     const device = join(project.dir, 'device', 'maps');
     await writeV1Install(device, await project.readStoreJson('packages/maps/1.0.0/manifest.json'));
@@ -242,14 +243,14 @@ describe('signed releases', () => {
     expect(wrongKey).toMatch(/signed with key [0-9a-f]{16}, which is not a trusted key/);
     expect((await verify(project, ['--public-key', otherKey])).json.problems.length).toBeGreaterThan(0);
 
-    const signature = project.storePath(`${INDEX}.sig`);
-    const saved = await readFile(signature);
-    await rm(signature);
+    const saved = await readFile(project.storePath(INDEX));
+    const { signatures: _signatures, ...unsigned } = JSON.parse(saved.toString());
+    await writeFile(project.storePath(INDEX), JSON.stringify(unsigned));
     try {
-      expect(refused(await fetchInto(project, device, trusted()))).toMatch(/has no signature/);
-      expect((await verify(project)).json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/has no signature/) });
+      expect(refused(await fetchInto(project, device, trusted()))).toMatch(/carries no signature/);
+      expect((await verify(project)).json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/carries no signature/) });
     } finally {
-      await writeFile(signature, saved);
+      await writeFile(project.storePath(INDEX), saved);
     }
     expect(await deviceState(device)).toEqual(before);
     expect(succeeded(await fetchInto(project, device, trusted()))).toMatchObject({ version: '1.0.1', kind: 'full' });
@@ -266,7 +267,7 @@ describe('signed releases', () => {
     const rollout = await copy.run(['rollout', 'maps', '60', '--yes']);
     expect(rollout.code).toBe(1);
     expect(rollout.stderr).toMatch(
-      /^error: channels\/production\/index\.json is not signed by this publisher's key \(signature by key [0-9a-f]{16} does not match the content.*\): it was changed outside update-publish.*'update-publish keys resign'.*\n$/,
+      /^error: channels\/production\/index\.json signature by key [0-9a-f]{16} does not match the content.*: it was changed outside update-publish.*'update-publish keys resign'.*\n$/,
     );
     expect(await snapshotTree(copy.store)).toEqual(tampered);
     expect((await verify(copy)).json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/does not match the content/) });
@@ -344,12 +345,13 @@ describe('encrypted packages', () => {
     succeeded(await resumed.run(['keys', 'generate', '--out', 'keys', '--json']));
     await publish(resumed, env);
     const manifestKey = 'packages/maps/1.0.0/manifest.json';
-    const stored = await snapshotTree(resumed.store, { ignore: ['channels/**', `${manifestKey}.sig`] });
-    // As if the run had stopped right after writing the manifest: no signature, no index.
-    for (const key of [`${manifestKey}.sig`, INDEX, `${INDEX}.sig`]) await rm(resumed.storePath(key));
+    const stored = await snapshotTree(resumed.store, { ignore: ['channels/**'] });
+    // As if the run had stopped right after writing the (signed) manifest: no index.
+    await rm(resumed.storePath(INDEX));
 
     expect((await publish(resumed, env)).packages[0]).toMatchObject({ status: 'published', version: '1.0.0' });
-    expect(await snapshotTree(resumed.store, { ignore: ['channels/**', `${manifestKey}.sig`] })).toEqual(stored);
+    expect(await snapshotTree(resumed.store, { ignore: ['channels/**'] })).toEqual(stored);
+    expect((await resumed.readStoreJson(manifestKey)).signatures).toHaveLength(1);
     const device = join(resumed.dir, 'device', 'maps');
     const args = ['--decryption-key', 'env:CONTENT_KEY', '--public-key', 'keys/signing-public.pem'];
     expect(succeeded(await fetchInto(resumed, device, args, env))).toMatchObject({ version: '1.0.0', kind: 'full' });

@@ -201,7 +201,10 @@ describe('release operations (CLI)', () => {
       // A manifest altered in the store is not promoted: devices on the target would refuse it.
       const levelsManifest = project.storePath('packages/levels/1.0.0/manifest.json');
       const original = await readFile(levelsManifest);
-      await writeFile(levelsManifest, Buffer.concat([original, Buffer.from(' ')]));
+      // Same size, one byte changed: the SHA-256 the index lists catches it.
+      const flipped = Buffer.from(original);
+      flipped[original.indexOf('"id"') + 1] = 'I'.charCodeAt(0);
+      await writeFile(levelsManifest, flipped);
       const beforeAltered = await storeState(project);
       const altered = await project.run(['promote', 'levels', '--from', 'production', '--to', 'staging', '--yes']);
       expect(altered.code).toBe(1);
@@ -209,6 +212,13 @@ describe('release operations (CLI)', () => {
         /^error: packages\/levels\/1\.0\.0\/manifest\.json: SHA-256 is [0-9a-f]{64} but the channel index lists [0-9a-f]{64}: the manifest was altered or replaced\n$/,
       );
       expect(await storeState(project)).toEqual(beforeAltered);
+      // Grown: refused at the size the index lists, before it is read whole.
+      await writeFile(levelsManifest, Buffer.concat([original, Buffer.from(' ')]));
+      const beforeGrown = await storeState(project);
+      const grown = await project.run(['promote', 'levels', '--from', 'production', '--to', 'staging', '--yes']);
+      expect(grown.code).toBe(1);
+      expect(grown.stderr).toMatch(/^error: packages\/levels\/1\.0\.0\/manifest\.json is larger than the \d+ bytes a device reads for it/);
+      expect(await storeState(project)).toEqual(beforeGrown);
       await writeFile(levelsManifest, original);
 
       // Changes on staging leave production byte for byte as it was, and the other way round.
@@ -236,7 +246,7 @@ describe('release operations (CLI)', () => {
       await writeFile(csv, 'device_id,owner\nqa-1,anna\n"qa-2",bo\nqa-1,anna\n');
       expect(await json(project, ['whitelist', 'upload', 'qa', csv, '--yes'])).toEqual({ name: 'qa', count: 2, shards: 1, dryRun: false });
       expect(await project.readStoreJson('whitelists/qa/meta.json')).toMatchObject({ name: 'qa', count: 2, shards: 1 });
-      expect(await project.readStoreJson('whitelists/qa/shard-000.json')).toEqual(['qa-1', 'qa-2']);
+      expect(await project.readStoreJson('whitelists/qa/v1/shard-000.json')).toEqual({ list: 'qa', version: 1, shard: 0, ids: ['qa-1', 'qa-2'] });
       expect((await json(project, ['whitelist', 'ls'])).whitelists).toMatchObject([{ name: 'qa', count: 2, shards: 1, uploadedAt: expect.any(String) }]);
 
       succeeded(await project.run(['promote', 'maps', '--from', 'production', '--to', 'staging', '--rollout', '0', '--whitelist', 'qa', '--yes']));

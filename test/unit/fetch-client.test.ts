@@ -16,7 +16,7 @@ import {
 } from '../../src/client/node.js';
 import { loadPublicKey } from '../../src/client/trusted-keys.js';
 import { generateSigningKeyPair } from '../../src/keys/signing-keys.js';
-import { signBytes, type SigningKey } from '../../src/protocol/signature.js';
+import { signDocument, type SigningKey } from '../../src/protocol/signature.js';
 import { snapshotTree } from '../helpers/cli.js';
 
 /**
@@ -82,13 +82,7 @@ class MemoryStore implements UpdateSource {
   readonly location = 'memory';
   readonly objects = new Map<string, Buffer>();
   /** Documents served once before the stored one (a reader landing between two writes). */
-  readonly stale = new Map<string, Buffer>();
   async readDocument(key: string) {
-    const stale = this.stale.get(key);
-    if (stale) {
-      this.stale.delete(key);
-      return stale;
-    }
     return this.objects.get(key) ?? null;
   }
   async openObject(key: string) {
@@ -123,10 +117,11 @@ class MemoryStore implements UpdateSource {
       full,
       deltas,
     };
-    const manifestBytes = json(manifest);
-    this.put(`${prefix}/manifest.json`, manifestBytes, options.signer);
+    this.put(`${prefix}/manifest.json`, json(manifest), options.signer);
+    const manifestBytes = this.objects.get(`${prefix}/manifest.json`)!;
     const current = this.objects.get(INDEX);
     const index: ChannelIndex = current ? JSON.parse(current.toString()) : { schemaVersion: 1, channel: 'production', updatedAt: '', packages: { maps: { releases: [] } } };
+    index.version = (index.version ?? 0) + 1;
     index.packages.maps.releases.unshift({
       version,
       releasedAt: new Date().toISOString(),
@@ -139,9 +134,9 @@ class MemoryStore implements UpdateSource {
     this.put(INDEX, json(index), options.signer);
   }
 
+  /** Stores a JSON document, carrying its own signature when a signer is given. */
   put(key: string, bytes: Buffer, signer?: SigningKey) {
-    this.objects.set(key, bytes);
-    if (signer) this.objects.set(`${key}.sig`, signBytes(bytes, signer));
+    this.objects.set(key, signer ? json(signDocument(JSON.parse(bytes.toString()), signer)) : bytes);
   }
 }
 
@@ -248,23 +243,33 @@ describe('fetchUpdate signatures', () => {
     trusted = await loadPublicKey(pair.publicKeyPem);
   });
 
-  it('re-reads the index once when it caught the publisher between the index and its signature', async () => {
+  it("accepts a signed index as one object, and refuses one write's index under another write's signatures", async () => {
     const store = new MemoryStore();
     store.release('1.0.0', { 'a.txt': 'a1' }, { signer });
-    const previousSignature = store.objects.get(`${INDEX}.sig`)!;
+    const previousSignatures = JSON.parse(store.objects.get(INDEX)!.toString()).signatures;
     store.release('1.0.1', { 'a.txt': 'a2' }, { signer });
-    store.stale.set(`${INDEX}.sig`, previousSignature);
     expect(await fetchInto(store, await newDevice(), { publicKeys: [trusted.key] })).toMatchObject({ version: '1.0.1' });
-    expect(store.stale.size).toBe(0);
+    store.objects.set(INDEX, json({ ...JSON.parse(store.objects.get(INDEX)!.toString()), signatures: previousSignatures }));
+    const device = await newDevice();
+    await expect(fetchInto(store, device, { publicKeys: [trusted.key] })).rejects.toThrow(/index\.json: signature by key [0-9a-f]{16} does not match the content/);
+    expect(await deviceState(device)).toEqual({ tree: {}, siblings: [] });
   });
 
-  it('refuses an unsigned manifest under a signed index', async () => {
+  it('refuses a manifest with its signatures stripped under a signed index (the index binds the signed bytes)', async () => {
     const store = new MemoryStore();
     store.release('1.0.0', { 'a.txt': 'a1' }, { signer });
-    store.objects.delete('packages/maps/1.0.0/manifest.json.sig');
+    const key = 'packages/maps/1.0.0/manifest.json';
+    const { signatures: _signatures, ...unsigned } = JSON.parse(store.objects.get(key)!.toString());
+    store.objects.set(key, json(unsigned));
     const device = await newDevice();
-    await expect(fetchInto(store, device, { publicKeys: [trusted.key] })).rejects.toThrow(/manifest\.json: has no signature/);
+    await expect(fetchInto(store, device, { publicKeys: [trusted.key] })).rejects.toThrow(/manifest\.json: SHA-256 is [0-9a-f]{64} but the channel index lists/);
     expect(await deviceState(device)).toEqual({ tree: {}, siblings: [] });
+  });
+
+  it('refuses an unsigned index when a key is trusted', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.0', { 'a.txt': 'a1' });
+    await expect(fetchInto(store, await newDevice(), { publicKeys: [trusted.key] })).rejects.toThrow(/index\.json: carries no signature although a public key is trusted/);
   });
 });
 

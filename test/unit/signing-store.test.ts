@@ -1,15 +1,16 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/hash.js';
-import { createFolderStore } from '../../src/store/folder-store.js';
-import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../../src/protocol/layout.js';
-import type { Store } from '../../src/store/store.js';
 import { generateSigningKeyPair } from '../../src/keys/signing-keys.js';
-import { signatureKey, verifyBytes, type SigningKey } from '../../src/protocol/signature.js';
-import { signAsStored, signingStore, unsignedDocuments } from '../../src/store/signing-store.js';
+import { checkDocumentSignature } from '../../src/protocol/document-signature.js';
+import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../../src/protocol/layout.js';
+import { trustedKeyOf, type SigningKey } from '../../src/protocol/signature.js';
+import { createFolderStore } from '../../src/store/folder-store.js';
+import { signingStore, UnsignedDocumentError } from '../../src/store/signing-store.js';
+import type { Store } from '../../src/store/store.js';
 
 const INDEX = 'channels/production/index.json';
 const MANIFEST = 'packages/maps/1.0.0/manifest.json';
@@ -32,108 +33,64 @@ beforeEach(async () => {
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-/** Does the stored `<key>.sig` sign exactly the stored `<key>`? */
-async function signedPair(key: string): Promise<boolean> {
-  const document = await inner.readDocument(key);
-  const signature = await inner.readDocument(signatureKey(key));
-  return Boolean(document && signature && verifyBytes(document.body, signature.body, [createPublicKey(signer.key)]).ok);
+/** The stored document, parsed, and whether its own signatures verify with the publisher's key. */
+async function stored(key: string): Promise<{ document: Record<string, unknown>; signed: boolean }> {
+  const document = JSON.parse((await inner.readDocument(key))!.body.toString('utf8'));
+  return { document, signed: checkDocumentSignature(document, [trustedKeyOf(signer.key)]).ok };
 }
 
 describe('signingStore', () => {
-  it('signs JSON documents after writing them, and nothing else', async () => {
+  it('signs JSON documents inside them, in the same write, and nothing else; no detached .sig exists', async () => {
     const index = body('v1');
-    await store.writeDocument(INDEX, index, { ...options(index, MUTABLE_CACHE), ifNoneMatch: true });
-    expect(await signedPair(INDEX)).toBe(true);
+    const written = await store.writeDocument(INDEX, index, { ...options(index, MUTABLE_CACHE), ifNoneMatch: true });
+    expect(await stored(INDEX)).toEqual({ document: { text: 'v1', signatures: [{ keyid: signer.keyId, sig: expect.any(String) }] }, signed: true });
+    // The bytes stored are reported, so a release can list their SHA-256.
+    expect(written!.stored!.equals((await inner.readDocument(INDEX))!.body)).toBe(true);
     const text = Buffer.from('plain');
     await store.writeDocument('notes.txt', text, options(text, MUTABLE_CACHE));
-    expect(await inner.head('notes.txt.sig')).toBeNull();
+    expect((await inner.readDocument('notes.txt'))!.body.equals(text)).toBe(true);
+    expect((await inner.list('')).map((object) => object.key).filter((key) => key.endsWith('.sig'))).toEqual([]);
   });
 
-  it('writes no signature when a conditional write loses', async () => {
+  it('stores nothing when a conditional write loses', async () => {
     const first = body('first');
     const etag = (await store.writeDocument(INDEX, first, options(first, MUTABLE_CACHE)))!.etag;
     const second = body('second');
     expect(await store.writeDocument(INDEX, second, { ...options(second, MUTABLE_CACHE), ifMatch: `${etag}-stale` })).toBeNull();
-    expect((await inner.readDocument(INDEX))!.body.equals(first)).toBe(true);
-    expect(await signedPair(INDEX)).toBe(true);
+    expect(await stored(INDEX)).toMatchObject({ document: { text: 'first' }, signed: true });
   });
 
-  it('re-signs the stored index when another writer interleaved between the index and its signature', async () => {
-    // Writer B lands its index after ours and before our signature; its own signature write comes "later" (never, here).
-    const theirs = body('theirs');
-    let interleaved = false;
-    const racing: Store = {
-      ...inner,
-      async writeDocument(key, bytes, writeOptions) {
-        if (key === signatureKey(INDEX) && !interleaved) {
-          interleaved = true;
-          await inner.writeDocument(INDEX, theirs, options(theirs, MUTABLE_CACHE));
-        }
-        return inner.writeDocument(key, bytes, writeOptions);
-      },
-    };
-    const ours = body('ours');
-    await signingStore(racing, async () => signer).writeDocument(INDEX, ours, options(ours, MUTABLE_CACHE));
-    expect((await inner.readDocument(INDEX))!.body.equals(theirs)).toBe(true);
-    expect(await signedPair(INDEX)).toBe(true);
-  });
-
-  it('refuses to build on a stored document its signature does not vouch for, and signs nothing', async () => {
+  it('refuses to hand out a mutable document its signature does not vouch for, naming what to check and keys resign', async () => {
     const index = body('v1');
     await store.writeDocument(INDEX, index, { ...options(index, MUTABLE_CACHE), ifNoneMatch: true });
     // Changed in the bucket, outside update-publish: an update must not sign it into trust.
-    const tampered = body('v1, mandatory');
+    const { document } = await stored(INDEX);
+    const tampered = Buffer.from(JSON.stringify({ ...document, text: 'v1, mandatory' }));
     await inner.writeDocument(INDEX, tampered, options(tampered, MUTABLE_CACHE));
-    const signatureBefore = (await inner.readDocument(signatureKey(INDEX)))!.body;
-    const next = body('v2');
-    const etag = (await inner.readDocument(INDEX))!.etag;
-    await expect(store.writeDocument(INDEX, next, { ...options(next, MUTABLE_CACHE), ifMatch: etag })).rejects.toThrow(
-      /^channels\/production\/index\.json is not signed by this publisher's key \(signature by key [0-9a-f]{16} does not match the content.*\): it was changed outside update-publish, or a run stopped between writing and signing it; .* 'update-publish keys resign'/,
+    const error = await store.readDocument(INDEX).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UnsignedDocumentError);
+    expect((error as Error).message).toMatch(
+      /^channels\/production\/index\.json signature by key [0-9a-f]{16} does not match the content: the document was altered: it was changed outside update-publish, .*'update-publish keys resign'/,
     );
-    expect((await inner.readDocument(INDEX))!.body.equals(tampered)).toBe(true);
-    expect((await inner.readDocument(signatureKey(INDEX)))!.body.equals(signatureBefore)).toBe(true);
-
-    // Once a person has checked it, it is signed as stored, and updates build on it again.
-    expect(await unsignedDocuments(inner, [INDEX, MANIFEST], signer)).toEqual([INDEX]);
-    await signAsStored(inner, [INDEX], signer);
-    expect(await unsignedDocuments(inner, [INDEX], signer)).toEqual([]);
-    expect(await store.writeDocument(INDEX, next, { ...options(next, MUTABLE_CACHE), ifMatch: etag })).not.toBeNull();
-    expect(await signedPair(INDEX)).toBe(true);
+    // It carries what was read, so `keys resign` can sign exactly that once a person checked it.
+    expect((error as UnsignedDocumentError).stored.body.equals(tampered)).toBe(true);
+    const unsigned = Buffer.from(JSON.stringify({ text: 'never signed' }));
+    await inner.writeDocument(INDEX, unsigned, options(unsigned, MUTABLE_CACHE));
+    await expect(store.readDocument(INDEX)).rejects.toThrow(/index\.json carries no signature: /);
   });
 
-  it('builds on a document whose writer is between it and its signature, once the signature lands', async () => {
-    const theirs = body('theirs');
-    const { etag } = (await inner.writeDocument(INDEX, theirs, options(theirs, MUTABLE_CACHE)))!;
-    const late = setTimeout(() => void signingStore(inner, async () => signer).writeDocument(INDEX, theirs, options(theirs, MUTABLE_CACHE)), 100);
-    try {
-      const ours = body('ours');
-      expect(await store.writeDocument(INDEX, ours, { ...options(ours, MUTABLE_CACHE), ifMatch: etag })).not.toBeNull();
-      expect(await signedPair(INDEX)).toBe(true);
-    } finally {
-      clearTimeout(late);
-    }
-  });
-
-  it('signs an identical create-only document left unsigned by an interrupted run, but not different bytes', async () => {
+  it('hands out package documents unchecked: they are immutable and bound by their SHA-256 in the index', async () => {
     const manifest = body('manifest');
     await inner.writeDocument(MANIFEST, manifest, options(manifest, IMMUTABLE_CACHE));
-    const other = body('another manifest');
-    expect(await store.writeDocument(MANIFEST, other, { ...options(other, IMMUTABLE_CACHE), ifNoneMatch: true })).toBeNull();
-    expect(await inner.head(signatureKey(MANIFEST))).toBeNull();
-    expect(await store.writeDocument(MANIFEST, manifest, { ...options(manifest, IMMUTABLE_CACHE), ifNoneMatch: true })).toBeNull();
-    expect(await signedPair(MANIFEST)).toBe(true);
+    expect((await store.readDocument(MANIFEST))!.body.equals(manifest)).toBe(true);
   });
 
-  it('refuses to write when the key cannot be read, and deletes signatures with their documents', async () => {
+  it('refuses to write when the key cannot be read', async () => {
     const failing = signingStore(inner, async () => {
       throw new Error('no key');
     });
     const index = body('v1');
     await expect(failing.writeDocument(INDEX, index, options(index, MUTABLE_CACHE))).rejects.toThrow('no key');
     expect(await inner.head(INDEX)).toBeNull();
-
-    await store.writeDocument(INDEX, index, options(index, MUTABLE_CACHE));
-    await store.delete([INDEX, signatureKey(INDEX)]);
-    expect(await inner.list('channels/')).toEqual([]);
   });
 });

@@ -22,7 +22,8 @@ import { loadPublicKey } from '../../src/client/trusted-keys.js';
 import { generateEncryptionKey, parseEncryptionKey } from '../../src/keys/encryption-key.js';
 import { generateSigningKeyPair, loadPrivateKey, writeSigningKeyPair } from '../../src/keys/signing-keys.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
-import { keyIdOf, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, signatureKey, signBytes, verifyBytes } from '../../src/protocol/signature.js';
+import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem, type TrustedKey } from '../../src/protocol/document-signature.js';
+import { keyIdOf, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, signDocument, trustedKeyOf } from '../../src/protocol/signature.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -94,62 +95,63 @@ describe('signing keys', () => {
   });
 });
 
-describe('detached signatures', () => {
-  const bytes = Buffer.from('{"schemaVersion":1,"channel":"production"}\n');
+describe('signatures inside documents', () => {
+  const document = { schemaVersion: 1, channel: 'production', version: 3, packages: { maps: { releases: [] } }, rollout: 12.5 };
   let signer: Awaited<ReturnType<typeof loadPrivateKey>>;
-  let trusted: Awaited<ReturnType<typeof loadPublicKey>>;
-  let other: Awaited<ReturnType<typeof loadPublicKey>>;
+  let trusted: TrustedKey;
+  let other: TrustedKey;
   beforeAll(async () => {
     const pair = generateSigningKeyPair();
     process.env[ENV] = pair.privateKeyPem;
     signer = await loadPrivateKey(`env:${ENV}`, dir);
-    trusted = await loadPublicKey(pair.publicKeyPem);
-    other = await loadPublicKey(generateSigningKeyPair().publicKeyPem);
+    trusted = trustedKeyOf((await loadPublicKey(pair.publicKeyPem)).key);
+    other = trustedKeyOf((await loadPublicKey(generateSigningKeyPair().publicKeyPem)).key);
   });
 
-  it('stores the signature next to the object as a JSON document', () => {
-    expect(signatureKey('channels/production/index.json')).toBe('channels/production/index.json.sig');
-    const document = JSON.parse(signBytes(bytes, signer).toString());
-    expect(document).toEqual({ algorithm: 'ed25519', keyId: signer.keyId, signature: expect.any(String) });
-    expect(Buffer.from(document.signature, 'base64')).toHaveLength(64);
+  it('carries its signatures in the document: keyid and a 64-byte Ed25519 signature over the canonical JSON without them', () => {
+    const signed = signDocument(document, signer);
+    expect(signed).toEqual({ ...document, signatures: [{ keyid: signer.keyId, sig: expect.any(String) }] });
+    expect(Buffer.from(signed.signatures[0].sig, 'base64')).toHaveLength(64);
+    // RFC 8785: members sorted, no whitespace, numbers in their shortest form.
+    expect(Buffer.from(canonicalBytes(signed)).toString()).toBe('{"channel":"production","packages":{"maps":{"releases":[]}},"rollout":12.5,"schemaVersion":1,"version":3}');
+    expect(trustedKeyFromPem(generateSigningKeyPair().publicKeyPem).keyId).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('verifies the exact bytes signed, also among several trusted keys', () => {
-    const sig = signBytes(bytes, signer);
-    expect(verifyBytes(bytes, sig, [trusted.key])).toEqual({ ok: true, keyId: signer.keyId });
-    expect(verifyBytes(bytes, sig, [other.key, trusted.key])).toEqual({ ok: true, keyId: signer.keyId });
+  it('verifies whatever the member order or spacing of the stored JSON, also among several trusted keys', () => {
+    const signed = signDocument(document, signer);
+    const reordered = JSON.parse(JSON.stringify({ signatures: signed.signatures, version: 3, packages: signed.packages, rollout: 12.5, channel: 'production', schemaVersion: 1 }));
+    expect(checkDocumentSignature(reordered, [trusted])).toEqual({ ok: true, keyId: signer.keyId });
+    expect(checkDocumentSignature(signed, [other, trusted])).toEqual({ ok: true, keyId: signer.keyId });
   });
 
-  it('fails on any changed byte', () => {
-    const sig = signBytes(bytes, signer);
-    for (const at of [0, 10, bytes.length - 1]) {
-      const tampered = Buffer.from(bytes);
-      tampered[at] ^= 0x01;
-      expect(verifyBytes(tampered, sig, [trusted.key])).toMatchObject({ ok: false, reason: 'bad-signature' });
+  it('fails on any changed value', () => {
+    const signed = signDocument(document, signer);
+    for (const tampered of [{ ...signed, version: 2 }, { ...signed, channel: 'staging' }, { ...signed, rollout: 12.6 }, { ...signed, extra: true }]) {
+      expect(checkDocumentSignature(tampered, [trusted])).toMatchObject({ ok: false, reason: 'bad-signature' });
     }
-    expect(verifyBytes(Buffer.concat([bytes, Buffer.from(' ')]), sig, [trusted.key])).toMatchObject({ ok: false, reason: 'bad-signature' });
   });
 
-  it('reports a signature by an untrusted key with its key id', () => {
-    const result = verifyBytes(bytes, signBytes(bytes, signer), [other.key]);
-    expect(result).toMatchObject({ ok: false, reason: 'unknown-key', keyId: signer.keyId });
+  it('reports a signature by an untrusted key with its key id, and an unsigned document as such', () => {
+    const result = checkDocumentSignature(signDocument(document, signer), [other]);
+    expect(result).toMatchObject({ ok: false, reason: 'unknown-key' });
     if (!result.ok) expect(result.message).toContain(other.keyId);
+    if (!result.ok) expect(result.message).toContain(signer.keyId);
+    expect(checkDocumentSignature(document, [trusted])).toMatchObject({ ok: false, reason: 'unsigned' });
+    expect(checkDocumentSignature({ ...document, signatures: [] }, [trusted])).toMatchObject({ ok: false, reason: 'unsigned' });
   });
 
   it('fails when a signature is relabelled with a trusted key id', () => {
-    const forged = { ...JSON.parse(signBytes(bytes, signer).toString()), keyId: other.keyId };
-    expect(verifyBytes(bytes, Buffer.from(JSON.stringify(forged)), [other.key])).toMatchObject({
-      ok: false,
-      reason: 'bad-signature',
-    });
+    const signed = signDocument(document, signer);
+    const forged = { ...signed, signatures: [{ ...signed.signatures[0], keyid: other.keyId }] };
+    expect(checkDocumentSignature(forged, [other])).toMatchObject({ ok: false, reason: 'bad-signature' });
   });
 
-  it('rejects malformed signature documents', () => {
-    const good = JSON.parse(signBytes(bytes, signer).toString());
-    const documents = ['not json', '[]', JSON.stringify({ ...good, algorithm: 'rsa' }), JSON.stringify({ ...good, signature: '%%%' }), JSON.stringify({ keyId: good.keyId })];
-    for (const document of documents) {
-      expect(verifyBytes(bytes, Buffer.from(document), [trusted.key])).toMatchObject({ ok: false, reason: 'malformed' });
+  it('rejects malformed signature members', () => {
+    const good = signDocument(document, signer).signatures[0];
+    for (const signatures of ['x', [{}], [{ ...good, sig: '%%%' }], [{ keyid: good.keyid }], [{ ...good, keyid: 'ABC' }]]) {
+      expect(checkDocumentSignature({ ...document, signatures }, [trusted])).toMatchObject({ ok: false, reason: 'malformed' });
     }
+    expect(checkDocumentSignature([], [trusted])).toMatchObject({ ok: false, reason: 'malformed' });
   });
 });
 

@@ -97,7 +97,7 @@ describe('whitelist store', () => {
     expect(meta).toMatchObject({ name: 'beta', count: 10_001, shards: 6 });
     let total = 0;
     for (let shard = 0; shard < meta.shards; shard++) {
-      const stored = await readWhitelistShard(store, whitelistShardKey('beta', shard));
+      const stored = await readWhitelistShard(store, meta, shard);
       expect(stored.length).toBeLessThanOrEqual(IDS_PER_SHARD * 1.2);
       expect(stored).toEqual([...stored].sort());
       for (const id of stored) expect(whitelistShard(id, meta.shards)).toBe(shard);
@@ -115,15 +115,19 @@ describe('whitelist store', () => {
     expect(reads.filter((key) => key.includes('/shard-')).length).toBe(cache.shardsRead());
   });
 
-  it('replacing a list with a smaller one removes the shards it no longer counts', async () => {
+  it('replacing a list removes the shards of uploads before the previous one (readers of the previous meta still find theirs)', async () => {
     const store = createFolderStore(join(dir, 'store-replace'));
     await uploadWhitelist(store, 'qa', new Set(Array.from({ length: 5_000 }, (_, i) => `d${i}`)));
-    await uploadWhitelist(store, 'qa', new Set(['only']));
+    await uploadWhitelist(store, 'qa', new Set(['first']));
+    const meta = await uploadWhitelist(store, 'qa', new Set(['only']));
     expect((await store.list('whitelists/qa/')).map((object) => object.key).sort()).toEqual([
       'whitelists/qa/meta.json',
-      'whitelists/qa/shard-000.json',
+      'whitelists/qa/v2/shard-000.json',
+      'whitelists/qa/v3/shard-000.json',
     ]);
-    expect(shardHas(await readWhitelistShard(store, 'whitelists/qa/shard-000.json'), 'only')).toBe(true);
+    expect(meta.version).toBe(3);
+    expect(shardHas(await readWhitelistShard(store, meta, 0), 'only')).toBe(true);
+    expect(whitelistShardKey('qa', 0, meta.version)).toBe('whitelists/qa/v3/shard-000.json');
   });
 
   it('lists, checks and removes lists; a missing list has no members', async () => {
@@ -131,8 +135,8 @@ describe('whitelist store', () => {
     await uploadWhitelist(store, 'qa', new Set(['a']), new Date('2026-01-01T00:00:00Z'));
     await uploadWhitelist(store, 'beta', new Set(['b', 'c']), new Date('2026-01-02T00:00:00Z'));
     expect(await listWhitelists(store)).toEqual([
-      { name: 'beta', count: 2, shards: 1, uploadedAt: '2026-01-02T00:00:00.000Z' },
-      { name: 'qa', count: 1, shards: 1, uploadedAt: '2026-01-01T00:00:00.000Z' },
+      { name: 'beta', count: 2, shards: 1, uploadedAt: '2026-01-02T00:00:00.000Z', version: 1 },
+      { name: 'qa', count: 1, shards: 1, uploadedAt: '2026-01-01T00:00:00.000Z', version: 1 },
     ]);
     await assertWhitelistsExist(store, ['qa', 'beta']);
     expect((await rejection(assertWhitelistsExist(store, ['qa', 'nope']))).message).toMatch(/unknown whitelist 'nope'; stored: beta, qa/);
