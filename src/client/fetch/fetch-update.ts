@@ -1,4 +1,4 @@
-import { rm, statfs } from 'node:fs/promises';
+import { rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { findRelease } from '../../protocol/channel-index.js';
 import { assertIndexFresh, rememberIndex } from '../../protocol/freshness.js';
@@ -130,13 +130,15 @@ async function installDeltaOrFull(
 async function assertFreeSpace(dir: string, manifest: Manifest, object: StoredObject): Promise<void> {
   const tree = manifest.files.reduce((sum, file) => sum + file.size, 0);
   const needed = tree + object.size * (manifest.encryption ? 2 : 1);
-  const disk = await statfs(dirname(dir)).catch(() => null);
+  // The folder (and its parent) may not exist yet: the nearest existing folder is on the same disk.
+  let existing = dirname(dir);
+  while (!(await stat(existing).catch(() => null)) && dirname(existing) !== existing) existing = dirname(existing);
+  const disk = await statfs(existing).catch(() => null);
   if (!disk) return;
   const free = disk.bavail * disk.bsize;
   if (needed > free) {
     throw new ProtocolError(
       `${manifest.id}@${manifest.version} needs ${needed} bytes in ${dirname(dir)} (package and files), but only ${free} are free; free space or install elsewhere`,
-      'input',
     );
   }
 }

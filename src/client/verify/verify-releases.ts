@@ -178,7 +178,12 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
         record(channelIndexKey(channel), `expired at ${index.expires}: devices refuse it; run 'update-publish refresh --channel ${channel}'`);
       }
       for (const [packageId, { releases }] of Object.entries(index.packages)) {
-        const archived = (await options.archivedReleases?.(channel, packageId)) ?? [];
+        let archived: Release[] = [];
+        try {
+          archived = (await options.archivedReleases?.(channel, packageId)) ?? [];
+        } catch (error) {
+          recordError(error, `${channelIndexKey(channel)} (archive of ${packageId})`);
+        }
         for (const release of [...releases, ...archived]) {
           toVerify.push({ channel, packageId, release });
           listedManifests.set(release.manifest.key, release.manifest.sha256);
