@@ -44,7 +44,7 @@ export async function runInitWizard(defaults: InitAnswers, candidates: string[],
       context,
     );
     const signing = await confirm(
-      { message: 'Generate a signing key pair in keys/ (the app verifies manifests with the public key)?', default: defaults.signing },
+      { message: 'Generate a signing key pair in keys/ (the app verifies every document with the public key)?', default: defaults.signing },
       context,
     );
     const hooks = await askHooks(defaults, store.region, context);

@@ -47,7 +47,8 @@ export function registerInit(program: Command, session: Session): void {
     .option('--endpoint <url>', 'S3-compatible endpoint: MinIO, R2, Ceph… (with --store s3://…)')
     .option('--packages <list>', `package folders: names under ${ASSETS_DIR}/ (maps,levels) or id=dir pairs (default: every folder in ${ASSETS_DIR}/)`)
     .option('--channel <name>', 'default channel (default: production)')
-    .option('--signing', `generate an Ed25519 signing key pair in ${KEYS_DIR}/ and sign manifests with it`)
+    .option('--signing', `generate an Ed25519 signing key pair in ${KEYS_DIR}/ and sign every document with it (the default)`)
+    .option('--no-signing', 'leave the store unsigned (devices then cannot tell a tampered mirror)')
     .option('--cloudfront <distributionId>', 'invalidate this CloudFront distribution after each release')
     .option('--sns <topicArn>', 'publish each release to this SNS topic (or env:NAME)')
     .option('--webhook <url>', 'POST each release event to this URL')
@@ -119,7 +120,8 @@ function defaultAnswers(flags: InitFlags, template: InitTemplate, candidates: st
     endpoint: flags.endpoint,
     packages: flags.packages ? parsePackageList(flags.packages) : assets.length > 0 ? assets : templatePackages,
     channel: flags.channel ?? template.channel,
-    signing: Boolean(flags.signing),
+    // Signed by default: an unsigned store cannot protect devices from a hostile mirror.
+    signing: flags.signing !== false,
     cloudfront: flags.cloudfront,
     sns: flags.sns,
     webhook: flags.webhook,
