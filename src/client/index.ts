@@ -7,7 +7,8 @@
 export * from '../protocol/types.js';
 export { resolveUpdate, releaseMatches } from './resolve.js';
 export type { DeviceRequest, Resolution, ResolveReason, WhitelistLookup } from './resolve.js';
-export { rolloutBucket, inRollout, ROLLOUT_BUCKETS } from '../protocol/rollout.js';
+export { rolloutBucket, inRollout, rolloutThreshold, ROLLOUT_BUCKETS } from '../protocol/rollout.js';
+export { normalizePlatform } from '../protocol/rule-values.js';
 export { whitelistShard, shardHas, whitelistMetaKey, whitelistShardKey } from '../protocol/whitelist.js';
 export type { WhitelistMeta } from '../protocol/whitelist.js';
 export { checkDocumentSignature, trustedKeyFromPem, trustedKeyFromSpki, canonicalBytes, SIGNATURES_FIELD } from '../protocol/document-signature.js';

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import type { ChannelIndex, Release } from '../protocol/types.js';
 import { inRollout } from '../protocol/rollout.js';
+import { normalizePlatform } from '../protocol/rule-values.js';
 
 export interface DeviceRequest {
   package: string;
@@ -82,7 +83,7 @@ export function releaseMatches(
 ): boolean {
   const { rules } = release;
   if (release.state !== 'active') return false;
-  if (rules.platforms && !(request.platform && rules.platforms.includes(request.platform))) return false;
+  if (rules.platforms && !platformListed(rules.platforms, request.platform)) return false;
   if (rules.appVersion && !(request.appVersion && satisfies(request.appVersion, rules.appVersion))) return false;
   if (rules.startsAt && now.getTime() < instantOf(rules.startsAt)) return false;
   if (rules.endsAt && now.getTime() >= instantOf(rules.endsAt)) return false;
@@ -92,7 +93,14 @@ export function releaseMatches(
   if (ignoreRollout) return true;
   const deviceId = request.deviceId ?? '';
   if (deviceId && isWhitelisted && rules.whitelist?.some((list) => isWhitelisted(list, deviceId))) return true;
-  return inRollout(deviceId, packageId, release.version, rules.rollout);
+  return inRollout(deviceId, packageId, release.version, rules);
+}
+
+/** Case-insensitive (normalizePlatform): `iOS` is `ios`, whoever wrote either. */
+function platformListed(platforms: readonly string[], platform: string | undefined): boolean {
+  if (!platform) return false;
+  const wanted = normalizePlatform(platform);
+  return platforms.some((listed) => listed === wanted || normalizePlatform(listed) === wanted);
 }
 
 const noUpdate = (reason: ResolveReason, version: string | null = null): Resolution => ({

@@ -28,6 +28,19 @@ export function rolloutBucket(deviceId: string, packageId: string, version: stri
   return hash32(`${packageId}@${version}:${deviceId}`) % ROLLOUT_BUCKETS;
 }
 
-export function inRollout(deviceId: string, packageId: string, version: string, rolloutPercent: number): boolean {
-  return rolloutBucket(deviceId, packageId, version) < Math.round(rolloutPercent * 100);
+/**
+ * A percentage with at most two decimals as basis points (0–10000). Exact:
+ * the publisher only accepts two decimals, so rounding the product never
+ * crosses an integer. Devices never do this: they read the integer the
+ * publisher fixed (rolloutThreshold), so no float rounding differs by platform.
+ */
+export const basisPointsOf = (rolloutPercent: number) => Math.round(rolloutPercent * 100);
+
+/** The integer a device compares its bucket with: `rolloutBasisPoints`, or (indexes written before it) the percentage's. */
+export const rolloutThreshold = (rules: { rollout: number; rolloutBasisPoints?: number }) => rules.rolloutBasisPoints ?? basisPointsOf(rules.rollout);
+
+/** Inside the rollout: bucket < threshold, both integers. */
+export function inRollout(deviceId: string, packageId: string, version: string, rules: { rollout: number; rolloutBasisPoints?: number } | number): boolean {
+  const threshold = typeof rules === 'number' ? basisPointsOf(rules) : rolloutThreshold(rules);
+  return rolloutBucket(deviceId, packageId, version) < threshold;
 }

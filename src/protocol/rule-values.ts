@@ -20,3 +20,10 @@ export function timeProblem(value: string): string | undefined {
   if (value.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) return `has no UTC offset; add Z or ±hh:mm, e.g. ${value}Z`;
   return undefined;
 }
+
+/**
+ * Platform names compare case-insensitively: `iOS`, `ios` and `IOS` are one
+ * platform. Publishers store them normalized and devices normalize what they
+ * report, with this one function.
+ */
+export const normalizePlatform = (platform: string) => platform.trim().toLowerCase();

@@ -14,6 +14,7 @@ const time = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'not
 
 const rules = z.looseObject({
   rollout: z.number().min(0).max(100),
+  rolloutBasisPoints: z.number().int().min(0).max(10_000).optional(),
   mandatory: z.boolean(),
   platforms: z.array(z.string()).optional(),
   appVersion: z

@@ -61,8 +61,10 @@ export interface ReleaseRules {
   platforms?: string[];
   /** Semver range the app version must satisfy; absent = all. */
   appVersion?: string;
-  /** Share of devices served, 0–100 with two decimals. */
+  /** Share of devices served, 0–100 with two decimals (for people). */
   rollout: number;
+  /** The same share in basis points, 0–10000: what devices compare with (no floats on devices). Absent in older indexes. */
+  rolloutBasisPoints?: number;
   startsAt?: string;
   endsAt?: string;
   mandatory: boolean;

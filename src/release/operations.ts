@@ -2,7 +2,7 @@ import semver from 'semver';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { UserError } from '../errors.js';
 import { currentRelease, findRelease, updateRelease, upsertRelease } from '../protocol/channel-index.js';
-import { parseRollout } from './rules.js';
+import { parseRollout, withRollout } from './rules.js';
 
 /**
  * Release operations as pure functions of a channel index: each returns the
@@ -85,7 +85,7 @@ export function setRollout(index: ChannelIndex, id: string, percent: number | st
     if (release.rules.rollout === rollout) {
       throw new UserError(`package '${id}' ${release.version} on channel '${index.channel}' is already at ${rollout}%; nothing to change`);
     }
-    return { ...release, rules: { ...release.rules, rollout } };
+    return { ...release, rules: { ...release.rules, ...withRollout(rollout) } };
   });
 }
 

@@ -2,7 +2,8 @@ import semver from 'semver';
 import type { ReleaseRules } from '../protocol/types.js';
 import type { RulesConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { isRollout, percentText, timeProblem } from '../protocol/rule-values.js';
+import { isRollout, normalizePlatform, percentText, timeProblem } from '../protocol/rule-values.js';
+import { basisPointsOf } from '../protocol/rollout.js';
 
 /** Rule flags as commander hands them over (strings until validated here). */
 export interface RuleFlags {
@@ -22,6 +23,9 @@ const list = (value: string) =>
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+
+/** The rollout fields of rules: the percentage, and the integer threshold devices use, fixed together. */
+export const withRollout = (rollout: number) => ({ rollout, rolloutBasisPoints: basisPointsOf(rollout) });
 
 export function parseRollout(value: string | number): number {
   if (!isRollout(value)) {
@@ -72,14 +76,12 @@ export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig
   if (startsAt && endsAt && new Date(endsAt) <= new Date(startsAt)) {
     throw new UserError(`--ends-at ${endsAt} is not after --starts-at ${startsAt}; swap or fix the dates`);
   }
-  const platforms = flags.platform !== undefined ? list(flags.platform.toLowerCase()) : preset.platforms;
+  const platforms = (flags.platform !== undefined ? list(flags.platform) : preset.platforms)?.map(normalizePlatform);
   const whitelist = flags.whitelist !== undefined ? list(flags.whitelist) : preset.whitelist;
   const attributes = flags.attr !== undefined ? parseAttributes(flags.attr) : preset.attributes;
 
-  const rules: ReleaseRules = {
-    rollout: parseRollout(flags.rollout ?? preset.rollout ?? 100),
-    mandatory: flags.mandatory ?? preset.mandatory ?? false,
-  };
+  const rollout = parseRollout(flags.rollout ?? preset.rollout ?? 100);
+  const rules: ReleaseRules = { ...withRollout(rollout), mandatory: flags.mandatory ?? preset.mandatory ?? false };
   if (platforms?.length) rules.platforms = platforms;
   if (appVersion !== undefined) rules.appVersion = appVersion;
   if (startsAt) rules.startsAt = startsAt;

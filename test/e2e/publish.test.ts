@@ -73,7 +73,7 @@ describe('publish → unchanged → change → resolve', () => {
       full: { key: 'packages/maps/1.0.0/full.zip', size: fullZip.length, sha256: sha256(fullZip) },
       deltas: [],
       manifest: { key: 'packages/maps/1.0.0/manifest.json' },
-      rules: { rollout: 100, mandatory: false },
+      rules: { rollout: 100, rolloutBasisPoints: 10_000, mandatory: false },
     });
     // Logs go to stderr, never into the JSON document.
     expect(result.stderr).toMatch(/maps/);

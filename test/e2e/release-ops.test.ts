@@ -178,7 +178,7 @@ describe('release operations (CLI)', () => {
         to: 'staging',
         package: 'maps',
         version: '1.0.1',
-        rules: { rollout: 20, mandatory: true },
+        rules: { rollout: 20, rolloutBasisPoints: 2000, mandatory: true },
         dryRun: false,
         hooks: [],
       });

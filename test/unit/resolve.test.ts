@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { inRollout } from '../../src/protocol/rollout.js';
+import { inRollout, rolloutBucket, rolloutThreshold } from '../../src/protocol/rollout.js';
+import { withRollout } from '../../src/release/rules.js';
 import { resolveUpdate, type DeviceRequest } from '../../src/client/resolve.js';
 import { delta, indexWith, release } from '../helpers/releases.js';
 
@@ -151,5 +152,29 @@ describe('resolveUpdate after a rollback', () => {
       // A device that never had the bad release still follows the older release's rollout.
       expect(resolveUpdate(index, device({ deviceId }))).toMatchObject({ update: false, reason: 'no-matching-release' });
     }
+  });
+});
+
+describe('one rule for platform case and one integer rollout threshold (issue 15, items 4 and 5)', () => {
+  it('matches platforms case-insensitively, as the CLI does', () => {
+    const index = indexWith([release('1.0.2', { rules: { rollout: 100, mandatory: false, platforms: ['ios'] } }), release('1.0.1')]);
+    for (const platform of ['iOS', 'IOS', ' ios ']) {
+      expect(resolveUpdate(index, { package: 'maps', platform }).version).toBe('1.0.2');
+    }
+    expect(resolveUpdate(indexWith([release('1.0.2', { rules: { rollout: 100, mandatory: false, platforms: ['iOS'] } })]), { package: 'maps', platform: 'ios' }).version).toBe('1.0.2');
+  });
+
+  it('compares the bucket with the integer threshold the publisher fixed, so 1.1 % never depends on float rounding', () => {
+    expect(withRollout(1.1)).toEqual({ rollout: 1.1, rolloutBasisPoints: 110 });
+    expect(withRollout(0.29).rolloutBasisPoints).toBe(29);
+    expect(withRollout(12.34).rolloutBasisPoints).toBe(1234);
+    // A device whose bucket is exactly 110 is outside 1.1 %; bucket 109 is inside.
+    const idFor = (bucket: number) => Array.from({ length: 200_000 }, (_, i) => `device-${i}`).find((id) => rolloutBucket(id, 'maps', '1.0.0') === bucket)!;
+    const rules = withRollout(1.1);
+    expect(inRollout(idFor(110), 'maps', '1.0.0', rules)).toBe(false);
+    expect(inRollout(idFor(109), 'maps', '1.0.0', rules)).toBe(true);
+    // An index written before the integer existed still derives the same threshold.
+    expect(rolloutThreshold({ rollout: 1.1 })).toBe(110);
+    expect(rolloutThreshold({ rollout: 1.1, rolloutBasisPoints: 110 })).toBe(110);
   });
 });

@@ -23,7 +23,7 @@ describe('parseRollout', () => {
 
 describe('buildRules', () => {
   it('serves everyone, not mandatory, by default', () => {
-    expect(buildRules({}, {})).toEqual({ rollout: 100, mandatory: false });
+    expect(buildRules({}, {})).toEqual({ rollout: 100, rolloutBasisPoints: 10_000, mandatory: false });
   });
 
   it('turns flags into stored rules: platforms lowercased, dates in UTC ISO form', () => {
@@ -45,6 +45,7 @@ describe('buildRules', () => {
       platforms: ['ios', 'android'],
       appVersion: '>=2.0.0 <3',
       rollout: 25,
+      rolloutBasisPoints: 2500,
       startsAt: '2026-01-01T08:00:00.000Z',
       endsAt: '2026-02-01T00:00:00.000Z',
       mandatory: true,
@@ -57,6 +58,7 @@ describe('buildRules', () => {
     const presets = { beta: { rollout: 5, platforms: ['ios'], mandatory: true, whitelist: ['qa'] } };
     expect(buildRules({ rules: 'beta', rollout: '20' }, presets)).toEqual({
       rollout: 20,
+      rolloutBasisPoints: 2000,
       platforms: ['ios'],
       mandatory: true,
       whitelist: ['qa'],

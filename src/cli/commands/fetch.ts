@@ -86,7 +86,7 @@ Examples:
             channel,
             package: packageId,
             device: {
-              platform: flags.platform?.toLowerCase(),
+              platform: flags.platform,
               appVersion: flags.appVersion,
               deviceId: flags.deviceId,
               ...(attributes && { attributes }),

@@ -79,7 +79,7 @@ function deviceRequest(flags: ResolveFlags): DeviceRequest {
   }
   return {
     package: flags.package,
-    platform: flags.platform?.toLowerCase(),
+    platform: flags.platform,
     appVersion: flags.appVersion,
     deviceId: flags.deviceId,
     installed: flags.installed,
