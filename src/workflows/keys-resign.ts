@@ -38,6 +38,13 @@ export async function resignDocuments(context: WorkflowContext, channel: string 
   const listed = [...unsigned.keys()];
   const question = `Sign ${listed.length} document(s) as they are stored: ${listed.join(', ')}? Only if you checked them.`;
   if (listed.length > 0 && !(await context.confirm(question))) throw new UserError('cancelled; nothing was written');
+  // Shards of lists uploaded before they were bound are bare arrays: they cannot carry signatures.
+  for (const key of keys.filter((name) => name.startsWith(whitelistsPrefix) && name.endsWith('/meta.json'))) {
+    const stored = unsigned.get(key) ?? (await store.readDocument(key));
+    if (stored && JSON.parse(stored.body.toString('utf8')).version === undefined) {
+      context.output.warn(`${key}: this list was uploaded before whitelist shards were signed and bound; upload it again ('update-publish whitelist upload') so devices that check signatures can read it`);
+    }
+  }
   for (const [key, stored] of unsigned) {
     // Conditional on what was checked: a document changed since is left for the next look.
     const written = await store.writeDocument(key, stored.body, { contentType: 'application/json', cacheControl: MUTABLE_CACHE, sha256: sha256Hex(stored.body), ifMatch: stored.etag });

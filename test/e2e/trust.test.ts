@@ -402,3 +402,33 @@ describe('signed stores stay signed', () => {
     }
   });
 });
+
+describe('turning signing on for an existing store', () => {
+  it('is refused before any work until keys resign signs what is stored; then publishes, verify and signed devices all accept it', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
+    await publish(project);
+    await project.write('maps', { 'a.txt': 'beta' });
+    await publish(project);
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    const config = JSON.parse(await readFile(project.configPath, 'utf8'));
+    await writeFile(project.configPath, JSON.stringify({ ...config, signing: { privateKey: 'keys/signing-private.pem' } }));
+    await project.write('maps', { 'a.txt': 'gamma' });
+    const before = await snapshotTree(project.store);
+
+    const refusedPublish = await project.run(['publish', '--yes']);
+    expect(refused(refusedPublish)).toMatch(/channels\/production\/index\.json carries no signature: .*'update-publish keys resign'/);
+    // Checked before any work: nothing hashed, packed or uploaded.
+    expect(refusedPublish.stderr).not.toMatch(/hashing|packing|uploading/);
+    expect(await snapshotTree(project.store)).toEqual(before);
+
+    const listed = succeeded(await project.run(['keys', 'resign', '--dry-run', '--json']));
+    expect(listed.signed).toEqual(expect.arrayContaining([INDEX, 'channels/production/archive/maps.json', 'channels/production/history/maps.json']));
+    succeeded(await project.run(['keys', 'resign', '--yes', '--json']));
+    expect(succeeded(await project.run(['verify', '--json'])).problems).toEqual([]);
+    // Releases published before signing: their manifests are bound by the signed index.
+    expect(succeeded(await fetchInto(project, join(project.dir, 'device', 'maps'), publicKey(project)))).toMatchObject({ version: '1.0.1' });
+    expect(succeeded(await project.run(['rollback', 'maps', '--to', '1.0.0', '--yes', '--json']))).toMatchObject({ to: '1.0.0' });
+    await publish(project);
+    expect(succeeded(await project.run(['verify', '--json', ...publicKey(project)])).problems).toEqual([]);
+  });
+});
