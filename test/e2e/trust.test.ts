@@ -432,3 +432,36 @@ describe('turning signing on for an existing store', () => {
     expect(succeeded(await project.run(['verify', '--json', ...publicKey(project)])).problems).toEqual([]);
   });
 });
+
+describe('verify checks archives and histories too', () => {
+  it('reports an edited history or archive by its key, with --public-key and without a signing config', async () => {
+    const project = await signedProject();
+    await publish(project);
+    await project.write('maps', { 'a.txt': 'second' });
+    await publish(project);
+    const historyKey = 'channels/production/history/maps.json';
+    const history = await project.readStoreJson(historyKey);
+    history.entries[0].actor = 'someone-else';
+    await writeFile(project.storePath(historyKey), JSON.stringify(history));
+    const signed = await project.run(['verify', '--json']);
+    expect(signed.code).toBe(1);
+    expect(signed.json.problems).toContainEqual({ key: historyKey, problem: expect.stringMatching(/does not match the content/) });
+
+    // A device-side check (no signing config, the public key given) finds the same.
+    const config = JSON.parse(await readFile(project.configPath, 'utf8'));
+    delete config.signing;
+    await writeFile(project.configPath, JSON.stringify(config));
+    const archiveKey = 'channels/production/archive/maps.json';
+    const archive = await project.readStoreJson(archiveKey);
+    archive.releases[0].rules.rollout = 5;
+    await writeFile(project.storePath(archiveKey), JSON.stringify(archive));
+    const viaKey = await project.run(['verify', '--json', ...publicKey(project)]);
+    expect(viaKey.code).toBe(1);
+    expect(viaKey.json.problems).toEqual(
+      expect.arrayContaining([
+        { key: historyKey, problem: expect.stringMatching(/does not match the content/) },
+        { key: archiveKey, problem: expect.stringMatching(/does not match the content/) },
+      ]),
+    );
+  });
+});

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { channelIndexKey, manifestKey } from '../../protocol/layout.js';
+import { archiveKey, channelIndexKey, manifestKey } from '../../protocol/layout.js';
 import { encryptionKeyId } from '../../protocol/encryption.js';
 import { buildTree } from '../fetch/build-tree.js';
 import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../fetch/documents.js';
@@ -182,7 +182,7 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
         try {
           archived = (await options.archivedReleases?.(channel, packageId)) ?? [];
         } catch (error) {
-          recordError(error, `${channelIndexKey(channel)} (archive of ${packageId})`);
+          recordError(error, archiveKey(channel, packageId));
         }
         for (const release of [...releases, ...archived]) {
           toVerify.push({ channel, packageId, release });
