@@ -81,6 +81,19 @@ describe('architecture', () => {
     expect(show(edges.filter(({ from }) => layerOf(from) === 'ground'))).toEqual([]);
   });
 
+  it("update-publish/client stays pure JavaScript: nothing it loads imports a Node built-in (apps run it in React Native and edge runtimes)", () => {
+    const reached = new Set<string>();
+    const visit = (file: string) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const { from, to } of edges) if (from === file) visit(to);
+    };
+    visit('client/index.ts');
+    const nodeImports = [...reached].filter((file) => /from\s*['"]node:|import\(\s*['"]node:/.test(readFileSync(join(SRC, file), 'utf8')));
+    expect(reached.size).toBeGreaterThan(5);
+    expect(nodeImports).toEqual([]);
+  });
+
   it('every import points down the layers (or stays in its layer)', () => {
     expect(show(edges.filter(({ from, to }) => rank(to) > rank(from)))).toEqual([]);
   });

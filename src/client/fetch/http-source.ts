@@ -98,15 +98,19 @@ async function request(url: URL, shown: string, limits: TransferLimits, resume?:
   const body = response.body;
   async function* chunks(): AsyncGenerator<Buffer> {
     if (!body) return;
+    let complete = false;
     try {
       for await (const chunk of body as AsyncIterable<Uint8Array>) {
         guard.progress(chunk.length);
         yield Buffer.from(chunk);
       }
+      complete = true;
     } catch (error) {
       throw guard.reason() ?? new CutError(`the connection to ${shown} was cut mid-body (${causeOf(error)})`);
     } finally {
       guard.stop();
+      // A reader that stopped early (a refused size, a failed check) must not leave the transfer running.
+      if (!complete) abort.abort();
     }
   }
   return { body: chunks(), etag: response.headers.get('etag'), cancel: () => abort.abort() };
