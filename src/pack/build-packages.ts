@@ -38,7 +38,7 @@ export async function buildPackages(
     const localPath = join(stagingDir, key);
     await mkdir(dirname(localPath), { recursive: true });
     const seal = encryptionKey && createEncryptStream(encryptionKey);
-    return { key, localPath, ...(await writeZip(entries, localPath, seal)) };
+    return { key, localPath, ...(await writeZip(entries, localPath, { seal })) };
   };
   const byPath = new Map(files.map((file) => [file.path, file]));
   const full = await stage(fullPackageKey(id, version), files);

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { once } from 'node:events';
-import { Transform, Writable, type Readable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readFile, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { crc32, createDeflateRaw, deflateRaw } from 'node:zlib';
 import { ExitCode, UserError } from '../errors.js';
 import { isPrecompressed, looksIncompressible } from './compression.js';
+import { centralRecord, endOfCentralDirectory, localHeader, METHOD_DEFLATED, METHOD_STORED, type EntryHeader } from './zip-format.js';
+import { ZipFileSink } from './zip-sink.js';
 
 export interface ZipEntry {
   /** Name inside the zip (POSIX, NFC). */
@@ -17,153 +21,161 @@ export interface ZipEntry {
   sha256?: string;
 }
 
-/**
- * A fixed timestamp, built from local-time fields because zip stores DOS local
- * time: the bytes come out the same in every time zone.
- */
-const FIXED_DATE = new Date(1980, 0, 1, 0, 0, 0);
-const FILE_MODE = 0o644;
-/** Files up to this size are read once into memory (checked and sampled there); larger ones stream. */
+export interface ZipOptions {
+  /** Transforms the zip on its way to disk (encryption); size and SHA-256 are then of the sealed bytes. */
+  seal?: Transform;
+  /** Entries prepared (read, checked, deflated) at once; default one per core. The bytes never depend on it. */
+  workers?: number;
+}
+
+export interface WrittenZip {
+  size: number;
+  sha256: string;
+  /** Bytes each entry takes inside the zip (compressed, without headers), in entry order. */
+  packedSizes: number[];
+}
+
+const DEFLATE_OPTIONS = { level: 6 };
+/** Files up to this size are read once into memory and deflated in one call; larger ones stream. */
 const WHOLE_ENTRY_LIMIT = 1024 * 1024;
 /** How much of an entry decides store or deflate. */
 const SAMPLE_SIZE = 64 * 1024;
+/** Below this, deflate's own overhead outweighs what it saves. */
+const SMALLEST_WORTH_DEFLATING = 64;
+
+const deflateWhole = promisify(deflateRaw);
+
+/** An entry ready to be written: its header fields and where its packed bytes are. */
+interface PreparedEntry extends EntryHeader {
+  /** In memory (small entries), or a file to stream: the source itself (stored) or a spill of its deflated bytes. */
+  body: Buffer | { path: string; spill: boolean };
+}
 
 /**
- * Streams the entries into a zip at outPath in the order given (callers pass
- * them sorted) with archiver, and returns its size and SHA-256, hashed on the
- * way to disk. Same entries, same bytes: a fixed timestamp and mode, and store
- * or deflate decided by content alone (known compressed formats, or bytes that
- * look random, are stored). `seal` (encryption) transforms the zip on the way,
- * in the same pass; size and SHA-256 are then of the sealed bytes.
+ * Writes the entries into a zip at outPath in the order given (callers pass
+ * them sorted) and returns its size and SHA-256, hashed on the way to disk.
+ * Same entries, same bytes, whatever the number of workers: each entry is
+ * deflated on its own (several at once, in zlib's thread pool) and written in
+ * order, with a fixed timestamp and mode, and store or deflate decided by
+ * content alone. Sizes and CRC-32 go in each local header (no data
+ * descriptors): a large file is read for its CRC first, or deflated into a
+ * spill file beside the zip, so memory stays bounded by the workers.
  */
-export async function writeZip(
-  entries: ZipEntry[],
-  outPath: string,
-  seal?: Transform,
-): Promise<{ size: number; sha256: string }> {
-  // Loaded on first use: only pack and publish write zips.
-  const { default: archiver } = await import('archiver');
-  const archive = archiver('zip', { zlib: { level: 6 } });
+export async function writeZip(entries: ZipEntry[], outPath: string, options: ZipOptions = {}): Promise<WrittenZip> {
+  const workers = Math.max(1, options.workers ?? availableParallelism());
+  const prepared: Promise<PreparedEntry>[] = [];
+  const prepareUpTo = (index: number) => {
+    for (let i = prepared.length; i < Math.min(entries.length, index + workers); i++) {
+      const promise = prepareEntry(entries[i]!, `${outPath}.entry-${i}`);
+      promise.catch(() => {}); // awaited in order below; a failure ahead of its turn must not go unhandled
+      prepared.push(promise);
+    }
+  };
+  const packedSizes: number[] = [];
+
+  async function* zipBytes(): AsyncGenerator<Buffer> {
+    const directory: Buffer[] = [];
+    let offset = 0;
+    for (let i = 0; i < entries.length; i++) {
+      prepareUpTo(i);
+      const entry = await prepared[i]!;
+      const header = localHeader(entry);
+      directory.push(centralRecord(entry, offset));
+      yield header;
+      if (Buffer.isBuffer(entry.body)) yield entry.body;
+      else yield* streamBody(entries[i]!, entry);
+      offset += header.length + entry.compressedSize;
+      packedSizes.push(entry.compressedSize);
+    }
+    const directoryBytes = Buffer.concat(directory);
+    yield directoryBytes;
+    yield endOfCentralDirectory(entries.length, directoryBytes.length, offset);
+  }
+
   const sink = new ZipFileSink(outPath);
-  const written = pipeline([archive, ...(seal ? [seal] : []), sink]);
   try {
-    for (const entry of entries) {
-      const { body, store } = await openEntry(entry);
-      // One entry at a time: open files and buffered bytes stay bounded whatever the tree.
-      const processed = [once(archive, 'entry')];
-      // archiver does not hear a piped source fail (e.g. the file changed under us): listen ourselves.
-      if (!Buffer.isBuffer(body)) processed.push(once(body, 'error').then(([error]) => Promise.reject(error)));
-      archive.append(body, { name: entry.path, date: FIXED_DATE, mode: FILE_MODE, store });
-      await Promise.race(processed);
+    await pipeline([Readable.from(zipBytes(), { objectMode: false }), ...(options.seal ? [options.seal] : []), sink] as [Readable, ...Writable[]]);
+  } finally {
+    // Entries prepared ahead of a failure may hold spill files: wait for them, then remove every spill.
+    await Promise.allSettled(prepared);
+    await Promise.all(prepared.map((_, i) => rm(`${outPath}.entry-${i}`, { force: true })));
+  }
+  return { size: sink.size, sha256: sink.hash.digest('hex'), packedSizes };
+}
+
+/** Streams a large entry's packed bytes; a stored source must still be the bytes its CRC was taken of. */
+async function* streamBody(entry: ZipEntry, prepared: PreparedEntry): AsyncGenerator<Buffer> {
+  const body = prepared.body as { path: string; spill: boolean };
+  let crc = 0;
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(body.path) as AsyncIterable<Buffer>) {
+      if (!body.spill) crc = crc32(chunk, crc);
+      size += chunk.length;
+      yield chunk;
     }
-    await archive.finalize();
-    await written;
   } catch (error) {
-    // Tears the whole pipeline down (the partial zip is the caller's temp file).
-    archive.destroy(error as Error);
-    await written.catch(() => {});
-    throw error;
+    vanished(entry)(error);
   }
-  return { size: sink.size, sha256: sink.hash.digest('hex') };
+  if (size !== prepared.compressedSize || (!body.spill && crc !== prepared.crc32)) throw changedWhilePacking(entry);
 }
 
-/** Bytes gathered into one write to disk. */
-const SINK_BUFFER_SIZE = 1024 * 1024;
-
-/**
- * The zip's way to disk: hashes and counts every chunk, and gathers chunks
- * into large writes. archiver emits each header field as its own tiny chunk,
- * the whole central directory in one synchronous burst; copied here at once,
- * they die young instead of queueing as objects in a file stream (for 20,000
- * entries, ~100 MB at the end of every pack).
- */
-class ZipFileSink extends Writable {
-  readonly hash = createHash('sha256');
-  size = 0;
-  private handle: FileHandle | undefined;
-  private readonly buffer = Buffer.allocUnsafe(SINK_BUFFER_SIZE);
-  private filled = 0;
-
-  constructor(private readonly path: string) {
-    super();
-  }
-
-  override _construct(callback: (error?: Error | null) => void): void {
-    open(this.path, 'w').then((handle) => {
-      this.handle = handle;
-      callback();
-    }, callback);
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    if (this.filled + chunk.length <= this.buffer.length) {
-      this.filled += chunk.copy(this.buffer, this.filled);
-      callback();
-      return;
-    }
-    this.flush()
-      .then(() => (chunk.length < this.buffer.length ? void (this.filled = chunk.copy(this.buffer)) : this.writeAll(chunk)))
-      .then(() => callback(), callback);
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.flush()
-      .then(() => this.handle!.close())
-      .then(() => {
-        this.handle = undefined;
-        callback();
-      }, callback);
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const handle = this.handle;
-    this.handle = undefined;
-    (handle ? handle.close() : Promise.resolve()).then(() => callback(error), () => callback(error));
-  }
-
-  private async flush(): Promise<void> {
-    const filled = this.filled;
-    this.filled = 0;
-    if (filled > 0) await this.writeAll(this.buffer.subarray(0, filled));
-  }
-
-  private async writeAll(bytes: Buffer): Promise<void> {
-    for (let offset = 0; offset < bytes.length; ) offset += (await this.handle!.write(bytes, offset)).bytesWritten;
-  }
-}
-
-/** The entry's bytes (a buffer, or a checked stream for large files) and whether to store them. */
-async function openEntry(entry: ZipEntry): Promise<{ body: Buffer | Readable; store: boolean }> {
+async function prepareEntry(entry: ZipEntry, spillPath: string): Promise<PreparedEntry> {
+  const name = Buffer.from(entry.path, 'utf8');
   if (entry.size <= WHOLE_ENTRY_LIMIT) {
     const bytes = await readFile(entry.absolutePath).catch(vanished(entry));
     assertUnchanged(entry, bytes.length, entry.sha256 && createHash('sha256').update(bytes).digest('hex'));
-    return { body: bytes, store: shouldStore(entry, bytes.subarray(0, SAMPLE_SIZE)) };
+    const stored = { name, method: METHOD_STORED, crc32: crc32(bytes), compressedSize: bytes.length, size: bytes.length, body: bytes };
+    if (shouldStore(entry, bytes.subarray(0, SAMPLE_SIZE))) return stored;
+    const deflated = await deflateWhole(bytes, DEFLATE_OPTIONS);
+    // Content alone decides, so keeping the smaller of the two stays deterministic.
+    return deflated.length < bytes.length ? { ...stored, method: METHOD_DEFLATED, compressedSize: deflated.length, body: deflated } : stored;
   }
+  const sample = await readSample(entry);
+  const store = shouldStore(entry, sample);
+  // One read checks the file, takes its CRC and, unless it is stored, deflates it into the spill file.
+  const check = checkedBytes(entry);
+  const output = store ? new Writable({ write: (_chunk, _encoding, done) => done() }) : createWriteStream(spillPath);
+  let compressedSize = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      compressedSize += chunk.length;
+      done(null, chunk);
+    },
+  });
+  await pipeline([createReadStream(entry.absolutePath), check, ...(store ? [] : [createDeflateRaw(DEFLATE_OPTIONS), count]), output]).catch(
+    (error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' ? changedWhilePacking(entry, 'was deleted') : error;
+    },
+  );
+  const header = { name, crc32: check.crc32, size: entry.size };
+  if (!store && compressedSize < entry.size) return { ...header, method: METHOD_DEFLATED, compressedSize, body: { path: spillPath, spill: true } };
+  if (!store) await rm(spillPath, { force: true });
+  return { ...header, method: METHOD_STORED, compressedSize: entry.size, body: { path: entry.absolutePath, spill: false } };
+}
+
+async function readSample(entry: ZipEntry): Promise<Buffer> {
   const handle = await open(entry.absolutePath).catch(vanished(entry));
   const sample = Buffer.alloc(SAMPLE_SIZE);
   try {
-    await handle.read(sample, 0, SAMPLE_SIZE, 0);
+    const { bytesRead } = await handle.read(sample, 0, SAMPLE_SIZE, 0);
+    return sample.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
-  return { body: createReadStream(entry.absolutePath).pipe(checkedBytes(entry)), store: shouldStore(entry, sample) };
 }
-
-/** Below this, deflate's own overhead outweighs what it saves. */
-const SMALLEST_WORTH_DEFLATING = 64;
 
 const shouldStore = (entry: ZipEntry, sample: Buffer) =>
   entry.size < SMALLEST_WORTH_DEFLATING || isPrecompressed(entry.path) || looksIncompressible(sample);
 
-/** Passes a file's bytes through and fails the archive if they are not the ones hashed. */
-function checkedBytes(entry: ZipEntry): Transform {
+/** Passes a file's bytes through, taking their CRC-32, and fails if they are not the ones hashed. */
+function checkedBytes(entry: ZipEntry): Transform & { crc32: number } {
   const hash = entry.sha256 ? createHash('sha256') : undefined;
   let size = 0;
-  return new Transform({
+  const check = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash?.update(chunk);
+      check.crc32 = crc32(chunk, check.crc32);
       size += chunk.length;
       callback(null, chunk);
     },
@@ -175,7 +187,9 @@ function checkedBytes(entry: ZipEntry): Transform {
         callback(error as Error);
       }
     },
-  });
+  }) as Transform & { crc32: number };
+  check.crc32 = 0;
+  return check;
 }
 
 function assertUnchanged(entry: ZipEntry, size: number, sha256: string | undefined) {

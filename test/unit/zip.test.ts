@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -79,7 +79,8 @@ describe('writeZip', () => {
     const out = join(dir, 'out.zip');
     const result = await writeZip(entriesIn(join(dir, 'one')), out);
     const zip = await readFile(out);
-    expect(result).toEqual({ size: zip.length, sha256: sha256Hex(zip) });
+    expect(result).toMatchObject({ size: zip.length, sha256: sha256Hex(zip) });
+    expect(result.packedSizes).toHaveLength(files.size);
 
     const entries = await readZip(zip);
     expect([...entries.keys()]).toEqual([...files.keys()].sort());
@@ -88,6 +89,8 @@ describe('writeZip', () => {
       expect(entries.get(path)!.mode).toBe(0o100644);
       expect(entries.get(path)!.date.getFullYear()).toBe(1980);
     }
+    expect(zip.readUInt16LE(10)).toBe(0); // DOS time of the first local header: 00:00:00
+    expect(zip.readUInt16LE(12)).toBe(0x21); // DOS date: 1980-01-01, whatever TZ the test runs in
     const methods = Object.fromEntries([...entries].map(([path, entry]) => [path, entry.method]));
     expect(methods).toEqual({
       'a.json': 8,
@@ -110,6 +113,48 @@ describe('writeZip', () => {
     expect(check.stdout).toContain('No errors detected');
   });
 
+  it('writes sizes and CRC in every local header: no data descriptor (flag bit 3), no folder entries', async () => {
+    const out = join(dir, 'headers.zip');
+    await writeZip(entriesIn(join(dir, 'one')), out);
+    const zip = await readFile(out);
+    const headers = localHeaders(zip);
+    expect(headers.map((header) => header.name)).toEqual([...files.keys()].sort());
+    for (const header of headers) {
+      expect(header.flags & 0x0008, header.name).toBe(0);
+      expect(header.flags & 0x0800, header.name).toBe(0x0800); // UTF-8 names
+      expect(header.size, header.name).toBe(files.get(header.name)!.length);
+    }
+  });
+
+  it('is read entry by entry by Java’s ZipFile and streaming ZipInputStream (Android) and Python’s zipfile', async (context) => {
+    if (spawnSync('java', ['-version']).status !== 0) context.skip();
+    const out = join(dir, 'java.zip');
+    await writeZip(entriesIn(join(dir, 'one')), out);
+    const java = spawnSync('java', [join(import.meta.dirname, '../helpers/ReadZip.java'), out], { encoding: 'utf8' });
+    expect(java.status, java.stdout + java.stderr).toBe(0);
+    const expected = [...files.keys()].sort().map((path) => `${sha256Hex(files.get(path)!)} ${path}`);
+    const lines = java.stdout.trim().split('\n');
+    expect(lines.filter((line) => line.startsWith('ZipInputStream ')).map((line) => line.slice('ZipInputStream '.length))).toEqual(expected);
+    expect(lines.filter((line) => line.startsWith('ZipFile ')).map((line) => line.slice('ZipFile '.length))).toEqual(expected);
+    const python = spawnSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); sys.exit(z.testzip() or 0)', out], { encoding: 'utf8' });
+    expect(python.status, python.stderr).toBe(0);
+  });
+
+  it('gives the same bytes with one worker and with several', async () => {
+    const one = await writeZip(entriesIn(join(dir, 'one')), join(dir, 'w1.zip'), { workers: 1 });
+    const several = await writeZip(entriesIn(join(dir, 'one')), join(dir, 'w4.zip'), { workers: 4 });
+    expect(several.sha256).toBe(one.sha256);
+  });
+
+  it('leaves no spill file beside the zip, also when packing fails', async () => {
+    const root = join(dir, 'spills');
+    await writeFiles(root);
+    await writeZip(entriesIn(root), join(dir, 'spills.zip'));
+    await writeFile(join(root, 'ünïcode/名前.txt'), prose(3_000).reverse());
+    await expect(writeZip(entriesIn(root), join(dir, 'spills-failed.zip'))).rejects.toThrow('changed while it was being packed');
+    expect((await readdir(dir)).filter((name) => name.includes('.entry-'))).toEqual([]);
+  });
+
   it('gives the same bytes for the same files wherever they are, with or without hashes to check', async () => {
     const first = await writeZip(entriesIn(join(dir, 'one')), join(dir, 'first.zip'));
     const second = await writeZip(entriesIn(join(dir, 'two'), false), join(dir, 'second.zip'));
@@ -119,9 +164,9 @@ describe('writeZip', () => {
   it('sends the zip through a seal transform and measures what comes out', async () => {
     const reverse = new Transform({ transform: (chunk: Buffer, _encoding, done) => done(null, Buffer.from(chunk).reverse()) });
     const out = join(dir, 'sealed.zip');
-    const result = await writeZip(entriesIn(join(dir, 'one')).slice(0, 2), out, reverse);
+    const result = await writeZip(entriesIn(join(dir, 'one')).slice(0, 2), out, { seal: reverse });
     const sealed = await readFile(out);
-    expect(result).toEqual({ size: sealed.length, sha256: sha256Hex(sealed) });
+    expect(result).toMatchObject({ size: sealed.length, sha256: sha256Hex(sealed) });
     expect(sealed.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))).toBe(false);
   });
 
@@ -141,6 +186,20 @@ describe('writeZip', () => {
     await expect(writeZip(entries, join(dir, 'c3.zip'))).rejects.toThrow("'big/text.log' was deleted while it was being packed");
   });
 });
+
+/** The local headers, walked from the start as a streaming reader does: only sizes in the header can lead to the next one. */
+function localHeaders(zip: Buffer) {
+  const headers: { name: string; flags: number; size: number }[] = [];
+  for (let offset = 0; zip.readUInt32LE(offset) === 0x04034b50; ) {
+    const flags = zip.readUInt16LE(offset + 6);
+    const compressedSize = zip.readUInt32LE(offset + 18);
+    const nameLength = zip.readUInt16LE(offset + 26);
+    const extraLength = zip.readUInt16LE(offset + 28);
+    headers.push({ name: zip.toString('utf8', offset + 30, offset + 30 + nameLength), flags, size: zip.readUInt32LE(offset + 22) });
+    offset += 30 + nameLength + extraLength + compressedSize;
+  }
+  return headers;
+}
 
 describe('looksIncompressible', () => {
   it('tells random bytes from text, and says nothing about samples too short to judge', () => {
