@@ -12,6 +12,8 @@ export interface DeviceRequest {
   installed?: string;
   now?: Date;
   attributes?: Record<string, string>;
+  /** The device can apply binary patches (zstd --patch-from); without it, it never receives one. Default false. */
+  patches?: boolean;
 }
 
 export type ResolveReason =
@@ -27,6 +29,8 @@ export interface Resolution {
   update: boolean;
   version: string | null;
   kind: 'full' | 'delta' | null;
+  /** The delta holds binary patches (only offered to a device that said it can apply them). */
+  patched: boolean;
   key: string | null;
   size: number | null;
   sha256: string | null;
@@ -107,6 +111,7 @@ const noUpdate = (reason: ResolveReason, version: string | null = null): Resolut
   update: false,
   version,
   kind: null,
+  patched: false,
   key: null,
   size: null,
   sha256: null,
@@ -144,11 +149,13 @@ export function resolveUpdate(index: ChannelIndex, request: DeviceRequest, isWhi
   }
 
   const delta = installed ? target.deltas.find((candidate) => candidate.from === installed) : undefined;
-  const object = delta ?? target.full;
+  const patched = request.patches === true ? delta?.patched : undefined;
+  const object = patched ?? delta ?? target.full;
   return {
     update: true,
     version: target.version,
     kind: delta ? 'delta' : 'full',
+    patched: patched !== undefined,
     key: object.key,
     size: object.size,
     sha256: object.sha256,

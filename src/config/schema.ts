@@ -62,6 +62,29 @@ export const s3ConfigSchema = z.strictObject({
   profile: z.string().optional(),
 });
 
+/** The largest file a patch is made for by default: applying one holds the old and new file in memory (README). */
+export const DEFAULT_PATCH_MAX_FILE_SIZE = 64 * 1024 * 1024;
+/** A patch's window must cover the file; zstd decoders accept windows up to 2^27 without being told to. */
+const PATCH_FILE_SIZE_LIMIT = 128 * 1024 * 1024;
+
+/** Binary patches inside deltas (zstd --patch-from), for changed files where they pay. */
+export const deltaPatchesSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Changed files smaller than this go in whole. */
+    minFileSize: z.number().int().min(0).default(65536),
+    /** A patch is kept only when at most this share of the file's packed size. */
+    maxRatio: z.number().gt(0, 'maxRatio must be above 0').max(1, 'maxRatio must be at most 1').default(0.5),
+    /** Files above this size are never patched. */
+    maxFileSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(PATCH_FILE_SIZE_LIMIT, `maxFileSize must be at most ${PATCH_FILE_SIZE_LIMIT} (128 MiB): devices could not apply larger patches with zstd's default window limit`)
+      .default(DEFAULT_PATCH_MAX_FILE_SIZE),
+  })
+  .refine((patches) => patches.minFileSize <= patches.maxFileSize, { path: ['minFileSize'], message: 'minFileSize must not exceed maxFileSize' });
+
 export const configSchema = z.strictObject({
   /** A folder path (the embedded store) or s3://bucket/prefix. */
   store: z
@@ -76,6 +99,7 @@ export const configSchema = z.strictObject({
   channel: name('channel').default('production'),
   /** Delta packages are built from this many previous versions on the channel. */
   deltas: z.number().int().min(0).max(20).default(3),
+  deltaPatches: deltaPatchesSchema.default({ enabled: true, minFileSize: 65536, maxRatio: 0.5, maxFileSize: DEFAULT_PATCH_MAX_FILE_SIZE }),
   packages: z
     .record(name('package id'), packageConfigSchema)
     .refine((packages) => Object.keys(packages).length > 0, 'packages must name at least one package'),
@@ -99,6 +123,7 @@ export type Config = z.infer<typeof configSchema>;
 export type PackageConfig = z.infer<typeof packageConfigSchema>;
 export type RulesConfig = z.infer<typeof rulesConfigSchema>;
 export type S3Config = z.infer<typeof s3ConfigSchema>;
+export type DeltaPatchesConfig = z.infer<typeof deltaPatchesSchema>;
 
 /** Every problem, each by its path, in one line. */
 export function describeIssues(error: z.ZodError): string {

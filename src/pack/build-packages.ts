@@ -1,27 +1,39 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { DeltaObject, Manifest, StoredObject } from '../protocol/types.js';
+import type { DeltaPatchesConfig } from '../config/schema.js';
+import type { DeltaObject, Manifest, PatchedDeltaObject, StoredObject } from '../protocol/types.js';
+import { PATCH_FORMAT } from '../protocol/types.js';
 import type { DeltaPlan } from '../release/delta-plan.js';
-import { deltaPackageKey, fullPackageKey } from '../protocol/layout.js';
+import { deltaPackageKey, fullPackageKey, patchedDeltaPackageKey } from '../protocol/layout.js';
 import { createEncryptStream, ENCRYPTION_ALGORITHM, encryptionKeyId } from '../protocol/encryption.js';
+import type { BaseContent } from './base-content.js';
 import { toManifestFiles, type PackageFile } from './hash-files.js';
 import { buildManifest } from '../protocol/manifest.js';
-import { writeZip } from './zip.js';
+import { buildPatches, type StagedPatch } from './patches.js';
+import { writeZip, type ZipEntry } from './zip.js';
 
 /** A package object written to the staging folder, ready to upload. */
 export interface StagedObject extends StoredObject {
   localPath: string;
 }
 
+export interface StagedDelta extends StagedObject {
+  from: string;
+  /** The same delta with binary patches, when any patch paid. */
+  patched?: StagedObject & { patches: StagedPatch[] };
+}
+
 export interface BuiltPackages {
   manifest: Manifest;
   full: StagedObject;
-  deltas: (StagedObject & { from: string })[];
+  deltas: StagedDelta[];
 }
 
 export interface PackOptions {
   /** Seals every package object (AES-256-GCM, chunked); the manifest stays readable. */
   encryptionKey?: Buffer;
+  /** Binary patches in deltas, with where the base versions' content comes from; absent: file-level deltas only. */
+  patches?: { settings: DeltaPatchesConfig; baseContent: BaseContent };
 }
 
 /** Writes the full package and one delta per plan into stagingDir (laid out like the store), and the manifest describing them. */
@@ -34,21 +46,41 @@ export async function buildPackages(
   packOptions: PackOptions = {},
 ): Promise<BuiltPackages> {
   const { encryptionKey } = packOptions;
-  const stage = async (key: string, entries: PackageFile[]): Promise<StagedObject> => {
+  const stage = async (key: string, entries: ZipEntry[]): Promise<StagedObject & { packedSizes: number[] }> => {
     const localPath = join(stagingDir, key);
     await mkdir(dirname(localPath), { recursive: true });
     const seal = encryptionKey && createEncryptStream(encryptionKey);
-    return { key, localPath, ...(await writeZip(entries, localPath, { seal })) };
+    const { size, sha256, packedSizes } = await writeZip(entries, localPath, { seal });
+    return { key, localPath, size, sha256, packedSizes };
   };
   const byPath = new Map(files.map((file) => [file.path, file]));
-  const full = await stage(fullPackageKey(id, version), files);
-  const deltas = [];
+  const { packedSizes: _, ...full } = await stage(fullPackageKey(id, version), files);
+  const deltas: (StagedDelta & { removed: string[] })[] = [];
   for (const plan of deltaPlans) {
-    const staged = await stage(
-      deltaPackageKey(id, version, plan.fromVersion),
-      plan.files.map((file) => byPath.get(file.path)!),
-    );
-    deltas.push({ ...staged, from: plan.fromVersion, removed: plan.removed });
+    const deltaFiles = plan.files.map((file) => byPath.get(file.path)!);
+    const { packedSizes, ...staged } = await stage(deltaPackageKey(id, version, plan.fromVersion), deltaFiles);
+    const delta: StagedDelta & { removed: string[] } = { ...staged, from: plan.fromVersion, removed: plan.removed };
+    if (packOptions.patches?.settings.enabled) {
+      const patches = await buildPatches({
+        files: deltaFiles,
+        base: plan.base,
+        packedSizes: new Map(deltaFiles.map((file, index) => [file.path, packedSizes[index]!])),
+        settings: packOptions.patches.settings,
+        baseContent: packOptions.patches.baseContent,
+        dir: join(stagingDir, 'patches', id, plan.fromVersion),
+      });
+      if (patches.length > 0) {
+        const patchOf = new Map(patches.map((patch) => [patch.path, patch]));
+        // Same paths, same order: a patch entry stands where the whole file would.
+        const entries = deltaFiles.map((file): ZipEntry => {
+          const patch = patchOf.get(file.path);
+          return patch ? { path: file.path, absolutePath: patch.localPath, size: patch.size, sha256: patch.sha256 } : file;
+        });
+        const { packedSizes: __, ...patched } = await stage(patchedDeltaPackageKey(id, version, plan.fromVersion), entries);
+        delta.patched = { ...patched, patches };
+      }
+    }
+    deltas.push(delta);
   }
   const manifest = buildManifest({
     id,
@@ -56,10 +88,23 @@ export async function buildPackages(
     createdAt: new Date().toISOString(),
     files: toManifestFiles(files),
     full: storedObject(full),
-    deltas: deltas.map(({ from, key, size, sha256, removed }): DeltaObject => ({ from, key, size, sha256, removed })),
+    deltas: deltas.map(({ from, key, size, sha256, removed, patched }): DeltaObject => ({
+      from,
+      key,
+      size,
+      sha256,
+      removed,
+      ...(patched && { patched: patchedObject(patched) }),
+    })),
   });
   if (encryptionKey) manifest.encryption = { algorithm: ENCRYPTION_ALGORITHM, keyId: encryptionKeyId(encryptionKey) };
   return { manifest, full, deltas };
 }
 
 const storedObject = ({ key, size, sha256 }: StoredObject): StoredObject => ({ key, size, sha256 });
+
+const patchedObject = (patched: StagedObject & { patches: StagedPatch[] }): PatchedDeltaObject => ({
+  ...storedObject(patched),
+  format: PATCH_FORMAT,
+  patches: patched.patches.map(({ path, baseSize, baseSha256 }) => ({ path, baseSize, baseSha256 })),
+});

@@ -3,6 +3,7 @@ import fg from 'fast-glob';
 import type { Output } from '../output.js';
 import { formatBytes } from '../format.js';
 import type { PackageConfig } from '../config/schema.js';
+import { ContentCache } from './base-content.js';
 import { HashCache } from './hash-cache.js';
 import { hashFiles, type PackageFile } from './hash-files.js';
 import { scanPackage } from './scan.js';
@@ -12,6 +13,10 @@ import type { Store } from '../store/store.js';
 const LOCAL_STATE_DIR = '.update-publish';
 /** Local, per project: delete it any time; it only saves re-reading unchanged files. */
 export const HASH_CACHE_DIR = `${LOCAL_STATE_DIR}/hash-cache`;
+/** Local, per project: old content for patches, so a publish need not read it back from the store. Safe to delete. */
+export const CONTENT_CACHE_DIR = `${LOCAL_STATE_DIR}/content-cache`;
+
+export const contentCacheFor = (configDir: string, id: string) => new ContentCache(join(configDir, CONTENT_CACHE_DIR, id));
 
 /**
  * Excludes the tool's own folders when a package folder holds them (e.g. dir

@@ -12,7 +12,9 @@ import type { Store } from '../store/store.js';
  * be there, as the earlier run uploaded every object before the manifest.
  */
 export async function adoptStoredManifest(store: Store, rebuilt: BuiltPackages, stored: Manifest): Promise<BuiltPackages> {
-  const local = new Map([rebuilt.full, ...rebuilt.deltas].map((object) => [object.key, object]));
+  const patched = rebuilt.deltas.flatMap((delta) => delta.patched ?? []);
+  const local = new Map<string, StagedObject>([rebuilt.full, ...rebuilt.deltas, ...patched].map((object) => [object.key, object]));
+  const patchesOf = new Map(patched.map((object) => [object.key, object.patches]));
   const adopt = async (object: StoredObject): Promise<StagedObject> => {
     const staged = local.get(object.key);
     if (staged?.sha256 === object.sha256) return staged;
@@ -28,6 +30,13 @@ export async function adoptStoredManifest(store: Store, rebuilt: BuiltPackages, 
   return {
     manifest: stored,
     full: await adopt(stored.full),
-    deltas: await Promise.all(stored.deltas.map(async (delta) => ({ ...(await adopt(delta)), from: delta.from }))),
+    deltas: await Promise.all(
+      stored.deltas.map(async (delta) => ({
+        ...(await adopt(delta)),
+        from: delta.from,
+        // The patch files themselves are in the patched delta already; only their listing travels on.
+        ...(delta.patched && { patched: { ...(await adopt(delta.patched)), patches: patchesOf.get(delta.patched.key) ?? [] } }),
+      })),
+    ),
   };
 }

@@ -57,11 +57,11 @@ export const findRelease = (index: ChannelIndex, id: string, version: string): R
 export function upsertRelease(index: ChannelIndex, id: string, release: Release): ChannelIndex {
   const others = (index.packages[id]?.releases ?? []).filter((existing) => existing.version !== release.version);
   const releases = [...others, release].sort((a, b) => semver.rcompare(a.version, b.version));
-  return { ...index, packages: { ...index.packages, [id]: { releases } } };
+  return { ...index, packages: { ...index.packages, [id]: { ...index.packages[id], releases } } };
 }
 
 /** Applies a change to one release; returns a new index. */
 export function updateRelease(index: ChannelIndex, id: string, version: string, change: (release: Release) => Release): ChannelIndex {
   const releases = index.packages[id].releases.map((release) => (release.version === version ? change(release) : release));
-  return { ...index, packages: { ...index.packages, [id]: { releases } } };
+  return { ...index, packages: { ...index.packages, [id]: { ...index.packages[id], releases } } };
 }

@@ -23,6 +23,9 @@ export const manifestKey = (id: string, version: string) => `${versionPrefix(id,
 export const fullPackageKey = (id: string, version: string) => `${versionPrefix(id, version)}full.zip`;
 export const deltaPackageKey = (id: string, version: string, fromVersion: string) =>
   `${versionPrefix(id, version)}delta-from-${fromVersion}.zip`;
+/** The delta with binary patches, for devices that can apply them. */
+export const patchedDeltaPackageKey = (id: string, version: string, fromVersion: string) =>
+  `${versionPrefix(id, version)}delta-from-${fromVersion}.patched.zip`;
 
 /** Immutable objects are cached forever; mutable documents must be revalidated. */
 export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';

@@ -32,7 +32,7 @@ export const releaseSchema = z.looseObject({
   releasedAt: time,
   manifest: z.looseObject({ key: z.string().min(1), sha256, size: z.number().int().nonnegative().optional() }),
   full: storedObject,
-  deltas: z.array(storedObject.extend({ from: version })),
+  deltas: z.array(storedObject.extend({ from: version, patched: storedObject.optional() })),
   rules,
   state: z.enum(['active', 'halted', 'rolled-back']),
 });
@@ -46,7 +46,18 @@ export const manifestSchema = z.looseObject({
   contentSha256: z.string(),
   files: z.array(manifestFile),
   full: storedObject,
-  deltas: z.array(storedObject.extend({ from: version, removed: z.array(z.string()) })),
+  deltas: z.array(
+    storedObject.extend({
+      from: version,
+      removed: z.array(z.string()),
+      patched: storedObject
+        .extend({
+          format: z.string(),
+          patches: z.array(z.looseObject({ path: z.string(), baseSize: z.number().int().nonnegative(), baseSha256: sha256 })),
+        })
+        .optional(),
+    }),
+  ),
   encryption: z.looseObject({ algorithm: z.string(), keyId: z.string() }).optional(),
 });
 
@@ -57,7 +68,13 @@ export const channelIndexSchema = z.looseObject({
   // Absent only in indexes written before freshness (read as version 0, never expiring).
   version: z.number().int().nonnegative().optional(),
   expires: time.optional(),
-  packages: z.record(z.string(), z.looseObject({ releases: z.array(releaseSchema) })),
+  packages: z.record(
+    z.string(),
+    z.looseObject({
+      releases: z.array(releaseSchema),
+      bases: z.array(z.looseObject({ version, addedAt: time, manifest: z.looseObject({ key: z.string().min(1), sha256 }) })).optional(),
+    }),
+  ),
 });
 
 /** The first problem, as `packages.maps.releases.0.manifest: …`. */

@@ -23,6 +23,30 @@ export interface DeltaObject extends StoredObject {
   from: string;
   /** Files the device deletes after extracting the delta. */
   removed: string[];
+  /** The same delta with some files as binary patches; absent when no patch helped. */
+  patched?: PatchedDeltaObject;
+}
+
+/** How a patch is encoded: zstd with the base file as raw-content dictionary (`zstd -d --patch-from=OLD PATCH`). */
+export const PATCH_FORMAT = 'zstd-patch-from';
+
+/** A file of a patched delta whose zip entry is a patch against the base version's file at the same path. */
+export interface FilePatch {
+  path: string;
+  /** The base file the patch applies to, as the base version's manifest lists it. */
+  baseSize: number;
+  baseSha256: string;
+}
+
+/** A patched delta package: entries named in `patches` hold patches, every other entry the whole file. */
+export interface PatchedDeltaObject extends StoredObject {
+  format: typeof PATCH_FORMAT;
+  patches: FilePatch[];
+}
+
+/** A delta as the channel index lists it: the patched one only for devices that can apply patches. */
+export interface ReleaseDelta extends Omit<DeltaObject, 'removed' | 'patched'> {
+  patched?: StoredObject;
 }
 
 /** How package objects are sealed at rest (see encryption.ts); absent = plain zips. */
@@ -82,7 +106,7 @@ export interface Release {
   /** `size` (bytes of the stored manifest) bounds what a device downloads for it; absent in older indexes. */
   manifest: { key: string; sha256: string; size?: number };
   full: StoredObject;
-  deltas: Omit<DeltaObject, 'removed'>[];
+  deltas: ReleaseDelta[];
   rules: ReleaseRules;
   state: ReleaseState;
 }
@@ -96,5 +120,18 @@ export interface ChannelIndex {
   /** ISO-8601; devices refuse the index after it (a freeze attack). Every write sets a fresh one. */
   expires?: string;
   /** Releases per package id, newest version first. */
-  packages: Record<string, { releases: Release[] }>;
+  packages: Record<string, PackageReleases>;
+}
+
+export interface PackageReleases {
+  releases: Release[];
+  /** Versions devices may hold without any release (content shipped inside the app binary): delta bases, never served. */
+  bases?: Base[];
+}
+
+/** Content an app ships in its binary, recorded with `base add`: a version devices report, with its manifest. */
+export interface Base {
+  version: string;
+  addedAt: string;
+  manifest: { key: string; sha256: string };
 }

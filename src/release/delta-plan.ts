@@ -3,6 +3,8 @@ import { diffFiles } from './diff.js';
 
 export interface DeltaPlan {
   fromVersion: string;
+  /** The base version's manifest: what patches are made against. */
+  base: Manifest;
   /** Added and changed files: what the delta package holds. */
   files: ManifestFile[];
   removed: string[];
@@ -18,7 +20,7 @@ export function planDeltas(currentFiles: ManifestFile[], baseManifests: Manifest
     const changes = diffFiles(base.files, currentFiles);
     const files = [...changes.added, ...changes.changed].sort((a, b) => (a.path < b.path ? -1 : 1));
     if (files.length === currentFiles.length) continue;
-    plans.push({ fromVersion: base.version, files, removed: changes.removed.map((file) => file.path) });
+    plans.push({ fromVersion: base.version, base, files, removed: changes.removed.map((file) => file.path) });
   }
   return plans;
 }

@@ -142,7 +142,7 @@ export function rollback(index: ChannelIndex, id: string, to?: string): Rollback
     return release;
   });
   return {
-    index: { ...index, packages: { ...index.packages, [id]: { releases: next } } },
+    index: { ...index, packages: { ...index.packages, [id]: { ...index.packages[id], releases: next } } },
     from: current?.version ?? null,
     to: targetVersion,
     rolledBack,

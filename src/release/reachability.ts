@@ -58,7 +58,7 @@ export function splitUnreachable(index: ChannelIndex, now: Date): { index: Chann
       mandatoryTargetings.add(targetingOf(release.rules));
       keep[position] = true;
     });
-    packages[id] = { releases: releases.filter((_, position) => keep[position]) };
+    packages[id] = { ...index.packages[id], releases: releases.filter((_, position) => keep[position]) };
     const dropped = releases.filter((_, position) => !keep[position]);
     if (dropped.length) unreachable.set(id, dropped);
   }

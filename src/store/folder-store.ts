@@ -101,12 +101,12 @@ export function createFolderStore(rootDir: string): Store {
       }
     },
 
-    async openRead(key) {
+    async openRead(key, range) {
       const path = pathOf(key);
       await stat(path).catch(() => {
         throw new StoreError(`object '${key}' is missing from the store ${root}`);
       });
-      return createReadStream(path);
+      return createReadStream(path, range);
     },
 
     async list(prefix) {

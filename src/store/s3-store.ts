@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -201,8 +203,12 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
         ),
       ),
 
-    openRead: (key) =>
-      guarded('read', fullKey(key), async () => (await getObject(fullKey(key))).body),
+    openRead: (key, range) =>
+      guarded('read', fullKey(key), async () => {
+        if (!range) return (await getObject(fullKey(key))).body;
+        const response = await client.send(new GetObjectCommand({ Bucket, Key: fullKey(key), Range: `bytes=${range.start}-${range.end}` }));
+        return response.Body as Readable;
+      }),
 
     list: (prefix) =>
       guarded('list', fullKey(prefix), async () => {

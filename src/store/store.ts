@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
 
+/** Bytes start to end, both inclusive (as HTTP Range). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 /** What a store knows about one object. */
 export interface ObjectInfo {
   key: string;
@@ -60,7 +66,8 @@ export interface Store {
    * (the signing store adds the document's signatures).
    */
   writeDocument(key: string, body: Buffer, options: ConditionalWrite): Promise<{ etag: string; stored?: Buffer } | null>;
-  openRead(key: string): Promise<Readable>;
+  /** The object's bytes, or only those from `start` to `end` inclusive (a package's central directory, one entry). */
+  openRead(key: string, range?: ByteRange): Promise<Readable>;
   /** Every object under the prefix (recursive). */
   list(prefix: string): Promise<ObjectInfo[]>;
   delete(keys: string[]): Promise<void>;

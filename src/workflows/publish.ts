@@ -13,13 +13,14 @@ import type { HookResult } from '../hooks/run-hooks.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
 import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
 import { toManifestFiles, type PackageFile } from '../pack/hash-files.js';
-import { readPackageFiles } from '../pack/package-files.js';
+import { BaseContent } from '../pack/base-content.js';
+import { contentCacheFor, readPackageFiles } from '../pack/package-files.js';
 import { adoptStoredManifest } from '../pack/stored-version.js';
 import { findRelease, upsertRelease } from '../protocol/channel-index.js';
 import { channelIndexKey, claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
 import { claimedContent, contentSha256, parseManifest, serializeClaim, serializeDocument } from '../protocol/manifest.js';
 import type { ReleaseEvent } from '../protocol/release-event.js';
-import type { Manifest, Release, ReleaseRules } from '../protocol/types.js';
+import type { DeltaObject, Manifest, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
 import { planPackage, type PackagePlan } from '../release/publish-plan.js';
 import { describeRules } from '../release/rules.js';
 import type { Bump } from '../release/version.js';
@@ -46,7 +47,7 @@ export interface PublishedPackage {
   previousVersion: string | null;
   changes: { added: number; changed: number; removed: number };
   full: { key: string; size: number; sha256: string };
-  deltas: { from: string; key: string; size: number; sha256: string }[];
+  deltas: ReleaseDelta[];
   manifest: { key: string };
   rules: ReleaseRules;
 }
@@ -112,14 +113,38 @@ async function packPlan(context: WorkflowContext, plan: PublishPlan, stagingDir:
     if (item.status !== 'publish') continue;
     context.signal.throwIfAborted();
     const step = context.output.step(`${item.id}: packing ${item.version}`);
-    const rebuilt = await buildPackages(item.id, item.version, item.files, item.deltas, stagingDir, { encryptionKey });
+    const patches = {
+      settings: context.config.deltaPatches,
+      baseContent: new BaseContent(context.store, contentCacheFor(context.configDir, item.id), join(stagingDir, 'base', item.id), encryptionKey),
+    };
+    const rebuilt = await buildPackages(item.id, item.version, item.files, item.deltas, stagingDir, { encryptionKey, patches });
     const packages = item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
-    step.succeed(
-      `${item.id}: packed ${item.version} (full ${formatBytes(packages.full.size)}${packages.deltas.map((delta) => `, delta from ${delta.from} ${formatBytes(delta.size)}`).join('')})`,
-    );
+    step.succeed(`${item.id}: packed ${item.version} (full ${formatBytes(packages.full.size)}${packages.deltas.map(describeDelta).join('')})`);
     built.set(item.id, packages);
   }
   return built;
+}
+
+const describeDelta = (delta: BuiltPackages['deltas'][number]) =>
+  `, delta from ${delta.from} ${formatBytes(delta.size)}${delta.patched ? ` (${formatBytes(delta.patched.size)} with ${delta.patched.patches.length} patches)` : ''}`;
+
+/**
+ * After a publish, the local content cache keeps the new version's patchable
+ * files and the base files it was patched against: the next publish patches
+ * against them without reading the store.
+ */
+async function refreshContentCache(context: WorkflowContext, item: PlannedPackage, packages: BuiltPackages): Promise<void> {
+  const { deltaPatches } = context.config;
+  if (!deltaPatches.enabled) return;
+  const fits = (size: number) => size >= deltaPatches.minFileSize && size <= deltaPatches.maxFileSize;
+  const bases = item.deltas.flatMap((plan) => plan.base.files).filter((file) => fits(file.size));
+  const current = item.files.filter((file) => fits(file.size));
+  const cache = contentCacheFor(context.configDir, item.id);
+  // Base files not in the cache yet were extracted for patching; only patched ones are worth keeping.
+  const patchedBases = new Set(packages.deltas.flatMap((delta) => delta.patched?.patches.map((patch) => patch.baseSha256) ?? []));
+  const cachedBases = [];
+  for (const file of bases) if (patchedBases.has(file.sha256) || (await cache.lookup(file.sha256))) cachedBases.push({ sha256: file.sha256 });
+  await cache.keep([...current, ...cachedBases]).catch((error: Error) => context.output.warn(`content cache not updated: ${error.message}`));
 }
 
 /**
@@ -155,7 +180,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         releasedAt: new Date().toISOString(),
         manifest: { key: manifestKey(id, packages.manifest.version), ...stored },
         full: packages.manifest.full,
-        deltas: packages.manifest.deltas.map(({ from, key, size, sha256 }) => ({ from, key, size, sha256 })),
+        deltas: packages.manifest.deltas.map(releaseDelta),
         rules: request.rules,
         state: 'active',
       });
@@ -187,16 +212,26 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         }),
       );
     const hooks = releases.size > 0 ? await writeReleases(context, request.channel, releases, request.hooks ? events : []) : [];
+    if (!context.dryRun) for (const item of plan.packages) if (built.has(item.id)) await refreshContentCache(context, item, built.get(item.id)!);
     return { packages, events, uploaded, hooks };
   } finally {
     await rm(stagingDir, { recursive: true, force: true });
   }
 }
 
+/** A delta as the index lists it: the patched one by its object alone (the patch listing is in the manifest). */
+export const releaseDelta = ({ from, key, size, sha256, patched }: DeltaObject): ReleaseDelta => ({
+  from,
+  key,
+  size,
+  sha256,
+  ...(patched && { patched: { key: patched.key, size: patched.size, sha256: patched.sha256 } }),
+});
+
 /** Uploads every package object the store lacks, with progress; what the store already has is skipped. */
 async function uploadPackages(context: WorkflowContext, config: Config, built: BuiltPackages[]): Promise<PublishOutcome['uploaded']> {
   const items = built.flatMap((packages) =>
-    [packages.full, ...packages.deltas].map((object) => ({
+    [packages.full, ...packages.deltas.flatMap((delta) => (delta.patched ? [delta, delta.patched] : [delta]))].map((object) => ({
       key: object.key,
       localPath: object.localPath,
       size: object.size,
@@ -288,7 +323,7 @@ export function describePlan(plan: PublishPlan, built: Map<string, BuiltPackages
     .map((item) => {
       const { added, changed, removed } = item.changes;
       const packages = built.get(item.id)!;
-      const bytes = [packages.full, ...packages.deltas].reduce((sum, object) => sum + object.size, 0);
+      const bytes = [packages.full, ...packages.deltas, ...packages.deltas.flatMap((delta) => delta.patched ?? [])].reduce((sum, object) => sum + object.size, 0);
       return `  ${item.id} ${item.previousVersion ?? '(new)'} → ${packages.manifest.version}: +${added} ~${changed} -${removed} files, ${formatBytes(bytes)} to upload`;
     })
     .join('\n');

@@ -13,8 +13,8 @@ describe('planDeltas', () => {
     const v2 = manifest('1.0.1', [file('a', '1'), file('b', '22'), file('c', '3')]);
     const plans = planDeltas(current, [v2, v1]);
     expect(plans).toEqual([
-      { fromVersion: '1.0.1', files: [file('e', '5')], removed: [] },
-      { fromVersion: '1.0.0', files: [file('b', '22'), file('e', '5')], removed: ['d'] },
+      { fromVersion: '1.0.1', base: v2, files: [file('e', '5')], removed: [] },
+      { fromVersion: '1.0.0', base: v1, files: [file('b', '22'), file('e', '5')], removed: ['d'] },
     ]);
   });
 

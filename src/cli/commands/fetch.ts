@@ -24,6 +24,7 @@ interface FetchFlags extends GlobalOptions {
   maxIndexSize?: string;
   stallTimeout?: string;
   minSpeed?: string;
+  patches?: boolean;
 }
 
 /** A whole positive number from a flag, or a usage error naming the flag. */
@@ -50,6 +51,8 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--max-index-size <bytes>', 'refuse a channel index larger than this (default 16777216)')
     .option('--stall-timeout <seconds>', 'give up on a request that receives nothing for this long (default 30)')
     .option('--min-speed <bytes-per-second>', 'give up on a request slower than this after 60 s (default 1024)')
+    .option('--patches', 'apply binary patches where the channel offers a patched delta (the default)')
+    .option('--no-patches', 'never download a patched delta: file-level deltas and full packages only')
     .addHelpText(
       'after',
       `
@@ -96,12 +99,15 @@ Examples:
             decryptionKeys,
             now,
             maxIndexBytes,
+            // --patches is the default: only --no-patches turns them off.
+            patches: flags.patches !== false,
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
           throw error;
         }
         step.succeed();
+        for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));
       });
     });
@@ -112,5 +118,5 @@ function describeFetch(result: FetchResult, dir: string): string {
     return `${result.package}: no update (${result.reason}${result.version ? `, ${result.version} installed` : ''})`;
   }
   const from = result.previousVersion ? ` from ${result.previousVersion}` : '';
-  return `${result.package}: installed ${result.version}${from} into ${dir} (${result.kind}, ${formatBytes(result.bytesDownloaded)} downloaded)${result.mandatory ? ', mandatory' : ''}`;
+  return `${result.package}: installed ${result.version}${from} into ${dir} (${result.patched ? 'patched ' : ''}${result.kind}, ${formatBytes(result.bytesDownloaded)} downloaded)${result.mandatory ? ', mandatory' : ''}`;
 }

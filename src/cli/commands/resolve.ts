@@ -3,7 +3,7 @@
  * (update-publish/client), with whitelist membership read from the store's
  * shards (only the shards the asked ids fall in).
  *
- * JSON: the Resolution { update, version, kind, key, size, sha256, manifestKey, mandatory, reason }.
+ * JSON: the Resolution { update, version, kind, patched, key, size, sha256, manifestKey, mandatory, reason }.
  * With --devices FILE: one JSON object a line (JSON Lines, also under --json), the
  * Resolution with `deviceId` first, in the order of the file.
  */
@@ -31,6 +31,7 @@ interface ResolveFlags extends GlobalOptions {
   now?: string;
   attr?: string;
   devices?: string;
+  patches?: boolean;
 }
 
 /** Devices resolved per batch: bounds memory and the shards read ahead of resolving. */
@@ -49,6 +50,8 @@ export function registerResolve(program: Command, session: Session): void {
     .option('--installed <version>', 'package version the device has')
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--now <iso>', 'evaluate time windows at this ISO-8601 time with offset (default: now)')
+    .option('--patches', 'the device can apply binary patches: offer the patched delta where there is one')
+    .option('--no-patches', 'the device cannot apply binary patches (the default)')
     .addHelpText(
       'after',
       '\nExamples:\n  $ update-publish resolve --package maps --platform ios --app-version 2.0.0 --device-id abc --json\n  $ update-publish resolve --package maps --device-id abc --installed 1.0.0 --attr region=eu\n  $ update-publish resolve --package maps --devices device-ids.txt > answers.jsonl',
@@ -84,6 +87,7 @@ function deviceRequest(flags: ResolveFlags): DeviceRequest {
     deviceId: flags.deviceId,
     installed: flags.installed,
     now,
+    patches: flags.patches === true,
     ...(flags.attr !== undefined && { attributes: parseAttributes(flags.attr) }),
   };
 }
@@ -93,7 +97,7 @@ async function resolveOne(index: ChannelIndex, request: DeviceRequest, whitelist
   const resolution = resolveUpdate(index, request, whitelists.lookup);
   output.result(resolution, () =>
     resolution.update
-      ? `${request.package}: ${resolution.kind} update to ${resolution.version}${resolution.mandatory ? ' (mandatory)' : ''}: ${resolution.key} (${resolution.reason})`
+      ? `${request.package}: ${resolution.patched ? 'patched ' : ''}${resolution.kind} update to ${resolution.version}${resolution.mandatory ? ' (mandatory)' : ''}: ${resolution.key} (${resolution.reason})`
       : `${request.package}: no update (${resolution.reason}${resolution.version ? `, ${resolution.version}` : ''})`,
   );
 }

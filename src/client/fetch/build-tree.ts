@@ -3,14 +3,16 @@ import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import type { ZipFile } from 'yauzl';
 import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../../protocol/path-safety.js';
-import type { Manifest, ManifestFile } from '../../protocol/types.js';
+import type { FilePatch, Manifest, ManifestFile } from '../../protocol/types.js';
+import { applyPatch } from './apply-patch.js';
 import { writeHashed } from './hashed-write.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 
 /** The package a tree is built from: a full package alone, or a delta over the installed copy in baseDir. */
 export type TreePackage =
   | { kind: 'full'; zipPath: string; objectKey: string }
-  | { kind: 'delta'; zipPath: string; objectKey: string; baseDir: string };
+  /** `patches`: entries of a patched delta that are patches against the base's file at the same path. */
+  | { kind: 'delta'; zipPath: string; objectKey: string; baseDir: string; patches?: FilePatch[] };
 
 /**
  * Builds in treeDir (a fresh folder) exactly the files the manifest lists:
@@ -22,7 +24,8 @@ export type TreePackage =
 export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: string): Promise<void> {
   await mkdir(treeDir, { recursive: true });
   const expected = new Map(manifest.files.map((file) => [file.path, file]));
-  const extracted = await extractPackage(pkg.zipPath, pkg.objectKey, expected, treeDir);
+  const patching = pkg.kind === 'delta' && pkg.patches?.length ? { realBase: await realpath(pkg.baseDir), patches: new Map(pkg.patches.map((patch) => [patch.path, patch])) } : undefined;
+  const extracted = await extractPackage(pkg.zipPath, pkg.objectKey, expected, treeDir, patching);
   const rest = manifest.files.filter((file) => !extracted.has(file.path));
   if (pkg.kind === 'full') {
     if (rest.length > 0) throw new IntegrityError(pkg.objectKey, `lacks ${rest.length} file(s) the manifest lists, e.g. ${JSON.stringify(rest[0].path)}`);
@@ -38,6 +41,7 @@ async function extractPackage(
   objectKey: string,
   expected: ReadonlyMap<string, ManifestFile>,
   dir: string,
+  patching?: { realBase: string; patches: ReadonlyMap<string, FilePatch> },
 ): Promise<Set<string>> {
   const extracted = new Set<string>();
   let zip: ZipFile;
@@ -57,6 +61,13 @@ async function extractPackage(
       const file = expected.get(name);
       if (!file) throw new IntegrityError(objectKey, `holds ${JSON.stringify(name)}, which the manifest does not list`);
       if (extracted.has(name)) throw new IntegrityError(objectKey, `holds ${JSON.stringify(name)} twice`);
+      const listing = patching?.patches.get(name);
+      if (listing && !entry.isEncrypted()) {
+        const patch = await zip.openReadStreamPromise(entry);
+        await applyPatch({ objectKey, patch, listing, file, realBase: patching!.realBase, target: safeJoin(dir, name) });
+        extracted.add(name);
+        continue;
+      }
       if (entry.uncompressedSize !== file.size || entry.isEncrypted()) {
         throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} is not the ${file.size}-byte file the manifest lists`);
       }

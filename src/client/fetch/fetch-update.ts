@@ -2,13 +2,13 @@ import { rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { findRelease } from '../../protocol/channel-index.js';
 import { assertIndexFresh, rememberIndex } from '../../protocol/freshness.js';
-import type { DeltaObject, Manifest, StoredObject } from '../../protocol/types.js';
+import type { FilePatch, Manifest, StoredObject } from '../../protocol/types.js';
 import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLookup } from '../resolve.js';
 import { buildTree } from './build-tree.js';
 import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
 import { assertDecryptable, downloadPackage } from './download.js';
 import { readInstallState, updateInstallState, writeInstallState } from './install-state.js';
-import { DamagedBaseError, ProtocolError } from '../errors.js';
+import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
 import { readWhitelistMembership } from './whitelist-membership.js';
@@ -30,6 +30,8 @@ export interface FetchOptions {
   now?: Date;
   /** The most read of the channel index (default 16 MiB). */
   maxIndexBytes?: number;
+  /** Apply binary patches (patched deltas) when the channel offers them. Default false, as resolveUpdate. */
+  patches?: boolean;
 }
 
 export interface FetchResult {
@@ -40,6 +42,10 @@ export interface FetchResult {
   version: string | null;
   previousVersion: string | null;
   kind: 'full' | 'delta' | null;
+  /** Installed through a patched delta (false after falling back to the file-level delta or the full package). */
+  patched: boolean;
+  /** Packages tried first that failed a check, and why (a patched delta, then a delta, gave way). */
+  fallbacks: { key: string; problem: string }[];
   bytesDownloaded: number;
   mandatory: boolean;
   reason: ResolveReason;
@@ -63,7 +69,11 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   const trust = rememberIndex(index, signed, installed?.trust);
   const deviceId = options.device?.deviceId;
   const isWhitelisted = options.isWhitelisted ?? (deviceId ? await readWhitelistMembership(source, index, packageId, deviceId, publicKeys) : undefined);
-  const resolution = resolveUpdate(index, { ...options.device, now, package: packageId, installed: installed?.version }, isWhitelisted);
+  const resolution = resolveUpdate(
+    index,
+    { ...options.device, now, package: packageId, installed: installed?.version, patches: options.patches ?? false },
+    isWhitelisted,
+  );
   const result = {
     package: packageId,
     channel,
@@ -74,7 +84,7 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   if (!resolution.update) {
     // Nothing to install, but the channel's trust moved on: remember it, or a mirror could turn it back.
     if (installed && JSON.stringify(installed.trust) !== JSON.stringify(trust)) await updateInstallState(dir, { ...installed, trust });
-    return { ...result, updated: false, version: installed?.version ?? null, kind: null, bytesDownloaded: 0 };
+    return { ...result, updated: false, version: installed?.version ?? null, kind: null, patched: false, fallbacks: [], bytesDownloaded: 0 };
   }
 
   const version = resolution.version!;
@@ -87,39 +97,69 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   try {
     const tree = join(staging, 'tree');
     let bytesDownloaded = 0;
-    const install = async (object: StoredObject, base?: string) => {
-      const { zipPath, bytes } = await downloadPackage(source, manifest, object, join(staging, base ? 'delta' : 'full'), options.decryptionKeys);
+    const install = async (attempt: InstallAttempt) => {
+      const { object, base, patches } = attempt;
+      const work = join(staging, `${attempt.kind}${patches ? '-patched' : ''}`);
+      const { zipPath, bytes } = await downloadPackage(source, manifest, object, work, options.decryptionKeys);
       bytesDownloaded += bytes;
-      await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base } : { kind: 'full', zipPath, objectKey: object.key }, tree);
+      await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key }, tree);
     };
-    const kind = await installDeltaOrFull(manifest, delta, install, dir, tree);
+    const attempts: InstallAttempt[] = [
+      ...(delta?.patched && resolution.patched ? [{ kind: 'delta' as const, object: delta.patched, base: dir, patches: delta.patched.patches }] : []),
+      ...(delta ? [{ kind: 'delta' as const, object: delta, base: dir }] : []),
+      { kind: 'full', object: manifest.full },
+    ];
+    const fallbacks: FetchResult['fallbacks'] = [];
+    const used = await installFirstThatWorks(attempts, install, tree, (attempt, error) => fallbacks.push({ key: attempt.object.key, problem: error.message }));
     await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
     await swapInto(dir, tree);
-    return { ...result, updated: true, version, kind, bytesDownloaded };
+    return { ...result, updated: true, version, kind: used.kind, patched: used.patches !== undefined, fallbacks, bytesDownloaded };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
 }
 
-/** A delta over the installed copy when there is one; the full package when the installed copy turns out damaged. */
-async function installDeltaOrFull(
-  manifest: Manifest,
-  delta: DeltaObject | undefined,
-  install: (object: StoredObject, base?: string) => Promise<void>,
-  dir: string,
+/** One way to build the new tree: a package object, over the installed copy for a delta, with patches for a patched delta. */
+interface InstallAttempt {
+  kind: 'full' | 'delta';
+  object: StoredObject;
+  base?: string;
+  patches?: FilePatch[];
+}
+
+/**
+ * Tries the patched delta, then the file-level delta, then the full package,
+ * each into a fresh tree, and returns the one that worked. A patched delta
+ * that fails any check (a damaged object, a patch that does not decode or
+ * makes other bytes) gives way to the file-level delta; an installed copy
+ * that is damaged, to the full package. Anything else is not the package's
+ * fault and stops the fetch.
+ */
+async function installFirstThatWorks(
+  attempts: InstallAttempt[],
+  install: (attempt: InstallAttempt) => Promise<void>,
   tree: string,
-): Promise<'full' | 'delta'> {
-  if (delta) {
+  onFallback: (attempt: InstallAttempt, error: Error) => void,
+): Promise<InstallAttempt> {
+  for (let i = 0; ; i++) {
+    const attempt = attempts[i]!;
     try {
-      await install(delta, dir);
-      return 'delta';
+      await install(attempt);
+      return attempt;
     } catch (error) {
-      if (!(error instanceof DamagedBaseError)) throw error;
+      const next = attempts[i + 1];
+      if (!next) throw error;
+      if (error instanceof DamagedBaseError) {
+        // The installed copy is damaged: no delta can help.
+        onFallback(attempt, error);
+        await rm(tree, { recursive: true, force: true });
+        return installFirstThatWorks(attempts.filter((candidate) => candidate.kind === 'full'), install, tree, onFallback);
+      }
+      if (!(attempt.patches && error instanceof IntegrityError)) throw error;
+      onFallback(attempt, error);
       await rm(tree, { recursive: true, force: true });
     }
   }
-  await install(manifest.full);
-  return 'full';
 }
 
 /**
