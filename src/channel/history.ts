@@ -10,7 +10,7 @@ import { readJsonDocument, updateDocument } from './update-document.js';
  * Who changed what, when: an append-only log per channel and package, kept
  * beside the index (not in it) so devices never download it.
  */
-export type HistoryAction = ReleaseEventName;
+export type HistoryAction = ReleaseEventName | 'base-add';
 
 export interface HistoryEntry {
   at: string;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { registerBase } from './commands/base.js';
 import { registerDiff } from './commands/diff.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerGc } from './commands/gc.js';
@@ -38,6 +39,7 @@ const COMMANDS = [
   registerResume,
   registerRollback,
   registerPromote,
+  registerBase,
   registerHistory,
   registerHooks,
   registerWhitelist,

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { SCHEMA_VERSION, type ChannelIndex, type Release } from './types.js';
+import { SCHEMA_VERSION, type Base, type ChannelIndex, type Release } from './types.js';
 import { withoutSignatures } from './document-signature.js';
 import { ProtocolError } from './errors.js';
 import { indexProblem } from './schemas.js';
@@ -58,6 +58,13 @@ export function upsertRelease(index: ChannelIndex, id: string, release: Release)
   const others = (index.packages[id]?.releases ?? []).filter((existing) => existing.version !== release.version);
   const releases = [...others, release].sort((a, b) => semver.rcompare(a.version, b.version));
   return { ...index, packages: { ...index.packages, [id]: { ...index.packages[id], releases } } };
+}
+
+/** Adds or replaces a base (content shipped in the app binary), keeping bases newest first. Returns a new index. */
+export function upsertBase(index: ChannelIndex, id: string, base: Base): ChannelIndex {
+  const current = index.packages[id] ?? { releases: [] };
+  const bases = [...(current.bases ?? []).filter((existing) => existing.version !== base.version), base].sort((a, b) => semver.rcompare(a.version, b.version));
+  return { ...index, packages: { ...index.packages, [id]: { ...current, bases } } };
 }
 
 /** Applies a change to one release; returns a new index. */

@@ -133,5 +133,5 @@ export interface PackageReleases {
 export interface Base {
   version: string;
   addedAt: string;
-  manifest: { key: string; sha256: string };
+  manifest: { key: string; sha256: string; size?: number };
 }

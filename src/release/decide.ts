@@ -15,6 +15,8 @@ export interface PackageFacts {
   contentSha256: string;
   /** The package's releases on the channel, newest first. */
   channelReleases: Release[];
+  /** Versions devices may hold from the app binary (`base add`): delta bases beside the releases. */
+  channelBases?: string[];
   /** Every version of the package in the store, whatever channel (or none) it is on. */
   storedManifests: Manifest[];
   /** Versions claimed by runs that stopped before their manifest: taken too. */
@@ -58,11 +60,13 @@ export function decidePackage(facts: PackageFacts): PackageDecision {
     ...channelReleases.filter((release) => release.state !== 'rolled-back'),
     ...channelReleases.filter((release) => release.state === 'rolled-back'),
   ];
-  const baseVersions = servedFirst
+  const recent = servedFirst
     .map((release) => release.version)
     .filter((candidate) => candidate !== version)
     .slice(0, facts.deltaCount);
-  return { kind: 'publish', version, baseVersions };
+  // Every listed base too (deltas permitting): a fresh install from the store holds one until its first update.
+  const bases = facts.deltaCount > 0 ? (facts.channelBases ?? []).filter((base) => base !== version && !recent.includes(base)) : [];
+  return { kind: 'publish', version, baseVersions: [...recent, ...bases] };
 }
 
 /**

@@ -38,8 +38,9 @@ export function planGc(
   const cutoff = now.getTime() - maxAgeMs;
   const live = new Set<string>();
   for (const index of indexes) {
-    for (const { releases } of Object.values(index.packages)) {
-      for (const release of releases) live.add(versionDirOf(release.manifest.key) ?? release.manifest.key);
+    for (const { releases, bases } of Object.values(index.packages)) {
+      // A base stays while a channel lists it: deltas for devices installed from the app store start there.
+      for (const { manifest } of [...releases, ...(bases ?? [])]) live.add(versionDirOf(manifest.key) ?? manifest.key);
     }
   }
   const byVersionDir = new Map<string, ObjectInfo[]>();

@@ -94,6 +94,7 @@ export async function planPublish(context: WorkflowContext, request: PublishRequ
       contentSha256: content,
       // Archived releases are still this channel's history: delta bases and "already released" checks see them.
       channelReleases: await packageReleases(store, index, id),
+      channelBases: index.packages[id]?.bases?.map((base) => base.version),
       storedManifests,
       unfinished,
       channelsOf: (version) => (version === sameContent?.version ? sameContentChannels : []),
@@ -229,7 +230,7 @@ export const releaseDelta = ({ from, key, size, sha256, patched }: DeltaObject):
 });
 
 /** Uploads every package object the store lacks, with progress; what the store already has is skipped. */
-async function uploadPackages(context: WorkflowContext, config: Config, built: BuiltPackages[]): Promise<PublishOutcome['uploaded']> {
+export async function uploadPackages(context: WorkflowContext, config: Config, built: BuiltPackages[]): Promise<PublishOutcome['uploaded']> {
   const items = built.flatMap((packages) =>
     [packages.full, ...packages.deltas.flatMap((delta) => (delta.patched ? [delta, delta.patched] : [delta]))].map((object) => ({
       key: object.key,
@@ -287,7 +288,7 @@ async function writeReleases(context: WorkflowContext, channel: string, releases
  * so two publishers that picked the same number never overwrite each other's
  * packages. A claim for the same content is ours (a rerun) or identical.
  */
-async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
+export async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
   await writeOnce(
     store,
     claimKey(manifest.id, manifest.version),
@@ -298,7 +299,7 @@ async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
 }
 
 /** Writes a manifest once; an identical one already there (a resumed or concurrent run) is kept. */
-async function writeManifest(store: Store, manifest: Manifest): Promise<{ sha256: string; size: number }> {
+export async function writeManifest(store: Store, manifest: Manifest): Promise<{ sha256: string; size: number }> {
   const key = manifestKey(manifest.id, manifest.version);
   const sameContent = (existing: Buffer) => {
     try {

@@ -27,6 +27,7 @@ describe('resolveUpdate', () => {
       update: true,
       version: '1.2.0',
       kind: 'full',
+      patched: false,
       key: 'packages/maps/1.2.0/full.zip',
       size: 1000,
       sha256: 'full-1.2.0',
@@ -40,6 +41,17 @@ describe('resolveUpdate', () => {
     const resolution = resolveUpdate(history(), device({ installed: '1.0.0' }));
     expect(resolution).toMatchObject({ update: true, version: '1.2.0', kind: 'delta', key: 'packages/maps/1.2.0/delta-from-1.0.0.zip', reason: 'newer-release' });
     expect(resolution.sha256).toBe('delta-1.0.0-1.2.0');
+  });
+
+  it('gives the patched delta only to a device that says it can apply patches', () => {
+    const patched = { key: 'packages/maps/1.1.0/delta-from-1.0.0.patched.zip', size: 10, sha256: 'patched' };
+    const index = indexWith([release('1.0.0'), release('1.1.0', { deltas: [{ ...delta('1.1.0', '1.0.0'), patched }] })]);
+    const fileLevel = { kind: 'delta', patched: false, key: 'packages/maps/1.1.0/delta-from-1.0.0.zip' };
+    expect(resolveUpdate(index, device({ installed: '1.0.0' }))).toMatchObject(fileLevel);
+    expect(resolveUpdate(index, device({ installed: '1.0.0', patches: false }))).toMatchObject(fileLevel);
+    expect(resolveUpdate(index, device({ installed: '1.0.0', patches: true }))).toMatchObject({ kind: 'delta', patched: true, ...patched });
+    // A delta without patches stays file-level whatever the device can do.
+    expect(resolveUpdate(history(), device({ installed: '1.0.0', patches: true }))).toMatchObject({ patched: false, key: 'packages/maps/1.2.0/delta-from-1.0.0.zip' });
   });
 
   it('falls back to the full package when no delta starts at the installed version', () => {

@@ -47,7 +47,8 @@ const change = (entry: HistoryEntry) => {
   return `${entry.from ?? '(none)'}${unit} → ${entry.to ?? '(none)'}${unit}`;
 };
 
-function details({ details: { rolledBack, rules } }: HistoryEntry): string {
+function details({ action, details: { rolledBack, rules, files } }: HistoryEntry): string {
+  if (action === 'base-add') return `base: in the app binary${typeof files === 'number' ? `, ${files} files` : ''}`;
   if (Array.isArray(rolledBack) && rolledBack.length) return `rolled back ${rolledBack.join(', ')}`;
   if (rules && typeof rules === 'object') {
     const { rollout, mandatory } = rules as ReleaseRules;

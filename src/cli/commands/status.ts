@@ -49,9 +49,10 @@ const statusOf = (index: ChannelIndex) => ({
   updatedAt: index.updatedAt,
   version: index.version ?? 0,
   expires: index.expires ?? null,
-  packages: Object.entries(index.packages).map(([id, { releases }]) => ({
+  packages: Object.entries(index.packages).map(([id, { releases, bases }]) => ({
     id,
     latest: releases[0]?.version ?? null,
+    bases: (bases ?? []).map((base) => ({ version: base.version, addedAt: base.addedAt })),
     releases: releases.map((release) => ({
       version: release.version,
       state: release.state,
@@ -61,13 +62,14 @@ const statusOf = (index: ChannelIndex) => ({
       releasedAt: release.releasedAt,
       size: release.full.size,
       deltas: release.deltas.map((delta) => delta.from),
+      patchedDeltas: release.deltas.filter((delta) => delta.patched).map((delta) => delta.from),
     })),
   })),
 });
 
 function renderChannel(index: ChannelIndex): string {
-  const rows = Object.entries(index.packages).flatMap(([id, { releases }]) =>
-    releases.map((release, position) => [
+  const rows = Object.entries(index.packages).flatMap(([id, { releases, bases }]) => [
+    ...releases.map((release, position) => [
       position === 0 ? id : '',
       release.version,
       release.state,
@@ -76,6 +78,16 @@ function renderChannel(index: ChannelIndex): string {
       formatBytes(release.full.size),
       release.releasedAt.slice(0, 19).replace('T', ' '),
     ]),
-  );
+    // Bases are never served: shown so a reader knows which versions deltas start from.
+    ...(bases ?? []).map((base, position) => [
+      position === 0 && releases.length === 0 ? id : '',
+      base.version,
+      'base',
+      '-',
+      'in the app binary (never served)',
+      '-',
+      base.addedAt.slice(0, 19).replace('T', ' '),
+    ]),
+  ]);
   return `channel ${index.channel}\n${formatTable(['package', 'version', 'state', 'rollout', 'rules', 'size', 'released'], rows)}`;
 }
