@@ -12,6 +12,7 @@ import { profile } from './profile.mjs';
 import { failedRow, markdownTable } from './report.mjs';
 import { hashing } from './scenario-hash.mjs';
 import { resolveLoad } from './scenario-load.mjs';
+import { patches } from './scenario-patches.mjs';
 import { changedOnePercent, firstAndUnchanged, manyFiles } from './scenario-publish.mjs';
 import { upload } from './scenario-upload.mjs';
 import { planTree, writeTree } from './trees.mjs';
@@ -22,6 +23,7 @@ const SCENARIOS = [
   { ids: ['4'], run: hashing },
   { ids: ['3'], run: changedOnePercent },
   { ids: ['6'], run: manyFiles },
+  { ids: ['7'], run: patches },
   { ids: ['5'], run: upload },
   { ids: ['load'], run: resolveLoad },
   { ids: ['profile'], run: profile },
