@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { crc32, createDeflateRaw, deflateRaw } from 'node:zlib';
+import { crc32, createDeflateRaw } from 'node:zlib';
 import { ExitCode, UserError } from '../errors.js';
-import { isPrecompressed, looksIncompressible } from './compression.js';
+import { DEFLATE_LEVEL, packSmallEntries, SAMPLE_SIZE, shouldStore, type SmallEntry } from './entry-batch.js';
 import { centralRecord, endOfCentralDirectory, localHeader, METHOD_DEFLATED, METHOD_STORED, type EntryHeader } from './zip-format.js';
 import { ZipFileSink } from './zip-sink.js';
 
@@ -35,15 +34,14 @@ export interface WrittenZip {
   packedSizes: number[];
 }
 
-const DEFLATE_OPTIONS = { level: 6 };
-/** Files up to this size are read once into memory and deflated in one call; larger ones stream. */
+const DEFLATE_OPTIONS = { level: DEFLATE_LEVEL };
+/** Files up to this size are packed whole, in batches (on worker threads when there is enough); larger ones stream. */
 const WHOLE_ENTRY_LIMIT = 1024 * 1024;
-/** How much of an entry decides store or deflate. */
-const SAMPLE_SIZE = 64 * 1024;
-/** Below this, deflate's own overhead outweighs what it saves. */
-const SMALLEST_WORTH_DEFLATING = 64;
-
-const deflateWhole = promisify(deflateRaw);
+/** A batch is one message to a thread: large enough that messaging is noise, small enough to keep memory flat. */
+const BATCH_BYTES = 2 * 1024 * 1024;
+const BATCH_FILES = 256;
+/** Below this many bytes of small files, starting threads costs more than they save. */
+const POOL_MIN_BYTES = 16 * 1024 * 1024;
 
 /** An entry ready to be written: its header fields and where its packed bytes are. */
 interface PreparedEntry extends EntryHeader {
@@ -51,22 +49,33 @@ interface PreparedEntry extends EntryHeader {
   body: Buffer | { path: string; spill: boolean };
 }
 
+/** Consecutive entries prepared together: a batch of small files, or one large file. */
+interface Unit {
+  first: number;
+  entries: ZipEntry[];
+}
+
 /**
  * Writes the entries into a zip at outPath in the order given (callers pass
  * them sorted) and returns its size and SHA-256, hashed on the way to disk.
  * Same entries, same bytes, whatever the number of workers: each entry is
- * deflated on its own (several at once, in zlib's thread pool) and written in
- * order, with a fixed timestamp and mode, and store or deflate decided by
- * content alone. Sizes and CRC-32 go in each local header (no data
- * descriptors): a large file is read for its CRC first, or deflated into a
- * spill file beside the zip, so memory stays bounded by the workers.
+ * packed on its own (small files in batches on worker threads, large ones
+ * deflated in zlib's thread pool) and written in order, with a fixed
+ * timestamp and mode, and store or deflate decided by content alone. Sizes
+ * and CRC-32 go in each local header (no data descriptors): a large file is
+ * read for its CRC first, or deflated into a spill file beside the zip, so
+ * memory stays bounded by the batches in flight.
  */
 export async function writeZip(entries: ZipEntry[], outPath: string, options: ZipOptions = {}): Promise<WrittenZip> {
   const workers = Math.max(1, options.workers ?? availableParallelism());
-  const prepared: Promise<PreparedEntry>[] = [];
+  const units = toUnits(entries);
+  const smallBytes = entries.reduce((sum, entry) => sum + (entry.size <= WHOLE_ENTRY_LIMIT ? entry.size : 0), 0);
+  const pool = workers > 1 && smallBytes >= POOL_MIN_BYTES ? await startPool(workers) : undefined;
+  const prepared: Promise<PreparedEntry[]>[] = [];
+  // Two units per worker in flight: one being packed, one waiting its turn to be written.
   const prepareUpTo = (index: number) => {
-    for (let i = prepared.length; i < Math.min(entries.length, index + workers); i++) {
-      const promise = prepareEntry(entries[i]!, `${outPath}.entry-${i}`);
+    for (let i = prepared.length; i < Math.min(units.length, index + 2 * workers); i++) {
+      const promise = prepareUnit(units[i]!, outPath, pool);
       promise.catch(() => {}); // awaited in order below; a failure ahead of its turn must not go unhandled
       prepared.push(promise);
     }
@@ -76,16 +85,20 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
   async function* zipBytes(): AsyncGenerator<Buffer> {
     const directory: Buffer[] = [];
     let offset = 0;
-    for (let i = 0; i < entries.length; i++) {
-      prepareUpTo(i);
-      const entry = await prepared[i]!;
-      const header = localHeader(entry);
-      directory.push(centralRecord(entry, offset));
-      yield header;
-      if (Buffer.isBuffer(entry.body)) yield entry.body;
-      else yield* streamBody(entries[i]!, entry);
-      offset += header.length + entry.compressedSize;
-      packedSizes.push(entry.compressedSize);
+    for (let u = 0; u < units.length; u++) {
+      prepareUpTo(u);
+      const unit = units[u]!;
+      const packed = await prepared[u]!;
+      for (const [i, entry] of packed.entries()) {
+        const header = localHeader(entry);
+        directory.push(centralRecord(entry, offset));
+        yield header;
+        if (Buffer.isBuffer(entry.body)) yield entry.body;
+        else yield* streamBody(unit.entries[i]!, entry);
+        offset += header.length + entry.compressedSize;
+        packedSizes.push(entry.compressedSize);
+      }
+      prepared[u] = Promise.resolve([]); // written: its buffers may go
     }
     const directoryBytes = Buffer.concat(directory);
     yield directoryBytes;
@@ -96,11 +109,57 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
   try {
     await pipeline([Readable.from(zipBytes(), { objectMode: false }), ...(options.seal ? [options.seal] : []), sink] as [Readable, ...Writable[]]);
   } finally {
-    // Entries prepared ahead of a failure may hold spill files: wait for them, then remove every spill.
+    // Units prepared ahead of a failure may hold spill files: wait for them, then remove every spill.
     await Promise.allSettled(prepared);
-    await Promise.all(prepared.map((_, i) => rm(`${outPath}.entry-${i}`, { force: true })));
+    await pool?.destroy();
+    await Promise.all(units.map((unit) => (unit.entries.length === 1 ? rm(spillPathOf(outPath, unit.first), { force: true }) : undefined)));
   }
   return { size: sink.size, sha256: sink.hash.digest('hex'), packedSizes };
+}
+
+const spillPathOf = (outPath: string, index: number) => `${outPath}.entry-${index}`;
+
+function toUnits(entries: ZipEntry[]): Unit[] {
+  const units: Unit[] = [];
+  let batch: Unit | undefined;
+  let batchBytes = 0;
+  entries.forEach((entry, index) => {
+    if (entry.size > WHOLE_ENTRY_LIMIT) {
+      units.push({ first: index, entries: [entry] });
+      batch = undefined;
+      return;
+    }
+    if (!batch || batchBytes + entry.size > BATCH_BYTES || batch.entries.length === BATCH_FILES) {
+      batch = { first: index, entries: [] };
+      batchBytes = 0;
+      units.push(batch);
+    }
+    batch.entries.push(entry);
+    batchBytes += entry.size;
+  });
+  return units;
+}
+
+type PackPool = { run(entries: SmallEntry[]): Promise<ReturnType<typeof packSmallEntries>>; destroy(): Promise<void> };
+
+async function startPool(threads: number): Promise<PackPool> {
+  // Loaded only here: the pool library takes longer to load than a small package takes to pack.
+  const { Piscina } = await import('piscina');
+  return new Piscina({ filename: new URL('./pack-worker.js', import.meta.url).href, minThreads: threads, maxThreads: threads, recordTiming: false });
+}
+
+async function prepareUnit(unit: Unit, outPath: string, pool: PackPool | undefined): Promise<PreparedEntry[]> {
+  const [first] = unit.entries;
+  if (unit.entries.length === 1 && first!.size > WHOLE_ENTRY_LIMIT) return [await prepareLargeEntry(first!, spillPathOf(outPath, unit.first))];
+  const plain = unit.entries.map(({ path, absolutePath, size, sha256 }) => ({ path, absolutePath, size, sha256 }));
+  const packed = pool ? await pool.run(plain) : packSmallEntries(plain);
+  const data = Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
+  return packed.entries.map((result, i) => {
+    const entry = unit.entries[i]!;
+    if ('problem' in result) throw changedWhilePacking(entry, result.problem);
+    const { method, crc32: crc, compressedSize, offset } = result;
+    return { name: Buffer.from(entry.path, 'utf8'), method, crc32: crc, compressedSize, size: entry.size, body: data.subarray(offset, offset + compressedSize) };
+  });
 }
 
 /** Streams a large entry's packed bytes; a stored source must still be the bytes its CRC was taken of. */
@@ -120,17 +179,8 @@ async function* streamBody(entry: ZipEntry, prepared: PreparedEntry): AsyncGener
   if (size !== prepared.compressedSize || (!body.spill && crc !== prepared.crc32)) throw changedWhilePacking(entry);
 }
 
-async function prepareEntry(entry: ZipEntry, spillPath: string): Promise<PreparedEntry> {
+async function prepareLargeEntry(entry: ZipEntry, spillPath: string): Promise<PreparedEntry> {
   const name = Buffer.from(entry.path, 'utf8');
-  if (entry.size <= WHOLE_ENTRY_LIMIT) {
-    const bytes = await readFile(entry.absolutePath).catch(vanished(entry));
-    assertUnchanged(entry, bytes.length, entry.sha256 && createHash('sha256').update(bytes).digest('hex'));
-    const stored = { name, method: METHOD_STORED, crc32: crc32(bytes), compressedSize: bytes.length, size: bytes.length, body: bytes };
-    if (shouldStore(entry, bytes.subarray(0, SAMPLE_SIZE))) return stored;
-    const deflated = await deflateWhole(bytes, DEFLATE_OPTIONS);
-    // Content alone decides, so keeping the smaller of the two stays deterministic.
-    return deflated.length < bytes.length ? { ...stored, method: METHOD_DEFLATED, compressedSize: deflated.length, body: deflated } : stored;
-  }
   const sample = await readSample(entry);
   const store = shouldStore(entry, sample);
   // One read checks the file, takes its CRC and, unless it is stored, deflates it into the spill file.
@@ -164,9 +214,6 @@ async function readSample(entry: ZipEntry): Promise<Buffer> {
     await handle.close();
   }
 }
-
-const shouldStore = (entry: ZipEntry, sample: Buffer) =>
-  entry.size < SMALLEST_WORTH_DEFLATING || isPrecompressed(entry.path) || looksIncompressible(sample);
 
 /** Passes a file's bytes through, taking their CRC-32, and fails if they are not the ones hashed. */
 function checkedBytes(entry: ZipEntry): Transform & { crc32: number } {
