@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../bin/update-publish.js', import.meta.url));
 
-export async function makeProject(dir, packageDir) {
+export async function makeProject(dir, packageDir, extraConfig = {}) {
   await mkdir(dir, { recursive: true });
-  const config = { store: './releases', packages: { assets: { dir: relative(dir, packageDir) || '.' } } };
+  const config = { store: './releases', packages: { assets: { dir: relative(dir, packageDir) || '.' } }, ...extraConfig };
   await writeFile(join(dir, 'update-publish.config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return {
     dir,

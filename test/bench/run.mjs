@@ -2,7 +2,7 @@
 // of issue 9, each against the tool a user would otherwise reach for. Prints a
 // markdown table (stdout) and progress (stderr); writes nothing in the repo.
 //
-//   node test/bench/run.mjs [--quick] [--only 1,2,3,4,5,6,load] [--rounds N] [--profile] [--out FILE] [--keep]
+//   node test/bench/run.mjs [--quick] [--only 1,2,3,4,5,6,7,8,9,load] [--rounds N] [--profile] [--out FILE] [--keep]
 import { execSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -13,7 +13,7 @@ import { failedRow, markdownTable } from './report.mjs';
 import { hashing } from './scenario-hash.mjs';
 import { resolveLoad } from './scenario-load.mjs';
 import { patches } from './scenario-patches.mjs';
-import { changedOnePercent, firstAndUnchanged, manyFiles } from './scenario-publish.mjs';
+import { changedOnePercent, firstAndUnchanged, manyFiles, patchedRepublish, repetitiveTree } from './scenario-publish.mjs';
 import { upload } from './scenario-upload.mjs';
 import { planTree, writeTree } from './trees.mjs';
 
@@ -22,6 +22,8 @@ const SCENARIOS = [
   { ids: ['1', '2'], run: firstAndUnchanged },
   { ids: ['4'], run: hashing },
   { ids: ['3'], run: changedOnePercent },
+  { ids: ['8'], run: patchedRepublish },
+  { ids: ['9'], run: repetitiveTree },
   { ids: ['6'], run: manyFiles },
   { ids: ['7'], run: patches },
   { ids: ['5'], run: upload },

@@ -30,7 +30,7 @@ export async function hashing(context) {
       ours: bytes / (results.ours.wallMs / 1000),
       baseline: bytes / (results.sha256sum.wallMs / 1000),
       format: rate,
-      min: 0.8,
+      min: 1.5,
       rss: rssPair(results.ours, results.sha256sum),
     }),
   ];

@@ -30,6 +30,21 @@ export function randomBytesFor(label, size) {
 
 const SYLLABLES = ['ka', 'lo', 'mi', 're', 'tu', 'sa', 'ne', 'vo', 'zi', 'pa', 'do', 'el', 'an', 'ur', 'is', 'qu'];
 
+/** Ten words: text far more repetitive than real copy, which deflate packs hard (and slowly). */
+const VOCABULARY = ['alpha', 'bravo', 'tile', 'road', 'north', 'south', 'level', 'enemy', 'score', 'map'];
+
+/** Very repetitive text: words drawn from VOCABULARY alone. */
+function repetitiveTextFor(random, size) {
+  const parts = [];
+  let length = 0;
+  while (length < size) {
+    const word = `${VOCABULARY[Math.floor(random() * VOCABULARY.length)]}${random() < 0.1 ? '\n' : ' '}`;
+    parts.push(word);
+    length += word.length;
+  }
+  return Buffer.from(parts.join('').slice(0, size));
+}
+
 /** Text that compresses like real assets (source, copy, JSON): words from a small vocabulary. */
 function textFor(random, size, json) {
   const word = () => {
@@ -58,13 +73,14 @@ const BINARY_EXTENSIONS = ['png', 'jpg', 'bin', 'dat'];
  * `files` files totalling ~`totalBytes`, one of them `largeBytes` (0: none);
  * 60% text, 40% incompressible binaries, sizes log-uniform.
  */
-export function planTree({ files, totalBytes, largeBytes = 0, seed = 1 }) {
+export function planTree({ files, totalBytes, largeBytes = 0, seed = 1, flavor = 'assets' }) {
   const random = prng(seed);
   const entries = [];
   const smallCount = largeBytes > 0 ? files - 1 : files;
   for (let i = 0; i < smallCount; i++) {
     const binary = random() < 0.4;
-    const extensions = binary ? BINARY_EXTENSIONS : TEXT_EXTENSIONS;
+    // 'repetitive': ten-word text and incompressible .png, the second tree of the packing targets.
+    const extensions = flavor === 'repetitive' ? [binary ? 'png' : 'txt'] : binary ? BINARY_EXTENSIONS : TEXT_EXTENSIONS;
     const extension = extensions[Math.floor(random() * extensions.length)];
     const dir = `d${String(Math.floor(i / 400)).padStart(2, '0')}/s${String(Math.floor(i / 40) % 10)}`;
     // Binaries are bigger than text, as images are bigger than JSON.
@@ -75,7 +91,7 @@ export function planTree({ files, totalBytes, largeBytes = 0, seed = 1 }) {
   const totalWeight = entries.reduce((sum, entry) => sum + entry.weight, 0);
   for (const entry of entries) entry.size = Math.max(16, Math.round((entry.weight / totalWeight) * smallBytes));
   if (largeBytes > 0) entries.push({ path: 'models/large.bin', binary: true, size: largeBytes });
-  return entries.map(({ path, binary, size }) => ({ path, binary, size }));
+  return entries.map(({ path, binary, size }) => ({ path, binary, size, ...(flavor === 'repetitive' && !binary && { repetitive: true }) }));
 }
 
 /** The bytes of one entry; `generation` > 0 gives changed content of the same kind and size. */
@@ -83,6 +99,7 @@ function contentOf(entry, seed, generation) {
   const label = `${seed}:${generation}:${entry.path}`;
   if (entry.binary) return randomBytesFor(label, entry.size);
   const labelSeed = createHash('sha256').update(label).digest().readUInt32LE(0);
+  if (entry.repetitive) return repetitiveTextFor(prng(labelSeed), entry.size);
   return textFor(prng(labelSeed), entry.size, entry.path.endsWith('.json'));
 }
 
