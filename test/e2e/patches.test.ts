@@ -105,6 +105,12 @@ describe('binary patches in deltas', () => {
     }
   });
 
+  it('verify rebuilds the new version from both the file-level and the patched delta', async () => {
+    const result = succeeded(await project.run(['verify', '--json']));
+    expect(result.problems).toEqual([]);
+    expect(result.checked.deltasRebuilt).toBe(2);
+  });
+
   it('builds no patch when deltaPatches is disabled, or for files under minFileSize', async () => {
     const other = await makeProject({
       packages: { maps: { 'tiles.db': database(1), 'same.txt': 'same' } },

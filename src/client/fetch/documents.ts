@@ -103,6 +103,10 @@ export async function readReleaseManifest(source: UpdateSource, packageId: strin
     const listed = manifest.deltas.find((candidate) => candidate.from === delta.from);
     if (!listed) throw new IntegrityError(key, `does not list the delta from ${delta.from} that the channel index lists`);
     assertSameObject(key, `delta from ${delta.from}`, listed, delta);
+    if (delta.patched) {
+      if (!listed.patched) throw new IntegrityError(key, `does not list the patched delta from ${delta.from} that the channel index lists`);
+      assertSameObject(key, `patched delta from ${delta.from}`, listed.patched, delta.patched);
+    }
   }
   return manifest;
 }

@@ -8,7 +8,7 @@ import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys
 import { downloadObject, downloadPackage } from '../fetch/download.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from '../fetch/source.js';
-import type { DeltaObject, Manifest, Release, StoredObject } from '../../protocol/types.js';
+import type { FilePatch, Manifest, Release, StoredObject } from '../../protocol/types.js';
 
 /** One thing wrong (or not checkable), by the object key it concerns. */
 export interface VerifyProblem {
@@ -89,21 +89,22 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
 
   /** Manifest SHA-256 by release, from the index and archive entries checked: base manifests are bound by them. */
   const listedManifests = new Map<string, string>();
-  const rebuildDelta = async (packageId: string, manifest: Manifest, delta: DeltaObject) => {
+  /** A delta (or its patched form, with `patches`) applied to its base's full package must give exactly the manifest's files. */
+  const rebuildDelta = async (packageId: string, manifest: Manifest, from: string, delta: StoredObject, patches?: FilePatch[]) => {
     if (!(await checkObject(delta)) || !canOpen(manifest, delta.key)) return;
     const dir = await mkdtemp(join(work, 'rebuild-'));
     try {
-      const baseKey = manifestKey(packageId, delta.from);
+      const baseKey = manifestKey(packageId, from);
       const base = await readManifestAt(source, baseKey, publicKeys, listedManifests.get(baseKey));
       if (!canOpen(base, delta.key)) return;
       const baseZip = await downloadPackage(source, base, base.full, join(dir, 'base'), decryptionKeys);
       await buildTree(base, { kind: 'full', zipPath: baseZip.zipPath, objectKey: base.full.key }, join(dir, 'base-tree'));
       const deltaZip = await downloadPackage(source, manifest, delta, join(dir, 'delta'), decryptionKeys);
-      await buildTree(manifest, { kind: 'delta', zipPath: deltaZip.zipPath, objectKey: delta.key, baseDir: join(dir, 'base-tree') }, join(dir, 'tree'));
+      await buildTree(manifest, { kind: 'delta', zipPath: deltaZip.zipPath, objectKey: delta.key, baseDir: join(dir, 'base-tree'), patches }, join(dir, 'tree'));
       checked.deltasRebuilt++;
     } catch (error) {
-      const why = `does not rebuild ${manifest.version} from ${delta.from}`;
-      if (error instanceof DamagedBaseError) record(delta.key, `${why}: ${delta.from}'s file ${JSON.stringify(error.path)} differs from ${manifest.version}'s and the delta does not carry it`);
+      const why = `does not rebuild ${manifest.version} from ${from}`;
+      if (error instanceof DamagedBaseError) record(delta.key, `${why}: ${from}'s file ${JSON.stringify(error.path)} differs from ${manifest.version}'s and the delta does not carry it`);
       else if (error instanceof IntegrityError && error.key === delta.key) record(delta.key, `${why}: ${error.problem}`);
       else recordError(error, delta.key);
     } finally {
@@ -153,12 +154,15 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
     }
     if (!manifest) {
       // Without a trustworthy manifest, the index's own listing still says what must be there.
-      for (const object of [release.full, ...release.deltas]) await checkObject(object);
+      for (const object of [release.full, ...release.deltas, ...release.deltas.flatMap((delta) => delta.patched ?? [])]) await checkObject(object);
       return;
     }
     await checkFull(manifest);
     for (const delta of manifest.deltas) await checkObject(delta);
-    for (const delta of manifest.deltas) await rebuildDelta(packageId, manifest, delta);
+    for (const delta of manifest.deltas) {
+      await rebuildDelta(packageId, manifest, delta.from, delta);
+      if (delta.patched) await rebuildDelta(packageId, manifest, delta.from, delta.patched, delta.patched.patches);
+    }
   };
 
   try {
