@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { copyFile, link, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -113,7 +113,10 @@ export class ContentCache {
 
   /**
    * Keeps exactly the files given (a new version's patchable files, and the
-   * bases it was patched against): copies in what is missing, removes the rest.
+   * bases it was patched against): adds what is missing, removes the rest.
+   * Adding must cost next to nothing on every publish, so a file is cloned
+   * (copy-on-write file systems) or hard-linked, never copied; a linked file
+   * edited in place later fails lookup's check and is read from the store.
    */
   async keep(files: { sha256: string; absolutePath?: string }[]): Promise<void> {
     await mkdir(this.dir, { recursive: true });
@@ -122,14 +125,9 @@ export class ContentCache {
     const present = new Set(await readdir(this.dir));
     for (const file of files) {
       if (present.has(file.sha256) || !file.absolutePath) continue;
-      const temp = join(this.dir, `${file.sha256}.partial`);
-      await copyFile(file.absolutePath, temp);
-      // Kept only when still the bytes published (the folder may have changed since).
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(temp)) hash.update(chunk as Buffer);
-      if (hash.digest('hex') === file.sha256) await rename(temp, join(this.dir, file.sha256));
-      else await rm(temp, { force: true });
       present.add(file.sha256);
+      const target = join(this.dir, file.sha256);
+      await copyFile(file.absolutePath, target, constants.COPYFILE_FICLONE_FORCE).catch(() => link(file.absolutePath!, target).catch(() => {}));
     }
   }
 }
