@@ -44,6 +44,9 @@ export function limitRow({ id, scenario, ours, format, max, min, rss = '', note 
   };
 }
 
+/** A measurement kept for the record whose target was settled by a decision (the README says which). */
+export const decidedRow = (row) => ({ ...row, target: 'decided', pass: null });
+
 export const skippedRow = (id, scenario, why) => ({
   id,
   scenario,

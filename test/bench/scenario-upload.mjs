@@ -5,7 +5,7 @@ import { open, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alternate } from './measure.mjs';
-import { cpuOf, limitRow, megabytes, ratioRow, rssOf, rssPair, seconds, skippedRow } from './report.mjs';
+import { cpuOf, decidedRow, limitRow, megabytes, ratioRow, rssOf, rssPair, seconds, skippedRow } from './report.mjs';
 import { AWS_ENV, hasCommand, startLatencyProxy, startMoto } from './services.mjs';
 import { randomBytesFor } from './trees.mjs';
 
@@ -96,7 +96,8 @@ export async function upload(context) {
         rss: rssPair(mine, aws),
         note: `the server bounds both${scaledNote}`,
       }),
-      ratioRow({
+      // Decided (issue 18): uploads stay on @aws-sdk/lib-storage, even at more client CPU per GB than the AWS CLI.
+      decidedRow(ratioRow({
         id: '5b',
         scenario: `${label}: client CPU per GB vs \`aws s3 cp\``,
         ours: perGb(mine),
@@ -104,7 +105,7 @@ export async function upload(context) {
         format: (value) => (value === null ? 'n/a' : `${value.toFixed(2)} s/GB`),
         max: 1.0,
         note: `CPU ${cpuOf(mine)} vs ${cpuOf(aws)}`,
-      }),
+      })),
       limitRow({
         id: '5c',
         scenario: `${label}: client peak RSS`,
