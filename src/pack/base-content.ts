@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import { StoreError } from '../errors.js';
 import { createDecryptStream } from '../protocol/encryption.js';
 import type { Manifest, ManifestFile } from '../protocol/types.js';
 import type { Store } from '../store/store.js';
+import type { ContentCache } from './content-cache.js';
 
 /**
  * The old content a patch is made against: the base version's files. They
@@ -91,43 +92,4 @@ function storeRangeReader(yauzl: typeof import('yauzl'), store: Store, key: stri
     return through;
   };
   return reader;
-}
-
-/**
- * Files of past publishes by SHA-256, beside the config
- * (`.update-publish/content-cache/`): patches need the old content, and this
- * saves reading it back from the store. Safe to delete.
- */
-export class ContentCache {
-  constructor(private readonly dir: string) {}
-
-  /** The cached file with this SHA-256, checked; a damaged one is dropped. */
-  async lookup(sha256: string): Promise<string | undefined> {
-    const path = join(this.dir, sha256);
-    const bytes = await readFile(path).catch(() => undefined);
-    if (!bytes) return undefined;
-    if (createHash('sha256').update(bytes).digest('hex') === sha256) return path;
-    await rm(path, { force: true });
-    return undefined;
-  }
-
-  /**
-   * Keeps exactly the files given (a new version's patchable files, and the
-   * bases it was patched against): adds what is missing, removes the rest.
-   * Adding must cost next to nothing on every publish, so a file is cloned
-   * (copy-on-write file systems) or hard-linked, never copied; a linked file
-   * edited in place later fails lookup's check and is read from the store.
-   */
-  async keep(files: { sha256: string; absolutePath?: string }[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const wanted = new Set(files.map((file) => file.sha256));
-    for (const name of await readdir(this.dir)) if (!wanted.has(name)) await rm(join(this.dir, name), { force: true });
-    const present = new Set(await readdir(this.dir));
-    for (const file of files) {
-      if (present.has(file.sha256) || !file.absolutePath) continue;
-      present.add(file.sha256);
-      const target = join(this.dir, file.sha256);
-      await copyFile(file.absolutePath, target, constants.COPYFILE_FICLONE_FORCE).catch(() => link(file.absolutePath!, target).catch(() => {}));
-    }
-  }
 }

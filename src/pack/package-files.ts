@@ -3,7 +3,7 @@ import fg from 'fast-glob';
 import type { Output } from '../output.js';
 import { formatBytes } from '../format.js';
 import type { PackageConfig } from '../config/schema.js';
-import { ContentCache } from './base-content.js';
+import { ContentCache } from './content-cache.js';
 import { HashCache } from './hash-cache.js';
 import { hashFiles, type PackageFile } from './hash-files.js';
 import { scanPackage } from './scan.js';

@@ -14,6 +14,7 @@ import { encryptionKeyFor } from '../keys/publisher-keys.js';
 import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
 import { toManifestFiles, type PackageFile } from '../pack/hash-files.js';
 import { BaseContent } from '../pack/base-content.js';
+import { keepForNextPublish } from '../pack/content-cache.js';
 import { contentCacheFor, readPackageFiles } from '../pack/package-files.js';
 import { adoptStoredManifest } from '../pack/stored-version.js';
 import { findRelease, upsertRelease } from '../protocol/channel-index.js';
@@ -135,17 +136,11 @@ const describeDelta = (delta: BuiltPackages['deltas'][number]) =>
  * against them without reading the store.
  */
 async function refreshContentCache(context: WorkflowContext, item: PlannedPackage, packages: BuiltPackages): Promise<void> {
-  const { deltaPatches } = context.config;
-  if (!deltaPatches.enabled) return;
-  const fits = (size: number) => size >= deltaPatches.minFileSize && size <= deltaPatches.maxFileSize;
-  const bases = item.deltas.flatMap((plan) => plan.base.files).filter((file) => fits(file.size));
-  const current = item.files.filter((file) => fits(file.size));
-  const cache = contentCacheFor(context.configDir, item.id);
-  // Base files not in the cache yet were extracted for patching; only patched ones are worth keeping.
   const patchedBases = new Set(packages.deltas.flatMap((delta) => delta.patched?.patches.map((patch) => patch.baseSha256) ?? []));
-  const cachedBases = [];
-  for (const file of bases) if (patchedBases.has(file.sha256) || (await cache.lookup(file.sha256))) cachedBases.push({ sha256: file.sha256 });
-  await cache.keep([...current, ...cachedBases]).catch((error: Error) => context.output.warn(`content cache not updated: ${error.message}`));
+  const baseFiles = item.deltas.flatMap((plan) => plan.base.files);
+  await keepForNextPublish(contentCacheFor(context.configDir, item.id), context.config.deltaPatches, item.files, baseFiles, patchedBases).catch(
+    (error: Error) => context.output.warn(`content cache not updated: ${error.message}`),
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,27 @@ describe('binary patches in deltas', () => {
       expect(await snapshotTree(dir, { ignore: ['.update-publish.json'] })).toEqual(await snapshotTree(project.packageDir('maps')));
     } finally {
       await writeFile(project.storePath(key), original);
+    }
+  });
+
+  it('keeps the new version’s patchable files in the local content cache for the next publish', async () => {
+    const tiles = manifest.files.find((file) => file.path === 'tiles.db')!;
+    const cached = await readFile(join(project.dir, '.update-publish/content-cache/maps', tiles.sha256));
+    expect(sha256(cached)).toBe(tiles.sha256);
+  });
+
+  it('patches against the content cache without reading the base package from the store', async () => {
+    const other = await makeProject({ packages: { maps: { 'tiles.db': database(1), 'same.txt': 'same' } } });
+    await publish(other);
+    // Replaced by a new file (new inode), as editors and build tools do: the cache keeps 1.0.0's bytes.
+    await writeFile(join(other.packageDir('maps'), 'tiles.db.new'), database(2));
+    await rename(join(other.packageDir('maps'), 'tiles.db.new'), join(other.packageDir('maps'), 'tiles.db'));
+    await rename(other.storePath('packages/maps/1.0.0/full.zip'), join(other.dir, 'full.zip.aside'));
+    try {
+      const result = await publish(other);
+      expect(result.packages[0].deltas[0].patched).toBeDefined();
+    } finally {
+      await rename(join(other.dir, 'full.zip.aside'), other.storePath('packages/maps/1.0.0/full.zip'));
     }
   });
 
