@@ -1556,24 +1556,29 @@ public final class UpdateClient {
             if (status == 404) throw new BadPackage(key + ": is missing from the store");
             if (status / 100 != 2) throw httpError(key, status);
             String etag = connection.getHeaderField("ETag");
+            // What the server announced: a body that ends short of it was cut (HttpURLConnection may report that as a plain end).
+            long announced = connection.getContentLengthLong();
             long received = 0;
             String tooLarge = "is larger than the " + expectedSize + " bytes the manifest lists: it was altered or replaced";
             try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 for (int attempt = 1; ; attempt++) {
+                    String cut = null;
                     try (InputStream in = connection.getInputStream()) {
                         received = copy(in, out, key, received, expectedSize, tooLarge);
-                        return received;
+                        if (announced >= 0 && received < announced) cut = "the body ended after " + received + " of " + announced + " bytes";
                     } catch (java.net.SocketTimeoutException stalled) {
                         throw Refusal.source("GET " + base + key + " stalled: nothing received for " + STALL_MS / 1000 + " s; check the network or the CDN");
-                    } catch (IOException cut) {
-                        if (etag == null || attempt > RESUME_ATTEMPTS) throw Refusal.source("the connection to " + base + key + " was cut mid-body (" + cut.getMessage() + "); check the network and try again");
-                        // If-Range: a changed object is sent whole (200), never spliced onto what we have.
-                        connection = open(key, "bytes=" + received + "-", etag);
-                        int resumed = status(connection, key);
-                        String range = connection.getHeaderField("Content-Range");
-                        if (resumed != 206 || range == null || !range.startsWith("bytes " + received + "-")) {
-                            throw Refusal.source("GET " + base + key + " was cut and could not be resumed (the server answered " + resumed + " to a Range request, or the object changed); try again");
-                        }
+                    } catch (IOException broken) {
+                        cut = broken.getMessage();
+                    }
+                    if (cut == null) return received;
+                    if (etag == null || attempt > RESUME_ATTEMPTS) throw Refusal.source("the connection to " + base + key + " was cut mid-body (" + cut + "); check the network and try again");
+                    // If-Range: a changed object is sent whole (200), never spliced onto what we have.
+                    connection = open(key, "bytes=" + received + "-", etag);
+                    int resumed = status(connection, key);
+                    String range = connection.getHeaderField("Content-Range");
+                    if (resumed != 206 || range == null || !range.startsWith("bytes " + received + "-")) {
+                        throw Refusal.source("GET " + base + key + " was cut and could not be resumed (the server answered " + resumed + " to a Range request, or the object changed); try again");
                     }
                 }
             }
