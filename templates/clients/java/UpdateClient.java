@@ -79,6 +79,16 @@ import javax.crypto.spec.SecretKeySpec;
 public final class UpdateClient {
     private UpdateClient() {}
 
+    /**
+     * For apps: what the command line does, without printing or exiting.
+     * Returns the result (the fields of the JSON line); throws a Refusal
+     * (exitCode 1 or 2, message naming the problem) when it installs nothing.
+     * Blocks on the network: call it off the main thread.
+     */
+    public static Map<String, Object> fetch(String... args) throws Refusal, IOException {
+        return Installer.fetch(Options.parse(args));
+    }
+
     public static void main(String[] args) {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
@@ -112,8 +122,8 @@ public final class UpdateClient {
     // ------------------------------------------------------------------ errors
 
     /** A refusal: one line naming the problem and the fix. Exit 2 for a wrong argument, 1 for everything the store or network got wrong. */
-    static class Refusal extends Exception {
-        final int exitCode;
+    public static class Refusal extends Exception {
+        public final int exitCode;
 
         Refusal(String message, int exitCode) {
             super(message);
