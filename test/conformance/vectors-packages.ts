@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ManifestFile } from '../../src/protocol/types.js';
 import { writeZip } from '../../src/pack/zip.js';
-import { rawZip } from './zip-bytes.js';
+import { storedZip, type StoredZipEntry } from '../helpers/stored-zip.js';
 import type { DraftCase, DraftFile } from './vectors-rules.js';
 
 type Tree = Record<string, string | Buffer>;
@@ -98,8 +98,7 @@ export async function packageVectors(fixture: (name: string, bytes: Buffer) => s
   full('an entry\'s size differs from the manifest\'s', v1Zip, filesOf({ ...v1, 'keep.txt': 'kept as is, longer\n' }), refused);
   full('not a zip', fixture('not-a-zip.zip', noise('not a zip', 200)), filesOf({ 'a.txt': 'x' }), refused);
 
-  const hostile = (name: string, file: string, entries: { name: string; data: string; unixMode?: number }[], listed: Tree) =>
-    full(name, fixture(file, rawZip(entries.map((entry) => ({ ...entry, data: Buffer.from(entry.data) })))), filesOf(listed), refused);
+  const hostile = (name: string, file: string, entries: StoredZipEntry[], listed: Tree) => full(name, fixture(file, storedZip(entries)), filesOf(listed), refused);
   const plain: Tree = { 'a.txt': 'hello\n' };
   hostile('an entry climbing out with ..', 'hostile-dotdot.zip', [{ name: 'a.txt', data: 'hello\n' }, { name: '../evil.txt', data: 'x' }], { ...plain, '../evil.txt': 'x' });
   hostile('an absolute entry path', 'hostile-absolute.zip', [{ name: '/tmp/evil.txt', data: 'x' }], { '/tmp/evil.txt': 'x' });
@@ -109,7 +108,7 @@ export async function packageVectors(fixture: (name: string, bytes: Buffer) => s
   hostile('a folder entry (packages have none)', 'hostile-folder-entry.zip', [{ name: 'sub/', data: '' }, { name: 'sub/a.txt', data: 'hello\n' }], { 'sub/a.txt': 'hello\n' });
   hostile('the same entry twice', 'hostile-duplicate.zip', [{ name: 'a.txt', data: 'hello\n' }, { name: 'a.txt', data: 'hello\n' }], plain);
   hostile('a control character in a name', 'hostile-control.zip', [{ name: 'a\u0007.txt', data: 'hello\n' }], { 'a\u0007.txt': 'hello\n' });
-  hostile('a symbolic link entry (never created; its target text is not the listed file)', 'hostile-symlink.zip', [{ name: 'link', data: '/etc/passwd', unixMode: 0o120777 }], { link: 'the file the manifest lists\n' });
+  hostile('a symbolic link entry (never created; its target text is not the listed file)', 'hostile-symlink.zip', [{ name: 'link', data: '/etc/passwd', mode: 0o120777 }], { link: 'the file the manifest lists\n' });
   return {
     name: 'packages.json',
     description:
