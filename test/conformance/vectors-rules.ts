@@ -42,11 +42,16 @@ export function hashVectors(): DraftFile {
     ['NUL unit', 'a\u0000b'],
     ['unit above 0x7FFF', '\uffff'],
   ];
+  const cases: DraftCase[] = texts.map(([name, text]) => ({ name, check: 'hash32', text }));
+  // The worked examples of PROTOCOL.md §6.2 and §7: the spec and the code must agree.
+  for (const [text, hash] of [['maps@1.0.0:device-1', 636942837], ['maps@1.0.0:', 3322567109], ['maps@1.2.0:Jürgen-📱', 2950957151], ['whitelist:qa-phone', 771340811]] as const) {
+    cases.push({ name: `PROTOCOL.md example ${JSON.stringify(text)}`, check: 'hash32', text, want: { hash32: hash } });
+  }
   return {
     name: 'hash.json',
     description:
       'hash32: FNV-1a (offset basis 0x811c9dc5, prime 0x01000193) over the UTF-16 code units of the text (not UTF-8 bytes, not code points), each unit XORed in whole, then murmur3 fmix32; an unsigned 32-bit result.',
-    cases: texts.map(([name, text]) => ({ name, check: 'hash32', text })),
+    cases,
   };
 }
 

@@ -46,6 +46,10 @@ export function canonicalVectors(): DraftFile {
   });
   add('literals and empty containers', { value: { t: true, f: false, n: null, o: {}, l: [], s: '' } }, { ok: true, canonical: '{"f":false,"l":[],"n":null,"o":{},"s":"","t":true}' });
   add('the signatures member is left out', { value: { version: 1, signatures: [{ keyid: '0123456789abcdef', sig: 'AAAA' }] } }, { ok: true, canonical: '{"version":1}' });
+  add('PROTOCOL.md §4 example', { valueText: '{"version":3,"channel":"production","rules":{"rollout":12.5,"platforms":["ios"]},"note":"é\\u0001"}' }, {
+    ok: true,
+    canonical: '{"channel":"production","note":"é\\u0001","rules":{"platforms":["ios"],"rollout":12.5},"version":3}',
+  });
   add('a lone surrogate cannot be canonicalized (the document is refused)', { valueText: '{"s":"\\ud800"}' }, { ok: false });
   return {
     name: 'canonical-json.json',
@@ -83,7 +87,8 @@ const INDEX_DOCUMENT = {
 export function signatureVectors(): DraftFile {
   const publisher = signingKey(1);
   const other = signingKey(2);
-  const keys = { publisher: publisher.publicPem, other: other.publicPem };
+  const example = signingKey(7);
+  const keys = { publisher: publisher.publicPem, other: other.publicPem, 'protocol-example': example.publicPem };
   const signed = signDocument(INDEX_DOCUMENT, publisher.signer);
   const byOther = signDocument(INDEX_DOCUMENT, other.signer);
   const [publisherSignature] = signed.signatures;
@@ -92,6 +97,11 @@ export function signatureVectors(): DraftFile {
   const add = (name: string, input: Record<string, unknown>, want: unknown) => cases.push({ name, check: 'signature', ...input, want });
   cases.push({ name: 'key id of the publisher key', check: 'key-id', key: 'publisher', want: { keyId: publisher.signer.keyId } });
   cases.push({ name: 'key id of the other key', check: 'key-id', key: 'other', want: { keyId: other.signer.keyId } });
+  cases.push({ name: 'key id of the PROTOCOL.md §4 example key (seed of 32 bytes 07)', check: 'key-id', key: 'protocol-example', want: { keyId: '324be2dea8bc4446' } });
+  add('the PROTOCOL.md §4 worked example', {
+    document: { version: 1, channel: 'production', signatures: [{ keyid: '324be2dea8bc4446', sig: 'uOTZcYiagwzy18e6uy0NRLny4bnat5B2XQYz4O+NIosewoKv7T/nGsyOHzfxO34WUvlN3LXKKvYz9l3NaWTFAg==' }] },
+    trusted: ['protocol-example'],
+  }, { ok: true, keyId: '324be2dea8bc4446' });
   add('valid', { document: signed, trusted: ['publisher'] }, { ok: true, keyId: publisher.signer.keyId });
   add('valid whatever the member order, whitespace and escapes of the served text', {
     documentText: JSON.stringify(Object.fromEntries(Object.entries(signed).reverse()), null, 1).replace('Grüße', 'Gr\\u00fc\\u00dfe'),
