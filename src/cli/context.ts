@@ -8,7 +8,8 @@ import { signerFor } from '../keys/publisher-keys.js';
 import { signingStore } from '../store/signing-store.js';
 import type { WorkflowContext } from '../workflows/context.js';
 import { confirmOrSkip } from './confirm.js';
-import { createOutput } from './output.js';
+import { createOutput, type Output } from './output.js';
+import type { Store } from '../store/store.js';
 import type { Session } from './session.js';
 
 /** Options every command accepts (commander's optsWithGlobals). */
@@ -59,6 +60,28 @@ export async function withContext<T>(session: Session, options: GlobalOptions, r
     });
   } finally {
     await realStore.close();
+  }
+}
+
+/**
+ * Opens only the store, for a command that reads nothing else (serve): with
+ * --store no config is needed, so an app developer without the publisher's
+ * config can serve a copy of the store.
+ */
+export async function withStore<T>(
+  session: Session,
+  options: GlobalOptions,
+  run: (context: { store: Store; output: Output }) => Promise<T>,
+): Promise<T> {
+  const output = outputFor(session, options);
+  const { url, s3, baseDir } = options.store
+    ? { url: options.store, s3: undefined, baseDir: process.cwd() }
+    : await loadConfig(options.config).then(({ config, configDir }) => ({ url: config.store, s3: config.s3, baseDir: configDir }));
+  const store = await openStore(url, s3, baseDir);
+  try {
+    return await run({ store, output });
+  } finally {
+    await store.close();
   }
 }
 

@@ -17,6 +17,7 @@ import { registerResolve } from './commands/resolve.js';
 import { registerResume } from './commands/resume.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerRollout } from './commands/rollout.js';
+import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhitelist } from './commands/whitelist.js';
@@ -45,6 +46,7 @@ const COMMANDS = [
   registerWhitelist,
   registerFetch,
   registerVerify,
+  registerServe,
   registerKeys,
   registerRefresh,
 ];

@@ -6,6 +6,7 @@ import { createSession, type CliIo, type Session } from './session.js';
 
 /** What the interruption left, told when the run stops: before the index write, nothing changed. */
 export function interruptedError(session: Session, signal: string): UserError {
+  if (session.interruptionMeans) return new UserError(`interrupted by ${signal}: ${session.interruptionMeans}`, ExitCode.interrupted);
   return session.writes.channelIndexWritten
     ? new UserError(
         `interrupted by ${signal} after the channel index was written: the release is live, steps after it (history, hooks) may not have run; check 'update-publish status' and run 'update-publish hooks run' if needed`,

@@ -19,6 +19,8 @@ export interface Session {
   interruption: AbortController;
   /** Set once a channel index write landed: an interruption after it leaves a live release. */
   writes: { channelIndexWritten: boolean };
+  /** Set by a command that runs until it is stopped (serve): what the interruption line says instead of the one about uploads and the index. */
+  interruptionMeans?: string;
   /** Set by a command that finished but must not exit 0 (a failed required hook, verify's problems). */
   exitCode?: number;
   /** A person watching: both output streams on a terminal, not CI. Spinners, colour and prompts are for them only. */

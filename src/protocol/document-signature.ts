@@ -97,7 +97,13 @@ export function checkDocumentSignature(document: unknown, trusted: readonly Trus
   if (!Array.isArray(signatures) || !signatures.every(isSignatureEntry)) {
     return { ok: false, reason: 'malformed', message: `has a malformed "${SIGNATURES_FIELD}" member (each entry is {"keyid","sig"})` };
   }
-  const bytes = canonicalBytes(document);
+  let bytes: Uint8Array;
+  try {
+    bytes = canonicalBytes(document);
+  } catch {
+    // RFC 8785 has no form for a lone surrogate (nor NaN): no signature can cover such a document.
+    return { ok: false, reason: 'malformed', message: 'holds a value canonical JSON cannot represent (a lone surrogate in a string), so no signature can cover it' };
+  }
   const known = signatures.filter((signature) => trusted.some((key) => key.keyId === signature.keyid));
   if (known.length === 0) {
     const trustedIds = trusted.map((key) => key.keyId).join(', ') || 'none';

@@ -70,9 +70,17 @@ export function encryptedSize(plainSize: number): number {
   return ENCRYPTION_HEADER_SIZE + plainSize + chunks * ENCRYPTION_TAG_SIZE;
 }
 
-export function createEncryptStream(key: Buffer): Transform {
+/**
+ * Seals a stream. `format` exists for test vectors only (a fixed nonce prefix
+ * makes them reproducible, a small chunk size keeps them small): a nonce
+ * prefix used twice with one key breaks GCM, so publishers never pass it.
+ */
+export function createEncryptStream(key: Buffer, format: { noncePrefix?: Buffer; chunkSize?: number } = {}): Transform {
   const keyId = encryptionKeyId(key);
-  const header = encodeHeader(keyId, randomBytes(8), ENCRYPTION_CHUNK_SIZE);
+  const chunkSize = format.chunkSize ?? ENCRYPTION_CHUNK_SIZE;
+  if (!(Number.isInteger(chunkSize) && chunkSize > 0 && chunkSize <= ENCRYPTION_CHUNK_SIZE)) throw new RangeError(`chunk size ${chunkSize} is not 1–${ENCRYPTION_CHUNK_SIZE}`);
+  if (format.noncePrefix !== undefined && format.noncePrefix.length !== 8) throw new RangeError('the nonce prefix is 8 bytes');
+  const header = encodeHeader(keyId, format.noncePrefix ?? randomBytes(8), chunkSize);
   const pending = new ByteQueue();
   let index = 0;
   let headerSent = false;
@@ -90,7 +98,7 @@ export function createEncryptStream(key: Buffer): Transform {
     transform(this: Transform, chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       pending.push(chunk);
       try {
-        while (pending.length >= ENCRYPTION_CHUNK_SIZE) emit(this, pending.take(ENCRYPTION_CHUNK_SIZE), false);
+        while (pending.length >= chunkSize) emit(this, pending.take(chunkSize), false);
         callback();
       } catch (error) {
         callback(error as Error);

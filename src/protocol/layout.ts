@@ -31,5 +31,13 @@ export const patchedDeltaPackageKey = (id: string, version: string, fromVersion:
 export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
 export const MUTABLE_CACHE = 'no-cache, max-age=0';
 
+/**
+ * The Cache-Control every object of the store carries, by its class, as the
+ * publisher writes it: a version's objects (packages/…) never change; channel
+ * documents and whitelists are rewritten. `serve` sends it; a sync to a
+ * bucket must set it.
+ */
+export const cacheControlOf = (key: string) => (key.startsWith(packagesPrefix) ? IMMUTABLE_CACHE : MUTABLE_CACHE);
+
 export const contentTypeOf = (key: string) =>
   key.endsWith('.json') ? 'application/json' : key.endsWith('.zip') ? 'application/zip' : 'application/octet-stream';

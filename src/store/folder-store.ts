@@ -55,6 +55,7 @@ export function createFolderStore(rootDir: string): Store {
 
   const store: Store = {
     location: root,
+    folder: root,
 
     async readDocument(key) {
       const body = await readIfExists(pathOf(key));

@@ -49,6 +49,8 @@ export interface OpenUpload {
 export interface Store {
   /** Where the store is, for humans: a folder store's absolute path, or s3://bucket/prefix. Never a secret. */
   readonly location: string;
+  /** The folder a folder store keeps its objects in (what `serve` reads); absent for a remote store. */
+  readonly folder?: string;
   /** Small documents (index, manifest): null when absent. */
   readDocument(key: string): Promise<StoredDocument | null>;
   head(key: string): Promise<ObjectInfo | null>;

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_PATH, makeProject, removeProjects, sha256, type Project } from '../helpers/cli.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 import { closeTerminals, openTerminal, tmuxInstalled } from '../helpers/terminal.js';
 
 if (!tmuxInstalled && process.env.CI === 'true') throw new Error('tmux is required under CI (apt-get install tmux): prompts are tested at a real terminal');
@@ -114,11 +115,50 @@ describe('--json', () => {
     await project.write('maps', { 'b.txt': 'b' });
   });
 
+  /** Commands that run until stopped: their document comes when they start; Ctrl-C ends them (exit 130, nothing more on stdout). */
+  const UNTIL_STOPPED: Record<string, string[]> = {
+    serve: ['serve', '--port', '0'],
+  };
+
+  /** Runs a command that serves until stopped, stops it with Ctrl-C once its JSON document is out. */
+  async function runUntilStopped(args: string[]) {
+    const running = spawnCli([...args, '--json'], { cwd: project.dir });
+    let stdout = '';
+    await new Promise<void>((resolve) => {
+      running.child.stdout!.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+        try {
+          JSON.parse(stdout);
+          resolve();
+        } catch {
+          // not the whole document yet
+        }
+      });
+      void running.done.then(() => resolve());
+    });
+    running.child.kill('SIGINT');
+    const done = await running.done;
+    let json: any;
+    try {
+      json = JSON.parse(done.stdout);
+    } catch {
+      json = undefined;
+    }
+    return { ...done, json };
+  }
+
   it('finds every command of the table in --help', () => {
-    expect(COMMANDS).toEqual(expect.arrayContaining(Object.keys(ARGS)));
+    expect(COMMANDS).toEqual(expect.arrayContaining([...Object.keys(ARGS), ...Object.keys(UNTIL_STOPPED)]));
   });
 
-  it.each(COMMANDS)('%s prints exactly one JSON document on stdout', async (name) => {
+  it.each(Object.keys(UNTIL_STOPPED))('%s prints exactly one JSON document on stdout when it starts, and ends on Ctrl-C with exit 130', async (name) => {
+    const result = await runUntilStopped(UNTIL_STOPPED[name]);
+    expect(result.json, `stdout is not one JSON document:\n${result.stdout}\n${result.stderr}`).toBeDefined();
+    expect(result.json).not.toHaveProperty('error');
+    expect(result.code, result.stderr).toBe(130);
+  });
+
+  it.each(COMMANDS.filter((name) => !UNTIL_STOPPED[name]))('%s prints exactly one JSON document on stdout', async (name) => {
     // A command without a row still has to answer in JSON (its result, or an { error } document).
     const result = await project.run([...(ARGS[name] ?? [name]), '--json']);
     expect(result.json, `stdout is not one JSON document:\n${result.stdout}\n${result.stderr}`).toBeDefined();

@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fetchUpdate,
@@ -18,6 +17,7 @@ import { loadPublicKey } from '../../src/client/trusted-keys.js';
 import { generateSigningKeyPair } from '../../src/keys/signing-keys.js';
 import { signDocument, type SigningKey } from '../../src/protocol/signature.js';
 import { snapshotTree } from '../helpers/cli.js';
+import { storedZip, type StoredZipEntry } from '../helpers/stored-zip.js';
 
 /**
  * The device side against hand-made stores: packages a publisher would never
@@ -27,55 +27,6 @@ import { snapshotTree } from '../helpers/cli.js';
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 const json = (document: unknown) => Buffer.from(`${JSON.stringify(document, null, 2)}\n`);
 const INDEX = 'channels/production/index.json';
-
-interface ZipEntrySpec {
-  name: string;
-  data: Buffer | string;
-  /** Unix mode in the external attributes (default a regular file). */
-  mode?: number;
-}
-
-/** A zip of stored (uncompressed) entries written byte by byte, so names and modes are exactly as given. */
-function storedZip(entries: ZipEntrySpec[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.name, 'utf8');
-    const data = Buffer.from(entry.data);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(((entry.mode ?? 0o100644) << 16) >>> 0, 38);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, data);
-    centrals.push(central, name);
-    offset += local.length + name.length + data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
 
 /** A store in memory: key → bytes. */
 class MemoryStore implements UpdateSource {
@@ -159,7 +110,7 @@ const fetchInto = (store: UpdateSource, intoDir: string, extra: Partial<Paramete
 const deviceState = async (dir: string) => ({ tree: await snapshotTree(dir), siblings: (await readdir(join(dir, '..'))).sort() });
 
 describe('fetchUpdate path safety', () => {
-  const hostile: [string, ZipEntrySpec, RegExp][] = [
+  const hostile: [string, StoredZipEntry, RegExp][] = [
     ['a parent-folder entry', { name: '../escaped.txt', data: 'x' }, /invalid relative path|"\.\." segment/],
     ['an absolute entry', { name: '/tmp/absolute.txt', data: 'x' }, /absolute path/],
     ['a drive letter', { name: 'C:/windows.txt', data: 'x' }, /drive letter|absolute path/],

@@ -1,0 +1,57 @@
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { UserError } from '../../errors.js';
+import { serveStore } from '../../workflows/serve.js';
+import { withStore, type GlobalOptions } from '../context.js';
+import type { Session } from '../session.js';
+
+interface ServeFlags extends GlobalOptions {
+  port: string;
+  host: string;
+}
+
+const DEFAULT_PORT = '8080';
+const DEFAULT_HOST = '127.0.0.1';
+
+function portOf(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UserError(`--port '${value}' is not a port number (0–65535; 0 picks a free one)`);
+  return Number(value);
+}
+
+// JSON: { url } when listening; the command runs until Ctrl-C or SIGTERM (exit 130).
+export function registerServe(program: Command, session: Session): void {
+  program
+    .command('serve')
+    .description('serve the folder store over HTTP as S3 behind CloudFront does, for apps, emulators and fetch --from on this machine or network')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', DEFAULT_PORT)
+    .option('--host <address>', 'address to listen on: 127.0.0.1 for this machine and its emulators, 0.0.0.0 for phones on the network', DEFAULT_HOST)
+    .addHelpText(
+      'after',
+      `
+Prints the base URL (first line on stdout) and serves until Ctrl-C. Each object gets the headers
+the bucket gives it (Cache-Control by object class, Content-Type, ETag), with Range, If-Range and
+If-None-Match answered as CloudFront does. Without a config file, --store names the folder.
+
+Examples:
+  $ update-publish serve
+  $ update-publish serve --store ./releases --port 0 --json
+  $ update-publish serve --host 0.0.0.0      # an Android emulator reaches 127.0.0.1 as http://10.0.2.2:8080/`,
+    )
+    .action(async (_flags, command: Command) => {
+      const flags = command.optsWithGlobals<ServeFlags>();
+      const port = portOf(flags.port);
+      await withStore(session, flags, async ({ store, output }) => {
+        const server = await serveStore({ store, output }, { host: flags.host, port });
+        session.interruptionMeans = `stopped serving ${store.location} at ${server.url}`;
+        try {
+          output.result({ url: server.url }, () => server.url);
+          for (const url of server.networkUrls) output.info(`other devices on the network: ${url}`);
+          output.info(`serving ${store.location} at ${server.url}; Ctrl-C stops`);
+          const signal = session.interruption.signal;
+          if (!signal.aborted) await once(signal, 'abort');
+        } finally {
+          await server.close();
+        }
+      });
+    });
+}

@@ -1,0 +1,87 @@
+import { stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { ExitCode, UserError } from '../errors.js';
+import { formatBytes } from '../format.js';
+import { folderRequestHandler } from '../store/folder-http.js';
+import type { WorkflowContext } from './context.js';
+
+export interface ServeOptions {
+  /** Address to listen on: 127.0.0.1 (this machine and its emulators) or 0.0.0.0 (phones on the network). */
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+}
+
+export interface RunningServer {
+  /** The base URL devices are given (`fetch --from`, the app's CDN setting). */
+  url: string;
+  /** Listening on every interface: the URLs other devices on the network use. */
+  networkUrls: string[];
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the context's folder store over HTTP exactly as S3 behind CloudFront
+ * does (store/folder-http.ts), so apps and emulators can be pointed at a
+ * developer's machine. Each request is logged on the output (stderr).
+ */
+export async function serveStore(context: Pick<WorkflowContext, 'store' | 'output'>, options: ServeOptions): Promise<RunningServer> {
+  const { store, output } = context;
+  const root = store.folder;
+  if (root === undefined) {
+    throw new UserError(`serve reads a folder store, and ${store.location} is not one; a bucket is served by its CDN (CloudFront) already, or point --store at a folder store`);
+  }
+  const stats = await stat(root).catch(() => null);
+  if (!stats?.isDirectory()) throw new UserError(`store folder ${root} does not exist; publish first, or point --store at the folder store`);
+
+  const server = createServer(
+    folderRequestHandler(root, ({ method, path, status, bytes }) => output.info(`${method} ${path} ${status}${bytes ? ` ${formatBytes(bytes)}` : ''}`)),
+  );
+  await listen(server, options);
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${urlHost(options.host)}:${port}/`,
+    networkUrls: isWildcard(options.host) ? networkAddresses().map((address) => `http://${urlHost(address)}:${port}/`) : [],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections would hold close() open for their idle timeout.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listen(server: Server, { host, port }: ServeOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const fixes: Record<string, string> = {
+        EADDRINUSE: `port ${port} on ${host} is in use; pass --port with a free one (--port 0 picks one)`,
+        EACCES: `port ${port} needs privileges on this system; pass --port 1024 or above (--port 0 picks one)`,
+        EADDRNOTAVAIL: `${host} is not an address of this machine; pass --host 127.0.0.1, or 0.0.0.0 for every interface`,
+        ENOTFOUND: `${host} is not an address of this machine; pass --host 127.0.0.1, or 0.0.0.0 for every interface`,
+      };
+      reject(error.code && fixes[error.code] ? new UserError(`cannot serve: ${fixes[error.code]}`, ExitCode.failure) : error);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';
+
+/** The host part of the URL: a wildcard address is reached as this machine; IPv6 goes in brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** This machine's external IPv4 addresses: what a phone on the same network connects to. */
+function networkAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((entry) => entry !== undefined && entry.family === 'IPv4' && !entry.internal)
+    .map((entry) => entry!.address);
+}

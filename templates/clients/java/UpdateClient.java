@@ -1,0 +1,2387 @@
+/*
+ * update-publish device client in one file of plain Java 17: only JDK APIs
+ * that Android has too (java.util.zip.ZipInputStream, java.security Ed25519,
+ * javax.crypto AES/GCM, java.net.HttpURLConnection, java.nio.file, java.time).
+ * No third-party jars. Written from PROTOCOL.md, independently of the
+ * TypeScript client, and checked against the same conformance vectors.
+ *
+ *   java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P]
+ *       [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE]...
+ *       [--decryption-key env:NAME]... [--now ISO]
+ *   java UpdateClient.java --conformance <vector-file>...
+ *
+ * Prints one JSON line (the result, or {"error":{"message","exitCode"}}) and
+ * exits 0, 1 (the store, the network or what they served is wrong: refused)
+ * or 2 (a wrong argument). See README.md beside this file.
+ */
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipInputStream;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+public final class UpdateClient {
+    private UpdateClient() {}
+
+    /**
+     * For apps: what the command line does, without printing or exiting.
+     * Returns the result (the fields of the JSON line); throws a Refusal
+     * (exitCode 1 or 2, message naming the problem) when it installs nothing.
+     * Blocks on the network: call it off the main thread.
+     */
+    public static Map<String, Object> fetch(String... args) throws Refusal, IOException {
+        return Installer.fetch(Options.parse(args));
+    }
+
+    public static void main(String[] args) {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
+        int exitCode;
+        try {
+            if (args.length > 0 && args[0].equals("--conformance")) {
+                exitCode = Conformance.run(Arrays.asList(args).subList(1, args.length), out, err);
+            } else {
+                Map<String, Object> result = Installer.fetch(Options.parse(args));
+                out.println(Json.write(result));
+                exitCode = 0;
+            }
+        } catch (Refusal refusal) {
+            Map<String, Object> error = new LinkedHashMap<>();
+            error.put("message", refusal.getMessage());
+            error.put("exitCode", (double) refusal.exitCode);
+            out.println(Json.write(Map.of("error", error)));
+            err.println("error: " + refusal.getMessage());
+            exitCode = refusal.exitCode;
+        } catch (Exception unexpected) {
+            // Not a refusal the protocol describes: say so, so it is reported rather than taken for a bad store.
+            String message = "unexpected error: " + unexpected + " (a bug in this client)";
+            out.println(Json.write(Map.of("error", Map.of("message", message, "exitCode", 1.0))));
+            err.println("error: " + message);
+            unexpected.printStackTrace(err);
+            exitCode = 1;
+        }
+        System.exit(exitCode);
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    /** A refusal: one line naming the problem and the fix. Exit 2 for a wrong argument, 1 for everything the store or network got wrong. */
+    public static class Refusal extends Exception {
+        public final int exitCode;
+
+        Refusal(String message, int exitCode) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+
+        static Refusal input(String message) {
+            return new Refusal(message, 2);
+        }
+
+        static Refusal source(String message) {
+            return new Refusal(message, 1);
+        }
+    }
+
+    /** The package or an object is not what the signed documents say (conformance class bad-package). */
+    static final class BadPackage extends Refusal {
+        BadPackage(String message) {
+            super(message, 1);
+        }
+    }
+
+    /** A file of the installed copy is missing or changed: the full package is needed (conformance class damaged-base). */
+    static final class DamagedBase extends Refusal {
+        DamagedBase(String path, String why) {
+            super("installed file " + Json.quote(path) + " " + why + "; the installed copy is damaged, install the full package", 1);
+        }
+    }
+
+    /** A channel index the device must not use: reason rollback, expired or unsigned. */
+    static final class FreshnessRefusal extends Refusal {
+        final String reason;
+
+        FreshnessRefusal(String reason, String message) {
+            super(message, 1);
+            this.reason = reason;
+        }
+    }
+
+    /** An encrypted object that cannot be opened: reason not-encrypted, unsupported-version, wrong-key, truncated or tampered. */
+    static final class DecryptRefusal extends Refusal {
+        final String reason;
+
+        DecryptRefusal(String reason, String message) {
+            super(message, 1);
+            this.reason = reason;
+        }
+    }
+
+    // -------------------------------------------------------------------- JSON
+
+    /**
+     * JSON as the documents use it: objects are LinkedHashMaps, arrays Lists,
+     * numbers Doubles (JSON numbers are IEEE doubles, as in JavaScript), null
+     * is null. canonical() is RFC 8785 (JCS): the bytes signatures cover.
+     */
+    static final class Json {
+        private final String text;
+        private int at;
+        private static final int MAX_DEPTH = 256;
+
+        private Json(String text) {
+            this.text = text;
+        }
+
+        static Object parse(String text) {
+            Json parser = new Json(text);
+            parser.skipSpace();
+            Object value = parser.value(0);
+            parser.skipSpace();
+            if (parser.at != text.length()) throw parser.error("unexpected text after the value");
+            return value;
+        }
+
+        private IllegalArgumentException error(String why) {
+            return new IllegalArgumentException("invalid JSON at offset " + at + ": " + why);
+        }
+
+        private void skipSpace() {
+            while (at < text.length()) {
+                char c = text.charAt(at);
+                if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
+                at++;
+            }
+        }
+
+        private Object value(int depth) {
+            if (depth > MAX_DEPTH) throw error("nested too deeply");
+            if (at >= text.length()) throw error("unexpected end");
+            char c = text.charAt(at);
+            switch (c) {
+                case '{': return object(depth);
+                case '[': return array(depth);
+                case '"': return string();
+                case 't': return literal("true", Boolean.TRUE);
+                case 'f': return literal("false", Boolean.FALSE);
+                case 'n': return literal("null", null);
+                default:
+                    if (c == '-' || (c >= '0' && c <= '9')) return number();
+                    throw error("unexpected character");
+            }
+        }
+
+        private Object literal(String word, Object value) {
+            if (!text.startsWith(word, at)) throw error("expected " + word);
+            at += word.length();
+            return value;
+        }
+
+        private static final Pattern NUMBER = Pattern.compile("-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?");
+
+        private Double number() {
+            Matcher m = NUMBER.matcher(text).region(at, text.length());
+            if (!m.lookingAt()) throw error("malformed number");
+            at = m.end();
+            double value = Double.parseDouble(m.group());
+            if (Double.isInfinite(value)) throw error("number out of range");
+            return value;
+        }
+
+        private String string() {
+            at++;
+            StringBuilder sb = new StringBuilder();
+            while (true) {
+                if (at >= text.length()) throw error("unterminated string");
+                char c = text.charAt(at++);
+                if (c == '"') return sb.toString();
+                if (c < 0x20) throw error("control character in a string");
+                if (c != '\\') {
+                    sb.append(c);
+                    continue;
+                }
+                if (at >= text.length()) throw error("unterminated escape");
+                char e = text.charAt(at++);
+                switch (e) {
+                    case '"': sb.append('"'); break;
+                    case '\\': sb.append('\\'); break;
+                    case '/': sb.append('/'); break;
+                    case 'b': sb.append('\b'); break;
+                    case 'f': sb.append('\f'); break;
+                    case 'n': sb.append('\n'); break;
+                    case 'r': sb.append('\r'); break;
+                    case 't': sb.append('\t'); break;
+                    case 'u':
+                        if (at + 4 > text.length()) throw error("short \\u escape");
+                        try {
+                            sb.append((char) Integer.parseInt(text.substring(at, at + 4), 16));
+                        } catch (NumberFormatException bad) {
+                            throw error("bad \\u escape");
+                        }
+                        at += 4;
+                        break;
+                    default: throw error("bad escape");
+                }
+            }
+        }
+
+        private Map<String, Object> object(int depth) {
+            at++;
+            Map<String, Object> map = new LinkedHashMap<>();
+            skipSpace();
+            if (at < text.length() && text.charAt(at) == '}') {
+                at++;
+                return map;
+            }
+            while (true) {
+                skipSpace();
+                if (at >= text.length() || text.charAt(at) != '"') throw error("expected a member name");
+                String key = string();
+                skipSpace();
+                if (at >= text.length() || text.charAt(at) != ':') throw error("expected ':'");
+                at++;
+                skipSpace();
+                // JSON.parse keeps the last of duplicate names.
+                map.remove(key);
+                map.put(key, value(depth + 1));
+                skipSpace();
+                if (at < text.length() && text.charAt(at) == ',') {
+                    at++;
+                    continue;
+                }
+                if (at < text.length() && text.charAt(at) == '}') {
+                    at++;
+                    return map;
+                }
+                throw error("expected ',' or '}'");
+            }
+        }
+
+        private List<Object> array(int depth) {
+            at++;
+            List<Object> list = new ArrayList<>();
+            skipSpace();
+            if (at < text.length() && text.charAt(at) == ']') {
+                at++;
+                return list;
+            }
+            while (true) {
+                skipSpace();
+                list.add(value(depth + 1));
+                skipSpace();
+                if (at < text.length() && text.charAt(at) == ',') {
+                    at++;
+                    continue;
+                }
+                if (at < text.length() && text.charAt(at) == ']') {
+                    at++;
+                    return list;
+                }
+                throw error("expected ',' or ']'");
+            }
+        }
+
+        /** Compact JSON, members in insertion order (output for people and programs). */
+        static String write(Object value) {
+            StringBuilder sb = new StringBuilder();
+            write(value, sb, false);
+            return sb.toString();
+        }
+
+        /** RFC 8785: members sorted by UTF-16 code units, ECMAScript number form, minimal escapes. Throws on a lone surrogate. */
+        static String canonical(Object value) {
+            StringBuilder sb = new StringBuilder();
+            write(value, sb, true);
+            return sb.toString();
+        }
+
+        @SuppressWarnings("unchecked")
+        private static void write(Object value, StringBuilder sb, boolean canonical) {
+            if (value == null) {
+                sb.append("null");
+            } else if (value instanceof Boolean) {
+                sb.append(value.toString());
+            } else if (value instanceof Number) {
+                sb.append(number(((Number) value).doubleValue()));
+            } else if (value instanceof String) {
+                quote((String) value, sb, canonical);
+            } else if (value instanceof List) {
+                sb.append('[');
+                boolean first = true;
+                for (Object item : (List<Object>) value) {
+                    if (!first) sb.append(',');
+                    first = false;
+                    write(item, sb, canonical);
+                }
+                sb.append(']');
+            } else if (value instanceof Map) {
+                Map<String, Object> map = (Map<String, Object>) value;
+                List<String> keys = new ArrayList<>(map.keySet());
+                // String.compareTo compares UTF-16 code units, exactly what RFC 8785 asks.
+                if (canonical) keys.sort(Comparator.naturalOrder());
+                sb.append('{');
+                boolean first = true;
+                for (String key : keys) {
+                    if (!first) sb.append(',');
+                    first = false;
+                    quote(key, sb, canonical);
+                    sb.append(':');
+                    write(map.get(key), sb, canonical);
+                }
+                sb.append('}');
+            } else {
+                throw new IllegalArgumentException("not a JSON value: " + value.getClass());
+            }
+        }
+
+        static String quote(String text) {
+            StringBuilder sb = new StringBuilder();
+            quote(text, sb, false);
+            return sb.toString();
+        }
+
+        private static void quote(String text, StringBuilder sb, boolean canonical) {
+            sb.append('"');
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    sb.append(c).append(text.charAt(++i));
+                    continue;
+                }
+                if (Character.isSurrogate(c)) {
+                    // RFC 8785 has no form for it: the document cannot be signed or checked.
+                    if (canonical) throw new IllegalArgumentException("lone surrogate in a string");
+                    sb.append(String.format("\\u%04x", (int) c));
+                    continue;
+                }
+                switch (c) {
+                    case '"': sb.append("\\\""); break;
+                    case '\\': sb.append("\\\\"); break;
+                    case '\b': sb.append("\\b"); break;
+                    case '\f': sb.append("\\f"); break;
+                    case '\n': sb.append("\\n"); break;
+                    case '\r': sb.append("\\r"); break;
+                    case '\t': sb.append("\\t"); break;
+                    default:
+                        if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+                        else sb.append(c);
+                }
+            }
+            sb.append('"');
+        }
+
+        /** ECMAScript Number::toString: the shortest digits that read back as the same double, then its layout rules. */
+        static String number(double d) {
+            if (Double.isNaN(d) || Double.isInfinite(d)) throw new IllegalArgumentException("NaN and Infinity are not JSON");
+            if (d == 0) return "0";
+            if (d < 0) return "-" + number(-d);
+            if (d < 9007199254740992.0 && d == Math.rint(d)) return Long.toString((long) d);
+            BigDecimal exact = new BigDecimal(d);
+            String digits = null;
+            int n = 0;
+            for (int precision = 1; precision <= 17; precision++) {
+                BigDecimal rounded = exact.round(new MathContext(precision, RoundingMode.HALF_EVEN));
+                if (rounded.doubleValue() == d) {
+                    BigDecimal stripped = rounded.stripTrailingZeros();
+                    digits = stripped.unscaledValue().toString();
+                    n = digits.length() - stripped.scale();
+                    break;
+                }
+            }
+            if (digits == null) throw new IllegalStateException("no shortest form for " + d);
+            int k = digits.length();
+            if (k <= n && n <= 21) return digits + "0".repeat(n - k);
+            if (0 < n && n <= 21) return digits.substring(0, n) + "." + digits.substring(n);
+            if (-6 < n && n <= 0) return "0." + "0".repeat(-n) + digits;
+            int exponent = n - 1;
+            String e = "e" + (exponent >= 0 ? "+" : "-") + Math.abs(exponent);
+            return k == 1 ? digits + e : digits.charAt(0) + "." + digits.substring(1) + e;
+        }
+
+        // Readers of parsed documents: a wrong type is a malformed document, named by its field.
+
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> object(Object value, String what) throws BadPackage {
+            if (value instanceof Map) return (Map<String, Object>) value;
+            throw new BadPackage(what + " is not a JSON object");
+        }
+
+        @SuppressWarnings("unchecked")
+        static List<Object> list(Object value, String what) throws BadPackage {
+            if (value instanceof List) return (List<Object>) value;
+            throw new BadPackage(what + " is not a JSON array");
+        }
+
+        static String string(Map<String, Object> map, String key, String what) throws BadPackage {
+            Object value = map.get(key);
+            if (value instanceof String) return (String) value;
+            throw new BadPackage(what + "." + key + " is not a string");
+        }
+
+        static String optionalString(Map<String, Object> map, String key, String what) throws BadPackage {
+            return map.get(key) == null ? null : string(map, key, what);
+        }
+
+        static long integer(Map<String, Object> map, String key, String what) throws BadPackage {
+            Object value = map.get(key);
+            if (value instanceof Double && (Double) value == Math.rint((Double) value) && (Double) value >= 0 && (Double) value < 9007199254740992.0) {
+                return (long) (double) (Double) value;
+            }
+            throw new BadPackage(what + "." + key + " is not a whole number");
+        }
+
+        static double number(Map<String, Object> map, String key, String what) throws BadPackage {
+            Object value = map.get(key);
+            if (value instanceof Double) return (Double) value;
+            throw new BadPackage(what + "." + key + " is not a number");
+        }
+    }
+
+    // --------------------------------------------------------------- hashing
+
+    static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (GeneralSecurityException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
+    static MessageDigest sha256Digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (GeneralSecurityException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
+    static String hex(byte[] bytes) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : bytes) sb.append(String.format("%02x", b & 0xff));
+        return sb.toString();
+    }
+
+    /** FNV-1a over UTF-16 code units (Java chars: exactly what the protocol hashes), then murmur3's fmix32. Unsigned. */
+    static long hash32(String text) {
+        int hash = 0x811c9dc5;
+        for (int i = 0; i < text.length(); i++) {
+            hash ^= text.charAt(i);
+            hash *= 0x01000193;
+        }
+        hash ^= hash >>> 16;
+        hash *= 0x85ebca6b;
+        hash ^= hash >>> 13;
+        hash *= 0xc2b2ae35;
+        hash ^= hash >>> 16;
+        return Integer.toUnsignedLong(hash);
+    }
+
+    static final int ROLLOUT_BUCKETS = 10_000;
+
+    static int rolloutBucket(String deviceId, String packageId, String version) {
+        return (int) (hash32(packageId + "@" + version + ":" + deviceId) % ROLLOUT_BUCKETS);
+    }
+
+    /** rolloutBasisPoints when present; older indexes only have the percentage, rounded (never truncated). */
+    static long rolloutThreshold(Map<String, Object> rules) throws BadPackage {
+        if (rules.get("rolloutBasisPoints") != null) return Json.integer(rules, "rolloutBasisPoints", "rules");
+        return Math.round(Json.number(rules, "rollout", "rules") * 100);
+    }
+
+    static int whitelistShard(String id, long shards) {
+        return (int) (hash32("whitelist:" + id) % shards);
+    }
+
+    static String whitelistShardKey(String list, int shard, Long version) {
+        return "whitelists/" + list + "/" + (version == null ? "" : "v" + version + "/") + String.format("shard-%03d.json", shard);
+    }
+
+    // ---------------------------------------------------------------- semver
+
+    /** A semantic version as node-semver reads it (strict mode). */
+    static final class Version implements Comparable<Version> {
+        final long major;
+        final long minor;
+        final long patch;
+        /** Identifiers: Long for numeric ones, String otherwise. */
+        final List<Object> prerelease;
+
+        private Version(long major, long minor, long patch, List<Object> prerelease) {
+            this.major = major;
+            this.minor = minor;
+            this.patch = patch;
+            this.prerelease = prerelease;
+        }
+
+        private static final Pattern FULL = Pattern.compile("^v?" + Semver.MAINVERSION + Semver.PRERELEASE + "?" + Semver.BUILD + "?$");
+
+        /** null when not a valid version. */
+        static Version parse(String text) {
+            if (text == null || text.length() > 256) return null;
+            Matcher m = FULL.matcher(text.trim());
+            if (!m.matches()) return null;
+            try {
+                List<Object> pre = new ArrayList<>();
+                if (m.group(4) != null) {
+                    for (String id : m.group(4).split("\\.")) {
+                        pre.add(id.matches("[0-9]+") && id.length() < 16 ? (Object) Long.parseLong(id) : id);
+                    }
+                }
+                long major = Long.parseLong(m.group(1));
+                long minor = Long.parseLong(m.group(2));
+                long patch = Long.parseLong(m.group(3));
+                if (major > 9007199254740991L || minor > 9007199254740991L || patch > 9007199254740991L) return null;
+                return new Version(major, minor, patch, pre);
+            } catch (NumberFormatException tooLarge) {
+                return null;
+            }
+        }
+
+        @Override
+        public int compareTo(Version other) {
+            int main = major != other.major ? Long.compare(major, other.major)
+                : minor != other.minor ? Long.compare(minor, other.minor)
+                : Long.compare(patch, other.patch);
+            if (main != 0) return main;
+            if (!prerelease.isEmpty() && other.prerelease.isEmpty()) return -1;
+            if (prerelease.isEmpty() && !other.prerelease.isEmpty()) return 1;
+            for (int i = 0; ; i++) {
+                if (i >= prerelease.size() && i >= other.prerelease.size()) return 0;
+                if (i >= other.prerelease.size()) return 1;
+                if (i >= prerelease.size()) return -1;
+                int c = compareIdentifiers(prerelease.get(i), other.prerelease.get(i));
+                if (c != 0) return c;
+            }
+        }
+
+        private static int compareIdentifiers(Object a, Object b) {
+            boolean aNumeric = a instanceof Long;
+            boolean bNumeric = b instanceof Long;
+            if (aNumeric && bNumeric) return Long.compare((Long) a, (Long) b);
+            if (aNumeric) return -1;
+            if (bNumeric) return 1;
+            return Integer.signum(((String) a).compareTo((String) b));
+        }
+
+        boolean sameTuple(Version other) {
+            return major == other.major && minor == other.minor && patch == other.patch;
+        }
+    }
+
+    /**
+     * node-semver ranges (strict mode, prereleases excluded): desugared exactly
+     * as node-semver's Range does (hyphen, X, tilde, caret ranges into
+     * primitive comparators), then tested set by set.
+     */
+    static final class Semver {
+        static final String NUM = "0|[1-9]\\d*";
+        static final String NUMLOOSE = "\\d+";
+        static final String NONNUM = "\\d*[a-zA-Z-][a-zA-Z0-9-]*";
+        static final String MAINVERSION = "(" + NUM + ")\\.(" + NUM + ")\\.(" + NUM + ")";
+        static final String MAINVERSIONLOOSE = "(" + NUMLOOSE + ")\\.(" + NUMLOOSE + ")\\.(" + NUMLOOSE + ")";
+        static final String PREID = "(?:" + NONNUM + "|" + NUM + ")";
+        static final String PREIDLOOSE = "(?:" + NONNUM + "|" + NUMLOOSE + ")";
+        static final String PRERELEASE = "(?:-(" + PREID + "(?:\\." + PREID + ")*))";
+        static final String PRERELEASELOOSE = "(?:-?(" + PREIDLOOSE + "(?:\\." + PREIDLOOSE + ")*))";
+        static final String BUILD = "(?:\\+([a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)*))";
+        static final String FULLPLAIN = "v?" + MAINVERSION + PRERELEASE + "?" + BUILD + "?";
+        static final String LOOSEPLAIN = "[v=\\s]*" + MAINVERSIONLOOSE + PRERELEASELOOSE + "?" + BUILD + "?";
+        static final String GTLT = "((?:<|>)?=?)";
+        static final String XID = NUM + "|x|X|\\*";
+        static final String XRANGEPLAIN = "[v=\\s]*(" + XID + ")(?:\\.(" + XID + ")(?:\\.(" + XID + ")(?:" + PRERELEASE + ")?" + BUILD + "?)?)?";
+        static final Pattern XRANGE = Pattern.compile("^" + GTLT + "\\s*" + XRANGEPLAIN + "$");
+        static final Pattern TILDE = Pattern.compile("^(?:~>?)" + XRANGEPLAIN + "$");
+        static final Pattern TILDETRIM = Pattern.compile("(\\s*)(?:~>?)\\s+");
+        static final Pattern CARET = Pattern.compile("^(?:\\^)" + XRANGEPLAIN + "$");
+        static final Pattern CARETTRIM = Pattern.compile("(\\s*)(?:\\^)\\s+");
+        static final Pattern COMPARATOR = Pattern.compile("^" + GTLT + "\\s*(" + FULLPLAIN + ")$|^$");
+        static final Pattern COMPARATORTRIM = Pattern.compile("(\\s*)" + GTLT + "\\s*(" + LOOSEPLAIN + "|" + XRANGEPLAIN + ")");
+        static final Pattern HYPHENRANGE = Pattern.compile("^\\s*(" + XRANGEPLAIN + ")\\s+-\\s+(" + XRANGEPLAIN + ")\\s*$");
+        static final Pattern STAR = Pattern.compile("(<|>)?=?\\s*\\*");
+        static final Pattern GTE0 = Pattern.compile("^\\s*>=\\s*0\\.0\\.0\\s*$");
+        static final Pattern BUILDRE = Pattern.compile(BUILD);
+
+        /** One primitive comparator: operator and version; version null means any. */
+        static final class Primitive {
+            final String operator;
+            final Version version;
+            final String value;
+
+            Primitive(String comp) {
+                Matcher m = COMPARATOR.matcher(comp.trim().replaceAll("\\s+", " "));
+                if (!m.matches()) throw new IllegalArgumentException("invalid comparator: " + comp);
+                String op = m.group(1) == null ? "" : m.group(1);
+                operator = op.equals("=") ? "" : op;
+                if (m.group(2) == null || m.group(2).isEmpty()) {
+                    version = null;
+                    value = "";
+                } else {
+                    version = Version.parse(m.group(2));
+                    if (version == null) throw new IllegalArgumentException("invalid version: " + m.group(2));
+                    value = operator + m.group(2);
+                }
+            }
+
+            boolean test(Version v) {
+                if (version == null) return true;
+                int c = v.compareTo(version);
+                switch (operator) {
+                    case "": return c == 0;
+                    case ">": return c > 0;
+                    case ">=": return c >= 0;
+                    case "<": return c < 0;
+                    case "<=": return c <= 0;
+                    default: throw new IllegalArgumentException("invalid operator: " + operator);
+                }
+            }
+
+            boolean isNullSet() {
+                return version != null && operator.equals("<") && version.major == 0 && version.minor == 0 && version.patch == 0
+                    && version.prerelease.size() == 1 && Long.valueOf(0).equals(version.prerelease.get(0));
+            }
+        }
+
+        private final List<List<Primitive>> sets = new ArrayList<>();
+
+        Semver(String range) {
+            String raw = range.trim().replaceAll("\\s+", " ");
+            if (raw.length() > 256) throw new IllegalArgumentException("range too long");
+            for (String part : raw.split("\\|\\|", -1)) {
+                List<Primitive> set = parseRange(part.trim());
+                if (!set.isEmpty()) sets.add(set);
+            }
+            if (sets.isEmpty()) throw new IllegalArgumentException("invalid range: " + raw);
+            if (sets.size() > 1) {
+                List<Primitive> first = sets.get(0);
+                sets.removeIf(set -> set.get(0).isNullSet());
+                if (sets.isEmpty()) {
+                    sets.add(first);
+                } else if (sets.size() > 1) {
+                    for (List<Primitive> set : new ArrayList<>(sets)) {
+                        if (set.size() == 1 && set.get(0).version == null) {
+                            sets.clear();
+                            sets.add(set);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
+        boolean test(String versionText) {
+            Version version = Version.parse(versionText);
+            if (version == null) return false;
+            for (List<Primitive> set : sets) if (testSet(set, version)) return true;
+            return false;
+        }
+
+        private static boolean testSet(List<Primitive> set, Version version) {
+            for (Primitive comparator : set) if (!comparator.test(version)) return false;
+            if (version.prerelease.isEmpty()) return true;
+            // A prerelease only satisfies a set that names a prerelease of the same major.minor.patch.
+            for (Primitive comparator : set) {
+                if (comparator.version != null && !comparator.version.prerelease.isEmpty() && comparator.version.sameTuple(version)) return true;
+            }
+            return false;
+        }
+
+        private static List<Primitive> parseRange(String range) {
+            range = BUILDRE.matcher(range).replaceAll("");
+            range = replace(HYPHENRANGE, range, Semver::hyphen);
+            range = COMPARATORTRIM.matcher(range).replaceAll("$1$2$3");
+            range = TILDETRIM.matcher(range).replaceAll("$1~");
+            range = CARETTRIM.matcher(range).replaceAll("$1^");
+            List<String> parsed = new ArrayList<>();
+            for (String comp : range.split(" ", -1)) parsed.add(parsePrimitive(comp));
+            List<Primitive> comparators = new ArrayList<>();
+            Map<String, Primitive> byValue = new LinkedHashMap<>();
+            for (String comp : String.join(" ", parsed).split("\\s+", -1)) {
+                String trimmed = comp.trim();
+                if (GTE0.matcher(trimmed).matches()) trimmed = "";
+                Primitive comparator = new Primitive(trimmed);
+                if (comparator.isNullSet()) return List.of(comparator);
+                byValue.put(comparator.value, comparator);
+            }
+            if (byValue.size() > 1) byValue.remove("");
+            comparators.addAll(byValue.values());
+            return comparators;
+        }
+
+        private static String parsePrimitive(String comp) {
+            comp = BUILDRE.matcher(comp).replaceFirst("");
+            comp = eachWord(comp, word -> replace(CARET, word, Semver::caret));
+            comp = eachWord(comp, word -> replace(TILDE, word, Semver::tilde));
+            comp = eachWord(comp, Semver::xrange);
+            return STAR.matcher(comp.trim()).replaceFirst("");
+        }
+
+        private interface Rewrite {
+            String apply(String text);
+        }
+
+        private interface MatchRewrite {
+            String apply(Matcher m);
+        }
+
+        private static String eachWord(String comp, Rewrite rewrite) {
+            List<String> words = new ArrayList<>();
+            for (String word : comp.trim().split("\\s+", -1)) words.add(rewrite.apply(word));
+            return String.join(" ", words);
+        }
+
+        /** The pattern is anchored: the whole text is rewritten, or left as is. */
+        private static String replace(Pattern pattern, String text, MatchRewrite rewrite) {
+            Matcher m = pattern.matcher(text);
+            return m.matches() ? rewrite.apply(m) : text;
+        }
+
+        private static boolean isX(String id) {
+            return id == null || id.isEmpty() || id.equalsIgnoreCase("x") || id.equals("*");
+        }
+
+        private static long plusOne(String number) {
+            return Long.parseLong(number) + 1;
+        }
+
+        private static String tilde(Matcher m) {
+            String major = m.group(1), minor = m.group(2), patch = m.group(3), pre = m.group(4);
+            if (isX(major)) return "";
+            if (isX(minor)) return ">=" + major + ".0.0 <" + plusOne(major) + ".0.0-0";
+            if (isX(patch)) return ">=" + major + "." + minor + ".0 <" + major + "." + plusOne(minor) + ".0-0";
+            if (pre != null) return ">=" + major + "." + minor + "." + patch + "-" + pre + " <" + major + "." + plusOne(minor) + ".0-0";
+            return ">=" + major + "." + minor + "." + patch + " <" + major + "." + plusOne(minor) + ".0-0";
+        }
+
+        private static String caret(Matcher m) {
+            String major = m.group(1), minor = m.group(2), patch = m.group(3), pre = m.group(4);
+            if (isX(major)) return "";
+            if (isX(minor)) return ">=" + major + ".0.0 <" + plusOne(major) + ".0.0-0";
+            if (isX(patch)) {
+                if (major.equals("0")) return ">=" + major + "." + minor + ".0 <" + major + "." + plusOne(minor) + ".0-0";
+                return ">=" + major + "." + minor + ".0 <" + plusOne(major) + ".0.0-0";
+            }
+            String from = ">=" + major + "." + minor + "." + patch + (pre != null ? "-" + pre : "");
+            if (major.equals("0")) {
+                if (minor.equals("0")) return from + " <" + major + "." + minor + "." + plusOne(patch) + "-0";
+                return from + " <" + major + "." + plusOne(minor) + ".0-0";
+            }
+            return from + " <" + plusOne(major) + ".0.0-0";
+        }
+
+        private static String xrange(String comp) {
+            comp = comp.trim();
+            Matcher m = XRANGE.matcher(comp);
+            if (!m.matches()) return comp;
+            String gtlt = m.group(1), major = m.group(2), minor = m.group(3), patch = m.group(4);
+            if ((isX(major) && !isX(minor)) || (isX(minor) && patch != null && !isX(patch))) return comp;
+            boolean xMajor = isX(major);
+            boolean xMinor = xMajor || isX(minor);
+            boolean anyX = xMinor || isX(patch);
+            if (gtlt.equals("=") && anyX) gtlt = "";
+            String pre = "";
+            if (xMajor) return gtlt.equals(">") || gtlt.equals("<") ? "<0.0.0-0" : "*";
+            if (!gtlt.isEmpty() && anyX) {
+                long maj = Long.parseLong(major);
+                long min = xMinor ? 0 : Long.parseLong(minor);
+                long pat = 0;
+                if (gtlt.equals(">")) {
+                    gtlt = ">=";
+                    if (xMinor) {
+                        maj += 1;
+                        min = 0;
+                    } else {
+                        min += 1;
+                    }
+                    pat = 0;
+                } else if (gtlt.equals("<=")) {
+                    gtlt = "<";
+                    if (xMinor) maj += 1;
+                    else min += 1;
+                }
+                if (gtlt.equals("<")) pre = "-0";
+                return gtlt + maj + "." + min + "." + pat + pre;
+            }
+            if (xMinor) return ">=" + major + ".0.0" + pre + " <" + plusOne(major) + ".0.0-0";
+            if (anyX) return ">=" + major + "." + minor + ".0" + pre + " <" + major + "." + plusOne(minor) + ".0-0";
+            return comp;
+        }
+
+        private static String hyphen(Matcher m) {
+            String from = m.group(1), fM = m.group(2), fm = m.group(3), fp = m.group(4), fpr = m.group(5);
+            String to = m.group(7), tM = m.group(8), tm = m.group(9), tp = m.group(10), tpr = m.group(11);
+            if (isX(fM)) from = "";
+            else if (isX(fm)) from = ">=" + fM + ".0.0";
+            else if (isX(fp)) from = ">=" + fM + "." + fm + ".0";
+            else from = ">=" + from;
+            if (isX(tM)) to = "";
+            else if (isX(tm)) to = "<" + plusOne(tM) + ".0.0-0";
+            else if (isX(tp)) to = "<" + tM + "." + plusOne(tm) + ".0-0";
+            else if (tpr != null) to = "<=" + tM + "." + tm + "." + tp + "-" + tpr;
+            else to = "<=" + to;
+            return (from + " " + to).trim();
+        }
+
+        private static final Map<String, Semver> CACHE = new HashMap<>();
+
+        static boolean satisfies(String version, String range) {
+            Semver parsed = CACHE.computeIfAbsent(range, Semver::new);
+            return parsed.test(version);
+        }
+    }
+
+    // ----------------------------------------------------------------- times
+
+    private static final DateTimeFormatter OFFSET_WITHOUT_COLON = new DateTimeFormatterBuilder()
+        .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME).appendOffset("+HHMM", "Z").toFormatter(Locale.ROOT);
+
+    /** An ISO-8601 time with an offset (or a bare date, read as UTC midnight); null when it is not one. */
+    static Instant parseTime(String text) {
+        if (text == null) return null;
+        String upper = text.trim().toUpperCase(Locale.ROOT);
+        try {
+            return OffsetDateTime.parse(upper, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+        } catch (DateTimeParseException notThisForm) {
+            // next form
+        }
+        try {
+            return OffsetDateTime.parse(upper, OFFSET_WITHOUT_COLON).toInstant();
+        } catch (DateTimeParseException notThisForm) {
+            // next form
+        }
+        try {
+            return LocalDate.parse(upper).atStartOfDay(ZoneOffset.UTC).toInstant();
+        } catch (DateTimeParseException notATime) {
+            return null;
+        }
+    }
+
+    // ------------------------------------------------------------ decisions
+
+    /** What a device tells the resolver. Absent fields are null. */
+    static final class Device {
+        String packageId;
+        String platform;
+        String appVersion;
+        String deviceId;
+        String installed;
+        Instant now = Instant.now();
+        Map<String, String> attributes;
+    }
+
+    interface WhitelistLookup {
+        boolean contains(String list, String deviceId);
+    }
+
+    /** resolveUpdate: which release a device gets and how (PROTOCOL.md "Resolving"). */
+    static final class Resolver {
+        private Resolver() {}
+
+        static String normalizePlatform(String platform) {
+            return platform.trim().toLowerCase(Locale.ROOT);
+        }
+
+        @SuppressWarnings("unchecked")
+        static boolean matches(Map<String, Object> release, String packageId, Device device, WhitelistLookup whitelists, boolean ignoreRollout) throws BadPackage {
+            Map<String, Object> rules = Json.object(release.get("rules"), "rules");
+            if (!"active".equals(release.get("state"))) return false;
+            if (rules.get("platforms") != null) {
+                if (device.platform == null || device.platform.isEmpty()) return false;
+                String wanted = normalizePlatform(device.platform);
+                boolean listed = false;
+                for (Object platform : Json.list(rules.get("platforms"), "rules.platforms")) {
+                    if (platform instanceof String && normalizePlatform((String) platform).equals(wanted)) listed = true;
+                }
+                if (!listed) return false;
+            }
+            String range = Json.optionalString(rules, "appVersion", "rules");
+            // An empty range is no rule at all (as an absent one), not node-semver's "any release".
+            if (range != null && !range.isEmpty() && (device.appVersion == null || device.appVersion.isEmpty() || !Semver.satisfies(device.appVersion, range))) return false;
+            Instant startsAt = parseTime(Json.optionalString(rules, "startsAt", "rules"));
+            if (startsAt != null && device.now.isBefore(startsAt)) return false;
+            Instant endsAt = parseTime(Json.optionalString(rules, "endsAt", "rules"));
+            if (endsAt != null && !device.now.isBefore(endsAt)) return false;
+            if (rules.get("attributes") != null) {
+                for (Map.Entry<String, Object> wanted : Json.object(rules.get("attributes"), "rules.attributes").entrySet()) {
+                    String has = device.attributes == null ? null : device.attributes.get(wanted.getKey());
+                    if (has == null || !has.equals(wanted.getValue())) return false;
+                }
+            }
+            if (ignoreRollout) return true;
+            String deviceId = device.deviceId == null ? "" : device.deviceId;
+            if (!deviceId.isEmpty() && whitelists != null && rules.get("whitelist") != null) {
+                for (Object list : Json.list(rules.get("whitelist"), "rules.whitelist")) {
+                    if (list instanceof String && whitelists.contains((String) list, deviceId)) return true;
+                }
+            }
+            String version = Json.string(release, "version", "release");
+            return rolloutBucket(deviceId, packageId, version) < rolloutThreshold(rules);
+        }
+
+        private static boolean newer(String a, String b) {
+            Version va = Version.parse(a);
+            Version vb = Version.parse(b);
+            return va != null && vb != null && va.compareTo(vb) > 0;
+        }
+
+        static Map<String, Object> noUpdate(String reason, String version) {
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("update", false);
+            result.put("version", version);
+            result.put("kind", null);
+            result.put("patched", false);
+            result.put("key", null);
+            result.put("size", null);
+            result.put("sha256", null);
+            result.put("manifestKey", null);
+            result.put("mandatory", false);
+            result.put("reason", reason);
+            return result;
+        }
+
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> resolve(Map<String, Object> index, Device device, WhitelistLookup whitelists) throws BadPackage {
+            Map<String, Object> packages = Json.object(index.get("packages"), "packages");
+            Object entry = packages.get(device.packageId);
+            List<Object> releaseList = entry == null ? List.of() : Json.list(Json.object(entry, "package").get("releases"), "releases");
+            if (releaseList.isEmpty()) return noUpdate("unknown-package", null);
+            List<Map<String, Object>> releases = new ArrayList<>();
+            for (Object release : releaseList) releases.add(Json.object(release, "release"));
+            String installed = device.installed;
+            boolean sentBack = false;
+            if (installed != null) {
+                for (Map<String, Object> release : releases) {
+                    if (installed.equals(release.get("version")) && "rolled-back".equals(release.get("state"))) sentBack = true;
+                }
+            }
+            Map<String, Object> target = null;
+            for (Map<String, Object> release : releases) {
+                if (matches(release, device.packageId, device, whitelists, false)) {
+                    target = release;
+                    break;
+                }
+            }
+            // Off a rolled-back release, a device goes back even where an older release's rollout never reached it.
+            if (target == null && sentBack) {
+                for (Map<String, Object> release : releases) {
+                    if (newer(installed, (String) release.get("version")) && matches(release, device.packageId, device, whitelists, true)) {
+                        target = release;
+                        break;
+                    }
+                }
+            }
+            if (target == null) return noUpdate("no-matching-release", null);
+            String version = Json.string(target, "version", "release");
+            String reason = installed != null ? "newer-release" : "not-installed";
+            if (version.equals(installed)) return noUpdate("up-to-date", version);
+            if (installed != null && newer(installed, version)) {
+                if (!sentBack) return noUpdate("installed-newer", installed);
+                reason = "rollback";
+            }
+            Map<String, Object> object = Json.object(target.get("full"), "release.full");
+            String kind = "full";
+            if (installed != null) {
+                for (Object candidate : Json.list(target.get("deltas"), "release.deltas")) {
+                    Map<String, Object> delta = Json.object(candidate, "delta");
+                    if (installed.equals(delta.get("from"))) {
+                        object = delta;
+                        kind = "delta";
+                        break;
+                    }
+                }
+            }
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("update", true);
+            result.put("version", version);
+            result.put("kind", kind);
+            // This client applies file-level deltas only (PROTOCOL.md §10.1): it never asks for a patched one.
+            result.put("patched", false);
+            result.put("key", Json.string(object, "key", "object"));
+            result.put("size", (double) Json.integer(object, "size", "object"));
+            result.put("sha256", Json.string(object, "sha256", "object"));
+            result.put("manifestKey", Json.string(Json.object(target.get("manifest"), "release.manifest"), "key", "release.manifest"));
+            result.put("mandatory", isMandatory(releases, target, installed, device));
+            result.put("reason", reason);
+            return result;
+        }
+
+        /** Mandatory when the target is, or a skipped release was: mandatory, active and meant for the device, whatever its rollout. */
+        private static boolean isMandatory(List<Map<String, Object>> releases, Map<String, Object> target, String installed, Device device) throws BadPackage {
+            if (Boolean.TRUE.equals(Json.object(target.get("rules"), "rules").get("mandatory"))) return true;
+            if (installed == null || Version.parse(installed) == null) return false;
+            String targetVersion = (String) target.get("version");
+            for (Map<String, Object> release : releases) {
+                String version = (String) release.get("version");
+                if (Boolean.TRUE.equals(Json.object(release.get("rules"), "rules").get("mandatory")) && newer(version, installed) && newer(targetVersion, version)
+                    && matches(release, device.packageId, device, null, true)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** What a device remembers per channel between checks, so a mirror can neither turn time back nor strip signatures. */
+    static final class Trust {
+        final String channel;
+        final long indexVersion;
+        final boolean signed;
+
+        Trust(String channel, long indexVersion, boolean signed) {
+            this.channel = channel;
+            this.indexVersion = indexVersion;
+            this.signed = signed;
+        }
+
+        static Trust from(Object value) {
+            if (!(value instanceof Map)) return null;
+            Map<?, ?> map = (Map<?, ?>) value;
+            if (!(map.get("channel") instanceof String) || !(map.get("indexVersion") instanceof Double)) return null;
+            return new Trust((String) map.get("channel"), (long) (double) (Double) map.get("indexVersion"), Boolean.TRUE.equals(map.get("signed")));
+        }
+
+        Map<String, Object> toJson() {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("channel", channel);
+            json.put("indexVersion", (double) indexVersion);
+            json.put("signed", signed);
+            return json;
+        }
+
+        boolean sameAs(Trust other) {
+            return other != null && channel.equals(other.channel) && indexVersion == other.indexVersion && signed == other.signed;
+        }
+
+        private static long versionOf(Map<String, Object> index) throws BadPackage {
+            return index.get("version") == null ? 0 : Json.integer(index, "version", "index");
+        }
+
+        /** Refuses, in this order: unsigned after signed, a lower version (rollback), now at or past expires. */
+        static void assertFresh(Map<String, Object> index, Instant now, boolean signed, Trust remembered) throws BadPackage, FreshnessRefusal {
+            String channel = Json.string(index, "channel", "index");
+            long version = versionOf(index);
+            Trust known = remembered != null && remembered.channel.equals(channel) ? remembered : null;
+            if (known != null && known.signed && !signed) {
+                throw new FreshnessRefusal("unsigned", "channel '" + channel + "' served an unsigned index after a signed one was accepted: the store was replaced or its signatures stripped; refused");
+            }
+            if (known != null && version < known.indexVersion) {
+                throw new FreshnessRefusal("rollback", "channel '" + channel + "' index is version " + version + ", older than version " + known.indexVersion
+                    + " accepted before: a rollback (an old index served again); refused");
+            }
+            String expires = Json.optionalString(index, "expires", "index");
+            if (expires != null) {
+                Instant at = parseTime(expires);
+                if (at == null) throw new BadPackage("index.expires is not an ISO-8601 time");
+                if (!now.isBefore(at)) {
+                    throw new FreshnessRefusal("expired", "channel '" + channel + "' index expired at " + expires
+                        + ": the mirror serves a frozen copy, or the publisher has not run 'update-publish refresh'; refused");
+                }
+            }
+        }
+
+        static Trust remember(Map<String, Object> index, boolean signed, Trust remembered) throws BadPackage {
+            String channel = Json.string(index, "channel", "index");
+            Trust known = remembered != null && remembered.channel.equals(channel) ? remembered : null;
+            return new Trust(channel, Math.max(versionOf(index), known == null ? 0 : known.indexVersion), signed || (known != null && known.signed));
+        }
+    }
+
+    // ------------------------------------------------------------ signatures
+
+    static final class Signatures {
+        private Signatures() {}
+
+        /** DER SubjectPublicKeyInfo of an Ed25519 key: this prefix, then the 32 key bytes. */
+        private static final byte[] ED25519_SPKI_PREFIX = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+        private static final Pattern KEY_ID = Pattern.compile("^[0-9a-f]{16}$");
+        private static final Pattern BASE64 = Pattern.compile("^[A-Za-z0-9+/]*={0,2}$");
+
+        static final class TrustedKey {
+            final String keyId;
+            final PublicKey key;
+
+            TrustedKey(String keyId, PublicKey key) {
+                this.keyId = keyId;
+                this.key = key;
+            }
+        }
+
+        /** A trusted key from the PEM `keys generate` writes; the key id is the first 16 hex of SHA-256 over its DER SubjectPublicKeyInfo. */
+        static TrustedKey fromPem(String pem) throws GeneralSecurityException {
+            Matcher m = Pattern.compile("-----BEGIN PUBLIC KEY-----([\\s\\S]*?)-----END PUBLIC KEY-----").matcher(pem);
+            if (!m.find()) throw new GeneralSecurityException("not a PEM public key (-----BEGIN PUBLIC KEY-----)");
+            byte[] der = Base64.getMimeDecoder().decode(m.group(1).replaceAll("\\s+", ""));
+            boolean ed25519 = der.length == ED25519_SPKI_PREFIX.length + 32
+                && Arrays.equals(Arrays.copyOf(der, ED25519_SPKI_PREFIX.length), ED25519_SPKI_PREFIX);
+            if (!ed25519) throw new GeneralSecurityException("not an Ed25519 public key (SubjectPublicKeyInfo)");
+            PublicKey key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
+            return new TrustedKey(hex(sha256(der)).substring(0, 16), key);
+        }
+
+        /** The bytes a signature covers: canonical JSON of the document without its top-level `signatures`. */
+        static byte[] canonicalBytes(Map<String, Object> document) {
+            Map<String, Object> unsigned = new LinkedHashMap<>(document);
+            unsigned.remove("signatures");
+            return Json.canonical(unsigned).getBytes(StandardCharsets.UTF_8);
+        }
+
+        /** { ok: true, keyId } or { ok: false, reason: unsigned | malformed | unknown-key | bad-signature }. */
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> check(Object document, List<TrustedKey> trusted) {
+            if (!(document instanceof Map)) return failure("malformed");
+            Map<String, Object> map = (Map<String, Object>) document;
+            Object signatures = map.get("signatures");
+            if (!map.containsKey("signatures") || (signatures instanceof List && ((List<Object>) signatures).isEmpty())) return failure("unsigned");
+            if (!(signatures instanceof List)) return failure("malformed");
+            List<Map<String, Object>> entries = new ArrayList<>();
+            for (Object entry : (List<Object>) signatures) {
+                if (!(entry instanceof Map)) return failure("malformed");
+                Map<String, Object> signature = (Map<String, Object>) entry;
+                if (!(signature.get("keyid") instanceof String) || !KEY_ID.matcher((String) signature.get("keyid")).matches()) return failure("malformed");
+                if (!(signature.get("sig") instanceof String) || !BASE64.matcher((String) signature.get("sig")).matches()) return failure("malformed");
+                entries.add(signature);
+            }
+            byte[] bytes;
+            try {
+                bytes = canonicalBytes(map);
+            } catch (IllegalArgumentException notCanonicalizable) {
+                return failure("malformed");
+            }
+            boolean anyKnown = false;
+            for (Map<String, Object> signature : entries) {
+                for (TrustedKey key : trusted) {
+                    if (!key.keyId.equals(signature.get("keyid"))) continue;
+                    anyKnown = true;
+                    if (verifies((String) signature.get("sig"), bytes, key.key)) {
+                        Map<String, Object> ok = new LinkedHashMap<>();
+                        ok.put("ok", true);
+                        ok.put("keyId", key.keyId);
+                        return ok;
+                    }
+                }
+            }
+            return failure(anyKnown ? "bad-signature" : "unknown-key");
+        }
+
+        private static Map<String, Object> failure(String reason) {
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("ok", false);
+            result.put("reason", reason);
+            return result;
+        }
+
+        private static boolean verifies(String sig, byte[] bytes, PublicKey key) {
+            try {
+                Signature verifier = Signature.getInstance("Ed25519");
+                verifier.initVerify(key);
+                verifier.update(bytes);
+                return verifier.verify(Base64.getDecoder().decode(sig));
+            } catch (GeneralSecurityException | IllegalArgumentException invalid) {
+                return false;
+            }
+        }
+
+        static String describe(String reason) {
+            switch (reason) {
+                case "unsigned": return "carries no signature although a public key is trusted; the store is unsigned or the signatures were removed";
+                case "malformed": return "has malformed signatures or values no signature can cover";
+                case "unknown-key": return "is not signed by a trusted key";
+                default: return "signature does not match the content: the document was altered";
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ encryption
+
+    /** AES-256-GCM in chunks, as PROTOCOL.md "Encryption" frames it: memory bounded by one chunk. */
+    static final class Decryptor {
+        static final int HEADER_SIZE = 25;
+        static final int TAG_SIZE = 16;
+        static final int MAX_CHUNK = 65536;
+        private static final byte[] MAGIC = "UPE1".getBytes(StandardCharsets.US_ASCII);
+
+        private Decryptor() {}
+
+        static String keyId(byte[] key) {
+            try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(new SecretKeySpec(key, "HmacSHA256"));
+                return hex(Arrays.copyOf(mac.doFinal("update-publish encryption key id v1".getBytes(StandardCharsets.UTF_8)), 8));
+            } catch (GeneralSecurityException impossible) {
+                throw new IllegalStateException(impossible);
+            }
+        }
+
+        /** A 32-byte key from 64 hex digits or base64 (standard or URL-safe). */
+        static byte[] decodeKey(String text, String source) throws Refusal {
+            String trimmed = text.trim();
+            byte[] key = null;
+            try {
+                if (trimmed.matches("[0-9a-fA-F]{64}")) {
+                    key = new byte[32];
+                    for (int i = 0; i < 32; i++) key[i] = (byte) Integer.parseInt(trimmed.substring(2 * i, 2 * i + 2), 16);
+                } else if (trimmed.matches("[A-Za-z0-9+/_-]+={0,2}")) {
+                    key = Base64.getDecoder().decode(trimmed.replace('-', '+').replace('_', '/'));
+                }
+            } catch (IllegalArgumentException notBase64) {
+                key = null;
+            }
+            if (key == null || key.length != 32) throw Refusal.input("--decryption-key: " + source + " is not a 32-byte key in base64 or hex");
+            return key;
+        }
+
+        /** Opens `in` into `out`; `keys` may hold several (the header's key id picks one); expectedKeyId (the manifest's) must match the header. */
+        static long decrypt(InputStream in, OutputStream out, List<byte[]> keys, String expectedKeyId) throws IOException, DecryptRefusal {
+            byte[] header = in.readNBytes(HEADER_SIZE);
+            if (header.length < HEADER_SIZE) {
+                throw new DecryptRefusal("truncated", header.length == 0 ? "encrypted object is empty" : "encrypted object is shorter than its header: it was truncated");
+            }
+            if (!Arrays.equals(Arrays.copyOf(header, 4), MAGIC)) throw new DecryptRefusal("not-encrypted", "object is not an encrypted update-publish package (no UPE1 header)");
+            if (header[4] != 1) throw new DecryptRefusal("unsupported-version", "encrypted object uses format version " + (header[4] & 0xff) + ", this client reads version 1");
+            String objectKeyId = hex(Arrays.copyOfRange(header, 5, 13));
+            if (expectedKeyId != null && !expectedKeyId.equals(objectKeyId)) {
+                throw new DecryptRefusal("wrong-key", "object was encrypted with key " + objectKeyId + ", but key " + expectedKeyId + " was expected");
+            }
+            byte[] key = null;
+            for (byte[] candidate : keys) if (keyId(candidate).equals(objectKeyId)) key = candidate;
+            if (key == null) throw new DecryptRefusal("wrong-key", "object was encrypted with key " + objectKeyId + ", which is not a key given");
+            long chunkSize = ((header[21] & 0xffL) << 24) | ((header[22] & 0xffL) << 16) | ((header[23] & 0xffL) << 8) | (header[24] & 0xffL);
+            // Unauthenticated until chunk 0 opens: cap what it can make us buffer.
+            if (chunkSize == 0 || chunkSize > MAX_CHUNK) throw new DecryptRefusal("tampered", "encrypted object declares chunk size " + chunkSize + ": it was altered");
+            int record = (int) chunkSize + TAG_SIZE;
+            byte[] buffer = new byte[record];
+            long written = 0;
+            for (long index = 0; ; index++) {
+                int n = in.readNBytes(buffer, 0, record);
+                // A record of full size is never the last: the final chunk is always shorter (possibly empty).
+                boolean last = n < record;
+                if (last && n < TAG_SIZE) throw new DecryptRefusal("truncated", "encrypted object ends after chunk " + (index - 1) + " without its final chunk: it was truncated");
+                if (index > 0xffffffffL) throw new DecryptRefusal("tampered", "encrypted object has more chunks than the format allows");
+                byte[] plain = openChunk(key, header, index, buffer, n, last);
+                out.write(plain);
+                written += plain.length;
+                if (last) return written;
+            }
+        }
+
+        private static byte[] openChunk(byte[] key, byte[] header, long index, byte[] sealed, int length, boolean last) throws DecryptRefusal {
+            byte[] nonce = new byte[12];
+            System.arraycopy(header, 13, nonce, 0, 8);
+            writeU32(nonce, 8, index);
+            byte[] aad = Arrays.copyOf(header, HEADER_SIZE + 5);
+            writeU32(aad, HEADER_SIZE, index);
+            aad[HEADER_SIZE + 4] = (byte) (last ? 1 : 0);
+            try {
+                Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+                cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_SIZE * 8, nonce));
+                cipher.updateAAD(aad);
+                return cipher.doFinal(sealed, 0, length);
+            } catch (AEADBadTagException bad) {
+                throw new DecryptRefusal("tampered", "encrypted object fails authentication at chunk " + index + ": it was altered, truncated or reordered");
+            } catch (GeneralSecurityException unavailable) {
+                throw new IllegalStateException(unavailable);
+            }
+        }
+
+        private static void writeU32(byte[] target, int at, long value) {
+            target[at] = (byte) (value >>> 24);
+            target[at + 1] = (byte) (value >>> 16);
+            target[at + 2] = (byte) (value >>> 8);
+            target[at + 3] = (byte) value;
+        }
+    }
+
+    // -------------------------------------------------------------- packages
+
+    /** One file a manifest lists. */
+    static final class ManifestFile {
+        final String path;
+        final long size;
+        final String sha256;
+
+        ManifestFile(String path, long size, String sha256) {
+            this.path = path;
+            this.size = size;
+            this.sha256 = sha256;
+        }
+
+        static List<ManifestFile> listOf(Object files) throws BadPackage {
+            List<ManifestFile> list = new ArrayList<>();
+            for (Object item : Json.list(files, "manifest.files")) {
+                Map<String, Object> file = Json.object(item, "manifest file");
+                list.add(new ManifestFile(Json.string(file, "path", "file"), Json.integer(file, "size", "file"), Json.string(file, "sha256", "file")));
+            }
+            return list;
+        }
+    }
+
+    /** Why a path may not be a package entry or object key, or null: only plain relative POSIX paths pass. */
+    static String pathProblem(String path) {
+        if (path.isEmpty()) return "the path is empty";
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return "it contains a control character";
+        }
+        if (path.indexOf('\\') >= 0) return "it contains a backslash";
+        if (path.startsWith("/")) return "it is an absolute path";
+        if (path.length() >= 2 && Character.isLetter(path.charAt(0)) && path.charAt(0) < 0x80 && path.charAt(1) == ':') return "it starts with a drive letter";
+        for (String segment : path.split("/", -1)) {
+            if (segment.isEmpty()) return "it has an empty segment (// or a trailing /)";
+            if (segment.equals("..")) return "it has a \"..\" segment";
+            if (segment.equals(".")) return "it has a \".\" segment";
+        }
+        return null;
+    }
+
+    static Path safeJoin(Path root, String path) throws BadPackage {
+        String problem = pathProblem(path);
+        if (problem != null) throw new BadPackage("package entry " + Json.quote(path) + " is refused: " + problem + "; the package is corrupt or malicious, do not install it");
+        Path target = root.resolve(path).normalize();
+        if (!target.startsWith(root) || target.equals(root)) throw new BadPackage("package entry " + Json.quote(path) + " resolves outside the install folder");
+        return target;
+    }
+
+    /**
+     * Builds in treeDir (a fresh folder) exactly the files the manifest lists:
+     * the zip's entries and, for a delta (baseDir not null), every other file
+     * copied from the installed copy. Every file is checked against its size
+     * and SHA-256 as it is written; nothing else is carried over, so removed
+     * files, emptied folders and a folder that became a file need no special case.
+     */
+    static void buildTree(List<ManifestFile> files, Path zip, String objectKey, Path baseDir, Path treeDir) throws IOException, Refusal {
+        Files.createDirectories(treeDir);
+        Map<String, ManifestFile> expected = new LinkedHashMap<>();
+        for (ManifestFile file : files) expected.put(file.path, file);
+        for (ManifestFile file : files) {
+            for (int slash = file.path.indexOf('/'); slash > 0; slash = file.path.indexOf('/', slash + 1)) {
+                if (expected.containsKey(file.path.substring(0, slash))) throw new BadPackage(objectKey + ": the manifest lists " + Json.quote(file.path.substring(0, slash)) + " as a file and as a folder");
+            }
+        }
+        Set<String> extracted = new HashSet<>();
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(zip))) {
+            raw.mark(4);
+            byte[] signature = raw.readNBytes(4);
+            raw.reset();
+            // ZipInputStream takes anything without a local header for an empty zip: only a zip may pass.
+            boolean isZip = signature.length == 4 && signature[0] == 'P' && signature[1] == 'K' && ((signature[2] == 3 && signature[3] == 4) || (signature[2] == 5 && signature[3] == 6));
+            if (!isZip) throw new BadPackage(objectKey + ": is not a zip");
+            ZipInputStream entries = new ZipInputStream(raw, StandardCharsets.UTF_8);
+            ZipEntry entry;
+            while ((entry = entries.getNextEntry()) != null) {
+                String name = entry.getName();
+                Path target = safeJoin(treeDir, name);
+                ManifestFile file = expected.get(name);
+                if (file == null) throw new BadPackage(objectKey + ": holds " + Json.quote(name) + ", which the manifest does not list");
+                if (!extracted.add(name)) throw new BadPackage(objectKey + ": holds " + Json.quote(name) + " twice");
+                if (!writeChecked(entries, target, file)) throw new BadPackage(objectKey + ": entry " + Json.quote(name) + " is not the file the manifest lists (size or SHA-256)");
+            }
+        } catch (ZipException unreadable) {
+            throw new BadPackage(objectKey + ": is not a valid package zip (" + unreadable.getMessage() + ")");
+        }
+        List<ManifestFile> rest = new ArrayList<>();
+        for (ManifestFile file : files) if (!extracted.contains(file.path)) rest.add(file);
+        if (baseDir == null) {
+            if (!rest.isEmpty()) throw new BadPackage(objectKey + ": lacks " + rest.size() + " file(s) the manifest lists, e.g. " + Json.quote(rest.get(0).path));
+            return;
+        }
+        Path realBase = baseDir.toRealPath();
+        for (ManifestFile file : rest) {
+            Path source = realBase.resolve(file.path).normalize();
+            if (pathProblem(file.path) != null || !source.startsWith(realBase)) throw new BadPackage("manifest lists an unsafe path " + Json.quote(file.path));
+            if (!Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)) throw new DamagedBase(file.path, Files.exists(source, LinkOption.NOFOLLOW_LINKS) ? "is not a regular file" : "is missing");
+            // A symlinked parent folder would read from elsewhere: only real paths inside the base count.
+            if (!source.toRealPath().startsWith(realBase)) throw new DamagedBase(file.path, "lies behind a symbolic link");
+            try (InputStream in = Files.newInputStream(source, LinkOption.NOFOLLOW_LINKS)) {
+                if (!writeChecked(in, safeJoin(treeDir, file.path), file)) throw new DamagedBase(file.path, "was changed since it was installed");
+            }
+        }
+    }
+
+    /** Copies at most size+1 bytes into a new file; true when they are exactly the listed size and SHA-256. */
+    private static boolean writeChecked(InputStream in, Path target, ManifestFile file) throws IOException {
+        Files.createDirectories(target.getParent());
+        MessageDigest digest = sha256Digest();
+        long size = 0;
+        byte[] buffer = new byte[64 * 1024];
+        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                size += n;
+                if (size > file.size) return false;
+                digest.update(buffer, 0, n);
+                out.write(buffer, 0, n);
+            }
+        }
+        return size == file.size && hex(digest.digest()).equals(file.sha256);
+    }
+
+    // ------------------------------------------------------------------ HTTP
+
+    /** Reads the store over HTTP(S) as a device does: bounded documents, stalls and crawls refused, cut downloads resumed. */
+    static final class Http {
+        static final int STALL_MS = 30_000;
+        static final long MIN_BYTES_PER_SECOND = 1024;
+        static final long MIN_SPEED_GRACE_MS = 60_000;
+        static final int RESUME_ATTEMPTS = 3;
+        private final String base;
+
+        Http(String baseUrl) throws Refusal {
+            String withSlash = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
+            try {
+                URI uri = new URI(withSlash);
+                if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) throw new IllegalArgumentException();
+                if (uri.getUserInfo() != null) throw Refusal.input("--from must not hold credentials; give the base URL the store is served at");
+            } catch (java.net.URISyntaxException | IllegalArgumentException notUrl) {
+                throw Refusal.input("--from '" + baseUrl + "' is not an http(s) URL; give the base URL the store is served at, e.g. https://cdn.example.com/updates/");
+            }
+            base = withSlash;
+        }
+
+        String location() {
+            return base;
+        }
+
+        private URL urlOf(String key) throws Refusal {
+            String problem = pathProblem(key);
+            if (problem != null) throw new BadPackage(Json.quote(key) + " is not a plain relative object key (" + problem + "); the document naming it was altered");
+            StringBuilder path = new StringBuilder();
+            for (String segment : key.split("/")) {
+                if (path.length() > 0) path.append('/');
+                path.append(encodeSegment(segment));
+            }
+            try {
+                return new URL(base + path);
+            } catch (java.net.MalformedURLException bad) {
+                throw Refusal.input("cannot build a URL from " + base + " and " + key);
+            }
+        }
+
+        /** encodeURIComponent: what the reference client sends, so both hit the same CDN cache entries. */
+        private static String encodeSegment(String segment) {
+            StringBuilder sb = new StringBuilder();
+            for (byte b : segment.getBytes(StandardCharsets.UTF_8)) {
+                char c = (char) (b & 0xff);
+                if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || "-_.!~*'()".indexOf(c) >= 0) sb.append(c);
+                else sb.append(String.format("%%%02X", b & 0xff));
+            }
+            return sb.toString();
+        }
+
+        private HttpURLConnection open(String key, String range, String ifRange) throws IOException, Refusal {
+            HttpURLConnection connection = (HttpURLConnection) urlOf(key).openConnection();
+            connection.setConnectTimeout(STALL_MS);
+            connection.setReadTimeout(STALL_MS);
+            connection.setRequestProperty("Accept-Encoding", "identity");
+            if (range != null) connection.setRequestProperty("Range", range);
+            if (ifRange != null) connection.setRequestProperty("If-Range", ifRange);
+            return connection;
+        }
+
+        private int status(HttpURLConnection connection, String key) throws Refusal {
+            try {
+                return connection.getResponseCode();
+            } catch (IOException unreachable) {
+                throw Refusal.source("cannot reach " + base + key + ": " + unreachable.getMessage() + "; check the URL and the network");
+            }
+        }
+
+        private Refusal httpError(String key, int status) {
+            String hint = status == 403 ? " (a CDN in front of a private bucket answers 403 for a missing object too)" : "";
+            return Refusal.source("GET " + base + key + " answered HTTP " + status + hint + "; check the URL and the CDN");
+        }
+
+        /** A document of at most maxBytes; null when absent (404). */
+        byte[] readDocument(String key, long maxBytes) throws Refusal {
+            try {
+                HttpURLConnection connection = open(key, null, null);
+                int status = status(connection, key);
+                if (status == 404) return null;
+                if (status / 100 != 2) throw httpError(key, status);
+                ByteArrayOutputStream body = new ByteArrayOutputStream();
+                try (InputStream in = connection.getInputStream()) {
+                    copy(in, body, key, 0, maxBytes, "is larger than the " + maxBytes + " bytes a device reads for it: refused (an endless or swapped document)");
+                }
+                return body.toByteArray();
+            } catch (IOException cut) {
+                throw Refusal.source("GET " + base + key + " failed: " + cut.getMessage() + "; check the network and try again");
+            }
+        }
+
+        /** Downloads an object to target (at most expectedSize bytes), resuming a cut transfer with Range and If-Range. Returns bytes written. */
+        long download(String key, Path target, long expectedSize) throws Refusal, IOException {
+            HttpURLConnection connection = open(key, null, null);
+            int status = status(connection, key);
+            if (status == 404) throw new BadPackage(key + ": is missing from the store");
+            if (status / 100 != 2) throw httpError(key, status);
+            String etag = connection.getHeaderField("ETag");
+            // What the server announced: a body that ends short of it was cut (HttpURLConnection may report that as a plain end).
+            long announced = connection.getContentLengthLong();
+            long received = 0;
+            String tooLarge = "is larger than the " + expectedSize + " bytes the manifest lists: it was altered or replaced";
+            try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                for (int attempt = 1; ; attempt++) {
+                    String cut = null;
+                    try (InputStream in = connection.getInputStream()) {
+                        received = copy(in, out, key, received, expectedSize, tooLarge);
+                        if (announced >= 0 && received < announced) cut = "the body ended after " + received + " of " + announced + " bytes";
+                    } catch (java.net.SocketTimeoutException stalled) {
+                        throw Refusal.source("GET " + base + key + " stalled: nothing received for " + STALL_MS / 1000 + " s; check the network or the CDN");
+                    } catch (IOException broken) {
+                        cut = broken.getMessage();
+                    }
+                    if (cut == null) return received;
+                    if (etag == null || attempt > RESUME_ATTEMPTS) throw Refusal.source("the connection to " + base + key + " was cut mid-body (" + cut + "); check the network and try again");
+                    // If-Range: a changed object is sent whole (200), never spliced onto what we have.
+                    connection = open(key, "bytes=" + received + "-", etag);
+                    int resumed = status(connection, key);
+                    String range = connection.getHeaderField("Content-Range");
+                    if (resumed != 206 || range == null || !range.startsWith("bytes " + received + "-")) {
+                        throw Refusal.source("GET " + base + key + " was cut and could not be resumed (the server answered " + resumed + " to a Range request, or the object changed); try again");
+                    }
+                }
+            }
+        }
+
+        /** Copies in to out until the end, refusing past `limit` total bytes, a stall (read timeout) and a crawl. Returns the new total. */
+        private long copy(InputStream in, OutputStream out, String key, long already, long limit, String tooLarge) throws IOException, Refusal {
+            long started = System.nanoTime();
+            long total = already;
+            long here = 0;
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                total += n;
+                here += n;
+                if (total > limit) throw new BadPackage(key + ": " + tooLarge);
+                out.write(buffer, 0, n);
+                long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                if (elapsedMs > MIN_SPEED_GRACE_MS && here * 1000 / elapsedMs < MIN_BYTES_PER_SECOND) {
+                    throw Refusal.source("GET " + base + key + " is too slow: " + (here * 1000 / elapsedMs) + " bytes/s (minimum " + MIN_BYTES_PER_SECOND + "); check the network or the CDN");
+                }
+            }
+            return total;
+        }
+    }
+
+    // ------------------------------------------------------------- arguments
+
+    static final class Options {
+        String packageId;
+        String from;
+        String into;
+        String channel = "production";
+        Device device = new Device();
+        List<String> publicKeys = new ArrayList<>();
+        List<String> decryptionKeys = new ArrayList<>();
+        boolean nowGiven;
+
+        private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
+
+        static Options parse(String[] args) throws Refusal {
+            Options options = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String arg = args[i];
+                if (!arg.startsWith("--")) {
+                    if (options.packageId != null) throw Refusal.input("unexpected argument '" + arg + "'; give one package");
+                    options.packageId = arg;
+                    continue;
+                }
+                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--decryption-key env:NAME] [--now ISO]");
+                if (i + 1 >= args.length) throw Refusal.input(arg + " needs a value");
+                String value = args[++i];
+                switch (arg) {
+                    case "--from": options.from = value; break;
+                    case "--into": options.into = value; break;
+                    case "--channel": options.channel = value; break;
+                    case "--platform": options.device.platform = value; break;
+                    case "--app-version":
+                        if (Version.parse(value) == null) throw Refusal.input("--app-version '" + value + "' is not a semver version; use e.g. 2.0.0");
+                        options.device.appVersion = value;
+                        break;
+                    case "--device-id": options.device.deviceId = value; break;
+                    case "--attr": options.device.attributes = parseAttributes(value); break;
+                    case "--public-key": options.publicKeys.add(value); break;
+                    case "--decryption-key": options.decryptionKeys.add(value); break;
+                    case "--now":
+                        Instant now = value.length() > 10 && !value.matches(".*(Z|z|[+-]\\d{2}:?\\d{2})$") ? null : parseTime(value);
+                        if (now == null) throw Refusal.input("--now '" + value + "' is not an ISO-8601 time with an offset; use e.g. 2026-12-01T00:00:00Z");
+                        options.device.now = now;
+                        options.nowGiven = true;
+                        break;
+                    default: throw Refusal.input("unknown option " + arg + "; see --help");
+                }
+            }
+            if (options.packageId == null) throw Refusal.input("give the package to fetch, e.g. java UpdateClient.java maps --from https://cdn.example.com/updates --into ./maps");
+            if (!NAME.matcher(options.packageId).matches()) throw Refusal.input("package '" + options.packageId + "' is not a valid name; use lowercase letters, digits, '.', '_' or '-'");
+            if (!NAME.matcher(options.channel).matches()) throw Refusal.input("channel '" + options.channel + "' is not a valid name; use lowercase letters, digits, '.', '_' or '-'");
+            if (options.from == null) throw Refusal.input("--from <base-url> is required: the http(s) URL the store is served at");
+            if (options.into == null) throw Refusal.input("--into <dir> is required: the folder holding the installed package");
+            options.device.packageId = options.packageId;
+            return options;
+        }
+
+        static Map<String, String> parseAttributes(String text) throws Refusal {
+            Map<String, String> attributes = new LinkedHashMap<>();
+            for (String pair : text.split(",")) {
+                int eq = pair.indexOf('=');
+                String name = eq < 0 ? "" : pair.substring(0, eq).trim();
+                if (name.isEmpty()) throw Refusal.input("--attr '" + text + "' is not k=v pairs; use e.g. region=eu,locale=de");
+                if (attributes.containsKey(name)) throw Refusal.input("--attr gives '" + name + "' twice; give each attribute once");
+                attributes.put(name, pair.substring(eq + 1).trim());
+            }
+            return attributes;
+        }
+    }
+
+    // ------------------------------------------------------------- installer
+
+    static final class Installer {
+        static final String STATE_FILE = ".update-publish.json";
+        static final String STAGING_MARK = ".update-publish-staging-";
+        static final String OLD_MARK = ".update-publish-old-";
+        static final long MAX_INDEX = 16L * 1024 * 1024;
+        static final long MAX_MANIFEST = 64L * 1024 * 1024;
+        static final long MAX_WHITELIST_META = 1024 * 1024;
+        static final long MAX_WHITELIST_SHARD = 8L * 1024 * 1024;
+
+        private Installer() {}
+
+        /** Brings --into to the release the channel serves this device; on any refusal the folder is left exactly as it was. */
+        static Map<String, Object> fetch(Options options) throws Refusal, IOException {
+            Http http = new Http(options.from);
+            List<Signatures.TrustedKey> trusted = loadPublicKeys(options.publicKeys);
+            List<byte[]> decryptionKeys = loadDecryptionKeys(options.decryptionKeys);
+            Path dir = Paths.get(options.into).toAbsolutePath().normalize();
+            recoverInterruptedSwap(dir);
+            Map<String, Object> state = readState(dir, options.packageId);
+            Trust remembered = state == null ? null : Trust.from(state.get("trust"));
+            String installed = state == null ? null : (String) state.get("version");
+
+            String indexKey = "channels/" + options.channel + "/index.json";
+            byte[] indexBody = http.readDocument(indexKey, MAX_INDEX);
+            if (indexBody == null) throw Refusal.source("channel '" + options.channel + "' has no index at " + http.location() + " (" + indexKey + "); check --channel and the store");
+            Object indexDocument = parseJson(indexBody, indexKey);
+            boolean signed = checkSignature(indexKey, indexDocument, trusted);
+            Map<String, Object> index = validateIndex(indexDocument, indexKey, options.channel);
+            Trust.assertFresh(index, options.device.now, signed, remembered);
+            Trust trust = Trust.remember(index, signed, remembered);
+
+            options.device.installed = installed;
+            WhitelistLookup whitelists = options.device.deviceId == null ? null : readWhitelists(http, index, options.packageId, options.device.deviceId, trusted);
+            Map<String, Object> resolution = Resolver.resolve(index, options.device, whitelists);
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("package", options.packageId);
+            result.put("channel", options.channel);
+            result.put("updated", false);
+            result.put("version", installed);
+            result.put("previousVersion", installed);
+            result.put("kind", null);
+            result.put("bytesDownloaded", 0.0);
+            result.put("mandatory", resolution.get("mandatory"));
+            result.put("reason", resolution.get("reason"));
+            if (!Boolean.TRUE.equals(resolution.get("update"))) {
+                // Nothing to install, but what was accepted of the channel moved on: remember it, or a mirror could turn it back.
+                if (state != null && !trust.sameAs(remembered)) {
+                    state.put("trust", trust.toJson());
+                    writeStateAside(dir, state);
+                }
+                return result;
+            }
+
+            String version = (String) resolution.get("version");
+            Map<String, Object> release = findRelease(index, options.packageId, version);
+            Map<String, Object> manifest = readManifest(http, options.packageId, release);
+            List<ManifestFile> files = ManifestFile.listOf(manifest.get("files"));
+            Map<String, Object> encryption = manifest.get("encryption") == null ? null : Json.object(manifest.get("encryption"), "manifest.encryption");
+            assertDecryptable(manifest, encryption, decryptionKeys);
+            Map<String, Object> delta = null;
+            if ("delta".equals(resolution.get("kind"))) {
+                for (Object candidate : Json.list(manifest.get("deltas"), "manifest.deltas")) {
+                    if (installed.equals(Json.object(candidate, "delta").get("from"))) delta = Json.object(candidate, "delta");
+                }
+            }
+            Map<String, Object> full = Json.object(manifest.get("full"), "manifest.full");
+            assertFreeSpace(dir, files, delta != null ? delta : full, encryption != null);
+
+            Path staging = Files.createTempDirectory(dir.getParent() == null ? dir : createParents(dir), dir.getFileName() + STAGING_MARK);
+            try {
+                Path tree = staging.resolve("tree");
+                long[] downloaded = {0};
+                String kind = "full";
+                if (delta != null) {
+                    try {
+                        install(http, delta, files, encryption, decryptionKeys, staging.resolve("delta"), dir, tree, downloaded);
+                        kind = "delta";
+                    } catch (DamagedBase damaged) {
+                        deleteTree(tree);
+                    }
+                }
+                if (kind.equals("full")) install(http, full, files, encryption, decryptionKeys, staging.resolve("full"), null, tree, downloaded);
+                Map<String, Object> newState = new LinkedHashMap<>();
+                newState.put("package", options.packageId);
+                newState.put("version", version);
+                newState.put("channel", options.channel);
+                newState.put("installedAt", Instant.now().toString());
+                newState.put("trust", trust.toJson());
+                Files.write(tree.resolve(STATE_FILE), (Json.write(newState) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW);
+                swapInto(dir, tree);
+                result.put("updated", true);
+                result.put("version", version);
+                result.put("kind", kind);
+                result.put("bytesDownloaded", (double) downloaded[0]);
+                return result;
+            } finally {
+                deleteTree(staging);
+            }
+        }
+
+        private static Path createParents(Path dir) throws IOException {
+            Files.createDirectories(dir.getParent());
+            return dir.getParent();
+        }
+
+        /** Downloads one package object (checked against size and SHA-256), opens it when encrypted, and builds the tree. */
+        private static void install(Http http, Map<String, Object> object, List<ManifestFile> files, Map<String, Object> encryption, List<byte[]> keys,
+                                    Path work, Path base, Path tree, long[] downloaded) throws Refusal, IOException {
+            String key = Json.string(object, "key", "object");
+            long size = Json.integer(object, "size", "object");
+            String sha256 = Json.string(object, "sha256", "object");
+            Path download = work.resolveSibling(work.getFileName() + ".download");
+            long bytes = http.download(key, download, size);
+            if (bytes != size) throw new BadPackage(key + ": is " + bytes + " bytes but the manifest lists " + size + ": it was truncated or replaced");
+            String actual = hex(sha256File(download));
+            if (!actual.equals(sha256)) throw new BadPackage(key + ": SHA-256 is " + actual + " but the manifest lists " + sha256 + ": the object was altered or damaged");
+            downloaded[0] += bytes;
+            Path zip = download;
+            if (encryption != null) {
+                zip = work.resolveSibling(work.getFileName() + ".zip");
+                try (InputStream in = new BufferedInputStream(Files.newInputStream(download));
+                     OutputStream out = Files.newOutputStream(zip, StandardOpenOption.CREATE_NEW)) {
+                    Decryptor.decrypt(in, out, keys, (String) encryption.get("keyId"));
+                }
+                Files.delete(download);
+            }
+            buildTree(files, zip, key, base, tree);
+        }
+
+        private static byte[] sha256File(Path file) throws IOException {
+            MessageDigest digest = sha256Digest();
+            byte[] buffer = new byte[64 * 1024];
+            try (InputStream in = Files.newInputStream(file)) {
+                int n;
+                while ((n = in.read(buffer)) > 0) digest.update(buffer, 0, n);
+            }
+            return digest.digest();
+        }
+
+        private static List<Signatures.TrustedKey> loadPublicKeys(List<String> files) throws Refusal {
+            List<Signatures.TrustedKey> keys = new ArrayList<>();
+            for (String file : files) {
+                String pem;
+                try {
+                    pem = Files.readString(Paths.get(file));
+                } catch (IOException unreadable) {
+                    throw Refusal.input("--public-key: cannot read " + file + "; give the signing-public.pem written by `update-publish keys generate`");
+                }
+                if (pem.matches("(?s).*-----BEGIN [A-Z ]*PRIVATE KEY-----.*")) throw Refusal.input("--public-key: " + file + " holds a private key; give signing-public.pem and keep the private key secret");
+                try {
+                    keys.add(Signatures.fromPem(pem));
+                } catch (GeneralSecurityException | IllegalArgumentException bad) {
+                    throw Refusal.input("--public-key: " + file + " is not an Ed25519 public key PEM (" + bad.getMessage() + "); use signing-public.pem");
+                }
+            }
+            return keys;
+        }
+
+        private static List<byte[]> loadDecryptionKeys(List<String> specs) throws Refusal {
+            List<byte[]> keys = new ArrayList<>();
+            for (String spec : specs) {
+                if (!spec.startsWith("env:") || !spec.substring(4).matches("[A-Za-z_][A-Za-z0-9_]*")) throw Refusal.input("--decryption-key '" + spec + "' must be env:NAME naming a variable that holds the key");
+                String name = spec.substring(4);
+                String value = System.getenv(name);
+                if (value == null || value.isBlank()) throw Refusal.input("--decryption-key: environment variable " + name + " is not set; export it with the 32-byte key (base64 or hex)");
+                keys.add(Decryptor.decodeKey(value, "environment variable " + name));
+            }
+            return keys;
+        }
+
+        private static Object parseJson(byte[] body, String key) throws BadPackage {
+            try {
+                return Json.parse(new String(body, StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException invalid) {
+                throw new BadPackage(key + ": is not valid JSON: it was altered or damaged");
+            }
+        }
+
+        /** With trusted keys a valid signature by one of them is required; returns whether the document was verified. */
+        private static boolean checkSignature(String key, Object document, List<Signatures.TrustedKey> trusted) throws BadPackage {
+            if (trusted.isEmpty()) return false;
+            Map<String, Object> check = Signatures.check(document, trusted);
+            if (Boolean.TRUE.equals(check.get("ok"))) return true;
+            throw new BadPackage(key + ": " + Signatures.describe((String) check.get("reason")));
+        }
+
+        /** The fields a device relies on, checked before anything uses them. */
+        private static Map<String, Object> validateIndex(Object document, String key, String channel) throws BadPackage {
+            Map<String, Object> index = Json.object(document, key);
+            if (index.get("schemaVersion") instanceof Double && (Double) index.get("schemaVersion") > 1) {
+                throw new BadPackage(key + ": has schema version " + Json.write(index.get("schemaVersion")) + "; this client reads version 1, update it");
+            }
+            if (!channel.equals(index.get("channel"))) throw new BadPackage(key + ": names channel '" + index.get("channel") + "', not '" + channel + "': it was copied from another channel");
+            if (index.get("version") != null) Json.integer(index, "version", key);
+            if (index.get("expires") != null && parseTime(Json.string(index, "expires", key)) == null) throw new BadPackage(key + ": expires is not an ISO-8601 time");
+            for (Map.Entry<String, Object> entry : Json.object(index.get("packages"), key + ".packages").entrySet()) {
+                for (Object item : Json.list(Json.object(entry.getValue(), "package").get("releases"), key + " releases")) {
+                    Map<String, Object> release = Json.object(item, "release");
+                    if (Version.parse(Json.string(release, "version", "release")) == null) throw new BadPackage(key + ": release version " + release.get("version") + " is not semver");
+                    Map<String, Object> rules = Json.object(release.get("rules"), "rules");
+                    Json.number(rules, "rollout", "rules");
+                    for (String time : new String[] {"startsAt", "endsAt"}) {
+                        if (rules.get(time) != null && parseTime(Json.string(rules, time, "rules")) == null) throw new BadPackage(key + ": rules." + time + " is not an ISO-8601 time");
+                    }
+                    if (rules.get("appVersion") != null) {
+                        try {
+                            new Semver(Json.string(rules, "appVersion", "rules"));
+                        } catch (IllegalArgumentException invalid) {
+                            throw new BadPackage(key + ": rules.appVersion is not a semver range");
+                        }
+                    }
+                }
+            }
+            return index;
+        }
+
+        private static Map<String, Object> findRelease(Map<String, Object> index, String packageId, String version) throws BadPackage {
+            Map<String, Object> entry = Json.object(Json.object(index.get("packages"), "packages").get(packageId), "package");
+            for (Object release : Json.list(entry.get("releases"), "releases")) {
+                if (version.equals(Json.object(release, "release").get("version"))) return Json.object(release, "release");
+            }
+            throw new BadPackage("release " + version + " vanished from the index");
+        }
+
+        /** The manifest is trusted through the signed index: its SHA-256 (and size) must be the ones the release entry lists. */
+        private static Map<String, Object> readManifest(Http http, String packageId, Map<String, Object> release) throws Refusal {
+            Map<String, Object> entry = Json.object(release.get("manifest"), "release.manifest");
+            String key = Json.string(entry, "key", "release.manifest");
+            long limit = entry.get("size") == null ? MAX_MANIFEST : Json.integer(entry, "size", "release.manifest");
+            byte[] body = http.readDocument(key, limit);
+            if (body == null) throw new BadPackage(key + ": is missing from the store");
+            String actual = hex(sha256(body));
+            String listed = Json.string(entry, "sha256", "release.manifest");
+            if (!actual.equals(listed)) throw new BadPackage(key + ": SHA-256 is " + actual + " but the channel index lists " + listed + ": the manifest was altered or replaced");
+            Map<String, Object> manifest = Json.object(parseJson(body, key), key);
+            String version = (String) release.get("version");
+            if (!packageId.equals(manifest.get("id")) || !version.equals(manifest.get("version"))) {
+                throw new BadPackage(key + ": describes " + manifest.get("id") + "@" + manifest.get("version") + ", not " + packageId + "@" + version);
+            }
+            for (ManifestFile file : ManifestFile.listOf(manifest.get("files"))) {
+                if (file.path.equals(STATE_FILE)) throw new BadPackage(key + ": lists a file named " + STATE_FILE + ", which the installer reserves");
+            }
+            assertSameObject(key, "full package", Json.object(manifest.get("full"), "manifest.full"), Json.object(release.get("full"), "release.full"));
+            for (Object item : Json.list(release.get("deltas"), "release.deltas")) {
+                Map<String, Object> delta = Json.object(item, "delta");
+                Map<String, Object> listedDelta = null;
+                for (Object candidate : Json.list(manifest.get("deltas"), "manifest.deltas")) {
+                    if (Json.object(candidate, "delta").get("from") != null && Json.object(candidate, "delta").get("from").equals(delta.get("from"))) listedDelta = Json.object(candidate, "delta");
+                }
+                if (listedDelta == null) throw new BadPackage(key + ": does not list the delta from " + delta.get("from") + " that the channel index lists");
+                assertSameObject(key, "delta from " + delta.get("from"), listedDelta, delta);
+            }
+            return manifest;
+        }
+
+        private static void assertSameObject(String key, String what, Map<String, Object> inManifest, Map<String, Object> inIndex) throws BadPackage {
+            for (String field : new String[] {"key", "size", "sha256"}) {
+                Object a = inManifest.get(field);
+                Object b = inIndex.get(field);
+                if (a == null || !a.equals(b)) throw new BadPackage(key + ": lists the " + what + " with another " + field + " than the channel index");
+            }
+        }
+
+        private static void assertDecryptable(Map<String, Object> manifest, Map<String, Object> encryption, List<byte[]> keys) throws Refusal {
+            if (encryption == null) return;
+            String label = manifest.get("id") + "@" + manifest.get("version");
+            if (!"aes-256-gcm-chunked".equals(encryption.get("algorithm"))) throw Refusal.source(label + " is encrypted with '" + encryption.get("algorithm") + "', which this client cannot read");
+            String keyId = Json.string(encryption, "keyId", "manifest.encryption");
+            if (keys.isEmpty()) throw Refusal.input(label + " is encrypted (key id " + keyId + ") and no decryption key was given; pass the key with id " + keyId);
+            for (byte[] key : keys) if (Decryptor.keyId(key).equals(keyId)) return;
+            throw Refusal.source(label + " is encrypted with key id " + keyId + ", but no decryption key given has that id; pass the key with id " + keyId);
+        }
+
+        /** Refuses before any download when the disk cannot hold the object, its decrypted copy and the tree. */
+        private static void assertFreeSpace(Path dir, List<ManifestFile> files, Map<String, Object> object, boolean encrypted) throws Refusal, IOException {
+            long needed = Json.integer(object, "size", "object") * (encrypted ? 2 : 1);
+            for (ManifestFile file : files) needed += file.size;
+            Path existing = dir;
+            while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+            if (existing == null) return;
+            FileStore store = Files.getFileStore(existing);
+            if (needed > store.getUsableSpace()) {
+                throw Refusal.source("the package needs " + needed + " bytes in " + existing + " (package and files), but only " + store.getUsableSpace() + " are free; free space or install elsewhere");
+            }
+        }
+
+        /** Which of the whitelists the package's releases name hold this device: each list's meta, then the one shard its id hashes to. */
+        private static WhitelistLookup readWhitelists(Http http, Map<String, Object> index, String packageId, String deviceId, List<Signatures.TrustedKey> trusted) throws Refusal {
+            Set<String> names = new LinkedHashSet<>();
+            Object entry = Json.object(index.get("packages"), "packages").get(packageId);
+            if (entry != null) {
+                for (Object release : Json.list(Json.object(entry, "package").get("releases"), "releases")) {
+                    Object lists = Json.object(Json.object(release, "release").get("rules"), "rules").get("whitelist");
+                    if (lists != null) for (Object name : Json.list(lists, "rules.whitelist")) if (name instanceof String) names.add((String) name);
+                }
+            }
+            Set<String> member = new HashSet<>();
+            for (String name : names) {
+                String metaKey = "whitelists/" + name + "/meta.json";
+                byte[] metaBody = http.readDocument(metaKey, MAX_WHITELIST_META);
+                if (metaBody == null) continue;
+                Object metaDocument = parseJson(metaBody, metaKey);
+                checkSignature(metaKey, metaDocument, trusted);
+                Map<String, Object> meta = validateWhitelistMeta(metaDocument, metaKey, name);
+                long shards = Json.integer(meta, "shards", metaKey);
+                Long version = meta.get("version") == null ? null : Json.integer(meta, "version", metaKey);
+                int shard = whitelistShard(deviceId, shards);
+                String shardKey = whitelistShardKey(name, shard, version);
+                byte[] shardBody = http.readDocument(shardKey, MAX_WHITELIST_SHARD);
+                // A listed list whose shard is gone holds nobody (an upload replaced it meanwhile).
+                if (shardBody == null) continue;
+                Object shardDocument = parseJson(shardBody, shardKey);
+                checkSignature(shardKey, shardDocument, trusted);
+                if (shardHas(validateWhitelistShard(shardDocument, shardKey, meta, shard), deviceId)) member.add(name);
+            }
+            return (list, id) -> id.equals(deviceId) && member.contains(list);
+        }
+
+        // ----------------------------------------------------- install state
+
+        /** What dir holds: null when missing or empty; a folder with other content or another package is refused. */
+        private static Map<String, Object> readState(Path dir, String packageId) throws Refusal, IOException {
+            if (!Files.exists(dir)) return null;
+            if (!Files.isDirectory(dir)) throw Refusal.input(dir + " is not a folder; choose a folder to install into");
+            Path file = dir.resolve(STATE_FILE);
+            if (!Files.exists(file)) {
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                    if (!entries.iterator().hasNext()) return null;
+                }
+                throw Refusal.input(dir + " is not empty and has no " + STATE_FILE + ", so it was not installed by update-publish; choose an empty or new folder");
+            }
+            Object parsed;
+            try {
+                parsed = Json.parse(Files.readString(file));
+            } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException damaged) {
+                parsed = null;
+            }
+            if (!(parsed instanceof Map) || !(((Map<?, ?>) parsed).get("package") instanceof String) || !(((Map<?, ?>) parsed).get("version") instanceof String)
+                || Version.parse((String) ((Map<?, ?>) parsed).get("version")) == null) {
+                throw Refusal.input(file + " is damaged; delete " + dir + " to install again from scratch");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> state = (Map<String, Object>) parsed;
+            if (!packageId.equals(state.get("package"))) throw Refusal.input(dir + " holds package '" + state.get("package") + "', not '" + packageId + "'; install each package into its own folder");
+            return state;
+        }
+
+        /** Replaces the state file of an installed folder (write aside, rename): the channel's trust moved on, the content did not. */
+        private static void writeStateAside(Path dir, Map<String, Object> state) throws IOException {
+            Path aside = dir.resolve(STATE_FILE + "." + ProcessHandle.current().pid() + ".tmp");
+            Files.write(aside, (Json.write(state) + "\n").getBytes(StandardCharsets.UTF_8));
+            move(aside, dir.resolve(STATE_FILE));
+        }
+
+        // -------------------------------------------------------------- swap
+
+        /** Puts tree where dir is with two renames; the previous content is removed once the new one is in place. */
+        private static void swapInto(Path dir, Path tree) throws IOException {
+            Path previous = null;
+            if (Files.exists(dir)) {
+                byte[] random = new byte[4];
+                new SecureRandom().nextBytes(random);
+                previous = dir.resolveSibling(dir.getFileName() + OLD_MARK + hex(random));
+                move(dir, previous);
+            }
+            // A crash here leaves no dir and the previous tree beside it: recoverInterruptedSwap puts it back.
+            try {
+                move(tree, dir);
+            } catch (IOException failed) {
+                if (previous != null) move(previous, dir);
+                throw failed;
+            }
+            if (previous != null) deleteTree(previous);
+        }
+
+        private static void move(Path from, Path to) throws IOException {
+            try {
+                Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException notAtomic) {
+                Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+
+        /** Undoes what a crashed run left beside dir (either client's: they share the marks). */
+        private static void recoverInterruptedSwap(Path dir) throws IOException {
+            Path parent = dir.getParent();
+            if (parent == null || !Files.isDirectory(parent)) return;
+            String name = dir.getFileName().toString();
+            List<Path> olds = new ArrayList<>();
+            List<Path> leftovers = new ArrayList<>();
+            try (DirectoryStream<Path> siblings = Files.newDirectoryStream(parent)) {
+                for (Path sibling : siblings) {
+                    String siblingName = sibling.getFileName().toString();
+                    if (siblingName.startsWith(name + OLD_MARK)) olds.add(sibling);
+                    else if (siblingName.startsWith(name + STAGING_MARK)) leftovers.add(sibling);
+                }
+            }
+            if (!olds.isEmpty() && !Files.exists(dir)) move(olds.remove(olds.size() - 1), dir);
+            for (Path path : olds) deleteTree(path);
+            for (Path path : leftovers) deleteTree(path);
+        }
+
+        static void deleteTree(Path path) throws IOException {
+            if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) return;
+            if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
+                    for (Path entry : entries) deleteTree(entry);
+                }
+            }
+            try {
+                Files.delete(path);
+            } catch (NoSuchFileException gone) {
+                // already removed
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ whitelists
+
+    static Map<String, Object> validateWhitelistMeta(Object document, String key, String name) throws BadPackage {
+        if (!(document instanceof Map)) throw new BadPackage(key + ": is malformed (no shard count)");
+        Map<String, Object> meta = Json.object(document, key);
+        if (!(meta.get("shards") instanceof Double) || Json.integer(meta, "shards", key) <= 0) throw new BadPackage(key + ": is malformed (no shard count)");
+        if (!name.equals(meta.get("name"))) throw new BadPackage(key + ": names list '" + meta.get("name") + "', not '" + name + "': it was copied from another list");
+        if (meta.get("version") != null && Json.integer(meta, "version", key) <= 0) throw new BadPackage(key + ": has a malformed version");
+        return meta;
+    }
+
+    /** The ids of a shard, checked against what the meta says it must be: this list, this upload, this shard number. */
+    static List<String> validateWhitelistShard(Object document, String key, Map<String, Object> meta, int shard) throws BadPackage {
+        List<String> ids = new ArrayList<>();
+        Object idList;
+        if (meta.get("version") == null) {
+            // Uploaded before shards were bound: a bare array of ids.
+            idList = document;
+        } else {
+            if (!(document instanceof Map)) throw new BadPackage(key + ": is not a whitelist shard (list, version, shard, ids)");
+            Map<String, Object> found = Json.object(document, key);
+            idList = found.get("ids");
+            boolean bound = meta.get("name").equals(found.get("list")) && meta.get("version").equals(found.get("version")) && Double.valueOf(shard).equals(found.get("shard"));
+            if (!bound) throw new BadPackage(key + ": is not shard " + shard + " of list '" + meta.get("name") + "' upload " + Json.write(meta.get("version")) + ": a shard served in place of another");
+        }
+        if (!(idList instanceof List)) throw new BadPackage(key + ": is not a list of ids");
+        for (Object id : (List<?>) idList) {
+            if (!(id instanceof String)) throw new BadPackage(key + ": is not a list of ids");
+            ids.add((String) id);
+        }
+        return ids;
+    }
+
+    /** Binary search over ids sorted by UTF-16 code units (String.compareTo compares exactly those). */
+    static boolean shardHas(List<String> sortedIds, String id) {
+        int low = 0;
+        int high = sortedIds.size() - 1;
+        while (low <= high) {
+            int middle = (low + high) >>> 1;
+            int c = sortedIds.get(middle).compareTo(id);
+            if (c == 0) return true;
+            if (c < 0) low = middle + 1;
+            else high = middle - 1;
+        }
+        return false;
+    }
+
+    // ----------------------------------------------------------- conformance
+
+    /** Runs conformance vector files (test/conformance/*.json): one JSON line per case, exit 1 when any case fails. */
+    static final class Conformance {
+        private Conformance() {}
+
+        static int run(List<String> files, PrintStream out, PrintStream err) throws IOException {
+            int failed = 0;
+            int total = 0;
+            for (String name : files) {
+                Path path = Paths.get(name);
+                Map<String, Object> file = asMap(Json.parse(Files.readString(path)));
+                for (Object item : (List<?>) file.get("cases")) {
+                    Map<String, Object> vector = asMap(item);
+                    Object actual;
+                    try {
+                        actual = evaluate(file, vector, path.toAbsolutePath().getParent());
+                    } catch (Exception error) {
+                        actual = Map.of("exception", String.valueOf(error));
+                    }
+                    boolean pass = Json.canonical(actual).equals(Json.canonical(vector.get("expected")));
+                    total++;
+                    if (!pass) failed++;
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("file", path.getFileName().toString());
+                    line.put("case", vector.get("name"));
+                    line.put("pass", pass);
+                    line.put("actual", actual);
+                    out.println(Json.write(line));
+                }
+            }
+            err.println((total - failed) + " of " + total + " conformance cases passed");
+            return failed == 0 ? 0 : 1;
+        }
+
+        @SuppressWarnings("unchecked")
+        private static Map<String, Object> asMap(Object value) {
+            return (Map<String, Object>) value;
+        }
+
+        @SuppressWarnings("unchecked")
+        private static List<String> strings(Object value) {
+            return (List<String>) value;
+        }
+
+        static Object evaluate(Map<String, Object> file, Map<String, Object> input, Path root) throws Exception {
+            String check = (String) input.get("check");
+            Map<String, Object> result = new LinkedHashMap<>();
+            switch (check) {
+                case "hash32":
+                    result.put("hash32", (double) hash32((String) input.get("text")));
+                    return result;
+                case "rollout": {
+                    Map<String, Object> rules = asMap(input.get("rules"));
+                    String packageId = (String) input.get("packageId");
+                    String version = (String) input.get("version");
+                    String deviceId = (String) input.get("deviceId");
+                    int bucket = rolloutBucket(deviceId, packageId, version);
+                    long threshold = rolloutThreshold(rules);
+                    result.put("hashInput", packageId + "@" + version + ":" + deviceId);
+                    result.put("bucket", (double) bucket);
+                    result.put("threshold", (double) threshold);
+                    result.put("inside", bucket < threshold);
+                    return result;
+                }
+                case "whitelist-shard": {
+                    String id = (String) input.get("id");
+                    int shard = whitelistShard(id, (long) (double) (Double) input.get("shards"));
+                    Long version = input.get("version") == null ? null : (long) (double) (Double) input.get("version");
+                    result.put("hashInput", "whitelist:" + id);
+                    result.put("shard", (double) shard);
+                    result.put("key", whitelistShardKey((String) input.get("list"), shard, version));
+                    return result;
+                }
+                case "whitelist-member":
+                    try {
+                        Map<String, Object> meta = validateWhitelistMeta(input.get("meta"), "meta.json", (String) input.get("list"));
+                        String id = (String) input.get("id");
+                        int shard = whitelistShard(id, Json.integer(meta, "shards", "meta"));
+                        result.put("member", shardHas(validateWhitelistShard(input.get("shardDocument"), "shard", meta, shard), id));
+                    } catch (BadPackage refused) {
+                        result.put("error", "bad-whitelist");
+                    }
+                    return result;
+                case "app-version": {
+                    List<Object> satisfies = new ArrayList<>();
+                    for (String version : strings(input.get("versions"))) satisfies.add(Semver.satisfies(version, (String) input.get("range")));
+                    result.put("satisfies", satisfies);
+                    return result;
+                }
+                case "resolve": {
+                    Map<String, Object> index = asMap(asMap(file.get("indexes")).get((String) input.get("index")));
+                    Map<String, Object> request = asMap(input.get("device"));
+                    Device device = new Device();
+                    device.packageId = (String) request.get("package");
+                    device.platform = (String) request.get("platform");
+                    device.appVersion = (String) request.get("appVersion");
+                    device.deviceId = (String) request.get("deviceId");
+                    device.installed = (String) request.get("installed");
+                    device.now = parseTime((String) request.get("now"));
+                    if (request.get("attributes") != null) {
+                        device.attributes = new HashMap<>();
+                        for (Map.Entry<String, Object> attribute : asMap(request.get("attributes")).entrySet()) device.attributes.put(attribute.getKey(), (String) attribute.getValue());
+                    }
+                    Map<String, Object> lists = input.get("whitelists") == null ? Map.of() : asMap(input.get("whitelists"));
+                    return Resolver.resolve(index, device, (list, id) -> lists.get(list) != null && strings(lists.get(list)).contains(id));
+                }
+                case "freshness": {
+                    Map<String, Object> index = asMap(input.get("index"));
+                    boolean signed = Boolean.TRUE.equals(input.get("signed"));
+                    Trust remembered = Trust.from(input.get("remembered"));
+                    try {
+                        Trust.assertFresh(index, parseTime((String) input.get("now")), signed, remembered);
+                    } catch (FreshnessRefusal refused) {
+                        result.put("ok", false);
+                        result.put("reason", refused.reason);
+                        return result;
+                    }
+                    result.put("ok", true);
+                    result.put("remember", Trust.remember(index, signed, remembered).toJson());
+                    return result;
+                }
+                case "canonical": {
+                    Object value = input.get("valueText") != null ? Json.parse((String) input.get("valueText")) : input.get("value");
+                    try {
+                        String canonical = new String(Signatures.canonicalBytes(asMap(value)), StandardCharsets.UTF_8);
+                        result.put("ok", true);
+                        result.put("canonical", canonical);
+                    } catch (IllegalArgumentException notCanonicalizable) {
+                        result.put("ok", false);
+                    }
+                    return result;
+                }
+                case "key-id":
+                    result.put("keyId", Signatures.fromPem((String) asMap(file.get("keys")).get((String) input.get("key"))).keyId);
+                    return result;
+                case "signature": {
+                    Map<String, Object> keys = asMap(file.get("keys"));
+                    List<Signatures.TrustedKey> trusted = new ArrayList<>();
+                    for (String name : strings(input.get("trusted"))) trusted.add(Signatures.fromPem((String) keys.get(name)));
+                    Object document = input.get("documentText") != null ? Json.parse((String) input.get("documentText")) : input.get("document");
+                    return Signatures.check(document, trusted);
+                }
+                case "encryption-key-id":
+                    result.put("keyId", Decryptor.keyId(Base64.getDecoder().decode((String) asMap(file.get("keys")).get((String) input.get("key")))));
+                    return result;
+                case "decrypt":
+                    return decrypt(file, input, root);
+                case "package":
+                    return applyPackage(input, root);
+                default:
+                    throw new IllegalArgumentException("unknown check " + check);
+            }
+        }
+
+        private static Object decrypt(Map<String, Object> file, Map<String, Object> input, Path root) throws IOException {
+            byte[] ciphertext = input.get("ciphertextFile") != null ? Files.readAllBytes(root.resolve((String) input.get("ciphertextFile")))
+                : Base64.getDecoder().decode((String) input.get("ciphertext"));
+            List<byte[]> keys = new ArrayList<>();
+            for (String name : strings(input.get("keys"))) keys.add(Base64.getDecoder().decode((String) asMap(file.get("keys")).get(name)));
+            ByteArrayOutputStream plain = new ByteArrayOutputStream();
+            Map<String, Object> result = new LinkedHashMap<>();
+            try {
+                Decryptor.decrypt(new java.io.ByteArrayInputStream(ciphertext), plain, keys, (String) input.get("expectedKeyId"));
+            } catch (DecryptRefusal refused) {
+                result.put("ok", false);
+                result.put("reason", refused.reason);
+                return result;
+            }
+            result.put("ok", true);
+            result.put("size", (double) plain.size());
+            result.put("sha256", hex(sha256(plain.toByteArray())));
+            return result;
+        }
+
+        private static Object applyPackage(Map<String, Object> input, Path root) throws Exception {
+            Path work = Files.createTempDirectory("up-java-conformance-");
+            Map<String, Object> result = new LinkedHashMap<>();
+            try {
+                Path installed = Files.createDirectory(work.resolve("installed"));
+                if (input.get("installed") != null) {
+                    for (Map.Entry<String, Object> file : asMap(input.get("installed")).entrySet()) {
+                        Path target = installed.resolve(file.getKey());
+                        Files.createDirectories(target.getParent());
+                        Files.write(target, Base64.getDecoder().decode((String) file.getValue()));
+                    }
+                }
+                Path tree = work.resolve("tree");
+                List<ManifestFile> files = ManifestFile.listOf(asMap(input.get("manifest")).get("files"));
+                String packageName = (String) input.get("package");
+                try {
+                    buildTree(files, root.resolve(packageName), packageName, "delta".equals(input.get("kind")) ? installed : null, tree);
+                } catch (DamagedBase damaged) {
+                    result.put("ok", false);
+                    result.put("error", "damaged-base");
+                    return result;
+                } catch (Refusal refused) {
+                    result.put("ok", false);
+                    result.put("error", "bad-package");
+                    return result;
+                }
+                Map<String, Object> fileHashes = new TreeMap<>();
+                List<String> folders = new ArrayList<>();
+                describe(tree, "", fileHashes, folders);
+                folders.sort(Comparator.naturalOrder());
+                result.put("ok", true);
+                result.put("files", fileHashes);
+                result.put("folders", new ArrayList<Object>(folders));
+                return result;
+            } finally {
+                Installer.deleteTree(work);
+            }
+        }
+
+        private static void describe(Path dir, String prefix, Map<String, Object> files, List<String> folders) throws IOException {
+            List<Path> entries = new ArrayList<>();
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+                for (Path entry : stream) entries.add(entry);
+            }
+            for (Path entry : entries) {
+                String relative = prefix.isEmpty() ? entry.getFileName().toString() : prefix + "/" + entry.getFileName();
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    folders.add(relative);
+                    describe(entry, relative, files, folders);
+                } else {
+                    files.put(relative, hex(sha256(Files.readAllBytes(entry))));
+                }
+            }
+        }
+    }
+}

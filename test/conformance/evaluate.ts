@@ -1,0 +1,162 @@
+/**
+ * The TypeScript client (src/client, src/protocol) run on one conformance
+ * case: returns what it computes, in the shape the case's `expected` has.
+ * The generator records these answers; the test checks they still hold, and
+ * the Java client (templates/clients/java) must give the same.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import semver from 'semver';
+import { buildTree } from '../../src/client/fetch/build-tree.js';
+import { DamagedBaseError } from '../../src/client/errors.js';
+import { resolveUpdate } from '../../src/client/resolve.js';
+import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
+import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
+import { ProtocolError } from '../../src/protocol/errors.js';
+import { indexFreshnessProblem, rememberIndex, type ChannelTrust } from '../../src/protocol/freshness.js';
+import { hash32, rolloutBucket, rolloutThreshold } from '../../src/protocol/rollout.js';
+import type { ChannelIndex, Manifest, ReleaseRules } from '../../src/protocol/types.js';
+import { shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistShard, whitelistShardKey } from '../../src/protocol/whitelist.js';
+import { FIXTURE_FOLDER, type VectorCase, type VectorFile } from './vector-file.js';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** What the TypeScript client answers for one case. `root` is test/conformance/ (fixtures are under it). */
+export async function evaluate(file: VectorFile, vector: VectorCase, root: string): Promise<unknown> {
+  const input = vector as Record<string, any>;
+  switch (vector.check) {
+    case 'hash32':
+      return { hash32: hash32(input.text) };
+    case 'rollout': {
+      const rules = input.rules as Pick<ReleaseRules, 'rollout' | 'rolloutBasisPoints'>;
+      const bucket = rolloutBucket(input.deviceId, input.packageId, input.version);
+      return { hashInput: `${input.packageId}@${input.version}:${input.deviceId}`, bucket, threshold: rolloutThreshold(rules), inside: bucket < rolloutThreshold(rules) };
+    }
+    case 'whitelist-shard': {
+      const shard = whitelistShard(input.id, input.shards);
+      return { hashInput: `whitelist:${input.id}`, shard, key: whitelistShardKey(input.list, shard, input.version) };
+    }
+    case 'whitelist-member':
+      try {
+        const meta = validateWhitelistMeta(input.meta, 'meta.json', input.list);
+        const shard = whitelistShard(input.id, meta.shards);
+        return { member: shardHas(validateWhitelistShard(input.shardDocument, 'shard', meta, shard), input.id) };
+      } catch (error) {
+        if (error instanceof ProtocolError) return { error: 'bad-whitelist' };
+        throw error;
+      }
+    case 'app-version':
+      return { satisfies: (input.versions as string[]).map((version) => semver.satisfies(version, input.range)) };
+    case 'resolve': {
+      const index = (file.indexes as Record<string, ChannelIndex>)[input.index];
+      const lists = (input.whitelists ?? {}) as Record<string, string[]>;
+      const { now, ...device } = input.device;
+      return resolveUpdate(index, { ...device, now: new Date(now) }, (list, id) => lists[list]?.includes(id) ?? false);
+    }
+    case 'freshness': {
+      const index = input.index as ChannelIndex;
+      const check = { now: new Date(input.now), signed: input.signed as boolean, remembered: input.remembered as ChannelTrust | undefined };
+      const problem = indexFreshnessProblem(index, check);
+      return problem ? { ok: false, reason: problem.reason } : { ok: true, remember: rememberIndex(index, check.signed, check.remembered) };
+    }
+    case 'canonical':
+      try {
+        const value = input.valueText !== undefined ? JSON.parse(input.valueText) : input.value;
+        return { ok: true, canonical: new TextDecoder().decode(canonicalBytes(value)) };
+      } catch {
+        return { ok: false };
+      }
+    case 'key-id':
+      return { keyId: trustedKeyFromPem((file.keys as Record<string, string>)[input.key]).keyId };
+    case 'signature': {
+      const keys = file.keys as Record<string, string>;
+      const document = input.documentText !== undefined ? JSON.parse(input.documentText) : input.document;
+      const check = checkDocumentSignature(document, (input.trusted as string[]).map((name) => trustedKeyFromPem(keys[name])));
+      return check.ok ? { ok: true, keyId: check.keyId } : { ok: false, reason: check.reason };
+    }
+    case 'encryption-key-id':
+      return { keyId: encryptionKeyId(encryptionKey(file, input.key)) };
+    case 'decrypt':
+      return decrypt(file, input, root);
+    case 'package':
+      return applyPackage(input, root);
+    default:
+      throw new Error(`unknown check '${vector.check}' in case '${vector.name}'`);
+  }
+}
+
+const encryptionKey = (file: VectorFile, name: string) => Buffer.from((file.keys as Record<string, string>)[name], 'base64');
+
+async function decrypt(file: VectorFile, input: Record<string, any>, root: string) {
+  const ciphertext = input.ciphertextFile ? await readFile(join(root, input.ciphertextFile)) : Buffer.from(input.ciphertext, 'base64');
+  const hash = createHash('sha256');
+  let size = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback();
+    },
+  });
+  try {
+    const keys = (input.keys as string[]).map((name) => encryptionKey(file, name));
+    await pipeline(Readable.from([ciphertext]), createDecryptStream(keys, input.expectedKeyId), sink);
+    return { ok: true, size, sha256: hash.digest('hex') };
+  } catch (error) {
+    if (error instanceof DecryptError) return { ok: false, reason: error.reason };
+    throw error;
+  }
+}
+
+/** Builds the tree the way fetch does (installed files for a delta written first), and reports it. */
+async function applyPackage(input: Record<string, any>, root: string) {
+  const work = await mkdtemp(join(tmpdir(), 'up-conformance-'));
+  try {
+    const installed = join(work, 'installed');
+    await mkdir(installed);
+    for (const [path, base64] of Object.entries((input.installed ?? {}) as Record<string, string>)) {
+      await mkdir(dirname(join(installed, path)), { recursive: true });
+      await writeFile(join(installed, path), Buffer.from(base64, 'base64'));
+    }
+    const zipPath = join(root, input.package);
+    const pkg = input.kind === 'delta' ? { kind: 'delta' as const, zipPath, objectKey: input.package, baseDir: installed } : { kind: 'full' as const, zipPath, objectKey: input.package };
+    const tree = join(work, 'tree');
+    try {
+      await buildTree(input.manifest as Manifest, pkg, tree);
+    } catch (error) {
+      if (error instanceof DamagedBaseError) return { ok: false, error: 'damaged-base' };
+      if (error instanceof ProtocolError) return { ok: false, error: 'bad-package' };
+      throw error;
+    }
+    return { ok: true, ...(await describeTree(tree)) };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Every file with its SHA-256 and every folder, as sorted POSIX paths. */
+export async function describeTree(dir: string): Promise<{ files: Record<string, string>; folders: string[] }> {
+  const files: Record<string, string> = {};
+  const folders: string[] = [];
+  const walk = async (folder: string, prefix: string) => {
+    for (const name of (await readdir(folder)).sort()) {
+      const path = join(folder, name);
+      const relative = prefix ? `${prefix}/${name}` : name;
+      if ((await stat(path)).isDirectory()) {
+        folders.push(relative);
+        await walk(path, relative);
+      } else {
+        files[relative] = sha256(await readFile(path));
+      }
+    }
+  };
+  await walk(dir, '');
+  return { files, folders: folders.sort() };
+}
+
+export const fixturePath = (name: string) => `${FIXTURE_FOLDER}/${name}`;

@@ -1,0 +1,316 @@
+/**
+ * The second, independent client (templates/clients/java/UpdateClient.java):
+ * every conformance vector in one process launched as its users launch it
+ * (`java UpdateClient.java`, the single-file source launch); then installs and
+ * updates from `update-publish serve`, refusals included, through the same
+ * file compiled once with javac (a source launch compiles on every run: ~1.5
+ * CPU seconds each); and `.ci/run` insists on a JDK.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFORMANCE_DIR } from '../conformance/generate.js';
+import { VECTOR_FILES, type VectorFile } from '../conformance/vector-file.js';
+import { makeProject, REPO_ROOT, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
+import { startServe, type ServeProcess } from '../helpers/serve.js';
+
+afterAll(async () => {
+  await removeProjects();
+  if (compiledClasses) await rm(compiledClasses, { recursive: true, force: true });
+});
+
+const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
+const JAVA_INSTALLED = ['java', 'javac'].every((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0);
+if (!JAVA_INSTALLED && process.env.CI === 'true') throw new Error('java 17 or newer (a JDK) is required under CI (apt-get install openjdk-17-jdk-headless)');
+
+interface JavaResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The one JSON line on stdout. */
+  json?: any;
+}
+
+/** The client compiled once (javac) for the many runs below; undefined until compiled. */
+let compiledClasses: string | undefined;
+
+async function compileClient(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'update-client-classes-'));
+  const result = spawnSync('javac', ['-d', dir, JAVA_CLIENT], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`javac failed:\n${result.stderr}`);
+  compiledClasses = dir;
+}
+
+/** `java UpdateClient.java …` (source launch), or the compiled class once compileClient ran. */
+function runJava(args: string[], env: Record<string, string> = {}, launch: 'source' | 'compiled' = 'compiled'): Promise<JavaResult> {
+  const command = launch === 'source' || !compiledClasses ? [JAVA_CLIENT] : ['-cp', compiledClasses, 'UpdateClient'];
+  return new Promise((resolve, reject) => {
+    const child = spawn('java', [...command, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const out = Buffer.concat(stdout).toString('utf8');
+      const lines = out.trim().split('\n');
+      let json: unknown;
+      try {
+        json = lines.length === 1 ? JSON.parse(lines[0]) : undefined;
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? 1, stdout: out, stderr: Buffer.concat(stderr).toString('utf8'), json });
+    });
+  });
+}
+
+/** A refusal as the Java client reports it: exit 1, one JSON line with the error, the same line on stderr, no stack. */
+function refused(result: JavaResult): string {
+  expect(result.code, result.stderr).toBe(1);
+  expect(result.json?.error?.exitCode, result.stdout).toBe(1);
+  expect(result.stderr.trim()).toBe(`error: ${result.json.error.message}`);
+  return result.json.error.message;
+}
+
+describe.skipIf(!JAVA_INSTALLED)('Java client: conformance vectors', () => {
+  it('gives every expected answer, all files in one Java process', async () => {
+    const files = VECTOR_FILES.map((name) => join(CONFORMANCE_DIR, name));
+    const result = await runJava(['--conformance', ...files], {}, 'source');
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; case: string; pass: boolean; actual: unknown });
+    const expected: { file: string; case: string; actual: unknown }[] = [];
+    for (const name of VECTOR_FILES) {
+      const file = JSON.parse(await readFile(join(CONFORMANCE_DIR, name), 'utf8')) as VectorFile;
+      for (const vector of file.cases) expected.push({ file: name, case: vector.name, actual: vector.expected });
+    }
+    expect(lines.map(({ file, case: name, actual }) => ({ file, case: name, actual }))).toEqual(expected);
+    expect(lines.every((line) => line.pass)).toBe(true);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`${expected.length} of ${expected.length} conformance cases passed`);
+  });
+});
+
+const V1 = { 'a.txt': 'alpha\n'.repeat(100), 'img.png': randomBytes(3000), 'sub/b.txt': 'bravo\n', 'data/x.json': '{"x":1}' };
+const INDEX = 'channels/production/index.json';
+const STATE = '.update-publish.json';
+
+describe.skipIf(!JAVA_INSTALLED)('Java client: install and update from serve', () => {
+  let project: Project;
+  let server: ServeProcess;
+  let device: string;
+  const publicKey = () => ['--public-key', join(project.dir, 'keys', 'signing-public.pem')];
+  const java = (args: string[] = []) =>
+    runJava(['maps', '--from', server.url, '--into', device, '--platform', 'iOS', '--app-version', '2.1.0', '--device-id', 'dev-1', '--attr', 'region=eu', ...publicKey(), ...args]);
+  const publish = async (args: string[] = []) => succeeded(await project.run(['publish', '--yes', '--json', ...args]));
+  const installed = () => snapshotTree(device, { ignore: [STATE] });
+  const release = async (version: string) => (await project.readStoreJson(INDEX)).packages.maps.releases.find((entry: { version: string }) => entry.version === version);
+
+  beforeAll(async () => {
+    if (!compiledClasses) await compileClient();
+    project = await makeProject({ packages: { maps: V1 }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    await publish(['--platform', 'ios', '--app-version', '>=2.0.0 <3', '--attr', 'region=eu']);
+    server = await startServe(project.dir);
+    device = join(project.dir, 'device', 'maps');
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('installs the full package, then a delta where a folder became a file, then reports up to date; the TypeScript client reads its install state', async () => {
+    const first = await java();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json).toEqual({
+      package: 'maps', channel: 'production', updated: true, version: '1.0.0', previousVersion: null, kind: 'full',
+      bytesDownloaded: (await release('1.0.0')).full.size, mandatory: false, reason: 'not-installed',
+    });
+    expect(await installed()).toEqual(await snapshotTree(project.packageDir('maps')));
+    const state = JSON.parse(await readFile(join(device, STATE), 'utf8'));
+    expect(state).toMatchObject({ package: 'maps', version: '1.0.0', channel: 'production', trust: { channel: 'production', indexVersion: 1, signed: true } });
+
+    await rm(join(project.packageDir('maps'), 'data'), { recursive: true });
+    await project.remove('maps', ['sub/b.txt']);
+    await project.write('maps', { 'a.txt': 'alpha, second edition\n', data: 'now a file' });
+    await publish(['--platform', 'ios', '--app-version', '>=2.0.0 <3', '--attr', 'region=eu']);
+    const update = await java();
+    expect(update.json, update.stderr).toMatchObject({ updated: true, version: '1.0.1', previousVersion: '1.0.0', kind: 'delta', bytesDownloaded: (await release('1.0.1')).deltas[0].size });
+    expect(await installed()).toEqual(await snapshotTree(project.packageDir('maps')));
+
+    expect((await java()).json).toMatchObject({ updated: false, version: '1.0.1', reason: 'up-to-date' });
+    const viaTypeScript = succeeded(await project.run(['fetch', 'maps', '--into', device, '--from', server.url, '--platform', 'ios', '--app-version', '2.1.0', '--attr', 'region=eu', ...publicKey(), '--json']));
+    expect(viaTypeScript).toMatchObject({ updated: false, version: '1.0.1', reason: 'up-to-date' });
+  });
+
+  it('refuses a tampered package object and leaves the folder exactly as it was; installs once it is whole again', async () => {
+    await project.write('maps', { 'sub/c.txt': 'charlie\n' });
+    await publish(['--platform', 'ios', '--app-version', '>=2.0.0 <3', '--attr', 'region=eu']);
+    const delta = (await release('1.0.2')).deltas.find((entry: { from: string }) => entry.from === '1.0.1');
+    const path = project.storePath(delta.key);
+    const original = await readFile(path);
+    const tampered = Buffer.from(original);
+    tampered[Math.floor(tampered.length / 2)] ^= 0x01;
+    await writeFile(path, tampered);
+    const before = await snapshotTree(device);
+    const message = refused(await java());
+    expect(message).toContain(delta.key);
+    expect(message).toContain('SHA-256');
+    expect(await snapshotTree(device)).toEqual(before);
+
+    await writeFile(path, original);
+    expect((await java()).json).toMatchObject({ updated: true, version: '1.0.2', kind: 'delta' });
+    expect(await installed()).toEqual(await snapshotTree(project.packageDir('maps')));
+  });
+
+  it('refuses an altered index, an expired one, and an unsigned one after a signed one, naming each', async () => {
+    const current = await readFile(project.storePath(INDEX));
+    const document = JSON.parse(current.toString());
+    const withIndex = async <T>(body: string, run: () => Promise<T>) => {
+      await writeFile(project.storePath(INDEX), body);
+      try {
+        return await run();
+      } finally {
+        await writeFile(project.storePath(INDEX), current);
+      }
+    };
+    const releases = document.packages.maps.releases.map((entry: { rules: object }) => ({ ...entry, rules: { ...entry.rules, mandatory: true } }));
+    const altered = JSON.stringify({ ...document, packages: { maps: { releases } } });
+    expect(refused(await withIndex(altered, () => java()))).toContain('signature does not match the content');
+    expect(refused(await java(['--now', '2100-01-01T00:00:00Z']))).toContain('expired');
+    // Without a trusted key an unsigned index is refused by what the folder remembers: it accepted a signed one.
+    const { signatures: _dropped, ...unsigned } = document;
+    const stripped = await withIndex(JSON.stringify(unsigned), () => runJava(['maps', '--from', server.url, '--into', device]));
+    expect(refused(stripped)).toContain('unsigned index after a signed one');
+  });
+
+  it('refuses a rollback: an index older than the one it accepted, validly signed', async () => {
+    const old = await readFile(project.storePath(INDEX));
+    succeeded(await project.run(['rollout', 'maps', '99', '--yes', '--json']));
+    const accepted = (await project.readStoreJson(INDEX)).version;
+    // Nothing to install, but the folder remembers the newer index.
+    expect((await java()).json).toMatchObject({ updated: false, version: '1.0.2' });
+    expect(JSON.parse(await readFile(join(device, STATE), 'utf8')).trust).toEqual({ channel: 'production', indexVersion: accepted, signed: true });
+    const current = await readFile(project.storePath(INDEX));
+    await writeFile(project.storePath(INDEX), old);
+    try {
+      const before = await snapshotTree(device);
+      expect(refused(await java())).toContain('rollback');
+      expect(await snapshotTree(device)).toEqual(before);
+    } finally {
+      await writeFile(project.storePath(INDEX), current);
+    }
+  });
+
+  it('usage errors exit 2 with one line', async () => {
+    const result = await runJava(['maps', '--from', 'ftp://example.com', '--into', device]);
+    expect(result.code).toBe(2);
+    expect(result.json.error.message).toContain('is not an http(s) URL');
+    expect((await runJava(['maps', '--from', server.url])).json.error.message).toContain('--into <dir> is required');
+    expect((await runJava(['maps', '--from', server.url, '--into', device, '--app-version', 'two'])).code).toBe(2);
+  });
+});
+
+/** A proxy in front of serve that cuts the first download of each object after `cutAfter` bytes, and records Range requests. */
+async function cuttingProxy(target: string, cutAfter: number): Promise<{ url: string; ranges: { range?: string; ifRange?: string }[]; close: () => Promise<void> }> {
+  const cut = new Set<string>();
+  const ranges: { range?: string; ifRange?: string }[] = [];
+  const server: Server = createServer((request, response) => {
+    if (request.headers.range) ranges.push({ range: request.headers.range, ifRange: request.headers['if-range'] as string | undefined });
+    const upstream = httpRequest(new URL(request.url!, target), { method: request.method, headers: { ...request.headers, host: new URL(target).host } }, (answer) => {
+      response.writeHead(answer.statusCode!, answer.headers);
+      const cutThis = request.url!.endsWith('.zip') && !request.headers.range && !cut.has(request.url!);
+      if (!cutThis) return void answer.pipe(response);
+      cut.add(request.url!);
+      let sent = 0;
+      answer.on('data', (chunk: Buffer) => {
+        if (sent >= cutAfter) return;
+        const part = chunk.subarray(0, cutAfter - sent);
+        sent += part.length;
+        // The headers and the first bytes reach the client; then the connection drops mid-body.
+        if (sent >= cutAfter) response.write(part, () => response.socket?.destroy());
+        else response.write(part);
+      });
+    });
+    upstream.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    ranges,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe.skipIf(!JAVA_INSTALLED)('Java client: encrypted packages and a cut download', () => {
+  it('decrypts, and resumes a cut download with Range and If-Range', async () => {
+    if (!compiledClasses) await compileClient();
+    const key = randomBytes(32).toString('base64');
+    const project = await makeProject({ packages: { maps: { 'big.png': randomBytes(200_000), 'a.txt': 'alpha\n' } }, config: { encryption: { key: 'env:CONTENT_KEY' } } });
+    succeeded(await project.run(['publish', '--yes', '--json'], { env: { CONTENT_KEY: key } }));
+    const server = await startServe(project.dir);
+    const proxy = await cuttingProxy(server.url, 50_000);
+    try {
+      const device = join(project.dir, 'device', 'maps');
+      const result = await runJava(['maps', '--from', proxy.url, '--into', device, '--decryption-key', 'env:CONTENT_KEY'], { CONTENT_KEY: key });
+      expect(result.json, result.stderr).toMatchObject({ updated: true, version: '1.0.0', kind: 'full' });
+      expect(await snapshotTree(device, { ignore: [STATE] })).toEqual(await snapshotTree(project.packageDir('maps')));
+      expect(proxy.ranges).toEqual([{ range: 'bytes=50000-', ifRange: expect.stringMatching(/^"/) }]);
+
+      const other = join(project.dir, 'device', 'other');
+      const wrongKey = await runJava(['maps', '--from', server.url, '--into', other, '--decryption-key', 'env:CONTENT_KEY'], { CONTENT_KEY: randomBytes(32).toString('hex') });
+      expect(wrongKey.code).toBe(1);
+      expect(wrongKey.json.error.message).toMatch(/encrypted with key id [0-9a-f]{16}, but no decryption key given has that id/);
+    } finally {
+      await proxy.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('.ci/run', () => {
+  let bin: string;
+  beforeAll(async () => {
+    bin = await mkdtemp(join(tmpdir(), 'ci-run-bin-'));
+    await symlink(process.execPath, join(bin, 'node'));
+    for (const tool of ['dirname', 'sed', 'head']) await symlink(spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim(), join(bin, tool));
+    await writeFile(join(bin, 'moto_server'), '#!/bin/sh\nexit 0\n');
+    await chmod(join(bin, 'moto_server'), 0o755);
+  });
+  afterAll(async () => {
+    await rm(bin, { recursive: true, force: true });
+  });
+  const ciRun = (path: string) => spawnSync('/bin/bash', [join(REPO_ROOT, '.ci', 'run')], { env: { PATH: path }, encoding: 'utf8' });
+
+  it('fails with an install hint when java is missing, before installing anything', () => {
+    const result = ciRun(bin);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/java 17 or newer \(a JDK: java and javac\) is required .*apt-get install openjdk-17-jdk-headless/);
+    expect(result.stderr).not.toMatch(/npm/);
+  });
+
+  it('fails with the same hint when java is older than 17, and goes on with a JDK 17', async () => {
+    const withJava = await mkdtemp(join(tmpdir(), 'ci-run-java-'));
+    try {
+      const fakeJava = (version: string) => writeFile(join(withJava, 'java'), `#!/bin/sh\necho 'openjdk version "${version}" 2021-01-01' >&2\n`, { mode: 0o755 });
+      await writeFile(join(withJava, 'javac'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      await fakeJava('11.0.2');
+      const old = ciRun(`${bin}:${withJava}`);
+      expect(old.status).toBe(1);
+      expect(old.stderr).toMatch(/java 17 or newer .* is required .*found 11/);
+      await fakeJava('17.0.15');
+      // Past the check, the next step (npm ci) is not on this PATH: the check let it through.
+      const current = ciRun(`${bin}:${withJava}`);
+      expect(current.stderr).not.toMatch(/java 17 or newer/);
+      expect(current.stderr).toMatch(/npm: command not found/);
+    } finally {
+      await rm(withJava, { recursive: true, force: true });
+    }
+  });
+});
