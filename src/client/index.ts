@@ -6,8 +6,19 @@
  */
 export * from '../protocol/types.js';
 export { resolveUpdate, releaseMatches } from './resolve.js';
-export type { DeviceRequest, Resolution, ResolveReason, WhitelistLookup } from './resolve.js';
-export { rolloutBucket, inRollout, rolloutThreshold, ROLLOUT_BUCKETS } from '../protocol/rollout.js';
+export type { DeviceRequest, Resolution, ResolveReason } from './resolve.js';
+export { rulesMatch } from './rule-match.js';
+export type { DeviceFacts, WhitelistLookup } from './rule-match.js';
+export { resolveSwitches } from './switches.js';
+export type { SwitchReason, SwitchResolution } from './switches.js';
+export { resolveAppUpgrade } from './app-upgrade.js';
+export type { AppDevice, AppUpgrade, AppUpgradeReason } from './app-upgrade.js';
+export { switchTypeOf, SWITCH_TYPES } from '../protocol/switches.js';
+export type { JsonValue, Switch, SwitchType, SwitchVariant, SwitchesDocument } from '../protocol/switches.js';
+export type { AppRelease, AppReleaseState, AppReleasesDocument } from '../protocol/app-releases.js';
+export type { VersionedChannelDocument } from '../protocol/channel-document.js';
+export { switchesKey, appReleasesKey, channelIndexKey } from '../protocol/layout.js';
+export { rolloutBucket, inRollout, rolloutThreshold, bucketOf, inRolloutOf, releaseSalt, switchSalt, appReleaseSalt, ROLLOUT_BUCKETS } from '../protocol/rollout.js';
 export { normalizePlatform } from '../protocol/rule-values.js';
 export { whitelistShard, shardHas, whitelistMetaKey, whitelistShardKey } from '../protocol/whitelist.js';
 export type { WhitelistMeta } from '../protocol/whitelist.js';

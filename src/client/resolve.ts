@@ -1,17 +1,13 @@
-import semver from 'semver';
 import type { ChannelIndex, Release } from '../protocol/types.js';
-import { inRollout } from '../protocol/rollout.js';
-import { normalizePlatform } from '../protocol/rule-values.js';
+import { releaseSalt } from '../protocol/rollout.js';
+import { newer, parseVersion, rulesMatch, type DeviceFacts, type WhitelistLookup } from './rule-match.js';
 
-export interface DeviceRequest {
+export type { WhitelistLookup } from './rule-match.js';
+
+export interface DeviceRequest extends DeviceFacts {
   package: string;
-  platform?: string;
-  appVersion?: string;
-  deviceId?: string;
   /** The package version the device has installed, if any. */
   installed?: string;
-  now?: Date;
-  attributes?: Record<string, string>;
   /** The device can apply binary patches (zstd --patch-from); without it, it never receives one. Default false. */
   patches?: boolean;
 }
@@ -39,72 +35,16 @@ export interface Resolution {
   reason: ResolveReason;
 }
 
-/** Answers "is this device in whitelist X?"; the CLI backs it with whitelist shards. */
-export type WhitelistLookup = (listName: string, deviceId: string) => boolean;
-
-/**
- * Parsing dominates resolving (a SemVer, a Date per release per device), so
- * parsed forms are cached. Device-sent strings are unbounded in variety: a
- * cache is dropped whole once it holds CACHE_LIMIT of them.
- */
-const CACHE_LIMIT = 10_000;
-function cached<T>(cache: Map<string, T>, key: string, make: (key: string) => T): T {
-  let value = cache.get(key);
-  if (value === undefined && !cache.has(key)) {
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(key, (value = make(key)));
-  }
-  return value as T;
-}
-
-const ranges = new Map<string, semver.Range>();
-const versions = new Map<string, semver.SemVer | null>();
-const instants = new Map<string, number>();
-const parseVersion = (version: string) => cached(versions, version, (text) => semver.parse(text));
-/** Milliseconds, NaN when unparseable, exactly as `new Date(text)` compares. */
-const instantOf = (text: string) => cached(instants, text, Date.parse);
-
-function satisfies(version: string, range: string): boolean {
-  const parsed = parseVersion(version);
-  return parsed !== null && cached(ranges, range, (text) => new semver.Range(text)).test(parsed);
-}
-
-/** semver.gt on cached parses; an invalid version still throws as semver.gt does. */
-function newer(version: string, than: string): boolean {
-  const a = parseVersion(version);
-  const b = parseVersion(than);
-  return a && b ? a.compare(b) > 0 : semver.gt(version, than);
-}
-
 /** Does this release's rule set serve this device now? */
 export function releaseMatches(
   release: Release,
   packageId: string,
-  request: DeviceRequest,
+  request: DeviceFacts,
   now: Date,
   isWhitelisted?: WhitelistLookup,
   ignoreRollout = false,
 ): boolean {
-  const { rules } = release;
-  if (release.state !== 'active') return false;
-  if (rules.platforms && !platformListed(rules.platforms, request.platform)) return false;
-  if (rules.appVersion && !(request.appVersion && satisfies(request.appVersion, rules.appVersion))) return false;
-  if (rules.startsAt && now.getTime() < instantOf(rules.startsAt)) return false;
-  if (rules.endsAt && now.getTime() >= instantOf(rules.endsAt)) return false;
-  if (rules.attributes) {
-    for (const name in rules.attributes) if (request.attributes?.[name] !== rules.attributes[name]) return false;
-  }
-  if (ignoreRollout) return true;
-  const deviceId = request.deviceId ?? '';
-  if (deviceId && isWhitelisted && rules.whitelist?.some((list) => isWhitelisted(list, deviceId))) return true;
-  return inRollout(deviceId, packageId, release.version, rules);
-}
-
-/** Case-insensitive (normalizePlatform): `iOS` is `ios`, whoever wrote either. */
-function platformListed(platforms: readonly string[], platform: string | undefined): boolean {
-  if (!platform) return false;
-  const wanted = normalizePlatform(platform);
-  return platforms.some((listed) => listed === wanted || normalizePlatform(listed) === wanted);
+  return release.state === 'active' && rulesMatch(release.rules, request, now, releaseSalt(packageId, release.version), isWhitelisted, ignoreRollout);
 }
 
 const noUpdate = (reason: ResolveReason, version: string | null = null): Resolution => ({

@@ -14,6 +14,17 @@ export const pendingPrefix = (channel: string) => `${channelPrefix(channel)}pend
 export const pendingKey = (channel: string, id: string) => `${pendingPrefix(channel)}${id}.json`;
 /** Who changed what, when: beside the index, never downloaded by devices. */
 export const historyKey = (channel: string, id: string) => `${channelPrefix(channel)}history/${id}.json`;
+/** Remote switches devices read: one versioned document per channel (protocol/switches.ts). */
+export const switchesKey = (channel: string) => `${channelPrefix(channel)}switches.json`;
+/** App-upgrade notices devices read: one versioned document per channel (protocol/app-releases.ts). */
+export const appReleasesKey = (channel: string) => `${channelPrefix(channel)}app-releases.json`;
+/** Beside a versioned channel document, never downloaded by devices: who changed it, when. */
+export const documentHistoryKey = (documentKey: string) => documentKey.replace(/\.json$/, '/history.json');
+/** Each version of a versioned channel document as written, for rollback --to. */
+export const documentSnapshotKey = (documentKey: string, version: number) => documentKey.replace(/\.json$/, `/${version}.json`);
+/** The mutable documents devices read: a write of one is the point where a change goes live. */
+export const isDeviceDocument = (key: string) =>
+  key.startsWith(channelsPrefix) && [INDEX_FILE, 'switches.json', 'app-releases.json'].some((file) => key.endsWith(`/${file}`)) && key.split('/').length === 3;
 export const packagesPrefix = 'packages/';
 export const packagePrefix = (id: string) => `${packagesPrefix}${id}/`;
 export const versionPrefix = (id: string, version: string) => `${packagePrefix(id)}${version}/`;

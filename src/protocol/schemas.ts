@@ -6,33 +6,36 @@ import { z } from 'zod';
  * does not know pass through (a newer minor writer may add some); a missing
  * or mistyped one is named, instead of failing later as "undefined".
  */
-const version = z.string().refine((value) => semver.valid(value) === value, 'not a semver version');
+export const versionSchema = z.string().refine((value) => semver.valid(value) === value, 'not a semver version');
 // A wrong SHA-256 value is for the integrity checks to catch; here it must merely be there.
 const sha256 = z.string().min(1);
 const storedObject = z.looseObject({ key: z.string().min(1), size: z.number().int().nonnegative(), sha256 });
-const time = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'not an ISO-8601 time');
+export const timeSchema = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'not an ISO-8601 time');
 
-const rules = z.looseObject({
+/** Who is served: package releases, switch variants and app releases share these. */
+export const targetingRulesSchema = z.looseObject({
   rollout: z.number().min(0).max(100),
   rolloutBasisPoints: z.number().int().min(0).max(10_000).optional(),
-  mandatory: z.boolean(),
   platforms: z.array(z.string()).optional(),
   appVersion: z
     .string()
     .refine((value) => semver.validRange(value) !== null, 'not a semver range')
     .optional(),
-  startsAt: time.optional(),
-  endsAt: time.optional(),
+  startsAt: timeSchema.optional(),
+  endsAt: timeSchema.optional(),
   whitelist: z.array(z.string()).optional(),
   attributes: z.record(z.string(), z.string()).optional(),
 });
 
+export const releaseRulesSchema = targetingRulesSchema.extend({ mandatory: z.boolean() });
+const rules = releaseRulesSchema;
+
 export const releaseSchema = z.looseObject({
-  version,
-  releasedAt: time,
+  version: versionSchema,
+  releasedAt: timeSchema,
   manifest: z.looseObject({ key: z.string().min(1), sha256, size: z.number().int().nonnegative().optional() }),
   full: storedObject,
-  deltas: z.array(storedObject.extend({ from: version, patched: storedObject.optional() })),
+  deltas: z.array(storedObject.extend({ from: versionSchema, patched: storedObject.optional() })),
   rules,
   state: z.enum(['active', 'halted', 'rolled-back']),
 });
@@ -42,13 +45,13 @@ const manifestFile = z.looseObject({ path: z.string(), size: z.number().int().no
 export const manifestSchema = z.looseObject({
   schemaVersion: z.number().int(),
   id: z.string(),
-  version,
+  version: versionSchema,
   contentSha256: z.string(),
   files: z.array(manifestFile),
   full: storedObject,
   deltas: z.array(
     storedObject.extend({
-      from: version,
+      from: versionSchema,
       removed: z.array(z.string()),
       patched: storedObject
         .extend({
@@ -67,12 +70,12 @@ export const channelIndexSchema = z.looseObject({
   updatedAt: z.string(),
   // Absent only in indexes written before freshness (read as version 0, never expiring).
   version: z.number().int().nonnegative().optional(),
-  expires: time.optional(),
+  expires: timeSchema.optional(),
   packages: z.record(
     z.string(),
     z.looseObject({
       releases: z.array(releaseSchema),
-      bases: z.array(z.looseObject({ version, addedAt: time, manifest: z.looseObject({ key: z.string().min(1), sha256 }) })).optional(),
+      bases: z.array(z.looseObject({ version: versionSchema, addedAt: timeSchema, manifest: z.looseObject({ key: z.string().min(1), sha256 }) })).optional(),
     }),
   ),
 });

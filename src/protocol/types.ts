@@ -80,7 +80,12 @@ export interface VersionClaim {
   contentSha256: string;
 }
 
-export interface ReleaseRules {
+/**
+ * Who a release (or a switch variant, or an app release) is served to. Absent
+ * fields match every device; the rollout share is of devices, by a bucket
+ * fixed per device and salt (protocol/rollout.ts).
+ */
+export interface TargetingRules {
   /** Platforms served (e.g. ios, android); absent = all. */
   platforms?: string[];
   /** Semver range the app version must satisfy; absent = all. */
@@ -91,11 +96,14 @@ export interface ReleaseRules {
   rolloutBasisPoints?: number;
   startsAt?: string;
   endsAt?: string;
-  mandatory: boolean;
-  /** Names of whitelists whose members get the release even outside the rollout. */
+  /** Names of whitelists whose members are served even outside the rollout. */
   whitelist?: string[];
   /** Device attributes that must match exactly. */
   attributes?: Record<string, string>;
+}
+
+export interface ReleaseRules extends TargetingRules {
+  mandatory: boolean;
 }
 
 export type ReleaseState = 'active' | 'halted' | 'rolled-back';

@@ -1,0 +1,94 @@
+import semver from 'semver';
+import { inRolloutOf } from '../protocol/rollout.js';
+import { normalizePlatform } from '../protocol/rule-values.js';
+import type { TargetingRules } from '../protocol/types.js';
+
+/**
+ * THE rule evaluation: package releases, switch variants and app releases all
+ * decide "is this device served?" here, so a rule means the same everywhere.
+ */
+
+/** What a device tells about itself. */
+export interface DeviceFacts {
+  platform?: string;
+  appVersion?: string;
+  deviceId?: string;
+  attributes?: Record<string, string>;
+  /** Default: the current time. */
+  now?: Date;
+}
+
+/** Answers "is this device in whitelist X?"; the CLI backs it with whitelist shards. */
+export type WhitelistLookup = (listName: string, deviceId: string) => boolean;
+
+/**
+ * Parsing dominates resolving (a SemVer, a Date per release per device), so
+ * parsed forms are cached. Device-sent strings are unbounded in variety: a
+ * cache is dropped whole once it holds CACHE_LIMIT of them.
+ */
+const CACHE_LIMIT = 10_000;
+function cached<T>(cache: Map<string, T>, key: string, make: (key: string) => T): T {
+  let value = cache.get(key);
+  if (value === undefined && !cache.has(key)) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(key, (value = make(key)));
+  }
+  return value as T;
+}
+
+const ranges = new Map<string, semver.Range>();
+const versions = new Map<string, semver.SemVer | null>();
+const instants = new Map<string, number>();
+export const parseVersion = (version: string) => cached(versions, version, (text) => semver.parse(text));
+/** Milliseconds, NaN when unparseable, exactly as `new Date(text)` compares. */
+const instantOf = (text: string) => cached(instants, text, Date.parse);
+
+function satisfies(version: string, range: string): boolean {
+  const parsed = parseVersion(version);
+  return parsed !== null && cached(ranges, range, (text) => new semver.Range(text)).test(parsed);
+}
+
+/** semver.gt on cached parses; an invalid version still throws as semver.gt does. */
+export function newer(version: string, than: string): boolean {
+  const a = parseVersion(version);
+  const b = parseVersion(than);
+  return a && b ? a.compare(b) > 0 : semver.gt(version, than);
+}
+
+/** Platform, app-version range, time window and attributes: whom the rules are meant for, whatever the rollout. */
+export function targets(rules: TargetingRules, device: DeviceFacts, now: Date): boolean {
+  if (rules.platforms && !platformListed(rules.platforms, device.platform)) return false;
+  if (rules.appVersion && !(device.appVersion && satisfies(device.appVersion, rules.appVersion))) return false;
+  if (rules.startsAt && now.getTime() < instantOf(rules.startsAt)) return false;
+  if (rules.endsAt && now.getTime() >= instantOf(rules.endsAt)) return false;
+  if (rules.attributes) {
+    for (const name in rules.attributes) if (device.attributes?.[name] !== rules.attributes[name]) return false;
+  }
+  return true;
+}
+
+/**
+ * Do the rules serve this device now? Targeted, and inside the rollout (the
+ * bucket of the device under `rolloutSalt`) or in a listed whitelist.
+ */
+export function rulesMatch(
+  rules: TargetingRules,
+  device: DeviceFacts,
+  now: Date,
+  rolloutSalt: string,
+  isWhitelisted?: WhitelistLookup,
+  ignoreRollout = false,
+): boolean {
+  if (!targets(rules, device, now)) return false;
+  if (ignoreRollout) return true;
+  const deviceId = device.deviceId ?? '';
+  if (deviceId && isWhitelisted && rules.whitelist?.some((list) => isWhitelisted(list, deviceId))) return true;
+  return inRolloutOf(rolloutSalt, deviceId, rules);
+}
+
+/** Case-insensitive (normalizePlatform): `iOS` is `ios`, whoever wrote either. */
+function platformListed(platforms: readonly string[], platform: string | undefined): boolean {
+  if (!platform) return false;
+  const wanted = normalizePlatform(platform);
+  return platforms.some((listed) => listed === wanted || normalizePlatform(listed) === wanted);
+}

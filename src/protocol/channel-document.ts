@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { withoutSignatures } from './document-signature.js';
+import { IntegrityError } from './errors.js';
+import { schemaProblem } from './schemas.js';
+import { SCHEMA_VERSION } from './types.js';
+
+/**
+ * What every versioned channel document (switches.json, app-releases.json)
+ * starts with. `version` is one more on every write, so a reader (a device,
+ * a DynamoDB item) can tell a newer state from an older one without clocks.
+ */
+export interface VersionedChannelDocument {
+  schemaVersion: number;
+  channel: string;
+  /** 0 before the first write, then one more on every write. */
+  version: number;
+  updatedAt: string;
+}
+
+export const versionedChannelDocumentSchema = z.looseObject({
+  schemaVersion: z.number().int(),
+  channel: z.string(),
+  version: z.number().int().nonnegative(),
+  updatedAt: z.string(),
+});
+
+export const emptyChannelDocument = (channel: string): VersionedChannelDocument => ({
+  schemaVersion: SCHEMA_VERSION,
+  channel,
+  version: 0,
+  updatedAt: new Date(0).toISOString(),
+});
+
+/** The JSON of a stored versioned channel document, not yet checked (a reader checks its signatures on this form). */
+export function parseChannelDocumentJson(body: Buffer, key: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new IntegrityError(key, 'is not valid JSON; restore it from its history folder or your backup');
+  }
+}
+
+/**
+ * The one reader of a versioned channel document, for publishers and devices
+ * alike: a schema version this code knows, the document's own schema, and the
+ * channel it names; returned without its signatures.
+ */
+export function validateChannelDocument<T extends VersionedChannelDocument>(document: unknown, key: string, channel: string, schema: z.ZodType): T {
+  const schemaVersion = (document as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof schemaVersion === 'number' && schemaVersion > SCHEMA_VERSION) {
+    throw new IntegrityError(key, `has schema version ${schemaVersion}; upgrade update-publish to read it`);
+  }
+  const problem = schemaProblem(schema, document);
+  if (problem) throw new IntegrityError(key, `is malformed at ${problem}; restore it from its history folder or your backup`);
+  const parsed = withoutSignatures(document as T);
+  if (parsed.channel !== channel) throw new IntegrityError(key, `names channel '${parsed.channel}', not '${channel}': it was copied from another channel`);
+  return parsed as T;
+}
