@@ -26,12 +26,12 @@ export interface HistoryEntry {
 
 export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'>;
 
-/** The stored log: an object (so it carries its own signatures), entries in write order. */
-interface HistoryDocument {
-  entries: HistoryEntry[];
+/** A stored log: an object (so it carries its own signatures), entries in write order. */
+interface LogDocument<T> {
+  entries: T[];
 }
 
-function parseHistory(body: Buffer, key: string): HistoryDocument {
+function parseLog<T>(body: Buffer, key: string): LogDocument<T> {
   let document: unknown;
   try {
     document = JSON.parse(body.toString('utf8'));
@@ -39,19 +39,28 @@ function parseHistory(body: Buffer, key: string): HistoryDocument {
     throw new StoreError(`history ${key} is not valid JSON; move it aside to start a new log`);
   }
   // Logs written before documents carried signatures are a bare array.
-  if (Array.isArray(document)) return { entries: document as HistoryEntry[] };
-  const entries = (document as Partial<HistoryDocument> | null)?.entries;
+  if (Array.isArray(document)) return { entries: document as T[] };
+  const entries = (document as Partial<LogDocument<T>> | null)?.entries;
   if (!Array.isArray(entries)) throw new StoreError(`history ${key} is not a log ({"entries": [...]}); move it aside to start a new log`);
   return { entries };
 }
 
-const emptyHistory = (): HistoryDocument => ({ entries: [] });
+const emptyLog = <T>(): LogDocument<T> => ({ entries: [] });
 
-/** Appends through the same conditional-write loop as the index, so concurrent writers keep every entry. */
+/** Appends through the same conditional-write loop as the documents, so concurrent writers keep every entry. */
+export async function appendToLog<T>(store: Store, key: string, entries: T[]): Promise<void> {
+  await updateDocument(store, key, (log: LogDocument<T>) => ({ entries: [...log.entries, ...entries] }), parseLog<T>, emptyLog<T>);
+}
+
+/** A log's entries in write order; none when there is no log yet. */
+export async function readLog<T>(store: Store, key: string): Promise<T[]> {
+  return (await readJsonDocument(store, key, parseLog<T>, emptyLog<T>)).document.entries;
+}
+
 export async function appendHistory(store: Store, channel: string, id: string, records: HistoryRecord[]): Promise<HistoryEntry[]> {
   const stamp = { at: new Date().toISOString(), actor: currentActor() };
   const entries = records.map((record) => ({ ...stamp, ...record }));
-  await updateDocument(store, historyKey(channel, id), (log) => ({ entries: [...log.entries, ...entries] }), parseHistory, emptyHistory);
+  await appendToLog(store, historyKey(channel, id), entries);
   return entries;
 }
 
@@ -83,7 +92,7 @@ export const publishRecord = (release: Release): HistoryRecord => ({ action: 'pu
  * does not mention (released before logging began, or its entry was lost).
  */
 export async function readHistory(store: Store, channel: string, id: string, releases: Release[]): Promise<HistoryEntry[]> {
-  const log = (await readJsonDocument(store, historyKey(channel, id), parseHistory, emptyHistory)).document.entries;
+  const log = await readLog<HistoryEntry>(store, historyKey(channel, id));
   const logged = new Set(log.filter((entry) => entry.action === 'publish' || entry.action === 'promote').map((entry) => entry.version));
   const unlogged = releases
     .filter((release) => !logged.has(release.version))

@@ -1,0 +1,158 @@
+import { UserError } from '../errors.js';
+import {
+  SWITCH_KEY_PATTERN,
+  SWITCH_TYPES,
+  switchTypeOf,
+  type JsonValue,
+  type Switch,
+  type SwitchesDocument,
+  type SwitchType,
+  type SwitchVariant,
+} from '../protocol/switches.js';
+import type { TargetingRules } from '../protocol/types.js';
+
+/**
+ * Switch edits as pure functions of a switches document: each returns the
+ * new document (and what changed) or throws a UserError, never touching the
+ * store. The channel layer stamps the document's version and re-applies them
+ * to the fresh document on every write attempt.
+ */
+
+/** A value as people type it, shortened for a one-line message. */
+const shown = (text: string) => (text.length > 40 ? `${text.slice(0, 37)}…` : text);
+
+/** `<value>` on the command line is JSON: true, 42, "blue", {"max":3}. */
+export function parseSwitchValue(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new UserError(`value '${shown(text)}' is not JSON; give e.g. true, 42, '"blue"' (a string in double quotes) or '{"max":3}'`);
+  }
+}
+
+export function parseSwitchType(text: string): SwitchType {
+  if (!(SWITCH_TYPES as readonly string[]).includes(text)) throw new UserError(`--type '${text}' is not one of ${SWITCH_TYPES.join(', ')}`);
+  return text as SwitchType;
+}
+
+export function requireSwitchKey(key: string): string {
+  if (!SWITCH_KEY_PATTERN.test(key)) {
+    throw new UserError(`switch key '${shown(key)}' is not valid; use letters, digits, '.', '_' or '-' (up to 128), starting with a letter, e.g. newCheckout`);
+  }
+  return key;
+}
+
+/** The key's entry, or a usage error naming the keys there are. */
+export function requireSwitch(document: SwitchesDocument, key: string): Switch {
+  const entry = document.switches[key];
+  if (!entry) {
+    const known = Object.keys(document.switches).sort();
+    throw new UserError(
+      `unknown switch '${shown(key)}' on channel '${document.channel}'; ${known.length ? `switches: ${known.join(', ')}` : "none yet: set one with 'update-publish switch set <key> <value>'"}`,
+    );
+  }
+  return entry;
+}
+
+/** Rules compared as sets of conditions: key order, and the order of listed platforms or whitelists, do not matter. */
+function canonicalRules(rules: TargetingRules): string {
+  const sorted = Object.entries(rules)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]): [string, unknown] => [name, Array.isArray(value) ? [...value].sort() : value && typeof value === 'object' ? Object.entries(value).sort() : value])
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify(sorted);
+}
+
+const sameValue = (a: JsonValue, b: JsonValue) => JSON.stringify(a) === JSON.stringify(b);
+
+export interface SwitchSet {
+  document: SwitchesDocument;
+  key: string;
+  /** The variant set, numbered from 1; null for the default. */
+  variant: number | null;
+  value: JsonValue;
+  /** The value it replaced; null when there was none (a new key or variant). */
+  previous: JsonValue | null;
+}
+
+function checkType(key: string, entry: Switch | undefined, value: JsonValue, type: SwitchType | undefined): SwitchType | undefined {
+  const fixed = entry ? entry.type : type;
+  if (entry && type !== undefined && type !== entry.type) {
+    throw new UserError(
+      `switch '${key}' is ${entry.type ? `of type ${entry.type}` : 'untyped'} since its first set; its type cannot change: remove it ('update-publish switch rm ${key}') and set it again`,
+    );
+  }
+  if (fixed !== undefined && switchTypeOf(value) !== fixed) {
+    throw new UserError(`value ${shown(JSON.stringify(value))} is ${switchTypeOf(value) === 'json' ? 'an object, array or null' : `a ${switchTypeOf(value)}`}, but switch '${key}' is of type ${fixed}`);
+  }
+  return fixed;
+}
+
+/**
+ * Without rules, the key's default (creating the key); with rules, the variant
+ * with exactly these rules (its value replaced in place), else a new last variant.
+ */
+export function setSwitch(
+  document: SwitchesDocument,
+  key: string,
+  value: JsonValue,
+  options: { rules?: TargetingRules; type?: SwitchType } = {},
+): SwitchSet {
+  requireSwitchKey(key);
+  const entry = document.switches[key];
+  const type = checkType(key, entry, value, options.type);
+  const withEntry = (next: Switch) => ({ ...document, switches: { ...document.switches, [key]: next } });
+  const unchanged = () => new UserError(`switch '${key}' on channel '${document.channel}' is already ${shown(JSON.stringify(value))} there; nothing to change`);
+
+  if (!options.rules) {
+    if (entry && sameValue(entry.default, value)) throw unchanged();
+    const next: Switch = entry ? { ...entry, default: value } : { ...(type && { type }), default: value, variants: [] };
+    return { document: withEntry(next), key, variant: null, value, previous: entry ? entry.default : null };
+  }
+  if (!entry) {
+    throw new UserError(`switch '${key}' has no default value yet; set one first: update-publish switch set ${key} <value>`);
+  }
+  const rules = options.rules;
+  const index = entry.variants.findIndex((variant) => canonicalRules(variant.rules) === canonicalRules(rules));
+  if (index !== -1 && sameValue(entry.variants[index].value, value)) throw unchanged();
+  const variant: SwitchVariant = { value, rules };
+  const variants = index === -1 ? [...entry.variants, variant] : entry.variants.map((existing, at) => (at === index ? variant : existing));
+  return {
+    document: withEntry({ ...entry, variants }),
+    key,
+    variant: (index === -1 ? variants.length - 1 : index) + 1,
+    value,
+    previous: index === -1 ? null : entry.variants[index].value,
+  };
+}
+
+export interface SwitchRemoval {
+  document: SwitchesDocument;
+  key: string;
+  /** The variant removed (numbered from 1); null when the whole key went. */
+  variant: number | null;
+  removed: Switch | SwitchVariant;
+}
+
+/** Removes a key, or one of its variants (numbered from 1, as `switch get` shows them). */
+export function removeSwitch(document: SwitchesDocument, key: string, variant?: number): SwitchRemoval {
+  const entry = requireSwitch(document, key);
+  if (variant === undefined) {
+    const { [key]: removed, ...switches } = document.switches;
+    return { document: { ...document, switches }, key, variant: null, removed };
+  }
+  const count = entry.variants.length;
+  if (!Number.isInteger(variant) || variant < 1 || variant > count) {
+    throw new UserError(`switch '${key}' has ${count ? `variants 1–${count}` : 'no variants'}; --variant ${variant} is not one of them (see 'update-publish switch get ${key}')`);
+  }
+  const variants = entry.variants.filter((_, at) => at !== variant - 1);
+  return { document: { ...document, switches: { ...document.switches, [key]: { ...entry, variants } } }, key, variant, removed: entry.variants[variant - 1] };
+}
+
+/** The switches of an earlier version, as the next version of the document. */
+export function restoreSwitches(document: SwitchesDocument, earlier: SwitchesDocument): SwitchesDocument {
+  if (JSON.stringify(earlier.switches) === JSON.stringify(document.switches)) {
+    throw new UserError(`the switches on channel '${document.channel}' are already those of version ${earlier.version}; nothing to roll back`);
+  }
+  return { ...document, switches: earlier.switches };
+}
