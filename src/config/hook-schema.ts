@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RELEASE_EVENT_NAMES } from '../protocol/release-event.js';
+import { HOOK_EVENT_NAMES } from '../protocol/release-event.js';
 import { ENV_REF_PATTERN } from '../env-ref.js';
 
 /** `env:NAME`: the value is read from the environment when the hook runs. */
@@ -14,7 +14,7 @@ const timeoutMs = z.number().int().min(100, 'timeoutMs must be at least 100').ma
 /** Fields every hook has. `name` defaults to the type (see hookName). */
 const common = {
   /** Which events trigger the hook; default all. */
-  on: z.array(z.enum(RELEASE_EVENT_NAMES)).min(1, 'on must name at least one event').default([...RELEASE_EVENT_NAMES]),
+  on: z.array(z.enum(HOOK_EVENT_NAMES)).min(1, 'on must name at least one event').default([...HOOK_EVENT_NAMES]),
   /** A failed required hook makes the command exit 4 (the release stays). */
   required: z.boolean().default(true),
   name: z.string().regex(/^[\w.-]{1,64}$/, 'name must be letters, digits, _, . or - (max 64)').optional(),
@@ -62,12 +62,20 @@ export const sesHookSchema = z.strictObject({
   link: literalOrEnv(httpUrl, 'an http(s) URL').optional(),
 });
 
-export const dynamoDbHookSchema = z.strictObject({
-  type: z.literal('dynamodb'),
-  ...common,
-  ...aws,
-  table: literalOrEnv(text, 'a non-empty string'),
-});
+/** A DynamoDB attribute name a key schema can use. */
+const attributeName = z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, 'must be 1–255 letters, digits, _, . or -');
+
+export const dynamoDbHookSchema = z
+  .strictObject({
+    type: z.literal('dynamodb'),
+    ...common,
+    ...aws,
+    table: literalOrEnv(text, 'a non-empty string'),
+    /** The table's partition and sort key attribute names (teams bring their own tables). */
+    partitionKey: attributeName.default('package'),
+    sortKey: attributeName.default('sk'),
+  })
+  .refine((hook) => hook.partitionKey !== hook.sortKey, { message: 'partitionKey and sortKey must be different attributes' });
 
 export const webhookHookSchema = z.strictObject({
   type: z.literal('webhook'),

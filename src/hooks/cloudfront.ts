@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import type { CloudFrontHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
-import type { ReleaseEvent } from '../protocol/release-event.js';
+import { isReleaseEvent, type HookEvent } from '../protocol/release-event.js';
 import { packagesPrefix } from '../protocol/layout.js';
 import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
 
 /** The configured paths, or the mutable documents this release rewrote. */
-export function invalidationPaths(hook: CloudFrontHook, event: ReleaseEvent): string[] {
+export function invalidationPaths(hook: CloudFrontHook, event: HookEvent): string[] {
   if (hook.paths) return hook.paths;
   // Everything under packages/ is versioned and immutable (see protocol/layout.ts): never invalidated.
   const mutable = event.changedKeys.filter((key) => !key.startsWith(packagesPrefix));
@@ -15,6 +15,10 @@ export function invalidationPaths(hook: CloudFrontHook, event: ReleaseEvent): st
   const encoded = (path: string) => path.split('/').map(encodeURIComponent).join('/');
   return [...new Set(mutable)].map((key) => encoded(`${hook.pathPrefix}/${key}`));
 }
+
+/** Says in the CloudFront console which change asked for the invalidation. */
+const callerTag = (event: HookEvent) =>
+  isReleaseEvent(event) ? `${event.package}-${event.version}-${event.event}` : `${event.event}-${event.channel}-v${event.documentVersion}`;
 
 export const runCloudFrontHook: HookHandler<CloudFrontHook> = async (hook, event, context) => {
   const paths = invalidationPaths(hook, event);
@@ -31,7 +35,7 @@ export const runCloudFrontHook: HookHandler<CloudFrontHook> = async (hook, event
         InvalidationBatch: {
           Paths: { Quantity: paths.length, Items: paths },
           // Unique per call: the same reference twice would be treated as a retry of the first.
-          CallerReference: `update-publish-${event.package}-${event.version}-${event.event}-${randomUUID()}`,
+          CallerReference: `update-publish-${callerTag(event)}-${randomUUID()}`,
         },
       }),
       awsCallOptions(hook),

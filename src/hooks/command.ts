@@ -2,31 +2,39 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { CommandHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
-import type { ReleaseEvent } from '../protocol/release-event.js';
+import { isReleaseEvent, type HookEvent } from '../protocol/release-event.js';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 /** After SIGTERM, how long the command gets to clean up before SIGKILL. */
 const KILL_GRACE_MS = 2_000;
 
 /** The event as UP_* variables, for commands that would rather not parse JSON. */
-export function eventEnv(event: ReleaseEvent): Record<string, string> {
-  return {
+export function eventEnv(event: HookEvent): Record<string, string> {
+  const common = {
     UP_EVENT: event.event,
-    UP_PACKAGE: event.package,
-    UP_VERSION: event.version,
-    UP_PREVIOUS_VERSION: event.previousVersion ?? '',
     UP_CHANNEL: event.channel,
-    UP_ROLLOUT: String(event.rollout),
-    UP_MANDATORY: String(event.mandatory),
-    UP_RULES: JSON.stringify(event.rules),
-    UP_SIZE: String(event.size),
-    UP_KEY: event.key,
     /** Space-separated: keys never contain spaces (see protocol/layout.ts). */
     UP_CHANGED_KEYS: event.changedKeys.join(' '),
     UP_STORE: event.store,
     UP_AT: event.at,
     UP_ACTOR: event.actor,
   };
+  if (isReleaseEvent(event)) {
+    return {
+      ...common,
+      UP_PACKAGE: event.package,
+      UP_VERSION: event.version,
+      UP_PREVIOUS_VERSION: event.previousVersion ?? '',
+      UP_ROLLOUT: String(event.rollout),
+      UP_MANDATORY: String(event.mandatory),
+      UP_RULES: JSON.stringify(event.rules),
+      UP_SIZE: String(event.size),
+      UP_KEY: event.key,
+    };
+  }
+  const document = { ...common, UP_ACTION: event.action, UP_DOCUMENT_KEY: event.documentKey, UP_DOCUMENT_VERSION: String(event.documentVersion) };
+  if (event.event === 'switch') return { ...document, UP_KEYS: event.keys.join(' ') };
+  return { ...document, UP_PLATFORM: event.platform, UP_VERSION: event.version, UP_ROLLOUT: String(event.rollout), UP_MANDATORY: String(event.mandatory) };
 }
 
 export const runCommandHook: HookHandler<CommandHook> = async (hook, event, context) => {

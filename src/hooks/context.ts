@@ -1,4 +1,4 @@
-import type { ReleaseEvent } from '../protocol/release-event.js';
+import { isReleaseEvent, type HookEvent } from '../protocol/release-event.js';
 
 /** What the runner hands each hook besides its config and the event. */
 export interface HookContext {
@@ -15,7 +15,21 @@ export interface HookContext {
  * ("invalidation I2ABC for 2 paths"), or in dry run the call it would make.
  * Throws on failure; the runner turns that into a failed result.
  */
-export type HookHandler<H> = (hook: H, event: ReleaseEvent, context: HookContext) => Promise<string>;
+export type HookHandler<H> = (hook: H, event: HookEvent, context: HookContext) => Promise<string>;
 
-/** "maps@1.2.0" */
-export const releaseLabel = (event: Pick<ReleaseEvent, 'package' | 'version'>) => `${event.package}@${event.version}`;
+/** What an event is about, as hook results name it: a package release, or a version of a channel document. */
+export type EventSubject = { package: string; version: string } | { document: string; documentVersion: number };
+
+export const subjectOf = (event: HookEvent): EventSubject =>
+  isReleaseEvent(event) ? { package: event.package, version: event.version } : { document: event.documentKey, documentVersion: event.documentVersion };
+
+/** "maps@1.2.0", "channels/production/switches.json v7" */
+export const subjectLabel = (subject: EventSubject) =>
+  'package' in subject ? `${subject.package}@${subject.version}` : `${subject.document} v${subject.documentVersion}`;
+
+/** "maps@1.2.0"; for a channel document, what changed in it: "newCheckout on production", "ios@3.2.0 on production". */
+export function eventLabel(event: HookEvent): string {
+  if (isReleaseEvent(event)) return `${event.package}@${event.version}`;
+  const what = event.event === 'switch' ? event.keys.join(', ') || 'switches' : `${event.platform}@${event.version}`;
+  return `${what} on ${event.channel}`;
+}

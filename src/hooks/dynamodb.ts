@@ -1,66 +1,64 @@
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDbHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
-import { releaseLabel } from './context.js';
-import type { ReleaseEvent } from '../protocol/release-event.js';
+import { eventLabel } from './context.js';
 import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
+import { currentItem, currentRevision, currentSortKey, eventItem, eventSortKey, partitionOf } from './dynamodb-items.js';
 
 /**
- * Table key schema (create the table with exactly this):
- *   partition key `package` (S) — the package id
- *   sort key      `sk`      (S) — `<version>#<channel>#<event>#<at>`
- * so `package = :p AND begins_with(sk, :version#)` lists everything that
- * happened to one version. Other attributes are plain copies of the event;
- * `rules` and `changedKeys` are JSON strings.
+ * Keeps, in a table keyed by (partitionKey, sortKey) — `package` and `sk`
+ * unless the hook says otherwise, both strings — one item per event and one
+ * current item per package and channel, and per channel for switches and app
+ * releases (the layout is in dynamodb-items.ts). Devices ask
+ * `partitionKey = <package> AND sortKey = current#<channel>`.
  */
-export const releaseSortKey = (event: ReleaseEvent) => `${event.version}#${event.channel}#${event.event}#${event.at}`;
-
-const s = (value: string): AttributeValue => ({ S: value });
-const n = (value: number): AttributeValue => ({ N: String(value) });
-
-export function releaseItem(event: ReleaseEvent): Record<string, AttributeValue> {
-  return {
-    package: s(event.package),
-    sk: s(releaseSortKey(event)),
-    event: s(event.event),
-    version: s(event.version),
-    previousVersion: event.previousVersion === null ? { NULL: true } : s(event.previousVersion),
-    channel: s(event.channel),
-    rollout: n(event.rollout),
-    mandatory: { BOOL: event.mandatory },
-    rules: s(JSON.stringify(event.rules)),
-    size: n(event.size),
-    key: s(event.key),
-    changedKeys: s(JSON.stringify(event.changedKeys)),
-    store: s(event.store),
-    at: s(event.at),
-    actor: s(event.actor),
-  };
-}
-
 export const runDynamoDbHook: HookHandler<DynamoDbHook> = async (hook, event, context) => {
-  const sk = releaseSortKey(event);
+  const keys = { partitionKey: hook.partitionKey, sortKey: hook.sortKey };
+  const partition = partitionOf(event);
+  const sortKey = eventSortKey(event);
+  const revision = currentRevision(event);
+  const shownRevision = revision.value.S ?? revision.value.N;
   if (context.dryRun) {
-    return `would call DynamoDB PutItem${endpointNote(hook)} on table ${hook.table}: package=${event.package}, sk=${sk} (only if absent)`;
+    return (
+      `would call DynamoDB PutItem${endpointNote(hook)} on table ${hook.table}: ${keys.partitionKey}=${partition}, ${keys.sortKey}=${sortKey} (only if absent), ` +
+      `and ${keys.sortKey}=${currentSortKey(event.channel)} (unless it holds a state newer than ${revision.attribute} ${shownRevision})`
+    );
   }
   const client = new DynamoDBClient(awsClientConfig(hook));
-  try {
-    await client.send(
+  const names = { '#partition': keys.partitionKey };
+  const put = (item: Record<string, AttributeValue>, condition: string, extra: { names?: Record<string, string>; values?: Record<string, AttributeValue> } = {}) =>
+    client.send(
       new PutItemCommand({
         TableName: hook.table,
-        Item: releaseItem(event),
-        // An event is recorded once: a second write of the same key is refused, never an overwrite.
-        ConditionExpression: 'attribute_not_exists(#package)',
-        ExpressionAttributeNames: { '#package': 'package' },
+        Item: item,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { ...names, ...extra.names },
+        ...(extra.values && { ExpressionAttributeValues: extra.values }),
       }),
       awsCallOptions(hook),
     );
-    return `item ${event.package} / ${sk} written to ${hook.table}`;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
-      throw new Error(`${hook.table} already holds ${event.event} of ${releaseLabel(event)} at ${event.at} (sk ${sk}); left as is`);
+  try {
+    // The current item first: writing the same state twice is harmless, and it must not wait on the event item.
+    let current = `current item ${currentSortKey(event.channel)} updated`;
+    try {
+      await put(currentItem(event, keys), 'attribute_not_exists(#partition) OR #revision <= :revision', {
+        names: { '#revision': revision.attribute },
+        values: { ':revision': revision.value },
+      });
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      current = `current item ${currentSortKey(event.channel)} left as is (it holds a state newer than ${revision.attribute} ${shownRevision})`;
     }
-    throw error;
+    try {
+      // An event is recorded once: a second write of the same key is refused, never an overwrite.
+      await put(eventItem(event, keys), 'attribute_not_exists(#partition)');
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new Error(`${hook.table} already holds ${event.event} of ${eventLabel(event)} at ${event.at} (${keys.sortKey} ${sortKey}); left as is`);
+      }
+      throw error;
+    }
+    return `item ${partition} / ${sortKey} written to ${hook.table}; ${current}`;
   } finally {
     client.destroy();
   }

@@ -1,18 +1,18 @@
 import { ExitCode, UserError } from '../errors.js';
 import { hookName, type HookConfig, type HookOf, type HookType } from '../config/hook-schema.js';
-import { releaseLabel, type HookContext, type HookHandler } from './context.js';
+import { subjectLabel, subjectOf, type EventSubject, type HookContext, type HookHandler } from './context.js';
 import { missingEnvRefs, resolveEnvRefs, scrubSecrets } from '../config/env-refs.js';
-import type { ReleaseEvent, ReleaseEventName } from '../protocol/release-event.js';
+import type { HookEvent, HookEventName } from '../protocol/release-event.js';
 
 export type HookStatus = 'ok' | 'failed' | 'skipped';
 
-/** One hook run for one event; part of `--json`. */
-export interface HookResult {
+/** One hook run for one event; part of `--json`. Package events name `package` and `version`, document events `document` and `documentVersion`. */
+export type HookResult = HookResultFields & EventSubject;
+
+interface HookResultFields {
   name: string;
   type: string;
-  event: ReleaseEventName;
-  package: string;
-  version: string;
+  event: HookEventName;
   status: HookStatus;
   required: boolean;
   /** What was done (ok), or in dry run the call that would have been made (skipped). */
@@ -42,7 +42,7 @@ const HANDLERS: { [T in HookType]: () => Promise<HookHandler<HookOf<T>>> } = {
   command: async () => (await import('./command.js')).runCommandHook,
 };
 
-const dispatch = async (hook: HookConfig, event: ReleaseEvent, context: HookContext) =>
+const dispatch = async (hook: HookConfig, event: HookEvent, context: HookContext) =>
   ((await HANDLERS[hook.type]()) as HookHandler<HookConfig>)(hook, event, context);
 
 function selectHooks(hooks: HookConfig[], only: string | undefined): HookConfig[] {
@@ -66,9 +66,9 @@ function errorText(error: unknown): string {
   return named.replace(/\s*\n\s*/g, ' ');
 }
 
-async function runOne(hook: HookConfig, event: ReleaseEvent, options: RunHooksOptions): Promise<HookResult> {
+async function runOne(hook: HookConfig, event: HookEvent, options: RunHooksOptions): Promise<HookResult> {
   const name = hookName(hook);
-  const base = { name, type: hook.type, event: event.event, package: event.package, version: event.version, required: hook.required };
+  const base = { name, type: hook.type, event: event.event, ...subjectOf(event), required: hook.required };
   let secrets: string[] = [];
   const output = (line: string) => options.log(`  ${name} │ ${scrubSecrets(line, secrets)}`);
   try {
@@ -90,11 +90,11 @@ async function runOne(hook: HookConfig, event: ReleaseEvent, options: RunHooksOp
 
 const STATUS_MARK: Record<HookStatus, string> = { ok: '✔', failed: '✖', skipped: '○' };
 
-/** "✔ cloudfront · publish maps@1.2.0 — invalidation I2ABC for 1 path" */
+/** "✔ cloudfront · publish maps@1.2.0 — invalidation I2ABC for 1 path", "✔ cdn · switch channels/production/switches.json v7 — …" */
 export function formatHookResult(result: HookResult): string {
   const optional = result.status === 'failed' && !result.required ? ' (optional)' : '';
   const what = result.status === 'failed' ? `failed${optional}: ${result.error}` : result.detail;
-  return `${STATUS_MARK[result.status]} ${result.name} · ${result.event} ${releaseLabel(result)} — ${what}`;
+  return `${STATUS_MARK[result.status]} ${result.name} · ${result.event} ${subjectLabel(result)} — ${what}`;
 }
 
 /**
@@ -103,7 +103,7 @@ export function formatHookResult(result: HookResult): string {
  * configured first precedes every notification). A failure never stops the
  * next hook and never undoes a release; see failedRequired for the exit code.
  */
-export async function runHooks(hooks: HookConfig[], events: ReleaseEvent[], options: RunHooksOptions): Promise<HookResult[]> {
+export async function runHooks(hooks: HookConfig[], events: HookEvent[], options: RunHooksOptions): Promise<HookResult[]> {
   const results: HookResult[] = [];
   for (const hook of selectHooks(hooks, options.only)) {
     for (const event of events.filter((candidate) => hook.on.includes(candidate.event))) {

@@ -2,8 +2,8 @@ import { formatBytes } from '../format.js';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { SesHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
-import { releaseLabel } from './context.js';
-import type { ReleaseEvent } from '../protocol/release-event.js';
+import { eventLabel } from './context.js';
+import { isReleaseEvent, type DocumentEvent, type HookEvent, type ReleaseEvent } from '../protocol/release-event.js';
 import { awsCallOptions, awsClientConfig, endpointNote } from './aws.js';
 
 const VERB: Record<ReleaseEvent['event'], string> = {
@@ -29,9 +29,10 @@ function rulesLine(event: ReleaseEvent): string {
 }
 
 /** Label/value rows shared by the text and HTML bodies. */
-function emailRows(hook: SesHook, event: ReleaseEvent): [string, string][] {
+function emailRows(hook: SesHook, event: HookEvent): [string, string][] {
+  if (!isReleaseEvent(event)) return documentRows(hook, event);
   return [
-    ['Package', releaseLabel(event)],
+    ['Package', eventLabel(event)],
     ['Event', event.event],
     ['Channel', event.channel],
     ['Previous version', event.previousVersion ?? '(none)'],
@@ -44,11 +45,31 @@ function emailRows(hook: SesHook, event: ReleaseEvent): [string, string][] {
   ];
 }
 
+function documentRows(hook: SesHook, event: DocumentEvent): [string, string][] {
+  const what: [string, string][] =
+    event.event === 'switch'
+      ? [['Switches', event.keys.join(', ') || '(all)']]
+      : [['App release', `${event.platform}@${event.version}`], ['Rollout', `${event.rollout}%`], ['Mandatory', event.mandatory ? 'yes' : 'no']];
+  return [
+    ...what,
+    ['Event', `${event.event} ${event.action}`],
+    ['Channel', event.channel],
+    ['Document version', String(event.documentVersion)],
+    ['By', `${event.actor} at ${event.at}`],
+    ['Link', hook.link ?? `${event.store.replace(/\/+$/, '')}/${event.documentKey}`],
+  ];
+}
+
+const subjectOf = (event: HookEvent) =>
+  isReleaseEvent(event)
+    ? `[update-publish] ${eventLabel(event)} ${VERB[event.event]} on ${event.channel} (${event.rollout}%)`
+    : `[update-publish] ${event.event} ${event.action}: ${eventLabel(event)} (v${event.documentVersion})`;
+
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
-export function releaseEmail(hook: SesHook, event: ReleaseEvent): { subject: string; text: string; html: string } {
-  const subject = `[update-publish] ${releaseLabel(event)} ${VERB[event.event]} on ${event.channel} (${event.rollout}%)`;
+export function releaseEmail(hook: SesHook, event: HookEvent): { subject: string; text: string; html: string } {
+  const subject = subjectOf(event);
   const rows = emailRows(hook, event);
   const text = `${rows.map(([label, value]) => `${label}: ${value}`).join('\n')}\n`;
   const cells = rows

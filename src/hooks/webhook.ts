@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebhookHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
-import type { ReleaseEvent } from '../protocol/release-event.js';
+import type { HookEvent } from '../protocol/release-event.js';
 
 export const SIGNATURE_HEADER = 'X-Update-Publish-Signature';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -21,7 +21,7 @@ export function backoffDelayMs(attempt: number, random: () => number = Math.rand
 /** Worth another try: the receiver is overloaded or broken, not rejecting the request. */
 const retryableStatus = (status: number) => status >= 500 || status === 429;
 
-function requestHeaders(hook: WebhookHook, event: ReleaseEvent, body: string): Record<string, string> {
+function requestHeaders(hook: WebhookHook, event: HookEvent, body: string): Record<string, string> {
   return {
     'content-type': 'application/json',
     'user-agent': 'update-publish',

@@ -46,7 +46,7 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   let change = apply(snapshot.index);
   await spec.check?.(change);
   if (!(await context.confirm(spec.question(change)))) throw new UserError('cancelled; nothing was written');
-  const after = afterIndexWrite(context, spec.channel, () => {
+  const after = afterIndexWrite(context, spec.channel, (index) => {
     const { name, release, previousVersion } = spec.event(change);
     const event = releaseEvent(name, {
       packageId: spec.packageId,
@@ -55,6 +55,7 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
       channel: spec.channel,
       changedKeys: [channelIndexKey(spec.channel)],
       store: store.location,
+      index,
     });
     return {
       summary: `${name} of ${spec.packageId}@${release.version}`,

@@ -21,7 +21,7 @@ import { findRelease, upsertRelease } from '../protocol/channel-index.js';
 import { channelIndexKey, claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
 import { claimedContent, contentSha256, parseManifest, serializeClaim, serializeDocument } from '../protocol/manifest.js';
 import type { ReleaseEvent } from '../protocol/release-event.js';
-import type { DeltaObject, Manifest, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
+import type { ChannelIndex, DeltaObject, Manifest, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
 import { planPackage, type PackagePlan } from '../release/publish-plan.js';
 import { describeRules } from '../release/rules.js';
 import type { Bump } from '../release/version.js';
@@ -195,19 +195,23 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         rules: release.rules,
       };
     });
-    const events = packages
-      .filter((item) => item.status === 'published')
-      .map((item) =>
-        releaseEvent('publish', {
-          packageId: item.id,
-          release: releases.get(item.id)!,
-          previousVersion: item.previousVersion,
-          channel: request.channel,
-          changedKeys: [channelIndexKey(request.channel)],
-          store: store.location,
-        }),
-      );
-    const hooks = releases.size > 0 ? await writeReleases(context, request.channel, releases, request.hooks ? events : []) : [];
+    // Built from the index as written: hooks tell each package's releases there and the index version.
+    let events: ReleaseEvent[] = [];
+    const eventsFor = (index: ChannelIndex) =>
+      (events = packages
+        .filter((item) => item.status === 'published')
+        .map((item) =>
+          releaseEvent('publish', {
+            packageId: item.id,
+            release: releases.get(item.id)!,
+            previousVersion: item.previousVersion,
+            channel: request.channel,
+            changedKeys: [channelIndexKey(request.channel)],
+            store: store.location,
+            index,
+          }),
+        ));
+    const hooks = releases.size > 0 ? await writeReleases(context, request.channel, releases, eventsFor, request.hooks) : [];
     if (!context.dryRun) for (const item of plan.packages) if (built.has(item.id)) await refreshContentCache(context, item, built.get(item.id)!);
     return { packages, events, uploaded, hooks };
   } finally {
@@ -252,13 +256,22 @@ export async function uploadPackages(context: WorkflowContext, config: Config, b
 }
 
 /** The channel index with the new releases, then their history entries and hooks (finished by the next run if this one is killed). */
-async function writeReleases(context: WorkflowContext, channel: string, releases: Map<string, Release>, events: ReleaseEvent[]): Promise<HookResult[]> {
-  const after = afterIndexWrite(context, channel, () => ({
-    summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
-    releases: [...releases].map(([id, release]) => ({ package: id, release })),
-    history: [...releases].map(([id, release]) => ({ package: id, records: [publishRecord(release)] })),
-    events,
-  }));
+async function writeReleases(
+  context: WorkflowContext,
+  channel: string,
+  releases: Map<string, Release>,
+  eventsFor: (index: ChannelIndex) => ReleaseEvent[],
+  hooks: boolean,
+): Promise<HookResult[]> {
+  const after = afterIndexWrite(context, channel, (index) => {
+    const events = eventsFor(index);
+    return {
+      summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
+      releases: [...releases].map(([id, release]) => ({ package: id, release })),
+      history: [...releases].map(([id, release]) => ({ package: id, records: [publishRecord(release)] })),
+      events: hooks ? events : [],
+    };
+  });
   await updateIndex(context.store, channel, (index) =>
     [...releases].reduce((next, [id, release]) => {
       // Planning saw no such release here. Our own write retried after a lost reply finds itself

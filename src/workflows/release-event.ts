@@ -1,5 +1,5 @@
 import { currentActor } from '../actor.js';
-import type { Release } from '../protocol/types.js';
+import type { ChannelIndex, Release } from '../protocol/types.js';
 import type { ReleaseEvent, ReleaseEventName } from '../protocol/release-event.js';
 
 export function releaseEvent(
@@ -11,9 +11,11 @@ export function releaseEvent(
     channel: string;
     changedKeys: string[];
     store: string;
+    /** The channel index as written (or, for a re-run, as stored). */
+    index: ChannelIndex;
   },
 ): ReleaseEvent {
-  const { release } = fields;
+  const { release, index } = fields;
   return {
     event,
     package: fields.packageId,
@@ -29,5 +31,7 @@ export function releaseEvent(
     store: fields.store,
     at: new Date().toISOString(),
     actor: currentActor(),
+    releases: index.packages[fields.packageId]?.releases ?? [],
+    indexVersion: index.version ?? 0,
   };
 }

@@ -1,4 +1,4 @@
-import type { ReleaseEvent } from '../protocol/release-event.js';
+import { isReleaseEvent, type HookEvent } from '../protocol/release-event.js';
 import { failedRequired, runHooks, type HookResult } from '../hooks/run-hooks.js';
 import { readIndex } from '../channel/index-store.js';
 import { UserError } from '../errors.js';
@@ -7,13 +7,14 @@ import type { WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
 
 /**
- * Runs the configured hooks after an index write. A required hook that failed
- * is warned about with the command that re-runs it; the release stays in
- * place (the CLI exits 4 once the result is printed: hooksExitCode).
+ * Runs the configured hooks after a write of a channel document (index,
+ * switches, app releases). A required hook that failed is warned about with
+ * the way to run it again; the change stays in place (the CLI exits 4 once
+ * the result is printed: hooksExitCode).
  */
 export async function runReleaseHooks(
   context: Pick<WorkflowContext, 'config' | 'dryRun' | 'output' | 'signal'>,
-  events: ReleaseEvent[],
+  events: HookEvent[],
   only?: string,
 ): Promise<HookResult[]> {
   if (events.length === 0 || (context.config.hooks.length === 0 && only === undefined)) return [];
@@ -24,16 +25,29 @@ export async function runReleaseHooks(
     signal: context.signal,
   });
   const failed = failedRequired(results);
-  if (failed.length > 0) {
-    // The exact commands to re-run what failed, once the hook is fixed.
-    const channelOf = new Map(events.map((event) => [`${event.package}@${event.version}`, event.channel]));
-    const reruns = [...new Set(failed.map((result) => {
-      const target = `${result.package}@${result.version}`;
-      return `update-publish hooks run ${target} --channel ${channelOf.get(target)} --only ${result.name}`;
-    }))];
-    context.output.warn(`a required hook failed; the release is in place: fix the hook, then run ${reruns.map((rerun) => `\`${rerun}\``).join(', ')}`);
-  }
+  if (failed.length > 0) context.output.warn(`a required hook failed; the change is in place: ${rerunAdvice(failed, events)}`);
   return results;
+}
+
+/** The exact commands to re-run what failed, once the hook is fixed. */
+function rerunAdvice(failed: HookResult[], events: HookEvent[]): string {
+  const channelOf = new Map(events.filter(isReleaseEvent).map((event) => [`${event.package}@${event.version}`, event.channel]));
+  const reruns = new Set<string>();
+  const documents = new Set<string>();
+  for (const result of failed) {
+    if ('document' in result) {
+      documents.add(result.document);
+      continue;
+    }
+    const target = `${result.package}@${result.version}`;
+    reruns.add(`\`update-publish hooks run ${target} --channel ${channelOf.get(target)} --only ${result.name}\``);
+  }
+  return [
+    reruns.size > 0 && `fix the hook, then run ${[...reruns].join(', ')}`,
+    documents.size > 0 && `fix the hook: it runs again with the next change to ${[...documents].join(', ')}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
 }
 
 /**
@@ -58,6 +72,7 @@ export async function rerunReleaseHooks(
     channel,
     changedKeys: [snapshot.key],
     store: context.store.location,
+    index: snapshot.index,
   });
   return { version: release.version, hooks: await runReleaseHooks(context, [event], request.only) };
 }

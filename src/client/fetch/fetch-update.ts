@@ -2,7 +2,7 @@ import { rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { findRelease } from '../../protocol/channel-index.js';
 import { assertIndexFresh, rememberIndex } from '../../protocol/freshness.js';
-import type { FilePatch, Manifest, StoredObject } from '../../protocol/types.js';
+import type { ChannelIndex, FilePatch, Manifest, StoredObject } from '../../protocol/types.js';
 import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLookup } from '../resolve.js';
 import { buildTree } from './build-tree.js';
 import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
@@ -11,7 +11,7 @@ import { readInstallState, updateInstallState, writeInstallState } from './insta
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
-import { readWhitelistMembership } from './whitelist-membership.js';
+import { whitelistsOfDevice } from './whitelist-membership.js';
 
 export interface FetchOptions {
   source: UpdateSource;
@@ -57,6 +57,8 @@ export interface FetchResult {
  * swap the new tree in whole. On any failure intoDir is left exactly as it
  * was and the error names the object and the problem.
  */
+const releaseRules = (index: ChannelIndex, packageId: string) => (index.packages[packageId]?.releases ?? []).map((release) => release.rules);
+
 export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   const { source, channel, publicKeys } = options;
   const packageId = options.package;
@@ -68,7 +70,7 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   assertIndexFresh(index, { now, signed, remembered: installed?.trust });
   const trust = rememberIndex(index, signed, installed?.trust);
   const deviceId = options.device?.deviceId;
-  const isWhitelisted = options.isWhitelisted ?? (deviceId ? await readWhitelistMembership(source, index, packageId, deviceId, publicKeys) : undefined);
+  const isWhitelisted = options.isWhitelisted ?? (await whitelistsOfDevice(source, releaseRules(index, packageId), deviceId, publicKeys));
   const resolution = resolveUpdate(
     index,
     { ...options.device, now, package: packageId, installed: installed?.version, patches: options.patches ?? false },

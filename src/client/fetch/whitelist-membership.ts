@@ -1,22 +1,23 @@
-import type { ChannelIndex } from '../../protocol/types.js';
-import type { WhitelistLookup } from '../resolve.js';
+import type { TargetingRules } from '../../protocol/types.js';
+import type { WhitelistLookup } from '../rule-match.js';
 import { shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistMetaKey, whitelistShard, whitelistShardKey } from '../../protocol/whitelist.js';
 import { DOCUMENT_LIMITS, readSignedJson, type TrustedKeys } from './documents.js';
 import type { UpdateSource } from './source.js';
 
+/** The whitelists a set of rules names (a package's releases, a document's switch variants or app releases). */
+export const namedWhitelists = (rules: Iterable<TargetingRules>): Set<string> => new Set([...rules].flatMap((each) => each.whitelist ?? []));
+
 /**
- * Which of the whitelists the package's releases name hold this device, read
- * as a device reads them: each list's meta, then the one shard its id hashes
- * to (signatures checked when keys are trusted). A list not in the store holds nobody.
+ * Which of the named whitelists hold this device, read as a device reads
+ * them: each list's meta, then the one shard its id hashes to (signatures
+ * checked when keys are trusted). A list not in the store holds nobody.
  */
 export async function readWhitelistMembership(
   source: UpdateSource,
-  index: ChannelIndex,
-  packageId: string,
+  names: Iterable<string>,
   deviceId: string,
   publicKeys: TrustedKeys,
 ): Promise<WhitelistLookup> {
-  const names = new Set((index.packages[packageId]?.releases ?? []).flatMap((release) => release.rules.whitelist ?? []));
   const member = new Set<string>();
   for (const name of names) {
     const metaKey = whitelistMetaKey(name);
@@ -31,3 +32,11 @@ export async function readWhitelistMembership(
   }
   return (listName, id) => id === deviceId && member.has(listName);
 }
+
+/** Membership in the whitelists these rules name, for a device that gave its id; none without one. */
+export const whitelistsOfDevice = async (
+  source: UpdateSource,
+  rules: Iterable<TargetingRules>,
+  deviceId: string | undefined,
+  publicKeys: TrustedKeys,
+): Promise<WhitelistLookup | undefined> => (deviceId ? readWhitelistMembership(source, namedWhitelists(rules), deviceId, publicKeys) : undefined);
