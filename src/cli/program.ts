@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerBase } from './commands/base.js';
+import { registerAppRelease } from './commands/app-release.js';
 import { registerDiff } from './commands/diff.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerGc } from './commands/gc.js';
@@ -19,6 +20,7 @@ import { registerRollback } from './commands/rollback.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
+import { registerSwitch } from './commands/switch.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhitelist } from './commands/whitelist.js';
 import { addGlobalOptions } from './global-options.js';
@@ -44,6 +46,8 @@ const COMMANDS = [
   registerHistory,
   registerHooks,
   registerWhitelist,
+  registerSwitch,
+  registerAppRelease,
   registerFetch,
   registerVerify,
   registerServe,

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 
-/** Release rule flags shared by publish and promote (validated by release/rules.ts). */
-export function addRuleOptions(command: Command): Command {
-  for (const [flags, description] of RULE_OPTIONS) command.option(flags, description);
+/**
+ * Rule flags shared by publish, promote, `switch set` and `app-release add`
+ * (validated by release/rules.ts); `omit` leaves out flags a command has no
+ * use for or gives another meaning (e.g. ['--mandatory']).
+ */
+export function addRuleOptions(command: Command, omit: readonly string[] = []): Command {
+  for (const [flags, description] of RULE_OPTIONS) if (!omit.includes(flags.split(' ')[0])) command.option(flags, description);
   return command;
 }
 

@@ -1,6 +1,7 @@
 import type { AppRelease, AppReleasesDocument } from '../protocol/app-releases.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { appReleaseSalt } from '../protocol/rollout.js';
+import { normalizePlatform } from '../protocol/rule-values.js';
 import { newer, parseVersion, rulesMatch, type DeviceFacts, type WhitelistLookup } from './rule-match.js';
 
 export interface AppDevice extends DeviceFacts {
@@ -38,7 +39,8 @@ const noUpgrade = (reason: AppUpgradeReason): AppUpgrade => ({ update: false, la
  * mandatory or names a minimum supported version above the device's.
  */
 export function resolveAppUpgrade(document: AppReleasesDocument, device: AppDevice, isWhitelisted?: WhitelistLookup): AppUpgrade {
-  const { platform, appVersion } = device;
+  const { appVersion } = device;
+  const platform = normalizePlatform(device.platform);
   if (!parseVersion(appVersion)) throw new ProtocolError(`app version '${appVersion}' is not a semver version; give e.g. 2.0.0`, 'input');
   const releases = document.platforms[platform]?.releases ?? [];
   if (releases.length === 0) return noUpgrade('unknown-platform');

@@ -37,7 +37,7 @@ export interface ReleaseEvent {
   indexVersion: number;
 }
 
-interface DocumentEventFields {
+export interface DocumentEventFields {
   channel: string;
   /** The document's key, relative to the store root. */
   documentKey: string;

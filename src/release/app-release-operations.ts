@@ -54,7 +54,7 @@ export function checkNewAppRelease(release: NewAppRelease): NewAppRelease {
       throw new UserError(`--min-supported ${release.minSupported} is above --version ${release.version}; devices cannot be required to run a version not released`);
     }
   }
-  if (release.rules.platforms) throw new UserError('--platform names the release\'s one platform; give it once, e.g. --platform ios');
+  if (release.rules.platforms) throw new UserError("an app release's rules cannot name platforms: the release is for its --platform; use a rule preset without platforms");
   return { ...release, platform };
 }
 

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import type { ReleaseRules } from '../protocol/types.js';
+import type { ReleaseRules, TargetingRules } from '../protocol/types.js';
 import type { RulesConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { isRollout, normalizePlatform, percentText, timeProblem } from '../protocol/rule-values.js';
@@ -54,6 +54,11 @@ export function parseAttributes(value: string): Record<string, string> {
   return attributes;
 }
 
+/** Targeting alone (switch variants): the rules without `mandatory`, which only releases have. */
+export function targetingOf({ mandatory: _mandatory, ...targeting }: ReleaseRules): TargetingRules {
+  return targeting;
+}
+
 /** Preset (if named) overlaid with flags, validated into the rules stored in the index. */
 export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig>): ReleaseRules {
   let preset: RulesConfig = {};
@@ -92,7 +97,7 @@ export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig
 }
 
 /** Rules in one line for people (rollout apart): `platforms ios; app >=2; mandatory`, or `-`. */
-export function describeRules(rules: ReleaseRules): string {
+export function describeRules(rules: TargetingRules & { mandatory?: boolean }): string {
   return [
     rules.platforms && `platforms ${rules.platforms.join(',')}`,
     rules.appVersion && `app ${rules.appVersion}`,

@@ -143,7 +143,7 @@ export function removeSwitch(document: SwitchesDocument, key: string, variant?: 
   }
   const count = entry.variants.length;
   if (!Number.isInteger(variant) || variant < 1 || variant > count) {
-    throw new UserError(`switch '${key}' has ${count ? `variants 1–${count}` : 'no variants'}; --variant ${variant} is not one of them (see 'update-publish switch get ${key}')`);
+    throw new UserError(`switch '${key}' has ${count === 1 ? 'variant 1 only' : count ? `variants 1–${count}` : 'no variants'}; --variant ${variant} is not one of them (see 'update-publish switch get ${key}')`);
   }
   const variants = entry.variants.filter((_, at) => at !== variant - 1);
   return { document: { ...document, switches: { ...document.switches, [key]: { ...entry, variants } } }, key, variant, removed: entry.variants[variant - 1] };

@@ -1,15 +1,14 @@
-import { channelsPrefix, INDEX_FILE } from '../protocol/layout.js';
+import { isDeviceDocument } from '../protocol/layout.js';
 import type { Store } from './store.js';
-
-const isChannelIndex = (key: string) => key.startsWith(channelsPrefix) && key.endsWith(`/${INDEX_FILE}`);
 
 /**
  * Ctrl-C / SIGTERM is honoured here, where writes happen: once the signal is
  * aborted, the next write throws its reason instead of landing, whatever the
  * command was doing (a folder-store copy cannot be cut short, but nothing
- * after it is written). A channel index write is the point of no return:
- * after one lands the release is live, so the command's follow-up writes
- * (history) go through and it finishes normally.
+ * after it is written). A write of a document devices read (channel index,
+ * switches, app releases) is the point of no return: after one lands the
+ * change is live, so the command's follow-up writes (history) go through and
+ * it finishes normally.
  */
 export function interruptibleStore(store: Store, signal: AbortSignal, onIndexWritten?: () => void): Store {
   let committed = false;
@@ -27,7 +26,7 @@ export function interruptibleStore(store: Store, signal: AbortSignal, onIndexWri
     async writeDocument(key, body, options) {
       guard();
       const written = await store.writeDocument(key, body, options);
-      if (written && isChannelIndex(key)) {
+      if (written && isDeviceDocument(key)) {
         committed = true;
         onIndexWritten?.();
       }

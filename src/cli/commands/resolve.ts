@@ -14,22 +14,17 @@ import type { ChannelIndex } from '../../protocol/types.js';
 import { resolveUpdate, type DeviceRequest } from '../../client/resolve.js';
 import { UserError } from '../../errors.js';
 import { readIds, type IdLine } from '../../channel/id-file.js';
-import { parseAttributes, parseDate } from '../../release/rules.js';
+import { addDeviceOptions, deviceFacts, type DeviceFlags } from '../device-options.js';
 import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../channel/whitelist-lookup.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
 import { requireExistingChannel } from '../../channel/index-store.js';
 import type { Session } from '../session.js';
 
-interface ResolveFlags extends GlobalOptions {
+interface ResolveFlags extends GlobalOptions, DeviceFlags {
   channel?: string;
   package: string;
-  platform?: string;
-  appVersion?: string;
-  deviceId?: string;
   installed?: string;
-  now?: string;
-  attr?: string;
   devices?: string;
   patches?: boolean;
 }
@@ -38,20 +33,18 @@ interface ResolveFlags extends GlobalOptions {
 const BATCH_SIZE = 2_000;
 
 export function registerResolve(program: Command, session: Session): void {
-  program
-    .command('resolve')
-    .description('show what a device gets: the release, full or delta, and why')
-    .requiredOption('--package <id>', 'package id')
-    .option('--channel <name>', 'channel the app reads (default: config channel)')
-    .option('--platform <name>', 'device platform, e.g. ios')
-    .option('--app-version <semver>', 'app version on the device')
-    .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
-    .option('--devices <file>', 'resolve every device id in FILE (one a line); prints one JSON object a line')
-    .option('--installed <version>', 'package version the device has')
-    .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
-    .option('--now <iso>', 'evaluate time windows at this ISO-8601 time with offset (default: now)')
-    .option('--patches', 'the device can apply binary patches: offer the patched delta where there is one')
-    .option('--no-patches', 'the device cannot apply binary patches (the default)')
+  addDeviceOptions(
+    program
+      .command('resolve')
+      .description('show what a device gets: the release, full or delta, and why')
+      .requiredOption('--package <id>', 'package id')
+      .option('--channel <name>', 'channel the app reads (default: config channel)')
+      .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
+      .option('--devices <file>', 'resolve every device id in FILE (one a line); prints one JSON object a line')
+      .option('--installed <version>', 'package version the device has')
+      .option('--patches', 'the device can apply binary patches: offer the patched delta where there is one')
+      .option('--no-patches', 'the device cannot apply binary patches (the default)'),
+  )
     .addHelpText(
       'after',
       '\nExamples:\n  $ update-publish resolve --package maps --platform ios --app-version 2.0.0 --device-id abc --json\n  $ update-publish resolve --package maps --device-id abc --installed 1.0.0 --attr region=eu\n  $ update-publish resolve --package maps --devices device-ids.txt > answers.jsonl',
@@ -76,20 +69,8 @@ export function registerResolve(program: Command, session: Session): void {
 
 /** The flags as a DeviceRequest, every value checked before the store is opened. */
 function deviceRequest(flags: ResolveFlags): DeviceRequest {
-  const now = flags.now === undefined ? new Date() : new Date(parseDate('--now', flags.now));
-  for (const [flag, value] of [['--installed', flags.installed], ['--app-version', flags.appVersion]] as const) {
-    if (value !== undefined && !semver.valid(value)) throw new UserError(`${flag} '${value}' is not a semver version; use e.g. 2.0.0`);
-  }
-  return {
-    package: flags.package,
-    platform: flags.platform,
-    appVersion: flags.appVersion,
-    deviceId: flags.deviceId,
-    installed: flags.installed,
-    now,
-    patches: flags.patches === true,
-    ...(flags.attr !== undefined && { attributes: parseAttributes(flags.attr) }),
-  };
+  if (flags.installed !== undefined && !semver.valid(flags.installed)) throw new UserError(`--installed '${flags.installed}' is not a semver version; use e.g. 2.0.0`);
+  return { ...deviceFacts(flags), package: flags.package, installed: flags.installed, patches: flags.patches === true };
 }
 
 async function resolveOne(index: ChannelIndex, request: DeviceRequest, whitelists: WhitelistCache, output: Output): Promise<void> {

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import semver from 'semver';
+import type { DeviceFacts } from '../client/rule-match.js';
+import { httpSource } from '../client/fetch/http-source.js';
+import { storeSource, type UpdateSource } from '../client/fetch/source.js';
+import { UserError } from '../errors.js';
+import { parseAttributes, parseDate } from '../release/rules.js';
+import type { Store } from '../store/store.js';
+import { collect } from './trust-options.js';
+
+/** What a device tells about itself, as `resolve`, `switch resolve` and `app-release resolve` take it. */
+export interface DeviceFlags {
+  platform?: string;
+  appVersion?: string;
+  deviceId?: string;
+  attr?: string;
+  now?: string;
+}
+
+/** How a resolving command reads the store: as a device would (through a CDN, signatures checked). */
+export interface ReaderFlags {
+  publicKey: string[];
+  from?: string;
+}
+
+/** --platform, --app-version, --attr, --now (--device-id is each command's own: required or not). */
+export function addDeviceOptions(command: Command): Command {
+  return command
+    .option('--platform <name>', 'device platform, e.g. ios')
+    .option('--app-version <semver>', 'app version on the device')
+    .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
+    .option('--now <iso>', 'evaluate time windows at this ISO-8601 time with offset (default: now)');
+}
+
+export function addReaderOptions(command: Command): Command {
+  return command
+    .option('--public-key <file>', 'trusted signing public key: the document must carry a valid signature (repeat during a key rotation)', collect, [])
+    .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store');
+}
+
+/** The flags as device facts, every value checked before the store is opened. */
+export function deviceFacts(flags: DeviceFlags): DeviceFacts {
+  if (flags.appVersion !== undefined && !semver.valid(flags.appVersion)) {
+    throw new UserError(`--app-version '${flags.appVersion}' is not a semver version; use e.g. 2.0.0`);
+  }
+  return {
+    platform: flags.platform,
+    appVersion: flags.appVersion,
+    deviceId: flags.deviceId,
+    now: flags.now === undefined ? new Date() : new Date(parseDate('--now', flags.now)),
+    ...(flags.attr !== undefined && { attributes: parseAttributes(flags.attr) }),
+  };
+}
+
+export const deviceSource = (store: Store, flags: ReaderFlags): UpdateSource => (flags.from ? httpSource(flags.from) : storeSource(store));

@@ -1,0 +1,164 @@
+import { readSwitchesDocument } from '../client/fetch/channel-documents.js';
+import type { TrustedKeys } from '../client/fetch/documents.js';
+import type { UpdateSource } from '../client/fetch/source.js';
+import { namedWhitelists, readWhitelistMembership } from '../client/fetch/whitelist-membership.js';
+import type { DeviceFacts } from '../client/rule-match.js';
+import { resolveSwitches, type SwitchResolution } from '../client/switches.js';
+import { SWITCHES } from '../channel/switches-store.js';
+import { readDocumentHistory, readDocumentVersion, readVersionedDocument, type DocumentHistoryEntry } from '../channel/versioned-document.js';
+import { assertWhitelistsExist } from '../channel/whitelists.js';
+import { UserError } from '../errors.js';
+import type { HookResult } from '../hooks/run-hooks.js';
+import { documentSnapshotKey } from '../protocol/layout.js';
+import type { SwitchEvent } from '../protocol/release-event.js';
+import type { JsonValue, SwitchesDocument, SwitchType, SwitchVariant } from '../protocol/switches.js';
+import type { TargetingRules } from '../protocol/types.js';
+import { describeRules } from '../release/rules.js';
+import { removeSwitch, requireSwitch, restoreSwitches, setSwitch } from '../release/switch-operations.js';
+import type { WorkflowContext } from './context.js';
+import { writeDocumentChange } from './document-change.js';
+
+/** Every change to a channel's switches: one history entry, one `switch` event. */
+export interface SwitchChangeResult {
+  channel: string;
+  /** The document's version after the change (in a dry run: as it would be). */
+  documentVersion: number;
+  dryRun: boolean;
+  hooks: HookResult[];
+}
+
+/** What `switch history` lists: `keys` are the switch keys the change touched. */
+export type SwitchHistoryEntry = DocumentHistoryEntry<{ action: SwitchEvent['action']; keys: string[] } & Record<string, unknown>>;
+
+const shown = (value: JsonValue) => JSON.stringify(value);
+const variantLabel = (variant: number | null, rules?: TargetingRules) =>
+  variant === null ? 'the default' : `variant ${variant}${rules ? ` (rollout ${rules.rollout}%; ${describeRules(rules)})` : ''}`;
+const switchEvent = (action: SwitchEvent['action'], keys: string[], written: Omit<SwitchEvent, 'event' | 'action' | 'keys'>): SwitchEvent => ({
+  ...written,
+  event: 'switch',
+  action,
+  keys,
+});
+
+/** Sets a key's default (no rules) or the variant with exactly these rules. */
+export async function setSwitchValue(
+  context: WorkflowContext,
+  request: { channel: string; key: string; value: JsonValue; rules?: TargetingRules; type?: SwitchType; hooks: boolean },
+): Promise<SwitchChangeResult & { key: string; variant: number | null; value: JsonValue; previous: JsonValue | null }> {
+  const { channel, key, value, rules } = request;
+  await assertWhitelistsExist(context.store, rules?.whitelist);
+  const { change, document, hooks } = await writeDocumentChange(context, {
+    kind: SWITCHES,
+    channel,
+    hooks: request.hooks,
+    apply: (current) => setSwitch(current, key, value, { rules, type: request.type }),
+    question: ({ variant, previous }) =>
+      `Set ${variantLabel(variant, rules)} of switch '${key}' on '${channel}' to ${shown(value)}${previous === null ? '' : ` (was ${shown(previous)})`}?`,
+    history: ({ variant, previous }) => ({ action: 'set', keys: [key], variant, value, previous, ...(rules && { rules }) }),
+    event: (_change, written) => switchEvent('set', [key], written),
+  });
+  return { channel, key, variant: change.variant, value, previous: change.previous, documentVersion: document.version, dryRun: context.dryRun, hooks };
+}
+
+/** Removes a key, or one of its variants (numbered from 1). */
+export async function removeSwitchKey(
+  context: WorkflowContext,
+  request: { channel: string; key: string; variant?: number; hooks: boolean },
+): Promise<SwitchChangeResult & { key: string; variant: number | null }> {
+  const { channel, key, variant } = request;
+  const { document, hooks } = await writeDocumentChange(context, {
+    kind: SWITCHES,
+    channel,
+    hooks: request.hooks,
+    apply: (current) => removeSwitch(current, key, variant),
+    question: () => `Remove ${variant === undefined ? `switch '${key}'` : `variant ${variant} of switch '${key}'`} from '${channel}'?`,
+    history: ({ removed }) => ({ action: 'rm', keys: [key], variant: variant ?? null, removed }),
+    event: (_change, written) => switchEvent('rm', [key], written),
+  });
+  return { channel, key, variant: variant ?? null, documentVersion: document.version, dryRun: context.dryRun, hooks };
+}
+
+/** Keys whose entries differ between two documents. */
+function differingKeys(a: SwitchesDocument, b: SwitchesDocument): string[] {
+  const keys = new Set([...Object.keys(a.switches), ...Object.keys(b.switches)]);
+  return [...keys].filter((key) => JSON.stringify(a.switches[key]) !== JSON.stringify(b.switches[key])).sort();
+}
+
+/** The switches of an earlier version (default: the one before the current) as a new version. */
+export async function rollbackSwitches(
+  context: WorkflowContext,
+  request: { channel: string; to?: number; hooks: boolean },
+): Promise<SwitchChangeResult & { from: number; to: number; keys: string[] }> {
+  const { channel } = request;
+  const { document: current, key } = await readVersionedDocument(context.store, SWITCHES, channel);
+  if (current.version === 0) throw new UserError(`channel '${channel}' has no switches yet (${key}); nothing to roll back`);
+  const to = request.to ?? current.version - 1;
+  if (!Number.isInteger(to) || to < 0 || to > current.version) {
+    throw new UserError(`--to ${to} is not a version of ${key}: give 0–${current.version} (see 'update-publish switch history')`);
+  }
+  const earlier = await readDocumentVersion(context.store, SWITCHES, channel, to);
+  if (!earlier) throw new UserError(`version ${to} of ${key} was not kept (${documentSnapshotKey(key, to)} is missing); choose another with 'update-publish switch history'`);
+  const { change, document, hooks } = await writeDocumentChange(context, {
+    kind: SWITCHES,
+    channel,
+    hooks: request.hooks,
+    apply: (fresh) => ({ document: restoreSwitches(fresh, earlier), from: fresh.version, keys: differingKeys(fresh, earlier) }),
+    question: ({ from, keys }) => `Roll the switches on '${channel}' back from version ${from} to ${to} (changes ${keys.join(', ')})?`,
+    history: ({ from, keys }) => ({ action: 'rollback', keys, from, to }),
+    event: (change, written) => switchEvent('rollback', change.keys, written),
+  });
+  return { channel, from: change.from, to, keys: change.keys, documentVersion: document.version, dryRun: context.dryRun, hooks };
+}
+
+export interface SwitchListing {
+  key: string;
+  type: SwitchType | null;
+  default: JsonValue;
+  variants: ({ variant: number } & SwitchVariant)[];
+}
+
+const listing = (key: string, document: SwitchesDocument): SwitchListing => {
+  const entry = requireSwitch(document, key);
+  return { key, type: entry.type ?? null, default: entry.default, variants: entry.variants.map((variant, at) => ({ variant: at + 1, ...variant })) };
+};
+
+/** Every key of the channel, sorted, with its variants numbered from 1. */
+export async function listSwitches(context: Pick<WorkflowContext, 'store'>, channel: string) {
+  const { document } = await readVersionedDocument(context.store, SWITCHES, channel);
+  const switches = Object.keys(document.switches).sort().map((key) => listing(key, document));
+  return { channel, documentVersion: document.version, updatedAt: document.version ? document.updatedAt : null, switches };
+}
+
+export async function getSwitch(context: Pick<WorkflowContext, 'store'>, channel: string, key: string) {
+  const { document } = await readVersionedDocument(context.store, SWITCHES, channel);
+  return { channel, documentVersion: document.version, ...listing(key, document) };
+}
+
+/** The channel's switch changes newest first; with a key, those that touched it. */
+export async function switchHistory(context: Pick<WorkflowContext, 'store'>, channel: string, key?: string) {
+  const entries = await readDocumentHistory<SwitchesDocument, SwitchHistoryEntry>(context.store, SWITCHES, channel);
+  if (key !== undefined) {
+    const { document } = await readVersionedDocument(context.store, SWITCHES, channel);
+    const touched = entries.filter((entry) => entry.keys?.includes(key));
+    if (touched.length === 0 && !document.switches[key]) requireSwitch(document, key);
+    return { channel, key, entries: touched };
+  }
+  return { channel, key: null, entries };
+}
+
+/**
+ * Every key's value for one device, read as a device reads it: the signed
+ * document (with trusted keys, a tampered one is refused), whitelist shards
+ * for its id, then resolveSwitches.
+ */
+export async function resolveDeviceSwitches(
+  source: UpdateSource,
+  channel: string,
+  device: DeviceFacts,
+  publicKeys: TrustedKeys,
+): Promise<{ channel: string; documentVersion: number } & SwitchResolution> {
+  const document = await readSwitchesDocument(source, channel, publicKeys);
+  const rules = Object.values(document.switches).flatMap((entry) => entry.variants.map((variant) => variant.rules));
+  const isWhitelisted = device.deviceId ? await readWhitelistMembership(source, namedWhitelists(rules), device.deviceId, publicKeys) : undefined;
+  return { channel, documentVersion: document.version, ...resolveSwitches(document, device, isWhitelisted) };
+}
