@@ -36,6 +36,13 @@ export async function listChannels(store: Store): Promise<string[]> {
     .sort();
 }
 
+/** Every channel holding any document (an index, switches, app releases), sorted. */
+export async function listChannelFolders(store: Store): Promise<string[]> {
+  const objects = await store.list(channelsPrefix);
+  const names = objects.map((object) => object.key.slice(channelsPrefix.length).split('/')).filter((parts) => parts.length >= 2);
+  return [...new Set(names.map((parts) => parts[0]))].sort();
+}
+
 export async function readIndex(store: Store, channel: string): Promise<IndexSnapshot> {
   const { document, etag, key } = await readJsonDocument(store, channelIndexKey(channel), channelIndexParser(channel), () => emptyIndex(channel));
   return { index: document, etag, key };

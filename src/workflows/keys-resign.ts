@@ -1,4 +1,4 @@
-import { listChannels } from '../channel/index-store.js';
+import { listChannelFolders } from '../channel/index-store.js';
 import { ConflictError, UserError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
 import { channelPrefix, MUTABLE_CACHE } from '../protocol/layout.js';
@@ -24,7 +24,7 @@ export async function resignDocuments(context: WorkflowContext, channel: string 
   const { store } = context;
   if (!context.signer) throw new UserError('signing is not configured; set "signing": { "privateKey": … } in the config');
   await context.signer();
-  const channels = channel ? [channel] : await listChannels(store);
+  const channels = channel ? [channel] : await listChannelFolders(store);
   const prefixes = [...channels.map(channelPrefix), ...(channel ? [] : [whitelistsPrefix])];
   const keys = (await Promise.all(prefixes.map((prefix) => store.list(prefix)))).flat().map((object) => object.key).filter((key) => key.endsWith('.json'));
   const unsigned = new Map<string, StoredDocument>();

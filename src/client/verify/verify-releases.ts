@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { archiveKey, channelIndexKey, manifestKey } from '../../protocol/layout.js';
+import { appReleasesKey, archiveKey, channelIndexKey, manifestKey, switchesKey } from '../../protocol/layout.js';
+import { readAppReleasesDocument, readSwitchesDocument } from '../fetch/channel-documents.js';
 import { encryptionKeyId } from '../../protocol/encryption.js';
 import { buildTree } from '../fetch/build-tree.js';
 import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../fetch/documents.js';
@@ -48,7 +49,8 @@ export interface VerifyOptions {
 
 /**
  * Checks every release of the given channels as a device would see it: each
- * index and manifest present, consistent and validly signed; each package
+ * index and manifest present, consistent and validly signed (switches and app
+ * releases too, where the channel has them); each package
  * object present with the listed size and SHA-256; each delta, applied to its
  * base version's full package, rebuilding its target file for file. Lists
  * every problem instead of stopping at the first.
@@ -170,6 +172,10 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
     const toVerify: { channel: string; packageId: string; release: Release }[] = [];
     for (const channel of channels) {
       checked.channels++;
+      // Switches and app releases: present or not, what is there must read and verify as devices read it.
+      for (const [read, key] of [[readSwitchesDocument, switchesKey], [readAppReleasesDocument, appReleasesKey]] as const) {
+        await read(source, channel, publicKeys).catch((error: unknown) => recordError(error, key(channel)));
+      }
       let index;
       try {
         ({ index } = await readChannelIndex(source, channel, publicKeys));
