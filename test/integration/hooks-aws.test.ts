@@ -1,16 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { CloudFrontClient, CreateDistributionCommand, GetInvalidationCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
-import { CreateTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hooksConfigSchema } from '../../src/config/hook-schema.js';
-import type { ReleaseEvent } from '../../src/protocol/release-event.js';
+import type { HookEvent } from '../../src/protocol/release-event.js';
+import { release } from '../helpers/releases.js';
 import { runHooks } from '../../src/hooks/run-hooks.js';
 import { snsMessage } from '../../src/hooks/sns.js';
+import { invalidationPaths } from '../../src/hooks/cloudfront.js';
+import type { CloudFrontHook } from '../../src/config/hook-schema.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
-import { releaseEvent } from '../helpers/release-event.js';
+import { appReleaseEvent, releaseEvent, switchEvent } from '../helpers/release-event.js';
 
 const motoInstalled = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
 if (!motoInstalled && process.env.CI === 'true') throw new Error('moto_server is required under CI (pip install "moto[server]")');
@@ -21,7 +24,7 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
   const clientConfig = () => ({ region: 'us-east-1', endpoint: moto.endpoint });
 
   /** Runs one hook (endpoint pointed at moto) for the given events. */
-  const runOne = async (hook: Record<string, unknown>, events: ReleaseEvent[] = [releaseEvent()], dryRun = false) =>
+  const runOne = async (hook: Record<string, unknown>, events: HookEvent[] = [releaseEvent()], dryRun = false) =>
     runHooks(hooksConfigSchema.parse([{ ...hook, endpoint: moto.endpoint }]), events, { dryRun, log: () => {} });
 
   beforeAll(async () => {
@@ -100,6 +103,19 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
     sqs.destroy();
   });
 
+  it('sns tells subscribers what changed in switches and app releases, without the documents', () => {
+    const switchMessage = JSON.parse(snsMessage(switchEvent()));
+    expect(JSON.parse(switchMessage.default)).toEqual({
+      event: 'switch', action: 'set', channel: 'production', documentVersion: 7, keys: ['newCheckout'], at: '2025-01-02T03:04:05.000Z',
+    });
+    expect(JSON.parse(switchMessage.GCM).fcmV1Message.message.data).toMatchObject({ event: 'switch', keys: 'newCheckout', documentVersion: '7' });
+    const appMessage = JSON.parse(JSON.parse(snsMessage(appReleaseEvent())).default);
+    expect(appMessage).toMatchObject({ event: 'app-release', action: 'add', platform: 'ios', version: '3.2.0', rollout: 10 });
+    expect(invalidationPaths(hooksConfigSchema.parse([{ type: 'cloudfront', distributionId: 'E1' }])[0] as CloudFrontHook, switchEvent())).toEqual([
+      '/channels/production/switches.json',
+    ]);
+  });
+
   it('sns message carries silent pushes for APNs and FCM', () => {
     const message = JSON.parse(snsMessage(releaseEvent()));
     expect(Object.keys(message).sort()).toEqual(['APNS', 'APNS_SANDBOX', 'GCM', 'default']);
@@ -147,7 +163,8 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
     const hook = { type: 'dynamodb', table: 'releases' };
     const publish = releaseEvent();
     const halt = releaseEvent({ event: 'halt', at: '2025-01-02T05:00:00.000Z' });
-    expect((await runOne(hook, [publish, halt])).map((r) => r.status)).toEqual(['ok', 'ok']);
+    const firstTwo = await runOne(hook, [publish, halt]);
+    expect(firstTwo.map((r) => r.status), JSON.stringify(firstTwo)).toEqual(['ok', 'ok']);
 
     const [again] = await runOne(hook, [{ ...publish, actor: 'someone-else' }]);
     expect(again).toMatchObject({ status: 'failed', error: expect.stringContaining('already holds publish of maps@1.2.0') });
@@ -165,6 +182,72 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
       ['1.2.0#production#publish#2025-01-02T03:04:05.000Z', 'publish', 'ci'],
     ]);
     expect(Items[1]).toMatchObject({ rollout: { N: '10' }, mandatory: { BOOL: false }, previousVersion: { S: '1.1.0' } });
+    dynamodb.destroy();
+  });
+
+  it('dynamodb keeps one current item per package and channel and per channel document, never set back by an older state, in a table with its own key names', async () => {
+    const dynamodb = new DynamoDBClient(clientConfig());
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: 'content',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'rk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'rk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const hook = { type: 'dynamodb', table: 'content', partitionKey: 'pk', sortKey: 'rk' };
+    const current = async (partition: string) =>
+      (await dynamodb.send(new GetItemCommand({ TableName: 'content', Key: { pk: { S: partition }, rk: { S: 'current#production' } } }))).Item;
+
+    // The newer state lands first (a slow hook run of an older change finishes last): the older one is left out.
+    const newer = releaseEvent({ event: 'rollout', rollout: 50, indexUpdatedAt: '2025-01-02T06:00:00.000Z', at: '2025-01-02T06:00:01.000Z',
+      releases: [release('1.2.0', { rules: { rollout: 50, mandatory: false } }), release('1.1.0')] });
+    const older = releaseEvent({ indexUpdatedAt: '2025-01-02T03:04:04.000Z' });
+    const results = await runOne(hook, [newer, older, switchEvent({ documentVersion: 8, at: '2025-01-02T06:00:00.000Z' }), switchEvent(), appReleaseEvent()]);
+    expect(results.map((result) => result.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(results[1].detail).toContain('left as is');
+    expect(results[3].detail).toContain('left as is');
+
+    const maps = await current('maps');
+    expect(maps).toMatchObject({
+      channel: { S: 'production' },
+      version: { S: '1.2.0' },
+      state: { S: 'active' },
+      rollout: { N: '50' },
+      fullKey: { S: 'packages/maps/1.2.0/full.zip' },
+      fullSize: { N: '1000' },
+      fullSha256: { S: 'full-1.2.0' },
+      manifestKey: { S: 'packages/maps/1.2.0/manifest.json' },
+      indexUpdatedAt: { S: '2025-01-02T06:00:00.000Z' },
+    });
+    expect(JSON.parse(maps!.rules.S!)).toEqual({ rollout: 50, mandatory: false });
+    expect(JSON.parse(maps!.releases.S!).map((entry: { version: string }) => entry.version)).toEqual(['1.2.0', '1.1.0']);
+    const switches = await current('#switches');
+    expect(switches).toMatchObject({ documentVersion: { N: '8' }, documentKey: { S: 'channels/production/switches.json' } });
+    expect(JSON.parse(switches!.document.S!)).toMatchObject({ version: 8, switches: { newCheckout: { default: false } } });
+    const appReleases = await current('#app-releases');
+    expect(JSON.parse(appReleases!.document.S!).platforms.ios.releases[0]).toMatchObject({ version: '3.2.0', url: 'https://apps.apple.com/app/id1' });
+
+    // The same state again (a hooks re-run) is written again; every event has its own item.
+    expect((await runOne(hook, [switchEvent({ documentVersion: 8, at: '2025-01-02T07:00:00.000Z' })]))[0].detail).toContain('updated');
+    const { Items = [] } = await dynamodb.send(
+      new QueryCommand({
+        TableName: 'content',
+        KeyConditionExpression: 'pk = :p AND begins_with(rk, :channel)',
+        ExpressionAttributeValues: { ':p': { S: '#switches' }, ':channel': { S: 'production#' } },
+      }),
+    );
+    expect(Items.map((item) => item.rk.S)).toEqual([
+      'production#0000000007#switch#2025-01-02T03:04:05.000Z',
+      'production#0000000008#switch#2025-01-02T06:00:00.000Z',
+      'production#0000000008#switch#2025-01-02T07:00:00.000Z',
+    ]);
     dynamodb.destroy();
   });
 });

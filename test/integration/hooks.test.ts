@@ -41,7 +41,11 @@ const only = (results: HookResult[]) => {
 describe('hooks config', () => {
   it('applies defaults: every event, required, name = type', () => {
     const [hook] = hooksConfigSchema.parse([{ type: 'command', run: 'true' }]);
-    expect(hook).toMatchObject({ type: 'command', required: true, on: ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote'] });
+    expect(hook).toMatchObject({
+      type: 'command',
+      required: true,
+      on: ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote', 'switch', 'app-release'],
+    });
   });
 
   it('rejects unknown fields, a literal webhook secret, duplicate names and an sns hook without a target', () => {
@@ -232,7 +236,7 @@ describe('runHooks', () => {
       { type: 'command', name: 'third', run: 'exit 1', required: false, on: ['halt'] },
     ];
     const { results, lines } = await run(hooks, { events });
-    expect(results.map((r) => [r.name, r.event, r.package, r.status])).toEqual([
+    expect(results.map((r) => [r.name, r.event, 'package' in r && r.package, r.status])).toEqual([
       ['first', 'publish', 'maps', 'failed'],
       ['second', 'publish', 'maps', 'ok'],
       ['second', 'halt', 'levels', 'ok'],
