@@ -16,7 +16,7 @@ export const shownValue = (value: JsonValue | undefined) => {
 };
 
 export const variantName = (variant: number | null) => (variant === null ? 'default' : `variant ${variant}`);
-const describeVariant = (rules: TargetingRules) => `rollout ${rules.rollout}%; ${describeRules(rules)}`;
+export const describeVariant = (rules: TargetingRules) => `rollout ${rules.rollout}%; ${describeRules(rules)}`;
 const when = (at: string) => at.slice(0, 19).replace('T', ' ');
 
 export function renderSwitchList(result: { channel: string; documentVersion: number; switches: SwitchListing[] }): string {

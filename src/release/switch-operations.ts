@@ -54,9 +54,13 @@ export function requireSwitch(document: SwitchesDocument, key: string): Switch {
   return entry;
 }
 
-/** Rules compared as sets of conditions: key order, and the order of listed platforms or whitelists, do not matter. */
-function canonicalRules(rules: TargetingRules): string {
-  const sorted = Object.entries(rules)
+/**
+ * A variant is known by its conditions (who), not its rollout (how many):
+ * setting the same conditions again changes the value and the rollout in
+ * place. Key order, and the order of listed platforms or whitelists, do not matter.
+ */
+function conditionsOf({ rollout: _rollout, ...conditions }: TargetingRules): string {
+  const sorted = Object.entries(conditions)
     .filter(([, value]) => value !== undefined)
     .map(([name, value]): [string, unknown] => [name, Array.isArray(value) ? [...value].sort() : value && typeof value === 'object' ? Object.entries(value).sort() : value])
     .sort(([a], [b]) => (a < b ? -1 : 1));
@@ -71,8 +75,12 @@ export interface SwitchSet {
   /** The variant set, numbered from 1; null for the default. */
   variant: number | null;
   value: JsonValue;
+  /** The variant's rules as set; null for the default. */
+  rules: TargetingRules | null;
   /** The value it replaced; null when there was none (a new key or variant). */
   previous: JsonValue | null;
+  /** The rules it replaced (the same conditions, maybe another rollout); null when there were none. */
+  previousRules: TargetingRules | null;
 }
 
 function checkType(key: string, entry: Switch | undefined, value: JsonValue, type: SwitchType | undefined): SwitchType | undefined {
@@ -90,7 +98,8 @@ function checkType(key: string, entry: Switch | undefined, value: JsonValue, typ
 
 /**
  * Without rules, the key's default (creating the key); with rules, the variant
- * with exactly these rules (its value replaced in place), else a new last variant.
+ * with the same conditions (its value and rollout replaced in place), else a
+ * new last variant.
  */
 export function setSwitch(
   document: SwitchesDocument,
@@ -107,22 +116,25 @@ export function setSwitch(
   if (!options.rules) {
     if (entry && sameValue(entry.default, value)) throw unchanged();
     const next: Switch = entry ? { ...entry, default: value } : { ...(type && { type }), default: value, variants: [] };
-    return { document: withEntry(next), key, variant: null, value, previous: entry ? entry.default : null };
+    return { document: withEntry(next), key, variant: null, value, rules: null, previous: entry ? entry.default : null, previousRules: null };
   }
   if (!entry) {
     throw new UserError(`switch '${key}' has no default value yet; set one first: update-publish switch set ${key} <value>`);
   }
   const rules = options.rules;
-  const index = entry.variants.findIndex((variant) => canonicalRules(variant.rules) === canonicalRules(rules));
-  if (index !== -1 && sameValue(entry.variants[index].value, value)) throw unchanged();
+  const index = entry.variants.findIndex((variant) => conditionsOf(variant.rules) === conditionsOf(rules));
+  const existing = index === -1 ? undefined : entry.variants[index];
+  if (existing && sameValue(existing.value, value) && existing.rules.rollout === rules.rollout) throw unchanged();
   const variant: SwitchVariant = { value, rules };
-  const variants = index === -1 ? [...entry.variants, variant] : entry.variants.map((existing, at) => (at === index ? variant : existing));
+  const variants = existing ? entry.variants.map((other, at) => (at === index ? variant : other)) : [...entry.variants, variant];
   return {
     document: withEntry({ ...entry, variants }),
     key,
-    variant: (index === -1 ? variants.length - 1 : index) + 1,
+    variant: (existing ? index : variants.length - 1) + 1,
     value,
-    previous: index === -1 ? null : entry.variants[index].value,
+    rules,
+    previous: existing ? existing.value : null,
+    previousRules: existing ? existing.rules : null,
   };
 }
 

@@ -44,7 +44,9 @@ const switchEvent = (action: SwitchEvent['action'], keys: string[], written: Omi
 export async function setSwitchValue(
   context: WorkflowContext,
   request: { channel: string; key: string; value: JsonValue; rules?: TargetingRules; type?: SwitchType; hooks: boolean },
-): Promise<SwitchChangeResult & { key: string; variant: number | null; value: JsonValue; previous: JsonValue | null }> {
+): Promise<
+  SwitchChangeResult & { key: string; variant: number | null; value: JsonValue; rules: TargetingRules | null; previous: JsonValue | null; previousRules: TargetingRules | null }
+> {
   const { channel, key, value, rules } = request;
   await assertWhitelistsExist(context.store, rules?.whitelist);
   const { change, document, hooks } = await writeDocumentChange(context, {
@@ -52,12 +54,13 @@ export async function setSwitchValue(
     channel,
     hooks: request.hooks,
     apply: (current) => setSwitch(current, key, value, { rules, type: request.type }),
-    question: ({ variant, previous }) =>
-      `Set ${variantLabel(variant, rules)} of switch '${key}' on '${channel}' to ${shown(value)}${previous === null ? '' : ` (was ${shown(previous)})`}?`,
-    history: ({ variant, previous }) => ({ action: 'set', keys: [key], variant, value, previous, ...(rules && { rules }) }),
+    question: ({ variant, previous, previousRules }) =>
+      `Set ${variantLabel(variant, rules)} of switch '${key}' on '${channel}' to ${shown(value)}${previous === null ? '' : ` (was ${shown(previous)}${previousRules ? ` at ${previousRules.rollout}%` : ''})`}?`,
+    history: ({ variant, previous, previousRules }) => ({ action: 'set', keys: [key], variant, value, rules: rules ?? null, previous, previousRules }),
     event: (_change, written) => switchEvent('set', [key], written),
   });
-  return { channel, key, variant: change.variant, value, previous: change.previous, documentVersion: document.version, dryRun: context.dryRun, hooks };
+  const { variant, previous, previousRules } = change;
+  return { channel, key, variant, value, rules: rules ?? null, previous, previousRules, documentVersion: document.version, dryRun: context.dryRun, hooks };
 }
 
 /** Removes a key, or one of its variants (numbered from 1). */

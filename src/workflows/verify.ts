@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { storeSource } from '../client/fetch/source.js';
 import { verifyReleases, type VerifyProblem, type VerifyReport } from '../client/verify/verify-releases.js';
 import { readArchivedReleases } from '../channel/archive.js';
-import { listChannels } from '../channel/index-store.js';
+import { listChannelFolders } from '../channel/index-store.js';
 import { ExitCode, UserError } from '../errors.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
 import { checkDocumentSignature } from '../protocol/document-signature.js';
@@ -22,7 +22,7 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
   const { config, store, output } = context;
   const publicKeys = request.publicKeys.length ? request.publicKeys : context.signer ? [createPublicKey((await context.signer()).key)] : [];
   const encryptionKey = encryptionKeyFor(config);
-  const channels = request.channel ? [request.channel] : await listChannels(store);
+  const channels = request.channel ? [request.channel] : await listChannelFolders(store);
   // Verifying nothing must not pass: it is almost always a mistyped store.
   if (channels.length === 0) throw new UserError(`nothing to verify: no channel in ${store.location}; check --store (or "store" in the config)`, ExitCode.failure);
   const step = output.step(`verifying ${channels.length} channel(s) in ${store.location}`);

@@ -75,6 +75,10 @@ describe('switch edits', () => {
     const replaced = setSwitch(android.document, 'newCheckout', false, { rules: { platforms: ['ipados', 'ios'], rollout: 10 } });
     expect(replaced).toMatchObject({ variant: 1, previous: true });
     expect(replaced.document.switches.newCheckout.variants.map((variant) => variant.value)).toEqual([false, true]);
+    // A variant is its conditions: another rollout of the same conditions rolls it out further, in place.
+    const raised = setSwitch(replaced.document, 'newCheckout', false, { rules: { rollout: 50, platforms: ['ios', 'ipados'] } });
+    expect(raised).toMatchObject({ variant: 1, previous: false, previousRules: { rollout: 10 } });
+    expect(raised.document.switches.newCheckout.variants.map((variant) => variant.rules.rollout)).toEqual([50, 5]);
   });
 
   it('fixes the type at the first set and refuses a value of another type, a changed type and a no-op', () => {

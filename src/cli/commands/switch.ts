@@ -30,7 +30,7 @@ import { addDeviceOptions, addReaderOptions, deviceFacts, deviceSource, type Dev
 import { dryRunNote, noteHookFailures } from '../render.js';
 import { addRuleOptions, givenRuleFlags } from '../rule-options.js';
 import type { Session } from '../session.js';
-import { renderResolution, renderSwitch, renderSwitchHistory, renderSwitchList, shownValue, variantName } from '../switch-render.js';
+import { describeVariant, renderResolution, renderSwitch, renderSwitchHistory, renderSwitchList, shownValue, variantName } from '../switch-render.js';
 import { loadPublicKeys } from '../trust-options.js';
 import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-options.js';
 
@@ -77,8 +77,8 @@ Examples:
         context.output.result(
           result,
           () =>
-            `${dryRunNote(context.dryRun)}switch ${key} on ${channel}: ${variantName(result.variant)} = ${shownValue(value)}` +
-            `${result.previous === null ? '' : ` (was ${shownValue(result.previous)})`}; switches version ${result.documentVersion}`,
+            `${dryRunNote(context.dryRun)}switch ${key} on ${channel}: ${variantName(result.variant)}${result.rules ? ` (${describeVariant(result.rules)})` : ''} = ${shownValue(value)}` +
+            `${result.previous === null ? '' : ` (was ${shownValue(result.previous)}${result.previousRules ? ` at ${result.previousRules.rollout}%` : ''})`}; switches version ${result.documentVersion}`,
         );
       });
     });

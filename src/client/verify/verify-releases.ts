@@ -172,10 +172,14 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
     const toVerify: { channel: string; packageId: string; release: Release }[] = [];
     for (const channel of channels) {
       checked.channels++;
-      // Switches and app releases: present or not, what is there must read and verify as devices read it.
+      // Switches and app releases: what is there must read and verify as devices read it.
+      let otherDocuments = false;
       for (const [read, key] of [[readSwitchesDocument, switchesKey], [readAppReleasesDocument, appReleasesKey]] as const) {
-        await read(source, channel, publicKeys).catch((error: unknown) => recordError(error, key(channel)));
+        const document = await read(source, channel, publicKeys).catch((error: unknown) => recordError(error, key(channel)));
+        otherDocuments ||= document === undefined || document.version > 0;
       }
+      // A channel of switches or app releases alone has no packages to check.
+      if (otherDocuments && !(await source.readDocument(channelIndexKey(channel)))) continue;
       let index;
       try {
         ({ index } = await readChannelIndex(source, channel, publicKeys));

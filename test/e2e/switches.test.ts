@@ -1,0 +1,216 @@
+/**
+ * Switches end to end on the folder store: set, target, roll out, roll back,
+ * resolve (the CLI and the client module agree, over 10,000 devices),
+ * concurrent writers, signatures, hooks, and bad input.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSwitchesDocument } from '../../src/client/fetch/channel-documents.js';
+import { storeSource } from '../../src/client/fetch/source.js';
+import { resolveSwitches } from '../../src/client/switches.js';
+import { createFolderStore } from '../../src/store/folder-store.js';
+import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
+
+const SWITCHES = 'channels/production/switches.json';
+const devices = Array.from({ length: 10_000 }, (_, i) => `device-${i}`);
+
+afterAll(removeProjects);
+
+/** The stored document, read as a device reads it. */
+const stored = (project: Project, publicKeys?: Parameters<typeof readSwitchesDocument>[2]) =>
+  readSwitchesDocument(storeSource(createFolderStore(project.store)), 'production', publicKeys);
+
+/** One `error:` line, the exit code given, no stack, nothing on stdout. */
+function refused(result: CliResult, exitCode: number, message: RegExp): void {
+  expect(result.code, result.stderr).toBe(exitCode);
+  expect(result.stdout).toBe('');
+  expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^error: /)]);
+  expect(result.stderr).toMatch(message);
+}
+
+describe('switches (folder store)', () => {
+  let project: Project;
+  beforeAll(async () => {
+    project = await makeProject();
+  });
+  const run = async (...args: string[]) => succeeded(await project.run([...args, '--yes', '--json']));
+  const read = async (...args: string[]) => succeeded(await project.run([...args, '--json']));
+
+  it('sets a default, targets a variant, rolls it out, rolls back, and resolves as the client module does', async () => {
+    expect(await run('switch', 'set', 'newCheckout', 'false', '--type', 'boolean')).toMatchObject({
+      channel: 'production',
+      key: 'newCheckout',
+      variant: null,
+      value: false,
+      previous: null,
+      documentVersion: 1,
+      dryRun: false,
+      hooks: [],
+    });
+    expect(await run('switch', 'set', 'newCheckout', 'true', '--platform', 'ios', '--rollout', '10')).toMatchObject({
+      variant: 1,
+      rules: { rollout: 10, platforms: ['ios'] },
+      documentVersion: 2,
+    });
+    await run('switch', 'set', 'limits', '{"max":3}');
+
+    const ten = await stored(project);
+    expect(ten).toMatchObject({ version: 3, switches: { newCheckout: { type: 'boolean', default: false, variants: [{ value: true, rules: { rollout: 10, platforms: ['ios'] } }] } } });
+    const servedAt = (document: typeof ten) =>
+      new Set(devices.filter((deviceId) => resolveSwitches(document, { deviceId, platform: 'ios' }).values.newCheckout === true));
+    const tenPercent = servedAt(ten);
+    expect(Math.abs(tenPercent.size / devices.length - 0.1)).toBeLessThanOrEqual(0.01);
+
+    // The CLI answers for one device exactly what the client module answers.
+    const inside = [...tenPercent][0];
+    const answer = await read('switch', 'resolve', '--device-id', inside, '--platform', 'ios');
+    expect(answer).toEqual({
+      channel: 'production',
+      documentVersion: 3,
+      deviceId: inside,
+      values: { newCheckout: true, limits: { max: 3 } },
+      reasons: { newCheckout: { source: 'variant', variant: 1 }, limits: { source: 'default' } },
+    });
+    expect((await read('switch', 'resolve', '--device-id', inside, '--platform', 'android')).values.newCheckout).toBe(false);
+
+    // Rolling out: the same conditions at 50 % keep every device the 10 % had.
+    expect(await run('switch', 'set', 'newCheckout', 'true', '--platform', 'ios', '--rollout', '50')).toMatchObject({
+      variant: 1,
+      previousRules: { rollout: 10 },
+      documentVersion: 4,
+    });
+    const fifty = await stored(project);
+    expect(fifty.switches.newCheckout.variants).toHaveLength(1);
+    const fiftyPercent = servedAt(fifty);
+    expect(Math.abs(fiftyPercent.size / devices.length - 0.5)).toBeLessThanOrEqual(0.01);
+    expect([...tenPercent].filter((id) => !fiftyPercent.has(id))).toEqual([]);
+
+    // Back to the 10 %, as version 5.
+    expect(await run('switch', 'rollback')).toMatchObject({ from: 4, to: 3, keys: ['newCheckout'], documentVersion: 5 });
+    const rolledBack = await stored(project);
+    expect(rolledBack.switches).toEqual(ten.switches);
+    expect(await run('switch', 'rollback', '--to', '1')).toMatchObject({ from: 5, to: 1, keys: ['limits', 'newCheckout'], documentVersion: 6 });
+    expect(Object.keys((await stored(project)).switches)).toEqual(['newCheckout']);
+
+    const history = await read('switch', 'history', 'newCheckout');
+    expect(history.entries.map((entry: { version: number; action: string }) => [entry.version, entry.action])).toEqual([
+      [6, 'rollback'],
+      [5, 'rollback'],
+      [4, 'set'],
+      [2, 'set'],
+      [1, 'set'],
+    ]);
+    expect(history.entries[2]).toMatchObject({ actor: expect.any(String), at: expect.any(String), keys: ['newCheckout'], variant: 1, value: true });
+    expect((await read('switch', 'history')).entries).toHaveLength(6);
+    expect(await read('switch', 'get', 'newCheckout')).toMatchObject({
+      documentVersion: 6,
+      key: 'newCheckout',
+      type: 'boolean',
+      default: false,
+      variants: [],
+    });
+    expect((await read('switch', 'ls')).switches.map((entry: { key: string }) => entry.key)).toEqual(['newCheckout']);
+  });
+
+  it('removes a key or one variant; a dry run writes nothing', async () => {
+    await run('switch', 'set', 'banner', '"spring"');
+    await run('switch', 'set', 'banner', '"summer"', '--attr', 'region=eu');
+    const before = await snapshotTree(project.store);
+    expect(await run('switch', 'rm', 'banner', '--variant', '1', '--dry-run')).toMatchObject({ key: 'banner', variant: 1, dryRun: true });
+    expect(await snapshotTree(project.store)).toEqual(before);
+    await run('switch', 'rm', 'banner', '--variant', '1');
+    expect((await stored(project)).switches.banner).toEqual({ default: 'spring', variants: [] });
+    await run('switch', 'rm', 'banner');
+    expect((await stored(project)).switches.banner).toBeUndefined();
+  });
+
+  it('keeps both changes when two processes set switches at the same moment', async () => {
+    const fresh = await makeProject();
+    const results = await Promise.all(
+      ['alpha', 'beta', 'gamma'].map((key) => fresh.run(['switch', 'set', key, 'true', '--yes', '--json'], { spawn: true })),
+    );
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    expect(results.map((result) => result.json.documentVersion).sort()).toEqual([1, 2, 3]);
+    const document = await stored(fresh);
+    expect(Object.keys(document.switches).sort()).toEqual(['alpha', 'beta', 'gamma']);
+    expect(document.version).toBe(3);
+    expect((await fresh.run(['switch', 'history', '--json'])).json.entries).toHaveLength(3);
+  });
+
+  it('refuses bad input with one line, exit 2, and writes nothing', async () => {
+    await run('switch', 'set', 'retries', '3', '--type', 'number');
+    const before = await snapshotTree(project.store);
+    const attempt = async (args: string[], message: RegExp) => {
+      refused(await project.run(args), 2, message);
+      expect(await snapshotTree(project.store)).toEqual(before);
+    };
+    await attempt(['switch', 'get', 'nope'], /unknown switch 'nope' on channel 'production'; switches: /);
+    await attempt(['switch', 'rm', 'nope', '--yes'], /unknown switch 'nope'/);
+    await attempt(['switch', 'set', 'color', 'blue', '--yes'], /value 'blue' is not JSON/);
+    await attempt(['switch', 'set', 'retries', '"three"', '--yes'], /is a string, but switch 'retries' is of type number/);
+    await attempt(['switch', 'set', 'retries', '4', '--type', 'string', '--yes'], /its type cannot change/);
+    await attempt(['switch', 'set', 'flag', 'true', '--type', 'bool', '--yes'], /--type 'bool' is not one of boolean, number, string, json/);
+    await attempt(['switch', 'set', 'retries', '5', '--default', '--rollout', '10', '--yes'], /--default sets the key's default value/);
+    await attempt(['switch', 'set', 'fresh', 'true', '--rollout', '10', '--yes'], /has no default value yet/);
+    await attempt(['switch', 'set', 'retries', '5', '--whitelist', 'nobody', '--yes'], /whitelist/);
+    await attempt(['switch', 'rm', 'retries', '--variant', '1', '--yes'], /has no variants/);
+    await attempt(['switch', 'rollback', '--to', '999', '--yes'], /--to 999 is not a version/);
+    await attempt(['switch', 'set', 'huge', JSON.stringify('x'.repeat(140 * 1024)), '--yes'], /switches\.json would be 140 KB, over its cap of 128 KB/);
+  });
+
+  it('runs the hooks subscribed to switch events with the event, and not the others', async () => {
+    const hooked = await makeProject({
+      config: {
+        hooks: [
+          { type: 'command', name: 'record', run: 'cat > switch-event.json; env | grep ^UP_ | sort > switch-env.txt', on: ['switch'] },
+          { type: 'command', name: 'publish-only', run: 'touch publish-ran', on: ['publish'] },
+        ],
+      },
+    });
+    const result = succeeded(await hooked.run(['switch', 'set', 'newCheckout', 'true', '--yes', '--json']));
+    expect(result.hooks).toEqual([
+      expect.objectContaining({ name: 'record', event: 'switch', document: SWITCHES, documentVersion: 1, status: 'ok' }),
+    ]);
+    const event = JSON.parse(await readFile(join(hooked.dir, 'switch-event.json'), 'utf8'));
+    expect(event).toMatchObject({ event: 'switch', action: 'set', keys: ['newCheckout'], channel: 'production', documentVersion: 1, changedKeys: [SWITCHES] });
+    expect(event.document.switches.newCheckout.default).toBe(true);
+    const env = await readFile(join(hooked.dir, 'switch-env.txt'), 'utf8');
+    expect(env).toContain('UP_EVENT=switch\n');
+    expect(env).toContain('UP_KEYS=newCheckout\n');
+    expect(env).toContain(`UP_DOCUMENT_KEY=${SWITCHES}\n`);
+  });
+});
+
+describe('signed switches', () => {
+  let project: Project;
+  beforeAll(async () => {
+    project = await makeProject({ config: { signing: { privateKey: 'keys/signing-private.pem' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    succeeded(await project.run(['switch', 'set', 'newCheckout', 'false', '--yes']));
+  });
+  const trusted = () => ['--public-key', join(project.dir, 'keys', 'signing-public.pem')];
+
+  it('signs every document it writes, and a device trusting the key reads them', async () => {
+    for (const key of [SWITCHES, 'channels/production/switches/1.json', 'channels/production/switches/history.json']) {
+      expect(await project.readStoreJson(`${key}.sig`)).toMatchObject({ algorithm: 'ed25519' });
+    }
+    expect(succeeded(await project.run(['switch', 'resolve', '--device-id', 'd1', ...trusted(), '--json'])).values).toEqual({ newCheckout: false });
+  });
+
+  it('refuses a tampered document: devices, the next change and verify', async () => {
+    const path = project.storePath(SWITCHES);
+    const original = await readFile(path, 'utf8');
+    await writeFile(path, original.replace('"default":false', '"default":true'));
+    try {
+      const before = await snapshotTree(project.store);
+      refused(await project.run(['switch', 'resolve', '--device-id', 'd1', ...trusted()]), 1, /switches\.json: signature by key [0-9a-f]+ does not match the content/);
+      refused(await project.run(['switch', 'set', 'other', '1', '--yes']), 1, /switches\.json is not signed by this publisher's key/);
+      expect(await snapshotTree(project.store)).toEqual(before);
+      const report = await project.run(['verify', '--json']);
+      expect(report.json.problems).toContainEqual({ key: SWITCHES, problem: expect.stringMatching(/does not match the content/) });
+    } finally {
+      await writeFile(path, original);
+    }
+  });
+});
