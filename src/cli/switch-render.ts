@@ -2,7 +2,7 @@ import type { SwitchReason } from '../client/switches.js';
 import { formatTable } from '../format.js';
 import type { JsonValue } from '../protocol/switches.js';
 import type { TargetingRules } from '../protocol/types.js';
-import { describeRules } from '../release/rules.js';
+import { describeRollout, describeRules } from '../release/rules.js';
 import type { SwitchHistoryEntry, SwitchListing } from '../workflows/switches.js';
 
 /** How `switch` commands show switches to people (their --json is the workflows' results as they are). */
@@ -16,7 +16,7 @@ export const shownValue = (value: JsonValue | undefined) => {
 };
 
 export const variantName = (variant: number | null) => (variant === null ? 'default' : `variant ${variant}`);
-export const describeVariant = (rules: TargetingRules) => `rollout ${rules.rollout}%; ${describeRules(rules)}`;
+export const describeVariant = (rules: TargetingRules) => describeRollout(rules);
 const when = (at: string) => at.slice(0, 19).replace('T', ' ');
 
 export function renderSwitchList(result: { channel: string; documentVersion: number; switches: SwitchListing[] }): string {

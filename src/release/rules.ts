@@ -110,3 +110,7 @@ export function describeRules(rules: TargetingRules & { mandatory?: boolean }): 
     .filter(Boolean)
     .join('; ') || '-';
 }
+
+/** The rollout and the other rules in one line: `rollout 10%; platforms ios`, or `rollout 100%`. */
+export const describeRollout = (rules: TargetingRules & { mandatory?: boolean }): string =>
+  [`rollout ${rules.rollout}%`, describeRules(rules)].filter((part) => part !== '-').join('; ');

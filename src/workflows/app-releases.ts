@@ -18,7 +18,7 @@ import {
   type AppReleaseChange,
   type NewAppRelease,
 } from '../release/app-release-operations.js';
-import { describeRules } from '../release/rules.js';
+import { describeRollout } from '../release/rules.js';
 import type { WorkflowContext } from './context.js';
 import { writeDocumentChange } from './document-change.js';
 
@@ -57,7 +57,7 @@ export async function addAppReleaseTo(
     hooks: request.hooks,
     apply: (current) => addAppRelease(current, request.release),
     question: ({ release }) =>
-      `Tell ${platform} devices on '${channel}' about app ${version} (${release.url}; rollout ${release.rules.rollout}%; ${describeRules(release.rules)}${release.minSupported ? `; min supported ${release.minSupported}` : ''})?`,
+      `Tell ${platform} devices on '${channel}' about app ${version} (${release.url}; ${describeRollout(release.rules)}${release.minSupported ? `; min supported ${release.minSupported}` : ''})?`,
     history: ({ release }) => ({ action: 'add', platform, appVersion: version, release }),
     event: ({ release }, written) => appReleaseEvent('add', platform, release, release, written),
   });

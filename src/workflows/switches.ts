@@ -13,7 +13,7 @@ import { documentSnapshotKey } from '../protocol/layout.js';
 import type { SwitchEvent } from '../protocol/release-event.js';
 import type { JsonValue, SwitchesDocument, SwitchType, SwitchVariant } from '../protocol/switches.js';
 import type { TargetingRules } from '../protocol/types.js';
-import { describeRules } from '../release/rules.js';
+import { describeRollout } from '../release/rules.js';
 import { removeSwitch, requireSwitch, restoreSwitches, setSwitch } from '../release/switch-operations.js';
 import type { WorkflowContext } from './context.js';
 import { writeDocumentChange } from './document-change.js';
@@ -32,7 +32,7 @@ export type SwitchHistoryEntry = DocumentHistoryEntry<{ action: SwitchEvent['act
 
 const shown = (value: JsonValue) => JSON.stringify(value);
 const variantLabel = (variant: number | null, rules?: TargetingRules) =>
-  variant === null ? 'the default' : `variant ${variant}${rules ? ` (rollout ${rules.rollout}%; ${describeRules(rules)})` : ''}`;
+  variant === null ? 'the default' : `variant ${variant}${rules ? ` (${describeRollout(rules)})` : ''}`;
 const switchEvent = (action: SwitchEvent['action'], keys: string[], written: Omit<SwitchEvent, 'event' | 'action' | 'keys'>): SwitchEvent => ({
   ...written,
   event: 'switch',

@@ -11,11 +11,15 @@ import { storeSource } from '../../src/client/fetch/source.js';
 import { resolveSwitches } from '../../src/client/switches.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
 import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
+import { closeTerminals, openTerminal, tmuxInstalled } from '../helpers/terminal.js';
 
 const SWITCHES = 'channels/production/switches.json';
 const devices = Array.from({ length: 10_000 }, (_, i) => `device-${i}`);
 
-afterAll(removeProjects);
+afterAll(async () => {
+  await closeTerminals();
+  await removeProjects();
+});
 
 /** The stored document, read as a device reads it. */
 const stored = (project: Project, publicKeys?: Parameters<typeof readSwitchesDocument>[2]) =>
@@ -212,5 +216,25 @@ describe('signed switches', () => {
     } finally {
       await writeFile(path, original);
     }
+  });
+});
+
+describe.skipIf(!tmuxInstalled)('switch changes at a terminal', () => {
+  it('asks first: no writes nothing, yes writes', async () => {
+    const project = await makeProject();
+    succeeded(await project.run(['switch', 'set', 'newCheckout', 'false', '--yes']));
+    const before = await snapshotTree(project.store);
+    const declined = await openTerminal(['switch', 'set', 'newCheckout', 'true', '--rollout', '10'], { cwd: project.dir });
+    await declined.waitFor("Set variant 1 (rollout 10%) of switch 'newCheckout' on 'production' to true?");
+    await declined.keys('n', 'Enter');
+    expect(await declined.exitCode()).toBe(2);
+    expect(await declined.screen()).toMatch(/cancelled; nothing was written/);
+    expect(await snapshotTree(project.store)).toEqual(before);
+
+    const accepted = await openTerminal(['app-release', 'add', '--platform', 'ios', '--version', '3.2.0', '--url', 'https://apps.apple.com/app/id1'], { cwd: project.dir });
+    await accepted.waitFor("Tell ios devices on 'production' about app 3.2.0");
+    await accepted.keys('y', 'Enter');
+    expect(await accepted.exitCode()).toBe(0);
+    expect(await project.readStoreJson('channels/production/app-releases.json')).toMatchObject({ version: 1 });
   });
 });

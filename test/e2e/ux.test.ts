@@ -103,6 +103,8 @@ describe('--json', () => {
     history: ['history', 'maps'],
     hooks: ['hooks', 'run', 'maps'],
     whitelist: ['whitelist', 'ls'],
+    switch: ['switch', 'set', 'newCheckout', 'true', '--yes'],
+    'app-release': ['app-release', 'add', '--platform', 'ios', '--version', '3.2.0', '--url', 'https://apps.apple.com/app/id1', '--yes'],
     fetch: ['fetch', 'maps', '--into', 'device/maps'],
     verify: ['verify'],
     keys: ['keys', 'generate', '--out', 'new-keys'],

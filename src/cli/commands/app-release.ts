@@ -13,7 +13,7 @@
 import type { Command } from 'commander';
 import { formatTable } from '../../format.js';
 import { parseAppReleaseTarget, requirePlatform } from '../../release/app-release-operations.js';
-import { buildRules, describeRules, parseRollout, type RuleFlags } from '../../release/rules.js';
+import { buildRules, describeRollout, describeRules, parseRollout, type RuleFlags } from '../../release/rules.js';
 import {
   addAppReleaseTo,
   appReleaseHistory,
@@ -71,7 +71,7 @@ Examples:
         context.output.result(
           result,
           () =>
-            `${dryRunNote(context.dryRun)}app release ${platform}@${result.version} on ${channel}: ${describeAppReleaseState({ state: result.release.state, rollout: rules.rollout })} (${describeRules(rules)}); app releases version ${result.documentVersion}`,
+            `${dryRunNote(context.dryRun)}app release ${platform}@${result.version} on ${channel}: ${result.release.state}, ${describeRollout(rules)}; app releases version ${result.documentVersion}`,
         );
       });
     });
