@@ -2,7 +2,7 @@ import { resolveAppUpgrade, type AppDevice, type AppUpgrade } from '../client/ap
 import { readAppReleasesDocument } from '../client/fetch/channel-documents.js';
 import type { TrustedKeys } from '../client/fetch/documents.js';
 import type { UpdateSource } from '../client/fetch/source.js';
-import { namedWhitelists, readWhitelistMembership } from '../client/fetch/whitelist-membership.js';
+import { whitelistsOfDevice } from '../client/fetch/whitelist-membership.js';
 import { APP_RELEASES } from '../channel/app-releases-store.js';
 import { readDocumentHistory, readVersionedDocument, type DocumentHistoryEntry } from '../channel/versioned-document.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
@@ -131,6 +131,6 @@ export async function resolveDeviceAppUpgrade(
 ): Promise<{ channel: string; documentVersion: number } & AppUpgrade> {
   const document = await readAppReleasesDocument(source, channel, publicKeys);
   const rules = (document.platforms[device.platform]?.releases ?? []).map((release) => release.rules);
-  const isWhitelisted = device.deviceId ? await readWhitelistMembership(source, namedWhitelists(rules), device.deviceId, publicKeys) : undefined;
+  const isWhitelisted = await whitelistsOfDevice(source, rules, device.deviceId, publicKeys);
   return { channel, documentVersion: document.version, ...resolveAppUpgrade(document, device, isWhitelisted) };
 }

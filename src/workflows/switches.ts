@@ -1,7 +1,7 @@
 import { readSwitchesDocument } from '../client/fetch/channel-documents.js';
 import type { TrustedKeys } from '../client/fetch/documents.js';
 import type { UpdateSource } from '../client/fetch/source.js';
-import { namedWhitelists, readWhitelistMembership } from '../client/fetch/whitelist-membership.js';
+import { whitelistsOfDevice } from '../client/fetch/whitelist-membership.js';
 import type { DeviceFacts } from '../client/rule-match.js';
 import { resolveSwitches, type SwitchResolution } from '../client/switches.js';
 import { SWITCHES } from '../channel/switches-store.js';
@@ -162,6 +162,6 @@ export async function resolveDeviceSwitches(
 ): Promise<{ channel: string; documentVersion: number } & SwitchResolution> {
   const document = await readSwitchesDocument(source, channel, publicKeys);
   const rules = Object.values(document.switches).flatMap((entry) => entry.variants.map((variant) => variant.rules));
-  const isWhitelisted = device.deviceId ? await readWhitelistMembership(source, namedWhitelists(rules), device.deviceId, publicKeys) : undefined;
+  const isWhitelisted = await whitelistsOfDevice(source, rules, device.deviceId, publicKeys);
   return { channel, documentVersion: document.version, ...resolveSwitches(document, device, isWhitelisted) };
 }

@@ -10,7 +10,7 @@ import { resolveAppUpgrade } from '../../src/client/app-upgrade.js';
 import { readAppReleasesDocument } from '../../src/client/fetch/channel-documents.js';
 import { storeSource } from '../../src/client/fetch/source.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
-import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
+import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 
 const APP_RELEASES = 'channels/production/app-releases.json';
 const STORE_URL = 'https://apps.apple.com/app/id123456789';
@@ -20,12 +20,6 @@ afterAll(removeProjects);
 
 const stored = (project: Project) => readAppReleasesDocument(storeSource(createFolderStore(project.store)), 'production', undefined);
 
-function refused(result: CliResult, message: RegExp): void {
-  expect(result.code, result.stderr).toBe(2);
-  expect(result.stdout).toBe('');
-  expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^error: /)]);
-  expect(result.stderr).toMatch(message);
-}
 
 describe('app releases (folder store)', () => {
   let project: Project;
@@ -99,7 +93,7 @@ describe('app releases (folder store)', () => {
   it('refuses an http:// url, a version not above the others, bad semver and unknown releases: one line, exit 2, nothing written', async () => {
     const before = await snapshotTree(project.store);
     const attempt = async (args: string[], message: RegExp) => {
-      refused(await project.run([...args, '--yes']), message);
+      expectRefused(await project.run([...args, '--yes']), 2, message);
       expect(await snapshotTree(project.store)).toEqual(before);
     };
     const add = (version: string, url = STORE_URL, ...more: string[]) => ['app-release', 'add', '--platform', 'ios', '--version', version, '--url', url, ...more];
@@ -111,6 +105,6 @@ describe('app releases (folder store)', () => {
     await attempt(['app-release', 'rollout', 'ios@9.9.9', '50'], /no app release ios@9\.9\.9 on channel 'production'; there: ios@3\.3\.0/);
     await attempt(['app-release', 'halt', 'ios'], /'ios' is not <platform>@<version>/);
     await attempt(['app-release', 'rollout', 'ios@3.3.0', '101'], /rollout '101' is outside 0–100/);
-    refused(await project.run(['app-release', 'resolve', '--platform', 'ios', '--app-version', 'three']), /--app-version 'three' is not a semver version/);
+    expectRefused(await project.run(['app-release', 'resolve', '--platform', 'ios', '--app-version', 'three']), 2, /--app-version 'three' is not a semver version/);
   });
 });

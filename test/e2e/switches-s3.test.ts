@@ -3,15 +3,15 @@
  * documents as on the folder store, concurrent writers from two processes,
  * tampering refused, and the current items devices can query.
  */
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAppReleasesDocument, readSwitchesDocument } from '../../src/client/fetch/channel-documents.js';
 import { storeSource } from '../../src/client/fetch/source.js';
 import { resolveSwitches } from '../../src/client/switches.js';
-import { makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
-import type { Moto } from '../helpers/moto.js';
+import { expectRefused, makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
+import { createKeyedTable, type Moto } from '../helpers/moto.js';
 import { MOTO_INSTALLED, objectListing, openS3Store, s3ProjectConfig, startMotoBucket } from '../helpers/s3-e2e.js';
 
 const BUCKET = 'e2e-switches';
@@ -28,20 +28,7 @@ describe.skipIf(!MOTO_INSTALLED)('switches and app releases on S3 with the Dynam
   beforeAll(async () => {
     ({ moto, s3 } = await startMotoBucket(BUCKET));
     dynamodb = new DynamoDBClient({ region: 'us-east-1', endpoint: moto.endpoint });
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'package', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'package', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createKeyedTable(dynamodb, TABLE);
     project = await makeProject({
       config: {
         ...s3ProjectConfig(moto.endpoint, BUCKET, PREFIX),
@@ -121,11 +108,8 @@ describe.skipIf(!MOTO_INSTALLED)('switches and app releases on S3 with the Dynam
     try {
       const before = await objectListing(s3, BUCKET, PREFIX);
       const resolved = await project.run(['switch', 'resolve', '--device-id', 'd1', ...trusted()]);
-      expect(resolved.code).toBe(1);
-      expect(resolved.stderr.trim()).toMatch(/^error: channels\/production\/switches\.json: signature by key \S+ does not match the content/);
-      const changed = await project.run(['switch', 'set', 'gamma', 'true', '--yes']);
-      expect(changed.code).toBe(1);
-      expect(changed.stderr.trim().split('\n')).toEqual([expect.stringMatching(/switches\.json is not signed by this publisher's key/)]);
+      expectRefused(resolved, 1, /^error: channels\/production\/switches\.json: signature by key \S+ does not match the content/);
+      expectRefused(await project.run(['switch', 'set', 'gamma', 'true', '--yes']), 1, /switches\.json is not signed by this publisher's key/);
       expect(await objectListing(s3, BUCKET, PREFIX)).toEqual(before);
     } finally {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: original }));

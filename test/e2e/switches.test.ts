@@ -10,7 +10,7 @@ import { readSwitchesDocument } from '../../src/client/fetch/channel-documents.j
 import { storeSource } from '../../src/client/fetch/source.js';
 import { resolveSwitches } from '../../src/client/switches.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
-import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
+import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 import { closeTerminals, openTerminal, tmuxInstalled } from '../helpers/terminal.js';
 
 const SWITCHES = 'channels/production/switches.json';
@@ -25,13 +25,6 @@ afterAll(async () => {
 const stored = (project: Project, publicKeys?: Parameters<typeof readSwitchesDocument>[2]) =>
   readSwitchesDocument(storeSource(createFolderStore(project.store)), 'production', publicKeys);
 
-/** One `error:` line, the exit code given, no stack, nothing on stdout. */
-function refused(result: CliResult, exitCode: number, message: RegExp): void {
-  expect(result.code, result.stderr).toBe(exitCode);
-  expect(result.stdout).toBe('');
-  expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^error: /)]);
-  expect(result.stderr).toMatch(message);
-}
 
 describe('switches (folder store)', () => {
   let project: Project;
@@ -146,7 +139,7 @@ describe('switches (folder store)', () => {
     await run('switch', 'set', 'retries', '3', '--type', 'number');
     const before = await snapshotTree(project.store);
     const attempt = async (args: string[], message: RegExp) => {
-      refused(await project.run(args), 2, message);
+      expectRefused(await project.run(args), 2, message);
       expect(await snapshotTree(project.store)).toEqual(before);
     };
     await attempt(['switch', 'get', 'nope'], /unknown switch 'nope' on channel 'production'; switches: /);
@@ -208,8 +201,8 @@ describe('signed switches', () => {
     await writeFile(path, original.replace('"default":false', '"default":true'));
     try {
       const before = await snapshotTree(project.store);
-      refused(await project.run(['switch', 'resolve', '--device-id', 'd1', ...trusted()]), 1, /switches\.json: signature by key [0-9a-f]+ does not match the content/);
-      refused(await project.run(['switch', 'set', 'other', '1', '--yes']), 1, /switches\.json is not signed by this publisher's key/);
+      expectRefused(await project.run(['switch', 'resolve', '--device-id', 'd1', ...trusted()]), 1, /switches\.json: signature by key [0-9a-f]+ does not match the content/);
+      expectRefused(await project.run(['switch', 'set', 'other', '1', '--yes']), 1, /switches\.json is not signed by this publisher's key/);
       expect(await snapshotTree(project.store)).toEqual(before);
       const report = await project.run(['verify', '--json']);
       expect(report.json.problems).toContainEqual({ key: SWITCHES, problem: expect.stringMatching(/does not match the content/) });

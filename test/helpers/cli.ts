@@ -10,7 +10,8 @@
  *   env are process-wide). Resolves (never rejects on a non-zero exit) with
  *   `{ code, stdout, stderr, json }`; `json` is stdout parsed when it is one
  *   JSON document.
- *   `succeeded(result)` returns `json` or throws with the exit code and stderr.
+ *   `succeeded(result)` returns `json` or throws with the exit code and stderr;
+ *   `expectRefused(result, code, /message/)` checks a refusal is one line.
  * - `makeProject({ packages, config?, configFile? })` writes a temp project:
  *   `assets/<id>/…` per package and `update-publish.config.json` whose
  *   defaults (`store: './releases'`, one `dir` per package) are shallowly
@@ -119,6 +120,15 @@ function spawnToEnd(args: string[], options: CliOptions): Promise<CliResult> {
 export function succeeded(result: CliResult): any {
   if (result.code !== 0) throw new Error(`update-publish exited ${result.code}:\n${result.stderr}`);
   return result.json;
+}
+
+/** Refused as users see it: this exit code, one `error:` line on stderr matching `message`, nothing on stdout, no stack. */
+export function expectRefused(result: CliResult, exitCode: number, message: RegExp): void {
+  if (result.code !== exitCode) throw new Error(`update-publish exited ${result.code}, not ${exitCode}:\n${result.stderr}`);
+  const lines = result.stderr.trimEnd().split('\n');
+  if (result.stdout !== '' || lines.length !== 1 || !lines[0].startsWith('error: ') || !message.test(lines[0])) {
+    throw new Error(`expected one line 'error: …' matching ${message} and no stdout, got:\n${result.stderr}${result.stdout}`);
+  }
 }
 
 function parseJson(text: string): unknown {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /** A real local AWS (moto_server: S3, CloudFront, SNS, SQS, SES, DynamoDB) on a free loopback port. */
 export interface Moto {
@@ -99,4 +100,22 @@ export async function motoIam(moto: Moto, params: Record<string, string>): Promi
     body: new URLSearchParams({ Version: '2010-05-08', ...params }),
   });
   return response.text();
+}
+
+/** A pay-per-request DynamoDB table keyed by two string attributes, as the dynamodb hook expects. */
+export async function createKeyedTable(client: DynamoDBClient, table: string, partitionKey = 'package', sortKey = 'sk'): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: partitionKey, AttributeType: 'S' },
+        { AttributeName: sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: partitionKey, KeyType: 'HASH' },
+        { AttributeName: sortKey, KeyType: 'RANGE' },
+      ],
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { CloudFrontClient, CreateDistributionCommand, GetInvalidationCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -12,7 +12,7 @@ import { runHooks } from '../../src/hooks/run-hooks.js';
 import { snsMessage } from '../../src/hooks/sns.js';
 import { invalidationPaths } from '../../src/hooks/cloudfront.js';
 import type { CloudFrontHook } from '../../src/config/hook-schema.js';
-import { startMoto, type Moto } from '../helpers/moto.js';
+import { createKeyedTable, startMoto, type Moto } from '../helpers/moto.js';
 import { appReleaseEvent, releaseEvent, switchEvent } from '../helpers/release-event.js';
 
 const motoInstalled = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
@@ -146,20 +146,7 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
 
   it('dynamodb writes one item per event and never overwrites one', async () => {
     const dynamodb = new DynamoDBClient(clientConfig());
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: 'releases',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'package', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'package', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createKeyedTable(dynamodb, 'releases');
     const hook = { type: 'dynamodb', table: 'releases' };
     const publish = releaseEvent();
     const halt = releaseEvent({ event: 'halt', at: '2025-01-02T05:00:00.000Z' });
@@ -187,20 +174,7 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
 
   it('dynamodb keeps one current item per package and channel and per channel document, never set back by an older state, in a table with its own key names', async () => {
     const dynamodb = new DynamoDBClient(clientConfig());
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: 'content',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'rk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'rk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createKeyedTable(dynamodb, 'content', 'pk', 'rk');
     const hook = { type: 'dynamodb', table: 'content', partitionKey: 'pk', sortKey: 'rk' };
     const current = async (partition: string) =>
       (await dynamodb.send(new GetItemCommand({ TableName: 'content', Key: { pk: { S: partition }, rk: { S: 'current#production' } } }))).Item;
