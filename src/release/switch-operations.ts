@@ -59,7 +59,7 @@ export function requireSwitch(document: SwitchesDocument, key: string): Switch {
  * setting the same conditions again changes the value and the rollout in
  * place. Key order, and the order of listed platforms or whitelists, do not matter.
  */
-function conditionsOf({ rollout: _rollout, ...conditions }: TargetingRules): string {
+function conditionsOf({ rollout: _rollout, rolloutBasisPoints: _basisPoints, ...conditions }: TargetingRules): string {
   const sorted = Object.entries(conditions)
     .filter(([, value]) => value !== undefined)
     .map(([name, value]): [string, unknown] => [name, Array.isArray(value) ? [...value].sort() : value && typeof value === 'object' ? Object.entries(value).sort() : value])

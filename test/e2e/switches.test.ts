@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSwitchesDocument } from '../../src/client/fetch/channel-documents.js';
 import { storeSource } from '../../src/client/fetch/source.js';
 import { resolveSwitches } from '../../src/client/switches.js';
+import { trustedKeyFromPem } from '../../src/protocol/document-signature.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
 import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 import { closeTerminals, openTerminal, tmuxInstalled } from '../helpers/terminal.js';
@@ -187,12 +188,14 @@ describe('signed switches', () => {
     succeeded(await project.run(['switch', 'set', 'newCheckout', 'false', '--yes']));
   });
   const trusted = () => ['--public-key', join(project.dir, 'keys', 'signing-public.pem')];
+  const publicKey = async () => [trustedKeyFromPem(await readFile(join(project.dir, 'keys', 'signing-public.pem'), 'utf8'))];
 
   it('signs every document it writes, and a device trusting the key reads them', async () => {
     for (const key of [SWITCHES, 'channels/production/switches/1.json', 'channels/production/switches/history.json']) {
-      expect(await project.readStoreJson(`${key}.sig`)).toMatchObject({ algorithm: 'ed25519' });
+      expect((await project.readStoreJson(key)).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), sig: expect.any(String) }]);
     }
     expect(succeeded(await project.run(['switch', 'resolve', '--device-id', 'd1', ...trusted(), '--json'])).values).toEqual({ newCheckout: false });
+    expect((await stored(project, await publicKey())).switches.newCheckout.default).toBe(false);
   });
 
   it('refuses a tampered document: devices, the next change and verify', async () => {
@@ -201,8 +204,10 @@ describe('signed switches', () => {
     await writeFile(path, original.replace('"default":false', '"default":true'));
     try {
       const before = await snapshotTree(project.store);
-      expectRefused(await project.run(['switch', 'resolve', '--device-id', 'd1', ...trusted()]), 1, /switches\.json: signature by key [0-9a-f]+ does not match the content/);
-      expectRefused(await project.run(['switch', 'set', 'other', '1', '--yes']), 1, /switches\.json is not signed by this publisher's key/);
+      // A device trusting the key refuses it; so does the publisher, before building on it.
+      await expect(stored(project, await publicKey())).rejects.toThrow(/switches\.json: signature by key [0-9a-f]+ does not match the content/);
+      expectRefused(await project.run(['switch', 'resolve', '--device-id', 'd1', ...trusted()]), 1, /switches\.json:? signature by key [0-9a-f]+ does not match the content/);
+      expectRefused(await project.run(['switch', 'set', 'other', '1', '--yes']), 1, /switches\.json signature by key [0-9a-f]+ does not match the content.*keys resign/);
       expect(await snapshotTree(project.store)).toEqual(before);
       const report = await project.run(['verify', '--json']);
       expect(report.json.problems).toContainEqual({ key: SWITCHES, problem: expect.stringMatching(/does not match the content/) });

@@ -21,7 +21,7 @@ export function releaseEvent(overrides: Partial<ReleaseEvent> = {}): ReleaseEven
     at: '2025-01-02T03:04:05.000Z',
     actor: 'ci',
     releases: [release('1.2.0', { rules: { rollout: 10, mandatory: false, platforms: ['ios', 'android'], appVersion: '>=2.0.0' } }), release('1.1.0')],
-    indexUpdatedAt: '2025-01-02T03:04:04.000Z',
+    indexVersion: 4,
     ...overrides,
   };
 }

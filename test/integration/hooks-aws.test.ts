@@ -180,9 +180,9 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
       (await dynamodb.send(new GetItemCommand({ TableName: 'content', Key: { pk: { S: partition }, rk: { S: 'current#production' } } }))).Item;
 
     // The newer state lands first (a slow hook run of an older change finishes last): the older one is left out.
-    const newer = releaseEvent({ event: 'rollout', rollout: 50, indexUpdatedAt: '2025-01-02T06:00:00.000Z', at: '2025-01-02T06:00:01.000Z',
+    const newer = releaseEvent({ event: 'rollout', rollout: 50, indexVersion: 5, at: '2025-01-02T06:00:01.000Z',
       releases: [release('1.2.0', { rules: { rollout: 50, mandatory: false } }), release('1.1.0')] });
-    const older = releaseEvent({ indexUpdatedAt: '2025-01-02T03:04:04.000Z' });
+    const older = releaseEvent({ indexVersion: 4 });
     const results = await runOne(hook, [newer, older, switchEvent({ documentVersion: 8, at: '2025-01-02T06:00:00.000Z' }), switchEvent(), appReleaseEvent()]);
     expect(results.map((result) => result.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(results[1].detail).toContain('left as is');
@@ -198,7 +198,7 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
       fullSize: { N: '1000' },
       fullSha256: { S: 'full-1.2.0' },
       manifestKey: { S: 'packages/maps/1.2.0/manifest.json' },
-      indexUpdatedAt: { S: '2025-01-02T06:00:00.000Z' },
+      indexVersion: { N: '5' },
     });
     expect(JSON.parse(maps!.rules.S!)).toEqual({ rollout: 50, mandatory: false });
     expect(JSON.parse(maps!.releases.S!).map((entry: { version: string }) => entry.version)).toEqual(['1.2.0', '1.1.0']);

@@ -76,7 +76,7 @@ describe('switch edits', () => {
     expect(replaced).toMatchObject({ variant: 1, previous: true });
     expect(replaced.document.switches.newCheckout.variants.map((variant) => variant.value)).toEqual([false, true]);
     // A variant is its conditions: another rollout of the same conditions rolls it out further, in place.
-    const raised = setSwitch(replaced.document, 'newCheckout', false, { rules: { rollout: 50, platforms: ['ios', 'ipados'] } });
+    const raised = setSwitch(replaced.document, 'newCheckout', false, { rules: { rollout: 50, rolloutBasisPoints: 5000, platforms: ['ios', 'ipados'] } });
     expect(raised).toMatchObject({ variant: 1, previous: false, previousRules: { rollout: 10 } });
     expect(raised.document.switches.newCheckout.variants.map((variant) => variant.rules.rollout)).toEqual([50, 5]);
   });
