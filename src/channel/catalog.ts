@@ -3,10 +3,13 @@ import { StoreError } from '../errors.js';
 import { IntegrityError } from '../protocol/errors.js';
 import { claimKey, manifestKey, packagePrefix } from '../protocol/layout.js';
 import { claimedContent, parseManifest } from '../protocol/manifest.js';
-import type { Manifest, VersionClaim } from '../protocol/types.js';
+import type { Manifest, TargetingRules, VersionClaim } from '../protocol/types.js';
 import type { Store } from '../store/store.js';
 import { packageReleases } from './archive.js';
-import { listChannels, readIndex } from './index-store.js';
+import { APP_RELEASES } from './app-releases-store.js';
+import { listChannelFolders, listChannels, readIndex } from './index-store.js';
+import { SWITCHES } from './switches-store.js';
+import { readVersionedDocument } from './versioned-document.js';
 
 const READ_CONCURRENCY = 8;
 const MANIFEST_FILE = 'manifest.json';
@@ -25,15 +28,25 @@ export async function channelsReleasing(store: Store, id: string, version: strin
   return channels;
 }
 
-/** Releases devices are served that name this whitelist, as `maps@1.0.1 on production`. */
+/**
+ * What devices are served that names this whitelist, as `maps@1.0.1 on production`,
+ * `switch newCheckout variant 2 on production`, `app release ios@3.2.0 on production`.
+ */
 export async function releasesNamingWhitelist(store: Store, name: string): Promise<string[]> {
   const named: string[] = [];
-  for (const channel of await listChannels(store)) {
+  const names = (rules: TargetingRules) => rules.whitelist?.includes(name);
+  for (const channel of await listChannelFolders(store)) {
     const { index } = await readIndex(store, channel);
     for (const [id, { releases }] of Object.entries(index.packages)) {
-      for (const release of releases) {
-        if (release.state === 'active' && release.rules.whitelist?.includes(name)) named.push(`${id}@${release.version} on ${channel}`);
-      }
+      for (const release of releases) if (release.state === 'active' && names(release.rules)) named.push(`${id}@${release.version} on ${channel}`);
+    }
+    const { document: switches } = await readVersionedDocument(store, SWITCHES, channel);
+    for (const [key, entry] of Object.entries(switches.switches)) {
+      entry.variants.forEach((variant, at) => names(variant.rules) && named.push(`switch ${key} variant ${at + 1} on ${channel}`));
+    }
+    const { document: appReleases } = await readVersionedDocument(store, APP_RELEASES, channel);
+    for (const [platform, { releases }] of Object.entries(appReleases.platforms)) {
+      for (const release of releases) if (release.state === 'active' && names(release.rules)) named.push(`app release ${platform}@${release.version} on ${channel}`);
     }
   }
   return named;

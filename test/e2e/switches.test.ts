@@ -123,6 +123,19 @@ describe('switches (folder store)', () => {
     expect((await stored(project)).switches.banner).toBeUndefined();
   });
 
+  it('serves a variant to a whitelist whatever its rollout, and warns when the whitelist is removed', async () => {
+    await writeFile(join(project.dir, 'qa.txt'), 'qa-phone-1\nqa-phone-2\n');
+    succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes', '--json']));
+    await run('switch', 'set', 'debugMenu', 'false');
+    await run('switch', 'set', 'debugMenu', 'true', '--rollout', '0', '--whitelist', 'qa');
+    expect((await read('switch', 'resolve', '--device-id', 'qa-phone-2')).values.debugMenu).toBe(true);
+    expect((await read('switch', 'resolve', '--device-id', 'someone-else')).values.debugMenu).toBe(false);
+    const removed = await project.run(['whitelist', 'rm', 'qa', '--yes']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stderr).toContain("warning: whitelist 'qa' is named by switch debugMenu variant 1 on production");
+    await run('switch', 'rm', 'debugMenu');
+  });
+
   it('keeps both changes when two processes set switches at the same moment', async () => {
     const fresh = await makeProject();
     const results = await Promise.all(
