@@ -14,6 +14,8 @@ export interface DocumentSnapshot<T> {
   /** null when the document does not exist yet. */
   etag: string | null;
   key: string;
+  /** After a write: the bytes stored (with the signatures a signing store added). */
+  stored?: Buffer;
 }
 
 export async function readJsonDocument<T>(
@@ -52,7 +54,7 @@ export async function updateDocument<T>(
       sha256: sha256Hex(body),
       ...(current.etag === null ? { ifNoneMatch: true } : { ifMatch: current.etag }),
     });
-    if (written) return { document, etag: written.etag, key };
+    if (written) return { document, etag: written.etag, key, stored: written.stored ?? body };
     if (attempt === MAX_ATTEMPTS) {
       throw new ConflictError(`${key} kept changing under us (${MAX_ATTEMPTS} attempts); someone else is writing it, run the command again`);
     }

@@ -37,9 +37,14 @@ export function readVersionedDocument<T extends VersionedChannelDocument>(store:
   return readJsonDocument(store, kind.key(channel), (body, key) => kind.parse(body, key, channel), () => kind.empty(channel));
 }
 
-/** The next version of a document: one more, stamped now, refused over the kind's size cap. */
-export function nextVersion<T extends VersionedChannelDocument>(kind: DocumentKind<T>, current: T, changed: T, now = new Date()): T {
-  const document = { ...changed, version: current.version + 1, updatedAt: now.toISOString() };
+/** How long a written document stays valid on devices (`signing.indexLifetime`, as the index). */
+export interface WriteOptions {
+  lifetimeMs: number;
+}
+
+/** The next version of a document: one more, stamped now with a fresh expiry, refused over the kind's size cap. */
+export function nextVersion<T extends VersionedChannelDocument>(kind: DocumentKind<T>, current: T, changed: T, options: WriteOptions, now = new Date()): T {
+  const document = { ...changed, version: current.version + 1, updatedAt: now.toISOString(), expires: new Date(now.getTime() + options.lifetimeMs).toISOString() };
   const size = serializeDocument(document).length;
   if (size > kind.maxBytes) {
     throw new UserError(
@@ -53,19 +58,21 @@ export function nextVersion<T extends VersionedChannelDocument>(kind: DocumentKi
  * Read → apply → conditional write, again on a lost race (updateDocument), so
  * concurrent writers never lose each other's change; the version written is
  * one more than the one the change was applied to. Each version is then kept
- * as written (create-only: the version is ours once the write won).
+ * as written (create-only: the version is ours once the write won). Returns
+ * the document as stored too (`signed`: with the signatures a signing store added).
  */
 export async function updateVersionedDocument<T extends VersionedChannelDocument>(
   store: Store,
   kind: DocumentKind<T>,
   channel: string,
   apply: (current: T) => T,
-): Promise<{ document: T; previous: T; key: string }> {
+  options: WriteOptions,
+): Promise<{ document: T; signed: T; previous: T; key: string }> {
   let previous = kind.empty(channel);
-  const { document, key } = await updateDocument(
+  const { document, key, stored } = await updateDocument(
     store,
     kind.key(channel),
-    (current: T) => nextVersion(kind, (previous = current), apply(current)),
+    (current: T) => nextVersion(kind, (previous = current), apply(current), options),
     (body, documentKey) => kind.parse(body, documentKey, channel),
     () => kind.empty(channel),
   );
@@ -74,7 +81,7 @@ export async function updateVersionedDocument<T extends VersionedChannelDocument
     const snapshot = documentSnapshotKey(key, document.version);
     await writeOnce(store, snapshot, body, (existing) => sameDocument(existing, body), `${snapshot} exists with other content; move it aside and run the command again`);
   }
-  return { document, previous, key };
+  return { document, signed: stored ? (JSON.parse(stored.toString('utf8')) as T) : document, previous, key };
 }
 
 /** The same document, whatever signatures either carries. */

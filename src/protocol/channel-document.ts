@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { withoutSignatures } from './document-signature.js';
 import { IntegrityError } from './errors.js';
-import { schemaProblem } from './schemas.js';
+import { schemaProblem, timeSchema } from './schemas.js';
 import { SCHEMA_VERSION } from './types.js';
 
 /**
  * What every versioned channel document (switches.json, app-releases.json)
- * starts with. `version` is one more on every write, so a reader (a device,
- * a DynamoDB item) can tell a newer state from an older one without clocks.
+ * starts with: the channel index's freshness fields. `version` is one more on
+ * every write, so a reader (a device, a DynamoDB item) can tell a newer state
+ * from an older one without clocks; `expires` bounds how long a frozen copy works.
  */
 export interface VersionedChannelDocument {
   schemaVersion: number;
@@ -15,6 +16,8 @@ export interface VersionedChannelDocument {
   /** 0 before the first write, then one more on every write. */
   version: number;
   updatedAt: string;
+  /** Devices refuse the document at or after this instant; every write (and `refresh`) sets a fresh one. */
+  expires?: string;
 }
 
 export const versionedChannelDocumentSchema = z.looseObject({
@@ -22,6 +25,7 @@ export const versionedChannelDocumentSchema = z.looseObject({
   channel: z.string(),
   version: z.number().int().nonnegative(),
   updatedAt: z.string(),
+  expires: timeSchema.optional(),
 });
 
 export const emptyChannelDocument = (channel: string): VersionedChannelDocument => ({

@@ -27,6 +27,61 @@ export class FreshnessError extends ProtocolError {
   }
 }
 
+/** What freshness judges of a document devices poll: the channel index, switches, app releases. */
+export interface FreshnessFields {
+  channel: string;
+  /** One more on every write; absent (0) in documents written before it. */
+  version?: number;
+  /** Refused at or after this instant; absent: never expires. */
+  expires?: string;
+}
+
+/** What a device kept of one polled document of a channel. */
+export interface DocumentTrust {
+  channel: string;
+  /** The highest version accepted. */
+  version: number;
+  /** A signed one was accepted once. */
+  signed: boolean;
+}
+
+/**
+ * Why a device must refuse this document (`what`: "index", "switches
+ * document", …), or undefined when it may use it. `signed`: its signature was
+ * checked and valid. `remembered`: what the device kept of it (absent on its
+ * first read, or for a device that keeps nothing: then only expiry counts).
+ */
+export function documentFreshnessProblem(
+  document: FreshnessFields,
+  what: string,
+  check: { now: Date; signed: boolean; remembered?: DocumentTrust },
+): { reason: FreshnessFailure; message: string } | undefined {
+  const version = document.version ?? 0;
+  const known = check.remembered?.channel === document.channel ? check.remembered : undefined;
+  if (known?.signed && !check.signed) {
+    return { reason: 'unsigned', message: `channel '${document.channel}' served an unsigned ${what} after a signed one was accepted: the store was replaced or its signatures stripped; refused` };
+  }
+  if (known && version < known.version) {
+    return {
+      reason: 'rollback',
+      message: `channel '${document.channel}' ${what} is version ${version}, older than version ${known.version} accepted before: a rollback (an old ${what} served again); refused`,
+    };
+  }
+  if (document.expires !== undefined && check.now.getTime() >= Date.parse(document.expires)) {
+    return {
+      reason: 'expired',
+      message: `channel '${document.channel}' ${what} expired at ${document.expires}: the mirror serves a frozen copy, or the publisher has not run 'update-publish refresh'; refused`,
+    };
+  }
+  return undefined;
+}
+
+/** documentFreshnessProblem as a throw: a FreshnessError naming the reason. */
+export function assertDocumentFresh(document: FreshnessFields, what: string, check: { now: Date; signed: boolean; remembered?: DocumentTrust }): void {
+  const problem = documentFreshnessProblem(document, what, check);
+  if (problem) throw new FreshnessError(problem.message, problem.reason);
+}
+
 /**
  * Why a device must refuse this index, or undefined when it may use it.
  * `signed`: its signature was checked and valid. `remembered`: what the
@@ -38,24 +93,10 @@ export function indexFreshnessProblem(
   check: { now: Date; signed: boolean; remembered?: ChannelTrust },
 ): { reason: FreshnessFailure; message: string } | undefined {
   const { remembered } = check;
-  const version = index.version ?? 0;
-  const known = remembered?.channel === index.channel ? remembered : undefined;
-  if (known?.signed && !check.signed) {
-    return { reason: 'unsigned', message: `channel '${index.channel}' served an unsigned index after a signed one was accepted: the store was replaced or its signatures stripped; refused` };
-  }
-  if (known && version < known.indexVersion) {
-    return {
-      reason: 'rollback',
-      message: `channel '${index.channel}' index is version ${version}, older than version ${known.indexVersion} accepted before: a rollback (an old index served again); refused`,
-    };
-  }
-  if (index.expires !== undefined && check.now.getTime() >= Date.parse(index.expires)) {
-    return {
-      reason: 'expired',
-      message: `channel '${index.channel}' index expired at ${index.expires}: the mirror serves a frozen copy, or the publisher has not run 'update-publish refresh'; refused`,
-    };
-  }
-  return undefined;
+  return documentFreshnessProblem(index, 'index', {
+    ...check,
+    remembered: remembered && { channel: remembered.channel, version: remembered.indexVersion, signed: remembered.signed },
+  });
 }
 
 /** indexFreshnessProblem as a throw: a FreshnessError naming the reason. */

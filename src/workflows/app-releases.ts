@@ -2,6 +2,7 @@ import { resolveAppUpgrade, type AppDevice, type AppUpgrade } from '../client/ap
 import { readAppReleasesDocument } from '../client/fetch/channel-documents.js';
 import type { TrustedKeys } from '../client/fetch/documents.js';
 import type { UpdateSource } from '../client/fetch/source.js';
+import { assertDocumentFresh } from '../protocol/freshness.js';
 import { whitelistsOfDevice } from '../client/fetch/whitelist-membership.js';
 import { APP_RELEASES } from '../channel/app-releases-store.js';
 import { readDocumentHistory, readVersionedDocument, type DocumentHistoryEntry } from '../channel/versioned-document.js';
@@ -129,7 +130,9 @@ export async function resolveDeviceAppUpgrade(
   device: AppDevice,
   publicKeys: TrustedKeys,
 ): Promise<{ channel: string; documentVersion: number } & AppUpgrade> {
-  const document = await readAppReleasesDocument(source, channel, publicKeys);
+  const { document, signed } = await readAppReleasesDocument(source, channel, publicKeys);
+  // A device that remembers nothing can still refuse a frozen copy.
+  assertDocumentFresh(document, 'app-releases document', { now: device.now ?? new Date(), signed });
   const rules = (document.platforms[device.platform]?.releases ?? []).map((release) => release.rules);
   const isWhitelisted = await whitelistsOfDevice(source, rules, device.deviceId, publicKeys);
   return { channel, documentVersion: document.version, ...resolveAppUpgrade(document, device, isWhitelisted) };

@@ -6,6 +6,7 @@ import {
   updateVersionedDocument,
   type DocumentKind,
 } from '../channel/versioned-document.js';
+import { indexLifetimeMs } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import type { VersionedChannelDocument } from '../protocol/channel-document.js';
@@ -49,11 +50,11 @@ export async function writeDocumentChange<T extends VersionedChannelDocument, C 
   const { kind, channel } = spec;
   const { document: current } = await readVersionedDocument(store, kind, channel);
   let change = spec.apply(current);
-  nextVersion(kind, current, change.document);
+  const options = { lifetimeMs: indexLifetimeMs(context.config) };
+  nextVersion(kind, current, change.document, options);
   await spec.check?.(change);
   if (!(await context.confirm(spec.question(change)))) throw new UserError('cancelled; nothing was written');
-  const written = await updateVersionedDocument(store, kind, channel, (fresh) => (change = spec.apply(fresh)).document);
-  const { document, key } = written;
+  const { document, signed, key } = await updateVersionedDocument(store, kind, channel, (fresh) => (change = spec.apply(fresh)).document, options);
   await recordDocumentChange(store, kind, channel, document.version, spec.history(change), (line) => context.output.warn(line));
   const event = spec.event(change, {
     channel,
@@ -63,7 +64,8 @@ export async function writeDocumentChange<T extends VersionedChannelDocument, C 
     store: store.location,
     at: new Date().toISOString(),
     actor: currentActor(),
-    document,
+    // As stored: hooks (DynamoDB) hand devices the document with its signatures.
+    document: signed,
   });
   const hooks = spec.hooks ? await runReleaseHooks(context, [event]) : [];
   return { change, document, hooks };

@@ -1,6 +1,7 @@
 import { readSwitchesDocument } from '../client/fetch/channel-documents.js';
 import type { TrustedKeys } from '../client/fetch/documents.js';
 import type { UpdateSource } from '../client/fetch/source.js';
+import { assertDocumentFresh } from '../protocol/freshness.js';
 import { whitelistsOfDevice } from '../client/fetch/whitelist-membership.js';
 import type { DeviceFacts } from '../client/rule-match.js';
 import { resolveSwitches, type SwitchResolution } from '../client/switches.js';
@@ -87,7 +88,23 @@ function differingKeys(a: SwitchesDocument, b: SwitchesDocument): string[] {
   return [...keys].filter((key) => JSON.stringify(a.switches[key]) !== JSON.stringify(b.switches[key])).sort();
 }
 
-/** The switches of an earlier version (default: the one before the current) as a new version. */
+async function keptVersion(context: WorkflowContext, channel: string, version: number): Promise<SwitchesDocument> {
+  const kept = await readDocumentVersion(context.store, SWITCHES, channel, version);
+  const key = SWITCHES.key(channel);
+  if (!kept) throw new UserError(`version ${version} of ${key} was not kept (${documentSnapshotKey(key, version)} is missing); choose another with 'update-publish switch history'`);
+  return kept;
+}
+
+/** The newest earlier version whose switches differ from the current ones (a refresh writes the same switches again). */
+async function lastDifferentVersion(context: WorkflowContext, channel: string, current: SwitchesDocument): Promise<{ version: number; document: SwitchesDocument }> {
+  for (let version = current.version - 1; version >= 0; version--) {
+    const document = await keptVersion(context, channel, version);
+    if (differingKeys(document, current).length > 0) return { version, document };
+  }
+  throw new UserError(`the switches on channel '${channel}' never differed from what they are; nothing to roll back`);
+}
+
+/** The switches of an earlier version (default: the last that differs from the current) as a new version. */
 export async function rollbackSwitches(
   context: WorkflowContext,
   request: { channel: string; to?: number; hooks: boolean },
@@ -95,12 +112,10 @@ export async function rollbackSwitches(
   const { channel } = request;
   const { document: current, key } = await readVersionedDocument(context.store, SWITCHES, channel);
   if (current.version === 0) throw new UserError(`channel '${channel}' has no switches yet (${key}); nothing to roll back`);
-  const to = request.to ?? current.version - 1;
-  if (!Number.isInteger(to) || to < 0 || to > current.version) {
-    throw new UserError(`--to ${to} is not a version of ${key}: give 0–${current.version} (see 'update-publish switch history')`);
+  if (request.to !== undefined && (!Number.isInteger(request.to) || request.to < 0 || request.to > current.version)) {
+    throw new UserError(`--to ${request.to} is not a version of ${key}: give 0–${current.version} (see 'update-publish switch history')`);
   }
-  const earlier = await readDocumentVersion(context.store, SWITCHES, channel, to);
-  if (!earlier) throw new UserError(`version ${to} of ${key} was not kept (${documentSnapshotKey(key, to)} is missing); choose another with 'update-publish switch history'`);
+  const { version: to, document: earlier } = request.to === undefined ? await lastDifferentVersion(context, channel, current) : { version: request.to, document: await keptVersion(context, channel, request.to) };
   const { change, document, hooks } = await writeDocumentChange(context, {
     kind: SWITCHES,
     channel,
@@ -160,7 +175,9 @@ export async function resolveDeviceSwitches(
   device: DeviceFacts,
   publicKeys: TrustedKeys,
 ): Promise<{ channel: string; documentVersion: number } & SwitchResolution> {
-  const document = await readSwitchesDocument(source, channel, publicKeys);
+  const { document, signed } = await readSwitchesDocument(source, channel, publicKeys);
+  // A device that remembers nothing can still refuse a frozen copy.
+  assertDocumentFresh(document, 'switches document', { now: device.now ?? new Date(), signed });
   const rules = Object.values(document.switches).flatMap((entry) => entry.variants.map((variant) => variant.rules));
   const isWhitelisted = await whitelistsOfDevice(source, rules, device.deviceId, publicKeys);
   return { channel, documentVersion: document.version, ...resolveSwitches(document, device, isWhitelisted) };

@@ -18,7 +18,7 @@ const devices = Array.from({ length: 10_000 }, (_, i) => `device-${i}`);
 
 afterAll(removeProjects);
 
-const stored = (project: Project) => readAppReleasesDocument(storeSource(createFolderStore(project.store)), 'production', undefined);
+const stored = async (project: Project) => (await readAppReleasesDocument(storeSource(createFolderStore(project.store)), 'production', undefined)).document;
 
 
 describe('app releases (folder store)', () => {

@@ -63,7 +63,7 @@ describe.skipIf(!MOTO_INSTALLED)('switches and app releases on S3 with the Dynam
     await run('switch', 'set', 'newCheckout', 'true', '--rollout', '50');
     expect(await run('switch', 'rollback')).toMatchObject({ from: 5, to: 4, documentVersion: 6 });
 
-    const document = await readSwitchesDocument(source(), 'production', undefined);
+    const { document } = await readSwitchesDocument(source(), 'production', undefined);
     expect(document).toMatchObject({ version: 6, switches: { alpha: { default: 'on' }, beta: { default: 'on' }, newCheckout: { variants: [{ rules: { rollout: 10 } }] } } });
     const served = Array.from({ length: 10_000 }, (_, i) => `device-${i}`).filter((deviceId) => resolveSwitches(document, { deviceId }).values.newCheckout === true);
     expect(Math.abs(served.length / 10_000 - 0.1)).toBeLessThanOrEqual(0.01);
@@ -72,7 +72,8 @@ describe.skipIf(!MOTO_INSTALLED)('switches and app releases on S3 with the Dynam
     // DynamoDB: the channel's current switches are the document as written; the package's current release is what devices need.
     const switches = await current('#switches');
     expect(switches.documentVersion).toEqual({ N: '6' });
-    expect(JSON.parse(switches.document.S!)).toEqual(document);
+    // The document as stored, signatures included: devices check it as they check the store's.
+    expect(JSON.parse(switches.document.S!)).toEqual({ ...document, signatures: [expect.objectContaining({ keyid: expect.any(String) })] });
     const maps = await current('maps');
     const index = JSON.parse((await readObject('channels/production/index.json')).toString('utf8'));
     const release = index.packages.maps.releases[0];
@@ -91,11 +92,11 @@ describe.skipIf(!MOTO_INSTALLED)('switches and app releases on S3 with the Dynam
 
   it('keeps app releases beside them, and DynamoDB holds the current notices', async () => {
     await run('app-release', 'add', '--platform', 'android', '--version', '3.2.0', '--url', 'https://play.google.com/store/apps/details?id=com.example', '--rollout', '25');
-    const document = await readAppReleasesDocument(source(), 'production', undefined);
+    const { document } = await readAppReleasesDocument(source(), 'production', undefined);
     expect(document.platforms.android.releases[0]).toMatchObject({ version: '3.2.0', rules: { rollout: 25 } });
     const item = await current('#app-releases');
     expect(item.documentVersion).toEqual({ N: '1' });
-    expect(JSON.parse(item.document.S!)).toEqual(document);
+    expect(JSON.parse(item.document.S!)).toEqual({ ...document, signatures: expect.any(Array) });
     expect(succeeded(await project.run(['app-release', 'resolve', '--platform', 'android', '--app-version', '3.0.0', ...trusted(), '--json']))).toMatchObject({
       documentVersion: 1,
     });

@@ -23,8 +23,8 @@ afterAll(async () => {
 });
 
 /** The stored document, read as a device reads it. */
-const stored = (project: Project, publicKeys?: Parameters<typeof readSwitchesDocument>[2]) =>
-  readSwitchesDocument(storeSource(createFolderStore(project.store)), 'production', publicKeys);
+const stored = async (project: Project, publicKeys?: Parameters<typeof readSwitchesDocument>[2]) =>
+  (await readSwitchesDocument(storeSource(createFolderStore(project.store)), 'production', publicKeys)).document;
 
 
 describe('switches (folder store)', () => {
@@ -227,6 +227,36 @@ describe('signed switches', () => {
     } finally {
       await writeFile(path, original);
     }
+  });
+});
+
+describe('fresh switches and app releases', () => {
+  it('expire like the index: devices refuse a frozen copy, refresh writes a new version, rollback skips the refreshed copies', async () => {
+    const project = await makeProject({ config: { signing: { privateKey: 'keys/signing-private.pem', indexLifetime: '2d' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    succeeded(await project.run(['switch', 'set', 'flag', 'false', '--yes']));
+    succeeded(await project.run(['switch', 'set', 'flag', 'true', '--yes']));
+    succeeded(await project.run(['app-release', 'add', '--platform', 'ios', '--version', '3.2.0', '--url', 'https://apps.apple.com/app/id1', '--yes']));
+    const written = await stored(project);
+    expect(Date.parse(written.expires!) - Date.parse(written.updatedAt)).toBe(2 * 24 * 3600 * 1000);
+
+    const later = new Date(Date.parse(written.expires!) + 1000).toISOString();
+    expectRefused(await project.run(['switch', 'resolve', '--device-id', 'd1', '--now', later]), 1, /channel 'production' switches document expired at .*update-publish refresh/);
+    expectRefused(
+      await project.run(['app-release', 'resolve', '--platform', 'ios', '--app-version', '3.0.0', '--now', later]),
+      1,
+      /channel 'production' app-releases document expired at/,
+    );
+
+    const refreshed = succeeded(await project.run(['refresh', '--json']));
+    expect(refreshed.channels).toEqual([
+      { channel: 'production', switches: { version: 3, expires: expect.any(String) }, appReleases: { version: 2, expires: expect.any(String) } },
+    ]);
+    expect(Date.parse(refreshed.channels[0].switches.expires)).toBeGreaterThan(Date.parse(written.expires!));
+    expect((await stored(project)).switches).toEqual(written.switches);
+    // The refreshed copy holds the same switches: rollback goes back to the last change.
+    expect(succeeded(await project.run(['switch', 'rollback', '--yes', '--json']))).toMatchObject({ from: 3, to: 1, documentVersion: 4 });
+    expect((await stored(project)).switches.flag.default).toBe(false);
   });
 });
 

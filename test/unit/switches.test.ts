@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveSwitches } from '../../src/client/switches.js';
 import { UserError } from '../../src/errors.js';
 import { IntegrityError } from '../../src/protocol/errors.js';
+import { documentFreshnessProblem } from '../../src/protocol/freshness.js';
 import { emptySwitches, parseSwitches, type SwitchesDocument } from '../../src/protocol/switches.js';
 import { parseSwitchValue, removeSwitch, restoreSwitches, setSwitch } from '../../src/release/switch-operations.js';
 
@@ -131,5 +132,19 @@ describe('parseSwitches', () => {
     );
     expect(() => parseSwitches(body({ ...valid, version: 'x' }), key, 'production')).toThrow(/version/);
     expect(() => parseSwitches(body({ ...valid, schemaVersion: 99 }), key, 'production')).toThrow(/upgrade update-publish/);
+  });
+});
+
+describe('switches freshness', () => {
+  const document = { ...withSwitches({}), version: 5, expires: '2026-07-01T00:00:00.000Z' };
+  const check = (now: string, remembered?: { channel: string; version: number; signed: boolean }, signed = true) =>
+    documentFreshnessProblem(document, 'switches document', { now: new Date(now), signed, remembered })?.reason;
+
+  it('refuses an expired copy, an older version than one accepted, and an unsigned one after a signed one', () => {
+    expect(check('2026-06-01T00:00:00Z')).toBeUndefined();
+    expect(check('2026-07-01T00:00:00Z')).toBe('expired');
+    expect(check('2026-06-01T00:00:00Z', { channel: 'production', version: 6, signed: true })).toBe('rollback');
+    expect(check('2026-06-01T00:00:00Z', { channel: 'production', version: 5, signed: true })).toBeUndefined();
+    expect(check('2026-06-01T00:00:00Z', { channel: 'production', version: 1, signed: true }, false)).toBe('unsigned');
   });
 });

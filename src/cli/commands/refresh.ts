@@ -1,12 +1,13 @@
 /**
- * `refresh [--channel C]`: every channel index (or one) written again with one
- * more version and a fresh expiry (`signing.indexLifetime`), nothing else
- * changed. Devices refuse an expired index: run it on a schedule.
+ * `refresh [--channel C]`: every channel index, switches and app releases (or
+ * one channel's) written again with one more version and a fresh expiry
+ * (`signing.indexLifetime`), nothing else changed. Devices refuse an expired
+ * document: run it on a schedule.
  *
- * JSON: { channels: [{ channel, version, expires }], dryRun }
+ * JSON: { channels: [{ channel, version, expires, switches?: { version, expires }, appReleases?: { version, expires } }], dryRun }
  */
 import type { Command } from 'commander';
-import { refreshIndexes } from '../../workflows/refresh.js';
+import { refreshIndexes, type RefreshedChannel } from '../../workflows/refresh.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { dryRunNote } from '../render.js';
 import type { Session } from '../session.js';
@@ -18,7 +19,7 @@ interface RefreshFlags extends GlobalOptions {
 export function registerRefresh(program: Command, session: Session): void {
   program
     .command('refresh')
-    .description('write each channel index again with a new version and expiry (run on a schedule: devices refuse an expired index)')
+    .description('write each channel index, switches and app releases again with a new version and expiry (run on a schedule: devices refuse an expired one)')
     .option('--channel <name>', 'only this channel (default: every channel in the store)')
     .option('--dry-run', 'show what would be written, write nothing')
     .addHelpText('after', '\nExamples:\n  $ update-publish refresh\n  $ update-publish refresh --channel production --json')
@@ -30,8 +31,18 @@ export function registerRefresh(program: Command, session: Session): void {
         context.output.result(result, () =>
           result.channels.length === 0
             ? `no channels in ${context.store.location} yet: nothing to refresh`
-            : result.channels.map((item) => `${dryRunNote(result.dryRun)}${item.channel}: index version ${item.version}, expires ${item.expires}`).join('\n'),
+            : result.channels.map((item) => `${dryRunNote(result.dryRun)}${item.channel}: ${describeRefresh(item)}`).join('\n'),
         );
       });
     });
 }
+
+/** "index version 8, expires …; switches version 4, expires …" */
+const describeRefresh = (item: RefreshedChannel) =>
+  [
+    item.version !== undefined && `index version ${item.version}, expires ${item.expires}`,
+    item.switches && `switches version ${item.switches.version}, expires ${item.switches.expires}`,
+    item.appReleases && `app releases version ${item.appReleases.version}, expires ${item.appReleases.expires}`,
+  ]
+    .filter(Boolean)
+    .join('; ');

@@ -132,7 +132,7 @@ Examples:
     });
 
   addWriteOptions(addChannelOption(group.command('rollback')))
-    .description('serve the switches of an earlier version again (default: the version before the current), as a new version')
+    .description('serve the switches of an earlier version again (default: the last that differs from the current), as a new version')
     .option('--to <doc-version>', 'the switches document version to go back to (see switch history)')
     .addHelpText('after', '\nExamples:\n  $ update-publish switch rollback\n  $ update-publish switch rollback --to 4 --channel staging --yes --json')
     .action(async (_flags, command: Command) => {

@@ -9,7 +9,8 @@ import type { UpdateSource } from './source.js';
  * The versioned channel documents as a device reads them: size bounded,
  * signatures checked exactly like the index's (with trusted keys, a missing
  * or foreign signature is refused), then the one reader of each document. A
- * channel without one has no switches, or no app releases.
+ * channel without one has no switches, or no app releases. `signed`: its
+ * signature was checked and valid (freshness needs it: protocol/freshness.ts).
  */
 function documentReader<T extends VersionedChannelDocument>(
   keyOf: (channel: string) => string,
@@ -17,10 +18,10 @@ function documentReader<T extends VersionedChannelDocument>(
   empty: (channel: string) => T,
   maxBytes: number,
 ) {
-  return async (source: UpdateSource, channel: string, publicKeys: TrustedKeys): Promise<T> => {
+  return async (source: UpdateSource, channel: string, publicKeys: TrustedKeys): Promise<{ document: T; key: string; signed: boolean }> => {
     const key = keyOf(channel);
     const read = await readSignedJson(source, key, publicKeys, maxBytes);
-    return read ? validate(read.document, key, channel) : empty(channel);
+    return read ? { document: validate(read.document, key, channel), key, signed: read.signed } : { document: empty(channel), key, signed: false };
   };
 }
 

@@ -175,8 +175,12 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
       // Switches and app releases: what is there must read and verify as devices read it.
       let otherDocuments = false;
       for (const [read, key] of [[readSwitchesDocument, switchesKey], [readAppReleasesDocument, appReleasesKey]] as const) {
-        const document = await read(source, channel, publicKeys).catch((error: unknown) => recordError(error, key(channel)));
-        otherDocuments ||= document === undefined || document.version > 0;
+        const found = await read(source, channel, publicKeys).catch((error: unknown) => recordError(error, key(channel)));
+        otherDocuments ||= found === undefined || found.document.version > 0;
+        const expires = found?.document.expires;
+        if (expires !== undefined && now.getTime() >= Date.parse(expires)) {
+          record(key(channel), `expired at ${expires}: devices refuse it; run 'update-publish refresh --channel ${channel}'`);
+        }
       }
       // A channel of switches or app releases alone has no packages to check.
       if (otherDocuments && !(await source.readDocument(channelIndexKey(channel)))) continue;
