@@ -12,16 +12,7 @@
  */
 import type { Command } from 'commander';
 import { formatTable } from '../../format.js';
-import { parseAppReleaseTarget, requirePlatform } from '../../release/app-release-operations.js';
 import { buildRules, describeRollout, describeRules, parseRollout, type RuleFlags } from '../../release/rules.js';
-import {
-  addAppReleaseTo,
-  appReleaseHistory,
-  changeAppRelease,
-  describeAppReleaseState,
-  listAppReleases,
-  resolveDeviceAppUpgrade,
-} from '../../workflows/app-releases.js';
 import { requireChannel, withContext, type CommandContext, type GlobalOptions } from '../context.js';
 import { addReaderOptions, deviceFacts, deviceSource, type DeviceFlags, type ReaderFlags } from '../device-options.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
@@ -38,6 +29,10 @@ interface AddFlags extends WriteFlags, RuleFlags {
 }
 
 type ReadFlags = GlobalOptions & { channel?: string };
+/** Loaded when an app-release command runs, so every other command starts without them. */
+const workflows = () => import('../../workflows/app-releases.js');
+const edits = () => import('../../release/app-release-operations.js');
+
 const readChannel = (command: Command) => command.option('--channel <name>', 'channel (default: config channel)');
 const when = (at: string) => at.slice(0, 19).replace('T', ' ');
 
@@ -61,11 +56,13 @@ Examples:
     )
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<AddFlags>();
+      const { requirePlatform } = await edits();
       const platform = requirePlatform(flags.platform!);
       await withContext(session, flags, async (context) => {
         const channel = requireChannel(flags.channel, context.config.channel);
         const rules = buildRules({ ...flags, platform: undefined }, context.config.rules);
         const release = { platform, version: flags.version, url: flags.url, minSupported: flags.minSupported, message: flags.message, rules };
+        const { addAppReleaseTo, describeAppReleaseState } = await workflows();
         const result = await addAppReleaseTo(context, { channel, release, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         context.output.result(
@@ -81,7 +78,7 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<ReadFlags>();
       await withContext(session, flags, async (context) => {
-        const result = await listAppReleases(context, requireChannel(flags.channel, context.config.channel));
+        const result = await (await workflows()).listAppReleases(context, requireChannel(flags.channel, context.config.channel));
         context.output.result(result, () => {
           if (result.releases.length === 0) return `no app releases on ${result.channel} yet: run 'update-publish app-release add'`;
           const rows = result.releases.map((release) => [
@@ -100,7 +97,8 @@ Examples:
 
   const change = (action: 'rm' | 'rollout' | 'halt', argument: string, flags: WriteFlags, rollout?: number) =>
     withContext(session, flags, async (context: CommandContext) => {
-      const { platform, version } = parseAppReleaseTarget(argument);
+      const { platform, version } = (await edits()).parseAppReleaseTarget(argument);
+      const { changeAppRelease, describeAppReleaseState } = await workflows();
       const channel = requireChannel(flags.channel, context.config.channel);
       const result = await changeAppRelease(context, { channel, platform, version, action, rollout, hooks: flags.hooks });
       noteHookFailures(session, result.hooks);
@@ -132,7 +130,7 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<ReadFlags>();
       await withContext(session, flags, async (context) => {
-        const result = await appReleaseHistory(context, requireChannel(flags.channel, context.config.channel));
+        const result = await (await workflows()).appReleaseHistory(context, requireChannel(flags.channel, context.config.channel));
         context.output.result(result, () =>
           result.entries.length === 0
             ? `no app-release changes on ${result.channel} yet`
@@ -154,11 +152,11 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ update-publish app-release resolve --platform ios --app-version 3.1.0 --device-id abc --json')
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<ReadFlags & DeviceFlags & ReaderFlags>();
-      const device = { ...deviceFacts(flags), platform: requirePlatform(flags.platform!), appVersion: flags.appVersion! };
+      const device = { ...deviceFacts(flags), platform: (await edits()).requirePlatform(flags.platform!), appVersion: flags.appVersion! };
       const publicKeys = await loadPublicKeys(flags.publicKey);
       await withContext(session, flags, async (context) => {
         const channel = requireChannel(flags.channel, context.config.channel);
-        const result = await resolveDeviceAppUpgrade(deviceSource(context.store, flags), channel, device, publicKeys);
+        const result = await (await workflows()).resolveDeviceAppUpgrade(deviceSource(context.store, flags), channel, device, publicKeys);
         context.output.result(result, () =>
           result.update
             ? `${device.platform} ${device.appVersion}: ${result.force ? 'must upgrade' : 'may upgrade'} to ${result.latest} at ${result.url} (${result.reason})${result.message ? `: ${result.message}` : ''}`

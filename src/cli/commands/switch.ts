@@ -15,16 +15,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { buildRules, targetingOf, type RuleFlags } from '../../release/rules.js';
-import { parseSwitchType, parseSwitchValue } from '../../release/switch-operations.js';
-import {
-  getSwitch,
-  listSwitches,
-  removeSwitchKey,
-  resolveDeviceSwitches,
-  rollbackSwitches,
-  setSwitchValue,
-  switchHistory,
-} from '../../workflows/switches.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import { addDeviceOptions, addReaderOptions, deviceFacts, deviceSource, type DeviceFlags, type ReaderFlags } from '../device-options.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
@@ -44,6 +34,10 @@ function parseCount(flag: string, text: string): number {
   if (!/^\d+$/.test(text)) throw new UserError(`${flag} '${text}' is not a whole number; give e.g. ${flag} 2`);
   return Number(text);
 }
+
+/** Loaded when a switch command runs, so every other command starts without them. */
+const workflows = () => import('../../workflows/switches.js');
+const edits = () => import('../../release/switch-operations.js');
 
 const readChannel = (command: Command) => command.option('--channel <name>', 'channel (default: config channel)');
 
@@ -65,6 +59,7 @@ Examples:
     )
     .action(async (key: string, text: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<SetFlags>();
+      const { parseSwitchType, parseSwitchValue } = await edits();
       const value = parseSwitchValue(text);
       const type = flags.type === undefined ? undefined : parseSwitchType(flags.type);
       const ruleFlags = givenRuleFlags(command);
@@ -72,7 +67,7 @@ Examples:
       await withContext(session, flags, async (context) => {
         const channel = requireChannel(flags.channel, context.config.channel);
         const rules = ruleFlags.length > 0 ? targetingOf(buildRules(flags, context.config.rules)) : undefined;
-        const result = await setSwitchValue(context, { channel, key, value, rules, type, hooks: flags.hooks });
+        const result = await (await workflows()).setSwitchValue(context, { channel, key, value, rules, type, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         context.output.result(
           result,
@@ -88,7 +83,7 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions & { channel?: string }>();
       await withContext(session, flags, async (context) => {
-        const result = await listSwitches(context, requireChannel(flags.channel, context.config.channel));
+        const result = await (await workflows()).listSwitches(context, requireChannel(flags.channel, context.config.channel));
         context.output.result(result, () => renderSwitchList(result));
       });
     });
@@ -98,7 +93,7 @@ Examples:
     .action(async (key: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions & { channel?: string }>();
       await withContext(session, flags, async (context) => {
-        const result = await getSwitch(context, requireChannel(flags.channel, context.config.channel), key);
+        const result = await (await workflows()).getSwitch(context, requireChannel(flags.channel, context.config.channel), key);
         context.output.result(result, () => renderSwitch(result));
       });
     });
@@ -112,7 +107,7 @@ Examples:
       const variant = flags.variant === undefined ? undefined : parseCount('--variant', flags.variant);
       await withContext(session, flags, async (context) => {
         const channel = requireChannel(flags.channel, context.config.channel);
-        const result = await removeSwitchKey(context, { channel, key, variant, hooks: flags.hooks });
+        const result = await (await workflows()).removeSwitchKey(context, { channel, key, variant, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         context.output.result(
           result,
@@ -126,7 +121,7 @@ Examples:
     .action(async (key: string | undefined, _flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions & { channel?: string }>();
       await withContext(session, flags, async (context) => {
-        const result = await switchHistory(context, requireChannel(flags.channel, context.config.channel), key);
+        const result = await (await workflows()).switchHistory(context, requireChannel(flags.channel, context.config.channel), key);
         context.output.result(result, () => renderSwitchHistory(result.channel, result.entries));
       });
     });
@@ -140,7 +135,7 @@ Examples:
       const to = flags.to === undefined ? undefined : parseCount('--to', flags.to);
       await withContext(session, flags, async (context) => {
         const channel = requireChannel(flags.channel, context.config.channel);
-        const result = await rollbackSwitches(context, { channel, to, hooks: flags.hooks });
+        const result = await (await workflows()).rollbackSwitches(context, { channel, to, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         context.output.result(
           result,
@@ -159,7 +154,7 @@ Examples:
       const publicKeys = await loadPublicKeys(flags.publicKey);
       await withContext(session, flags, async (context) => {
         const channel = requireChannel(flags.channel, context.config.channel);
-        const result = await resolveDeviceSwitches(deviceSource(context.store, flags), channel, device, publicKeys);
+        const result = await (await workflows()).resolveDeviceSwitches(deviceSource(context.store, flags), channel, device, publicKeys);
         const document = { channel, documentVersion: result.documentVersion, deviceId: device.deviceId, values: result.values, reasons: result.reasons };
         context.output.result(document, () => renderResolution(document));
       });
