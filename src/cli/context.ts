@@ -41,8 +41,9 @@ export async function withContext<T>(session: Session, options: GlobalOptions, r
   // Every command's document writes are signed here, in one place; the key is read on the first write.
   const signer = signerFor(loaded.config, loaded.configDir);
   // Outside the signer: a document write that has begun lands together with its signature.
-  const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, session.interruption.signal, () => {
-    session.writes.channelIndexWritten = true;
+  const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, session.interruption.signal, {
+    onWrite: () => void (session.writes.started = true),
+    onIndexWritten: () => void (session.writes.channelIndexWritten = true),
   });
   const store = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;
   const assumeYes = Boolean(options.yes) || !output.interactive;

@@ -34,7 +34,15 @@ export interface PackOptions {
   encryptionKey?: Buffer;
   /** Binary patches in deltas, with where the base versions' content comes from; absent: file-level deltas only. */
   patches?: { settings: DeltaPatchesConfig; baseContent: BaseContent };
+  /** Ctrl-C: packing stops mid-file. */
+  signal?: AbortSignal;
+  /** Bytes of files packed so far, across the full package and every delta, and the total. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
+
+/** Bytes packing reads: the full package's files and every delta's. */
+export const bytesToPack = (files: PackageFile[], deltaPlans: DeltaPlan[]) =>
+  [...files, ...deltaPlans.flatMap((plan) => plan.files)].reduce((sum, file) => sum + file.size, 0);
 
 /** Writes the full package and one delta per plan into stagingDir (laid out like the store), and the manifest describing them. */
 export async function buildPackages(
@@ -45,12 +53,19 @@ export async function buildPackages(
   stagingDir: string,
   packOptions: PackOptions = {},
 ): Promise<BuiltPackages> {
-  const { encryptionKey } = packOptions;
+  const { encryptionKey, signal, onProgress } = packOptions;
+  const totalBytes = bytesToPack(files, deltaPlans);
+  let packedBefore = 0;
   const stage = async (key: string, entries: ZipEntry[]): Promise<StagedObject & { packedSizes: number[] }> => {
     const localPath = join(stagingDir, key);
     await mkdir(dirname(localPath), { recursive: true });
     const seal = encryptionKey && createEncryptStream(encryptionKey);
-    const { size, sha256, packedSizes } = await writeZip(entries, localPath, { seal });
+    const { size, sha256, packedSizes } = await writeZip(entries, localPath, {
+      seal,
+      signal,
+      onProgress: (bytes) => onProgress?.(Math.min(totalBytes, packedBefore + bytes), totalBytes),
+    });
+    packedBefore += entries.reduce((sum, entry) => sum + entry.size, 0);
     return { key, localPath, size, sha256, packedSizes };
   };
   const byPath = new Map(files.map((file) => [file.path, file]));

@@ -8,7 +8,8 @@ import { readIndex, updateIndex } from '../channel/index-store.js';
 import { writeOnce } from '../channel/update-document.js';
 import { indexLifetimeMs, type Config } from '../config/schema.js';
 import { ConflictError, UserError } from '../errors.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, formatProgress, plural } from '../format.js';
+import { runStep } from '../output.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
 import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
@@ -114,14 +115,25 @@ async function packPlan(context: WorkflowContext, plan: PublishPlan, stagingDir:
   for (const item of plan.packages) {
     if (item.status !== 'publish') continue;
     context.signal.throwIfAborted();
-    const step = context.output.step(`${item.id}: packing ${item.version}`);
+    const started = Date.now();
     const patches = {
       settings: context.config.deltaPatches,
       baseContent: new BaseContent(context.store, contentCacheFor(context.configDir, item.id), join(stagingDir, 'base', item.id), encryptionKey),
     };
-    const rebuilt = await buildPackages(item.id, item.version, item.files, item.deltas, stagingDir, { encryptionKey, patches });
-    const packages = item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
-    step.succeed(`${item.id}: packed ${item.version} (full ${formatBytes(packages.full.size)}${packages.deltas.map(describeDelta).join('')})`);
+    const packages = await runStep(
+      context.output,
+      `${item.id}: packing ${item.version}`,
+      async (step) => {
+        const rebuilt = await buildPackages(item.id, item.version, item.files, item.deltas, stagingDir, {
+          encryptionKey,
+          patches,
+          signal: context.signal,
+          onProgress: (done, total) => step.update(`${item.id}: packing ${item.version} ${formatProgress(done, total, started)}`),
+        });
+        return item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
+      },
+      (packed) => `${item.id}: packed ${item.version} (full ${formatBytes(packed.full.size)}${packed.deltas.map(describeDelta).join('')})`,
+    );
     built.set(item.id, packages);
   }
   return built;
@@ -237,17 +249,18 @@ export async function uploadPackages(context: WorkflowContext, config: Config, b
     })),
   );
   if (items.length === 0) return { objects: 0, bytes: 0, skipped: 0 };
-  const step = context.output.step(`uploading ${items.length} objects to ${context.store.location}`);
   const started = Date.now();
-  const result = await uploadObjects(context.store, items, {
-    concurrency: config.s3?.concurrency,
-    signal: context.signal,
-    onProgress: (done, total) => {
-      const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
-      step.update(`uploading ${formatBytes(done)} / ${formatBytes(total)} (${formatBytes(rate)}/s)`);
-    },
-  });
-  step.succeed(`uploaded ${result.uploaded.length} objects (${formatBytes(result.bytesUploaded)}), ${result.skipped.length} already in the store`);
+  const result = await runStep(
+    context.output,
+    `uploading ${plural(items.length, 'object')} to ${context.store.location}`,
+    (step) =>
+      uploadObjects(context.store, items, {
+        concurrency: config.s3?.concurrency,
+        signal: context.signal,
+        onProgress: (done, total) => step.update(`uploading ${formatProgress(done, total, started)}`),
+      }),
+    (uploaded) => `uploaded ${plural(uploaded.uploaded.length, 'object')} (${formatBytes(uploaded.bytesUploaded)}), ${uploaded.skipped.length} already in the store`,
+  );
   return { objects: result.uploaded.length, bytes: result.bytesUploaded, skipped: result.skipped.length };
 }
 

@@ -101,6 +101,7 @@ Examples:
             maxIndexBytes,
             // --patches is the default: only --no-patches turns them off.
             patches: flags.patches !== false,
+            signal: session.interruption.signal,
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
