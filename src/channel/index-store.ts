@@ -53,6 +53,15 @@ export async function requireExistingChannel(store: Store, channel: string): Pro
   return snapshot;
 }
 
+/** A package a command names must be released on the channel (usage error): devices answer 'unknown-package', operators mistyped. */
+export function requireReleasedPackage(index: ChannelIndex, packageId: string): void {
+  if (index.packages[packageId]) return;
+  const released = Object.keys(index.packages);
+  throw new UserError(
+    `package '${packageId}' is not released on channel '${index.channel}'; ${released.length ? `released there: ${released.join(', ')}` : 'nothing is released there yet'}`,
+  );
+}
+
 /**
  * THE way a channel index changes: read → apply → conditional write, retried
  * on a lost race (see updateDocument). `apply` is re-run on the fresh index

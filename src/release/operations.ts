@@ -10,12 +10,14 @@ import { parseRollout, withRollout } from './rules.js';
  * store. updateIndex re-applies them to the fresh index on every attempt.
  */
 
-/** One release changed in place (rollout, halt, resume). */
+/** One release changed in place (rollout, halt, resume, edit). */
 export interface ReleaseChange {
   index: ChannelIndex;
   version: string;
   before: Release;
   after: Release;
+  /** Set when the release already is as asked: why nothing changes (nothing is written, the command succeeds). */
+  unchanged?: string;
 }
 
 export interface RollbackChange {
@@ -71,43 +73,58 @@ export function requireCurrentRelease(index: ChannelIndex, id: string): Release 
   return current;
 }
 
-function changeCurrent(index: ChannelIndex, id: string, next: (release: Release) => Release): ReleaseChange {
-  const before = requireCurrentRelease(index, id);
+/**
+ * The release an operation acts on: the current one, or `version` when named,
+ * which must then be the current one (the operator names the release they
+ * mean; a publish that landed meanwhile is not changed in its place).
+ */
+function requireServed(index: ChannelIndex, id: string, version: string | undefined): Release {
+  const current = requireCurrentRelease(index, id);
+  if (version !== undefined && current.version !== version) {
+    requireVersion(index, id, version);
+    throw new UserError(
+      `package '${id}' on channel '${index.channel}' serves ${current.version}, not ${version}; check 'update-publish status --channel ${index.channel}', then name the release served (${id}@${current.version})`,
+    );
+  }
+  return current;
+}
+
+/** A change to one release; `next` returns a reason instead when the release already is as asked. */
+export function changeRelease(index: ChannelIndex, id: string, before: Release, next: (release: Release) => Release | { unchanged: string }): ReleaseChange {
   const after = next(before);
+  if ('unchanged' in after) return { index, version: before.version, before, after: before, unchanged: after.unchanged };
   return { index: updateRelease(index, id, before.version, () => after), version: before.version, before, after };
 }
 
+const changeCurrent = (index: ChannelIndex, id: string, version: string | undefined, next: (release: Release) => Release | { unchanged: string }) =>
+  changeRelease(index, id, requireServed(index, id, version), next);
+
 /** Raising the share only adds devices: buckets are fixed per device and release. */
-export function setRollout(index: ChannelIndex, id: string, percent: number | string): ReleaseChange {
+export function setRollout(index: ChannelIndex, id: string, percent: number | string, version?: string): ReleaseChange {
   const rollout = parseRollout(percent);
-  return changeCurrent(index, id, (release) => {
-    // A no-op would still rewrite the index, add history and fire every hook.
-    if (release.rules.rollout === rollout) {
-      throw new UserError(`package '${id}' ${release.version} on channel '${index.channel}' is already at ${rollout}%; nothing to change`);
-    }
-    return { ...release, rules: { ...release.rules, ...withRollout(rollout) } };
-  });
+  return changeCurrent(index, id, version, (release) =>
+    // A no-op must not rewrite the index, add history or fire every hook.
+    release.rules.rollout === rollout
+      ? { unchanged: `package '${id}' ${release.version} on channel '${index.channel}' is already at ${rollout}%; nothing to change` }
+      : { ...release, rules: { ...release.rules, ...withRollout(rollout) } },
+  );
 }
 
 /** Stops serving at once; the rollout is kept so resume serves the same devices. */
-export function halt(index: ChannelIndex, id: string): ReleaseChange {
-  return changeCurrent(index, id, (release) => {
-    if (release.state === 'halted') {
-      throw new UserError(
-        `package '${id}' ${release.version} on channel '${index.channel}' is already halted; run 'update-publish resume ${id}' to serve it again`,
-      );
-    }
-    return { ...release, state: 'halted' };
-  });
+export function halt(index: ChannelIndex, id: string, version?: string): ReleaseChange {
+  return changeCurrent(index, id, version, (release) =>
+    release.state === 'halted'
+      ? { unchanged: `package '${id}' ${release.version} on channel '${index.channel}' is already halted; run 'update-publish resume ${id}' to serve it again; nothing to change` }
+      : { ...release, state: 'halted' },
+  );
 }
 
-export function resume(index: ChannelIndex, id: string): ReleaseChange {
-  return changeCurrent(index, id, (release) => {
-    if (release.state !== 'halted') {
-      throw new UserError(`package '${id}' ${release.version} on channel '${index.channel}' is not halted; nothing to resume`);
-    }
-    return { ...release, state: 'active' };
-  });
+export function resume(index: ChannelIndex, id: string, version?: string): ReleaseChange {
+  return changeCurrent(index, id, version, (release) =>
+    release.state !== 'halted'
+      ? { unchanged: `package '${id}' ${release.version} on channel '${index.channel}' is not halted; nothing to change` }
+      : { ...release, state: 'active' },
+  );
 }
 
 /**

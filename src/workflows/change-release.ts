@@ -7,7 +7,7 @@ import type { ReleaseEventName } from '../protocol/release-event.js';
 import type { ChannelIndex, Release } from '../protocol/types.js';
 import { rollback, type ReleaseChange } from '../release/operations.js';
 import { withArchivedReleases } from '../release/reachability.js';
-import type { WorkflowContext } from './context.js';
+import { confirmOrDecline, type WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
 import { channelIndexKey } from '../protocol/layout.js';
 import { indexLifetimeMs } from '../config/schema.js';
@@ -27,7 +27,12 @@ export interface ChangeSpec<T extends { index: ChannelIndex }> {
   hooks: boolean;
   /** Promote may create the target channel; everything else needs it to exist. */
   mayCreateChannel?: boolean;
+  /** Why the change is a no-op, if it is: then nothing is asked, written or run, and the command succeeds. */
+  unchanged?: (change: T) => string | undefined;
 }
+
+/** Thrown inside the index write when the fresh index already is as asked: the write is dropped. */
+class NothingToChange extends Error {}
 
 /**
  * The one path of a release operation: validate on the current index → ask →
@@ -36,7 +41,7 @@ export interface ChangeSpec<T extends { index: ChannelIndex }> {
 export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   context: WorkflowContext,
   spec: ChangeSpec<T>,
-): Promise<{ change: T; hooks: HookResult[] }> {
+): Promise<{ change: T; hooks: HookResult[]; unchanged?: string }> {
   const { store } = context;
   const snapshot = spec.mayCreateChannel ? await readIndex(store, spec.channel) : await requireExistingChannel(store, spec.channel);
   await finishInterruptedWork(context, spec.channel);
@@ -45,7 +50,9 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   const apply = (index: ChannelIndex) => spec.apply(withArchivedReleases(index, spec.packageId, archived));
   let change = apply(snapshot.index);
   await spec.check?.(change);
-  if (!(await context.confirm(spec.question(change)))) throw new UserError('cancelled; nothing was written');
+  const unchanged = spec.unchanged?.(change);
+  if (unchanged) return { change, hooks: [], unchanged };
+  await confirmOrDecline(context, spec.question(change));
   const after = afterIndexWrite(context, spec.channel, () => {
     const { name, release, previousVersion } = spec.event(change);
     const event = releaseEvent(name, {
@@ -63,7 +70,22 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
       events: spec.hooks ? [event] : [],
     };
   });
-  await updateIndex(store, spec.channel, (index) => (change = apply(index)).index, { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite });
+  try {
+    await updateIndex(
+      store,
+      spec.channel,
+      (index) => {
+        change = apply(index);
+        // Someone made the same change meanwhile: writing it again would add history and fire hooks.
+        if (spec.unchanged?.(change)) throw new NothingToChange();
+        return change.index;
+      },
+      { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite },
+    );
+  } catch (error) {
+    if (error instanceof NothingToChange) return { change, hooks: [], unchanged: spec.unchanged!(change) };
+    throw error;
+  }
   return { change, hooks: await after.complete() };
 }
 
@@ -78,8 +100,12 @@ export interface CurrentReleaseChange {
   version: string;
   previous: ServingState;
   current: ServingState;
+  /** False when the release already was as asked: nothing was written, no hook ran. */
+  changed: boolean;
   dryRun: boolean;
   hooks: HookResult[];
+  /** Why nothing changed (changed: false). */
+  unchanged?: string;
 }
 
 /** rollout, halt and resume: one change to the package's current release. */
@@ -94,11 +120,12 @@ export async function changeCurrentRelease(
   },
 ): Promise<CurrentReleaseChange> {
   const { channel, packageId, action } = request;
-  const { change, hooks } = await writeReleaseChange(context, {
+  const { change, hooks, unchanged } = await writeReleaseChange(context, {
     channel,
     packageId,
     apply: request.apply,
     hooks: request.hooks,
+    unchanged: (preview) => preview.unchanged,
     question: ({ version, before, after }) =>
       `${action} ${packageId} ${version} on '${channel}': ${describeState(stateOf(before))} → ${describeState(stateOf(after))}?`,
     history: ({ version, before, after }) => ({
@@ -115,8 +142,10 @@ export async function changeCurrentRelease(
     version: change.version,
     previous: stateOf(change.before),
     current: stateOf(change.after),
+    changed: unchanged === undefined,
     dryRun: context.dryRun,
     hooks,
+    ...(unchanged && { unchanged }),
   };
 }
 

@@ -5,7 +5,7 @@ import { channelPrefix, MUTABLE_CACHE } from '../protocol/layout.js';
 import { whitelistsPrefix } from '../protocol/whitelist.js';
 import type { StoredDocument } from '../store/store.js';
 import { UnsignedDocumentError } from '../store/signing-store.js';
-import type { WorkflowContext } from './context.js';
+import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 export interface ResignResult {
   channels: string[];
@@ -37,7 +37,7 @@ export async function resignDocuments(context: WorkflowContext, channel: string 
   }
   const listed = [...unsigned.keys()];
   const question = `Sign ${listed.length} document(s) as they are stored: ${listed.join(', ')}? Only if you checked them.`;
-  if (listed.length > 0 && !(await context.confirm(question))) throw new UserError('cancelled; nothing was written');
+  if (listed.length > 0) await confirmOrDecline(context, question);
   // Shards of lists uploaded before they were bound are bare arrays: they cannot carry signatures.
   for (const key of keys.filter((name) => name.startsWith(whitelistsPrefix) && name.endsWith('/meta.json'))) {
     const stored = unsigned.get(key) ?? (await store.readDocument(key));

@@ -28,7 +28,7 @@ import { describeRules } from '../release/rules.js';
 import type { Bump } from '../release/version.js';
 import type { Store } from '../store/store.js';
 import { uploadObjects } from '../store/upload.js';
-import type { WorkflowContext } from './context.js';
+import { confirmOrDecline, type WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
 import { afterIndexWrite, finishInterruptedWork } from './after-index.js';
 
@@ -173,7 +173,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   try {
     const built = await packPlan(context, plan, stagingDir, encryptionKey);
     const question = `${describePlan(plan, built)}\n  rules: rollout ${request.rules.rollout}%; ${describeRules(request.rules)}\nPublish to '${request.channel}' on ${store.location}?`;
-    if (built.size > 0 && !(await context.confirm(question))) throw new UserError('publish cancelled; nothing was written');
+    if (built.size > 0) await confirmOrDecline(context, question, 'publish cancelled; nothing was written');
 
     // 3. Claim each version, then upload the package objects the store does not have yet.
     for (const packages of built.values()) await claimVersion(store, packages.manifest);

@@ -216,6 +216,43 @@ describe('exit codes', () => {
     expect(again.json.hooks).toMatchObject([{ name: 'smoke-test', package: 'maps', version: '1.0.0', status: 'failed' }]);
   });
 
+  it('0: a rollout, halt or resume that changes nothing says so and succeeds, so CI steps can repeat', async () => {
+    const project = await makeProject();
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    for (const args of [['rollout', 'maps', '100'], ['resume', 'maps']]) {
+      const result = await project.run([...args, '--yes', '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json).toMatchObject({ changed: false, unchanged: expect.stringContaining('nothing to change'), hooks: [] });
+    }
+    expect((await project.run(['halt', 'maps', '--yes'])).code).toBe(0);
+    const again = await project.run(['halt', 'maps', '--yes']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already halted.*nothing to change/);
+  });
+
+  it('2: resolve and fetch of a package the channel does not release, like an unknown channel', async () => {
+    const project = await makeProject();
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    const resolve = await project.run(['resolve', '--package', 'nope', '--json']);
+    expect(resolve.code).toBe(2);
+    expect(resolve.json.error.message).toMatch(/package 'nope' is not released on channel 'production'; released there: maps/);
+    const fetch = await project.run(['fetch', 'nope', '--into', 'device/nope']);
+    expect(fetch.code).toBe(2);
+    expect(fetch.stderr).toMatch(/error: package 'nope' is not released on channel 'production'/);
+  });
+
+  it.skipIf(!tmuxInstalled)('5: a confirmation answered no, with nothing written', async () => {
+    const project = await makeProject();
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    const index = await readFile(project.storePath('channels/production/index.json'));
+    const terminal = await openTerminal(['rollout', 'maps', '50'], { cwd: project.dir });
+    await terminal.waitFor("rollout maps 1.0.0 on 'production'");
+    await terminal.keys('n', 'Enter');
+    expect(await terminal.exitCode()).toBe(5);
+    expect(await terminal.screen()).toContain('error: cancelled; nothing was written');
+    expect(await readFile(project.storePath('channels/production/index.json'))).toEqual(index);
+  });
+
   describe.skipIf(!tmuxInstalled)('3: a conflict', () => {
     let project: Project;
     let winnerFull: string;

@@ -107,6 +107,10 @@ Examples:
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
           throw error;
         }
+        if (result.reason === 'unknown-package') {
+          step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
+          throw new UserError(`package '${packageId}' is not released on channel '${channel}' at ${source.location}; check the package name and --channel`);
+        }
         step.succeed();
         for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));

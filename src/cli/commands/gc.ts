@@ -25,8 +25,7 @@ export function registerGc(program: Command, session: Session): void {
       const maxAgeMs = parseAge(flags.olderThan);
       // Deleting is the exception: without --yes, gc only reports.
       await withContext(session, { ...flags, dryRun: flags.dryRun || !flags.yes }, async (context) => {
-        const { confirmed, ...result } = await collectGarbage(context, maxAgeMs);
-        if (!confirmed) return;
+        const result = await collectGarbage(context, maxAgeMs);
         const { dryRun, deleted, abortedUploads, keptRecent } = result;
         context.output.result(
           { dryRun, olderThan: flags.olderThan, deleted, abortedUploads, keptRecent },

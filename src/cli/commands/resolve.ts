@@ -18,7 +18,7 @@ import { parseAttributes, parseDate } from '../../release/rules.js';
 import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../channel/whitelist-lookup.js';
 import { requireChannel, withContext, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
-import { requireExistingChannel } from '../../channel/index-store.js';
+import { requireExistingChannel, requireReleasedPackage } from '../../channel/index-store.js';
 import type { Session } from '../session.js';
 
 interface ResolveFlags extends GlobalOptions {
@@ -66,6 +66,8 @@ export function registerResolve(program: Command, session: Session): void {
         const channel = requireChannel(flags.channel, config.channel);
         // A misspelt channel must not answer 'unknown-package' as if the store were asked.
         const { index } = await requireExistingChannel(store, channel);
+        // Likewise a misspelt package: 'unknown-package' is a device's answer, not an operator's.
+        requireReleasedPackage(index, request.package);
         const whitelists = createWhitelistCache(store);
         if (flags.devices !== undefined) await resolveBatch(index, request, flags.devices, whitelists, output, session);
         else await resolveOne(index, request, whitelists, output);
