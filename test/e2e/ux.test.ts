@@ -210,10 +210,26 @@ describe('exit codes', () => {
     expect(status.json.channels[0].packages[0]).toMatchObject({ id: 'maps', latest: '1.0.0' });
     // The warning names the exact command that re-runs what failed, and it does.
     const rerun = /run `update-publish (hooks run [^`]+)`/.exec(result.stderr)?.[1];
-    expect(rerun).toBe('hooks run maps@1.0.0 --channel production --only smoke-test');
+    expect(rerun).toBe('hooks run maps@1.0.0 --channel production --event publish --only smoke-test');
     const again = await project.run([...rerun!.split(' '), '--json']);
     expect(again.code).toBe(4);
     expect(again.json.hooks).toMatchObject([{ name: 'smoke-test', package: 'maps', version: '1.0.0', status: 'failed' }]);
+  });
+
+  it('4: the advice after a failed rollout hook re-runs that hook for that event', async () => {
+    const project = await makeProject({ config: { hooks: [{ type: 'command', name: 'cmd', on: ['rollout'], run: 'test "$UP_EVENT" = never' }] } });
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    const result = await project.run(['rollout', 'maps', '50', '--yes']);
+    expect(result.code).toBe(4);
+    const rerun = /run `update-publish (hooks run [^`]+)`/.exec(result.stderr)?.[1];
+    expect(rerun).toBe('hooks run maps@1.0.0 --channel production --event rollout --only cmd');
+    const again = await project.run([...rerun!.split(' '), '--json']);
+    expect(again.code, again.stderr).toBe(4);
+    expect(again.json).toMatchObject({ event: 'rollout', hooks: [{ name: 'cmd', event: 'rollout', status: 'failed' }] });
+    // For an event the hook does not hear, running nothing is not a success.
+    const wrongEvent = await project.run(['hooks', 'run', 'maps', '--only', 'cmd']);
+    expect(wrongEvent.code).toBe(2);
+    expect(wrongEvent.stderr).toMatch(/no hook matching --only cmd runs on 'publish' events \(it runs on: rollout\); pass --event/);
   });
 
   it('0: a rollout, halt or resume that changes nothing says so and succeeds, so CI steps can repeat', async () => {
