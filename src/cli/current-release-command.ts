@@ -1,7 +1,7 @@
 import type { ChannelIndex } from '../protocol/types.js';
 import type { ReleaseChange } from '../release/operations.js';
 import { changeCurrentRelease, describeState } from '../workflows/change-release.js';
-import { parsePackageTarget, requireChannel, withContext } from './context.js';
+import { parsePackageTarget, withContext } from './context.js';
 import { dryRunNote, noteHookFailures } from './render.js';
 import type { Session } from './session.js';
 import type { WriteFlags } from './write-options.js';
@@ -22,7 +22,7 @@ export async function runCurrentReleaseChange(
   const { packageId, version } = parsePackageTarget(target);
   const apply = (index: ChannelIndex) => change(index, packageId, version);
   await withContext(session, flags, async (context) => {
-    const channel = requireChannel(flags.channel, context.config.channel);
+    const channel = await context.channel(flags.channel);
     const document = await changeCurrentRelease(context, { channel, packageId, action, apply, hooks: flags.hooks });
     noteHookFailures(session, document.hooks);
     context.output.result(document, () =>

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerBase } from './commands/base.js';
+import { registerChannel } from './commands/channel.js';
 import { registerDiff } from './commands/diff.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerGc } from './commands/gc.js';
@@ -41,6 +42,7 @@ const COMMANDS = [
   registerRollback,
   registerPromote,
   registerBase,
+  registerChannel,
   registerHistory,
   registerHooks,
   registerWhitelist,

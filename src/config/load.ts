@@ -5,6 +5,9 @@ import { configSchema, describeIssues, type Config } from './schema.js';
 
 export const CONFIG_NAME = 'update-publish';
 
+/** No config file was found searching up from the folder (and none was named). */
+export class ConfigNotFoundError extends UserError {}
+
 export interface LoadedConfig {
   config: Config;
   /** Relative paths in the config (package dirs, a folder store, key files) are relative to this. */
@@ -35,9 +38,7 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   }
   if (found?.isEmpty) throw new UserError(`config ${found.filepath} is empty; fill it in, or run 'update-publish init --yes --force'`);
   if (!found) {
-    throw new UserError(
-      `no update-publish config found from ${cwd}; run 'update-publish init --yes' or pass --config PATH`,
-    );
+    throw new ConfigNotFoundError(`no update-publish config found from ${cwd}; run 'update-publish init --yes' or pass --config PATH`);
   }
   const parsed = configSchema.safeParse(found.config);
   if (!parsed.success) {

@@ -97,6 +97,11 @@ export const configSchema = z.strictObject({
     .default('./releases'),
   s3: s3ConfigSchema.optional(),
   channel: name('channel').default('production'),
+  /** Further channels that exist whether or not anything was released there yet (besides `channel` and those created with `channel create`). */
+  channels: z
+    .array(name('channel'))
+    .refine((names) => new Set(names).size === names.length, 'channels lists a channel twice; list each once')
+    .optional(),
   /** Delta packages are built from this many previous versions on the channel. */
   deltas: z.number().int().min(0).max(20).default(3),
   deltaPatches: deltaPatchesSchema.default({ enabled: true, minFileSize: 65536, maxRatio: 0.5, maxFileSize: DEFAULT_PATCH_MAX_FILE_SIZE }),
@@ -135,6 +140,12 @@ export function describeIssues(error: z.ZodError): string {
     })
     .join('; ');
 }
+
+/** Every setting at its default and no package: what commands that only read a store run with when there is no config. */
+export const defaultConfig = (store: string): Config => ({ ...configSchema.omit({ packages: true }).parse({ store }), packages: {} });
+
+/** Channels the config names: its default `channel` and the `channels` list. */
+export const configuredChannels = (config: Pick<Config, 'channel' | 'channels'>) => [...new Set([config.channel, ...(config.channels ?? [])])];
 
 /** The packages a command names, all configured ones when it names none; an unknown one is refused. */
 export function assertKnownPackages(config: Config, ids: string[]): string[] {

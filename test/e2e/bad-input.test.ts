@@ -311,7 +311,7 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       ['status', ['status', '--channel', 'nochan']],
       ['resolve', ['resolve', '--package', 'maps', '--channel', 'nochan']],
     ])('%s refuses a channel the store does not have', async (_, args) => {
-      await attempt(args, /unknown channel 'nochan' in .*; channels: production$/);
+      await attempt(args, /unknown channel 'nochan' in .*; channels: production; create it with 'update-publish channel create nochan'/);
     });
 
     it('refuses a version that is not above the highest stored version', async () => {

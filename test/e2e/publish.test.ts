@@ -284,7 +284,7 @@ describe('versions', () => {
   });
 
   it('the promote it suggests works, also for a version that has moved to the archive', async () => {
-    const project = await makeProject({ packages: { maps: { 'a.txt': 'first' } } });
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'first' } }, config: { channels: ['staging'] } });
     await publish(project);
     await project.write('maps', { 'a.txt': 'second' });
     await publish(project);
@@ -298,7 +298,7 @@ describe('versions', () => {
   });
 
   it('refuses content already released on another channel and suggests promote', async () => {
-    const project = await makeProject({ packages: { maps: { 'a.txt': 'same content' } } });
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'same content' } }, config: { channels: ['staging'] } });
     await publish(project);
     const before = await snapshotTree(project.store);
     const result = await project.run(['publish', '--channel', 'staging']);

@@ -26,7 +26,8 @@ beforeAll(async () => {
 }, SLOW);
 
 async function copyOfBase(config?: Record<string, unknown>): Promise<Project> {
-  const project = await makeProject({ packages: PACKAGES, config });
+  // staging exists because the config names it (item: a channel must exist before it is named).
+  const project = await makeProject({ packages: PACKAGES, config: { channels: ['staging'], ...config } });
   await cp(base.store, project.store, { recursive: true });
   return project;
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { assertKnownPackages } from '../../config/schema.js';
 import { formatBytes } from '../../format.js';
 import { diffPackages } from '../../workflows/diff.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import type { Session } from '../session.js';
 
 interface DiffFlags extends GlobalOptions {
@@ -18,7 +18,7 @@ export function registerDiff(program: Command, session: Session): void {
     .action(async (ids: string[], _flags, command: Command) => {
       const flags = command.optsWithGlobals<DiffFlags>();
       await withContext(session, flags, async (context) => {
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = await context.channel(flags.channel);
         const packages = await diffPackages(context, { channel, packageIds: assertKnownPackages(context.config, ids) });
         context.output.result({ channel, packages }, () =>
           packages

@@ -5,7 +5,7 @@ import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-sou
 import { storeSource } from '../../client/fetch/source.js';
 import { UserError } from '../../errors.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
 import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
 import type { Session } from '../session.js';
@@ -78,9 +78,11 @@ Examples:
         ...(stallSeconds !== undefined && { stallTimeoutMs: stallSeconds * 1000 }),
         ...(minSpeed !== undefined && { minBytesPerSecond: minSpeed }),
       };
-      await withContext(session, flags, async ({ config, store, output }) => {
+      await withContext(session, flags, async (context) => {
+        const { store, output } = context;
         const source = flags.from ? httpSource(flags.from, limits) : storeSource(store);
-        const channel = requireChannel(flags.channel, config.channel);
+        // Through a CDN the source itself says whether the channel exists.
+        const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
         let result: FetchResult;
         try {
@@ -114,7 +116,7 @@ Examples:
         step.succeed();
         for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));
-      });
+      }, { configOptional: true, sourceGiven: flags.from !== undefined });
     });
 }
 

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { ReleaseRules } from '../../protocol/types.js';
 import { UserError } from '../../errors.js';
 import { readHistory, type HistoryEntry } from '../../channel/history.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../../format.js';
 import { requireExistingChannel } from '../../channel/index-store.js';
 import type { Session } from '../session.js';
@@ -26,9 +26,10 @@ export function registerHistory(program: Command, session: Session): void {
     .addHelpText('after', '\nExamples:\n  $ update-publish history maps\n  $ update-publish history maps --channel staging --json')
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<HistoryFlags>();
-      await withContext(session, flags, async ({ config, store, output }) => {
-        const channel = requireChannel(flags.channel, config.channel);
-        const { index } = await requireExistingChannel(store, channel);
+      await withContext(session, flags, async (context) => {
+        const { store, output } = context;
+        const channel = await context.channel(flags.channel);
+        const { index } = await requireExistingChannel(store, channel, context.configuredChannels);
         const entries = await readHistory(store, channel, packageId, index.packages[packageId]?.releases ?? []);
         if (entries.length === 0) {
           const known = Object.keys(index.packages);
@@ -37,7 +38,7 @@ export function registerHistory(program: Command, session: Session): void {
         // One shape for every entry: from/to are null where the action has none (publish).
         const shaped = entries.map(({ at, actor, action, version, from, to, details }) => ({ at, actor, action, version, from: from ?? null, to: to ?? null, details }));
         output.result({ channel, package: packageId, entries: shaped }, () => renderHistory(channel, packageId, entries));
-      });
+      }, { configOptional: true });
     });
 }
 

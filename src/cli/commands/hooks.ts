@@ -9,7 +9,7 @@ import { Option, type Command } from 'commander';
 import { RELEASE_EVENT_NAMES, type ReleaseEventName } from '../../protocol/release-event.js';
 import { formatHookResult } from '../../hooks/run-hooks.js';
 import { rerunReleaseHooks } from '../../workflows/release-hooks.js';
-import { parsePackageTarget, requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { parsePackageTarget, withContext, type GlobalOptions } from '../context.js';
 import { noteHookFailures } from '../render.js';
 import type { Session } from '../session.js';
 
@@ -34,7 +34,7 @@ export function registerHooks(program: Command, session: Session): void {
       const flags = command.optsWithGlobals<HooksRunFlags>();
       const { packageId, version } = parsePackageTarget(target);
       await withContext(session, flags, async (context) => {
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = await context.channel(flags.channel);
         const { version: ran, event, hooks } = await rerunReleaseHooks(context, { channel, packageId, version, event: flags.event, only: flags.only });
         noteHookFailures(session, hooks);
         context.output.result(

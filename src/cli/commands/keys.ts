@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeSigningKeyPair } from '../../keys/signing-keys.js';
 import { resignDocuments } from '../../workflows/keys-resign.js';
-import { outputFor, requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { outputFor, withContext, type GlobalOptions } from '../context.js';
 import type { Session } from '../session.js';
 
 interface KeysGenerateFlags extends GlobalOptions {
@@ -55,7 +55,7 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<KeysResignFlags>();
       await withContext(session, flags, async (context) => {
-        const result = await resignDocuments(context, flags.channel === undefined ? undefined : requireChannel(flags.channel, ''));
+        const result = await resignDocuments(context, flags.channel === undefined ? undefined : await context.knownChannel(flags.channel));
         const { channels, signed } = result;
         context.output.result(result, () =>
           signed.length === 0

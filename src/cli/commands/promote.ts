@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { buildRules, describeRules, type RuleFlags } from '../../release/rules.js';
 import { promoteRelease } from '../../workflows/promote.js';
-import { parsePackageTarget, requireChannel, withContext } from '../context.js';
+import { parsePackageTarget, withContext } from '../context.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
 import { addRuleOptions } from '../rule-options.js';
 import type { Session } from '../session.js';
@@ -34,8 +34,8 @@ export function registerPromote(program: Command, session: Session): void {
       const flags = command.optsWithGlobals<PromoteFlags>();
       const { packageId, version } = parsePackageTarget(argument);
       await withContext(session, flags, async (context) => {
-        const from = requireChannel(flags.from, '');
-        const to = requireChannel(flags.to, context.config.channel);
+        const from = await context.knownChannel(flags.from);
+        const to = await context.channel(flags.to);
         if (from === to) throw new UserError(`--from and --to are both '${from}'; promote copies a release to another channel`);
         const rules = buildRules(flags, context.config.rules);
         const { release, ...result } = await promoteRelease(context, { packageId, version, from, to, rules, hooks: flags.hooks });

@@ -6,7 +6,7 @@ import { formatBytes, formatTable } from '../../format.js';
 import { buildRules, type RuleFlags } from '../../release/rules.js';
 import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { publish, type PublishedPackage } from '../../workflows/publish.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
 import { addRuleOptions, givenRuleFlags } from '../rule-options.js';
 import type { Session } from '../session.js';
@@ -50,7 +50,7 @@ Examples:
       const version = flags.version === undefined ? undefined : parseVersionFlag(flags.version);
       await withContext(session, flags, async (context) => {
         const { config, output } = context;
-        const channel = requireChannel(flags.channel, config.channel);
+        const channel = await context.channel(flags.channel);
         const rules = buildRules(flags, config.rules);
         await assertWhitelistsExist(context.store, rules.whitelist);
         const outcome = await publish(context, {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ChannelIndex } from '../../protocol/types.js';
 import { describeRules } from '../../release/rules.js';
 import { listChannels, readIndex, requireExistingChannel } from '../../channel/index-store.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
 import type { Session } from '../session.js';
 
@@ -18,16 +18,17 @@ export function registerStatus(program: Command, session: Session): void {
     .addHelpText('after', '\nExamples:\n  $ update-publish status\n  $ update-publish status --channel production --json')
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<StatusFlags>();
-      await withContext(session, flags, async ({ store, output }) => {
+      await withContext(session, flags, async (context) => {
+        const { store, output } = context;
         const indexes: ChannelIndex[] = [];
         // A named channel must exist: an empty one would show a made-up updatedAt.
-        if (flags.channel) indexes.push((await requireExistingChannel(store, requireChannel(flags.channel, ''))).index);
+        if (flags.channel) indexes.push((await requireExistingChannel(store, await context.knownChannel(flags.channel), context.configuredChannels)).index);
         else for (const channel of await listChannels(store)) indexes.push((await readIndex(store, channel)).index);
         for (const warning of expiryWarnings(indexes, new Date())) output.warn(warning);
         output.result({ store: store.location, channels: indexes.map(statusOf) }, () =>
           indexes.length ? indexes.map(renderChannel).join('\n\n') : `no channels in ${store.location} yet: run 'update-publish publish'`,
         );
-      });
+      }, { configOptional: true });
     });
 }
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { VerifyReport } from '../../client/verify/verify-releases.js';
 import { ExitCode } from '../../errors.js';
 import { verifyStore } from '../../workflows/verify.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import type { Session } from '../session.js';
 import { collect, loadPublicKeys } from '../trust-options.js';
 
@@ -25,10 +25,10 @@ export function registerVerify(program: Command, session: Session): void {
       const flags = command.optsWithGlobals<VerifyFlags>();
       await withContext(session, flags, async (context) => {
         const publicKeys = await loadPublicKeys(flags.publicKey);
-        const report = await verifyStore(context, { channel: flags.channel === undefined ? undefined : requireChannel(flags.channel, ''), publicKeys });
+        const report = await verifyStore(context, { channel: flags.channel === undefined ? undefined : await context.knownChannel(flags.channel), publicKeys });
         context.output.result(report, () => describeReport(report));
         if (report.problems.length) session.exitCode = ExitCode.failure;
-      });
+      }, { configOptional: true });
     });
 }
 
