@@ -18,11 +18,20 @@ export interface RuleFlags {
   whitelist?: string;
 }
 
-const list = (value: string) =>
-  value
+/**
+ * A comma-separated flag as a list. Empty (`--platform ''`) would be no rule
+ * at all, serving everyone; a name twice is a typo: both are refused.
+ */
+function listOf(flag: string, value: string, example: string): string[] {
+  const items = value
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+  if (items.length === 0) throw new UserError(`${flag} '${value}' names nothing, which would mean no such rule at all; leave the flag out, or give e.g. ${flag} ${example}`);
+  const twice = items.find((item, index) => items.indexOf(item) !== index);
+  if (twice !== undefined) throw new UserError(`${flag} gives '${twice}' twice; give each once, e.g. ${flag} ${example}`);
+  return items;
+}
 
 /** The rollout fields of rules: the percentage, and the integer threshold devices use, fixed together. */
 export const withRollout = (rollout: number) => ({ rollout, rolloutBasisPoints: basisPointsOf(rollout) });
@@ -43,15 +52,39 @@ export function parseDate(flag: string, value: string): string {
 
 export function parseAttributes(value: string): Record<string, string> {
   const attributes: Record<string, string> = {};
-  for (const pair of list(value)) {
+  const pairs = value
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean);
+  if (pairs.length === 0) throw new UserError(`--attr '${value}' names no attribute; leave the flag out, or give e.g. --attr region=eu,locale=de`);
+  for (const pair of pairs) {
     const equals = pair.indexOf('=');
     if (equals <= 0) throw new UserError(`--attr '${pair}' is not key=value; use e.g. --attr region=eu,locale=de`);
     const name = pair.slice(0, equals).trim();
     // A device has one value per attribute: a second one is a typo, not a choice.
     if (Object.hasOwn(attributes, name)) throw new UserError(`--attr gives '${name}' twice; give each attribute once, e.g. --attr region=eu,locale=de`);
-    attributes[name] = pair.slice(equals + 1).trim();
+    const attributeValue = pair.slice(equals + 1).trim();
+    if (!attributeValue) throw new UserError(`--attr '${pair}' has no value; give one, e.g. --attr ${name}=eu`);
+    attributes[name] = attributeValue;
   }
   return attributes;
+}
+
+/** An --app-version range: an empty one would match every app version. */
+export function parseAppVersionRange(value: string): string {
+  if (value.trim() === '') throw new UserError(`--app-version '' matches every app version; leave the flag out for that, or give a range, e.g. '>=2.0.0 <3'`);
+  if (semver.validRange(value) === null) throw new UserError(`--app-version '${value}' is not a valid semver range; use e.g. '>=2.0.0 <3'`);
+  return value;
+}
+
+/**
+ * A new release (publish, promote) whose window has already closed would be
+ * served to nobody: refused, as no one means that.
+ */
+export function assertStillServable(rules: ReleaseRules, now = new Date()): void {
+  if (rules.endsAt && new Date(rules.endsAt) <= now) {
+    throw new UserError(`--ends-at ${rules.endsAt} is in the past: the release would never be served; give a later time, or leave the flag out`);
+  }
 }
 
 /** Preset (if named) overlaid with flags, validated into the rules stored in the index. */
@@ -67,17 +100,14 @@ export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig
     preset = presets[flags.rules];
   }
 
-  const appVersion = flags.appVersion ?? preset.appVersion;
-  if (appVersion !== undefined && semver.validRange(appVersion) === null) {
-    throw new UserError(`--app-version '${appVersion}' is not a valid semver range; use e.g. '>=2.0.0 <3'`);
-  }
+  const appVersion = flags.appVersion !== undefined ? parseAppVersionRange(flags.appVersion) : preset.appVersion;
   const startsAt = flags.startsAt !== undefined ? parseDate('--starts-at', flags.startsAt) : preset.startsAt;
   const endsAt = flags.endsAt !== undefined ? parseDate('--ends-at', flags.endsAt) : preset.endsAt;
   if (startsAt && endsAt && new Date(endsAt) <= new Date(startsAt)) {
     throw new UserError(`--ends-at ${endsAt} is not after --starts-at ${startsAt}; swap or fix the dates`);
   }
-  const platforms = (flags.platform !== undefined ? list(flags.platform) : preset.platforms)?.map(normalizePlatform);
-  const whitelist = flags.whitelist !== undefined ? list(flags.whitelist) : preset.whitelist;
+  const platforms = flags.platform !== undefined ? listOf('--platform', normalizePlatform(flags.platform), 'ios,android') : preset.platforms?.map(normalizePlatform);
+  const whitelist = flags.whitelist !== undefined ? listOf('--whitelist', flags.whitelist, 'qa,beta') : preset.whitelist;
   const attributes = flags.attr !== undefined ? parseAttributes(flags.attr) : preset.attributes;
 
   const rollout = parseRollout(flags.rollout ?? preset.rollout ?? 100);

@@ -285,6 +285,11 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       ['--rollout with three decimals', ['--rollout', '12.345'], /rollout '12\.345' is outside 0–100 or not a plain number/],
       ['--starts-at without offset', ['--starts-at', '2026-01-01T00:00:00'], /--starts-at '2026-01-01T00:00:00' has no UTC offset; add Z or ±hh:mm, e\.g\. 2026-01-01T00:00:00Z/],
       ['--ends-at without offset', ['--ends-at', '2026-01-01T10:00'], /--ends-at '2026-01-01T10:00' has no UTC offset/],
+      ['empty --app-version (matches every device)', ['--app-version', ''], /--app-version '' matches every app version/],
+      ['empty --platform', ['--platform', ''], /--platform '' names nothing/],
+      ['a duplicate --platform', ['--platform', 'ios,android,ios'], /--platform gives 'ios' twice/],
+      ['--attr with an empty value', ['--attr', 'region='], /--attr 'region=' has no value/],
+      ['--ends-at in the past (never served)', ['--ends-at', '2020-01-01T00:00:00Z'], /--ends-at 2020-01-01T00:00:00\.000Z is in the past: the release would never be served/],
     ])('refuses an invalid %s', async (_, args, message) => {
       await attempt(['publish', 'maps', ...args], message);
     });

@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { buildRules, describeRules, type RuleFlags } from '../../release/rules.js';
+import { assertStillServable, buildRules, describeRules, type RuleFlags } from '../../release/rules.js';
 import { promoteRelease } from '../../workflows/promote.js';
 import { parsePackageTarget, withContext } from '../context.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
@@ -38,6 +38,7 @@ export function registerPromote(program: Command, session: Session): void {
         const to = await context.channel(flags.to);
         if (from === to) throw new UserError(`--from and --to are both '${from}'; promote copies a release to another channel`);
         const rules = buildRules(flags, context.config.rules);
+        assertStillServable(rules);
         const { release, ...result } = await promoteRelease(context, { packageId, version, from, to, rules, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         context.output.result(

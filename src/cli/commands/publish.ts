@@ -3,7 +3,7 @@ import { assertWhitelistsExist } from '../../channel/whitelists.js';
 import { assertKnownPackages } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { buildRules, type RuleFlags } from '../../release/rules.js';
+import { assertStillServable, buildRules, type RuleFlags } from '../../release/rules.js';
 import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { publish, type PublishedPackage } from '../../workflows/publish.js';
 import { withContext, type GlobalOptions } from '../context.js';
@@ -52,6 +52,7 @@ Examples:
         const { config, output } = context;
         const channel = await context.channel(flags.channel);
         const rules = buildRules(flags, config.rules);
+        assertStillServable(rules);
         await assertWhitelistsExist(context.store, rules.whitelist);
         const outcome = await publish(context, {
           packageIds: assertKnownPackages(config, ids),
