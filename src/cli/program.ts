@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerBase } from './commands/base.js';
 import { registerChannel } from './commands/channel.js';
 import { registerDiff } from './commands/diff.js';
+import { registerEdit } from './commands/edit.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerGc } from './commands/gc.js';
 import { registerHalt } from './commands/halt.js';
@@ -40,6 +41,7 @@ const COMMANDS = [
   registerHalt,
   registerResume,
   registerRollback,
+  registerEdit,
   registerPromote,
   registerBase,
   registerChannel,

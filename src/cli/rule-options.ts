@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 
-/** Release rule flags shared by publish and promote (validated by release/rules.ts). */
+/** Release rule flags shared by publish and promote (validated by release/rules.ts), and the release notes. */
 export function addRuleOptions(command: Command): Command {
   for (const [flags, description] of RULE_OPTIONS) command.option(flags, description);
-  return command;
+  return command.option('--message <text>', 'release notes, stored with the release (the git commit is recorded too, inside a git work tree)');
 }
 
 /** The rule flags given on the command line, as typed (for saying which ones had no effect). */
@@ -21,4 +21,5 @@ const RULE_OPTIONS: [string, string][] = [
   ['--attr <k=v,…>', 'device attributes that must match exactly, e.g. region=eu,locale=de'],
   ['--whitelist <names>', 'whitelists whose devices get it even outside the rollout'],
 ];
-const RULE_FLAG_NAMES = new Set(RULE_OPTIONS.map(([flags]) => flags.split(' ')[0]));
+// --message too: content already released keeps its notes as well.
+const RULE_FLAG_NAMES = new Set([...RULE_OPTIONS.map(([flags]) => flags.split(' ')[0]), '--message']);

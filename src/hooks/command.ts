@@ -26,6 +26,8 @@ export function eventEnv(event: ReleaseEvent): Record<string, string> {
     UP_STORE: event.store,
     UP_AT: event.at,
     UP_ACTOR: event.actor,
+    UP_MESSAGE: event.message ?? '',
+    UP_COMMIT: event.commit ?? '',
   };
 }
 

@@ -1,7 +1,7 @@
 import type { ReleaseRules } from './types.js';
 
-export type ReleaseEventName = 'publish' | 'rollout' | 'halt' | 'resume' | 'rollback' | 'promote';
-export const RELEASE_EVENT_NAMES: ReleaseEventName[] = ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote'];
+export type ReleaseEventName = 'publish' | 'rollout' | 'halt' | 'resume' | 'rollback' | 'promote' | 'edit';
+export const RELEASE_EVENT_NAMES: ReleaseEventName[] = ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote', 'edit'];
 
 /** What hooks are told after a channel index write changed what devices get. */
 export interface ReleaseEvent {
@@ -23,4 +23,8 @@ export interface ReleaseEvent {
   store: string;
   at: string;
   actor: string;
+  /** The release's notes (`--message`), when it has some. */
+  message?: string;
+  /** The git commit the release was published from, when known. */
+  commit?: string;
 }

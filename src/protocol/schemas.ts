@@ -35,6 +35,8 @@ export const releaseSchema = z.looseObject({
   deltas: z.array(storedObject.extend({ from: version, patched: storedObject.optional() })),
   rules,
   state: z.enum(['active', 'halted', 'rolled-back']),
+  message: z.string().optional(),
+  commit: z.string().optional(),
 });
 
 const manifestFile = z.looseObject({ path: z.string(), size: z.number().int().nonnegative(), sha256 });

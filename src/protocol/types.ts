@@ -109,6 +109,10 @@ export interface Release {
   deltas: ReleaseDelta[];
   rules: ReleaseRules;
   state: ReleaseState;
+  /** Release notes (`--message`), for people and for apps that show them. */
+  message?: string;
+  /** The git commit the publisher ran in, when it ran inside a git work tree. */
+  commit?: string;
 }
 
 export interface ChannelIndex {

@@ -2,7 +2,7 @@ import semver from 'semver';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { UserError } from '../errors.js';
 import { currentRelease, findRelease, updateRelease, upsertRelease } from '../protocol/channel-index.js';
-import { parseRollout, withRollout } from './rules.js';
+import { assertWindowOpens, orderedRules, parseRollout, withRollout } from './rules.js';
 
 /**
  * Release operations as pure functions of a channel index: each returns the
@@ -127,6 +127,28 @@ export function resume(index: ChannelIndex, id: string, version?: string): Relea
   );
 }
 
+/** The same value, whatever the order of object keys (rules written by different versions). */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1))) : item,
+  );
+
+/**
+ * Changes a release's targeting (rollout apart, which `rollout` changes) and
+ * its notes: the fields given replace the release's, the others stay.
+ */
+export function editRelease(index: ChannelIndex, id: string, version: string, patch: Partial<Omit<ReleaseRules, 'rollout'>>, message?: string): ReleaseChange {
+  return changeRelease(index, id, requireVersion(index, id, version), (release) => {
+    const rules = orderedRules({ ...release.rules, ...patch });
+    assertWindowOpens(rules);
+    const after: Release = { ...release, rules, ...(message !== undefined && { message }) };
+    if (canonical(after) === canonical(release)) {
+      return { unchanged: `package '${id}' ${version} on channel '${index.channel}' already has these rules${message !== undefined ? ' and notes' : ''}; nothing to change` };
+    }
+    return after;
+  });
+}
+
 /**
  * Serves `to` (default: the newest active release below the current one)
  * again: every release above it is marked rolled-back, so devices holding one
@@ -179,6 +201,7 @@ export function promote(
   version: string | undefined,
   rules: ReleaseRules,
   now = new Date(),
+  message?: string,
 ): PromoteChange {
   if (source.channel === target.channel) {
     throw new UserError(`--from and --to are both '${source.channel}'; promote copies a release to another channel`);
@@ -199,6 +222,7 @@ export function promote(
     );
   }
   const previousVersion = currentRelease(target.packages[id]?.releases ?? [])?.version ?? null;
-  const promoted: Release = { ...release, releasedAt: now.toISOString(), rules, state: 'active' };
+  // The release keeps its commit (where its content came from); new notes replace the source's.
+  const promoted: Release = { ...release, releasedAt: now.toISOString(), rules, state: 'active', ...(message !== undefined && { message }) };
   return { index: upsertRelease(target, id, promoted), release: promoted, previousVersion };
 }

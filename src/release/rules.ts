@@ -87,6 +87,26 @@ export function assertStillServable(rules: ReleaseRules, now = new Date()): void
   }
 }
 
+/** The targeting flags given (rollout apart), each checked: what they set, nothing for a flag left out. */
+export function parseRulePatch(flags: Omit<RuleFlags, 'rules' | 'rollout'>): Partial<ReleaseRules> {
+  const patch: Partial<ReleaseRules> = {};
+  if (flags.platform !== undefined) patch.platforms = listOf('--platform', normalizePlatform(flags.platform), 'ios,android');
+  if (flags.appVersion !== undefined) patch.appVersion = parseAppVersionRange(flags.appVersion);
+  if (flags.startsAt !== undefined) patch.startsAt = parseDate('--starts-at', flags.startsAt);
+  if (flags.endsAt !== undefined) patch.endsAt = parseDate('--ends-at', flags.endsAt);
+  if (flags.mandatory !== undefined) patch.mandatory = flags.mandatory;
+  if (flags.whitelist !== undefined) patch.whitelist = listOf('--whitelist', flags.whitelist, 'qa,beta');
+  if (flags.attr !== undefined) patch.attributes = parseAttributes(flags.attr);
+  return patch;
+}
+
+/** Rules whose window closes before it opens are refused, however they were put together. */
+export function assertWindowOpens(rules: Pick<ReleaseRules, 'startsAt' | 'endsAt'>): void {
+  if (rules.startsAt && rules.endsAt && new Date(rules.endsAt) <= new Date(rules.startsAt)) {
+    throw new UserError(`--ends-at ${rules.endsAt} is not after --starts-at ${rules.startsAt}; swap or fix the dates`);
+  }
+}
+
 /** Preset (if named) overlaid with flags, validated into the rules stored in the index. */
 export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig>): ReleaseRules {
   let preset: RulesConfig = {};
@@ -99,26 +119,31 @@ export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig
     }
     preset = presets[flags.rules];
   }
+  const { rollout: presetRollout, ...presetTargeting } = preset;
+  const merged = { ...presetTargeting, platforms: presetTargeting.platforms?.map(normalizePlatform), ...parseRulePatch(flags) };
+  assertWindowOpens(merged);
+  return orderedRules({ ...merged, rollout: parseRollout(flags.rollout ?? presetRollout ?? 100), mandatory: merged.mandatory ?? false });
+}
 
-  const appVersion = flags.appVersion !== undefined ? parseAppVersionRange(flags.appVersion) : preset.appVersion;
-  const startsAt = flags.startsAt !== undefined ? parseDate('--starts-at', flags.startsAt) : preset.startsAt;
-  const endsAt = flags.endsAt !== undefined ? parseDate('--ends-at', flags.endsAt) : preset.endsAt;
-  if (startsAt && endsAt && new Date(endsAt) <= new Date(startsAt)) {
-    throw new UserError(`--ends-at ${endsAt} is not after --starts-at ${startsAt}; swap or fix the dates`);
-  }
-  const platforms = flags.platform !== undefined ? listOf('--platform', normalizePlatform(flags.platform), 'ios,android') : preset.platforms?.map(normalizePlatform);
-  const whitelist = flags.whitelist !== undefined ? listOf('--whitelist', flags.whitelist, 'qa,beta') : preset.whitelist;
-  const attributes = flags.attr !== undefined ? parseAttributes(flags.attr) : preset.attributes;
-
-  const rollout = parseRollout(flags.rollout ?? preset.rollout ?? 100);
-  const rules: ReleaseRules = { ...withRollout(rollout), mandatory: flags.mandatory ?? preset.mandatory ?? false };
-  if (platforms?.length) rules.platforms = platforms;
-  if (appVersion !== undefined) rules.appVersion = appVersion;
-  if (startsAt) rules.startsAt = startsAt;
-  if (endsAt) rules.endsAt = endsAt;
-  if (whitelist?.length) rules.whitelist = whitelist;
-  if (attributes && Object.keys(attributes).length) rules.attributes = attributes;
+/** Rules with their fields in one order and empty ones left out: what the index stores. */
+export function orderedRules(merged: ReleaseRules): ReleaseRules {
+  const rules: ReleaseRules = { ...withRollout(merged.rollout), mandatory: merged.mandatory };
+  if (merged.platforms?.length) rules.platforms = merged.platforms;
+  if (merged.appVersion !== undefined) rules.appVersion = merged.appVersion;
+  if (merged.startsAt) rules.startsAt = merged.startsAt;
+  if (merged.endsAt) rules.endsAt = merged.endsAt;
+  if (merged.whitelist?.length) rules.whitelist = merged.whitelist;
+  if (merged.attributes && Object.keys(merged.attributes).length) rules.attributes = merged.attributes;
   return rules;
+}
+
+/** Release notes as `--message` gives them: not empty, and short enough to travel in the index devices read. */
+export const MAX_MESSAGE_LENGTH = 2000;
+export function parseMessage(value: string): string {
+  const message = value.trim();
+  if (!message) throw new UserError(`--message is empty; give the release notes, or leave the flag out`);
+  if (message.length > MAX_MESSAGE_LENGTH) throw new UserError(`--message is ${message.length} characters; keep release notes under ${MAX_MESSAGE_LENGTH} (devices download them with the index)`);
+  return message;
 }
 
 /** Rules in one line for people (rollout apart): `platforms ios; app >=2; mandatory`, or `-`. */
@@ -134,4 +159,11 @@ export function describeRules(rules: ReleaseRules): string {
   ]
     .filter(Boolean)
     .join('; ') || '-';
+}
+
+/** Notes shown in a table: the first line, cut short, and the commit's first 7 characters; '' without either. */
+export function describeProvenance({ message, commit }: { message?: string; commit?: string }): string {
+  const firstLine = message?.split('\n')[0];
+  const notes = firstLine && firstLine.length > 50 ? `${firstLine.slice(0, 49)}…` : firstLine;
+  return [notes, commit && `(${commit.slice(0, 7)})`].filter(Boolean).join(' ');
 }

@@ -1,11 +1,14 @@
 import type { HookResult } from '../hooks/run-hooks.js';
 import { readArchivedReleases } from '../channel/archive.js';
-import type { HistoryRecord } from '../channel/history.js';
+import { provenanceDetails, type HistoryRecord } from '../channel/history.js';
 import { readIndex, requireExistingChannel, updateIndex } from '../channel/index-store.js';
 import { UserError } from '../errors.js';
 import type { ReleaseEventName } from '../protocol/release-event.js';
-import type { ChannelIndex, Release } from '../protocol/types.js';
-import { rollback, type ReleaseChange } from '../release/operations.js';
+import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
+import { editRelease, requireCurrentRelease, rollback, type ReleaseChange } from '../release/operations.js';
+import { describeRules } from '../release/rules.js';
+import { assertWhitelistsExist } from '../channel/whitelists.js';
+import type { Provenance } from './provenance.js';
 import { withArchivedReleases } from '../release/reachability.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
@@ -177,4 +180,65 @@ export async function rollbackRelease(
   });
   const { from, to, rolledBack } = change;
   return { channel, package: packageId, from, to, rolledBack, dryRun: context.dryRun, hooks };
+}
+
+export interface EditResult {
+  channel: string;
+  package: string;
+  version: string;
+  previous: { rules: ReleaseRules; message: string | null };
+  current: { rules: ReleaseRules; message: string | null };
+  /** False when the release already was as asked: nothing was written, no hook ran. */
+  changed: boolean;
+  dryRun: boolean;
+  hooks: HookResult[];
+  unchanged?: string;
+}
+
+/**
+ * Changes a release's targeting and notes (`edit`): the release shown in the
+ * confirmation is the one changed, even if a publish lands meanwhile.
+ */
+export async function editReleaseRules(
+  context: WorkflowContext,
+  request: { channel: string; packageId: string; version?: string; patch: Partial<Omit<ReleaseRules, 'rollout'>>; provenance: Provenance; hooks: boolean },
+): Promise<EditResult> {
+  const { channel, packageId, patch, provenance } = request;
+  await assertWhitelistsExist(context.store, patch.whitelist);
+  let version = request.version;
+  const notesOf = (release: Release) => ({ rules: release.rules, message: release.message ?? null });
+  const { change, hooks, unchanged } = await writeReleaseChange(context, {
+    channel,
+    packageId,
+    apply: (index) => editRelease(index, packageId, (version ??= requireCurrentRelease(index, packageId).version), patch, provenance.message),
+    check: async ({ after }) => {
+      // Ending a release now can be meant (stop serving it by time): said, not refused.
+      if (patch.endsAt && new Date(patch.endsAt) <= new Date()) {
+        context.output.warn(`--ends-at ${patch.endsAt} has passed: ${packageId} ${after.version} stops being served at once`);
+      }
+    },
+    hooks: request.hooks,
+    unchanged: (preview) => preview.unchanged,
+    question: ({ version: edited, before, after }) =>
+      `Edit ${packageId} ${edited} on '${channel}': ${describeRules(before.rules)} → ${describeRules(after.rules)}${
+        after.message !== before.message ? `; notes "${after.message}"` : ''
+      }?`,
+    history: ({ version: edited, before, after }) => ({
+      action: 'edit',
+      version: edited,
+      details: { previous: notesOf(before), current: notesOf(after), ...provenanceDetails({ commit: provenance.commit }) },
+    }),
+    event: ({ after }) => ({ name: 'edit', release: after, previousVersion: null }),
+  });
+  return {
+    channel,
+    package: packageId,
+    version: change.version,
+    previous: notesOf(change.before),
+    current: notesOf(change.after),
+    changed: unchanged === undefined,
+    dryRun: context.dryRun,
+    hooks,
+    ...(unchanged && { unchanged }),
+  };
 }

@@ -3,12 +3,14 @@ import { readReleaseManifest } from '../client/fetch/documents.js';
 import { packageReleases } from '../channel/archive.js';
 import { requireExistingChannel } from '../channel/index-store.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
+import { provenanceDetails } from '../channel/history.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import type { Release, ReleaseRules } from '../protocol/types.js';
 import { promote } from '../release/operations.js';
 import { describeRules } from '../release/rules.js';
 import { writeReleaseChange } from './change-release.js';
 import type { WorkflowContext } from './context.js';
+import type { Provenance } from './provenance.js';
 
 export interface PromoteRequest {
   packageId: string;
@@ -18,6 +20,8 @@ export interface PromoteRequest {
   to: string;
   rules: ReleaseRules;
   hooks: boolean;
+  /** Notes for the promoted release (default: the source's), and the commit the promotion ran in (history). */
+  provenance?: Provenance;
 }
 
 export interface PromoteResult {
@@ -26,6 +30,9 @@ export interface PromoteResult {
   package: string;
   version: string;
   rules: ReleaseRules;
+  /** The promoted release's notes and commit (null without). */
+  message: string | null;
+  commit: string | null;
   dryRun: boolean;
   hooks: HookResult[];
   /** The release as written on the target channel. */
@@ -47,14 +54,15 @@ export async function promoteRelease(context: WorkflowContext, request: PromoteR
     channel: to,
     packageId,
     mayCreateChannel: true,
-    apply: (target) => promote(source, target, packageId, request.version, rules),
+    apply: (target) => promote(source, target, packageId, request.version, rules, new Date(), request.provenance?.message),
     // Devices on the target channel will read this manifest: one that is not what the index lists stays where it is.
     check: async ({ release }) => void (await readReleaseManifest(storeSource(store), packageId, release)),
     hooks: request.hooks,
     question: ({ release }) =>
       `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRules(release.rules)}, rollout ${rules.rollout}%)?`,
-    history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules } }),
+    history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules, ...provenanceDetails(request.provenance ?? {}) } }),
     event: ({ release, previousVersion }) => ({ name: 'promote', release, previousVersion }),
   });
-  return { from, to, package: packageId, version: change.release.version, rules, dryRun: context.dryRun, hooks, release: change.release };
+  const { message = null, commit = null } = change.release;
+  return { from, to, package: packageId, version: change.release.version, rules, message, commit, dryRun: context.dryRun, hooks, release: change.release };
 }

@@ -29,6 +29,7 @@ import type { Bump } from '../release/version.js';
 import type { Store } from '../store/store.js';
 import { uploadObjects } from '../store/upload.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
+import type { Provenance } from './provenance.js';
 import { releaseEvent } from './release-event.js';
 import { afterIndexWrite, finishInterruptedWork } from './after-index.js';
 
@@ -40,6 +41,8 @@ export interface PublishRequest {
   bump?: Bump;
   /** Run the configured hooks after the index write. */
   hooks: boolean;
+  /** Release notes and the git commit, recorded on each new release and its history entry. */
+  provenance?: Provenance;
 }
 
 export interface PublishedPackage {
@@ -52,6 +55,10 @@ export interface PublishedPackage {
   deltas: ReleaseDelta[];
   manifest: { key: string };
   rules: ReleaseRules;
+  /** Release notes (`--message`), null without. */
+  message: string | null;
+  /** The git commit it was published from, null when not known. */
+  commit: string | null;
 }
 
 export interface PublishOutcome {
@@ -191,6 +198,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         deltas: packages.manifest.deltas.map(releaseDelta),
         rules: request.rules,
         state: 'active',
+        ...request.provenance,
       });
     }
     const packages = plan.packages.map((item): PublishedPackage => {
@@ -205,6 +213,8 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         deltas: item.status === 'unchanged' ? [] : release.deltas,
         manifest: { key: release.manifest.key },
         rules: release.rules,
+        message: release.message ?? null,
+        commit: release.commit ?? null,
       };
     });
     const events = packages

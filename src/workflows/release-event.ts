@@ -29,5 +29,7 @@ export function releaseEvent(
     store: fields.store,
     at: new Date().toISOString(),
     actor: currentActor(),
+    ...(release.message !== undefined && { message: release.message }),
+    ...(release.commit !== undefined && { commit: release.commit }),
   };
 }

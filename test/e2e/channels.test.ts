@@ -47,6 +47,7 @@ describe('a mistyped channel', () => {
     ['halt', ['halt', 'maps', '--channel', 'prodution', '--yes']],
     ['resume', ['resume', 'maps', '--channel', 'prodution', '--yes']],
     ['rollback', ['rollback', 'maps', '--channel', 'prodution', '--yes']],
+    ['edit', ['edit', 'maps', '--mandatory', '--channel', 'prodution', '--yes']],
     ['history', ['history', 'maps', '--channel', 'prodution']],
     ['hooks run', ['hooks', 'run', 'maps', '--channel', 'prodution']],
     ['fetch', ['fetch', 'maps', '--into', 'device', '--channel', 'prodution']],

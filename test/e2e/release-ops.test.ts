@@ -197,6 +197,8 @@ describe('release operations (CLI)', () => {
         package: 'maps',
         version: '1.0.1',
         rules: { rollout: 20, rolloutBasisPoints: 2000, mandatory: true },
+        message: null,
+        commit: null,
         dryRun: false,
         hooks: [],
       });

@@ -41,7 +41,7 @@ const only = (results: HookResult[]) => {
 describe('hooks config', () => {
   it('applies defaults: every event, required, name = type', () => {
     const [hook] = hooksConfigSchema.parse([{ type: 'command', run: 'true' }]);
-    expect(hook).toMatchObject({ type: 'command', required: true, on: ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote'] });
+    expect(hook).toMatchObject({ type: 'command', required: true, on: ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote', 'edit'] });
   });
 
   it('rejects unknown fields, a literal webhook secret, duplicate names and an sns hook without a target', () => {

@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { ReleaseRules } from '../../protocol/types.js';
+import { describeProvenance, describeRules } from '../../release/rules.js';
 import { UserError } from '../../errors.js';
 import { readHistory, type HistoryEntry } from '../../channel/history.js';
 import { withContext, type GlobalOptions } from '../context.js';
@@ -48,14 +49,21 @@ const change = (entry: HistoryEntry) => {
   return `${entry.from ?? '(none)'}${unit} → ${entry.to ?? '(none)'}${unit}`;
 };
 
-function details({ action, details: { rolledBack, rules, files } }: HistoryEntry): string {
+function details({ action, details: { rolledBack, rules, files, current, message, commit } }: HistoryEntry): string {
   if (action === 'base-add') return `base: in the app binary${typeof files === 'number' ? `, ${files} files` : ''}`;
+  const provenance = describeProvenance({ message: message as string | undefined, commit: commit as string | undefined });
+  const withProvenance = (text: string) => [text, provenance].filter(Boolean).join('; ');
   if (Array.isArray(rolledBack) && rolledBack.length) return `rolled back ${rolledBack.join(', ')}`;
   if (rules && typeof rules === 'object') {
     const { rollout, mandatory } = rules as ReleaseRules;
-    return `rollout ${rollout}%${mandatory ? ', mandatory' : ''}`;
+    return withProvenance(`rollout ${rollout}%${mandatory ? ', mandatory' : ''}`);
   }
-  return '';
+  // edit: the rules and notes it left the release with.
+  if (current && typeof current === 'object' && 'rules' in current) {
+    const edited = current as { rules: ReleaseRules; message: string | null };
+    return withProvenance(`${describeRules(edited.rules)}${edited.message ? `; notes: ${describeProvenance({ message: edited.message })}` : ''}`);
+  }
+  return provenance;
 }
 
 function renderHistory(channel: string, packageId: string, entries: HistoryEntry[]): string {

@@ -4,11 +4,12 @@
  * uploaded). Without @version, the source's newest active release. Rules come
  * from the rule flags / preset (defaults: rollout 100), not from the source.
  *
- * JSON: { from, to, package, version, rules, dryRun, hooks }
+ * JSON: { from, to, package, version, rules, message, commit, dryRun, hooks }
  */
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { assertStillServable, buildRules, describeRules, type RuleFlags } from '../../release/rules.js';
+import { assertStillServable, buildRules, describeRules, parseMessage, type RuleFlags } from '../../release/rules.js';
+import { provenanceOf } from '../../workflows/provenance.js';
 import { promoteRelease } from '../../workflows/promote.js';
 import { parsePackageTarget, withContext } from '../context.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
@@ -17,6 +18,7 @@ import type { Session } from '../session.js';
 import { addWriteOptions, type WriteFlags } from '../write-options.js';
 
 interface PromoteFlags extends WriteFlags, RuleFlags {
+  message?: string;
   from: string;
   to?: string;
 }
@@ -33,13 +35,15 @@ export function registerPromote(program: Command, session: Session): void {
     .action(async (argument: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<PromoteFlags>();
       const { packageId, version } = parsePackageTarget(argument);
+      const message = flags.message === undefined ? undefined : parseMessage(flags.message);
       await withContext(session, flags, async (context) => {
         const from = await context.knownChannel(flags.from);
         const to = await context.channel(flags.to);
         if (from === to) throw new UserError(`--from and --to are both '${from}'; promote copies a release to another channel`);
         const rules = buildRules(flags, context.config.rules);
         assertStillServable(rules);
-        const { release, ...result } = await promoteRelease(context, { packageId, version, from, to, rules, hooks: flags.hooks });
+        const provenance = await provenanceOf(message, context.configDir);
+        const { release, ...result } = await promoteRelease(context, { packageId, version, from, to, rules, hooks: flags.hooks, provenance });
         noteHookFailures(session, result.hooks);
         context.output.result(
           result,

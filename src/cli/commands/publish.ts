@@ -3,7 +3,8 @@ import { assertWhitelistsExist } from '../../channel/whitelists.js';
 import { assertKnownPackages } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { assertStillServable, buildRules, type RuleFlags } from '../../release/rules.js';
+import { assertStillServable, buildRules, parseMessage, type RuleFlags } from '../../release/rules.js';
+import { provenanceOf } from '../../workflows/provenance.js';
 import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { publish, type PublishedPackage } from '../../workflows/publish.js';
 import { withContext, type GlobalOptions } from '../context.js';
@@ -12,6 +13,7 @@ import { addRuleOptions, givenRuleFlags } from '../rule-options.js';
 import type { Session } from '../session.js';
 
 interface PublishFlags extends GlobalOptions, RuleFlags {
+  message?: string;
   channel?: string;
   version?: string;
   bump?: string;
@@ -48,6 +50,7 @@ Examples:
         throw new UserError(`--version ${flags.version} and --bump ${flags.bump} both choose the version; give one`);
       }
       const version = flags.version === undefined ? undefined : parseVersionFlag(flags.version);
+      const message = flags.message === undefined ? undefined : parseMessage(flags.message);
       await withContext(session, flags, async (context) => {
         const { config, output } = context;
         const channel = await context.channel(flags.channel);
@@ -61,13 +64,14 @@ Examples:
           version,
           bump: flags.bump as Bump,
           hooks: flags.hooks,
+          provenance: await provenanceOf(message, context.configDir),
         });
         // Rules travel with a new release; content already released keeps the rules it has.
         const unchanged = outcome.packages.filter((item) => item.status === 'unchanged').map((item) => item.id);
         const ruleFlags = givenRuleFlags(command);
         if (unchanged.length > 0 && ruleFlags.length > 0) {
           output.warn(
-            `${unchanged.join(', ')}: content unchanged, so ${ruleFlags.join(', ')} changed nothing; use 'update-publish rollout', 'halt' or 'promote' to change a release's rules`,
+            `${unchanged.join(', ')}: content unchanged, so ${ruleFlags.join(', ')} changed nothing; use 'update-publish edit', 'rollout', 'halt' or 'promote' to change a release's rules or notes`,
           );
         }
         noteHookFailures(session, outcome.hooks);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ChannelIndex } from '../../protocol/types.js';
-import { describeRules } from '../../release/rules.js';
+import { describeProvenance, describeRules } from '../../release/rules.js';
 import { listChannels, readIndex, requireExistingChannel } from '../../channel/index-store.js';
 import { withContext, type GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../../format.js';
@@ -64,6 +64,8 @@ const statusOf = (index: ChannelIndex) => ({
       size: release.full.size,
       deltas: release.deltas.map((delta) => delta.from),
       patchedDeltas: release.deltas.filter((delta) => delta.patched).map((delta) => delta.from),
+      message: release.message ?? null,
+      commit: release.commit ?? null,
     })),
   })),
 });
@@ -78,6 +80,7 @@ function renderChannel(index: ChannelIndex): string {
       describeRules(release.rules),
       formatBytes(release.full.size),
       release.releasedAt.slice(0, 19).replace('T', ' '),
+      describeProvenance(release),
     ]),
     // Bases are never served: shown so a reader knows which versions deltas start from.
     ...(bases ?? []).map((base, position) => [
@@ -88,7 +91,8 @@ function renderChannel(index: ChannelIndex): string {
       'in the app binary (never served)',
       '-',
       base.addedAt.slice(0, 19).replace('T', ' '),
+      '',
     ]),
   ]);
-  return `channel ${index.channel}\n${formatTable(['package', 'version', 'state', 'rollout', 'rules', 'size', 'released'], rows)}`;
+  return `channel ${index.channel}\n${formatTable(['package', 'version', 'state', 'rollout', 'rules', 'size', 'released', 'notes'], rows)}`;
 }
