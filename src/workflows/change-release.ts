@@ -2,7 +2,6 @@ import type { HookResult } from '../hooks/run-hooks.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { provenanceDetails, type HistoryRecord } from '../channel/history.js';
 import { readIndex, requireExistingChannel, updateIndex } from '../channel/index-store.js';
-import { UserError } from '../errors.js';
 import type { ReleaseEventName } from '../protocol/release-event.js';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { editRelease, requireCurrentRelease, rollback, type ReleaseChange } from '../release/operations.js';

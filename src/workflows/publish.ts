@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageReleases } from '../channel/archive.js';
-import { channelsReleasing, readStoredVersions } from '../channel/catalog.js';
+import { channelsReleasing, claimVersion, readStoredVersions, VersionTakenError, writeManifest } from '../channel/catalog.js';
 import { publishRecord } from '../channel/history.js';
 import { readIndex, updateIndex } from '../channel/index-store.js';
-import { writeOnce } from '../channel/update-document.js';
 import { indexLifetimeMs, type Config } from '../config/schema.js';
-import { ConflictError, UserError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { formatBytes, formatProgress, plural } from '../format.js';
 import { runStep } from '../output.js';
 import type { HookResult } from '../hooks/run-hooks.js';
@@ -19,14 +19,13 @@ import { keepForNextPublish } from '../pack/content-cache.js';
 import { contentCacheFor, readPackageFiles } from '../pack/package-files.js';
 import { adoptStoredManifest } from '../pack/stored-version.js';
 import { findRelease, upsertRelease } from '../protocol/channel-index.js';
-import { channelIndexKey, claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
-import { claimedContent, contentSha256, parseManifest, serializeClaim, serializeDocument } from '../protocol/manifest.js';
+import { channelIndexKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
+import { contentSha256 } from '../protocol/manifest.js';
 import type { ReleaseEvent } from '../protocol/release-event.js';
-import type { DeltaObject, Manifest, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
+import type { ChannelIndex, DeltaObject, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
 import { planPackage, type PackagePlan } from '../release/publish-plan.js';
 import { describeRules } from '../release/rules.js';
 import type { Bump } from '../release/version.js';
-import type { Store } from '../store/store.js';
 import { uploadObjects } from '../store/upload.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
 import type { Provenance } from './provenance.js';
@@ -90,30 +89,36 @@ export async function planPublish(context: WorkflowContext, request: PublishRequ
     // Ctrl-C is honoured between steps too, not only at the first write (see interruptible-store).
     context.signal.throwIfAborted();
     const files = await readPackageFiles(id, config.packages[id], context, { saveCache: !context.dryRun });
-    const manifestFiles = toManifestFiles(files);
-    const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
-    const content = contentSha256(manifestFiles);
-    // Only content already stored under a version raises "which channels release it?": ask the store then.
-    const sameContent = storedManifests.find((manifest) => manifest.contentSha256 === content);
-    const sameContentChannels = sameContent ? await channelsReleasing(store, id, sameContent.version) : [];
-    const plan = planPackage({
-      id,
-      channel: request.channel,
-      files: manifestFiles,
-      contentSha256: content,
-      // Archived releases are still this channel's history: delta bases and "already released" checks see them.
-      channelReleases: await packageReleases(store, index, id),
-      channelBases: index.packages[id]?.bases?.map((base) => base.version),
-      storedManifests,
-      unfinished,
-      channelsOf: (version) => (version === sameContent?.version ? sameContentChannels : []),
-      deltaCount: config.deltas,
-      request: { version: request.version, bump: request.bump },
-      rules: request.rules,
-    });
-    packages.push({ ...plan, files });
+    packages.push(await planFiles(context, request, index, id, files));
   }
   return { channel: request.channel, packages };
+}
+
+/** One package's plan from its hashed files and what the store and the channel's index hold now. */
+async function planFiles(context: WorkflowContext, request: PublishRequest, index: ChannelIndex, id: string, files: PackageFile[]): Promise<PlannedPackage> {
+  const { config, store } = context;
+  const manifestFiles = toManifestFiles(files);
+  const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
+  const content = contentSha256(manifestFiles);
+  // Only content already stored under a version raises "which channels release it?": ask the store then.
+  const sameContent = storedManifests.find((manifest) => manifest.contentSha256 === content);
+  const sameContentChannels = sameContent ? await channelsReleasing(store, id, sameContent.version) : [];
+  const plan = planPackage({
+    id,
+    channel: request.channel,
+    files: manifestFiles,
+    contentSha256: content,
+    // Archived releases are still this channel's history: delta bases and "already released" checks see them.
+    channelReleases: await packageReleases(store, index, id),
+    channelBases: index.packages[id]?.bases?.map((base) => base.version),
+    storedManifests,
+    unfinished,
+    channelsOf: (version) => (version === sameContent?.version ? sameContentChannels : []),
+    deltaCount: config.deltas,
+    request: { version: request.version, bump: request.bump },
+    rules: request.rules,
+  });
+  return { ...plan, files };
 }
 
 /** Step 2: the full package and the planned deltas of every package to publish, in a staging folder. */
@@ -122,26 +127,7 @@ async function packPlan(context: WorkflowContext, plan: PublishPlan, stagingDir:
   for (const item of plan.packages) {
     if (item.status !== 'publish') continue;
     context.signal.throwIfAborted();
-    const started = Date.now();
-    const patches = {
-      settings: context.config.deltaPatches,
-      baseContent: new BaseContent(context.store, contentCacheFor(context.configDir, item.id), join(stagingDir, 'base', item.id), encryptionKey),
-    };
-    const packages = await runStep(
-      context.output,
-      `${item.id}: packing ${item.version}`,
-      async (step) => {
-        const rebuilt = await buildPackages(item.id, item.version, item.files, item.deltas, stagingDir, {
-          encryptionKey,
-          patches,
-          signal: context.signal,
-          onProgress: (done, total) => step.update(`${item.id}: packing ${item.version} ${formatProgress(done, total, started)}`),
-        });
-        return item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
-      },
-      (packed) => `${item.id}: packed ${item.version} (full ${formatBytes(packed.full.size)}${packed.deltas.map(describeDelta).join('')})`,
-    );
-    built.set(item.id, packages);
+    built.set(item.id, await packItem(context, item, stagingDir, encryptionKey));
   }
   return built;
 }
@@ -162,13 +148,78 @@ async function refreshContentCache(context: WorkflowContext, item: PlannedPackag
   );
 }
 
+async function packItem(context: WorkflowContext, item: PlannedPackage, stagingDir: string, encryptionKey: Buffer | undefined): Promise<BuiltPackages> {
+  const started = Date.now();
+  return runStep(
+    context.output,
+    `${item.id}: packing ${item.version}`,
+    async (step) => {
+      const patches = {
+        settings: context.config.deltaPatches,
+        baseContent: new BaseContent(context.store, contentCacheFor(context.configDir, item.id), join(stagingDir, 'base', item.id), encryptionKey),
+      };
+      const rebuilt = await buildPackages(item.id, item.version, item.files, item.deltas, stagingDir, {
+        encryptionKey,
+        patches,
+        signal: context.signal,
+        onProgress: (done, total) => step.update(`${item.id}: packing ${item.version} ${formatProgress(done, total, started)}`),
+      });
+      return item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
+    },
+    (packed) => `${item.id}: packed ${item.version} (full ${formatBytes(packed.full.size)}${packed.deltas.map(describeDelta).join('')})`,
+  );
+}
+
+/** Publishers of one package at once each get a version, within this many tries. */
+const MAX_CLAIM_ATTEMPTS = 10;
+/** Spread out the retries of publishers that lost the same claim, so they do not race again in step. */
+const CLAIM_RETRY_JITTER_MS = 100;
+
+/**
+ * Step 3: claims each package's version. A version another publisher claimed
+ * first for other content is not ours: unless the version was asked for
+ * (--version), the package is planned again on what the store holds now
+ * (the next version, deltas from what the channel now serves) and packed
+ * again, as index conflicts are retried.
+ */
+async function claimVersions(
+  context: WorkflowContext,
+  request: PublishRequest,
+  plan: PublishPlan,
+  built: Map<string, BuiltPackages>,
+  packAgain: (item: PlannedPackage) => Promise<BuiltPackages>,
+): Promise<void> {
+  for (let position = 0; position < plan.packages.length; position++) {
+    for (let attempt = 1; built.has(plan.packages[position].id); attempt++) {
+      const item = plan.packages[position];
+      const { manifest } = built.get(item.id)!;
+      try {
+        await claimVersion(context.store, manifest);
+        break;
+      } catch (error) {
+        if (!(error instanceof VersionTakenError) || request.version !== undefined || attempt === MAX_CLAIM_ATTEMPTS) throw error;
+      }
+      await sleep(Math.random() * CLAIM_RETRY_JITTER_MS);
+      const { index } = await readIndex(context.store, request.channel);
+      const replanned = await planFiles(context, request, index, item.id, item.files);
+      plan.packages[position] = replanned;
+      if (replanned.status !== 'publish') {
+        built.delete(item.id);
+        continue;
+      }
+      context.output.warn(`${item.id}: version ${manifest.version} was just taken by another publisher with other content; publishing as ${replanned.version}`);
+      built.set(item.id, await packAgain(replanned));
+    }
+  }
+}
+
 /**
  * pack → diff → write packages and manifests → write the channel index last,
  * so a crash never exposes a release whose objects are missing. Every package
  * is planned (and every problem found) before anything is written.
  */
 export async function publish(context: WorkflowContext, request: PublishRequest): Promise<PublishOutcome> {
-  const { config, store, output } = context;
+  const { config, store } = context;
   // Keys are read before any work, so a missing one fails the run at once.
   const encryptionKey = encryptionKeyFor(config);
   await context.signer?.();
@@ -183,7 +234,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
     if (built.size > 0) await confirmOrDecline(context, question, 'publish cancelled; nothing was written');
 
     // 3. Claim each version, then upload the package objects the store does not have yet.
-    for (const packages of built.values()) await claimVersion(store, packages.manifest);
+    await claimVersions(context, request, plan, built, (item) => packItem(context, item, stagingDir, encryptionKey));
     const uploaded = await uploadPackages(context, config, [...built.values()]);
 
     // 4. Manifests (create-only: a version is written once), then the channel index.
@@ -299,40 +350,6 @@ async function writeReleases(context: WorkflowContext, channel: string, releases
     { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite },
   );
   return after.complete();
-}
-
-/**
- * Makes this run the owner of a version before any of its objects is written,
- * so two publishers that picked the same number never overwrite each other's
- * packages. A claim for the same content is ours (a rerun) or identical.
- */
-export async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
-  await writeOnce(
-    store,
-    claimKey(manifest.id, manifest.version),
-    serializeClaim(manifest),
-    (existing) => claimedContent(existing) === manifest.contentSha256,
-    `package '${manifest.id}': version ${manifest.version} was just taken by another publisher with other content; run the command again`,
-  );
-}
-
-/** Writes a manifest once; an identical one already there (a resumed or concurrent run) is kept. */
-export async function writeManifest(store: Store, manifest: Manifest): Promise<{ sha256: string; size: number }> {
-  const key = manifestKey(manifest.id, manifest.version);
-  const sameContent = (existing: Buffer) => {
-    try {
-      return parseManifest(existing, key).contentSha256 === manifest.contentSha256;
-    } catch {
-      return false;
-    }
-  };
-  return writeOnce(
-    store,
-    key,
-    serializeDocument(manifest),
-    sameContent,
-    `package '${manifest.id}': version ${manifest.version} was just published with other content by someone else; run the command again`,
-  );
 }
 
 /** One line per package to publish, as the confirmation shows it. */

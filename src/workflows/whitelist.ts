@@ -1,7 +1,6 @@
 import { releasesNamingWhitelist } from '../channel/catalog.js';
 import { readIdSet } from '../channel/id-file.js';
 import { MAX_WHITELIST_IDS, readWhitelistMeta, removeWhitelist, requireWhitelistName, uploadWhitelist } from '../channel/whitelists.js';
-import { UserError } from '../errors.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 /** Stores (or replaces, once confirmed) a whitelist from a file of ids. */

@@ -20,6 +20,8 @@ import {
   zipEntries,
   type Project,
 } from '../helpers/cli.js';
+import { checkStore } from '../helpers/store-check.js';
+import { createFolderStore } from '../../src/store/folder-store.js';
 
 afterAll(removeProjects);
 
@@ -74,6 +76,8 @@ describe('publish → unchanged → change → resolve', () => {
       deltas: [],
       manifest: { key: 'packages/maps/1.0.0/manifest.json' },
       rules: { rollout: 100, rolloutBasisPoints: 10_000, mandatory: false },
+      message: null,
+      commit: null,
     });
     // Logs go to stderr, never into the JSON document.
     expect(result.stderr).toMatch(/maps/);
@@ -268,6 +272,23 @@ describe('versions', () => {
       if (run.code === 3) expect(run.stderr).toMatch(/^error: package 'maps': 1\.0\.0 was just released on 'production' by another publisher with the same content/m);
       else expect(run.json?.packages[0].status, run.stderr).toBe('unchanged');
     }
+  });
+
+  it('eight publishers of one package with different content at once: each releases its own version, none is lost', { timeout: 240_000 }, async () => {
+    const first = await makeProject({ packages: { maps: { 'a.txt': 'publisher 0' } } });
+    const projects = [first];
+    for (let i = 1; i < 8; i++) projects.push(await makeProject({ packages: { maps: { 'a.txt': `publisher ${i}` } }, config: { store: first.store } }));
+    // Slow writes: every run plans (and picks the same next version) before any claim lands.
+    const env = { NODE_OPTIONS: `--require ${fileURLToPath(new URL('../helpers/slow-disk.cjs', import.meta.url))}`, SLOW_DISK_MS: '200' };
+    const runs = await Promise.all(projects.map((project) => project.run(['publish', '--yes', '--json'], { env })));
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    const versions = runs.map((run) => run.json.packages[0].version as string);
+    expect(new Set(versions).size).toBe(8);
+    // Those that lost a claim said so and took the next free version.
+    expect(runs.some((run) => /version 1\.0\.\d was just taken by another publisher with other content; publishing as 1\.0\.\d/.test(run.stderr))).toBe(true);
+    const check = await checkStore(createFolderStore(first.store));
+    expect(check.problems).toEqual([]);
+    expect([...check.released.production.maps].sort()).toEqual([...versions].sort());
   });
 
   it('a publish removes the temp file a killed copy left on a key it writes, and only that one', async () => {

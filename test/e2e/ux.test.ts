@@ -110,7 +110,7 @@ describe('--json', () => {
 
   let project: Project;
   beforeAll(async () => {
-    project = await makeProject();
+    project = await makeProject({ config: { channels: ['staging'] } });
     expect((await project.run(['publish', '--yes'])).code).toBe(0);
     await project.write('maps', { 'b.txt': 'b' });
   });
@@ -275,8 +275,9 @@ describe('exit codes', () => {
 
     beforeAll(async () => {
       project = await makeProject({ packages: { maps: { 'a.txt': 'first' } } });
-      // Publisher A packs, then waits at the confirmation prompt…
-      const slow = await openTerminal(['publish'], { cwd: project.dir });
+      // Publisher A packs the version it asked for, then waits at the confirmation prompt…
+      // (without --version it would take the next version instead: see 'simultaneous publishers').
+      const slow = await openTerminal(['publish', '--version', '1.0.0'], { cwd: project.dir });
       await slow.waitFor("Publish to 'production'");
       // …while publisher B releases other content under the same version.
       await project.write('maps', { 'a.txt': 'second, longer' });

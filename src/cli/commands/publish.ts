@@ -71,7 +71,7 @@ Examples:
         const ruleFlags = givenRuleFlags(command);
         if (unchanged.length > 0 && ruleFlags.length > 0) {
           output.warn(
-            `${unchanged.join(', ')}: content unchanged, so ${ruleFlags.join(', ')} changed nothing; use 'update-publish edit', 'rollout', 'halt' or 'promote' to change a release's rules or notes`,
+            `${unchanged.join(', ')}: content unchanged, so ${ruleFlags.join(', ')} changed nothing; use 'update-publish rollout', 'halt' or 'promote' to change a release's rules, 'update-publish edit' to change its targeting or notes`,
           );
         }
         noteHookFailures(session, outcome.hooks);
