@@ -37,13 +37,13 @@ export async function readPackageFiles(
   id: string,
   packageConfig: PackageConfig,
   { configDir, store, output, signal }: { configDir: string; store: Store; output: Output; signal?: AbortSignal },
-  { saveCache = true } = {},
+  { saveCache = true, useCache = true } = {},
 ): Promise<PackageFile[]> {
   // A folder store's location is its absolute path; an S3 store's is a URL.
   const toolFolders = [join(configDir, LOCAL_STATE_DIR), ...(isAbsolute(store.location) ? [store.location] : [])];
   const scanned = await scanPackage(id, withoutToolFolders(packageConfig, configDir, toolFolders), configDir);
   const totalBytes = scanned.reduce((sum, file) => sum + file.size, 0);
-  const cache = await HashCache.load(join(configDir, HASH_CACHE_DIR, `${id}.json`));
+  const cache = await HashCache.load(join(configDir, HASH_CACHE_DIR, `${id}.json`), !useCache);
   const started = Date.now();
   const files = await runStep(
     output,

@@ -13,6 +13,7 @@ export interface ScannedFile {
   absolutePath: string;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   ino: number;
 }
 
@@ -93,7 +94,7 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
     if (!targets[i]!.startsWith(realDir + sep)) {
       throw new UserError(`package '${id}': '${paths[i]}' is a symlink to ${targets[i]}, outside the package folder; copy the file in instead`);
     }
-    return { path: paths[i]!, absolutePath: absolutePaths[i]!, size: stats!.size, mtimeMs: stats!.mtimeMs, ino: stats!.ino };
+    return { path: paths[i]!, absolutePath: absolutePaths[i]!, size: stats!.size, mtimeMs: stats!.mtimeMs, ctimeMs: stats!.ctimeMs, ino: stats!.ino };
   });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -27,7 +27,7 @@ export interface PackedPackage {
  */
 export async function packToFolder(
   context: WorkflowContext,
-  request: { packageIds: string[]; outDir: string; outFlag: string; version?: string },
+  request: { packageIds: string[]; outDir: string; outFlag: string; version?: string; useCache?: boolean },
 ): Promise<{ out: string; packages: PackedPackage[] }> {
   const { config, store } = context;
   const { outDir } = request;
@@ -38,7 +38,7 @@ export async function packToFolder(
   }
   const packages: PackedPackage[] = [];
   for (const id of request.packageIds) {
-    const files = await readPackageFiles(id, config.packages[id], context);
+    const files = await readPackageFiles(id, config.packages[id], context, { useCache: request.useCache });
     const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
     const content = contentSha256(toManifestFiles(files));
     const version = request.version ?? versionForContent({ id, contentSha256: content, storedManifests, unfinished, request: {} });

@@ -42,6 +42,8 @@ export interface PublishRequest {
   hooks: boolean;
   /** Release notes and the git commit, recorded on each new release and its history entry. */
   provenance?: Provenance;
+  /** false (--no-cache): hash every file again instead of trusting the hash cache. */
+  useCache?: boolean;
 }
 
 export interface PublishedPackage {
@@ -88,7 +90,7 @@ export async function planPublish(context: WorkflowContext, request: PublishRequ
   for (const id of request.packageIds) {
     // Ctrl-C is honoured between steps too, not only at the first write (see interruptible-store).
     context.signal.throwIfAborted();
-    const files = await readPackageFiles(id, config.packages[id], context, { saveCache: !context.dryRun });
+    const files = await readPackageFiles(id, config.packages[id], context, { saveCache: !context.dryRun, useCache: request.useCache });
     packages.push(await planFiles(context, request, index, id, files));
   }
   return { channel: request.channel, packages };

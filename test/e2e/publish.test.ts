@@ -230,6 +230,40 @@ describe('dry run', () => {
   });
 });
 
+describe('the hash cache', () => {
+  const statusOf = async (project: Project, args: string[] = []) => succeeded(await project.run(['diff', '--json', ...args])).packages[0].status;
+
+  it('sees content replaced with the same path, size, inode and mtime (cp -p, a tree unzipped with fixed timestamps)', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'version one' } } });
+    const file = join(project.packageDir('maps'), 'a.txt');
+    const past = new Date(Date.now() - 60_000);
+    await utimes(file, past, past);
+    succeeded(await project.run(['publish', '--yes']));
+    // Same size, written in place (same inode), its mtime set back: only the ctime moved.
+    await writeFile(file, 'version two');
+    await utimes(file, past, past);
+    expect(await statusOf(project)).toBe('changed');
+    expect(succeeded(await project.run(['publish', '--yes', '--json'])).packages[0]).toMatchObject({ status: 'published', version: '1.0.1' });
+  });
+
+  it('--no-cache on diff, pack and publish hashes every file again, and rebuilds a cache that lies', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
+    const file = join(project.packageDir('maps'), 'a.txt');
+    const past = new Date(Date.now() - 60_000);
+    await utimes(file, past, past);
+    succeeded(await project.run(['publish', '--yes']));
+    const cachePath = join(project.dir, '.update-publish', 'hash-cache', 'maps.json');
+    const cache = JSON.parse(await readFile(cachePath, 'utf8'));
+    cache.entries[file].sha256 = 'f'.repeat(64);
+    await writeFile(cachePath, JSON.stringify(cache));
+    expect(await statusOf(project)).toBe('changed');
+    expect(await statusOf(project, ['--no-cache'])).toBe('unchanged');
+    expect(await statusOf(project)).toBe('unchanged');
+    succeeded(await project.run(['pack', '--no-cache', '--json']));
+    expect(succeeded(await project.run(['publish', '--no-cache', '--yes', '--json'])).packages[0].status).toBe('unchanged');
+  });
+});
+
 describe('versions', () => {
   it('takes --version, bumps patch by default or --bump, refuses a non-increasing version, keeps N deltas', async () => {
     const project = await makeProject({

@@ -7,6 +7,7 @@ import type { Session } from '../session.js';
 
 interface DiffFlags extends GlobalOptions {
   channel?: string;
+  cache: boolean;
 }
 
 export function registerDiff(program: Command, session: Session): void {
@@ -14,12 +15,13 @@ export function registerDiff(program: Command, session: Session): void {
     .command('diff [packages...]')
     .description("compare package folders with the channel's current release; publishes nothing")
     .option('--channel <name>', 'channel to compare with (default: config channel)')
+    .option('--no-cache', 'hash every file again instead of trusting the hash cache (which is rebuilt)')
     .addHelpText('after', '\nExamples:\n  $ update-publish diff\n  $ update-publish diff maps --channel staging --json')
     .action(async (ids: string[], _flags, command: Command) => {
       const flags = command.optsWithGlobals<DiffFlags>();
       await withContext(session, flags, async (context) => {
         const channel = await context.channel(flags.channel);
-        const packages = await diffPackages(context, { channel, packageIds: assertKnownPackages(context.config, ids) });
+        const packages = await diffPackages(context, { channel, packageIds: assertKnownPackages(context.config, ids), useCache: flags.cache });
         context.output.result({ channel, packages }, () =>
           packages
             .map((item) =>

@@ -18,6 +18,7 @@ interface PublishFlags extends GlobalOptions, RuleFlags {
   version?: string;
   bump?: string;
   hooks: boolean;
+  cache: boolean;
 }
 
 export function registerPublish(program: Command, session: Session): void {
@@ -30,7 +31,8 @@ export function registerPublish(program: Command, session: Session): void {
       .option('--bump <part>', `which part to bump: ${BUMPS.join('|')}`, 'patch')
       .option('--dry-run', 'show everything that would happen, write nothing')
       .option('-y, --yes', 'do not ask for confirmation')
-      .option('--no-hooks', 'do not run post-release hooks'),
+      .option('--no-hooks', 'do not run post-release hooks')
+      .option('--no-cache', 'hash every file again instead of trusting the hash cache (which is rebuilt)'),
   )
     .addHelpText(
       'after',
@@ -65,6 +67,7 @@ Examples:
           bump: flags.bump as Bump,
           hooks: flags.hooks,
           provenance: await provenanceOf(message, context.configDir),
+          useCache: flags.cache,
         });
         // Rules travel with a new release; content already released keeps the rules it has.
         const unchanged = outcome.packages.filter((item) => item.status === 'unchanged').map((item) => item.id);
