@@ -87,7 +87,7 @@ Examples:
       await mkdir(projectDir, { recursive: true });
       await writeFile(target, formatConfig(config), { flag: flags.force ? 'w' : 'wx' });
 
-      const next = await nextSteps(answers, projectDir, flags.config ? ` --config ${relative(process.cwd(), target)}` : '');
+      const next = await nextSteps(answers, template.rules, projectDir, flags.config ? ` --config ${relative(process.cwd(), target)}` : '');
       output.result(
         {
           config: target,
@@ -162,7 +162,7 @@ async function ensureSigningKey(keysDir: string, output: Output): Promise<Signin
 }
 
 /** What to do next, in order: content, environment, then the first publish. */
-async function nextSteps(answers: InitAnswers, projectDir: string, configFlag: string): Promise<string[]> {
+async function nextSteps(answers: InitAnswers, presets: Record<string, unknown>, projectDir: string, configFlag: string): Promise<string[]> {
   const steps: string[] = [];
   const empty = [];
   for (const { dir } of answers.packages) if (!(await stat(join(projectDir, dir)).catch(() => null))) empty.push(dir);
@@ -170,6 +170,11 @@ async function nextSteps(answers: InitAnswers, projectDir: string, configFlag: s
   const envNames = [answers.sns, answers.cloudfront, answers.webhook].map((value) => value && envRefName(value)).filter(Boolean);
   if (envNames.length > 0) steps.push(`export ${envNames.join(', ')} (the config reads ${envNames.length === 1 ? 'it' : 'them'} as env:NAME)`);
   if (answers.signing) steps.push(`ship ${KEYS_DIR}/${PUBLIC_KEY_FILE} in the app; keep ${KEYS_DIR}/${PRIVATE_KEY_FILE} secret (CI: signing.privateKey "env:NAME")`);
+  // The starter presets may name whitelists: none exists in a new store yet.
+  for (const [preset, rules] of Object.entries(presets)) {
+    const names = (rules as { whitelist?: string[] }).whitelist ?? [];
+    if (names.length) steps.push(`before 'publish --rules ${preset}': upload the whitelist${names.length === 1 ? '' : 's'} it names: ${names.map((name) => `npx update-publish whitelist upload ${name} <file of device ids>`).join(', ')}`);
+  }
   steps.push(`npx update-publish${configFlag} publish --dry-run`, `npx update-publish${configFlag} publish`);
   return steps;
 }
