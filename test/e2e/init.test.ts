@@ -149,6 +149,37 @@ describe.skipIf(!tmuxInstalled)('init wizard at a terminal', () => {
   });
 });
 
+describe.skipIf(!tmuxInstalled)('init wizard: an SNS hook for an S3-compatible store', () => {
+  it('keeps the store region (R2: auto) out of the SNS hook', async () => {
+    const project = await makeProject({ configFile: false });
+    const wizard = await openTerminal(['init'], { cwd: project.dir, env: { AWS_REGION: undefined } });
+    await wizard.waitFor('Where should packages be stored?');
+    await wizard.keys('Down', 'Down', 'Enter');
+    await wizard.waitFor('Endpoint URL');
+    await wizard.type('https://account.r2.cloudflarestorage.com');
+    await wizard.keys('Enter');
+    await wizard.waitFor('Bucket:');
+    await wizard.type('content');
+    await wizard.keys('Enter');
+    await wizard.waitFor('Key prefix');
+    await wizard.keys('Enter');
+    await wizard.waitFor('Region (R2: auto');
+    await wizard.keys('Enter'); // auto
+    for (const prompt of ['Which folders are packages?', 'Default channel', 'Generate a signing key pair']) {
+      await wizard.waitFor(prompt);
+      await wizard.keys('Enter');
+    }
+    await wizard.waitFor('Run after each release');
+    await wizard.keys('Down', 'Space', 'Enter'); // SNS
+    await wizard.waitFor('SNS topic ARN');
+    await wizard.keys('Enter'); // env:UPDATE_PUBLISH_SNS_TOPIC
+    expect(await wizard.exitCode()).toBe(0);
+    const written = await readJson(project.configPath);
+    expect(written.s3).toMatchObject({ region: 'auto', endpoint: 'https://account.r2.cloudflarestorage.com' });
+    expect(written.hooks).toEqual([{ type: 'sns', topicArn: 'env:UPDATE_PUBLISH_SNS_TOPIC' }]);
+  });
+});
+
 describe('init without a terminal', () => {
   it('fails at once with a one-line hint instead of waiting for input', async () => {
     const project = await makeProject({ configFile: false });
