@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DeltaPatchesConfig } from '../config/schema.js';
 import type { DeltaObject, Manifest, PatchedDeltaObject, StoredObject } from '../protocol/types.js';
@@ -11,6 +10,7 @@ import { toManifestFiles, type PackageFile } from './hash-files.js';
 import { buildManifest } from '../protocol/manifest.js';
 import { buildPatches, type StagedPatch } from './patches.js';
 import { writeZip, type ZipEntry } from './zip.js';
+import { makeDirectory } from '../make-dir.js';
 
 /** A package object written to the staging folder, ready to upload. */
 export interface StagedObject extends StoredObject {
@@ -58,7 +58,7 @@ export async function buildPackages(
   let packedBefore = 0;
   const stage = async (key: string, entries: ZipEntry[]): Promise<StagedObject & { packedSizes: number[] }> => {
     const localPath = join(stagingDir, key);
-    await mkdir(dirname(localPath), { recursive: true });
+    await makeDirectory(dirname(localPath));
     const seal = encryptionKey && createEncryptStream(encryptionKey);
     const { size, sha256, packedSizes } = await writeZip(entries, localPath, {
       seal,

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ScannedFile } from './scan.js';
+import { makeDirectory } from '../make-dir.js';
 
 /**
  * Remembers each file's SHA-256 by path, size, mtime, ctime and inode (like
@@ -73,7 +74,7 @@ export class HashCache {
     if (!this.changed && [...this.entries.keys()].every((path) => keep.has(path))) return;
     const entries = Object.fromEntries([...this.entries].filter(([path]) => keep.has(path)));
     try {
-      await mkdir(dirname(this.path), { recursive: true });
+      await makeDirectory(dirname(this.path));
       const tempPath = `${this.path}.${process.pid}.tmp`;
       await writeFile(tempPath, JSON.stringify({ version: CACHE_VERSION, entries }));
       await rename(tempPath, this.path);

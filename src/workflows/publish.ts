@@ -1,7 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { packageReleases } from '../channel/archive.js';
 import { channelsReleasing, claimVersion, readStoredVersions, VersionTakenError, writeManifest } from '../channel/catalog.js';
 import { publishRecord } from '../channel/history.js';
@@ -9,6 +8,7 @@ import { readIndex, updateIndex } from '../channel/index-store.js';
 import { indexLifetimeMs, type Config } from '../config/schema.js';
 import { ConflictError } from '../errors.js';
 import { formatBytes, formatProgress, plural } from '../format.js';
+import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
 import { runStep } from '../output.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
@@ -221,7 +221,7 @@ async function claimVersions(
  * is planned (and every problem found) before anything is written.
  */
 export async function publish(context: WorkflowContext, request: PublishRequest): Promise<PublishOutcome> {
-  const { config, store } = context;
+  const { config, store, output } = context;
   // Keys are read before any work, so a missing one fails the run at once.
   const encryptionKey = encryptionKeyFor(config);
   await context.signer?.();
@@ -229,7 +229,9 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   // A run killed after its index write left history and hooks undone: finish them first.
   await finishInterruptedWork(context, request.channel);
 
-  const stagingDir = await mkdtemp(join(tmpdir(), 'update-publish-'));
+  // Killed runs leave their staging folders (up to a package's size each): theirs go first.
+  for (const stale of await removeStaleTempFolders()) output.debug(`removed ${stale}, left by a run that was killed`);
+  const stagingDir = await makeTempFolder('staging');
   try {
     const built = await packPlan(context, plan, stagingDir, encryptionKey);
     const question = `${describePlan(plan, built)}\n  rules: rollout ${request.rules.rollout}%; ${describeRules(request.rules)}\nPublish to '${request.channel}' on ${store.location}?`;

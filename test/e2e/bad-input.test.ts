@@ -355,3 +355,30 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
     });
   });
 });
+
+describe('file-system errors: one line naming the path and the cause, exit 1, never "a bug"', () => {
+  const fails = (result: CliResult, message: RegExp) => {
+    expect(result.code, result.stderr).toBe(1);
+    const errors = result.stderr.trimEnd().split('\n').filter((line) => line.startsWith('error:'));
+    expect(errors, result.stderr).toHaveLength(1);
+    expect(errors[0]).toMatch(message);
+    expect(result.stderr).not.toMatch(/a bug in update-publish|^ {4}at /m);
+  };
+
+  it('pack --out, keys generate --out and fetch --into where a file stands', async () => {
+    const project = await makeProject();
+    succeeded(await project.run(['publish', '--yes']));
+    const file = join(project.dir, 'a-file');
+    await writeFile(file, 'not a folder');
+    fails(await project.run(['pack', '--out', 'a-file']), new RegExp(`cannot create folder ${file}: a file stands where a folder is needed \\(ENOTDIR\\)`));
+    fails(await project.run(['keys', 'generate', '--out', 'a-file']), new RegExp(`cannot create folder ${file}: a file stands where a folder is needed`));
+    fails(await project.run(['fetch', 'maps', '--into', 'a-file/maps']), new RegExp(`cannot create folder ${file}: a file stands where a folder is needed`));
+  });
+
+  it.skipIf(!existsSync('/proc/self'))('publish and whitelist upload to a store folder that cannot be created (Node\'s recursive mkdir would loop forever)', async () => {
+    const project = await makeProject();
+    await writeFile(join(project.dir, 'ids.txt'), 'device-1\n');
+    fails(await project.run(['publish', '--yes', '--store', '/proc/no-such-store']), /store folder \/proc\/no-such-store: ENOENT at \/proc\/no-such-store; the folder cannot be created there/);
+    fails(await project.run(['whitelist', 'upload', 'qa', 'ids.txt', '--store', '/proc/no-such-store']), /store folder \/proc\/no-such-store: ENOENT/);
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -19,6 +19,7 @@ import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '../../protocol/signature.js';
 import { outputFor, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
 import type { Session } from '../session.js';
+import { makeDirectory } from '../../make-dir.js';
 
 interface InitFlags extends GlobalOptions {
   force?: boolean;
@@ -84,7 +85,7 @@ Examples:
       const checked = configSchema.safeParse(config);
       if (!checked.success) throw new UserError(`init cannot write this config: ${describeIssues(checked.error)}; fix the flag or answer`);
       const signing = answers.signing ? await ensureSigningKey(join(projectDir, KEYS_DIR), output) : null;
-      await mkdir(projectDir, { recursive: true });
+      await makeDirectory(projectDir);
       await writeFile(target, formatConfig(config), { flag: flags.force ? 'w' : 'wx' });
 
       const next = await nextSteps(answers, template.rules, projectDir, flags.config ? ` --config ${relative(process.cwd(), target)}` : '');

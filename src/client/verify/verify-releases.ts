@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTempFolder, removeStaleTempFolders } from '../../temp-folders.js';
 import { archiveKey, channelIndexKey, manifestKey } from '../../protocol/layout.js';
 import { encryptionKeyId } from '../../protocol/encryption.js';
 import { buildTree } from '../fetch/build-tree.js';
@@ -65,7 +65,8 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
   const source = watchedSource(origin, signal);
   // Only the objects' own checks count towards progress (delta rebuilds read some objects again).
   const countedSource = watchedSource(origin, signal, (bytes) => options.onProgress?.((doneBytes += bytes), totalBytes));
-  const work = await mkdtemp(join(tmpdir(), 'update-publish-verify-'));
+  await removeStaleTempFolders();
+  const work = await makeTempFolder('verify');
   const problems = new Map<string, VerifyProblem>();
   const skipped: VerifyProblem[] = [];
   const checked = { channels: 0, releases: 0, objects: 0, fullPackagesUnpacked: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys?.length) };
