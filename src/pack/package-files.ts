@@ -41,7 +41,7 @@ export async function readPackageFiles(
 ): Promise<PackageFile[]> {
   // A folder store's location is its absolute path; an S3 store's is a URL.
   const toolFolders = [join(configDir, LOCAL_STATE_DIR), ...(isAbsolute(store.location) ? [store.location] : [])];
-  const scanned = await scanPackage(id, withoutToolFolders(packageConfig, configDir, toolFolders), configDir);
+  const scanned = await scanPackage(id, withoutToolFolders(packageConfig, configDir, toolFolders), configDir, (line) => output.warn(line));
   const totalBytes = scanned.reduce((sum, file) => sum + file.size, 0);
   const cache = await HashCache.load(join(configDir, HASH_CACHE_DIR, `${id}.json`), !useCache);
   const started = Date.now();

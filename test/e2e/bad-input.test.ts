@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
+import { scanPackage } from '../../src/pack/scan.js';
 
 afterAll(removeProjects);
 
@@ -153,6 +155,48 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
         for (const path of paths) await rm(path, { recursive: true, force: true });
       }
     };
+
+    it('refuses a file name that is not valid UTF-8, naming it (it was dropped as "no files match")', async () => {
+      const path = join(Buffer.from(project.packageDir('maps')).toString(), 'caf');
+      const name = Buffer.concat([Buffer.from(path), Buffer.from([0xe9]), Buffer.from('.txt')]);
+      await withFiles(
+        () => writeFile(name, 'x'),
+        [],
+        () => attempt(['publish', 'maps'], /package 'maps': the file name 'caf\\xe9\.txt' is not valid UTF-8, which devices and zip tools need; rename it/),
+      ).finally(() => rm(name, { force: true }));
+    });
+
+    it('refuses a file name that is not valid UTF-8 in a sub-folder too, even when it is the only file', async () => {
+      const folder = join(project.dir, 'assets', 'latin1');
+      await mkdir(folder, { recursive: true });
+      const name = Buffer.concat([Buffer.from(join(folder, 'sub')), Buffer.from('/'), Buffer.from([0x66, 0xfc, 0x72])]);
+      await mkdir(join(folder, 'sub'));
+      try {
+        await writeFile(name, 'x');
+        const scanned = await scanPackage('latin1', { dir: folder, include: ['**/*'], exclude: [] }, project.dir);
+        expect.unreachable(`scanned ${scanned.length} files`);
+      } catch (error) {
+        expect((error as Error).message).toMatch(/the file name 'sub\/f\\xfcr' is not valid UTF-8/);
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
+
+    it('warns about a dangling symbolic link and a FIFO, naming them, instead of leaving them out without a word', async () => {
+      const link = join(project.packageDir('maps'), 'dangling.txt');
+      const fifo = join(project.packageDir('maps'), 'pipe');
+      await symlink(join(project.dir, 'nowhere.txt'), link);
+      spawnSync('mkfifo', [fifo]);
+      try {
+        const result = await project.run(['diff', 'maps']);
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stderr).toContain("warning: package 'maps': \"dangling.txt\" is a symbolic link to something that does not exist; it is left out");
+        if (existsSync(fifo)) expect(result.stderr).toContain("warning: package 'maps': \"pipe\" is a FIFO (named pipe), not a file; it is left out");
+      } finally {
+        await rm(link, { force: true });
+        await rm(fifo, { force: true });
+      }
+    });
 
     it('refuses a symlink to a file outside the package folder', async () => {
       const outside = join(project.dir, 'secret.txt');
