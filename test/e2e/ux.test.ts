@@ -216,6 +216,17 @@ describe('exit codes', () => {
     expect(again.json.hooks).toMatchObject([{ name: 'smoke-test', package: 'maps', version: '1.0.0', status: 'failed' }]);
   });
 
+  it('4: a hook flooding its output still leaves the JSON document and the warning, and only its head and tail are shown', async () => {
+    const project = await makeProject({ config: { hooks: [{ type: 'command', name: 'loud', run: 'seq 300000; exit 1' }] } });
+    const result = await project.run(['publish', '--yes', '--json'], { spawn: true });
+    expect(result.code).toBe(4);
+    expect(result.json).toMatchObject({ packages: [{ id: 'maps', status: 'published' }], hooks: [{ name: 'loud', status: 'failed' }] });
+    expect(result.stderr.length).toBeLessThan(20_000);
+    expect(result.stderr).toContain('loud │ … 299800 lines not shown …');
+    expect(result.stderr).toContain('loud │ 300000');
+    expect(result.stderr).toMatch(/warning: a required hook failed; the release is in place/);
+  });
+
   it('4: the advice after a failed rollout hook re-runs that hook for that event', async () => {
     const project = await makeProject({ config: { hooks: [{ type: 'command', name: 'cmd', on: ['rollout'], run: 'test "$UP_EVENT" = never' }] } });
     expect((await project.run(['publish', '--yes'])).code).toBe(0);
