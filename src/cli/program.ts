@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerBase } from './commands/base.js';
 import { registerChannel } from './commands/channel.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerDiff } from './commands/diff.js';
 import { registerEdit } from './commands/edit.js';
 import { registerFetch } from './commands/fetch.js';
@@ -53,6 +54,7 @@ const COMMANDS = [
   registerServe,
   registerKeys,
   registerRefresh,
+  registerCompletion,
 ];
 
 export interface Program {

@@ -17,6 +17,7 @@ import type { Session } from '../session.js';
 
 interface HistoryFlags extends GlobalOptions {
   channel?: string;
+  limit?: string;
 }
 
 export function registerHistory(program: Command, session: Session): void {
@@ -24,14 +25,16 @@ export function registerHistory(program: Command, session: Session): void {
     .command('history <package>')
     .description('every release of a package on a channel and every change to it, newest first')
     .option('--channel <name>', 'channel (default: config channel)')
+    .option('--limit <n>', 'only the newest N entries')
     .addHelpText('after', '\nExamples:\n  $ update-publish history maps\n  $ update-publish history maps --channel staging --json')
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<HistoryFlags>();
+      const limit = flags.limit === undefined ? undefined : parseLimit(flags.limit);
       await withContext(session, flags, async (context) => {
         const { store, output } = context;
         const channel = await context.channel(flags.channel);
         const { index } = await requireExistingChannel(store, channel, context.configuredChannels);
-        const entries = await readHistory(store, channel, packageId, index.packages[packageId]?.releases ?? []);
+        const entries = (await readHistory(store, channel, packageId, index.packages[packageId]?.releases ?? [])).slice(0, limit);
         if (entries.length === 0) {
           const known = Object.keys(index.packages);
           throw new UserError(`package '${packageId}' has no history on channel '${channel}'; released there: ${known.join(', ') || 'nothing'}`);
@@ -41,6 +44,11 @@ export function registerHistory(program: Command, session: Session): void {
         output.result({ channel, package: packageId, entries: shaped }, () => renderHistory(channel, packageId, entries));
       }, { configOptional: true });
     });
+}
+
+function parseLimit(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UserError(`--limit '${value}' is not a positive whole number; give e.g. --limit 20`);
+  return Number(value);
 }
 
 const change = (entry: HistoryEntry) => {
