@@ -161,6 +161,12 @@ export function describeRules(rules: ReleaseRules): string {
     .join('; ') || '-';
 }
 
+/** Every rule in one line, the rollout first: `rollout 10%; platforms ios; mandatory` (never a bare `-` after it). */
+export function describeRulesWithRollout(rules: ReleaseRules): string {
+  const others = describeRules(rules);
+  return others === '-' ? `rollout ${rules.rollout}%` : `rollout ${rules.rollout}%; ${others}`;
+}
+
 /** Notes shown in a table: the first line, cut short, and the commit's first 7 characters; '' without either. */
 export function describeProvenance({ message, commit }: { message?: string; commit?: string }): string {
   const firstLine = message?.split('\n')[0];

@@ -1,5 +1,6 @@
 import { listChannels } from '../channel/index-store.js';
 import { ConflictError, UserError } from '../errors.js';
+import { plural } from '../format.js';
 import { sha256Hex } from '../hash.js';
 import { channelPrefix, MUTABLE_CACHE } from '../protocol/layout.js';
 import { whitelistsPrefix } from '../protocol/whitelist.js';
@@ -36,7 +37,7 @@ export async function resignDocuments(context: WorkflowContext, channel: string 
     });
   }
   const listed = [...unsigned.keys()];
-  const question = `Sign ${listed.length} document(s) as they are stored: ${listed.join(', ')}? Only if you checked them.`;
+  const question = `Sign ${plural(listed.length, 'document')} as they are stored: ${listed.join(', ')}? Only if you checked them.`;
   if (listed.length > 0) await confirmOrDecline(context, question);
   // Shards of lists uploaded before they were bound are bare arrays: they cannot carry signatures.
   for (const key of keys.filter((name) => name.startsWith(whitelistsPrefix) && name.endsWith('/meta.json'))) {

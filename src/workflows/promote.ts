@@ -7,7 +7,7 @@ import { provenanceDetails } from '../channel/history.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import type { Release, ReleaseRules } from '../protocol/types.js';
 import { promote } from '../release/operations.js';
-import { describeRules } from '../release/rules.js';
+import { describeRulesWithRollout } from '../release/rules.js';
 import { writeReleaseChange } from './change-release.js';
 import type { WorkflowContext } from './context.js';
 import type { Provenance } from './provenance.js';
@@ -59,7 +59,7 @@ export async function promoteRelease(context: WorkflowContext, request: PromoteR
     check: async ({ release }) => void (await readReleaseManifest(storeSource(store), packageId, release)),
     hooks: request.hooks,
     question: ({ release }) =>
-      `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRules(release.rules)}, rollout ${rules.rollout}%)?`,
+      `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRulesWithRollout(release.rules)})?`,
     history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules, ...provenanceDetails(request.provenance ?? {}) } }),
     event: ({ release, previousVersion }) => ({ name: 'promote', release, previousVersion }),
   });

@@ -24,7 +24,7 @@ import { contentSha256 } from '../protocol/manifest.js';
 import type { ReleaseEvent } from '../protocol/release-event.js';
 import type { ChannelIndex, DeltaObject, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
 import { planPackage, type PackagePlan } from '../release/publish-plan.js';
-import { describeRules } from '../release/rules.js';
+import { describeRulesWithRollout } from '../release/rules.js';
 import type { Bump } from '../release/version.js';
 import { uploadObjects } from '../store/upload.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
@@ -234,7 +234,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   const stagingDir = await makeTempFolder('staging');
   try {
     const built = await packPlan(context, plan, stagingDir, encryptionKey);
-    const question = `${describePlan(plan, built)}\n  rules: rollout ${request.rules.rollout}%; ${describeRules(request.rules)}\nPublish to '${request.channel}' on ${store.location}?`;
+    const question = `${describePlan(plan, built)}\n  rules: ${describeRulesWithRollout(request.rules)}\nPublish to '${request.channel}' on ${store.location}?`;
     if (built.size > 0) await confirmOrDecline(context, question, 'publish cancelled; nothing was written');
 
     // 3. Claim each version, then upload the package objects the store does not have yet.
@@ -324,7 +324,9 @@ export async function uploadPackages(context: WorkflowContext, config: Config, b
         signal: context.signal,
         onProgress: (done, total) => step.update(`uploading ${formatProgress(done, total, started)}`),
       }),
-    (uploaded) => `uploaded ${plural(uploaded.uploaded.length, 'object')} (${formatBytes(uploaded.bytesUploaded)}), ${uploaded.skipped.length} already in the store`,
+    // A dry run sends nothing: it says what it would send.
+    (uploaded) =>
+      `${context.dryRun ? 'would upload' : 'uploaded'} ${plural(uploaded.uploaded.length, 'object')} (${formatBytes(uploaded.bytesUploaded)}), ${uploaded.skipped.length} already in the store`,
   );
   return { objects: result.uploaded.length, bytes: result.bytesUploaded, skipped: result.skipped.length };
 }
@@ -364,7 +366,7 @@ export function describePlan(plan: PublishPlan, built: Map<string, BuiltPackages
       const { added, changed, removed } = item.changes;
       const packages = built.get(item.id)!;
       const bytes = [packages.full, ...packages.deltas, ...packages.deltas.flatMap((delta) => delta.patched ?? [])].reduce((sum, object) => sum + object.size, 0);
-      return `  ${item.id} ${item.previousVersion ?? '(new)'} → ${packages.manifest.version}: +${added} ~${changed} -${removed} files, ${formatBytes(bytes)} to upload`;
+      return `  ${item.id} ${item.previousVersion ?? '(new)'} → ${packages.manifest.version}: +${added} ~${changed} -${removed} ${added + changed + removed === 1 ? 'file' : 'files'}, ${formatBytes(bytes)} to upload`;
     })
     .join('\n');
 }

@@ -17,8 +17,8 @@ interface FetchFlags extends GlobalOptions {
   deviceId?: string;
   attr?: string;
   into: string;
-  publicKey: string[];
-  decryptionKey: string[];
+  publicKey?: string[];
+  decryptionKey?: string[];
   from?: string;
   now?: string;
   maxIndexSize?: string;
@@ -44,8 +44,8 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--app-version <semver>', 'app version on the device')
     .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
-    .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect, [])
-    .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect, [])
+    .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect)
+    .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
     .option('--max-index-size <bytes>', 'refuse a channel index larger than this (default 16777216)')
@@ -67,8 +67,8 @@ Examples:
         throw new UserError(`--app-version '${flags.appVersion}' is not a semver version; use e.g. 2.0.0`);
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
-      const publicKeys = await loadPublicKeys(flags.publicKey);
-      const decryptionKeys = readDecryptionKeys(flags.decryptionKey);
+      const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
+      const decryptionKeys = readDecryptionKeys(flags.decryptionKey ?? []);
       const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
       const stallSeconds = positiveInteger('--stall-timeout', flags.stallTimeout);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { plural } from '../../format.js';
 import { parseAge } from '../../release/gc-plan.js';
 import { collectGarbage } from '../../workflows/gc.js';
 import { withContext, type GlobalOptions } from '../context.js';
@@ -30,7 +31,7 @@ export function registerGc(program: Command, session: Session): void {
         context.output.result(
           { dryRun, olderThan: flags.olderThan, deleted, abortedUploads, keptRecent },
           () =>
-            `${dryRun ? 'would delete' : 'deleted'} ${deleted.length} objects, ${dryRun ? 'would abort' : 'aborted'} ${abortedUploads.length} uploads` +
+            `${dryRun ? 'would delete' : 'deleted'} ${plural(deleted.length, 'object')}, ${dryRun ? 'would abort' : 'aborted'} ${plural(abortedUploads.length, 'upload')}` +
             (keptRecent.length ? `; kept ${keptRecent.length} unreferenced versions newer than ${flags.olderThan}` : ''),
         );
       });

@@ -1,5 +1,6 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { plural } from '../../format.js';
 import { writeSigningKeyPair } from '../../keys/signing-keys.js';
 import { resignDocuments } from '../../workflows/keys-resign.js';
 import { outputFor, withContext, type GlobalOptions } from '../context.js';
@@ -60,7 +61,7 @@ Examples:
         context.output.result(result, () =>
           signed.length === 0
             ? `every document of ${channels.join(', ') || 'no channel'} carries a valid signature; nothing to sign`
-            : `${context.dryRun ? '[dry-run] would sign' : 'signed'} ${signed.length} document(s): ${signed.join(', ')}`,
+            : `${context.dryRun ? '[dry-run] would sign' : 'signed'} ${plural(signed.length, 'document')}: ${signed.join(', ')}`,
         );
       });
     });

@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { assertStillServable, buildRules, describeRules, parseMessage, type RuleFlags } from '../../release/rules.js';
+import { assertStillServable, buildRules, describeRulesWithRollout, parseMessage, type RuleFlags } from '../../release/rules.js';
 import { provenanceOf } from '../../workflows/provenance.js';
 import { promoteRelease } from '../../workflows/promote.js';
 import { parsePackageTarget, withContext } from '../context.js';
@@ -47,7 +47,7 @@ export function registerPromote(program: Command, session: Session): void {
         noteHookFailures(session, result.hooks);
         context.output.result(
           result,
-          () => `${dryRunNote(context.dryRun)}${packageId} ${result.version}: ${from} → ${to} (rollout ${rules.rollout}%, ${describeRules(release.rules)})`,
+          () => `${dryRunNote(context.dryRun)}${packageId} ${result.version}: ${from} → ${to} (${describeRulesWithRollout(release.rules)})`,
         );
       });
     });

@@ -3,7 +3,7 @@ import { assertWhitelistsExist } from '../../channel/whitelists.js';
 import { assertKnownPackages } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { assertStillServable, buildRules, parseMessage, type RuleFlags } from '../../release/rules.js';
+import { assertStillServable, buildRules, describeRulesWithRollout, parseMessage, type RuleFlags } from '../../release/rules.js';
 import { provenanceOf } from '../../workflows/provenance.js';
 import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { publish, type PublishedPackage } from '../../workflows/publish.js';
@@ -89,13 +89,15 @@ Examples:
 function renderPublish(packages: PublishedPackage[], channel: string, dryRun: boolean): string {
   const rows = packages.map((item) => [
     item.id,
-    item.status,
+    // A dry run published nothing: it says what it would do.
+    dryRun && item.status === 'published' ? 'would publish' : item.status,
     item.version,
     item.previousVersion ?? '-',
     `+${item.changes.added} ~${item.changes.changed} -${item.changes.removed}`,
     formatBytes(item.full.size),
     item.deltas.map((delta) => `${delta.from}: ${formatBytes(delta.size)}`).join(', ') || '-',
+    describeRulesWithRollout(item.rules),
   ]);
   const title = `${dryRunNote(dryRun)}channel ${channel}:`;
-  return `${title}\n${formatTable(['package', 'status', 'version', 'previous', 'changes', 'full', 'deltas'], rows)}`;
+  return `${title}\n${formatTable(['package', 'status', 'version', 'previous', 'changes', 'full', 'deltas', 'rules'], rows)}`;
 }

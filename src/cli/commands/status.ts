@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { ChannelIndex } from '../../protocol/types.js';
+import type { ChannelIndex, Release } from '../../protocol/types.js';
+import { listWhitelists } from '../../channel/whitelists.js';
 import { describeProvenance, describeRules } from '../../release/rules.js';
 import { listChannels, readIndex, requireExistingChannel } from '../../channel/index-store.js';
 import { withContext, type GlobalOptions } from '../context.js';
@@ -25,8 +26,20 @@ export function registerStatus(program: Command, session: Session): void {
         if (flags.channel) indexes.push((await requireExistingChannel(store, await context.knownChannel(flags.channel), context.configuredChannels)).index);
         else for (const channel of await listChannels(store)) indexes.push((await readIndex(store, channel)).index);
         for (const warning of expiryWarnings(indexes, new Date())) output.warn(warning);
-        output.result({ store: store.location, channels: indexes.map(statusOf) }, () =>
-          indexes.length ? indexes.map(renderChannel).join('\n\n') : `no channels in ${store.location} yet: run 'update-publish publish'`,
+        // A list a release names but the store lacks: its devices get the release only through the rollout.
+        const named = new Set(indexes.flatMap((index) => Object.values(index.packages).flatMap(({ releases }) => releases.flatMap((release) => release.rules.whitelist ?? []))));
+        const stored = named.size ? new Set((await listWhitelists(store)).map((meta) => meta.name)) : new Set<string>();
+        const missing = (release: Release) => (release.rules.whitelist ?? []).filter((name) => !stored.has(name));
+        for (const index of indexes) {
+          for (const [id, { releases }] of Object.entries(index.packages)) {
+            for (const release of releases.filter((candidate) => missing(candidate).length)) {
+              output.warn(`${id}@${release.version} on ${index.channel} names whitelist ${missing(release).map((name) => `'${name}'`).join(', ')}, which is not in the store: nobody is in it; upload it again or 'update-publish edit' the release`);
+            }
+          }
+        }
+        const view = { now: new Date(), missing };
+        output.result({ store: store.location, channels: indexes.map((index) => statusOf(index, view)) }, () =>
+          indexes.length ? indexes.map((index) => renderChannel(index, view)).join('\n\n') : `no channels in ${store.location} yet: run 'update-publish publish'`,
         );
       }, { configOptional: true });
     });
@@ -45,7 +58,25 @@ function expiryWarnings(indexes: ChannelIndex[], now: Date): string[] {
   });
 }
 
-const statusOf = (index: ChannelIndex) => ({
+interface StatusView {
+  now: Date;
+  /** Whitelists a release names that the store lacks. */
+  missing: (release: Release) => string[];
+}
+
+/**
+ * What devices get from a release now: its state, except that an active
+ * release outside its time window is 'scheduled' (not yet) or 'ended'.
+ */
+function servingOf(release: Release, now: Date): string {
+  if (release.state !== 'active') return release.state;
+  if (release.rules.startsAt && new Date(release.rules.startsAt) > now) return 'scheduled';
+  if (release.rules.endsAt && new Date(release.rules.endsAt) <= now) return 'ended';
+  return 'active';
+}
+
+
+const statusOf = (index: ChannelIndex, view: StatusView) => ({
   channel: index.channel,
   updatedAt: index.updatedAt,
   version: index.version ?? 0,
@@ -57,9 +88,11 @@ const statusOf = (index: ChannelIndex) => ({
     releases: releases.map((release) => ({
       version: release.version,
       state: release.state,
+      serving: servingOf(release, view.now),
       rollout: release.rules.rollout,
       mandatory: release.rules.mandatory,
       rules: release.rules,
+      missingWhitelists: view.missing(release),
       releasedAt: release.releasedAt,
       size: release.full.size,
       deltas: release.deltas.map((delta) => delta.from),
@@ -70,18 +103,21 @@ const statusOf = (index: ChannelIndex) => ({
   })),
 });
 
-function renderChannel(index: ChannelIndex): string {
+function renderChannel(index: ChannelIndex, view: StatusView): string {
   const rows = Object.entries(index.packages).flatMap(([id, { releases, bases }]) => [
-    ...releases.map((release, position) => [
-      position === 0 ? id : '',
-      release.version,
-      release.state,
-      `${release.rules.rollout}%`,
-      describeRules(release.rules),
-      formatBytes(release.full.size),
-      release.releasedAt.slice(0, 19).replace('T', ' '),
-      describeProvenance(release),
-    ]),
+    ...releases.map((release, position) => {
+      const missing = view.missing(release);
+      return [
+        position === 0 ? id : '',
+        release.version,
+        servingOf(release, view.now),
+        `${release.rules.rollout}%`,
+        `${describeRules(release.rules)}${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
+        formatBytes(release.full.size),
+        release.releasedAt.slice(0, 19).replace('T', ' '),
+        describeProvenance(release),
+      ];
+    }),
     // Bases are never served: shown so a reader knows which versions deltas start from.
     ...(bases ?? []).map((base, position) => [
       position === 0 && releases.length === 0 ? id : '',

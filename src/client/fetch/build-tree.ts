@@ -29,7 +29,7 @@ export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: s
   const extracted = await extractPackage(pkg.zipPath, pkg.objectKey, expected, treeDir, patching);
   const rest = manifest.files.filter((file) => !extracted.has(file.path));
   if (pkg.kind === 'full') {
-    if (rest.length > 0) throw new IntegrityError(pkg.objectKey, `lacks ${rest.length} file(s) the manifest lists, e.g. ${JSON.stringify(rest[0].path)}`);
+    if (rest.length > 0) throw new IntegrityError(pkg.objectKey, `lacks ${rest.length} ${rest.length === 1 ? 'file' : 'files'} the manifest lists, e.g. ${JSON.stringify(rest[0].path)}`);
     return;
   }
   const realBase = await realpath(pkg.baseDir);
