@@ -116,6 +116,36 @@ export async function buildPackages(
   return { manifest, full, deltas };
 }
 
+/** Delta packages alone (file-level), for a version whose full package exists: promote's deltas for the target channel's versions. */
+export async function buildDeltaPackages(
+  id: string,
+  version: string,
+  files: PackageFile[],
+  deltaPlans: DeltaPlan[],
+  stagingDir: string,
+  packOptions: PackOptions = {},
+): Promise<(StagedDelta & { removed: string[] })[]> {
+  const { encryptionKey, signal, onProgress } = packOptions;
+  const totalBytes = bytesToPack([], deltaPlans);
+  const byPath = new Map(files.map((file) => [file.path, file]));
+  const deltas: (StagedDelta & { removed: string[] })[] = [];
+  let packedBefore = 0;
+  for (const plan of deltaPlans) {
+    const key = deltaPackageKey(id, version, plan.fromVersion);
+    const localPath = join(stagingDir, key);
+    await makeDirectory(dirname(localPath));
+    const entries = plan.files.map((file) => byPath.get(file.path)!);
+    const { size, sha256 } = await writeZip(entries, localPath, {
+      seal: encryptionKey && createEncryptStream(encryptionKey),
+      signal,
+      onProgress: (bytes) => onProgress?.(Math.min(totalBytes, packedBefore + bytes), totalBytes),
+    });
+    packedBefore += entries.reduce((sum, entry) => sum + entry.size, 0);
+    deltas.push({ key, localPath, size, sha256, from: plan.fromVersion, removed: plan.removed });
+  }
+  return deltas;
+}
+
 const storedObject = ({ key, size, sha256 }: StoredObject): StoredObject => ({ key, size, sha256 });
 
 const patchedObject = (patched: StagedObject & { patches: StagedPatch[] }): PatchedDeltaObject => ({

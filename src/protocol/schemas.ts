@@ -32,7 +32,7 @@ export const releaseSchema = z.looseObject({
   releasedAt: time,
   manifest: z.looseObject({ key: z.string().min(1), sha256, size: z.number().int().nonnegative().optional() }),
   full: storedObject,
-  deltas: z.array(storedObject.extend({ from: version, patched: storedObject.optional() })),
+  deltas: z.array(storedObject.extend({ from: version, patched: storedObject.optional(), removed: z.array(z.string()).optional() })),
   rules,
   state: z.enum(['active', 'halted', 'rolled-back']),
   message: z.string().optional(),

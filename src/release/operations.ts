@@ -189,6 +189,13 @@ export function rollback(index: ChannelIndex, id: string, to?: string): Rollback
   };
 }
 
+/** The promoted release with more deltas (built for the target channel's versions), in the target index too. */
+export function withDeltas(change: PromoteChange, id: string, deltas: Release['deltas']): PromoteChange {
+  if (deltas.length === 0) return change;
+  const release = { ...change.release, deltas: [...change.release.deltas, ...deltas] };
+  return { ...change, index: upsertRelease(change.index, id, release), release };
+}
+
 /**
  * The same stored bytes as a new release on another channel: manifest, full
  * and delta references are copied, the rules are the ones given (not the

@@ -31,6 +31,8 @@ export interface ChangeSpec<T extends { index: ChannelIndex }> {
   mayCreateChannel?: boolean;
   /** Why the change is a no-op, if it is: then nothing is asked, written or run, and the command succeeds. */
   unchanged?: (change: T) => string | undefined;
+  /** Work that writes (uploads) once the change is confirmed, before the index write that makes it live. */
+  beforeWrite?: (preview: T) => Promise<void>;
 }
 
 /** Thrown inside the index write when the fresh index already is as asked: the write is dropped. */
@@ -55,6 +57,7 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   const unchanged = spec.unchanged?.(change);
   if (unchanged) return { change, hooks: [], unchanged };
   await confirmOrDecline(context, spec.question(change));
+  await spec.beforeWrite?.(change);
   const after = afterIndexWrite(context, spec.channel, () => {
     const { name, release, previousVersion } = spec.event(change);
     const event = releaseEvent(name, {

@@ -199,6 +199,7 @@ describe('release operations (CLI)', () => {
         rules: { rollout: 20, rolloutBasisPoints: 2000, mandatory: true },
         message: null,
         commit: null,
+        deltasFrom: ['1.0.0'],
         dryRun: false,
         hooks: [],
       });
