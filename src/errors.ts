@@ -5,6 +5,8 @@ export const ExitCode = {
   usage: 2,
   conflict: 3,
   hookFailed: 4,
+  /** The person asked to confirm a write said no: nothing was written. */
+  declined: 5,
   /** Ctrl-C / SIGTERM (128 + SIGINT). */
   interrupted: 130,
 } as const;
@@ -37,5 +39,13 @@ export class StoreError extends UserError {
   constructor(message: string) {
     super(message, ExitCode.failure);
     this.name = 'StoreError';
+  }
+}
+
+/** The confirmation was declined (exit 5): nothing was written, by the person's choice. */
+export class DeclinedError extends UserError {
+  constructor(message = 'cancelled; nothing was written') {
+    super(message, ExitCode.declined);
+    this.name = 'DeclinedError';
   }
 }

@@ -24,3 +24,17 @@ export interface Output {
   /** The command's result: one JSON document on stdout with --json, else the human rendering. */
   result(document: unknown, renderHuman: () => string): void;
 }
+
+/** Runs work as a step: ✔ with `done(result)` when it ends, ✖ when it throws (Ctrl-C included). */
+export async function runStep<T>(output: Output, text: string, work: (step: Step) => Promise<T>, done?: (result: T) => string): Promise<T> {
+  const step = output.step(text);
+  let result: T;
+  try {
+    result = await work(step);
+  } catch (error) {
+    step.fail();
+    throw error;
+  }
+  step.succeed(done?.(result));
+  return result;
+}

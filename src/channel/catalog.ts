@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
-import { StoreError } from '../errors.js';
+import { ConflictError, StoreError } from '../errors.js';
 import { IntegrityError } from '../protocol/errors.js';
 import { claimKey, manifestKey, packagePrefix } from '../protocol/layout.js';
-import { claimedContent, parseManifest } from '../protocol/manifest.js';
+import { claimedContent, parseManifest, serializeClaim, serializeDocument } from '../protocol/manifest.js';
+import { writeOnce } from './update-document.js';
 import type { Manifest, TargetingRules, VersionClaim } from '../protocol/types.js';
 import type { Store } from '../store/store.js';
 import { packageReleases } from './archive.js';
@@ -15,7 +16,7 @@ const READ_CONCURRENCY = 8;
 const MANIFEST_FILE = 'manifest.json';
 const CLAIM_FILE = 'claim.json';
 
-/* Read-only questions about what the store holds, across channels. */
+/* What the store holds of each package version (manifests, claims), across channels: read, and written once. */
 
 /** Channels whose index or archive holds this version of a package. */
 export async function channelsReleasing(store: Store, id: string, version: string): Promise<string[]> {
@@ -98,4 +99,46 @@ export async function readStoredVersions(store: Store, id: string): Promise<Stor
 async function readClaim(store: Store, id: string, version: string): Promise<VersionClaim | null> {
   const document = await store.readDocument(claimKey(id, version));
   return document && { version, contentSha256: claimedContent(document.body) };
+}
+
+/**
+ * Makes this run the owner of a version before any of its objects is written,
+ * so two publishers that picked the same number never overwrite each other's
+ * packages. A claim for the same content is ours (a rerun) or identical.
+ */
+export async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
+  try {
+    await writeOnce(
+      store,
+      claimKey(manifest.id, manifest.version),
+      serializeClaim(manifest),
+      (existing) => claimedContent(existing) === manifest.contentSha256,
+      `package '${manifest.id}': version ${manifest.version} was just taken by another publisher with other content; run the command again`,
+    );
+  } catch (error) {
+    if (error instanceof ConflictError) throw new VersionTakenError(error.message);
+    throw error;
+  }
+}
+
+/** Another publisher owns the version this run picked (exit 3 when it cannot pick another). */
+export class VersionTakenError extends ConflictError {}
+
+/** Writes a manifest once; an identical one already there (a resumed or concurrent run) is kept. */
+export async function writeManifest(store: Store, manifest: Manifest): Promise<{ sha256: string; size: number }> {
+  const key = manifestKey(manifest.id, manifest.version);
+  const sameContent = (existing: Buffer) => {
+    try {
+      return parseManifest(existing, key).contentSha256 === manifest.contentSha256;
+    } catch {
+      return false;
+    }
+  };
+  return writeOnce(
+    store,
+    key,
+    serializeDocument(manifest),
+    sameContent,
+    `package '${manifest.id}': version ${manifest.version} was just published with other content by someone else; run the command again`,
+  );
 }

@@ -84,8 +84,18 @@ export async function recordChange(
   }
 }
 
-/** The history entry of a release just published. */
-export const publishRecord = (release: Release): HistoryRecord => ({ action: 'publish', version: release.version, details: { rules: release.rules } });
+/** The history entry of a release just published: its rules, notes and commit. */
+export const publishRecord = (release: Release): HistoryRecord => ({
+  action: 'publish',
+  version: release.version,
+  details: { rules: release.rules, ...provenanceDetails(release) },
+});
+
+/** A history entry's record of a release's notes and commit, when it has them. */
+export const provenanceDetails = ({ message, commit }: { message?: string; commit?: string }) => ({
+  ...(message !== undefined && { message }),
+  ...(commit !== undefined && { commit }),
+});
 
 /**
  * The log newest first, plus an entry for every release of the index the log

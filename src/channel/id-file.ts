@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { isUtf8 } from 'node:buffer';
 import { UserError } from '../errors.js';
 
 /**
@@ -37,11 +37,15 @@ async function requireFile(path: string): Promise<void> {
 
 export async function* readIds(path: string): AsyncGenerator<IdLine> {
   await requireFile(path);
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let line = 0;
   let seenFirst = false;
-  for await (const text of lines) {
+  for await (const bytes of lines(createReadStream(path), path)) {
     line++;
+    // Decoding bad bytes would store U+FFFD instead of the id someone meant: refused where it is.
+    if (!isUtf8(bytes)) {
+      throw new UserError(`${path} line ${line}: not valid UTF-8 (saved in another encoding?); save the file as UTF-8 and upload it again`);
+    }
+    const text = bytes.toString('utf8');
     const id = firstColumn(line === 1 ? text.replace(/^\uFEFF/, '') : text, path, line).trim();
     if (!id) continue;
     if (!seenFirst) {
@@ -57,6 +61,26 @@ export async function* readIds(path: string): AsyncGenerator<IdLine> {
     yield { id, line };
   }
 }
+
+/** A line this long holds no id: the file is not a list of ids (and is not held in memory whole). */
+const MAX_LINE_BYTES = 1024 * 1024;
+
+/** The lines of a byte stream (LF or CRLF), as bytes: checked before they are decoded. */
+async function* lines(stream: AsyncIterable<Buffer>, path: string): AsyncGenerator<Buffer> {
+  let rest = Buffer.alloc(0);
+  for await (const chunk of stream) {
+    let buffer = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    for (let newline = buffer.indexOf(0x0a); newline !== -1; newline = buffer.indexOf(0x0a)) {
+      yield withoutCarriageReturn(buffer.subarray(0, newline));
+      buffer = buffer.subarray(newline + 1);
+    }
+    rest = Buffer.from(buffer);
+    if (rest.length > MAX_LINE_BYTES) throw new UserError(`${path} has a line over 1 MiB long, which is no id; give one id per line, or CSV with the id first`);
+  }
+  if (rest.length) yield withoutCarriageReturn(rest);
+}
+
+const withoutCarriageReturn = (line: Buffer) => (line.at(-1) === 0x0d ? line.subarray(0, -1) : line);
 
 /** Every distinct id of the file; an empty file or one past `max` ids is refused. */
 export async function readIdSet(path: string, max: number): Promise<Set<string>> {

@@ -1,7 +1,10 @@
 import type { ChannelIndex, Release } from '../protocol/types.js';
 import { splitUnreachable } from '../release/reachability.js';
 import { archiveReleases } from './archive.js';
-import { channelIndexKey, channelsPrefix, INDEX_FILE } from '../protocol/layout.js';
+import { channelIndexKey, channelsPrefix, INDEX_FILE, MUTABLE_CACHE } from '../protocol/layout.js';
+import { serializeDocument } from '../protocol/manifest.js';
+import { sha256Hex } from '../hash.js';
+import { didYouMean } from '../suggest.js';
 import type { Store } from '../store/store.js';
 import { indexLifetimeMs } from '../config/schema.js';
 import { StoreError, UserError } from '../errors.js';
@@ -48,16 +51,47 @@ export async function readIndex(store: Store, channel: string): Promise<IndexSna
   return { index: document, etag, key };
 }
 
-/** A channel's index, refused (usage error) when the channel has none: a command naming it meant an existing one. */
-export async function requireExistingChannel(store: Store, channel: string): Promise<IndexSnapshot> {
+/**
+ * A channel's index, refused (usage error) when the channel has none: a
+ * command naming it meant one with releases. `configured` channels exist
+ * without an index (nothing released there yet); any other name is a typo.
+ */
+export async function requireExistingChannel(store: Store, channel: string, configured: readonly string[] = []): Promise<IndexSnapshot> {
   const snapshot = await readIndex(store, channel);
   if (snapshot.etag === null) {
-    const channels = await listChannels(store);
-    throw new UserError(
-      `unknown channel '${channel}' in ${store.location}; ${channels.length ? `channels: ${channels.join(', ')}` : 'publish something first'}`,
-    );
+    if (configured.includes(channel)) throw new UserError(`channel '${channel}' has nothing released yet in ${store.location}; publish to it first`);
+    throw unknownChannel(channel, store.location, [...new Set([...(await listChannels(store)), ...configured])].sort());
   }
   return snapshot;
+}
+
+/** `unknown channel 'prodution' in <store>; did you mean 'production'? channels: production, staging; …`. */
+export function unknownChannel(channel: string, location: string, known: readonly string[]): UserError {
+  const listed = known.length ? ` channels: ${known.join(', ')};` : '';
+  return new UserError(
+    `unknown channel '${channel}' in ${location};${didYouMean(channel, known)}${listed} create it with 'update-publish channel create ${channel}' or list it under "channels" in the config`,
+  );
+}
+
+/** Writes an empty index for a new channel; false when the channel already has one. */
+export async function createIndex(store: Store, channel: string): Promise<boolean> {
+  const body = serializeDocument({ ...emptyIndex(channel), updatedAt: new Date().toISOString() });
+  const written = await store.writeDocument(channelIndexKey(channel), body, {
+    contentType: 'application/json',
+    cacheControl: MUTABLE_CACHE,
+    sha256: sha256Hex(body),
+    ifNoneMatch: true,
+  });
+  return written !== null;
+}
+
+/** A package a command names must be released on the channel (usage error): devices answer 'unknown-package', operators mistyped. */
+export function requireReleasedPackage(index: ChannelIndex, packageId: string): void {
+  if (index.packages[packageId]) return;
+  const released = Object.keys(index.packages);
+  throw new UserError(
+    `package '${packageId}' is not released on channel '${index.channel}'; ${released.length ? `released there: ${released.join(', ')}` : 'nothing is released there yet'}`,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
-import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { NAME_PATTERN } from '../config/schema.js';
+import { requireKnownChannel } from '../channel/channels.js';
+import { ConfigNotFoundError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { configuredChannels, defaultConfig, NAME_PATTERN } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import { dryRunStore } from '../store/dry-run-store.js';
@@ -23,29 +24,91 @@ export interface GlobalOptions {
   dryRun?: boolean;
 }
 
+/** Settings the environment gives when the flag is absent (flag over environment over config). */
+export const ENV = {
+  config: 'UPDATE_PUBLISH_CONFIG',
+  store: 'UPDATE_PUBLISH_STORE',
+  channel: 'UPDATE_PUBLISH_CHANNEL',
+} as const;
+
+/** A setting from its flag, else its environment variable (an empty one counts as unset). */
+const fromFlagOrEnv = (flag: string | undefined, variable: string) => flag ?? (process.env[variable] || undefined);
+
 export interface CommandContext extends LoadedConfig, WorkflowContext {
   session: Session;
   /** May we proceed without asking? True with --yes, --json, or without a terminal. */
   assumeYes: boolean;
+  /** Channels the config names (none when running without a config). */
+  configuredChannels: string[];
+  /**
+   * The channel a command acts on: the flag, else UPDATE_PUBLISH_CHANNEL, else
+   * the config's; refused (exit 2, "did you mean") unless the store or the config knows it.
+   */
+  channel(flag: string | undefined): Promise<string>;
+  /** A channel named outright (promote --from): checked the same way. */
+  knownChannel(name: string): Promise<string>;
+  /** The channel's name as `channel` resolves it, unchecked against the store (fetch --from asks its source instead). */
+  channelName(flag: string | undefined): string;
+}
+
+export interface ContextOptions {
+  /**
+   * Reading commands (status, history, resolve, verify, fetch) run without a
+   * config when told where to read: a store (--store, UPDATE_PUBLISH_STORE)
+   * or `sourceGiven` (fetch --from).
+   */
+  configOptional?: boolean;
+  sourceGiven?: boolean;
 }
 
 export const outputFor = (session: Session, options: GlobalOptions) => createOutput(options, session);
 
+/** The config, or without one (where allowed) the defaults, with the folder relative paths start from. */
+async function loadSettings(options: GlobalOptions, contextOptions: ContextOptions, storeOverride: string | undefined): Promise<LoadedConfig & { configless: boolean }> {
+  try {
+    return { ...(await loadConfig(fromFlagOrEnv(options.config, ENV.config))), configless: false };
+  } catch (error) {
+    const canGoWithout = contextOptions.configOptional && (storeOverride !== undefined || contextOptions.sourceGiven);
+    if (!(error instanceof ConfigNotFoundError)) throw error;
+    if (!canGoWithout) {
+      if (contextOptions.configOptional) throw new UserError(`${error.message}, or --store URL to read a store without one`);
+      throw error;
+    }
+    return { config: defaultConfig(storeOverride ?? './releases'), configDir: process.cwd(), configPath: '', configless: true };
+  }
+}
+
 /** Loads config and store for a command, runs it, and always closes the store. */
-export async function withContext<T>(session: Session, options: GlobalOptions, run: (context: CommandContext) => Promise<T>): Promise<T> {
+export async function withContext<T>(
+  session: Session,
+  options: GlobalOptions,
+  run: (context: CommandContext) => Promise<T>,
+  contextOptions: ContextOptions = {},
+): Promise<T> {
   const output = outputFor(session, options);
-  const loaded = await loadConfig(options.config);
-  const storeUrl = options.store ?? loaded.config.store;
-  const realStore = await openStore(storeUrl, loaded.config.s3, options.store ? process.cwd() : loaded.configDir);
+  const storeOverride = fromFlagOrEnv(options.store, ENV.store);
+  const { configless, ...loaded } = await loadSettings(options, contextOptions, storeOverride);
+  if (loaded.ignoredConfigs?.length) {
+    output.warn(`${loaded.configPath} is the config used; ${loaded.ignoredConfigs.join(', ')} ${loaded.ignoredConfigs.length === 1 ? 'is' : 'are'} ignored: remove the one you do not mean`);
+  }
+  const storeUrl = storeOverride ?? loaded.config.store;
+  const realStore = await openStore(storeUrl, loaded.config.s3, storeOverride ? process.cwd() : loaded.configDir);
   const dryRun = Boolean(options.dryRun);
   // Every command's document writes are signed here, in one place; the key is read on the first write.
   const signer = signerFor(loaded.config, loaded.configDir);
   // Outside the signer: a document write that has begun lands together with its signature.
-  const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, session.interruption.signal, () => {
-    session.writes.channelIndexWritten = true;
+  const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, session.interruption.signal, {
+    onWrite: () => void (session.writes.started = true),
+    onIndexWritten: () => void (session.writes.channelIndexWritten = true),
   });
   const store = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;
   const assumeYes = Boolean(options.yes) || !output.interactive;
+  const configured = configless ? [] : configuredChannels(loaded.config);
+  const channelName = (flag: string | undefined) => requireChannelName(fromFlagOrEnv(flag, ENV.channel) ?? loaded.config.channel);
+  const knownChannel = async (name: string) => {
+    await requireKnownChannel(realStore, requireChannelName(name), configured);
+    return name;
+  };
   try {
     return await run({
       ...loaded,
@@ -57,6 +120,10 @@ export async function withContext<T>(session: Session, options: GlobalOptions, r
       assumeYes,
       confirm: (question) => confirmOrSkip({ assumeYes, dryRun, session }, question),
       signer,
+      configuredChannels: configured,
+      channel: (flag) => knownChannel(channelName(flag)),
+      knownChannel,
+      channelName,
     });
   } finally {
     await realStore.close();
@@ -74,9 +141,10 @@ export async function withStore<T>(
   run: (context: { store: Store; output: Output }) => Promise<T>,
 ): Promise<T> {
   const output = outputFor(session, options);
-  const { url, s3, baseDir } = options.store
-    ? { url: options.store, s3: undefined, baseDir: process.cwd() }
-    : await loadConfig(options.config).then(({ config, configDir }) => ({ url: config.store, s3: config.s3, baseDir: configDir }));
+  const storeOverride = fromFlagOrEnv(options.store, ENV.store);
+  const { url, s3, baseDir } = storeOverride
+    ? { url: storeOverride, s3: undefined, baseDir: process.cwd() }
+    : await loadConfig(fromFlagOrEnv(options.config, ENV.config)).then(({ config, configDir }) => ({ url: config.store, s3: config.s3, baseDir: configDir }));
   const store = await openStore(url, s3, baseDir);
   try {
     return await run({ store, output });
@@ -85,8 +153,7 @@ export async function withStore<T>(
   }
 }
 
-export function requireChannel(channel: string | undefined, fallback: string): string {
-  const name = channel ?? fallback;
+export function requireChannelName(name: string): string {
   if (!NAME_PATTERN.test(name)) {
     throw new UserError(`channel '${name}' is not a valid name; use lowercase letters, digits, '.', '_' or '-'`);
   }

@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { ProtocolError } from '../protocol/errors.js';
+import { describeFileSystemError, isFileSystemError } from '../file-system-errors.js';
 import type { Session } from './session.js';
 
 /** The exit code of an error the device library threw on purpose: the caller's input, or the store's. */
@@ -33,7 +34,10 @@ export function renderError(error: unknown, options: { json?: boolean; debug?: b
   const message = session.redact(
     expected
       ? (error as Error).message
-      : `unexpected error: ${(error as Error)?.message ?? String(error)} (a bug in update-publish: rerun with --debug and report it)`,
+      : // A path that cannot be written or read is the machine's state, not a bug: say which and why.
+        isFileSystemError(error)
+        ? describeFileSystemError(error)
+        : `unexpected error: ${(error as Error)?.message ?? String(error)} (a bug in update-publish: rerun with --debug and report it)`,
   );
   stderr.write(`error: ${message}\n`);
   if (options.debug && error instanceof Error && error.stack) stderr.write(`${session.redact(error.stack)}\n`);

@@ -1,7 +1,6 @@
 import { checkbox, confirm, input, select } from '@inquirer/prompts';
-import { ENV_REF_PATTERN } from '../env-ref.js';
 import { NAME_PATTERN } from '../config/schema.js';
-import { DEFAULT_SNS_TOPIC, isS3Store, packageForDir, type InitAnswers, type PackageChoice } from '../config/init-config.js';
+import { DEFAULT_SNS_TOPIC, INIT_CHECKS, isS3Store, packageForDir, type InitAnswers, type PackageChoice } from '../config/init-config.js';
 import { UserError } from '../errors.js';
 import { parseS3Url } from '../config/s3-url.js';
 import type { CliIo } from './session.js';
@@ -21,9 +20,11 @@ const validBy = (check: (value: string) => unknown) => (value: string) => {
     return error instanceof UserError ? error.message : String(error);
   }
 };
-const orEnvRef = (valid: (value: string) => boolean, what: string) => (value: string) =>
-  valid(value.trim()) || ENV_REF_PATTERN.test(value.trim()) || `enter ${what}, or env:NAME to read it from the environment`;
-const isHttpUrl = (value: string) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+/** A prompt validator from one of init's checks (the flags with --yes get the same). */
+const checkedBy = (check: (value: string) => string | undefined) => (value: string) => {
+  const problem = check(value.trim());
+  return problem ? `this ${problem}` : true;
+};
 
 /**
  * Asks every `init` question at a terminal, starting from `defaults` (the
@@ -84,7 +85,7 @@ async function askStore(defaults: InitAnswers, context: PromptContext): Promise<
             {
               message: 'Endpoint URL (e.g. https://<account>.r2.cloudflarestorage.com or http://localhost:9000):',
               default: defaults.endpoint,
-              validate: (value) => isHttpUrl(value.trim()) || 'enter an http(s) URL',
+              validate: checkedBy(INIT_CHECKS.endpoint),
             },
             context,
           )
@@ -181,7 +182,7 @@ async function askHooks(defaults: InitAnswers, region: string | undefined, conte
         {
           message: 'CloudFront distribution id:',
           default: defaults.cloudfront,
-          validate: orEnvRef((value) => /^[A-Z0-9]{6,}$/.test(value), 'a distribution id like E1ABCDEF2GHIJK'),
+          validate: checkedBy(INIT_CHECKS.cloudfront),
         },
         context,
       )
@@ -193,7 +194,7 @@ async function askHooks(defaults: InitAnswers, region: string | undefined, conte
         {
           message: `SNS topic ARN${region ? ` (e.g. arn:aws:sns:${region}:123456789012:app-updates)` : ''}:`,
           default: defaults.sns ?? DEFAULT_SNS_TOPIC,
-          validate: orEnvRef((value) => /^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/.test(value), 'a topic ARN'),
+          validate: checkedBy(INIT_CHECKS.sns),
         },
         context,
       )
@@ -202,7 +203,7 @@ async function askHooks(defaults: InitAnswers, region: string | undefined, conte
   if (kinds.includes('webhook')) {
     answers.webhook = (
       await input(
-        { message: 'Webhook URL:', default: defaults.webhook, validate: orEnvRef(isHttpUrl, 'an http(s) URL') },
+        { message: 'Webhook URL:', default: defaults.webhook, validate: checkedBy(INIT_CHECKS.webhook) },
         context,
       )
     ).trim();

@@ -31,7 +31,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// A reader that went away (`| head`) is not our failure: stop writing to it, keep the exit code.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 const exitCode = await runSession(args, session);
-// Exit once stdout and stderr have taken everything written (a pipe may still be draining).
-await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((done) => stream.write('', () => done()))));
+await drained(process.stdout);
+await drained(process.stderr);
 process.exit(exitCode);
+
+/** Resolves once everything written to the stream has been handed to the OS (a slow pipe reader included). */
+async function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed) return;
+  if (stream.writableNeedDrain) await new Promise((done) => stream.once('drain', done).once('close', done));
+  await new Promise<void>((done) => stream.write('', () => done()));
+}

@@ -38,7 +38,9 @@ export function createOutput(options: OutputOptions, session: Session): Output {
   };
   const spinnerStep = (text: string): Step => {
     const started = Date.now();
-    const spinner = session.ora!({ text, stream: io.stderr, color: colorLevel ? 'cyan' : (false as never) }).start();
+    // discardStdin off: ora's discarder puts the terminal in raw mode (-isig), where Ctrl-C is
+    // no signal but a byte it never reads; the terminal must keep sending SIGINT.
+    const spinner = session.ora!({ text, stream: io.stderr, color: colorLevel ? 'cyan' : (false as never), discardStdin: false }).start();
     return {
       update: (next) => void (spinner.text = next),
       succeed: (done) => void spinner.succeed(timed(started, done ?? spinner.text)),

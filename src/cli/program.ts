@@ -2,7 +2,10 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerBase } from './commands/base.js';
 import { registerAppRelease } from './commands/app-release.js';
+import { registerChannel } from './commands/channel.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerDiff } from './commands/diff.js';
+import { registerEdit } from './commands/edit.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerGc } from './commands/gc.js';
 import { registerHalt } from './commands/halt.js';
@@ -41,8 +44,10 @@ const COMMANDS = [
   registerHalt,
   registerResume,
   registerRollback,
+  registerEdit,
   registerPromote,
   registerBase,
+  registerChannel,
   registerHistory,
   registerHooks,
   registerWhitelist,
@@ -53,6 +58,7 @@ const COMMANDS = [
   registerServe,
   registerKeys,
   registerRefresh,
+  registerCompletion,
 ];
 
 export interface Program {

@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
 
 /**
- * Rule flags shared by publish, promote, `switch set` and `app-release add`
+ * Rule flags shared by publish, promote, edit, `switch set` and `app-release add`
  * (validated by release/rules.ts); `omit` leaves out flags a command has no
  * use for or gives another meaning (e.g. ['--mandatory']).
  */
 export function addRuleOptions(command: Command, omit: readonly string[] = []): Command {
   for (const [flags, description] of RULE_OPTIONS) if (!omit.includes(flags.split(' ')[0])) command.option(flags, description);
   return command;
+}
+
+/** Release notes on publish, promote and edit (app-release add has a --message of its own: the notice's text). */
+export function addMessageOption(command: Command): Command {
+  return command.option('--message <text>', 'release notes, stored with the release (the git commit is recorded too, inside a git work tree)');
 }
 
 /** The rule flags given on the command line, as typed (for saying which ones had no effect). */
@@ -25,4 +30,5 @@ const RULE_OPTIONS: [string, string][] = [
   ['--attr <k=v,…>', 'device attributes that must match exactly, e.g. region=eu,locale=de'],
   ['--whitelist <names>', 'whitelists whose devices get it even outside the rollout'],
 ];
-const RULE_FLAG_NAMES = new Set(RULE_OPTIONS.map(([flags]) => flags.split(' ')[0]));
+// --message too: content already released keeps its notes as well.
+const RULE_FLAG_NAMES = new Set([...RULE_OPTIONS.map(([flags]) => flags.split(' ')[0]), '--message']);

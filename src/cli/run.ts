@@ -4,15 +4,20 @@ import { renderError } from './errors.js';
 import { createProgram } from './program.js';
 import { createSession, type CliIo, type Session } from './session.js';
 
-/** What the interruption left, told when the run stops: before the index write, nothing changed. */
+/** What the interruption left, told when the run stops: before the index write, the release is not live. */
 export function interruptedError(session: Session, signal: string): UserError {
   if (session.interruptionMeans) return new UserError(`interrupted by ${signal}: ${session.interruptionMeans}`, ExitCode.interrupted);
-  return session.writes.channelIndexWritten
-    ? new UserError(
-        `interrupted by ${signal} after the channel index was written: the release is live, steps after it (history, hooks) may not have run; check 'update-publish status' and run 'update-publish hooks run' if needed`,
-        ExitCode.interrupted,
-      )
-    : new UserError(`interrupted by ${signal}: open uploads were aborted and the channel index is untouched; run the command again`, ExitCode.interrupted);
+  const { started, channelIndexWritten } = session.writes;
+  if (channelIndexWritten) {
+    return new UserError(
+      `interrupted by ${signal} after the channel index was written: the release is live, steps after it (history, hooks) may not have run; check 'update-publish status' and run 'update-publish hooks run' if needed`,
+      ExitCode.interrupted,
+    );
+  }
+  if (started) {
+    return new UserError(`interrupted by ${signal}: open uploads were aborted and the channel index is untouched; run the command again`, ExitCode.interrupted);
+  }
+  return new UserError(`interrupted by ${signal}: stopped before writing anything; run the command again`, ExitCode.interrupted);
 }
 
 /** `--json` anywhere before `--`: usage errors come before options are parsed, so it is read from argv. */

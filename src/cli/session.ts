@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { Ora } from 'ora';
 
@@ -17,8 +18,13 @@ export interface Session {
   io: CliIo;
   /** Aborted on Ctrl-C / SIGTERM: in-flight uploads stop and clean up, and no further write lands before the index. */
   interruption: AbortController;
-  /** Set once a channel index write landed: an interruption after it leaves a live release. */
-  writes: { channelIndexWritten: boolean };
+  /** What the run has written so far: an interruption says what it left. */
+  writes: {
+    /** Set at the first write to the store. */
+    started: boolean;
+    /** Set once a channel index write landed: an interruption after it leaves a live release. */
+    channelIndexWritten: boolean;
+  };
   /** Set by a command that runs until it is stopped (serve): what the interruption line says instead of the one about uploads and the index. */
   interruptionMeans?: string;
   /** Set by a command that finished but must not exit 0 (a failed required hook, verify's problems). */
@@ -37,10 +43,13 @@ export const isSet = (name: string) => Boolean(process.env[name]) && process.env
 export async function createSession(io: CliIo): Promise<Session> {
   const terminal = Boolean(io.stdout.isTTY && io.stderr.isTTY) && !isSet('CI') && process.env.TERM !== 'dumb';
   const { secretRedactor } = await import('./redact.js');
+  const interruption = new AbortController();
+  // Every upload, hashing task and hook listens to it at once: that many listeners are expected.
+  setMaxListeners(0, interruption.signal);
   return {
     io,
-    interruption: new AbortController(),
-    writes: { channelIndexWritten: false },
+    interruption,
+    writes: { started: false, channelIndexWritten: false },
     terminal,
     ora: terminal ? (await import('ora')).default : undefined,
     redact: secretRedactor(process.env),

@@ -116,6 +116,9 @@ export type DynamoDbHook = HookOf<'dynamodb'>;
 export type WebhookHook = HookOf<'webhook'>;
 export type CommandHook = HookOf<'command'>;
 
+/** The region in an SNS ARN (arn:aws:sns:REGION:account:topic): where the topic or endpoint lives. */
+export const snsArnRegion = (arn: string | undefined) => (arn ? /^arn:[^:]+:sns:([^:]+):/.exec(arn)?.[1] : undefined);
+
 /** The name results are shown under. */
 export const hookName = (hook: Pick<HookConfig, 'type' | 'name'>) => hook.name ?? hook.type;
 

@@ -3,6 +3,8 @@ import { UserError } from '../errors.js';
 import { parseS3Url } from './s3-url.js';
 import { PRIVATE_KEY_FILE } from '../protocol/signature.js';
 import { NAME_PATTERN } from './schema.js';
+import { snsArnRegion } from './hook-schema.js';
+import { ENV_REF_PATTERN } from '../env-ref.js';
 
 /** Where `init` puts a generated signing key pair, relative to the config file. */
 export const KEYS_DIR = 'keys';
@@ -71,8 +73,46 @@ export function parsePackageList(list: string): PackageChoice[] {
   });
 }
 
-/** The region in an SNS ARN (arn:aws:sns:REGION:account:topic), so the hook calls the topic's region. */
-const arnRegion = (arn: string) => /^arn:[^:]+:sns:([^:]+):/.exec(arn)?.[1];
+
+const isHttpUrl = (value: string) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+const hasCredentials = (value: string) => URL.canParse(value) && Boolean(new URL(value).username || new URL(value).password);
+const orEnvRef = (valid: (value: string) => boolean) => (value: string) => valid(value) || ENV_REF_PATTERN.test(value);
+
+/**
+ * What `init` checks of each answer, the same for the wizard's prompts and
+ * for flags with --yes: what is wrong with a value, or undefined.
+ */
+export const INIT_CHECKS = {
+  endpoint: (value: string) =>
+    !isHttpUrl(value)
+      ? 'is not an http(s) URL, e.g. http://localhost:9000'
+      : hasCredentials(value)
+        ? 'holds credentials, which would be written into the config: give the URL without them (credentials come from the AWS SDK chain, e.g. AWS_ACCESS_KEY_ID)'
+        : undefined,
+  cloudfront: (value: string) =>
+    orEnvRef((id) => /^[A-Z0-9]{6,}$/.test(id))(value) ? undefined : 'is not a CloudFront distribution id like E1ABCDEF2GHIJK, or env:NAME to read it from the environment',
+  sns: (value: string) =>
+    orEnvRef((arn) => /^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w.-]+$/.test(arn))(value)
+      ? undefined
+      : 'is not an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:app-updates, or env:NAME to read it from the environment',
+  webhook: (value: string) =>
+    !orEnvRef(isHttpUrl)(value)
+      ? 'is not an http(s) URL, or env:NAME to read it from the environment'
+      : hasCredentials(value)
+        ? 'holds credentials, which would be written into the config: keep them in an env:NAME header or secret instead'
+        : undefined,
+} satisfies Record<string, (value: string) => string | undefined>;
+
+/** Refuses an answer given as a flag that the wizard would have refused. */
+function checkAnswers(answers: InitAnswers): void {
+  for (const field of Object.keys(INIT_CHECKS) as (keyof typeof INIT_CHECKS)[]) {
+    const value = answers[field];
+    const problem = value === undefined ? undefined : INIT_CHECKS[field](value);
+    // Never echo a URL holding credentials.
+    const shown = value !== undefined && hasCredentials(value) ? 'the URL given' : `'${value}'`;
+    if (problem) throw new UserError(`--${field} ${shown} ${problem}`);
+  }
+}
 
 function storeSettings(answers: InitAnswers): { store: string; s3?: Record<string, unknown> } {
   if (!isS3Store(answers.store)) {
@@ -97,7 +137,9 @@ function hooksFor(answers: InitAnswers): Record<string, unknown>[] {
     hooks.push({ type: 'cloudfront', distributionId: answers.cloudfront, ...(prefix && { pathPrefix: `/${prefix}` }) });
   }
   if (answers.sns) {
-    const region = arnRegion(answers.sns) ?? answers.region;
+    // The store's region is an AWS region only for Amazon S3: an S3-compatible store's (R2: 'auto')
+    // would send every publish to sns.auto.amazonaws.com. Without one the SDK's chain decides.
+    const region = snsArnRegion(answers.sns) ?? (answers.endpoint ? undefined : answers.region);
     hooks.push({ type: 'sns', topicArn: answers.sns, ...(region && { region }) });
   }
   if (answers.webhook) hooks.push({ type: 'webhook', url: answers.webhook });
@@ -110,6 +152,7 @@ function hooksFor(answers: InitAnswers): Record<string, unknown>[] {
  */
 export function buildInitConfig(template: InitTemplate, answers: InitAnswers): Record<string, unknown> {
   if (answers.packages.length === 0) throw new UserError('init needs at least one package folder; pass --packages maps,levels');
+  checkAnswers(answers);
   const patterns = Object.values(template.packages)[0] ?? {};
   const packages = Object.fromEntries(
     answers.packages.map(({ id, dir }) => [

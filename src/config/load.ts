@@ -1,25 +1,32 @@
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { cosmiconfig, getDefaultSearchPlaces } from 'cosmiconfig';
 import { UserError } from '../errors.js';
 import { configSchema, describeIssues, type Config } from './schema.js';
 
 export const CONFIG_NAME = 'update-publish';
 
+/** No config file was found searching up from the folder (and none was named). */
+export class ConfigNotFoundError extends UserError {}
+
 export interface LoadedConfig {
   config: Config;
   /** Relative paths in the config (package dirs, a folder store, key files) are relative to this. */
   configDir: string;
   configPath: string;
+  /** Other config files in the config's folder that lost to it (cosmiconfig takes the first it finds). */
+  ignoredConfigs?: string[];
 }
 
 /** Finds (or loads --config) the config and validates it, reporting every bad field at once. */
 export async function loadConfig(explicitPath: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
   // cosmiconfig's defaults have no `<name>.config.json`, the file `init` writes.
+  const searchPlaces = [...getDefaultSearchPlaces(CONFIG_NAME), `${CONFIG_NAME}.config.json`];
   const explorer = cosmiconfig(CONFIG_NAME, {
     searchStrategy: 'project',
     // An empty config file is reported as empty, not skipped as if it were not there.
     ignoreEmptySearchPlaces: false,
-    searchPlaces: [...getDefaultSearchPlaces(CONFIG_NAME), `${CONFIG_NAME}.config.json`],
+    searchPlaces,
   });
   let found;
   try {
@@ -35,15 +42,35 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   }
   if (found?.isEmpty) throw new UserError(`config ${found.filepath} is empty; fill it in, or run 'update-publish init --yes --force'`);
   if (!found) {
-    throw new UserError(
-      `no update-publish config found from ${cwd}; run 'update-publish init --yes' or pass --config PATH`,
-    );
+    throw new ConfigNotFoundError(`no update-publish config found from ${cwd}; run 'update-publish init --yes' or pass --config PATH`);
   }
   const parsed = configSchema.safeParse(found.config);
   if (!parsed.success) {
     throw new UserError(`invalid config ${found.filepath}: ${describeIssues(parsed.error)}`);
   }
-  return { config: parsed.data, configDir: dirname(found.filepath), configPath: found.filepath };
+  const ignoredConfigs = explicitPath ? [] : await otherConfigsBeside(found.filepath, searchPlaces);
+  return { config: parsed.data, configDir: dirname(found.filepath), configPath: found.filepath, ignoredConfigs };
+}
+
+/** Config files in the same folder that the search would have taken had the first not been there. */
+async function otherConfigsBeside(chosen: string, searchPlaces: string[]): Promise<string[]> {
+  const others: string[] = [];
+  for (const place of searchPlaces) {
+    const path = join(dirname(chosen), place);
+    if (path === chosen) continue;
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    // package.json counts only with an "update-publish" key.
+    if (place === 'package.json') {
+      try {
+        if (!Object.hasOwn(JSON.parse(text) ?? {}, CONFIG_NAME)) continue;
+      } catch {
+        continue;
+      }
+    }
+    others.push(path);
+  }
+  return others;
 }
 
 /**

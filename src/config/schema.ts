@@ -20,6 +20,8 @@ export const packageConfigSchema = z.strictObject({
   exclude: z.array(z.string().min(1)).default([]),
 });
 
+const unique = (items: string[]) => new Set(items).size === items.length;
+
 /** A time as the --starts-at/--ends-at flags take it, stored as ISO-8601 UTC. */
 const time = z
   .string()
@@ -32,17 +34,18 @@ const time = z
 /** Release rules as written in config presets; every field optional. */
 export const rulesConfigSchema = z
   .strictObject({
-    platforms: z.array(z.string().min(1)).optional(),
+    platforms: z.array(z.string().min(1)).min(1, 'platforms must name at least one platform; leave it out to serve all').refine(unique, 'platforms lists a platform twice').optional(),
     appVersion: z
       .string()
+      .min(1, 'appVersion "" would match every app version; leave it out for that')
       .refine((range) => semver.validRange(range) !== null, 'appVersion must be a valid semver range, e.g. ">=2.0.0 <3"')
       .optional(),
     rollout: z.number().refine(isRollout, 'rollout must be 0–100 with at most two decimals, e.g. 10 or 12.5').optional(),
     startsAt: time.optional(),
     endsAt: time.optional(),
     mandatory: z.boolean().optional(),
-    whitelist: z.array(name('whitelist name')).optional(),
-    attributes: z.record(z.string(), z.string()).optional(),
+    whitelist: z.array(name('whitelist name')).min(1, 'whitelist must name at least one list').refine(unique, 'whitelist lists a name twice').optional(),
+    attributes: z.record(z.string().min(1), z.string().min(1, 'attribute values must not be empty')).optional(),
   })
   .refine((rules) => !rules.startsAt || !rules.endsAt || rules.endsAt > rules.startsAt, {
     path: ['endsAt'],
@@ -97,6 +100,11 @@ export const configSchema = z.strictObject({
     .default('./releases'),
   s3: s3ConfigSchema.optional(),
   channel: name('channel').default('production'),
+  /** Further channels that exist whether or not anything was released there yet (besides `channel` and those created with `channel create`). */
+  channels: z
+    .array(name('channel'))
+    .refine(unique, 'channels lists a channel twice; list each once')
+    .optional(),
   /** Delta packages are built from this many previous versions on the channel. */
   deltas: z.number().int().min(0).max(20).default(3),
   deltaPatches: deltaPatchesSchema.default({ enabled: true, minFileSize: 65536, maxRatio: 0.5, maxFileSize: DEFAULT_PATCH_MAX_FILE_SIZE }),
@@ -135,6 +143,12 @@ export function describeIssues(error: z.ZodError): string {
     })
     .join('; ');
 }
+
+/** Every setting at its default and no package: what commands that only read a store run with when there is no config. */
+export const defaultConfig = (store: string): Config => ({ ...configSchema.omit({ packages: true }).parse({ store }), packages: {} });
+
+/** Channels the config names: its default `channel` and the `channels` list. */
+export const configuredChannels = (config: Pick<Config, 'channel' | 'channels'>) => [...new Set([config.channel, ...(config.channels ?? [])])];
 
 /** The packages a command names, all configured ones when it names none; an unknown one is refused. */
 export function assertKnownPackages(config: Config, ids: string[]): string[] {

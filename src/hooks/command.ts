@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { outputLines } from './output-lines.js';
 import type { CommandHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
 import { isReleaseEvent, type HookEvent } from '../protocol/release-event.js';
@@ -18,6 +18,8 @@ export function eventEnv(event: HookEvent): Record<string, string> {
     UP_STORE: event.store,
     UP_AT: event.at,
     UP_ACTOR: event.actor,
+    UP_MESSAGE: (isReleaseEvent(event) && event.message) || '',
+    UP_COMMIT: (isReleaseEvent(event) && event.commit) || '',
   };
   if (isReleaseEvent(event)) {
     return {
@@ -76,9 +78,10 @@ export const runCommandHook: HookHandler<CommandHook> = async (hook, event, cont
   context.signal?.addEventListener('abort', interrupt, { once: true });
   if (context.signal?.aborted) interrupt();
 
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => context.output(line));
-  }
+  // Bounded: the first lines as they come, the last ones when it ends (see output-lines.ts).
+  const lines = outputLines((line) => context.output(line));
+  child.stdout.on('data', (chunk: Buffer) => lines.write('stdout', chunk));
+  child.stderr.on('data', (chunk: Buffer) => lines.write('stderr', chunk));
   // A command that ignores stdin may exit before reading it: that is not a failure.
   child.stdin.on('error', () => {});
   child.stdin.end(JSON.stringify(event));
@@ -88,6 +91,7 @@ export const runCommandHook: HookHandler<CommandHook> = async (hook, event, cont
       child.once('error', reject);
       child.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
     });
+    lines.end();
     if (stoppedBecause) throw new Error(`${stoppedBecause}; its process group was killed`);
     if (code !== 0) throw new Error(signal ? `killed by ${signal}` : `exited with code ${code}`);
     return 'exited with code 0';

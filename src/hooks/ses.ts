@@ -13,6 +13,7 @@ const VERB: Record<ReleaseEvent['event'], string> = {
   resume: 'resumed',
   rollback: 'rolled back',
   promote: 'promoted',
+  edit: 'edited',
 };
 
 
@@ -39,6 +40,7 @@ function emailRows(hook: SesHook, event: HookEvent): [string, string][] {
     ['Rollout', `${event.rollout}%`],
     ['Mandatory', event.mandatory ? 'yes' : 'no'],
     ['Rules', rulesLine(event)],
+    ...(event.message ? [['Notes', event.message] as [string, string]] : []),
     ['Size', formatBytes(event.size)],
     ['By', `${event.actor} at ${event.at}`],
     ['Link', hook.link ?? `${event.store.replace(/\/+$/, '')}/${event.key}`],

@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
-import type { SnsHook } from '../config/hook-schema.js';
+import { snsArnRegion, type SnsHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
 import { eventLabel } from './context.js';
 import { isReleaseEvent, type HookEvent } from '../protocol/release-event.js';
@@ -68,7 +68,8 @@ export const runSnsHook: HookHandler<SnsHook> = async (hook, event, context) => 
   if (context.dryRun) {
     return `would call SNS Publish${endpointNote(hook)} to ${targetLabel} (MessageStructure json: default, APNS, APNS_SANDBOX, GCM) for ${event.event} ${eventLabel(event)}`;
   }
-  const client = new SNSClient(awsClientConfig(hook));
+  // Without a region set, the topic's own (from its ARN) before the SDK's chain.
+  const client = new SNSClient(awsClientConfig(hook, snsArnRegion(hook.topicArn ?? hook.targetArn)));
   try {
     const response = await client.send(
       new PublishCommand({

@@ -1,10 +1,11 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertEd25519, readKeyText } from '../client/trusted-keys.js';
 import { UserError } from '../errors.js';
 import { keyIdOf, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, type SigningKey } from '../protocol/signature.js';
 import { readSetting } from './config-error.js';
+import { makeDirectory } from '../make-dir.js';
 
 export interface SigningKeyPair {
   privateKeyPem: string;
@@ -32,7 +33,7 @@ export async function writeSigningKeyPair(
   const pair = generateSigningKeyPair();
   const privateKeyPath = path.join(outDir, PRIVATE_KEY_FILE);
   const publicKeyPath = path.join(outDir, PUBLIC_KEY_FILE);
-  await mkdir(outDir, { recursive: true });
+  await makeDirectory(outDir);
   try {
     await writeFile(privateKeyPath, pair.privateKeyPem, { flag: 'wx', mode: 0o600 });
     await writeFile(publicKeyPath, pair.publicKeyPem, { flag: 'wx', mode: 0o644 });

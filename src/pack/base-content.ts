@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,7 @@ import { createDecryptStream } from '../protocol/encryption.js';
 import type { Manifest, ManifestFile } from '../protocol/types.js';
 import type { Store } from '../store/store.js';
 import type { ContentCache } from './content-cache.js';
+import { makeDirectory } from '../make-dir.js';
 
 /**
  * The old content a patch is made against: the base version's files. They
@@ -39,7 +40,7 @@ export class BaseContent {
     }
     if (missing.length === 0) return found;
     const dir = join(this.workDir, 'base', base.version);
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     const zip = await this.openPackage(base, dir);
     try {
       const wanted = new Map(missing.map((file) => [file.path, file]));

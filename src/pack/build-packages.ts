@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DeltaPatchesConfig } from '../config/schema.js';
 import type { DeltaObject, Manifest, PatchedDeltaObject, StoredObject } from '../protocol/types.js';
@@ -11,6 +10,7 @@ import { toManifestFiles, type PackageFile } from './hash-files.js';
 import { buildManifest } from '../protocol/manifest.js';
 import { buildPatches, type StagedPatch } from './patches.js';
 import { writeZip, type ZipEntry } from './zip.js';
+import { makeDirectory } from '../make-dir.js';
 
 /** A package object written to the staging folder, ready to upload. */
 export interface StagedObject extends StoredObject {
@@ -34,7 +34,15 @@ export interface PackOptions {
   encryptionKey?: Buffer;
   /** Binary patches in deltas, with where the base versions' content comes from; absent: file-level deltas only. */
   patches?: { settings: DeltaPatchesConfig; baseContent: BaseContent };
+  /** Ctrl-C: packing stops mid-file. */
+  signal?: AbortSignal;
+  /** Bytes of files packed so far, across the full package and every delta, and the total. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
+
+/** Bytes packing reads: the full package's files and every delta's. */
+export const bytesToPack = (files: PackageFile[], deltaPlans: DeltaPlan[]) =>
+  [...files, ...deltaPlans.flatMap((plan) => plan.files)].reduce((sum, file) => sum + file.size, 0);
 
 /** Writes the full package and one delta per plan into stagingDir (laid out like the store), and the manifest describing them. */
 export async function buildPackages(
@@ -45,12 +53,19 @@ export async function buildPackages(
   stagingDir: string,
   packOptions: PackOptions = {},
 ): Promise<BuiltPackages> {
-  const { encryptionKey } = packOptions;
+  const { encryptionKey, signal, onProgress } = packOptions;
+  const totalBytes = bytesToPack(files, deltaPlans);
+  let packedBefore = 0;
   const stage = async (key: string, entries: ZipEntry[]): Promise<StagedObject & { packedSizes: number[] }> => {
     const localPath = join(stagingDir, key);
-    await mkdir(dirname(localPath), { recursive: true });
+    await makeDirectory(dirname(localPath));
     const seal = encryptionKey && createEncryptStream(encryptionKey);
-    const { size, sha256, packedSizes } = await writeZip(entries, localPath, { seal });
+    const { size, sha256, packedSizes } = await writeZip(entries, localPath, {
+      seal,
+      signal,
+      onProgress: (bytes) => onProgress?.(Math.min(totalBytes, packedBefore + bytes), totalBytes),
+    });
+    packedBefore += entries.reduce((sum, entry) => sum + entry.size, 0);
     return { key, localPath, size, sha256, packedSizes };
   };
   const byPath = new Map(files.map((file) => [file.path, file]));
@@ -99,6 +114,36 @@ export async function buildPackages(
   });
   if (encryptionKey) manifest.encryption = { algorithm: ENCRYPTION_ALGORITHM, keyId: encryptionKeyId(encryptionKey) };
   return { manifest, full, deltas };
+}
+
+/** Delta packages alone (file-level), for a version whose full package exists: promote's deltas for the target channel's versions. */
+export async function buildDeltaPackages(
+  id: string,
+  version: string,
+  files: PackageFile[],
+  deltaPlans: DeltaPlan[],
+  stagingDir: string,
+  packOptions: PackOptions = {},
+): Promise<(StagedDelta & { removed: string[] })[]> {
+  const { encryptionKey, signal, onProgress } = packOptions;
+  const totalBytes = bytesToPack([], deltaPlans);
+  const byPath = new Map(files.map((file) => [file.path, file]));
+  const deltas: (StagedDelta & { removed: string[] })[] = [];
+  let packedBefore = 0;
+  for (const plan of deltaPlans) {
+    const key = deltaPackageKey(id, version, plan.fromVersion);
+    const localPath = join(stagingDir, key);
+    await makeDirectory(dirname(localPath));
+    const entries = plan.files.map((file) => byPath.get(file.path)!);
+    const { size, sha256 } = await writeZip(entries, localPath, {
+      seal: encryptionKey && createEncryptStream(encryptionKey),
+      signal,
+      onProgress: (bytes) => onProgress?.(Math.min(totalBytes, packedBefore + bytes), totalBytes),
+    });
+    packedBefore += entries.reduce((sum, entry) => sum + entry.size, 0);
+    deltas.push({ key, localPath, size, sha256, from: plan.fromVersion, removed: plan.removed });
+  }
+  return deltas;
 }
 
 const storedObject = ({ key, size, sha256 }: StoredObject): StoredObject => ({ key, size, sha256 });

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, link, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeltaPatchesConfig } from '../config/schema.js';
 import type { ManifestFile } from '../protocol/types.js';
+import { makeDirectory } from '../make-dir.js';
 
 /**
  * Files of past publishes by SHA-256, beside the config
@@ -36,7 +37,7 @@ export class ContentCache {
    * edited in place later fails lookup's check and is read from the store.
    */
   async keep(files: { sha256: string; absolutePath?: string }[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await makeDirectory(this.dir);
     const wanted = new Set(files.map((file) => file.sha256));
     for (const name of await readdir(this.dir)) if (!wanted.has(name)) await rm(join(this.dir, name), { force: true });
     const present = new Set(await readdir(this.dir));

@@ -1,38 +1,45 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ScannedFile } from './scan.js';
+import { makeDirectory } from '../make-dir.js';
 
 /**
- * Remembers each file's SHA-256 by path, size, mtime and inode (like git's
- * index), so an unchanged republish does not read file contents again.
+ * Remembers each file's SHA-256 by path, size, mtime, ctime and inode (like
+ * git's index), so an unchanged republish does not read file contents again.
+ * ctime is the one a user cannot set: `cp -p` of a same-size file over the
+ * old one, or a tree unzipped from a zip with fixed timestamps, keeps path,
+ * size, mtime (and often the inode) but never the ctime.
  */
 interface CacheEntry {
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   ino: number;
   sha256: string;
 }
 
-const CACHE_VERSION = 1;
+/** 2 added ctime: entries of version 1 cannot vouch for a file and are dropped (hashed once more). */
+const CACHE_VERSION = 2;
 
 /**
  * A file modified within this window of being hashed might change again
- * within the same mtime tick, unseen: such entries are not trusted (git's
- * "racy" entries).
+ * within the same timestamp tick, unseen: such entries are not trusted and
+ * are hashed again next time (git's "racily clean" entries).
  */
 const RACY_WINDOW_MS = 2_000;
 
 export class HashCache {
-  /** Whether an entry was added or dropped since load: only then is there anything to save. */
-  private changed = false;
-
   private constructor(
     private readonly path: string,
     private readonly entries: Map<string, CacheEntry>,
     private readonly hashedAt = Date.now(),
+    /** Rewrite the file even when nothing was hashed (--no-cache replaces whatever it held). */
+    private changed = false,
   ) {}
 
-  static async load(path: string): Promise<HashCache> {
+  /** The cache at `path`; with `ignoreEntries` (--no-cache) it starts empty, hashes everything and is rewritten. */
+  static async load(path: string, ignoreEntries = false): Promise<HashCache> {
+    if (ignoreEntries) return new HashCache(path, new Map(), Date.now(), true);
     try {
       const document = JSON.parse(await readFile(path, 'utf8'));
       if (document.version === CACHE_VERSION) return new HashCache(path, new Map(Object.entries(document.entries)));
@@ -44,7 +51,7 @@ export class HashCache {
 
   lookup(file: ScannedFile): string | undefined {
     const entry = this.entries.get(file.absolutePath);
-    return entry && entry.size === file.size && entry.mtimeMs === file.mtimeMs && entry.ino === file.ino
+    return entry && entry.size === file.size && entry.mtimeMs === file.mtimeMs && entry.ctimeMs === file.ctimeMs && entry.ino === file.ino
       ? entry.sha256
       : undefined;
   }
@@ -55,7 +62,7 @@ export class HashCache {
       this.entries.delete(file.absolutePath);
       return;
     }
-    this.entries.set(file.absolutePath, { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, sha256 });
+    this.entries.set(file.absolutePath, { size: file.size, mtimeMs: file.mtimeMs, ctimeMs: file.ctimeMs, ino: file.ino, sha256 });
   }
 
   /**
@@ -67,7 +74,7 @@ export class HashCache {
     if (!this.changed && [...this.entries.keys()].every((path) => keep.has(path))) return;
     const entries = Object.fromEntries([...this.entries].filter(([path]) => keep.has(path)));
     try {
-      await mkdir(dirname(this.path), { recursive: true });
+      await makeDirectory(dirname(this.path));
       const tempPath = `${this.path}.${process.pid}.tmp`;
       await writeFile(tempPath, JSON.stringify({ version: CACHE_VERSION, entries }));
       await rename(tempPath, this.path);

@@ -25,6 +25,7 @@ export async function hashFiles(
   files: ScannedFile[],
   cache: HashCache | undefined,
   onProgress?: (doneBytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<PackageFile[]> {
   const sha256s: (string | undefined)[] = files.map((file) => cache?.lookup(file));
   const todo = files.filter((_, i) => sha256s[i] === undefined);
@@ -33,12 +34,21 @@ export async function hashFiles(
 
   const batches = toBatches(todo);
   const pool = sumOfSizes(todo) >= POOL_MIN_BYTES ? await startPool(batches.length) : undefined;
-  const hashBatch = pool ? (paths: string[]) => pool.run(paths) as Promise<string[]> : async (paths: string[]) => hashFilesSync(paths);
+  // Ctrl-C: a batch on a thread is cut off there (piscina ends the task); one on this thread is short.
+  const hashBatch = pool
+    ? (paths: string[]) => pool.run(paths, { signal }) as Promise<string[]>
+    : async (paths: string[]) => {
+        signal?.throwIfAborted();
+        return hashFilesSync(paths);
+      };
   const hashes = new Map<ScannedFile, string>();
   try {
     await Promise.all(
       batches.map(async (batch) => {
-        const batchHashes = await hashBatch(batch.map((file) => file.absolutePath)).catch(asUserError(batch));
+        const batchHashes = await hashBatch(batch.map((file) => file.absolutePath)).catch((error: Error) => {
+          signal?.throwIfAborted();
+          return asUserError(batch)(error);
+        });
         batch.forEach((file, i) => {
           hashes.set(file, batchHashes[i]!);
           cache?.remember(file, batchHashes[i]!);

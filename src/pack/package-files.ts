@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
-import type { Output } from '../output.js';
-import { formatBytes } from '../format.js';
+import { runStep, type Output } from '../output.js';
+import { formatBytes, formatProgress, plural } from '../format.js';
 import type { PackageConfig } from '../config/schema.js';
 import { ContentCache } from './content-cache.js';
 import { HashCache } from './hash-cache.js';
@@ -36,19 +36,21 @@ function withoutToolFolders(packageConfig: PackageConfig, configDir: string, fol
 export async function readPackageFiles(
   id: string,
   packageConfig: PackageConfig,
-  { configDir, store, output }: { configDir: string; store: Store; output: Output },
-  { saveCache = true } = {},
+  { configDir, store, output, signal }: { configDir: string; store: Store; output: Output; signal?: AbortSignal },
+  { saveCache = true, useCache = true } = {},
 ): Promise<PackageFile[]> {
   // A folder store's location is its absolute path; an S3 store's is a URL.
   const toolFolders = [join(configDir, LOCAL_STATE_DIR), ...(isAbsolute(store.location) ? [store.location] : [])];
-  const scanned = await scanPackage(id, withoutToolFolders(packageConfig, configDir, toolFolders), configDir);
+  const scanned = await scanPackage(id, withoutToolFolders(packageConfig, configDir, toolFolders), configDir, (line) => output.warn(line));
   const totalBytes = scanned.reduce((sum, file) => sum + file.size, 0);
-  const step = output.step(`${id}: hashing ${scanned.length} files (${formatBytes(totalBytes)})`);
-  const cache = await HashCache.load(join(configDir, HASH_CACHE_DIR, `${id}.json`));
-  const files = await hashFiles(scanned, cache, (done) =>
-    step.update(`${id}: hashing ${formatBytes(done)} / ${formatBytes(totalBytes)}`),
+  const cache = await HashCache.load(join(configDir, HASH_CACHE_DIR, `${id}.json`), !useCache);
+  const started = Date.now();
+  const files = await runStep(
+    output,
+    `${id}: hashing ${plural(scanned.length, 'file')} (${formatBytes(totalBytes)})`,
+    (step) => hashFiles(scanned, cache, (done) => step.update(`${id}: hashing ${formatProgress(done, totalBytes, started)}`), signal),
+    () => `${id}: ${plural(scanned.length, 'file')}, ${formatBytes(totalBytes)}`,
   );
   if (saveCache) await cache.save(scanned);
-  step.succeed(`${id}: ${scanned.length} files, ${formatBytes(totalBytes)}`);
   return files;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -7,6 +7,7 @@ import type { DeltaPatchesConfig } from '../config/schema.js';
 import type { FilePatch, Manifest } from '../protocol/types.js';
 import type { BaseContent } from './base-content.js';
 import type { PackageFile } from './hash-files.js';
+import { makeDirectory } from '../make-dir.js';
 
 /** A patch written to the staging folder, to go into the patched delta in place of the whole file. */
 export interface StagedPatch extends FilePatch {
@@ -53,7 +54,7 @@ export async function buildPatches(options: {
   });
   if (candidates.length === 0) return [];
   const oldPaths = await options.baseContent.fetch(base, candidates.map((file) => baseFiles.get(file.path)!));
-  await mkdir(options.dir, { recursive: true });
+  await makeDirectory(options.dir);
 
   const patchOne = async (file: PackageFile, index: number): Promise<StagedPatch | undefined> => {
     const oldPath = oldPaths.get(file.path);

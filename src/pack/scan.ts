@@ -1,5 +1,7 @@
+import { readdir as fsReaddir, type Dirent, type Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, resolve, sep } from 'node:path';
+import { isUtf8 } from 'node:buffer';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import { INSTALL_STATE_FILE } from '../client/fetch/install-state.js';
 import { entryPathProblem, printable } from '../protocol/path-safety.js';
@@ -13,6 +15,7 @@ export interface ScannedFile {
   absolutePath: string;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   ino: number;
 }
 
@@ -21,23 +24,33 @@ export interface ScannedFile {
  * characters, paths that collide on case-insensitive file systems, symlinks
  * that point outside the package dir.
  */
-export async function scanPackage(id: string, config: PackageConfig, baseDir: string): Promise<ScannedFile[]> {
+export async function scanPackage(id: string, config: PackageConfig, baseDir: string, warn: (line: string) => void = () => {}): Promise<ScannedFile[]> {
   const dir = resolve(baseDir, config.dir);
   const dirStats = await stat(dir).catch(() => null);
   if (!dirStats?.isDirectory()) {
     throw new UserError(`package '${id}': folder ${dir} does not exist; create it or fix packages.${id}.dir in the config`);
   }
   const realDir = await realpath(dir);
-  // stats: fast-glob stats each file on its walk (the target's, for a symlink), so no second pass does.
-  const found = await fg(config.include, {
+  const badNames = nameCheckingFs();
+  // stats: fast-glob stats each entry on its walk (the target's, for a symlink), so no second pass does.
+  // Not onlyFiles: what is neither a file nor a folder (a dangling link, a FIFO) is said, not dropped in silence.
+  const entries = await fg(config.include, {
     cwd: dir,
     ignore: config.exclude,
     dot: true,
-    onlyFiles: true,
+    onlyFiles: false,
     followSymbolicLinks: true,
     unique: true,
     stats: true,
+    fs: badNames.fs,
   });
+  const [firstBad] = badNames.found();
+  if (firstBad) {
+    throw new UserError(
+      `package '${id}': the file name ${printableBytes(relative(dir, firstBad.folder), firstBad.name)} is not valid UTF-8, which devices and zip tools need; rename it (e.g. convmv -f latin1 -t utf8)`,
+    );
+  }
+  const found = entries.filter(({ stats }) => stats!.isFile());
   if (found.length === 0) {
     throw new UserError(`package '${id}': no files in ${dir} match include/exclude; add files or fix packages.${id}.include`);
   }
@@ -93,8 +106,13 @@ export async function scanPackage(id: string, config: PackageConfig, baseDir: st
     if (!targets[i]!.startsWith(realDir + sep)) {
       throw new UserError(`package '${id}': '${paths[i]}' is a symlink to ${targets[i]}, outside the package folder; copy the file in instead`);
     }
-    return { path: paths[i]!, absolutePath: absolutePaths[i]!, size: stats!.size, mtimeMs: stats!.mtimeMs, ino: stats!.ino };
+    return { path: paths[i]!, absolutePath: absolutePaths[i]!, size: stats!.size, mtimeMs: stats!.mtimeMs, ctimeMs: stats!.ctimeMs, ino: stats!.ino };
   });
+  // Said once the package is known to be fine: a symlink loop's last level also reads as a dangling link.
+  for (const { path: relativePath, stats } of entries) {
+    if (stats!.isFile() || stats!.isDirectory()) continue;
+    warn(`package '${id}': ${printable(relativePath)} ${notAFile(stats!)}; it is left out`);
+  }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
@@ -121,4 +139,46 @@ function foldersUpTo(dir: string, folder: string): string[] {
   const folders = [folder];
   while (folders.at(-1) !== dir) folders.push(dirname(folders.at(-1)!));
   return folders;
+}
+
+/** Why an entry the walk found is no file: the walk follows links, so a link still seen is one to nothing. */
+function notAFile(stats: Stats): string {
+  if (stats.isSymbolicLink()) return 'is a symbolic link to something that does not exist';
+  if (stats.isFIFO()) return 'is a FIFO (named pipe), not a file';
+  if (stats.isSocket()) return 'is a socket, not a file';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'is a device, not a file';
+  return 'is not a regular file';
+}
+
+/**
+ * The file system fast-glob walks with, reading names as bytes: a name that
+ * is not valid UTF-8 reads back with U+FFFD in it, its stat then fails and
+ * the file would be dropped without a word ("no files match").
+ */
+function nameCheckingFs() {
+  const bad: { folder: string; name: Buffer }[] = [];
+  type Callback = (error: NodeJS.ErrnoException | null, entries?: unknown[]) => void;
+  const readdir = (path: string, optionsOrCallback: object | Callback, maybeCallback?: Callback) => {
+    const callback = (typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback)!;
+    const options = typeof optionsOrCallback === 'function' ? {} : optionsOrCallback;
+    fsReaddir(path, { ...options, encoding: 'buffer' } as { encoding: 'buffer'; withFileTypes: true }, (error, entries) => {
+      if (error) return callback(error);
+      callback(
+        null,
+        (entries as (Buffer | Dirent<Buffer>)[]).map((entry) => {
+          const raw = Buffer.isBuffer(entry) ? entry : entry.name;
+          if (!isUtf8(raw)) bad.push({ folder: path, name: raw });
+          if (Buffer.isBuffer(entry)) return raw.toString('utf8');
+          return Object.assign(entry, { name: raw.toString('utf8') });
+        }),
+      );
+    });
+  };
+  return { fs: { readdir } as unknown as fg.FileSystemAdapter, found: () => bad };
+}
+
+/** A name as bytes, quoted, with \xNN for every byte outside printable ASCII: the bytes that need renaming show. */
+function printableBytes(folder: string, name: Buffer): string {
+  const shown = [...name].map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
+  return `'${folder ? `${folder.split(sep).join('/')}/` : ''}${shown}'`;
 }

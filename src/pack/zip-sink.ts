@@ -64,7 +64,13 @@ export class ZipFileSink extends Writable {
   }
 
   private async writeAll(bytes: Buffer): Promise<void> {
-    for (let offset = 0; offset < bytes.length; ) offset += (await this.handle!.write(bytes, offset)).bytesWritten;
+    try {
+      for (let offset = 0; offset < bytes.length; ) offset += (await this.handle!.write(bytes, offset)).bytesWritten;
+    } catch (error) {
+      // A write error names no file (a full disk: which one?); the zip's path says where.
+      (error as NodeJS.ErrnoException).path ??= this.path;
+      throw error;
+    }
   }
 }
 

@@ -25,6 +25,10 @@ export interface ZipOptions {
   seal?: Transform;
   /** Entries prepared (read, checked, deflated) at once; default one per core. The bytes never depend on it. */
   workers?: number;
+  /** Ctrl-C: packing stops mid-way (mid-file too), the partial zip is the caller's temp file. */
+  signal?: AbortSignal;
+  /** Bytes of entries written so far (their size before packing). */
+  onProgress?: (entryBytes: number) => void;
 }
 
 export interface WrittenZip {
@@ -83,11 +87,13 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
     }
   };
   const packedSizes: number[] = [];
+  let entryBytes = 0;
 
   async function* zipBytes(): AsyncGenerator<Buffer> {
     const directory: Buffer[] = [];
     let offset = 0;
     for (let u = 0; u < units.length; u++) {
+      options.signal?.throwIfAborted();
       prepareUpTo(u);
       const unit = units[u]!;
       const packed = await prepared[u]!;
@@ -99,6 +105,7 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
         else yield* streamBody(unit.entries[i]!, entry);
         offset += header.length + entry.compressedSize;
         packedSizes.push(entry.compressedSize);
+        options.onProgress?.((entryBytes += unit.entries[i]!.size));
       }
       prepared[u] = Promise.resolve([]); // written: its buffers may go
     }
@@ -109,7 +116,9 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
 
   const sink = new ZipFileSink(outPath);
   try {
-    await pipeline([Readable.from(zipBytes(), { objectMode: false }), ...(options.seal ? [options.seal] : []), sink] as [Readable, ...Writable[]]);
+    await pipeline([Readable.from(zipBytes(), { objectMode: false }), ...(options.seal ? [options.seal] : []), sink] as [Readable, ...Writable[]], {
+      signal: options.signal,
+    });
   } finally {
     // Units prepared ahead of a failure may hold spill files: wait for them, then remove every spill.
     await Promise.allSettled(prepared);

@@ -2,8 +2,8 @@ import type { AppReleasesDocument } from './app-releases.js';
 import type { SwitchesDocument } from './switches.js';
 import type { Release, ReleaseRules } from './types.js';
 
-export type ReleaseEventName = 'publish' | 'rollout' | 'halt' | 'resume' | 'rollback' | 'promote';
-export const RELEASE_EVENT_NAMES: ReleaseEventName[] = ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote'];
+export type ReleaseEventName = 'publish' | 'rollout' | 'halt' | 'resume' | 'rollback' | 'promote' | 'edit';
+export const RELEASE_EVENT_NAMES: ReleaseEventName[] = ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote', 'edit'];
 
 /** Changes to a channel's switches.json and app-releases.json. */
 export type DocumentEventName = 'switch' | 'app-release';
@@ -35,6 +35,10 @@ export interface ReleaseEvent {
   releases: Release[];
   /** The `version` of that index (0 before indexes had one): orders states of the package on the channel. */
   indexVersion: number;
+  /** The release's notes (`--message`), when it has some. */
+  message?: string;
+  /** The git commit the release was published from, when known. */
+  commit?: string;
 }
 
 export interface DocumentEventFields {

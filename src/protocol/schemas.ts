@@ -35,9 +35,11 @@ export const releaseSchema = z.looseObject({
   releasedAt: timeSchema,
   manifest: z.looseObject({ key: z.string().min(1), sha256, size: z.number().int().nonnegative().optional() }),
   full: storedObject,
-  deltas: z.array(storedObject.extend({ from: versionSchema, patched: storedObject.optional() })),
+  deltas: z.array(storedObject.extend({ from: versionSchema, patched: storedObject.optional(), removed: z.array(z.string()).optional() })),
   rules,
   state: z.enum(['active', 'halted', 'rolled-back']),
+  message: z.string().optional(),
+  commit: z.string().optional(),
 });
 
 const manifestFile = z.looseObject({ path: z.string(), size: z.number().int().nonnegative(), sha256 });

@@ -44,9 +44,15 @@ export interface PatchedDeltaObject extends StoredObject {
   patches: FilePatch[];
 }
 
-/** A delta as the channel index lists it: the patched one only for devices that can apply patches. */
+/**
+ * A delta as the channel index lists it: the patched one only for devices
+ * that can apply patches. One built when the release was promoted to this
+ * channel (for the versions its devices hold) is not in the manifest, which
+ * is written once: it carries its own `removed` here.
+ */
 export interface ReleaseDelta extends Omit<DeltaObject, 'removed' | 'patched'> {
   patched?: StoredObject;
+  removed?: string[];
 }
 
 /** How package objects are sealed at rest (see encryption.ts); absent = plain zips. */
@@ -117,6 +123,10 @@ export interface Release {
   deltas: ReleaseDelta[];
   rules: ReleaseRules;
   state: ReleaseState;
+  /** Release notes (`--message`), for people and for apps that show them. */
+  message?: string;
+  /** The git commit the publisher ran in, when it ran inside a git work tree. */
+  commit?: string;
 }
 
 export interface ChannelIndex {

@@ -54,19 +54,27 @@ export function decidePackage(facts: PackageFacts): PackageDecision {
   }
 
   const version = versionForContent(facts);
-  // Devices run the releases still served (the current one first); those a rollback
-  // sent devices away from come last, for the few that have not checked in since.
+  const recent = deltaBaseVersions(channelReleases, version, facts.deltaCount);
+  // Every listed base too (deltas permitting): a fresh install from the store holds one until its first update.
+  const bases = facts.deltaCount > 0 ? (facts.channelBases ?? []).filter((base) => base !== version && !recent.includes(base)) : [];
+  return { kind: 'publish', version, baseVersions: [...recent, ...bases] };
+}
+
+/**
+ * The versions a channel's devices hold, that a new release there gets
+ * deltas from (at most `count`): the releases still served (the current one
+ * first), then those a rollback sent devices away from, for the few that
+ * have not checked in since. At publish and at promote alike.
+ */
+export function deltaBaseVersions(channelReleases: readonly Release[], version: string, count: number): string[] {
   const servedFirst = [
     ...channelReleases.filter((release) => release.state !== 'rolled-back'),
     ...channelReleases.filter((release) => release.state === 'rolled-back'),
   ];
-  const recent = servedFirst
+  return servedFirst
     .map((release) => release.version)
     .filter((candidate) => candidate !== version)
-    .slice(0, facts.deltaCount);
-  // Every listed base too (deltas permitting): a fresh install from the store holds one until its first update.
-  const bases = facts.deltaCount > 0 ? (facts.channelBases ?? []).filter((base) => base !== version && !recent.includes(base)) : [];
-  return { kind: 'publish', version, baseVersions: [...recent, ...bases] };
+    .slice(0, count);
 }
 
 /**

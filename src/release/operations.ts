@@ -2,7 +2,7 @@ import semver from 'semver';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { UserError } from '../errors.js';
 import { currentRelease, findRelease, updateRelease, upsertRelease } from '../protocol/channel-index.js';
-import { parseRollout, withRollout } from './rules.js';
+import { assertWindowOpens, orderedRules, parseRollout, withRollout } from './rules.js';
 
 /**
  * Release operations as pure functions of a channel index: each returns the
@@ -10,12 +10,14 @@ import { parseRollout, withRollout } from './rules.js';
  * store. updateIndex re-applies them to the fresh index on every attempt.
  */
 
-/** One release changed in place (rollout, halt, resume). */
+/** One release changed in place (rollout, halt, resume, edit). */
 export interface ReleaseChange {
   index: ChannelIndex;
   version: string;
   before: Release;
   after: Release;
+  /** Set when the release already is as asked: why nothing changes (nothing is written, the command succeeds). */
+  unchanged?: string;
 }
 
 export interface RollbackChange {
@@ -71,42 +73,79 @@ export function requireCurrentRelease(index: ChannelIndex, id: string): Release 
   return current;
 }
 
-function changeCurrent(index: ChannelIndex, id: string, next: (release: Release) => Release): ReleaseChange {
-  const before = requireCurrentRelease(index, id);
+/**
+ * The release an operation acts on: the current one, or `version` when named,
+ * which must then be the current one (the operator names the release they
+ * mean; a publish that landed meanwhile is not changed in its place).
+ */
+function requireServed(index: ChannelIndex, id: string, version: string | undefined): Release {
+  const current = requireCurrentRelease(index, id);
+  if (version !== undefined && current.version !== version) {
+    requireVersion(index, id, version);
+    throw new UserError(
+      `package '${id}' on channel '${index.channel}' serves ${current.version}, not ${version}; check 'update-publish status --channel ${index.channel}', then name the release served (${id}@${current.version})`,
+    );
+  }
+  return current;
+}
+
+/** A change to one release; `next` returns a reason instead when the release already is as asked. */
+export function changeRelease(index: ChannelIndex, id: string, before: Release, next: (release: Release) => Release | { unchanged: string }): ReleaseChange {
   const after = next(before);
+  if ('unchanged' in after) return { index, version: before.version, before, after: before, unchanged: after.unchanged };
   return { index: updateRelease(index, id, before.version, () => after), version: before.version, before, after };
 }
 
+const changeCurrent = (index: ChannelIndex, id: string, version: string | undefined, next: (release: Release) => Release | { unchanged: string }) =>
+  changeRelease(index, id, requireServed(index, id, version), next);
+
 /** Raising the share only adds devices: buckets are fixed per device and release. */
-export function setRollout(index: ChannelIndex, id: string, percent: number | string): ReleaseChange {
+export function setRollout(index: ChannelIndex, id: string, percent: number | string, version?: string): ReleaseChange {
   const rollout = parseRollout(percent);
-  return changeCurrent(index, id, (release) => {
-    // A no-op would still rewrite the index, add history and fire every hook.
-    if (release.rules.rollout === rollout) {
-      throw new UserError(`package '${id}' ${release.version} on channel '${index.channel}' is already at ${rollout}%; nothing to change`);
-    }
-    return { ...release, rules: { ...release.rules, ...withRollout(rollout) } };
-  });
+  return changeCurrent(index, id, version, (release) =>
+    // A no-op must not rewrite the index, add history or fire every hook.
+    release.rules.rollout === rollout
+      ? { unchanged: `package '${id}' ${release.version} on channel '${index.channel}' is already at ${rollout}%; nothing to change` }
+      : { ...release, rules: { ...release.rules, ...withRollout(rollout) } },
+  );
 }
 
 /** Stops serving at once; the rollout is kept so resume serves the same devices. */
-export function halt(index: ChannelIndex, id: string): ReleaseChange {
-  return changeCurrent(index, id, (release) => {
-    if (release.state === 'halted') {
-      throw new UserError(
-        `package '${id}' ${release.version} on channel '${index.channel}' is already halted; run 'update-publish resume ${id}' to serve it again`,
-      );
-    }
-    return { ...release, state: 'halted' };
-  });
+export function halt(index: ChannelIndex, id: string, version?: string): ReleaseChange {
+  return changeCurrent(index, id, version, (release) =>
+    release.state === 'halted'
+      ? { unchanged: `package '${id}' ${release.version} on channel '${index.channel}' is already halted; run 'update-publish resume ${id}' to serve it again; nothing to change` }
+      : { ...release, state: 'halted' },
+  );
 }
 
-export function resume(index: ChannelIndex, id: string): ReleaseChange {
-  return changeCurrent(index, id, (release) => {
-    if (release.state !== 'halted') {
-      throw new UserError(`package '${id}' ${release.version} on channel '${index.channel}' is not halted; nothing to resume`);
+export function resume(index: ChannelIndex, id: string, version?: string): ReleaseChange {
+  return changeCurrent(index, id, version, (release) =>
+    release.state !== 'halted'
+      ? { unchanged: `package '${id}' ${release.version} on channel '${index.channel}' is not halted; nothing to change` }
+      : { ...release, state: 'active' },
+  );
+}
+
+/** The same value, whatever the order of object keys (rules written by different versions). */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1))) : item,
+  );
+
+/**
+ * Changes a release's targeting (rollout apart, which `rollout` changes) and
+ * its notes: the fields given replace the release's, the others stay.
+ */
+export function editRelease(index: ChannelIndex, id: string, version: string, patch: Partial<Omit<ReleaseRules, 'rollout'>>, message?: string): ReleaseChange {
+  return changeRelease(index, id, requireVersion(index, id, version), (release) => {
+    const rules = orderedRules({ ...release.rules, ...patch });
+    assertWindowOpens(rules);
+    const after: Release = { ...release, rules, ...(message !== undefined && { message }) };
+    if (canonical(after) === canonical(release)) {
+      return { unchanged: `package '${id}' ${version} on channel '${index.channel}' already has these rules${message !== undefined ? ' and notes' : ''}; nothing to change` };
     }
-    return { ...release, state: 'active' };
+    return after;
   });
 }
 
@@ -150,6 +189,13 @@ export function rollback(index: ChannelIndex, id: string, to?: string): Rollback
   };
 }
 
+/** The promoted release with more deltas (built for the target channel's versions), in the target index too. */
+export function withDeltas(change: PromoteChange, id: string, deltas: Release['deltas']): PromoteChange {
+  if (deltas.length === 0) return change;
+  const release = { ...change.release, deltas: [...change.release.deltas, ...deltas] };
+  return { ...change, index: upsertRelease(change.index, id, release), release };
+}
+
 /**
  * The same stored bytes as a new release on another channel: manifest, full
  * and delta references are copied, the rules are the ones given (not the
@@ -162,6 +208,7 @@ export function promote(
   version: string | undefined,
   rules: ReleaseRules,
   now = new Date(),
+  message?: string,
 ): PromoteChange {
   if (source.channel === target.channel) {
     throw new UserError(`--from and --to are both '${source.channel}'; promote copies a release to another channel`);
@@ -182,6 +229,7 @@ export function promote(
     );
   }
   const previousVersion = currentRelease(target.packages[id]?.releases ?? [])?.version ?? null;
-  const promoted: Release = { ...release, releasedAt: now.toISOString(), rules, state: 'active' };
+  // The release keeps its commit (where its content came from); new notes replace the source's.
+  const promoted: Release = { ...release, releasedAt: now.toISOString(), rules, state: 'active', ...(message !== undefined && { message }) };
   return { index: upsertRelease(target, id, promoted), release: promoted, previousVersion };
 }

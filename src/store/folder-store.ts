@@ -1,12 +1,14 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import lockfile from 'proper-lockfile';
 import { StoreError } from '../errors.js';
+import { describeFullDisk } from '../file-system-errors.js';
 import { sha256File, sha256Hex } from '../hash.js';
 import type { ConditionalWrite, ObjectInfo, Store } from './store.js';
+import { makeDirectory } from '../make-dir.js';
 
 const TEMP_SUFFIX = '.partial';
 /** `<key>.<12 hex>.partial`: a temp file beside the object it becomes. */
@@ -33,7 +35,7 @@ export function createFolderStore(rootDir: string): Store {
 
   /** Writes beside the target, then renames over it: all or nothing. */
   async function atomicWrite(path: string, write: (tempPath: string) => Promise<void>) {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectory(dirname(path));
     const tempPath = `${path}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
     try {
       await write(tempPath);
@@ -86,7 +88,7 @@ export function createFolderStore(rootDir: string): Store {
 
     async writeDocument(key, body, options: ConditionalWrite) {
       const path = pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
+      await makeDirectory(dirname(path));
       const release = await lockfile.lock(path, { realpath: false, stale: LOCK_STALE_MS, retries: LOCK_RETRIES }).catch((error) => {
         if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
         throw new StoreError(`'${key}' is locked by another writer (${key}.lock): wait for it to finish, then run again`);
@@ -150,13 +152,13 @@ export function createFolderStore(rootDir: string): Store {
 
 /** What to do about a file-system error that means the store folder itself is unusable. */
 const FOLDER_FIXES: Record<string, string> = {
+  ENOENT: 'the folder cannot be created there; point --store (or "store") at a folder you can write',
   ENOTDIR: 'a file stands where the store needs a folder; point --store (or "store") at a folder',
   EEXIST: 'a file stands where the store needs a folder; point --store (or "store") at a folder',
   EISDIR: 'a folder stands where the store keeps a file; remove it',
   EACCES: "check the folder's permissions, or point --store at a folder you can write",
   EPERM: "check the folder's permissions, or point --store at a folder you can write",
   EROFS: 'the file system is read-only; point --store at a writable folder',
-  ENOSPC: 'the disk is full; free space and run again',
 };
 
 /** Every operation's file-system failures become one-line store errors naming the path and the fix. */
@@ -169,6 +171,8 @@ function withFolderErrors(store: Store): Store {
         return await operation(...args);
       } catch (error) {
         const { code, path } = error as NodeJS.ErrnoException;
+        // A copy that fails names its source (the staging folder, maybe on another disk): the store's disk is the full one.
+        if (code === 'ENOSPC') throw new StoreError(`store folder ${store.location}: ${describeFullDisk((error as { dest?: string }).dest ?? path ?? store.location)}`);
         if (!code || !FOLDER_FIXES[code]) throw error;
         throw new StoreError(`store folder ${store.location}: ${code} at ${path ?? store.location}; ${FOLDER_FIXES[code]}`);
       }

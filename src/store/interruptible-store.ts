@@ -10,10 +10,15 @@ import type { Store } from './store.js';
  * change is live, so the command's follow-up writes (history) go through and
  * it finishes normally.
  */
-export function interruptibleStore(store: Store, signal: AbortSignal, onIndexWritten?: () => void): Store {
+export function interruptibleStore(
+  store: Store,
+  signal: AbortSignal,
+  events: { onWrite?: () => void; onIndexWritten?: () => void } = {},
+): Store {
   let committed = false;
   const guard = () => {
     if (!committed) signal.throwIfAborted();
+    events.onWrite?.();
   };
   // Reads pass straight through; only writes are guarded.
   return {
@@ -28,7 +33,7 @@ export function interruptibleStore(store: Store, signal: AbortSignal, onIndexWri
       const written = await store.writeDocument(key, body, options);
       if (written && isDeviceDocument(key)) {
         committed = true;
-        onIndexWritten?.();
+        events.onIndexWritten?.();
       }
       return written;
     },

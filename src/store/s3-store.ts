@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -18,6 +20,11 @@ import { getObjectResumable } from './s3-resumable-read.js';
 import { packagesPrefix } from '../protocol/layout.js';
 import type { S3Location } from '../config/s3-url.js';
 import type { ObjectInfo, OpenUpload, Store } from './store.js';
+import { StoreError } from '../errors.js';
+import { sha256Hex } from '../hash.js';
+
+/** Where the conditional-write probe writes (and removes) its scratch object, under the store's prefix. */
+const PROBE_PREFIX = '.update-publish/conditional-write-probe-';
 
 // DeleteObjects takes at most this many keys per request.
 const DELETE_BATCH = 1000;
@@ -59,6 +66,74 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
         bucketChecked = undefined;
         throw toStoreError(error, { action: 'checkBucket', bucket: Bucket, endpoint, profile: options.profile });
       }));
+
+  // Checked once, before the first write: a store that ignores If-None-Match / If-Match (some
+  // S3-compatible servers) would let two publishers overwrite each other's releases unnoticed.
+  let conditionalWritesChecked: Promise<void> | undefined;
+  const checkConditionalWrites = () =>
+    (conditionalWritesChecked ??= probeConditionalWrites().catch((error: unknown) => {
+      conditionalWritesChecked = undefined;
+      throw error;
+    }));
+
+  /** Its own failures (access denied…) reach the caller's guarded(), which names the key the caller meant to write. */
+  async function probeConditionalWrites(): Promise<void> {
+    const Key = fullKey(`${PROBE_PREFIX}${randomUUID()}.json`);
+    const body = Buffer.from('{}');
+    // Checksummed as every other write is (and so sent as UNSIGNED-PAYLOAD, see s3-client.ts).
+    const put = (condition: { IfNoneMatch?: string; IfMatch?: string }) =>
+      client.send(
+        new PutObjectCommand({ Bucket, Key, Body: body, ContentType: 'application/json', ChecksumAlgorithm: 'SHA256', ChecksumSHA256: base64Sha256(sha256Hex(body)), ...condition }),
+      );
+    /** Whether the write went through although its condition was false. */
+    const ignored = (condition: { IfNoneMatch?: string; IfMatch?: string }) =>
+      put(condition).then(
+        () => true,
+        (error: unknown) => {
+          if (isConditionFailed(error)) return false;
+          throw error;
+        },
+      );
+    try {
+      await put({ IfNoneMatch: '*' });
+      const missing = [
+        ...((await ignored({ IfNoneMatch: '*' })) ? ['If-None-Match (create only if absent)'] : []),
+        ...((await ignored({ IfMatch: '"update-publish-probe"' })) ? ['If-Match (replace only the version read)'] : []),
+      ];
+      if (missing.length) {
+        throw new StoreError(
+          `${endpoint ? `S3 endpoint ${endpoint}` : 'this S3 store'} ignores conditional writes (${missing.join(', ')}): two publishers at once would overwrite each other's releases unnoticed; use a store that honours them (Amazon S3, Cloudflare R2, MinIO…)`,
+        );
+      }
+    } finally {
+      // Best effort: an identity without s3:DeleteObject leaves one small file under ${PROBE_PREFIX}.
+      await client.send(new DeleteObjectCommand({ Bucket, Key })).catch(() => undefined);
+    }
+  }
+
+  /** One PutObject under the write's condition; null when the condition failed. */
+  // 404: the document an If-Match named is gone, which is a lost condition too.
+  const writeConditionally = (key: string, body: Buffer, options: Parameters<Store['writeDocument']>[2]) =>
+    nullWhen(
+      (error) => isConditionFailed(error) || (options.ifMatch !== undefined && isNotFound(error)),
+      async () => {
+        const response = await client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: fullKey(key),
+            Body: body,
+            ContentType: options.contentType,
+            CacheControl: options.cacheControl,
+            Metadata: { sha256: options.sha256 },
+            ChecksumAlgorithm: 'SHA256',
+            ChecksumSHA256: base64Sha256(options.sha256),
+            IfMatch: options.ifMatch,
+            IfNoneMatch: options.ifNoneMatch ? '*' : undefined,
+          }),
+        );
+        return { etag: response.ETag! };
+      },
+    );
 
   /** Runs one store operation; everything it throws leaves as a StoreError. */
   async function guarded<T>(action: S3Action, key: string | undefined, work: () => Promise<T>): Promise<T> {
@@ -161,6 +236,7 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
     async putFile(key, localPath, options, onProgress, signal) {
       signal?.throwIfAborted();
       try {
+        await guarded('upload', fullKey(key), checkConditionalWrites);
         const upload = () => uploadFile(fullKey(key), localPath, options, onProgress, signal);
         await guarded('upload', fullKey(key), () =>
           upload().catch((error) => {
@@ -179,29 +255,10 @@ export function createS3Store(location: S3Location, options: S3Config): Store {
     },
 
     writeDocument: (key, body, options) =>
-      guarded('write', fullKey(key), () =>
-        // 404: the document an If-Match named is gone, which is a lost condition too.
-        nullWhen(
-          (error) => isConditionFailed(error) || (options.ifMatch !== undefined && isNotFound(error)),
-          async () => {
-            const response = await client.send(
-              new PutObjectCommand({
-                Bucket,
-                Key: fullKey(key),
-                Body: body,
-                ContentType: options.contentType,
-                CacheControl: options.cacheControl,
-                Metadata: { sha256: options.sha256 },
-                ChecksumAlgorithm: 'SHA256',
-                ChecksumSHA256: base64Sha256(options.sha256),
-                IfMatch: options.ifMatch,
-                IfNoneMatch: options.ifNoneMatch ? '*' : undefined,
-              }),
-            );
-            return { etag: response.ETag! };
-          },
-        ),
-      ),
+      guarded('write', fullKey(key), async () => {
+        await checkConditionalWrites();
+        return writeConditionally(key, body, options);
+      }),
 
     openRead: (key, range) =>
       guarded('read', fullKey(key), async () => {

@@ -14,7 +14,8 @@ import { manifestKey } from '../protocol/layout.js';
 import { contentSha256 } from '../protocol/manifest.js';
 import type { Base, Manifest } from '../protocol/types.js';
 import type { WorkflowContext } from './context.js';
-import { claimVersion, uploadPackages, writeManifest } from './publish.js';
+import { claimVersion, writeManifest } from '../channel/catalog.js';
+import { uploadPackages } from './publish.js';
 
 export interface BaseRequest {
   packageId: string;

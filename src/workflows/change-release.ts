@@ -1,13 +1,15 @@
 import type { HookResult } from '../hooks/run-hooks.js';
 import { readArchivedReleases } from '../channel/archive.js';
-import type { HistoryRecord } from '../channel/history.js';
+import { provenanceDetails, type HistoryRecord } from '../channel/history.js';
 import { readIndex, requireExistingChannel, updateIndex } from '../channel/index-store.js';
-import { UserError } from '../errors.js';
 import type { ReleaseEventName } from '../protocol/release-event.js';
-import type { ChannelIndex, Release } from '../protocol/types.js';
-import { rollback, type ReleaseChange } from '../release/operations.js';
+import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
+import { editRelease, requireCurrentRelease, rollback, type ReleaseChange } from '../release/operations.js';
+import { describeRules } from '../release/rules.js';
+import { assertWhitelistsExist } from '../channel/whitelists.js';
+import type { Provenance } from './provenance.js';
 import { withArchivedReleases } from '../release/reachability.js';
-import type { WorkflowContext } from './context.js';
+import { confirmOrDecline, type WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
 import { channelIndexKey } from '../protocol/layout.js';
 import { indexLifetimeMs } from '../config/schema.js';
@@ -27,7 +29,14 @@ export interface ChangeSpec<T extends { index: ChannelIndex }> {
   hooks: boolean;
   /** Promote may create the target channel; everything else needs it to exist. */
   mayCreateChannel?: boolean;
+  /** Why the change is a no-op, if it is: then nothing is asked, written or run, and the command succeeds. */
+  unchanged?: (change: T) => string | undefined;
+  /** Work that writes (uploads) once the change is confirmed, before the index write that makes it live. */
+  beforeWrite?: (preview: T) => Promise<void>;
 }
+
+/** Thrown inside the index write when the fresh index already is as asked: the write is dropped. */
+class NothingToChange extends Error {}
 
 /**
  * The one path of a release operation: validate on the current index → ask →
@@ -36,7 +45,7 @@ export interface ChangeSpec<T extends { index: ChannelIndex }> {
 export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   context: WorkflowContext,
   spec: ChangeSpec<T>,
-): Promise<{ change: T; hooks: HookResult[] }> {
+): Promise<{ change: T; hooks: HookResult[]; unchanged?: string }> {
   const { store } = context;
   const snapshot = spec.mayCreateChannel ? await readIndex(store, spec.channel) : await requireExistingChannel(store, spec.channel);
   await finishInterruptedWork(context, spec.channel);
@@ -45,7 +54,10 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   const apply = (index: ChannelIndex) => spec.apply(withArchivedReleases(index, spec.packageId, archived));
   let change = apply(snapshot.index);
   await spec.check?.(change);
-  if (!(await context.confirm(spec.question(change)))) throw new UserError('cancelled; nothing was written');
+  const unchanged = spec.unchanged?.(change);
+  if (unchanged) return { change, hooks: [], unchanged };
+  await confirmOrDecline(context, spec.question(change));
+  await spec.beforeWrite?.(change);
   const after = afterIndexWrite(context, spec.channel, (index) => {
     const { name, release, previousVersion } = spec.event(change);
     const event = releaseEvent(name, {
@@ -64,7 +76,22 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
       events: spec.hooks ? [event] : [],
     };
   });
-  await updateIndex(store, spec.channel, (index) => (change = apply(index)).index, { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite });
+  try {
+    await updateIndex(
+      store,
+      spec.channel,
+      (index) => {
+        change = apply(index);
+        // Someone made the same change meanwhile: writing it again would add history and fire hooks.
+        if (spec.unchanged?.(change)) throw new NothingToChange();
+        return change.index;
+      },
+      { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite },
+    );
+  } catch (error) {
+    if (error instanceof NothingToChange) return { change, hooks: [], unchanged: spec.unchanged!(change) };
+    throw error;
+  }
   return { change, hooks: await after.complete() };
 }
 
@@ -79,8 +106,12 @@ export interface CurrentReleaseChange {
   version: string;
   previous: ServingState;
   current: ServingState;
+  /** False when the release already was as asked: nothing was written, no hook ran. */
+  changed: boolean;
   dryRun: boolean;
   hooks: HookResult[];
+  /** Why nothing changed (changed: false). */
+  unchanged?: string;
 }
 
 /** rollout, halt and resume: one change to the package's current release. */
@@ -95,11 +126,12 @@ export async function changeCurrentRelease(
   },
 ): Promise<CurrentReleaseChange> {
   const { channel, packageId, action } = request;
-  const { change, hooks } = await writeReleaseChange(context, {
+  const { change, hooks, unchanged } = await writeReleaseChange(context, {
     channel,
     packageId,
     apply: request.apply,
     hooks: request.hooks,
+    unchanged: (preview) => preview.unchanged,
     question: ({ version, before, after }) =>
       `${action} ${packageId} ${version} on '${channel}': ${describeState(stateOf(before))} → ${describeState(stateOf(after))}?`,
     history: ({ version, before, after }) => ({
@@ -116,8 +148,10 @@ export async function changeCurrentRelease(
     version: change.version,
     previous: stateOf(change.before),
     current: stateOf(change.after),
+    changed: unchanged === undefined,
     dryRun: context.dryRun,
     hooks,
+    ...(unchanged && { unchanged }),
   };
 }
 
@@ -149,4 +183,65 @@ export async function rollbackRelease(
   });
   const { from, to, rolledBack } = change;
   return { channel, package: packageId, from, to, rolledBack, dryRun: context.dryRun, hooks };
+}
+
+export interface EditResult {
+  channel: string;
+  package: string;
+  version: string;
+  previous: { rules: ReleaseRules; message: string | null };
+  current: { rules: ReleaseRules; message: string | null };
+  /** False when the release already was as asked: nothing was written, no hook ran. */
+  changed: boolean;
+  dryRun: boolean;
+  hooks: HookResult[];
+  unchanged?: string;
+}
+
+/**
+ * Changes a release's targeting and notes (`edit`): the release shown in the
+ * confirmation is the one changed, even if a publish lands meanwhile.
+ */
+export async function editReleaseRules(
+  context: WorkflowContext,
+  request: { channel: string; packageId: string; version?: string; patch: Partial<Omit<ReleaseRules, 'rollout'>>; provenance: Provenance; hooks: boolean },
+): Promise<EditResult> {
+  const { channel, packageId, patch, provenance } = request;
+  await assertWhitelistsExist(context.store, patch.whitelist);
+  let version = request.version;
+  const notesOf = (release: Release) => ({ rules: release.rules, message: release.message ?? null });
+  const { change, hooks, unchanged } = await writeReleaseChange(context, {
+    channel,
+    packageId,
+    apply: (index) => editRelease(index, packageId, (version ??= requireCurrentRelease(index, packageId).version), patch, provenance.message),
+    check: async ({ after }) => {
+      // Ending a release now can be meant (stop serving it by time): said, not refused.
+      if (patch.endsAt && new Date(patch.endsAt) <= new Date()) {
+        context.output.warn(`--ends-at ${patch.endsAt} has passed: ${packageId} ${after.version} stops being served at once`);
+      }
+    },
+    hooks: request.hooks,
+    unchanged: (preview) => preview.unchanged,
+    question: ({ version: edited, before, after }) =>
+      `Edit ${packageId} ${edited} on '${channel}': ${describeRules(before.rules)} → ${describeRules(after.rules)}${
+        after.message !== before.message ? `; notes "${after.message}"` : ''
+      }?`,
+    history: ({ version: edited, before, after }) => ({
+      action: 'edit',
+      version: edited,
+      details: { previous: notesOf(before), current: notesOf(after), ...provenanceDetails({ commit: provenance.commit }) },
+    }),
+    event: ({ after }) => ({ name: 'edit', release: after, previousVersion: null }),
+  });
+  return {
+    channel,
+    package: packageId,
+    version: change.version,
+    previous: notesOf(change.before),
+    current: notesOf(change.after),
+    changed: unchanged === undefined,
+    dryRun: context.dryRun,
+    hooks,
+    ...(unchanged && { unchanged }),
+  };
 }

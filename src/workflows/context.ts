@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { DeclinedError } from '../errors.js';
 import type { Output } from '../output.js';
 import type { SigningKey } from '../protocol/signature.js';
 import type { Store } from '../store/store.js';
@@ -21,4 +22,9 @@ export interface WorkflowContext {
   dryRun: boolean;
   /** The publisher's signing key, read once on first call (the one the store signs with); absent without signing. */
   signer?: () => Promise<SigningKey>;
+}
+
+/** Asks before a write; a "no" stops the run with exit 5 and `message` (what was not done). */
+export async function confirmOrDecline(context: Pick<WorkflowContext, 'confirm'>, question: string, message?: string): Promise<void> {
+  if (!(await context.confirm(question))) throw new DeclinedError(message);
 }

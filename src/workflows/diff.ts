@@ -21,12 +21,12 @@ export interface PackageDiff {
 const entry = ({ path, size }: ManifestFile) => ({ path, size });
 
 /** The package folders against the channel's current release of each; nothing is written. */
-export async function diffPackages(context: WorkflowContext, request: { channel: string; packageIds: string[] }): Promise<PackageDiff[]> {
+export async function diffPackages(context: WorkflowContext, request: { channel: string; packageIds: string[]; useCache?: boolean }): Promise<PackageDiff[]> {
   const { config, store } = context;
   const { index } = await readIndex(store, request.channel);
   const packages: PackageDiff[] = [];
   for (const id of request.packageIds) {
-    const files = toManifestFiles(await readPackageFiles(id, config.packages[id], context));
+    const files = toManifestFiles(await readPackageFiles(id, config.packages[id], context, { useCache: request.useCache }));
     const current = currentRelease(index.packages[id]?.releases ?? []);
     const previous = current ? (await readManifest(store, id, current.version)).manifest.files : [];
     const changes = diffFiles(previous, files);

@@ -2,7 +2,8 @@ import { withArchive } from '../channel/archive.js';
 import { listChannels, readIndex } from '../channel/index-store.js';
 import { packagesPrefix } from '../protocol/layout.js';
 import { planGc } from '../release/gc-plan.js';
-import type { WorkflowContext } from './context.js';
+import { plural } from '../format.js';
+import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 export interface GcResult {
   dryRun: boolean;
@@ -11,8 +12,6 @@ export interface GcResult {
   abortedUploads: { key: string; uploadId: string }[];
   /** Unreferenced version folders kept because something in them is newer than the age. */
   keptRecent: string[];
-  /** False when the confirmation was declined: nothing was removed. */
-  confirmed: boolean;
 }
 
 /** Removes package versions no channel references (archived releases count: rollback --to can reach them) and stale uploads. */
@@ -27,8 +26,8 @@ export async function collectGarbage(context: WorkflowContext, maxAgeMs: number)
     abortedUploads: plan.abortUploads.map(({ key, uploadId }) => ({ key, uploadId })),
     keptRecent: plan.keptRecent,
   };
-  if (plan.deleteKeys.length && !(await context.confirm(`Delete ${plan.deleteKeys.length} objects?`))) return { ...result, confirmed: false };
+  if (plan.deleteKeys.length) await confirmOrDecline(context, `Delete ${plural(plan.deleteKeys.length, 'object')}?`, 'cancelled; nothing was deleted');
   await store.delete(plan.deleteKeys);
   for (const upload of plan.abortUploads) await store.abortUpload(upload);
-  return { ...result, confirmed: true };
+  return result;
 }

@@ -1,11 +1,12 @@
 import { listChannelFolders } from '../channel/index-store.js';
 import { ConflictError, UserError } from '../errors.js';
+import { plural } from '../format.js';
 import { sha256Hex } from '../hash.js';
 import { channelPrefix, MUTABLE_CACHE } from '../protocol/layout.js';
 import { whitelistsPrefix } from '../protocol/whitelist.js';
 import type { StoredDocument } from '../store/store.js';
 import { UnsignedDocumentError } from '../store/signing-store.js';
-import type { WorkflowContext } from './context.js';
+import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 export interface ResignResult {
   channels: string[];
@@ -36,8 +37,8 @@ export async function resignDocuments(context: WorkflowContext, channel: string 
     });
   }
   const listed = [...unsigned.keys()];
-  const question = `Sign ${listed.length} document(s) as they are stored: ${listed.join(', ')}? Only if you checked them.`;
-  if (listed.length > 0 && !(await context.confirm(question))) throw new UserError('cancelled; nothing was written');
+  const question = `Sign ${plural(listed.length, 'document')} as they are stored: ${listed.join(', ')}? Only if you checked them.`;
+  if (listed.length > 0) await confirmOrDecline(context, question);
   // Shards of lists uploaded before they were bound are bare arrays: they cannot carry signatures.
   for (const key of keys.filter((name) => name.startsWith(whitelistsPrefix) && name.endsWith('/meta.json'))) {
     const stored = unsigned.get(key) ?? (await store.readDocument(key));

@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import { readStoredVersions } from '../channel/catalog.js';
 import { UserError } from '../errors.js';
+import { formatBytes, formatProgress } from '../format.js';
+import { runStep } from '../output.js';
 import { buildPackages } from '../pack/build-packages.js';
 import { toManifestFiles } from '../pack/hash-files.js';
 import { readPackageFiles } from '../pack/package-files.js';
@@ -25,7 +27,7 @@ export interface PackedPackage {
  */
 export async function packToFolder(
   context: WorkflowContext,
-  request: { packageIds: string[]; outDir: string; outFlag: string; version?: string },
+  request: { packageIds: string[]; outDir: string; outFlag: string; version?: string; useCache?: boolean },
 ): Promise<{ out: string; packages: PackedPackage[] }> {
   const { config, store } = context;
   const { outDir } = request;
@@ -36,11 +38,21 @@ export async function packToFolder(
   }
   const packages: PackedPackage[] = [];
   for (const id of request.packageIds) {
-    const files = await readPackageFiles(id, config.packages[id], context);
+    const files = await readPackageFiles(id, config.packages[id], context, { useCache: request.useCache });
     const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
     const content = contentSha256(toManifestFiles(files));
     const version = request.version ?? versionForContent({ id, contentSha256: content, storedManifests, unfinished, request: {} });
-    const built = await buildPackages(id, version, files, [], outDir);
+    const started = Date.now();
+    const built = await runStep(
+      context.output,
+      `${id}: packing ${version}`,
+      (step) =>
+        buildPackages(id, version, files, [], outDir, {
+          signal: context.signal,
+          onProgress: (done, total) => step.update(`${id}: packing ${version} ${formatProgress(done, total, started)}`),
+        }),
+      (packed) => `${id}: packed ${version} (${formatBytes(packed.full.size)})`,
+    );
     const manifestPath = join(outDir, manifestKey(id, version));
     await writeFile(manifestPath, serializeDocument(built.manifest));
     packages.push({

@@ -3,12 +3,15 @@ import { readReleaseManifest } from '../client/fetch/documents.js';
 import { packageReleases } from '../channel/archive.js';
 import { requireExistingChannel } from '../channel/index-store.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
+import { provenanceDetails } from '../channel/history.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import type { Release, ReleaseRules } from '../protocol/types.js';
-import { promote } from '../release/operations.js';
-import { describeRules } from '../release/rules.js';
+import { promote, withDeltas } from '../release/operations.js';
+import { buildTargetDeltas, targetDeltaBases } from './promote-deltas.js';
+import { describeRulesWithRollout } from '../release/rules.js';
 import { writeReleaseChange } from './change-release.js';
 import type { WorkflowContext } from './context.js';
+import type { Provenance } from './provenance.js';
 
 export interface PromoteRequest {
   packageId: string;
@@ -18,6 +21,8 @@ export interface PromoteRequest {
   to: string;
   rules: ReleaseRules;
   hooks: boolean;
+  /** Notes for the promoted release (default: the source's), and the commit the promotion ran in (history). */
+  provenance?: Provenance;
 }
 
 export interface PromoteResult {
@@ -26,6 +31,11 @@ export interface PromoteResult {
   package: string;
   version: string;
   rules: ReleaseRules;
+  /** The promoted release's notes and commit (null without). */
+  message: string | null;
+  commit: string | null;
+  /** Versions devices on the target get a delta from: the release's own, and those built for the target's versions. */
+  deltasFrom: string[];
   dryRun: boolean;
   hooks: HookResult[];
   /** The release as written on the target channel. */
@@ -33,28 +43,42 @@ export interface PromoteResult {
 }
 
 /**
- * The same stored bytes as a new release on another channel: nothing is
- * uploaded, the rules are the ones given. The target channel may be new.
+ * The same stored bytes as a new release on another channel, with the rules
+ * given. Only deltas from the versions the target channel's devices hold are
+ * built and uploaded (after the confirmation, before the index write).
  */
 export async function promoteRelease(context: WorkflowContext, request: PromoteRequest): Promise<PromoteResult> {
-  const { store } = context;
+  const { store, config } = context;
   const { packageId, from, to, rules } = request;
   await assertWhitelistsExist(store, rules.whitelist);
   const { index: fromIndex } = await requireExistingChannel(store, from);
   // An older version may have left the source's index for its archive: it is still that channel's release.
   const source = { ...fromIndex, packages: { ...fromIndex.packages, [packageId]: { releases: await packageReleases(store, fromIndex, packageId) } } };
+  let bases: string[] = [];
+  let built: Release['deltas'] = [];
   const { change, hooks } = await writeReleaseChange(context, {
     channel: to,
     packageId,
     mayCreateChannel: true,
-    apply: (target) => promote(source, target, packageId, request.version, rules),
-    // Devices on the target channel will read this manifest: one that is not what the index lists stays where it is.
-    check: async ({ release }) => void (await readReleaseManifest(storeSource(store), packageId, release)),
+    apply: (target) => withDeltas(promote(source, target, packageId, request.version, rules, new Date(), request.provenance?.message), packageId, built),
+    check: async ({ release, index }) => {
+      // Devices on the target channel will read this manifest: one that is not what the index lists stays where it is.
+      await readReleaseManifest(storeSource(store), packageId, release);
+      bases = targetDeltaBases(release, index.packages[packageId]?.releases ?? [], config.deltas);
+    },
+    beforeWrite: async ({ release }) => {
+      if (bases.length && !context.dryRun) built = await buildTargetDeltas(context, packageId, release, bases);
+    },
     hooks: request.hooks,
     question: ({ release }) =>
-      `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRules(release.rules)}, rollout ${rules.rollout}%)?`,
-    history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules } }),
+      `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRulesWithRollout(release.rules)})${
+        bases.length ? `, with deltas from ${bases.join(', ')}` : ''
+      }?`,
+    history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules, ...provenanceDetails(request.provenance ?? {}) } }),
     event: ({ release, previousVersion }) => ({ name: 'promote', release, previousVersion }),
   });
-  return { from, to, package: packageId, version: change.release.version, rules, dryRun: context.dryRun, hooks, release: change.release };
+  const { message = null, commit = null } = change.release;
+  // In a dry run the deltas the target would get are the bases planned.
+  const deltasFrom = [...change.release.deltas.map((delta) => delta.from), ...(context.dryRun ? bases : [])];
+  return { from, to, package: packageId, version: change.release.version, rules, message, commit, deltasFrom, dryRun: context.dryRun, hooks, release: change.release };
 }

@@ -1,14 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { packageReleases } from '../channel/archive.js';
-import { channelsReleasing, readStoredVersions } from '../channel/catalog.js';
+import { channelsReleasing, claimVersion, readStoredVersions, VersionTakenError, writeManifest } from '../channel/catalog.js';
 import { publishRecord } from '../channel/history.js';
 import { readIndex, updateIndex } from '../channel/index-store.js';
-import { writeOnce } from '../channel/update-document.js';
 import { indexLifetimeMs, type Config } from '../config/schema.js';
-import { ConflictError, UserError } from '../errors.js';
-import { formatBytes } from '../format.js';
+import { ConflictError } from '../errors.js';
+import { formatBytes, formatProgress, plural } from '../format.js';
+import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
+import { runStep } from '../output.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
 import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
@@ -18,16 +19,16 @@ import { keepForNextPublish } from '../pack/content-cache.js';
 import { contentCacheFor, readPackageFiles } from '../pack/package-files.js';
 import { adoptStoredManifest } from '../pack/stored-version.js';
 import { findRelease, upsertRelease } from '../protocol/channel-index.js';
-import { channelIndexKey, claimKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
-import { claimedContent, contentSha256, parseManifest, serializeClaim, serializeDocument } from '../protocol/manifest.js';
+import { channelIndexKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
+import { contentSha256 } from '../protocol/manifest.js';
 import type { ReleaseEvent } from '../protocol/release-event.js';
 import type { ChannelIndex, DeltaObject, Manifest, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
 import { planPackage, type PackagePlan } from '../release/publish-plan.js';
-import { describeRules } from '../release/rules.js';
+import { describeRulesWithRollout } from '../release/rules.js';
 import type { Bump } from '../release/version.js';
-import type { Store } from '../store/store.js';
 import { uploadObjects } from '../store/upload.js';
-import type { WorkflowContext } from './context.js';
+import { confirmOrDecline, type WorkflowContext } from './context.js';
+import type { Provenance } from './provenance.js';
 import { releaseEvent } from './release-event.js';
 import { afterIndexWrite, finishInterruptedWork } from './after-index.js';
 
@@ -39,6 +40,10 @@ export interface PublishRequest {
   bump?: Bump;
   /** Run the configured hooks after the index write. */
   hooks: boolean;
+  /** Release notes and the git commit, recorded on each new release and its history entry. */
+  provenance?: Provenance;
+  /** false (--no-cache): hash every file again instead of trusting the hash cache. */
+  useCache?: boolean;
 }
 
 export interface PublishedPackage {
@@ -51,6 +56,10 @@ export interface PublishedPackage {
   deltas: ReleaseDelta[];
   manifest: { key: string };
   rules: ReleaseRules;
+  /** Release notes (`--message`), null without. */
+  message: string | null;
+  /** The git commit it was published from, null when not known. */
+  commit: string | null;
 }
 
 export interface PublishOutcome {
@@ -81,31 +90,37 @@ export async function planPublish(context: WorkflowContext, request: PublishRequ
   for (const id of request.packageIds) {
     // Ctrl-C is honoured between steps too, not only at the first write (see interruptible-store).
     context.signal.throwIfAborted();
-    const files = await readPackageFiles(id, config.packages[id], context, { saveCache: !context.dryRun });
-    const manifestFiles = toManifestFiles(files);
-    const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
-    const content = contentSha256(manifestFiles);
-    // Only content already stored under a version raises "which channels release it?": ask the store then.
-    const sameContent = storedManifests.find((manifest) => manifest.contentSha256 === content);
-    const sameContentChannels = sameContent ? await channelsReleasing(store, id, sameContent.version) : [];
-    const plan = planPackage({
-      id,
-      channel: request.channel,
-      files: manifestFiles,
-      contentSha256: content,
-      // Archived releases are still this channel's history: delta bases and "already released" checks see them.
-      channelReleases: await packageReleases(store, index, id),
-      channelBases: index.packages[id]?.bases?.map((base) => base.version),
-      storedManifests,
-      unfinished,
-      channelsOf: (version) => (version === sameContent?.version ? sameContentChannels : []),
-      deltaCount: config.deltas,
-      request: { version: request.version, bump: request.bump },
-      rules: request.rules,
-    });
-    packages.push({ ...plan, files });
+    const files = await readPackageFiles(id, config.packages[id], context, { saveCache: !context.dryRun, useCache: request.useCache });
+    packages.push(await planFiles(context, request, index, id, files));
   }
   return { channel: request.channel, packages };
+}
+
+/** One package's plan from its hashed files and what the store and the channel's index hold now. */
+async function planFiles(context: WorkflowContext, request: PublishRequest, index: ChannelIndex, id: string, files: PackageFile[]): Promise<PlannedPackage> {
+  const { config, store } = context;
+  const manifestFiles = toManifestFiles(files);
+  const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
+  const content = contentSha256(manifestFiles);
+  // Only content already stored under a version raises "which channels release it?": ask the store then.
+  const sameContent = storedManifests.find((manifest) => manifest.contentSha256 === content);
+  const sameContentChannels = sameContent ? await channelsReleasing(store, id, sameContent.version) : [];
+  const plan = planPackage({
+    id,
+    channel: request.channel,
+    files: manifestFiles,
+    contentSha256: content,
+    // Archived releases are still this channel's history: delta bases and "already released" checks see them.
+    channelReleases: await packageReleases(store, index, id),
+    channelBases: index.packages[id]?.bases?.map((base) => base.version),
+    storedManifests,
+    unfinished,
+    channelsOf: (version) => (version === sameContent?.version ? sameContentChannels : []),
+    deltaCount: config.deltas,
+    request: { version: request.version, bump: request.bump },
+    rules: request.rules,
+  });
+  return { ...plan, files };
 }
 
 /** Step 2: the full package and the planned deltas of every package to publish, in a staging folder. */
@@ -114,15 +129,7 @@ async function packPlan(context: WorkflowContext, plan: PublishPlan, stagingDir:
   for (const item of plan.packages) {
     if (item.status !== 'publish') continue;
     context.signal.throwIfAborted();
-    const step = context.output.step(`${item.id}: packing ${item.version}`);
-    const patches = {
-      settings: context.config.deltaPatches,
-      baseContent: new BaseContent(context.store, contentCacheFor(context.configDir, item.id), join(stagingDir, 'base', item.id), encryptionKey),
-    };
-    const rebuilt = await buildPackages(item.id, item.version, item.files, item.deltas, stagingDir, { encryptionKey, patches });
-    const packages = item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
-    step.succeed(`${item.id}: packed ${item.version} (full ${formatBytes(packages.full.size)}${packages.deltas.map(describeDelta).join('')})`);
-    built.set(item.id, packages);
+    built.set(item.id, await packItem(context, item, stagingDir, encryptionKey));
   }
   return built;
 }
@@ -143,6 +150,71 @@ async function refreshContentCache(context: WorkflowContext, item: PlannedPackag
   );
 }
 
+async function packItem(context: WorkflowContext, item: PlannedPackage, stagingDir: string, encryptionKey: Buffer | undefined): Promise<BuiltPackages> {
+  const started = Date.now();
+  return runStep(
+    context.output,
+    `${item.id}: packing ${item.version}`,
+    async (step) => {
+      const patches = {
+        settings: context.config.deltaPatches,
+        baseContent: new BaseContent(context.store, contentCacheFor(context.configDir, item.id), join(stagingDir, 'base', item.id), encryptionKey),
+      };
+      const rebuilt = await buildPackages(item.id, item.version, item.files, item.deltas, stagingDir, {
+        encryptionKey,
+        patches,
+        signal: context.signal,
+        onProgress: (done, total) => step.update(`${item.id}: packing ${item.version} ${formatProgress(done, total, started)}`),
+      });
+      return item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
+    },
+    (packed) => `${item.id}: packed ${item.version} (full ${formatBytes(packed.full.size)}${packed.deltas.map(describeDelta).join('')})`,
+  );
+}
+
+/** Publishers of one package at once each get a version, within this many tries. */
+const MAX_CLAIM_ATTEMPTS = 10;
+/** Spread out the retries of publishers that lost the same claim, so they do not race again in step. */
+const CLAIM_RETRY_JITTER_MS = 100;
+
+/**
+ * Step 3: claims each package's version. A version another publisher claimed
+ * first for other content is not ours: unless the version was asked for
+ * (--version), the package is planned again on what the store holds now
+ * (the next version, deltas from what the channel now serves) and packed
+ * again, as index conflicts are retried.
+ */
+async function claimVersions(
+  context: WorkflowContext,
+  request: PublishRequest,
+  plan: PublishPlan,
+  built: Map<string, BuiltPackages>,
+  packAgain: (item: PlannedPackage) => Promise<BuiltPackages>,
+): Promise<void> {
+  for (let position = 0; position < plan.packages.length; position++) {
+    for (let attempt = 1; built.has(plan.packages[position].id); attempt++) {
+      const item = plan.packages[position];
+      const { manifest } = built.get(item.id)!;
+      try {
+        await claimVersion(context.store, manifest);
+        break;
+      } catch (error) {
+        if (!(error instanceof VersionTakenError) || request.version !== undefined || attempt === MAX_CLAIM_ATTEMPTS) throw error;
+      }
+      await sleep(Math.random() * CLAIM_RETRY_JITTER_MS);
+      const { index } = await readIndex(context.store, request.channel);
+      const replanned = await planFiles(context, request, index, item.id, item.files);
+      plan.packages[position] = replanned;
+      if (replanned.status !== 'publish') {
+        built.delete(item.id);
+        continue;
+      }
+      context.output.warn(`${item.id}: version ${manifest.version} was just taken by another publisher with other content; publishing as ${replanned.version}`);
+      built.set(item.id, await packAgain(replanned));
+    }
+  }
+}
+
 /**
  * pack → diff → write packages and manifests → write the channel index last,
  * so a crash never exposes a release whose objects are missing. Every package
@@ -157,14 +229,16 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   // A run killed after its index write left history and hooks undone: finish them first.
   await finishInterruptedWork(context, request.channel);
 
-  const stagingDir = await mkdtemp(join(tmpdir(), 'update-publish-'));
+  // Killed runs leave their staging folders (up to a package's size each): theirs go first.
+  for (const stale of await removeStaleTempFolders()) output.debug(`removed ${stale}, left by a run that was killed`);
+  const stagingDir = await makeTempFolder('staging');
   try {
     const built = await packPlan(context, plan, stagingDir, encryptionKey);
-    const question = `${describePlan(plan, built)}\n  rules: rollout ${request.rules.rollout}%; ${describeRules(request.rules)}\nPublish to '${request.channel}' on ${store.location}?`;
-    if (built.size > 0 && !(await context.confirm(question))) throw new UserError('publish cancelled; nothing was written');
+    const question = `${describePlan(plan, built)}\n  rules: ${describeRulesWithRollout(request.rules)}\nPublish to '${request.channel}' on ${store.location}?`;
+    if (built.size > 0) await confirmOrDecline(context, question, 'publish cancelled; nothing was written');
 
     // 3. Claim each version, then upload the package objects the store does not have yet.
-    for (const packages of built.values()) await claimVersion(store, packages.manifest);
+    await claimVersions(context, request, plan, built, (item) => packItem(context, item, stagingDir, encryptionKey));
     const uploaded = await uploadPackages(context, config, [...built.values()]);
 
     // 4. Manifests (create-only: a version is written once), then the channel index.
@@ -179,6 +253,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         deltas: packages.manifest.deltas.map(releaseDelta),
         rules: request.rules,
         state: 'active',
+        ...request.provenance,
       });
     }
     const packages = plan.packages.map((item): PublishedPackage => {
@@ -193,6 +268,8 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         deltas: item.status === 'unchanged' ? [] : release.deltas,
         manifest: { key: release.manifest.key },
         rules: release.rules,
+        message: release.message ?? null,
+        commit: release.commit ?? null,
       };
     });
     // Built from the index as written: hooks tell each package's releases there and the index version.
@@ -241,17 +318,20 @@ export async function uploadPackages(context: WorkflowContext, config: Config, b
     })),
   );
   if (items.length === 0) return { objects: 0, bytes: 0, skipped: 0 };
-  const step = context.output.step(`uploading ${items.length} objects to ${context.store.location}`);
   const started = Date.now();
-  const result = await uploadObjects(context.store, items, {
-    concurrency: config.s3?.concurrency,
-    signal: context.signal,
-    onProgress: (done, total) => {
-      const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
-      step.update(`uploading ${formatBytes(done)} / ${formatBytes(total)} (${formatBytes(rate)}/s)`);
-    },
-  });
-  step.succeed(`uploaded ${result.uploaded.length} objects (${formatBytes(result.bytesUploaded)}), ${result.skipped.length} already in the store`);
+  const result = await runStep(
+    context.output,
+    `uploading ${plural(items.length, 'object')} to ${context.store.location}`,
+    (step) =>
+      uploadObjects(context.store, items, {
+        concurrency: config.s3?.concurrency,
+        signal: context.signal,
+        onProgress: (done, total) => step.update(`uploading ${formatProgress(done, total, started)}`),
+      }),
+    // A dry run sends nothing: it says what it would send.
+    (uploaded) =>
+      `${context.dryRun ? 'would upload' : 'uploaded'} ${plural(uploaded.uploaded.length, 'object')} (${formatBytes(uploaded.bytesUploaded)}), ${uploaded.skipped.length} already in the store`,
+  );
   return { objects: result.uploaded.length, bytes: result.bytesUploaded, skipped: result.skipped.length };
 }
 
@@ -291,40 +371,6 @@ async function writeReleases(
   return after.complete();
 }
 
-/**
- * Makes this run the owner of a version before any of its objects is written,
- * so two publishers that picked the same number never overwrite each other's
- * packages. A claim for the same content is ours (a rerun) or identical.
- */
-export async function claimVersion(store: Store, manifest: Manifest): Promise<void> {
-  await writeOnce(
-    store,
-    claimKey(manifest.id, manifest.version),
-    serializeClaim(manifest),
-    (existing) => claimedContent(existing) === manifest.contentSha256,
-    `package '${manifest.id}': version ${manifest.version} was just taken by another publisher with other content; run the command again`,
-  );
-}
-
-/** Writes a manifest once; an identical one already there (a resumed or concurrent run) is kept. */
-export async function writeManifest(store: Store, manifest: Manifest): Promise<{ sha256: string; size: number }> {
-  const key = manifestKey(manifest.id, manifest.version);
-  const sameContent = (existing: Buffer) => {
-    try {
-      return parseManifest(existing, key).contentSha256 === manifest.contentSha256;
-    } catch {
-      return false;
-    }
-  };
-  return writeOnce(
-    store,
-    key,
-    serializeDocument(manifest),
-    sameContent,
-    `package '${manifest.id}': version ${manifest.version} was just published with other content by someone else; run the command again`,
-  );
-}
-
 /** One line per package to publish, as the confirmation shows it. */
 export function describePlan(plan: PublishPlan, built: Map<string, BuiltPackages>): string {
   return plan.packages
@@ -333,7 +379,7 @@ export function describePlan(plan: PublishPlan, built: Map<string, BuiltPackages
       const { added, changed, removed } = item.changes;
       const packages = built.get(item.id)!;
       const bytes = [packages.full, ...packages.deltas, ...packages.deltas.flatMap((delta) => delta.patched ?? [])].reduce((sum, object) => sum + object.size, 0);
-      return `  ${item.id} ${item.previousVersion ?? '(new)'} → ${packages.manifest.version}: +${added} ~${changed} -${removed} files, ${formatBytes(bytes)} to upload`;
+      return `  ${item.id} ${item.previousVersion ?? '(new)'} → ${packages.manifest.version}: +${added} ~${changed} -${removed} ${added + changed + removed === 1 ? 'file' : 'files'}, ${formatBytes(bytes)} to upload`;
     })
     .join('\n');
 }

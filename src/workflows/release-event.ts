@@ -33,5 +33,7 @@ export function releaseEvent(
     actor: currentActor(),
     releases: index.packages[fields.packageId]?.releases ?? [],
     indexVersion: index.version ?? 0,
+    ...(release.message !== undefined && { message: release.message }),
+    ...(release.commit !== undefined && { commit: release.commit }),
   };
 }

@@ -1,4 +1,5 @@
-import { isReleaseEvent, type HookEvent } from '../protocol/release-event.js';
+import { isReleaseEvent, type HookEvent, type ReleaseEventName } from '../protocol/release-event.js';
+import { hookName } from '../config/hook-schema.js';
 import { failedRequired, runHooks, type HookResult } from '../hooks/run-hooks.js';
 import { readIndex } from '../channel/index-store.js';
 import { UserError } from '../errors.js';
@@ -40,7 +41,7 @@ function rerunAdvice(failed: HookResult[], events: HookEvent[]): string {
       continue;
     }
     const target = `${result.package}@${result.version}`;
-    reruns.add(`\`update-publish hooks run ${target} --channel ${channelOf.get(target)} --only ${result.name}\``);
+    reruns.add(`\`update-publish hooks run ${target} --channel ${channelOf.get(target)} --event ${result.event} --only ${result.name}\``);
   }
   return [
     reruns.size > 0 && `fix the hook, then run ${[...reruns].join(', ')}`,
@@ -52,20 +53,21 @@ function rerunAdvice(failed: HookResult[], events: HookEvent[]): string {
 
 /**
  * Runs the hooks again for a release in a channel's index (by default its
- * newest), after a hook that failed was fixed. The event is `publish`.
+ * newest), after a hook that failed was fixed: for the event that failed
+ * (default `publish`), so hooks subscribed to it run.
  */
 export async function rerunReleaseHooks(
   context: WorkflowContext,
-  request: { channel: string; packageId: string; version?: string; only?: string },
-): Promise<{ version: string; hooks: HookResult[] }> {
-  const { channel, packageId, version } = request;
+  request: { channel: string; packageId: string; version?: string; event?: ReleaseEventName; only?: string },
+): Promise<{ version: string; event: ReleaseEventName; hooks: HookResult[] }> {
+  const { channel, packageId, version, event: name = 'publish' } = request;
   const snapshot = await readIndex(context.store, channel);
   const release = version ? findRelease(snapshot.index, packageId, version) : latestRelease(snapshot.index, packageId);
   if (!release) {
     const target = version ? `${packageId}@${version}` : packageId;
     throw new UserError(`no release ${target} on channel '${channel}'; run 'update-publish status --channel ${channel}' to see what is there`);
   }
-  const event = releaseEvent('publish', {
+  const event = releaseEvent(name, {
     packageId,
     release,
     previousVersion: null,
@@ -74,5 +76,13 @@ export async function rerunReleaseHooks(
     store: context.store.location,
     index: snapshot.index,
   });
-  return { version: release.version, hooks: await runReleaseHooks(context, [event], request.only) };
+  const hooks = await runReleaseHooks(context, [event], request.only);
+  if (request.only !== undefined && hooks.length === 0) {
+    // Running nothing must not pass for success: the hook asked for does not hear this event.
+    const listening = context.config.hooks.filter((hook) => hook.type === request.only || hookName(hook) === request.only).flatMap((hook) => hook.on);
+    throw new UserError(
+      `no hook matching --only ${request.only} runs on '${name}' events (it runs on: ${[...new Set(listening)].join(', ')}); pass --event with one of those`,
+    );
+  }
+  return { version: release.version, event: name, hooks };
 }

@@ -10,6 +10,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import { channelPrefix } from '../protocol/layout.js';
 import { trustedKeyOf } from '../protocol/signature.js';
 import type { Store } from '../store/store.js';
+import { formatProgress, plural } from '../format.js';
 import type { WorkflowContext } from './context.js';
 
 /**
@@ -25,17 +26,27 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
   const channels = request.channel ? [request.channel] : await listChannelFolders(store);
   // Verifying nothing must not pass: it is almost always a mistyped store.
   if (channels.length === 0) throw new UserError(`nothing to verify: no channel in ${store.location}; check --store (or "store" in the config)`, ExitCode.failure);
-  const step = output.step(`verifying ${channels.length} channel(s) in ${store.location}`);
-  const report = await verifyReleases(storeSource(store), channels, {
-    publicKeys,
-    decryptionKeys: encryptionKey ? [encryptionKey] : [],
-    archivedReleases: (channel, id) => readArchivedReleases(store, channel, id),
-    // The store's own errors (an object it cannot read) are findings too.
-    isFinding: (error) => error instanceof ProtocolError || error instanceof UserError,
-    onRelease: (channel, id, version) => step.update(`verifying ${channel}: ${id}@${version}`),
-  });
+  const started = Date.now();
+  let releaseShown = '';
+  const step = output.step(`verifying ${plural(channels.length, 'channel')} in ${store.location}`);
+  let report: VerifyReport;
+  try {
+    report = await verifyReleases(storeSource(store), channels, {
+      publicKeys,
+      decryptionKeys: encryptionKey ? [encryptionKey] : [],
+      archivedReleases: (channel, id) => readArchivedReleases(store, channel, id),
+      // The store's own errors (an object it cannot read) are findings too.
+      isFinding: (error) => error instanceof ProtocolError || error instanceof UserError,
+      signal: context.signal,
+      onRelease: (channel, id, version) => step.update((releaseShown = `verifying ${channel}: ${id}@${version}`)),
+      onProgress: (done, total) => step.update(`${releaseShown} ${formatProgress(done, total, started)}`),
+    });
+  } catch (error) {
+    step.fail();
+    throw error;
+  }
   report.problems.push(...(await checkChannelLogs(store, channels, publicKeys)));
-  if (report.problems.length) step.fail(`${report.problems.length} problem(s) in ${store.location}`);
+  if (report.problems.length) step.fail(`${plural(report.problems.length, 'problem')} in ${store.location}`);
   else step.succeed(`verified ${store.location}`);
   if (!publicKeys.length) output.warn('signatures not checked: pass --public-key or configure signing.privateKey');
   return report;

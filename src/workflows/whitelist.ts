@@ -1,16 +1,14 @@
 import { releasesNamingWhitelist } from '../channel/catalog.js';
 import { readIdSet } from '../channel/id-file.js';
 import { MAX_WHITELIST_IDS, readWhitelistMeta, removeWhitelist, requireWhitelistName, uploadWhitelist } from '../channel/whitelists.js';
-import { UserError } from '../errors.js';
-import type { WorkflowContext } from './context.js';
+import { plural } from '../format.js';
+import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 /** Stores (or replaces, once confirmed) a whitelist from a file of ids. */
 export async function uploadWhitelistFile(context: WorkflowContext, name: string, file: string) {
   const ids = await readIdSet(file, MAX_WHITELIST_IDS);
   const existing = await readWhitelistMeta(context.store, requireWhitelistName(name));
-  if (existing && !(await context.confirm(`Replace whitelist '${name}' (${existing.count} ids) with ${ids.size} ids?`))) {
-    throw new UserError('cancelled; nothing was written');
-  }
+  if (existing) await confirmOrDecline(context, `Replace whitelist '${name}' (${plural(existing.count, 'id')}) with ${plural(ids.size, 'id')}?`);
   const { count, shards } = await uploadWhitelist(context.store, name, ids);
   return { name, count, shards, dryRun: context.dryRun };
 }
@@ -21,9 +19,7 @@ export async function removeWhitelistNamed(context: WorkflowContext, name: strin
   // Its devices then get those releases only through the rollout: say so before it is gone.
   const namedBy = existing ? await releasesNamingWhitelist(context.store, name) : [];
   if (namedBy.length > 0) context.output.warn(`whitelist '${name}' is named by ${namedBy.join(', ')}: its devices will get those releases only through the rollout`);
-  if (existing && !(await context.confirm(`Remove whitelist '${name}' (${existing.count} ids)?`))) {
-    throw new UserError('cancelled; nothing was removed');
-  }
+  if (existing) await confirmOrDecline(context, `Remove whitelist '${name}' (${plural(existing.count, 'id')})?`, 'cancelled; nothing was removed');
   await removeWhitelist(context.store, name);
   return { name, removed: true as const, dryRun: context.dryRun };
 }

@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
+import { scanPackage } from '../../src/pack/scan.js';
 
 afterAll(removeProjects);
 
@@ -154,6 +156,48 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       }
     };
 
+    it('refuses a file name that is not valid UTF-8, naming it (it was dropped as "no files match")', async () => {
+      const path = join(Buffer.from(project.packageDir('maps')).toString(), 'caf');
+      const name = Buffer.concat([Buffer.from(path), Buffer.from([0xe9]), Buffer.from('.txt')]);
+      await withFiles(
+        () => writeFile(name, 'x'),
+        [],
+        () => attempt(['publish', 'maps'], /package 'maps': the file name 'caf\\xe9\.txt' is not valid UTF-8, which devices and zip tools need; rename it/),
+      ).finally(() => rm(name, { force: true }));
+    });
+
+    it('refuses a file name that is not valid UTF-8 in a sub-folder too, even when it is the only file', async () => {
+      const folder = join(project.dir, 'assets', 'latin1');
+      await mkdir(folder, { recursive: true });
+      const name = Buffer.concat([Buffer.from(join(folder, 'sub')), Buffer.from('/'), Buffer.from([0x66, 0xfc, 0x72])]);
+      await mkdir(join(folder, 'sub'));
+      try {
+        await writeFile(name, 'x');
+        const scanned = await scanPackage('latin1', { dir: folder, include: ['**/*'], exclude: [] }, project.dir);
+        expect.unreachable(`scanned ${scanned.length} files`);
+      } catch (error) {
+        expect((error as Error).message).toMatch(/the file name 'sub\/f\\xfcr' is not valid UTF-8/);
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
+
+    it('warns about a dangling symbolic link and a FIFO, naming them, instead of leaving them out without a word', async () => {
+      const link = join(project.packageDir('maps'), 'dangling.txt');
+      const fifo = join(project.packageDir('maps'), 'pipe');
+      await symlink(join(project.dir, 'nowhere.txt'), link);
+      spawnSync('mkfifo', [fifo]);
+      try {
+        const result = await project.run(['diff', 'maps']);
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stderr).toContain("warning: package 'maps': \"dangling.txt\" is a symbolic link to something that does not exist; it is left out");
+        if (existsSync(fifo)) expect(result.stderr).toContain("warning: package 'maps': \"pipe\" is a FIFO (named pipe), not a file; it is left out");
+      } finally {
+        await rm(link, { force: true });
+        await rm(fifo, { force: true });
+      }
+    });
+
     it('refuses a symlink to a file outside the package folder', async () => {
       const outside = join(project.dir, 'secret.txt');
       const link = join(project.packageDir('maps'), 'link.txt');
@@ -285,6 +329,11 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       ['--rollout with three decimals', ['--rollout', '12.345'], /rollout '12\.345' is outside 0–100 or not a plain number/],
       ['--starts-at without offset', ['--starts-at', '2026-01-01T00:00:00'], /--starts-at '2026-01-01T00:00:00' has no UTC offset; add Z or ±hh:mm, e\.g\. 2026-01-01T00:00:00Z/],
       ['--ends-at without offset', ['--ends-at', '2026-01-01T10:00'], /--ends-at '2026-01-01T10:00' has no UTC offset/],
+      ['empty --app-version (matches every device)', ['--app-version', ''], /--app-version '' matches every app version/],
+      ['empty --platform', ['--platform', ''], /--platform '' names nothing/],
+      ['a duplicate --platform', ['--platform', 'ios,android,ios'], /--platform gives 'ios' twice/],
+      ['--attr with an empty value', ['--attr', 'region='], /--attr 'region=' has no value/],
+      ['--ends-at in the past (never served)', ['--ends-at', '2020-01-01T00:00:00Z'], /--ends-at 2020-01-01T00:00:00\.000Z is in the past: the release would never be served/],
     ])('refuses an invalid %s', async (_, args, message) => {
       await attempt(['publish', 'maps', ...args], message);
     });
@@ -311,7 +360,7 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       ['status', ['status', '--channel', 'nochan']],
       ['resolve', ['resolve', '--package', 'maps', '--channel', 'nochan']],
     ])('%s refuses a channel the store does not have', async (_, args) => {
-      await attempt(args, /unknown channel 'nochan' in .*; channels: production$/);
+      await attempt(args, /unknown channel 'nochan' in .*; channels: production; create it with 'update-publish channel create nochan'/);
     });
 
     it('refuses a version that is not above the highest stored version', async () => {
@@ -348,5 +397,32 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       expect(result.json).toEqual({ error: { message: expect.stringMatching(/^rollout '101' is outside 0–100/), exitCode: 2 } });
       expect(result.stderr).toMatch(/^error: rollout '101'[^\n]*\n$/);
     });
+  });
+});
+
+describe('file-system errors: one line naming the path and the cause, exit 1, never "a bug"', () => {
+  const fails = (result: CliResult, message: RegExp) => {
+    expect(result.code, result.stderr).toBe(1);
+    const errors = result.stderr.trimEnd().split('\n').filter((line) => line.startsWith('error:'));
+    expect(errors, result.stderr).toHaveLength(1);
+    expect(errors[0]).toMatch(message);
+    expect(result.stderr).not.toMatch(/a bug in update-publish|^ {4}at /m);
+  };
+
+  it('pack --out, keys generate --out and fetch --into where a file stands', async () => {
+    const project = await makeProject();
+    succeeded(await project.run(['publish', '--yes']));
+    const file = join(project.dir, 'a-file');
+    await writeFile(file, 'not a folder');
+    fails(await project.run(['pack', '--out', 'a-file']), new RegExp(`cannot create folder ${file}: a file stands where a folder is needed \\(ENOTDIR\\)`));
+    fails(await project.run(['keys', 'generate', '--out', 'a-file']), new RegExp(`cannot create folder ${file}: a file stands where a folder is needed`));
+    fails(await project.run(['fetch', 'maps', '--into', 'a-file/maps']), new RegExp(`cannot create folder ${file}: a file stands where a folder is needed`));
+  });
+
+  it.skipIf(!existsSync('/proc/self'))('publish and whitelist upload to a store folder that cannot be created (Node\'s recursive mkdir would loop forever)', async () => {
+    const project = await makeProject();
+    await writeFile(join(project.dir, 'ids.txt'), 'device-1\n');
+    fails(await project.run(['publish', '--yes', '--store', '/proc/no-such-store']), /store folder \/proc\/no-such-store: ENOENT at \/proc\/no-such-store; the folder cannot be created there/);
+    fails(await project.run(['whitelist', 'upload', 'qa', 'ids.txt', '--store', '/proc/no-such-store']), /store folder \/proc\/no-such-store: ENOENT/);
   });
 });

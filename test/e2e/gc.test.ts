@@ -16,6 +16,7 @@ const DAY_MS = 86_400_000;
  * first two referenced by nothing.
  */
 async function publishThreeVersions(project: Project, env: Record<string, string> = {}) {
+  expect((await project.run(['channel', 'create', 'staging'], { env })).code).toBe(0);
   const publish = async (channel: string, content: string) => {
     await project.write('maps', { 'a.txt': content });
     const result = await project.run(['publish', '--yes', '--json', '--channel', channel], { env });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { CLI_PATH, makeProject, removeProjects, REPO_ROOT, sha256 } from '../helpers/cli.js';
+import { CLI_PATH, makeProject, removeProjects, REPO_ROOT, sha256, succeeded } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { closeTerminals, openTerminal, tmuxInstalled } from '../helpers/terminal.js';
 
@@ -149,6 +149,37 @@ describe.skipIf(!tmuxInstalled)('init wizard at a terminal', () => {
   });
 });
 
+describe.skipIf(!tmuxInstalled)('init wizard: an SNS hook for an S3-compatible store', () => {
+  it('keeps the store region (R2: auto) out of the SNS hook', async () => {
+    const project = await makeProject({ configFile: false });
+    const wizard = await openTerminal(['init'], { cwd: project.dir, env: { AWS_REGION: undefined } });
+    await wizard.waitFor('Where should packages be stored?');
+    await wizard.keys('Down', 'Down', 'Enter');
+    await wizard.waitFor('Endpoint URL');
+    await wizard.type('https://account.r2.cloudflarestorage.com');
+    await wizard.keys('Enter');
+    await wizard.waitFor('Bucket:');
+    await wizard.type('content');
+    await wizard.keys('Enter');
+    await wizard.waitFor('Key prefix');
+    await wizard.keys('Enter');
+    await wizard.waitFor('Region (R2: auto');
+    await wizard.keys('Enter'); // auto
+    for (const prompt of ['Which folders are packages?', 'Default channel', 'Generate a signing key pair']) {
+      await wizard.waitFor(prompt);
+      await wizard.keys('Enter');
+    }
+    await wizard.waitFor('Run after each release');
+    await wizard.keys('Down', 'Space', 'Enter'); // SNS
+    await wizard.waitFor('SNS topic ARN');
+    await wizard.keys('Enter'); // env:UPDATE_PUBLISH_SNS_TOPIC
+    expect(await wizard.exitCode()).toBe(0);
+    const written = await readJson(project.configPath);
+    expect(written.s3).toMatchObject({ region: 'auto', endpoint: 'https://account.r2.cloudflarestorage.com' });
+    expect(written.hooks).toEqual([{ type: 'sns', topicArn: 'env:UPDATE_PUBLISH_SNS_TOPIC' }]);
+  });
+});
+
 describe('init without a terminal', () => {
   it('fails at once with a one-line hint instead of waiting for input', async () => {
     const project = await makeProject({ configFile: false });
@@ -225,15 +256,30 @@ describe('init flags', () => {
     expect(sha256(await readFile(join(project.dir, 'keys/signing-private.pem')))).toBe(key);
   });
 
-  it('never prints credentials written into the endpoint URL', async () => {
+  it('refuses credentials in the endpoint URL instead of writing them into the config, and never prints them', async () => {
     const project = await makeProject({ configFile: false, packages: {} });
     const flags = ['init', '--yes', '--store', 's3://bucket/x', '--endpoint', 'http://minio:s3cr3t-pass@127.0.0.1:9000'];
-    for (const result of [await project.run(flags), await project.run([...flags, '--force', '--json'])]) {
-      expect(result.code, result.stderr).toBe(0);
+    for (const result of [await project.run(flags), await project.run([...flags, '--json'])]) {
+      expect(result.code).toBe(2);
       expect(result.stdout + result.stderr).not.toContain('s3cr3t-pass');
+      expect(result.stderr).toMatch(/--endpoint the URL given holds credentials/);
     }
-    const human = await project.run([...flags, '--force']);
-    expect(human.stdout).toContain('via http://[redacted]@127.0.0.1:9000');
+    await expect(stat(project.configPath)).rejects.toThrow();
+  });
+
+  it('gives an S3-compatible store\'s SNS hook no store region (R2: auto): the ARN\'s, or the SDK chain', async () => {
+    const project = await makeProject({ configFile: false, packages: {} });
+    const r2 = ['init', '--yes', '--store', 's3://content/updates', '--endpoint', 'https://account.r2.cloudflarestorage.com', '--region', 'auto'];
+    succeeded(await project.run([...r2, '--sns', 'env:UPDATE_PUBLISH_SNS_TOPIC']));
+    expect((await readJson(project.configPath)).hooks).toEqual([{ type: 'sns', topicArn: 'env:UPDATE_PUBLISH_SNS_TOPIC' }]);
+    succeeded(await project.run([...r2, '--sns', 'arn:aws:sns:eu-west-1:123456789012:app-updates', '--force']));
+    expect((await readJson(project.configPath)).hooks).toEqual([{ type: 'sns', topicArn: 'arn:aws:sns:eu-west-1:123456789012:app-updates', region: 'eu-west-1' }]);
+  });
+
+  it('names the whitelist a starter preset needs before that preset can be used', async () => {
+    const project = await makeProject({ configFile: false });
+    const init = succeeded(await project.run(['init', '--yes', '--json']));
+    expect(init.next).toContain("before 'publish --rules beta': upload the whitelist it names: npx update-publish whitelist upload qa <file of device ids>");
   });
 
   it.each([
@@ -241,9 +287,13 @@ describe('init flags', () => {
     [['--packages', 'Maps'], /package id 'Maps'/],
     [['--region', 'eu-west-1'], /--region only applies to an s3:\/\/bucket\/prefix store/],
     [['--store', 's3://Bad_Bucket/x'], /invalid bucket/],
-    [['--webhook', 'ftp://example.com'], /hooks\.0\.url/],
+    [['--webhook', 'ftp://example.com'], /--webhook 'ftp:\/\/example\.com' is not an http\(s\) URL/],
     [['--store', 'S3://bucket/x'], /store 'S3:\/\/bucket\/x' is not an S3 URL; write s3:\/\/bucket\/prefix/],
-    [['--store', 's3://bucket/x', '--endpoint', 'ftp://host'], /endpoint must be an http:\/\/ or https:\/\/ URL/],
+    [['--store', 's3://bucket/x', '--endpoint', 'ftp://host'], /--endpoint 'ftp:\/\/host' is not an http\(s\) URL/],
+    // What the wizard refuses, the flags are refused too.
+    [['--store', 's3://bucket/x', '--cloudfront', 'nope'], /--cloudfront 'nope' is not a CloudFront distribution id like E1ABCDEF2GHIJK/],
+    [['--sns', 'my-topic'], /--sns 'my-topic' is not an SNS topic ARN/],
+    [['--webhook', 'https://user:secret@hooks.example.com/x'], /--webhook the URL given holds credentials/],
   ])('refuses bad answers %j with exit 2, one line, and writes nothing', async (flags, message) => {
     const project = await makeProject({ configFile: false, packages: {} });
     const result = await project.run(['init', '--yes', ...flags]);

@@ -20,6 +20,8 @@ import {
   zipEntries,
   type Project,
 } from '../helpers/cli.js';
+import { checkStore } from '../helpers/store-check.js';
+import { createFolderStore } from '../../src/store/folder-store.js';
 
 afterAll(removeProjects);
 
@@ -74,6 +76,8 @@ describe('publish → unchanged → change → resolve', () => {
       deltas: [],
       manifest: { key: 'packages/maps/1.0.0/manifest.json' },
       rules: { rollout: 100, rolloutBasisPoints: 10_000, mandatory: false },
+      message: null,
+      commit: null,
     });
     // Logs go to stderr, never into the JSON document.
     expect(result.stderr).toMatch(/maps/);
@@ -226,6 +230,40 @@ describe('dry run', () => {
   });
 });
 
+describe('the hash cache', () => {
+  const statusOf = async (project: Project, args: string[] = []) => succeeded(await project.run(['diff', '--json', ...args])).packages[0].status;
+
+  it('sees content replaced with the same path, size, inode and mtime (cp -p, a tree unzipped with fixed timestamps)', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'version one' } } });
+    const file = join(project.packageDir('maps'), 'a.txt');
+    const past = new Date(Date.now() - 60_000);
+    await utimes(file, past, past);
+    succeeded(await project.run(['publish', '--yes']));
+    // Same size, written in place (same inode), its mtime set back: only the ctime moved.
+    await writeFile(file, 'version two');
+    await utimes(file, past, past);
+    expect(await statusOf(project)).toBe('changed');
+    expect(succeeded(await project.run(['publish', '--yes', '--json'])).packages[0]).toMatchObject({ status: 'published', version: '1.0.1' });
+  });
+
+  it('--no-cache on diff, pack and publish hashes every file again, and rebuilds a cache that lies', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
+    const file = join(project.packageDir('maps'), 'a.txt');
+    const past = new Date(Date.now() - 60_000);
+    await utimes(file, past, past);
+    succeeded(await project.run(['publish', '--yes']));
+    const cachePath = join(project.dir, '.update-publish', 'hash-cache', 'maps.json');
+    const cache = JSON.parse(await readFile(cachePath, 'utf8'));
+    cache.entries[file].sha256 = 'f'.repeat(64);
+    await writeFile(cachePath, JSON.stringify(cache));
+    expect(await statusOf(project)).toBe('changed');
+    expect(await statusOf(project, ['--no-cache'])).toBe('unchanged');
+    expect(await statusOf(project)).toBe('unchanged');
+    succeeded(await project.run(['pack', '--no-cache', '--json']));
+    expect(succeeded(await project.run(['publish', '--no-cache', '--yes', '--json'])).packages[0].status).toBe('unchanged');
+  });
+});
+
 describe('versions', () => {
   it('takes --version, bumps patch by default or --bump, refuses a non-increasing version, keeps N deltas', async () => {
     const project = await makeProject({
@@ -270,6 +308,23 @@ describe('versions', () => {
     }
   });
 
+  it('eight publishers of one package with different content at once: each releases its own version, none is lost', { timeout: 240_000 }, async () => {
+    const first = await makeProject({ packages: { maps: { 'a.txt': 'publisher 0' } } });
+    const projects = [first];
+    for (let i = 1; i < 8; i++) projects.push(await makeProject({ packages: { maps: { 'a.txt': `publisher ${i}` } }, config: { store: first.store } }));
+    // Slow writes: every run plans (and picks the same next version) before any claim lands.
+    const env = { NODE_OPTIONS: `--require ${fileURLToPath(new URL('../helpers/slow-disk.cjs', import.meta.url))}`, SLOW_DISK_MS: '200' };
+    const runs = await Promise.all(projects.map((project) => project.run(['publish', '--yes', '--json'], { env })));
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    const versions = runs.map((run) => run.json.packages[0].version as string);
+    expect(new Set(versions).size).toBe(8);
+    // Those that lost a claim said so and took the next free version.
+    expect(runs.some((run) => /version 1\.0\.\d was just taken by another publisher with other content; publishing as 1\.0\.\d/.test(run.stderr))).toBe(true);
+    const check = await checkStore(createFolderStore(first.store));
+    expect(check.problems).toEqual([]);
+    expect([...check.released.production.maps].sort()).toEqual([...versions].sort());
+  });
+
   it('a publish removes the temp file a killed copy left on a key it writes, and only that one', async () => {
     const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
     const ours = 'packages/maps/1.0.0/full.zip.0a1b2c3d4e5f.partial';
@@ -284,7 +339,7 @@ describe('versions', () => {
   });
 
   it('the promote it suggests works, also for a version that has moved to the archive', async () => {
-    const project = await makeProject({ packages: { maps: { 'a.txt': 'first' } } });
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'first' } }, config: { channels: ['staging'] } });
     await publish(project);
     await project.write('maps', { 'a.txt': 'second' });
     await publish(project);
@@ -298,7 +353,7 @@ describe('versions', () => {
   });
 
   it('refuses content already released on another channel and suggests promote', async () => {
-    const project = await makeProject({ packages: { maps: { 'a.txt': 'same content' } } });
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'same content' } }, config: { channels: ['staging'] } });
     await publish(project);
     const before = await snapshotTree(project.store);
     const result = await project.run(['publish', '--channel', 'staging']);

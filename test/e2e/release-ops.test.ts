@@ -26,7 +26,8 @@ beforeAll(async () => {
 }, SLOW);
 
 async function copyOfBase(config?: Record<string, unknown>): Promise<Project> {
-  const project = await makeProject({ packages: PACKAGES, config });
+  // staging exists because the config names it (item: a channel must exist before it is named).
+  const project = await makeProject({ packages: PACKAGES, config: { channels: ['staging'], ...config } });
   await cp(base.store, project.store, { recursive: true });
   return project;
 }
@@ -44,6 +45,16 @@ async function refused(project: Project, args: string[], message: RegExp): Promi
   expect(lines, result.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^error: /);
   expect(lines[0]).toMatch(message);
+  expect(await storeState(project)).toEqual(before);
+}
+
+/** A change to what already is: exit 0, the reason on stdout, and the store untouched (CI steps stay idempotent). */
+async function nothingToChange(project: Project, args: string[], message: RegExp): Promise<void> {
+  const before = await storeState(project);
+  const result: CliResult = await project.run(args);
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout).toMatch(message);
+  expect(result.stdout).toMatch(/nothing to change/);
   expect(await storeState(project)).toEqual(before);
 }
 
@@ -84,6 +95,7 @@ describe('release operations (CLI)', () => {
         version: '1.0.1',
         previous: { state: 'active', rollout: 10 },
         current: { state: 'active', rollout: 50 },
+        changed: true,
         dryRun: false,
         hooks: [],
       });
@@ -113,17 +125,23 @@ describe('release operations (CLI)', () => {
       await refused(project, ['rollout', 'maps', '150', '--yes'], /rollout '150' is outside 0–100/);
       await refused(project, ['rollout', 'nope', '5', '--yes'], /package 'nope' has no releases on channel 'production'; released there: maps, levels/);
       await refused(project, ['halt', 'maps', '--channel', 'nope', '--yes'], /unknown channel 'nope' .*; channels: production/);
-      await refused(project, ['resume', 'maps', '--yes'], /1\.0\.1 on channel 'production' is not halted/);
-      // A rollout to the share already served would rewrite the index, add history and fire hooks.
+      await nothingToChange(project, ['resume', 'maps', '--yes'], /1\.0\.1 on channel 'production' is not halted/);
+      // A rollout to the share already served would rewrite the index, add history and fire hooks: it changes nothing, exit 0.
       succeeded(await project.run(['rollout', 'maps', '100', '--yes']));
-      await refused(project, ['rollout', 'maps', '100', '--yes'], /package 'maps' 1\.0\.1 on channel 'production' is already at 100%; nothing to change/);
+      await nothingToChange(project, ['rollout', 'maps', '100', '--yes'], /package 'maps' 1\.0\.1 on channel 'production' is already at 100%; nothing to change/);
+      expect(await json(project, ['rollout', 'maps', '100', '--yes'])).toMatchObject({ version: '1.0.1', changed: false, hooks: [] });
       succeeded(await project.run(['halt', 'maps', '--yes']));
-      await refused(project, ['halt', 'maps', '--yes'], /already halted; run 'update-publish resume maps'/);
+      await nothingToChange(project, ['halt', 'maps', '--yes'], /already halted; run 'update-publish resume maps'/);
 
       const before = await storeState(project);
       const dryRun = await json(project, ['rollout', 'maps', '30', '--dry-run']);
       expect(dryRun).toMatchObject({ dryRun: true, current: { state: 'halted', rollout: 30 } });
       expect(await storeState(project)).toEqual(before);
+
+      // maps@<version>: only the release served is changed; one a publish replaced meanwhile is refused.
+      await refused(project, ['rollout', 'maps@1.0.0', '30', '--yes'], /package 'maps' on channel 'production' serves 1\.0\.1, not 1\.0\.0/);
+      await refused(project, ['resume', 'maps@1.0.0', '--yes'], /serves 1\.0\.1, not 1\.0\.0/);
+      expect(await json(project, ['resume', 'maps@1.0.1', '--yes'])).toMatchObject({ version: '1.0.1', changed: true, current: { state: 'active' } });
     },
     SLOW,
   );
@@ -179,6 +197,9 @@ describe('release operations (CLI)', () => {
         package: 'maps',
         version: '1.0.1',
         rules: { rollout: 20, rolloutBasisPoints: 2000, mandatory: true },
+        message: null,
+        commit: null,
+        deltasFrom: ['1.0.0'],
         dryRun: false,
         hooks: [],
       });

@@ -112,7 +112,7 @@ describe('--json', () => {
 
   let project: Project;
   beforeAll(async () => {
-    project = await makeProject();
+    project = await makeProject({ config: { channels: ['staging'] } });
     expect((await project.run(['publish', '--yes'])).code).toBe(0);
     await project.write('maps', { 'b.txt': 'b' });
   });
@@ -212,10 +212,74 @@ describe('exit codes', () => {
     expect(status.json.channels[0].packages[0]).toMatchObject({ id: 'maps', latest: '1.0.0' });
     // The warning names the exact command that re-runs what failed, and it does.
     const rerun = /run `update-publish (hooks run [^`]+)`/.exec(result.stderr)?.[1];
-    expect(rerun).toBe('hooks run maps@1.0.0 --channel production --only smoke-test');
+    expect(rerun).toBe('hooks run maps@1.0.0 --channel production --event publish --only smoke-test');
     const again = await project.run([...rerun!.split(' '), '--json']);
     expect(again.code).toBe(4);
     expect(again.json.hooks).toMatchObject([{ name: 'smoke-test', package: 'maps', version: '1.0.0', status: 'failed' }]);
+  });
+
+  it('4: a hook flooding its output still leaves the JSON document and the warning, and only its head and tail are shown', async () => {
+    const project = await makeProject({ config: { hooks: [{ type: 'command', name: 'loud', run: 'seq 300000; exit 1' }] } });
+    const result = await project.run(['publish', '--yes', '--json'], { spawn: true });
+    expect(result.code).toBe(4);
+    expect(result.json).toMatchObject({ packages: [{ id: 'maps', status: 'published' }], hooks: [{ name: 'loud', status: 'failed' }] });
+    expect(result.stderr.length).toBeLessThan(20_000);
+    expect(result.stderr).toContain('loud │ … 299800 lines not shown …');
+    expect(result.stderr).toContain('loud │ 300000');
+    expect(result.stderr).toMatch(/warning: a required hook failed; the release is in place/);
+  });
+
+  it('4: the advice after a failed rollout hook re-runs that hook for that event', async () => {
+    const project = await makeProject({ config: { hooks: [{ type: 'command', name: 'cmd', on: ['rollout'], run: 'test "$UP_EVENT" = never' }] } });
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    const result = await project.run(['rollout', 'maps', '50', '--yes']);
+    expect(result.code).toBe(4);
+    const rerun = /run `update-publish (hooks run [^`]+)`/.exec(result.stderr)?.[1];
+    expect(rerun).toBe('hooks run maps@1.0.0 --channel production --event rollout --only cmd');
+    const again = await project.run([...rerun!.split(' '), '--json']);
+    expect(again.code, again.stderr).toBe(4);
+    expect(again.json).toMatchObject({ event: 'rollout', hooks: [{ name: 'cmd', event: 'rollout', status: 'failed' }] });
+    // For an event the hook does not hear, running nothing is not a success.
+    const wrongEvent = await project.run(['hooks', 'run', 'maps', '--only', 'cmd']);
+    expect(wrongEvent.code).toBe(2);
+    expect(wrongEvent.stderr).toMatch(/no hook matching --only cmd runs on 'publish' events \(it runs on: rollout\); pass --event/);
+  });
+
+  it('0: a rollout, halt or resume that changes nothing says so and succeeds, so CI steps can repeat', async () => {
+    const project = await makeProject();
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    for (const args of [['rollout', 'maps', '100'], ['resume', 'maps']]) {
+      const result = await project.run([...args, '--yes', '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json).toMatchObject({ changed: false, unchanged: expect.stringContaining('nothing to change'), hooks: [] });
+    }
+    expect((await project.run(['halt', 'maps', '--yes'])).code).toBe(0);
+    const again = await project.run(['halt', 'maps', '--yes']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already halted.*nothing to change/);
+  });
+
+  it('2: resolve and fetch of a package the channel does not release, like an unknown channel', async () => {
+    const project = await makeProject();
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    const resolve = await project.run(['resolve', '--package', 'nope', '--json']);
+    expect(resolve.code).toBe(2);
+    expect(resolve.json.error.message).toMatch(/package 'nope' is not released on channel 'production'; released there: maps/);
+    const fetch = await project.run(['fetch', 'nope', '--into', 'device/nope']);
+    expect(fetch.code).toBe(2);
+    expect(fetch.stderr).toMatch(/error: package 'nope' is not released on channel 'production'/);
+  });
+
+  it.skipIf(!tmuxInstalled)('5: a confirmation answered no, with nothing written', async () => {
+    const project = await makeProject();
+    expect((await project.run(['publish', '--yes'])).code).toBe(0);
+    const index = await readFile(project.storePath('channels/production/index.json'));
+    const terminal = await openTerminal(['rollout', 'maps', '50'], { cwd: project.dir });
+    await terminal.waitFor("rollout maps 1.0.0 on 'production'");
+    await terminal.keys('n', 'Enter');
+    expect(await terminal.exitCode()).toBe(5);
+    expect(await terminal.screen()).toContain('error: cancelled; nothing was written');
+    expect(await readFile(project.storePath('channels/production/index.json'))).toEqual(index);
   });
 
   describe.skipIf(!tmuxInstalled)('3: a conflict', () => {
@@ -224,8 +288,9 @@ describe('exit codes', () => {
 
     beforeAll(async () => {
       project = await makeProject({ packages: { maps: { 'a.txt': 'first' } } });
-      // Publisher A packs, then waits at the confirmation prompt…
-      const slow = await openTerminal(['publish'], { cwd: project.dir });
+      // Publisher A packs the version it asked for, then waits at the confirmation prompt…
+      // (without --version it would take the next version instead: see 'simultaneous publishers').
+      const slow = await openTerminal(['publish', '--version', '1.0.0'], { cwd: project.dir });
       await slow.waitFor("Publish to 'production'");
       // …while publisher B releases other content under the same version.
       await project.write('maps', { 'a.txt': 'second, longer' });

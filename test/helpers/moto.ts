@@ -39,8 +39,8 @@ async function waitReady(endpoint: string, child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts moto_server. Under CI a missing moto_server fails the suite; locally
- * callers may choose to skip (see hasMoto).
+ * Starts moto_server. The integration and e2e tiers require it installed
+ * (require-servers.ts fails the run with the command to install it).
  */
 export async function startMoto(options: { authAfterActions?: number } = {}): Promise<Moto> {
   const port = await freePort();

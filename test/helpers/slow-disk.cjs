@@ -2,18 +2,21 @@
  * Preloaded into a CLI child (NODE_OPTIONS=--require …) by the crash test: waits
  * SLOW_DISK_MS before every file copy, rename and write, so a kill at a random
  * moment lands in the folder store's write phases as often as in packing — what
- * the latency proxy does for S3. Semantics are unchanged; only time stretches.
+ * the latency proxy does for S3. SLOW_READ_MS does the same for every whole-file
+ * read (packing small files, reading documents), so Ctrl-C lands mid-stage.
+ * Semantics are unchanged; only time stretches.
  */
 const fsPromises = require('node:fs/promises');
 const { syncBuiltinESMExports } = require('node:module');
 
-const delayMs = Number(process.env.SLOW_DISK_MS ?? 0);
-for (const name of ['copyFile', 'rename', 'writeFile']) {
+const slowDown = (name, delayMs) => {
   const original = fsPromises[name];
   fsPromises[name] = async (...args) => {
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     return original(...args);
   };
-}
+};
+for (const name of ['copyFile', 'rename', 'writeFile']) slowDown(name, Number(process.env.SLOW_DISK_MS ?? 0));
+if (process.env.SLOW_READ_MS) slowDown('readFile', Number(process.env.SLOW_READ_MS));
 // ESM `import { rename } from 'node:fs/promises'` sees the patched functions only after this.
 syncBuiltinESMExports();

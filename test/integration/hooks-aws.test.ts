@@ -136,7 +136,7 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
     expect(result).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^email \S+ sent to 1 recipient$/) });
     const [sent] = await sentMessages();
     expect(sent.subject).toBe('[update-publish] maps@1.2.0 published on production (10%)');
-    expect(sent.body).toContain('<th align="left">Size</th><td>121 KB</td>');
+    expect(sent.body).toContain('<th align="left">Size</th><td>121 KiB</td>');
     expect(sent.destinations.ToAddresses).toEqual(['team@example.com']);
 
     const [unverified] = await runOne({ ...hook, from: 'someone@elsewhere.org' });

@@ -44,7 +44,7 @@ describe('hooks config', () => {
     expect(hook).toMatchObject({
       type: 'command',
       required: true,
-      on: ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote', 'switch', 'app-release'],
+      on: ['publish', 'rollout', 'halt', 'resume', 'rollback', 'promote', 'edit', 'switch', 'app-release'],
     });
   });
 
@@ -201,6 +201,23 @@ describe('command hook', () => {
     expect(lines).toContain('  notify │ oops');
     const stdinLine = lines.find((line) => line.startsWith('  notify │ {'));
     expect(JSON.parse(stdinLine!.slice('  notify │ '.length))).toEqual(releaseEvent());
+  });
+
+  it('keeps its first and last lines of a flood of output (memory and the terminal stay bounded)', async () => {
+    const { results, lines } = await run([{ type: 'command', name: 'loud', run: 'seq 300000; exit 1' }]);
+    expect(only(results)).toMatchObject({ status: 'failed', error: 'exited with code 1' });
+    const shown = lines.filter((line) => line.startsWith('  loud │ '));
+    expect(shown).toHaveLength(201);
+    expect(shown.slice(0, 2)).toEqual(['  loud │ 1', '  loud │ 2']);
+    expect(shown[100]).toBe('  loud │ … 299800 lines not shown …');
+    expect(shown.at(-1)).toBe('  loud │ 300000');
+  });
+
+  it('cuts a line too long to hold (one of 600 MB crashed the CLI with RangeError)', { timeout: 120_000 }, async () => {
+    const { results, lines } = await run([{ type: 'command', name: 'wide', run: "head -c 600000000 /dev/zero | tr '\\0' x; echo; echo after", timeoutMs: 110_000 }]);
+    expect(only(results)).toMatchObject({ status: 'ok' });
+    const shown = lines.filter((line) => line.startsWith('  wide │ '));
+    expect(shown).toEqual([`  wide │ ${'x'.repeat(4096)}… (${600_000_000 - 4096} more bytes cut)`, '  wide │ after']);
   });
 
   it('reports a non-zero exit as failed', async () => {

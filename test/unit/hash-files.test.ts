@@ -23,7 +23,7 @@ describe('hashFiles', () => {
       await writeFile(absolutePath, content);
       const stats = await stat(absolutePath);
       contents.push(content);
-      scanned.push({ path: `f${i}`, absolutePath, size, mtimeMs: stats.mtimeMs, ino: stats.ino });
+      scanned.push({ path: `f${i}`, absolutePath, size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino });
     }
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ describe('hashFiles', () => {
       const absolutePath = join(dir, `big${i}`);
       await writeFile(absolutePath, content);
       bigContents.push(content);
-      big.push({ path: `big${i}`, absolutePath, size: content.length, mtimeMs: 0, ino: i });
+      big.push({ path: `big${i}`, absolutePath, size: content.length, mtimeMs: 0, ctimeMs: 0, ino: i });
     }
     const files = [...scanned, ...big];
     const progress: number[] = [];
@@ -77,7 +77,7 @@ describe('hash cache with hashFiles', () => {
       await writeFile(absolutePath, name);
       await utimes(absolutePath, old, old);
       const stats = await stat(absolutePath);
-      scanned.push({ path: name, absolutePath, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino });
+      scanned.push({ path: name, absolutePath, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino });
     }
     const cachePath = join(dir, 'cache.json');
     const run = async (files: ScannedFile[]) => {

@@ -46,9 +46,20 @@ describe('setRollout', () => {
     expect(setRollout(channel(), 'maps', '12.34%').after.rules.rollout).toBe(12.34);
   });
 
-  it('refuses the share already served, halted or not: nothing would change', () => {
-    refused(() => setRollout(channel(), 'maps', 10), /package 'maps' 1\.2\.0 on channel 'production' is already at 10%; nothing to change/);
-    refused(() => setRollout(halt(channel(), 'maps').index, 'maps', '10'), /already at 10%/);
+  it('changes nothing for the share already served, halted or not, and says why', () => {
+    const same = setRollout(channel(), 'maps', 10);
+    expect(same.unchanged).toMatch(/package 'maps' 1\.2\.0 on channel 'production' is already at 10%; nothing to change/);
+    expect(same.index).toEqual(channel());
+    expect(setRollout(halt(channel(), 'maps').index, 'maps', '10').unchanged).toMatch(/already at 10%/);
+    expect(setRollout(channel(), 'maps', 50).unchanged).toBeUndefined();
+  });
+
+  it('acts on a named version only while it is the one served', () => {
+    expect(setRollout(channel(), 'maps', 50, '1.2.0').version).toBe('1.2.0');
+    refused(() => setRollout(channel(), 'maps', 50, '1.1.0'), /package 'maps' on channel 'production' serves 1\.2\.0, not 1\.1\.0/);
+    refused(() => halt(channel(), 'maps', '1.1.0'), /serves 1\.2\.0, not 1\.1\.0/);
+    refused(() => resume(halt(channel(), 'maps').index, 'maps', '1.1.0'), /serves 1\.2\.0, not 1\.1\.0/);
+    refused(() => halt(channel(), 'maps', '9.9.9'), /has no version 9\.9\.9/);
   });
 
   it('acts on the newest release that is not rolled back, and keeps a halted one halted', () => {
@@ -86,9 +97,9 @@ describe('halt and resume', () => {
     expect(servedBy(resumed.index, '1.2.0')).toEqual(served);
   });
 
-  it('refuses to halt a halted release or resume one that is not halted', () => {
-    refused(() => halt(halt(channel(), 'maps').index, 'maps'), /1\.2\.0 on channel 'production' is already halted; run 'update-publish resume maps'/);
-    refused(() => resume(channel(), 'maps'), /1\.2\.0 on channel 'production' is not halted/);
+  it('changes nothing when halting a halted release or resuming one that is not halted, and says why', () => {
+    expect(halt(halt(channel(), 'maps').index, 'maps').unchanged).toMatch(/1\.2\.0 on channel 'production' is already halted; run 'update-publish resume maps'/);
+    expect(resume(channel(), 'maps').unchanged).toMatch(/1\.2\.0 on channel 'production' is not halted/);
   });
 });
 

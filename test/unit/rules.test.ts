@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { configSchema, describeIssues } from '../../src/config/schema.js';
-import { buildRules, parseRollout } from '../../src/release/rules.js';
+import { assertStillServable, buildRules, parseRollout } from '../../src/release/rules.js';
 
 describe('parseRollout', () => {
   it.each([
@@ -79,10 +79,26 @@ describe('buildRules', () => {
     ['an empty window', { startsAt: '2026-01-01T00:00:00Z', endsAt: '2026-01-01T00:00:00Z' }, /is not after --starts-at/],
     ['an attribute without a value', { attr: 'region' }, /not key=value/],
     ['an attribute given twice', { attr: 'region=eu, region=us' }, /--attr gives 'region' twice; give each attribute once/],
+    ['an empty app-version range (it matches every device)', { appVersion: '' }, /--app-version '' matches every app version/],
+    ['an empty platform list', { platform: '' }, /--platform '' names nothing/],
+    ['a platform twice', { platform: 'ios,iOS' }, /--platform gives 'ios' twice/],
+    ['an empty whitelist list', { whitelist: ' , ' }, /--whitelist ' , ' names nothing/],
+    ['a whitelist twice', { whitelist: 'qa,qa' }, /--whitelist gives 'qa' twice/],
+    ['an attribute with an empty value', { attr: 'region=' }, /--attr 'region=' has no value/],
+    ['an empty attribute list', { attr: '' }, /--attr '' names no attribute/],
   ])('refuses %s with a UserError', (_, flags, message) => {
     const attempt = () => buildRules(flags, { beta: { rollout: 5 } });
     expect(attempt).toThrow(UserError);
     expect(attempt).toThrow(message);
+  });
+});
+
+describe('assertStillServable', () => {
+  it('refuses a new release whose window has closed, and lets one that ends later through', () => {
+    const now = new Date('2026-06-01T00:00:00Z');
+    expect(() => assertStillServable({ rollout: 100, mandatory: false, endsAt: '2026-05-31T23:59:59.000Z' }, now)).toThrow(/--ends-at 2026-05-31T23:59:59\.000Z is in the past: the release would never be served/);
+    expect(() => assertStillServable({ rollout: 100, mandatory: false, endsAt: '2026-06-02T00:00:00.000Z' }, now)).not.toThrow();
+    expect(() => assertStillServable({ rollout: 100, mandatory: false }, now)).not.toThrow();
   });
 });
 
@@ -100,6 +116,10 @@ describe('rule presets in the config', () => {
     ['a day the month does not have', { endsAt: '2027-02-30' }, "rules.r.endsAt: '2027-02-30' is not an ISO-8601 date"],
     ['a rollout with three decimals', { rollout: 12.345 }, 'rules.r.rollout: rollout must be 0–100 with at most two decimals'],
     ['a window that ends before it starts', { startsAt: '2027-02-01', endsAt: '2027-01-01' }, 'rules.r.endsAt: endsAt must be after startsAt'],
+    ['an empty app-version range', { appVersion: '' }, 'rules.r.appVersion: appVersion "" would match every app version'],
+    ['an empty platform list', { platforms: [] }, 'rules.r.platforms: platforms must name at least one platform'],
+    ['a platform twice', { platforms: ['ios', 'ios'] }, 'rules.r.platforms: platforms lists a platform twice'],
+    ['an attribute with an empty value', { attributes: { region: '' } }, 'rules.r.attributes.region: attribute values must not be empty'],
   ])('refuses %s at load, naming the field', (_, rules, message) => {
     const parsed = presetOf(rules);
     expect(parsed.success).toBe(false);

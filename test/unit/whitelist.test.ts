@@ -83,6 +83,14 @@ describe('id files', () => {
     expect((await rejection(readIdSet(join(dir, 'nope.txt'), 10))).message).toMatch(/cannot read .*nope\.txt: no such file/);
   });
 
+  it('refuses ids that are not valid UTF-8 with their line number (they were stored as U+FFFD)', async () => {
+    const latin1 = join(dir, 'latin1.txt');
+    await writeFile(latin1, Buffer.concat([Buffer.from('ok-1\r\n'), Buffer.from([0x4d, 0xfc, 0x6c, 0x6c, 0x65, 0x72]), Buffer.from('\nok-2\n')]));
+    expect((await rejection(readIdSet(latin1, 10))).message).toMatch(/latin1\.txt line 2: not valid UTF-8 \(saved in another encoding\?\); save the file as UTF-8/);
+    // Valid UTF-8 outside ASCII is an id like any other.
+    expect(await ids('Müller\nZoë\n')).toEqual(['Müller', 'Zoë']);
+  });
+
   it('dedupes, and refuses more ids than the limit', async () => {
     expect([...(await readIdSet(await idFile('a\nb\na\n'), 10))]).toEqual(['a', 'b']);
     expect((await rejection(readIdSet(await idFile('a\nb\nc\n'), 2))).message).toMatch(/more than 2 ids/);

@@ -13,7 +13,7 @@
 import type { Command } from 'commander';
 import { formatTable } from '../../format.js';
 import { buildRules, describeRollout, describeRules, parseRollout, type RuleFlags } from '../../release/rules.js';
-import { requireChannel, withContext, type CommandContext, type GlobalOptions } from '../context.js';
+import { withContext, type CommandContext, type GlobalOptions } from '../context.js';
 import { addReaderOptions, deviceFacts, deviceSource, type DeviceFlags, type ReaderFlags } from '../device-options.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
 import { addRuleOptions } from '../rule-options.js';
@@ -59,7 +59,7 @@ Examples:
       const { requirePlatform } = await edits();
       const platform = requirePlatform(flags.platform!);
       await withContext(session, flags, async (context) => {
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = context.channelName(flags.channel);
         const rules = buildRules({ ...flags, platform: undefined }, context.config.rules);
         const release = { platform, version: flags.version, url: flags.url, minSupported: flags.minSupported, message: flags.message, rules };
         const { addAppReleaseTo, describeAppReleaseState } = await workflows();
@@ -78,7 +78,7 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<ReadFlags>();
       await withContext(session, flags, async (context) => {
-        const result = await (await workflows()).listAppReleases(context, requireChannel(flags.channel, context.config.channel));
+        const result = await (await workflows()).listAppReleases(context, context.channelName(flags.channel));
         context.output.result(result, () => {
           if (result.releases.length === 0) return `no app releases on ${result.channel} yet: run 'update-publish app-release add'`;
           const rows = result.releases.map((release) => [
@@ -99,7 +99,7 @@ Examples:
     withContext(session, flags, async (context: CommandContext) => {
       const { platform, version } = (await edits()).parseAppReleaseTarget(argument);
       const { changeAppRelease, describeAppReleaseState } = await workflows();
-      const channel = requireChannel(flags.channel, context.config.channel);
+      const channel = context.channelName(flags.channel);
       const result = await changeAppRelease(context, { channel, platform, version, action, rollout, hooks: flags.hooks });
       noteHookFailures(session, result.hooks);
       context.output.result(result, () => {
@@ -130,7 +130,7 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<ReadFlags>();
       await withContext(session, flags, async (context) => {
-        const result = await (await workflows()).appReleaseHistory(context, requireChannel(flags.channel, context.config.channel));
+        const result = await (await workflows()).appReleaseHistory(context, context.channelName(flags.channel));
         context.output.result(result, () =>
           result.entries.length === 0
             ? `no app-release changes on ${result.channel} yet`
@@ -155,7 +155,7 @@ Examples:
       const device = { ...deviceFacts(flags), platform: (await edits()).requirePlatform(flags.platform!), appVersion: flags.appVersion! };
       const publicKeys = await loadPublicKeys(flags.publicKey);
       await withContext(session, flags, async (context) => {
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = context.channelName(flags.channel);
         const result = await (await workflows()).resolveDeviceAppUpgrade(deviceSource(context.store, flags), channel, device, publicKeys);
         context.output.result(result, () =>
           result.update

@@ -11,7 +11,7 @@ import { assertKnownPackages } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { formatBytes } from '../../format.js';
 import { addBase } from '../../workflows/base.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { dryRunNote } from '../render.js';
 import type { Session } from '../session.js';
 
@@ -38,7 +38,7 @@ export function registerBase(program: Command, session: Session): void {
       if (semver.valid(flags.version) !== flags.version) throw new UserError(`--version '${flags.version}' is not a semver version; use e.g. 1.0.0`);
       await withContext(session, flags, async (context) => {
         assertKnownPackages(context.config, [packageId]);
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = await context.channel(flags.channel);
         const result = await addBase(context, { packageId, dir: flags.dir, version: flags.version, channel });
         context.output.result(result, () =>
           `${dryRunNote(result.dryRun)}${packageId} ${result.version} is a base on '${channel}' (${result.files} files, full ${formatBytes(result.full.size)}${result.packed ? '' : ', already stored'}): devices reporting it get deltas`,

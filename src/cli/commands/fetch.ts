@@ -5,7 +5,7 @@ import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-sou
 import { storeSource } from '../../client/fetch/source.js';
 import { UserError } from '../../errors.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
 import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
 import type { Session } from '../session.js';
@@ -17,8 +17,8 @@ interface FetchFlags extends GlobalOptions {
   deviceId?: string;
   attr?: string;
   into: string;
-  publicKey: string[];
-  decryptionKey: string[];
+  publicKey?: string[];
+  decryptionKey?: string[];
   from?: string;
   now?: string;
   maxIndexSize?: string;
@@ -44,8 +44,8 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--app-version <semver>', 'app version on the device')
     .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
-    .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect, [])
-    .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect, [])
+    .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect)
+    .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
     .option('--max-index-size <bytes>', 'refuse a channel index larger than this (default 16777216)')
@@ -67,8 +67,8 @@ Examples:
         throw new UserError(`--app-version '${flags.appVersion}' is not a semver version; use e.g. 2.0.0`);
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
-      const publicKeys = await loadPublicKeys(flags.publicKey);
-      const decryptionKeys = readDecryptionKeys(flags.decryptionKey);
+      const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
+      const decryptionKeys = readDecryptionKeys(flags.decryptionKey ?? []);
       const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
       const stallSeconds = positiveInteger('--stall-timeout', flags.stallTimeout);
@@ -78,9 +78,11 @@ Examples:
         ...(stallSeconds !== undefined && { stallTimeoutMs: stallSeconds * 1000 }),
         ...(minSpeed !== undefined && { minBytesPerSecond: minSpeed }),
       };
-      await withContext(session, flags, async ({ config, store, output }) => {
+      await withContext(session, flags, async (context) => {
+        const { store, output } = context;
         const source = flags.from ? httpSource(flags.from, limits) : storeSource(store);
-        const channel = requireChannel(flags.channel, config.channel);
+        // Through a CDN the source itself says whether the channel exists.
+        const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
         let result: FetchResult;
         try {
@@ -101,15 +103,20 @@ Examples:
             maxIndexBytes,
             // --patches is the default: only --no-patches turns them off.
             patches: flags.patches !== false,
+            signal: session.interruption.signal,
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
           throw error;
         }
+        if (result.reason === 'unknown-package') {
+          step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
+          throw new UserError(`package '${packageId}' is not released on channel '${channel}' at ${source.location}; check the package name and --channel`);
+        }
         step.succeed();
         for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));
-      });
+      }, { configOptional: true, sourceGiven: flags.from !== undefined });
     });
 }
 

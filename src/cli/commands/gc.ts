@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { plural } from '../../format.js';
 import { parseAge } from '../../release/gc-plan.js';
 import { collectGarbage } from '../../workflows/gc.js';
 import { withContext, type GlobalOptions } from '../context.js';
@@ -25,13 +26,12 @@ export function registerGc(program: Command, session: Session): void {
       const maxAgeMs = parseAge(flags.olderThan);
       // Deleting is the exception: without --yes, gc only reports.
       await withContext(session, { ...flags, dryRun: flags.dryRun || !flags.yes }, async (context) => {
-        const { confirmed, ...result } = await collectGarbage(context, maxAgeMs);
-        if (!confirmed) return;
+        const result = await collectGarbage(context, maxAgeMs);
         const { dryRun, deleted, abortedUploads, keptRecent } = result;
         context.output.result(
           { dryRun, olderThan: flags.olderThan, deleted, abortedUploads, keptRecent },
           () =>
-            `${dryRun ? 'would delete' : 'deleted'} ${deleted.length} objects, ${dryRun ? 'would abort' : 'aborted'} ${abortedUploads.length} uploads` +
+            `${dryRun ? 'would delete' : 'deleted'} ${plural(deleted.length, 'object')}, ${dryRun ? 'would abort' : 'aborted'} ${plural(abortedUploads.length, 'upload')}` +
             (keptRecent.length ? `; kept ${keptRecent.length} unreferenced versions newer than ${flags.olderThan}` : ''),
         );
       });

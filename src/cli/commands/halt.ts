@@ -12,10 +12,10 @@ import type { Session } from '../session.js';
 import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-options.js';
 
 export function registerHalt(program: Command, session: Session): void {
-  addWriteOptions(addChannelOption(program.command('halt <package>')))
-    .description("stop serving the package's latest release at once (resume restores it)")
-    .addHelpText('after', '\nExamples:\n  $ update-publish halt maps\n  $ update-publish halt maps --channel staging --yes --json')
-    .action(async (packageId: string, _flags, command: Command) => {
-      await runCurrentReleaseChange(session, command.optsWithGlobals<WriteFlags>(), packageId, 'halt', (index) => halt(index, packageId));
+  addWriteOptions(addChannelOption(program.command('halt <package[@version]>')))
+    .description("stop serving the package's latest release at once (resume restores it); pkg@version acts only while that release is the one served")
+    .addHelpText('after', '\nExamples:\n  $ update-publish halt maps\n  $ update-publish halt maps@1.0.2 --channel staging --yes --json')
+    .action(async (target: string, _flags, command: Command) => {
+      await runCurrentReleaseChange(session, command.optsWithGlobals<WriteFlags>(), target, 'halt', halt);
     });
 }

@@ -7,15 +7,17 @@
  */
 import type { Command } from 'commander';
 import type { ReleaseRules } from '../../protocol/types.js';
+import { describeProvenance, describeRules } from '../../release/rules.js';
 import { UserError } from '../../errors.js';
 import { readHistory, type HistoryEntry } from '../../channel/history.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../../format.js';
 import { requireExistingChannel } from '../../channel/index-store.js';
 import type { Session } from '../session.js';
 
 interface HistoryFlags extends GlobalOptions {
   channel?: string;
+  limit?: string;
 }
 
 export function registerHistory(program: Command, session: Session): void {
@@ -23,13 +25,16 @@ export function registerHistory(program: Command, session: Session): void {
     .command('history <package>')
     .description('every release of a package on a channel and every change to it, newest first')
     .option('--channel <name>', 'channel (default: config channel)')
+    .option('--limit <n>', 'only the newest N entries')
     .addHelpText('after', '\nExamples:\n  $ update-publish history maps\n  $ update-publish history maps --channel staging --json')
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<HistoryFlags>();
-      await withContext(session, flags, async ({ config, store, output }) => {
-        const channel = requireChannel(flags.channel, config.channel);
-        const { index } = await requireExistingChannel(store, channel);
-        const entries = await readHistory(store, channel, packageId, index.packages[packageId]?.releases ?? []);
+      const limit = flags.limit === undefined ? undefined : parseLimit(flags.limit);
+      await withContext(session, flags, async (context) => {
+        const { store, output } = context;
+        const channel = await context.channel(flags.channel);
+        const { index } = await requireExistingChannel(store, channel, context.configuredChannels);
+        const entries = (await readHistory(store, channel, packageId, index.packages[packageId]?.releases ?? [])).slice(0, limit);
         if (entries.length === 0) {
           const known = Object.keys(index.packages);
           throw new UserError(`package '${packageId}' has no history on channel '${channel}'; released there: ${known.join(', ') || 'nothing'}`);
@@ -37,8 +42,13 @@ export function registerHistory(program: Command, session: Session): void {
         // One shape for every entry: from/to are null where the action has none (publish).
         const shaped = entries.map(({ at, actor, action, version, from, to, details }) => ({ at, actor, action, version, from: from ?? null, to: to ?? null, details }));
         output.result({ channel, package: packageId, entries: shaped }, () => renderHistory(channel, packageId, entries));
-      });
+      }, { configOptional: true });
     });
+}
+
+function parseLimit(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UserError(`--limit '${value}' is not a positive whole number; give e.g. --limit 20`);
+  return Number(value);
 }
 
 const change = (entry: HistoryEntry) => {
@@ -47,14 +57,21 @@ const change = (entry: HistoryEntry) => {
   return `${entry.from ?? '(none)'}${unit} → ${entry.to ?? '(none)'}${unit}`;
 };
 
-function details({ action, details: { rolledBack, rules, files } }: HistoryEntry): string {
+function details({ action, details: { rolledBack, rules, files, current, message, commit } }: HistoryEntry): string {
   if (action === 'base-add') return `base: in the app binary${typeof files === 'number' ? `, ${files} files` : ''}`;
+  const provenance = describeProvenance({ message: message as string | undefined, commit: commit as string | undefined });
+  const withProvenance = (text: string) => [text, provenance].filter(Boolean).join('; ');
   if (Array.isArray(rolledBack) && rolledBack.length) return `rolled back ${rolledBack.join(', ')}`;
   if (rules && typeof rules === 'object') {
     const { rollout, mandatory } = rules as ReleaseRules;
-    return `rollout ${rollout}%${mandatory ? ', mandatory' : ''}`;
+    return withProvenance(`rollout ${rollout}%${mandatory ? ', mandatory' : ''}`);
   }
-  return '';
+  // edit: the rules and notes it left the release with.
+  if (current && typeof current === 'object' && 'rules' in current) {
+    const edited = current as { rules: ReleaseRules; message: string | null };
+    return withProvenance(`${describeRules(edited.rules)}${edited.message ? `; notes: ${describeProvenance({ message: edited.message })}` : ''}`);
+  }
+  return provenance;
 }
 
 function renderHistory(channel: string, packageId: string, entries: HistoryEntry[]): string {

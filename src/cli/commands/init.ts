@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -19,6 +19,7 @@ import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '../../protocol/signature.js';
 import { outputFor, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
 import type { Session } from '../session.js';
+import { makeDirectory } from '../../make-dir.js';
 
 interface InitFlags extends GlobalOptions {
   force?: boolean;
@@ -84,10 +85,10 @@ Examples:
       const checked = configSchema.safeParse(config);
       if (!checked.success) throw new UserError(`init cannot write this config: ${describeIssues(checked.error)}; fix the flag or answer`);
       const signing = answers.signing ? await ensureSigningKey(join(projectDir, KEYS_DIR), output) : null;
-      await mkdir(projectDir, { recursive: true });
+      await makeDirectory(projectDir);
       await writeFile(target, formatConfig(config), { flag: flags.force ? 'w' : 'wx' });
 
-      const next = await nextSteps(answers, projectDir, flags.config ? ` --config ${relative(process.cwd(), target)}` : '');
+      const next = await nextSteps(answers, template.rules, projectDir, flags.config ? ` --config ${relative(process.cwd(), target)}` : '');
       output.result(
         {
           config: target,
@@ -162,7 +163,7 @@ async function ensureSigningKey(keysDir: string, output: Output): Promise<Signin
 }
 
 /** What to do next, in order: content, environment, then the first publish. */
-async function nextSteps(answers: InitAnswers, projectDir: string, configFlag: string): Promise<string[]> {
+async function nextSteps(answers: InitAnswers, presets: Record<string, unknown>, projectDir: string, configFlag: string): Promise<string[]> {
   const steps: string[] = [];
   const empty = [];
   for (const { dir } of answers.packages) if (!(await stat(join(projectDir, dir)).catch(() => null))) empty.push(dir);
@@ -170,6 +171,11 @@ async function nextSteps(answers: InitAnswers, projectDir: string, configFlag: s
   const envNames = [answers.sns, answers.cloudfront, answers.webhook].map((value) => value && envRefName(value)).filter(Boolean);
   if (envNames.length > 0) steps.push(`export ${envNames.join(', ')} (the config reads ${envNames.length === 1 ? 'it' : 'them'} as env:NAME)`);
   if (answers.signing) steps.push(`ship ${KEYS_DIR}/${PUBLIC_KEY_FILE} in the app; keep ${KEYS_DIR}/${PRIVATE_KEY_FILE} secret (CI: signing.privateKey "env:NAME")`);
+  // The starter presets may name whitelists: none exists in a new store yet.
+  for (const [preset, rules] of Object.entries(presets)) {
+    const names = (rules as { whitelist?: string[] }).whitelist ?? [];
+    if (names.length) steps.push(`before 'publish --rules ${preset}': upload the whitelist${names.length === 1 ? '' : 's'} it names: ${names.map((name) => `npx update-publish whitelist upload ${name} <file of device ids>`).join(', ')}`);
+  }
   steps.push(`npx update-publish${configFlag} publish --dry-run`, `npx update-publish${configFlag} publish`);
   return steps;
 }

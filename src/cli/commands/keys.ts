@@ -1,8 +1,9 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { plural } from '../../format.js';
 import { writeSigningKeyPair } from '../../keys/signing-keys.js';
 import { resignDocuments } from '../../workflows/keys-resign.js';
-import { outputFor, requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { outputFor, withContext, type GlobalOptions } from '../context.js';
 import type { Session } from '../session.js';
 
 interface KeysGenerateFlags extends GlobalOptions {
@@ -55,12 +56,12 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<KeysResignFlags>();
       await withContext(session, flags, async (context) => {
-        const result = await resignDocuments(context, flags.channel === undefined ? undefined : requireChannel(flags.channel, ''));
+        const result = await resignDocuments(context, flags.channel === undefined ? undefined : await context.knownChannel(flags.channel));
         const { channels, signed } = result;
         context.output.result(result, () =>
           signed.length === 0
             ? `every document of ${channels.join(', ') || 'no channel'} carries a valid signature; nothing to sign`
-            : `${context.dryRun ? '[dry-run] would sign' : 'signed'} ${signed.length} document(s): ${signed.join(', ')}`,
+            : `${context.dryRun ? '[dry-run] would sign' : 'signed'} ${plural(signed.length, 'document')}: ${signed.join(', ')}`,
         );
       });
     });

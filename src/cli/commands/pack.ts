@@ -10,6 +10,7 @@ import type { Session } from '../session.js';
 interface PackFlags extends GlobalOptions {
   out: string;
   version?: string;
+  cache: boolean;
 }
 
 export function registerPack(program: Command, session: Session): void {
@@ -18,6 +19,7 @@ export function registerPack(program: Command, session: Session): void {
     .description('build full packages and manifests into a local folder (laid out like the store); uploads nothing')
     .option('--out <dir>', 'output folder', 'update-publish-out')
     .option('--version <semver>', 'version to stamp (default: the version publish would choose)')
+    .option('--no-cache', 'hash every file again instead of trusting the hash cache (which is rebuilt)')
     .addHelpText('after', '\nExamples:\n  $ update-publish pack\n  $ update-publish pack maps --out build/packages --version 2.0.0 --json')
     .action(async (ids: string[], _flags, command: Command) => {
       const flags = command.optsWithGlobals<PackFlags>();
@@ -28,6 +30,7 @@ export function registerPack(program: Command, session: Session): void {
           outDir: resolve(flags.out),
           outFlag: flags.out,
           version: requestedVersion,
+          useCache: flags.cache,
         });
         context.output.result({ out, packages }, () =>
           formatTable(

@@ -4,25 +4,27 @@
  * uploaded). Without @version, the source's newest active release. Rules come
  * from the rule flags / preset (defaults: rollout 100), not from the source.
  *
- * JSON: { from, to, package, version, rules, dryRun, hooks }
+ * JSON: { from, to, package, version, rules, message, commit, dryRun, hooks }
  */
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { buildRules, describeRules, type RuleFlags } from '../../release/rules.js';
+import { assertStillServable, buildRules, describeRulesWithRollout, parseMessage, type RuleFlags } from '../../release/rules.js';
+import { provenanceOf } from '../../workflows/provenance.js';
 import { promoteRelease } from '../../workflows/promote.js';
-import { parsePackageTarget, requireChannel, withContext } from '../context.js';
+import { parsePackageTarget, withContext } from '../context.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
-import { addRuleOptions } from '../rule-options.js';
+import { addMessageOption, addRuleOptions } from '../rule-options.js';
 import type { Session } from '../session.js';
 import { addWriteOptions, type WriteFlags } from '../write-options.js';
 
 interface PromoteFlags extends WriteFlags, RuleFlags {
+  message?: string;
   from: string;
   to?: string;
 }
 
 export function registerPromote(program: Command, session: Session): void {
-  addRuleOptions(addWriteOptions(program.command('promote <package[@version]>')))
+  addMessageOption(addRuleOptions(addWriteOptions(program.command('promote <package[@version]>'))))
     .description("release a version from one channel on another: same bytes, new rules, nothing re-uploaded")
     .requiredOption('--from <channel>', 'channel the release is on')
     .option('--to <channel>', 'channel to release it on (default: config channel)')
@@ -33,16 +35,19 @@ export function registerPromote(program: Command, session: Session): void {
     .action(async (argument: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<PromoteFlags>();
       const { packageId, version } = parsePackageTarget(argument);
+      const message = flags.message === undefined ? undefined : parseMessage(flags.message);
       await withContext(session, flags, async (context) => {
-        const from = requireChannel(flags.from, '');
-        const to = requireChannel(flags.to, context.config.channel);
+        const from = await context.knownChannel(flags.from);
+        const to = await context.channel(flags.to);
         if (from === to) throw new UserError(`--from and --to are both '${from}'; promote copies a release to another channel`);
         const rules = buildRules(flags, context.config.rules);
-        const { release, ...result } = await promoteRelease(context, { packageId, version, from, to, rules, hooks: flags.hooks });
+        assertStillServable(rules);
+        const provenance = await provenanceOf(message, context.configDir);
+        const { release, ...result } = await promoteRelease(context, { packageId, version, from, to, rules, hooks: flags.hooks, provenance });
         noteHookFailures(session, result.hooks);
         context.output.result(
           result,
-          () => `${dryRunNote(context.dryRun)}${packageId} ${result.version}: ${from} → ${to} (rollout ${rules.rollout}%, ${describeRules(release.rules)})`,
+          () => `${dryRunNote(context.dryRun)}${packageId} ${result.version}: ${from} → ${to} (${describeRulesWithRollout(release.rules)})`,
         );
       });
     });

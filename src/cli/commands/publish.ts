@@ -3,23 +3,26 @@ import { assertWhitelistsExist } from '../../channel/whitelists.js';
 import { assertKnownPackages } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { buildRules, type RuleFlags } from '../../release/rules.js';
+import { assertStillServable, buildRules, describeRulesWithRollout, parseMessage, type RuleFlags } from '../../release/rules.js';
+import { provenanceOf } from '../../workflows/provenance.js';
 import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { publish, type PublishedPackage } from '../../workflows/publish.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
-import { addRuleOptions, givenRuleFlags } from '../rule-options.js';
+import { addMessageOption, addRuleOptions, givenRuleFlags } from '../rule-options.js';
 import type { Session } from '../session.js';
 
 interface PublishFlags extends GlobalOptions, RuleFlags {
+  message?: string;
   channel?: string;
   version?: string;
   bump?: string;
   hooks: boolean;
+  cache: boolean;
 }
 
 export function registerPublish(program: Command, session: Session): void {
-  addRuleOptions(
+  addMessageOption(addRuleOptions(
     program
       .command('publish [packages...]')
       .description('pack, diff, upload and release packages (all configured packages by default)')
@@ -28,8 +31,9 @@ export function registerPublish(program: Command, session: Session): void {
       .option('--bump <part>', `which part to bump: ${BUMPS.join('|')}`, 'patch')
       .option('--dry-run', 'show everything that would happen, write nothing')
       .option('-y, --yes', 'do not ask for confirmation')
-      .option('--no-hooks', 'do not run post-release hooks'),
-  )
+      .option('--no-hooks', 'do not run post-release hooks')
+      .option('--no-cache', 'hash every file again instead of trusting the hash cache (which is rebuilt)'),
+  ))
     .addHelpText(
       'after',
       `
@@ -48,10 +52,12 @@ Examples:
         throw new UserError(`--version ${flags.version} and --bump ${flags.bump} both choose the version; give one`);
       }
       const version = flags.version === undefined ? undefined : parseVersionFlag(flags.version);
+      const message = flags.message === undefined ? undefined : parseMessage(flags.message);
       await withContext(session, flags, async (context) => {
         const { config, output } = context;
-        const channel = requireChannel(flags.channel, config.channel);
+        const channel = await context.channel(flags.channel);
         const rules = buildRules(flags, config.rules);
+        assertStillServable(rules);
         await assertWhitelistsExist(context.store, rules.whitelist);
         const outcome = await publish(context, {
           packageIds: assertKnownPackages(config, ids),
@@ -60,13 +66,15 @@ Examples:
           version,
           bump: flags.bump as Bump,
           hooks: flags.hooks,
+          provenance: await provenanceOf(message, context.configDir),
+          useCache: flags.cache,
         });
         // Rules travel with a new release; content already released keeps the rules it has.
         const unchanged = outcome.packages.filter((item) => item.status === 'unchanged').map((item) => item.id);
         const ruleFlags = givenRuleFlags(command);
         if (unchanged.length > 0 && ruleFlags.length > 0) {
           output.warn(
-            `${unchanged.join(', ')}: content unchanged, so ${ruleFlags.join(', ')} changed nothing; use 'update-publish rollout', 'halt' or 'promote' to change a release's rules`,
+            `${unchanged.join(', ')}: content unchanged, so ${ruleFlags.join(', ')} changed nothing; use 'update-publish rollout', 'halt' or 'promote' to change a release's rules, 'update-publish edit' to change its targeting or notes`,
           );
         }
         noteHookFailures(session, outcome.hooks);
@@ -81,13 +89,15 @@ Examples:
 function renderPublish(packages: PublishedPackage[], channel: string, dryRun: boolean): string {
   const rows = packages.map((item) => [
     item.id,
-    item.status,
+    // A dry run published nothing: it says what it would do.
+    dryRun && item.status === 'published' ? 'would publish' : item.status,
     item.version,
     item.previousVersion ?? '-',
     `+${item.changes.added} ~${item.changes.changed} -${item.changes.removed}`,
     formatBytes(item.full.size),
     item.deltas.map((delta) => `${delta.from}: ${formatBytes(delta.size)}`).join(', ') || '-',
+    describeRulesWithRollout(item.rules),
   ]);
   const title = `${dryRunNote(dryRun)}channel ${channel}:`;
-  return `${title}\n${formatTable(['package', 'status', 'version', 'previous', 'changes', 'full', 'deltas'], rows)}`;
+  return `${title}\n${formatTable(['package', 'status', 'version', 'previous', 'changes', 'full', 'deltas', 'rules'], rows)}`;
 }

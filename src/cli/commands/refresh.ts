@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { refreshIndexes, type RefreshedChannel } from '../../workflows/refresh.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { dryRunNote } from '../render.js';
 import type { Session } from '../session.js';
 
@@ -25,8 +25,8 @@ export function registerRefresh(program: Command, session: Session): void {
     .addHelpText('after', '\nExamples:\n  $ update-publish refresh\n  $ update-publish refresh --channel production --json')
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<RefreshFlags>();
-      const channel = flags.channel === undefined ? undefined : requireChannel(flags.channel, '');
       await withContext(session, flags, async (context) => {
+        const channel = flags.channel === undefined ? undefined : await context.knownChannel(flags.channel);
         const result = await refreshIndexes(context, channel);
         context.output.result(result, () =>
           result.channels.length === 0

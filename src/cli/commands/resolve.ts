@@ -16,9 +16,9 @@ import { UserError } from '../../errors.js';
 import { readIds, type IdLine } from '../../channel/id-file.js';
 import { addDeviceOptions, deviceFacts, type DeviceFlags } from '../device-options.js';
 import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../channel/whitelist-lookup.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
-import { requireExistingChannel } from '../../channel/index-store.js';
+import { requireExistingChannel, requireReleasedPackage } from '../../channel/index-store.js';
 import type { Session } from '../session.js';
 
 interface ResolveFlags extends GlobalOptions, DeviceFlags {
@@ -55,15 +55,18 @@ export function registerResolve(program: Command, session: Session): void {
       if (flags.devices !== undefined && flags.deviceId !== undefined) {
         throw new UserError('--devices and --device-id are exclusive; give one device, or a file of them');
       }
-      await withContext(session, flags, async ({ config, store, output }) => {
-        const channel = requireChannel(flags.channel, config.channel);
+      await withContext(session, flags, async (context) => {
+        const { store, output } = context;
+        const channel = await context.channel(flags.channel);
         // A misspelt channel must not answer 'unknown-package' as if the store were asked.
-        const { index } = await requireExistingChannel(store, channel);
+        const { index } = await requireExistingChannel(store, channel, context.configuredChannels);
+        // Likewise a misspelt package: 'unknown-package' is a device's answer, not an operator's.
+        requireReleasedPackage(index, request.package);
         const whitelists = createWhitelistCache(store);
         if (flags.devices !== undefined) await resolveBatch(index, request, flags.devices, whitelists, output, session);
         else await resolveOne(index, request, whitelists, output);
         for (const name of whitelists.absent()) output.warn(`whitelist '${name}' named by a rule is not in the store; nobody is in it`);
-      });
+      }, { configOptional: true });
     });
 }
 

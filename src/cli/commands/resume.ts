@@ -11,10 +11,10 @@ import type { Session } from '../session.js';
 import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-options.js';
 
 export function registerResume(program: Command, session: Session): void {
-  addWriteOptions(addChannelOption(program.command('resume <package>')))
-    .description('serve a halted release again, to the same devices as before')
-    .addHelpText('after', '\nExamples:\n  $ update-publish resume maps\n  $ update-publish resume maps --channel staging --yes --json')
-    .action(async (packageId: string, _flags, command: Command) => {
-      await runCurrentReleaseChange(session, command.optsWithGlobals<WriteFlags>(), packageId, 'resume', (index) => resume(index, packageId));
+  addWriteOptions(addChannelOption(program.command('resume <package[@version]>')))
+    .description('serve a halted release again, to the same devices as before; pkg@version acts only while that release is the one served')
+    .addHelpText('after', '\nExamples:\n  $ update-publish resume maps\n  $ update-publish resume maps@1.0.2 --channel staging --yes --json')
+    .action(async (target: string, _flags, command: Command) => {
+      await runCurrentReleaseChange(session, command.optsWithGlobals<WriteFlags>(), target, 'resume', resume);
     });
 }

@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { rollbackRelease } from '../../workflows/change-release.js';
-import { requireChannel, withContext } from '../context.js';
+import { withContext } from '../context.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
 import type { Session } from '../session.js';
 import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-options.js';
@@ -25,7 +25,7 @@ export function registerRollback(program: Command, session: Session): void {
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<RollbackFlags>();
       await withContext(session, flags, async (context) => {
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = await context.channel(flags.channel);
         const result = await rollbackRelease(context, { channel, packageId, to: flags.to, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         const { from, to, rolledBack } = result;

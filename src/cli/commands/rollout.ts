@@ -13,11 +13,13 @@ import type { Session } from '../session.js';
 import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-options.js';
 
 export function registerRollout(program: Command, session: Session): void {
-  addWriteOptions(addChannelOption(program.command('rollout <package> <percent>')))
-    .description("change the share of devices served the package's latest release (0–100, two decimals)")
-    .addHelpText('after', '\nExamples:\n  $ update-publish rollout maps 50\n  $ update-publish rollout maps 12.5 --channel staging --yes --json')
-    .action(async (packageId: string, percent: string, _flags, command: Command) => {
+  addWriteOptions(addChannelOption(program.command('rollout <package[@version]> <percent>')))
+    .description("change the share of devices served the package's latest release (0–100, two decimals); pkg@version acts only while that release is the one served")
+    .addHelpText('after', '\nExamples:\n  $ update-publish rollout maps 50\n  $ update-publish rollout maps@1.0.2 12.5 --channel staging --yes --json')
+    .action(async (target: string, percent: string, _flags, command: Command) => {
       const rollout = parseRollout(percent);
-      await runCurrentReleaseChange(session, command.optsWithGlobals<WriteFlags>(), packageId, 'rollout', (index) => setRollout(index, packageId, rollout));
+      await runCurrentReleaseChange(session, command.optsWithGlobals<WriteFlags>(), target, 'rollout', (index, packageId, version) =>
+        setRollout(index, packageId, rollout, version),
+      );
     });
 }

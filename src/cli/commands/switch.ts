@@ -15,7 +15,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { buildRules, targetingOf, type RuleFlags } from '../../release/rules.js';
-import { requireChannel, withContext, type GlobalOptions } from '../context.js';
+import { withContext, type GlobalOptions } from '../context.js';
 import { addDeviceOptions, addReaderOptions, deviceFacts, deviceSource, type DeviceFlags, type ReaderFlags } from '../device-options.js';
 import { dryRunNote, noteHookFailures } from '../render.js';
 import { addRuleOptions, givenRuleFlags } from '../rule-options.js';
@@ -65,7 +65,7 @@ Examples:
       const ruleFlags = givenRuleFlags(command);
       if (flags.default && ruleFlags.length > 0) throw new UserError(`--default sets the key's default value, which has no rules; drop ${ruleFlags.join(', ')} or --default`);
       await withContext(session, flags, async (context) => {
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = context.channelName(flags.channel);
         const rules = ruleFlags.length > 0 ? targetingOf(buildRules(flags, context.config.rules)) : undefined;
         const result = await (await workflows()).setSwitchValue(context, { channel, key, value, rules, type, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
@@ -83,7 +83,7 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions & { channel?: string }>();
       await withContext(session, flags, async (context) => {
-        const result = await (await workflows()).listSwitches(context, requireChannel(flags.channel, context.config.channel));
+        const result = await (await workflows()).listSwitches(context, context.channelName(flags.channel));
         context.output.result(result, () => renderSwitchList(result));
       });
     });
@@ -93,7 +93,7 @@ Examples:
     .action(async (key: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions & { channel?: string }>();
       await withContext(session, flags, async (context) => {
-        const result = await (await workflows()).getSwitch(context, requireChannel(flags.channel, context.config.channel), key);
+        const result = await (await workflows()).getSwitch(context, context.channelName(flags.channel), key);
         context.output.result(result, () => renderSwitch(result));
       });
     });
@@ -106,7 +106,7 @@ Examples:
       const flags = command.optsWithGlobals<WriteFlags & { variant?: string }>();
       const variant = flags.variant === undefined ? undefined : parseCount('--variant', flags.variant);
       await withContext(session, flags, async (context) => {
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = context.channelName(flags.channel);
         const result = await (await workflows()).removeSwitchKey(context, { channel, key, variant, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         context.output.result(
@@ -121,7 +121,7 @@ Examples:
     .action(async (key: string | undefined, _flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions & { channel?: string }>();
       await withContext(session, flags, async (context) => {
-        const result = await (await workflows()).switchHistory(context, requireChannel(flags.channel, context.config.channel), key);
+        const result = await (await workflows()).switchHistory(context, context.channelName(flags.channel), key);
         context.output.result(result, () => renderSwitchHistory(result.channel, result.entries));
       });
     });
@@ -134,7 +134,7 @@ Examples:
       const flags = command.optsWithGlobals<WriteFlags & { to?: string }>();
       const to = flags.to === undefined ? undefined : parseCount('--to', flags.to);
       await withContext(session, flags, async (context) => {
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = context.channelName(flags.channel);
         const result = await (await workflows()).rollbackSwitches(context, { channel, to, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         context.output.result(
@@ -153,7 +153,7 @@ Examples:
       const device = deviceFacts(flags);
       const publicKeys = await loadPublicKeys(flags.publicKey);
       await withContext(session, flags, async (context) => {
-        const channel = requireChannel(flags.channel, context.config.channel);
+        const channel = context.channelName(flags.channel);
         const result = await (await workflows()).resolveDeviceSwitches(deviceSource(context.store, flags), channel, device, publicKeys);
         const document = { channel, documentVersion: result.documentVersion, deviceId: device.deviceId, values: result.values, reasons: result.reasons };
         context.output.result(document, () => renderResolution(document));

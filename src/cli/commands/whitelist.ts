@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { listWhitelists, requireWhitelistName } from '../../channel/whitelists.js';
-import { formatTable } from '../../format.js';
+import { formatTable, plural } from '../../format.js';
 import { removeWhitelistNamed, uploadWhitelistFile } from '../../workflows/whitelist.js';
 import { withContext, type GlobalOptions } from '../context.js';
 import { dryRunNote } from '../render.js';
@@ -33,7 +33,7 @@ export function registerWhitelist(program: Command, session: Session): void {
         const result = await uploadWhitelistFile(context, name, file);
         const { count, shards } = result;
         context.output.result(result, () =>
-          `${dryRunNote(context.dryRun)}whitelist ${name}: ${count} ids in ${shards} shard${shards === 1 ? '' : 's'}`,
+          `${dryRunNote(context.dryRun)}whitelist ${name}: ${plural(count, 'id')} in ${plural(shards, 'shard')}`,
         );
       });
     });

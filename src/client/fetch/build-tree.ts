@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import type { ZipFile } from 'yauzl';
 import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../../protocol/path-safety.js';
@@ -7,6 +7,7 @@ import type { FilePatch, Manifest, ManifestFile } from '../../protocol/types.js'
 import { applyPatch } from './apply-patch.js';
 import { writeHashed } from './hashed-write.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
+import { makeDirectory } from '../../make-dir.js';
 
 /** The package a tree is built from: a full package alone, or a delta over the installed copy in baseDir. */
 export type TreePackage =
@@ -22,13 +23,13 @@ export type TreePackage =
  * files the manifest no longer lists are simply not carried over.
  */
 export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: string): Promise<void> {
-  await mkdir(treeDir, { recursive: true });
+  await makeDirectory(treeDir);
   const expected = new Map(manifest.files.map((file) => [file.path, file]));
   const patching = pkg.kind === 'delta' && pkg.patches?.length ? { realBase: await realpath(pkg.baseDir), patches: new Map(pkg.patches.map((patch) => [patch.path, patch])) } : undefined;
   const extracted = await extractPackage(pkg.zipPath, pkg.objectKey, expected, treeDir, patching);
   const rest = manifest.files.filter((file) => !extracted.has(file.path));
   if (pkg.kind === 'full') {
-    if (rest.length > 0) throw new IntegrityError(pkg.objectKey, `lacks ${rest.length} file(s) the manifest lists, e.g. ${JSON.stringify(rest[0].path)}`);
+    if (rest.length > 0) throw new IntegrityError(pkg.objectKey, `lacks ${rest.length} ${rest.length === 1 ? 'file' : 'files'} the manifest lists, e.g. ${JSON.stringify(rest[0].path)}`);
     return;
   }
   const realBase = await realpath(pkg.baseDir);

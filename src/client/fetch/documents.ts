@@ -5,7 +5,7 @@ import { checkDocumentSignature, type TrustedKey } from '../../protocol/document
 import { channelIndexKey } from '../../protocol/layout.js';
 import { parseManifest } from '../../protocol/manifest.js';
 import { trustedKeyOf } from '../../protocol/signature.js';
-import type { ChannelIndex, Manifest, Release, StoredObject } from '../../protocol/types.js';
+import type { ChannelIndex, DeltaObject, Manifest, Release, StoredObject } from '../../protocol/types.js';
 import { INSTALL_STATE_FILE } from './install-state.js';
 import { IntegrityError, ProtocolError, SignatureError } from '../errors.js';
 import type { UpdateSource } from './source.js';
@@ -99,16 +99,23 @@ export async function readReleaseManifest(source: UpdateSource, packageId: strin
     throw new IntegrityError(key, `lists a file named ${INSTALL_STATE_FILE}, which the installer reserves`);
   }
   assertSameObject(key, 'full package', manifest.full, release.full);
+  const added: DeltaObject[] = [];
   for (const delta of release.deltas) {
     const listed = manifest.deltas.find((candidate) => candidate.from === delta.from);
-    if (!listed) throw new IntegrityError(key, `does not list the delta from ${delta.from} that the channel index lists`);
-    assertSameObject(key, `delta from ${delta.from}`, listed, delta);
-    if (delta.patched) {
-      if (!listed.patched) throw new IntegrityError(key, `does not list the patched delta from ${delta.from} that the channel index lists`);
-      assertSameObject(key, `patched delta from ${delta.from}`, listed.patched, delta.patched);
+    if (listed) {
+      assertSameObject(key, `delta from ${delta.from}`, listed, delta);
+      if (delta.patched) {
+        if (!listed.patched) throw new IntegrityError(key, `does not list the patched delta from ${delta.from} that the channel index lists`);
+        assertSameObject(key, `patched delta from ${delta.from}`, listed.patched, delta.patched);
+      }
+      continue;
     }
+    // Built when the release was promoted to this channel: the index (signed, read first) vouches for it.
+    if (!Array.isArray(delta.removed) || delta.patched) throw new IntegrityError(key, `does not list the delta from ${delta.from} that the channel index lists`);
+    added.push({ from: delta.from, key: delta.key, size: delta.size, sha256: delta.sha256, removed: delta.removed });
   }
-  return manifest;
+  // The manifest as this release serves it: its own deltas and the channel's.
+  return added.length ? { ...manifest, deltas: [...manifest.deltas, ...added] } : manifest;
 }
 
 /**

@@ -10,6 +10,7 @@ import { assertDecryptable, downloadPackage } from './download.js';
 import { readInstallState, updateInstallState, writeInstallState } from './install-state.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from './source.js';
+import { watchedSource } from './watched-source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
 import { whitelistsOfDevice } from './whitelist-membership.js';
 
@@ -32,6 +33,8 @@ export interface FetchOptions {
   maxIndexBytes?: number;
   /** Apply binary patches (patched deltas) when the channel offers them. Default false, as resolveUpdate. */
   patches?: boolean;
+  /** Aborted (Ctrl-C): reads and downloads stop, intoDir stays as it was. */
+  signal?: AbortSignal;
 }
 
 export interface FetchResult {
@@ -60,7 +63,8 @@ export interface FetchResult {
 const releaseRules = (index: ChannelIndex, packageId: string) => (index.packages[packageId]?.releases ?? []).map((release) => release.rules);
 
 export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
-  const { source, channel, publicKeys } = options;
+  const { channel, publicKeys } = options;
+  const source = watchedSource(options.source, options.signal);
   const packageId = options.package;
   const dir = resolve(options.intoDir);
   await recoverInterruptedSwap(dir);

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { makeDirectory } from '../../make-dir.js';
 
 /**
  * Streams into a new file (exclusive create: an existing file or symlink at
@@ -26,7 +26,7 @@ export async function writeHashed(
       callback(null, chunk);
     },
   });
-  await mkdir(dirname(target), { recursive: true });
+  await makeDirectory(dirname(target));
   await pipeline(source, measure, createWriteStream(target, { flags: 'wx' }));
   return { size, sha256: hash.digest('hex') };
 }

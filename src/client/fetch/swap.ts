@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { makeDirectory } from '../../make-dir.js';
 
 /**
  * The install folder is replaced as a whole: the new tree is built beside it
@@ -13,7 +14,7 @@ const OLD_MARK = '.update-publish-old-';
 
 /** A fresh work folder beside dir. */
 export async function makeStagingDir(dir: string): Promise<string> {
-  await mkdir(dirname(dir), { recursive: true });
+  await makeDirectory(dirname(dir));
   return mkdtemp(`${dir}${STAGING_MARK}`);
 }
 

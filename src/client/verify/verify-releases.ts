@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTempFolder, removeStaleTempFolders } from '../../temp-folders.js';
 import { appReleasesKey, archiveKey, channelIndexKey, manifestKey, switchesKey } from '../../protocol/layout.js';
 import { readAppReleasesDocument, readSwitchesDocument } from '../fetch/channel-documents.js';
 import { encryptionKeyId } from '../../protocol/encryption.js';
@@ -9,6 +9,7 @@ import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys
 import { downloadObject, downloadPackage } from '../fetch/download.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from '../fetch/source.js';
+import { watchedSource } from '../fetch/watched-source.js';
 import type { FilePatch, Manifest, Release, StoredObject } from '../../protocol/types.js';
 
 /** One thing wrong (or not checkable), by the object key it concerns. */
@@ -45,6 +46,10 @@ export interface VerifyOptions {
   now?: Date;
   /** Called as each release is checked (for a progress line). */
   onRelease?: (channel: string, packageId: string, version: string) => void;
+  /** Bytes of package objects checked so far, of the total the indexes list (each object counted once). */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** Aborted (Ctrl-C): the check stops at once, mid-download included, and rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -55,14 +60,22 @@ export interface VerifyOptions {
  * base version's full package, rebuilding its target file for file. Lists
  * every problem instead of stopping at the first.
  */
-export async function verifyReleases(source: UpdateSource, channels: readonly string[], options: VerifyOptions = {}): Promise<VerifyReport> {
-  const { publicKeys, decryptionKeys = [], isFinding = (error: unknown) => error instanceof ProtocolError, now = new Date() } = options;
-  const work = await mkdtemp(join(tmpdir(), 'update-publish-verify-'));
+export async function verifyReleases(origin: UpdateSource, channels: readonly string[], options: VerifyOptions = {}): Promise<VerifyReport> {
+  const { publicKeys, decryptionKeys = [], isFinding = (error: unknown) => error instanceof ProtocolError, now = new Date(), signal } = options;
+  let doneBytes = 0;
+  let totalBytes = 0;
+  const source = watchedSource(origin, signal);
+  // Only the objects' own checks count towards progress (delta rebuilds read some objects again).
+  const countedSource = watchedSource(origin, signal, (bytes) => options.onProgress?.((doneBytes += bytes), totalBytes));
+  await removeStaleTempFolders();
+  const work = await makeTempFolder('verify');
   const problems = new Map<string, VerifyProblem>();
   const skipped: VerifyProblem[] = [];
   const checked = { channels: 0, releases: 0, objects: 0, fullPackagesUnpacked: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys?.length) };
   const record = (key: string, problem: string) => problems.set(`${key}\n${problem}`, { key, problem });
   const recordError = (error: unknown, key: string) => {
+    // An interruption is no finding about the object being read.
+    if (signal?.aborted) throw signal.reason;
     if (error instanceof IntegrityError) record(error.key, error.problem);
     else if (isFinding(error)) record(key, (error as Error).message);
     else throw error;
@@ -81,7 +94,7 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
     if (!check) {
       checked.objects++;
       const target = join(work, `object-${objectChecks.size}`);
-      check = downloadObject(source, object, target)
+      check = downloadObject(countedSource, object, target)
         .then(() => true, (error: unknown) => (recordError(error, object.key), false))
         .finally(() => rm(target, { force: true }));
       objectChecks.set(object.key, check);
@@ -119,7 +132,7 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
     const { full } = manifest;
     const dir = await mkdtemp(join(work, 'unpack-'));
     try {
-      const zip = await downloadPackage(source, manifest, full, join(dir, 'full'), decryptionKeys);
+      const zip = await downloadPackage(countedSource, manifest, full, join(dir, 'full'), decryptionKeys);
       try {
         await buildTree(manifest, { kind: 'full', zipPath: zip.zipPath, objectKey: full.key }, join(dir, 'tree'));
         checked.fullPackagesUnpacked++;
@@ -168,7 +181,8 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
   };
 
   try {
-    // Every index first: a delta's base manifest is bound by the SHA-256 its release entry lists, on whichever channel.
+    // Every index first: a delta's base manifest is bound by the SHA-256 its release entry lists, on whichever channel,
+    // and progress knows the bytes to check.
     const toVerify: { channel: string; packageId: string; release: Release }[] = [];
     for (const channel of channels) {
       checked.channels++;
@@ -208,7 +222,10 @@ export async function verifyReleases(source: UpdateSource, channels: readonly st
         }
       }
     }
+    const sizes = new Map(toVerify.flatMap(({ release }) => [release.full, ...release.deltas]).map((object) => [object.key, object.size]));
+    totalBytes = [...sizes.values()].reduce((sum, size) => sum + size, 0);
     for (const { channel, packageId, release } of toVerify) {
+      signal?.throwIfAborted();
       options.onRelease?.(channel, packageId, release.version);
       await verifyRelease(packageId, release);
     }

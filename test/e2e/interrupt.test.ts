@@ -1,0 +1,78 @@
+/**
+ * Ctrl-C at a real terminal (tmux), while a spinner runs: the key must reach
+ * the CLI as SIGINT at every stage (a spinner that puts the terminal in raw
+ * mode swallows it), and each stage must stop: before the channel index
+ * write the run exits 130 and the index is untouched.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeProject, removeProjects, type Project } from '../helpers/cli.js';
+import { closeTerminals, openTerminal, tmuxInstalled, type Terminal } from '../helpers/terminal.js';
+
+if (!tmuxInstalled && process.env.CI === 'true') throw new Error('tmux is required under CI (apt-get install tmux): Ctrl-C is tested at a real terminal');
+
+const SLOW_DISK = fileURLToPath(new URL('../helpers/slow-disk.cjs', import.meta.url));
+const INDEX_KEY = 'channels/production/index.json';
+
+afterAll(async () => {
+  await closeTerminals();
+  await removeProjects();
+});
+
+/** Forty small files: with every whole-file read slowed, packing (or reading documents) lasts seconds. */
+const smallFiles = () => Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`file-${i}.txt`, `content ${i} `.repeat(20)]));
+
+/** Types Ctrl-C once the screen shows `stage`, and returns the exit code and how long the CLI took to stop. */
+async function interruptAt(terminal: Terminal, stage: RegExp): Promise<{ code: number; stoppedInMs: number; screen: string }> {
+  await terminal.waitFor(stage);
+  const pressed = Date.now();
+  await terminal.keys('C-c');
+  const code = await terminal.exitCode(15_000);
+  return { code, stoppedInMs: Date.now() - pressed, screen: await terminal.screen() };
+}
+
+describe.skipIf(!tmuxInstalled)('Ctrl-C at a terminal while a spinner runs', () => {
+  const slow = (variable: 'SLOW_READ_MS' | 'SLOW_DISK_MS', ms: number) => ({ NODE_OPTIONS: `--require ${SLOW_DISK}`, [variable]: String(ms) });
+
+  it('publish: stops while packing, exits 130, and the channel index is untouched', async () => {
+    const project = await makeProject({ packages: { maps: smallFiles() } });
+    const terminal = await openTerminal(['publish', '--yes'], { cwd: project.dir, env: slow('SLOW_READ_MS', 250) });
+    // Packing, the longest stage, shows bytes, share and (once it can tell) the time left.
+    const { code, stoppedInMs, screen } = await interruptAt(terminal, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] maps: packing 1\.0\.0 [\d.]+ KiB \/ [\d.]+ KiB \(\d+%/);
+
+    expect(code, screen).toBe(130);
+    // Packing stops mid-way: the 5 s grace period is not what ended it.
+    expect(stoppedInMs, screen).toBeLessThan(4000);
+    expect(screen).toMatch(/error: interrupted by SIGINT: stopped before writing anything/);
+    expect(existsSync(project.storePath(INDEX_KEY))).toBe(false);
+  });
+
+  it('publish: stops while uploading, exits 130, and the channel index is untouched', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' }, levels: { 'b.txt': 'beta' } } });
+    const terminal = await openTerminal(['publish', '--yes'], { cwd: project.dir, env: slow('SLOW_DISK_MS', 800) });
+    const { code, screen } = await interruptAt(terminal, /uploading/);
+
+    expect(code, screen).toBe(130);
+    expect(screen).toMatch(/error: interrupted by SIGINT: open uploads were aborted and the channel index is untouched/);
+    expect(existsSync(project.storePath(INDEX_KEY))).toBe(false);
+  });
+
+  describe('verify', () => {
+    let project: Project;
+
+    it('stops at once, exits 130, and its message speaks of no upload or index', async () => {
+      project = await makeProject({ packages: { maps: smallFiles() } });
+      expect((await project.run(['publish', '--yes'])).code).toBe(0);
+      const terminal = await openTerminal(['verify'], { cwd: project.dir, env: slow('SLOW_READ_MS', 250) });
+      // Verify shows the bytes checked and their share too.
+      const { code, stoppedInMs, screen } = await interruptAt(terminal, /verifying production: maps@1\.0\.0 [\d.]+ KiB \/ [\d.]+ KiB \(\d+%/);
+
+      expect(code, screen).toBe(130);
+      expect(stoppedInMs, screen).toBeLessThan(4000);
+      const errorLine = screen.split('\n').find((line) => line.startsWith('error:'));
+      expect(errorLine).toMatch(/^error: interrupted by SIGINT: stopped before writing anything/);
+      expect(errorLine).not.toMatch(/upload|index/);
+    });
+  });
+});
