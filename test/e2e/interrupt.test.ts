@@ -4,6 +4,7 @@
  * mode swallows it), and each stage must stop: before the channel index
  * write the run exits 130 and the index is untouched.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,10 @@ afterAll(async () => {
   await removeProjects();
 });
 
-/** Forty small files: with every whole-file read slowed, packing (or reading documents) lasts seconds. */
+/** Six files of 2 MiB each (packing streams them), with random content (stored as is). */
+const largeFiles = () => Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`large-${i}.bin`, randomBytes(2 * 1024 * 1024)]));
+
+/** Forty small files: with every whole-file read slowed, reading documents lasts seconds. */
 const smallFiles = () => Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`file-${i}.txt`, `content ${i} `.repeat(20)]));
 
 /** Types Ctrl-C once the screen shows `stage`, and returns the exit code and how long the CLI took to stop. */
@@ -36,10 +40,11 @@ describe.skipIf(!tmuxInstalled)('Ctrl-C at a terminal while a spinner runs', () 
   const slow = (variable: 'SLOW_READ_MS' | 'SLOW_DISK_MS', ms: number) => ({ NODE_OPTIONS: `--require ${SLOW_DISK}`, [variable]: String(ms) });
 
   it('publish: stops while packing, exits 130, and the channel index is untouched', async () => {
-    const project = await makeProject({ packages: { maps: smallFiles() } });
-    const terminal = await openTerminal(['publish', '--yes'], { cwd: project.dir, env: slow('SLOW_READ_MS', 250) });
+    // Files over 1 MiB are streamed into the zip: with every chunk slowed, packing lasts seconds.
+    const project = await makeProject({ packages: { maps: largeFiles() } });
+    const terminal = await openTerminal(['publish', '--yes'], { cwd: project.dir, env: slow('SLOW_STREAM_MS', 40) });
     // Packing, the longest stage, shows bytes, share and (once it can tell) the time left.
-    const { code, stoppedInMs, screen } = await interruptAt(terminal, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] maps: packing 1\.0\.0 [\d.]+ KiB \/ [\d.]+ KiB \(\d+%/);
+    const { code, stoppedInMs, screen } = await interruptAt(terminal, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] maps: packing 1\.0\.0 [\d.]+ (KiB|MiB) \/ [\d.]+ MiB \(\d+%/);
 
     expect(code, screen).toBe(130);
     // Packing stops mid-way: the 5 s grace period is not what ended it.
