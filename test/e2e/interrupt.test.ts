@@ -37,7 +37,7 @@ async function interruptAt(terminal: Terminal, stage: RegExp): Promise<{ code: n
 }
 
 describe.skipIf(!tmuxInstalled)('Ctrl-C at a terminal while a spinner runs', () => {
-  const slow = (variable: 'SLOW_READ_MS' | 'SLOW_DISK_MS', ms: number) => ({ NODE_OPTIONS: `--require ${SLOW_DISK}`, [variable]: String(ms) });
+  const slow = (variable: 'SLOW_READ_MS' | 'SLOW_DISK_MS' | 'SLOW_STREAM_MS', ms: number) => ({ NODE_OPTIONS: `--require ${SLOW_DISK}`, [variable]: String(ms) });
 
   it('publish: stops while packing, exits 130, and the channel index is untouched', async () => {
     // Files over 1 MiB are streamed into the zip: with every chunk slowed, packing lasts seconds.
