@@ -167,7 +167,7 @@ describe('switches (folder store)', () => {
     await attempt(['switch', 'set', 'retries', '5', '--whitelist', 'nobody', '--yes'], /whitelist/);
     await attempt(['switch', 'rm', 'retries', '--variant', '1', '--yes'], /has no variants/);
     await attempt(['switch', 'rollback', '--to', '999', '--yes'], /--to 999 is not a version/);
-    await attempt(['switch', 'set', 'huge', JSON.stringify('x'.repeat(140 * 1024)), '--yes'], /switches\.json would be 140 KB, over its cap of 128 KB/);
+    await attempt(['switch', 'set', 'huge', JSON.stringify('x'.repeat(140 * 1024)), '--yes'], /switches\.json would be 140 KiB, over its cap of 128 KiB/);
   });
 
   it('runs the hooks subscribed to switch events with the event, and not the others', async () => {

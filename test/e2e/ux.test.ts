@@ -226,7 +226,7 @@ describe('exit codes', () => {
     expect(result.stderr.length).toBeLessThan(20_000);
     expect(result.stderr).toContain('loud │ … 299800 lines not shown …');
     expect(result.stderr).toContain('loud │ 300000');
-    expect(result.stderr).toMatch(/warning: a required hook failed; the release is in place/);
+    expect(result.stderr).toMatch(/warning: a required hook failed; the change is in place/);
   });
 
   it('4: the advice after a failed rollout hook re-runs that hook for that event', async () => {
