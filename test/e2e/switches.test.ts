@@ -240,7 +240,8 @@ describe('fresh switches and app releases', () => {
     const written = await stored(project);
     expect(Date.parse(written.expires!) - Date.parse(written.updatedAt)).toBe(2 * 24 * 3600 * 1000);
 
-    const later = new Date(Date.parse(written.expires!) + 1000).toISOString();
+    // Past both documents' expiry: app-releases.json was written after switches.json (seconds later on a busy machine).
+    const later = new Date(Date.parse(written.expires!) + 3_600_000).toISOString();
     expectRefused(await project.run(['switch', 'resolve', '--device-id', 'd1', '--now', later]), 1, /channel 'production' switches document expired at .*update-publish refresh/);
     expectRefused(
       await project.run(['app-release', 'resolve', '--platform', 'ios', '--app-version', '3.0.0', '--now', later]),
