@@ -68,11 +68,12 @@ describe.skipIf(!tmuxInstalled)('Ctrl-C at a terminal while a spinner runs', { t
     let project: Project;
 
     it('stops at once, exits 130, and its message speaks of no upload or index', async () => {
-      project = await makeProject({ packages: { maps: smallFiles() } });
+      // A package of 12 MiB read in slowed chunks: the check of its objects lasts seconds.
+      project = await makeProject({ packages: { maps: largeFiles() } });
       expect((await project.run(['publish', '--yes'])).code).toBe(0);
-      const terminal = await openTerminal(['verify'], { cwd: project.dir, env: slow('SLOW_READ_MS', 120) });
+      const terminal = await openTerminal(['verify'], { cwd: project.dir, env: { ...slow('SLOW_STREAM_MS', 40), SLOW_READ_MS: '50' } });
       // Verify shows the bytes checked and their share too.
-      const { code, stoppedInMs, screen } = await interruptAt(terminal, /verifying production: maps@1\.0\.0 [\d.]+ KiB \/ [\d.]+ KiB \(\d+%/);
+      const { code, stoppedInMs, screen } = await interruptAt(terminal, /verifying production: maps@1\.0\.0 [\d.]+ (KiB|MiB) \/ [\d.]+ MiB \(\d+%/);
 
       expect(code, screen).toBe(130);
       expect(stoppedInMs, screen).toBeLessThan(4000);
