@@ -81,7 +81,7 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
   // Two units per worker in flight: one being packed, one waiting its turn to be written.
   const prepareUpTo = (index: number) => {
     for (let i = prepared.length; i < Math.min(units.length, index + 2 * workers); i++) {
-      const promise = prepareUnit(units[i]!, outPath, pool);
+      const promise = prepareUnit(units[i]!, outPath, pool, options.signal);
       promise.catch(() => {}); // awaited in order below; a failure ahead of its turn must not go unhandled
       prepared.push(promise);
     }
@@ -166,9 +166,9 @@ async function startPool(threads: number): Promise<PackPool> {
   });
 }
 
-async function prepareUnit(unit: Unit, outPath: string, pool: PackPool | undefined): Promise<PreparedEntry[]> {
+async function prepareUnit(unit: Unit, outPath: string, pool: PackPool | undefined, signal?: AbortSignal): Promise<PreparedEntry[]> {
   const [first] = unit.entries;
-  if (unit.entries.length === 1 && first!.size > WHOLE_ENTRY_LIMIT) return [await prepareLargeEntry(first!, spillPathOf(outPath, unit.first))];
+  if (unit.entries.length === 1 && first!.size > WHOLE_ENTRY_LIMIT) return [await prepareLargeEntry(first!, spillPathOf(outPath, unit.first), signal)];
   const plain = unit.entries.map(({ path, absolutePath, size, sha256 }) => ({ path, absolutePath, size, sha256 }));
   const packed = pool ? await pool.run(plain) : packSmallEntries(plain);
   const data = Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
@@ -197,7 +197,7 @@ async function* streamBody(entry: ZipEntry, prepared: PreparedEntry): AsyncGener
   if (size !== prepared.compressedSize || (!body.spill && crc !== prepared.crc32)) throw changedWhilePacking(entry);
 }
 
-async function prepareLargeEntry(entry: ZipEntry, spillPath: string): Promise<PreparedEntry> {
+async function prepareLargeEntry(entry: ZipEntry, spillPath: string, signal?: AbortSignal): Promise<PreparedEntry> {
   const name = Buffer.from(entry.path, 'utf8');
   const sample = await readSample(entry);
   const store = shouldStore(entry, sample);
@@ -211,7 +211,8 @@ async function prepareLargeEntry(entry: ZipEntry, spillPath: string): Promise<Pr
       done(null, chunk);
     },
   });
-  await pipeline([createReadStream(entry.absolutePath), check, ...(store ? [] : [createDeflateRaw(DEFLATE_OPTIONS), count]), output]).catch(
+  // Ctrl-C stops this read too: the zip's pipeline waits for entries prepared ahead before it ends.
+  await pipeline([createReadStream(entry.absolutePath), check, ...(store ? [] : [createDeflateRaw(DEFLATE_OPTIONS), count]), output], { signal }).catch(
     (error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' ? changedWhilePacking(entry, 'was deleted') : error;
     },

@@ -22,7 +22,7 @@ import { findRelease, upsertRelease } from '../protocol/channel-index.js';
 import { channelIndexKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
 import { contentSha256 } from '../protocol/manifest.js';
 import type { ReleaseEvent } from '../protocol/release-event.js';
-import type { ChannelIndex, DeltaObject, Manifest, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
+import type { ChannelIndex, DeltaObject, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
 import { planPackage, type PackagePlan } from '../release/publish-plan.js';
 import { describeRulesWithRollout } from '../release/rules.js';
 import type { Bump } from '../release/version.js';

@@ -29,14 +29,15 @@ const smallFiles = () => Object.fromEntries(Array.from({ length: 40 }, (_, i) =>
 
 /** Types Ctrl-C once the screen shows `stage`, and returns the exit code and how long the CLI took to stop. */
 async function interruptAt(terminal: Terminal, stage: RegExp): Promise<{ code: number; stoppedInMs: number; screen: string }> {
-  await terminal.waitFor(stage);
+  // A busy machine (the whole suite running) starts the CLI slowly: the stage may take a while to show.
+  await terminal.waitFor(stage, 90_000);
   const pressed = Date.now();
   await terminal.keys('C-c');
   const code = await terminal.exitCode(15_000);
   return { code, stoppedInMs: Date.now() - pressed, screen: await terminal.screen() };
 }
 
-describe.skipIf(!tmuxInstalled)('Ctrl-C at a terminal while a spinner runs', () => {
+describe.skipIf(!tmuxInstalled)('Ctrl-C at a terminal while a spinner runs', { timeout: 180_000 }, () => {
   const slow = (variable: 'SLOW_READ_MS' | 'SLOW_DISK_MS' | 'SLOW_STREAM_MS', ms: number) => ({ NODE_OPTIONS: `--require ${SLOW_DISK}`, [variable]: String(ms) });
 
   it('publish: stops while packing, exits 130, and the channel index is untouched', async () => {
@@ -67,11 +68,12 @@ describe.skipIf(!tmuxInstalled)('Ctrl-C at a terminal while a spinner runs', () 
     let project: Project;
 
     it('stops at once, exits 130, and its message speaks of no upload or index', async () => {
-      project = await makeProject({ packages: { maps: smallFiles() } });
+      // A package of 12 MiB read in slowed chunks: the check of its objects lasts seconds.
+      project = await makeProject({ packages: { maps: largeFiles() } });
       expect((await project.run(['publish', '--yes'])).code).toBe(0);
-      const terminal = await openTerminal(['verify'], { cwd: project.dir, env: slow('SLOW_READ_MS', 250) });
+      const terminal = await openTerminal(['verify'], { cwd: project.dir, env: { ...slow('SLOW_STREAM_MS', 40), SLOW_READ_MS: '50' } });
       // Verify shows the bytes checked and their share too.
-      const { code, stoppedInMs, screen } = await interruptAt(terminal, /verifying production: maps@1\.0\.0 [\d.]+ KiB \/ [\d.]+ KiB \(\d+%/);
+      const { code, stoppedInMs, screen } = await interruptAt(terminal, /verifying production: maps@1\.0\.0 [\d.]+ (KiB|MiB) \/ [\d.]+ MiB \(\d+%/);
 
       expect(code, screen).toBe(130);
       expect(stoppedInMs, screen).toBeLessThan(4000);
