@@ -60,3 +60,25 @@ export function validateChannelDocument<T extends VersionedChannelDocument>(docu
   if (parsed.channel !== channel) throw new IntegrityError(key, `names channel '${parsed.channel}', not '${channel}': it was copied from another channel`);
   return parsed as T;
 }
+
+/** What every channel document devices poll carries (the index's `version` is optional: indexes written before it have none). */
+export interface StampedFields {
+  channel: string;
+  version?: number;
+  updatedAt: string;
+  expires?: string;
+}
+
+/**
+ * The one stamping rule (PROTOCOL.md "Freshness"): every write is one
+ * `version` above the stored document and expires `lifetimeMs` from now, so
+ * devices can refuse an older copy (rollback) or a frozen one (freeze).
+ */
+export function stampNextVersion<T extends StampedFields>(current: T, changed: T, lifetimeMs: number, now: Date): T & { version: number; expires: string } {
+  return {
+    ...changed,
+    version: (current.version ?? 0) + 1,
+    updatedAt: now.toISOString(),
+    expires: new Date(now.getTime() + lifetimeMs).toISOString(),
+  };
+}

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertRelease } from '../../src/protocol/channel-index.js';
-import { appendHistory, readHistory } from '../../src/channel/history.js';
+import { appendToLog, packageHistory, readHistory, type HistoryRecord } from '../../src/channel/history.js';
 import { historyKey } from '../../src/protocol/layout.js';
 import { halt, setRollout } from '../../src/release/operations.js';
-import { readIndex, updateIndex } from '../../src/channel/index-store.js';
+import { INDEX, readIndex } from '../../src/channel/index-store.js';
+import { writeChannelDocument } from '../../src/channel/versioned-document.js';
+import type { ChannelIndex } from '../../src/protocol/types.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
 import type { Store } from '../../src/store/store.js';
 import { release } from '../helpers/releases.js';
@@ -19,6 +21,9 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const newStore = () => createFolderStore(join(dir, `store-${stores++}`));
+/** The one writer of channel documents, as the change pipeline calls it. */
+const updateIndex = (store: Store, channel: string, apply: (index: ChannelIndex) => ChannelIndex) => writeChannelDocument(store, INDEX, channel, apply, { lifetimeMs: 86_400_000 });
+const appendHistory = (store: Store, channel: string, id: string, records: HistoryRecord[]) => appendToLog(store, historyKey(channel, id), packageHistory(channel, id, records).entries);
 
 /**
  * A store where someone else writes `key` between our read and our first

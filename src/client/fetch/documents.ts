@@ -13,15 +13,8 @@ import type { UpdateSource } from './source.js';
 /** Public keys a device trusts; without any, signatures are not checked (SHA-256 chains still are). */
 export type TrustedKeys = readonly (KeyObject | TrustedKey)[] | undefined;
 
-/** What a device reads at most of a document whose size no signed parent lists. */
-export const DOCUMENT_LIMITS = {
-  /** The channel index (configurable: FetchOptions.maxIndexBytes, fetch --max-index-size). */
-  index: 16 * 1024 * 1024,
-  /** A manifest named by an older index that did not list its size. */
-  manifest: 64 * 1024 * 1024,
-  whitelistMeta: 1024 * 1024,
-  whitelistShard: 8 * 1024 * 1024,
-} as const;
+export { DOCUMENT_LIMITS } from '../../protocol/limits.js';
+import { DOCUMENT_LIMITS } from '../../protocol/limits.js';
 
 const asTrusted = (keys: TrustedKeys): TrustedKey[] => (keys ?? []).map((key) => ('publicKey' in key ? key : trustedKeyOf(key)));
 
