@@ -163,8 +163,5 @@ export function removeSwitch(document: SwitchesDocument, key: string, variant?: 
 
 /** The switches of an earlier version, as the next version of the document. */
 export function restoreSwitches(document: SwitchesDocument, earlier: SwitchesDocument): SwitchesDocument {
-  if (JSON.stringify(earlier.switches) === JSON.stringify(document.switches)) {
-    throw new UserError(`the switches on channel '${document.channel}' are already those of version ${earlier.version}; nothing to roll back`);
-  }
   return { ...document, switches: earlier.switches };
 }

@@ -134,7 +134,11 @@ export async function rollbackSwitches(
     channel,
     hooks: request.hooks,
     summary: `switch rollback to ${to}`,
-    apply: (fresh) => ({ document: restoreSwitches(fresh, earlier), from: fresh.version, keys: differingKeys(fresh, earlier) }),
+    apply: (fresh) => {
+      const keys = differingKeys(fresh, earlier);
+      const unchanged = keys.length === 0 ? `the switches on channel '${channel}' already are those of version ${to}; nothing to roll back` : undefined;
+      return { document: restoreSwitches(fresh, earlier), from: fresh.version, keys, ...(unchanged && { unchanged }) };
+    },
     question: ({ from, keys }) => `Roll the switches on '${channel}' back from version ${from} to ${to} (changes ${keys.join(', ')})?`,
     history: ({ from, keys }) => ({ action: 'rollback', keys, from, to }),
     event: (change, written) => switchEvent('rollback', change.keys, written),
