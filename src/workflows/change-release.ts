@@ -1,3 +1,4 @@
+import { windowClosed } from '../protocol/serving-window.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { packageHistory, provenanceDetails, type HistoryRecord } from '../channel/history.js';
@@ -192,7 +193,7 @@ export async function editReleaseRules(
     apply: (index) => editRelease(index, packageId, (version ??= requireCurrentRelease(index, packageId).version), patch, provenance.message),
     check: async ({ after }) => {
       // Ending a release now can be meant (stop serving it by time): said, not refused.
-      if (patch.endsAt && new Date(patch.endsAt) <= new Date()) {
+      if (windowClosed(patch, new Date())) {
         context.output.warn(`--ends-at ${patch.endsAt} has passed: ${packageId} ${after.version} stops being served at once`);
       }
     },
