@@ -58,9 +58,9 @@ export async function readLog<T>(store: Store, key: string): Promise<T[]> {
 }
 
 /** The entries a change of the channel index appends to a package's log (written by the change pipeline). */
-export function packageHistory(channel: string, id: string, records: HistoryRecord[]): { key: string; entries: HistoryEntry[] } {
+export function packageHistory(channel: string, id: string, records: HistoryRecord[]): { key: string; entries: HistoryEntry[]; subject: string } {
   const stamp = { at: new Date().toISOString(), actor: currentActor() };
-  return { key: historyKey(channel, id), entries: records.map((record) => ({ ...stamp, ...record })) };
+  return { key: historyKey(channel, id), entries: records.map((record) => ({ ...stamp, ...record })), subject: `'${id}' on '${channel}'` };
 }
 
 /**
@@ -68,12 +68,12 @@ export function packageHistory(channel: string, id: string, records: HistoryReco
  * that cannot be written (damaged, or the store failing) is told through
  * `warn`, never a reason to report the change as failed or to skip its hooks.
  */
-export async function appendHistoryLog(store: Store, log: { key: string; entries: object[] }, warn: (line: string) => void): Promise<void> {
+export async function appendHistoryLog(store: Store, log: { key: string; entries: object[]; subject: string }, warn: (line: string) => void): Promise<void> {
   try {
     await appendToLog(store, log.key, log.entries);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    warn(`the change is live, but its history entry was not written to ${log.key}: ${error.message}`);
+    warn(`the change to ${log.subject} is live, but its history entry was not written: ${error.message}`);
   }
 }
 

@@ -12,6 +12,8 @@ import type { Store } from '../store/store.js';
 export interface LogAppend {
   key: string;
   entries: object[];
+  /** What changed, for the warning when the log cannot be written: "'maps' on 'production'". */
+  subject: string;
 }
 
 /**
@@ -62,7 +64,7 @@ function upgradeRecord(record: Record<string, unknown>, channel: string): Pendin
     documentKey: channelIndexKey(channel),
     documentVersion: old.indexVersion,
     documentDigest: old.indexDigest,
-    history: old.history.map(({ package: id, records }) => ({ key: historyKey(channel, id), entries: records.map((entry) => ({ ...stamp, ...entry })) })),
+    history: old.history.map(({ package: id, records }) => ({ key: historyKey(channel, id), subject: `'${id}' on '${channel}'`, entries: records.map((entry) => ({ ...stamp, ...entry })) })),
   };
 }
 

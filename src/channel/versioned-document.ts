@@ -143,7 +143,8 @@ export async function readDocumentVersion<T extends StampedFields>(store: Store,
 
 /** The history entry a change of a versioned document appends to its log (written by the change pipeline). */
 export function documentHistory<T extends StampedFields>(kind: DocumentKind<T>, channel: string, version: number, record: object) {
-  return { key: documentHistoryKey(kind.key(channel)), entries: [{ at: new Date().toISOString(), actor: currentActor(), version, ...record }] };
+  const entries = [{ at: new Date().toISOString(), actor: currentActor(), version, ...record }];
+  return { key: documentHistoryKey(kind.key(channel)), entries, subject: `the ${kind.what} of '${channel}'` };
 }
 
 /** The history, newest first. */
