@@ -38,7 +38,7 @@ describe('no-op changes succeed without writing', () => {
     succeeded(await project.run(['switch', 'set', 'flag', 'true', '--yes']));
     const again = await project.run(['switch', 'set', 'flag', 'true', '--yes', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.json).toMatchObject({ changed: false, documentVersion: 1, unchanged: expect.stringMatching(/already are as asked/) });
+    expect(again.json).toMatchObject({ changed: false, documentVersion: 1, unchanged: expect.stringMatching(/switch 'flag' on channel 'production' is already true there; nothing to change/) });
     expect((await project.readStoreJson(SWITCHES)).version).toBe(1);
     expect(await readFile(join(project.dir, 'hooks.log'), 'utf8')).toBe('switch\n');
   });
@@ -46,7 +46,8 @@ describe('no-op changes succeed without writing', () => {
 
 describe('stamping honours signing.indexLifetime everywhere', () => {
   it('channel create writes version 1 with an expiry; base add stamps the configured lifetime', async () => {
-    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } }, config: { signing: { indexLifetime: '3d' } } });
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } }, config: { signing: { privateKey: 'keys/signing-private.pem', indexLifetime: '3d' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
     const started = Date.now();
     succeeded(await project.run(['channel', 'create', 'beta', '--json']));
     const created = await project.readStoreJson('channels/beta/index.json');
