@@ -5,7 +5,7 @@ import { channelIndexKey, channelsPrefix, INDEX_FILE } from '../protocol/layout.
 import { DOCUMENT_LIMITS } from '../protocol/limits.js';
 import { didYouMean } from '../suggest.js';
 import type { Store } from '../store/store.js';
-import { StoreError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
 import { readChannelDocument, type DocumentKind } from './versioned-document.js';
 
@@ -16,16 +16,6 @@ export interface IndexSnapshot {
   key: string;
 }
 
-/** A channel's index as publishers read it: one copied from another channel is refused, as devices refuse it. */
-const channelIndexParser = (channel: string) => (body: Buffer, key: string) => {
-  const index = parseIndex(body, key);
-  if (index.channel !== channel) {
-    throw new StoreError(
-      `channel index ${key} names channel '${index.channel}', not '${channel}': it was copied from another channel; restore it from the store's history or your backup`,
-    );
-  }
-  return index;
-};
 
 /** Every channel with an index in the store, sorted. */
 export async function listChannels(store: Store): Promise<string[]> {
@@ -53,7 +43,8 @@ export async function listChannelFolders(store: Store): Promise<string[]> {
 export const INDEX: DocumentKind<ChannelIndex> = {
   what: 'channel index',
   key: channelIndexKey,
-  parse: (body, key, channel) => channelIndexParser(channel)(body, key),
+  // The protocol's reader, as devices read it (channel binding included).
+  parse: (body, key, channel) => parseIndex(body, key, channel),
   empty: emptyIndex,
   maxBytes: DOCUMENT_LIMITS.index,
   capHint: "gc releases no device needs ('update-publish gc') or split packages across channels",

@@ -57,8 +57,19 @@ export function validateChannelDocument<T extends VersionedChannelDocument>(docu
   const problem = schemaProblem(schema, document);
   if (problem) throw new IntegrityError(key, `is malformed at ${problem}; restore it from its history folder or your backup`);
   const parsed = withoutSignatures(document as T);
-  if (parsed.channel !== channel) throw new IntegrityError(key, `names channel '${parsed.channel}', not '${channel}': it was copied from another channel`);
+  assertChannelBinding(parsed, key, channel);
   return parsed as T;
+}
+
+/**
+ * The one channel-binding rule (PROTOCOL.md, `channel` of every channel
+ * document): a document names the channel it was written for, so a copy
+ * served under another channel is refused, by devices and publishers alike.
+ */
+export function assertChannelBinding(document: { channel: string }, key: string, channel: string): void {
+  if (document.channel !== channel) {
+    throw new IntegrityError(key, `names channel '${document.channel}', not '${channel}': it was copied from another channel; restore it from its history or your backup`);
+  }
 }
 
 /** What every channel document devices poll carries (the index's `version` is optional: indexes written before it have none). */

@@ -71,7 +71,7 @@ export function documentFreshnessProblem(
   if (isExpired(document, check.now)) {
     return {
       reason: 'expired',
-      message: `channel '${document.channel}' ${what} expired at ${document.expires}: the mirror serves a frozen copy, or the publisher has not run 'update-publish refresh'; refused`,
+      message: `channel '${document.channel}' ${what} expired at ${document.expires}: the mirror serves a frozen copy, or the publisher has not refreshed it; refused`,
     };
   }
   return undefined;

@@ -31,7 +31,7 @@ import { uploadObjects } from '../store/upload.js';
 import type { WorkflowContext } from './context.js';
 import type { Provenance } from './provenance.js';
 import { releaseEvent } from './release-event.js';
-import { runChange } from './change-pipeline.js';
+import { finishInterruptedWork, runChange } from './change-pipeline.js';
 
 export interface PublishRequest {
   packageIds: string[];
@@ -229,6 +229,8 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   const encryptionKey = encryptionKeyFor(config);
   await context.signer?.();
   const plan = await planPublish(context, request);
+  // A run killed after its index write left history and hooks undone: finished even when nothing is new to publish.
+  await finishInterruptedWork(context, request.channel);
 
   // Killed runs leave their staging folders (up to a package's size each): theirs go first.
   for (const stale of await removeStaleTempFolders()) output.debug(`removed ${stale}, left by a run that was killed`);

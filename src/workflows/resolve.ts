@@ -17,6 +17,7 @@ import type { WorkflowContext } from './context.js';
  */
 export async function openResolver(
   context: Pick<WorkflowContext, 'store' | 'config'>,
+  /** `now`: the instant release windows are evaluated at. */
   request: { channel: string; packageId: string; source: UpdateSource; publicKeys: TrustedKeys; now: Date },
 ) {
   const { store } = context;
@@ -24,7 +25,8 @@ export async function openResolver(
   // A misspelt channel or package must not answer 'unknown-package' as if a device asked.
   if ((await readIndex(store, channel)).etag === null) await requireExistingChannel(store, channel, configuredChannels(context.config));
   const { index, signed } = await readChannelIndex(request.source, channel, request.publicKeys);
-  assertIndexFresh(index, { now: request.now, signed });
+  // Freshness on the real clock: `now` moves the device through release windows (resolve --now), not the index's expiry.
+  assertIndexFresh(index, { now: new Date(), signed });
   requireReleasedPackage(index, packageId);
   const whitelists = createWhitelistCache(store);
   const lists = referencedWhitelists(index, packageId);

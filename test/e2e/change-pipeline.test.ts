@@ -64,14 +64,15 @@ describe('stamping honours signing.indexLifetime everywhere', () => {
 
 describe('resolve reads as a device does', () => {
   it('refuses an expired index, as fetch does', async () => {
-    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } }, config: { signing: { privateKey: 'keys/signing-private.pem', indexLifetime: '1s' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
     succeeded(await project.run(['publish', '--yes']));
-    const index = await project.readStoreJson('channels/production/index.json');
-    const later = new Date(Date.parse(index.expires) + 1000).toISOString();
-    const result = await project.run(['resolve', '--package', 'maps', '--device-id', 'a', '--now', later]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const result = await project.run(['resolve', '--package', 'maps', '--device-id', 'a']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/index expired at/);
-    expect(succeeded(await project.run(['resolve', '--package', 'maps', '--device-id', 'a', '--json']))).toMatchObject({ update: true, version: '1.0.0' });
+    expect(result.stderr).toMatch(/index expired at .*refused; the publisher runs 'update-publish refresh'/);
+    const fetched = await project.run(['fetch', 'maps', '--into', join(project.dir, 'device'), '--json']);
+    expect(fetched.code).toBe(1);
   });
 });
 
