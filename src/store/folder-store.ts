@@ -65,8 +65,8 @@ export function createFolderStore(rootDir: string): Store {
    */
   async function lockDocument(key: string, path: string): Promise<() => Promise<void>> {
     for (let attempt = 1; ; attempt++) {
-      await makeDirectory(dirname(path));
       try {
+        await makeDirectory(dirname(path));
         return await lockfile.lock(path, { realpath: false, stale: LOCK_STALE_MS, retries: LOCK_RETRIES });
       } catch (error) {
         const { code } = error as NodeJS.ErrnoException;

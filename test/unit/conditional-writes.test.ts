@@ -10,6 +10,7 @@ import { INDEX, readIndex } from '../../src/channel/index-store.js';
 import { writeChannelDocument } from '../../src/channel/versioned-document.js';
 import type { ChannelIndex } from '../../src/protocol/types.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
+import { removePending, writePending, type PendingWork } from '../../src/channel/pending.js';
 import type { Store } from '../../src/store/store.js';
 import { release } from '../helpers/releases.js';
 
@@ -89,5 +90,29 @@ describe('readHistory', () => {
     expect(entries.map((entry) => `${entry.action} ${entry.version}`)).toEqual(['rollout 1.1.0', 'publish 1.1.0', 'publish 1.0.0']);
     expect(entries[2]).toMatchObject({ at: '2020-01-01T00:00:00.000Z', actor: 'unknown', details: { logged: false } });
     expect(entries[0].actor).toEqual(expect.any(String));
+  });
+});
+
+describe('pending records on the folder store', () => {
+  it('two writers never remove each other\'s pending/ folder (the last delete removes the emptied folder)', async () => {
+    const store = newStore();
+    const record = (id: string): PendingWork => ({
+      id,
+      channel: 'production',
+      summary: 'test',
+      documentKey: 'channels/production/index.json',
+      documentVersion: 1,
+      documentDigest: 'x',
+      history: [],
+      events: [],
+    });
+    const writer = async (name: string) => {
+      for (let round = 0; round < 300; round++) {
+        const work = record(`${name}-${round}`);
+        await writePending(store, work);
+        await removePending(store, work);
+      }
+    };
+    await expect(Promise.all([writer('a'), writer('b'), writer('c')])).resolves.toBeDefined();
   });
 });
