@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { currentActor } from '../actor.js';
 import { StoreError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
@@ -41,6 +42,38 @@ export interface PendingWork {
   history: LogAppend[];
   /** The hook events; empty when the command ran with --no-hooks. */
   events: HookEvent[];
+  /** The run that wrote the record: while it runs, the work is its own, not interrupted. */
+  owner?: PendingOwner;
+}
+
+export interface PendingOwner {
+  host: string;
+  pid: number;
+  startedAt: string;
+}
+
+/** A run on another machine that has not finished its history and hooks in this long is taken for killed. */
+const OTHER_HOST_STALE_MS = 10 * 60_000;
+
+export const currentOwner = (): PendingOwner => ({ host: hostname(), pid: process.pid, startedAt: new Date().toISOString() });
+
+/**
+ * Whether the run that wrote the record may still be finishing it (then the
+ * record is left to it). On this machine: its process is alive (an earlier run
+ * of this very process is over). Elsewhere: it started within the last ten minutes.
+ */
+export function ownerMayBeRunning(work: PendingWork, now = new Date()): boolean {
+  const { owner } = work;
+  if (!owner) return false;
+  if (owner.host !== hostname()) return now.getTime() - Date.parse(owner.startedAt) < OTHER_HOST_STALE_MS;
+  if (owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export const newPendingId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;

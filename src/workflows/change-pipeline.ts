@@ -1,7 +1,7 @@
 import { packageReleases } from '../channel/archive.js';
 import { requireKnownChannel } from '../channel/channels.js';
 import { appendHistoryLog } from '../channel/history.js';
-import { newPendingId, readPending, removePending, writePending, type LogAppend, type PendingWork } from '../channel/pending.js';
+import { currentOwner, newPendingId, ownerMayBeRunning, readPending, removePending, writePending, type LogAppend, type PendingWork } from '../channel/pending.js';
 import {
   documentDigest,
   keepSnapshot,
@@ -148,6 +148,7 @@ function pendingRecord<D extends StampedFields, C extends Change<D>>(id: string,
     ...(spec.kind.snapshots && { snapshot: document }),
     history: after.history,
     events: spec.hooks ? after.events : [],
+    owner: currentOwner(),
   };
 }
 
@@ -171,6 +172,8 @@ export async function finishInterruptedWork(context: WorkflowContext, channel: s
   if (context.dryRun) return [];
   const finished: string[] = [];
   for (const work of await readPending(context.store, channel)) {
+    // Another run writing now (its record precedes its write): its history and hooks are its own.
+    if (ownerMayBeRunning(work)) continue;
     const stored = await context.store.readDocument(work.documentKey);
     if (stored && (await landed(context, JSON.parse(stored.body.toString('utf8')), work))) {
       context.output.info(`finishing an interrupted ${work.summary} on '${channel}' (its write landed): writing its history entry and running its hooks`);
