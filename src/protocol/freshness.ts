@@ -106,6 +106,12 @@ export function assertIndexFresh(index: ChannelIndex, check: { now: Date; signed
   if (problem) throw new FreshnessError(problem.message, problem.reason);
 }
 
+/** What to remember after accepting a document: never less than before. */
+export function rememberDocument(document: FreshnessFields, signed: boolean, remembered?: DocumentTrust): DocumentTrust {
+  const known = remembered?.channel === document.channel ? remembered : undefined;
+  return { channel: document.channel, version: Math.max(document.version ?? 0, known?.version ?? 0), signed: signed || Boolean(known?.signed) };
+}
+
 /** What to remember after accepting `index`: never less than before. */
 export function rememberIndex(index: ChannelIndex, signed: boolean, remembered?: ChannelTrust): ChannelTrust {
   const known = remembered?.channel === index.channel ? remembered : undefined;

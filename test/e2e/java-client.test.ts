@@ -18,6 +18,7 @@ import { CONFORMANCE_DIR } from '../conformance/generate.js';
 import { VECTOR_FILES, type VectorFile } from '../conformance/vector-file.js';
 import { makeProject, REPO_ROOT, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { JAVA } from '../helpers/prerequisites.js';
 
 afterAll(async () => {
   await removeProjects();
@@ -25,8 +26,7 @@ afterAll(async () => {
 });
 
 const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
-const JAVA_INSTALLED = ['java', 'javac'].every((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0);
-if (!JAVA_INSTALLED && process.env.CI === 'true') throw new Error('java 17 or newer (a JDK) is required under CI (apt-get install openjdk-17-jdk-headless)');
+const JAVA_INSTALLED = JAVA.installed;
 
 interface JavaResult {
   code: number;
