@@ -280,8 +280,8 @@ describe('.ci/run', () => {
     bin = await mkdtemp(join(tmpdir(), 'ci-run-bin-'));
     await symlink(process.execPath, join(bin, 'node'));
     for (const tool of ['dirname', 'sed', 'head']) await symlink(spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim(), join(bin, tool));
-    await writeFile(join(bin, 'moto_server'), '#!/bin/sh\nexit 0\n');
-    await chmod(join(bin, 'moto_server'), 0o755);
+    // Programs .ci/run would otherwise install (as root, with apt-get) or name.
+    for (const tool of ['moto_server', 'tmux', 'zstd', 'unzip']) await writeFile(join(bin, tool), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   });
   afterAll(async () => {
     await rm(bin, { recursive: true, force: true });
@@ -293,6 +293,21 @@ describe('.ci/run', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/java 17 or newer \(a JDK: java and javac\) is required .*apt-get install openjdk-17-jdk-headless/);
     expect(result.stderr).not.toMatch(/npm/);
+  });
+
+  it('names the Debian package of a missing program when it cannot install it (no apt-get here)', async () => {
+    const withoutZstd = await mkdtemp(join(tmpdir(), 'ci-run-nozstd-'));
+    try {
+      for (const tool of ['dirname', 'sed', 'head']) await symlink(spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim(), join(withoutZstd, tool));
+      await symlink(process.execPath, join(withoutZstd, 'node'));
+      for (const tool of ['moto_server', 'tmux', 'unzip', 'java', 'javac']) await writeFile(join(withoutZstd, tool), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      const result = ciRun(withoutZstd);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/zstd is required for the tests: apt-get install zstd/);
+      expect(result.stderr).not.toMatch(/npm/);
+    } finally {
+      await rm(withoutZstd, { recursive: true, force: true });
+    }
   });
 
   it('fails with the same hint when java is older than 17, and goes on with a JDK 17', async () => {
