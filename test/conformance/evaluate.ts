@@ -14,7 +14,10 @@ import { Writable } from 'node:stream';
 import semver from 'semver';
 import { buildTree } from '../../src/client/fetch/build-tree.js';
 import { DamagedBaseError } from '../../src/client/errors.js';
+import { interpretInstallFolder, markerAfterCheck } from '../../src/client/fetch/install-state.js';
+import { installChoices, nextChoice, type AttemptFailure, type PackageChoice } from '../../src/client/install-order.js';
 import { resolveUpdate } from '../../src/client/resolve.js';
+import { compareVersions, isProtocolVersion } from '../../src/protocol/version.js';
 import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
@@ -56,8 +59,21 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       const index = (file.indexes as Record<string, ChannelIndex>)[input.index];
       const lists = (input.whitelists ?? {}) as Record<string, string[]>;
       const { now, ...device } = input.device;
-      return resolveUpdate(index, { ...device, now: new Date(now) }, (list, id) => lists[list]?.includes(id) ?? false);
+      return inputFailure(() => resolveUpdate(index, { ...device, now: new Date(now) }, (list, id) => lists[list]?.includes(id) ?? false));
     }
+    case 'device-version':
+      return { valid: isProtocolVersion(input.text) };
+    case 'version-order':
+      return { order: Math.sign(compareVersions(input.a, input.b)) };
+    case 'install-folder':
+      return inputFailure(() => {
+        const state = interpretInstallFolder({ marker: input.marker ?? null, otherEntries: input.otherEntries }, input.package, 'folder');
+        return { ok: true, installed: state?.version ?? null, trust: state?.trust ?? null };
+      }, { ok: false, error: 'input' });
+    case 'remember-trust':
+      return { write: markerAfterCheck(input.state ?? null, input.package, input.channel, input.trust) };
+    case 'install-order':
+      return installOrder(input.kind, input.patched, input.failures);
     case 'freshness': {
       const index = input.index as ChannelIndex;
       const check = { now: new Date(input.now), signed: input.signed as boolean, remembered: input.remembered as ChannelTrust | undefined };
@@ -88,6 +104,31 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
     default:
       throw new Error(`unknown check '${vector.check}' in case '${vector.name}'`);
   }
+}
+
+/** What a client answers when the device's own input is wrong: an input failure, not a decision. */
+function inputFailure<T>(decide: () => T, answer: unknown = { error: 'input' }): T | unknown {
+  try {
+    return decide();
+  } catch (error) {
+    if (error instanceof ProtocolError && error.fault === 'input') return answer;
+    throw error;
+  }
+}
+
+/** Walks install-order.ts as fetch does: each package in turn, failing as `failures` says. */
+function installOrder(kind: 'full' | 'delta', patched: boolean, failures: Record<string, AttemptFailure>) {
+  const choices = installChoices(kind, patched);
+  const tried: PackageChoice[] = [];
+  for (let choice: PackageChoice | null = choices[0]!; choice; ) {
+    tried.push(choice);
+    const failure = failures[choice];
+    if (!failure) return { tried, installed: choice };
+    const next = nextChoice(choices, choice, failure);
+    if (!next) return { tried, installed: null, error: failure };
+    choice = next;
+  }
+  throw new Error('unreachable');
 }
 
 const encryptionKey = (file: VectorFile, name: string) => Buffer.from((file.keys as Record<string, string>)[name], 'base64');

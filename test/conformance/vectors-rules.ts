@@ -184,7 +184,7 @@ export function appVersionVectors(): DraftFile {
 const T0 = '2026-03-01T00:00:00.000Z';
 const object = (key: string, size: number) => ({ key, size, sha256: hash32(key).toString(16).padStart(8, '0').repeat(8) });
 
-function release(id: string, version: string, rules: Partial<ReleaseRules>, state: ReleaseState = 'active', deltasFrom: string[] = []): Release {
+export function release(id: string, version: string, rules: Partial<ReleaseRules>, state: ReleaseState = 'active', deltasFrom: string[] = []): Release {
   const rollout = rules.rollout ?? 100;
   return {
     version,
@@ -197,7 +197,7 @@ function release(id: string, version: string, rules: Partial<ReleaseRules>, stat
   };
 }
 
-const indexOf = (packages: Record<string, Release[]>): ChannelIndex => ({
+export const indexOf = (packages: Record<string, Release[]>): ChannelIndex => ({
   schemaVersion: 1,
   channel: 'production',
   updatedAt: T0,

@@ -9,7 +9,7 @@
  */
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import semver from 'semver';
+import { isProtocolVersion } from '../../protocol/version.js';
 import type { ChannelIndex } from '../../protocol/types.js';
 import { resolveUpdate, type DeviceRequest } from '../../client/resolve.js';
 import { UserError } from '../../errors.js';
@@ -72,7 +72,7 @@ export function registerResolve(program: Command, session: Session): void {
 
 /** The flags as a DeviceRequest, every value checked before the store is opened. */
 function deviceRequest(flags: ResolveFlags): DeviceRequest {
-  if (flags.installed !== undefined && !semver.valid(flags.installed)) throw new UserError(`--installed '${flags.installed}' is not a semver version; use e.g. 2.0.0`);
+  if (flags.installed !== undefined && !isProtocolVersion(flags.installed)) throw new UserError(`--installed '${flags.installed}' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0`);
   return { ...deviceFacts(flags), package: flags.package, installed: flags.installed, patches: flags.patches === true };
 }
 
