@@ -146,24 +146,30 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: install and update from serve', (
     expect(viaTypeScript).toMatchObject({ updated: false, version: '1.0.1', reason: 'up-to-date' });
   });
 
-  it('refuses a tampered package object and leaves the folder exactly as it was; installs once it is whole again', async () => {
+  it('refuses a tampered package object and leaves the folder exactly as it was; a tampered delta gives way to the full package (§10.3)', async () => {
     await project.write('maps', { 'sub/c.txt': 'charlie\n' });
     await publish(['--platform', 'ios', '--app-version', '>=2.0.0 <3', '--attr', 'region=eu']);
-    const delta = (await release('1.0.2')).deltas.find((entry: { from: string }) => entry.from === '1.0.1');
-    const path = project.storePath(delta.key);
-    const original = await readFile(path);
-    const tampered = Buffer.from(original);
-    tampered[Math.floor(tampered.length / 2)] ^= 0x01;
-    await writeFile(path, tampered);
+    const target = await release('1.0.2');
+    const delta = target.deltas.find((entry: { from: string }) => entry.from === '1.0.1');
+    const tamper = async (key: string) => {
+      const original = await readFile(project.storePath(key));
+      const tampered = Buffer.from(original);
+      tampered[Math.floor(tampered.length / 2)] ^= 0x01;
+      await writeFile(project.storePath(key), tampered);
+      return () => writeFile(project.storePath(key), original);
+    };
+    const restoreDelta = await tamper(delta.key);
+    const restoreFull = await tamper(target.full.key);
     const before = await snapshotTree(device);
     const message = refused(await java());
-    expect(message).toContain(delta.key);
+    expect(message).toContain(target.full.key);
     expect(message).toContain('SHA-256');
     expect(await snapshotTree(device)).toEqual(before);
 
-    await writeFile(path, original);
-    expect((await java()).json).toMatchObject({ updated: true, version: '1.0.2', kind: 'delta' });
+    await restoreFull();
+    expect((await java()).json).toMatchObject({ updated: true, version: '1.0.2', kind: 'full', bytesDownloaded: target.full.size });
     expect(await installed()).toEqual(await snapshotTree(project.packageDir('maps')));
+    await restoreDelta();
   });
 
   it('refuses an altered index, an expired one, and an unsigned one after a signed one, naming each', async () => {

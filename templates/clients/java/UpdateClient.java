@@ -570,6 +570,16 @@ public final class UpdateClient {
         }
 
         private static final Pattern FULL = Pattern.compile("^v?" + Semver.MAINVERSION + Semver.PRERELEASE + "?" + Semver.BUILD + "?$");
+        private static final Pattern SEMVER_2 = Pattern.compile(Semver.MAINVERSION + Semver.PRERELEASE + "?" + Semver.BUILD + "?");
+
+        /**
+         * A version as a device sends it or a marker holds it (PROTOCOL.md §1.1): exactly the SemVer 2.0.0
+         * grammar, at most 256 characters: no leading v or =, no whitespace. null when it is not one.
+         */
+        static Version strict(String text) {
+            if (text == null || text.length() > 256 || !SEMVER_2.matcher(text).matches()) return null;
+            return parse(text);
+        }
 
         /** null when not a valid version. */
         static Version parse(String text) {
@@ -725,7 +735,7 @@ public final class UpdateClient {
         }
 
         boolean test(String versionText) {
-            Version version = Version.parse(versionText);
+            Version version = Version.strict(versionText);
             if (version == null) return false;
             for (List<Primitive> set : sets) if (testSet(set, version)) return true;
             return false;
@@ -922,6 +932,8 @@ public final class UpdateClient {
         String installed;
         Instant now = Instant.now();
         Map<String, String> attributes;
+        /** The device applies binary patches (zstd --patch-from); only then is it offered a patched delta. */
+        boolean patches;
     }
 
     interface WhitelistLookup {
@@ -974,9 +986,22 @@ public final class UpdateClient {
         }
 
         private static boolean newer(String a, String b) {
-            Version va = Version.parse(a);
-            Version vb = Version.parse(b);
+            Version va = Version.strict(a);
+            Version vb = Version.strict(b);
             return va != null && vb != null && va.compareTo(vb) > 0;
+        }
+
+        /** Equal by SemVer precedence: build metadata does not count (1.0.1+x is 1.0.1). */
+        static boolean same(String a, String b) {
+            Version va = Version.strict(a);
+            Version vb = Version.strict(b);
+            return va != null && vb != null && va.compareTo(vb) == 0;
+        }
+
+        /** A version the device sends must be SemVer 2.0.0 (an input failure otherwise); absent or empty: not sent. */
+        static void assertDeviceVersion(String what, String version) throws Refusal {
+            if (version == null || version.isEmpty() || Version.strict(version) != null) return;
+            throw Refusal.input(what + " " + Json.quote(version) + " is not a SemVer 2.0.0 version (no leading 'v', no spaces); give e.g. 2.0.0");
         }
 
         static Map<String, Object> noUpdate(String reason, String version) {
@@ -995,18 +1020,21 @@ public final class UpdateClient {
         }
 
         @SuppressWarnings("unchecked")
-        static Map<String, Object> resolve(Map<String, Object> index, Device device, WhitelistLookup whitelists) throws BadPackage {
+        static Map<String, Object> resolve(Map<String, Object> index, Device device, WhitelistLookup whitelists) throws Refusal {
+            assertDeviceVersion("app version", device.appVersion);
+            assertDeviceVersion("installed version", device.installed);
+            String installed = device.installed == null || device.installed.isEmpty() ? null : device.installed;
             Map<String, Object> packages = Json.object(index.get("packages"), "packages");
             Object entry = packages.get(device.packageId);
             List<Object> releaseList = entry == null ? List.of() : Json.list(Json.object(entry, "package").get("releases"), "releases");
-            if (releaseList.isEmpty()) return noUpdate("unknown-package", null);
+            // Without an update, version is what the device keeps: the installed version, or null (§6.4).
+            if (releaseList.isEmpty()) return noUpdate("unknown-package", installed);
             List<Map<String, Object>> releases = new ArrayList<>();
             for (Object release : releaseList) releases.add(Json.object(release, "release"));
-            String installed = device.installed;
             boolean sentBack = false;
             if (installed != null) {
                 for (Map<String, Object> release : releases) {
-                    if (installed.equals(release.get("version")) && "rolled-back".equals(release.get("state"))) sentBack = true;
+                    if (same(installed, (String) release.get("version")) && "rolled-back".equals(release.get("state"))) sentBack = true;
                 }
             }
             Map<String, Object> target = null;
@@ -1025,22 +1053,29 @@ public final class UpdateClient {
                     }
                 }
             }
-            if (target == null) return noUpdate("no-matching-release", null);
+            if (target == null) return noUpdate("no-matching-release", installed);
             String version = Json.string(target, "version", "release");
             String reason = installed != null ? "newer-release" : "not-installed";
-            if (version.equals(installed)) return noUpdate("up-to-date", version);
+            if (same(installed, version)) return noUpdate("up-to-date", installed);
             if (installed != null && newer(installed, version)) {
                 if (!sentBack) return noUpdate("installed-newer", installed);
                 reason = "rollback";
             }
             Map<String, Object> object = Json.object(target.get("full"), "release.full");
             String kind = "full";
+            boolean patched = false;
             if (installed != null) {
                 for (Object candidate : Json.list(target.get("deltas"), "release.deltas")) {
                     Map<String, Object> delta = Json.object(candidate, "delta");
-                    if (installed.equals(delta.get("from"))) {
+                    // Every base file is checked before use (§10), so the delta from 1.0.0 serves an installed 1.0.0+b.
+                    if (delta.get("from") instanceof String && same(installed, (String) delta.get("from"))) {
                         object = delta;
                         kind = "delta";
+                        // Only a device that applies binary patches is offered the patched form (this client's installer does not).
+                        if (device.patches && delta.get("patched") != null) {
+                            object = Json.object(delta.get("patched"), "delta.patched");
+                            patched = true;
+                        }
                         break;
                     }
                 }
@@ -1049,8 +1084,7 @@ public final class UpdateClient {
             result.put("update", true);
             result.put("version", version);
             result.put("kind", kind);
-            // This client applies file-level deltas only (PROTOCOL.md §10.1): it never asks for a patched one.
-            result.put("patched", false);
+            result.put("patched", patched);
             result.put("key", Json.string(object, "key", "object"));
             result.put("size", (double) Json.integer(object, "size", "object"));
             result.put("sha256", Json.string(object, "sha256", "object"));
@@ -1063,7 +1097,7 @@ public final class UpdateClient {
         /** Mandatory when the target is, or a skipped release was: mandatory, active and meant for the device, whatever its rollout. */
         private static boolean isMandatory(List<Map<String, Object>> releases, Map<String, Object> target, String installed, Device device) throws BadPackage {
             if (Boolean.TRUE.equals(Json.object(target.get("rules"), "rules").get("mandatory"))) return true;
-            if (installed == null || Version.parse(installed) == null) return false;
+            if (installed == null) return false;
             String targetVersion = (String) target.get("version");
             for (Map<String, Object> release : releases) {
                 String version = (String) release.get("version");
@@ -1091,8 +1125,11 @@ public final class UpdateClient {
         static Trust from(Object value) {
             if (!(value instanceof Map)) return null;
             Map<?, ?> map = (Map<?, ?>) value;
-            if (!(map.get("channel") instanceof String) || !(map.get("indexVersion") instanceof Double)) return null;
-            return new Trust((String) map.get("channel"), (long) (double) (Double) map.get("indexVersion"), Boolean.TRUE.equals(map.get("signed")));
+            // A malformed trust is nothing remembered (PROTOCOL.md §10.2), never damage.
+            if (!(map.get("channel") instanceof String) || !(map.get("indexVersion") instanceof Double) || !(map.get("signed") instanceof Boolean)) return null;
+            double version = (Double) map.get("indexVersion");
+            if (version < 0 || version != Math.floor(version) || version > 9007199254740991.0) return null;
+            return new Trust((String) map.get("channel"), (long) version, (Boolean) map.get("signed"));
         }
 
         Map<String, Object> toJson() {
@@ -1650,7 +1687,7 @@ public final class UpdateClient {
                     case "--channel": options.channel = value; break;
                     case "--platform": options.device.platform = value; break;
                     case "--app-version":
-                        if (Version.parse(value) == null) throw Refusal.input("--app-version '" + value + "' is not a semver version; use e.g. 2.0.0");
+                        if (Version.strict(value) == null) throw Refusal.input("--app-version '" + value + "' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0");
                         options.device.appVersion = value;
                         break;
                     case "--device-id": options.device.deviceId = value; break;
@@ -1690,6 +1727,31 @@ public final class UpdateClient {
 
     // ------------------------------------------------------------- installer
 
+    /** Which package is tried first and what follows a failure (PROTOCOL.md §10.3): patched, delta, full. */
+    static final class InstallOrder {
+        private InstallOrder() {}
+
+        static List<String> choices(String kind, boolean patched) {
+            if (kind.equals("full")) return List.of("full");
+            return patched ? List.of("patched", "delta", "full") : List.of("delta", "full");
+        }
+
+        /** The next package after `failed` failed with `failure` (bad-package, damaged-base, other), or null: refuse. */
+        static String next(List<String> choices, String failed, String failure) {
+            if (failed.equals("full") || failure.equals("other") || !choices.contains("full")) return null;
+            if (failure.equals("damaged-base")) return "full";
+            int at = choices.indexOf(failed);
+            return at + 1 < choices.size() ? choices.get(at + 1) : null;
+        }
+
+        /** A package's own checks fail with BadPackage; an installed file that changed with DamagedBase; anything else is no package's fault. */
+        static String failureOf(Refusal refusal) {
+            if (refusal instanceof DamagedBase) return "damaged-base";
+            if (refusal instanceof BadPackage) return "bad-package";
+            return "other";
+        }
+    }
+
     static final class Installer {
         static final String STATE_FILE = ".update-publish.json";
         static final String STAGING_MARK = ".update-publish-staging-";
@@ -1710,6 +1772,7 @@ public final class UpdateClient {
             recoverInterruptedSwap(dir);
             Map<String, Object> state = readState(dir, options.packageId);
             Trust remembered = state == null ? null : Trust.from(state.get("trust"));
+            // A trust-only marker (version null) remembers the channel with nothing installed.
             String installed = state == null ? null : (String) state.get("version");
 
             String indexKey = "channels/" + options.channel + "/index.json";
@@ -1735,11 +1798,10 @@ public final class UpdateClient {
             result.put("mandatory", resolution.get("mandatory"));
             result.put("reason", resolution.get("reason"));
             if (!Boolean.TRUE.equals(resolution.get("update"))) {
-                // Nothing to install, but what was accepted of the channel moved on: remember it, or a mirror could turn it back.
-                if (state != null && !trust.sameAs(remembered)) {
-                    state.put("trust", trust.toJson());
-                    writeStateAside(dir, state);
-                }
+                // Nothing to install, but what was accepted of the channel moved on: remember it (a trust-only marker when
+                // nothing is installed), or a mirror could turn it back.
+                Map<String, Object> marker = markerAfterCheck(state, options.packageId, options.channel, trust);
+                if (marker != null) writeStateAside(dir, marker);
                 return result;
             }
 
@@ -1752,7 +1814,8 @@ public final class UpdateClient {
             Map<String, Object> delta = null;
             if ("delta".equals(resolution.get("kind"))) {
                 for (Object candidate : Json.list(manifest.get("deltas"), "manifest.deltas")) {
-                    if (installed.equals(Json.object(candidate, "delta").get("from"))) delta = Json.object(candidate, "delta");
+                    Object from = Json.object(candidate, "delta").get("from");
+                    if (from instanceof String && Resolver.same(installed, (String) from)) delta = Json.object(candidate, "delta");
                 }
             }
             Map<String, Object> full = Json.object(manifest.get("full"), "manifest.full");
@@ -1762,16 +1825,21 @@ public final class UpdateClient {
             try {
                 Path tree = staging.resolve("tree");
                 long[] downloaded = {0};
-                String kind = "full";
-                if (delta != null) {
+                // PROTOCOL.md §10.3: this client applies no patches, so the delta, then the full package.
+                List<String> choices = InstallOrder.choices(delta != null ? "delta" : "full", false);
+                String kind = choices.get(0);
+                while (true) {
                     try {
-                        install(http, delta, files, encryption, decryptionKeys, staging.resolve("delta"), dir, tree, downloaded);
-                        kind = "delta";
-                    } catch (DamagedBase damaged) {
+                        if (kind.equals("delta")) install(http, delta, files, encryption, decryptionKeys, staging.resolve("delta"), dir, tree, downloaded);
+                        else install(http, full, files, encryption, decryptionKeys, staging.resolve("full"), null, tree, downloaded);
+                        break;
+                    } catch (Refusal failed) {
+                        String next = InstallOrder.next(choices, kind, InstallOrder.failureOf(failed));
+                        if (next == null) throw failed;
                         deleteTree(tree);
+                        kind = next;
                     }
                 }
-                if (kind.equals("full")) install(http, full, files, encryption, decryptionKeys, staging.resolve("full"), null, tree, downloaded);
                 Map<String, Object> newState = new LinkedHashMap<>();
                 newState.put("package", options.packageId);
                 newState.put("version", version);
@@ -1888,7 +1956,7 @@ public final class UpdateClient {
             for (Map.Entry<String, Object> entry : Json.object(index.get("packages"), key + ".packages").entrySet()) {
                 for (Object item : Json.list(Json.object(entry.getValue(), "package").get("releases"), key + " releases")) {
                     Map<String, Object> release = Json.object(item, "release");
-                    if (Version.parse(Json.string(release, "version", "release")) == null) throw new BadPackage(key + ": release version " + release.get("version") + " is not semver");
+                    if (Version.strict(Json.string(release, "version", "release")) == null) throw new BadPackage(key + ": release version " + release.get("version") + " is not semver");
                     Map<String, Object> rules = Json.object(release.get("rules"), "rules");
                     Json.number(rules, "rollout", "rules");
                     for (String time : new String[] {"startsAt", "endsAt"}) {
@@ -2010,36 +2078,80 @@ public final class UpdateClient {
 
         // ----------------------------------------------------- install state
 
-        /** What dir holds: null when missing or empty; a folder with other content or another package is refused. */
+        /** What dir holds (PROTOCOL.md §10.2): null when missing or empty (nothing installed, nothing remembered). */
         private static Map<String, Object> readState(Path dir, String packageId) throws Refusal, IOException {
             if (!Files.exists(dir)) return null;
             if (!Files.isDirectory(dir)) throw Refusal.input(dir + " is not a folder; choose a folder to install into");
             Path file = dir.resolve(STATE_FILE);
-            if (!Files.exists(file)) {
-                try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-                    if (!entries.iterator().hasNext()) return null;
+            String marker = null;
+            if (Files.exists(file)) {
+                try {
+                    marker = Files.readString(file);
+                } catch (java.nio.charset.CharacterCodingException damaged) {
+                    marker = "";
                 }
+            }
+            List<String> others = new ArrayList<>();
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path entry : entries) if (!entry.getFileName().toString().equals(STATE_FILE)) others.add(entry.getFileName().toString());
+            }
+            return interpretFolder(marker, others, packageId, dir.toString());
+        }
+
+        /**
+         * What an install folder holds, from its marker's text (null: none) and the names of its other entries.
+         * Refused (input): other content without a marker, a marker that is not one, another package's folder,
+         * a trust-only marker (version null) beside files.
+         */
+        static Map<String, Object> interpretFolder(String marker, List<String> otherEntries, String packageId, String dir) throws Refusal {
+            if (marker == null) {
+                if (otherEntries.isEmpty()) return null;
                 throw Refusal.input(dir + " is not empty and has no " + STATE_FILE + ", so it was not installed by update-publish; choose an empty or new folder");
             }
+            String damaged = dir + "/" + STATE_FILE + " is damaged; delete " + dir + " to install again from scratch";
             Object parsed;
             try {
-                parsed = Json.parse(Files.readString(file));
-            } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException damaged) {
-                parsed = null;
+                parsed = Json.parse(marker);
+            } catch (IllegalArgumentException notJson) {
+                throw Refusal.input(damaged);
             }
-            if (!(parsed instanceof Map) || !(((Map<?, ?>) parsed).get("package") instanceof String) || !(((Map<?, ?>) parsed).get("version") instanceof String)
-                || Version.parse((String) ((Map<?, ?>) parsed).get("version")) == null) {
-                throw Refusal.input(file + " is damaged; delete " + dir + " to install again from scratch");
-            }
+            if (!(parsed instanceof Map)) throw Refusal.input(damaged);
             @SuppressWarnings("unchecked")
-            Map<String, Object> state = (Map<String, Object>) parsed;
+            Map<String, Object> state = new LinkedHashMap<>((Map<String, Object>) parsed);
+            Object version = state.get("version");
+            boolean trustOnly = state.containsKey("version") && version == null;
+            if (!(state.get("package") instanceof String) || !(trustOnly || (version instanceof String && Version.strict((String) version) != null))) throw Refusal.input(damaged);
             if (!packageId.equals(state.get("package"))) throw Refusal.input(dir + " holds package '" + state.get("package") + "', not '" + packageId + "'; install each package into its own folder");
+            if (trustOnly && !otherEntries.isEmpty()) throw Refusal.input(damaged);
+            Trust trust = Trust.from(state.get("trust"));
+            if (trust == null) state.remove("trust");
+            else state.put("trust", trust.toJson());
             return state;
         }
 
-        /** Replaces the state file of an installed folder (write aside, rename): the channel's trust moved on, the content did not. */
+        /** After a check that installs nothing: the marker to write so the channel's trust is remembered, or null when it already says so. */
+        static Map<String, Object> markerAfterCheck(Map<String, Object> state, String packageId, String channel, Trust trust) {
+            if (state == null) {
+                Map<String, Object> marker = new LinkedHashMap<>();
+                marker.put("package", packageId);
+                marker.put("version", null);
+                marker.put("channel", channel);
+                marker.put("trust", trust.toJson());
+                return marker;
+            }
+            if (trust.sameAs(Trust.from(state.get("trust")))) return null;
+            Map<String, Object> marker = new LinkedHashMap<>(state);
+            marker.put("trust", trust.toJson());
+            return marker;
+        }
+
+        /**
+         * Replaces the marker (write aside, rename): the channel's trust moved on, the content did not. Aside is beside
+         * the folder under the staging mark, so a crash leaves nothing in it and the next run removes the leftover.
+         */
         private static void writeStateAside(Path dir, Map<String, Object> state) throws IOException {
-            Path aside = dir.resolve(STATE_FILE + "." + ProcessHandle.current().pid() + ".tmp");
+            Files.createDirectories(dir);
+            Path aside = dir.resolveSibling(dir.getFileName() + STAGING_MARK + "marker-" + ProcessHandle.current().pid());
             Files.write(aside, (Json.write(state) + "\n").getBytes(StandardCharsets.UTF_8));
             move(aside, dir.resolve(STATE_FILE));
         }
@@ -2253,13 +2365,63 @@ public final class UpdateClient {
                     device.appVersion = (String) request.get("appVersion");
                     device.deviceId = (String) request.get("deviceId");
                     device.installed = (String) request.get("installed");
+                    device.patches = Boolean.TRUE.equals(request.get("patches"));
                     device.now = parseTime((String) request.get("now"));
                     if (request.get("attributes") != null) {
                         device.attributes = new HashMap<>();
                         for (Map.Entry<String, Object> attribute : asMap(request.get("attributes")).entrySet()) device.attributes.put(attribute.getKey(), (String) attribute.getValue());
                     }
                     Map<String, Object> lists = input.get("whitelists") == null ? Map.of() : asMap(input.get("whitelists"));
-                    return Resolver.resolve(index, device, (list, id) -> lists.get(list) != null && strings(lists.get(list)).contains(id));
+                    try {
+                        return Resolver.resolve(index, device, (list, id) -> lists.get(list) != null && strings(lists.get(list)).contains(id));
+                    } catch (Refusal refused) {
+                        if (refused.exitCode != 2) throw refused;
+                        result.put("error", "input");
+                        return result;
+                    }
+                }
+                case "device-version":
+                    result.put("valid", Version.strict((String) input.get("text")) != null);
+                    return result;
+                case "version-order":
+                    result.put("order", (double) Integer.signum(Version.strict((String) input.get("a")).compareTo(Version.strict((String) input.get("b")))));
+                    return result;
+                case "install-folder":
+                    try {
+                        Map<String, Object> state = Installer.interpretFolder((String) input.get("marker"), strings(input.get("otherEntries")), (String) input.get("package"), "folder");
+                        result.put("ok", true);
+                        result.put("installed", state == null ? null : state.get("version"));
+                        result.put("trust", state == null ? null : state.get("trust"));
+                    } catch (Refusal refused) {
+                        if (refused.exitCode != 2) throw refused;
+                        result.put("ok", false);
+                        result.put("error", "input");
+                    }
+                    return result;
+                case "remember-trust":
+                    result.put("write", Installer.markerAfterCheck(input.get("state") == null ? null : asMap(input.get("state")), (String) input.get("package"),
+                        (String) input.get("channel"), Trust.from(input.get("trust"))));
+                    return result;
+                case "install-order": {
+                    List<String> choices = InstallOrder.choices((String) input.get("kind"), Boolean.TRUE.equals(input.get("patched")));
+                    Map<String, Object> failures = asMap(input.get("failures"));
+                    List<Object> tried = new ArrayList<>();
+                    result.put("tried", tried);
+                    for (String choice = choices.get(0); ; ) {
+                        tried.add(choice);
+                        String failure = (String) failures.get(choice);
+                        if (failure == null) {
+                            result.put("installed", choice);
+                            return result;
+                        }
+                        String next = InstallOrder.next(choices, choice, failure);
+                        if (next == null) {
+                            result.put("installed", null);
+                            result.put("error", failure);
+                            return result;
+                        }
+                        choice = next;
+                    }
                 }
                 case "freshness": {
                     Map<String, Object> index = asMap(input.get("index"));
