@@ -280,6 +280,69 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: encrypted packages and a cut down
   });
 });
 
+describe.skipIf(!JAVA_INSTALLED)('Java client: switch resolve and app-release resolve, as the CLI answers them', () => {
+  let project: Project;
+  let server: ServeProcess;
+  const publicKey = () => ['--public-key', join(project.dir, 'keys', 'signing-public.pem')];
+  const run = async (...args: string[]) => succeeded(await project.run([...args, '--yes', '--json']));
+  const cli = async (...args: string[]) => succeeded(await project.run([...args, '--from', server.url, ...publicKey(), '--json']));
+  const java = (...args: string[]) => runJava([...args, '--from', server.url, ...publicKey()]);
+  const devices = ['device-1', 'device-2', 'device-3', 'qa-phone'];
+
+  beforeAll(async () => {
+    if (!compiledClasses) await compileClient();
+    project = await makeProject({ packages: { maps: V1 }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    await writeFile(join(project.dir, 'qa.txt'), 'qa-phone\n');
+    succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes', '--json']));
+    await run('switch', 'set', 'newCheckout', 'false', '--type', 'boolean');
+    await run('switch', 'set', 'newCheckout', 'true', '--platform', 'ios', '--rollout', '50');
+    await run('switch', 'set', 'debugMenu', 'false');
+    await run('switch', 'set', 'debugMenu', 'true', '--rollout', '0', '--whitelist', 'qa');
+    await run('switch', 'set', 'limits', '{"max":3}');
+    await run('switch', 'set', 'limits', '{"max":10}', '--app-version', '>=2.0.0 <3', '--attr', 'region=eu');
+    await run('app-release', 'add', '--platform', 'ios', '--version', '3.2.0', '--url', 'https://apps.example.com/app', '--min-supported', '3.0.0', '--message', 'Faster maps', '--rollout', '50');
+    await run('app-release', 'add', '--platform', 'ios', '--version', '3.3.0', '--url', 'https://apps.example.com/app', '--rollout', '0', '--whitelist', 'qa');
+    server = await startServe(project.dir);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('gives the CLI\'s answer for every device, platform and app version', async () => {
+    for (const deviceId of devices) {
+      for (const device of [['--platform', 'ios', '--app-version', '2.4.0', '--attr', 'region=eu'], ['--platform', 'android', '--app-version', '2.4.0+77']]) {
+        const viaJava = await java('switch', 'resolve', '--device-id', deviceId, ...device);
+        expect(viaJava.code, viaJava.stderr).toBe(0);
+        expect(viaJava.json).toEqual(await cli('switch', 'resolve', '--device-id', deviceId, ...device));
+      }
+      for (const appVersion of ['2.9.0', '3.1.0', '3.2.0', '3.3.0']) {
+        const device = ['--platform', 'ios', '--app-version', appVersion, '--device-id', deviceId];
+        const viaJava = await java('app-release', 'resolve', ...device);
+        expect(viaJava.code, viaJava.stderr).toBe(0);
+        expect(viaJava.json).toEqual(await cli('app-release', 'resolve', ...device));
+      }
+    }
+    const qa = await java('switch', 'resolve', '--device-id', 'qa-phone');
+    expect(qa.json.values.debugMenu).toBe(true);
+  });
+
+  it('refuses an altered switches document (exit 1) and an app version that is not SemVer 2.0.0 (exit 2)', async () => {
+    const key = 'channels/production/switches.json';
+    const original = await readFile(project.storePath(key), 'utf8');
+    await writeFile(project.storePath(key), original.replace('"rolloutBasisPoints":5000', '"rolloutBasisPoints":10000'));
+    try {
+      expect(original).toContain('"rolloutBasisPoints":5000');
+      expect(refused(await java('switch', 'resolve', '--device-id', 'device-1'))).toContain(key);
+    } finally {
+      await writeFile(project.storePath(key), original);
+    }
+    const lenient = await java('app-release', 'resolve', '--platform', 'ios', '--app-version', 'v3.0.0');
+    expect(lenient.code).toBe(2);
+    expect(lenient.json.error.message).toContain("--app-version 'v3.0.0' is not a SemVer 2.0.0 version");
+  });
+});
+
 describe('.ci/run', () => {
   let bin: string;
   beforeAll(async () => {
