@@ -1,7 +1,7 @@
 /**
  * Conformance vectors for the two other documents a device polls —
  * switches (§14.1) and app-upgrade notices (§14.2) — and for run-once steps
- * (§16): targeting, rollout buckets under their salts, whitelists, time
+ * (§15): targeting, rollout buckets under their salts, whitelists, time
  * windows, expiry and rollback of the documents, their signatures, and the
  * checks a device makes of what they hold (switch types, https store pages).
  */

@@ -1,6 +1,6 @@
 /**
  * Conformance vectors for what an implementer could only learn by running
- * the CLI before revision 5 (PROTOCOL.md §15): the exact version strings a
+ * the CLI before revision 5 (PROTOCOL.md §17): the exact version strings a
  * device accepts, build metadata, the decision's result when nothing is
  * served, what an install folder's marker says (bases, trust with nothing
  * installed), and the order packages are tried in.

@@ -1444,7 +1444,7 @@ public final class UpdateClient {
 
     // --------------------------------------------------------------- run once
 
-    /** Work an app does once when content of `version` (or later) is installed (PROTOCOL.md §16). */
+    /** Work an app does once when content of `version` (or later) is installed (PROTOCOL.md §15). */
     public interface RunOnceStep {
         String version();
 
@@ -2620,10 +2620,15 @@ public final class UpdateClient {
 
     // ------------------------------------------------------------ whitelists
 
+    static final long MAX_WHITELIST_SHARDS = 1_000_000;
+
     static Map<String, Object> validateWhitelistMeta(Object document, String key, String name) throws BadPackage {
         if (!(document instanceof Map)) throw new BadPackage(key + ": is malformed (no shard count)");
         Map<String, Object> meta = Json.object(document, key);
-        if (!(meta.get("shards") instanceof Double) || Json.integer(meta, "shards", key) <= 0) throw new BadPackage(key + ": is malformed (no shard count)");
+        // 1 to 1,000,000 shards (PROTOCOL.md §7): 2,000 ids each, two billion ids at most.
+        if (!(meta.get("shards") instanceof Double) || Json.integer(meta, "shards", key) <= 0 || Json.integer(meta, "shards", key) > MAX_WHITELIST_SHARDS) {
+            throw new BadPackage(key + ": is malformed (no shard count from 1 to " + MAX_WHITELIST_SHARDS + ")");
+        }
         if (!name.equals(meta.get("name"))) throw new BadPackage(key + ": names list '" + meta.get("name") + "', not '" + name + "': it was copied from another list");
         if (meta.get("version") != null && Json.integer(meta, "version", key) <= 0) throw new BadPackage(key + ": has a malformed version");
         return meta;
