@@ -3,6 +3,7 @@ import { inRolloutOf } from '../protocol/rollout.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { normalizePlatform } from '../protocol/rule-values.js';
 import type { TargetingRules } from '../protocol/types.js';
+import { parseProtocolTime } from '../protocol/time.js';
 import { parseProtocolVersion } from '../protocol/version.js';
 
 /**
@@ -43,8 +44,8 @@ const versions = new Map<string, semver.SemVer | null>();
 const instants = new Map<string, number>();
 /** Exactly SemVer 2.0.0 (PROTOCOL.md §1.1): `v1.2.0` or ` 1.2.0` is no version, so it satisfies no range. */
 export const parseVersion = (version: string) => cached(versions, version, parseProtocolVersion);
-/** Milliseconds, NaN when unparseable, exactly as `new Date(text)` compares. */
-const instantOf = (text: string) => cached(instants, text, Date.parse);
+/** Milliseconds, NaN when not a protocol time (§1.2; documents holding one are refused before this). */
+const instantOf = (text: string) => cached(instants, text, parseProtocolTime);
 
 function satisfies(version: string, range: string): boolean {
   const parsed = parseVersion(version);

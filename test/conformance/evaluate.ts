@@ -22,6 +22,7 @@ import { runOnceSteps } from '../../src/client/run-once.js';
 import { resolveSwitches } from '../../src/client/switches.js';
 import { validateAppReleases } from '../../src/protocol/app-releases.js';
 import { validateSwitches } from '../../src/protocol/switches.js';
+import { parseProtocolTime } from '../../src/protocol/time.js';
 import { compareVersions, isProtocolVersion } from '../../src/protocol/version.js';
 import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
@@ -68,6 +69,10 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
     }
     case 'device-version':
       return { valid: isProtocolVersion(input.text) };
+    case 'time': {
+      const instant = parseProtocolTime(input.text);
+      return { instant: Number.isNaN(instant) ? null : new Date(instant).toISOString() };
+    }
     case 'version-order':
       return { order: Math.sign(compareVersions(input.a, input.b)) };
     case 'install-folder':

@@ -37,6 +37,22 @@ function versionCases(): DraftCase[] {
   order('a longer prerelease is above its prefix', '1.0.0-alpha.1', '1.0.0-alpha', 1);
   order('ASCII order for alphanumeric identifiers (uppercase first)', '1.0.0-Beta', '1.0.0-alpha', -1);
   order('major, minor, patch as numbers', '1.10.0', '1.9.9', 1);
+  const time = (name: string, text: string, want: string | null) => cases.push({ name, check: 'time', text, want: { instant: want } });
+  time('what writers write', '2026-11-24T10:00:00.000Z', '2026-11-24T10:00:00.000Z');
+  time('no fraction', '2026-11-24T10:00:00Z', '2026-11-24T10:00:00.000Z');
+  time('an offset with a colon', '2026-06-08T12:00:00+02:00', '2026-06-08T10:00:00.000Z');
+  time('an offset without a colon', '2026-06-08T12:00:00+0200', '2026-06-08T10:00:00.000Z');
+  time('a negative offset crossing midnight', '2026-06-07T23:30:00-05:30', '2026-06-08T05:00:00.000Z');
+  time('lowercase t and z; digits below the millisecond are dropped (not rounded)', '2026-06-01t10:00:00.123999999z', '2026-06-01T10:00:00.123Z');
+  time('a bare date is midnight UTC (rules written by hand)', '2026-06-01', '2026-06-01T00:00:00.000Z');
+  time('a leap day', '2028-02-29T00:00:00Z', '2028-02-29T00:00:00.000Z');
+  time('no offset: refused (it would be local time)', '2026-06-01T10:00:00', null);
+  time('no seconds: refused', '2026-06-01T10:00Z', null);
+  time('a day that does not exist: refused', '2026-02-30T00:00:00Z', null);
+  time('an hour of 24: refused', '2026-06-01T24:00:00Z', null);
+  time('an offset beyond 18 hours: refused', '2026-06-01T10:00:00+19:00', null);
+  time('a date Date.parse would take: refused', 'May 1 2026', null);
+  time('surrounding space: refused', ' 2026-06-01T10:00:00Z', null);
   return cases;
 }
 
@@ -171,6 +187,7 @@ export function endToEndVectors(): DraftFile {
       'Decisions PROTOCOL.md revision 5 made normative (§1.1, §6.4, §10.2, §10.3). ' +
       'device-version: `text` → { valid }: exactly the SemVer 2.0.0 grammar, at most 256 characters, major/minor/patch at most 2^53 - 1. ' +
       'version-order: `a`, `b` → { order: -1 | 0 | 1 } by SemVer precedence (build metadata ignored). ' +
+      'time: `text` → { instant } (toISOString form, millisecond precision) or { instant: null } when a reader must refuse it (§1.2). ' +
       'resolve: as resolve.json (`device.patches`: the device applies binary patches); a device version that is not SemVer 2.0.0 → { error: "input" }; without an update every member is present and `version` is the installed version or null. ' +
       'install-folder: `marker` (the text of .update-publish.json, absent: none) and `otherEntries` (every other name in the folder) → { ok: true, installed, trust } or { ok: false, error: "input" }. ' +
       'remember-trust: the folder\'s marker `state` (absent: none) and the `trust` just accepted, after a check that installs nothing → { write: the marker to write, or null }. ' +

@@ -930,11 +930,20 @@ public final class UpdateClient {
     // ----------------------------------------------------------------- times
 
     private static final DateTimeFormatter OFFSET_WITHOUT_COLON = new DateTimeFormatterBuilder()
-        .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME).appendOffset("+HHMM", "Z").toFormatter(Locale.ROOT);
+        .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME).appendOffset("+HHMM", "Z").toFormatter(Locale.ROOT)
+        .withChronology(java.time.chrono.IsoChronology.INSTANCE).withResolverStyle(java.time.format.ResolverStyle.STRICT);
 
-    /** An ISO-8601 time with an offset (or a bare date, read as UTC midnight); null when it is not one. */
+    /** PROTOCOL.md §1.2: RFC 3339 date-times (also ±hhmm offsets) and bare dates; nothing else. */
+    private static final Pattern PROTOCOL_TIME = Pattern.compile("[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2}))?");
+
+    /** An RFC 3339 time with an offset (or a bare date, read as UTC midnight), to the millisecond; null when it is not one. */
     static Instant parseTime(String text) {
-        if (text == null) return null;
+        if (text == null || !PROTOCOL_TIME.matcher(text).matches()) return null;
+        Instant instant = parseIsoTime(text);
+        return instant == null ? null : instant.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    }
+
+    private static Instant parseIsoTime(String text) {
         String upper = text.trim().toUpperCase(Locale.ROOT);
         try {
             return OffsetDateTime.parse(upper, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
@@ -2878,6 +2887,11 @@ public final class UpdateClient {
                 case "device-version":
                     result.put("valid", Version.strict((String) input.get("text")) != null);
                     return result;
+                case "time": {
+                    Instant instant = parseTime((String) input.get("text"));
+                    result.put("instant", instant == null ? null : DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC).format(instant));
+                    return result;
+                }
                 case "version-order":
                     result.put("order", (double) Integer.signum(Version.strict((String) input.get("a")).compareTo(Version.strict((String) input.get("b")))));
                     return result;
