@@ -40,10 +40,11 @@ const noUpgrade = (reason: AppUpgradeReason): AppUpgrade => ({ update: false, la
  */
 export function resolveAppUpgrade(document: AppReleasesDocument, device: AppDevice, isWhitelisted?: WhitelistLookup): AppUpgrade {
   const { appVersion } = device;
-  const platform = normalizePlatform(device.platform);
   // Here the app version is the question itself: required, and exactly SemVer 2.0.0.
   if (!appVersion) throw new ProtocolError('the app version is required to decide an app upgrade; give e.g. 2.0.0', 'input');
+  if (!device.platform?.trim()) throw new ProtocolError('the platform is required to decide an app upgrade; give e.g. ios', 'input');
   assertDeviceVersion('app version', appVersion);
+  const platform = normalizePlatform(device.platform);
   const releases = document.platforms[platform]?.releases ?? [];
   if (releases.length === 0) return noUpgrade('unknown-platform');
   const now = device.now ?? new Date();

@@ -178,6 +178,7 @@ export function appReleaseVectors(): DraftFile {
   add('a platform without releases', 'main', { platform: 'web', appVersion: '1.0.0' }, { update: false, reason: 'unknown-platform' });
   add('an app version that is not SemVer 2.0.0: an input failure', 'main', { platform: 'ios', appVersion: 'v3.0.0' }, { error: 'input' });
   add('an app version is required', 'main', { platform: 'ios', appVersion: '' }, { error: 'input' });
+  add('a platform is required', 'main', { platform: ' ', appVersion: '1.0.0' }, { error: 'input' });
   add('a store page that is not https: the document is refused (integrity)', 'httpUrl', { platform: 'ios', appVersion: '1.0.0' }, { error: 'integrity' });
   add('a release version that is not SemVer 2.0.0: the document is refused (integrity)', 'badVersion', { platform: 'ios', appVersion: '1.0.0' }, { error: 'integrity' });
   return {
