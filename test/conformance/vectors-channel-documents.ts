@@ -52,6 +52,9 @@ export function switchVectors(): DraftFile {
     badKey: header(3, { switches: { '1flag': { default: false, variants: [] } } }),
     otherChannel: { ...header(3, { switches: {} }), channel: 'beta' },
     newerSchema: { ...header(3, { switches: {} }), schemaVersion: 2 },
+    noRollout: header(3, { switches: { flag: { default: false, variants: [{ value: true, rules: { rolloutBasisPoints: 5000 } }] } } }),
+    badRange: header(3, { switches: { flag: { default: false, variants: [{ value: true, rules: rules(100, { appVersion: '>=2.0.0 <<3' }) }] } } }),
+    badTime: header(3, { switches: { flag: { default: false, variants: [{ value: true, rules: rules(100, { startsAt: '2026-06-01T10:00:00' }) }] } } }),
   };
   const cases: DraftCase[] = [];
   const add = (name: string, document: keyof typeof documents, device: Record<string, unknown>, want?: unknown, whitelists?: Record<string, string[]>) =>
@@ -83,6 +86,9 @@ export function switchVectors(): DraftFile {
   add('a key that is not a switch key: refused (integrity)', 'badKey', { deviceId: 'device-1' }, { error: 'integrity' });
   add('a document of another channel: refused (integrity)', 'otherChannel', { deviceId: 'device-1' }, { error: 'integrity' });
   add('a schema version above 1: refused (integrity: this client cannot read it)', 'newerSchema', { deviceId: 'device-1' }, { error: 'integrity' });
+  add('rules without rollout (rolloutBasisPoints alone): refused (integrity)', 'noRollout', { deviceId: 'device-1' }, { error: 'integrity' });
+  add('an app-version range outside the grammar: refused (integrity)', 'badRange', { deviceId: 'device-1' }, { error: 'integrity' });
+  add('a time without an offset: refused (integrity)', 'badTime', { deviceId: 'device-1' }, { error: 'integrity' });
 
   const fresh = (name: string, input: Record<string, unknown>, want: unknown) => cases.push({ name, check: 'document-freshness', now: NOW, ...input, want });
   const doc = (version: number | undefined, expires?: string) => ({ schemaVersion: 1, channel: 'production', ...(version !== undefined && { version }), updatedAt: T0, ...(expires && { expires }), switches: {} });
