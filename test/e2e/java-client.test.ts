@@ -211,6 +211,20 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: install and update from serve', (
     }
   });
 
+  it('remembers the channel with nothing installed in a trust-only marker, which the TypeScript client reads too (PROTOCOL.md §5, §10.2)', async () => {
+    const untargeted = join(project.dir, 'device-android', 'maps');
+    const first = await runJava(['maps', '--from', server.url, '--into', untargeted, '--platform', 'android', '--app-version', '2.1.0', ...publicKey()]);
+    expect(first.json, first.stderr).toMatchObject({ updated: false, version: null, reason: 'no-matching-release' });
+    const marker = JSON.parse(await readFile(join(untargeted, STATE), 'utf8'));
+    expect(marker).toEqual({ package: 'maps', version: null, channel: 'production', trust: { channel: 'production', indexVersion: expect.any(Number), signed: true } });
+    expect(Object.keys(await snapshotTree(untargeted))).toEqual([STATE]);
+    const viaTypeScript = succeeded(await project.run(['fetch', 'maps', '--into', untargeted, '--from', server.url, '--platform', 'android', '--app-version', '2.1.0', ...publicKey(), '--json']));
+    expect(viaTypeScript).toMatchObject({ updated: false, version: null, reason: 'no-matching-release' });
+    // The folder takes a real install once the device is targeted.
+    const installedThere = await runJava(['maps', '--from', server.url, '--into', untargeted, '--platform', 'ios', '--app-version', '2.1.0', '--device-id', 'dev-1', '--attr', 'region=eu', ...publicKey()]);
+    expect(installedThere.json, installedThere.stderr).toMatchObject({ updated: true, previousVersion: null, kind: 'full' });
+  });
+
   it('usage errors exit 2 with one line', async () => {
     const result = await runJava(['maps', '--from', 'ftp://example.com', '--into', device]);
     expect(result.code).toBe(2);
