@@ -143,6 +143,7 @@ export function appReleaseVectors(): DraftFile {
     }),
     httpUrl: header(2, { platforms: { ios: { releases: [{ ...release('3.0.0'), url: 'http://apps.example.com/app' }] } } }),
     badVersion: header(2, { platforms: { ios: { releases: [release('v3.0.0')] } } }),
+    buildMetadata: header(2, { platforms: { ios: { releases: [release('3.0.0+7')] } } }),
   };
   const cases: DraftCase[] = [];
   const add = (name: string, document: keyof typeof documents, device: Record<string, unknown>, want?: unknown, whitelists?: Record<string, string[]>) =>
@@ -187,6 +188,7 @@ export function appReleaseVectors(): DraftFile {
   add('a platform is required', 'main', { platform: ' ', appVersion: '1.0.0' }, { error: 'input' });
   add('a store page that is not https: the document is refused (integrity)', 'httpUrl', { platform: 'ios', appVersion: '1.0.0' }, { error: 'integrity' });
   add('a release version that is not SemVer 2.0.0: the document is refused (integrity)', 'badVersion', { platform: 'ios', appVersion: '1.0.0' }, { error: 'integrity' });
+  add('a release version with build metadata: documents never hold one (integrity)', 'buildMetadata', { platform: 'ios', appVersion: '1.0.0' }, { error: 'integrity' });
   return {
     name: 'app-releases.json',
     description:

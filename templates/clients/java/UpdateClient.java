@@ -1243,9 +1243,9 @@ public final class UpdateClient {
                 String what = key + ".platforms." + platform.getKey();
                 for (Object item : Json.list(Json.object(platform.getValue(), what).get("releases"), what + ".releases")) {
                     Map<String, Object> release = Json.object(item, what + ".releases[]");
-                    if (Version.strict(Json.string(release, "version", what)) == null) throw new BadPackage(what + ": version " + Json.quote(String.valueOf(release.get("version"))) + " is not SemVer 2.0.0");
+                    if (!documentVersion(Json.string(release, "version", what))) throw new BadPackage(what + ": version " + Json.quote(String.valueOf(release.get("version"))) + " is not SemVer 2.0.0 without build metadata");
                     if (!isHttps(Json.string(release, "url", what))) throw new BadPackage(what + ": url " + Json.quote((String) release.get("url")) + " is not an https URL");
-                    if (release.get("minSupported") != null && Version.strict(Json.string(release, "minSupported", what)) == null) throw new BadPackage(what + ": minSupported is not SemVer 2.0.0");
+                    if (release.get("minSupported") != null && !documentVersion(Json.string(release, "minSupported", what))) throw new BadPackage(what + ": minSupported is not SemVer 2.0.0 without build metadata");
                     Json.optionalString(release, "message", what);
                     if (parseTime(Json.string(release, "releasedAt", what)) == null) throw new BadPackage(what + ": releasedAt is not an ISO-8601 time");
                     if (!"active".equals(release.get("state")) && !"halted".equals(release.get("state"))) throw new BadPackage(what + ": state is not active or halted");
@@ -1253,6 +1253,11 @@ public final class UpdateClient {
                 }
             }
             return map;
+        }
+
+        /** A version as documents hold it (PROTOCOL.md §1.1): SemVer 2.0.0 without build metadata. */
+        static boolean documentVersion(String text) {
+            return Version.strict(text) != null && !text.contains("+");
         }
 
         static boolean isHttps(String url) {
@@ -2359,7 +2364,7 @@ public final class UpdateClient {
             for (Map.Entry<String, Object> entry : Json.object(index.get("packages"), key + ".packages").entrySet()) {
                 for (Object item : Json.list(Json.object(entry.getValue(), "package").get("releases"), key + " releases")) {
                     Map<String, Object> release = Json.object(item, "release");
-                    if (Version.strict(Json.string(release, "version", "release")) == null) throw new BadPackage(key + ": release version " + release.get("version") + " is not semver");
+                    if (!ChannelDocuments.documentVersion(Json.string(release, "version", "release"))) throw new BadPackage(key + ": release version " + release.get("version") + " is not SemVer 2.0.0 without build metadata");
                     Map<String, Object> rules = Json.object(release.get("rules"), "rules");
                     Json.number(rules, "rollout", "rules");
                     for (String time : new String[] {"startsAt", "endsAt"}) {
