@@ -2367,6 +2367,7 @@ public final class UpdateClient {
                     if (!ChannelDocuments.documentVersion(Json.string(release, "version", "release"))) throw new BadPackage(key + ": release version " + release.get("version") + " is not SemVer 2.0.0 without build metadata");
                     Map<String, Object> rules = Json.object(release.get("rules"), "rules");
                     Json.number(rules, "rollout", "rules");
+                    if (!(rules.get("mandatory") instanceof Boolean)) throw new BadPackage(key + ": rules.mandatory is not a boolean");
                     for (String time : new String[] {"startsAt", "endsAt"}) {
                         if (rules.get(time) != null && parseTime(Json.string(rules, time, "rules")) == null) throw new BadPackage(key + ": rules." + time + " is not an ISO-8601 time");
                     }
