@@ -1,9 +1,9 @@
+import { windowPlace } from '../protocol/serving-window.js';
 import semver from 'semver';
 import { inRolloutOf } from '../protocol/rollout.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { normalizePlatform } from '../protocol/rule-values.js';
 import type { TargetingRules } from '../protocol/types.js';
-import { parseProtocolTime } from '../protocol/time.js';
 import { parseProtocolVersion } from '../protocol/version.js';
 
 /**
@@ -41,11 +41,8 @@ function cached<T>(cache: Map<string, T>, key: string, make: (key: string) => T)
 
 const ranges = new Map<string, semver.Range>();
 const versions = new Map<string, semver.SemVer | null>();
-const instants = new Map<string, number>();
 /** Exactly SemVer 2.0.0 (PROTOCOL.md §1.1): `v1.2.0` or ` 1.2.0` is no version, so it satisfies no range. */
 export const parseVersion = (version: string) => cached(versions, version, parseProtocolVersion);
-/** Milliseconds, NaN when not a protocol time (§1.2; documents holding one are refused before this). */
-const instantOf = (text: string) => cached(instants, text, parseProtocolTime);
 
 function satisfies(version: string, range: string): boolean {
   const parsed = parseVersion(version);
@@ -82,8 +79,7 @@ export function assertDeviceVersion(what: string, version: string | undefined): 
 export function targets(rules: TargetingRules, device: DeviceFacts, now: Date): boolean {
   if (rules.platforms && !platformListed(rules.platforms, device.platform)) return false;
   if (rules.appVersion && !(device.appVersion && satisfies(device.appVersion, rules.appVersion))) return false;
-  if (rules.startsAt && now.getTime() < instantOf(rules.startsAt)) return false;
-  if (rules.endsAt && now.getTime() >= instantOf(rules.endsAt)) return false;
+  if (windowPlace(rules, now) !== 'within') return false;
   if (rules.attributes) {
     for (const name in rules.attributes) if (device.attributes?.[name] !== rules.attributes[name]) return false;
   }

@@ -5,8 +5,9 @@ import type { ChannelTrust } from '../../protocol/freshness.js';
 import { isProtocolVersion } from '../../protocol/version.js';
 import { STAGING_MARK } from './swap.js';
 
-/** The dot-file in an install folder saying what is installed there (PROTOCOL.md §10.2, the marker). */
-export const INSTALL_STATE_FILE = '.update-publish.json';
+import { INSTALL_STATE_FILE } from '../../protocol/layout.js';
+
+export { INSTALL_STATE_FILE };
 
 export interface InstallState {
   package: string;
