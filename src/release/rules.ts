@@ -170,6 +170,21 @@ export function describeRules(rules: TargetingRules & { mandatory?: boolean }): 
 export const describeRollout = (rules: TargetingRules & { mandatory?: boolean }): string =>
   [`rollout ${rules.rollout}%`, describeRules(rules)].filter((part) => part !== '-').join('; ');
 
+/**
+ * What an edit changes, in one line: the rules before and after when they differ, the new notes
+ * when they differ (`rollout 100% → rollout 100%; platforms ios; notes "New tiles"`), never a bare `- → -`.
+ */
+export function describeRulesChange(
+  before: { rules: TargetingRules & { mandatory?: boolean }; message?: string | null },
+  after: { rules: TargetingRules & { mandatory?: boolean }; message?: string | null },
+): string {
+  const rulesBefore = describeRollout(before.rules);
+  const rulesAfter = describeRollout(after.rules);
+  const notes = (after.message ?? null) !== (before.message ?? null) ? (after.message ? `notes "${after.message}"` : 'notes removed') : '';
+  const rules = rulesBefore !== rulesAfter ? `${rulesBefore} → ${rulesAfter}` : notes ? '' : `${rulesAfter} (unchanged)`;
+  return [rules, notes].filter(Boolean).join('; ');
+}
+
 /** Every rule in one line, the rollout first (the same line as describeRollout). */
 export const describeRulesWithRollout = (rules: ReleaseRules): string => describeRollout(rules);
 

@@ -135,7 +135,7 @@ async function packPlan(context: WorkflowContext, plan: PublishPlan, stagingDir:
 }
 
 const describeDelta = (delta: BuiltPackages['deltas'][number]) =>
-  `, delta from ${delta.from} ${formatBytes(delta.size)}${delta.patched ? ` (${formatBytes(delta.patched.size)} with ${delta.patched.patches.length} patches)` : ''}`;
+  `, delta from ${delta.from} ${formatBytes(delta.size)}${delta.patched ? ` (${formatBytes(delta.patched.size)} with ${plural(delta.patched.patches.length, 'patch', 'patches')})` : ''}`;
 
 /**
  * After a publish, the local content cache keeps the new version's patchable

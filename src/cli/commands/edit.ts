@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { parseMessage, parseRulePatch, type RuleFlags } from '../../release/rules.js';
-import { describeRules } from '../../release/rules.js';
+import { describeRulesChange } from '../../release/rules.js';
 import { editReleaseRules } from '../../workflows/change-release.js';
 import { provenanceOf } from '../../workflows/provenance.js';
 import { UserError } from '../../errors.js';
@@ -60,9 +60,7 @@ Examples:
         context.output.result(result, () =>
           result.unchanged
             ? result.unchanged
-            : `${dryRunNote(context.dryRun)}${packageId} ${result.version} on ${channel}: ${describeRules(result.previous.rules)} → ${describeRules(result.current.rules)}${
-                result.current.message !== result.previous.message ? `; notes: ${result.current.message}` : ''
-              }`,
+            : `${dryRunNote(context.dryRun)}${packageId} ${result.version} on ${channel}: ${describeRulesChange(result.previous, result.current)}`,
         );
       });
     });

@@ -32,7 +32,7 @@ export function registerGc(program: Command, session: Session): void {
           { dryRun, olderThan: flags.olderThan, deleted, abortedUploads, keptRecent },
           () =>
             `${dryRun ? 'would delete' : 'deleted'} ${plural(deleted.length, 'object')}, ${dryRun ? 'would abort' : 'aborted'} ${plural(abortedUploads.length, 'upload')}` +
-            (keptRecent.length ? `; kept ${keptRecent.length} unreferenced versions newer than ${flags.olderThan}` : ''),
+            (keptRecent.length ? `; kept ${plural(keptRecent.length, 'unreferenced version')} newer than ${flags.olderThan}` : ''),
         );
       });
     });

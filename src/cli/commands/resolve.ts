@@ -7,6 +7,7 @@
  * With --devices FILE: one JSON object a line (JSON Lines, also under --json), the
  * Resolution with `deviceId` first, in the order of the file.
  */
+import { plural } from '../../format.js';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import semver from 'semver';
@@ -112,5 +113,5 @@ async function resolveBatch(index: ChannelIndex, request: DeviceRequest, file: s
     devices += deviceIds.length;
   }
   if (devices === 0) throw new UserError(`${file} holds no device ids; give one id a line`);
-  output.info(`resolved ${devices} devices (${whitelists.shardsRead()} whitelist shards read)`);
+  output.info(`resolved ${plural(devices, 'device')} (${plural(whitelists.shardsRead(), 'whitelist shard')} read)`);
 }

@@ -1,0 +1,93 @@
+/**
+ * A first day without surprises (issue 26): what a new user trips over on the
+ * first day — a project's git hygiene, flags every writing command takes,
+ * typos caught before anything is written, secrets checked before the first
+ * write, messages that say what is wrong, and a store that stays bounded.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createProgram } from '../../src/cli/program.js';
+import { createSession } from '../../src/cli/session.js';
+import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded } from '../helpers/cli.js';
+
+afterAll(removeProjects);
+
+describe('init and git', () => {
+  it('adds .update-publish/ and the folder store to .gitignore, keeps what is there, and says what to commit', async () => {
+    const project = await makeProject({ configFile: false });
+    await writeFile(join(project.dir, '.gitignore'), 'node_modules/\n/releases');
+    const result = await project.run(['init', '--yes']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readFile(join(project.dir, '.gitignore'), 'utf8')).toBe(
+      'node_modules/\n/releases\n# update-publish: local caches and the folder store\n.update-publish/\n',
+    );
+    expect(result.stdout).toMatch(/\.gitignore: added \.update-publish\//);
+    expect(result.stdout).toMatch(/commit: +update-publish\.config\.json, assets\/maps\/, keys\/signing-public\.pem \(never keys\/signing-private\.pem/);
+
+    const fresh = await makeProject({ configFile: false });
+    const json = succeeded(await fresh.run(['init', '--yes', '--json', '--no-signing']));
+    expect(json).toMatchObject({ gitignored: ['.update-publish/', '/releases/'], toCommit: ['update-publish.config.json', 'assets/maps/'] });
+    expect(await readFile(join(fresh.dir, '.gitignore'), 'utf8')).toMatch(/^# update-publish.*\n\.update-publish\/\n\/releases\/\n$/);
+  });
+});
+
+describe('--yes', () => {
+  it('is accepted by every command that writes (every command with --dry-run)', async () => {
+    const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+    const leaves = (command: Command, parent: string[] = []): { path: string; command: Command }[] =>
+      command.commands.flatMap((sub) => (sub.commands.length ? leaves(sub, [...parent, sub.name()]) : [{ path: [...parent, sub.name()].join(' '), command: sub }]));
+    const writing = leaves(createProgram(session).program).filter(({ command }) => command.options.some((option) => option.long === '--dry-run'));
+    expect(writing.map(({ path }) => path)).toEqual(expect.arrayContaining(['publish', 'channel create', 'refresh', 'hooks run', 'gc']));
+    expect(writing.filter(({ command }) => !command.options.some((option) => option.long === '--yes')).map(({ path }) => path)).toEqual([]);
+  });
+
+  it('channel create, refresh and hooks run take it', async () => {
+    const project = await makeProject();
+    succeeded(await project.run(['publish', '--yes']));
+    for (const args of [['channel', 'create', 'staging', '--yes'], ['refresh', '--yes'], ['hooks', 'run', 'maps', '--yes']]) {
+      const result = await project.run(args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    }
+  });
+});
+
+describe('wording', () => {
+  it('edit --message says what changed, never "- → -"', async () => {
+    const project = await makeProject();
+    succeeded(await project.run(['publish', '--yes']));
+    const notes = await project.run(['edit', 'maps', '--message', 'New tiles', '--yes']);
+    expect(notes.code, notes.stderr).toBe(0);
+    expect(notes.stdout.trim()).toBe('maps 1.0.0 on production: notes "New tiles"');
+    const rules = await project.run(['edit', 'maps', '--platform', 'ios', '--yes']);
+    expect(rules.stdout.trim()).toBe('maps 1.0.0 on production: rollout 100% → rollout 100%; platforms ios');
+  });
+
+  it('hooks run prints each hook once, then a sum', async () => {
+    const project = await makeProject({ config: { hooks: [{ type: 'command', name: 'say', run: 'echo said-it' }] } });
+    succeeded(await project.run(['publish', '--yes', '--no-hooks']));
+    const result = await project.run(['hooks', 'run', 'maps']);
+    expect(result.code, result.stderr).toBe(0);
+    const all = `${result.stdout}${result.stderr}`;
+    expect(all.match(/say · publish maps@1\.0\.0/g) ?? []).toHaveLength(1);
+    expect(result.stdout.trim()).toBe('1 hook for maps@1.0.0 on production (publish): 1 ok');
+  });
+
+  it('counts one patch and one whitelist shard in the singular', async () => {
+    const big = randomBytes(200 * 1024);
+    const project = await makeProject({ packages: { maps: { 'world.db': big, 'readme.txt': 'same in both' } } });
+    await writeFile(join(project.dir, 'qa.txt'), 'device-1\n');
+    succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes']));
+    succeeded(await project.run(['publish', '--yes', '--rollout', '50', '--whitelist', 'qa']));
+    big[1000] ^= 1;
+    await project.write('maps', { 'world.db': big });
+    const patched = await project.run(['publish', '--yes', '--rollout', '50', '--whitelist', 'qa']);
+    expect(patched.code, patched.stderr).toBe(0);
+    expect(patched.stderr).toMatch(/delta from 1\.0\.0 [^(]*\([^)]* with 1 patch\)/);
+    const resolve = await project.run(['resolve', '--package', 'maps', '--devices', 'qa.txt']);
+    expect(resolve.code, resolve.stderr).toBe(0);
+    expect(resolve.stderr).toMatch(/resolved 1 device \(1 whitelist shard read\)/);
+  });
+});
