@@ -88,6 +88,9 @@ export const deltaPatchesSchema = z
   })
   .refine((patches) => patches.minFileSize <= patches.maxFileSize, { path: ['minFileSize'], message: 'minFileSize must not exceed maxFileSize' });
 
+/** Default of `deltaMaxRatio`: a delta above 80 % of the full package is not worth a second object. */
+export const DEFAULT_DELTA_MAX_RATIO = 0.8;
+
 export const configSchema = z.strictObject({
   /** A folder path (the embedded store) or s3://bucket/prefix. */
   store: z
@@ -107,11 +110,33 @@ export const configSchema = z.strictObject({
     .optional(),
   /** Delta packages are built from this many previous versions on the channel. */
   deltas: z.number().int().min(0).max(20).default(3),
+  /**
+   * A delta is built only when it is at most this share of the full package (in bytes): a delta
+   * nearly as big as the full package costs an upload and a store object and saves devices nothing.
+   */
+  deltaMaxRatio: z.number().gt(0, 'deltaMaxRatio must be above 0').max(1, 'deltaMaxRatio must be at most 1 (1: build every delta)').default(DEFAULT_DELTA_MAX_RATIO),
   deltaPatches: deltaPatchesSchema.default({ enabled: true, minFileSize: 65536, maxRatio: 0.5, maxFileSize: DEFAULT_PATCH_MAX_FILE_SIZE }),
   packages: z
     .record(name('package id'), packageConfigSchema)
     .refine((packages) => Object.keys(packages).length > 0, 'packages must name at least one package'),
   rules: z.record(name('rule preset name'), rulesConfigSchema).default({}),
+  /** Platforms besides the known ones (ios, android, harmony, web, windows, macos, linux) that rules may name. */
+  platforms: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'platforms holds names such as "tvos": letters, digits, ".", "_" or "-"'))
+    .refine(unique, 'platforms lists a platform twice; list each once')
+    .default([]),
+  /** What gc keeps of what no device can be served any more (see docs/commands.md, gc). */
+  retention: z
+    .strictObject({
+      /** Archived releases kept per package and channel, newest first (for `rollback --to`). */
+      keepArchived: z.number().int().min(0).optional(),
+      /** Unreferenced versions and archived releases younger than this are kept. */
+      olderThan: z
+        .string()
+        .refine((text) => parseDuration(text) !== undefined, 'retention.olderThan must be a duration such as "90d", "12h" or "2w"')
+        .optional(),
+    })
+    .optional(),
   hooks: hooksConfigSchema,
   signing: z
     .strictObject({

@@ -4,6 +4,7 @@ import type { RulesConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { isRollout, normalizePlatform, percentText, timeProblem } from '../protocol/rule-values.js';
 import { basisPointsOf } from '../protocol/rollout.js';
+import { assertKnownPlatforms } from './platforms.js';
 
 /** Rule flags as commander hands them over (strings until validated here). */
 export interface RuleFlags {
@@ -112,8 +113,8 @@ export function assertWindowOpens(rules: Pick<ReleaseRules, 'startsAt' | 'endsAt
   }
 }
 
-/** Preset (if named) overlaid with flags, validated into the rules stored in the index. */
-export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig>): ReleaseRules {
+/** Preset (if named) overlaid with flags, validated into the rules stored in the index; platforms outside the known ones and `configuredPlatforms` are refused. */
+export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig>, configuredPlatforms: readonly string[] = []): ReleaseRules {
   let preset: RulesConfig = {};
   if (flags.rules !== undefined) {
     if (!presets[flags.rules]) {
@@ -127,6 +128,7 @@ export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig
   const { rollout: presetRollout, ...presetTargeting } = preset;
   const merged = { ...presetTargeting, platforms: presetTargeting.platforms?.map(normalizePlatform), ...parseRulePatch(flags) };
   assertWindowOpens(merged);
+  assertKnownPlatforms(merged.platforms, configuredPlatforms);
   return orderedRules({ ...merged, rollout: parseRollout(flags.rollout ?? presetRollout ?? 100), mandatory: merged.mandatory ?? false });
 }
 

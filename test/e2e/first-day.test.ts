@@ -91,3 +91,36 @@ describe('wording', () => {
     expect(resolve.stderr).toMatch(/resolved 1 device \(1 whitelist shard read\)/);
   });
 });
+
+describe('typos caught before anything is written', () => {
+  it('a new switch key within a typo of an existing one needs --new', async () => {
+    const project = await makeProject();
+    succeeded(await project.run(['switch', 'set', 'newCheckout', 'false', '--yes']));
+    const before = await snapshotTree(project.store);
+    for (const key of ['newcheckout', 'newChekout']) {
+      const typo = await project.run(['switch', 'set', key, 'true', '--yes']);
+      expectRefused(typo, 2, new RegExp(`switch '${key}' is not on channel 'production'; did you mean 'newCheckout'\\? To add '${key}' as a new key beside it, pass --new`));
+    }
+    expect(await snapshotTree(project.store)).toEqual(before);
+    succeeded(await project.run(['switch', 'set', 'newcheckout', 'true', '--new', '--yes']));
+    succeeded(await project.run(['switch', 'set', 'theme', '"blue"', '--yes']));
+    expectRefused(await project.run(['switch', 'set', 'theme', '"red"', '--new', '--yes']), 2, /switch 'theme' already exists on channel 'production'; drop --new/);
+    const keys = Object.keys((await project.readStoreJson('channels/production/switches.json')).switches).sort();
+    expect(keys).toEqual(['newCheckout', 'newcheckout', 'theme']);
+  });
+
+  it('a platform outside the known ones is refused with the closest; the config `platforms` adds others', async () => {
+    const project = await makeProject();
+    expectRefused(await project.run(['publish', '--platform', 'andriod', '--yes']), 2, /unknown platform 'andriod'; did you mean 'android'\? known platforms: ios, android, harmony, web, windows, macos, linux; add others under "platforms" in the config/);
+    expect(await snapshotTree(project.store)).toEqual({});
+    const appRelease = ['app-release', 'add', '--platform', 'andriod', '--version', '3.0.0', '--url', 'https://example.com/app', '--yes'];
+    expectRefused(await project.run(appRelease), 2, /unknown platform 'andriod'; did you mean 'android'\?/);
+    expectRefused(await project.run(['switch', 'set', 'x', 'true', '--yes']).then(() => project.run(['switch', 'set', 'x', 'false', '--platform', 'iso', '--yes'])), 2, /unknown platform 'iso'; did you mean 'ios'\?/);
+    succeeded(await project.run(['publish', '--platform', 'iOS,harmony', '--yes']));
+    expectRefused(await project.run(['edit', 'maps', '--platform', 'tvos', '--yes']), 2, /unknown platform 'tvos'; known platforms: /);
+
+    const extended = await makeProject({ config: { platforms: ['tvos'] } });
+    succeeded(await extended.run(['publish', '--platform', 'tvos', '--yes']));
+    succeeded(await extended.run(['app-release', 'add', '--platform', 'tvos', '--version', '3.0.0', '--url', 'https://example.com/app', '--yes']));
+  });
+});

@@ -56,7 +56,7 @@ Examples:
       await withContext(session, flags, async (context) => {
         const { config, output } = context;
         const channel = await context.channel(flags.channel);
-        const rules = buildRules(flags, config.rules);
+        const rules = buildRules(flags, config.rules, config.platforms);
         assertStillServable(rules);
         await assertWhitelistsExist(context.store, rules.whitelist);
         const outcome = await publish(context, {
