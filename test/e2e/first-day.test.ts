@@ -124,3 +124,25 @@ describe('typos caught before anything is written', () => {
     succeeded(await extended.run(['app-release', 'add', '--platform', 'tvos', '--version', '3.0.0', '--url', 'https://example.com/app', '--yes']));
   });
 });
+
+describe('secrets checked before the first write', () => {
+  const webhook = { type: 'webhook', name: 'notify', url: 'http://127.0.0.1:9/hook', secret: 'env:FIRST_DAY_HOOK_SECRET', on: ['rollout'] };
+
+  it('a hook secret the command will need is named before anything is written (exit 2), not after the release is live', async () => {
+    const project = await makeProject({ config: { hooks: [webhook] } });
+    succeeded(await project.run(['publish', '--yes'])); // the hook runs on rollouts only: publish needs no secret
+    const before = await snapshotTree(project.store);
+    const result = await project.run(['rollout', 'maps', '20', '--yes'], { env: { FIRST_DAY_HOOK_SECRET: undefined } });
+    expectRefused(result, 2, /environment variable FIRST_DAY_HOOK_SECRET \(hook 'notify'\) is not set; export it \(or pass --no-hooks for a hook\); nothing was written/);
+    expect(await snapshotTree(project.store)).toEqual(before);
+    // Without the hooks, nothing needs the secret.
+    succeeded(await project.run(['rollout', 'maps', '20', '--yes', '--no-hooks'], { env: { FIRST_DAY_HOOK_SECRET: undefined } }));
+  });
+
+  it('an env:NAME signing key is checked before the first upload (as it was already)', async () => {
+    const project = await makeProject({ config: { signing: { privateKey: 'env:FIRST_DAY_SIGNING_KEY' } } });
+    const result = await project.run(['publish', '--yes'], { env: { FIRST_DAY_SIGNING_KEY: undefined } });
+    expectRefused(result, 2, /environment variable FIRST_DAY_SIGNING_KEY .*is not set/);
+    expect(await snapshotTree(project.store)).toEqual({});
+  });
+});
