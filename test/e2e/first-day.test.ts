@@ -146,3 +146,20 @@ describe('secrets checked before the first write', () => {
     expect(await snapshotTree(project.store)).toEqual({});
   });
 });
+
+describe('fetch on a signed store', () => {
+  it('warns when no --public-key is given, and --require-signatures refuses without one', async () => {
+    const project = await makeProject({ config: { signing: { privateKey: 'keys/signing-private.pem' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys']));
+    succeeded(await project.run(['publish', '--yes']));
+    const into = join(project.dir, 'device');
+    const unchecked = await project.run(['fetch', 'maps', '--into', into]);
+    expect(unchecked.code, unchecked.stderr).toBe(0);
+    expect(unchecked.stderr).toMatch(/warning: the channel index at .* is signed, but no --public-key was given: signatures are not checked; pass --public-key FILE/);
+    const checked = await project.run(['fetch', 'maps', '--into', join(project.dir, 'device2'), '--public-key', 'keys/signing-public.pem']);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stderr).not.toMatch(/warning/);
+    expectRefused(await project.run(['fetch', 'maps', '--into', join(project.dir, 'device3'), '--require-signatures']), 2, /--require-signatures needs a key to check them with: pass --public-key FILE/);
+    succeeded(await project.run(['fetch', 'maps', '--into', join(project.dir, 'device3'), '--require-signatures', '--public-key', 'keys/signing-public.pem']));
+  });
+});

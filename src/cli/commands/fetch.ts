@@ -18,6 +18,7 @@ interface FetchFlags extends GlobalOptions {
   attr?: string;
   into: string;
   publicKey?: string[];
+  requireSignatures?: boolean;
   decryptionKey?: string[];
   from?: string;
   now?: string;
@@ -45,6 +46,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect)
+    .option('--require-signatures', 'refuse to install anything whose signatures are not checked against a --public-key')
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
@@ -68,6 +70,9 @@ Examples:
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
+      if (flags.requireSignatures && publicKeys.length === 0) {
+        throw new UserError('--require-signatures needs a key to check them with: pass --public-key FILE (the signing-public.pem the app ships)');
+      }
       const decryptionKeys = readDecryptionKeys(flags.decryptionKey ?? []);
       const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
@@ -104,6 +109,8 @@ Examples:
             // --patches is the default: only --no-patches turns them off.
             patches: flags.patches !== false,
             signal: session.interruption.signal,
+            onUncheckedSignatures: () =>
+              output.warn(`the channel index at ${source.location} is signed, but no --public-key was given: signatures are not checked; pass --public-key FILE (--require-signatures refuses instead)`),
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);

@@ -66,7 +66,7 @@ export async function readChannelIndex(
   channel: string,
   publicKeys: TrustedKeys,
   maxBytes: number = DOCUMENT_LIMITS.index,
-): Promise<{ index: ChannelIndex; key: string; signed: boolean }> {
+): Promise<{ index: ChannelIndex; key: string; signed: boolean; carriesSignatures: boolean }> {
   const key = channelIndexKey(channel);
   const body = await source.readDocument(key, maxBytes);
   if (!body) throw new ProtocolError(`channel '${channel}' has no index at ${source.location} (${key}); check --channel and the store`);
@@ -74,7 +74,9 @@ export async function readChannelIndex(
   const signed = checkSignature(key, document, publicKeys);
   const index = validateIndex(document, key);
   if (index.channel !== channel) throw new IntegrityError(key, `names channel '${index.channel}', not '${channel}': it was copied from another channel`);
-  return { index, key, signed };
+  // Signatures present but unchecked (no trusted key): the caller may want to say so.
+  const carriesSignatures = Array.isArray((document as { signatures?: unknown }).signatures) && (document as { signatures: unknown[] }).signatures.length > 0;
+  return { index, key, signed, carriesSignatures };
 }
 
 /**

@@ -35,6 +35,8 @@ export interface FetchOptions {
   patches?: boolean;
   /** Aborted (Ctrl-C): reads and downloads stop, intoDir stays as it was. */
   signal?: AbortSignal;
+  /** Called when the channel index is signed but no trusted key was given, so nothing is checked against a key. */
+  onUncheckedSignatures?: () => void;
 }
 
 export interface FetchResult {
@@ -70,7 +72,8 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   await recoverInterruptedSwap(dir);
   const installed = await readInstallState(dir, packageId);
   const now = options.now ?? new Date();
-  const { index, signed } = await readChannelIndex(source, channel, publicKeys, options.maxIndexBytes);
+  const { index, signed, carriesSignatures } = await readChannelIndex(source, channel, publicKeys, options.maxIndexBytes);
+  if (carriesSignatures && !signed) options.onUncheckedSignatures?.();
   assertIndexFresh(index, { now, signed, remembered: installed?.trust });
   const trust = rememberIndex(index, signed, installed?.trust);
   const deviceId = options.device?.deviceId;
