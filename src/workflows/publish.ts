@@ -12,7 +12,7 @@ import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
 import { runStep } from '../output.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
-import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
+import { buildPackages, type BuiltPackages, type SkippedDelta } from '../pack/build-packages.js';
 import { toManifestFiles, type PackageFile } from '../pack/hash-files.js';
 import { BaseContent } from '../pack/base-content.js';
 import { keepForNextPublish } from '../pack/content-cache.js';
@@ -137,6 +137,9 @@ async function packPlan(context: WorkflowContext, plan: PublishPlan, stagingDir:
 const describeDelta = (delta: BuiltPackages['deltas'][number]) =>
   `, delta from ${delta.from} ${formatBytes(delta.size)}${delta.patched ? ` (${formatBytes(delta.patched.size)} with ${plural(delta.patched.patches.length, 'patch', 'patches')})` : ''}`;
 
+const describeSkippedDelta = (skipped: SkippedDelta) =>
+  `, no delta from ${skipped.from}: ${formatBytes(skipped.size)} is ${Math.round(skipped.share * 100)}% of the full package (deltaMaxRatio)`;
+
 /**
  * After a publish, the local content cache keeps the new version's patchable
  * files and the base files it was patched against: the next publish patches
@@ -165,10 +168,11 @@ async function packItem(context: WorkflowContext, item: PlannedPackage, stagingD
         patches,
         signal: context.signal,
         onProgress: (done, total) => step.update(`${item.id}: packing ${item.version} ${formatProgress(done, total, started)}`),
+        deltaMaxRatio: context.config.deltaMaxRatio,
       });
       return item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
     },
-    (packed) => `${item.id}: packed ${item.version} (full ${formatBytes(packed.full.size)}${packed.deltas.map(describeDelta).join('')})`,
+    (packed) => `${item.id}: packed ${item.version} (full ${formatBytes(packed.full.size)}${packed.deltas.map(describeDelta).join('')}${(packed.skippedDeltas ?? []).map(describeSkippedDelta).join('')})`,
   );
 }
 

@@ -163,3 +163,26 @@ describe('fetch on a signed store', () => {
     succeeded(await project.run(['fetch', 'maps', '--into', join(project.dir, 'device3'), '--require-signatures', '--public-key', 'keys/signing-public.pem']));
   });
 });
+
+describe('a delta not meaningfully smaller than the full package', () => {
+  it('is not built into the release (deltaMaxRatio, default 80 %), and the publish says why', async () => {
+    const project = await makeProject({ packages: { maps: { 'world.bin': randomBytes(64 * 1024), 'readme.txt': 'same' } }, config: { deltaPatches: { enabled: false } } });
+    succeeded(await project.run(['publish', '--yes']));
+    await project.write('maps', { 'world.bin': randomBytes(64 * 1024) });
+    const result = await project.run(['publish', '--yes', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json.packages[0].deltas).toEqual([]);
+    expect(result.stderr).toMatch(/maps: packed 1\.0\.1 \(full 64(\.\d)? KiB, no delta from 1\.0\.0: 64(\.\d)? KiB is (99|100)% of the full package \(deltaMaxRatio\)\)/);
+    expect(Object.keys(await snapshotTree(project.storePath('packages/maps/1.0.1')))).toEqual(['claim.json', 'full.zip', 'manifest.json']);
+    // A small change still gets its delta (from 1.0.1); from 1.0.0, world.bin differs too: none.
+    await project.write('maps', { 'readme.txt': 'changed' });
+    expect(succeeded(await project.run(['publish', '--yes', '--json'])).packages[0].deltas.map((delta: { from: string }) => delta.from)).toEqual(['1.0.1']);
+  });
+
+  it('deltaMaxRatio 1 builds it anyway', async () => {
+    const project = await makeProject({ packages: { maps: { 'world.bin': randomBytes(64 * 1024), 'readme.txt': 'same' } }, config: { deltaPatches: { enabled: false }, deltaMaxRatio: 1 } });
+    succeeded(await project.run(['publish', '--yes']));
+    await project.write('maps', { 'world.bin': randomBytes(64 * 1024) });
+    expect(succeeded(await project.run(['publish', '--yes', '--json'])).packages[0].deltas).toHaveLength(1);
+  });
+});
