@@ -186,3 +186,62 @@ describe('a delta not meaningfully smaller than the full package', () => {
     expect(succeeded(await project.run(['publish', '--yes', '--json'])).packages[0].deltas).toHaveLength(1);
   });
 });
+
+describe('retention: gc bounds the store', () => {
+  it('keeps archived releases without a retention and says why; --keep-archived drops the rest, never what is served, a delta base or a whitelist', async () => {
+    const project = await makeProject();
+    await writeFile(join(project.dir, 'qa.txt'), 'device-1\n');
+    succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes']));
+    for (const content of ['v0', 'v1', 'v2', 'v3', 'v4']) {
+      await project.write('maps', { 'a.txt': content });
+      succeeded(await project.run(['publish', '--yes', '--whitelist', 'qa']));
+    }
+    const kept = (json: { kept: { version: string; reasons: string[] }[] }) => Object.fromEntries(json.kept.map((item) => [item.version, item.reasons.join('; ')]));
+
+    const unbounded = await project.run(['gc', '--older-than', '0m', '--json']);
+    expect(unbounded.code, unbounded.stderr).toBe(0);
+    expect(unbounded.json).toMatchObject({ dryRun: true, deleted: [], prunedArchive: [] });
+    expect(kept(unbounded.json)).toEqual({
+      '1.0.4': 'served on production',
+      '1.0.3': 'delta base on production (a device may hold it)',
+      '1.0.2': 'delta base on production (a device may hold it)',
+      '1.0.1': 'archived on production (no retention set)',
+      '1.0.0': 'archived on production (no retention set)',
+    });
+    expect(unbounded.stderr).toMatch(/kept maps 1\.0\.1, maps 1\.0\.0: archived on production \(no retention set\)/);
+
+    const before = await snapshotTree(project.store);
+    const dryRun = succeeded(await project.run(['gc', '--older-than', '0m', '--keep-archived', '0', '--json']));
+    expect(dryRun.prunedArchive).toEqual([{ channel: 'production', package: 'maps', versions: ['1.0.1', '1.0.0'] }]);
+    expect(await snapshotTree(project.store)).toEqual(before);
+
+    const bounded = await project.run(['gc', '--older-than', '0m', '--keep-archived', '0', '--yes']);
+    expect(bounded.code, bounded.stderr).toBe(0);
+    expect(bounded.stdout).toMatch(/^dropped 2 archived releases \(maps 1\.0\.1, 1\.0\.0 on production\)\ndeleted \d+ objects, aborted 0 uploads$/m);
+    const left = Object.keys(await snapshotTree(project.store));
+    expect(left.filter((key) => key.startsWith('packages/maps/1.0.0/') || key.startsWith('packages/maps/1.0.1/'))).toEqual([]);
+    for (const version of ['1.0.2', '1.0.3', '1.0.4']) expect(left).toContain(`packages/maps/${version}/full.zip`);
+    expect(left.filter((key) => key.startsWith('whitelists/qa/')).length).toBeGreaterThan(0);
+    // What remains is whole: every listed release, archived ones included, checks out.
+    succeeded(await project.run(['verify']));
+    expectRefused(await project.run(['rollback', 'maps', '--to', '1.0.0', '--yes']), 2, /1\.0\.0/);
+  });
+
+  it('config retention { keepArchived, olderThan } applies without flags', async () => {
+    const project = await makeProject({ config: { deltas: 1, retention: { keepArchived: 1, olderThan: '90d' } } });
+    for (const content of ['v0', 'v1', 'v2', 'v3']) {
+      await project.write('maps', { 'a.txt': content });
+      succeeded(await project.run(['publish', '--yes']));
+    }
+    // Released today: within 90 days, so the age keeps every archived release.
+    expect(succeeded(await project.run(['gc', '--older-than', '0m', '--json'])).prunedArchive).toEqual([]);
+    await writeFile(project.configPath, JSON.stringify({ store: './releases', packages: { maps: { dir: 'assets/maps' } }, deltas: 1, retention: { keepArchived: 1 } }));
+    const json = succeeded(await project.run(['gc', '--older-than', '0m', '--json']));
+    expect(json.prunedArchive).toEqual([{ channel: 'production', package: 'maps', versions: ['1.0.1', '1.0.0'] }]);
+    expect(json.kept.map((item: { version: string; reasons: string[] }) => `${item.version}: ${item.reasons.join('; ')}`)).toEqual([
+      '1.0.3: served on production',
+      '1.0.2: archived on production (newest 1)',
+    ]);
+    expectRefused(await project.run(['gc', '--keep-archived', 'all']), 2, /--keep-archived 'all' is not a whole number/);
+  });
+});
