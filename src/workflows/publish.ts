@@ -28,7 +28,7 @@ import { describeRulesWithRollout } from '../release/rules.js';
 import type { Bump } from '../release/version.js';
 import { uploadObjects } from '../store/upload.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
-import type { Provenance } from './provenance.js';
+import { releaseProvenance, type Provenance } from './provenance.js';
 import { releaseEvent } from './release-event.js';
 import { afterIndexWrite, finishInterruptedWork } from './after-index.js';
 
@@ -60,6 +60,8 @@ export interface PublishedPackage {
   message: string | null;
   /** The git commit it was published from, null when not known. */
   commit: string | null;
+  /** The package's files or the config differed from `commit` (uncommitted changes) when it was published. */
+  dirty: boolean;
 }
 
 export interface PublishOutcome {
@@ -257,7 +259,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         deltas: packages.manifest.deltas.map(releaseDelta),
         rules: request.rules,
         state: 'active',
-        ...request.provenance,
+        ...releaseProvenance(request.provenance ?? {}),
       });
     }
     const packages = plan.packages.map((item): PublishedPackage => {
@@ -274,6 +276,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         rules: release.rules,
         message: release.message ?? null,
         commit: release.commit ?? null,
+        dirty: item.status === 'unchanged' ? false : Boolean(request.provenance?.dirty),
       };
     });
     // Built from the index as written: hooks tell each package's releases there and the index version.
@@ -292,7 +295,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
             index,
           }),
         ));
-    const hooks = releases.size > 0 ? await writeReleases(context, request.channel, releases, eventsFor, request.hooks) : [];
+    const hooks = releases.size > 0 ? await writeReleases(context, request.channel, releases, eventsFor, request.hooks, { dirty: request.provenance?.dirty }) : [];
     if (!context.dryRun) for (const item of plan.packages) if (built.has(item.id)) await refreshContentCache(context, item, built.get(item.id)!);
     return { packages, events, uploaded, hooks };
   } finally {
@@ -346,13 +349,14 @@ async function writeReleases(
   releases: Map<string, Release>,
   eventsFor: (index: ChannelIndex) => ReleaseEvent[],
   hooks: boolean,
+  workTree: { dirty?: boolean } = {},
 ): Promise<HookResult[]> {
   const after = afterIndexWrite(context, channel, (index) => {
     const events = eventsFor(index);
     return {
       summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
       releases: [...releases].map(([id, release]) => ({ package: id, release })),
-      history: [...releases].map(([id, release]) => ({ package: id, records: [publishRecord(release)] })),
+      history: [...releases].map(([id, release]) => ({ package: id, records: [publishRecord(release, workTree)] })),
       events: hooks ? events : [],
     };
   });

@@ -4,6 +4,7 @@
  * typos caught before anything is written, secrets checked before the first
  * write, messages that say what is wrong, and a store that stays bounded.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -243,5 +244,50 @@ describe('retention: gc bounds the store', () => {
       '1.0.2: archived on production (newest 1)',
     ]);
     expectRefused(await project.run(['gc', '--keep-archived', 'all']), 2, /--keep-archived 'all' is not a whole number/);
+  });
+});
+
+describe('promote and provenance', () => {
+  const git = (dir: string, ...args: string[]) => {
+    const run = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    return run.stdout.trim();
+  };
+
+  it('records a dirty work tree (commit plus dirty: true) in publish --json and history; promote --json carries the commit history records', async () => {
+    const project = await makeProject();
+    git(project.dir, 'init', '-q');
+    git(project.dir, 'add', '-A');
+    git(project.dir, 'commit', '-qm', 'assets');
+    const head = git(project.dir, 'rev-parse', 'HEAD');
+    const clean = succeeded(await project.run(['publish', '--yes', '--json']));
+    expect(clean.packages[0]).toMatchObject({ commit: head, dirty: false });
+
+    await project.write('maps', { 'a.txt': 'not committed' });
+    const dirty = succeeded(await project.run(['publish', '--yes', '--json']));
+    expect(dirty.packages[0]).toMatchObject({ version: '1.0.1', commit: head, dirty: true });
+    const history = succeeded(await project.run(['history', 'maps', '--json']));
+    expect(history.entries[0]).toMatchObject({ action: 'publish', version: '1.0.1', details: { commit: head, dirty: true } });
+    expect(history.entries[1].details).not.toHaveProperty('dirty');
+    // The index devices read records the commit, not the work tree's state.
+    expect((await project.readStoreJson('channels/production/index.json')).packages.maps.releases[0]).not.toHaveProperty('dirty');
+
+    succeeded(await project.run(['channel', 'create', 'staging', '--yes']));
+    const promoted = succeeded(await project.run(['promote', 'maps@1.0.0', '--from', 'production', '--to', 'staging', '--yes', '--json']));
+    const staging = succeeded(await project.run(['history', 'maps', '--channel', 'staging', '--json']));
+    expect(staging.entries[0].details.commit).toBe(head);
+    expect(promoted.commit).toBe(staging.entries[0].details.commit);
+  });
+
+  it('warns when the release promoted was rolled back on the source channel', async () => {
+    const project = await makeProject();
+    succeeded(await project.run(['publish', '--yes']));
+    await project.write('maps', { 'a.txt': 'bad' });
+    succeeded(await project.run(['publish', '--yes']));
+    succeeded(await project.run(['rollback', 'maps', '--yes']));
+    succeeded(await project.run(['channel', 'create', 'staging', '--yes']));
+    const result = await project.run(['promote', 'maps@1.0.1', '--from', 'production', '--to', 'staging', '--yes']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/warning: maps 1\.0\.1 was rolled back on 'production' \(its devices were sent back from it\); it is promoted to 'staging' all the same/);
   });
 });
