@@ -5,6 +5,7 @@ import semver from 'semver';
 import { hooksConfigSchema } from './hook-schema.js';
 import { isRollout, timeProblem } from '../protocol/rule-values.js';
 import { storeUrlProblem } from './store-url.js';
+import { closestName } from '../suggest.js';
 
 /** How long a channel index stays valid on devices unless `signing.indexLifetime` says otherwise. */
 export const DEFAULT_INDEX_LIFETIME = '30d';
@@ -158,12 +159,42 @@ export type RulesConfig = z.infer<typeof rulesConfigSchema>;
 export type S3Config = z.infer<typeof s3ConfigSchema>;
 export type DeltaPatchesConfig = z.infer<typeof deltaPatchesSchema>;
 
+/** The fields a config object at `path` may hold, for "did you mean" on an unknown one. */
+function knownFieldsAt(path: readonly PropertyKey[]): string[] {
+  const [first, second, third] = path.map(String);
+  if (path.length === 0) return Object.keys(configSchema.shape);
+  if (path.length === 1 && first === 's3') return Object.keys(s3ConfigSchema.shape);
+  if (path.length === 1 && first === 'signing') return ['privateKey', 'keyId', 'indexLifetime'];
+  if (path.length === 1 && first === 'encryption') return ['key', 'keyId'];
+  if (path.length === 1 && first === 'retention') return ['keepArchived', 'olderThan'];
+  if (path.length === 1 && first === 'deltaPatches') return ['enabled', 'minFileSize', 'maxRatio', 'maxFileSize'];
+  if (path.length === 2 && first === 'packages' && second !== undefined) return Object.keys(packageConfigSchema.shape);
+  if (path.length === 2 && first === 'rules' && third === undefined) return Object.keys(rulesConfigSchema.shape);
+  return [];
+}
+
+/** "unknown field 'pakages' (did you mean 'packages'?)" for each key a strict object does not know. */
+function describeUnknownKeys(keys: readonly string[], path: readonly PropertyKey[]): string {
+  const known = knownFieldsAt(path);
+  return keys
+    .map((key) => {
+      const closest = closestName(key, known) ?? known.find((field) => field.toLowerCase() === key.toLowerCase());
+      return `unknown field '${key}'${closest ? ` (did you mean '${closest}'?)` : ''}`;
+    })
+    .join(', ');
+}
+
 /** Every problem, each by its path, in one line. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
       // A bad record key ("packages.M") says only "Invalid key in record": the key schema's own message names the rule.
-      const message = issue.code === 'invalid_key' ? issue.issues.map((inner) => inner.message).join('; ') : issue.message;
+      const message =
+        issue.code === 'invalid_key'
+          ? issue.issues.map((inner) => inner.message).join('; ')
+          : issue.code === 'unrecognized_keys'
+            ? describeUnknownKeys(issue.keys, issue.path)
+            : issue.message;
       return `${issue.path.length ? issue.path.join('.') : '(root)'}: ${message}`;
     })
     .join('; ');

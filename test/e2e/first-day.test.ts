@@ -6,6 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -289,5 +291,31 @@ describe('promote and provenance', () => {
     const result = await project.run(['promote', 'maps@1.0.1', '--from', 'production', '--to', 'staging', '--yes']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/warning: maps 1\.0\.1 was rolled back on 'production' \(its devices were sent back from it\); it is promoted to 'staging' all the same/);
+  });
+});
+
+describe('messages that say what is wrong', () => {
+  it('an unknown config field gets "did you mean"', async () => {
+    const project = await makeProject({ configFile: false });
+    await writeFile(project.configPath, JSON.stringify({ store: './releases', pakages: { maps: { dir: 'assets/maps' } }, packages: { maps: { dir: 'assets/maps', exlude: [] } } }));
+    expectRefused(await project.run(['publish', '--yes']), 2, /packages\.maps: unknown field 'exlude' \(did you mean 'exclude'\?\); \(root\): unknown field 'pakages' \(did you mean 'packages'\?\)/);
+  });
+
+  it('a package dir that is a file says so, not "does not exist"', async () => {
+    const project = await makeProject({ config: { packages: { maps: { dir: 'assets/maps/a.txt' } } } });
+    expectRefused(await project.run(['publish', '--yes']), 2, /package 'maps': .*a\.txt is a file, not a folder; point packages\.maps\.dir/);
+  });
+
+  it('an https:// endpoint in front of a plain HTTP server is named as such, not as an OpenSSL record error', async () => {
+    const server = createServer((_request, response) => response.end('plain http'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const project = await makeProject({ config: { store: 's3://bucket/updates', s3: { endpoint: `https://127.0.0.1:${port}`, forcePathStyle: true, region: 'us-east-1' } } });
+      const result = await project.run(['status'], { env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_MAX_ATTEMPTS: '1' } });
+      expectRefused(result, 1, new RegExp(`S3 endpoint https://127\\.0\\.0\\.1:${port} does not answer TLS \\(it speaks plain HTTP\\?\\): write it as http://127\\.0\\.0\\.1:${port} in "s3\\.endpoint"`));
+    } finally {
+      server.close();
+    }
   });
 });
