@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
 import { createSession } from '../../src/cli/session.js';
-import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded } from '../helpers/cli.js';
+import { CLI_PATH, expectRefused, makeProject, removeProjects, snapshotTree, succeeded } from '../helpers/cli.js';
 
 afterAll(removeProjects);
 
@@ -317,5 +317,23 @@ describe('messages that say what is wrong', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('completion with npx update-publish', () => {
+  it('bash completes `npx update-publish …` as it completes `update-publish …`', () => {
+    const script = spawnSync(process.execPath, [CLI_PATH, 'completion', 'bash'], { encoding: 'utf8' }).stdout;
+    const complete = (words: string[]) =>
+      spawnSync('bash', ['-c', `eval "$(cat)"; COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _update_publish_npx; echo "\${COMPREPLY[@]}"`], {
+        input: script,
+        encoding: 'utf8',
+      }).stdout.trim();
+    expect(complete(['npx', 'upd'])).toBe('update-publish');
+    expect(complete(['npx', 'update-publish', 'pub'])).toBe('publish');
+    expect(complete(['npx', '--no-install', 'update-publish', 'channel', ''])).toBe('create ls rm');
+    expect(complete(['npx', 'update-publish', 'publish', '--channel', 'staging', '--ro'])).toBe('--rollout');
+    expect(script).toMatch(/complete -o default -F _update_publish_npx npx/);
+    const fish = spawnSync(process.execPath, [CLI_PATH, 'completion', 'fish'], { encoding: 'utf8' }).stdout;
+    expect(fish).toContain("complete -c npx -n '__fish_seen_subcommand_from update-publish; and __fish_seen_subcommand_from diff' -l exit-code");
   });
 });
