@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
@@ -335,5 +336,32 @@ describe('completion with npx update-publish', () => {
     expect(script).toMatch(/complete -o default -F _update_publish_npx npx/);
     const fish = spawnSync(process.execPath, [CLI_PATH, 'completion', 'fish'], { encoding: 'utf8' }).stdout;
     expect(fish).toContain("complete -c npx -n '__fish_seen_subcommand_from update-publish; and __fish_seen_subcommand_from diff' -l exit-code");
+  });
+});
+
+describe('Ctrl-C at the edges', () => {
+  const SIGNAL_AFTER = fileURLToPath(new URL('../helpers/signal-after.cjs', import.meta.url));
+  const SLOW_DISK = fileURLToPath(new URL('../helpers/slow-disk.cjs', import.meta.url));
+
+  it('after the install commit, fetch says the package was installed (exit 130), not that nothing was written', async () => {
+    const project = await makeProject();
+    succeeded(await project.run(['publish', '--yes']));
+    const into = join(project.dir, 'device');
+    const result = await project.run(['fetch', 'maps', '--into', into], { env: { NODE_OPTIONS: `--require ${SIGNAL_AFTER}`, SIGINT_AFTER_RENAME: into } });
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/error: interrupted by SIGINT: maps 1\.0\.0 was installed into .*device before the interruption took effect/);
+    expect(result.stderr).not.toMatch(/stopped before writing anything/);
+    expect(await readFile(join(into, 'a.txt'), 'utf8')).toBe('a');
+  });
+
+  it('during pack --out, leaves no empty version folders behind, and says so', async () => {
+    const project = await makeProject({ packages: { maps: { 'big.bin': randomBytes(3 * 1024 * 1024) } } });
+    const result = await project.run(['pack', '--out', 'out'], {
+      env: { NODE_OPTIONS: `--require ${SIGNAL_AFTER} --require ${SLOW_DISK}`, SIGINT_AFTER_MKDIR: '/packages/maps/', SLOW_STREAM_MS: '40' },
+    });
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/error: interrupted by SIGINT: stopped before any package was complete; nothing was left in out/);
+    expect(await snapshotTree(join(project.dir, 'out'))).toEqual({});
+    expect(await stat(join(project.dir, 'out')).catch(() => null)).toBeNull();
   });
 });

@@ -90,6 +90,8 @@ Examples:
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
         let result: FetchResult;
+        // The swap into the folder is atomic: until it lands, an interruption leaves the folder as it was.
+        session.interruptionMeans = `stopped before installing anything; ${flags.into} is unchanged`;
         try {
           result = await fetchUpdate({
             source,
@@ -120,6 +122,10 @@ Examples:
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
           throw new UserError(`package '${packageId}' is not released on channel '${channel}' at ${source.location}; check the package name and --channel`);
         }
+        // Past the swap the install is done: an interruption now must not say otherwise.
+        session.interruptionMeans = result.updated
+          ? `${packageId} ${result.version} was installed into ${flags.into} before the interruption took effect; nothing is left half-done`
+          : `nothing was installed; ${flags.into} is unchanged`;
         step.succeed();
         for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));
