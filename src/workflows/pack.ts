@@ -68,7 +68,8 @@ export async function packToFolder(
       );
       await writeFile(manifestPath, serializeDocument(built.manifest));
     } catch (error) {
-      if (created) await rm(created, { recursive: true, force: true });
+      // The cleanup never hides why packing stopped.
+      if (created) await rm(created, { recursive: true, force: true }).catch(() => {});
       throw error;
     }
     request.onPacked?.(id, version);
@@ -87,6 +88,14 @@ export async function packToFolder(
 async function firstMissingFolder(root: string, dir: string): Promise<string | undefined> {
   const chain = [dir];
   for (let at = dir; at !== root && dirname(at) !== at; at = dirname(at)) chain.unshift(dirname(at));
-  for (const folder of chain) if (!(await stat(folder).catch(() => null))) return folder;
+  for (const folder of chain) {
+    const missing = await stat(folder).then(
+      () => false,
+      (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? true : undefined),
+    );
+    // Anything but "not there" (a file in the way, no permission): leave it all to the error that follows.
+    if (missing === undefined) return undefined;
+    if (missing) return folder;
+  }
   return undefined;
 }
