@@ -1,10 +1,9 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { assertWhitelistsExist } from '../../channel/whitelists.js';
 import { assertKnownPackages } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { assertStillServable, buildRules, describeRulesWithRollout, parseMessage, type RuleFlags } from '../../release/rules.js';
+import { buildRules, describeRulesWithRollout, parseMessage, type RuleFlags } from '../../release/rules.js';
 import { provenanceOf } from '../../workflows/provenance.js';
 import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { publish, type PublishedPackage } from '../../workflows/publish.js';
@@ -58,8 +57,6 @@ Examples:
         const { config, output } = context;
         const channel = await context.channel(flags.channel);
         const rules = buildRules(flags, config.rules, config.platforms);
-        assertStillServable(rules);
-        await assertWhitelistsExist(context.store, rules.whitelist);
         const packageIds = assertKnownPackages(config, ids);
         // Dirty when the released folders or the config differ from the commit recorded.
         const released = [...packageIds.map((id) => config.packages[id]!.dir), ...(context.configPath ? [relative(context.configDir, context.configPath)] : [])];
