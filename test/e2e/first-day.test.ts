@@ -15,6 +15,8 @@ import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
 import { createSession } from '../../src/cli/session.js';
+import type { Moto } from '../helpers/moto.js';
+import { MOTO_INSTALLED, s3ProjectConfig, startMotoBucket } from '../helpers/s3-e2e.js';
 import { CLI_PATH, expectRefused, makeProject, removeProjects, snapshotTree, succeeded } from '../helpers/cli.js';
 
 afterAll(removeProjects);
@@ -363,5 +365,20 @@ describe('Ctrl-C at the edges', () => {
     expect(result.stderr).toMatch(/error: interrupted by SIGINT: stopped before any package was complete; nothing was left in out/);
     expect(await snapshotTree(join(project.dir, 'out'))).toEqual({});
     expect(await stat(join(project.dir, 'out')).catch(() => null)).toBeNull();
+  });
+});
+
+describe.skipIf(!MOTO_INSTALLED)('reading an S3-compatible store without a config', () => {
+  let moto: Moto | undefined;
+  afterAll(async () => moto?.stop());
+
+  it('status --store s3://… reaches the endpoint AWS_ENDPOINT_URL_S3 names', { timeout: 60_000 }, async () => {
+    ({ moto } = await startMotoBucket('firstday'));
+    const project = await makeProject({ config: s3ProjectConfig(moto.endpoint, 'firstday', 'updates') });
+    succeeded(await project.run(['publish', '--yes']));
+    const elsewhere = await makeProject({ configFile: false });
+    const status = await elsewhere.run(['status', '--store', 's3://firstday/updates', '--json'], { env: { AWS_ENDPOINT_URL_S3: moto.endpoint } });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.json.channels[0].packages[0]).toMatchObject({ id: 'maps', latest: '1.0.0' });
   });
 });
