@@ -63,13 +63,15 @@ export async function readIndexDocument(
   channel: string,
   trusted: readonly TrustedKey[],
   maxBytes: number = DOCUMENT_LIMITS.index,
-): Promise<{ index: ChannelIndex; key: string; signed: boolean }> {
+): Promise<{ index: ChannelIndex; key: string; signed: boolean; carriesSignatures: boolean }> {
   const key = channelIndexKey(channel);
   const read = await readSignedDocument(source, key, trusted, maxBytes);
   if (!read) throw new ChannelNotFoundError(channel, source.location, key);
   const index = validateIndex(read.document, key);
   assertChannelBinding(index, key, channel);
-  return { index, key, signed: read.signed };
+  // Signatures present but unchecked (no trusted key): the caller may want to say so.
+  const signatures = (read.document as { signatures?: unknown }).signatures;
+  return { index, key, signed: read.signed, carriesSignatures: Array.isArray(signatures) && signatures.length > 0 };
 }
 
 /** The versioned documents beside the index; a channel without one has none (the empty document). */

@@ -77,6 +77,12 @@ export function documentFreshnessProblem(
   return undefined;
 }
 
+/** What to remember of a channel document (switches, app releases) after accepting it: never less than before (PROTOCOL.md §14). */
+export function rememberDocument(document: FreshnessFields, signed: boolean, remembered?: DocumentTrust): DocumentTrust {
+  const known = remembered?.channel === document.channel ? remembered : undefined;
+  return { channel: document.channel, version: Math.max(document.version ?? 0, known?.version ?? 0), signed: signed || Boolean(known?.signed) };
+}
+
 /** documentFreshnessProblem as a throw: a FreshnessError naming the reason. */
 export function assertDocumentFresh(document: FreshnessFields, what: string, check: { now: Date; signed: boolean; remembered?: DocumentTrust }): void {
   const problem = documentFreshnessProblem(document, what, check);
@@ -104,12 +110,6 @@ export function indexFreshnessProblem(
 export function assertIndexFresh(index: ChannelIndex, check: { now: Date; signed: boolean; remembered?: ChannelTrust }): void {
   const problem = indexFreshnessProblem(index, check);
   if (problem) throw new FreshnessError(problem.message, problem.reason);
-}
-
-/** What to remember after accepting a document: never less than before. */
-export function rememberDocument(document: FreshnessFields, signed: boolean, remembered?: DocumentTrust): DocumentTrust {
-  const known = remembered?.channel === document.channel ? remembered : undefined;
-  return { channel: document.channel, version: Math.max(document.version ?? 0, known?.version ?? 0), signed: signed || Boolean(known?.signed) };
 }
 
 /** What to remember after accepting `index`: never less than before. */
