@@ -126,7 +126,7 @@ export async function startConsole(dependencies: ConsoleDependencies, options: C
     channel,
     channels: await state.channelNames(),
     readOnly: options.readOnly,
-    revision: await state.revision(),
+    revision: state.revisionNow,
   });
 
   const requireChannel = async (name: string) => {
@@ -135,6 +135,7 @@ export async function startConsole(dependencies: ConsoleDependencies, options: C
   };
 
   async function page(path: string, query: URLSearchParams): Promise<string | null> {
+    await state.fresh();
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts.length === 0) {
       return renderPage(await frame('Overview', 'overview'), overviewContent(await state.overview(), await health(), options.readOnly, false));
@@ -166,7 +167,7 @@ export async function startConsole(dependencies: ConsoleDependencies, options: C
 
   async function api(request: IncomingMessage, response: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
     if (request.method === 'GET') {
-      const revision = await state.revision();
+      const revision = await state.fresh();
       if (request.headers['if-none-match'] === `"${revision}"`) {
         response.writeHead(304, { ETag: `"${revision}"` }).end();
         return;

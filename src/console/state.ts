@@ -100,19 +100,41 @@ interface CachedChannel {
 const READS_AT_ONCE = 16;
 
 export class ConsoleState {
+  /** Channels read since the store's revision last changed. */
   private readonly channels = new Map<string, CachedChannel>();
+  private revisionSeen = '';
 
   constructor(private readonly store: Store) {}
 
-  /** Every channel holding any document, with its index and histories (cached while its etag holds). */
+  /** The revision `fresh` saw last. */
+  get revisionNow(): string {
+    return this.revisionSeen;
+  }
+
+  /** The store's revision now; when it moved, what was read before is dropped. */
+  async fresh(): Promise<string> {
+    const revision = await this.revision();
+    if (revision !== this.revisionSeen) {
+      this.channels.clear();
+      this.revisionSeen = revision;
+    }
+    return revision;
+  }
+
+  /** Every channel holding any document, sorted. */
   async channelNames(): Promise<string[]> {
     return listChannelFolders(this.store);
   }
 
+  /**
+   * A channel's index and package histories. Read again only when the
+   * store's revision moved (call `fresh` once per request first): polling
+   * pages and repeated API calls cost one listing, not the documents.
+   */
   async channel(name: string): Promise<CachedChannel> {
-    const { index, etag } = await readIndex(this.store, name);
     const cached = this.channels.get(name);
-    if (cached && etag !== null && cached.etag === etag) return cached;
+    if (cached) return cached;
+    const { index, etag } = await readIndex(this.store, name);
     const limit = pLimit(READS_AT_ONCE);
     const histories = new Map<string, HistoryEntry[]>();
     await Promise.all(
@@ -120,18 +142,19 @@ export class ConsoleState {
         limit(async () => histories.set(id, await readHistory(this.store, name, id, releases))),
       ),
     );
-    const fresh = { etag, index, histories };
-    this.channels.set(name, fresh);
-    return fresh;
+    const read = { etag, index, histories };
+    this.channels.set(name, read);
+    return read;
   }
 
   async overview(now = new Date()): Promise<ChannelView[]> {
     const names = await this.channelNames();
-    const views = await Promise.all(names.map(async (name) => {
-      const { index, histories } = await this.channel(name);
-      return channelView(index, histories, now);
-    }));
-    return views;
+    return Promise.all(
+      names.map(async (name) => {
+        const { index, histories } = await this.channel(name);
+        return channelView(index, histories, now);
+      }),
+    );
   }
 
   /**

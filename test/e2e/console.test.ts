@@ -129,6 +129,21 @@ describe('update-publish console', () => {
     expect(history.entries[0]).toMatchObject({ action: 'halt', actor: expect.stringMatching(/^console:/) });
   });
 
+  it('raises a rollout from the overview: asks the percentage, previews, confirms', async () => {
+    const project = await publishedProject();
+    const { page } = await open(project);
+    await page.getByRole('button', { name: 'Rollout maps 1.0.0 on production' }).click();
+    const input = page.getByLabel('Rollout percentage');
+    expect(await input.inputValue()).toBe('10');
+    await input.fill('40');
+    await page.locator('#confirm').getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.locator('#confirm-summary').innerText()).toContain('rollout 10% → active, rollout 40%');
+    await page.locator('#confirm').getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => page.locator('tr[data-package="maps"] td.serving').innerText(), { timeout: 10_000 }).toBe('rolling out 40%');
+    const status = succeeded(await project.run(['status', '--channel', 'production', '--json']));
+    expect(status.channels[0].packages.find((pkg: { id: string }) => pkg.id === 'maps').releases[0].rollout).toBe(40);
+  });
+
   it('follows a change the CLI makes while the page is open', async () => {
     const project = await publishedProject();
     const { page } = await open(project);

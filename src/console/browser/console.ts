@@ -60,11 +60,14 @@ function describe(action: string, result: Record<string, unknown>): string {
   }
 }
 
+/** What a control acts on: its own data, else its row's and table's (the overview keeps it there once). */
 function fieldsOf(source: HTMLElement): Record<string, unknown> {
-  const data = source.dataset;
   const fields: Record<string, unknown> = {};
-  for (const name of ['channel', 'package', 'version', 'key', 'from', 'percent'] as const) if (data[name] !== undefined) fields[name] = data[name];
-  if (data.expect !== undefined) fields.expectVersion = Number(data.expect);
+  for (let element: HTMLElement | null = source; element; element = element.parentElement) {
+    const data = element.dataset;
+    for (const name of ['channel', 'package', 'version', 'key', 'from', 'percent'] as const) if (data[name] !== undefined && !(name in fields)) fields[name] = data[name];
+    if (data.expect !== undefined && fields.expectVersion === undefined) fields.expectVersion = Number(data.expect);
+  }
   if (source instanceof HTMLFormElement) {
     for (const [name, value] of new FormData(source).entries()) if (typeof value === 'string') fields[name] = value;
   }
@@ -110,13 +113,14 @@ function showProblem(status: number, answer: ApiAnswer): void {
   }
 }
 
-function open(action: string, fields: Record<string, unknown>, title: string): void {
+/** Opens the confirmation; a button whose command needs a value (rollout, rollback) asks for it first. */
+function open(action: string, fields: Record<string, unknown>, title: string, fromButton: boolean): void {
   pending = { action, fields, previewed: false };
   $('#confirm-title').textContent = title;
   const body = $('#confirm-body');
   body.replaceChildren();
-  const ask = ASKS[action];
-  if (ask && fields[ask.name] === undefined) {
+  const ask = fromButton ? ASKS[action] : undefined;
+  if (ask) {
     const label = Object.assign(document.createElement('label'), { htmlFor: 'confirm-input', textContent: ask.label });
     const input = Object.assign(document.createElement('input'), { id: 'confirm-input', name: ask.name, type: ask.type });
     if (ask.type === 'number') Object.assign(input, { min: '0', max: '100', step: '0.01' });
@@ -166,9 +170,9 @@ async function confirmChange(): Promise<void> {
   }
 }
 
-function titleOf(source: HTMLElement): string {
+function titleOf(source: HTMLElement, fields: Record<string, unknown>): string {
   const label = source instanceof HTMLFormElement ? source.querySelector('button[type=submit]')?.textContent : source.textContent;
-  return `${(label ?? source.dataset.action ?? '').replace('…', '')}: ${source.dataset.package ?? source.dataset.key ?? ''} ${source.dataset.version ?? ''}`.trim();
+  return `${(label ?? source.dataset.action ?? '').replace('…', '')}: ${String(fields.package ?? fields.key ?? '')} ${String(fields.version ?? '')}`.trim();
 }
 
 let revision = document.body.dataset.revision ?? '';
@@ -242,13 +246,15 @@ function drawCharts(): void {
 document.addEventListener('click', (event) => {
   const button = (event.target as Element).closest<HTMLButtonElement>('button.action');
   if (!button) return;
-  open(button.dataset.action!, fieldsOf(button), titleOf(button));
+  const fields = fieldsOf(button);
+  open(button.dataset.action!, fields, titleOf(button, fields), true);
 });
 document.addEventListener('submit', (event) => {
   const form = (event.target as Element).closest<HTMLFormElement>('form.action');
   if (!form) return;
   event.preventDefault();
-  open(form.dataset.action!, fieldsOf(form), titleOf(form));
+  const fields = fieldsOf(form);
+  open(form.dataset.action!, fields, titleOf(form, fields), false);
 });
 document.addEventListener('DOMContentLoaded', () => {
   $('#confirm-ok').addEventListener('click', () => void confirmChange());

@@ -14,24 +14,23 @@ export const rolloutMeter = (rollout: number) =>
 
 const releaseHref = (channel: string, id: string, version: string) => `/channels/${enc(channel)}/packages/${enc(id)}/releases/${enc(version)}`;
 
-/** The page's action buttons; console.js opens the confirmation (with a dry run) when one is pressed. */
+/**
+ * The row's action buttons. What they act on (channel, index version,
+ * package, version) sits once on the table and the row, where console.js
+ * finds it: 1,000 rows stay small.
+ */
 function packageActions(view: ChannelView, item: PackageView): Markup | string {
   const served = item.served;
   if (!served) return '';
-  const common = { 'data-channel': view.channel, 'data-package': item.id, 'data-version': served.version, 'data-expect': view.version };
-  const button = (action: string, label: string, extra: Record<string, string> = {}) =>
-    html`<button type="button" class="action" data-action=${action} ...${common} ...${extra} aria-label=${`${label} ${item.id} ${served.version} on ${view.channel}`}>${label}</button>`;
-  return html`<div class="actions">
-    ${served.state === 'halted' ? button('resume', 'Resume') : button('halt', 'Halt')}
-    ${served.state !== 'halted' && served.rollout < 100 ? button('rollout', 'Rollout…', { 'data-percent': String(served.rollout) }) : ''}
-    ${button('rollback', 'Rollback…')}
-  </div>`;
+  const button = (action: string, label: string) =>
+    html`<button type="button" class="action" data-action=${action} aria-label=${`${label.replace('…', '')} ${item.id} ${served.version} on ${view.channel}`}>${label}</button>`;
+  return html`${served.state === 'halted' ? button('resume', 'Resume') : button('halt', 'Halt')}${served.state !== 'halted' && served.rollout < 100 ? button('rollout', 'Rollout…') : ''}${button('rollback', 'Rollback…')}`;
 }
 
 function packageRow(view: ChannelView, item: PackageView, health: Map<string, ReleaseHealth> | null, readOnly: boolean): Markup {
   const served = item.served;
   const outcome = served && health?.get(healthKey(view.channel, item.id, served.version));
-  return html`<tr data-package=${item.id}>
+  return html`<tr data-package=${item.id} data-version=${served?.version} data-percent=${served?.rollout}>
     <th scope="row">${item.id}</th>
     <td class="version">${served ? html`<a href=${releaseHref(view.channel, item.id, served.version)}>${served.version}</a>` : '—'}</td>
     <td class="serving">${served ? stateBadge(served.state, served.rollout) : html`<span class="state">every release rolled back</span>`}</td>
@@ -45,12 +44,12 @@ function packageRow(view: ChannelView, item: PackageView, health: Map<string, Re
         : '—'
     }</td>
     ${health && html`<td class="health">${outcome ? html`${outcome.installs} installs; failures ${percent(outcome.failureRate)}` : 'no receipts'}</td>`}
-    ${!readOnly && html`<td>${packageActions(view, item)}</td>`}
+    ${!readOnly && html`<td class="actions">${packageActions(view, item)}</td>`}
   </tr>`;
 }
 
 export function channelSection(view: ChannelView, health: Map<string, ReleaseHealth> | null, readOnly: boolean, heading: boolean): Markup {
-  const table = html`<table class="overview" data-channel=${view.channel} data-index-version=${view.version}>
+  const table = html`<table class="overview" data-channel=${view.channel} data-expect=${view.version}>
     <caption>
       ${heading ? html`<a href=${`/channels/${enc(view.channel)}`}>${view.channel}</a>` : view.channel}: index version ${view.version}, updated ${when(view.updatedAt)}, expires ${when(view.expires)}
     </caption>
