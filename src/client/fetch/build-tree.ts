@@ -22,18 +22,18 @@ export type TreePackage =
  * written, so a damaged package or a wrong base can never yield a wrong tree;
  * files the manifest no longer lists are simply not carried over.
  */
-export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: string): Promise<void> {
+export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: string, onBytes?: (bytes: number) => void): Promise<void> {
   await makeDirectory(treeDir);
   const expected = new Map(manifest.files.map((file) => [file.path, file]));
   const patching = pkg.kind === 'delta' && pkg.patches?.length ? { realBase: await realpath(pkg.baseDir), patches: new Map(pkg.patches.map((patch) => [patch.path, patch])) } : undefined;
-  const extracted = await extractPackage(pkg.zipPath, pkg.objectKey, expected, treeDir, patching);
+  const extracted = await extractPackage(pkg.zipPath, pkg.objectKey, expected, treeDir, patching, onBytes);
   const rest = manifest.files.filter((file) => !extracted.has(file.path));
   if (pkg.kind === 'full') {
     if (rest.length > 0) throw new IntegrityError(pkg.objectKey, `lacks ${rest.length} ${rest.length === 1 ? 'file' : 'files'} the manifest lists, e.g. ${JSON.stringify(rest[0].path)}`);
     return;
   }
   const realBase = await realpath(pkg.baseDir);
-  for (const file of rest) await copyFromBase(realBase, file, safeJoin(treeDir, file.path));
+  for (const file of rest) await copyFromBase(realBase, file, safeJoin(treeDir, file.path), onBytes);
 }
 
 /** Extracts every entry of a package zip into dir; returns the paths extracted. */
@@ -42,7 +42,8 @@ async function extractPackage(
   objectKey: string,
   expected: ReadonlyMap<string, ManifestFile>,
   dir: string,
-  patching?: { realBase: string; patches: ReadonlyMap<string, FilePatch> },
+  patching: { realBase: string; patches: ReadonlyMap<string, FilePatch> } | undefined,
+  onBytes: ((bytes: number) => void) | undefined,
 ): Promise<Set<string>> {
   const extracted = new Set<string>();
   let zip: ZipFile;
@@ -66,13 +67,14 @@ async function extractPackage(
       if (listing && !entry.isEncrypted()) {
         const patch = await zip.openReadStreamPromise(entry);
         await applyPatch({ objectKey, patch, listing, file, realBase: patching!.realBase, target: safeJoin(dir, name) });
+        onBytes?.(file.size);
         extracted.add(name);
         continue;
       }
       if (entry.uncompressedSize !== file.size || entry.isEncrypted()) {
         throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} is not the ${file.size}-byte file the manifest lists`);
       }
-      const { size, sha256 } = await writeHashed(await zip.openReadStreamPromise(entry), safeJoin(dir, name));
+      const { size, sha256 } = await writeHashed(await zip.openReadStreamPromise(entry), safeJoin(dir, name), undefined, onBytes);
       if (size !== file.size || sha256 !== file.sha256) {
         throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} does not match the manifest's SHA-256`);
       }
@@ -89,12 +91,12 @@ async function extractPackage(
 }
 
 /** Copies one unchanged file from the installed copy, refusing anything but a regular file inside it. */
-async function copyFromBase(realBase: string, file: ManifestFile, target: string): Promise<void> {
+async function copyFromBase(realBase: string, file: ManifestFile, target: string, onBytes?: (bytes: number) => void): Promise<void> {
   const source = safeJoin(realBase, file.path);
   const stats = await lstat(source).catch(() => null);
   if (!stats?.isFile()) throw new DamagedBaseError(file.path, stats ? 'is not a regular file' : 'is missing');
   // A symlinked parent folder would read from elsewhere: only real paths inside the base count.
   if (!(await realpath(source)).startsWith(realBase + sep)) throw new DamagedBaseError(file.path, 'lies behind a symbolic link');
-  const { size, sha256 } = await writeHashed(createReadStream(source), target);
+  const { size, sha256 } = await writeHashed(createReadStream(source), target, undefined, onBytes);
   if (size !== file.size || sha256 !== file.sha256) throw new DamagedBaseError(file.path, 'was changed since it was installed');
 }

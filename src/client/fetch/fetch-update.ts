@@ -4,7 +4,7 @@ import { findRelease } from '../../protocol/channel-index.js';
 import { assertIndexFresh, rememberIndex } from '../../protocol/freshness.js';
 import type { ChannelIndex, FilePatch, Manifest, StoredObject } from '../../protocol/types.js';
 import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLookup } from '../resolve.js';
-import { buildTree } from './build-tree.js';
+import { buildTree, type TreePackage } from './build-tree.js';
 import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
 import { assertDecryptable, downloadPackage } from './download.js';
 import { readInstallState, updateInstallState, writeInstallState } from './install-state.js';
@@ -35,6 +35,15 @@ export interface FetchOptions {
   patches?: boolean;
   /** Aborted (Ctrl-C): reads and downloads stop, intoDir stays as it was. */
   signal?: AbortSignal;
+  /** Bytes downloaded of the package object, then bytes written of the new tree, as they go. */
+  onProgress?: (progress: FetchProgress) => void;
+}
+
+export interface FetchProgress {
+  stage: 'downloading' | 'installing';
+  version: string;
+  doneBytes: number;
+  totalBytes: number;
 }
 
 export interface FetchResult {
@@ -99,6 +108,7 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => candidate.from === installed?.version) : undefined;
   await assertFreeSpace(dir, manifest, delta ?? manifest.full);
 
+  const treeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
   const staging = await makeStagingDir(dir);
   try {
     const tree = join(staging, 'tree');
@@ -106,9 +116,15 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     const install = async (attempt: InstallAttempt) => {
       const { object, base, patches } = attempt;
       const work = join(staging, `${attempt.kind}${patches ? '-patched' : ''}`);
-      const { zipPath, bytes } = await downloadPackage(source, manifest, object, work, options.decryptionKeys);
+      const report = (stage: FetchProgress['stage'], totalBytes: number) => {
+        let doneBytes = 0;
+        options.onProgress?.({ stage, version, doneBytes, totalBytes });
+        return (bytes: number) => options.onProgress?.({ stage, version, doneBytes: (doneBytes += bytes), totalBytes });
+      };
+      const { zipPath, bytes } = await downloadPackage(source, manifest, object, work, options.decryptionKeys, report('downloading', object.size));
       bytesDownloaded += bytes;
-      await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key }, tree);
+      const treePackage: TreePackage = base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key };
+      await buildTree(manifest, treePackage, tree, report('installing', treeBytes));
     };
     const attempts: InstallAttempt[] = [
       ...(delta?.patched && resolution.patched ? [{ kind: 'delta' as const, object: delta.patched, base: dir, patches: delta.patched.patches }] : []),

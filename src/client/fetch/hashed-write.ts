@@ -9,12 +9,13 @@ import { makeDirectory } from '../../make-dir.js';
  * Streams into a new file (exclusive create: an existing file or symlink at
  * the target is an error, never written through) and returns the size and
  * SHA-256 of what was written. `limit` stops a source that sends more than it
- * should before it fills the disk.
+ * should before it fills the disk; `onBytes` hears of each chunk (progress).
  */
 export async function writeHashed(
   source: Readable,
   target: string,
   limit?: { bytes: number; error: () => Error },
+  onBytes?: (bytes: number) => void,
 ): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
@@ -23,6 +24,7 @@ export async function writeHashed(
       size += chunk.length;
       if (limit && size > limit.bytes) return callback(limit.error());
       hash.update(chunk);
+      onBytes?.(chunk.length);
       callback(null, chunk);
     },
   });
