@@ -36,6 +36,9 @@ export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: s
   for (const file of rest) await copyFromBase(realBase, file, safeJoin(treeDir, file.path), onBytes);
 }
 
+/** Entries extracted at the same time: enough to keep the disk and zlib's threads busy between small files. */
+const ENTRIES_WRITTEN_AT_ONCE = 8;
+
 /** Extracts every entry of a package zip into dir; returns the paths extracted. */
 async function extractPackage(
   zipPath: string,
@@ -49,42 +52,62 @@ async function extractPackage(
   let zip: ZipFile;
   try {
     // Loaded on first use: most commands never unzip.
-    const { default: yauzl } = await import('yauzl');
+    const { openPackageZip } = await import('./package-zip.js');
     // strictFileNames: a backslash stays a backslash (and is refused), never a folder separator.
-    zip = await yauzl.openPromise(zipPath, { strictFileNames: true, validateEntrySizes: true });
+    zip = await openPackageZip(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true });
   } catch (error) {
     throw new IntegrityError(objectKey, `is not a readable zip (${(error as Error).message})`);
   }
+  // Entries are written several at a time: one at a time, each small file waited on its open, write and close in turn.
+  const writing = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const startWriting = (work: Promise<void>) => {
+    const task = work.catch((error: unknown) => void (failure ??= { error })).finally(() => writing.delete(task));
+    writing.add(task);
+  };
   try {
     for await (const entry of zip.eachEntry()) {
+      if (failure) break;
       const name = entry.fileName;
       assertSafeEntryPath(name);
       if (isSymlinkEntry(entry.externalFileAttributes)) throw new UnsafePathError(name, 'it is a symbolic link');
       const file = expected.get(name);
       if (!file) throw new IntegrityError(objectKey, `holds ${JSON.stringify(name)}, which the manifest does not list`);
       if (extracted.has(name)) throw new IntegrityError(objectKey, `holds ${JSON.stringify(name)} twice`);
+      extracted.add(name);
       const listing = patching?.patches.get(name);
       if (listing && !entry.isEncrypted()) {
-        const patch = await zip.openReadStreamPromise(entry);
-        await applyPatch({ objectKey, patch, listing, file, realBase: patching!.realBase, target: safeJoin(dir, name) });
-        onBytes?.(file.size);
-        extracted.add(name);
-        continue;
+        startWriting(
+          (async () => {
+            const patch = await zip.openReadStreamPromise(entry);
+            await applyPatch({ objectKey, patch, listing, file, realBase: patching!.realBase, target: safeJoin(dir, name) });
+            onBytes?.(file.size);
+          })(),
+        );
+      } else {
+        if (entry.uncompressedSize !== file.size || entry.isEncrypted()) {
+          throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} is not the ${file.size}-byte file the manifest lists`);
+        }
+        startWriting(
+          (async () => {
+            const { size, sha256 } = await writeHashed(await zip.openReadStreamPromise(entry), safeJoin(dir, name), undefined, onBytes);
+            if (size !== file.size || sha256 !== file.sha256) {
+              throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} does not match the manifest's SHA-256`);
+            }
+          })(),
+        );
       }
-      if (entry.uncompressedSize !== file.size || entry.isEncrypted()) {
-        throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} is not the ${file.size}-byte file the manifest lists`);
-      }
-      const { size, sha256 } = await writeHashed(await zip.openReadStreamPromise(entry), safeJoin(dir, name), undefined, onBytes);
-      if (size !== file.size || sha256 !== file.sha256) {
-        throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} does not match the manifest's SHA-256`);
-      }
-      extracted.add(name);
+      while (writing.size >= ENTRIES_WRITTEN_AT_ONCE) await Promise.race(writing);
     }
+    await Promise.all(writing);
+    if (failure) throw failure.error;
   } catch (error) {
     if (error instanceof ProtocolError) throw error;
     // yauzl's own findings (bad names, sizes, CRC) and a colliding name (EEXIST) mean a bad package.
     throw new IntegrityError(objectKey, `is not a valid package zip (${(error as Error).message})`);
   } finally {
+    // Entries under way read from the zip: they end before it closes.
+    await Promise.allSettled(writing);
     zip.close();
   }
   return extracted;
