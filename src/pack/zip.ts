@@ -77,16 +77,23 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
   const workers = Math.max(1, options.workers ?? availableParallelism());
   const units = toUnits(entries);
   const smallBytes = entries.reduce((sum, entry) => sum + (entry.size <= WHOLE_ENTRY_LIMIT ? entry.size : 0), 0);
-  // As many threads as cores: deflate is nearly all the work, and this thread only writes, hashes and
-  // seals the zip and streams large files through zlib's own thread pool, so with one thread fewer a
-  // core sat idle (issue 27: 1.1 cores busy of 2). Each thread costs ~45 MB (measured on 20,000 files).
-  const pool = workers > 1 && smallBytes >= POOL_MIN_BYTES ? await startPool(workers) : undefined;
+  // One thread fewer than workers, and this thread deflates too whenever every thread has a batch
+  // running and one waiting: with the threads alone a core sat idle (issue 27: 1.1 cores busy of 2),
+  // and a thread more costs ~35 MB of peak memory (20,000 files: 316 MB against 282 MB).
+  const threads = workers - 1;
+  const pool = workers > 1 && smallBytes >= POOL_MIN_BYTES ? await startPool(threads) : undefined;
+  let pooled = 0;
+  const packSmall = (batch: SmallEntry[]): PackedBatch | Promise<PackedBatch> => {
+    if (!pool || pooled >= 2 * threads) return packSmallEntries(batch);
+    pooled++;
+    return pool.run(batch).finally(() => pooled--);
+  };
   const prepared: Promise<PreparedEntry[]>[] = [];
   // Two units per worker in flight: one being packed, one waiting its turn to be written.
   const prepareUpTo = (index: number) => {
     for (let i = prepared.length; i < Math.min(units.length, index + 2 * workers); i++) {
       const unit = units[i]!;
-      const promise = prepareUnit(unit, outPath, pool, options.signal, (read) => reportPartial(unit.first, Math.floor(read / 2)));
+      const promise = prepareUnit(unit, outPath, packSmall, options.signal, (read) => reportPartial(unit.first, Math.floor(read / 2)));
       promise.catch(() => {}); // awaited in order below; a failure ahead of its turn must not go unhandled
       prepared.push(promise);
     }
@@ -173,7 +180,8 @@ function toUnits(entries: ZipEntry[]): Unit[] {
   return units;
 }
 
-type PackPool = { run(entries: SmallEntry[]): Promise<ReturnType<typeof packSmallEntries>>; destroy(): Promise<void> };
+type PackedBatch = ReturnType<typeof packSmallEntries>;
+type PackPool = { run(entries: SmallEntry[]): Promise<PackedBatch>; destroy(): Promise<void> };
 
 async function startPool(threads: number): Promise<PackPool> {
   // Loaded only here: the pool library takes longer to load than a small package takes to pack.
@@ -191,14 +199,14 @@ async function startPool(threads: number): Promise<PackPool> {
 async function prepareUnit(
   unit: Unit,
   outPath: string,
-  pool: PackPool | undefined,
+  packSmall: (batch: SmallEntry[]) => PackedBatch | Promise<PackedBatch>,
   signal: AbortSignal | undefined,
   onRead: (bytes: number) => void,
 ): Promise<PreparedEntry[]> {
   const [first] = unit.entries;
   if (unit.entries.length === 1 && first!.size > WHOLE_ENTRY_LIMIT) return [await prepareLargeEntry(first!, spillPathOf(outPath, unit.first), signal, onRead)];
   const plain = unit.entries.map(({ path, absolutePath, size, sha256 }) => ({ path, absolutePath, size, sha256 }));
-  const packed = pool ? await pool.run(plain) : packSmallEntries(plain);
+  const packed = await packSmall(plain);
   const data = Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
   return packed.entries.map((result, i) => {
     const entry = unit.entries[i]!;
