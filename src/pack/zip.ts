@@ -84,7 +84,9 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
   const pool = workers > 1 && smallBytes >= POOL_MIN_BYTES ? await startPool(threads) : undefined;
   let pooled = 0;
   const packSmall = (batch: SmallEntry[]): PackedBatch | Promise<PackedBatch> => {
-    if (!pool || pooled >= 2 * threads) return packSmallEntries(batch);
+    if (!pool) return packSmallEntries(batch);
+    // Deferred a turn: the units after this one go to the threads first, so they never wait on this thread's deflate.
+    if (pooled >= 2 * threads) return new Promise<void>((resolve) => setImmediate(resolve)).then(() => packSmallEntries(batch));
     pooled++;
     return pool.run(batch).finally(() => pooled--);
   };
