@@ -5,7 +5,7 @@ import type { ZipFile } from 'yauzl';
 import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../../protocol/path-safety.js';
 import type { FilePatch, Manifest, ManifestFile } from '../../protocol/types.js';
 import { applyPatch } from './apply-patch.js';
-import { writeHashed } from './hashed-write.js';
+import { writeBytesHashed, writeHashed } from './hashed-write.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 import { makeDirectory } from '../../make-dir.js';
 
@@ -50,11 +50,12 @@ async function extractPackage(
 ): Promise<Set<string>> {
   const extracted = new Set<string>();
   let zip: ZipFile;
+  let packageZip: typeof import('./package-zip.js');
   try {
     // Loaded on first use: most commands never unzip.
-    const { openPackageZip } = await import('./package-zip.js');
+    packageZip = await import('./package-zip.js');
     // strictFileNames: a backslash stays a backslash (and is refused), never a folder separator.
-    zip = await openPackageZip(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true });
+    zip = await packageZip.openPackageZip(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true });
   } catch (error) {
     throw new IntegrityError(objectKey, `is not a readable zip (${(error as Error).message})`);
   }
@@ -90,7 +91,12 @@ async function extractPackage(
         }
         startWriting(
           (async () => {
-            const { size, sha256 } = await writeHashed(await zip.openReadStreamPromise(entry), safeJoin(dir, name), undefined, onBytes);
+            const target = safeJoin(dir, name);
+            const small = entry.compressedSize <= packageZip.WHOLE_ENTRY_SIZE && entry.uncompressedSize <= packageZip.WHOLE_ENTRY_SIZE;
+            const { size, sha256 } = small
+              ? await writeBytesHashed(await packageZip.readSmallEntry(zip, entry), target)
+              : await writeHashed(await zip.openReadStreamPromise(entry), target, undefined, onBytes);
+            if (small) onBytes?.(size);
             if (size !== file.size || sha256 !== file.sha256) {
               throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} does not match the manifest's SHA-256`);
             }
