@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { HookEventName } from '../protocol/release-event.js';
 import { Command } from 'commander';
 import { registerBase } from './commands/base.js';
 import { registerAppRelease } from './commands/app-release.js';
@@ -61,6 +62,31 @@ const COMMANDS = [
   registerCompletion,
 ];
 
+/** The hook event each writing command fires: its hooks' env:NAME values are checked before the command's first write. */
+const HOOK_EVENT_OF_COMMAND: Record<string, HookEventName> = {
+  publish: 'publish',
+  rollout: 'rollout',
+  halt: 'halt',
+  resume: 'resume',
+  rollback: 'rollback',
+  promote: 'promote',
+  edit: 'edit',
+  'switch set': 'switch',
+  'switch rm': 'switch',
+  'switch rollback': 'switch',
+  'app-release add': 'app-release',
+  'app-release rm': 'app-release',
+  'app-release rollout': 'app-release',
+  'app-release halt': 'app-release',
+};
+
+/** `switch set` for the command `update-publish switch set`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
 export interface Program {
   program: Command;
   /** The command whose action ran (the program until one does): errors render with its options. */
@@ -88,6 +114,9 @@ export function createProgram(session: Session): Program {
   let invoked = program;
   program.hook('preAction', (_program, actionCommand) => {
     invoked = actionCommand;
+    const event = HOOK_EVENT_OF_COMMAND[commandPath(actionCommand)];
+    const hooksOn = (actionCommand.opts() as { hooks?: boolean }).hooks !== false;
+    session.hookEvents = event && hooksOn ? [event] : [];
   });
   return { program, invoked: () => invoked };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import semver from 'semver';
+import { isProtocolVersion } from '../../protocol/version.js';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
 import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-source.js';
 import { storeSource } from '../../client/fetch/source.js';
@@ -18,6 +18,7 @@ interface FetchFlags extends GlobalOptions {
   attr?: string;
   into: string;
   publicKey?: string[];
+  requireSignatures?: boolean;
   decryptionKey?: string[];
   from?: string;
   now?: string;
@@ -45,6 +46,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect)
+    .option('--require-signatures', 'refuse to install anything whose signatures are not checked against a --public-key')
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
@@ -63,11 +65,14 @@ Examples:
     )
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<FetchFlags>();
-      if (flags.appVersion !== undefined && !semver.valid(flags.appVersion)) {
-        throw new UserError(`--app-version '${flags.appVersion}' is not a semver version; use e.g. 2.0.0`);
+      if (flags.appVersion !== undefined && !isProtocolVersion(flags.appVersion)) {
+        throw new UserError(`--app-version '${flags.appVersion}' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0`);
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
+      if (flags.requireSignatures && publicKeys.length === 0) {
+        throw new UserError('--require-signatures needs a key to check them with: pass --public-key FILE (the signing-public.pem the app ships)');
+      }
       const decryptionKeys = readDecryptionKeys(flags.decryptionKey ?? []);
       const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
@@ -88,6 +93,8 @@ Examples:
         let shownStage: string | undefined;
         let stageStarted = Date.now();
         let result: FetchResult;
+        // The swap into the folder is atomic: until it lands, an interruption leaves the folder as it was.
+        session.interruptionMeans = `stopped before installing anything; ${flags.into} is unchanged`;
         try {
           result = await fetchUpdate({
             source,
@@ -111,6 +118,8 @@ Examples:
               if (stage !== shownStage) [shownStage, stageStarted] = [stage, Date.now()];
               step.update(`${packageId}: ${stage} ${version} ${formatProgress(doneBytes, totalBytes, stageStarted)}`);
             },
+            onUncheckedSignatures: () =>
+              output.warn(`the channel index at ${source.location} is signed, but no --public-key was given: signatures are not checked; pass --public-key FILE (--require-signatures refuses instead)`),
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
@@ -120,6 +129,10 @@ Examples:
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
           throw new UserError(`package '${packageId}' is not released on channel '${channel}' at ${source.location}; check the package name and --channel`);
         }
+        // Past the swap the install is done: an interruption now must not say otherwise.
+        session.interruptionMeans = result.updated
+          ? `${packageId} ${result.version} was installed into ${flags.into} before the interruption took effect; nothing is left half-done`
+          : `nothing was installed; ${flags.into} is unchanged`;
         step.succeed(checking);
         for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));
