@@ -5,6 +5,7 @@ import { registerBase } from './commands/base.js';
 import { registerAppRelease } from './commands/app-release.js';
 import { registerChannel } from './commands/channel.js';
 import { registerCompletion } from './commands/completion.js';
+import { registerConsole } from './commands/console.js';
 import { registerDiff } from './commands/diff.js';
 import { registerEdit } from './commands/edit.js';
 import { registerFetch } from './commands/fetch.js';
@@ -57,6 +58,7 @@ const COMMANDS = [
   registerFetch,
   registerVerify,
   registerServe,
+  registerConsole,
   registerKeys,
   registerRefresh,
   registerCompletion,
