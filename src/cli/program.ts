@@ -9,6 +9,7 @@ import { registerEdit } from './commands/edit.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerGc } from './commands/gc.js';
 import { registerHalt } from './commands/halt.js';
+import { registerHealth } from './commands/health.js';
 import { registerHistory } from './commands/history.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerInit } from './commands/init.js';
@@ -44,6 +45,7 @@ const COMMANDS = [
   registerHalt,
   registerResume,
   registerRollback,
+  registerHealth,
   registerEdit,
   registerPromote,
   registerBase,

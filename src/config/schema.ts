@@ -14,10 +14,54 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const name = (what: string) =>
   z.string().regex(NAME_PATTERN, `${what} must be lowercase letters, digits, '.', '_' or '-' (max 64), starting with a letter or digit`);
 
+const percent = (field: string) => z.number().min(0, `${field} must be 0–100`).max(100, `${field} must be 0–100`);
+const duration = (field: string) => z.string().refine((text) => parseDuration(text) !== undefined, `${field} must be a duration such as "1h", "90m" or "2d"`);
+
+/**
+ * When `rollout tick` advances or halts a release by itself (README "Health and
+ * automatic rollouts"): stages to go through, how long to bake at each, and
+ * the failure-rate thresholds judged on the 95 % interval.
+ */
+export const rolloutPolicySchema = z
+  .strictObject({
+    stages: z
+      .array(z.number().gt(0, 'stages must be above 0').max(100, 'stages must be 0–100').refine(isRollout, 'stages must have at most two decimals'))
+      .min(1, 'stages must list at least one percentage, ending at 100')
+      .refine((stages) => stages.every((stage, i) => i === 0 || stage > stages[i - 1]), 'stages must ascend, e.g. [1, 5, 25, 100]')
+      .refine((stages) => stages[stages.length - 1] === 100, 'stages must end at 100'),
+    /** Time at a stage before it may advance. */
+    bake: duration('bake').default('1h'),
+    /** Launches needed (at the current stage's release) before advancing. */
+    minLaunches: z.number().int().min(0).default(100),
+    /** Advance only when the failure rate's upper bound is at or below this (percent). */
+    maxFailurePercent: percent('maxFailurePercent').default(1),
+    /** Halt when the failure rate's lower bound is at or above this (percent). */
+    haltFailurePercent: percent('haltFailurePercent').default(5),
+    /** Failures needed before a halt: never halt on a handful of devices. */
+    minFailures: z.number().int().min(1).default(5),
+  })
+  .refine((policy) => policy.haltFailurePercent > policy.maxFailurePercent, {
+    path: ['haltFailurePercent'],
+    message: 'haltFailurePercent must be above maxFailurePercent',
+  });
+
 export const packageConfigSchema = z.strictObject({
   dir: z.string().min(1, 'dir must name the folder holding the package files'),
   include: z.array(z.string().min(1)).min(1).default(['**/*']),
   exclude: z.array(z.string().min(1)).default([]),
+  rolloutPolicy: rolloutPolicySchema.optional(),
+});
+
+/** Device receipts (PROTOCOL.md §15): where devices send them, the share of installs that do, and where health reads them. */
+export const receiptsConfigSchema = z.strictObject({
+  /** Absolute (https://…), or relative to the store root such as "r/v1": written into the signed channel index. */
+  url: z
+    .string()
+    .min(1)
+    .refine((url) => /^https?:\/\//.test(url) || !/^[a-z][a-z0-9+.-]*:|^\/|\?|#/i.test(url), 'url must be https://… or a path relative to the store root such as "r/v1" (no leading /, ? or #)'),
+  sampleRate: z.number().gt(0, 'sampleRate must be above 0 (leave receipts out to send none)').max(1, 'sampleRate must be at most 1').optional(),
+  /** Where `health` and `rollout tick` read receipts: a log folder or file, s3://bucket/prefix, or athena://workgroup/database.table. */
+  source: z.string().min(1).optional(),
 });
 
 const unique = (items: string[]) => new Set(items).size === items.length;
@@ -125,6 +169,8 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   encryption: z.strictObject({ key: z.string().min(1), keyId: z.string().optional() }).optional(),
+  receipts: receiptsConfigSchema.optional(),
+  rolloutPolicy: rolloutPolicySchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -132,6 +178,8 @@ export type PackageConfig = z.infer<typeof packageConfigSchema>;
 export type RulesConfig = z.infer<typeof rulesConfigSchema>;
 export type S3Config = z.infer<typeof s3ConfigSchema>;
 export type DeltaPatchesConfig = z.infer<typeof deltaPatchesSchema>;
+export type RolloutPolicy = z.infer<typeof rolloutPolicySchema>;
+export type ReceiptsConfig = z.infer<typeof receiptsConfigSchema>;
 
 /** Every problem, each by its path, in one line. */
 export function describeIssues(error: z.ZodError): string {

@@ -66,8 +66,10 @@ type EventCounts = Pick<
   'checks' | 'downloads' | 'downloadFailed' | 'verifyFailed' | 'applyFailed' | 'applied' | 'launchOk' | 'launchFailed' | 'rolledBack'
 >;
 
-const isLaunch = (event: ReceiptEvent) => event === 'launch_ok' || event === 'launch_failed' || event === 'rolled_back';
-const isFailure = (event: ReceiptEvent) => event === 'launch_failed' || event === 'rolled_back';
+/** A launch is the app telling whether it loaded the release: launch_ok, launch_failed, rolled_back. */
+export const isLaunch = (event: ReceiptEvent) => event === 'launch_ok' || event === 'launch_failed' || event === 'rolled_back';
+/** A failed launch: launch_failed, rolled_back. */
+export const isFailure = (event: ReceiptEvent) => event === 'launch_failed' || event === 'rolled_back';
 
 /** z for a two-sided 95 % interval. */
 const Z95 = 1.959963984540054;
@@ -140,15 +142,23 @@ export class HashedIdSet {
   }
 }
 
-interface ReleaseTally {
+/** One release's counts, however they were made (streamed here, or by SQL in Athena). */
+export interface ReleaseCounts {
   package: string;
   channel: string | null;
   version: string;
-  counts: EventCounts;
-  installs: HashedIdSet;
+  /** Receipts per event, each eid once. */
+  events: Partial<Record<ReceiptEvent, number>>;
+  installs: number;
+  /** Receipts per `from` version (first installs left out). */
   from: Map<string, number>;
   newestAt: number | undefined;
+  /** Launches and failures per hour (the hour's start, ms). */
   hourly: Map<number, { launches: number; failures: number }>;
+}
+
+interface ReleaseTally extends Omit<ReleaseCounts, 'installs'> {
+  installs: HashedIdSet;
 }
 
 const HOUR_MS = 3_600_000;
@@ -181,7 +191,7 @@ export class ReceiptTally {
         package: receipt.pkg,
         channel: receipt.ch ?? null,
         version: receipt.rel,
-        counts: { checks: 0, downloads: 0, downloadFailed: 0, verifyFailed: 0, applyFailed: 0, applied: 0, launchOk: 0, launchFailed: 0, rolledBack: 0 },
+        events: {},
         installs: new HashedIdSet(),
         from: new Map(),
         newestAt: undefined,
@@ -189,7 +199,7 @@ export class ReceiptTally {
       };
       this.releases.set(key, release);
     }
-    release.counts[EVENT_FIELD[receipt.e]]++;
+    release.events[receipt.e] = (release.events[receipt.e] ?? 0) + 1;
     release.installs.add(receipt.iid);
     if (receipt.from !== undefined && receipt.from !== NO_PREVIOUS_VERSION) release.from.set(receipt.from, (release.from.get(receipt.from) ?? 0) + 1);
     const time = at ?? receipt.t;
@@ -207,19 +217,24 @@ export class ReceiptTally {
   }
 
   report(): HealthReport {
-    const releases = [...this.releases.values()].map(healthOf);
+    return sortedReport([...this.releases.values()].map((release) => releaseHealth({ ...release, installs: release.installs.size })), this.malformed, this.duplicates);
+  }
+}
+
+/** The report with releases by package, channel, then newest version first. */
+export function sortedReport(releases: ReleaseHealth[], malformed: number, duplicates: number): HealthReport {
     releases.sort(
       (a, b) =>
         a.package.localeCompare(b.package) ||
         (a.channel ?? '').localeCompare(b.channel ?? '') ||
         (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : b.version.localeCompare(a.version)),
     );
-    return { releases, skipped: { malformed: this.malformed, duplicates: this.duplicates } };
-  }
+    return { releases, skipped: { malformed, duplicates } };
 }
 
-function healthOf(release: ReleaseTally): ReleaseHealth {
-  const { counts } = release;
+/** A release's figures from its counts: the rules of launches, failures and the interval in one place. */
+export function releaseHealth(release: ReleaseCounts): ReleaseHealth {
+  const counts = Object.fromEntries(Object.entries(EVENT_FIELD).map(([event, field]) => [field, release.events[event as ReceiptEvent] ?? 0])) as unknown as EventCounts;
   const launches = counts.launchOk + counts.launchFailed + counts.rolledBack;
   const failures = counts.launchFailed + counts.rolledBack;
   // Ties go to the higher version: the one the release most likely followed.
@@ -230,7 +245,7 @@ function healthOf(release: ReleaseTally): ReleaseHealth {
     channel: release.channel,
     version: release.version,
     previousVersion,
-    installs: release.installs.size,
+    installs: release.installs,
     ...counts,
     launches,
     ...failureRateOf(failures, launches),
