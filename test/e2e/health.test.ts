@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRefused, makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
 import { gzipLog, logFileName, logText, receiptLine, CLOUDFRONT_FIELDS, type LoggedLine } from '../helpers/cloudfront-logs.js';
 import { MOTO_INSTALLED, startMotoBucket } from '../helpers/s3-e2e.js';
+import { startServe } from '../helpers/serve.js';
+import { readFile } from 'node:fs/promises';
+import { encodeReceiptQuery } from '../../src/protocol/receipts.js';
 import type { Moto } from '../helpers/moto.js';
 import type { Receipt } from '../../src/protocol/receipts.js';
 
@@ -115,6 +118,35 @@ describe('health from serve NDJSON', () => {
     const report = succeeded(await project.run(['health', '--receipts', 'receipts.ndjson', '--json', ...NOW_FLAG]));
     expect(report.releases[0]).toMatchObject(expectedMaps);
     expect(report.skipped).toEqual({ malformed: 1, duplicates: 1 });
+  });
+});
+
+describe('serve --receipts-log', () => {
+  it('answers 204 on the receipts path, logs one NDJSON line per receipt without the address, and health reads it', async () => {
+    const served = await makeProject({ config: { receipts: { url: 'r/v1' } } });
+    succeeded(await served.run(['publish', '--yes', '--json']));
+    const server = await startServe(served.dir, ['--receipts-log', 'receipts.ndjson']);
+    try {
+      const send = (receipt: Receipt) => fetch(`${server.url}r/v1?${encodeReceiptQuery(receipt)}`);
+      const first = await send(r('launch_ok', 'i1', 'e1'));
+      expect(first.status).toBe(204);
+      expect(await first.text()).toBe('');
+      expect((await send(r('launch_failed', 'i2', 'e2'))).status).toBe(204);
+      expect((await send(r('launch_ok', 'i1', 'e1'))).status).toBe(204);
+      // The store is served as before.
+      expect((await fetch(`${server.url}channels/production/index.json`)).status).toBe(200);
+      expect((await fetch(`${server.url}r/v2?e=check`)).status).toBe(404);
+    } finally {
+      await server.stop();
+    }
+    const text = await readFile(join(served.dir, 'receipts.ndjson'), 'utf8');
+    const lines = text.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(Object.keys(line)).toEqual(['at', 'path', 'query']);
+    expect(text).not.toContain('127.0.0.1');
+    const report = succeeded(await served.run(['health', '--receipts', 'receipts.ndjson', '--json']));
+    expect(report.releases[0]).toMatchObject({ package: 'maps', version: '1.1.0', launches: 2, launchFailed: 1, installs: 2 });
+    expect(report.skipped).toEqual({ malformed: 0, duplicates: 1 });
   });
 });
 
