@@ -22,9 +22,12 @@ export interface HistoryEntry {
   from?: string | number | null;
   to?: string | number | null;
   details: Record<string, unknown>;
+  /** Made by `rollout tick` from device receipts (the evidence is in details.evidence), not by a person. */
+  automatic?: boolean;
 }
 
-export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'>;
+/** An entry before it is stamped; `at` given stands in for the clock (`--now`). */
+export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'> & { at?: string };
 
 /** A stored log: an object (so it carries its own signatures), entries in write order. */
 interface LogDocument<T> {

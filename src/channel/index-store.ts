@@ -1,3 +1,4 @@
+import type { ReceiptsSettings } from '../protocol/receipts.js';
 import type { ChannelIndex, Release } from '../protocol/types.js';
 import { splitUnreachable } from '../release/reachability.js';
 import { archiveReleases } from './archive.js';
@@ -107,16 +108,26 @@ export async function updateIndex(
   store: Store,
   channel: string,
   apply: (index: ChannelIndex) => ChannelIndex,
-  options: { lifetimeMs?: number; dryRun?: boolean; beforeWrite?: (index: ChannelIndex) => Promise<void> } = {},
+  options: {
+    lifetimeMs?: number;
+    dryRun?: boolean;
+    beforeWrite?: (index: ChannelIndex) => Promise<void>;
+    /** Stands in for the clock (`--now`): updatedAt and expires are counted from it. */
+    now?: Date;
+    /** Where devices send receipts (config `receipts`), null to stop them; undefined leaves the index's as it is. */
+    receipts?: ReceiptsSettings | null;
+  } = {},
 ): Promise<IndexSnapshot> {
   let unreachable = new Map<string, Release[]>();
   const { document, etag, key } = await updateDocument(
     store,
     channelIndexKey(channel),
     (current) => {
-      const now = new Date();
+      const now = options.now ?? new Date();
       const fresh = { version: (current.version ?? 0) + 1, expires: new Date(now.getTime() + (options.lifetimeMs ?? indexLifetimeMs({}))).toISOString(), updatedAt: now.toISOString() };
-      const split = splitUnreachable({ ...apply(current), ...fresh }, now);
+      const { receipts: _previous, ...applied } = apply(current);
+      const receipts = options.receipts === undefined ? _previous : (options.receipts ?? undefined);
+      const split = splitUnreachable({ ...applied, ...(receipts && { receipts }), ...fresh }, now);
       unreachable = split.unreachable;
       return split.index;
     },

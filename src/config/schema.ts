@@ -5,6 +5,7 @@ import semver from 'semver';
 import { hooksConfigSchema } from './hook-schema.js';
 import { isRollout, timeProblem } from '../protocol/rule-values.js';
 import { storeUrlProblem } from './store-url.js';
+import type { ReceiptsSettings } from '../protocol/receipts.js';
 
 /** How long a channel index stays valid on devices unless `signing.indexLifetime` says otherwise. */
 export const DEFAULT_INDEX_LIFETIME = '30d';
@@ -206,6 +207,10 @@ export function assertKnownPackages(config: Config, ids: string[]): string[] {
   }
   return ids.length ? ids : known;
 }
+
+/** `receipts` as the channel index carries it (url and sampleRate; the source stays with the publisher), null without. */
+export const receiptsSettingsOf = (config: Pick<Config, 'receipts'>): ReceiptsSettings | null =>
+  config.receipts ? { url: config.receipts.url, ...(config.receipts.sampleRate !== undefined && { sampleRate: config.receipts.sampleRate }) } : null;
 
 /** Milliseconds a written channel index stays valid (`signing.indexLifetime`, default 30 days). */
 export const indexLifetimeMs = (config: Pick<Config, 'signing'>) => parseDuration(config.signing?.indexLifetime ?? DEFAULT_INDEX_LIFETIME)!;

@@ -2,7 +2,7 @@ import type { HookResult } from '../hooks/run-hooks.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { provenanceDetails, type HistoryRecord } from '../channel/history.js';
 import { readIndex, requireExistingChannel, updateIndex } from '../channel/index-store.js';
-import type { ReleaseEventName } from '../protocol/release-event.js';
+import type { ReleaseEvent, ReleaseEventName, RolloutEvidence } from '../protocol/release-event.js';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { editRelease, requireCurrentRelease, rollback, type ReleaseChange } from '../release/operations.js';
 import { describeRules } from '../release/rules.js';
@@ -12,7 +12,7 @@ import { withArchivedReleases } from '../release/reachability.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
 import { channelIndexKey } from '../protocol/layout.js';
-import { indexLifetimeMs } from '../config/schema.js';
+import { indexLifetimeMs, receiptsSettingsOf } from '../config/schema.js';
 import { afterIndexWrite, finishInterruptedWork } from './after-index.js';
 
 export interface ChangeSpec<T extends { index: ChannelIndex }> {
@@ -25,7 +25,9 @@ export interface ChangeSpec<T extends { index: ChannelIndex }> {
   /** Asked (unless --yes) about a preview of the change, before anything is written. */
   question: (preview: T) => string;
   history: (change: T) => HistoryRecord;
-  event: (change: T) => { name: ReleaseEventName; release: Release; previousVersion: string | null };
+  event: (change: T) => { name: ReleaseEventName; release: Release; previousVersion: string | null } & Pick<ReleaseEvent, 'automatic' | 'evidence'>;
+  /** Stands in for the clock in the index, its history entry and its event (`rollout tick --now`). */
+  now?: Date;
   hooks: boolean;
   /** Promote may create the target channel; everything else needs it to exist. */
   mayCreateChannel?: boolean;
@@ -59,8 +61,9 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
   await confirmOrDecline(context, spec.question(change));
   await spec.beforeWrite?.(change);
   const after = afterIndexWrite(context, spec.channel, (index) => {
-    const { name, release, previousVersion } = spec.event(change);
+    const { name, release, previousVersion, ...extra } = spec.event(change);
     const event = releaseEvent(name, {
+      at: spec.now,
       packageId: spec.packageId,
       release,
       previousVersion,
@@ -69,6 +72,7 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
       store: store.location,
       index,
     });
+    Object.assign(event, extra);
     return {
       summary: `${name} of ${spec.packageId}@${release.version}`,
       releases: [{ package: spec.packageId, release }],
@@ -86,7 +90,7 @@ export async function writeReleaseChange<T extends { index: ChannelIndex }>(
         if (spec.unchanged?.(change)) throw new NothingToChange();
         return change.index;
       },
-      { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite },
+      { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite, now: spec.now, receipts: receiptsSettingsOf(context.config) },
     );
   } catch (error) {
     if (error instanceof NothingToChange) return { change, hooks: [], unchanged: spec.unchanged!(change) };
@@ -123,14 +127,17 @@ export async function changeCurrentRelease(
     action: 'rollout' | 'halt' | 'resume';
     apply: (index: ChannelIndex) => ReleaseChange;
     hooks: boolean;
+    /** `rollout tick`: the change is automatic, made on this evidence, at this time. */
+    automatic?: { evidence: RolloutEvidence; now: Date };
   },
 ): Promise<CurrentReleaseChange> {
-  const { channel, packageId, action } = request;
+  const { channel, packageId, action, automatic } = request;
   const { change, hooks, unchanged } = await writeReleaseChange(context, {
     channel,
     packageId,
     apply: request.apply,
     hooks: request.hooks,
+    now: automatic?.now,
     unchanged: (preview) => preview.unchanged,
     question: ({ version, before, after }) =>
       `${action} ${packageId} ${version} on '${channel}': ${describeState(stateOf(before))} → ${describeState(stateOf(after))}?`,
@@ -138,9 +145,10 @@ export async function changeCurrentRelease(
       action,
       version,
       ...(action === 'rollout' ? { from: before.rules.rollout, to: after.rules.rollout } : { from: before.state, to: after.state }),
-      details: { previous: stateOf(before), current: stateOf(after) },
+      details: { previous: stateOf(before), current: stateOf(after), ...(automatic && { evidence: automatic.evidence }) },
+      ...(automatic && { automatic: true, at: automatic.now.toISOString() }),
     }),
-    event: ({ after }) => ({ name: action, release: after, previousVersion: null }),
+    event: ({ after }) => ({ name: action, release: after, previousVersion: null, ...(automatic && { automatic: true, evidence: automatic.evidence }) }),
   });
   return {
     channel,

@@ -5,7 +5,7 @@ import { packageReleases } from '../channel/archive.js';
 import { channelsReleasing, claimVersion, readStoredVersions, VersionTakenError, writeManifest } from '../channel/catalog.js';
 import { publishRecord } from '../channel/history.js';
 import { readIndex, updateIndex } from '../channel/index-store.js';
-import { indexLifetimeMs, type Config } from '../config/schema.js';
+import { indexLifetimeMs, receiptsSettingsOf, type Config } from '../config/schema.js';
 import { ConflictError } from '../errors.js';
 import { formatBytes, formatProgress, plural } from '../format.js';
 import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
@@ -366,7 +366,7 @@ async function writeReleases(
       }
       return upsertRelease(next, id, release);
     }, index),
-    { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite },
+    { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite, receipts: receiptsSettingsOf(context.config) },
   );
   return after.complete();
 }

@@ -2,7 +2,7 @@ import { APP_RELEASES } from '../channel/app-releases-store.js';
 import { listChannelFolders, readIndex, requireExistingChannel, updateIndex } from '../channel/index-store.js';
 import { SWITCHES } from '../channel/switches-store.js';
 import { readVersionedDocument, updateVersionedDocument, type DocumentKind } from '../channel/versioned-document.js';
-import { indexLifetimeMs } from '../config/schema.js';
+import { indexLifetimeMs, receiptsSettingsOf } from '../config/schema.js';
 import type { VersionedChannelDocument } from '../protocol/channel-document.js';
 import type { WorkflowContext } from './context.js';
 import { finishInterruptedWork } from './after-index.js';
@@ -39,7 +39,7 @@ export async function refreshIndexes(context: WorkflowContext, channel?: string)
     const refreshed: RefreshedChannel = { channel: name };
     if ((await readIndex(store, name)).etag !== null) {
       await finishInterruptedWork(context, name);
-      const { index } = await updateIndex(store, name, (current) => current, { lifetimeMs, dryRun: context.dryRun });
+      const { index } = await updateIndex(store, name, (current) => current, { lifetimeMs, dryRun: context.dryRun, receipts: receiptsSettingsOf(context.config) });
       Object.assign(refreshed, { version: index.version ?? 0, expires: index.expires! });
     }
     const switches = await refreshDocument(context, SWITCHES, name, lifetimeMs);
