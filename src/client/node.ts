@@ -5,6 +5,10 @@
  */
 export * from './index.js';
 export { fetchUpdate } from './fetch/fetch-update.js';
+export { markLaunched, rollbackIfUnconfirmed, DEFAULT_MAX_UNCONFIRMED_STARTS, RECEIPT_TIMEOUT_MS } from './receipts/reporter.js';
+export type { LaunchOptions, RollbackResult } from './receipts/reporter.js';
+export { deviceStatePath, MAX_QUEUED_RECEIPTS, MAX_QUEUED_BYTES } from './receipts/device-state.js';
+export type { DeviceState } from './receipts/device-state.js';
 export type { FetchOptions, FetchResult } from './fetch/fetch-update.js';
 export { storeSource } from './fetch/source.js';
 export { readSwitchesDocument, readAppReleasesDocument } from './fetch/channel-documents.js';

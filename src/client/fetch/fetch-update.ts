@@ -13,6 +13,8 @@ import type { UpdateSource } from './source.js';
 import { watchedSource } from './watched-source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
 import { whitelistsOfDevice } from './whitelist-membership.js';
+import { ReceiptReporter } from '../receipts/reporter.js';
+import { previousInstallPath } from '../receipts/device-state.js';
 
 export interface FetchOptions {
   source: UpdateSource;
@@ -35,6 +37,8 @@ export interface FetchOptions {
   patches?: boolean;
   /** Aborted (Ctrl-C): reads and downloads stop, intoDir stays as it was. */
   signal?: AbortSignal;
+  /** Sends one receipt (PROTOCOL.md §15); by default a GET with a 5 s timeout. */
+  sendReceipt?: (url: string) => Promise<boolean>;
 }
 
 export interface FetchResult {
@@ -53,6 +57,8 @@ export interface FetchResult {
   mandatory: boolean;
   reason: ResolveReason;
 }
+
+export type { ResolveReason };
 
 /**
  * Brings intoDir to the release the channel serves this device: resolve,
@@ -85,15 +91,48 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     channel,
     previousVersion: installed?.version ?? null,
     mandatory: resolution.mandatory,
-    reason: resolution.reason,
+    reason: resolution.reason as FetchResult['reason'],
   };
+  // Receipts and the crash-loop guard, when the publisher asks for them (index `receipts`).
+  const reporter = index.receipts ? await ReceiptReporter.open(dir) : undefined;
+  reporter?.configure(index.receipts, source.baseUrl);
+  const about = {
+    ch: channel,
+    pkg: packageId,
+    from: installed?.version ?? 'none',
+    pf: options.device?.platform,
+    av: options.device?.appVersion,
+    ...(index.version !== undefined && { iv: index.version }),
+  };
+  if (resolution.update && reporter?.state.failed.includes(resolution.version!)) {
+    await reporter.finish(options.sendReceipt);
+    return { ...result, reason: 'failed-on-device', updated: false, version: installed?.version ?? null, kind: null, patched: false, fallbacks: [], bytesDownloaded: 0 };
+  }
   if (!resolution.update) {
+    await reporter?.finish(options.sendReceipt);
     // Nothing to install, but the channel's trust moved on: remember it, or a mirror could turn it back.
     if (installed && JSON.stringify(installed.trust) !== JSON.stringify(trust)) await updateInstallState(dir, { ...installed, trust });
     return { ...result, updated: false, version: installed?.version ?? null, kind: null, patched: false, fallbacks: [], bytesDownloaded: 0 };
   }
 
   const version = resolution.version!;
+  reporter?.report({ e: 'check', ...about, rel: version });
+  let stage: 'download' | 'apply' = 'download';
+  try {
+    const installedResult = await install(version, (next) => (stage = next));
+    reporter?.report({ e: 'applied', ...about, rel: version, k: installedResult.patched ? 'patched' : installedResult.kind!, sz: installedResult.bytesDownloaded });
+    await reporter?.finish(options.sendReceipt);
+    return installedResult;
+  } catch (error) {
+    if (reporter && !(error instanceof Error && error.name === 'AbortError') && !options.signal?.aborted) {
+      const event = error instanceof IntegrityError ? 'verify_failed' : stage === 'download' ? 'download_failed' : 'apply_failed';
+      reporter.report({ e: event, ...about, rel: version, rc: (error as Error).name || 'error' });
+      await reporter.finish(options.sendReceipt).catch(() => undefined);
+    }
+    throw error;
+  }
+
+  async function install(version: string, onStage: (stage: 'download' | 'apply') => void): Promise<FetchResult> {
   const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!);
   assertDecryptable(manifest, options.decryptionKeys);
   const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => candidate.from === installed?.version) : undefined;
@@ -106,8 +145,10 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     const install = async (attempt: InstallAttempt) => {
       const { object, base, patches } = attempt;
       const work = join(staging, `${attempt.kind}${patches ? '-patched' : ''}`);
+      onStage('download');
       const { zipPath, bytes } = await downloadPackage(source, manifest, object, work, options.decryptionKeys);
       bytesDownloaded += bytes;
+      onStage('apply');
       await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key }, tree);
     };
     const attempts: InstallAttempt[] = [
@@ -118,10 +159,18 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     const fallbacks: FetchResult['fallbacks'] = [];
     const used = await installFirstThatWorks(attempts, install, tree, (attempt, error) => fallbacks.push({ key: attempt.object.key, problem: error.message }));
     await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
-    await swapInto(dir, tree);
+    // Guarded: the previous copy stays until the app confirms the new one (rollbackIfUnconfirmed restores it).
+    // An update over an unconfirmed one keeps the confirmed copy as the one to go back to.
+    const unconfirmed = reporter?.state.pending;
+    await swapInto(dir, tree, reporter && !unconfirmed ? previousInstallPath(dir) : undefined);
+    if (reporter) {
+      const previousVersion = unconfirmed ? unconfirmed.previousVersion : (installed?.version ?? null);
+      reporter.state.pending = { package: packageId, channel, version, previousVersion, starts: 0, ...(index.version !== undefined && { iv: index.version }) };
+    }
     return { ...result, updated: true, version, kind: used.kind, patched: used.patches !== undefined, fallbacks, bytesDownloaded };
   } finally {
     await rm(staging, { recursive: true, force: true });
+  }
   }
 }
 
