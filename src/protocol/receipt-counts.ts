@@ -71,6 +71,9 @@ export const isLaunch = (event: ReceiptEvent) => event === 'launch_ok' || event 
 /** A failed launch: launch_failed, rolled_back. */
 export const isFailure = (event: ReceiptEvent) => event === 'launch_failed' || event === 'rolled_back';
 
+/** By UTF-16 code units, as every language can (no locale). */
+const compareUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** z for a two-sided 95 % interval. */
 const Z95 = 1.959963984540054;
 
@@ -225,9 +228,9 @@ export class ReceiptTally {
 export function sortedReport(releases: ReleaseHealth[], malformed: number, duplicates: number): HealthReport {
     releases.sort(
       (a, b) =>
-        a.package.localeCompare(b.package) ||
-        (a.channel ?? '').localeCompare(b.channel ?? '') ||
-        (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : b.version.localeCompare(a.version)),
+        compareUnits(a.package, b.package) ||
+        compareUnits(a.channel ?? '', b.channel ?? '') ||
+        (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : compareUnits(b.version, a.version)),
     );
     return { releases, skipped: { malformed, duplicates } };
 }
@@ -239,7 +242,7 @@ export function releaseHealth(release: ReleaseCounts): ReleaseHealth {
   const failures = counts.launchFailed + counts.rolledBack;
   // Ties go to the higher version: the one the release most likely followed.
   const previousVersion =
-    [...release.from.entries()].sort(([va, a], [vb, b]) => b - a || (semver.valid(va) && semver.valid(vb) ? semver.rcompare(va, vb) : vb.localeCompare(va)))[0]?.[0] ?? null;
+    [...release.from.entries()].sort(([va, a], [vb, b]) => b - a || (semver.valid(va) && semver.valid(vb) ? semver.rcompare(va, vb) : compareUnits(vb, va)))[0]?.[0] ?? null;
   return {
     package: release.package,
     channel: release.channel,
