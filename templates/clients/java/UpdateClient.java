@@ -1629,6 +1629,8 @@ public final class UpdateClient {
         List<String> publicKeys = new ArrayList<>();
         List<String> decryptionKeys = new ArrayList<>();
         boolean nowGiven;
+        /** --confirm-launch ok|failed: report the launch of the installed release instead of fetching. */
+        String confirmLaunch;
 
         private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
 
@@ -1657,6 +1659,10 @@ public final class UpdateClient {
                     case "--attr": options.device.attributes = parseAttributes(value); break;
                     case "--public-key": options.publicKeys.add(value); break;
                     case "--decryption-key": options.decryptionKeys.add(value); break;
+                    case "--confirm-launch":
+                        if (!value.equals("ok") && !value.equals("failed")) throw Refusal.input("--confirm-launch '" + value + "' is not ok or failed");
+                        options.confirmLaunch = value;
+                        break;
                     case "--now":
                         Instant now = value.length() > 10 && !value.matches(".*(Z|z|[+-]\\d{2}:?\\d{2})$") ? null : parseTime(value);
                         if (now == null) throw Refusal.input("--now '" + value + "' is not an ISO-8601 time with an offset; use e.g. 2026-12-01T00:00:00Z");
@@ -1669,7 +1675,7 @@ public final class UpdateClient {
             if (options.packageId == null) throw Refusal.input("give the package to fetch, e.g. java UpdateClient.java maps --from https://cdn.example.com/updates --into ./maps");
             if (!NAME.matcher(options.packageId).matches()) throw Refusal.input("package '" + options.packageId + "' is not a valid name; use lowercase letters, digits, '.', '_' or '-'");
             if (!NAME.matcher(options.channel).matches()) throw Refusal.input("channel '" + options.channel + "' is not a valid name; use lowercase letters, digits, '.', '_' or '-'");
-            if (options.from == null) throw Refusal.input("--from <base-url> is required: the http(s) URL the store is served at");
+            if (options.from == null && options.confirmLaunch == null) throw Refusal.input("--from <base-url> is required: the http(s) URL the store is served at");
             if (options.into == null) throw Refusal.input("--into <dir> is required: the folder holding the installed package");
             options.device.packageId = options.packageId;
             return options;
@@ -2141,6 +2147,21 @@ public final class UpdateClient {
 
         /** Brings --into to the release the channel serves this device; on any refusal the folder is left exactly as it was. */
         static Map<String, Object> fetch(Options options) throws Refusal, IOException {
+            Path into = Paths.get(options.into).toAbsolutePath().normalize();
+            if (options.confirmLaunch != null) {
+                String version = Receipts.markLaunched(into, options.confirmLaunch.equals("ok"), options.device);
+                Map<String, Object> confirmed = new LinkedHashMap<>();
+                confirmed.put("package", options.packageId);
+                confirmed.put("launch", options.confirmLaunch);
+                confirmed.put("version", version);
+                return confirmed;
+            }
+            // Each run is an app start for the crash-loop guard.
+            Map<String, Object> guard = Receipts.rollbackIfUnconfirmed(into, Receipts.DEFAULT_MAX_STARTS, options.device);
+            if (Boolean.TRUE.equals(guard.get("rolledBack"))) {
+                System.err.println("warning: " + options.packageId + " " + guard.get("version") + " was not confirmed after " + Json.number((Double) guard.get("starts")) + " starts: rolled back to "
+                    + (guard.get("restored") == null ? "nothing installed" : guard.get("restored")) + "; it is not installed again");
+            }
             Http http = new Http(options.from);
             List<Signatures.TrustedKey> trusted = loadPublicKeys(options.publicKeys);
             List<byte[]> decryptionKeys = loadDecryptionKeys(options.decryptionKeys);
@@ -2172,7 +2193,23 @@ public final class UpdateClient {
             result.put("bytesDownloaded", 0.0);
             result.put("mandatory", resolution.get("mandatory"));
             result.put("reason", resolution.get("reason"));
+            // Receipts and the crash-loop guard, when the publisher asks for them (index `receipts`).
+            Map<String, Object> device = index.get("receipts") == null ? null : Receipts.readState(dir);
+            if (device != null) Receipts.configure(device, index.get("receipts"), http.location());
+            Map<String, Object> about = new LinkedHashMap<>();
+            about.put("ch", options.channel);
+            about.put("pkg", options.packageId);
+            about.put("from", installed == null ? "none" : installed);
+            about.put("pf", options.device.platform);
+            about.put("av", options.device.appVersion);
+            about.put("iv", index.get("version"));
+            if (device != null && Boolean.TRUE.equals(resolution.get("update")) && ((List<?>) device.get("failed")).contains(resolution.get("version"))) {
+                result.put("reason", "failed-on-device");
+                Receipts.finish(dir, device);
+                return result;
+            }
             if (!Boolean.TRUE.equals(resolution.get("update"))) {
+                if (device != null) Receipts.finish(dir, device);
                 // Nothing to install, but what was accepted of the channel moved on: remember it, or a mirror could turn it back.
                 if (state != null && !trust.sameAs(remembered)) {
                     state.put("trust", trust.toJson());
@@ -2182,6 +2219,43 @@ public final class UpdateClient {
             }
 
             String version = (String) resolution.get("version");
+            about.put("rel", version);
+            if (device != null) Receipts.report(device, withEvent(about, "check"));
+            try {
+                Map<String, Object> done = install(options, http, index, resolution, version, dir, state, installed, trust, decryptionKeys, result, device);
+                if (device != null) {
+                    Map<String, Object> applied = withEvent(about, "applied");
+                    applied.put("k", done.get("kind"));
+                    applied.put("sz", done.get("bytesDownloaded"));
+                    Receipts.report(device, applied);
+                    Receipts.finish(dir, device);
+                }
+                return done;
+            } catch (Refusal | IOException failed) {
+                if (device != null) {
+                    String event = failed instanceof BadPackage ? "verify_failed" : failed instanceof Refusal ? "download_failed" : "apply_failed";
+                    Map<String, Object> fields = withEvent(about, event);
+                    fields.put("rc", failed.getClass().getSimpleName());
+                    Receipts.report(device, fields);
+                    try {
+                        Receipts.finish(dir, device);
+                    } catch (IOException ignored) {
+                        // Receipts never change what the fetch reports.
+                    }
+                }
+                throw failed;
+            }
+        }
+
+        private static Map<String, Object> withEvent(Map<String, Object> about, String event) {
+            Map<String, Object> fields = new LinkedHashMap<>(about);
+            fields.put("e", event);
+            return fields;
+        }
+
+        private static Map<String, Object> install(Options options, Http http, Map<String, Object> index, Map<String, Object> resolution, String version, Path dir,
+                                                   Map<String, Object> state, String installed, Trust trust, List<byte[]> decryptionKeys, Map<String, Object> result,
+                                                   Map<String, Object> device) throws Refusal, IOException {
             Map<String, Object> release = findRelease(index, options.packageId, version);
             Map<String, Object> manifest = readManifest(http, options.packageId, release);
             List<ManifestFile> files = ManifestFile.listOf(manifest.get("files"));
@@ -2217,7 +2291,20 @@ public final class UpdateClient {
                 newState.put("installedAt", Instant.now().toString());
                 newState.put("trust", trust.toJson());
                 Files.write(tree.resolve(STATE_FILE), (Json.write(newState) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW);
-                swapInto(dir, tree);
+                // Guarded: the previous copy stays until the app confirms the new one; over an unconfirmed install the confirmed copy stays.
+                @SuppressWarnings("unchecked")
+                Map<String, Object> unconfirmed = device == null ? null : (Map<String, Object>) device.get("pending");
+                swapInto(dir, tree, device != null && unconfirmed == null ? Receipts.previousPath(dir) : null);
+                if (device != null) {
+                    Map<String, Object> pending = new LinkedHashMap<>();
+                    pending.put("package", options.packageId);
+                    pending.put("channel", options.channel);
+                    pending.put("version", version);
+                    pending.put("previousVersion", unconfirmed != null ? unconfirmed.get("previousVersion") : installed);
+                    pending.put("starts", 0.0);
+                    pending.put("iv", index.get("version"));
+                    device.put("pending", pending);
+                }
                 result.put("updated", true);
                 result.put("version", version);
                 result.put("kind", kind);
@@ -2485,7 +2572,7 @@ public final class UpdateClient {
         // -------------------------------------------------------------- swap
 
         /** Puts tree where dir is with two renames; the previous content is removed once the new one is in place. */
-        private static void swapInto(Path dir, Path tree) throws IOException {
+        private static void swapInto(Path dir, Path tree, Path keepPreviousAt) throws IOException {
             Path previous = null;
             if (Files.exists(dir)) {
                 byte[] random = new byte[4];
@@ -2500,7 +2587,12 @@ public final class UpdateClient {
                 if (previous != null) move(previous, dir);
                 throw failed;
             }
-            if (previous != null) deleteTree(previous);
+            if (previous != null && keepPreviousAt != null) {
+                deleteTree(keepPreviousAt);
+                move(previous, keepPreviousAt);
+            } else if (previous != null) {
+                deleteTree(previous);
+            }
         }
 
         static void move(Path from, Path to) throws IOException {
