@@ -18,6 +18,7 @@ import { registerPack } from './commands/pack.js';
 import { registerPromote } from './commands/promote.js';
 import { registerPublish } from './commands/publish.js';
 import { registerRefresh } from './commands/refresh.js';
+import { registerReceipts } from './commands/receipts.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerResume } from './commands/resume.js';
 import { registerRollback } from './commands/rollback.js';
@@ -60,6 +61,7 @@ const COMMANDS = [
   registerServe,
   registerKeys,
   registerRefresh,
+  registerReceipts,
   registerCompletion,
 ];
 
