@@ -88,10 +88,11 @@ export async function recordChange(
 }
 
 /** The history entry of a release just published: its rules, notes and commit. */
-export const publishRecord = (release: Release): HistoryRecord => ({
+export const publishRecord = (release: Release, rulesPreset?: string): HistoryRecord => ({
   action: 'publish',
   version: release.version,
-  details: { rules: release.rules, ...provenanceDetails(release) },
+  // The preset names the rolloutPolicy rollout tick applies to the release.
+  details: { rules: release.rules, ...provenanceDetails(release), ...(rulesPreset !== undefined && { rulesPreset }) },
 });
 
 /** A history entry's record of a release's notes and commit, when it has them. */

@@ -91,6 +91,8 @@ export const rulesConfigSchema = z
     mandatory: z.boolean().optional(),
     whitelist: z.array(name('whitelist name')).min(1, 'whitelist must name at least one list').refine(unique, 'whitelist lists a name twice').optional(),
     attributes: z.record(z.string().min(1), z.string().min(1, 'attribute values must not be empty')).optional(),
+    /** `rollout tick`'s policy for releases published with this preset (over the package's and the top-level one). */
+    rolloutPolicy: rolloutPolicySchema.optional(),
   })
   .refine((rules) => !rules.startsAt || !rules.endsAt || rules.endsAt > rules.startsAt, {
     path: ['endsAt'],

@@ -44,6 +44,8 @@ export interface PublishRequest {
   provenance?: Provenance;
   /** false (--no-cache): hash every file again instead of trusting the hash cache. */
   useCache?: boolean;
+  /** The rule preset (--rules) the rules came from: recorded, so rollout tick finds its rolloutPolicy. */
+  rulesPreset?: string;
 }
 
 export interface PublishedPackage {
@@ -288,7 +290,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
             index,
           }),
         ));
-    const hooks = releases.size > 0 ? await writeReleases(context, request.channel, releases, eventsFor, request.hooks) : [];
+    const hooks = releases.size > 0 ? await writeReleases(context, request.channel, releases, eventsFor, request.hooks, request.rulesPreset) : [];
     if (!context.dryRun) for (const item of plan.packages) if (built.has(item.id)) await refreshContentCache(context, item, built.get(item.id)!);
     return { packages, events, uploaded, hooks };
   } finally {
@@ -342,13 +344,14 @@ async function writeReleases(
   releases: Map<string, Release>,
   eventsFor: (index: ChannelIndex) => ReleaseEvent[],
   hooks: boolean,
+  rulesPreset?: string,
 ): Promise<HookResult[]> {
   const after = afterIndexWrite(context, channel, (index) => {
     const events = eventsFor(index);
     return {
       summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
       releases: [...releases].map(([id, release]) => ({ package: id, release })),
-      history: [...releases].map(([id, release]) => ({ package: id, records: [publishRecord(release)] })),
+      history: [...releases].map(([id, release]) => ({ package: id, records: [publishRecord(release, rulesPreset)] })),
       events: hooks ? events : [],
     };
   });

@@ -33,18 +33,24 @@ export interface TickDecisionRecord {
   evidence: RolloutEvidence;
 }
 
-/** The policy of a package: its own, else the config's top-level one. */
-export const rolloutPolicyOf = (config: Config, packageId: string): RolloutPolicy | undefined =>
-  config.packages[packageId]?.rolloutPolicy ?? config.rolloutPolicy;
+/**
+ * The policy of a release: that of the rule preset it was published with
+ * (recorded in its publish history entry), else its package's, else the
+ * config's top-level one.
+ */
+export const rolloutPolicyOf = (config: Config, packageId: string, rulesPreset?: string): RolloutPolicy | undefined =>
+  (rulesPreset !== undefined ? config.rules[rulesPreset]?.rolloutPolicy : undefined) ?? config.packages[packageId]?.rolloutPolicy ?? config.rolloutPolicy;
 
 /** History actions after which a release is at a new stage (or served again). */
 const STAGE_ACTIONS = new Set(['publish', 'promote', 'rollout', 'resume']);
 
-/** When the release's current stage began: its newest publish, promote, rollout or resume; else its release time. */
-async function stageStartedAt(context: WorkflowContext, channel: string, packageId: string, release: Release, releases: Release[]): Promise<Date> {
-  const history = await readHistory(context.store, channel, packageId, releases);
-  const entry = history.find((candidate) => candidate.version === release.version && STAGE_ACTIONS.has(candidate.action));
-  return new Date(entry?.at ?? release.releasedAt);
+/** What the release's history says: the preset it was published with, and when its current stage began (else its release time). */
+async function releaseHistory(context: WorkflowContext, channel: string, packageId: string, release: Release, releases: Release[]) {
+  const history = (await readHistory(context.store, channel, packageId, releases)).filter((entry) => entry.version === release.version);
+  const stage = history.find((entry) => STAGE_ACTIONS.has(entry.action));
+  const published = history.find((entry) => entry.action === 'publish');
+  const preset = published?.details.rulesPreset;
+  return { stageStartedAt: new Date(stage?.at ?? release.releasedAt), rulesPreset: typeof preset === 'string' ? preset : undefined };
 }
 
 /**
@@ -57,25 +63,32 @@ export async function rolloutTick(context: WorkflowContext, request: TickRequest
   const { channel, now } = request;
   const { index } = await requireExistingChannel(context.store, channel);
   const named = request.packageIds;
-  for (const id of named) {
-    if (!rolloutPolicyOf(context.config, id)) {
-      throw new UserError(`package '${id}' has no rolloutPolicy; set rolloutPolicy in the config (top level or packages.${id}.rolloutPolicy)`, ExitCode.usage);
-    }
-  }
-  const ids = named.length ? named : Object.keys(index.packages).filter((id) => rolloutPolicyOf(context.config, id));
-  if (ids.length === 0) {
-    throw new UserError(`no rolloutPolicy applies on channel '${channel}'; set rolloutPolicy in the config (top level or per package) to let rollout tick act`, ExitCode.usage);
-  }
-  const rolling = ids.flatMap((id) => {
+  const ids = named.length ? named : Object.keys(index.packages);
+  let anyPolicy = false;
+  const rolling = [];
+  for (const id of ids) {
     const releases = index.packages[id]?.releases ?? [];
     const release = currentRelease(releases);
     if (named.includes(id) && !release) throw new UserError(`package '${id}' has no release served on channel '${channel}'`, ExitCode.usage);
-    if (!release || release.state !== 'active' || release.rules.rollout >= 100) {
-      if (release) context.output.info(`${id} ${release.version} on '${channel}' is not rolling out (${release.state}, rollout ${release.rules.rollout} %): nothing to decide`);
-      return [];
+    if (!release) continue;
+    const { stageStartedAt, rulesPreset } = await releaseHistory(context, channel, id, release, releases);
+    const policy = rolloutPolicyOf(context.config, id, rulesPreset);
+    if (!policy) {
+      if (named.includes(id)) {
+        throw new UserError(`package '${id}' has no rolloutPolicy; set rolloutPolicy in the config (top level, packages.${id}.rolloutPolicy, or in the rule preset it is published with)`, ExitCode.usage);
+      }
+      continue;
     }
-    return [{ id, release, releases, policy: rolloutPolicyOf(context.config, id)! }];
-  });
+    anyPolicy = true;
+    if (release.state !== 'active' || release.rules.rollout >= 100) {
+      context.output.info(`${id} ${release.version} on '${channel}' is not rolling out (${release.state}, rollout ${release.rules.rollout} %): nothing to decide`);
+      continue;
+    }
+    rolling.push({ id, release, policy, stageStartedAt });
+  }
+  if (!anyPolicy) {
+    throw new UserError(`no rolloutPolicy applies on channel '${channel}'; set rolloutPolicy in the config (top level, per package or in a rule preset) to let rollout tick act`, ExitCode.usage);
+  }
   if (rolling.length === 0) return { decisions: [], dryRun: context.dryRun };
 
   // One read of the receipts for every release, from the oldest release time on.
@@ -83,8 +96,8 @@ export async function rolloutTick(context: WorkflowContext, request: TickRequest
   const health = await readHealth(context, { channel, source: request.source, window: { from, to: now.getTime() } });
 
   const decisions: TickDecisionRecord[] = [];
-  for (const { id, release, releases, policy } of rolling) {
-    const started = await stageStartedAt(context, channel, id, release, releases);
+  for (const { id, release, policy, stageStartedAt } of rolling) {
+    const started = stageStartedAt;
     const releaseHealth = health.releases.find((entry) => entry.package === id && entry.version === release.version);
     const outcome = decideTick({ policy, rollout: release.rules.rollout, stageStartedAt: started, now, health: releaseHealth });
     const record: TickDecisionRecord = { package: id, version: release.version, channel, ...outcome };

@@ -122,6 +122,26 @@ describe('rollout tick: dry run, held and bad input', () => {
     expect(await readFile(dry.storePath(INDEX), 'utf8')).toBe(before);
   });
 
+  it('a rule preset carries its own policy: releases published with it follow it', async () => {
+    const preset = await makeProject({
+      config: { receipts: { url: 'r/v1', source: 'logs.ndjson' }, rules: { canary: { rollout: 5, rolloutPolicy: { stages: [5, 100], bake: '1h', minLaunches: 10, maxFailurePercent: 10, haltFailurePercent: 20 } } } },
+    });
+    const { writeFile } = await import('node:fs/promises');
+    // Without the preset there is no policy anywhere: exit 2.
+    succeeded(await preset.run(['publish', '--rollout', '5', '--yes', '--json']));
+    expectRefused(await preset.run(['rollout', 'tick', '--yes']), 2, /no rolloutPolicy applies on channel 'production'/);
+    await preset.write('maps', { 'a.txt': 'canary' });
+    succeeded(await preset.run(['publish', '--rules', 'canary', '--yes', '--json']));
+    const index = await preset.readStoreJson(INDEX);
+    const release = index.packages.maps.releases[0];
+    const at = Date.parse(index.updatedAt) + 60_000;
+    const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ at: new Date(at).toISOString(), query: `e=launch_ok&ch=production&pkg=maps&rel=${release.version}&iid=i${i}&eid=e${i}` }));
+    await writeFile(join(preset.dir, 'logs.ndjson'), `${lines.join('\n')}\n`);
+    const tick = succeeded(await preset.run(['rollout', 'tick', '--yes', '--json', '--now', new Date(at + 2 * HOUR).toISOString()]));
+    expect(tick.decisions).toEqual([expect.objectContaining({ package: 'maps', version: release.version, decision: 'complete', from: 5, to: 100 })]);
+    expect((await preset.readStoreJson(INDEX)).packages.maps.releases[0].rules).not.toHaveProperty('rolloutPolicy');
+  });
+
   it('a channel with no policy: exit 2; a policy that does not end at 100 or a threshold above 100: refused at load, naming the field', async () => {
     const none = await makeProject({ config: { receipts: { url: 'r/v1', source: 'x' } } });
     succeeded(await none.run(['publish', '--rollout', '5', '--yes', '--json']));

@@ -68,6 +68,7 @@ Examples:
           hooks: flags.hooks,
           provenance: await provenanceOf(message, context.configDir),
           useCache: flags.cache,
+          rulesPreset: flags.rules,
         });
         // Rules travel with a new release; content already released keeps the rules it has.
         const unchanged = outcome.packages.filter((item) => item.status === 'unchanged').map((item) => item.id);
