@@ -18,6 +18,7 @@ import { CONFORMANCE_DIR } from '../conformance/generate.js';
 import { VECTOR_FILES, type VectorFile } from '../conformance/vector-file.js';
 import { makeProject, REPO_ROOT, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { freePort } from '../helpers/moto.js';
 
 afterAll(async () => {
   await removeProjects();
@@ -357,5 +358,34 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: receipts and the crash-loop guard
       ['1.0.0', 1, 1, 0],
     ]);
     expect(health.skipped).toEqual({ malformed: 0, duplicates: 0 });
+  });
+
+  it('receipts to a dead endpoint wait in the queue beside the folder and go out later with the same eid', async () => {
+    if (!compiledClasses) await compileClient();
+    const port = await freePort();
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'one' } }, config: { receipts: { url: `http://127.0.0.1:${port}/r/v1` } } });
+    succeeded(await project.run(['publish', '--yes', '--json']));
+    const server = await startServe(project.dir);
+    const device = join(project.dir, 'device', 'maps');
+    try {
+      expect((await runJava(['maps', '--from', server.url, '--into', device])).json).toMatchObject({ updated: true });
+    } finally {
+      await server.stop();
+    }
+    const queued = JSON.parse(await readFile(`${device}.update-publish-device.json`, 'utf8')).queue.map((entry: { eid: string }) => entry.eid);
+    expect(queued).toHaveLength(2);
+    const heard: string[] = [];
+    const endpoint = createServer((request, response) => {
+      heard.push(new URL(request.url!, 'http://x').searchParams.get('eid')!);
+      response.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => endpoint.listen(port, '127.0.0.1', resolve));
+    try {
+      expect((await runJava(['maps', '--into', device, '--confirm-launch', 'ok'])).json).toEqual({ package: 'maps', launch: 'ok', version: '1.0.0' });
+    } finally {
+      await new Promise((resolve) => endpoint.close(resolve));
+    }
+    expect(heard.slice(0, 2)).toEqual(queued);
+    expect(heard).toHaveLength(3);
   });
 });
