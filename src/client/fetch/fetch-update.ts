@@ -119,7 +119,7 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   reporter?.report({ e: 'check', ...about, rel: version });
   let stage: 'download' | 'apply' = 'download';
   try {
-    const installedResult = await install(version, (next) => (stage = next));
+    const installedResult = await installRelease(version, (next) => (stage = next));
     reporter?.report({ e: 'applied', ...about, rel: version, k: installedResult.patched ? 'patched' : installedResult.kind!, sz: installedResult.bytesDownloaded });
     await reporter?.finish(options.sendReceipt);
     return installedResult;
@@ -132,45 +132,45 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     throw error;
   }
 
-  async function install(version: string, onStage: (stage: 'download' | 'apply') => void): Promise<FetchResult> {
-  const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!);
-  assertDecryptable(manifest, options.decryptionKeys);
-  const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => candidate.from === installed?.version) : undefined;
-  await assertFreeSpace(dir, manifest, delta ?? manifest.full);
+  async function installRelease(version: string, onStage: (stage: 'download' | 'apply') => void): Promise<FetchResult> {
+    const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!);
+    assertDecryptable(manifest, options.decryptionKeys);
+    const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => candidate.from === installed?.version) : undefined;
+    await assertFreeSpace(dir, manifest, delta ?? manifest.full);
 
-  const staging = await makeStagingDir(dir);
-  try {
-    const tree = join(staging, 'tree');
-    let bytesDownloaded = 0;
-    const install = async (attempt: InstallAttempt) => {
-      const { object, base, patches } = attempt;
-      const work = join(staging, `${attempt.kind}${patches ? '-patched' : ''}`);
-      onStage('download');
-      const { zipPath, bytes } = await downloadPackage(source, manifest, object, work, options.decryptionKeys);
-      bytesDownloaded += bytes;
-      onStage('apply');
-      await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key }, tree);
-    };
-    const attempts: InstallAttempt[] = [
-      ...(delta?.patched && resolution.patched ? [{ kind: 'delta' as const, object: delta.patched, base: dir, patches: delta.patched.patches }] : []),
-      ...(delta ? [{ kind: 'delta' as const, object: delta, base: dir }] : []),
-      { kind: 'full', object: manifest.full },
-    ];
-    const fallbacks: FetchResult['fallbacks'] = [];
-    const used = await installFirstThatWorks(attempts, install, tree, (attempt, error) => fallbacks.push({ key: attempt.object.key, problem: error.message }));
-    await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
-    // Guarded: the previous copy stays until the app confirms the new one (rollbackIfUnconfirmed restores it).
-    // An update over an unconfirmed one keeps the confirmed copy as the one to go back to.
-    const unconfirmed = reporter?.state.pending;
-    await swapInto(dir, tree, reporter && !unconfirmed ? previousInstallPath(dir) : undefined);
-    if (reporter) {
-      const previousVersion = unconfirmed ? unconfirmed.previousVersion : (installed?.version ?? null);
-      reporter.state.pending = { package: packageId, channel, version, previousVersion, starts: 0, ...(index.version !== undefined && { iv: index.version }) };
+    const staging = await makeStagingDir(dir);
+    try {
+      const tree = join(staging, 'tree');
+      let bytesDownloaded = 0;
+      const install = async (attempt: InstallAttempt) => {
+        const { object, base, patches } = attempt;
+        const work = join(staging, `${attempt.kind}${patches ? '-patched' : ''}`);
+        onStage('download');
+        const { zipPath, bytes } = await downloadPackage(source, manifest, object, work, options.decryptionKeys);
+        bytesDownloaded += bytes;
+        onStage('apply');
+        await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key }, tree);
+      };
+      const attempts: InstallAttempt[] = [
+        ...(delta?.patched && resolution.patched ? [{ kind: 'delta' as const, object: delta.patched, base: dir, patches: delta.patched.patches }] : []),
+        ...(delta ? [{ kind: 'delta' as const, object: delta, base: dir }] : []),
+        { kind: 'full', object: manifest.full },
+      ];
+      const fallbacks: FetchResult['fallbacks'] = [];
+      const used = await installFirstThatWorks(attempts, install, tree, (attempt, error) => fallbacks.push({ key: attempt.object.key, problem: error.message }));
+      await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
+      // Guarded: the previous copy stays until the app confirms the new one (rollbackIfUnconfirmed restores it).
+      // An update over an unconfirmed one keeps the confirmed copy as the one to go back to.
+      const unconfirmed = reporter?.state.pending;
+      await swapInto(dir, tree, reporter && !unconfirmed ? previousInstallPath(dir) : undefined);
+      if (reporter) {
+        const previousVersion = unconfirmed ? unconfirmed.previousVersion : (installed?.version ?? null);
+        reporter.state.pending = { package: packageId, channel, version, previousVersion, starts: 0, ...(index.version !== undefined && { iv: index.version }) };
+      }
+      return { ...result, updated: true, version, kind: used.kind, patched: used.patches !== undefined, fallbacks, bytesDownloaded };
+    } finally {
+      await rm(staging, { recursive: true, force: true });
     }
-    return { ...result, updated: true, version, kind: used.kind, patched: used.patches !== undefined, fallbacks, bytesDownloaded };
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
   }
 }
 
