@@ -33,7 +33,7 @@ $8 != "/r/v1" { next }
 END { for (key in count) print key, count[key]; for (r in installs) print r, "installs", installs[r]; print "duplicates", duplicates + 0 }
 `;
 
-async function writeLogs(dir, receipts, log) {
+export async function writeLogs(dir, receipts, log) {
   await mkdir(dir, { recursive: true });
   const perFile = Math.ceil(receipts / FILES);
   let written = 0;
