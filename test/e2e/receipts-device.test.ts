@@ -95,6 +95,18 @@ describe('receipts from the Node client through serve', () => {
     expect(JSON.parse(await readFile(`${device}.update-publish-device.json`, 'utf8')).queue).toEqual([]);
   });
 
+  it('the index carries the config receipts (url, sampleRate; never the source) from the next write, and drops them when the config does', async () => {
+    const project = await makeProject({ config: { receipts: { url: 'https://cdn.example.com/r/v1', sampleRate: 0.25, source: 's3://logs/cf' } } });
+    succeeded(await project.run(['publish', '--yes', '--json']));
+    expect((await project.readStoreJson('channels/production/index.json')).receipts).toEqual({ url: 'https://cdn.example.com/r/v1', sampleRate: 0.25 });
+    const { writeFile } = await import('node:fs/promises');
+    const config = JSON.parse(await readFile(project.configPath, 'utf8'));
+    delete config.receipts;
+    await writeFile(project.configPath, JSON.stringify(config));
+    succeeded(await project.run(['refresh', '--json']));
+    expect(await project.readStoreJson('channels/production/index.json')).not.toHaveProperty('receipts');
+  });
+
   it('without receipts in the index: no state beside the folder, no guard', async () => {
     const project = await makeProject({ packages: { maps: { 'a.txt': 'one' } } });
     succeeded(await project.run(['publish', '--yes', '--json']));
