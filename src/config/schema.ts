@@ -53,7 +53,7 @@ export const packageConfigSchema = z.strictObject({
   rolloutPolicy: rolloutPolicySchema.optional(),
 });
 
-/** Device receipts (PROTOCOL.md §15): where devices send them, the share of installs that do, and where health reads them. */
+/** Device receipts (PROTOCOL.md §18): where devices send them, the share of installs that do, and where health reads them. */
 export const receiptsConfigSchema = z.strictObject({
   /** Absolute (https://…), or relative to the store root such as "r/v1": written into the signed channel index. */
   url: z

@@ -3,7 +3,7 @@ import { hash32 } from './rollout.js';
 import { NO_PREVIOUS_VERSION, type Receipt, type ReceiptEvent } from './receipts.js';
 
 /**
- * The counting rules of receipts (PROTOCOL.md §15.4), one definition for
+ * The counting rules of receipts (PROTOCOL.md §18.4), one definition for
  * every source (CloudFront logs, serve's NDJSON; Athena runs the same rules
  * as SQL): a receipt counts once per `eid`; malformed ones are skipped and
  * counted; installs are distinct `iid`s; launches and the failure rate with

@@ -1,7 +1,7 @@
 import { hash32 } from './rollout.js';
 
 /**
- * Device receipts (PROTOCOL.md §15): what a device reports about an update,
+ * Device receipts (PROTOCOL.md §18): what a device reports about an update,
  * as one `GET <receipts.url>?<query>` the CDN logs. This module is the one
  * definition of the query (both ways) and of one receipt's validity; the
  * counting rules are in receipt-counts.ts.
@@ -26,7 +26,7 @@ export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
 /** `from` on a first install (no version before). */
 export const NO_PREVIOUS_VERSION = 'none';
 
-/** One receipt, by its query field names (a contract: PROTOCOL.md §15.2). */
+/** One receipt, by its query field names (a contract: PROTOCOL.md §18.2). */
 export interface Receipt {
   /** Event. */
   e: ReceiptEvent;

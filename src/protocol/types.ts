@@ -141,7 +141,7 @@ export interface ChannelIndex {
   expires?: string;
   /** Releases per package id, newest version first. */
   packages: Record<string, PackageReleases>;
-  /** Where devices send receipts (PROTOCOL.md §15); absent: send none. */
+  /** Where devices send receipts (PROTOCOL.md §18); absent: send none. */
   receipts?: ReceiptsSettings;
 }
 

@@ -21,7 +21,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const day = (ms: number) => iso(ms).slice(0, 10);
 
 /**
- * The counting rules of receipts (PROTOCOL.md §15.4) as one Athena query over
+ * The counting rules of receipts (PROTOCOL.md §18.4) as one Athena query over
  * the CloudFront log table (README DDL): receipts on the path, in the window,
  * each eid once; one result row per fact the report is built from.
  * Malformed here means an unknown event or a missing pkg/rel/iid/eid.

@@ -38,7 +38,7 @@ export async function refreshIndexes(context: WorkflowContext, channel?: string)
   const channels: RefreshedChannel[] = [];
   for (const name of names) {
     await finishInterruptedWork(context, name);
-    // The index also carries the config's current receipts setting (PROTOCOL.md §15).
+    // The index also carries the config's current receipts setting (PROTOCOL.md §18).
     const index = await refreshDocument(context, INDEX, name, lifetimeMs, (current) => withReceiptsSettings(current, context.config));
     const switches = await refreshDocument(context, SWITCHES, name, lifetimeMs);
     const appReleases = await refreshDocument(context, APP_RELEASES, name, lifetimeMs);

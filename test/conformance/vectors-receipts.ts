@@ -1,5 +1,5 @@
 /**
- * Conformance vectors for device receipts (PROTOCOL.md §15): the query a
+ * Conformance vectors for device receipts (PROTOCOL.md §18): the query a
  * client sends, how a reader decodes it, per-install sampling, and the
  * counting rules every reader applies (dedupe by eid, malformed skipped,
  * installs, launches, the failure rate and its Wilson interval).
@@ -101,7 +101,7 @@ export function receiptVectors(): DraftFile {
   return {
     name: 'receipts.json',
     description:
-      'Device receipts (PROTOCOL.md §15). receipt-query: the query string of a receipt (fields in the order e, ch, pkg, rel, from, pf, av, iid, eid, t, k, sz, rc, iv; absent ones left out; values encoded as encodeURIComponent). receipt-decode: a query string → { ok: true, receipt } or { ok: false } (unknown event or kind, missing pkg/rel/iid/eid, a number field not a whole number, bad encoding; unknown fields ignored, + is a space, the first of a repeated field wins). receipt-sampled: an install sends receipts when hash32("receipts:" + iid) mod 10000 < round(sampleRate × 10000). wilson: the 95 % Wilson interval (z = 1.959963984540054) of failures in trials, rounded to six decimals. receipt-count: lines ({ at: receive time in ms, or absent to use t; query }) → the health report.',
+      'Device receipts (PROTOCOL.md §18). receipt-query: the query string of a receipt (fields in the order e, ch, pkg, rel, from, pf, av, iid, eid, t, k, sz, rc, iv; absent ones left out; values encoded as encodeURIComponent). receipt-decode: a query string → { ok: true, receipt } or { ok: false } (unknown event or kind, missing pkg/rel/iid/eid, a number field not a whole number, bad encoding; unknown fields ignored, + is a space, the first of a repeated field wins). receipt-sampled: an install sends receipts when hash32("receipts:" + iid) mod 10000 < round(sampleRate × 10000). wilson: the 95 % Wilson interval (z = 1.959963984540054) of failures in trials, rounded to six decimals. receipt-count: lines ({ at: receive time in ms, or absent to use t; query }) → the health report.',
     cases,
   };
 }
