@@ -81,17 +81,18 @@ export async function appendHistoryLog(store: Store, log: { key: string; entries
 }
 
 /** The history entry of a release just published: its rules, notes and commit. */
-export const publishRecord = (release: Release, rulesPreset?: string): HistoryRecord => ({
+export const publishRecord = (release: Release, workTree: { dirty?: boolean } = {}, rulesPreset?: string): HistoryRecord => ({
   action: 'publish',
   version: release.version,
   // The preset names the rolloutPolicy rollout tick applies to the release.
-  details: { rules: release.rules, ...provenanceDetails(release), ...(rulesPreset !== undefined && { rulesPreset }) },
+  details: { rules: release.rules, ...provenanceDetails({ ...release, ...workTree }), ...(rulesPreset !== undefined && { rulesPreset }) },
 });
 
 /** A history entry's record of a release's notes and commit, when it has them. */
-export const provenanceDetails = ({ message, commit }: { message?: string; commit?: string }) => ({
+export const provenanceDetails = ({ message, commit, dirty }: { message?: string; commit?: string; dirty?: boolean }) => ({
   ...(message !== undefined && { message }),
   ...(commit !== undefined && { commit }),
+  ...(dirty && { dirty: true }),
 });
 
 /**

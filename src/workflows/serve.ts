@@ -1,8 +1,9 @@
 import { appendFile, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { ExitCode, UserError } from '../errors.js';
+import { listen } from './listen.js';
 import { formatBytes } from '../format.js';
 import { folderRequestHandler } from '../store/folder-http.js';
 import type { WorkflowContext } from './context.js';
@@ -47,7 +48,7 @@ export async function serveStore(context: Pick<WorkflowContext, 'store' | 'outpu
     throw new UserError(`cannot write the receipts log ${receipts.file}: ${error.code ?? error.message}; pass --receipts-log with a writable file`, ExitCode.failure);
   });
   const server = createServer(receipts ? receiptsHandler(receipts, serveFolder, log, output.warn) : serveFolder);
-  await listen(server, options);
+  await listen(server, options, 'cannot serve');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${urlHost(options.host)}:${port}/`,
@@ -85,21 +86,6 @@ function receiptsHandler(
     response.writeHead(204, { 'cache-control': 'no-store' }).end();
     log({ method: request.method, path, status: 204, bytes: 0 });
   };
-}
-
-function listen(server: Server, { host, port }: ServeOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      const fixes: Record<string, string> = {
-        EADDRINUSE: `port ${port} on ${host} is in use; pass --port with a free one (--port 0 picks one)`,
-        EACCES: `port ${port} needs privileges on this system; pass --port 1024 or above (--port 0 picks one)`,
-        EADDRNOTAVAIL: `${host} is not an address of this machine; pass --host 127.0.0.1, or 0.0.0.0 for every interface`,
-        ENOTFOUND: `${host} is not an address of this machine; pass --host 127.0.0.1, or 0.0.0.0 for every interface`,
-      };
-      reject(error.code && fixes[error.code] ? new UserError(`cannot serve: ${fixes[error.code]}`, ExitCode.failure) : error);
-    });
-    server.listen(port, host, () => resolve());
-  });
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';

@@ -13,6 +13,7 @@ import { expectRefused, makeProject, removeProjects, succeeded, type Project } f
 import { gzipLog, logFileName, logText, receiptLine, CLOUDFRONT_FIELDS, type LoggedLine } from '../helpers/cloudfront-logs.js';
 import { MOTO_INSTALLED, startMotoBucket } from '../helpers/s3-e2e.js';
 import { startServe } from '../helpers/serve.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 import { readFile } from 'node:fs/promises';
 import { encodeReceiptQuery } from '../../src/protocol/receipts.js';
 import type { Moto } from '../helpers/moto.js';
@@ -147,6 +148,39 @@ describe('serve --receipts-log', () => {
     const report = succeeded(await served.run(['health', '--receipts', 'receipts.ndjson', '--json']));
     expect(report.releases[0]).toMatchObject({ package: 'maps', version: '1.1.0', launches: 2, launchFailed: 1, installs: 2 });
     expect(report.skipped).toEqual({ malformed: 0, duplicates: 1 });
+  });
+});
+
+describe('console health', () => {
+  it('the console shows what health reads from config receipts.source (its /api/health)', async () => {
+    const watched = await makeProject({ config: { receipts: { url: 'r/v1', source: 'receipts.ndjson' } } });
+    succeeded(await watched.run(['publish', '--yes', '--json']));
+    const now = Date.now();
+    const lines = [r('launch_ok', 'i1', 'e1'), r('launch_failed', 'i2', 'e2')].map((receipt) => JSON.stringify({ at: new Date(now - 60_000).toISOString(), query: encodeReceiptQuery(receipt) }));
+    await writeFile(join(watched.dir, 'receipts.ndjson'), `${lines.join('\n')}\n`);
+    const running = spawnCli(['console', '--json', '--no-open', '--port', '0', '--read-only'], { cwd: watched.dir });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let stdout = '';
+        running.child.stdout!.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          try {
+            resolve((JSON.parse(stdout) as { url: string }).url);
+          } catch {
+            // not complete yet
+          }
+        });
+        running.done.then(({ code, stderr }) => reject(new Error(`console exited ${code}:\n${stderr}`)));
+      });
+      const parsed = new URL(url);
+      const response = await fetch(`${parsed.origin}/api/health`, { headers: { 'X-Update-Publish-Token': parsed.searchParams.get('token')! } });
+      expect(response.status).toBe(200);
+      const { releases } = (await response.json()) as { releases: any[] };
+      expect(releases.map((release) => [release.package, release.channel, release.version, release.launches, release.failureRate])).toEqual([['maps', 'production', '1.1.0', 2, 0.5]]);
+    } finally {
+      running.child.kill('SIGINT');
+      await running.done;
+    }
   });
 });
 
