@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
 import { outputFor, withContext, type GlobalOptions } from '../context.js';
 import { markLaunched, rollbackIfUnconfirmed } from '../../client/receipts/reporter.js';
-import { formatBytes } from '../../format.js';
+import { formatBytes, formatProgress } from '../../format.js';
 import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
 import type { Session } from '../session.js';
 
@@ -108,7 +108,10 @@ without --confirm-launch ok, the previous install is restored and the release ne
         // Each run is an app start for the crash-loop guard.
         const guard = await rollbackIfUnconfirmed(flags.into, { platform: flags.platform, appVersion: flags.appVersion });
         if (guard.rolledBack) output.warn(`${packageId} ${guard.version} was not confirmed after ${guard.starts} starts: rolled back to ${guard.restored ?? 'nothing installed'}; it is not installed again`);
-        const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
+        const checking = `${packageId}: checking ${channel} on ${source.location}`;
+        const step = output.step(checking);
+        let shownStage: string | undefined;
+        let stageStarted = Date.now();
         let result: FetchResult;
         // The swap into the folder is atomic: until it lands, an interruption leaves the folder as it was.
         session.interruptionMeans = `stopped before installing anything; ${flags.into} is unchanged`;
@@ -131,6 +134,10 @@ without --confirm-launch ok, the previous install is restored and the release ne
             // --patches is the default: only --no-patches turns them off.
             patches: flags.patches !== false,
             signal: session.interruption.signal,
+            onProgress: ({ stage, version, doneBytes, totalBytes }) => {
+              if (stage !== shownStage) [shownStage, stageStarted] = [stage, Date.now()];
+              step.update(`${packageId}: ${stage} ${version} ${formatProgress(doneBytes, totalBytes, stageStarted)}`);
+            },
             onUncheckedSignatures: () =>
               output.warn(`the channel index at ${source.location} is signed, but no --public-key was given: signatures are not checked; pass --public-key FILE (--require-signatures refuses instead)`),
           });
@@ -146,7 +153,7 @@ without --confirm-launch ok, the previous install is restored and the release ne
         session.interruptionMeans = result.updated
           ? `${packageId} ${result.version} was installed into ${flags.into} before the interruption took effect; nothing is left half-done`
           : `nothing was installed; ${flags.into} is unchanged`;
-        step.succeed();
+        step.succeed(checking);
         for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));
       }, { configOptional: true, sourceGiven: flags.from !== undefined });
