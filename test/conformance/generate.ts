@@ -17,6 +17,7 @@ import { FIXTURE_FOLDER, serializeVectors, VECTOR_FILES } from './vector-file.js
 import { appReleaseVectors, runOnceVectors, switchVectors } from './vectors-channel-documents.js';
 import { endToEndVectors } from './vectors-end-to-end.js';
 import { packageVectors } from './vectors-packages.js';
+import { receiptVectors } from './vectors-receipts.js';
 import { answered, appVersionVectors, freshnessVectors, hashVectors, resolveVectors, rolloutVectors, whitelistVectors, type DraftFile } from './vectors-rules.js';
 import { canonicalVectors, encryptionVectors, FULL_SIZE_PLAINTEXT, seal, signatureVectors } from './vectors-trust.js';
 
@@ -46,6 +47,7 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     switchVectors(),
     appReleaseVectors(),
     runOnceVectors(),
+    receiptVectors(),
   ];
   // The answers of package and decrypt cases read fixtures: write them where evaluate looks, in a scratch root.
   const scratch = await mkdtemp(join(tmpdir(), 'up-vectors-root-'));

@@ -38,6 +38,7 @@ export const VECTOR_FILES = [
   'switches.json',
   'app-releases.json',
   'run-once.json',
+  'receipts.json',
 ] as const;
 
 /** Binary fixtures the vector files name, relative to test/conformance/. */

@@ -37,6 +37,7 @@ export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRA
 
   return {
     location: shown,
+    baseUrl: base.toString(),
     async readDocument(key, maxBytes) {
       const transfer = await request(urlOf(key), `${shown}${key}`, limits);
       if (!transfer) return null;
