@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { parseDocumentJson } from './document-json.js';
 import { SCHEMA_VERSION, type Base, type ChannelIndex, type Release } from './types.js';
 import { withoutSignatures } from './document-signature.js';
 import { ProtocolError } from './errors.js';
@@ -14,9 +15,9 @@ export const emptyIndex = (channel: string): ChannelIndex => ({
 /** The JSON of a stored channel index, not yet checked (a reader checks its signatures on this form). */
 export function parseIndexJson(body: Buffer, key: string): unknown {
   try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ProtocolError(`channel index ${key} is not valid JSON; restore it from the store's history or your backup`);
+    return parseDocumentJson(body);
+  } catch (error) {
+    throw new ProtocolError(`channel index ${key} is not valid JSON (${(error as Error).message}); restore it from the store's history or your backup`);
   }
 }
 

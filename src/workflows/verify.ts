@@ -1,3 +1,4 @@
+import { parseDocumentJson } from '../protocol/document-json.js';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { storeSource } from '../client/fetch/source.js';
 import { verifyReleases, type VerifyProblem, type VerifyReport } from '../client/verify/verify-releases.js';
@@ -75,9 +76,9 @@ async function checkChannelLogs(store: Store, channels: string[], publicKeys: Ke
       if (!body) continue;
       let document: unknown;
       try {
-        document = JSON.parse(body.toString('utf8'));
-      } catch {
-        problems.push({ key, problem: 'is not valid JSON' });
+        document = parseDocumentJson(body);
+      } catch (error) {
+        problems.push({ key, problem: `is not valid JSON (${(error as Error).message})` });
         continue;
       }
       if (trusted.length === 0) continue;

@@ -16,6 +16,7 @@ import { buildTree } from '../../src/client/fetch/build-tree.js';
 import { DamagedBaseError } from '../../src/client/errors.js';
 import { resolveUpdate } from '../../src/client/resolve.js';
 import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
+import { parseDocumentJson } from '../../src/protocol/document-json.js';
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { indexFreshnessProblem, rememberIndex, type ChannelTrust } from '../../src/protocol/freshness.js';
@@ -64,9 +65,16 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       const problem = indexFreshnessProblem(index, check);
       return problem ? { ok: false, reason: problem.reason } : { ok: true, remember: rememberIndex(index, check.signed, check.remembered) };
     }
+    case 'json':
+      try {
+        const value = parseDocumentJson(input.base64 !== undefined ? Buffer.from(input.base64, 'base64') : Buffer.from(input.text, 'utf8'));
+        return { ok: true, canonical: new TextDecoder().decode(canonicalBytes(value as object)) };
+      } catch {
+        return { ok: false };
+      }
     case 'canonical':
       try {
-        const value = input.valueText !== undefined ? JSON.parse(input.valueText) : input.value;
+        const value = input.valueText !== undefined ? parseDocumentJson(input.valueText) : input.value;
         return { ok: true, canonical: new TextDecoder().decode(canonicalBytes(value)) };
       } catch {
         return { ok: false };
@@ -75,7 +83,12 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       return { keyId: trustedKeyFromPem((file.keys as Record<string, string>)[input.key]).keyId };
     case 'signature': {
       const keys = file.keys as Record<string, string>;
-      const document = input.documentText !== undefined ? JSON.parse(input.documentText) : input.document;
+      let document: unknown;
+      try {
+        document = input.documentText !== undefined ? parseDocumentJson(input.documentText) : input.document;
+      } catch {
+        return { ok: false, reason: 'malformed' };
+      }
       const check = checkDocumentSignature(document, (input.trusted as string[]).map((name) => trustedKeyFromPem(keys[name])));
       return check.ok ? { ok: true, keyId: check.keyId } : { ok: false, reason: check.reason };
     }

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { evaluate, fixturePath } from './evaluate.js';
 import { FIXTURE_FOLDER, serializeVectors, VECTOR_FILES } from './vector-file.js';
+import { jsonVectors } from './vectors-json.js';
 import { packageVectors } from './vectors-packages.js';
 import { answered, appVersionVectors, freshnessVectors, hashVectors, resolveVectors, rolloutVectors, whitelistVectors, type DraftFile } from './vectors-rules.js';
 import { canonicalVectors, encryptionVectors, FULL_SIZE_PLAINTEXT, seal, signatureVectors } from './vectors-trust.js';
@@ -36,6 +37,7 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     appVersionVectors(),
     resolveVectors(),
     freshnessVectors(),
+    jsonVectors(),
     canonicalVectors(),
     signatureVectors(),
     await encryptionVectors(fullSize),

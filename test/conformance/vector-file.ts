@@ -30,6 +30,7 @@ export const VECTOR_FILES = [
   'app-version.json',
   'resolve.json',
   'freshness.json',
+  'json.json',
   'canonical-json.json',
   'signatures.json',
   'encryption.json',

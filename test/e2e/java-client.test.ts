@@ -187,6 +187,25 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: install and update from serve', (
     expect(refused(stripped)).toContain('unsigned index after a signed one');
   });
 
+  it('refuses a signed index holding a member name twice, as the TypeScript client and the publisher do (issue 28 item 6)', async () => {
+    const current = await readFile(project.storePath(INDEX));
+    // The signature covers the last value of "channel", which equals the first: last-wins readers verified it.
+    await writeFile(project.storePath(INDEX), current.toString().trimEnd().replace(/}$/, ',"channel":"production"}'));
+    try {
+      const before = await snapshotTree(device);
+      expect(refused(await java())).toContain('is not valid JSON');
+      expect(await snapshotTree(device)).toEqual(before);
+      const viaTypeScript = await project.run(['fetch', 'maps', '--into', device, '--from', server.url, '--platform', 'ios', '--app-version', '2.1.0', ...publicKey(), '--json']);
+      expect(viaTypeScript.code).toBe(1);
+      expect(viaTypeScript.stderr).toContain('member name "channel" appears twice in one object');
+      const status = await project.run(['status', '--json']);
+      expect(status.code).not.toBe(0);
+      expect(status.stderr).toContain('appears twice');
+    } finally {
+      await writeFile(project.storePath(INDEX), current);
+    }
+  });
+
   it('refuses a rollback: an index older than the one it accepted, validly signed', async () => {
     const old = await readFile(project.storePath(INDEX));
     succeeded(await project.run(['rollout', 'maps', '99', '--yes', '--json']));

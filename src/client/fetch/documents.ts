@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { sha256Hex } from '../../hash.js';
 import { parseIndexJson, validateIndex } from '../../protocol/channel-index.js';
+import { parseDocumentJson } from '../../protocol/document-json.js';
 import { checkDocumentSignature, type TrustedKey } from '../../protocol/document-signature.js';
 import { channelIndexKey } from '../../protocol/layout.js';
 import { parseManifest } from '../../protocol/manifest.js';
@@ -49,9 +50,9 @@ export async function readSignedJson(
   if (!body) return null;
   let document: unknown;
   try {
-    document = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
+    document = parseDocumentJson(body);
+  } catch (error) {
+    throw new IntegrityError(key, `is not valid JSON (${(error as Error).message}): it was altered or damaged`);
   }
   return { document, signed: checkSignature(key, document, publicKeys) };
 }
@@ -126,7 +127,7 @@ export async function readManifestAt(source: UpdateSource, key: string, publicKe
   const body = await source.readDocument(key, DOCUMENT_LIMITS.manifest);
   if (!body) throw new IntegrityError(key, 'is missing from the store');
   const manifest = parseManifest(body, key);
-  if (sha256 === undefined) checkSignature(key, JSON.parse(body.toString('utf8')), publicKeys);
+  if (sha256 === undefined) checkSignature(key, parseDocumentJson(body), publicKeys);
   else if (sha256Hex(body) !== sha256) throw new IntegrityError(key, `SHA-256 is ${sha256Hex(body)} but the release lists ${sha256}: the manifest was altered or replaced`);
   return manifest;
 }

@@ -211,12 +211,12 @@ public final class UpdateClient {
         }
 
         private Object value(int depth) {
-            if (depth > MAX_DEPTH) throw error("nested too deeply");
             if (at >= text.length()) throw error("unexpected end");
             char c = text.charAt(at);
             switch (c) {
-                case '{': return object(depth);
-                case '[': return array(depth);
+                // PROTOCOL.md §15.2: at most MAX_DEPTH nested arrays and objects, counting the outermost.
+                case '{': if (depth >= MAX_DEPTH) throw error("nested too deeply"); return object(depth);
+                case '[': if (depth >= MAX_DEPTH) throw error("nested too deeply"); return array(depth);
                 case '"': return string();
                 case 't': return literal("true", Boolean.TRUE);
                 case 'f': return literal("false", Boolean.FALSE);
@@ -250,7 +250,15 @@ public final class UpdateClient {
             while (true) {
                 if (at >= text.length()) throw error("unterminated string");
                 char c = text.charAt(at++);
-                if (c == '"') return sb.toString();
+                if (c == '"') {
+                    String value = sb.toString();
+                    for (int i = 0; i < value.length(); i++) {
+                        char u = value.charAt(i);
+                        if (Character.isHighSurrogate(u) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) i++;
+                        else if (Character.isSurrogate(u)) throw error("lone surrogate in a string");
+                    }
+                    return value;
+                }
                 if (c < 0x20) throw error("control character in a string");
                 if (c != '\\') {
                     sb.append(c);
@@ -269,11 +277,14 @@ public final class UpdateClient {
                     case 't': sb.append('\t'); break;
                     case 'u':
                         if (at + 4 > text.length()) throw error("short \\u escape");
-                        try {
-                            sb.append((char) Integer.parseInt(text.substring(at, at + 4), 16));
-                        } catch (NumberFormatException bad) {
-                            throw error("bad \\u escape");
+                        int code = 0;
+                        // Exactly four hex digits: Integer.parseInt would take a sign ("\\u+06f").
+                        for (int i = 0; i < 4; i++) {
+                            int digit = Character.digit(text.charAt(at + i), 16);
+                            if (digit < 0 || text.charAt(at + i) > 'f') throw error("bad \\u escape");
+                            code = code * 16 + digit;
                         }
+                        sb.append((char) code);
                         at += 4;
                         break;
                     default: throw error("bad escape");
@@ -297,8 +308,8 @@ public final class UpdateClient {
                 if (at >= text.length() || text.charAt(at) != ':') throw error("expected ':'");
                 at++;
                 skipSpace();
-                // JSON.parse keeps the last of duplicate names.
-                map.remove(key);
+                // Refused, not last-wins: another parser keeping the first would read other values under the same signature.
+                if (map.containsKey(key)) throw error("member name " + quote(key) + " appears twice in one object");
                 map.put(key, value(depth + 1));
                 skipSpace();
                 if (at < text.length() && text.charAt(at) == ',') {
@@ -1860,10 +1871,19 @@ public final class UpdateClient {
             return keys;
         }
 
+        /** UTF-8 that refuses malformed bytes (new String replaces them with U+FFFD, which another client would not read alike). */
+        static String strictUtf8(byte[] body) throws java.nio.charset.CharacterCodingException {
+            return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                .decode(java.nio.ByteBuffer.wrap(body))
+                .toString();
+        }
+
         private static Object parseJson(byte[] body, String key) throws BadPackage {
             try {
-                return Json.parse(new String(body, StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException invalid) {
+                return Json.parse(strictUtf8(body));
+            } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException invalid) {
                 throw new BadPackage(key + ": is not valid JSON: it was altered or damaged");
             }
         }
@@ -2276,9 +2296,19 @@ public final class UpdateClient {
                     result.put("remember", Trust.remember(index, signed, remembered).toJson());
                     return result;
                 }
-                case "canonical": {
-                    Object value = input.get("valueText") != null ? Json.parse((String) input.get("valueText")) : input.get("value");
+                case "json":
                     try {
+                        byte[] bytes = input.get("base64") != null ? Base64.getDecoder().decode((String) input.get("base64")) : ((String) input.get("text")).getBytes(StandardCharsets.UTF_8);
+                        Object parsed = Json.parse(Installer.strictUtf8(bytes));
+                        result.put("ok", true);
+                        result.put("canonical", Json.canonical(parsed));
+                    } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException refused) {
+                        result.put("ok", false);
+                    }
+                    return result;
+                case "canonical": {
+                    try {
+                        Object value = input.get("valueText") != null ? Json.parse((String) input.get("valueText")) : input.get("value");
                         String canonical = new String(Signatures.canonicalBytes(asMap(value)), StandardCharsets.UTF_8);
                         result.put("ok", true);
                         result.put("canonical", canonical);
@@ -2294,7 +2324,14 @@ public final class UpdateClient {
                     Map<String, Object> keys = asMap(file.get("keys"));
                     List<Signatures.TrustedKey> trusted = new ArrayList<>();
                     for (String name : strings(input.get("trusted"))) trusted.add(Signatures.fromPem((String) keys.get(name)));
-                    Object document = input.get("documentText") != null ? Json.parse((String) input.get("documentText")) : input.get("document");
+                    Object document;
+                    try {
+                        document = input.get("documentText") != null ? Json.parse((String) input.get("documentText")) : input.get("document");
+                    } catch (IllegalArgumentException unreadable) {
+                        result.put("ok", false);
+                        result.put("reason", "malformed");
+                        return result;
+                    }
                     return Signatures.check(document, trusted);
                 }
                 case "encryption-key-id":
