@@ -10,6 +10,7 @@
  *       history → { channel, entries: [{ at, actor, version, action, platform, appVersion, … }] };
  *       resolve → { channel, documentVersion, update, latest, url, force, message, reason }
  */
+import { parseMessage } from '../../release/rules.js';
 import type { Command } from 'commander';
 import { formatTable } from '../../format.js';
 import { buildRules, describeRollout, describeRules, parseRollout, type RuleFlags } from '../../release/rules.js';
@@ -61,7 +62,7 @@ Examples:
       await withContext(session, flags, async (context) => {
         const channel = context.channelName(flags.channel);
         const rules = buildRules({ ...flags, platform: undefined }, context.config.rules);
-        const release = { platform, version: flags.version, url: flags.url, minSupported: flags.minSupported, message: flags.message, rules };
+        const release = { platform, version: flags.version, url: flags.url, minSupported: flags.minSupported, message: flags.message === undefined ? undefined : parseMessage(flags.message), rules };
         const { addAppReleaseTo, describeAppReleaseState } = await workflows();
         const result = await addAppReleaseTo(context, { channel, release, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);

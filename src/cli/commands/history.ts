@@ -11,7 +11,7 @@ import { describeProvenance, describeRules } from '../../release/rules.js';
 import { UserError } from '../../errors.js';
 import { readHistory, type HistoryEntry } from '../../channel/history.js';
 import { withContext, type GlobalOptions } from '../context.js';
-import { formatTable } from '../../format.js';
+import { escapeControls, formatTable } from '../../format.js';
 import { requireExistingChannel } from '../../channel/index-store.js';
 import type { Session } from '../session.js';
 
@@ -77,7 +77,7 @@ function details({ action, details: { rolledBack, rules, files, current, message
 function renderHistory(channel: string, packageId: string, entries: HistoryEntry[]): string {
   const rows = entries.map((entry) => [
     entry.at.slice(0, 19).replace('T', ' '),
-    entry.actor,
+    escapeControls(entry.actor),
     entry.action,
     entry.version,
     change(entry),
