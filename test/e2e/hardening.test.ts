@@ -1,9 +1,11 @@
 /**
  * Issue 28 (a second attacker's trial): what the CLI prints and which files it trusts.
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded } from '../helpers/cli.js';
+import { expectRefused, makeProject, runCli, removeProjects, snapshotTree, succeeded } from '../helpers/cli.js';
 
 afterAll(removeProjects);
 
@@ -34,5 +36,26 @@ describe('terminal escapes in stored text (item 4)', () => {
     }
     const status = await project.run(['status']);
     expect(status.stdout).toContain('\\x1b]0;owned');
+  });
+});
+
+describe('config discovery (item 5)', () => {
+  it('never runs a config from a parent folder outside the repository; inside one it finds it and says which file', async () => {
+    const outer = await makeProject({ packages: { maps: { 'a.txt': 'a' } }, configFile: false });
+    // A config in a shared parent folder (e.g. /tmp): loading it would run its code.
+    await writeFile(join(outer.dir, 'update-publish.config.js'), `require('node:fs').writeFileSync(${JSON.stringify(join(outer.dir, 'ran'))}, 'x'); module.exports = { store: './releases', packages: {} };`);
+    const repo = join(outer.dir, 'repo');
+    await mkdir(join(repo, '.git'), { recursive: true });
+    await mkdir(join(repo, 'app', 'src'), { recursive: true });
+    const inRepo = await runCli(['status'], { cwd: join(repo, 'app', 'src') });
+    expect(inRepo.code).toBe(2);
+    expect(inRepo.stderr).toMatch(new RegExp(`no update-publish config found from .*src up to .*repo;`));
+    expect(existsSync(join(outer.dir, 'ran'))).toBe(false);
+
+    await writeFile(join(repo, 'update-publish.config.json'), JSON.stringify({ store: './releases', packages: { maps: { dir: '.' } } }));
+    const found = await runCli(['status'], { cwd: join(repo, 'app', 'src') });
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stderr).toContain(`using config ${join(repo, 'update-publish.config.json')}`);
+    expect(existsSync(join(outer.dir, 'ran'))).toBe(false);
   });
 });
