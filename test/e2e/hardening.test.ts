@@ -2,7 +2,10 @@
  * Issue 28 (a second attacker's trial): what the CLI prints and which files it trusts.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectRefused, makeProject, runCli, removeProjects, snapshotTree, succeeded } from '../helpers/cli.js';
@@ -57,5 +60,50 @@ describe('config discovery (item 5)', () => {
     expect(found.code, found.stderr).toBe(0);
     expect(found.stderr).toContain(`using config ${join(repo, 'update-publish.config.json')}`);
     expect(existsSync(join(outer.dir, 'ran'))).toBe(false);
+  });
+});
+
+describe('secrets never printed, whatever path (item 3)', () => {
+  it('a command hook gets only the environment it needs; what it prints of a secret it was given, and a webhook reply echoing a token, are masked', async () => {
+    const keys = await makeProject({ configFile: false });
+    succeeded(await keys.run(['keys', 'generate', '--out', 'keys', '--json']));
+    const pem = await readFile(join(keys.dir, 'keys', 'signing-private.pem'), 'utf8');
+    const aes = randomBytes(32).toString('base64');
+    const token = `Bearer ${randomBytes(24).toString('hex')}`;
+    const hmac = randomBytes(20).toString('hex');
+    // Echoes the request's headers after 190 bytes, so a reply cut at 200 characters holds only the start of the token.
+    const echo = createServer((request, response) => {
+      response.writeHead(400).end(`${'x'.repeat(190)}${request.headers.authorization} ${JSON.stringify(request.headers)}`);
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/hook`;
+      const project = await makeProject({
+        packages: { maps: { 'a.txt': 'a' } },
+        config: {
+          signing: { privateKey: 'env:SIGNING_PEM' },
+          encryption: { key: 'env:CONTENT_AES' },
+          hooks: [
+            { type: 'command', name: 'printenv', run: 'env; echo "pem: $SIGNING_PEM"' },
+            { type: 'command', name: 'given', run: 'echo "aes: $CONTENT_AES"; printf "%s\\n" "$SIGNING_PEM"', env: ['CONTENT_AES', 'SIGNING_PEM'] },
+            { type: 'webhook', name: 'echo', url, headers: { authorization: 'env:HOOK_AUTH' }, secret: 'env:HOOK_HMAC', attempts: 1 },
+          ],
+        },
+      });
+      const env = { SIGNING_PEM: pem, CONTENT_AES: aes, HOOK_AUTH: token, HOOK_HMAC: hmac, UP_UNRELATED: 'visible-marker' };
+      for (const json of [false, true]) {
+        await project.write('maps', { 'a.txt': `content ${json}` });
+        const result = await project.run(['publish', '--yes', ...(json ? ['--json'] : []), '--version', json ? '1.0.1' : '1.0.0'], { env });
+        const printed = result.stdout + result.stderr;
+        expect(printed).toContain('printenv │ PATH=');
+        expect(printed).not.toContain('visible-marker');
+        expect(printed).toContain('aes: [redacted]');
+        for (const secret of [aes, Buffer.from(aes, 'base64').toString('hex'), hmac, token.slice(7, 23), ...pem.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'))]) {
+          expect(printed, secret).not.toContain(secret);
+        }
+      }
+    } finally {
+      echo.close();
+    }
   });
 });
