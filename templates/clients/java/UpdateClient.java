@@ -1424,6 +1424,8 @@ public final class UpdateClient {
             }
         }
         Set<String> extracted = new HashSet<>();
+        String link = symbolicLinkEntry(zip);
+        if (link != null) throw new BadPackage("package entry " + Json.quote(link) + " is refused: it is a symbolic link; the package is corrupt or malicious, do not install it");
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(zip))) {
             raw.mark(4);
             byte[] signature = raw.readNBytes(4);
@@ -1461,6 +1463,65 @@ public final class UpdateClient {
                 if (!writeChecked(in, safeJoin(treeDir, file.path), file)) throw new DamagedBase(file.path, "was changed since it was installed");
             }
         }
+    }
+
+    /**
+     * The first entry the zip's central directory marks as a symbolic link (Unix mode S_IFLNK in the
+     * external attributes), or null. ZipInputStream reads local headers only and would write a link
+     * as a regular file holding its target.
+     */
+    static String symbolicLinkEntry(Path zip) throws IOException, BadPackage {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(zip)) {
+            long size = channel.size();
+            // The end records: EOCD (22 bytes + a comment up to 64 KiB), and before it the zip64 locator and record.
+            int tailLength = (int) Math.min(size, 22 + 65535 + 20 + 56);
+            java.nio.ByteBuffer tail = read(channel, size - tailLength, tailLength);
+            int end = -1;
+            for (int at = tailLength - 22; at >= 0; at--) {
+                if (tail.getInt(at) == 0x06054b50) {
+                    end = at;
+                    break;
+                }
+            }
+            if (end < 0) return null; // not a zip: ZipInputStream refuses it below
+            long entries = tail.getShort(end + 10) & 0xffff;
+            long offset = tail.getInt(end + 16) & 0xffffffffL;
+            long directoryEnd = size - tailLength + end;
+            if ((offset == 0xffffffffL || entries == 0xffff) && end >= 20 && tail.getInt(end - 20) == 0x07064b50) {
+                long record = tail.getLong(end - 12);
+                if (record < 0 || record + 56 > size) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (zip64 end record)");
+                java.nio.ByteBuffer zip64 = read(channel, record, 56);
+                if (zip64.getInt(0) != 0x06064b50) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (zip64 end record)");
+                entries = zip64.getLong(32);
+                offset = zip64.getLong(48);
+                directoryEnd = record;
+            }
+            if (offset < 0 || offset > directoryEnd || directoryEnd - offset > Integer.MAX_VALUE) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (central directory)");
+            java.nio.ByteBuffer directory = read(channel, offset, (int) (directoryEnd - offset));
+            int at = 0;
+            for (long i = 0; i < entries; i++) {
+                if (at + 46 > directory.limit() || directory.getInt(at) != 0x02014b50) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (central directory)");
+                int nameLength = directory.getShort(at + 28) & 0xffff;
+                int extraLength = directory.getShort(at + 30) & 0xffff;
+                int commentLength = directory.getShort(at + 32) & 0xffff;
+                long mode = (directory.getInt(at + 38) & 0xffffffffL) >>> 16;
+                if (at + 46 + nameLength > directory.limit()) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (central directory)");
+                if ((mode & 0170000) == 0120000) {
+                    byte[] name = new byte[nameLength];
+                    directory.get(at + 46, name);
+                    return new String(name, StandardCharsets.UTF_8);
+                }
+                at += 46 + nameLength + extraLength + commentLength;
+            }
+            return null;
+        }
+    }
+
+    private static java.nio.ByteBuffer read(java.nio.channels.FileChannel channel, long position, int length) throws IOException {
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        while (buffer.hasRemaining()) if (channel.read(buffer, position + buffer.position()) < 0) break;
+        buffer.flip();
+        return buffer;
     }
 
     /** Copies at most size+1 bytes into a new file; true when they are exactly the listed size and SHA-256. */
