@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import semver from 'semver';
 import { buildTree } from '../../src/client/fetch/build-tree.js';
+import { readReleaseManifest } from '../../src/client/fetch/documents.js';
 import { DamagedBaseError } from '../../src/client/errors.js';
 import { resolveUpdate } from '../../src/client/resolve.js';
 import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
@@ -64,6 +65,18 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       const check = { now: new Date(input.now), signed: input.signed as boolean, remembered: input.remembered as ChannelTrust | undefined };
       const problem = indexFreshnessProblem(index, check);
       return problem ? { ok: false, reason: problem.reason } : { ok: true, remember: rememberIndex(index, check.signed, check.remembered) };
+    }
+    case 'release-manifest': {
+      const body = Buffer.from(JSON.stringify(input.manifest));
+      const release = { ...input.release, manifest: { key: input.release.manifest.key, sha256: sha256(body) } };
+      const source = { location: 'vector', readDocument: async () => body, openObject: async () => null };
+      try {
+        const manifest = await readReleaseManifest(source, input.package, release);
+        return { ok: true, deltaFrom: manifest.deltas.map((delta) => delta.from) };
+      } catch (error) {
+        if (error instanceof ProtocolError) return { ok: false };
+        throw error;
+      }
     }
     case 'json':
       try {

@@ -35,6 +35,7 @@ export const VECTOR_FILES = [
   'signatures.json',
   'encryption.json',
   'packages.json',
+  'promoted.json',
 ] as const;
 
 /** Binary fixtures the vector files name, relative to test/conformance/. */

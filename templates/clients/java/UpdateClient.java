@@ -2005,7 +2005,15 @@ public final class UpdateClient {
             String actual = hex(sha256(body));
             String listed = Json.string(entry, "sha256", "release.manifest");
             if (!actual.equals(listed)) throw new BadPackage(key + ": SHA-256 is " + actual + " but the channel index lists " + listed + ": the manifest was altered or replaced");
-            Map<String, Object> manifest = Json.object(parseJson(body, key), key);
+            return checkManifest(Json.object(parseJson(body, key), key), key, packageId, release);
+        }
+
+        /**
+         * The manifest as the release serves it: its id, version and objects the index's; a delta the
+         * index lists but the manifest does not (built when the release was promoted to this channel,
+         * PROTOCOL.md §3.1) is accepted when it carries its own `removed` and no `patched`.
+         */
+        static Map<String, Object> checkManifest(Map<String, Object> manifest, String key, String packageId, Map<String, Object> release) throws BadPackage {
             String version = (String) release.get("version");
             if (!packageId.equals(manifest.get("id")) || !version.equals(manifest.get("version"))) {
                 throw new BadPackage(key + ": describes " + manifest.get("id") + "@" + manifest.get("version") + ", not " + packageId + "@" + version);
@@ -2020,7 +2028,18 @@ public final class UpdateClient {
                 for (Object candidate : Json.list(manifest.get("deltas"), "manifest.deltas")) {
                     if (Json.object(candidate, "delta").get("from") != null && Json.object(candidate, "delta").get("from").equals(delta.get("from"))) listedDelta = Json.object(candidate, "delta");
                 }
-                if (listedDelta == null) throw new BadPackage(key + ": does not list the delta from " + delta.get("from") + " that the channel index lists");
+                if (listedDelta == null) {
+                    // The signed index vouches for it; it must say what to remove itself, and is never patched.
+                    if (!(delta.get("removed") instanceof List) || delta.get("patched") != null) throw new BadPackage(key + ": does not list the delta from " + delta.get("from") + " that the channel index lists");
+                    Map<String, Object> added = new LinkedHashMap<>();
+                    for (String field : new String[] {"from", "key", "size", "sha256", "removed"}) added.put(field, delta.get(field));
+                    Map<String, Object> served = new LinkedHashMap<>(manifest);
+                    List<Object> deltas = new ArrayList<>(Json.list(manifest.get("deltas"), "manifest.deltas"));
+                    deltas.add(added);
+                    served.put("deltas", deltas);
+                    manifest = served;
+                    continue;
+                }
                 assertSameObject(key, "delta from " + delta.get("from"), listedDelta, delta);
             }
             return manifest;
@@ -2357,6 +2376,17 @@ public final class UpdateClient {
                     result.put("remember", Trust.remember(index, signed, remembered).toJson());
                     return result;
                 }
+                case "release-manifest":
+                    try {
+                        Map<String, Object> served = Installer.checkManifest(asMap(input.get("manifest")), "manifest.json", (String) input.get("package"), asMap(input.get("release")));
+                        List<Object> froms = new ArrayList<>();
+                        for (Object delta : Json.list(served.get("deltas"), "deltas")) froms.add(Json.object(delta, "delta").get("from"));
+                        result.put("ok", true);
+                        result.put("deltaFrom", froms);
+                    } catch (BadPackage refused) {
+                        result.put("ok", false);
+                    }
+                    return result;
                 case "json":
                     try {
                         byte[] bytes = input.get("base64") != null ? Base64.getDecoder().decode((String) input.get("base64")) : ((String) input.get("text")).getBytes(StandardCharsets.UTF_8);
