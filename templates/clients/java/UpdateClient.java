@@ -7,7 +7,7 @@
  *
  *   java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P]
  *       [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE]...
- *       [--decryption-key env:NAME]... [--now ISO]
+ *       [--decryption-key env:NAME]... [--now ISO] [--deadline SECONDS]
  *   java UpdateClient.java --conformance <vector-file>...
  *
  * Prints one JSON line (the result, or {"error":{"message","exitCode"}}) and
@@ -1550,7 +1550,51 @@ public final class UpdateClient {
         static final long MIN_BYTES_PER_SECOND = 1024;
         static final long MIN_SPEED_GRACE_MS = 60_000;
         static final int RESUME_ATTEMPTS = 3;
+        /** PROTOCOL.md §15.3: a document must arrive whole (headers included) within this; a package gets it plus its size at DEADLINE_BYTES_PER_SECOND. */
+        static final long DOCUMENT_DEADLINE_MS = 60_000;
+        static final long DEADLINE_BYTES_PER_SECOND = 16 * 1024;
+        private static final java.util.Timer DEADLINES = new java.util.Timer("update-client-deadlines", true);
         private final String base;
+        long documentDeadlineMs = DOCUMENT_DEADLINE_MS;
+
+        /**
+         * Disconnects the current connection of a read once its deadline passes: a read timeout alone
+         * never fires while a server trickles a byte (of the headers or the body) every few seconds.
+         */
+        final class Deadline implements AutoCloseable {
+            final long ms;
+            volatile HttpURLConnection current;
+            volatile boolean passed;
+            private final java.util.TimerTask task;
+
+            Deadline(long ms) {
+                this.ms = ms;
+                task = new java.util.TimerTask() {
+                    @Override
+                    public void run() {
+                        passed = true;
+                        HttpURLConnection connection = current;
+                        if (connection != null) connection.disconnect();
+                    }
+                };
+                DEADLINES.schedule(task, ms);
+            }
+
+            HttpURLConnection watch(HttpURLConnection connection) {
+                current = connection;
+                if (passed) connection.disconnect();
+                return connection;
+            }
+
+            Refusal refusal(String key) {
+                return Refusal.source("GET " + base + key + " took longer than " + (ms + 999) / 1000 + " s in all (headers included), its deadline; check the network or the CDN");
+            }
+
+            @Override
+            public void close() {
+                task.cancel();
+            }
+        }
 
         Http(String baseUrl) throws Refusal {
             String withSlash = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
@@ -1619,8 +1663,18 @@ public final class UpdateClient {
 
         /** A document of at most maxBytes; null when absent (404). */
         byte[] readDocument(String key, long maxBytes) throws Refusal {
+            try (Deadline deadline = new Deadline(documentDeadlineMs)) {
+                try {
+                    return readDocument(key, maxBytes, deadline);
+                } catch (Refusal refused) {
+                    throw deadline.passed ? deadline.refusal(key) : refused;
+                }
+            }
+        }
+
+        private byte[] readDocument(String key, long maxBytes, Deadline deadline) throws Refusal {
             try {
-                HttpURLConnection connection = open(key, null, null);
+                HttpURLConnection connection = deadline.watch(open(key, null, null));
                 int status = status(connection, key);
                 if (status == 404) return null;
                 if (status / 100 != 2) throw httpError(key, status);
@@ -1630,13 +1684,25 @@ public final class UpdateClient {
                 }
                 return body.toByteArray();
             } catch (IOException cut) {
+                if (deadline.passed) throw deadline.refusal(key);
                 throw Refusal.source("GET " + base + key + " failed: " + cut.getMessage() + "; check the network and try again");
             }
         }
 
         /** Downloads an object to target (at most expectedSize bytes), resuming a cut transfer with Range and If-Range. Returns bytes written. */
         long download(String key, Path target, long expectedSize) throws Refusal, IOException {
-            HttpURLConnection connection = open(key, null, null);
+            try (Deadline deadline = new Deadline(documentDeadlineMs + (long) Math.ceil(expectedSize * 1000.0 / DEADLINE_BYTES_PER_SECOND))) {
+                try {
+                    return download(key, target, expectedSize, deadline);
+                } catch (Refusal | IOException failed) {
+                    if (deadline.passed) throw deadline.refusal(key);
+                    throw failed;
+                }
+            }
+        }
+
+        private long download(String key, Path target, long expectedSize, Deadline deadline) throws Refusal, IOException {
+            HttpURLConnection connection = deadline.watch(open(key, null, null));
             int status = status(connection, key);
             if (status == 404) throw new BadPackage(key + ": is missing from the store");
             if (status / 100 != 2) throw httpError(key, status);
@@ -1659,7 +1725,7 @@ public final class UpdateClient {
                     if (cut == null) return received;
                     if (etag == null || attempt > RESUME_ATTEMPTS) throw Refusal.source("the connection to " + base + key + " was cut mid-body (" + cut + "); check the network and try again");
                     // If-Range: a changed object is sent whole (200), never spliced onto what we have.
-                    connection = open(key, "bytes=" + received + "-", etag);
+                    connection = deadline.watch(open(key, "bytes=" + received + "-", etag));
                     int resumed = status(connection, key);
                     String range = connection.getHeaderField("Content-Range");
                     if (resumed != 206 || range == null || !range.startsWith("bytes " + received + "-")) {
@@ -1701,6 +1767,7 @@ public final class UpdateClient {
         List<String> publicKeys = new ArrayList<>();
         List<String> decryptionKeys = new ArrayList<>();
         boolean nowGiven;
+        Long deadlineSeconds;
 
         private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
 
@@ -1713,7 +1780,7 @@ public final class UpdateClient {
                     options.packageId = arg;
                     continue;
                 }
-                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--decryption-key env:NAME] [--now ISO]");
+                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--decryption-key env:NAME] [--now ISO] [--deadline SECONDS]");
                 if (i + 1 >= args.length) throw Refusal.input(arg + " needs a value");
                 String value = args[++i];
                 switch (arg) {
@@ -1729,6 +1796,10 @@ public final class UpdateClient {
                     case "--attr": options.device.attributes = parseAttributes(value); break;
                     case "--public-key": options.publicKeys.add(value); break;
                     case "--decryption-key": options.decryptionKeys.add(value); break;
+                    case "--deadline":
+                        if (!value.matches("[1-9][0-9]{0,5}")) throw Refusal.input("--deadline '" + value + "' is not a whole number of seconds; use e.g. 60");
+                        options.deadlineSeconds = Long.parseLong(value);
+                        break;
                     case "--now":
                         Instant now = value.length() > 10 && !value.matches(".*(Z|z|[+-]\\d{2}:?\\d{2})$") ? null : parseTime(value);
                         if (now == null) throw Refusal.input("--now '" + value + "' is not an ISO-8601 time with an offset; use e.g. 2026-12-01T00:00:00Z");
@@ -1776,6 +1847,7 @@ public final class UpdateClient {
         /** Brings --into to the release the channel serves this device; on any refusal the folder is left exactly as it was. */
         static Map<String, Object> fetch(Options options) throws Refusal, IOException {
             Http http = new Http(options.from);
+            if (options.deadlineSeconds != null) http.documentDeadlineMs = options.deadlineSeconds * 1000;
             List<Signatures.TrustedKey> trusted = loadPublicKeys(options.publicKeys);
             List<byte[]> decryptionKeys = loadDecryptionKeys(options.decryptionKeys);
             Path dir = Paths.get(options.into).toAbsolutePath().normalize();
