@@ -107,3 +107,42 @@ describe('secrets never printed, whatever path (item 3)', () => {
     }
   });
 });
+
+describe('verify checks every document devices or later commands read (item 10)', () => {
+  it('an altered base manifest, switches and app-releases histories and whitelist meta are each reported', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha', 'b.txt': 'bravo' } }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    await mkdir(join(project.dir, 'app-assets'), { recursive: true });
+    await writeFile(join(project.dir, 'app-assets', 'a.txt'), 'old alpha');
+    succeeded(await project.run(['base', 'add', 'maps', '--dir', 'app-assets', '--version', '0.9.0', '--yes', '--json']));
+    succeeded(await project.run(['publish', '--yes', '--json']));
+    await writeFile(join(project.dir, 'qa.txt'), 'qa-1\nqa-2\n');
+    succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes', '--json']));
+    succeeded(await project.run(['switch', 'set', 'retries', '3', '--yes', '--json']));
+    succeeded(await project.run(['switch', 'set', 'retries', '4', '--yes', '--json']));
+    succeeded(await project.run(['app-release', 'add', '--platform', 'ios', '--version', '3.0.0', '--url', 'https://apps.example.com/x', '--yes', '--json']));
+    expect(succeeded(await project.run(['verify', '--json'])).problems).toEqual([]);
+
+    const stored = await snapshotTree(project.store);
+    const pick = (pattern: RegExp) => {
+      const key = Object.keys(stored).find((candidate) => pattern.test(candidate));
+      expect(key, String(pattern)).toBeDefined();
+      return key!;
+    };
+    const altered = [
+      pick(/^packages\/maps\/0\.9\.0\/manifest\.json$/),
+      pick(/^channels\/production\/switches\/history\.json$/),
+      pick(/^channels\/production\/app-releases\/history\.json$/),
+      pick(/^whitelists\/qa\/meta\.json$/),
+    ];
+    for (const key of altered) {
+      const document = await project.readStoreJson(key);
+      // A change anywhere that a reader takes: the signature (or the index's SHA-256) no longer matches.
+      await writeFile(project.storePath(key), JSON.stringify({ ...document, note: 'altered' }));
+    }
+    const result = await project.run(['verify', '--json']);
+    expect(result.code).toBe(1);
+    const problemKeys = JSON.parse(result.stdout).problems.map((problem: { key: string }) => problem.key);
+    for (const key of altered) expect(problemKeys, key).toContain(key);
+  });
+});
