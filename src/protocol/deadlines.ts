@@ -1,5 +1,5 @@
 /**
- * How long a device gives one read in all (PROTOCOL.md §15.3): a stall
+ * How long a device gives one read in all (PROTOCOL.md §18.3): a stall
  * timeout and a minimum speed alone let a mirror trickle a 16 MiB index for
  * hours. A document gets a fixed deadline, a package object one scaled by
  * its size (the manifest lists it), counted across resumed requests.

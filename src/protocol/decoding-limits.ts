@@ -1,5 +1,5 @@
 /**
- * What a device decodes is bounded by what the signed manifest lists (PROTOCOL.md §15.1): a
+ * What a device decodes is bounded by what the signed manifest lists (PROTOCOL.md §18.1): a
  * patch entry inflates to at most a little more than the file it makes, and decoding it makes
  * at most the file's size. A bomb (a tiny frame that decodes to gigabytes) is refused before it
  * allocates more.

@@ -1,5 +1,5 @@
 /**
- * The one JSON reader of every document in the store (PROTOCOL.md §15.2), for
+ * The one JSON reader of every document in the store (PROTOCOL.md §18.2), for
  * publishers and devices alike, so that every client reads a signed document
  * the same way: strict UTF-8 without a BOM, RFC 8259 syntax, no member name
  * twice in an object (one parser keeping the first and another the last would

@@ -22,7 +22,7 @@ import type { TargetingRules } from '../protocol/types.js';
 /** A value as people type it, shortened for a one-line message. */
 const shown = (text: string) => (text.length > 40 ? `${text.slice(0, 37)}…` : text);
 
-/** Levels of arrays and objects a value may have: the document around it adds up to 6 of the 256 every reader accepts (PROTOCOL.md §15.2). */
+/** Levels of arrays and objects a value may have: the document around it adds up to 6 of the 256 every reader accepts (PROTOCOL.md §18.2). */
 export const MAX_SWITCH_VALUE_DEPTH = 64;
 
 /**
@@ -42,7 +42,7 @@ export function parseSwitchValue(text: string): JsonValue {
     value = parseDocumentJson(text) as JsonValue;
   } catch (error) {
     if (!(error instanceof DocumentJsonError)) throw error;
-    throw new UserError(`value '${shown(text)}' cannot be stored: ${error.reason.replace(/ at offset \d+$/, '')}; devices read switches as strict JSON (PROTOCOL.md §15.2)`);
+    throw new UserError(`value '${shown(text)}' cannot be stored: ${error.reason.replace(/ at offset \d+$/, '')}; devices read switches as strict JSON (PROTOCOL.md §18.2)`);
   }
   const problem = valueProblem(value, 1);
   if (problem) throw new UserError(`value '${shown(text)}' cannot be stored: ${problem}`);

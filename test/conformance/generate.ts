@@ -16,6 +16,8 @@ import { evaluate, fixturePath } from './evaluate.js';
 import { FIXTURE_FOLDER, serializeVectors, VECTOR_FILES } from './vector-file.js';
 import { jsonVectors } from './vectors-json.js';
 import { promotedVectors } from './vectors-promoted.js';
+import { appReleaseVectors, runOnceVectors, switchVectors } from './vectors-channel-documents.js';
+import { endToEndVectors } from './vectors-end-to-end.js';
 import { packageVectors } from './vectors-packages.js';
 import { answered, appVersionVectors, freshnessVectors, hashVectors, resolveVectors, rolloutVectors, whitelistVectors, type DraftFile } from './vectors-rules.js';
 import { canonicalVectors, encryptionVectors, FULL_SIZE_PLAINTEXT, seal, signatureVectors } from './vectors-trust.js';
@@ -44,6 +46,10 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     await encryptionVectors(fullSize),
     await packageVectors(fixture),
     promotedVectors(),
+    endToEndVectors(),
+    switchVectors(),
+    appReleaseVectors(),
+    runOnceVectors(),
   ];
   // The answers of package and decrypt cases read fixtures: write them where evaluate looks, in a scratch root.
   const scratch = await mkdtemp(join(tmpdir(), 'up-vectors-root-'));

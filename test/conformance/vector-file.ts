@@ -36,6 +36,10 @@ export const VECTOR_FILES = [
   'encryption.json',
   'packages.json',
   'promoted.json',
+  'end-to-end.json',
+  'switches.json',
+  'app-releases.json',
+  'run-once.json',
 ] as const;
 
 /** Binary fixtures the vector files name, relative to test/conformance/. */

@@ -59,7 +59,7 @@ export function jsonVectors(): DraftFile {
   return {
     name: 'json.json',
     description:
-      'How every document in the store is read (PROTOCOL.md §15.2): UTF-8 without a byte order mark, RFC 8259 JSON, no member name twice in one object, no lone surrogate, no number beyond a double, at most 256 nested arrays and objects. `text` is the document (or `base64`, its bytes); `{ ok: true, canonical }` gives the value read (as RFC 8785 canonical JSON), `{ ok: false }` means the document must be refused.',
+      'How every document in the store is read (PROTOCOL.md §18.2): UTF-8 without a byte order mark, RFC 8259 JSON, no member name twice in one object, no lone surrogate, no number beyond a double, at most 256 nested arrays and objects. `text` is the document (or `base64`, its bytes); `{ ok: true, canonical }` gives the value read (as RFC 8785 canonical JSON), `{ ok: false }` means the document must be refused.',
     cases,
   };
 }
