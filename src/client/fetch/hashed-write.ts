@@ -26,7 +26,15 @@ export async function writeHashed(
       callback(null, chunk);
     },
   });
-  await makeDirectory(dirname(target));
-  await pipeline(source, measure, createWriteStream(target, { flags: 'wx' }));
+  // The source may fail while the folder is made (yauzl refuses an entry inflating past its declared
+  // size at once): held here, pipeline still rejects with it, instead of an unhandled 'error' ending the process.
+  const hold = () => {};
+  source.on('error', hold);
+  try {
+    await makeDirectory(dirname(target));
+    await pipeline(source, measure, createWriteStream(target, { flags: 'wx' }));
+  } finally {
+    source.off('error', hold);
+  }
   return { size, sha256: hash.digest('hex') };
 }
