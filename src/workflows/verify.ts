@@ -3,7 +3,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { storeSource, type UpdateSource } from '../client/fetch/source.js';
 import { DOCUMENT_LIMITS, readChannelIndex, readManifestAt, readSignedJson } from '../client/fetch/documents.js';
 import { validateWhitelistMeta, validateWhitelistShard, whitelistShardKey, whitelistsPrefix } from '../protocol/whitelist.js';
-import { verifyReleases, type VerifyProblem, type VerifyReport } from '../client/verify/verify-releases.js';
+import { verifyReleases, type VerifyProblem, type VerifyReport } from './verify-releases.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { listChannelFolders } from '../channel/index-store.js';
 import { ExitCode, UserError } from '../errors.js';
