@@ -25,6 +25,7 @@ interface FetchFlags extends GlobalOptions {
   now?: string;
   maxIndexSize?: string;
   stallTimeout?: string;
+  deadline?: string;
   minSpeed?: string;
   patches?: boolean;
   confirmLaunch?: string;
@@ -54,6 +55,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
     .option('--max-index-size <bytes>', 'refuse a channel index larger than this (default 16777216)')
     .option('--stall-timeout <seconds>', 'give up on a request that receives nothing for this long (default 30)')
+    .option('--deadline <seconds>', 'give up on a document that has not arrived whole in this long; a package gets this plus its size at 16 KiB/s (default 60)')
     .option('--min-speed <bytes-per-second>', 'give up on a request slower than this after 60 s (default 1024)')
     .option('--patches', 'apply binary patches where the channel offers a patched delta (the default)')
     .option('--no-patches', 'never download a patched delta: file-level deltas and full packages only')
@@ -95,10 +97,12 @@ without --confirm-launch ok, the previous install is restored and the release ne
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
       const stallSeconds = positiveInteger('--stall-timeout', flags.stallTimeout);
       const minSpeed = positiveInteger('--min-speed', flags.minSpeed);
+      const deadlineSeconds = positiveInteger('--deadline', flags.deadline);
       const limits = {
         ...DEFAULT_TRANSFER_LIMITS,
         ...(stallSeconds !== undefined && { stallTimeoutMs: stallSeconds * 1000 }),
         ...(minSpeed !== undefined && { minBytesPerSecond: minSpeed }),
+        ...(deadlineSeconds !== undefined && { documentDeadlineMs: deadlineSeconds * 1000 }),
       };
       await withContext(session, flags, async (context) => {
         const { store, output } = context;

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { DEADLINE_BYTES_PER_SECOND, DOCUMENT_DEADLINE_MS, objectDeadlineMs } from '../../protocol/deadlines.js';
 import { ProtocolError } from '../errors.js';
 import { checkedKey, type UpdateSource } from './source.js';
 
@@ -13,9 +14,19 @@ export interface TransferLimits {
   /** After the grace period, an average below this many bytes per second drops the request. */
   minBytesPerSecond: number;
   minSpeedGraceMs: number;
+  /** A document (index, manifest, whitelist) must arrive whole within this, headers included. */
+  documentDeadlineMs: number;
+  /** A package object gets documentDeadlineMs plus its size at this speed, across resumed requests. */
+  deadlineBytesPerSecond: number;
 }
 
-export const DEFAULT_TRANSFER_LIMITS: TransferLimits = { stallTimeoutMs: 30_000, minBytesPerSecond: 1024, minSpeedGraceMs: 60_000 };
+export const DEFAULT_TRANSFER_LIMITS: TransferLimits = {
+  stallTimeoutMs: 30_000,
+  minBytesPerSecond: 1024,
+  minSpeedGraceMs: 60_000,
+  documentDeadlineMs: DOCUMENT_DEADLINE_MS,
+  deadlineBytesPerSecond: DEADLINE_BYTES_PER_SECOND,
+};
 
 /** How often a broken object download is resumed (Range, If-Range) before giving up. */
 const RESUME_ATTEMPTS = 3;
@@ -39,7 +50,8 @@ export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRA
     location: shown,
     baseUrl: base.toString(),
     async readDocument(key, maxBytes) {
-      const transfer = await request(urlOf(key), `${shown}${key}`, limits);
+      const deadline = { at: Date.now() + limits.documentDeadlineMs, ms: limits.documentDeadlineMs };
+      const transfer = await request(urlOf(key), `${shown}${key}`, limits, deadline);
       if (!transfer) return null;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -53,9 +65,11 @@ export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRA
       }
       return Buffer.concat(chunks, size);
     },
-    async openObject(key) {
-      const first = await request(urlOf(key), `${shown}${key}`, limits);
-      return first && Readable.from(resumable(first, urlOf(key), `${shown}${key}`, limits));
+    async openObject(key, size) {
+      const ms = size === undefined ? limits.documentDeadlineMs : objectDeadlineMs(size, limits.documentDeadlineMs, limits.deadlineBytesPerSecond);
+      const deadline = { at: Date.now() + ms, ms };
+      const first = await request(urlOf(key), `${shown}${key}`, limits, deadline);
+      return first && Readable.from(resumable(first, urlOf(key), `${shown}${key}`, limits, deadline));
     },
   };
 }
@@ -70,9 +84,9 @@ interface Transfer {
  * One GET, its body guarded by the limits; null on 404. A 206 is expected
  * when `from` is given (a resumed download pinned to `etag` by If-Range).
  */
-async function request(url: URL, shown: string, limits: TransferLimits, resume?: { from: number; etag: string }): Promise<Transfer | null> {
+async function request(url: URL, shown: string, limits: TransferLimits, deadline: Deadline, resume?: { from: number; etag: string }): Promise<Transfer | null> {
   const abort = new AbortController();
-  const guard = watchdog(abort, shown, limits);
+  const guard = watchdog(abort, shown, limits, deadline);
   let response: Response;
   try {
     response = await fetch(url, { signal: abort.signal, headers: resume ? { range: `bytes=${resume.from}-`, 'if-range': resume.etag } : {} });
@@ -121,7 +135,7 @@ async function request(url: URL, shown: string, limits: TransferLimits, resume?:
 class CutError extends ProtocolError {}
 
 /** An object's bytes, resumed with Range and If-Range (so a changed object is never spliced) when the connection is cut. */
-async function* resumable(first: Transfer, url: URL, shown: string, limits: TransferLimits): AsyncGenerator<Buffer> {
+async function* resumable(first: Transfer, url: URL, shown: string, limits: TransferLimits, deadline: Deadline): AsyncGenerator<Buffer> {
   let transfer = first;
   let received = 0;
   for (let attempt = 1; ; attempt++) {
@@ -135,15 +149,21 @@ async function* resumable(first: Transfer, url: URL, shown: string, limits: Tran
       if (!(error instanceof CutError) || !transfer.etag || attempt > RESUME_ATTEMPTS) {
         throw error instanceof CutError ? new ProtocolError(`${error.message}; check the network and try again`) : error;
       }
-      const next = await request(url, shown, limits, { from: received, etag: transfer.etag });
+      const next = await request(url, shown, limits, deadline, { from: received, etag: transfer.etag });
       if (!next) throw new ProtocolError(`GET ${shown} disappeared while it was being downloaded; try again`);
       transfer = { ...next, etag: transfer.etag };
     }
   }
 }
 
-/** Aborts the request when it stalls or crawls; `reason()` says which, for the one-line refusal. */
-function watchdog(abort: AbortController, shown: string, limits: TransferLimits) {
+/** When the whole read (all its requests) must be done, and how long that was in all, for the message. */
+interface Deadline {
+  at: number;
+  ms: number;
+}
+
+/** Aborts the request when it stalls, crawls or passes its deadline; `reason()` says which, for the one-line refusal. */
+function watchdog(abort: AbortController, shown: string, limits: TransferLimits, deadline: Deadline) {
   const started = Date.now();
   let bytes = 0;
   let reason: ProtocolError | undefined;
@@ -161,8 +181,13 @@ function watchdog(abort: AbortController, shown: string, limits: TransferLimits)
       fail(new ProtocolError(`GET ${shown} is too slow: ${Math.round(rate)} bytes/s over ${Math.round(elapsed / 1000)} s (minimum ${limits.minBytesPerSecond}); check the network or the CDN`));
     }
   }, Math.max(50, Math.min(1000, limits.minSpeedGraceMs / 4)));
+  const overall = setTimeout(
+    () => fail(new ProtocolError(`GET ${shown} took longer than ${Math.round(deadline.ms / 1000)} s in all (headers included), its deadline; check the network or the CDN`)),
+    Math.max(0, deadline.at - Date.now()),
+  );
   stall.unref();
   speed.unref();
+  overall.unref();
   return {
     progress(count: number) {
       bytes += count;
@@ -172,6 +197,7 @@ function watchdog(abort: AbortController, shown: string, limits: TransferLimits)
     },
     stop() {
       clearTimeout(stall);
+      clearTimeout(overall);
       clearInterval(speed);
     },
     reason: () => reason,
