@@ -7,6 +7,7 @@ import { dryRunStore } from '../store/dry-run-store.js';
 import { interruptibleStore } from '../store/interruptible-store.js';
 import { signerFor } from '../keys/publisher-keys.js';
 import { signingStore } from '../store/signing-store.js';
+import { unsignedWriteGuard } from '../store/unsigned-write-guard.js';
 import type { WorkflowContext } from '../workflows/context.js';
 import { confirmOrSkip } from './confirm.js';
 import { createOutput, type Output } from './output.js';
@@ -22,6 +23,7 @@ export interface GlobalOptions {
   debug?: boolean;
   yes?: boolean;
   dryRun?: boolean;
+  allowUnsigned?: boolean;
 }
 
 /** Settings the environment gives when the flag is absent (flag over environment over config). */
@@ -101,7 +103,10 @@ export async function withContext<T>(
     onWrite: () => void (session.writes.started = true),
     onIndexWritten: () => void (session.writes.channelIndexWritten = true),
   });
-  const store = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;
+  const described = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;
+  // Outside the dry run: a dry run says it would be refused.
+  const guarded = signer || options.allowUnsigned ? undefined : unsignedWriteGuard(described);
+  const store = guarded?.store ?? described;
   const assumeYes = Boolean(options.yes) || !output.interactive;
   const configured = configless ? [] : configuredChannels(loaded.config);
   const channelName = (flag: string | undefined) => requireChannelName(fromFlagOrEnv(flag, ENV.channel) ?? loaded.config.channel);
@@ -120,6 +125,7 @@ export async function withContext<T>(
       assumeYes,
       confirm: (question) => confirmOrSkip({ assumeYes, dryRun, session }, question),
       signer,
+      assertSigningMatchesStore: guarded?.check,
       configuredChannels: configured,
       channel: (flag) => knownChannel(channelName(flag)),
       knownChannel,

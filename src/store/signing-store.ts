@@ -28,7 +28,7 @@ export class UnsignedDocumentError extends StoreError {
     readonly stored: StoredDocument,
   ) {
     super(
-      `${key} ${problem}: it was changed outside update-publish, signed with another key, or written before signing was turned on; check it, then sign it as stored with 'update-publish keys resign' (or restore it)`,
+      `${key} ${problem}: it was changed outside update-publish, signed with another key, or written before signing was turned on; restore it if it was altered, else sign it again with 'update-publish keys resign' (--public-key OLD.pem after a key rotation)`,
     );
     this.name = 'UnsignedDocumentError';
   }

@@ -22,6 +22,8 @@ export interface WorkflowContext {
   dryRun: boolean;
   /** The publisher's signing key, read once on first call (the one the store signs with); absent without signing. */
   signer?: () => Promise<SigningKey>;
+  /** Without signing: refuses a signed store (unless --allow-unsigned), as the first write would; called before long work. */
+  assertSigningMatchesStore?: () => Promise<void>;
 }
 
 /** Asks before a write; a "no" stops the run with exit 5 and `message` (what was not done). */

@@ -225,6 +225,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   // Keys are read before any work, so a missing one fails the run at once.
   const encryptionKey = encryptionKeyFor(config);
   await context.signer?.();
+  await context.assertSigningMatchesStore?.();
   const plan = await planPublish(context, request);
   // A run killed after its index write left history and hooks undone: finish them first.
   await finishInterruptedWork(context, request.channel);

@@ -273,9 +273,11 @@ describe('signed releases', () => {
     expect((await verify(copy)).json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/does not match the content/) });
 
     // A person who checked it signs it as stored; then operations and devices accept it again.
-    expect(succeeded(await copy.run(['keys', 'resign', '--dry-run', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: true });
+    // Signing it again is refused until a person who checked it names it (issue 25: resign launders nothing).
+    expect((await copy.run(['keys', 'resign', '--yes'])).stderr).toMatch(/nothing was signed: .*index\.json signature by key [0-9a-f]{16} does not match the content/);
+    expect(succeeded(await copy.run(['keys', 'resign', '--accept', INDEX, '--dry-run', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: true });
     expect(await snapshotTree(copy.store)).toEqual(tampered);
-    expect(succeeded(await copy.run(['keys', 'resign', '--yes', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: false });
+    expect(succeeded(await copy.run(['keys', 'resign', '--accept', INDEX, '--yes', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: false });
     expect(succeeded(await copy.run(['keys', 'resign', '--yes', '--json'])).signed).toEqual([]);
     expect(succeeded(await copy.run(['rollout', 'maps', '60', '--yes', '--json'])).current).toEqual({ state: 'active', rollout: 60 });
     expect(succeeded(await verify(copy)).problems).toEqual([]);

@@ -1,0 +1,106 @@
+/**
+ * Issue 25: keys that survive compromise. First the attacker's trials on the
+ * old trust model (each reproduced on the code before the fix), then rotation.
+ */
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
+
+afterAll(removeProjects);
+
+const INDEX = 'channels/production/index.json';
+
+async function signedProject(files: Record<string, string> = { 'a.txt': 'alpha' }): Promise<Project> {
+  const project = await makeProject({ packages: { maps: files }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
+  succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+  return project;
+}
+const publish = async (project: Project, args: string[] = []) => succeeded(await project.run(['publish', '--yes', '--json', ...args]));
+const fetchInto = (project: Project, dir: string, args: string[] = []) => project.run(['fetch', 'maps', '--into', dir, '--json', ...args]);
+
+/** Points signing.privateKey at a new key pair in keys-new/; the old public key stays in keys/. */
+async function rotateConfigKey(project: Project): Promise<void> {
+  succeeded(await project.run(['keys', 'generate', '--out', 'keys-new', '--json']));
+  const config = JSON.parse(await readFile(project.configPath, 'utf8'));
+  await writeFile(project.configPath, JSON.stringify({ ...config, signing: { privateKey: 'keys-new/signing-private.pem' } }));
+}
+
+describe('keys resign checks every document against the old trust before signing', () => {
+  it('after a rotation, signs what the old key signed; refuses tampered documents by name and signs nothing', async () => {
+    const project = await signedProject();
+    await publish(project);
+    await project.write('maps', { 'a.txt': 'beta' });
+    await publish(project, ['--rollout', '10']);
+    const oldKey = join(project.dir, 'keys', 'signing-public.pem');
+    const newKey = join(project.dir, 'keys-new', 'signing-public.pem');
+
+    // The attacker edits the rules in the store: the 10 % release becomes mandatory for everyone.
+    const tampered = await makeProject({ packages: { maps: { 'a.txt': 'beta' } } });
+    await cp(project.dir, tampered.dir, { recursive: true });
+    const index = await tampered.readStoreJson(INDEX);
+    index.packages.maps.releases[0].rules = { ...index.packages.maps.releases[0].rules, rollout: 100, rolloutBasisPoints: 10_000, mandatory: true };
+    await writeFile(tampered.storePath(INDEX), JSON.stringify(index));
+    await rotateConfigKey(tampered);
+    const before = await snapshotTree(tampered.store);
+    const refusal = await tampered.run(['keys', 'resign', '--public-key', join(tampered.dir, 'keys', 'signing-public.pem'), '--yes']);
+    expectRefused(refusal, 1, /nothing was signed: .*channels\/production\/index\.json signature by key [0-9a-f]{16} does not match the content: the document was altered.*--accept KEY/);
+    expect(await snapshotTree(tampered.store)).toEqual(before);
+    // Without the old key nothing vouches for anything: each document is named.
+    expectRefused(await tampered.run(['keys', 'resign', '--yes']), 1, /the configured key does not vouch for .*give the old public key with --public-key/);
+    expect(await snapshotTree(tampered.store)).toEqual(before);
+    const newKeyTampered = join(tampered.dir, 'keys-new', 'signing-public.pem');
+    expect((await fetchInto(tampered, join(tampered.dir, 'device', 'maps'), ['--public-key', newKeyTampered])).code).toBe(1);
+
+    // The untouched store rotates: everything the old key signed is signed again with the new key.
+    await rotateConfigKey(project);
+    const listed = succeeded(await project.run(['keys', 'resign', '--public-key', oldKey, '--dry-run', '--json']));
+    expect(listed.signed).toEqual(expect.arrayContaining([INDEX, 'channels/production/history/maps.json']));
+    expect(succeeded(await project.run(['keys', 'resign', '--public-key', oldKey, '--yes', '--json'])).signed).toEqual(listed.signed);
+    expect(succeeded(await project.run(['verify', '--json', '--public-key', newKey])).problems).toEqual([]);
+    expect(succeeded(await fetchInto(project, join(project.dir, 'device', 'maps'), ['--public-key', newKey]))).toMatchObject({ updated: true });
+  });
+
+  it('a document a person checked is signed when named with --accept; an unsigned store only with --accept-unsigned', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
+    await publish(project);
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    const config = JSON.parse(await readFile(project.configPath, 'utf8'));
+    await writeFile(project.configPath, JSON.stringify({ ...config, signing: { privateKey: 'keys/signing-private.pem' } }));
+    expectRefused(await project.run(['keys', 'resign', '--yes']), 1, /channels\/production\/index\.json carries no signature .*--accept-unsigned/);
+    expect(succeeded(await project.run(['keys', 'resign', '--accept-unsigned', '--yes', '--json'])).signed).toContain(INDEX);
+
+    // Now signed: a stripped signature is tampering, --accept-unsigned does not cover it.
+    const index = await project.readStoreJson(INDEX);
+    delete index.signatures;
+    index.packages.maps.releases[0].rules.mandatory = true;
+    await writeFile(project.storePath(INDEX), JSON.stringify(index));
+    expectRefused(await project.run(['keys', 'resign', '--accept-unsigned', '--yes']), 1, /channels\/production\/index\.json carries no signature .*in a signed store it was changed outside update-publish/);
+    expectRefused(await project.run(['keys', 'resign', '--accept', 'channels/production/nope.json', '--yes']), 2, /--accept channels\/production\/nope\.json: no such document/);
+    expect(succeeded(await project.run(['keys', 'resign', '--accept', INDEX, '--yes', '--json'])).signed).toEqual([INDEX]);
+  });
+});
+
+describe('a publisher without signing never silently unsigns a signed store', () => {
+  it('refuses (exit 2) before writing anything, in a dry run too; --allow-unsigned writes anyway', async () => {
+    const project = await signedProject();
+    await publish(project);
+    const config = JSON.parse(await readFile(project.configPath, 'utf8'));
+    delete config.signing;
+    await writeFile(project.configPath, JSON.stringify(config));
+    await project.write('maps', { 'a.txt': 'unsigned' });
+    const before = await snapshotTree(project.store);
+    const message = /is a signed store \(channels\/production\/index\.json carries signatures\) but the config has no "signing".*--allow-unsigned/;
+    const refusedPublish = await project.run(['publish', '--yes']);
+    expectRefused(refusedPublish, 2, message);
+    // Before any work: nothing hashed or packed.
+    expect(refusedPublish.stderr).not.toMatch(/hashing|packing/);
+    expectRefused(await project.run(['rollout', 'maps', '50', '--yes']), 2, message);
+    expect((await project.run(['publish', '--dry-run'])).code).toBe(2);
+    expect(await snapshotTree(project.store)).toEqual(before);
+    // Reading commands are not writes.
+    succeeded(await project.run(['status', '--json']));
+    expect((await publish(project, ['--allow-unsigned'])).packages[0]).toMatchObject({ status: 'published', version: '1.0.1' });
+    expect((await project.readStoreJson(INDEX)).signatures).toBeUndefined();
+  });
+});
