@@ -22,9 +22,31 @@ export interface HistoryEntry {
   from?: string | number | null;
   to?: string | number | null;
   details: Record<string, unknown>;
+  /** The channel index version the change was written as: a publisher never builds on an older index (a replay). Absent in older logs. */
+  indexVersion?: number;
 }
 
 export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'>;
+
+/** Where a channel's package histories are: `history/<package>.json` beside the index. */
+const historyPrefix = (channel: string) => historyKey(channel, '').replace(/\.json$/, '');
+
+/**
+ * The highest index version the channel's history says was written (0 when
+ * none says): what a publisher knows of the channel independently of the
+ * index it reads, so an older signed index put back is never built on.
+ */
+export async function highestRecordedIndexVersion(store: Store, channel: string): Promise<number> {
+  const prefix = historyPrefix(channel);
+  const keys = (await store.list(prefix)).map((object) => object.key).filter((key) => key.endsWith('.json') && !key.slice(prefix.length).includes('/'));
+  let highest = 0;
+  for (const key of keys) {
+    for (const entry of await readLog<HistoryEntry>(store, key)) {
+      if (Number.isInteger(entry.indexVersion) && entry.indexVersion! > highest) highest = entry.indexVersion!;
+    }
+  }
+  return highest;
+}
 
 /** A stored log: an object (so it carries its own signatures), entries in write order. */
 interface LogDocument<T> {

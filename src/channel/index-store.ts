@@ -10,6 +10,7 @@ import { indexLifetimeMs } from '../config/schema.js';
 import { StoreError, UserError } from '../errors.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
 import { readJsonDocument, updateDocument } from './update-document.js';
+import { highestRecordedIndexVersion } from './history.js';
 
 export interface IndexSnapshot {
   index: ChannelIndex;
@@ -73,6 +74,25 @@ export function unknownChannel(channel: string, location: string, known: readonl
   );
 }
 
+/**
+ * An index older than one the channel's history records as written is an
+ * older signed index put back (a replay): signing a change on top of it
+ * would serve its releases again under a new, higher version.
+ */
+function assertNotReplayed(key: string, current: ChannelIndex, recorded: number): void {
+  const version = current.version ?? 0;
+  if (version >= recorded) return;
+  throw new StoreError(
+    `${key} is version ${version}, but the channel's history records that version ${recorded} was written: an older index was put back in the store (a replay); nothing was written; restore the newest index (version ${recorded}) from your backup or the bucket's object versions`,
+  );
+}
+
+/** Refuses a replayed index before any work (updateIndex checks again at the write). */
+export async function assertIndexNotReplayed(store: Store, channel: string): Promise<void> {
+  const { index, key } = await readIndex(store, channel);
+  assertNotReplayed(key, index, await highestRecordedIndexVersion(store, channel));
+}
+
 /** Writes an empty index for a new channel; false when the channel already has one. */
 export async function createIndex(store: Store, channel: string): Promise<boolean> {
   const body = serializeDocument({ ...emptyIndex(channel), updatedAt: new Date().toISOString() });
@@ -110,10 +130,12 @@ export async function updateIndex(
   options: { lifetimeMs?: number; dryRun?: boolean; beforeWrite?: (index: ChannelIndex) => Promise<void> } = {},
 ): Promise<IndexSnapshot> {
   let unreachable = new Map<string, Release[]>();
+  const recorded = await highestRecordedIndexVersion(store, channel);
   const { document, etag, key } = await updateDocument(
     store,
     channelIndexKey(channel),
     (current) => {
+      assertNotReplayed(channelIndexKey(channel), current, recorded);
       const now = new Date();
       const fresh = { version: (current.version ?? 0) + 1, expires: new Date(now.getTime() + (options.lifetimeMs ?? indexLifetimeMs({}))).toISOString(), updatedAt: now.toISOString() };
       const split = splitUnreachable({ ...apply(current), ...fresh }, now);

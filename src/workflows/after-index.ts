@@ -35,7 +35,8 @@ export function afterIndexWrite(context: WorkflowContext, channel: string, descr
 
 async function runPendingWork(context: WorkflowContext, work: PendingWork): Promise<HookResult[]> {
   for (const { package: packageId, records } of work.history) {
-    await recordChange(context.store, work.channel, packageId, records, (line) => context.output.warn(line));
+    const stamped = records.map((record) => ({ ...record, indexVersion: work.indexVersion }));
+    await recordChange(context.store, work.channel, packageId, stamped, (line) => context.output.warn(line));
   }
   const hooks = work.events.length > 0 ? await runReleaseHooks(context, work.events) : [];
   if (!context.dryRun) await removePending(context.store, work);

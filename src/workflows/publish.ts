@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { packageReleases } from '../channel/archive.js';
 import { channelsReleasing, claimVersion, readStoredVersions, VersionTakenError, writeManifest } from '../channel/catalog.js';
 import { publishRecord } from '../channel/history.js';
-import { readIndex, updateIndex } from '../channel/index-store.js';
+import { assertIndexNotReplayed, readIndex, updateIndex } from '../channel/index-store.js';
 import { indexLifetimeMs, type Config } from '../config/schema.js';
 import { ConflictError } from '../errors.js';
 import { formatBytes, formatProgress, plural } from '../format.js';
@@ -226,6 +226,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   const encryptionKey = encryptionKeyFor(config);
   await context.signer?.();
   await context.assertSigningMatchesStore?.();
+  await assertIndexNotReplayed(store, request.channel);
   const plan = await planPublish(context, request);
   // A run killed after its index write left history and hooks undone: finish them first.
   await finishInterruptedWork(context, request.channel);

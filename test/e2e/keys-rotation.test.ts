@@ -11,8 +11,8 @@ afterAll(removeProjects);
 
 const INDEX = 'channels/production/index.json';
 
-async function signedProject(files: Record<string, string> = { 'a.txt': 'alpha' }): Promise<Project> {
-  const project = await makeProject({ packages: { maps: files }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
+async function signedProject(files: Record<string, string> = { 'a.txt': 'alpha' }, more: Record<string, Record<string, string>> = {}): Promise<Project> {
+  const project = await makeProject({ packages: { maps: files, ...more }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
   succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
   return project;
 }
@@ -102,5 +102,27 @@ describe('a publisher without signing never silently unsigns a signed store', ()
     succeeded(await project.run(['status', '--json']));
     expect((await publish(project, ['--allow-unsigned'])).packages[0]).toMatchObject({ status: 'published', version: '1.0.1' });
     expect((await project.readStoreJson(INDEX)).signatures).toBeUndefined();
+  });
+});
+
+describe('a publisher never builds on a replayed index', () => {
+  it('an older signed index put back is refused by the next publish and rollout (its halted release stays halted); devices never see it signed again', async () => {
+    const project = await signedProject({ 'a.txt': 'alpha' }, { levels: { 'l.txt': 'one' } });
+    await publish(project, ['maps']);
+    await project.write('maps', { 'a.txt': 'beta' });
+    await publish(project, ['maps']);
+    const withActive = await readFile(project.storePath(INDEX));
+    succeeded(await project.run(['halt', 'maps', '--yes', '--json']));
+    expect((await project.readStoreJson('channels/production/history/maps.json')).entries.map((entry: { indexVersion?: number }) => entry.indexVersion)).toEqual([1, 2, 3]);
+
+    // The attacker puts back the signed index of version 2, where 1.0.1 is still active.
+    await writeFile(project.storePath(INDEX), withActive);
+    const before = await snapshotTree(project.store);
+    const replay = /index\.json is version 2, but the channel's history records that version 3 was written: an older index was put back in the store \(a replay\); nothing was written/;
+    expectRefused(await project.run(['publish', 'levels', '--yes']), 1, replay);
+    expectRefused(await project.run(['rollout', 'maps', '50', '--yes']), 1, replay);
+    expectRefused(await project.run(['refresh']), 1, replay);
+    expect(await snapshotTree(project.store)).toEqual(before);
+    expect((await project.readStoreJson(INDEX)).version).toBe(2);
   });
 });
