@@ -41,7 +41,12 @@ export async function highestRecordedIndexVersion(store: Store, channel: string)
   const keys = (await store.list(prefix)).map((object) => object.key).filter((key) => key.endsWith('.json') && !key.slice(prefix.length).includes('/'));
   let highest = 0;
   for (const key of keys) {
-    for (const entry of await readLog<HistoryEntry>(store, key)) {
+    // A damaged log never blocks a change (its own write warns): the other logs still speak.
+    const entries = await readLog<HistoryEntry>(store, key).catch((error: unknown) => {
+      if (error instanceof UserError) return [];
+      throw error;
+    });
+    for (const entry of entries) {
       if (Number.isInteger(entry.indexVersion) && entry.indexVersion! > highest) highest = entry.indexVersion!;
     }
   }

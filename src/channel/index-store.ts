@@ -11,6 +11,8 @@ import { StoreError, UserError } from '../errors.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
 import { readJsonDocument, updateDocument } from './update-document.js';
 import { highestRecordedIndexVersion } from './history.js';
+import { readWhitelistMeta } from './whitelists.js';
+import { whitelistBindings, type WhitelistMeta } from '../protocol/whitelist.js';
 
 export interface IndexSnapshot {
   index: ChannelIndex;
@@ -87,6 +89,23 @@ function assertNotReplayed(key: string, current: ChannelIndex, recorded: number)
   );
 }
 
+/** Every whitelist the index's releases name (archived ones come back through an index write, which binds them then). */
+const namedWhitelistsOf = (index: ChannelIndex) =>
+  new Set(Object.values(index.packages).flatMap(({ releases }) => releases.flatMap((release) => release.rules.whitelist ?? [])));
+
+/** The metas of these lists, read once per index update (a lost race re-applies with the ones read). */
+async function whitelistMetas(store: Store, names: Set<string>, cache: Map<string, WhitelistMeta | null>): Promise<Map<string, WhitelistMeta>> {
+  for (const name of names) if (!cache.has(name)) cache.set(name, await readWhitelistMeta(store, name));
+  return new Map([...cache].filter((entry): entry is [string, WhitelistMeta] => entry[1] !== null && names.has(entry[0])));
+}
+
+/** The index naming the upload of every whitelist its rules use (devices read exactly those: no rollback of a list). */
+function withWhitelistBindings(index: ChannelIndex, metas: Map<string, WhitelistMeta>): ChannelIndex {
+  const { whitelists: _previous, ...rest } = index;
+  const bindings = whitelistBindings(metas.keys(), metas);
+  return bindings ? { ...rest, whitelists: bindings } : rest;
+}
+
 /** Refuses a replayed index before any work (updateIndex checks again at the write). */
 export async function assertIndexNotReplayed(store: Store, channel: string): Promise<void> {
   const { index, key } = await readIndex(store, channel);
@@ -130,17 +149,18 @@ export async function updateIndex(
   options: { lifetimeMs?: number; dryRun?: boolean; beforeWrite?: (index: ChannelIndex) => Promise<void> } = {},
 ): Promise<IndexSnapshot> {
   let unreachable = new Map<string, Release[]>();
+  const metas = new Map<string, WhitelistMeta | null>();
   const recorded = await highestRecordedIndexVersion(store, channel);
   const { document, etag, key } = await updateDocument(
     store,
     channelIndexKey(channel),
-    (current) => {
+    async (current) => {
       assertNotReplayed(channelIndexKey(channel), current, recorded);
       const now = new Date();
       const fresh = { version: (current.version ?? 0) + 1, expires: new Date(now.getTime() + (options.lifetimeMs ?? indexLifetimeMs({}))).toISOString(), updatedAt: now.toISOString() };
       const split = splitUnreachable({ ...apply(current), ...fresh }, now);
       unreachable = split.unreachable;
-      return split.index;
+      return withWhitelistBindings(split.index, await whitelistMetas(store, namedWhitelistsOf(split.index), metas));
     },
     channelIndexParser(channel),
     () => emptyIndex(channel),

@@ -21,7 +21,7 @@ import { ProtocolError } from '../../src/protocol/errors.js';
 import { indexFreshnessProblem, rememberIndex, type ChannelTrust } from '../../src/protocol/freshness.js';
 import { hash32, rolloutBucket, rolloutThreshold } from '../../src/protocol/rollout.js';
 import type { ChannelIndex, Manifest, ReleaseRules } from '../../src/protocol/types.js';
-import { shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistShard, whitelistShardKey } from '../../src/protocol/whitelist.js';
+import { boundWhitelist, shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistShard, whitelistShardKey, type WhitelistBindings } from '../../src/protocol/whitelist.js';
 import { FIXTURE_FOLDER, type VectorCase, type VectorFile } from './vector-file.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -46,6 +46,18 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
         const meta = validateWhitelistMeta(input.meta, 'meta.json', input.list);
         const shard = whitelistShard(input.id, meta.shards);
         return { member: shardHas(validateWhitelistShard(input.shardDocument, 'shard', meta, shard), input.id) };
+      } catch (error) {
+        if (error instanceof ProtocolError) return { error: 'bad-whitelist' };
+        throw error;
+      }
+    case 'whitelist-bound':
+      try {
+        const bindings = input.bindings as WhitelistBindings;
+        if (!Object.hasOwn(bindings, input.list)) return { bound: false };
+        const meta = boundWhitelist(bindings, input.list)!;
+        const shard = whitelistShard(input.id, meta.shards);
+        const key = whitelistShardKey(input.list, shard, meta.version);
+        return { bound: true, key, member: shardHas(validateWhitelistShard(input.shardDocument, key, meta, shard), input.id) };
       } catch (error) {
         if (error instanceof ProtocolError) return { error: 'bad-whitelist' };
         throw error;

@@ -2,12 +2,48 @@
  * Issue 25: keys that survive compromise. First the attacker's trials on the
  * old trust model (each reproduced on the code before the fix), then rotation.
  */
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
+import { expectRefused, makeProject, REPO_ROOT, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
+import { startServe } from '../helpers/serve.js';
 
 afterAll(removeProjects);
+
+const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
+const JAVA_INSTALLED = ['java', 'javac'].every((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0);
+let javaClasses: string | undefined;
+
+/** The Java client (compiled once), run to completion: exit code and its one JSON line. */
+async function runJava(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
+  if (!javaClasses) {
+    const dir = await mkdtemp(join(tmpdir(), 'update-client-roots-'));
+    const compiled = spawnSync('javac', ['-d', dir, JAVA_CLIENT], { encoding: 'utf8' });
+    if (compiled.status !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
+    javaClasses = dir;
+  }
+  return new Promise((resolve) => {
+    const child = spawn('java', ['-cp', javaClasses!, 'UpdateClient', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('close', (code) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout.trim());
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? 1, json, stderr });
+    });
+  });
+}
+afterAll(async () => {
+  if (javaClasses) await rm(javaClasses, { recursive: true, force: true });
+});
 
 const INDEX = 'channels/production/index.json';
 
@@ -124,5 +160,50 @@ describe('a publisher never builds on a replayed index', () => {
     expectRefused(await project.run(['refresh']), 1, replay);
     expect(await snapshotTree(project.store)).toEqual(before);
     expect((await project.readStoreJson(INDEX)).version).toBe(2);
+  });
+});
+
+describe('whitelists cannot be rolled back', () => {
+  it('the index names the upload of each list its rules use; a device removed from the list never gets the gated release from an older list put back (both clients)', async () => {
+    const project = await signedProject();
+    await publish(project);
+    await writeFile(join(project.dir, 'qa.txt'), 'qa-phone\n');
+    succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes', '--json']));
+    await project.write('maps', { 'a.txt': 'gated' });
+    await publish(project, ['--rollout', '0', '--whitelist', 'qa']);
+    expect((await project.readStoreJson(INDEX)).whitelists).toEqual({ qa: { version: 1, shards: 1 } });
+    const publicKey = ['--public-key', join(project.dir, 'keys', 'signing-public.pem')];
+    const member = await fetchInto(project, join(project.dir, 'member', 'maps'), ['--device-id', 'qa-phone', ...publicKey]);
+    expect(succeeded(member)).toMatchObject({ version: '1.0.1' });
+    const oldList = join(project.dir, 'old-qa');
+    await cp(project.storePath('whitelists/qa'), oldList, { recursive: true });
+
+    // qa-phone leaves the list: the upload rewrites the index, naming upload 2.
+    await writeFile(join(project.dir, 'qa.txt'), 'other-phone\n');
+    expect(succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes', '--json']))).toMatchObject({ name: 'qa', channels: ['production'] });
+    expect((await project.readStoreJson(INDEX)).whitelists).toEqual({ qa: { version: 2, shards: 1 } });
+
+    // The attacker puts the signed list of upload 1 back (meta and shards).
+    const currentShard = await readFile(project.storePath('whitelists/qa/v2/shard-000.json'));
+    await rm(project.storePath('whitelists/qa'), { recursive: true });
+    await cp(oldList, project.storePath('whitelists/qa'), { recursive: true });
+    const removed = await fetchInto(project, join(project.dir, 'removed', 'maps'), ['--device-id', 'qa-phone', ...publicKey]);
+    expect(succeeded(removed)).toMatchObject({ version: '1.0.0' });
+    // Upload 1's shard served at upload 2's key is refused: it names its upload.
+    await cp(project.storePath('whitelists/qa/v1/shard-000.json'), project.storePath('whitelists/qa/v2/shard-000.json'));
+    const swapped = await fetchInto(project, join(project.dir, 'swapped', 'maps'), ['--device-id', 'qa-phone', ...publicKey]);
+    expect(swapped.code).toBe(1);
+    expect(swapped.stderr).toMatch(/shard-000\.json: is shard 0 of list 'qa' upload 1, not shard 0 of 'qa' upload 2/);
+
+    if (!JAVA_INSTALLED) return;
+    await writeFile(project.storePath('whitelists/qa/v2/shard-000.json'), currentShard);
+    const server = await startServe(project.dir);
+    try {
+      const java = await runJava(['maps', '--from', server.url, '--into', join(project.dir, 'java', 'maps'), '--device-id', 'qa-phone', ...publicKey]);
+      expect(java.code, java.stderr).toBe(0);
+      expect(java.json).toMatchObject({ version: '1.0.0' });
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -74,7 +74,7 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   assertIndexFresh(index, { now, signed, remembered: installed?.trust });
   const trust = rememberIndex(index, signed, installed?.trust);
   const deviceId = options.device?.deviceId;
-  const isWhitelisted = options.isWhitelisted ?? (await whitelistsOfDevice(source, releaseRules(index, packageId), deviceId, publicKeys));
+  const isWhitelisted = options.isWhitelisted ?? (await whitelistsOfDevice(source, releaseRules(index, packageId), deviceId, publicKeys, index.whitelists));
   const resolution = resolveUpdate(
     index,
     { ...options.device, now, package: packageId, installed: installed?.version, patches: options.patches ?? false },

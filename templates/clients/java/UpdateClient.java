@@ -1987,13 +1987,12 @@ public final class UpdateClient {
                 }
             }
             Set<String> member = new HashSet<>();
+            // The upload the index binds: exactly its shards are read, so an older list put back is never used.
+            Map<String, Object> bindings = index.get("whitelists") == null ? Map.of() : Json.object(index.get("whitelists"), "whitelists");
             for (String name : names) {
+                Map<String, Object> meta = bindings.containsKey(name) ? boundWhitelist(name, bindings.get(name)) : readWhitelistMeta(http, name, trusted);
+                if (meta == null) continue;
                 String metaKey = "whitelists/" + name + "/meta.json";
-                byte[] metaBody = http.readDocument(metaKey, MAX_WHITELIST_META);
-                if (metaBody == null) continue;
-                Object metaDocument = parseJson(metaBody, metaKey);
-                checkSignature(metaKey, metaDocument, trusted);
-                Map<String, Object> meta = validateWhitelistMeta(metaDocument, metaKey, name);
                 long shards = Json.integer(meta, "shards", metaKey);
                 Long version = meta.get("version") == null ? null : Json.integer(meta, "version", metaKey);
                 int shard = whitelistShard(deviceId, shards);
@@ -2006,6 +2005,15 @@ public final class UpdateClient {
                 if (shardHas(validateWhitelistShard(shardDocument, shardKey, meta, shard), deviceId)) member.add(name);
             }
             return (list, id) -> id.equals(deviceId) && member.contains(list);
+        }
+
+        private static Map<String, Object> readWhitelistMeta(Http http, String name, List<Signatures.TrustedKey> trusted) throws Refusal {
+            String metaKey = "whitelists/" + name + "/meta.json";
+            byte[] metaBody = http.readDocument(metaKey, MAX_WHITELIST_META);
+            if (metaBody == null) return null;
+            Object metaDocument = parseJson(metaBody, metaKey);
+            checkSignature(metaKey, metaDocument, trusted);
+            return validateWhitelistMeta(metaDocument, metaKey, name);
         }
 
         // ----------------------------------------------------- install state
@@ -2115,6 +2123,21 @@ public final class UpdateClient {
         if (!(meta.get("shards") instanceof Double) || Json.integer(meta, "shards", key) <= 0) throw new BadPackage(key + ": is malformed (no shard count)");
         if (!name.equals(meta.get("name"))) throw new BadPackage(key + ": names list '" + meta.get("name") + "', not '" + name + "': it was copied from another list");
         if (meta.get("version") != null && Json.integer(meta, "version", key) <= 0) throw new BadPackage(key + ": has a malformed version");
+        return meta;
+    }
+
+    /** A whitelist as the channel index binds it ({ version, shards }): the meta its shard is checked against. */
+    static Map<String, Object> boundWhitelist(String name, Object binding) throws BadPackage {
+        if (!(binding instanceof Map)) throw new BadPackage("channel index: whitelists." + name + " is not { version, shards }");
+        Map<String, Object> bound = Json.object(binding, "whitelists." + name);
+        if (!(bound.get("version") instanceof Double) || Json.integer(bound, "version", "whitelists." + name) <= 0
+            || !(bound.get("shards") instanceof Double) || Json.integer(bound, "shards", "whitelists." + name) <= 0) {
+            throw new BadPackage("channel index: whitelists." + name + " is not { version, shards }");
+        }
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("name", name);
+        meta.put("version", bound.get("version"));
+        meta.put("shards", bound.get("shards"));
         return meta;
     }
 
@@ -2235,6 +2258,27 @@ public final class UpdateClient {
                         int shard = whitelistShard(id, Json.integer(meta, "shards", "meta"));
                         result.put("member", shardHas(validateWhitelistShard(input.get("shardDocument"), "shard", meta, shard), id));
                     } catch (BadPackage refused) {
+                        result.put("error", "bad-whitelist");
+                    }
+                    return result;
+                case "whitelist-bound":
+                    try {
+                        Map<String, Object> bindings = asMap(input.get("bindings"));
+                        String list = (String) input.get("list");
+                        if (!bindings.containsKey(list)) {
+                            result.put("bound", false);
+                            return result;
+                        }
+                        Map<String, Object> meta = boundWhitelist(list, bindings.get(list));
+                        String id = (String) input.get("id");
+                        int shard = whitelistShard(id, Json.integer(meta, "shards", "binding"));
+                        String key = whitelistShardKey(list, shard, Json.integer(meta, "version", "binding"));
+                        boolean member = shardHas(validateWhitelistShard(input.get("shardDocument"), key, meta, shard), id);
+                        result.put("bound", true);
+                        result.put("key", key);
+                        result.put("member", member);
+                    } catch (BadPackage refused) {
+                        result.clear();
                         result.put("error", "bad-whitelist");
                     }
                     return result;
