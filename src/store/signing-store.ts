@@ -1,9 +1,9 @@
 import { StoreError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
-import { checkDocumentSignature } from '../protocol/document-signature.js';
+import { checkDocumentTrust } from '../protocol/document-signature.js';
 import { packagesPrefix } from '../protocol/layout.js';
 import { serializeDocument } from '../protocol/manifest.js';
-import { signDocument, trustedKeyOf, type SigningKey } from '../protocol/signature.js';
+import { signWithAll, type SignerSet } from '../keys/signers.js';
 import type { Store, StoredDocument } from './store.js';
 
 /** Every JSON document written is signed (its signatures inside it; see protocol/document-signature.ts). */
@@ -34,8 +34,8 @@ export class UnsignedDocumentError extends StoreError {
   }
 }
 
-/** The body signed by `signer`: a JSON object gets its `signatures`; anything else is stored as it is. */
-function signedBody(body: Buffer, signer: SigningKey): Buffer {
+/** The body signed by every key of the set: a JSON object gets its `signatures`; anything else is stored as it is. */
+async function signedBody(body: Buffer, signers: SignerSet): Promise<Buffer> {
   let document: unknown;
   try {
     document = JSON.parse(body.toString('utf8'));
@@ -43,7 +43,7 @@ function signedBody(body: Buffer, signer: SigningKey): Buffer {
     return body;
   }
   if (typeof document !== 'object' || document === null || Array.isArray(document)) return body;
-  return serializeDocument(signDocument(document, signer));
+  return serializeDocument(await signWithAll(document, signers));
 }
 
 /**
@@ -54,7 +54,7 @@ function signedBody(body: Buffer, signer: SigningKey): Buffer {
  * their signature is this publisher's: an update never vouches for bytes
  * changed outside update-publish.
  */
-export function signingStore(store: Store, signer: () => Promise<SigningKey>): Store {
+export function signingStore(store: Store, signer: () => Promise<SignerSet>): Store {
   const problemOf = async (stored: StoredDocument): Promise<string | undefined> => {
     let document: unknown;
     try {
@@ -62,7 +62,7 @@ export function signingStore(store: Store, signer: () => Promise<SigningKey>): S
     } catch {
       return 'is not valid JSON';
     }
-    const check = checkDocumentSignature(document, [trustedKeyOf((await signer()).key)]);
+    const check = checkDocumentTrust(document, (await signer()).trust);
     return check.ok ? undefined : check.message;
   };
 
@@ -79,7 +79,7 @@ export function signingStore(store: Store, signer: () => Promise<SigningKey>): S
 
     async writeDocument(key, body, options) {
       if (!isSignedDocument(key)) return store.writeDocument(key, body, options);
-      const signed = signedBody(body, await signer());
+      const signed = await signedBody(body, await signer());
       const written = await store.writeDocument(key, signed, { ...options, sha256: sha256Hex(signed) });
       return written && { ...written, stored: signed };
     },

@@ -46,7 +46,7 @@ export async function resignDocuments(context: WorkflowContext, request: ResignR
   const keys = (await Promise.all(prefixes.map((prefix) => store.list(prefix)))).flat().map((object) => object.key).filter((key) => key.endsWith('.json'));
   const unknownAccepted = request.accept.filter((key) => !keys.includes(key));
   if (unknownAccepted.length) throw new UserError(`--accept ${unknownAccepted.join(', ')}: no such document in ${store.location}; name documents as 'keys resign' lists them`);
-  const trusted = [...request.publicKeys.map(trustedKeyOf), trustedKeyOf(signer.key)];
+  const trusted = [...request.publicKeys.map(trustedKeyOf), ...signer.trust.keys];
 
   const unvouched: { key: string; stored: StoredDocument; document: unknown }[] = [];
   let vouched = 0;
@@ -83,7 +83,7 @@ export async function resignDocuments(context: WorkflowContext, request: ResignR
   }
 
   const listed = candidates.map((candidate) => candidate.key);
-  const question = `Sign ${plural(listed.length, 'document')} with key ${signer.keyId}: ${listed.join(', ')}?`;
+  const question = `Sign ${plural(listed.length, 'document')} with ${plural(signer.signers.length, 'key')} ${signer.signers.map((one) => one.trusted.keyId).join(', ')}: ${listed.join(', ')}?`;
   if (listed.length > 0) await confirmOrDecline(context, question);
   for (const key of keys.filter((name) => name.startsWith(whitelistsPrefix) && name.endsWith('/meta.json'))) {
     const stored = unvouched.find((candidate) => candidate.key === key)?.stored ?? (await store.readDocument(key));

@@ -1,11 +1,11 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { storeSource } from '../client/fetch/source.js';
 import { verifyReleases, type VerifyProblem, type VerifyReport } from '../client/verify/verify-releases.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { listChannelFolders } from '../channel/index-store.js';
 import { ExitCode, UserError } from '../errors.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
-import { checkDocumentSignature } from '../protocol/document-signature.js';
+import { checkDocumentSignature, type TrustedKey } from '../protocol/document-signature.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { channelPrefix } from '../protocol/layout.js';
 import { trustedKeyOf } from '../protocol/signature.js';
@@ -21,7 +21,7 @@ import type { WorkflowContext } from './context.js';
  */
 export async function verifyStore(context: WorkflowContext, request: { channel?: string; publicKeys: KeyObject[] }): Promise<VerifyReport> {
   const { config, store, output } = context;
-  const publicKeys = request.publicKeys.length ? request.publicKeys : context.signer ? [createPublicKey((await context.signer()).key)] : [];
+  const publicKeys = request.publicKeys.length ? request.publicKeys.map(trustedKeyOf) : context.signer ? [...(await context.signer()).trust.keys] : [];
   const encryptionKey = encryptionKeyFor(config);
   const channels = request.channel ? [request.channel] : await listChannelFolders(store);
   // Verifying nothing must not pass: it is almost always a mistyped store.
@@ -57,8 +57,7 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
  * archived releases back into the index: each must parse and, with trusted
  * keys, carry a valid signature.
  */
-async function checkChannelLogs(store: Store, channels: string[], publicKeys: KeyObject[]): Promise<VerifyProblem[]> {
-  const trusted = publicKeys.map(trustedKeyOf);
+async function checkChannelLogs(store: Store, channels: string[], trusted: TrustedKey[]): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   for (const channel of channels) {
     const keys = (await store.list(channelPrefix(channel))).map((object) => object.key).filter((key) => /\/(archive|history)\/[^/]+\.json$/.test(key));

@@ -214,7 +214,7 @@ describe('signed releases', () => {
   it('signs every manifest and index, and a device trusting the public key installs and updates', async () => {
     for (const key of [INDEX, 'packages/maps/1.0.0/manifest.json', 'packages/maps/1.0.1/manifest.json']) {
       // Each document carries its own signatures: nothing detached to pair up.
-      expect((await project.readStoreJson(key)).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), sig: expect.any(String) }]);
+      expect((await project.readStoreJson(key)).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), alg: 'ed25519', sig: expect.any(String) }]);
       await expect(readFile(project.storePath(`${key}.sig`))).rejects.toThrow(/ENOENT/);
     }
     const device = join(project.dir, 'device', 'maps');
