@@ -15,7 +15,7 @@ import semver from 'semver';
 import { buildTree } from '../../src/client/fetch/build-tree.js';
 import { DamagedBaseError } from '../../src/client/errors.js';
 import { resolveUpdate } from '../../src/client/resolve.js';
-import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
+import { canonicalBytes, checkDocumentTrust, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { indexFreshnessProblem, rememberIndex, type ChannelTrust } from '../../src/protocol/freshness.js';
@@ -88,7 +88,7 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
     case 'signature': {
       const keys = file.keys as Record<string, string>;
       const document = input.documentText !== undefined ? JSON.parse(input.documentText) : input.document;
-      const check = checkDocumentSignature(document, (input.trusted as string[]).map((name) => trustedKeyFromPem(keys[name])));
+      const check = checkDocumentTrust(document, { keys: (input.trusted as string[]).map((name) => trustedKeyFromPem(keys[name])), threshold: input.threshold ?? 1 });
       return check.ok ? { ok: true, keyId: check.keyId } : { ok: false, reason: check.reason };
     }
     case 'encryption-key-id':

@@ -1148,29 +1148,43 @@ public final class UpdateClient {
 
         /** DER SubjectPublicKeyInfo of an Ed25519 key: this prefix, then the 32 key bytes. */
         private static final byte[] ED25519_SPKI_PREFIX = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+        /** DER SubjectPublicKeyInfo of a P-256 key (id-ecPublicKey, prime256v1): this prefix, then the 65-byte uncompressed point. */
+        private static final byte[] P256_SPKI_PREFIX = {
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+        static final String ED25519 = "ed25519";
+        static final String ECDSA_P256 = "ecdsa-p256-sha256";
         private static final Pattern KEY_ID = Pattern.compile("^[0-9a-f]{16}$");
         private static final Pattern BASE64 = Pattern.compile("^[A-Za-z0-9+/]*={0,2}$");
 
         static final class TrustedKey {
             final String keyId;
             final PublicKey key;
+            /** ed25519 or ecdsa-p256-sha256: a signature verifies only by its key's algorithm. */
+            final String algorithm;
 
-            TrustedKey(String keyId, PublicKey key) {
+            TrustedKey(String keyId, PublicKey key, String algorithm) {
                 this.keyId = keyId;
                 this.key = key;
+                this.algorithm = algorithm;
             }
+        }
+
+        /** A trusted key from its DER SubjectPublicKeyInfo: Ed25519, or P-256 with an uncompressed point. */
+        static TrustedKey fromSpki(byte[] der) throws GeneralSecurityException {
+            boolean ed25519 = der.length == ED25519_SPKI_PREFIX.length + 32
+                && Arrays.equals(Arrays.copyOf(der, ED25519_SPKI_PREFIX.length), ED25519_SPKI_PREFIX);
+            boolean p256 = der.length == P256_SPKI_PREFIX.length + 65
+                && Arrays.equals(Arrays.copyOf(der, P256_SPKI_PREFIX.length), P256_SPKI_PREFIX) && der[P256_SPKI_PREFIX.length] == 0x04;
+            if (!ed25519 && !p256) throw new GeneralSecurityException("not an Ed25519 or ECDSA P-256 public key (SubjectPublicKeyInfo)");
+            PublicKey key = KeyFactory.getInstance(ed25519 ? "Ed25519" : "EC").generatePublic(new X509EncodedKeySpec(der));
+            return new TrustedKey(hex(sha256(der)).substring(0, 16), key, ed25519 ? ED25519 : ECDSA_P256);
         }
 
         /** A trusted key from the PEM `keys generate` writes; the key id is the first 16 hex of SHA-256 over its DER SubjectPublicKeyInfo. */
         static TrustedKey fromPem(String pem) throws GeneralSecurityException {
             Matcher m = Pattern.compile("-----BEGIN PUBLIC KEY-----([\\s\\S]*?)-----END PUBLIC KEY-----").matcher(pem);
             if (!m.find()) throw new GeneralSecurityException("not a PEM public key (-----BEGIN PUBLIC KEY-----)");
-            byte[] der = Base64.getMimeDecoder().decode(m.group(1).replaceAll("\\s+", ""));
-            boolean ed25519 = der.length == ED25519_SPKI_PREFIX.length + 32
-                && Arrays.equals(Arrays.copyOf(der, ED25519_SPKI_PREFIX.length), ED25519_SPKI_PREFIX);
-            if (!ed25519) throw new GeneralSecurityException("not an Ed25519 public key (SubjectPublicKeyInfo)");
-            PublicKey key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
-            return new TrustedKey(hex(sha256(der)).substring(0, 16), key);
+            return fromSpki(Base64.getMimeDecoder().decode(m.group(1).replaceAll("\\s+", "")));
         }
 
         /** The bytes a signature covers: canonical JSON of the document without its top-level `signatures`. */
@@ -1180,9 +1194,13 @@ public final class UpdateClient {
             return Json.canonical(unsigned).getBytes(StandardCharsets.UTF_8);
         }
 
-        /** { ok: true, keyId } or { ok: false, reason: unsigned | malformed | unknown-key | bad-signature }. */
-        @SuppressWarnings("unchecked")
         static Map<String, Object> check(Object document, List<TrustedKey> trusted) {
+            return check(document, trusted, 1);
+        }
+
+        /** { ok: true, keyId } or { ok: false, reason: unsigned | malformed | unknown-key | bad-signature | under-threshold }: valid signatures by threshold distinct trusted keys. */
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> check(Object document, List<TrustedKey> trusted, int threshold) {
             if (!(document instanceof Map)) return failure("malformed");
             Map<String, Object> map = (Map<String, Object>) document;
             Object signatures = map.get("signatures");
@@ -1194,6 +1212,8 @@ public final class UpdateClient {
                 Map<String, Object> signature = (Map<String, Object>) entry;
                 if (!(signature.get("keyid") instanceof String) || !KEY_ID.matcher((String) signature.get("keyid")).matches()) return failure("malformed");
                 if (!(signature.get("sig") instanceof String) || !BASE64.matcher((String) signature.get("sig")).matches()) return failure("malformed");
+                Object alg = signature.get("alg");
+                if (alg != null && !ED25519.equals(alg) && !ECDSA_P256.equals(alg)) return failure("malformed");
                 entries.add(signature);
             }
             byte[] bytes;
@@ -1203,19 +1223,25 @@ public final class UpdateClient {
                 return failure("malformed");
             }
             boolean anyKnown = false;
+            boolean anyInvalid = false;
+            Set<String> valid = new LinkedHashSet<>();
             for (Map<String, Object> signature : entries) {
                 for (TrustedKey key : trusted) {
                     if (!key.keyId.equals(signature.get("keyid"))) continue;
                     anyKnown = true;
-                    if (verifies((String) signature.get("sig"), bytes, key.key)) {
-                        Map<String, Object> ok = new LinkedHashMap<>();
-                        ok.put("ok", true);
-                        ok.put("keyId", key.keyId);
-                        return ok;
-                    }
+                    String alg = signature.get("alg") == null ? ED25519 : (String) signature.get("alg");
+                    if (alg.equals(key.algorithm) && verifies((String) signature.get("sig"), bytes, key)) valid.add(key.keyId);
+                    else anyInvalid = true;
                 }
             }
-            return failure(anyKnown ? "bad-signature" : "unknown-key");
+            if (valid.size() >= threshold) {
+                Map<String, Object> ok = new LinkedHashMap<>();
+                ok.put("ok", true);
+                ok.put("keyId", valid.iterator().next());
+                return ok;
+            }
+            if (!anyKnown) return failure("unknown-key");
+            return failure(anyInvalid ? "bad-signature" : "under-threshold");
         }
 
         private static Map<String, Object> failure(String reason) {
@@ -1225,10 +1251,11 @@ public final class UpdateClient {
             return result;
         }
 
-        private static boolean verifies(String sig, byte[] bytes, PublicKey key) {
+        private static boolean verifies(String sig, byte[] bytes, TrustedKey trusted) {
             try {
-                Signature verifier = Signature.getInstance("Ed25519");
-                verifier.initVerify(key);
+                // ECDSA as KMS, HSMs and OpenSSL write it: DER over SHA-256 of the bytes.
+                Signature verifier = Signature.getInstance(ECDSA_P256.equals(trusted.algorithm) ? "SHA256withECDSA" : "Ed25519");
+                verifier.initVerify(trusted.key);
                 verifier.update(bytes);
                 return verifier.verify(Base64.getDecoder().decode(sig));
             } catch (GeneralSecurityException | IllegalArgumentException invalid) {
@@ -1241,6 +1268,7 @@ public final class UpdateClient {
                 case "unsigned": return "carries no signature although a public key is trusted; the store is unsigned or the signatures were removed";
                 case "malformed": return "has malformed signatures or values no signature can cover";
                 case "unknown-key": return "is not signed by a trusted key";
+                case "under-threshold": return "is not signed by enough trusted keys (the threshold)";
                 default: return "signature does not match the content: the document was altered";
             }
         }
@@ -2339,7 +2367,7 @@ public final class UpdateClient {
                     List<Signatures.TrustedKey> trusted = new ArrayList<>();
                     for (String name : strings(input.get("trusted"))) trusted.add(Signatures.fromPem((String) keys.get(name)));
                     Object document = input.get("documentText") != null ? Json.parse((String) input.get("documentText")) : input.get("document");
-                    return Signatures.check(document, trusted);
+                    return Signatures.check(document, trusted, input.get("threshold") == null ? 1 : (int) Json.integer(input, "threshold", "case"));
                 }
                 case "encryption-key-id":
                     result.put("keyId", Decryptor.keyId(Base64.getDecoder().decode((String) asMap(file.get("keys")).get((String) input.get("key")))));
