@@ -147,6 +147,8 @@ export async function loadSigners(settings: SigningSettings, configDir: string):
       signers.push(keyObjectSigner(loaded.key, spec.startsWith('env:') ? `environment variable ${spec.slice(4)}` : spec));
     }
   }
+  // A key that signs with another key than configured (a program, KMS) is found now, before any work.
+  for (const signer of signers) await signWithAll({ probe: 'update-publish signing key check' }, { signers: [signer], threshold: 1, trust: { keys: [signer.trusted], threshold: 1 } });
   const ids = signers.map((signer) => signer.trusted.keyId);
   const twice = ids.find((id, at) => ids.indexOf(id) !== at);
   if (twice) throw new UserError(`signing.privateKey names key ${twice} twice; a threshold counts distinct keys, so list each key once`);
