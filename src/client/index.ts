@@ -31,3 +31,7 @@ export { ProtocolError } from '../protocol/errors.js';
 export type { ProtocolFault } from '../protocol/errors.js';
 export { runOnceSteps } from './run-once.js';
 export type { RunOnceRecord, RunOnceStep } from './run-once.js';
+export { checkDocumentTrust } from '../protocol/document-signature.js';
+export type { Trust, SignatureAlgorithm } from '../protocol/document-signature.js';
+export { acceptTrustedRoot, acceptNextRoot, followRootChain, newerRoot, roleTrust, validateRoot, rootKey, RootError, MAX_ROOT_BYTES, MAX_ROOT_LINKS } from '../protocol/root.js';
+export type { RootDocument, RootRole, RoleName } from '../protocol/root.js';

@@ -2,12 +2,13 @@ import { StoreError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
 import { checkDocumentTrust } from '../protocol/document-signature.js';
 import { packagesPrefix } from '../protocol/layout.js';
+import { ROOT_PREFIX } from '../protocol/root.js';
 import { serializeDocument } from '../protocol/manifest.js';
 import { signWithAll, type SignerSet } from '../keys/signers.js';
 import type { Store, StoredDocument } from './store.js';
 
-/** Every JSON document written is signed (its signatures inside it; see protocol/document-signature.ts). */
-const isSignedDocument = (key: string) => key.endsWith('.json');
+/** Every JSON document written is signed (its signatures inside it; see protocol/document-signature.ts); roots carry their root keys' signatures. */
+const isSignedDocument = (key: string) => key.endsWith('.json') && !key.startsWith(ROOT_PREFIX);
 
 /**
  * Mutable documents a publisher builds on (channel index, archive, history,

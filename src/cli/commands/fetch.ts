@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
 import { withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
-import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
+import { collect, loadPublicKeys, readDecryptionKeys, readRootFile } from '../trust-options.js';
 import type { Session } from '../session.js';
 
 interface FetchFlags extends GlobalOptions {
@@ -18,6 +18,7 @@ interface FetchFlags extends GlobalOptions {
   attr?: string;
   into: string;
   publicKey?: string[];
+  root?: string;
   decryptionKey?: string[];
   from?: string;
   now?: string;
@@ -45,6 +46,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect)
+    .option('--root <file>', 'the root the app ships (root/<N>.root.json): follow the chain from it; documents must be signed by the newest root\'s signing keys')
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
@@ -68,6 +70,7 @@ Examples:
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
+      const root = flags.root === undefined ? undefined : await readRootFile(flags.root);
       const decryptionKeys = readDecryptionKeys(flags.decryptionKey ?? []);
       const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
@@ -98,6 +101,7 @@ Examples:
             },
             intoDir: flags.into,
             publicKeys,
+            root,
             decryptionKeys,
             now,
             maxIndexBytes,

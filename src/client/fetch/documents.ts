@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { sha256Hex } from '../../hash.js';
 import { parseIndexJson, validateIndex } from '../../protocol/channel-index.js';
-import { checkDocumentSignature, type TrustedKey } from '../../protocol/document-signature.js';
+import { checkDocumentTrust, type Trust, type TrustedKey } from '../../protocol/document-signature.js';
 import { channelIndexKey } from '../../protocol/layout.js';
 import { parseManifest } from '../../protocol/manifest.js';
 import { trustedKeyOf } from '../../protocol/signature.js';
@@ -10,8 +10,12 @@ import { INSTALL_STATE_FILE } from './install-state.js';
 import { IntegrityError, ProtocolError, SignatureError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
-/** Public keys a device trusts; without any, signatures are not checked (SHA-256 chains still are). */
-export type TrustedKeys = readonly (KeyObject | TrustedKey)[] | undefined;
+/**
+ * Public keys a device trusts (any one signature by them suffices), or a
+ * Trust (a root's signing keys and threshold); without any, signatures are
+ * not checked (SHA-256 chains still are).
+ */
+export type TrustedKeys = readonly (KeyObject | TrustedKey)[] | Trust | undefined;
 
 /** What a device reads at most of a document whose size no signed parent lists. */
 export const DOCUMENT_LIMITS = {
@@ -23,16 +27,19 @@ export const DOCUMENT_LIMITS = {
   whitelistShard: 8 * 1024 * 1024,
 } as const;
 
-const asTrusted = (keys: TrustedKeys): TrustedKey[] => (keys ?? []).map((key) => ('publicKey' in key ? key : trustedKeyOf(key)));
+const asTrust = (keys: TrustedKeys): Trust => {
+  if (keys && 'threshold' in keys) return keys;
+  return { keys: (keys ?? []).map((key) => ('publicKey' in key ? key : trustedKeyOf(key))), threshold: 1 };
+};
 
 /**
  * Checks a document's own signatures. With trusted keys one of them must be a
  * valid signature by a trusted key; returns whether the document was verified.
  */
 export function checkSignature(key: string, document: unknown, publicKeys: TrustedKeys): boolean {
-  const trusted = asTrusted(publicKeys);
-  if (trusted.length === 0) return false;
-  const check = checkDocumentSignature(document, trusted);
+  const trust = asTrust(publicKeys);
+  if (trust.keys.length === 0) return false;
+  const check = checkDocumentTrust(document, trust);
   if (check.ok) return true;
   const why = check.reason === 'unsigned' ? `${check.message} although a public key is trusted; the store is unsigned or the signatures were removed` : check.message;
   throw new SignatureError(key, why);

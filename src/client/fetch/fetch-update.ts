@@ -13,6 +13,8 @@ import type { UpdateSource } from './source.js';
 import { watchedSource } from './watched-source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
 import { whitelistsOfDevice } from './whitelist-membership.js';
+import { acceptTrustedRoot, followRootChain, MAX_ROOT_BYTES, newerRoot, roleTrust } from '../../protocol/root.js';
+import { INSTALL_STATE_FILE } from './install-state.js';
 
 export interface FetchOptions {
   source: UpdateSource;
@@ -23,6 +25,12 @@ export interface FetchOptions {
   intoDir: string;
   /** Trusted signing keys: with any, every index and manifest must carry a valid signature. */
   publicKeys?: TrustedKeys;
+  /**
+   * The root the app ships (root/<N>.root.json as parsed JSON): the chain is
+   * followed from it (or from a newer one the install state remembers), and
+   * documents must be signed by the newest root's signing keys at its threshold.
+   */
+  root?: unknown;
   /** Package encryption keys (several during a rotation); the manifest's key id picks one. */
   decryptionKeys?: readonly Buffer[];
   /** Whitelist membership; by default read from the source as a device would. */
@@ -63,13 +71,15 @@ export interface FetchResult {
 const releaseRules = (index: ChannelIndex, packageId: string) => (index.packages[packageId]?.releases ?? []).map((release) => release.rules);
 
 export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
-  const { channel, publicKeys } = options;
+  const { channel } = options;
   const source = watchedSource(options.source, options.signal);
   const packageId = options.package;
   const dir = resolve(options.intoDir);
   await recoverInterruptedSwap(dir);
   const installed = await readInstallState(dir, packageId);
   const now = options.now ?? new Date();
+  const root = options.root === undefined ? undefined : await currentRoot(source, options.root, installed?.root, now);
+  const publicKeys = root ? roleTrust(root.root, 'signing') : options.publicKeys;
   const { index, signed } = await readChannelIndex(source, channel, publicKeys, options.maxIndexBytes);
   assertIndexFresh(index, { now, signed, remembered: installed?.trust });
   const trust = rememberIndex(index, signed, installed?.trust);
@@ -89,7 +99,10 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   };
   if (!resolution.update) {
     // Nothing to install, but the channel's trust moved on: remember it, or a mirror could turn it back.
-    if (installed && JSON.stringify(installed.trust) !== JSON.stringify(trust)) await updateInstallState(dir, { ...installed, trust });
+    const rememberedRoot = root?.document ?? installed?.root;
+    if (installed && (JSON.stringify(installed.trust) !== JSON.stringify(trust) || JSON.stringify(installed.root) !== JSON.stringify(rememberedRoot))) {
+      await updateInstallState(dir, { ...installed, trust, ...(rememberedRoot !== undefined && { root: rememberedRoot }) });
+    }
     return { ...result, updated: false, version: installed?.version ?? null, kind: null, patched: false, fallbacks: [], bytesDownloaded: 0 };
   }
 
@@ -117,12 +130,34 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     ];
     const fallbacks: FetchResult['fallbacks'] = [];
     const used = await installFirstThatWorks(attempts, install, tree, (attempt, error) => fallbacks.push({ key: attempt.object.key, problem: error.message }));
-    await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
+    const rememberedRoot = root?.document ?? installed?.root;
+    await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust, ...(rememberedRoot !== undefined && { root: rememberedRoot }) });
     await swapInto(dir, tree);
     return { ...result, updated: true, version, kind: used.kind, patched: used.patches !== undefined, fallbacks, bytesDownloaded };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * The root to check documents with: the shipped one, or the newer one the
+ * install state remembers (never an older one), followed along the store's
+ * chain (root/<N+1>.root.json until there is none).
+ */
+async function currentRoot(source: UpdateSource, shipped: unknown, remembered: unknown, now: Date) {
+  const trusted = acceptTrustedRoot(shipped, 'the root given (--root)', 'input');
+  const known = remembered === undefined ? undefined : acceptTrustedRoot(remembered, `the root remembered in ${INSTALL_STATE_FILE}`);
+  const start = newerRoot(trusted, known);
+  const read = async (key: string) => {
+    const body = await source.readDocument(key, MAX_ROOT_BYTES);
+    if (!body) return null;
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
+    }
+  };
+  return followRootChain(start, start === trusted ? shipped : remembered, read, now);
 }
 
 /** One way to build the new tree: a package object, over the installed copy for a delta, with patches for a patched delta. */
