@@ -7,6 +7,8 @@ import { checkDocumentSignature, isSigned, type TrustedKey } from '../protocol/d
 import { channelPrefix, MUTABLE_CACHE } from '../protocol/layout.js';
 import { trustedKeyOf } from '../protocol/signature.js';
 import { whitelistsPrefix } from '../protocol/whitelist.js';
+import { roleTrust } from '../protocol/root.js';
+import { readRootChain } from './keys-root.js';
 import type { StoredDocument } from '../store/store.js';
 import { UnsignedDocumentError } from '../store/signing-store.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
@@ -46,7 +48,9 @@ export async function resignDocuments(context: WorkflowContext, request: ResignR
   const keys = (await Promise.all(prefixes.map((prefix) => store.list(prefix)))).flat().map((object) => object.key).filter((key) => key.endsWith('.json'));
   const unknownAccepted = request.accept.filter((key) => !keys.includes(key));
   if (unknownAccepted.length) throw new UserError(`--accept ${unknownAccepted.join(', ')}: no such document in ${store.location}; name documents as 'keys resign' lists them`);
-  const trusted = [...request.publicKeys.map(trustedKeyOf), ...signer.trust.keys];
+  // The old trust: keys given, the configured ones, and the current root's signing keys (never a removed key's).
+  const newestRoot = (await readRootChain(store)).roots.at(-1)?.root;
+  const trusted = [...request.publicKeys.map(trustedKeyOf), ...signer.trust.keys, ...(newestRoot ? roleTrust(newestRoot, 'signing').keys : [])];
 
   const unvouched: { key: string; stored: StoredDocument; document: unknown }[] = [];
   let vouched = 0;

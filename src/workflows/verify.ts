@@ -5,7 +5,9 @@ import { readArchivedReleases } from '../channel/archive.js';
 import { listChannelFolders } from '../channel/index-store.js';
 import { ExitCode, UserError } from '../errors.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
-import { checkDocumentSignature, type TrustedKey } from '../protocol/document-signature.js';
+import { checkDocumentTrust, type Trust } from '../protocol/document-signature.js';
+import { roleTrust, rootKey } from '../protocol/root.js';
+import { readRootChain } from './keys-root.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { channelPrefix } from '../protocol/layout.js';
 import { trustedKeyOf } from '../protocol/signature.js';
@@ -21,7 +23,12 @@ import type { WorkflowContext } from './context.js';
  */
 export async function verifyStore(context: WorkflowContext, request: { channel?: string; publicKeys: KeyObject[] }): Promise<VerifyReport> {
   const { config, store, output } = context;
-  const publicKeys = request.publicKeys.length ? request.publicKeys.map(trustedKeyOf) : context.signer ? [...(await context.signer()).trust.keys] : [];
+  // With a root in the store: its chain, and the newest root's signing keys at their threshold.
+  const chain = await checkRootChain(store);
+  const publicKeys: Trust = chain.trust ?? {
+    keys: request.publicKeys.length ? request.publicKeys.map(trustedKeyOf) : context.signer ? [...(await context.signer()).trust.keys] : [],
+    threshold: 1,
+  };
   const encryptionKey = encryptionKeyFor(config);
   const channels = request.channel ? [request.channel] : await listChannelFolders(store);
   // Verifying nothing must not pass: it is almost always a mistyped store.
@@ -45,10 +52,10 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
     step.fail();
     throw error;
   }
-  report.problems.push(...(await checkChannelLogs(store, channels, publicKeys)));
+  report.problems.push(...chain.problems, ...(await checkChannelLogs(store, channels, publicKeys)));
   if (report.problems.length) step.fail(`${plural(report.problems.length, 'problem')} in ${store.location}`);
   else step.succeed(`verified ${store.location}`);
-  if (!publicKeys.length) output.warn('signatures not checked: pass --public-key or configure signing.privateKey');
+  if (!publicKeys.keys.length) output.warn('signatures not checked: pass --public-key or configure signing.privateKey');
   return report;
 }
 
@@ -57,7 +64,7 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
  * archived releases back into the index: each must parse and, with trusted
  * keys, carry a valid signature.
  */
-async function checkChannelLogs(store: Store, channels: string[], trusted: TrustedKey[]): Promise<VerifyProblem[]> {
+async function checkChannelLogs(store: Store, channels: string[], trust: Trust): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   for (const channel of channels) {
     const keys = (await store.list(channelPrefix(channel))).map((object) => object.key).filter((key) => /\/(archive|history)\/[^/]+\.json$/.test(key));
@@ -79,10 +86,24 @@ async function checkChannelLogs(store: Store, channels: string[], trusted: Trust
         problems.push({ key, problem: 'is not valid JSON' });
         continue;
       }
-      if (trusted.length === 0) continue;
-      const check = checkDocumentSignature(document, trusted);
+      if (trust.keys.length === 0) continue;
+      const check = checkDocumentTrust(document, trust);
       if (!check.ok) problems.push({ key, problem: check.message });
     }
   }
   return problems;
+}
+
+/** The store's root chain as devices follow it from root 1: each link, and the newest root's expiry. */
+async function checkRootChain(store: Store, now = new Date()): Promise<{ trust?: Trust; problems: VerifyProblem[] }> {
+  try {
+    const { roots } = await readRootChain(store);
+    const newest = roots.at(-1)?.root;
+    if (!newest) return { problems: [] };
+    const problems = Date.parse(newest.expires) <= now.getTime() ? [{ key: rootKey(newest.version), problem: `expired at ${newest.expires}: devices refuse it; publish the next root` }] : [];
+    return { trust: roleTrust(newest, 'signing'), problems };
+  } catch (error) {
+    if (!(error instanceof ProtocolError || error instanceof UserError)) throw error;
+    return { problems: [{ key: 'root/', problem: error.message }] };
+  }
 }

@@ -65,6 +65,7 @@ describe('root of trust', () => {
     succeeded(await project.run(['publish', '--yes', '--json']));
     expect(succeeded(await fetchInto(project, 'device/maps'))).toMatchObject({ updated: true, version: '1.0.1' });
     expect(JSON.parse(await readFile(join(project.dir, 'device', 'maps', '.update-publish.json'), 'utf8')).root.version).toBe(2);
+    expect(succeeded(await project.run(['verify', '--json'])).problems).toEqual([]);
 
     // The leaked old key signs an index with a higher version: refused, the device folder untouched.
     const forged = JSON.parse(oldIndex.toString('utf8'));
@@ -77,6 +78,10 @@ describe('root of trust', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/index\.json.*is signed with key [0-9a-f]{16}, which is not a trusted key/);
     expect(await snapshotTree(join(project.dir, 'device'))).toEqual(before);
+    // verify checks documents against the newest root's signing keys: the forged index is named.
+    const verified = await project.run(['verify', '--json']);
+    expect(verified.code).toBe(1);
+    expect(verified.json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/which is not a trusted key/) });
   });
 
   it('a root signed by one root key when the threshold is 2, forged into the store, is refused; so is an expired root; a device never goes back to an older root; a chain of 40 links is bounded', async () => {
@@ -100,6 +105,7 @@ describe('root of trust', () => {
     const before = await snapshotTree(project.store);
     const forged = await fetchInto(project, 'device/maps');
     expect(forged.code).toBe(1);
+    expect((await project.run(['verify', '--json'])).json.problems).toContainEqual({ key: 'root/', problem: expect.stringMatching(/root\/2\.root\.json is not signed by enough root keys/) });
     expect(forged.stderr).toMatch(/root\/2\.root\.json is not signed by enough root keys \(needs 1 more by the root keys of root 1 and 1 more by its own root keys\)/);
     expect(await snapshotTree(join(project.dir, 'device')).catch(() => ({}))).toEqual({});
     expect(await snapshotTree(project.store)).toEqual(before);
