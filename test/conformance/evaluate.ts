@@ -16,6 +16,7 @@ import { buildTree } from '../../src/client/fetch/build-tree.js';
 import { DamagedBaseError } from '../../src/client/errors.js';
 import { resolveUpdate } from '../../src/client/resolve.js';
 import { canonicalBytes, checkDocumentTrust, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
+import { acceptTrustedRoot, followRootChain, roleTrust, RootError } from '../../src/protocol/root.js';
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { indexFreshnessProblem, rememberIndex, type ChannelTrust } from '../../src/protocol/freshness.js';
@@ -90,6 +91,20 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       const document = input.documentText !== undefined ? JSON.parse(input.documentText) : input.document;
       const check = checkDocumentTrust(document, { keys: (input.trusted as string[]).map((name) => trustedKeyFromPem(keys[name])), threshold: input.threshold ?? 1 });
       return check.ok ? { ok: true, keyId: check.keyId } : { ok: false, reason: check.reason };
+    }
+    case 'root-chain': {
+      const chain = (input.chain ?? []) as unknown[];
+      const trustedVersion = (input.trusted as { version?: number }).version ?? 0;
+      try {
+        const trusted = acceptTrustedRoot(input.trusted, 'trusted root');
+        const { root } = await followRootChain(trusted, input.trusted, async (key) => chain[Number(/root\/(\d+)\.root\.json/.exec(key)![1]) - trustedVersion - 1] ?? null, new Date(input.now));
+        if (input.document === undefined) return { version: root.version };
+        const check = checkDocumentTrust(input.document, roleTrust(root, 'signing'));
+        return { version: root.version, document: check.ok ? { ok: true, keyId: check.keyId } : { ok: false, reason: check.reason } };
+      } catch (error) {
+        if (error instanceof RootError) return { error: error.reason };
+        throw error;
+      }
     }
     case 'encryption-key-id':
       return { keyId: encryptionKeyId(encryptionKey(file, input.key)) };

@@ -16,6 +16,7 @@ import { evaluate, fixturePath } from './evaluate.js';
 import { FIXTURE_FOLDER, serializeVectors, VECTOR_FILES } from './vector-file.js';
 import { packageVectors } from './vectors-packages.js';
 import { answered, appVersionVectors, freshnessVectors, hashVectors, resolveVectors, rolloutVectors, whitelistVectors, type DraftFile } from './vectors-rules.js';
+import { rootVectors } from './vectors-root.js';
 import { canonicalVectors, encryptionVectors, FULL_SIZE_PLAINTEXT, seal, signatureVectors } from './vectors-trust.js';
 
 export const CONFORMANCE_DIR = dirname(fileURLToPath(import.meta.url));
@@ -38,6 +39,7 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     freshnessVectors(),
     canonicalVectors(),
     signatureVectors(),
+    rootVectors(),
     await encryptionVectors(fullSize),
     await packageVectors(fixture),
   ];

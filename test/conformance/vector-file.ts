@@ -32,6 +32,7 @@ export const VECTOR_FILES = [
   'freshness.json',
   'canonical-json.json',
   'signatures.json',
+  'root.json',
   'encryption.json',
   'packages.json',
 ] as const;

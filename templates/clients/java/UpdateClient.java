@@ -1274,6 +1274,125 @@ public final class UpdateClient {
         }
     }
 
+    // ---------------------------------------------------------- root of trust
+
+    /** Trusted keys with how many distinct ones must sign (a root's signing role); a plain key list means one. */
+    static final class TrustSet extends ArrayList<Signatures.TrustedKey> {
+        final int threshold;
+
+        TrustSet(List<Signatures.TrustedKey> keys, int threshold) {
+            super(keys);
+            this.threshold = threshold;
+        }
+    }
+
+    /** A root refused: malformed, under-threshold, wrong-version, expired or too-many-links (PROTOCOL.md §15). */
+    static final class RootRefusal extends Refusal {
+        final String reason;
+
+        RootRefusal(String reason, String message, int exitCode) {
+            super(message, exitCode);
+            this.reason = reason;
+        }
+    }
+
+    /** root/<N>.root.json: the chain a device follows from the root it ships (PROTOCOL.md §15). */
+    static final class Roots {
+        static final int MAX_LINKS = 32;
+        static final long MAX_BYTES = 512 * 1024;
+
+        private Roots() {}
+
+        static String key(long version) {
+            return "root/" + version + ".root.json";
+        }
+
+        /** The root's fields checked; any problem is a malformed root. */
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> validate(Object document, String where, int exitCode) throws RootRefusal {
+            try {
+                if (!(document instanceof Map)) throw new IllegalArgumentException("not a JSON object");
+                Map<String, Object> root = (Map<String, Object>) document;
+                if (!"root".equals(root.get("type"))) throw new IllegalArgumentException("\"type\" is not \"root\"");
+                if (Json.integer(root, "version", where) < 1) throw new IllegalArgumentException("\"version\" is not a positive integer");
+                if (!(root.get("expires") instanceof String) || parseTime((String) root.get("expires")) == null) throw new IllegalArgumentException("\"expires\" is not an ISO-8601 time");
+                Map<String, Object> keys = Json.object(root.get("keys"), "keys");
+                for (Map.Entry<String, Object> entry : keys.entrySet()) {
+                    Map<String, Object> key = Json.object(entry.getValue(), "key");
+                    Signatures.TrustedKey trusted = Signatures.fromSpki(Base64.getDecoder().decode(Json.string(key, "publicKey", "key")));
+                    if (!trusted.keyId.equals(entry.getKey())) throw new IllegalArgumentException("key " + entry.getKey() + " has id " + trusted.keyId);
+                    if (!trusted.algorithm.equals(key.get("algorithm"))) throw new IllegalArgumentException("key " + entry.getKey() + " is " + trusted.algorithm + ", not " + key.get("algorithm"));
+                }
+                Map<String, Object> roles = Json.object(root.get("roles"), "roles");
+                for (String name : List.of("root", "signing")) {
+                    Map<String, Object> role = Json.object(roles.get(name), "role " + name);
+                    List<Object> ids = Json.list(role.get("keyids"), "keyids");
+                    long threshold = Json.integer(role, "threshold", "role " + name);
+                    if (threshold < 1) throw new IllegalArgumentException("role \"" + name + "\" has a threshold below 1");
+                    if (new HashSet<>(ids).size() != ids.size()) throw new IllegalArgumentException("role \"" + name + "\" lists a key twice");
+                    for (Object id : ids) if (!keys.containsKey(id)) throw new IllegalArgumentException("role \"" + name + "\" names key " + id + ", which \"keys\" does not list");
+                    if (ids.size() < threshold) throw new IllegalArgumentException("role \"" + name + "\" has " + ids.size() + " keys, fewer than its threshold " + threshold);
+                }
+                return root;
+            } catch (IllegalArgumentException | GeneralSecurityException | BadPackage problem) {
+                throw new RootRefusal("malformed", where + " is not a valid root: " + problem.getMessage(), exitCode);
+            }
+        }
+
+        /** A role's keys and threshold. */
+        static TrustSet role(Map<String, Object> root, String name) throws Refusal {
+            Map<String, Object> keys = Json.object(root.get("keys"), "keys");
+            Map<String, Object> role = Json.object(Json.object(root.get("roles"), "roles").get(name), name);
+            List<Signatures.TrustedKey> trusted = new ArrayList<>();
+            try {
+                for (Object id : Json.list(role.get("keyids"), "keyids")) {
+                    trusted.add(Signatures.fromSpki(Base64.getDecoder().decode(Json.string(Json.object(keys.get(id), "key"), "publicKey", "key"))));
+                }
+            } catch (GeneralSecurityException invalid) {
+                throw new RootRefusal("malformed", "a root key is not a public key", 1);
+            }
+            return new TrustSet(trusted, (int) Json.integer(role, "threshold", name));
+        }
+
+        /** How many more valid signatures by distinct keys of the set the document needs. */
+        static int missing(Object document, TrustSet set) {
+            int valid = 0;
+            for (Signatures.TrustedKey key : set) if (Boolean.TRUE.equals(Signatures.check(document, List.of(key), 1).get("ok"))) valid++;
+            return Math.max(0, set.threshold - valid);
+        }
+
+        /** The root a device trusts (shipped or remembered): valid and meeting its own root role. */
+        static Map<String, Object> trusted(Object document, String where, int exitCode) throws Refusal {
+            Map<String, Object> root = validate(document, where, exitCode);
+            int own = missing(document, role(root, "root"));
+            if (own > 0) throw new RootRefusal("under-threshold", where + " is not signed by enough of its own root keys (" + own + " more needed)", exitCode);
+            return root;
+        }
+
+        /** Follows root/<N+1>.root.json from the trusted root, at most MAX_LINKS links; refuses an expired newest root. */
+        static Map<String, Object> follow(Map<String, Object> trusted, java.util.function.LongFunction<Object> read, Instant now) throws Refusal {
+            Map<String, Object> current = trusted;
+            long start = Json.integer(trusted, "version", "root");
+            for (int links = 0; ; links++) {
+                long version = Json.integer(current, "version", "root");
+                String key = key(version + 1);
+                Object document = read.apply(version + 1);
+                if (document == null) break;
+                if (document instanceof Refusal) throw (Refusal) document;
+                if (links == MAX_LINKS) throw new RootRefusal("too-many-links", key + ": the root chain has more than " + MAX_LINKS + " new links since root " + start + "; refusing to follow further in one run", 1);
+                Map<String, Object> next = validate(document, key, 1);
+                if (Json.integer(next, "version", key) != version + 1) throw new RootRefusal("wrong-version", key + " is root version " + Json.write(next.get("version")) + ", not " + (version + 1) + ": it was put in place of another", 1);
+                int previous = missing(document, role(current, "root"));
+                int own = missing(document, role(next, "root"));
+                if (previous > 0 || own > 0) throw new RootRefusal("under-threshold", key + " is not signed by enough root keys (" + previous + " more by the root keys of root " + version + ", " + own + " more by its own): it is not a root to trust", 1);
+                current = next;
+            }
+            Instant expires = parseTime((String) current.get("expires"));
+            if (!now.isBefore(expires)) throw new RootRefusal("expired", key(Json.integer(current, "version", "root")) + " (the newest root) expired at " + current.get("expires") + ": the publisher must publish the next root", 1);
+            return current;
+        }
+    }
+
     // ------------------------------------------------------------ encryption
 
     /** AES-256-GCM in chunks, as PROTOCOL.md "Encryption" frames it: memory bounded by one chunk. */
@@ -1656,6 +1775,7 @@ public final class UpdateClient {
         Device device = new Device();
         List<String> publicKeys = new ArrayList<>();
         List<String> decryptionKeys = new ArrayList<>();
+        String root;
         boolean nowGiven;
 
         private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
@@ -1669,7 +1789,7 @@ public final class UpdateClient {
                     options.packageId = arg;
                     continue;
                 }
-                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--decryption-key env:NAME] [--now ISO]");
+                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--root FILE] [--decryption-key env:NAME] [--now ISO]");
                 if (i + 1 >= args.length) throw Refusal.input(arg + " needs a value");
                 String value = args[++i];
                 switch (arg) {
@@ -1684,6 +1804,7 @@ public final class UpdateClient {
                     case "--device-id": options.device.deviceId = value; break;
                     case "--attr": options.device.attributes = parseAttributes(value); break;
                     case "--public-key": options.publicKeys.add(value); break;
+                    case "--root": options.root = value; break;
                     case "--decryption-key": options.decryptionKeys.add(value); break;
                     case "--now":
                         Instant now = value.length() > 10 && !value.matches(".*(Z|z|[+-]\\d{2}:?\\d{2})$") ? null : parseTime(value);
@@ -1737,6 +1858,37 @@ public final class UpdateClient {
             Path dir = Paths.get(options.into).toAbsolutePath().normalize();
             recoverInterruptedSwap(dir);
             Map<String, Object> state = readState(dir, options.packageId);
+            Object rememberedRoot = state == null ? null : state.get("root");
+            Object newestRoot = null;
+            if (options.root != null) {
+                // The shipped root, or the newer one remembered (never an older one), followed along the store's chain.
+                Object shipped;
+                try {
+                    shipped = Json.parse(new String(Files.readAllBytes(Paths.get(options.root)), StandardCharsets.UTF_8));
+                } catch (IOException | RuntimeException unreadable) {
+                    throw Refusal.input("--root " + options.root + " is not a valid root: " + (unreadable instanceof IOException ? "cannot be read" : "not JSON"));
+                }
+                Map<String, Object> start = Roots.trusted(shipped, "the root given (--root)", 2);
+                Object startDocument = shipped;
+                if (rememberedRoot != null) {
+                    Map<String, Object> known = Roots.trusted(rememberedRoot, "the root remembered in " + STATE_FILE, 1);
+                    if (Json.integer(known, "version", "root") > Json.integer(start, "version", "root")) {
+                        start = known;
+                        startDocument = rememberedRoot;
+                    }
+                }
+                final Http source = http;
+                Map<String, Object> newest = Roots.follow(start, version -> {
+                    try {
+                        byte[] body = source.readDocument(Roots.key(version), Roots.MAX_BYTES);
+                        return body == null ? null : parseJson(body, Roots.key(version));
+                    } catch (Refusal refused) {
+                        return refused;
+                    }
+                }, options.device.now);
+                newestRoot = newest == start ? startDocument : newest;
+                trusted = Roots.role(newest, "signing");
+            }
             Trust remembered = state == null ? null : Trust.from(state.get("trust"));
             String installed = state == null ? null : (String) state.get("version");
 
@@ -1764,8 +1916,9 @@ public final class UpdateClient {
             result.put("reason", resolution.get("reason"));
             if (!Boolean.TRUE.equals(resolution.get("update"))) {
                 // Nothing to install, but what was accepted of the channel moved on: remember it, or a mirror could turn it back.
-                if (state != null && !trust.sameAs(remembered)) {
+                if (state != null && (!trust.sameAs(remembered) || (newestRoot != null && !Json.write(newestRoot).equals(Json.write(rememberedRoot))))) {
                     state.put("trust", trust.toJson());
+                    if (newestRoot != null) state.put("root", newestRoot);
                     writeStateAside(dir, state);
                 }
                 return result;
@@ -1806,6 +1959,8 @@ public final class UpdateClient {
                 newState.put("channel", options.channel);
                 newState.put("installedAt", Instant.now().toString());
                 newState.put("trust", trust.toJson());
+                if (newestRoot != null) newState.put("root", newestRoot);
+                else if (rememberedRoot != null) newState.put("root", rememberedRoot);
                 Files.write(tree.resolve(STATE_FILE), (Json.write(newState) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW);
                 swapInto(dir, tree);
                 result.put("updated", true);
@@ -1899,7 +2054,7 @@ public final class UpdateClient {
         /** With trusted keys a valid signature by one of them is required; returns whether the document was verified. */
         private static boolean checkSignature(String key, Object document, List<Signatures.TrustedKey> trusted) throws BadPackage {
             if (trusted.isEmpty()) return false;
-            Map<String, Object> check = Signatures.check(document, trusted);
+            Map<String, Object> check = Signatures.check(document, trusted, trusted instanceof TrustSet ? ((TrustSet) trusted).threshold : 1);
             if (Boolean.TRUE.equals(check.get("ok"))) return true;
             throw new BadPackage(key + ": " + Signatures.describe((String) check.get("reason")));
         }
@@ -2368,6 +2523,26 @@ public final class UpdateClient {
                     for (String name : strings(input.get("trusted"))) trusted.add(Signatures.fromPem((String) keys.get(name)));
                     Object document = input.get("documentText") != null ? Json.parse((String) input.get("documentText")) : input.get("document");
                     return Signatures.check(document, trusted, input.get("threshold") == null ? 1 : (int) Json.integer(input, "threshold", "case"));
+                }
+                case "root-chain": {
+                    List<Object> chain = input.get("chain") == null ? List.of() : Json.list(input.get("chain"), "chain");
+                    try {
+                        Map<String, Object> trusted = Roots.trusted(input.get("trusted"), "trusted root", 1);
+                        long start = Json.integer(trusted, "version", "root");
+                        Map<String, Object> newest = Roots.follow(trusted, version -> {
+                            long at = version - start - 1;
+                            return at < chain.size() ? chain.get((int) at) : null;
+                        }, parseTime((String) input.get("now")));
+                        result.put("version", newest.get("version"));
+                        if (input.get("document") != null) {
+                            TrustSet signing = Roots.role(newest, "signing");
+                            result.put("document", Signatures.check(input.get("document"), signing, signing.threshold));
+                        }
+                    } catch (RootRefusal refused) {
+                        result.clear();
+                        result.put("error", refused.reason);
+                    }
+                    return result;
                 }
                 case "encryption-key-id":
                     result.put("keyId", Decryptor.keyId(Base64.getDecoder().decode((String) asMap(file.get("keys")).get((String) input.get("key")))));
