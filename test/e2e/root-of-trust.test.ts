@@ -10,7 +10,49 @@ import { keyObjectSigner } from '../../src/keys/signers.js';
 import { canonicalBytes, withSignatures } from '../../src/protocol/document-signature.js';
 import { rootKey, rootKeyEntry, type RootDocument } from '../../src/protocol/root.js';
 import { createPrivateKey } from 'node:crypto';
-import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { expectRefused, makeProject, REPO_ROOT, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
+import { startServe } from '../helpers/serve.js';
+
+const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
+const JAVA_INSTALLED = ['java', 'javac'].every((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0);
+let javaClasses: string | undefined;
+
+/** The Java client with --root, against `serve` of the project's store. */
+async function javaFetch(project: Project, dir: string): Promise<{ code: number; json: any; stderr: string }> {
+  if (!javaClasses) {
+    const classes = await mkdtemp(join(tmpdir(), 'update-client-root-'));
+    const compiled = spawnSync('javac', ['-d', classes, JAVA_CLIENT], { encoding: 'utf8' });
+    if (compiled.status !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
+    javaClasses = classes;
+  }
+  const server = await startServe(project.dir);
+  try {
+    return await new Promise((resolve) => {
+      const child = spawn('java', ['-cp', javaClasses!, 'UpdateClient', 'maps', '--from', server.url, '--into', join(project.dir, dir), '--root', join(project.dir, '1.root.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('close', (code) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(stdout.trim());
+        } catch {
+          json = undefined;
+        }
+        resolve({ code: code ?? 1, json, stderr });
+      });
+    });
+  } finally {
+    await server.stop();
+  }
+}
+afterAll(async () => {
+  if (javaClasses) await rm(javaClasses, { recursive: true, force: true });
+});
 
 afterAll(removeProjects);
 
@@ -66,6 +108,12 @@ describe('root of trust', () => {
     expect(succeeded(await fetchInto(project, 'device/maps'))).toMatchObject({ updated: true, version: '1.0.1' });
     expect(JSON.parse(await readFile(join(project.dir, 'device', 'maps', '.update-publish.json'), 'utf8')).root.version).toBe(2);
     expect(succeeded(await project.run(['verify', '--json'])).problems).toEqual([]);
+    if (JAVA_INSTALLED) {
+      const java = await javaFetch(project, 'java/maps');
+      expect(java.code, java.stderr).toBe(0);
+      expect(java.json).toMatchObject({ updated: true, version: '1.0.1' });
+      expect(JSON.parse(await readFile(join(project.dir, 'java', 'maps', '.update-publish.json'), 'utf8')).root.version).toBe(2);
+    }
 
     // The leaked old key signs an index with a higher version: refused, the device folder untouched.
     const forged = JSON.parse(oldIndex.toString('utf8'));
@@ -78,6 +126,11 @@ describe('root of trust', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/index\.json.*is signed with key [0-9a-f]{16}, which is not a trusted key/);
     expect(await snapshotTree(join(project.dir, 'device'))).toEqual(before);
+    if (JAVA_INSTALLED) {
+      const java = await javaFetch(project, 'java-fresh/maps');
+      expect(java.code).toBe(1);
+      expect(java.stderr).toMatch(/index\.json: is not signed by a trusted key/);
+    }
     // verify checks documents against the newest root's signing keys: the forged index is named.
     const verified = await project.run(['verify', '--json']);
     expect(verified.code).toBe(1);
@@ -109,6 +162,11 @@ describe('root of trust', () => {
     expect(forged.stderr).toMatch(/root\/2\.root\.json is not signed by enough root keys \(needs 1 more by the root keys of root 1 and 1 more by its own root keys\)/);
     expect(await snapshotTree(join(project.dir, 'device')).catch(() => ({}))).toEqual({});
     expect(await snapshotTree(project.store)).toEqual(before);
+    if (JAVA_INSTALLED) {
+      const java = await javaFetch(project, 'java/maps');
+      expect(java.code).toBe(1);
+      expect(java.stderr).toMatch(/root\/2\.root\.json is not signed by enough root keys/);
+    }
 
     // An expired newest root is refused.
     await put(await sign(nextRoot(root1, { expires: '2020-01-01T00:00:00.000Z' })), 2);
