@@ -2,7 +2,8 @@ import { releasesNamingWhitelist } from '../channel/catalog.js';
 import { readIdSet } from '../channel/id-file.js';
 import { MAX_WHITELIST_IDS, readWhitelistMeta, removeWhitelist, requireWhitelistName, uploadWhitelist } from '../channel/whitelists.js';
 import { plural } from '../format.js';
-import { listChannels, readIndex, updateIndex } from '../channel/index-store.js';
+import { INDEX, listChannels, readIndex } from '../channel/index-store.js';
+import { writeChannelDocument } from '../channel/versioned-document.js';
 import { indexLifetimeMs } from '../config/schema.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
 
@@ -27,7 +28,7 @@ async function bindWhitelist(context: WorkflowContext, name: string): Promise<st
     const { index } = await readIndex(context.store, channel);
     const named = Object.values(index.packages).some(({ releases }) => releases.some((release) => release.rules.whitelist?.includes(name)));
     if (!named) continue;
-    await updateIndex(context.store, channel, (current) => current, { lifetimeMs: indexLifetimeMs(context.config), dryRun: context.dryRun });
+    await writeChannelDocument(context.store, INDEX, channel, (current) => current, { lifetimeMs: indexLifetimeMs(context.config) });
     bound.push(channel);
   }
   return bound;
