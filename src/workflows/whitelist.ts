@@ -2,9 +2,8 @@ import { releasesNamingWhitelist } from '../channel/catalog.js';
 import { readIdSet } from '../channel/id-file.js';
 import { MAX_WHITELIST_IDS, readWhitelistMeta, removeWhitelist, requireWhitelistName, uploadWhitelist } from '../channel/whitelists.js';
 import { plural } from '../format.js';
-import { INDEX, listChannels, readIndex } from '../channel/index-store.js';
-import { writeChannelDocument } from '../channel/versioned-document.js';
-import { indexLifetimeMs } from '../config/schema.js';
+import { listChannels, readIndex } from '../channel/index-store.js';
+import { refreshIndex } from './refresh.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 /** Stores (or replaces, once confirmed) a whitelist from a file of ids. */
@@ -28,7 +27,7 @@ async function bindWhitelist(context: WorkflowContext, name: string): Promise<st
     const { index } = await readIndex(context.store, channel);
     const named = Object.values(index.packages).some(({ releases }) => releases.some((release) => release.rules.whitelist?.includes(name)));
     if (!named) continue;
-    await writeChannelDocument(context.store, INDEX, channel, (current) => current, { lifetimeMs: indexLifetimeMs(context.config) });
+    await refreshIndex(context, channel);
     bound.push(channel);
   }
   return bound;
