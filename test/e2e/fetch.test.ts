@@ -348,8 +348,9 @@ describe('encrypted packages', () => {
     await publish(resumed, env);
     const manifestKey = 'packages/maps/1.0.0/manifest.json';
     const stored = await snapshotTree(resumed.store, { ignore: ['channels/**'] });
-    // As if the run had stopped right after writing the (signed) manifest: no index.
-    await rm(resumed.storePath(INDEX));
+    // As if the run had stopped right after writing the (signed) manifest: no index, nor the history written after it
+    // (an index missing under a history that records one is a replay the publisher refuses).
+    await rm(resumed.storePath('channels'), { recursive: true });
 
     expect((await publish(resumed, env)).packages[0]).toMatchObject({ status: 'published', version: '1.0.0' });
     expect(await snapshotTree(resumed.store, { ignore: ['channels/**'] })).toEqual(stored);
