@@ -6,6 +6,8 @@ import { openStore } from '../store/open-store.js';
 import { dryRunStore } from '../store/dry-run-store.js';
 import { interruptibleStore } from '../store/interruptible-store.js';
 import { signerFor } from '../keys/publisher-keys.js';
+import type { SignerSet } from '../keys/signers.js';
+import { assertSignersTrustedByRoot } from '../workflows/keys-root.js';
 import { signingStore } from '../store/signing-store.js';
 import { unsignedWriteGuard } from '../store/unsigned-write-guard.js';
 import type { WorkflowContext } from '../workflows/context.js';
@@ -97,7 +99,10 @@ export async function withContext<T>(
   const realStore = await openStore(storeUrl, loaded.config.s3, storeOverride ? process.cwd() : loaded.configDir);
   const dryRun = Boolean(options.dryRun);
   // Every command's document writes are signed here, in one place; the key is read on the first write.
-  const signer = signerFor(loaded.config, loaded.configDir);
+  const configuredSigner = signerFor(loaded.config, loaded.configDir);
+  // With a root in the store, the keys must be ones its signing role names (checked once, on first use).
+  let checkedSigner: Promise<SignerSet> | undefined;
+  const signer = configuredSigner && (() => (checkedSigner ??= configuredSigner().then(async (set) => (await assertSignersTrustedByRoot(realStore, set), set))));
   // Outside the signer: a document write that has begun lands together with its signature.
   const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, session.interruption.signal, {
     onWrite: () => void (session.writes.started = true),

@@ -6,7 +6,7 @@ import { plural } from '../format.js';
 import { sha256Hex } from '../hash.js';
 import { readSetting } from '../keys/config-error.js';
 import { kmsSigner } from '../keys/kms-signer.js';
-import { keyObjectSigner, type DocumentSigner } from '../keys/signers.js';
+import { keyObjectSigner, type DocumentSigner, type SignerSet } from '../keys/signers.js';
 import { loadPrivateKey } from '../keys/signing-keys.js';
 import { canonicalBytes, checkDocumentTrust, trustedKeyFromSpki, withSignatures, withoutSignatures, type DocumentSignature, type TrustedKey } from '../protocol/document-signature.js';
 import { IMMUTABLE_CACHE } from '../protocol/layout.js';
@@ -309,4 +309,29 @@ export async function rootStatus(context: WorkflowContext, now = new Date()): Pr
   }));
   const newest = listed.at(-1);
   return { roots: listed, current: newest?.version ?? null, expires: newest?.expires ?? null, expired: newest ? Date.parse(newest.expires) <= now.getTime() : false };
+}
+
+/**
+ * With a root in the store, the configured signing keys must be signing keys
+ * of its newest root, enough of them for its signing threshold: devices
+ * following the root would refuse anything else. Checked when the keys are
+ * first used, before anything is written.
+ */
+export async function assertSignersTrustedByRoot(store: Store, set: SignerSet): Promise<void> {
+  // A broken chain is for verify and `keys root status` to report; devices refuse it whatever is signed.
+  const newest = (await readRootChain(store).catch((error: unknown) => {
+    if (error instanceof RootError) return { roots: [] };
+    throw error;
+  })).roots.at(-1)?.root;
+  if (!newest) return;
+  const role = newest.roles.signing;
+  const outside = set.signers.filter((signer) => !role.keyids.includes(signer.trusted.keyId));
+  if (outside.length) {
+    throw new UserError(
+      `${outside.map((signer) => `${signer.source} (key ${signer.trusted.keyId})`).join(', ')} ${outside.length === 1 ? 'is not a signing key' : 'are not signing keys'} of ${rootKey(newest.version)} (signing keys: ${role.keyids.join(', ')}): devices following the root would refuse what ${outside.length === 1 ? 'it signs' : 'they sign'}; configure a key the root names, or add it with 'update-publish keys root rotate --add-signing-key'`,
+    );
+  }
+  if (set.signers.length < role.threshold) {
+    throw new UserError(`${rootKey(newest.version)} requires ${role.threshold} signatures on every document, but signing.privateKey names ${plural(set.signers.length, 'key')}; configure ${role.threshold} of its signing keys`);
+  }
 }

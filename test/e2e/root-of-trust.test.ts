@@ -99,6 +99,10 @@ describe('root of trust', () => {
     expect(succeeded(await project.run(['keys', 'root', 'sign', proposal, '--key', 'r2/signing-private.pem', '--json'])).missing).toBeNull();
     expect(succeeded(await project.run(['keys', 'root', 'publish', proposal, '--yes', '--json']))).toMatchObject({ status: 'published', version: 2 });
 
+    // The old key is no signing key of root 2: the publisher refuses to sign with it, before any work.
+    await project.write('maps', { 'a.txt': 'not with the old key' });
+    expectRefused(await project.run(['publish', '--yes']), 2, /keys\/signing-private\.pem \(key [0-9a-f]{16}\) is not a signing key of root\/2\.root\.json .*devices following the root would refuse what it signs/);
+
     // The publisher moves to the new key: documents the old key signed are signed again.
     const config = JSON.parse(await readFile(project.configPath, 'utf8'));
     await writeFile(project.configPath, JSON.stringify({ ...config, signing: { privateKey: 'keys-new/signing-private.pem' } }));
