@@ -97,7 +97,11 @@ describe('root of trust', () => {
     await writeFile(join(project.dir, 'tampered.json'), JSON.stringify({ ...tampered, expires: '2099-01-01T00:00:00.000Z' }));
     expectRefused(await project.run(['keys', 'root', 'sign', join(project.dir, 'tampered.json'), '--key', 'r2/signing-private.pem']), 2, /changed after key [0-9a-f]{16} signed it/);
     expect(succeeded(await project.run(['keys', 'root', 'sign', proposal, '--key', 'r2/signing-private.pem', '--json'])).missing).toBeNull();
+    const storeBefore = await snapshotTree(project.store);
+    expect(succeeded(await project.run(['keys', 'root', 'publish', proposal, '--dry-run', '--json']))).toMatchObject({ status: 'published', version: 2, dryRun: true });
+    expect(await snapshotTree(project.store)).toEqual(storeBefore);
     expect(succeeded(await project.run(['keys', 'root', 'publish', proposal, '--yes', '--json']))).toMatchObject({ status: 'published', version: 2 });
+    expect(succeeded(await project.run(['keys', 'root', 'status', '--json']))).toMatchObject({ current: 2, expired: false, roots: [{ version: 1 }, { version: 2, thresholds: { root: 2, signing: 1 } }] });
 
     // The old key is no signing key of root 2: the publisher refuses to sign with it, before any work.
     await project.write('maps', { 'a.txt': 'not with the old key' });
