@@ -35,6 +35,10 @@ export const VECTOR_FILES = [
   'root.json',
   'encryption.json',
   'packages.json',
+  'end-to-end.json',
+  'switches.json',
+  'app-releases.json',
+  'run-once.json',
 ] as const;
 
 /** Binary fixtures the vector files name, relative to test/conformance/. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import semver from 'semver';
+import { isProtocolVersion } from '../../protocol/version.js';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
 import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-source.js';
 import { storeSource } from '../../client/fetch/source.js';
@@ -19,6 +19,7 @@ interface FetchFlags extends GlobalOptions {
   into: string;
   publicKey?: string[];
   root?: string;
+  requireSignatures?: boolean;
   decryptionKey?: string[];
   from?: string;
   now?: string;
@@ -47,6 +48,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect)
     .option('--root <file>', 'the root the app ships (root/<N>.root.json): follow the chain from it; documents must be signed by the newest root\'s signing keys')
+    .option('--require-signatures', 'refuse to install anything whose signatures are not checked against a --public-key')
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
@@ -65,12 +67,15 @@ Examples:
     )
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<FetchFlags>();
-      if (flags.appVersion !== undefined && !semver.valid(flags.appVersion)) {
-        throw new UserError(`--app-version '${flags.appVersion}' is not a semver version; use e.g. 2.0.0`);
+      if (flags.appVersion !== undefined && !isProtocolVersion(flags.appVersion)) {
+        throw new UserError(`--app-version '${flags.appVersion}' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0`);
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
       const root = flags.root === undefined ? undefined : await readRootFile(flags.root);
+      if (flags.requireSignatures && publicKeys.length === 0 && root === undefined) {
+        throw new UserError('--require-signatures needs a key to check them with: pass --public-key FILE (the signing-public.pem the app ships) or --root FILE');
+      }
       const decryptionKeys = readDecryptionKeys(flags.decryptionKey ?? []);
       const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
@@ -88,6 +93,8 @@ Examples:
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
         let result: FetchResult;
+        // The swap into the folder is atomic: until it lands, an interruption leaves the folder as it was.
+        session.interruptionMeans = `stopped before installing anything; ${flags.into} is unchanged`;
         try {
           result = await fetchUpdate({
             source,
@@ -108,6 +115,8 @@ Examples:
             // --patches is the default: only --no-patches turns them off.
             patches: flags.patches !== false,
             signal: session.interruption.signal,
+            onUncheckedSignatures: () =>
+              output.warn(`the channel index at ${source.location} is signed, but no --public-key was given: signatures are not checked; pass --public-key FILE (--require-signatures refuses instead)`),
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
@@ -117,6 +126,10 @@ Examples:
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
           throw new UserError(`package '${packageId}' is not released on channel '${channel}' at ${source.location}; check the package name and --channel`);
         }
+        // Past the swap the install is done: an interruption now must not say otherwise.
+        session.interruptionMeans = result.updated
+          ? `${packageId} ${result.version} was installed into ${flags.into} before the interruption took effect; nothing is left half-done`
+          : `nothing was installed; ${flags.into} is unchanged`;
         step.succeed();
         for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));

@@ -8,9 +8,10 @@
  * With --devices FILE: one JSON object a line (JSON Lines, also under --json), the
  * Resolution with `deviceId` first, in the order of the file.
  */
+import { plural } from '../../format.js';
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import semver from 'semver';
+import { isProtocolVersion } from '../../protocol/version.js';
 import type { DeviceRequest } from '../../client/resolve.js';
 import { UserError } from '../../errors.js';
 import { readIds, type IdLine } from '../../channel/id-file.js';
@@ -71,7 +72,7 @@ type Resolver = Awaited<ReturnType<typeof openResolver>>;
 
 /** The flags as a DeviceRequest, every value checked before the store is opened. */
 function deviceRequest(flags: ResolveFlags): DeviceRequest {
-  if (flags.installed !== undefined && !semver.valid(flags.installed)) throw new UserError(`--installed '${flags.installed}' is not a semver version; use e.g. 2.0.0`);
+  if (flags.installed !== undefined && !isProtocolVersion(flags.installed)) throw new UserError(`--installed '${flags.installed}' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0`);
   return { ...deviceFacts(flags), package: flags.package, installed: flags.installed, patches: flags.patches === true };
 }
 
@@ -107,5 +108,5 @@ async function resolveBatch(resolver: Resolver, request: DeviceRequest, file: st
     devices += deviceIds.length;
   }
   if (devices === 0) throw new UserError(`${file} holds no device ids; give one id a line`);
-  output.info(`resolved ${devices} devices (${resolver.shardsRead()} whitelist shards read)`);
+  output.info(`resolved ${plural(devices, 'device')} (${plural(resolver.shardsRead(), 'whitelist shard')} read)`);
 }
