@@ -1,17 +1,17 @@
-import { isExpired } from '../../protocol/serving-window.js';
+import { isExpired } from '../protocol/serving-window.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempFolder, removeStaleTempFolders } from '../../temp-folders.js';
-import { appReleasesKey, archiveKey, channelIndexKey, manifestKey, switchesKey } from '../../protocol/layout.js';
-import { readAppReleasesDocument, readSwitchesDocument } from '../fetch/channel-documents.js';
-import { encryptionKeyId } from '../../protocol/encryption.js';
-import { buildTree } from '../fetch/build-tree.js';
-import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../fetch/documents.js';
-import { downloadObject, downloadPackage } from '../fetch/download.js';
-import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
-import type { UpdateSource } from '../fetch/source.js';
-import { watchedSource } from '../fetch/watched-source.js';
-import type { FilePatch, Manifest, Release, StoredObject } from '../../protocol/types.js';
+import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
+import { appReleasesKey, archiveKey, channelIndexKey, manifestKey, switchesKey } from '../protocol/layout.js';
+import { readAppReleasesDocument, readSwitchesDocument } from '../client/fetch/channel-documents.js';
+import { encryptionKeyId } from '../protocol/encryption.js';
+import { buildTree } from '../client/fetch/build-tree.js';
+import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../client/fetch/documents.js';
+import { downloadObject, downloadPackage } from '../client/fetch/download.js';
+import { DamagedBaseError, IntegrityError, ProtocolError } from '../client/errors.js';
+import type { UpdateSource } from '../client/fetch/source.js';
+import { watchedSource } from '../client/fetch/watched-source.js';
+import type { FilePatch, Manifest, Release, StoredObject } from '../protocol/types.js';
 
 /** One thing wrong (or not checkable), by the object key it concerns. */
 export interface VerifyProblem {
