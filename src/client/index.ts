@@ -36,5 +36,5 @@ export { runOnceSteps } from './run-once.js';
 export type { RunOnceRecord, RunOnceStep } from './run-once.js';
 export { checkDocumentTrust } from '../protocol/document-signature.js';
 export type { Trust, SignatureAlgorithm } from '../protocol/document-signature.js';
-export { acceptTrustedRoot, acceptNextRoot, followRootChain, newerRoot, roleTrust, validateRoot, rootKey, RootError, MAX_ROOT_BYTES, MAX_ROOT_LINKS } from '../protocol/root.js';
+export { acceptTrustedRoot, followRootChain, newerRoot, roleTrust, RootError } from '../protocol/root.js';
 export type { RootDocument, RootRole, RoleName } from '../protocol/root.js';
