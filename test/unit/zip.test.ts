@@ -148,6 +148,18 @@ describe('writeZip', () => {
     expect(several.sha256).toBe(one.sha256);
   });
 
+  it('reports progress inside a large file, deflated or stored, not only when it is written', async () => {
+    const progress: number[] = [];
+    await writeZip(entriesIn(join(dir, 'one')), join(dir, 'progress.zip'), { onProgress: (bytes) => progress.push(bytes) });
+    const sizes = [...files.keys()].sort().map((path) => files.get(path)!.length);
+    const boundaries = new Set(sizes.map((_, i) => sizes.slice(0, i + 1).reduce((sum, size) => sum + size, 0)));
+    const inside = progress.filter((bytes) => !boundaries.has(bytes));
+    // big/model.bin (6 MiB, stored) and big/text.log (9 MiB, deflated) come first: many reports within each.
+    expect(inside.length).toBeGreaterThan(20);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBe(sizes.reduce((sum, size) => sum + size, 0));
+  });
+
   it('leaves no spill file beside the zip, also when packing fails', async () => {
     const root = join(dir, 'spills');
     await writeFiles(root);
