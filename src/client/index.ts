@@ -34,3 +34,7 @@ export type { ProtocolFault } from '../protocol/errors.js';
 export { SignatureError } from './errors.js';
 export { runOnceSteps } from './run-once.js';
 export type { RunOnceRecord, RunOnceStep } from './run-once.js';
+export { checkDocumentTrust } from '../protocol/document-signature.js';
+export type { Trust, SignatureAlgorithm } from '../protocol/document-signature.js';
+export { acceptTrustedRoot, followRootChain, newerRoot, roleTrust, RootError } from '../protocol/root.js';
+export type { RootDocument, RootRole, RoleName } from '../protocol/root.js';
