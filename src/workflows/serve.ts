@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { ExitCode, UserError } from '../errors.js';
 import { listen } from './listen.js';
+import { ROOT_PREFIX } from '../protocol/root.js';
 import { formatBytes } from '../format.js';
 import { folderRequestHandler } from '../store/folder-http.js';
 import { channelsPrefix, packagesPrefix } from '../protocol/layout.js';
@@ -44,7 +45,7 @@ export async function serveStore(context: Pick<WorkflowContext, 'store' | 'outpu
   const strangers = await notStoreEntries(root);
   if (strangers.length > 0) {
     throw new UserError(
-      `${root} is not only a store: it holds ${strangers.slice(0, 3).map((name) => `'${name}'`).join(', ')}${strangers.length > 3 ? ` and ${strangers.length - 3} more` : ''}, which serve would put on the network; point --store (or "store" in the config) at a folder that holds only channels/, packages/ and whitelists/`,
+      `${root} is not only a store: it holds ${strangers.slice(0, 3).map((name) => `'${name}'`).join(', ')}${strangers.length > 3 ? ` and ${strangers.length - 3} more` : ''}, which serve would put on the network; point --store (or "store" in the config) at a folder that holds only channels/, packages/, whitelists/ and root/`,
     );
   }
 
@@ -97,7 +98,7 @@ function receiptsHandler(
 }
 
 /** What a store holds at its top: everything else (a config, keys/, .git, the project's sources) is never served. */
-const STORE_TOP_LEVEL = new Set([channelsPrefix, packagesPrefix, whitelistsPrefix].map((prefix) => prefix.slice(0, -1)));
+const STORE_TOP_LEVEL = new Set([channelsPrefix, packagesPrefix, whitelistsPrefix, ROOT_PREFIX].map((prefix) => prefix.slice(0, -1)));
 
 /** Entries at the root that are not part of a store layout (folders the store writes, nothing else). */
 async function notStoreEntries(root: string): Promise<string[]> {

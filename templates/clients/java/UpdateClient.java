@@ -3020,7 +3020,7 @@ public final class UpdateClient {
             about.put("rel", version);
             if (device != null) Receipts.report(device, withEvent(about, "check"));
             try {
-                Map<String, Object> done = install(options, http, index, resolution, version, dir, state, installed, trust, decryptionKeys, result, device);
+                Map<String, Object> done = install(options, http, index, resolution, version, dir, state, installed, trust, decryptionKeys, result, device, newestRoot != null ? newestRoot : rememberedRoot);
                 if (device != null) {
                     Map<String, Object> applied = withEvent(about, "applied");
                     applied.put("k", done.get("kind"));
@@ -3053,7 +3053,7 @@ public final class UpdateClient {
 
         private static Map<String, Object> install(Options options, Http http, Map<String, Object> index, Map<String, Object> resolution, String version, Path dir,
                                                    Map<String, Object> state, String installed, Trust trust, List<byte[]> decryptionKeys, Map<String, Object> result,
-                                                   Map<String, Object> device) throws Refusal, IOException {
+                                                   Map<String, Object> device, Object rootToRemember) throws Refusal, IOException {
             Map<String, Object> release = findRelease(index, options.packageId, version);
             Map<String, Object> manifest = readManifest(http, options.packageId, release);
             List<ManifestFile> files = ManifestFile.listOf(manifest.get("files"));
@@ -3094,8 +3094,8 @@ public final class UpdateClient {
                 newState.put("channel", options.channel);
                 newState.put("installedAt", Instant.now().toString());
                 newState.put("trust", trust.toJson());
-                if (newestRoot != null) newState.put("root", newestRoot);
-                else if (rememberedRoot != null) newState.put("root", rememberedRoot);
+                // The newest root accepted (else the one remembered): a device never goes back to an older one.
+                if (rootToRemember != null) newState.put("root", rootToRemember);
                 Files.write(tree.resolve(STATE_FILE), (Json.write(newState) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW);
                 // Guarded: the previous copy stays until the app confirms the new one; over an unconfirmed install the confirmed copy stays.
                 @SuppressWarnings("unchecked")
