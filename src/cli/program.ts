@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { registerAccess } from './commands/access.js';
 import { registerBase } from './commands/base.js';
 import { registerAppRelease } from './commands/app-release.js';
 import { registerChannel } from './commands/channel.js';
@@ -57,6 +58,7 @@ const COMMANDS = [
   registerVerify,
   registerServe,
   registerKeys,
+  registerAccess,
   registerRefresh,
   registerCompletion,
 ];

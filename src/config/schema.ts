@@ -5,6 +5,7 @@ import semver from 'semver';
 import { hooksConfigSchema } from './hook-schema.js';
 import { isRollout, timeProblem } from '../protocol/rule-values.js';
 import { storeUrlProblem } from './store-url.js';
+import { accessConfigSchema } from './access-schema.js';
 
 /** How long a channel index stays valid on devices unless `signing.indexLifetime` says otherwise. */
 export const DEFAULT_INDEX_LIFETIME = '30d';
@@ -125,6 +126,8 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   encryption: z.strictObject({ key: z.string().min(1), keyId: z.string().optional() }).optional(),
+  /** Private content: CloudFront signed cookies and URLs (docs/private-content.md). */
+  access: accessConfigSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

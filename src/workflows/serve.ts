@@ -5,6 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { ExitCode, UserError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { folderRequestHandler } from '../store/folder-http.js';
+import { guardedRequestHandler, withoutCredentials, type AccessCheck } from '../store/cloudfront-access.js';
 import type { WorkflowContext } from './context.js';
 
 export interface ServeOptions {
@@ -12,6 +13,8 @@ export interface ServeOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /** serve --private: what the scope makes private needs CloudFront signed URLs or cookies. */
+  access?: AccessCheck;
 }
 
 export interface RunningServer {
@@ -37,9 +40,10 @@ export async function serveStore(context: Pick<WorkflowContext, 'store' | 'outpu
   const stats = await stat(root).catch(() => null);
   if (!stats?.isDirectory()) throw new UserError(`store folder ${root} does not exist; publish first, or point --store at the folder store`);
 
-  const server = createServer(
-    folderRequestHandler(root, ({ method, path, status, bytes }) => output.info(`${method} ${path} ${status}${bytes ? ` ${formatBytes(bytes)}` : ''}`)),
-  );
+  // A signed URL's parameters are a credential: never in the log.
+  const log = (method: string, path: string, status: number, detail: string) => output.info(`${method} ${withoutCredentials(path)} ${status}${detail}`);
+  const folder = folderRequestHandler(root, ({ method, path, status, bytes }) => log(method, path, status, bytes ? ` ${formatBytes(bytes)}` : ''));
+  const server = createServer(guardedRequestHandler(folder, options.access, (request, denial) => log(request.method ?? 'GET', request.url ?? '', 403, ` ${denial.reason}`)));
   await listen(server, options);
   const { port } = server.address() as AddressInfo;
   return {
