@@ -31,3 +31,5 @@ export { ProtocolError } from '../protocol/errors.js';
 export type { ProtocolFault } from '../protocol/errors.js';
 export { runOnceSteps } from './run-once.js';
 export type { RunOnceRecord, RunOnceStep } from './run-once.js';
+export { parseAccessCredential, authorizeRequest, requiresCredentials, isPublisherDocument, ACCESS_SCOPES } from '../protocol/private-access.js';
+export type { AccessCredential, AccessScope, CookieCredential, UrlCredential } from '../protocol/private-access.js';

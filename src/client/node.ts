@@ -12,7 +12,10 @@ export { parseSwitches, validateSwitches, emptySwitches } from '../protocol/swit
 export { parseAppReleases, validateAppReleases, emptyAppReleases } from '../protocol/app-releases.js';
 export type { UpdateSource } from './fetch/source.js';
 export { httpSource, DEFAULT_TRANSFER_LIMITS } from './fetch/http-source.js';
-export type { TransferLimits } from './fetch/http-source.js';
+export type { TransferLimits, HttpSourceOptions } from './fetch/http-source.js';
+export { CredentialsRequiredError, CredentialsRefusedError } from './fetch/private-access.js';
+export type { CredentialsCallback } from './fetch/private-access.js';
+export { credentialsFromCommand } from './fetch/credentials-command.js';
 export { INSTALL_STATE_FILE, readInstallState } from './fetch/install-state.js';
 export type { InstallState } from './fetch/install-state.js';
 export { IntegrityError, SignatureError, DamagedBaseError } from './errors.js';

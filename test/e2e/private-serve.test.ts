@@ -5,38 +5,19 @@
  * test/helpers/cloudfront_sign.py) open what the scope makes private; every
  * broken one is a 403.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
+import { makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
+import { botocoreUrl, PRIVATE_BASE_URL, privateProject } from '../helpers/private-store.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 
 afterAll(removeProjects);
 
-const run = promisify(execFile);
-const BASE = 'https://cdn.example.test/updates';
-const KEY_PAIR_ID = 'K2JCJMDEHXQW5F';
+const BASE = PRIVATE_BASE_URL;
 const INDEX = 'channels/production/index.json';
 const FULL = 'packages/maps/1.0.0/full.zip';
 const MANIFEST = 'packages/maps/1.0.0/manifest.json';
 const V1 = { 'a.txt': 'alpha\n'.repeat(200), 'sub/b.txt': 'bravo\n' };
-
-export async function privateProject(scope: 'packages' | 'all' = 'packages'): Promise<Project> {
-  const project = await makeProject({
-    packages: { maps: V1 },
-    config: { access: { keyPairId: KEY_PAIR_ID, privateKey: 'keys/cloudfront-private.pem', publicKey: 'keys/cloudfront-public.pem', baseUrl: BASE, scope } },
-  });
-  succeeded(await project.run(['access', 'keys', 'generate', '--out', 'keys', '--json']));
-  succeeded(await project.run(['publish', '--yes', '--json']));
-  return project;
-}
-
-/** botocore's signed URL for `url` (canned policy unless a resource, start or IP is given). */
-async function botocoreUrl(keyFile: string, url: string, expires: number, extra: string[] = [], keyPairId = KEY_PAIR_ID): Promise<string> {
-  const { stdout } = await run('python3', [join(REPO_ROOT, 'test/helpers/cloudfront_sign.py'), keyFile, keyPairId, url, String(expires), ...extra]);
-  return stdout.trim();
-}
 
 const epoch = (offsetSeconds: number) => Math.floor(Date.now() / 1000) + offsetSeconds;
 /** The query of a signed URL, to send to the local server for the same key. */

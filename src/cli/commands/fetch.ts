@@ -3,7 +3,9 @@ import semver from 'semver';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
 import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-source.js';
 import { storeSource } from '../../client/fetch/source.js';
-import { UserError } from '../../errors.js';
+import { ExitCode, UserError } from '../../errors.js';
+import { credentialsFromCommand } from '../../client/fetch/credentials-command.js';
+import { CredentialsRequiredError } from '../../client/fetch/private-access.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
 import { withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
@@ -25,6 +27,7 @@ interface FetchFlags extends GlobalOptions {
   stallTimeout?: string;
   minSpeed?: string;
   patches?: boolean;
+  credentialsCommand?: string;
 }
 
 /** A whole positive number from a flag, or a usage error naming the flag. */
@@ -51,6 +54,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--max-index-size <bytes>', 'refuse a channel index larger than this (default 16777216)')
     .option('--stall-timeout <seconds>', 'give up on a request that receives nothing for this long (default 30)')
     .option('--min-speed <bytes-per-second>', 'give up on a request slower than this after 60 s (default 1024)')
+    .option('--credentials-command <cmd>', "a private store's credentials: a command printing what 'access sign --json' prints, run before the first private request and once more on a 403")
     .option('--patches', 'apply binary patches where the channel offers a patched delta (the default)')
     .option('--no-patches', 'never download a patched delta: file-level deltas and full packages only')
     .addHelpText(
@@ -59,7 +63,8 @@ export function registerFetch(program: Command, session: Session): void {
 Examples:
   $ update-publish fetch maps --into ./device/maps --platform ios --app-version 2.0.0 --device-id abc
   $ update-publish fetch maps --into ./device/maps --public-key keys/signing-public.pem --json
-  $ update-publish fetch maps --into ./device/maps --from https://cdn.example.com/updates --decryption-key env:CONTENT_KEY`,
+  $ update-publish fetch maps --into ./device/maps --from https://cdn.example.com/updates --decryption-key env:CONTENT_KEY
+  $ update-publish fetch maps --into ./device/maps --from https://cdn.example.com/updates --credentials-command './entitlement.sh'`,
     )
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<FetchFlags>();
@@ -78,9 +83,13 @@ Examples:
         ...(stallSeconds !== undefined && { stallTimeoutMs: stallSeconds * 1000 }),
         ...(minSpeed !== undefined && { minBytesPerSecond: minSpeed }),
       };
+      if (flags.credentialsCommand !== undefined && !flags.from) {
+        throw new UserError('--credentials-command applies with --from URL (a CDN in front of a private store); a store read directly needs none');
+      }
+      const credentials = flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand);
       await withContext(session, flags, async (context) => {
         const { store, output } = context;
-        const source = flags.from ? httpSource(flags.from, limits) : storeSource(store);
+        const source = flags.from ? httpSource(flags.from, limits, { credentials }) : storeSource(store);
         // Through a CDN the source itself says whether the channel exists.
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
@@ -107,6 +116,9 @@ Examples:
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
+          if (error instanceof CredentialsRequiredError) {
+            throw new UserError(`the store at ${source.location} requires credentials (GET ${error.shown} answered 403); pass --credentials-command CMD, a command printing what 'update-publish access sign --json' prints`, ExitCode.failure);
+          }
           throw error;
         }
         if (result.reason === 'unknown-package') {
