@@ -7,13 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRefused, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
-import { privateProject, signCommand } from '../helpers/private-store.js';
+import { expiringEntitlement, privateProject, signCommand, startCuttingProxy } from '../helpers/private-store.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 
 afterAll(removeProjects);
@@ -87,41 +85,15 @@ describe('fetch from a private store (scope packages)', () => {
   });
 
   it('an entitlement that expires mid-download is renewed once and the download resumes where it was cut', async () => {
-    // Between fetch and serve: the first package download is cut after its first bytes, once its credential has expired.
-    const requests: { url: string; status: number; range?: string }[] = [];
-    let cutOnce = false;
-    const proxy = createServer((request: IncomingMessage, response) => {
-      const upstream = httpRequest(new URL(request.url!, server.url), { method: request.method, headers: request.headers }, (answer) => {
-        requests.push({ url: request.url!.split('?')[0]!, status: answer.statusCode!, range: request.headers.range });
-        response.writeHead(answer.statusCode!, answer.headers);
-        if (cutOnce || !request.url!.includes('full.zip') || answer.statusCode !== 200) return void answer.pipe(response);
-        cutOnce = true;
-        answer.once('data', (chunk: Buffer) => {
-          answer.pause();
-          response.write(chunk);
-          // The credential lived 6 s from its signing, before this request: 7.5 s later it has expired.
-          setTimeout(() => {
-            answer.destroy();
-            response.socket?.destroy();
-          }, 7500);
-        });
-      });
-      request.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const calls = join(project.dir, 'calls.log');
-    await writeFile(calls, '');
-    // First call: a short entitlement; later calls: a fresh hour.
-    const script = join(project.dir, 'entitlement.sh');
-    await writeFile(script, `#!/bin/sh\necho call >> '${calls}'\nif [ "$(wc -l < '${calls}')" -le 1 ]; then exec ${signCommand('--ttl', '6s')}; fi\nexec ${signCommand('--ttl', '1h')}\n`, { mode: 0o755 });
+    const proxy = await startCuttingProxy(server.url);
+    const { script, calls } = await expiringEntitlement(project.dir);
     try {
       const device = join(project.dir, 'device-resume');
-      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;
-      const fetched = succeeded(await project.run(['fetch', 'maps', '--into', device, '--from', url, '--credentials-command', script, '--json']));
+      const fetched = succeeded(await project.run(['fetch', 'maps', '--into', device, '--from', proxy.url, '--credentials-command', script, '--json']));
       expect(fetched).toMatchObject({ updated: true, version: '1.0.0' });
       expect((await snapshotTree(device, { ignore: [STATE_FILE] }))['big.bin']).toBe((await snapshotTree(project.packageDir('maps')))['big.bin']);
-      expect((await readFile(calls, 'utf8')).trim().split('\n')).toHaveLength(2);
-      const downloads = requests.filter((request) => request.url.endsWith('full.zip'));
+      expect(await calls()).toBe(2);
+      const downloads = proxy.requests.filter((request) => request.url.endsWith('full.zip'));
       expect(downloads.map(({ status, range }) => ({ status, resumed: range !== undefined }))).toEqual([
         { status: 200, resumed: false },
         { status: 403, resumed: true },
@@ -129,7 +101,7 @@ describe('fetch from a private store (scope packages)', () => {
       ]);
       expect(fetched.bytesDownloaded).toBeGreaterThan(3 * 1024 * 1024);
     } finally {
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 });

@@ -15,7 +15,7 @@ const COMMAND_TIMEOUT_MS = 60_000;
  * its first word only (the rest may carry a token); its output never is.
  */
 export function credentialsFromCommand(command: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CredentialsCallback {
-  const name = `credentials command '${command.trim().split(/\s+/)[0] ?? ''}'`;
+  const name = `credentials command '${(command.trim().split(/\s+/)[0] ?? '').replace(/^['"]|['"]$/g, '')}'`;
   return () =>
     new Promise((resolve, reject) => {
       const child = spawn(command, { shell: true, cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'ignore'] });

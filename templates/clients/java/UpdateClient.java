@@ -89,6 +89,23 @@ public final class UpdateClient {
         return Installer.fetch(Options.parse(args));
     }
 
+    /**
+     * A private store's credentials (PROTOCOL.md "Private stores"): returns the
+     * JSON `update-publish access sign --json` prints (signed cookies or a
+     * signed URL), e.g. from the app's backend behind its login. Called before
+     * the first private request and once more when the store answers 403.
+     */
+    public interface Credentials {
+        String get() throws Exception;
+    }
+
+    /** fetch for a private store: the callback hands the device its entitlement. */
+    public static Map<String, Object> fetch(Credentials credentials, String... args) throws Refusal, IOException {
+        Options options = Options.parse(args);
+        options.credentials = credentials;
+        return Installer.fetch(options);
+    }
+
     public static void main(String[] args) {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
@@ -1479,6 +1496,11 @@ public final class UpdateClient {
         static final long MIN_SPEED_GRACE_MS = 60_000;
         static final int RESUME_ATTEMPTS = 3;
         private final String base;
+        /** A private store's credentials; null for a public store. */
+        private Credentials credentials;
+        /** The credential held: a Cookie header, or a signed URL's query to add. Never printed. */
+        private String cookieHeader;
+        private String signedQuery;
 
         Http(String baseUrl) throws Refusal {
             String withSlash = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
@@ -1523,7 +1545,10 @@ public final class UpdateClient {
         }
 
         private HttpURLConnection open(String key, String range, String ifRange) throws IOException, Refusal {
-            HttpURLConnection connection = (HttpURLConnection) urlOf(key).openConnection();
+            URL url = urlOf(key);
+            if (signedQuery != null) url = new URL(url + (url.getQuery() == null ? "?" : "&") + signedQuery);
+            HttpURLConnection connection = (HttpURLConnection) url.openConnection();
+            if (cookieHeader != null) connection.setRequestProperty("Cookie", cookieHeader);
             connection.setConnectTimeout(STALL_MS);
             connection.setReadTimeout(STALL_MS);
             connection.setRequestProperty("Accept-Encoding", "identity");
@@ -1541,14 +1566,88 @@ public final class UpdateClient {
         }
 
         private Refusal httpError(String key, int status) {
-            String hint = status == 403 ? " (a CDN in front of a private bucket answers 403 for a missing object too)" : "";
-            return Refusal.source("GET " + base + key + " answered HTTP " + status + hint + "; check the URL and the CDN");
+            return Refusal.source("GET " + base + key + " answered HTTP " + status + "; check the URL and the CDN");
+        }
+
+        /**
+         * Opens a GET and reads its status. A private store's credentials are
+         * asked for before the first package object (every scope makes those
+         * private) or after a 403; a 403 is retried once with a fresh one (an
+         * expired entitlement), a second is a refusal.
+         */
+        private HttpURLConnection connect(String key, String range, String ifRange) throws IOException, Refusal {
+            if (credentials != null && cookieHeader == null && signedQuery == null && key.startsWith("packages/")) obtainCredentials();
+            for (boolean retried = false; ; retried = true) {
+                HttpURLConnection connection = open(key, range, ifRange);
+                if (status(connection, key) != 403) return connection;
+                connection.disconnect();
+                if (credentials == null) {
+                    throw Refusal.source("GET " + base + key + " answered HTTP 403: the store requires credentials for it (or, behind a private bucket, it is missing); pass --credentials-command CMD, a command printing what 'update-publish access sign --json' prints");
+                }
+                if (retried) {
+                    throw Refusal.source("GET " + base + key + " answered HTTP 403 to a fresh credential: the credentials given do not open it (another key pair, resource or address, or already expired); check what the credentials command signs");
+                }
+                obtainCredentials();
+            }
+        }
+
+        private static final List<String> SIGNED_URL_PARAMETERS = List.of("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm");
+        private static final List<String> SIGNED_COOKIES = List.of("CloudFront-Expires", "CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id", "CloudFront-Hash-Algorithm");
+        private static final Pattern CREDENTIAL_VALUE = Pattern.compile("^[A-Za-z0-9_~-]+$");
+
+        /** Asks the callback and keeps CloudFront's own cookies or URL parameters of what it returns. */
+        private void obtainCredentials() throws Refusal {
+            String text;
+            try {
+                text = credentials.get();
+            } catch (Refusal refusal) {
+                throw refusal;
+            } catch (Exception failed) {
+                throw Refusal.source("the credentials callback failed (" + failed.getClass().getSimpleName() + "); check the app's entitlement call");
+            }
+            Object parsed;
+            try {
+                parsed = Json.parse(text == null ? "" : text);
+            } catch (RuntimeException notJson) {
+                parsed = null;
+            }
+            if (!(parsed instanceof Map)) throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: not a JSON object");
+            Map<?, ?> credential = (Map<?, ?>) parsed;
+            if (!(credential.get("expires") instanceof String)) throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: no \"expires\" time");
+            cookieHeader = null;
+            signedQuery = null;
+            if (credential.get("cookies") instanceof Map) {
+                StringBuilder header = new StringBuilder();
+                for (Map.Entry<?, ?> cookie : ((Map<?, ?>) credential.get("cookies")).entrySet()) {
+                    if (!SIGNED_COOKIES.contains(cookie.getKey()) || !(cookie.getValue() instanceof String) || !CREDENTIAL_VALUE.matcher((String) cookie.getValue()).matches()) continue;
+                    if (header.length() > 0) header.append("; ");
+                    header.append(cookie.getKey()).append('=').append(cookie.getValue());
+                }
+                if (header.indexOf("CloudFront-Signature=") < 0 || header.indexOf("CloudFront-Key-Pair-Id=") < 0) {
+                    throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: \"cookies\" lacks CloudFront-Signature and CloudFront-Key-Pair-Id");
+                }
+                cookieHeader = header.toString();
+            } else if (credential.get("url") instanceof String) {
+                String query = URI.create((String) credential.get("url")).getRawQuery();
+                StringBuilder kept = new StringBuilder();
+                for (String pair : query == null ? new String[0] : query.split("&")) {
+                    if (!SIGNED_URL_PARAMETERS.contains(pair.split("=", 2)[0])) continue;
+                    if (kept.length() > 0) kept.append('&');
+                    kept.append(pair);
+                }
+                if (kept.indexOf("Signature=") < 0 || kept.indexOf("Key-Pair-Id=") < 0) {
+                    throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: \"url\" is not a signed URL");
+                }
+                signedQuery = kept.toString();
+            } else {
+                throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: it has neither \"cookies\" nor \"url\"");
+            }
         }
 
         /** A document of at most maxBytes; null when absent (404). */
         byte[] readDocument(String key, long maxBytes) throws Refusal {
             try {
-                HttpURLConnection connection = open(key, null, null);
+                HttpURLConnection connection = connect(key, null, null);
                 int status = status(connection, key);
                 if (status == 404) return null;
                 if (status / 100 != 2) throw httpError(key, status);
@@ -1564,7 +1663,7 @@ public final class UpdateClient {
 
         /** Downloads an object to target (at most expectedSize bytes), resuming a cut transfer with Range and If-Range. Returns bytes written. */
         long download(String key, Path target, long expectedSize) throws Refusal, IOException {
-            HttpURLConnection connection = open(key, null, null);
+            HttpURLConnection connection = connect(key, null, null);
             int status = status(connection, key);
             if (status == 404) throw new BadPackage(key + ": is missing from the store");
             if (status / 100 != 2) throw httpError(key, status);
@@ -1587,7 +1686,8 @@ public final class UpdateClient {
                     if (cut == null) return received;
                     if (etag == null || attempt > RESUME_ATTEMPTS) throw Refusal.source("the connection to " + base + key + " was cut mid-body (" + cut + "); check the network and try again");
                     // If-Range: a changed object is sent whole (200), never spliced onto what we have.
-                    connection = open(key, "bytes=" + received + "-", etag);
+                    // An entitlement that expired meanwhile is renewed by connect(): the download resumes with the fresh one.
+                    connection = connect(key, "bytes=" + received + "-", etag);
                     int resumed = status(connection, key);
                     String range = connection.getHeaderField("Content-Range");
                     if (resumed != 206 || range == null || !range.startsWith("bytes " + received + "-")) {
@@ -1629,6 +1729,7 @@ public final class UpdateClient {
         List<String> publicKeys = new ArrayList<>();
         List<String> decryptionKeys = new ArrayList<>();
         boolean nowGiven;
+        Credentials credentials;
 
         private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
 
@@ -1641,7 +1742,7 @@ public final class UpdateClient {
                     options.packageId = arg;
                     continue;
                 }
-                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--decryption-key env:NAME] [--now ISO]");
+                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--decryption-key env:NAME] [--now ISO] [--credentials-command CMD]");
                 if (i + 1 >= args.length) throw Refusal.input(arg + " needs a value");
                 String value = args[++i];
                 switch (arg) {
@@ -1657,6 +1758,7 @@ public final class UpdateClient {
                     case "--attr": options.device.attributes = parseAttributes(value); break;
                     case "--public-key": options.publicKeys.add(value); break;
                     case "--decryption-key": options.decryptionKeys.add(value); break;
+                    case "--credentials-command": options.credentials = commandCredentials(value); break;
                     case "--now":
                         Instant now = value.length() > 10 && !value.matches(".*(Z|z|[+-]\\d{2}:?\\d{2})$") ? null : parseTime(value);
                         if (now == null) throw Refusal.input("--now '" + value + "' is not an ISO-8601 time with an offset; use e.g. 2026-12-01T00:00:00Z");
@@ -1673,6 +1775,41 @@ public final class UpdateClient {
             if (options.into == null) throw Refusal.input("--into <dir> is required: the folder holding the installed package");
             options.device.packageId = options.packageId;
             return options;
+        }
+
+        static final int CREDENTIALS_OUTPUT_LIMIT = 64 * 1024;
+        static final long CREDENTIALS_TIMEOUT_SECONDS = 60;
+
+        /**
+         * Credentials from a shell command printing what `access sign --json`
+         * prints. Named in messages by its first word only (the rest may carry
+         * a token); what it prints never is.
+         */
+        static Credentials commandCredentials(String command) {
+            String name = "credentials command '" + command.trim().split("\\s+")[0].replaceAll("^['\"]|['\"]$", "") + "'";
+            String fix = "; run it yourself to see why (it must print what 'update-publish access sign --json' prints)";
+            return () -> {
+                Process process;
+                try {
+                    process = new ProcessBuilder("sh", "-c", command).redirectError(ProcessBuilder.Redirect.DISCARD).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                } catch (IOException notStarted) {
+                    throw Refusal.source(name + " could not start" + fix);
+                }
+                byte[] printed = process.getInputStream().readNBytes(CREDENTIALS_OUTPUT_LIMIT + 1);
+                if (!process.waitFor(CREDENTIALS_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw Refusal.source(name + " did not finish within " + CREDENTIALS_TIMEOUT_SECONDS + " s" + fix);
+                }
+                if (printed.length > CREDENTIALS_OUTPUT_LIMIT) throw Refusal.source(name + " printed more than " + CREDENTIALS_OUTPUT_LIMIT / 1024 + " KiB" + fix);
+                if (process.exitValue() != 0) throw Refusal.source(name + " failed (exit " + process.exitValue() + ")" + fix);
+                String text = new String(printed, StandardCharsets.UTF_8);
+                try {
+                    Json.parse(text);
+                } catch (RuntimeException notJson) {
+                    throw Refusal.source(name + " printed something that is not JSON" + fix);
+                }
+                return text;
+            };
         }
 
         static Map<String, String> parseAttributes(String text) throws Refusal {
@@ -1704,6 +1841,7 @@ public final class UpdateClient {
         /** Brings --into to the release the channel serves this device; on any refusal the folder is left exactly as it was. */
         static Map<String, Object> fetch(Options options) throws Refusal, IOException {
             Http http = new Http(options.from);
+            http.credentials = options.credentials;
             List<Signatures.TrustedKey> trusted = loadPublicKeys(options.publicKeys);
             List<byte[]> decryptionKeys = loadDecryptionKeys(options.decryptionKeys);
             Path dir = Paths.get(options.into).toAbsolutePath().normalize();
