@@ -16,6 +16,7 @@ export type { TransferLimits, HttpSourceOptions } from './fetch/http-source.js';
 export { CredentialsRequiredError, CredentialsRefusedError } from './fetch/private-access.js';
 export type { CredentialsCallback } from './fetch/private-access.js';
 export { credentialsFromCommand } from './fetch/credentials-command.js';
+export { s3Source } from './fetch/s3-source.js';
 export { INSTALL_STATE_FILE, readInstallState } from './fetch/install-state.js';
 export type { InstallState } from './fetch/install-state.js';
 export { IntegrityError, SignatureError, DamagedBaseError } from './errors.js';

@@ -7,11 +7,17 @@ import { UserError } from '../../errors.js';
 import { loadAccessKeys, writeAccessKeyPair } from '../../keys/access-keys.js';
 import { CREDENTIAL_KINDS, signAccess, signProblem, type CredentialKind } from '../../keys/access-signing.js';
 import type { AccessCredential } from '../../protocol/private-access.js';
-import { ENV, outputFor, type GlobalOptions } from '../context.js';
+import { ENV, outputFor, requireChannelName, type GlobalOptions } from '../context.js';
+import { cognitoReadPolicy } from '../../workflows/access-policy.js';
 import type { Session } from '../session.js';
 
 interface KeysGenerateFlags extends GlobalOptions {
   out: string;
+}
+
+interface PolicyFlags extends GlobalOptions {
+  cognito?: boolean;
+  channel?: string;
 }
 
 interface SignFlags extends GlobalOptions {
@@ -65,6 +71,8 @@ export function registerAccess(program: Command, session: Session): void {
       );
     });
 
+  registerPolicy(access, session);
+
   // JSON: { cookies: { CloudFront-Policy, CloudFront-Signature, CloudFront-Key-Pair-Id }, expires } or { url, expires }
   access
     .command('sign')
@@ -98,6 +106,34 @@ Examples:
       const keyPair = await loadAccessKeys(settings, configDir, 'private');
       const credential = signAccess(settings, { keyPairId: keyPair.keyPairId, privateKey: keyPair.privateKey! }, options);
       output.result(credential, () => describeCredential(credential));
+    });
+}
+
+function registerPolicy(access: Command, session: Session): void {
+  // JSON: the IAM policy document itself.
+  access
+    .command('policy')
+    .description("the IAM policy of a Cognito identity pool's authenticated role: devices read the store's private objects from S3 (and the dynamodb hook's current items)")
+    .option('--cognito', 'the policy for the identity pool role (the only kind)')
+    .option('--channel <name>', 'only this channel (scope all; default: every configured channel)')
+    .addHelpText(
+      'after',
+      `
+Prints the policy document (the same with --json). Devices then read with fetch --from s3://bucket/prefix
+(the AWS SDK's credentials: Cognito's GetCredentialsForIdentity).
+
+Examples:
+  $ update-publish access policy --cognito --json > device-policy.json
+  $ aws iam put-role-policy --role-name app-authenticated --policy-name update-publish-devices --policy-document file://device-policy.json`,
+    )
+    .action(async (_flags, command: Command) => {
+      const flags = command.optsWithGlobals<PolicyFlags>();
+      const output = outputFor(session, flags);
+      if (!flags.cognito) throw new UserError('give --cognito: the policy for a Cognito identity pool role is the one access policy writes');
+      const { config } = await loadConfig(flags.config ?? (process.env[ENV.config] || undefined));
+      const channel = flags.channel === undefined ? undefined : requireChannelName(flags.channel);
+      const policy = cognitoReadPolicy(config, { store: flags.store ?? (process.env[ENV.store] || config.store), channel });
+      output.result(policy, () => JSON.stringify(policy, null, 2));
     });
 }
 

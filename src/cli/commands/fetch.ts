@@ -3,6 +3,8 @@ import semver from 'semver';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
 import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-source.js';
 import { storeSource } from '../../client/fetch/source.js';
+import { s3Source } from '../../client/fetch/s3-source.js';
+import type { S3Config } from '../../config/schema.js';
 import { ExitCode, UserError } from '../../errors.js';
 import { credentialsFromCommand } from '../../client/fetch/credentials-command.js';
 import { CredentialsRequiredError } from '../../client/fetch/private-access.js';
@@ -49,7 +51,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect)
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
-    .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
+    .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store), or s3://bucket/prefix with the AWS SDK credentials (e.g. Cognito), instead of the store')
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
     .option('--max-index-size <bytes>', 'refuse a channel index larger than this (default 16777216)')
     .option('--stall-timeout <seconds>', 'give up on a request that receives nothing for this long (default 30)')
@@ -83,13 +85,14 @@ Examples:
         ...(stallSeconds !== undefined && { stallTimeoutMs: stallSeconds * 1000 }),
         ...(minSpeed !== undefined && { minBytesPerSecond: minSpeed }),
       };
-      if (flags.credentialsCommand !== undefined && !flags.from) {
-        throw new UserError('--credentials-command applies with --from URL (a CDN in front of a private store); a store read directly needs none');
+      const fromS3 = flags.from?.toLowerCase().startsWith('s3://') ?? false;
+      if (flags.credentialsCommand !== undefined && (!flags.from || fromS3)) {
+        throw new UserError('--credentials-command applies with --from https://… (a CDN in front of a private store); a store read directly needs none');
       }
       const credentials = flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand);
       await withContext(session, flags, async (context) => {
         const { store, output } = context;
-        const source = flags.from ? httpSource(flags.from, limits, { credentials }) : storeSource(store);
+        const source = !flags.from ? storeSource(store) : fromS3 ? s3Source(flags.from, s3ClientConfig(context.config.s3)) : httpSource(flags.from, limits, { credentials });
         // Through a CDN the source itself says whether the channel exists.
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
@@ -139,3 +142,10 @@ function describeFetch(result: FetchResult, dir: string): string {
   const from = result.previousVersion ? ` from ${result.previousVersion}` : '';
   return `${result.package}: installed ${result.version}${from} into ${dir} (${result.patched ? 'patched ' : ''}${result.kind}, ${formatBytes(result.bytesDownloaded)} downloaded)${result.mandatory ? ', mandatory' : ''}`;
 }
+
+/** The config's S3 settings a device read needs (region, endpoint, path style); credentials come from the SDK's chain. */
+const s3ClientConfig = (s3: S3Config | undefined) => ({
+  ...(s3?.region && { region: s3.region }),
+  ...(s3?.endpoint && { endpoint: s3.endpoint }),
+  ...(s3?.forcePathStyle !== undefined && { forcePathStyle: s3.forcePathStyle }),
+});
