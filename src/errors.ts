@@ -1,4 +1,4 @@
-/** Exit codes, documented in README. */
+/** Exit codes, documented in docs/troubleshooting.md. */
 export const ExitCode = {
   ok: 0,
   failure: 1,

@@ -66,7 +66,7 @@ export const s3ConfigSchema = z.strictObject({
   profile: z.string().optional(),
 });
 
-/** The largest file a patch is made for by default: applying one holds the old and new file in memory (README). */
+/** The largest file a patch is made for by default: applying one holds the old and new file in memory (docs/deltas.md). */
 export const DEFAULT_PATCH_MAX_FILE_SIZE = 64 * 1024 * 1024;
 /** A patch's window must cover the file; zstd decoders accept windows up to 2^27 without being told to. */
 const PATCH_FILE_SIZE_LIMIT = 128 * 1024 * 1024;

@@ -44,7 +44,7 @@ export function limitRow({ id, scenario, ours, format, max, min, rss = '', note 
   };
 }
 
-/** A measurement kept for the record whose target was settled by a decision (the README says which). */
+/** A measurement kept for the record whose target was settled by a decision (docs/performance.md says which). */
 export const decidedRow = (row) => ({ ...row, target: 'decided', pass: null });
 
 export const skippedRow = (id, scenario, why) => ({
@@ -61,7 +61,7 @@ export const skippedRow = (id, scenario, why) => ({
 
 export const failedRow = (id, why) => ({ ...skippedRow(id, 'scenario failed', ''), pass: false, note: `error: ${why.slice(0, 200)}` });
 
-/** The markdown table the README's Performance section shows. */
+/** The markdown table docs/performance.md shows. */
 export function markdownTable(rows) {
   const header = ['#', 'scenario', 'ours', 'baseline', 'ratio', 'target', 'result', 'peak RSS (ours / baseline)'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];

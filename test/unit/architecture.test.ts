@@ -1,5 +1,5 @@
 /**
- * The layers of src/ and the direction of their imports (README "Source
+ * The layers of src/ and the direction of their imports (docs/development.md "Source
  * layout"): each folder is one layer and imports only point down. Every
  * relative import counts: static, type-only, re-exports and import().
  */
