@@ -98,5 +98,6 @@ describe('access sign', () => {
     const { access: _access, ...withoutAccess } = config;
     await writeFile(project.configPath, JSON.stringify(withoutAccess));
     expectRefused(await project.run(['access', 'sign']), 2, /has no "access" settings/);
+    expectRefused(await project.run(['serve', '--private', '--port', '0']), 2, /has no "access" settings/);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRefused, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
@@ -74,6 +74,23 @@ describe('fetch from a private store (scope packages)', () => {
     );
     expect(absent(device)).toBe(true);
     expectRefused(await project.run(['fetch', 'maps', '--into', device, '--credentials-command', 'true']), 2, /--credentials-command applies with --from URL/);
+  });
+
+  it('access is not integrity: a package altered in the store is refused even with a valid credential', async () => {
+    const other = await privateProject('packages');
+    const served = await startServe(other.dir, ['--private']);
+    try {
+      const full = other.storePath('packages/maps/1.0.0/full.zip');
+      const bytes = await readFile(full);
+      bytes[bytes.length - 30] ^= 0xff;
+      await writeFile(full, bytes);
+      const device = join(other.dir, 'device-altered');
+      const result = await other.run(['fetch', 'maps', '--into', device, '--from', served.url, '--credentials-command', signCommand()]);
+      expectRefused(refusal(result), 1, /packages\/maps\/1\.0\.0\/full\.zip: SHA-256 is [0-9a-f]{64} but the manifest lists/);
+      expect(absent(device)).toBe(true);
+    } finally {
+      await served.stop();
+    }
   });
 
   it('a credential refused even fresh is reported once, not retried forever', async () => {
