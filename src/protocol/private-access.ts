@@ -50,11 +50,10 @@ export type AccessCredential = CookieCredential | UrlCredential;
 export function parseAccessCredential(value: unknown): AccessCredential | string {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'it is not a JSON object';
   const { cookies, url, expires } = value as Record<string, unknown>;
-  if (typeof expires !== 'string' || Number.isNaN(Date.parse(expires))) return 'it has no "expires" time';
-  if (cookies !== undefined) {
-    if (cookies === null || typeof cookies !== 'object' || Array.isArray(cookies)) return '"cookies" is not an object of cookie values';
+  if (typeof expires !== 'string' || expires === '') return 'it has no "expires" time';
+  if (cookies !== undefined && cookies !== null && typeof cookies === 'object' && !Array.isArray(cookies)) {
     const kept = Object.fromEntries(
-      Object.entries(cookies).filter(([name, text]) => (SIGNED_COOKIES as readonly string[]).includes(name) && typeof text === 'string' && /^[A-Za-z0-9_~\-]+$/.test(text)),
+      Object.entries(cookies).filter(([name, text]) => (SIGNED_COOKIES as readonly string[]).includes(name) && typeof text === 'string' && CREDENTIAL_VALUE.test(text)),
     );
     if (!kept['CloudFront-Signature'] || !kept['CloudFront-Key-Pair-Id'] || !(kept['CloudFront-Policy'] || kept['CloudFront-Expires'])) {
       return '"cookies" lacks CloudFront-Signature, CloudFront-Key-Pair-Id and CloudFront-Policy (or CloudFront-Expires)';
@@ -62,38 +61,38 @@ export function parseAccessCredential(value: unknown): AccessCredential | string
     return { cookies: kept, expires };
   }
   if (typeof url === 'string') {
-    const parameters = signedUrlParameters(url);
-    if (!parameters) return '"url" is not a signed URL (Signature, Key-Pair-Id and Policy or Expires)';
+    if (!signedUrlQuery(url)) return '"url" is not a signed URL (Signature, Key-Pair-Id and Policy or Expires)';
     return { url, expires };
   }
   return 'it has neither "cookies" nor "url"';
 }
 
-/** The signing parameters of a signed URL, or undefined when it is none. */
-export function signedUrlParameters(url: string): [string, string][] | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return undefined;
-  }
-  const found = SIGNED_URL_PARAMETERS.flatMap((name) => {
-    const value = parsed.searchParams.get(name);
-    return value === null ? [] : [[name, value] as [string, string]];
-  });
-  const has = (name: string) => found.some(([found]) => found === name);
-  return has('Signature') && has('Key-Pair-Id') && (has('Policy') || has('Expires')) ? found : undefined;
+/** CloudFront's URL-safe base64 and decimal digits: a value that needs no escaping anywhere. */
+const CREDENTIAL_VALUE = /^[A-Za-z0-9_~-]+$/;
+
+/**
+ * The signing parameters of a signed URL as they appear in it (`name=value`
+ * joined by `&`, in its order, encoding untouched), or undefined when it is
+ * none. Parameters with other names are left behind.
+ */
+export function signedUrlQuery(url: string): string | undefined {
+  const hash = url.indexOf('#');
+  const withoutFragment = hash === -1 ? url : url.slice(0, hash);
+  const at = withoutFragment.indexOf('?');
+  if (at === -1) return undefined;
+  const pairs = withoutFragment
+    .slice(at + 1)
+    .split('&')
+    .filter((pair) => (SIGNED_URL_PARAMETERS as readonly string[]).includes(pair.split('=', 1)[0]!));
+  const has = (name: string) => pairs.some((pair) => pair.startsWith(`${name}=`) && pair.length > name.length + 1);
+  return has('Signature') && has('Key-Pair-Id') && (has('Policy') || has('Expires')) ? pairs.join('&') : undefined;
 }
 
-/** How a request carries a credential: the URL's signing parameters added, or the Cookie header. */
-export function authorizeRequest(url: URL, credential: AccessCredential | undefined): { url: URL; headers: Record<string, string> } {
-  if (!credential) return { url, headers: {} };
-  if ('cookies' in credential) {
-    return { url, headers: { cookie: Object.entries(credential.cookies).map(([name, value]) => `${name}=${value}`).join('; ') } };
-  }
-  const signed = new URL(url);
-  for (const [name, value] of signedUrlParameters(credential.url) ?? []) signed.searchParams.set(name, value);
-  return { url: signed, headers: {} };
+/** How a request carries a credential: the signed URL's parameters appended as they are, or one Cookie header. */
+export function authorizeRequest(url: string, credential: AccessCredential | undefined): { url: string; cookie?: string } {
+  if (!credential) return { url };
+  if ('cookies' in credential) return { url, cookie: Object.entries(credential.cookies).map(([name, value]) => `${name}=${value}`).join('; ') };
+  return { url: `${url}${url.includes('?') ? '&' : '?'}${signedUrlQuery(credential.url)}` };
 }
 
 /**

@@ -18,6 +18,7 @@ import { resolveUpdate } from '../../src/client/resolve.js';
 import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
+import { authorizeRequest, parseAccessCredential } from '../../src/protocol/private-access.js';
 import { indexFreshnessProblem, rememberIndex, type ChannelTrust } from '../../src/protocol/freshness.js';
 import { hash32, rolloutBucket, rolloutThreshold } from '../../src/protocol/rollout.js';
 import type { ChannelIndex, Manifest, ReleaseRules } from '../../src/protocol/types.js';
@@ -83,6 +84,12 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       return { keyId: encryptionKeyId(encryptionKey(file, input.key)) };
     case 'decrypt':
       return decrypt(file, input, root);
+    case 'authorize': {
+      const credential = parseAccessCredential(input.credential);
+      if (typeof credential === 'string') return { refused: true };
+      const { url, cookie } = authorizeRequest(input.url, credential);
+      return { url, cookie: cookie ?? null };
+    }
     case 'package':
       return applyPackage(input, root);
     default:

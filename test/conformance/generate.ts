@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { evaluate, fixturePath } from './evaluate.js';
 import { FIXTURE_FOLDER, serializeVectors, VECTOR_FILES } from './vector-file.js';
 import { packageVectors } from './vectors-packages.js';
+import { accessVectors } from './vectors-access.js';
 import { answered, appVersionVectors, freshnessVectors, hashVectors, resolveVectors, rolloutVectors, whitelistVectors, type DraftFile } from './vectors-rules.js';
 import { canonicalVectors, encryptionVectors, FULL_SIZE_PLAINTEXT, seal, signatureVectors } from './vectors-trust.js';
 
@@ -40,6 +41,7 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     signatureVectors(),
     await encryptionVectors(fullSize),
     await packageVectors(fixture),
+    accessVectors(),
   ];
   // The answers of package and decrypt cases read fixtures: write them where evaluate looks, in a scratch root.
   const scratch = await mkdtemp(join(tmpdir(), 'up-vectors-root-'));

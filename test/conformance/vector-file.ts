@@ -34,6 +34,7 @@ export const VECTOR_FILES = [
   'signatures.json',
   'encryption.json',
   'packages.json',
+  'private-access.json',
 ] as const;
 
 /** Binary fixtures the vector files name, relative to test/conformance/. */

@@ -99,10 +99,13 @@ async function request(target: Target, shown: string, limits: TransferLimits, re
 async function send(target: Target, credential: AccessCredential | undefined, shown: string, limits: TransferLimits, resume?: { from: number; etag: string }): Promise<Transfer | null | 'refused'> {
   const abort = new AbortController();
   const guard = watchdog(abort, shown, limits);
-  const authorized = authorizeRequest(target.url, credential);
+  const authorized = authorizeRequest(target.url.href, credential);
   let response: Response;
   try {
-    response = await fetch(authorized.url, { signal: abort.signal, headers: { ...authorized.headers, ...(resume && { range: `bytes=${resume.from}-`, 'if-range': resume.etag }) } });
+    response = await fetch(authorized.url, {
+      signal: abort.signal,
+      headers: { ...(authorized.cookie && { cookie: authorized.cookie }), ...(resume && { range: `bytes=${resume.from}-`, 'if-range': resume.etag }) },
+    });
   } catch (error) {
     guard.stop();
     throw guard.reason() ?? new ProtocolError(`cannot reach ${shown}: ${causeOf(error)}; check the URL and the network`);

@@ -1545,9 +1545,7 @@ public final class UpdateClient {
         }
 
         private HttpURLConnection open(String key, String range, String ifRange) throws IOException, Refusal {
-            URL url = urlOf(key);
-            if (signedQuery != null) url = new URL(url + (url.getQuery() == null ? "?" : "&") + signedQuery);
-            HttpURLConnection connection = (HttpURLConnection) url.openConnection();
+            HttpURLConnection connection = (HttpURLConnection) new URL(Credential.withQuery(urlOf(key).toString(), signedQuery)).openConnection();
             if (cookieHeader != null) connection.setRequestProperty("Cookie", cookieHeader);
             connection.setConnectTimeout(STALL_MS);
             connection.setReadTimeout(STALL_MS);
@@ -1591,11 +1589,7 @@ public final class UpdateClient {
             }
         }
 
-        private static final List<String> SIGNED_URL_PARAMETERS = List.of("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm");
-        private static final List<String> SIGNED_COOKIES = List.of("CloudFront-Expires", "CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id", "CloudFront-Hash-Algorithm");
-        private static final Pattern CREDENTIAL_VALUE = Pattern.compile("^[A-Za-z0-9_~-]+$");
-
-        /** Asks the callback and keeps CloudFront's own cookies or URL parameters of what it returns. */
+        /** Asks the callback; what it returns must be what `access sign --json` prints (Credential.parse). */
         private void obtainCredentials() throws Refusal {
             String text;
             try {
@@ -1605,43 +1599,9 @@ public final class UpdateClient {
             } catch (Exception failed) {
                 throw Refusal.source("the credentials callback failed (" + failed.getClass().getSimpleName() + "); check the app's entitlement call");
             }
-            Object parsed;
-            try {
-                parsed = Json.parse(text == null ? "" : text);
-            } catch (RuntimeException notJson) {
-                parsed = null;
-            }
-            if (!(parsed instanceof Map)) throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: not a JSON object");
-            Map<?, ?> credential = (Map<?, ?>) parsed;
-            if (!(credential.get("expires") instanceof String)) throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: no \"expires\" time");
-            cookieHeader = null;
-            signedQuery = null;
-            if (credential.get("cookies") instanceof Map) {
-                StringBuilder header = new StringBuilder();
-                for (Map.Entry<?, ?> cookie : ((Map<?, ?>) credential.get("cookies")).entrySet()) {
-                    if (!SIGNED_COOKIES.contains(cookie.getKey()) || !(cookie.getValue() instanceof String) || !CREDENTIAL_VALUE.matcher((String) cookie.getValue()).matches()) continue;
-                    if (header.length() > 0) header.append("; ");
-                    header.append(cookie.getKey()).append('=').append(cookie.getValue());
-                }
-                if (header.indexOf("CloudFront-Signature=") < 0 || header.indexOf("CloudFront-Key-Pair-Id=") < 0) {
-                    throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: \"cookies\" lacks CloudFront-Signature and CloudFront-Key-Pair-Id");
-                }
-                cookieHeader = header.toString();
-            } else if (credential.get("url") instanceof String) {
-                String query = URI.create((String) credential.get("url")).getRawQuery();
-                StringBuilder kept = new StringBuilder();
-                for (String pair : query == null ? new String[0] : query.split("&")) {
-                    if (!SIGNED_URL_PARAMETERS.contains(pair.split("=", 2)[0])) continue;
-                    if (kept.length() > 0) kept.append('&');
-                    kept.append(pair);
-                }
-                if (kept.indexOf("Signature=") < 0 || kept.indexOf("Key-Pair-Id=") < 0) {
-                    throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: \"url\" is not a signed URL");
-                }
-                signedQuery = kept.toString();
-            } else {
-                throw Refusal.source("the credentials given are not what 'update-publish access sign --json' prints: it has neither \"cookies\" nor \"url\"");
-            }
+            Credential credential = Credential.parse(text);
+            cookieHeader = credential.cookieHeader;
+            signedQuery = credential.signedQuery;
         }
 
         /** A document of at most maxBytes; null when absent (404). */
@@ -1715,6 +1675,85 @@ public final class UpdateClient {
                 }
             }
             return total;
+        }
+    }
+
+    /**
+     * A private store's credential (PROTOCOL.md "Private stores"): CloudFront's
+     * signed cookies as one Cookie header, or a signed URL's signing parameters
+     * as they appear in it, to add to each private request. Nothing else of
+     * what the app handed over is kept.
+     */
+    static final class Credential {
+        static final List<String> SIGNED_URL_PARAMETERS = List.of("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm");
+        static final List<String> SIGNED_COOKIES = List.of("CloudFront-Expires", "CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id", "CloudFront-Hash-Algorithm");
+        private static final Pattern VALUE = Pattern.compile("^[A-Za-z0-9_~-]+$");
+        private static final String NOT_A_CREDENTIAL = "the credentials given are not what 'update-publish access sign --json' prints: ";
+
+        final String cookieHeader;
+        final String signedQuery;
+
+        private Credential(String cookieHeader, String signedQuery) {
+            this.cookieHeader = cookieHeader;
+            this.signedQuery = signedQuery;
+        }
+
+        static Credential parse(String text) throws Refusal {
+            Object parsed;
+            try {
+                parsed = Json.parse(text == null ? "" : text);
+            } catch (RuntimeException notJson) {
+                parsed = null;
+            }
+            if (!(parsed instanceof Map)) throw Refusal.source(NOT_A_CREDENTIAL + "it is not a JSON object");
+            Map<?, ?> credential = (Map<?, ?>) parsed;
+            if (!(credential.get("expires") instanceof String) || ((String) credential.get("expires")).isEmpty()) throw Refusal.source(NOT_A_CREDENTIAL + "it has no \"expires\" time");
+            if (credential.get("cookies") instanceof Map) {
+                Map<String, String> kept = new LinkedHashMap<>();
+                for (Map.Entry<?, ?> cookie : ((Map<?, ?>) credential.get("cookies")).entrySet()) {
+                    if (SIGNED_COOKIES.contains(cookie.getKey()) && cookie.getValue() instanceof String && VALUE.matcher((String) cookie.getValue()).matches()) {
+                        kept.put((String) cookie.getKey(), (String) cookie.getValue());
+                    }
+                }
+                if (!kept.containsKey("CloudFront-Signature") || !kept.containsKey("CloudFront-Key-Pair-Id") || !(kept.containsKey("CloudFront-Policy") || kept.containsKey("CloudFront-Expires"))) {
+                    throw Refusal.source(NOT_A_CREDENTIAL + "\"cookies\" lacks CloudFront-Signature, CloudFront-Key-Pair-Id and CloudFront-Policy (or CloudFront-Expires)");
+                }
+                StringBuilder header = new StringBuilder();
+                for (Map.Entry<String, String> cookie : kept.entrySet()) {
+                    if (header.length() > 0) header.append("; ");
+                    header.append(cookie.getKey()).append('=').append(cookie.getValue());
+                }
+                return new Credential(header.toString(), null);
+            }
+            if (credential.get("url") instanceof String) {
+                String query = signedQuery((String) credential.get("url"));
+                if (query == null) throw Refusal.source(NOT_A_CREDENTIAL + "\"url\" is not a signed URL (Signature, Key-Pair-Id and Policy or Expires)");
+                return new Credential(null, query);
+            }
+            throw Refusal.source(NOT_A_CREDENTIAL + "it has neither \"cookies\" nor \"url\"");
+        }
+
+        /** The signing parameters of a signed URL, in its order and encoding; null when it is none. */
+        static String signedQuery(String url) {
+            int hash = url.indexOf('#');
+            String withoutFragment = hash < 0 ? url : url.substring(0, hash);
+            int at = withoutFragment.indexOf('?');
+            if (at < 0) return null;
+            List<String> pairs = new ArrayList<>();
+            for (String pair : withoutFragment.substring(at + 1).split("&", -1)) {
+                if (SIGNED_URL_PARAMETERS.contains(pair.split("=", 2)[0])) pairs.add(pair);
+            }
+            if (!has(pairs, "Signature") || !has(pairs, "Key-Pair-Id") || !(has(pairs, "Policy") || has(pairs, "Expires"))) return null;
+            return String.join("&", pairs);
+        }
+
+        private static boolean has(List<String> pairs, String name) {
+            for (String pair : pairs) if (pair.startsWith(name + "=") && pair.length() > name.length() + 1) return true;
+            return false;
+        }
+
+        static String withQuery(String url, String signedQuery) {
+            return signedQuery == null ? url : url + (url.indexOf('?') >= 0 ? "&" : "?") + signedQuery;
         }
     }
 
@@ -2442,6 +2481,16 @@ public final class UpdateClient {
                     return decrypt(file, input, root);
                 case "package":
                     return applyPackage(input, root);
+                case "authorize": {
+                    try {
+                        Credential credential = Credential.parse(Json.write(input.get("credential")));
+                        result.put("url", Credential.withQuery((String) input.get("url"), credential.signedQuery));
+                        result.put("cookie", credential.cookieHeader);
+                    } catch (Refusal refused) {
+                        result.put("refused", true);
+                    }
+                    return result;
+                }
                 default:
                     throw new IllegalArgumentException("unknown check " + check);
             }
