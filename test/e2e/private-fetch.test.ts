@@ -130,7 +130,7 @@ describe('fetch from a private store (scope all)', () => {
     try {
       const refused = await project.run(['fetch', 'maps', '--into', join(project.dir, 'none'), '--from', server.url]);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/requires credentials \(GET .*channels\/production\/index\.json answered 403\)/);
+      expect(refused.stderr).toMatch(/requires credentials \(GET .*channels\/production\/index\.json answered 403;/);
       const fetched = succeeded(await project.run(['fetch', 'maps', '--into', join(project.dir, 'device'), '--from', server.url, '--credentials-command', signCommand(), '--json']));
       expect(fetched).toMatchObject({ updated: true, version: '1.0.0' });
     } finally {

@@ -120,7 +120,7 @@ Examples:
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
           if (error instanceof CredentialsRequiredError) {
-            throw new UserError(`the store at ${source.location} requires credentials (GET ${error.shown} answered 403); pass --credentials-command CMD, a command printing what 'update-publish access sign --json' prints`, ExitCode.failure);
+            throw new UserError(`the store at ${source.location} requires credentials (GET ${error.shown} answered 403; behind a private bucket a missing object does too); pass --credentials-command CMD, a command printing what 'update-publish access sign --json' prints`, ExitCode.failure);
           }
           throw error;
         }
