@@ -18,7 +18,7 @@ const epoch = (offset: number) => NOW.getTime() / 1000 + offset;
 const signer = { keyPairId: 'K2JCJMDEHXQW5F', privateKey: pem };
 /** The path and query a signed URL sends to the distribution (here: to serve). */
 const local = (signed: string) => signed.slice(BASE.length);
-const cookieHeader = (cookies: Record<string, unknown>) => Object.entries(cookies).map(([name, value]) => `${name}=${value}`).join('; ');
+const cookieHeader = (cookies: object) => Object.entries(cookies).map(([name, value]) => `${name}=${value}`).join('; ');
 const policy = (resource: string, condition: Record<string, unknown>) => JSON.stringify({ Statement: [{ Resource: resource, Condition: condition }] });
 
 describe('checkSignedRequest', () => {
