@@ -105,4 +105,19 @@ describe('Java client and a private store', () => {
       await proxy.close();
     }
   });
+
+  it('under scope all asks for credentials on the first 403 (the channel index) and installs', async () => {
+    const all = await privateProject('all');
+    const served = await startServe(all.dir, ['--private']);
+    try {
+      const refusedRun = await runJava(['maps', '--from', served.url, '--into', join(all.dir, 'none')], all.dir);
+      expect(refusedRun.code).toBe(1);
+      expect(refusedRun.stderr).toMatch(/channels\/production\/index\.json answered HTTP 403: the store requires credentials/);
+      const result = await runJava(['maps', '--from', served.url, '--into', join(all.dir, 'device'), '--credentials-command', signCommand()], all.dir);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json).toMatchObject({ updated: true, version: '1.0.0' });
+    } finally {
+      await served.stop();
+    }
+  });
 });
