@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { loadConfig, type LoadedConfig } from '../../config/load.js';
-import type { AccessConfig } from '../../config/access-schema.js';
+import { loadConfig } from '../../config/load.js';
+import { loadAccessConfig } from '../access-config.js';
 import { parseDuration } from '../../duration.js';
 import { UserError } from '../../errors.js';
 import { loadAccessKeys, writeAccessKeyPair } from '../../keys/access-keys.js';
@@ -29,16 +29,6 @@ interface SignFlags extends GlobalOptions {
 }
 
 const DEFAULT_TTL = '1h';
-
-/** The config's `access` settings, or a usage error saying how to add them. */
-export async function loadAccessConfig(flags: GlobalOptions): Promise<LoadedConfig & { access: AccessConfig }> {
-  const loaded = await loadConfig(flags.config ?? (process.env[ENV.config] || undefined));
-  const { access } = loaded.config;
-  if (!access) {
-    throw new UserError(`${loaded.configPath} has no "access" settings; add "access": { "keyPairId", "privateKey", "publicKey", "baseUrl", "scope" } (docs/private-content.md)`);
-  }
-  return { ...loaded, access };
-}
 
 export function registerAccess(program: Command, session: Session): void {
   const access = program.command('access').description('private content: CloudFront key pair, signed cookies and URLs for entitled devices, Cognito policy');

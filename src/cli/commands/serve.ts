@@ -6,7 +6,7 @@ import { withStore, type GlobalOptions } from '../context.js';
 import type { Session } from '../session.js';
 import { loadAccessKeys } from '../../keys/access-keys.js';
 import type { AccessCheck } from '../../store/cloudfront-access.js';
-import { loadAccessConfig } from './access.js';
+import { loadAccessConfig } from '../access-config.js';
 
 interface ServeFlags extends GlobalOptions {
   port: string;
