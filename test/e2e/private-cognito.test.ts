@@ -5,6 +5,7 @@
  * Cognito identity API reads the store with `fetch --from s3://bucket/prefix`,
  * each request signed with those credentials.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { CognitoIdentityClient, CreateIdentityPoolCommand, GetCredentialsForIden
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { createKeyedTable, motoIam, startMoto, type Moto } from '../helpers/moto.js';
 import { createBucket, rawS3, s3ProjectConfig } from '../helpers/s3-e2e.js';
 
@@ -131,6 +133,31 @@ describe('fetch --from s3:// with Cognito credentials', () => {
     } finally {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
+  it('resumes a download cut mid-body with a Range request pinned to the ETag', async () => {
+    const project = await makeProject({
+      packages: { maps: { 'big.bin': randomBytes(3 * 1024 * 1024) } },
+      config: { ...s3ProjectConfig(moto.endpoint, 'cognito-resume', 'app'), access: { ...ACCESS, scope: 'packages' } },
+    });
+    await createBucket(rawS3(moto.endpoint), 'cognito-resume');
+    succeeded(await project.run(['publish', '--yes', '--json'], { env: moto.env }));
+    const proxy = await startFaultProxy({ target: moto.endpoint, faultRate: 1, faults: ['reset'], only: (request) => request.method === 'GET' && request.url.includes('full.zip') && !request.range });
+    try {
+      const device = join(project.dir, 'device.json');
+      await writeFile(device, JSON.stringify({ packages: { maps: { dir: 'assets/maps' } }, s3: { endpoint: proxy.endpoint, forcePathStyle: true, region: 'us-east-1' } }));
+      const into = join(project.dir, 'installed');
+      const fetched = succeeded(await project.run(['fetch', 'maps', '--config', device, '--from', 's3://cognito-resume/app', '--into', into, '--json'], { env: moto.env }));
+      expect(fetched).toMatchObject({ updated: true, version: '1.0.0' });
+      expect(await snapshotTree(into, { ignore: ['.update-publish.json'] })).toEqual(await snapshotTree(project.packageDir('maps')));
+      const downloads = proxy.log.filter((request) => request.url.includes('full.zip'));
+      expect(downloads.map(({ fault, range }) => ({ cut: fault === 'reset', range: range !== undefined }))).toEqual([
+        { cut: true, range: false },
+        { cut: false, range: true },
+      ]);
+    } finally {
+      await proxy.close();
     }
   });
 });

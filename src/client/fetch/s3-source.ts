@@ -16,14 +16,22 @@ export function s3Source(url: string, config: S3ClientConfig = {}): UpdateSource
   const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
   const location = `s3://${bucket}${prefix ? `/${prefix}` : ''}/`;
   const client = new S3Client(config);
-  const get = async (key: string) => {
+  const get = async (key: string, resume?: { from: number; etag: string }) => {
     const shown = `${location}${key}`;
     try {
-      const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix ? `${prefix}/` : ''}${checkedKey(key)}` }));
-      return answer.Body as Readable;
+      const answer = await client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: `${prefix ? `${prefix}/` : ''}${checkedKey(key)}`,
+          // Pinned to the first answer's ETag: a replaced object is never spliced.
+          ...(resume && { Range: `bytes=${resume.from}-`, IfMatch: resume.etag }),
+        }),
+      );
+      return { body: answer.Body as Readable, etag: answer.ETag };
     } catch (error) {
       if (error instanceof S3ServiceException) {
         if (error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404) return null;
+        if (resume && error.$metadata.httpStatusCode === 412) throw new ProtocolError(`GET ${shown} was cut and could not be resumed: the object changed meanwhile; try again`);
         if (error.$metadata.httpStatusCode === 403) {
           throw new ProtocolError(`GET ${shown} was denied to these AWS credentials (without s3:ListBucket a missing object is denied too); check the role's policy ('update-publish access policy --cognito')`);
         }
@@ -36,7 +44,7 @@ export function s3Source(url: string, config: S3ClientConfig = {}): UpdateSource
   return {
     location,
     async readDocument(key, maxBytes) {
-      const body = await get(key);
+      const body = (await get(key))?.body;
       if (!body) return null;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -51,8 +59,37 @@ export function s3Source(url: string, config: S3ClientConfig = {}): UpdateSource
       return Buffer.concat(chunks, size);
     },
     async openObject(key) {
-      const body = await get(key);
-      return body && Readable.from(body);
+      const first = await get(key);
+      return first && Readable.from(resumable(first, (from, etag) => get(key, { from, etag }), `${location}${key}`));
     },
   };
+}
+
+/** How often a cut object download is resumed before giving up. */
+const RESUME_ATTEMPTS = 3;
+
+/** An object's bytes, resumed with a Range request pinned to its ETag when the connection is cut. */
+async function* resumable(
+  first: { body: Readable; etag?: string },
+  again: (from: number, etag: string) => Promise<{ body: Readable } | null>,
+  shown: string,
+): AsyncGenerator<Buffer> {
+  let body = first.body;
+  let received = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      for await (const chunk of body) {
+        received += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+      return;
+    } catch (error) {
+      if (error instanceof ProtocolError || !first.etag || attempt > RESUME_ATTEMPTS) {
+        throw error instanceof ProtocolError ? error : new ProtocolError(`the connection to ${shown} was cut mid-body (${(error as Error).message}); check the network and try again`);
+      }
+      const next = await again(received, first.etag);
+      if (!next) throw new ProtocolError(`GET ${shown} disappeared while it was being downloaded; try again`);
+      body = next.body;
+    }
+  }
 }
