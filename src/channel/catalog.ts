@@ -10,7 +10,7 @@ import { packageReleases } from './archive.js';
 import { APP_RELEASES } from './app-releases-store.js';
 import { listChannelFolders, listChannels, readIndex } from './index-store.js';
 import { SWITCHES } from './switches-store.js';
-import { readVersionedDocument } from './versioned-document.js';
+import { readChannelDocument } from './versioned-document.js';
 
 const READ_CONCURRENCY = 8;
 const MANIFEST_FILE = 'manifest.json';
@@ -41,11 +41,11 @@ export async function releasesNamingWhitelist(store: Store, name: string): Promi
     for (const [id, { releases }] of Object.entries(index.packages)) {
       for (const release of releases) if (release.state === 'active' && names(release.rules)) named.push(`${id}@${release.version} on ${channel}`);
     }
-    const { document: switches } = await readVersionedDocument(store, SWITCHES, channel);
+    const { document: switches } = await readChannelDocument(store, SWITCHES, channel);
     for (const [key, entry] of Object.entries(switches.switches)) {
       entry.variants.forEach((variant, at) => names(variant.rules) && named.push(`switch ${key} variant ${at + 1} on ${channel}`));
     }
-    const { document: appReleases } = await readVersionedDocument(store, APP_RELEASES, channel);
+    const { document: appReleases } = await readChannelDocument(store, APP_RELEASES, channel);
     for (const [platform, { releases }] of Object.entries(appReleases.platforms)) {
       for (const release of releases) if (release.state === 'active' && names(release.rules)) named.push(`app release ${platform}@${release.version} on ${channel}`);
     }

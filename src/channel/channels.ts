@@ -1,7 +1,6 @@
-import { UserError } from '../errors.js';
 import { channelIndexKey, channelPrefix } from '../protocol/layout.js';
 import type { Store } from '../store/store.js';
-import { createIndex, listChannels, readIndex, unknownChannel } from './index-store.js';
+import { listChannels, readIndex, unknownChannel } from './index-store.js';
 
 /**
  * Which channels exist: those with an index in the store (released to, or
@@ -42,11 +41,6 @@ export async function requireKnownChannel(store: Store, channel: string, configu
   if (configured.includes(channel)) return;
   const inStore = await listChannels(store);
   if (!inStore.includes(channel)) throw unknownChannel(channel, store.location, [...new Set([...inStore, ...configured])].sort());
-}
-
-/** A new channel: its empty index, so it exists before anything is released to it. */
-export async function createChannel(store: Store, channel: string): Promise<void> {
-  if (!(await createIndex(store, channel))) throw new UserError(`channel '${channel}' already exists in ${store.location}; see 'update-publish channel ls'`);
 }
 
 /** Every object of a channel: index, archive, history, signatures. */

@@ -57,30 +57,23 @@ export async function readLog<T>(store: Store, key: string): Promise<T[]> {
   return (await readJsonDocument(store, key, parseLog<T>, emptyLog<T>)).document.entries;
 }
 
-export async function appendHistory(store: Store, channel: string, id: string, records: HistoryRecord[]): Promise<HistoryEntry[]> {
+/** The entries a change of the channel index appends to a package's log (written by the change pipeline). */
+export function packageHistory(channel: string, id: string, records: HistoryRecord[]): { key: string; entries: HistoryEntry[]; subject: string } {
   const stamp = { at: new Date().toISOString(), actor: currentActor() };
-  const entries = records.map((record) => ({ ...stamp, ...record }));
-  await appendToLog(store, historyKey(channel, id), entries);
-  return entries;
+  return { key: historyKey(channel, id), entries: records.map((record) => ({ ...stamp, ...record })), subject: `'${id}' on '${channel}'` };
 }
 
 /**
- * Appends once the index is written. The change is live by then: a log that
- * cannot be written (damaged, or the store failing) is told through `warn`,
- * never a reason to report the change as failed or to skip its hooks.
+ * Appends once the document is written. The change is live by then: a log
+ * that cannot be written (damaged, or the store failing) is told through
+ * `warn`, never a reason to report the change as failed or to skip its hooks.
  */
-export async function recordChange(
-  store: Store,
-  channel: string,
-  id: string,
-  records: HistoryRecord[],
-  warn: (line: string) => void,
-): Promise<void> {
+export async function appendHistoryLog(store: Store, log: { key: string; entries: object[]; subject: string }, warn: (line: string) => void): Promise<void> {
   try {
-    await appendHistory(store, channel, id, records);
+    await appendToLog(store, log.key, log.entries);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    warn(`the change to '${id}' on '${channel}' is live, but its history entry was not written: ${error.message}`);
+    warn(`the change to ${log.subject} is live, but its history entry was not written: ${error.message}`);
   }
 }
 

@@ -1,15 +1,13 @@
-import type { ChannelIndex, Release } from '../protocol/types.js';
+import type { ChannelIndex } from '../protocol/types.js';
 import { splitUnreachable } from '../release/reachability.js';
 import { archiveReleases } from './archive.js';
-import { channelIndexKey, channelsPrefix, INDEX_FILE, MUTABLE_CACHE } from '../protocol/layout.js';
-import { serializeDocument } from '../protocol/manifest.js';
-import { sha256Hex } from '../hash.js';
+import { channelIndexKey, channelsPrefix, INDEX_FILE } from '../protocol/layout.js';
+import { DOCUMENT_LIMITS } from '../protocol/limits.js';
 import { didYouMean } from '../suggest.js';
 import type { Store } from '../store/store.js';
-import { indexLifetimeMs } from '../config/schema.js';
-import { StoreError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
-import { readJsonDocument, updateDocument } from './update-document.js';
+import { readChannelDocument, type DocumentKind } from './versioned-document.js';
 
 export interface IndexSnapshot {
   index: ChannelIndex;
@@ -18,16 +16,6 @@ export interface IndexSnapshot {
   key: string;
 }
 
-/** A channel's index as publishers read it: one copied from another channel is refused, as devices refuse it. */
-const channelIndexParser = (channel: string) => (body: Buffer, key: string) => {
-  const index = parseIndex(body, key);
-  if (index.channel !== channel) {
-    throw new StoreError(
-      `channel index ${key} names channel '${index.channel}', not '${channel}': it was copied from another channel; restore it from the store's history or your backup`,
-    );
-  }
-  return index;
-};
 
 /** Every channel with an index in the store, sorted. */
 export async function listChannels(store: Store): Promise<string[]> {
@@ -46,8 +34,34 @@ export async function listChannelFolders(store: Store): Promise<string[]> {
   return [...new Set(names.map((parts) => parts[0]))].sort();
 }
 
+/**
+ * `channels/<channel>/index.json` as a document kind: read and written like
+ * every channel document (channel/versioned-document.ts), changed only
+ * through workflows/change-pipeline.ts. A write moves the releases no device
+ * can reach any more to the channel's archive before the index that drops them.
+ */
+export const INDEX: DocumentKind<ChannelIndex> = {
+  what: 'channel index',
+  key: channelIndexKey,
+  // The protocol's reader, as devices read it (channel binding included).
+  parse: (body, key, channel) => parseIndex(body, key, channel),
+  empty: emptyIndex,
+  maxBytes: DOCUMENT_LIMITS.index,
+  capHint: "gc releases no device needs ('update-publish gc') or split packages across channels",
+  snapshots: false,
+  settle(store, channel, document, now) {
+    const { index, unreachable } = splitUnreachable(document, now);
+    return {
+      document: index,
+      async beforeWrite() {
+        for (const [id, releases] of unreachable) await archiveReleases(store, channel, id, releases);
+      },
+    };
+  },
+};
+
 export async function readIndex(store: Store, channel: string): Promise<IndexSnapshot> {
-  const { document, etag, key } = await readJsonDocument(store, channelIndexKey(channel), channelIndexParser(channel), () => emptyIndex(channel));
+  const { document, etag, key } = await readChannelDocument(store, INDEX, channel);
   return { index: document, etag, key };
 }
 
@@ -73,18 +87,6 @@ export function unknownChannel(channel: string, location: string, known: readonl
   );
 }
 
-/** Writes an empty index for a new channel; false when the channel already has one. */
-export async function createIndex(store: Store, channel: string): Promise<boolean> {
-  const body = serializeDocument({ ...emptyIndex(channel), updatedAt: new Date().toISOString() });
-  const written = await store.writeDocument(channelIndexKey(channel), body, {
-    contentType: 'application/json',
-    cacheControl: MUTABLE_CACHE,
-    sha256: sha256Hex(body),
-    ifNoneMatch: true,
-  });
-  return written !== null;
-}
-
 /** A package a command names must be released on the channel (usage error): devices answer 'unknown-package', operators mistyped. */
 export function requireReleasedPackage(index: ChannelIndex, packageId: string): void {
   if (index.packages[packageId]) return;
@@ -94,41 +96,3 @@ export function requireReleasedPackage(index: ChannelIndex, packageId: string): 
   );
 }
 
-/**
- * THE way a channel index changes: read → apply → conditional write, retried
- * on a lost race (see updateDocument). `apply` is re-run on the fresh index
- * each time, so two publishers never drop each other's releases; it may throw
- * to refuse the change. Releases no device can reach any more move to the
- * channel's archive before the index that drops them is written. Every write
- * is one `version` above the stored index and expires `lifetimeMs` from now
- * (devices refuse an older or an expired index).
- */
-export async function updateIndex(
-  store: Store,
-  channel: string,
-  apply: (index: ChannelIndex) => ChannelIndex,
-  options: { lifetimeMs?: number; dryRun?: boolean; beforeWrite?: (index: ChannelIndex) => Promise<void> } = {},
-): Promise<IndexSnapshot> {
-  let unreachable = new Map<string, Release[]>();
-  const { document, etag, key } = await updateDocument(
-    store,
-    channelIndexKey(channel),
-    (current) => {
-      const now = new Date();
-      const fresh = { version: (current.version ?? 0) + 1, expires: new Date(now.getTime() + (options.lifetimeMs ?? indexLifetimeMs({}))).toISOString(), updatedAt: now.toISOString() };
-      const split = splitUnreachable({ ...apply(current), ...fresh }, now);
-      unreachable = split.unreachable;
-      return split.index;
-    },
-    channelIndexParser(channel),
-    () => emptyIndex(channel),
-    {
-      dryRun: options.dryRun,
-      beforeWrite: async (index) => {
-        for (const [id, releases] of unreachable) await archiveReleases(store, channel, id, releases);
-        await options.beforeWrite?.(index);
-      },
-    },
-  );
-  return { index: document, etag, key };
-}

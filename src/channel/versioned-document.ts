@@ -1,7 +1,8 @@
 import { currentActor } from '../actor.js';
 import { UserError } from '../errors.js';
 import { formatBytes } from '../format.js';
-import type { VersionedChannelDocument } from '../protocol/channel-document.js';
+import { sha256Hex } from '../hash.js';
+import { stampNextVersion, type StampedFields } from '../protocol/channel-document.js';
 import { canonicalBytes } from '../protocol/document-signature.js';
 import { documentHistoryKey, documentSnapshotKey } from '../protocol/layout.js';
 import { serializeDocument } from '../protocol/manifest.js';
@@ -10,13 +11,13 @@ import { appendToLog, readLog } from './history.js';
 import { readJsonDocument, updateDocument, writeOnce, type DocumentSnapshot } from './update-document.js';
 
 /**
- * Store-backed versioned channel documents (switches.json, app-releases.json):
- * read, and change through conditional writes that stamp the next version;
- * beside each, its history log and (where rollback needs them) every version
- * as written.
+ * A kind of channel document devices read (the index, switches.json,
+ * app-releases.json, and what later issues add). Every kind is read by this
+ * module's one reader and written by its one writer; every change to one goes
+ * through workflows/change-pipeline.ts.
  */
-export interface DocumentKind<T extends VersionedChannelDocument> {
-  /** For messages: 'switches', 'app releases'. */
+export interface DocumentKind<T extends StampedFields> {
+  /** For messages: 'channel index', 'switches', 'app releases'. */
   what: string;
   key(channel: string): string;
   /** The document's one reader (protocol/), also checking the channel it names. */
@@ -26,25 +27,34 @@ export interface DocumentKind<T extends VersionedChannelDocument> {
   maxBytes: number;
   /** What to do when the cap is reached. */
   capHint: string;
-  /** Keep each version as written, for rollback --to. */
+  /** Keep each version as written, for rollback --to (and to tell a landed write once later ones followed). */
   snapshots: boolean;
+  /**
+   * Kind-specific work on every write of a stamped document: the index moves
+   * the releases no device can reach to the archive (done in `beforeWrite`,
+   * before the index that drops them is written).
+   */
+  settle?(store: Store, channel: string, document: T, now: Date): { document: T; beforeWrite(): Promise<void> };
 }
 
-/** A history entry: who, when, which version of the document the change made, and what it was. */
+/** A history entry of a versioned document: who, when, which version the change made, and what it was. */
 export type DocumentHistoryEntry<R> = R & { at: string; actor: string; version: number };
 
-export function readVersionedDocument<T extends VersionedChannelDocument>(store: Store, kind: DocumentKind<T>, channel: string): Promise<DocumentSnapshot<T>> {
+/** The one reader of a stored channel document, as publishers read it (the kind's protocol reader, channel binding included). */
+export function readChannelDocument<T extends StampedFields>(store: Store, kind: DocumentKind<T>, channel: string): Promise<DocumentSnapshot<T>> {
   return readJsonDocument(store, kind.key(channel), (body, key) => kind.parse(body, key, channel), () => kind.empty(channel));
 }
 
-/** How long a written document stays valid on devices (`signing.indexLifetime`, as the index). */
 export interface WriteOptions {
+  /** How long the written document stays valid on devices (`signing.indexLifetime`). */
   lifetimeMs: number;
+  /** Runs before every write attempt with the document about to be written (the pending record goes there). */
+  beforeWrite?: (document: StampedFields) => Promise<void>;
 }
 
-/** The next version of a document: one more, stamped now with a fresh expiry, refused over the kind's size cap. */
-export function nextVersion<T extends VersionedChannelDocument>(kind: DocumentKind<T>, current: T, changed: T, options: WriteOptions, now = new Date()): T {
-  const document = { ...changed, version: current.version + 1, updatedAt: now.toISOString(), expires: new Date(now.getTime() + options.lifetimeMs).toISOString() };
+/** A document as stamped for writing: refused over its kind's size cap. */
+function stamped<T extends StampedFields>(kind: DocumentKind<T>, current: T, changed: T, options: WriteOptions, now: Date): T {
+  const document = stampNextVersion(current, changed, options.lifetimeMs, now);
   const size = serializeDocument(document).length;
   if (size > kind.maxBytes) {
     throw new UserError(
@@ -54,84 +64,97 @@ export function nextVersion<T extends VersionedChannelDocument>(kind: DocumentKi
   return document;
 }
 
+export interface WrittenDocument<T> {
+  /** As written (in a dry run: as it would be). */
+  document: T;
+  /** As stored: with the signatures a signing store added. */
+  signed: T;
+  /** The document the change was applied to. */
+  previous: T;
+  key: string;
+}
+
 /**
- * Read → apply → conditional write, again on a lost race (updateDocument), so
- * concurrent writers never lose each other's change; the version written is
- * one more than the one the change was applied to. Each version is then kept
- * as written (create-only: the version is ours once the write won). Returns
- * the document as stored too (`signed`: with the signatures a signing store added).
+ * THE writer of channel documents: read → apply → stamp (next version, fresh
+ * expiry, size cap) → conditional write, again on a lost race (updateDocument),
+ * so concurrent writers never lose each other's change. `apply` is re-run on
+ * the fresh document each time and may throw to refuse. Kinds that keep
+ * snapshots keep the version as written (create-only).
  */
-export async function updateVersionedDocument<T extends VersionedChannelDocument>(
+export async function writeChannelDocument<T extends StampedFields>(
   store: Store,
   kind: DocumentKind<T>,
   channel: string,
   apply: (current: T) => T,
   options: WriteOptions,
-): Promise<{ document: T; signed: T; previous: T; key: string }> {
+): Promise<WrittenDocument<T>> {
   let previous = kind.empty(channel);
+  let settle = async () => {};
   const { document, key, stored } = await updateDocument(
     store,
     kind.key(channel),
-    (current: T) => nextVersion(kind, (previous = current), apply(current), options),
+    (current: T) => {
+      const now = new Date();
+      const next = stamped(kind, (previous = current), apply(current), options, now);
+      if (!kind.settle) return next;
+      const settled = kind.settle(store, channel, next, now);
+      settle = settled.beforeWrite;
+      return settled.document;
+    },
     (body, documentKey) => kind.parse(body, documentKey, channel),
     () => kind.empty(channel),
+    {
+      beforeWrite: async (next) => {
+        await settle();
+        await options.beforeWrite?.(next);
+      },
+    },
   );
-  if (kind.snapshots) {
-    const body = serializeDocument(document);
-    const snapshot = documentSnapshotKey(key, document.version);
-    await writeOnce(store, snapshot, body, (existing) => sameDocument(existing, body), `${snapshot} exists with other content; move it aside and run the command again`);
-  }
+  if (kind.snapshots) await keepSnapshot(store, key, document);
   return { document, signed: stored ? (JSON.parse(stored.toString('utf8')) as T) : document, previous, key };
 }
+
+/** Keeps a version as written (create-only: the version is ours once the write won; a rerun finds its own). */
+export async function keepSnapshot(store: Store, key: string, document: StampedFields): Promise<void> {
+  const body = serializeDocument(document);
+  const snapshot = documentSnapshotKey(key, document.version ?? 0);
+  await writeOnce(store, snapshot, body, (existing) => sameDocument(existing, body), `${snapshot} exists with other content; move it aside and run the command again`);
+}
+
+/** Identifies a write by its content, whatever signatures it carries. */
+export const documentDigest = (document: object) => sha256Hex(Buffer.from(canonicalBytes(document)));
 
 /** The same document, whatever signatures either carries. */
 function sameDocument(a: Buffer, b: Buffer): boolean {
   try {
-    return Buffer.from(canonicalBytes(JSON.parse(a.toString('utf8')))).equals(Buffer.from(canonicalBytes(JSON.parse(b.toString('utf8')))));
+    return documentDigest(JSON.parse(a.toString('utf8'))) === documentDigest(JSON.parse(b.toString('utf8')));
   } catch {
     return false;
   }
 }
 
 /** The document as it was at `version` (0: before the first write); null when that version was not kept. */
-export async function readDocumentVersion<T extends VersionedChannelDocument>(
-  store: Store,
-  kind: DocumentKind<T>,
-  channel: string,
-  version: number,
-): Promise<T | null> {
+export async function readDocumentVersion<T extends StampedFields>(store: Store, kind: DocumentKind<T>, channel: string, version: number): Promise<T | null> {
   if (version === 0) return kind.empty(channel);
-  const stored = await store.readDocument(documentSnapshotKey(kind.key(channel), version));
-  return stored && kind.parse(stored.body, documentSnapshotKey(kind.key(channel), version), channel);
+  const key = documentSnapshotKey(kind.key(channel), version);
+  const stored = await store.readDocument(key);
+  return stored && kind.parse(stored.body, key, channel);
 }
 
-/**
- * Appends once the document is written. The change is live by then: a log
- * that cannot be written is told through `warn`, never a reason to report the
- * change as failed or to skip its hooks.
- */
-export async function recordDocumentChange<T extends VersionedChannelDocument, R>(
-  store: Store,
-  kind: DocumentKind<T>,
-  channel: string,
-  version: number,
-  record: R,
-  warn: (line: string) => void,
-): Promise<void> {
-  const entry = { at: new Date().toISOString(), actor: currentActor(), version, ...record };
-  try {
-    await appendToLog(store, documentHistoryKey(kind.key(channel)), [entry]);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    warn(`the change to the ${kind.what} of '${channel}' is live, but its history entry was not written: ${error.message}`);
-  }
+/** The history entry a change of a versioned document appends to its log (written by the change pipeline). */
+export function documentHistory<T extends StampedFields>(kind: DocumentKind<T>, channel: string, version: number, record: object) {
+  const entries = [{ at: new Date().toISOString(), actor: currentActor(), version, ...record }];
+  return { key: documentHistoryKey(kind.key(channel)), entries, subject: `the ${kind.what} of '${channel}'` };
 }
 
 /** The history, newest first. */
-export async function readDocumentHistory<T extends VersionedChannelDocument, R>(
-  store: Store,
-  kind: DocumentKind<T>,
-  channel: string,
-): Promise<DocumentHistoryEntry<R>[]> {
+export async function readDocumentHistory<T extends StampedFields, R>(store: Store, kind: DocumentKind<T>, channel: string): Promise<DocumentHistoryEntry<R>[]> {
   return (await readLog<DocumentHistoryEntry<R>>(store, documentHistoryKey(kind.key(channel)))).reverse();
+}
+
+
+/** Whether two versions of a document say the same, whatever their stamps (version, times, expiry) and signatures. */
+export function sameContent(a: StampedFields, b: StampedFields): boolean {
+  const unstamped = ({ version: _version, updatedAt: _updatedAt, expires: _expires, ...rest }: StampedFields) => rest;
+  return documentDigest(unstamped(a)) === documentDigest(unstamped(b));
 }

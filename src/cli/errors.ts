@@ -1,11 +1,19 @@
 import { CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { ChannelNotFoundError, ProtocolError } from '../protocol/errors.js';
+import { FreshnessError } from '../protocol/freshness.js';
 import { describeFileSystemError, isFileSystemError } from '../file-system-errors.js';
 import type { Session } from './session.js';
 
 /** The exit code of an error the device library threw on purpose: the caller's input, or the store's. */
 const protocolExitCode = (error: ProtocolError) => (error.fault === 'input' ? ExitCode.usage : ExitCode.failure);
+
+/** The device library names the problem; the CLI adds which flag or command fixes it. */
+function cliAdvice(error: unknown): string {
+  if (error instanceof ChannelNotFoundError) return ' (--channel, --store or --from)';
+  if (error instanceof FreshnessError && error.reason === 'expired') return "; the publisher runs 'update-publish refresh' (and schedules it)";
+  return '';
+}
 
 /**
  * The one place errors are rendered: a user error is one line (its message
@@ -33,7 +41,7 @@ export function renderError(error: unknown, options: { json?: boolean; debug?: b
   const exitCode = error instanceof UserError ? error.exitCode : error instanceof ProtocolError ? protocolExitCode(error) : ExitCode.failure;
   const message = session.redact(
     expected
-      ? (error as Error).message
+      ? `${(error as Error).message}${cliAdvice(error)}`
       : // A path that cannot be written or read is the machine's state, not a bug: say which and why.
         isFileSystemError(error)
         ? describeFileSystemError(error)

@@ -1,6 +1,6 @@
 import { IntegrityError, ProtocolError } from '../protocol/errors.js';
 
-export { IntegrityError, ProtocolError, type ProtocolFault } from '../protocol/errors.js';
+export { ChannelNotFoundError, IntegrityError, ProtocolError, type ProtocolFault } from '../protocol/errors.js';
 
 /** A signature is missing or does not verify; the index is worth one re-read (a publisher between its two writes). */
 export class SignatureError extends IntegrityError {

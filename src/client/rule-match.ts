@@ -1,3 +1,4 @@
+import { windowPlace } from '../protocol/serving-window.js';
 import semver from 'semver';
 import { inRolloutOf } from '../protocol/rollout.js';
 import { normalizePlatform } from '../protocol/rule-values.js';
@@ -38,10 +39,7 @@ function cached<T>(cache: Map<string, T>, key: string, make: (key: string) => T)
 
 const ranges = new Map<string, semver.Range>();
 const versions = new Map<string, semver.SemVer | null>();
-const instants = new Map<string, number>();
 export const parseVersion = (version: string) => cached(versions, version, (text) => semver.parse(text));
-/** Milliseconds, NaN when unparseable, exactly as `new Date(text)` compares. */
-const instantOf = (text: string) => cached(instants, text, Date.parse);
 
 function satisfies(version: string, range: string): boolean {
   const parsed = parseVersion(version);
@@ -59,8 +57,7 @@ export function newer(version: string, than: string): boolean {
 export function targets(rules: TargetingRules, device: DeviceFacts, now: Date): boolean {
   if (rules.platforms && !platformListed(rules.platforms, device.platform)) return false;
   if (rules.appVersion && !(device.appVersion && satisfies(device.appVersion, rules.appVersion))) return false;
-  if (rules.startsAt && now.getTime() < instantOf(rules.startsAt)) return false;
-  if (rules.endsAt && now.getTime() >= instantOf(rules.endsAt)) return false;
+  if (windowPlace(rules, now) !== 'within') return false;
   if (rules.attributes) {
     for (const name in rules.attributes) if (device.attributes?.[name] !== rules.attributes[name]) return false;
   }

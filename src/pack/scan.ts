@@ -3,7 +3,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
-import { INSTALL_STATE_FILE } from '../client/fetch/install-state.js';
+import { INSTALL_STATE_FILE } from '../protocol/layout.js';
 import { entryPathProblem, printable } from '../protocol/path-safety.js';
 import { UserError } from '../errors.js';
 import type { PackageConfig } from '../config/schema.js';

@@ -57,6 +57,39 @@ export function validateChannelDocument<T extends VersionedChannelDocument>(docu
   const problem = schemaProblem(schema, document);
   if (problem) throw new IntegrityError(key, `is malformed at ${problem}; restore it from its history folder or your backup`);
   const parsed = withoutSignatures(document as T);
-  if (parsed.channel !== channel) throw new IntegrityError(key, `names channel '${parsed.channel}', not '${channel}': it was copied from another channel`);
+  assertChannelBinding(parsed, key, channel);
   return parsed as T;
+}
+
+/**
+ * The one channel-binding rule (PROTOCOL.md, `channel` of every channel
+ * document): a document names the channel it was written for, so a copy
+ * served under another channel is refused, by devices and publishers alike.
+ */
+export function assertChannelBinding(document: { channel: string }, key: string, channel: string): void {
+  if (document.channel !== channel) {
+    throw new IntegrityError(key, `names channel '${document.channel}', not '${channel}': it was copied from another channel; restore it from its history or your backup`);
+  }
+}
+
+/** What every channel document devices poll carries (the index's `version` is optional: indexes written before it have none). */
+export interface StampedFields {
+  channel: string;
+  version?: number;
+  updatedAt: string;
+  expires?: string;
+}
+
+/**
+ * The one stamping rule (PROTOCOL.md "Freshness"): every write is one
+ * `version` above the stored document and expires `lifetimeMs` from now, so
+ * devices can refuse an older copy (rollback) or a frozen one (freeze).
+ */
+export function stampNextVersion<T extends StampedFields>(current: T, changed: T, lifetimeMs: number, now: Date): T & { version: number; expires: string } {
+  return {
+    ...changed,
+    version: (current.version ?? 0) + 1,
+    updatedAt: now.toISOString(),
+    expires: new Date(now.getTime() + lifetimeMs).toISOString(),
+  };
 }

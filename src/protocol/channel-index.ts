@@ -1,7 +1,8 @@
 import semver from 'semver';
 import { SCHEMA_VERSION, type Base, type ChannelIndex, type Release } from './types.js';
 import { withoutSignatures } from './document-signature.js';
-import { ProtocolError } from './errors.js';
+import { assertChannelBinding, parseChannelDocumentJson } from './channel-document.js';
+import { IntegrityError } from './errors.js';
 import { indexProblem } from './schemas.js';
 
 export const emptyIndex = (channel: string): ChannelIndex => ({
@@ -11,31 +12,24 @@ export const emptyIndex = (channel: string): ChannelIndex => ({
   packages: {},
 });
 
-/** The JSON of a stored channel index, not yet checked (a reader checks its signatures on this form). */
-export function parseIndexJson(body: Buffer, key: string): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ProtocolError(`channel index ${key} is not valid JSON; restore it from the store's history or your backup`);
-  }
-}
-
-/** A stored channel index, checked field by field, without its signatures. */
-export function parseIndex(body: Buffer, key: string): ChannelIndex {
-  return validateIndex(parseIndexJson(body, key), key);
+/** A stored channel index, checked field by field and bound to its channel (when given), without its signatures. */
+export function parseIndex(body: Buffer, key: string, channel?: string): ChannelIndex {
+  const index = validateIndex(parseChannelDocumentJson(body, key), key);
+  if (channel !== undefined) assertChannelBinding(index, key, channel);
+  return index;
 }
 
 /** An index document already parsed from JSON, checked field by field; returned without its signatures. */
 export function validateIndex(document: unknown, key: string): ChannelIndex {
   const index = document as ChannelIndex;
   if (typeof index !== 'object' || index === null || typeof index.packages !== 'object') {
-    throw new ProtocolError(`channel index ${key} is malformed (no "packages"); restore it from the store's history or your backup`);
+    throw new IntegrityError(key, `is malformed (no "packages"); restore it from the store's history or your backup`);
   }
   if (index.schemaVersion > SCHEMA_VERSION) {
-    throw new ProtocolError(`channel index ${key} has schema version ${index.schemaVersion}; upgrade update-publish to write it`);
+    throw new IntegrityError(key, `has schema version ${index.schemaVersion}; upgrade update-publish to read it`);
   }
   const problem = indexProblem(index);
-  if (problem) throw new ProtocolError(`channel index ${key} is malformed at ${problem}; restore it from the store's history or your backup`);
+  if (problem) throw new IntegrityError(key, `is malformed at ${problem}; restore it from the store's history or your backup`);
   return withoutSignatures(index);
 }
 

@@ -17,6 +17,18 @@ export class ProtocolError extends Error {
   }
 }
 
+/** The channel has no index where the device looks: a wrong channel name or store address (the caller's apps say which flag). */
+export class ChannelNotFoundError extends ProtocolError {
+  constructor(
+    readonly channel: string,
+    location: string,
+    key: string,
+  ) {
+    super(`channel '${channel}' has no index at ${location} (${key}); check the channel name and the store address`);
+    this.name = 'ChannelNotFoundError';
+  }
+}
+
 /**
  * An object or document in the store is not what the release says it is:
  * missing, altered, badly signed. Carries the object key and the problem, so

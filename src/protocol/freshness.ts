@@ -1,3 +1,4 @@
+import { isExpired } from './serving-window.js';
 import { ProtocolError } from './errors.js';
 import type { ChannelIndex } from './types.js';
 
@@ -67,10 +68,10 @@ export function documentFreshnessProblem(
       message: `channel '${document.channel}' ${what} is version ${version}, older than version ${known.version} accepted before: a rollback (an old ${what} served again); refused`,
     };
   }
-  if (document.expires !== undefined && check.now.getTime() >= Date.parse(document.expires)) {
+  if (isExpired(document, check.now)) {
     return {
       reason: 'expired',
-      message: `channel '${document.channel}' ${what} expired at ${document.expires}: the mirror serves a frozen copy, or the publisher has not run 'update-publish refresh'; refused`,
+      message: `channel '${document.channel}' ${what} expired at ${document.expires}: the mirror serves a frozen copy, or the publisher has not refreshed it; refused`,
     };
   }
   return undefined;

@@ -52,3 +52,10 @@ export const cacheControlOf = (key: string) => (key.startsWith(packagesPrefix) ?
 
 export const contentTypeOf = (key: string) =>
   key.endsWith('.json') ? 'application/json' : key.endsWith('.zip') ? 'application/zip' : 'application/octet-stream';
+
+/**
+ * The dot-file in an install folder saying what is installed there: a name
+ * no package may hold (publishers refuse to pack it, devices refuse a
+ * manifest listing it).
+ */
+export const INSTALL_STATE_FILE = '.update-publish.json';

@@ -104,11 +104,21 @@ export interface AppReleaseChange {
   before: AppRelease;
   /** null when removed. */
   after: AppRelease | null;
+  /** Why nothing changes, when the release already is as asked (the command succeeds: exit 0). */
+  unchanged?: string;
 }
 
-function changeAppRelease(document: AppReleasesDocument, platform: string, version: string, next: (release: AppRelease) => AppRelease | null): AppReleaseChange {
+/** `next` returning the release itself means it already is as asked: `unchanged` says so. */
+function changeAppRelease(
+  document: AppReleasesDocument,
+  platform: string,
+  version: string,
+  next: (release: AppRelease) => AppRelease | null,
+  unchanged?: string,
+): AppReleaseChange {
   const before = requireAppRelease(document, platform, version);
   const after = next(before);
+  if (after === before) return { document, platform, version, before, after, unchanged };
   const releases = releasesOf(document, platform).flatMap((release) => (release === before ? (after ? [after] : []) : [release]));
   return { document: withReleases(document, platform, releases), platform, version, before, after };
 }
@@ -120,19 +130,15 @@ export const removeAppRelease = (document: AppReleasesDocument, platform: string
 export function setAppReleaseRollout(document: AppReleasesDocument, platform: string, version: string, percent: number | string): AppReleaseChange {
   const rollout = parseRollout(percent);
   return changeAppRelease(document, platform, version, (release) => {
-    if (release.rules.rollout === rollout && release.state === 'active') {
-      throw new UserError(`app release ${label(platform, version)} on channel '${document.channel}' is already at ${rollout}%; nothing to change`);
-    }
+    if (release.rules.rollout === rollout && release.state === 'active') return release;
     return { ...release, state: 'active', rules: { ...release.rules, ...withRollout(rollout) } };
-  });
+  }, `app release ${label(platform, version)} on channel '${document.channel}' is already at ${rollout}%; nothing to change`);
 }
 
 /** Told to nobody from now on; `app-release rollout` serves it again. */
 export function haltAppRelease(document: AppReleasesDocument, platform: string, version: string): AppReleaseChange {
   return changeAppRelease(document, platform, version, (release) => {
-    if (release.state === 'halted') {
-      throw new UserError(`app release ${label(platform, version)} on channel '${document.channel}' is already halted; 'update-publish app-release rollout ${label(platform, version)} <percent>' serves it again`);
-    }
+    if (release.state === 'halted') return release;
     return { ...release, state: 'halted' };
-  });
+  }, `app release ${label(platform, version)} on channel '${document.channel}' is already halted; 'update-publish app-release rollout ${label(platform, version)} <percent>' serves it again`);
 }

@@ -1,5 +1,5 @@
 import type { Manifest, Release, VersionClaim } from '../protocol/types.js';
-import { UserError } from '../errors.js';
+import { ConflictError, UserError } from '../errors.js';
 import { currentRelease } from '../protocol/channel-index.js';
 import { nextVersion, type Bump } from './version.js';
 
@@ -39,6 +39,12 @@ export function decidePackage(facts: PackageFacts): PackageDecision {
   if (sameContent && current?.version === sameContent.version) return { kind: 'unchanged', release: current };
   if (sameContent) {
     const channels = facts.channelsOf(sameContent.version);
+    // Released there after our read of the index: another publisher of this same content won the race.
+    if (channels.includes(channel) && !channelReleases.some((release) => release.version === sameContent.version)) {
+      throw new ConflictError(
+        `package '${id}': ${sameContent.version} was just released on '${channel}' by another publisher with the same content; run 'update-publish status' to see its rules`,
+      );
+    }
     if (channels.includes(channel)) {
       throw new UserError(
         `package '${id}': this content is version ${sameContent.version}, already released on '${channel}'; run 'update-publish rollback ${id} --to ${sameContent.version} --channel ${channel}' to serve it again`,

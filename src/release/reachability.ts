@@ -1,3 +1,4 @@
+import { windowOpened } from '../protocol/serving-window.js';
 import semver from 'semver';
 import { upsertRelease } from '../protocol/channel-index.js';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
@@ -11,7 +12,7 @@ import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 
 const servesForGood = (release: Release, now: Date) => {
   const { rules } = release;
-  return release.state === 'active' && rules.rollout === 100 && !rules.endsAt && (!rules.startsAt || new Date(rules.startsAt) <= now);
+  return release.state === 'active' && rules.rollout === 100 && !rules.endsAt && windowOpened(rules, now);
 };
 
 /** Which devices a release is for, rollout aside, as a comparable key. */

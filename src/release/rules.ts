@@ -1,3 +1,4 @@
+import { windowClosed } from '../protocol/serving-window.js';
 import semver from 'semver';
 import type { ReleaseRules, TargetingRules } from '../protocol/types.js';
 import type { RulesConfig } from '../config/schema.js';
@@ -87,7 +88,7 @@ export function parseAppVersionRange(value: string): string {
  * served to nobody: refused, as no one means that.
  */
 export function assertStillServable(rules: ReleaseRules, now = new Date()): void {
-  if (rules.endsAt && new Date(rules.endsAt) <= now) {
+  if (windowClosed(rules, now)) {
     throw new UserError(`--ends-at ${rules.endsAt} is in the past: the release would never be served; give a later time, or leave the flag out`);
   }
 }

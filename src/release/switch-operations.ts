@@ -81,6 +81,8 @@ export interface SwitchSet {
   previous: JsonValue | null;
   /** The rules it replaced (the same conditions, maybe another rollout); null when there were none. */
   previousRules: TargetingRules | null;
+  /** Why nothing changes, when the key already is as asked (the command succeeds: exit 0). */
+  unchanged?: string;
 }
 
 function checkType(key: string, entry: Switch | undefined, value: JsonValue, type: SwitchType | undefined): SwitchType | undefined {
@@ -111,10 +113,10 @@ export function setSwitch(
   const entry = document.switches[key];
   const type = checkType(key, entry, value, options.type);
   const withEntry = (next: Switch) => ({ ...document, switches: { ...document.switches, [key]: next } });
-  const unchanged = () => new UserError(`switch '${key}' on channel '${document.channel}' is already ${shown(JSON.stringify(value))} there; nothing to change`);
+  const unchanged = `switch '${key}' on channel '${document.channel}' is already ${shown(JSON.stringify(value))} there; nothing to change`;
 
   if (!options.rules) {
-    if (entry && sameValue(entry.default, value)) throw unchanged();
+    if (entry && sameValue(entry.default, value)) return { document, key, variant: null, value, rules: null, previous: value, previousRules: null, unchanged };
     const next: Switch = entry ? { ...entry, default: value } : { ...(type && { type }), default: value, variants: [] };
     return { document: withEntry(next), key, variant: null, value, rules: null, previous: entry ? entry.default : null, previousRules: null };
   }
@@ -124,7 +126,9 @@ export function setSwitch(
   const rules = options.rules;
   const index = entry.variants.findIndex((variant) => conditionsOf(variant.rules) === conditionsOf(rules));
   const existing = index === -1 ? undefined : entry.variants[index];
-  if (existing && sameValue(existing.value, value) && existing.rules.rollout === rules.rollout) throw unchanged();
+  if (existing && sameValue(existing.value, value) && existing.rules.rollout === rules.rollout) {
+    return { document, key, variant: index + 1, value, rules, previous: value, previousRules: existing.rules, unchanged };
+  }
   const variant: SwitchVariant = { value, rules };
   const variants = existing ? entry.variants.map((other, at) => (at === index ? variant : other)) : [...entry.variants, variant];
   return {
@@ -163,8 +167,5 @@ export function removeSwitch(document: SwitchesDocument, key: string, variant?: 
 
 /** The switches of an earlier version, as the next version of the document. */
 export function restoreSwitches(document: SwitchesDocument, earlier: SwitchesDocument): SwitchesDocument {
-  if (JSON.stringify(earlier.switches) === JSON.stringify(document.switches)) {
-    throw new UserError(`the switches on channel '${document.channel}' are already those of version ${earlier.version}; nothing to roll back`);
-  }
   return { ...document, switches: earlier.switches };
 }

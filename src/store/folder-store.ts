@@ -17,6 +17,8 @@ const TEMP_NAME = /\.[0-9a-f]{12}\.partial$/;
 // it behind until it goes stale; the next writer waits longer than that
 // (~14 s of retries), so a rerun after a crash gets through instead of failing.
 const LOCK_STALE_MS = 10_000;
+/** A parent folder removed under a writer by another's delete is made again this many times. */
+const FOLDER_REMOVED_RETRIES = 20;
 const LOCK_RETRIES = { retries: 60, minTimeout: 20, maxTimeout: 250, randomize: true };
 
 /**
@@ -55,6 +57,26 @@ export function createFolderStore(rootDir: string): Store {
     }
   }
 
+  /**
+   * Takes the document's lock (a folder beside it, which also keeps its
+   * parent folder from being removed while held). Between making the parent
+   * and taking the lock, a `delete` of the folder's last object may remove the
+   * folder (two writers of pending records): made again, up to a few times.
+   */
+  async function lockDocument(key: string, path: string): Promise<() => Promise<void>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await makeDirectory(dirname(path));
+        return await lockfile.lock(path, { realpath: false, stale: LOCK_STALE_MS, retries: LOCK_RETRIES });
+      } catch (error) {
+        const { code } = error as NodeJS.ErrnoException;
+        if (code === 'ENOENT' && attempt < FOLDER_REMOVED_RETRIES) continue;
+        if (code !== 'ELOCKED') throw error;
+        throw new StoreError(`'${key}' is locked by another writer (${key}.lock): wait for it to finish, then run again`);
+      }
+    }
+  }
+
   const store: Store = {
     location: root,
     folder: root,
@@ -88,11 +110,7 @@ export function createFolderStore(rootDir: string): Store {
 
     async writeDocument(key, body, options: ConditionalWrite) {
       const path = pathOf(key);
-      await makeDirectory(dirname(path));
-      const release = await lockfile.lock(path, { realpath: false, stale: LOCK_STALE_MS, retries: LOCK_RETRIES }).catch((error) => {
-        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-        throw new StoreError(`'${key}' is locked by another writer (${key}.lock): wait for it to finish, then run again`);
-      });
+      const release = await lockDocument(key, path);
       try {
         const current = await readIfExists(path);
         if (options.ifNoneMatch && current) return null;

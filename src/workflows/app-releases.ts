@@ -5,7 +5,7 @@ import type { UpdateSource } from '../client/fetch/source.js';
 import { assertDocumentFresh } from '../protocol/freshness.js';
 import { whitelistsOfDevice } from '../client/fetch/whitelist-membership.js';
 import { APP_RELEASES } from '../channel/app-releases-store.js';
-import { readDocumentHistory, readVersionedDocument, type DocumentHistoryEntry } from '../channel/versioned-document.js';
+import { readDocumentHistory, readChannelDocument, type DocumentHistoryEntry } from '../channel/versioned-document.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import type { AppRelease, AppReleasesDocument } from '../protocol/app-releases.js';
@@ -29,6 +29,9 @@ export interface AppReleaseResult {
   version: string;
   /** The document's version after the change (in a dry run: as it would be). */
   documentVersion: number;
+  /** False when the app releases already were as asked: nothing was written, no hook ran (exit 0). */
+  changed: boolean;
+  unchanged?: string;
   dryRun: boolean;
   hooks: HookResult[];
 }
@@ -52,17 +55,18 @@ export async function addAppReleaseTo(
   const { channel } = request;
   const { platform, version } = checkNewAppRelease(request.release);
   await assertWhitelistsExist(context.store, request.release.rules.whitelist);
-  const { change, document, hooks } = await writeDocumentChange(context, {
+  const { change, document, hooks, changed, unchanged } = await writeDocumentChange(context, {
     kind: APP_RELEASES,
     channel,
     hooks: request.hooks,
+    summary: `app-release add ${platform}@${version}`,
     apply: (current) => addAppRelease(current, request.release),
     question: ({ release }) =>
       `Tell ${platform} devices on '${channel}' about app ${version} (${release.url}; ${describeRollout(release.rules)}${release.minSupported ? `; min supported ${release.minSupported}` : ''})?`,
     history: ({ release }) => ({ action: 'add', platform, appVersion: version, release }),
     event: ({ release }, written) => appReleaseEvent('add', platform, release, release, written),
   });
-  return { channel, platform, version, release: change.release, documentVersion: document.version, dryRun: context.dryRun, hooks };
+  return { channel, platform, version, release: change.release, documentVersion: document.version, changed, ...(unchanged !== undefined && { unchanged }), dryRun: context.dryRun, hooks };
 }
 
 /** rm, rollout and halt: one change to one app release. */
@@ -84,10 +88,11 @@ export async function changeAppRelease(
       : action === 'halt'
         ? haltAppRelease(current, platform, version)
         : setAppReleaseRollout(current, platform, version, request.rollout!);
-  const { change, document, hooks } = await writeDocumentChange(context, {
+  const { change, document, hooks, changed, unchanged } = await writeDocumentChange(context, {
     kind: APP_RELEASES,
     channel,
     hooks: request.hooks,
+    summary: `app-release ${action} ${platform}@${version}`,
     apply,
     question: ({ before, after }) =>
       after
@@ -103,6 +108,8 @@ export async function changeAppRelease(
     previous: stateOf(change.before),
     current: change.after && stateOf(change.after),
     documentVersion: document.version,
+    changed,
+    ...(unchanged !== undefined && { unchanged }),
     dryRun: context.dryRun,
     hooks,
   };
@@ -110,7 +117,7 @@ export async function changeAppRelease(
 
 /** Every app release of the channel: by platform, newest version first. */
 export async function listAppReleases(context: Pick<WorkflowContext, 'store'>, channel: string) {
-  const { document } = await readVersionedDocument(context.store, APP_RELEASES, channel);
+  const { document } = await readChannelDocument(context.store, APP_RELEASES, channel);
   const releases = Object.keys(document.platforms)
     .sort()
     .flatMap((platform) => document.platforms[platform].releases.map((release) => ({ platform, ...release })));

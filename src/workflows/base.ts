@@ -2,8 +2,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readStoredVersions } from '../channel/catalog.js';
-import { recordChange } from '../channel/history.js';
-import { updateIndex } from '../channel/index-store.js';
+import { packageHistory } from '../channel/history.js';
+import { INDEX } from '../channel/index-store.js';
 import { UserError } from '../errors.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
 import { buildPackages } from '../pack/build-packages.js';
@@ -13,6 +13,7 @@ import { upsertBase } from '../protocol/channel-index.js';
 import { manifestKey } from '../protocol/layout.js';
 import { contentSha256 } from '../protocol/manifest.js';
 import type { Base, Manifest } from '../protocol/types.js';
+import { runChange } from './change-pipeline.js';
 import type { WorkflowContext } from './context.js';
 import { claimVersion, writeManifest } from '../channel/catalog.js';
 import { uploadPackages } from './publish.js';
@@ -64,22 +65,33 @@ export async function addBase(context: WorkflowContext, request: BaseRequest): P
     throw new UserError(`package '${id}': this content is already version ${sameContent.version}; record it as that version (--version ${sameContent.version})`);
   }
 
-  let manifest: Manifest = sameVersion!;
+  let manifest: Manifest;
   const stagingDir = await mkdtemp(join(tmpdir(), 'update-publish-base-'));
   try {
-    if (!sameVersion) {
-      const built = await buildPackages(id, version, files, [], stagingDir, { encryptionKey });
-      if (!(await context.confirm(`Record ${id} ${version} (${files.length} files) as a base devices may hold on '${channel}'?`))) {
-        throw new UserError('base add cancelled; nothing was written');
-      }
-      await claimVersion(store, built.manifest);
-      await uploadPackages(context, config, [built]);
-      manifest = built.manifest;
-    }
-    const stored = await writeManifest(store, manifest);
-    const base: Base = { version, addedAt: new Date().toISOString(), manifest: { key: manifestKey(id, version), ...stored } };
-    await updateIndex(store, channel, (index) => upsertBase(index, id, base), { dryRun: context.dryRun });
-    await recordChange(store, channel, id, [{ action: 'base-add', version, details: { files: files.length } }], (line) => context.output.warn(line));
+    const built = sameVersion ? undefined : await buildPackages(id, version, files, [], stagingDir, { encryptionKey });
+    await runChange(context, {
+      kind: INDEX,
+      channel,
+      apply: (index, base: Base | undefined) => ({ document: base ? upsertBase(index, id, base) : index, base }),
+      question: () => `Record ${id} ${version} (${files.length} files) as a base devices may hold on '${channel}'?`,
+      declined: 'base add cancelled; nothing was written',
+      // The version's objects and manifest first: the index entry names them.
+      prepare: async (): Promise<Base> => {
+        if (built) {
+          await claimVersion(store, built.manifest);
+          await uploadPackages(context, config, [built]);
+        }
+        const stored = await writeManifest(store, built?.manifest ?? sameVersion!);
+        return { version, addedAt: new Date().toISOString(), manifest: { key: manifestKey(id, version), ...stored } };
+      },
+      after: () => ({
+        summary: `base add ${id}@${version}`,
+        history: [packageHistory(channel, id, [{ action: 'base-add', version, details: { files: files.length } }])],
+        events: [],
+      }),
+      hooks: false,
+    });
+    manifest = built?.manifest ?? sameVersion!;
   } finally {
     await rm(stagingDir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
+import { windowClosed } from '../protocol/serving-window.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { readArchivedReleases } from '../channel/archive.js';
-import { provenanceDetails, type HistoryRecord } from '../channel/history.js';
-import { readIndex, requireExistingChannel, updateIndex } from '../channel/index-store.js';
+import { packageHistory, provenanceDetails, type HistoryRecord } from '../channel/history.js';
+import { INDEX } from '../channel/index-store.js';
 import type { ReleaseEventName } from '../protocol/release-event.js';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { editRelease, requireCurrentRelease, rollback, type ReleaseChange } from '../release/operations.js';
@@ -9,90 +10,67 @@ import { describeRules } from '../release/rules.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
 import type { Provenance } from './provenance.js';
 import { withArchivedReleases } from '../release/reachability.js';
-import { confirmOrDecline, type WorkflowContext } from './context.js';
+import type { WorkflowContext } from './context.js';
 import { releaseEvent } from './release-event.js';
-import { channelIndexKey } from '../protocol/layout.js';
-import { indexLifetimeMs } from '../config/schema.js';
-import { afterIndexWrite, finishInterruptedWork } from './after-index.js';
+import { runChange } from './change-pipeline.js';
 
-export interface ChangeSpec<T extends { index: ChannelIndex }> {
+/** A change to releases in a channel's index, as release/operations.ts computes it. */
+export interface IndexChange {
+  index: ChannelIndex;
+  unchanged?: string;
+}
+
+export interface ReleaseChangeSpec<T extends IndexChange, K = void, P = void> {
   channel: string;
   packageId: string;
   /** Pure; re-run on the fresh index at every write attempt; throws a UserError to refuse. */
-  apply: (index: ChannelIndex) => T;
-  /** Checks of the preview that need the store (throw to refuse), before anything is asked or written. */
-  check?: (preview: T) => Promise<void>;
-  /** Asked (unless --yes) about a preview of the change, before anything is written. */
-  question: (preview: T) => string;
+  apply: (index: ChannelIndex, prepared: P | undefined) => T;
+  check?: (preview: T) => Promise<K>;
+  question: (preview: T, checked: K) => string;
+  prepare?: (preview: T, checked: K) => Promise<P>;
   history: (change: T) => HistoryRecord;
   event: (change: T) => { name: ReleaseEventName; release: Release; previousVersion: string | null };
   hooks: boolean;
-  /** Promote may create the target channel; everything else needs it to exist. */
+  /** Promote may create the target channel; everything else needs it known. */
   mayCreateChannel?: boolean;
-  /** Why the change is a no-op, if it is: then nothing is asked, written or run, and the command succeeds. */
-  unchanged?: (change: T) => string | undefined;
-  /** Work that writes (uploads) once the change is confirmed, before the index write that makes it live. */
-  beforeWrite?: (preview: T) => Promise<void>;
 }
 
-/** Thrown inside the index write when the fresh index already is as asked: the write is dropped. */
-class NothingToChange extends Error {}
-
 /**
- * The one path of a release operation: validate on the current index → ask →
- * conditional index write (updateIndex) → history entry → hooks.
+ * A release operation on the change pipeline (workflows/change-pipeline.ts):
+ * the index kind, its releases read together with those archived (a change
+ * may make one reachable again), one history entry and one event.
  */
-export async function writeReleaseChange<T extends { index: ChannelIndex }>(
+export async function writeReleaseChange<T extends IndexChange, K = void, P = void>(
   context: WorkflowContext,
-  spec: ChangeSpec<T>,
-): Promise<{ change: T; hooks: HookResult[]; unchanged?: string }> {
-  const { store } = context;
-  const snapshot = spec.mayCreateChannel ? await readIndex(store, spec.channel) : await requireExistingChannel(store, spec.channel);
-  await finishInterruptedWork(context, spec.channel);
-  // Releases no device could reach were moved to the archive; a change may make one reachable again.
-  const archived = await readArchivedReleases(store, spec.channel, spec.packageId);
-  const apply = (index: ChannelIndex) => spec.apply(withArchivedReleases(index, spec.packageId, archived));
-  let change = apply(snapshot.index);
-  await spec.check?.(change);
-  const unchanged = spec.unchanged?.(change);
-  if (unchanged) return { change, hooks: [], unchanged };
-  await confirmOrDecline(context, spec.question(change));
-  await spec.beforeWrite?.(change);
-  const after = afterIndexWrite(context, spec.channel, (index) => {
-    const { name, release, previousVersion } = spec.event(change);
-    const event = releaseEvent(name, {
-      packageId: spec.packageId,
-      release,
-      previousVersion,
-      channel: spec.channel,
-      changedKeys: [channelIndexKey(spec.channel)],
-      store: store.location,
-      index,
-    });
-    return {
-      summary: `${name} of ${spec.packageId}@${release.version}`,
-      releases: [{ package: spec.packageId, release }],
-      history: [{ package: spec.packageId, records: [spec.history(change)] }],
-      events: spec.hooks ? [event] : [],
-    };
+  spec: ReleaseChangeSpec<T, K, P>,
+): Promise<{ change: T; checked: K; hooks: HookResult[]; changed: boolean; unchanged?: string }> {
+  const { channel, packageId } = spec;
+  const archived = await readArchivedReleases(context.store, channel, packageId);
+  const { change, checked, hooks, changed, unchanged } = await runChange<ChannelIndex, T & { document: ChannelIndex }, K, P>(context, {
+    kind: INDEX,
+    channel,
+    mayCreateChannel: spec.mayCreateChannel,
+    apply: (index: ChannelIndex, prepared: P | undefined) => {
+      const applied = spec.apply(withArchivedReleases(index, packageId, archived), prepared);
+      return { ...applied, document: applied.index };
+    },
+    check: spec.check,
+    question: spec.question,
+    prepare: spec.prepare,
+    hooks: spec.hooks,
+    after: (applied, written) => {
+      const { name, release, previousVersion } = spec.event(applied);
+      return {
+        summary: `${name} of ${packageId}@${release.version}`,
+        releases: [{ package: packageId, release }],
+        history: [packageHistory(channel, packageId, [spec.history(applied)])],
+        events: [
+          releaseEvent(name, { packageId, release, previousVersion, channel, changedKeys: [written.key], store: context.store.location, index: written.document }),
+        ],
+      };
+    },
   });
-  try {
-    await updateIndex(
-      store,
-      spec.channel,
-      (index) => {
-        change = apply(index);
-        // Someone made the same change meanwhile: writing it again would add history and fire hooks.
-        if (spec.unchanged?.(change)) throw new NothingToChange();
-        return change.index;
-      },
-      { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite },
-    );
-  } catch (error) {
-    if (error instanceof NothingToChange) return { change, hooks: [], unchanged: spec.unchanged!(change) };
-    throw error;
-  }
-  return { change, hooks: await after.complete() };
+  return { change, checked, hooks, changed, ...(unchanged !== undefined && { unchanged }) };
 }
 
 /** A release's serving state, as rollout, halt and resume report it. */
@@ -131,7 +109,6 @@ export async function changeCurrentRelease(
     packageId,
     apply: request.apply,
     hooks: request.hooks,
-    unchanged: (preview) => preview.unchanged,
     question: ({ version, before, after }) =>
       `${action} ${packageId} ${version} on '${channel}': ${describeState(stateOf(before))} → ${describeState(stateOf(after))}?`,
     history: ({ version, before, after }) => ({
@@ -216,12 +193,11 @@ export async function editReleaseRules(
     apply: (index) => editRelease(index, packageId, (version ??= requireCurrentRelease(index, packageId).version), patch, provenance.message),
     check: async ({ after }) => {
       // Ending a release now can be meant (stop serving it by time): said, not refused.
-      if (patch.endsAt && new Date(patch.endsAt) <= new Date()) {
+      if (windowClosed(patch, new Date())) {
         context.output.warn(`--ends-at ${patch.endsAt} has passed: ${packageId} ${after.version} stops being served at once`);
       }
     },
     hooks: request.hooks,
-    unchanged: (preview) => preview.unchanged,
     question: ({ version: edited, before, after }) =>
       `Edit ${packageId} ${edited} on '${channel}': ${describeRules(before.rules)} → ${describeRules(after.rules)}${
         after.message !== before.message ? `; notes "${after.message}"` : ''

@@ -1,8 +1,9 @@
-import { channelKeys, createChannel, removeChannelObjects } from '../channel/channels.js';
-import { readIndex, unknownChannel, listChannels } from '../channel/index-store.js';
+import { channelKeys, removeChannelObjects } from '../channel/channels.js';
+import { INDEX, readIndex, unknownChannel, listChannels } from '../channel/index-store.js';
 import { configuredChannels } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { plural } from '../format.js';
+import { runChange } from './change-pipeline.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 export interface ChannelCreated {
@@ -11,8 +12,27 @@ export interface ChannelCreated {
   dryRun: boolean;
 }
 
+/**
+ * A new channel: its first index, written like every index (version 1, an
+ * expiry from `signing.indexLifetime`, signed), so it exists before anything
+ * is released to it.
+ */
 export async function createChannelNamed(context: WorkflowContext, channel: string): Promise<ChannelCreated> {
-  await createChannel(context.store, channel);
+  const exists = () => new UserError(`channel '${channel}' already exists in ${context.store.location}; see 'update-publish channel ls'`);
+  if ((await readIndex(context.store, channel)).etag !== null) throw exists();
+  await runChange(context, {
+    kind: INDEX,
+    channel,
+    mayCreateChannel: true,
+    apply: (index) => {
+      // Someone created it between our read and our write.
+      if ((index.version ?? 0) > 0 || Object.keys(index.packages).length > 0) throw exists();
+      return { document: index };
+    },
+    question: () => `Create channel '${channel}' in ${context.store.location}?`,
+    after: () => ({ summary: `channel create ${channel}`, history: [], events: [] }),
+    hooks: false,
+  });
   return { channel, created: true, dryRun: context.dryRun };
 }
 

@@ -1,28 +1,20 @@
-import { currentActor } from '../actor.js';
-import {
-  nextVersion,
-  readVersionedDocument,
-  recordDocumentChange,
-  updateVersionedDocument,
-  type DocumentKind,
-} from '../channel/versioned-document.js';
-import { indexLifetimeMs } from '../config/schema.js';
-import { UserError } from '../errors.js';
+import { documentHistory, sameContent, type DocumentKind } from '../channel/versioned-document.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import type { VersionedChannelDocument } from '../protocol/channel-document.js';
 import type { DocumentEvent, DocumentEventFields } from '../protocol/release-event.js';
+import { currentActor } from '../actor.js';
+import { runChange, type Change } from './change-pipeline.js';
 import type { WorkflowContext } from './context.js';
-import { runReleaseHooks } from './release-hooks.js';
 
-export interface DocumentChangeSpec<T extends VersionedChannelDocument, C extends { document: T }, E extends DocumentEvent> {
+export interface DocumentChangeSpec<T extends VersionedChannelDocument, C extends Change<T>, E extends DocumentEvent> {
   kind: DocumentKind<T>;
   channel: string;
   /** Pure; re-run on the fresh document at every write attempt; throws a UserError to refuse. */
   apply: (document: T) => C;
-  /** Checks of the preview that need the store (throw to refuse), before anything is asked or written. */
-  check?: (preview: C) => Promise<void>;
   /** Asked (unless --yes) about a preview of the change, before anything is written. */
   question: (preview: C) => string;
+  /** "switch set newCheckout": what the line that finishes an interrupted run names. */
+  summary: string;
   /** What the history entry says besides who, when and the version. */
   history: (change: C) => Record<string, unknown>;
   /** The hooks' event: what changed, over the fields every document event has (channel, version, who, when, the document). */
@@ -32,41 +24,51 @@ export interface DocumentChangeSpec<T extends VersionedChannelDocument, C extend
 
 export interface DocumentChangeResult<T, C> {
   change: C;
-  /** The document as written (in a dry run: as it would be). */
+  /** The document as written (in a dry run: as it would be; unchanged: as it is). */
   document: T;
+  changed: boolean;
+  unchanged?: string;
   hooks: HookResult[];
 }
 
 /**
- * The one path of a change to a versioned channel document: validate on the
- * current document (size cap included) → ask → conditional write of the next
- * version → history entry → hooks.
+ * A change to a versioned channel document (switches, app releases) on the
+ * change pipeline: one history entry in the document's log, one event. A
+ * change that leaves the document saying what it says is a no-op (exit 0,
+ * `changed: false`).
  */
-export async function writeDocumentChange<T extends VersionedChannelDocument, C extends { document: T }, E extends DocumentEvent>(
+export async function writeDocumentChange<T extends VersionedChannelDocument, C extends Change<T>, E extends DocumentEvent>(
   context: WorkflowContext,
   spec: DocumentChangeSpec<T, C, E>,
 ): Promise<DocumentChangeResult<T, C>> {
-  const { store } = context;
   const { kind, channel } = spec;
-  const { document: current } = await readVersionedDocument(store, kind, channel);
-  let change = spec.apply(current);
-  const options = { lifetimeMs: indexLifetimeMs(context.config) };
-  nextVersion(kind, current, change.document, options);
-  await spec.check?.(change);
-  if (!(await context.confirm(spec.question(change)))) throw new UserError('cancelled; nothing was written');
-  const { document, signed, key } = await updateVersionedDocument(store, kind, channel, (fresh) => (change = spec.apply(fresh)).document, options);
-  await recordDocumentChange(store, kind, channel, document.version, spec.history(change), (line) => context.output.warn(line));
-  const event = spec.event(change, {
+  const { change, document, changed, unchanged, hooks } = await runChange(context, {
+    kind,
     channel,
-    documentKey: key,
-    documentVersion: document.version,
-    changedKeys: [key],
-    store: store.location,
-    at: new Date().toISOString(),
-    actor: currentActor(),
-    // As stored: hooks (DynamoDB) hand devices the document with its signatures.
-    document: signed,
+    hooks: spec.hooks,
+    apply: (current: T) => {
+      const applied = spec.apply(current);
+      if (applied.unchanged !== undefined || !sameContent(current, applied.document)) return applied;
+      return { ...applied, unchanged: `the ${kind.what} of channel '${channel}' already are as asked; nothing to change` };
+    },
+    question: (preview) => spec.question(preview),
+    after: (applied, written) => ({
+      summary: spec.summary,
+      history: [documentHistory(kind, channel, written.version, spec.history(applied))],
+      events: [
+        spec.event(applied, {
+          channel,
+          documentKey: written.key,
+          documentVersion: written.version,
+          changedKeys: [written.key],
+          store: context.store.location,
+          at: new Date().toISOString(),
+          actor: currentActor(),
+          // Replaced by the document as stored (with its signatures) once written: hooks (DynamoDB) hand it to devices.
+          document: written.document,
+        }),
+      ],
+    }),
   });
-  const hooks = spec.hooks ? await runReleaseHooks(context, [event]) : [];
-  return { change, document, hooks };
+  return { change, document, changed, ...(unchanged !== undefined && { unchanged }), hooks };
 }

@@ -54,23 +54,20 @@ export async function promoteRelease(context: WorkflowContext, request: PromoteR
   const { index: fromIndex } = await requireExistingChannel(store, from);
   // An older version may have left the source's index for its archive: it is still that channel's release.
   const source = { ...fromIndex, packages: { ...fromIndex.packages, [packageId]: { releases: await packageReleases(store, fromIndex, packageId) } } };
-  let bases: string[] = [];
-  let built: Release['deltas'] = [];
-  const { change, hooks } = await writeReleaseChange(context, {
+  const { change, checked: bases, hooks } = await writeReleaseChange(context, {
     channel: to,
     packageId,
     mayCreateChannel: true,
-    apply: (target) => withDeltas(promote(source, target, packageId, request.version, rules, new Date(), request.provenance?.message), packageId, built),
+    apply: (target, built: Release['deltas'] | undefined) =>
+      withDeltas(promote(source, target, packageId, request.version, rules, new Date(), request.provenance?.message), packageId, built ?? []),
+    // Devices on the target channel will read this manifest: one that is not what the index lists stays where it is.
     check: async ({ release, index }) => {
-      // Devices on the target channel will read this manifest: one that is not what the index lists stays where it is.
       await readReleaseManifest(storeSource(store), packageId, release);
-      bases = targetDeltaBases(release, index.packages[packageId]?.releases ?? [], config.deltas);
+      return targetDeltaBases(release, index.packages[packageId]?.releases ?? [], config.deltas);
     },
-    beforeWrite: async ({ release }) => {
-      if (bases.length && !context.dryRun) built = await buildTargetDeltas(context, packageId, release, bases);
-    },
+    prepare: async ({ release }, bases) => (bases.length && !context.dryRun ? buildTargetDeltas(context, packageId, release, bases) : []),
     hooks: request.hooks,
-    question: ({ release }) =>
+    question: ({ release }, bases) =>
       `Promote ${packageId} ${release.version} from '${from}' to '${to}' (${describeRulesWithRollout(release.rules)})${
         bases.length ? `, with deltas from ${bases.join(', ')}` : ''
       }?`,

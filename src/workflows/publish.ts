@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { packageReleases } from '../channel/archive.js';
 import { channelsReleasing, claimVersion, readStoredVersions, VersionTakenError, writeManifest } from '../channel/catalog.js';
-import { publishRecord } from '../channel/history.js';
-import { readIndex, updateIndex } from '../channel/index-store.js';
-import { indexLifetimeMs, type Config } from '../config/schema.js';
+import { packageHistory, publishRecord } from '../channel/history.js';
+import { INDEX, readIndex } from '../channel/index-store.js';
+import type { Config } from '../config/schema.js';
 import { ConflictError } from '../errors.js';
 import { formatBytes, formatProgress, plural } from '../format.js';
 import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
@@ -24,13 +24,14 @@ import { contentSha256 } from '../protocol/manifest.js';
 import type { ReleaseEvent } from '../protocol/release-event.js';
 import type { ChannelIndex, DeltaObject, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
 import { planPackage, type PackagePlan } from '../release/publish-plan.js';
-import { describeRulesWithRollout } from '../release/rules.js';
+import { assertStillServable, describeRulesWithRollout } from '../release/rules.js';
+import { assertWhitelistsExist } from '../channel/whitelists.js';
 import type { Bump } from '../release/version.js';
 import { uploadObjects } from '../store/upload.js';
-import { confirmOrDecline, type WorkflowContext } from './context.js';
+import type { WorkflowContext } from './context.js';
 import type { Provenance } from './provenance.js';
 import { releaseEvent } from './release-event.js';
-import { afterIndexWrite, finishInterruptedWork } from './after-index.js';
+import { finishInterruptedWork, runChange } from './change-pipeline.js';
 
 export interface PublishRequest {
   packageIds: string[];
@@ -222,11 +223,13 @@ async function claimVersions(
  */
 export async function publish(context: WorkflowContext, request: PublishRequest): Promise<PublishOutcome> {
   const { config, store, output } = context;
+  assertStillServable(request.rules);
+  await assertWhitelistsExist(store, request.rules.whitelist);
   // Keys are read before any work, so a missing one fails the run at once.
   const encryptionKey = encryptionKeyFor(config);
   await context.signer?.();
   const plan = await planPublish(context, request);
-  // A run killed after its index write left history and hooks undone: finish them first.
+  // A run killed after its index write left history and hooks undone: finished even when nothing is new to publish.
   await finishInterruptedWork(context, request.channel);
 
   // Killed runs leave their staging folders (up to a package's size each): theirs go first.
@@ -234,28 +237,8 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   const stagingDir = await makeTempFolder('staging');
   try {
     const built = await packPlan(context, plan, stagingDir, encryptionKey);
-    const question = `${describePlan(plan, built)}\n  rules: ${describeRulesWithRollout(request.rules)}\nPublish to '${request.channel}' on ${store.location}?`;
-    if (built.size > 0) await confirmOrDecline(context, question, 'publish cancelled; nothing was written');
-
-    // 3. Claim each version, then upload the package objects the store does not have yet.
-    await claimVersions(context, request, plan, built, (item) => packItem(context, item, stagingDir, encryptionKey));
-    const uploaded = await uploadPackages(context, config, [...built.values()]);
-
-    // 4. Manifests (create-only: a version is written once), then the channel index.
-    const releases = new Map<string, Release>();
-    for (const [id, packages] of built) {
-      const stored = await writeManifest(store, packages.manifest);
-      releases.set(id, {
-        version: packages.manifest.version,
-        releasedAt: new Date().toISOString(),
-        manifest: { key: manifestKey(id, packages.manifest.version), ...stored },
-        full: packages.manifest.full,
-        deltas: packages.manifest.deltas.map(releaseDelta),
-        rules: request.rules,
-        state: 'active',
-        ...request.provenance,
-      });
-    }
+    const written = built.size > 0 ? await writeReleases(context, request, plan, built, (item) => packItem(context, item, stagingDir, encryptionKey)) : undefined;
+    const releases = written?.releases ?? new Map<string, Release>();
     const packages = plan.packages.map((item): PublishedPackage => {
       const release = item.status === 'unchanged' ? item.release! : releases.get(item.id)!;
       return {
@@ -272,28 +255,103 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         commit: release.commit ?? null,
       };
     });
-    // Built from the index as written: hooks tell each package's releases there and the index version.
-    let events: ReleaseEvent[] = [];
-    const eventsFor = (index: ChannelIndex) =>
-      (events = packages
-        .filter((item) => item.status === 'published')
-        .map((item) =>
-          releaseEvent('publish', {
-            packageId: item.id,
-            release: releases.get(item.id)!,
-            previousVersion: item.previousVersion,
-            channel: request.channel,
-            changedKeys: [channelIndexKey(request.channel)],
-            store: store.location,
-            index,
-          }),
-        ));
-    const hooks = releases.size > 0 ? await writeReleases(context, request.channel, releases, eventsFor, request.hooks) : [];
     if (!context.dryRun) for (const item of plan.packages) if (built.has(item.id)) await refreshContentCache(context, item, built.get(item.id)!);
-    return { packages, events, uploaded, hooks };
+    return { packages, events: written?.events ?? [], uploaded: written?.uploaded ?? { objects: 0, bytes: 0, skipped: 0 }, hooks: written?.hooks ?? [] };
   } finally {
     await rm(stagingDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Steps 3–5 on the change pipeline: once confirmed, claim each version,
+ * upload the objects the store lacks, write the manifests (create-only), then
+ * the channel index with the new releases, their history entries and hooks
+ * (finished by the next run if this one is killed).
+ */
+async function writeReleases(
+  context: WorkflowContext,
+  request: PublishRequest,
+  plan: PublishPlan,
+  built: Map<string, BuiltPackages>,
+  packAgain: (item: PlannedPackage) => Promise<BuiltPackages>,
+) {
+  const { config, store } = context;
+  const { channel } = request;
+  const { change, hooks } = await runChange(context, {
+    kind: INDEX,
+    channel,
+    apply: (index, prepared: { releases: Map<string, Release>; uploaded: PublishOutcome['uploaded'] } | undefined) => ({
+      document: prepared ? withNewReleases(index, channel, prepared.releases) : index,
+      releases: prepared?.releases ?? new Map<string, Release>(),
+      uploaded: prepared?.uploaded,
+    }),
+    question: () => `${describePlan(plan, built)}\n  rules: ${describeRulesWithRollout(request.rules)}\nPublish to '${channel}' on ${store.location}?`,
+    declined: 'publish cancelled; nothing was written',
+    prepare: async () => {
+      await claimVersions(context, request, plan, built, packAgain);
+      const uploaded = await uploadPackages(context, config, [...built.values()]);
+      const releases = new Map<string, Release>();
+      for (const [id, packages] of built) {
+        const stored = await writeManifest(store, packages.manifest);
+        releases.set(id, {
+          version: packages.manifest.version,
+          releasedAt: new Date().toISOString(),
+          manifest: { key: manifestKey(id, packages.manifest.version), ...stored },
+          full: packages.manifest.full,
+          deltas: packages.manifest.deltas.map(releaseDelta),
+          rules: request.rules,
+          state: 'active',
+          ...request.provenance,
+        });
+      }
+      return { releases, uploaded };
+    },
+    // Built from the index as written: hooks tell each package's releases there and the index version.
+    after: ({ releases }, written) => ({
+      summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
+      releases: [...releases].map(([id, release]) => ({ package: id, release })),
+      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release)])),
+      events: publishEvents(context, plan, releases, written),
+    }),
+    hooks: request.hooks,
+  });
+  const events = publishEvents(context, plan, change.releases, { document: change.document, key: channelIndexKey(channel) });
+  return { releases: change.releases, uploaded: change.uploaded!, events, hooks };
+}
+
+function publishEvents(context: WorkflowContext, plan: PublishPlan, releases: Map<string, Release>, written: { document: ChannelIndex; key: string }): ReleaseEvent[] {
+  return plan.packages
+    .filter((item) => releases.has(item.id))
+    .map((item) =>
+      releaseEvent('publish', {
+        packageId: item.id,
+        release: releases.get(item.id)!,
+        previousVersion: item.previousVersion,
+        channel: plan.channel,
+        changedKeys: [written.key],
+        store: context.store.location,
+        index: written.document,
+      }),
+    );
+}
+
+/**
+ * The index with the new releases. Planning saw no such release here: our
+ * own write retried after a lost reply finds itself (its release time is this
+ * run's); anything else is a concurrent publisher of the same content, whose
+ * rules must not be dropped (exit 3).
+ */
+function withNewReleases(index: ChannelIndex, channel: string, releases: Map<string, Release>): ChannelIndex {
+  return [...releases].reduce((next, [id, release]) => {
+    const present = findRelease(next, id, release.version);
+    if (present?.releasedAt === release.releasedAt) return next;
+    if (present) {
+      throw new ConflictError(
+        `package '${id}': ${release.version} was just released on '${channel}' by another publisher with the same content; run 'update-publish status' to see its rules`,
+      );
+    }
+    return upsertRelease(next, id, release);
+  }, index);
 }
 
 /** A delta as the index lists it: the patched one by its object alone (the patch listing is in the manifest). */
@@ -333,42 +391,6 @@ export async function uploadPackages(context: WorkflowContext, config: Config, b
       `${context.dryRun ? 'would upload' : 'uploaded'} ${plural(uploaded.uploaded.length, 'object')} (${formatBytes(uploaded.bytesUploaded)}), ${uploaded.skipped.length} already in the store`,
   );
   return { objects: result.uploaded.length, bytes: result.bytesUploaded, skipped: result.skipped.length };
-}
-
-/** The channel index with the new releases, then their history entries and hooks (finished by the next run if this one is killed). */
-async function writeReleases(
-  context: WorkflowContext,
-  channel: string,
-  releases: Map<string, Release>,
-  eventsFor: (index: ChannelIndex) => ReleaseEvent[],
-  hooks: boolean,
-): Promise<HookResult[]> {
-  const after = afterIndexWrite(context, channel, (index) => {
-    const events = eventsFor(index);
-    return {
-      summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
-      releases: [...releases].map(([id, release]) => ({ package: id, release })),
-      history: [...releases].map(([id, release]) => ({ package: id, records: [publishRecord(release)] })),
-      events: hooks ? events : [],
-    };
-  });
-  await updateIndex(context.store, channel, (index) =>
-    [...releases].reduce((next, [id, release]) => {
-      // Planning saw no such release here. Our own write retried after a lost reply finds itself
-      // (its release time is this run's); anything else is a concurrent publisher of the same
-      // content, whose rules must not be dropped.
-      const present = findRelease(next, id, release.version);
-      if (present?.releasedAt === release.releasedAt) return next;
-      if (present) {
-        throw new ConflictError(
-          `package '${id}': ${release.version} was just released on '${channel}' by another publisher with the same content; run 'update-publish status' to see its rules`,
-        );
-      }
-      return upsertRelease(next, id, release);
-    }, index),
-    { lifetimeMs: indexLifetimeMs(context.config), beforeWrite: after.beforeWrite },
-  );
-  return after.complete();
 }
 
 /** One line per package to publish, as the confirmation shows it. */

@@ -1,11 +1,11 @@
 import { APP_RELEASES } from '../channel/app-releases-store.js';
-import { listChannelFolders, readIndex, requireExistingChannel, updateIndex } from '../channel/index-store.js';
+import { INDEX, listChannelFolders, requireExistingChannel } from '../channel/index-store.js';
 import { SWITCHES } from '../channel/switches-store.js';
-import { readVersionedDocument, updateVersionedDocument, type DocumentKind } from '../channel/versioned-document.js';
+import { readChannelDocument, writeChannelDocument, type DocumentKind } from '../channel/versioned-document.js';
 import { indexLifetimeMs } from '../config/schema.js';
-import type { VersionedChannelDocument } from '../protocol/channel-document.js';
+import type { StampedFields } from '../protocol/channel-document.js';
 import type { WorkflowContext } from './context.js';
-import { finishInterruptedWork } from './after-index.js';
+import { finishInterruptedWork } from './change-pipeline.js';
 
 /** A document written again: its new version and expiry. */
 export interface RefreshedDocument {
@@ -36,27 +36,24 @@ export async function refreshIndexes(context: WorkflowContext, channel?: string)
   const lifetimeMs = indexLifetimeMs(context.config);
   const channels: RefreshedChannel[] = [];
   for (const name of names) {
-    const refreshed: RefreshedChannel = { channel: name };
-    if ((await readIndex(store, name)).etag !== null) {
-      await finishInterruptedWork(context, name);
-      const { index } = await updateIndex(store, name, (current) => current, { lifetimeMs, dryRun: context.dryRun });
-      Object.assign(refreshed, { version: index.version ?? 0, expires: index.expires! });
-    }
+    await finishInterruptedWork(context, name);
+    const index = await refreshDocument(context, INDEX, name, lifetimeMs);
     const switches = await refreshDocument(context, SWITCHES, name, lifetimeMs);
     const appReleases = await refreshDocument(context, APP_RELEASES, name, lifetimeMs);
-    channels.push({ ...refreshed, ...(switches && { switches }), ...(appReleases && { appReleases }) });
+    channels.push({ channel: name, ...index, ...(switches && { switches }), ...(appReleases && { appReleases }) });
   }
   return { channels, dryRun: context.dryRun };
 }
 
 /** The document again, as its next version; nothing when the channel has none. */
-async function refreshDocument<T extends VersionedChannelDocument>(
+async function refreshDocument<T extends StampedFields>(
   context: WorkflowContext,
   kind: DocumentKind<T>,
   channel: string,
   lifetimeMs: number,
 ): Promise<RefreshedDocument | undefined> {
-  if ((await readVersionedDocument(context.store, kind, channel)).etag === null) return undefined;
-  const { document } = await updateVersionedDocument(context.store, kind, channel, (current) => current, { lifetimeMs });
-  return { version: document.version, expires: document.expires! };
+  if ((await readChannelDocument(context.store, kind, channel)).etag === null) return undefined;
+  // Nothing changes but the stamps: no history, no hooks (not a change of what devices get).
+  const { document } = await writeChannelDocument(context.store, kind, channel, (current) => current, { lifetimeMs });
+  return { version: document.version ?? 0, expires: document.expires! };
 }

@@ -1,4 +1,18 @@
-import { isReleaseEvent, type HookEvent, type ReleaseEventName } from '../protocol/release-event.js';
+import { currentActor } from '../actor.js';
+import { APP_RELEASES } from '../channel/app-releases-store.js';
+import { SWITCHES } from '../channel/switches-store.js';
+import { readChannelDocument, readDocumentHistory, type DocumentKind } from '../channel/versioned-document.js';
+import type { VersionedChannelDocument } from '../protocol/channel-document.js';
+import type { AppReleasesDocument } from '../protocol/app-releases.js';
+import {
+  isReleaseEvent,
+  type AppReleaseEvent,
+  type DocumentEventFields,
+  type DocumentEventName,
+  type HookEvent,
+  type ReleaseEventName,
+  type SwitchEvent,
+} from '../protocol/release-event.js';
 import { hookName } from '../config/hook-schema.js';
 import { failedRequired, runHooks, type HookResult } from '../hooks/run-hooks.js';
 import { readIndex } from '../channel/index-store.js';
@@ -34,21 +48,16 @@ export async function runReleaseHooks(
 function rerunAdvice(failed: HookResult[], events: HookEvent[]): string {
   const channelOf = new Map(events.filter(isReleaseEvent).map((event) => [`${event.package}@${event.version}`, event.channel]));
   const reruns = new Set<string>();
-  const documents = new Set<string>();
+  const documentChannel = new Map(events.filter((event) => !isReleaseEvent(event)).map((event) => [event.documentKey, event.channel]));
   for (const result of failed) {
     if ('document' in result) {
-      documents.add(result.document);
+      reruns.add(`\`update-publish hooks run --channel ${documentChannel.get(result.document)} --event ${result.event} --only ${result.name}\``);
       continue;
     }
     const target = `${result.package}@${result.version}`;
     reruns.add(`\`update-publish hooks run ${target} --channel ${channelOf.get(target)} --event ${result.event} --only ${result.name}\``);
   }
-  return [
-    reruns.size > 0 && `fix the hook, then run ${[...reruns].join(', ')}`,
-    documents.size > 0 && `fix the hook: it runs again with the next change to ${[...documents].join(', ')}`,
-  ]
-    .filter(Boolean)
-    .join('; ');
+  return `fix the hook, then run ${[...reruns].join(', ')}`;
 }
 
 /**
@@ -77,12 +86,56 @@ export async function rerunReleaseHooks(
     index: snapshot.index,
   });
   const hooks = await runReleaseHooks(context, [event], request.only);
-  if (request.only !== undefined && hooks.length === 0) {
-    // Running nothing must not pass for success: the hook asked for does not hear this event.
-    const listening = context.config.hooks.filter((hook) => hook.type === request.only || hookName(hook) === request.only).flatMap((hook) => hook.on);
-    throw new UserError(
-      `no hook matching --only ${request.only} runs on '${name}' events (it runs on: ${[...new Set(listening)].join(', ')}); pass --event with one of those`,
-    );
-  }
+  if (request.only !== undefined && hooks.length === 0) throw nothingListening(context, request.only, name);
   return { version: release.version, event: name, hooks };
+}
+
+/**
+ * Runs the hooks again for the latest change of a channel's switches or app
+ * releases (`hooks run --event switch|app-release`): the event as that change
+ * told it, with the document as stored now.
+ */
+export async function rerunDocumentHooks(
+  context: WorkflowContext,
+  request: { channel: string; event: DocumentEventName; only?: string },
+): Promise<{ document: string; documentVersion: number; event: DocumentEventName; hooks: HookResult[] }> {
+  const { channel, event: name } = request;
+  const kind: DocumentKind<VersionedChannelDocument> = name === 'switch' ? SWITCHES : APP_RELEASES;
+  const { document, key } = await readChannelDocument(context.store, kind, channel);
+  const [latest] = await readDocumentHistory<VersionedChannelDocument, Record<string, unknown>>(context.store, kind, channel);
+  if (!latest || document.version === 0) {
+    throw new UserError(`no ${kind.what} changes on channel '${channel}' to run hooks for; run 'update-publish ${name} history --channel ${channel}' to see what is there`);
+  }
+  // As stored: with the signatures devices check (hooks such as DynamoDB hand the document on).
+  const stored = JSON.parse((await context.store.readDocument(key))!.body.toString('utf8'));
+  const fields = {
+    channel,
+    documentKey: key,
+    documentVersion: document.version,
+    changedKeys: [key],
+    store: context.store.location,
+    at: new Date().toISOString(),
+    actor: currentActor(),
+  };
+  const event: HookEvent =
+    name === 'switch'
+      ? { ...fields, event: 'switch', action: latest.action as SwitchEvent['action'], keys: (latest.keys as string[]) ?? [], document: stored }
+      : appReleaseEventOf(fields, latest, stored);
+  const hooks = await runReleaseHooks(context, [event], request.only);
+  if (request.only !== undefined && hooks.length === 0) throw nothingListening(context, request.only, name);
+  return { document: key, documentVersion: document.version, event: name, hooks };
+}
+
+function appReleaseEventOf(fields: DocumentEventFields, latest: Record<string, unknown>, stored: AppReleasesDocument): AppReleaseEvent {
+  const platform = latest.platform as string;
+  const version = latest.appVersion as string;
+  const release = stored.platforms?.[platform]?.releases.find((candidate) => candidate.version === version);
+  const rollout = release && release.state === 'active' ? release.rules.rollout : 0;
+  return { ...fields, event: 'app-release', action: latest.action as AppReleaseEvent['action'], platform, version, rollout, mandatory: release?.rules.mandatory ?? false, document: stored };
+}
+
+/** Running nothing must not pass for success: the hook asked for does not hear this event. */
+function nothingListening(context: WorkflowContext, only: string, name: string): UserError {
+  const listening = context.config.hooks.filter((hook) => hook.type === only || hookName(hook) === only).flatMap((hook) => hook.on);
+  return new UserError(`no hook matching --only ${only} runs on '${name}' events (it runs on: ${[...new Set(listening)].join(', ')}); pass --event with one of those`);
 }

@@ -6,7 +6,7 @@ import { whitelistsOfDevice } from '../client/fetch/whitelist-membership.js';
 import type { DeviceFacts } from '../client/rule-match.js';
 import { resolveSwitches, type SwitchResolution } from '../client/switches.js';
 import { SWITCHES } from '../channel/switches-store.js';
-import { readDocumentHistory, readDocumentVersion, readVersionedDocument, type DocumentHistoryEntry } from '../channel/versioned-document.js';
+import { readDocumentHistory, readDocumentVersion, readChannelDocument, type DocumentHistoryEntry } from '../channel/versioned-document.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
 import { UserError } from '../errors.js';
 import type { HookResult } from '../hooks/run-hooks.js';
@@ -24,9 +24,20 @@ export interface SwitchChangeResult {
   channel: string;
   /** The document's version after the change (in a dry run: as it would be). */
   documentVersion: number;
+  /** False when the switches already were as asked: nothing was written, no hook ran (exit 0). */
+  changed: boolean;
+  unchanged?: string;
   dryRun: boolean;
   hooks: HookResult[];
 }
+
+const outcome = (result: { document: { version: number }; changed: boolean; unchanged?: string; hooks: HookResult[] }, dryRun: boolean) => ({
+  documentVersion: result.document.version,
+  changed: result.changed,
+  ...(result.unchanged !== undefined && { unchanged: result.unchanged }),
+  dryRun,
+  hooks: result.hooks,
+});
 
 /** What `switch history` lists: `keys` are the switch keys the change touched. */
 export type SwitchHistoryEntry = DocumentHistoryEntry<{ action: SwitchEvent['action']; keys: string[] } & Record<string, unknown>>;
@@ -50,18 +61,19 @@ export async function setSwitchValue(
 > {
   const { channel, key, value, rules } = request;
   await assertWhitelistsExist(context.store, rules?.whitelist);
-  const { change, document, hooks } = await writeDocumentChange(context, {
+  const result = await writeDocumentChange(context, {
     kind: SWITCHES,
     channel,
     hooks: request.hooks,
+    summary: `switch set ${key}`,
     apply: (current) => setSwitch(current, key, value, { rules, type: request.type }),
     question: ({ variant, previous, previousRules }) =>
       `Set ${variantLabel(variant, rules)} of switch '${key}' on '${channel}' to ${shown(value)}${previous === null ? '' : ` (was ${shown(previous)}${previousRules ? ` at ${previousRules.rollout}%` : ''})`}?`,
     history: ({ variant, previous, previousRules }) => ({ action: 'set', keys: [key], variant, value, rules: rules ?? null, previous, previousRules }),
     event: (_change, written) => switchEvent('set', [key], written),
   });
-  const { variant, previous, previousRules } = change;
-  return { channel, key, variant, value, rules: rules ?? null, previous, previousRules, documentVersion: document.version, dryRun: context.dryRun, hooks };
+  const { variant, previous, previousRules } = result.change;
+  return { channel, key, variant, value, rules: rules ?? null, previous, previousRules, ...outcome(result, context.dryRun) };
 }
 
 /** Removes a key, or one of its variants (numbered from 1). */
@@ -70,16 +82,17 @@ export async function removeSwitchKey(
   request: { channel: string; key: string; variant?: number; hooks: boolean },
 ): Promise<SwitchChangeResult & { key: string; variant: number | null }> {
   const { channel, key, variant } = request;
-  const { document, hooks } = await writeDocumentChange(context, {
+  const result = await writeDocumentChange(context, {
     kind: SWITCHES,
     channel,
     hooks: request.hooks,
+    summary: `switch rm ${key}`,
     apply: (current) => removeSwitch(current, key, variant),
     question: () => `Remove ${variant === undefined ? `switch '${key}'` : `variant ${variant} of switch '${key}'`} from '${channel}'?`,
     history: ({ removed }) => ({ action: 'rm', keys: [key], variant: variant ?? null, removed }),
     event: (_change, written) => switchEvent('rm', [key], written),
   });
-  return { channel, key, variant: variant ?? null, documentVersion: document.version, dryRun: context.dryRun, hooks };
+  return { channel, key, variant: variant ?? null, ...outcome(result, context.dryRun) };
 }
 
 /** Keys whose entries differ between two documents. */
@@ -110,22 +123,27 @@ export async function rollbackSwitches(
   request: { channel: string; to?: number; hooks: boolean },
 ): Promise<SwitchChangeResult & { from: number; to: number; keys: string[] }> {
   const { channel } = request;
-  const { document: current, key } = await readVersionedDocument(context.store, SWITCHES, channel);
+  const { document: current, key } = await readChannelDocument(context.store, SWITCHES, channel);
   if (current.version === 0) throw new UserError(`channel '${channel}' has no switches yet (${key}); nothing to roll back`);
   if (request.to !== undefined && (!Number.isInteger(request.to) || request.to < 0 || request.to > current.version)) {
     throw new UserError(`--to ${request.to} is not a version of ${key}: give 0–${current.version} (see 'update-publish switch history')`);
   }
   const { version: to, document: earlier } = request.to === undefined ? await lastDifferentVersion(context, channel, current) : { version: request.to, document: await keptVersion(context, channel, request.to) };
-  const { change, document, hooks } = await writeDocumentChange(context, {
+  const result = await writeDocumentChange(context, {
     kind: SWITCHES,
     channel,
     hooks: request.hooks,
-    apply: (fresh) => ({ document: restoreSwitches(fresh, earlier), from: fresh.version, keys: differingKeys(fresh, earlier) }),
+    summary: `switch rollback to ${to}`,
+    apply: (fresh) => {
+      const keys = differingKeys(fresh, earlier);
+      const unchanged = keys.length === 0 ? `the switches on channel '${channel}' already are those of version ${to}; nothing to roll back` : undefined;
+      return { document: restoreSwitches(fresh, earlier), from: fresh.version, keys, ...(unchanged && { unchanged }) };
+    },
     question: ({ from, keys }) => `Roll the switches on '${channel}' back from version ${from} to ${to} (changes ${keys.join(', ')})?`,
     history: ({ from, keys }) => ({ action: 'rollback', keys, from, to }),
     event: (change, written) => switchEvent('rollback', change.keys, written),
   });
-  return { channel, from: change.from, to, keys: change.keys, documentVersion: document.version, dryRun: context.dryRun, hooks };
+  return { channel, from: result.change.from, to, keys: result.change.keys, ...outcome(result, context.dryRun) };
 }
 
 export interface SwitchListing {
@@ -142,13 +160,13 @@ const listing = (key: string, document: SwitchesDocument): SwitchListing => {
 
 /** Every key of the channel, sorted, with its variants numbered from 1. */
 export async function listSwitches(context: Pick<WorkflowContext, 'store'>, channel: string) {
-  const { document } = await readVersionedDocument(context.store, SWITCHES, channel);
+  const { document } = await readChannelDocument(context.store, SWITCHES, channel);
   const switches = Object.keys(document.switches).sort().map((key) => listing(key, document));
   return { channel, documentVersion: document.version, updatedAt: document.version ? document.updatedAt : null, switches };
 }
 
 export async function getSwitch(context: Pick<WorkflowContext, 'store'>, channel: string, key: string) {
-  const { document } = await readVersionedDocument(context.store, SWITCHES, channel);
+  const { document } = await readChannelDocument(context.store, SWITCHES, channel);
   return { channel, documentVersion: document.version, ...listing(key, document) };
 }
 
@@ -156,7 +174,7 @@ export async function getSwitch(context: Pick<WorkflowContext, 'store'>, channel
 export async function switchHistory(context: Pick<WorkflowContext, 'store'>, channel: string, key?: string) {
   const entries = await readDocumentHistory<SwitchesDocument, SwitchHistoryEntry>(context.store, SWITCHES, channel);
   if (key !== undefined) {
-    const { document } = await readVersionedDocument(context.store, SWITCHES, channel);
+    const { document } = await readChannelDocument(context.store, SWITCHES, channel);
     const touched = entries.filter((entry) => entry.keys?.includes(key));
     if (touched.length === 0 && !document.switches[key]) requireSwitch(document, key);
     return { channel, key, entries: touched };

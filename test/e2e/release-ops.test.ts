@@ -342,7 +342,7 @@ describe('release operations (CLI)', () => {
       for (const args of [['rollout', 'maps', '50', '--yes'], ['resolve', '--package', 'maps'], ['status']]) {
         const result = await project.run([...args, '--channel', 'staging']);
         expect(result.code, result.stderr).toBe(1);
-        expect(result.stderr.trim()).toMatch(/^error: channel index channels\/staging\/index\.json names channel 'production', not 'staging': it was copied from another channel; restore it/);
+        expect(result.stderr.trim()).toMatch(/^error: channels\/staging\/index\.json: names channel 'production', not 'staging': it was copied from another channel; restore it/);
       }
       expect(await storeState(project)).toEqual(before);
     },

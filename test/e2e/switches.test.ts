@@ -269,7 +269,8 @@ describe.skipIf(!tmuxInstalled)('switch changes at a terminal', () => {
     const declined = await openTerminal(['switch', 'set', 'newCheckout', 'true', '--rollout', '10'], { cwd: project.dir });
     await declined.waitFor("Set variant 1 (rollout 10%) of switch 'newCheckout' on 'production' to true?");
     await declined.keys('n', 'Enter');
-    expect(await declined.exitCode()).toBe(2);
+    // Declined: exit 5, as every declined confirmation (README's exit codes).
+    expect(await declined.exitCode()).toBe(5);
     expect(await declined.screen()).toMatch(/cancelled; nothing was written/);
     expect(await snapshotTree(project.store)).toEqual(before);
 

@@ -97,4 +97,30 @@ describe('architecture', () => {
   it('every import points down the layers (or stays in its layer)', () => {
     expect(show(edges.filter(({ from, to }) => rank(to) > rank(from)))).toEqual([]);
   });
+
+  it('channel documents are written only through the change pipeline (one writer, one template)', () => {
+    const text = (file: string) => readFileSync(join(SRC, file), 'utf8');
+    const files = sourceFiles(SRC).map((file) => relative(SRC, file).split(sep).join('/'));
+    const calling = (pattern: RegExp) => files.filter((file) => pattern.test(text(file).replace(/^\s*(\/\/|\*).*$/gm, '')));
+    // THE writer: stamping, size cap, archive, snapshots. Called by the template, and by refresh (stamps only: no history, no hooks).
+    expect(calling(/\bwriteChannelDocument\(/)).toEqual(['workflows/change-pipeline.ts', 'workflows/refresh.ts']);
+    // The conditional-write loop under it: the writer, and the logs and the archive beside the documents.
+    expect(calling(/\bupdateDocument\(/).sort()).toEqual(['channel/archive.ts', 'channel/history.ts', 'channel/versioned-document.ts']);
+    // Raw store writes of JSON documents: the loop itself, create-only objects, pending records, whitelists, and re-signing in place.
+    expect(calling(/\.writeDocument\(/).filter((file) => !file.startsWith('store/')).sort()).toEqual([
+      'channel/pending.ts',
+      'channel/update-document.ts',
+      'channel/whitelists.ts',
+      'workflows/keys-resign.ts',
+    ]);
+    // Every change of a channel document goes through runChange: release changes, documents, publish, base add, channel create.
+    expect(calling(/\brunChange[<(]/).sort()).toEqual([
+      'workflows/base.ts',
+      'workflows/change-pipeline.ts',
+      'workflows/change-release.ts',
+      'workflows/channels.ts',
+      'workflows/document-change.ts',
+      'workflows/publish.ts',
+    ]);
+  });
 });

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertRelease } from '../../src/protocol/channel-index.js';
-import { appendHistory, readHistory } from '../../src/channel/history.js';
+import { appendToLog, packageHistory, readHistory, type HistoryRecord } from '../../src/channel/history.js';
 import { historyKey } from '../../src/protocol/layout.js';
 import { halt, setRollout } from '../../src/release/operations.js';
-import { readIndex, updateIndex } from '../../src/channel/index-store.js';
+import { INDEX, readIndex } from '../../src/channel/index-store.js';
+import { writeChannelDocument } from '../../src/channel/versioned-document.js';
+import type { ChannelIndex } from '../../src/protocol/types.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
+import { removePending, writePending, type PendingWork } from '../../src/channel/pending.js';
 import type { Store } from '../../src/store/store.js';
 import { release } from '../helpers/releases.js';
 
@@ -19,6 +22,9 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const newStore = () => createFolderStore(join(dir, `store-${stores++}`));
+/** The one writer of channel documents, as the change pipeline calls it. */
+const updateIndex = (store: Store, channel: string, apply: (index: ChannelIndex) => ChannelIndex) => writeChannelDocument(store, INDEX, channel, apply, { lifetimeMs: 86_400_000 });
+const appendHistory = (store: Store, channel: string, id: string, records: HistoryRecord[]) => appendToLog(store, historyKey(channel, id), packageHistory(channel, id, records).entries);
 
 /**
  * A store where someone else writes `key` between our read and our first
@@ -84,5 +90,29 @@ describe('readHistory', () => {
     expect(entries.map((entry) => `${entry.action} ${entry.version}`)).toEqual(['rollout 1.1.0', 'publish 1.1.0', 'publish 1.0.0']);
     expect(entries[2]).toMatchObject({ at: '2020-01-01T00:00:00.000Z', actor: 'unknown', details: { logged: false } });
     expect(entries[0].actor).toEqual(expect.any(String));
+  });
+});
+
+describe('pending records on the folder store', () => {
+  it('two writers never remove each other\'s pending/ folder (the last delete removes the emptied folder)', async () => {
+    const store = newStore();
+    const record = (id: string): PendingWork => ({
+      id,
+      channel: 'production',
+      summary: 'test',
+      documentKey: 'channels/production/index.json',
+      documentVersion: 1,
+      documentDigest: 'x',
+      history: [],
+      events: [],
+    });
+    const writer = async (name: string) => {
+      for (let round = 0; round < 300; round++) {
+        const work = record(`${name}-${round}`);
+        await writePending(store, work);
+        await removePending(store, work);
+      }
+    };
+    await expect(Promise.all([writer('a'), writer('b'), writer('c')])).resolves.toBeDefined();
   });
 });

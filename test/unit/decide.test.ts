@@ -87,6 +87,20 @@ describe('decidePackage', () => {
     expect(attempt).toThrow(/already released on 'production'; run 'update-publish rollback maps --to 1\.0\.0/);
   });
 
+  it('a publisher of the same content that lost the race to the index is a conflict (exit 3), not a rollback hint', () => {
+    // Our index read predates the other publisher's write; the store already says 'production' releases 1.0.1.
+    const attempt = () =>
+      decidePackage(
+        facts({
+          content: 'v2',
+          channelReleases: [release('1.0.0')],
+          storedManifests: [stored('1.0.0', 'v1'), stored('1.0.1', 'v2', ['1.0.0'])],
+          channelsOf: () => ['production'],
+        }),
+      );
+    expect(attempt).toThrow(expect.objectContaining({ exitCode: 3, message: expect.stringMatching(/1\.0\.1 was just released on 'production' by another publisher with the same content/) }));
+  });
+
   it('finishes an interrupted publish under the version its manifest was stored as', () => {
     const decision = decidePackage(
       facts({

@@ -68,6 +68,7 @@ Examples:
         context.output.result(
           result,
           () =>
+            result.unchanged ??
             `${dryRunNote(context.dryRun)}app release ${platform}@${result.version} on ${channel}: ${result.release.state}, ${describeRollout(rules)}; app releases version ${result.documentVersion}`,
         );
       });
@@ -103,6 +104,7 @@ Examples:
       const result = await changeAppRelease(context, { channel, platform, version, action, rollout, hooks: flags.hooks });
       noteHookFailures(session, result.hooks);
       context.output.result(result, () => {
+        if (result.unchanged) return result.unchanged;
         const after = result.current ? describeAppReleaseState(result.current) : 'removed';
         return `${dryRunNote(context.dryRun)}app release ${platform}@${version} on ${channel}: ${describeAppReleaseState(result.previous)} → ${after}; app releases version ${result.documentVersion}`;
       });

@@ -26,6 +26,7 @@ export function registerChannel(program: Command, session: Session): void {
     .command('create <name>')
     .description('create an empty channel, so publish and promote can name it')
     .option('--dry-run', 'show what would be written, write nothing')
+    .option('-y, --yes', 'do not ask for confirmation')
     .addHelpText('after', '\nExamples:\n  $ update-publish channel create staging\n  $ update-publish channel create beta --json')
     .action(async (name: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions>();

@@ -9,10 +9,10 @@ import type { Command } from 'commander';
 import type { ReleaseRules } from '../../protocol/types.js';
 import { describeProvenance, describeRules } from '../../release/rules.js';
 import { UserError } from '../../errors.js';
-import { readHistory, type HistoryEntry } from '../../channel/history.js';
+import type { HistoryEntry } from '../../channel/history.js';
+import { readPackageHistory } from '../../workflows/status.js';
 import { withContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../../format.js';
-import { requireExistingChannel } from '../../channel/index-store.js';
 import type { Session } from '../session.js';
 
 interface HistoryFlags extends GlobalOptions {
@@ -31,17 +31,11 @@ export function registerHistory(program: Command, session: Session): void {
       const flags = command.optsWithGlobals<HistoryFlags>();
       const limit = flags.limit === undefined ? undefined : parseLimit(flags.limit);
       await withContext(session, flags, async (context) => {
-        const { store, output } = context;
         const channel = await context.channel(flags.channel);
-        const { index } = await requireExistingChannel(store, channel, context.configuredChannels);
-        const entries = (await readHistory(store, channel, packageId, index.packages[packageId]?.releases ?? [])).slice(0, limit);
-        if (entries.length === 0) {
-          const known = Object.keys(index.packages);
-          throw new UserError(`package '${packageId}' has no history on channel '${channel}'; released there: ${known.join(', ') || 'nothing'}`);
-        }
+        const entries = await readPackageHistory(context, { channel, packageId, limit });
         // One shape for every entry: from/to are null where the action has none (publish).
         const shaped = entries.map(({ at, actor, action, version, from, to, details }) => ({ at, actor, action, version, from: from ?? null, to: to ?? null, details }));
-        output.result({ channel, package: packageId, entries: shaped }, () => renderHistory(channel, packageId, entries));
+        context.output.result({ channel, package: packageId, entries: shaped }, () => renderHistory(channel, packageId, entries));
       }, { configOptional: true });
     });
 }

@@ -2,20 +2,24 @@
  * `hooks run <pkg>[@version] --channel C [--event E] [--only TYPE]`: runs the
  * post-release hooks again for a release already in the index (after fixing a
  * hook that failed), for the event given (default `publish`).
+ * `hooks run --event switch|app-release --channel C`: again for the latest
+ * change of the channel's switches or app releases.
  *
- * JSON: { channel, package, version, event, dryRun, hooks: [HookResult] }
+ * JSON: { channel, package, version, event, dryRun, hooks: [HookResult] };
+ *       document events: { channel, document, documentVersion, event, dryRun, hooks }
  */
 import { Option, type Command } from 'commander';
-import { RELEASE_EVENT_NAMES, type ReleaseEventName } from '../../protocol/release-event.js';
+import { HOOK_EVENT_NAMES, RELEASE_EVENT_NAMES, type DocumentEventName, type HookEventName, type ReleaseEventName } from '../../protocol/release-event.js';
+import { UserError } from '../../errors.js';
 import { formatHookResult } from '../../hooks/run-hooks.js';
-import { rerunReleaseHooks } from '../../workflows/release-hooks.js';
+import { rerunDocumentHooks, rerunReleaseHooks } from '../../workflows/release-hooks.js';
 import { parsePackageTarget, withContext, type GlobalOptions } from '../context.js';
 import { noteHookFailures } from '../render.js';
 import type { Session } from '../session.js';
 
 interface HooksRunFlags extends GlobalOptions {
   channel?: string;
-  event: ReleaseEventName;
+  event: HookEventName;
   only?: string;
 }
 
@@ -23,19 +27,36 @@ export function registerHooks(program: Command, session: Session): void {
   program
     .command('hooks')
     .description('post-release hooks')
-    .command('run <package[@version]>')
-    .description('run the hooks again for a release in the index (default: its newest release)')
+    .command('run [package[@version]]')
+    .description('run the hooks again for a release in the index (default: its newest release), or for the latest switch or app-release change')
     .option('--channel <name>', 'channel of the release (default: config channel)')
-    .addOption(new Option('--event <event>', 'the event to run them for: the one that failed').choices(RELEASE_EVENT_NAMES).default('publish'))
+    .addOption(new Option('--event <event>', 'the event to run them for: the one that failed').choices(HOOK_EVENT_NAMES).default('publish'))
     .option('--only <type-or-name>', 'only hooks of this type or name')
     .option('--dry-run', 'describe every call, make none')
-    .addHelpText('after', '\nExamples:\n  $ update-publish hooks run maps --only cloudfront\n  $ update-publish hooks run maps@1.2.0 --channel staging --event rollout --dry-run')
-    .action(async (target: string, _flags, command: Command) => {
+    .addHelpText('after', '\nExamples:\n  $ update-publish hooks run maps --only cloudfront\n  $ update-publish hooks run maps@1.2.0 --channel staging --event rollout --dry-run\n  $ update-publish hooks run --event switch --channel production --only webhook')
+    .action(async (target: string | undefined, _flags, command: Command) => {
       const flags = command.optsWithGlobals<HooksRunFlags>();
-      const { packageId, version } = parsePackageTarget(target);
+      const isReleaseEvent = (RELEASE_EVENT_NAMES as string[]).includes(flags.event);
+      if (isReleaseEvent && target === undefined) throw new UserError(`name the release: update-publish hooks run <package[@version]> --event ${flags.event}`);
+      if (!isReleaseEvent && target !== undefined) {
+        throw new UserError(`'${flags.event}' events are about the channel's ${flags.event === 'switch' ? 'switches' : 'app releases'}, not a package: drop '${target}'`);
+      }
+      if (!isReleaseEvent) {
+        await withContext(session, flags, async (context) => {
+          const channel = await context.channel(flags.channel);
+          const { document, documentVersion, event, hooks } = await rerunDocumentHooks(context, { channel, event: flags.event as DocumentEventName, only: flags.only });
+          noteHookFailures(session, hooks);
+          context.output.result(
+            { channel, document, documentVersion, event, dryRun: context.dryRun, hooks },
+            () => hooks.map(formatHookResult).join('\n') || 'no hooks configured',
+          );
+        });
+        return;
+      }
+      const { packageId, version } = parsePackageTarget(target!);
       await withContext(session, flags, async (context) => {
         const channel = await context.channel(flags.channel);
-        const { version: ran, event, hooks } = await rerunReleaseHooks(context, { channel, packageId, version, event: flags.event, only: flags.only });
+        const { version: ran, event, hooks } = await rerunReleaseHooks(context, { channel, packageId, version, event: flags.event as ReleaseEventName, only: flags.only });
         noteHookFailures(session, hooks);
         context.output.result(
           { channel, package: packageId, version: ran, event, dryRun: context.dryRun, hooks },

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { assertWhitelistsExist } from '../../channel/whitelists.js';
 import { assertKnownPackages } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { formatBytes, formatTable } from '../../format.js';
-import { assertStillServable, buildRules, describeRulesWithRollout, parseMessage, type RuleFlags } from '../../release/rules.js';
+import { buildRules, describeRulesWithRollout, parseMessage, type RuleFlags } from '../../release/rules.js';
 import { provenanceOf } from '../../workflows/provenance.js';
 import { BUMPS, parseVersionFlag, type Bump } from '../../release/version.js';
 import { publish, type PublishedPackage } from '../../workflows/publish.js';
@@ -57,8 +56,6 @@ Examples:
         const { config, output } = context;
         const channel = await context.channel(flags.channel);
         const rules = buildRules(flags, config.rules);
-        assertStillServable(rules);
-        await assertWhitelistsExist(context.store, rules.whitelist);
         const outcome = await publish(context, {
           packageIds: assertKnownPackages(config, ids),
           channel,

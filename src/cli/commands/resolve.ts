@@ -1,7 +1,8 @@
 /**
- * `resolve`: what a device gets, computed by the same code apps import
- * (update-publish/client), with whitelist membership read from the store's
- * shards (only the shards the asked ids fall in).
+ * `resolve`: what a device gets, read as a device reads it (the index
+ * reader of update-publish/client, signatures with --public-key, an expired
+ * index refused) and computed by the same code apps import, with whitelist
+ * membership read from the store's shards (only those the asked ids fall in).
  *
  * JSON: the Resolution { update, version, kind, patched, key, size, sha256, manifestKey, mandatory, reason }.
  * With --devices FILE: one JSON object a line (JSON Lines, also under --json), the
@@ -10,18 +11,17 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import semver from 'semver';
-import type { ChannelIndex } from '../../protocol/types.js';
-import { resolveUpdate, type DeviceRequest } from '../../client/resolve.js';
+import type { DeviceRequest } from '../../client/resolve.js';
 import { UserError } from '../../errors.js';
 import { readIds, type IdLine } from '../../channel/id-file.js';
-import { addDeviceOptions, deviceFacts, type DeviceFlags } from '../device-options.js';
-import { createWhitelistCache, referencedWhitelists, type WhitelistCache } from '../../channel/whitelist-lookup.js';
+import { addDeviceOptions, addReaderOptions, deviceFacts, deviceSource, type DeviceFlags, type ReaderFlags } from '../device-options.js';
+import { openResolver } from '../../workflows/resolve.js';
+import { loadPublicKeys } from '../trust-options.js';
 import { withContext, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
-import { requireExistingChannel, requireReleasedPackage } from '../../channel/index-store.js';
 import type { Session } from '../session.js';
 
-interface ResolveFlags extends GlobalOptions, DeviceFlags {
+interface ResolveFlags extends GlobalOptions, DeviceFlags, ReaderFlags {
   channel?: string;
   package: string;
   installed?: string;
@@ -33,7 +33,7 @@ interface ResolveFlags extends GlobalOptions, DeviceFlags {
 const BATCH_SIZE = 2_000;
 
 export function registerResolve(program: Command, session: Session): void {
-  addDeviceOptions(
+  addReaderOptions(addDeviceOptions(
     program
       .command('resolve')
       .description('show what a device gets: the release, full or delta, and why')
@@ -44,7 +44,7 @@ export function registerResolve(program: Command, session: Session): void {
       .option('--installed <version>', 'package version the device has')
       .option('--patches', 'the device can apply binary patches: offer the patched delta where there is one')
       .option('--no-patches', 'the device cannot apply binary patches (the default)'),
-  )
+  ))
     .addHelpText(
       'after',
       '\nExamples:\n  $ update-publish resolve --package maps --platform ios --app-version 2.0.0 --device-id abc --json\n  $ update-publish resolve --package maps --device-id abc --installed 1.0.0 --attr region=eu\n  $ update-publish resolve --package maps --devices device-ids.txt > answers.jsonl',
@@ -55,20 +55,19 @@ export function registerResolve(program: Command, session: Session): void {
       if (flags.devices !== undefined && flags.deviceId !== undefined) {
         throw new UserError('--devices and --device-id are exclusive; give one device, or a file of them');
       }
+      const publicKeys = await loadPublicKeys(flags.publicKey);
       await withContext(session, flags, async (context) => {
         const { store, output } = context;
         const channel = await context.channel(flags.channel);
-        // A misspelt channel must not answer 'unknown-package' as if the store were asked.
-        const { index } = await requireExistingChannel(store, channel, context.configuredChannels);
-        // Likewise a misspelt package: 'unknown-package' is a device's answer, not an operator's.
-        requireReleasedPackage(index, request.package);
-        const whitelists = createWhitelistCache(store);
-        if (flags.devices !== undefined) await resolveBatch(index, request, flags.devices, whitelists, output, session);
-        else await resolveOne(index, request, whitelists, output);
-        for (const name of whitelists.absent()) output.warn(`whitelist '${name}' named by a rule is not in the store; nobody is in it`);
+        const resolver = await openResolver(context, { channel, packageId: request.package, source: deviceSource(store, flags), publicKeys, now: request.now ?? new Date() });
+        if (flags.devices !== undefined) await resolveBatch(resolver, request, flags.devices, output, session);
+        else await resolveOne(resolver, request, output);
+        for (const name of resolver.absentWhitelists()) output.warn(`whitelist '${name}' named by a rule is not in the store; nobody is in it`);
       }, { configOptional: true });
     });
 }
+
+type Resolver = Awaited<ReturnType<typeof openResolver>>;
 
 /** The flags as a DeviceRequest, every value checked before the store is opened. */
 function deviceRequest(flags: ResolveFlags): DeviceRequest {
@@ -76,9 +75,8 @@ function deviceRequest(flags: ResolveFlags): DeviceRequest {
   return { ...deviceFacts(flags), package: flags.package, installed: flags.installed, patches: flags.patches === true };
 }
 
-async function resolveOne(index: ChannelIndex, request: DeviceRequest, whitelists: WhitelistCache, output: Output): Promise<void> {
-  if (request.deviceId) await whitelists.load(referencedWhitelists(index, request.package), [request.deviceId]);
-  const resolution = resolveUpdate(index, request, whitelists.lookup);
+async function resolveOne(resolver: Resolver, request: DeviceRequest, output: Output): Promise<void> {
+  const [resolution] = await resolver.resolve([request]);
   output.result(resolution, () =>
     resolution.update
       ? `${request.package}: ${resolution.patched ? 'patched ' : ''}${resolution.kind} update to ${resolution.version}${resolution.mandatory ? ' (mandatory)' : ''}: ${resolution.key} (${resolution.reason})`
@@ -99,18 +97,15 @@ async function* batches(lines: AsyncIterable<IdLine>, size: number): AsyncGenera
 }
 
 /** JSON Lines on stdout, batch by batch, waiting for the pipe to drain. */
-async function resolveBatch(index: ChannelIndex, request: DeviceRequest, file: string, whitelists: WhitelistCache, output: Output, session: Session) {
-  const lists = referencedWhitelists(index, request.package);
+async function resolveBatch(resolver: Resolver, request: DeviceRequest, file: string, output: Output, session: Session) {
   let devices = 0;
   for await (const deviceIds of batches(readIds(file), BATCH_SIZE)) {
-    await whitelists.load(lists, deviceIds);
-    const text = deviceIds
-      .map((deviceId) => JSON.stringify({ deviceId, ...resolveUpdate(index, { ...request, deviceId }, whitelists.lookup) }))
-      .join('\n');
+    const resolutions = await resolver.resolve(deviceIds.map((deviceId) => ({ ...request, deviceId })));
+    const text = deviceIds.map((deviceId, at) => JSON.stringify({ deviceId, ...resolutions[at] })).join('\n');
     const { stdout } = session.io;
     if (!stdout.write(`${session.redact(text)}\n`)) await once(stdout, 'drain');
     devices += deviceIds.length;
   }
   if (devices === 0) throw new UserError(`${file} holds no device ids; give one id a line`);
-  output.info(`resolved ${devices} devices (${whitelists.shardsRead()} whitelist shards read)`);
+  output.info(`resolved ${devices} devices (${resolver.shardsRead()} whitelist shards read)`);
 }

@@ -72,6 +72,7 @@ Examples:
         context.output.result(
           result,
           () =>
+            result.unchanged ??
             `${dryRunNote(context.dryRun)}switch ${key} on ${channel}: ${variantName(result.variant)}${result.rules ? ` (${describeVariant(result.rules)})` : ''} = ${shownValue(value)}` +
             `${result.previous === null ? '' : ` (was ${shownValue(result.previous)}${result.previousRules ? ` at ${result.previousRules.rollout}%` : ''})`}; switches version ${result.documentVersion}`,
         );
@@ -111,7 +112,8 @@ Examples:
         noteHookFailures(session, result.hooks);
         context.output.result(
           result,
-          () => `${dryRunNote(context.dryRun)}removed ${variant === undefined ? `switch ${key}` : `variant ${variant} of switch ${key}`} on ${channel}; switches version ${result.documentVersion}`,
+          () =>
+            result.unchanged ?? `${dryRunNote(context.dryRun)}removed ${variant === undefined ? `switch ${key}` : `variant ${variant} of switch ${key}`} on ${channel}; switches version ${result.documentVersion}`,
         );
       });
     });
@@ -139,7 +141,8 @@ Examples:
         noteHookFailures(session, result.hooks);
         context.output.result(
           result,
-          () => `${dryRunNote(context.dryRun)}switches on ${channel}: version ${result.from} → the switches of version ${result.to} (${result.keys.join(', ')}); switches version ${result.documentVersion}`,
+          () =>
+            result.unchanged ?? `${dryRunNote(context.dryRun)}switches on ${channel}: version ${result.from} → the switches of version ${result.to} (${result.keys.join(', ')}); switches version ${result.documentVersion}`,
         );
       });
     });

@@ -1,27 +1,21 @@
 import type { KeyObject } from 'node:crypto';
 import { sha256Hex } from '../../hash.js';
-import { parseIndexJson, validateIndex } from '../../protocol/channel-index.js';
+import { validateIndex } from '../../protocol/channel-index.js';
+import { assertChannelBinding, parseChannelDocumentJson } from '../../protocol/channel-document.js';
 import { checkDocumentSignature, type TrustedKey } from '../../protocol/document-signature.js';
 import { channelIndexKey } from '../../protocol/layout.js';
 import { parseManifest } from '../../protocol/manifest.js';
 import { trustedKeyOf } from '../../protocol/signature.js';
 import type { ChannelIndex, DeltaObject, Manifest, Release, StoredObject } from '../../protocol/types.js';
-import { INSTALL_STATE_FILE } from './install-state.js';
-import { IntegrityError, ProtocolError, SignatureError } from '../errors.js';
+import { INSTALL_STATE_FILE } from '../../protocol/layout.js';
+import { ChannelNotFoundError, IntegrityError, ProtocolError, SignatureError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
 /** Public keys a device trusts; without any, signatures are not checked (SHA-256 chains still are). */
 export type TrustedKeys = readonly (KeyObject | TrustedKey)[] | undefined;
 
-/** What a device reads at most of a document whose size no signed parent lists. */
-export const DOCUMENT_LIMITS = {
-  /** The channel index (configurable: FetchOptions.maxIndexBytes, fetch --max-index-size). */
-  index: 16 * 1024 * 1024,
-  /** A manifest named by an older index that did not list its size. */
-  manifest: 64 * 1024 * 1024,
-  whitelistMeta: 1024 * 1024,
-  whitelistShard: 8 * 1024 * 1024,
-} as const;
+export { DOCUMENT_LIMITS } from '../../protocol/limits.js';
+import { DOCUMENT_LIMITS } from '../../protocol/limits.js';
 
 const asTrusted = (keys: TrustedKeys): TrustedKey[] => (keys ?? []).map((key) => ('publicKey' in key ? key : trustedKeyOf(key)));
 
@@ -69,11 +63,11 @@ export async function readChannelIndex(
 ): Promise<{ index: ChannelIndex; key: string; signed: boolean }> {
   const key = channelIndexKey(channel);
   const body = await source.readDocument(key, maxBytes);
-  if (!body) throw new ProtocolError(`channel '${channel}' has no index at ${source.location} (${key}); check --channel and the store`);
-  const document = parseIndexJson(body, key);
+  if (!body) throw new ChannelNotFoundError(channel, source.location, key);
+  const document = parseChannelDocumentJson(body, key);
   const signed = checkSignature(key, document, publicKeys);
   const index = validateIndex(document, key);
-  if (index.channel !== channel) throw new IntegrityError(key, `names channel '${index.channel}', not '${channel}': it was copied from another channel`);
+  assertChannelBinding(index, key, channel);
   return { index, key, signed };
 }
 

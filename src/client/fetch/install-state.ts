@@ -4,8 +4,9 @@ import semver from 'semver';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { ChannelTrust } from '../../protocol/freshness.js';
 
-/** The dot-file in an install folder saying what is installed there. */
-export const INSTALL_STATE_FILE = '.update-publish.json';
+import { INSTALL_STATE_FILE } from '../../protocol/layout.js';
+
+export { INSTALL_STATE_FILE };
 
 export interface InstallState {
   package: string;

@@ -1,3 +1,4 @@
+import { isExpired } from '../../protocol/serving-window.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempFolder, removeStaleTempFolders } from '../../temp-folders.js';
@@ -191,9 +192,8 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
       for (const [read, key] of [[readSwitchesDocument, switchesKey], [readAppReleasesDocument, appReleasesKey]] as const) {
         const found = await read(source, channel, publicKeys).catch((error: unknown) => recordError(error, key(channel)));
         otherDocuments ||= found === undefined || found.document.version > 0;
-        const expires = found?.document.expires;
-        if (expires !== undefined && now.getTime() >= Date.parse(expires)) {
-          record(key(channel), `expired at ${expires}: devices refuse it; run 'update-publish refresh --channel ${channel}'`);
+        if (found && isExpired(found.document, now)) {
+          record(key(channel), `expired at ${found.document.expires}: devices refuse it; run 'update-publish refresh --channel ${channel}'`);
         }
       }
       // A channel of switches or app releases alone has no packages to check.
@@ -206,7 +206,7 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
         continue;
       }
       // Devices refuse an expired index: every release of the channel is unreachable until a refresh.
-      if (index.expires !== undefined && now.getTime() >= Date.parse(index.expires)) {
+      if (isExpired(index, now)) {
         record(channelIndexKey(channel), `expired at ${index.expires}: devices refuse it; run 'update-publish refresh --channel ${channel}'`);
       }
       for (const [packageId, { releases }] of Object.entries(index.packages)) {

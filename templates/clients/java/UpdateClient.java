@@ -1146,7 +1146,7 @@ public final class UpdateClient {
                 if (at == null) throw new BadPackage("index.expires is not an ISO-8601 time");
                 if (!now.isBefore(at)) {
                     throw new FreshnessRefusal("expired", "channel '" + channel + "' index expired at " + expires
-                        + ": the mirror serves a frozen copy, or the publisher has not run 'update-publish refresh'; refused");
+                        + ": the mirror serves a frozen copy, or the publisher has not refreshed it; refused");
                 }
             }
         }
@@ -1891,7 +1891,7 @@ public final class UpdateClient {
 
             String indexKey = "channels/" + options.channel + "/index.json";
             byte[] indexBody = http.readDocument(indexKey, MAX_INDEX);
-            if (indexBody == null) throw Refusal.source("channel '" + options.channel + "' has no index at " + http.location() + " (" + indexKey + "); check --channel and the store");
+            if (indexBody == null) throw Refusal.source("channel '" + options.channel + "' has no index at " + http.location() + " (" + indexKey + "); check the channel name and the store address");
             Object indexDocument = parseJson(indexBody, indexKey);
             boolean signed = checkSignature(indexKey, indexDocument, trusted);
             Map<String, Object> index = validateIndex(indexDocument, indexKey, options.channel);
@@ -2059,7 +2059,7 @@ public final class UpdateClient {
             if (index.get("schemaVersion") instanceof Double && (Double) index.get("schemaVersion") > 1) {
                 throw new BadPackage(key + ": has schema version " + Json.write(index.get("schemaVersion")) + "; this client reads version 1, update it");
             }
-            if (!channel.equals(index.get("channel"))) throw new BadPackage(key + ": names channel '" + index.get("channel") + "', not '" + channel + "': it was copied from another channel");
+            if (!channel.equals(index.get("channel"))) throw new BadPackage(key + ": names channel '" + index.get("channel") + "', not '" + channel + "': it was copied from another channel; restore it from its history or your backup");
             if (index.get("version") != null) Json.integer(index, "version", key);
             if (index.get("expires") != null && parseTime(Json.string(index, "expires", key)) == null) throw new BadPackage(key + ": expires is not an ISO-8601 time");
             for (Map.Entry<String, Object> entry : Json.object(index.get("packages"), key + ".packages").entrySet()) {
