@@ -8,11 +8,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
-import { BOTOCORE_SIGNER } from '../helpers/prerequisites.js';
+import { BOTOCORE_SIGNER, inCi } from '../helpers/prerequisites.js';
 import { botocoreUrl, PRIVATE_BASE_URL, privateProject } from '../helpers/private-store.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 
 afterAll(removeProjects);
+// Under CI the independent signer must be there: a skip would pass silently.
+if (!BOTOCORE_SIGNER.installed && inCi()) throw new Error(BOTOCORE_SIGNER.hint);
 
 const BASE = PRIVATE_BASE_URL;
 const INDEX = 'channels/production/index.json';
