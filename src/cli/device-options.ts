@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import semver from 'semver';
+import { isProtocolVersion } from '../protocol/version.js';
 import type { DeviceFacts } from '../client/rule-match.js';
 import { httpSource } from '../client/fetch/http-source.js';
 import { storeSource, type UpdateSource } from '../client/fetch/source.js';
@@ -40,8 +40,8 @@ export function addReaderOptions(command: Command): Command {
 
 /** The flags as device facts, every value checked before the store is opened. */
 export function deviceFacts(flags: DeviceFlags): DeviceFacts {
-  if (flags.appVersion !== undefined && !semver.valid(flags.appVersion)) {
-    throw new UserError(`--app-version '${flags.appVersion}' is not a semver version; use e.g. 2.0.0`);
+  if (flags.appVersion !== undefined && !isProtocolVersion(flags.appVersion)) {
+    throw new UserError(`--app-version '${flags.appVersion}' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0`);
   }
   return {
     platform: flags.platform,

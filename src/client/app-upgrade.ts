@@ -2,7 +2,7 @@ import type { AppRelease, AppReleasesDocument } from '../protocol/app-releases.j
 import { ProtocolError } from '../protocol/errors.js';
 import { appReleaseSalt } from '../protocol/rollout.js';
 import { normalizePlatform } from '../protocol/rule-values.js';
-import { newer, parseVersion, rulesMatch, type DeviceFacts, type WhitelistLookup } from './rule-match.js';
+import { assertDeviceVersion, newer, rulesMatch, type DeviceFacts, type WhitelistLookup } from './rule-match.js';
 
 export interface AppDevice extends DeviceFacts {
   platform: string;
@@ -40,8 +40,11 @@ const noUpgrade = (reason: AppUpgradeReason): AppUpgrade => ({ update: false, la
  */
 export function resolveAppUpgrade(document: AppReleasesDocument, device: AppDevice, isWhitelisted?: WhitelistLookup): AppUpgrade {
   const { appVersion } = device;
+  // Here the app version is the question itself: required, and exactly SemVer 2.0.0.
+  if (!appVersion) throw new ProtocolError('the app version is required to decide an app upgrade; give e.g. 2.0.0', 'input');
+  if (!device.platform?.trim()) throw new ProtocolError('the platform is required to decide an app upgrade; give e.g. ios', 'input');
+  assertDeviceVersion('app version', appVersion);
   const platform = normalizePlatform(device.platform);
-  if (!parseVersion(appVersion)) throw new ProtocolError(`app version '${appVersion}' is not a semver version; give e.g. 2.0.0`, 'input');
   const releases = document.platforms[platform]?.releases ?? [];
   if (releases.length === 0) return noUpgrade('unknown-platform');
   const now = device.now ?? new Date();

@@ -24,7 +24,7 @@ export { whitelistShard, shardHas, whitelistMetaKey, whitelistShardKey } from '.
 export type { WhitelistMeta } from '../protocol/whitelist.js';
 export { checkDocumentSignature, trustedKeyFromPem, trustedKeyFromSpki, canonicalBytes, SIGNATURES_FIELD } from '../protocol/document-signature.js';
 export type { DocumentSignature, SignatureCheck, TrustedKey } from '../protocol/document-signature.js';
-export { indexFreshnessProblem, assertIndexFresh, rememberIndex, documentFreshnessProblem, assertDocumentFresh, FreshnessError } from '../protocol/freshness.js';
+export { indexFreshnessProblem, assertIndexFresh, rememberIndex, documentFreshnessProblem, assertDocumentFresh, rememberDocument, FreshnessError } from '../protocol/freshness.js';
 export type { ChannelTrust, DocumentTrust, FreshnessFailure, FreshnessFields } from '../protocol/freshness.js';
 export { validateIndex } from '../protocol/channel-index.js';
 export { ProtocolError } from '../protocol/errors.js';

@@ -1,6 +1,6 @@
 import type { ChannelIndex, Release } from '../protocol/types.js';
 import { releaseSalt } from '../protocol/rollout.js';
-import { newer, parseVersion, rulesMatch, type DeviceFacts, type WhitelistLookup } from './rule-match.js';
+import { assertDeviceVersion, newer, rulesMatch, sameVersion, type DeviceFacts, type WhitelistLookup } from './rule-match.js';
 
 export type { WhitelistLookup } from './rule-match.js';
 
@@ -21,8 +21,14 @@ export type ResolveReason =
   | 'no-matching-release'
   | 'unknown-package';
 
+/**
+ * The decision's result (PROTOCOL.md §6.4): every member is always present.
+ * Without an update, `version` is what the device keeps (the installed
+ * version, null when nothing is installed) and the object members are null.
+ */
 export interface Resolution {
   update: boolean;
+  /** With an update: the target release. Without: the installed version (as the device sent it), or null. */
   version: string | null;
   kind: 'full' | 'delta' | null;
   /** The delta holds binary patches (only offered to a device that said it can apply them). */
@@ -47,9 +53,9 @@ export function releaseMatches(
   return release.state === 'active' && rulesMatch(release.rules, request, now, releaseSalt(packageId, release.version), isWhitelisted, ignoreRollout);
 }
 
-const noUpdate = (reason: ResolveReason, version: string | null = null): Resolution => ({
+const noUpdate = (reason: ResolveReason, installed: string | undefined): Resolution => ({
   update: false,
-  version,
+  version: installed ?? null,
   kind: null,
   patched: false,
   key: null,
@@ -66,29 +72,33 @@ const noUpdate = (reason: ResolveReason, version: string | null = null): Resolut
  * Pure, so apps and edge functions import it and agree with the CLI.
  */
 export function resolveUpdate(index: ChannelIndex, request: DeviceRequest, isWhitelisted?: WhitelistLookup): Resolution {
+  assertDeviceVersion('app version', request.appVersion);
+  assertDeviceVersion('installed version', request.installed);
+  const installed = request.installed === '' ? undefined : request.installed;
   const releases = index.packages[request.package]?.releases;
-  if (!releases?.length) return noUpdate('unknown-package');
+  if (!releases?.length) return noUpdate('unknown-package', installed);
   const now = request.now ?? new Date();
-  const { installed } = request;
   const matches = (release: Release, ignoreRollout = false) =>
     releaseMatches(release, request.package, request, now, isWhitelisted, ignoreRollout);
   // A device holding a rolled-back release is sent back to an older one even
   // if that one's rollout never reached it: staying on the bad version is worse.
-  const sentBack = installed !== undefined && releases.some((release) => release.version === installed && release.state === 'rolled-back');
+  const sentBack = installed !== undefined && releases.some((release) => sameVersion(release.version, installed) && release.state === 'rolled-back');
   const target =
     releases.find((release) => matches(release)) ??
-    (sentBack ? releases.find((release) => parseVersion(release.version) && newer(installed, release.version) && matches(release, true)) : undefined);
-  if (!target) return noUpdate('no-matching-release');
+    (sentBack ? releases.find((release) => newer(installed!, release.version) && matches(release, true)) : undefined);
+  if (!target) return noUpdate('no-matching-release', installed);
 
-  let reason: ResolveReason = installed ? 'newer-release' : 'not-installed';
-  if (installed === target.version) return noUpdate('up-to-date', target.version);
-  if (installed && parseVersion(installed) && newer(installed, target.version)) {
+  let reason: ResolveReason = installed !== undefined ? 'newer-release' : 'not-installed';
+  // SemVer precedence: an installed 1.0.1+x is release 1.0.1.
+  if (sameVersion(installed, target.version)) return noUpdate('up-to-date', installed);
+  if (installed !== undefined && newer(installed, target.version)) {
     // Only a rollback takes a device backwards; a lowered rollout or a halt does not.
     if (!sentBack) return noUpdate('installed-newer', installed);
     reason = 'rollback';
   }
 
-  const delta = installed ? target.deltas.find((candidate) => candidate.from === installed) : undefined;
+  // The base's every file is checked before use (§10), so a delta from 1.0.0 serves an installed 1.0.0+b.
+  const delta = installed !== undefined ? target.deltas.find((candidate) => sameVersion(candidate.from, installed)) : undefined;
   const patched = request.patches === true ? delta?.patched : undefined;
   const object = patched ?? delta ?? target.full;
   return {
@@ -112,7 +122,7 @@ export function resolveUpdate(index: ChannelIndex, request: DeviceRequest, isWhi
  */
 function isMandatory(releases: Release[], target: Release, installed: string | undefined, meantFor: (release: Release) => boolean): boolean {
   if (target.rules.mandatory) return true;
-  if (!installed || !parseVersion(installed)) return false;
+  if (installed === undefined) return false;
   return releases.some(
     (release) => release.rules.mandatory && newer(release.version, installed) && newer(target.version, release.version) && meantFor(release),
   );

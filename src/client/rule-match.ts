@@ -1,8 +1,10 @@
 import { windowPlace } from '../protocol/serving-window.js';
 import semver from 'semver';
 import { inRolloutOf } from '../protocol/rollout.js';
+import { ProtocolError } from '../protocol/errors.js';
 import { normalizePlatform } from '../protocol/rule-values.js';
 import type { TargetingRules } from '../protocol/types.js';
+import { parseProtocolVersion } from '../protocol/version.js';
 
 /**
  * THE rule evaluation: package releases, switch variants and app releases all
@@ -39,18 +41,38 @@ function cached<T>(cache: Map<string, T>, key: string, make: (key: string) => T)
 
 const ranges = new Map<string, semver.Range>();
 const versions = new Map<string, semver.SemVer | null>();
-export const parseVersion = (version: string) => cached(versions, version, (text) => semver.parse(text));
+/** Exactly SemVer 2.0.0 (PROTOCOL.md §1.1): `v1.2.0` or ` 1.2.0` is no version, so it satisfies no range. */
+export const parseVersion = (version: string) => cached(versions, version, parseProtocolVersion);
 
 function satisfies(version: string, range: string): boolean {
   const parsed = parseVersion(version);
   return parsed !== null && cached(ranges, range, (text) => new semver.Range(text)).test(parsed);
 }
 
-/** semver.gt on cached parses; an invalid version still throws as semver.gt does. */
+/** Greater by SemVer precedence; false when either is not a version. */
 export function newer(version: string, than: string): boolean {
   const a = parseVersion(version);
   const b = parseVersion(than);
-  return a && b ? a.compare(b) > 0 : semver.gt(version, than);
+  return a !== null && b !== null && a.compare(b) > 0;
+}
+
+/** Equal by SemVer precedence (build metadata ignored: `1.0.1+x` is 1.0.1); false when either is not a version. */
+export function sameVersion(version: string | undefined, than: string | undefined): boolean {
+  if (version === undefined || than === undefined) return false;
+  const a = parseVersion(version);
+  const b = parseVersion(than);
+  return a !== null && b !== null && a.compare(b) === 0;
+}
+
+/**
+ * A version the device sends (its app version, its installed version) must be
+ * exactly SemVer 2.0.0 (PROTOCOL.md §1.1); anything else is the caller's
+ * mistake, refused as an input failure rather than silently matching nothing.
+ * Absent or empty: not sent.
+ */
+export function assertDeviceVersion(what: string, version: string | undefined): void {
+  if (version === undefined || version === '' || parseVersion(version)) return;
+  throw new ProtocolError(`${what} ${JSON.stringify(version)} is not a SemVer 2.0.0 version (no leading 'v', no spaces); give e.g. 2.0.0`, 'input');
 }
 
 /** Platform, app-version range, time window and attributes: whom the rules are meant for, whatever the rollout. */

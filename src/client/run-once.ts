@@ -1,4 +1,5 @@
-import semver from 'semver';
+import { ProtocolError } from '../protocol/errors.js';
+import { compareVersions, parseProtocolVersion } from '../protocol/version.js';
 
 /** Work an app does once when content of `version` (or later) is installed, e.g. a data migration. */
 export interface RunOnceStep {
@@ -25,37 +26,36 @@ export async function runOnceSteps(
   installedVersion: string,
 ): Promise<string[]> {
   const installed = normalize(installedVersion, 'installedVersion');
-  const due = sortSteps(steps).filter((step) => semver.lte(step.version, installed));
+  const due = sortSteps(steps).filter((step) => compareVersions(step.version, installed) <= 0);
   if (due.length === 0) return [];
 
   const done = await record.load();
-  const doneVersions = new Set(done.flatMap((version) => semver.valid(version) ?? []));
+  // Recorded versions count by precedence (1.2.0+b is 1.2.0); an entry that is no version is kept, never matched.
+  const isDone = (version: string) => done.some((entry) => parseProtocolVersion(entry)?.compare(version) === 0);
   const ran: string[] = [];
   for (const step of due) {
-    if (doneVersions.has(step.version)) continue;
+    if (isDone(step.version)) continue;
     await step.run();
     done.push(step.version);
-    doneVersions.add(step.version);
     await record.save([...done]);
     ran.push(step.version);
   }
   return ran;
 }
 
-/** Steps with normalised versions, ascending; one step per version, since completion is recorded by version. */
+/** Steps ascending by precedence; one step per version (two of equal precedence are refused), since completion is recorded by version. */
 function sortSteps(steps: readonly RunOnceStep[]): RunOnceStep[] {
-  const seen = new Set<string>();
-  const normalized = steps.map((step) => {
-    const version = normalize(step.version, 'step version');
-    if (seen.has(version)) throw new Error(`two run-once steps are registered for version ${version}; merge them into one`);
-    seen.add(version);
-    return { version, run: step.run };
-  });
-  return normalized.sort((a, b) => semver.compare(a.version, b.version));
+  const sorted = steps.map((step) => ({ version: normalize(step.version, 'step version'), run: step.run })).sort((a, b) => compareVersions(a.version, b.version));
+  for (let i = 1; i < sorted.length; i++) {
+    if (compareVersions(sorted[i - 1].version, sorted[i].version) === 0) {
+      throw new ProtocolError(`two run-once steps are registered for version ${sorted[i].version}; merge them into one`, 'input');
+    }
+  }
+  return sorted;
 }
 
+/** Exactly SemVer 2.0.0 (PROTOCOL.md §1.1), as written. */
 function normalize(version: string, what: string): string {
-  const valid = semver.valid(version);
-  if (!valid) throw new Error(`${what} ${JSON.stringify(version)} is not a semver version (e.g. 1.4.0)`);
-  return valid;
+  if (!parseProtocolVersion(version)) throw new ProtocolError(`${what} ${JSON.stringify(version)} is not a SemVer 2.0.0 version (e.g. 1.4.0)`, 'input');
+  return version;
 }

@@ -1,6 +1,6 @@
 import { switchSalt } from '../protocol/rollout.js';
 import type { JsonValue, SwitchesDocument } from '../protocol/switches.js';
-import { rulesMatch, type DeviceFacts, type WhitelistLookup } from './rule-match.js';
+import { assertDeviceVersion, rulesMatch, type DeviceFacts, type WhitelistLookup } from './rule-match.js';
 
 /** Why a key has its value on this device: its default, or the numbered variant (from 1) that matched first. */
 export type SwitchReason = { source: 'default' } | { source: 'variant'; variant: number };
@@ -17,6 +17,7 @@ export interface SwitchResolution {
  * so apps and edge functions import it and agree with `switch resolve`.
  */
 export function resolveSwitches(document: SwitchesDocument, device: DeviceFacts = {}, isWhitelisted?: WhitelistLookup): SwitchResolution {
+  assertDeviceVersion('app version', device.appVersion);
   const now = device.now ?? new Date();
   const values: Record<string, JsonValue> = {};
   const reasons: Record<string, SwitchReason> = {};

@@ -77,6 +77,12 @@ export function documentFreshnessProblem(
   return undefined;
 }
 
+/** What to remember of a channel document (switches, app releases) after accepting it: never less than before (PROTOCOL.md §14). */
+export function rememberDocument(document: FreshnessFields, signed: boolean, remembered?: DocumentTrust): DocumentTrust {
+  const known = remembered?.channel === document.channel ? remembered : undefined;
+  return { channel: document.channel, version: Math.max(document.version ?? 0, known?.version ?? 0), signed: signed || Boolean(known?.signed) };
+}
+
 /** documentFreshnessProblem as a throw: a FreshnessError naming the reason. */
 export function assertDocumentFresh(document: FreshnessFields, what: string, check: { now: Date; signed: boolean; remembered?: DocumentTrust }): void {
   const problem = documentFreshnessProblem(document, what, check);

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
+import { isProtocolTime } from './time.js';
 
 /**
  * The shapes of the stored documents as readers rely on them. Fields this version
@@ -10,7 +11,7 @@ export const versionSchema = z.string().refine((value) => semver.valid(value) ==
 // A wrong SHA-256 value is for the integrity checks to catch; here it must merely be there.
 const sha256 = z.string().min(1);
 const storedObject = z.looseObject({ key: z.string().min(1), size: z.number().int().nonnegative(), sha256 });
-export const timeSchema = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'not an ISO-8601 time');
+export const timeSchema = z.string().refine(isProtocolTime, 'not an ISO-8601 time (e.g. 2026-12-01T00:00:00.000Z)');
 
 /** Who is served: package releases, switch variants and app releases share these. */
 export const targetingRulesSchema = z.looseObject({

@@ -1,3 +1,4 @@
+import { parseProtocolTime } from './time.js';
 import type { TargetingRules } from './types.js';
 
 /**
@@ -9,11 +10,11 @@ import type { TargetingRules } from './types.js';
 export type WindowPlace = 'before' | 'within' | 'after';
 
 const instants = new Map<string, number>();
-/** Milliseconds, NaN when unparseable, exactly as `new Date(text)` compares; cached (resolve runs per device). */
+/** Milliseconds, NaN when not a protocol time (PROTOCOL.md §1.2: documents holding one are refused before this); cached (resolve runs per device). */
 export function instantOf(text: string): number {
   let instant = instants.get(text);
   if (instant === undefined) {
-    instant = Date.parse(text);
+    instant = parseProtocolTime(text);
     if (instants.size > 1_000) instants.clear();
     instants.set(text, instant);
   }
@@ -36,4 +37,4 @@ export const windowOpened = (rules: Pick<TargetingRules, 'startsAt'>, now: Date)
  * The one home of expiry (PROTOCOL.md "Freshness"): a channel document is
  * refused at or after its `expires` instant; without one it never expires.
  */
-export const isExpired = (document: { expires?: string }, now: Date) => document.expires !== undefined && now.getTime() >= Date.parse(document.expires);
+export const isExpired = (document: { expires?: string }, now: Date) => document.expires !== undefined && now.getTime() >= parseProtocolTime(document.expires);

@@ -54,11 +54,14 @@ export function shardHas(sortedIds: readonly string[], id: string): boolean {
   return false;
 }
 
+/** PROTOCOL.md §7: at 2,000 ids a shard, two billion ids; a reader refuses more (a meta that would send it past any real list). */
+export const MAX_WHITELIST_SHARDS = 1_000_000;
+
 /** A whitelist's meta.json, already parsed from JSON, checked: publishers and devices read it with this one reader. */
 export function validateWhitelistMeta(document: unknown, key: string, name: string): WhitelistMeta {
   const meta = document as Partial<WhitelistMeta> | null;
-  if (typeof meta !== 'object' || meta === null || !(Number.isInteger(meta.shards) && meta.shards! > 0)) {
-    throw new IntegrityError(key, 'is malformed (no shard count)');
+  if (typeof meta !== 'object' || meta === null || !(Number.isInteger(meta.shards) && meta.shards! > 0 && meta.shards! <= MAX_WHITELIST_SHARDS)) {
+    throw new IntegrityError(key, `is malformed (no shard count from 1 to ${MAX_WHITELIST_SHARDS})`);
   }
   if (meta.name !== name) throw new IntegrityError(key, `names list '${String(meta.name)}', not '${name}': it was copied from another list`);
   if (meta.version !== undefined && !(Number.isInteger(meta.version) && meta.version > 0)) throw new IntegrityError(key, 'has a malformed version');

@@ -14,12 +14,21 @@ import { Writable } from 'node:stream';
 import semver from 'semver';
 import { buildTree } from '../../src/client/fetch/build-tree.js';
 import { DamagedBaseError } from '../../src/client/errors.js';
+import { interpretInstallFolder, markerAfterCheck } from '../../src/client/fetch/install-state.js';
+import { installChoices, nextChoice, type AttemptFailure, type PackageChoice } from '../../src/client/install-order.js';
 import { resolveUpdate } from '../../src/client/resolve.js';
+import { resolveAppUpgrade } from '../../src/client/app-upgrade.js';
+import { runOnceSteps } from '../../src/client/run-once.js';
+import { resolveSwitches } from '../../src/client/switches.js';
+import { validateAppReleases } from '../../src/protocol/app-releases.js';
+import { validateSwitches } from '../../src/protocol/switches.js';
+import { parseProtocolTime } from '../../src/protocol/time.js';
+import { compareVersions, isProtocolVersion } from '../../src/protocol/version.js';
 import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
-import { ProtocolError } from '../../src/protocol/errors.js';
+import { IntegrityError, ProtocolError } from '../../src/protocol/errors.js';
+import { documentFreshnessProblem, indexFreshnessProblem, rememberDocument, rememberIndex, type ChannelTrust, type DocumentTrust } from '../../src/protocol/freshness.js';
 import { authorizeRequest, parseAccessCredential } from '../../src/protocol/private-access.js';
-import { indexFreshnessProblem, rememberIndex, type ChannelTrust } from '../../src/protocol/freshness.js';
 import { hash32, rolloutBucket, rolloutThreshold } from '../../src/protocol/rollout.js';
 import type { ChannelIndex, Manifest, ReleaseRules } from '../../src/protocol/types.js';
 import { shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistShard, whitelistShardKey } from '../../src/protocol/whitelist.js';
@@ -57,8 +66,46 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       const index = (file.indexes as Record<string, ChannelIndex>)[input.index];
       const lists = (input.whitelists ?? {}) as Record<string, string[]>;
       const { now, ...device } = input.device;
-      return resolveUpdate(index, { ...device, now: new Date(now) }, (list, id) => lists[list]?.includes(id) ?? false);
+      return inputFailure(() => resolveUpdate(index, { ...device, now: new Date(now) }, (list, id) => lists[list]?.includes(id) ?? false));
     }
+    case 'device-version':
+      return { valid: isProtocolVersion(input.text) };
+    case 'time': {
+      const instant = parseProtocolTime(input.text);
+      return { instant: Number.isNaN(instant) ? null : new Date(instant).toISOString() };
+    }
+    case 'version-order':
+      return { order: Math.sign(compareVersions(input.a, input.b)) };
+    case 'install-folder':
+      return inputFailure(() => {
+        const state = interpretInstallFolder({ marker: input.marker ?? null, otherEntries: input.otherEntries }, input.package, 'folder');
+        return { ok: true, installed: state?.version ?? null, trust: state?.trust ?? null };
+      }, { ok: false, error: 'input' });
+    case 'remember-trust':
+      return { write: markerAfterCheck(input.state ?? null, input.package, input.channel, input.trust) };
+    case 'switches': {
+      const lists = (input.whitelists ?? {}) as Record<string, string[]>;
+      const { now, ...device } = input.device;
+      return channelDocumentAnswer(() =>
+        resolveSwitches(validateSwitches((file.documents as Record<string, unknown>)[input.document], 'switches.json', 'production'), { ...device, now: new Date(now) }, (list, id) => lists[list]?.includes(id) ?? false),
+      );
+    }
+    case 'app-upgrade': {
+      const lists = (input.whitelists ?? {}) as Record<string, string[]>;
+      const { now, ...device } = input.device;
+      return channelDocumentAnswer(() =>
+        resolveAppUpgrade(validateAppReleases((file.documents as Record<string, unknown>)[input.document], 'app-releases.json', 'production'), { ...device, now: new Date(now) }, (list, id) => lists[list]?.includes(id) ?? false),
+      );
+    }
+    case 'document-freshness': {
+      const check = { now: new Date(input.now), signed: input.signed as boolean, remembered: input.remembered as DocumentTrust | undefined };
+      const problem = documentFreshnessProblem(input.document, 'document', check);
+      return problem ? { ok: false, reason: problem.reason } : { ok: true, remember: rememberDocument(input.document, check.signed, check.remembered) };
+    }
+    case 'run-once':
+      return runOnce(input.steps, input.done, input.installed, input.fails);
+    case 'install-order':
+      return installOrder(input.kind, input.patched, input.failures);
     case 'freshness': {
       const index = input.index as ChannelIndex;
       const check = { now: new Date(input.now), signed: input.signed as boolean, remembered: input.remembered as ChannelTrust | undefined };
@@ -95,6 +142,65 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
     default:
       throw new Error(`unknown check '${vector.check}' in case '${vector.name}'`);
   }
+}
+
+/** What a client answers when the device's own input is wrong: an input failure, not a decision. */
+function inputFailure<T>(decide: () => T, answer: unknown = { error: 'input' }): T | unknown {
+  try {
+    return decide();
+  } catch (error) {
+    if (error instanceof ProtocolError && error.fault === 'input') return answer;
+    throw error;
+  }
+}
+
+/** A document refused as the store's fault is an integrity failure; a wrong device fact is an input failure. */
+function channelDocumentAnswer(decide: () => unknown): unknown {
+  try {
+    return decide();
+  } catch (error) {
+    if (error instanceof IntegrityError) return { error: 'integrity' };
+    if (error instanceof ProtocolError && error.fault === 'input') return { error: 'input' };
+    throw error;
+  }
+}
+
+/** runOnceSteps over an in-memory record; the step named by `fails` throws. */
+async function runOnce(steps: string[], done: string[], installed: string, fails?: string) {
+  let record = [...done];
+  const ran: string[] = [];
+  try {
+    await runOnceSteps(
+      steps.map((version) => ({
+        version,
+        run: () => {
+          if (version === fails) throw new Error(`step ${version} failed`);
+          ran.push(version);
+        },
+      })),
+      { load: async () => [...record], save: async (saved) => void (record = [...saved]) },
+      installed,
+    );
+  } catch (error) {
+    if (error instanceof ProtocolError && error.fault === 'input') return { error: 'input' };
+    return { ran, done: record, error: 'step' };
+  }
+  return { ran, done: record };
+}
+
+/** Walks install-order.ts as fetch does: each package in turn, failing as `failures` says. */
+function installOrder(kind: 'full' | 'delta', patched: boolean, failures: Record<string, AttemptFailure>) {
+  const choices = installChoices(kind, patched);
+  const tried: PackageChoice[] = [];
+  for (let choice: PackageChoice | null = choices[0]!; choice; ) {
+    tried.push(choice);
+    const failure = failures[choice];
+    if (!failure) return { tried, installed: choice };
+    const next = nextChoice(choices, choice, failure);
+    if (!next) return { tried, installed: null, error: failure };
+    choice = next;
+  }
+  throw new Error('unreachable');
 }
 
 const encryptionKey = (file: VectorFile, name: string) => Buffer.from((file.keys as Record<string, string>)[name], 'base64');

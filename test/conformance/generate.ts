@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { evaluate, fixturePath } from './evaluate.js';
 import { FIXTURE_FOLDER, serializeVectors, VECTOR_FILES } from './vector-file.js';
+import { appReleaseVectors, runOnceVectors, switchVectors } from './vectors-channel-documents.js';
+import { endToEndVectors } from './vectors-end-to-end.js';
 import { packageVectors } from './vectors-packages.js';
 import { accessVectors } from './vectors-access.js';
 import { answered, appVersionVectors, freshnessVectors, hashVectors, resolveVectors, rolloutVectors, whitelistVectors, type DraftFile } from './vectors-rules.js';
@@ -41,6 +43,10 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     signatureVectors(),
     await encryptionVectors(fullSize),
     await packageVectors(fixture),
+    endToEndVectors(),
+    switchVectors(),
+    appReleaseVectors(),
+    runOnceVectors(),
     accessVectors(),
   ];
   // The answers of package and decrypt cases read fixtures: write them where evaluate looks, in a scratch root.

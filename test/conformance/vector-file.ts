@@ -34,6 +34,10 @@ export const VECTOR_FILES = [
   'signatures.json',
   'encryption.json',
   'packages.json',
+  'end-to-end.json',
+  'switches.json',
+  'app-releases.json',
+  'run-once.json',
   'private-access.json',
 ] as const;
 

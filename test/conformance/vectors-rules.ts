@@ -119,6 +119,8 @@ export function whitelistVectors(): DraftFile {
   member('a shard with another number is refused', 'b-phone', { ...shardDocument, shard: 1 - whitelistShard('b-phone', 2) }, { error: 'bad-whitelist' }, { ...meta, shards: 2 });
   member('a shard that is not a shard document is refused', 'b-phone', ids, { error: 'bad-whitelist' });
   member('a meta naming another list is refused', 'b-phone', shardDocument, { error: 'bad-whitelist' }, { ...meta, name: 'beta' });
+  member('a meta with more than 1,000,000 shards is refused', 'b-phone', shardDocument, { error: 'bad-whitelist' }, { ...meta, shards: 1_000_001 });
+  member('a meta with 0 shards is refused', 'b-phone', shardDocument, { error: 'bad-whitelist' }, { ...meta, shards: 0 });
   const legacyMeta = { name: 'qa', count: 5, shards: 1, uploadedAt: '2026-01-01T00:00:00.000Z' };
   member('a list without meta version: its shard is a bare array of ids', 'c-phone', ids, { member: true }, legacyMeta);
   return {
@@ -184,7 +186,7 @@ export function appVersionVectors(): DraftFile {
 const T0 = '2026-03-01T00:00:00.000Z';
 const object = (key: string, size: number) => ({ key, size, sha256: hash32(key).toString(16).padStart(8, '0').repeat(8) });
 
-function release(id: string, version: string, rules: Partial<ReleaseRules>, state: ReleaseState = 'active', deltasFrom: string[] = []): Release {
+export function release(id: string, version: string, rules: Partial<ReleaseRules>, state: ReleaseState = 'active', deltasFrom: string[] = []): Release {
   const rollout = rules.rollout ?? 100;
   return {
     version,
@@ -197,7 +199,7 @@ function release(id: string, version: string, rules: Partial<ReleaseRules>, stat
   };
 }
 
-const indexOf = (packages: Record<string, Release[]>): ChannelIndex => ({
+export const indexOf = (packages: Record<string, Release[]>): ChannelIndex => ({
   schemaVersion: 1,
   channel: 'production',
   updatedAt: T0,

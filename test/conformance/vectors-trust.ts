@@ -14,7 +14,7 @@ import type { DraftCase, DraftFile } from './vectors-rules.js';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-function signingKey(seedByte: number): { signer: SigningKey; publicPem: string } {
+export function signingKey(seedByte: number): { signer: SigningKey; publicPem: string } {
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, Buffer.alloc(32, seedByte)]), format: 'der', type: 'pkcs8' });
   return { signer: { key, keyId: keyIdOf(key) }, publicPem: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString() };
 }

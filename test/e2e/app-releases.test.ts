@@ -105,6 +105,6 @@ describe('app releases (folder store)', () => {
     await attempt(['app-release', 'rollout', 'ios@9.9.9', '50'], /no app release ios@9\.9\.9 on channel 'production'; there: ios@3\.3\.0/);
     await attempt(['app-release', 'halt', 'ios'], /'ios' is not <platform>@<version>/);
     await attempt(['app-release', 'rollout', 'ios@3.3.0', '101'], /rollout '101' is outside 0–100/);
-    expectRefused(await project.run(['app-release', 'resolve', '--platform', 'ios', '--app-version', 'three']), 2, /--app-version 'three' is not a semver version/);
+    expectRefused(await project.run(['app-release', 'resolve', '--platform', 'ios', '--app-version', 'three']), 2, /--app-version 'three' is not a SemVer 2\.0\.0 version/);
   });
 });

@@ -352,6 +352,16 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       await attempt(['publish', 'maps', '--rollout', '0', '--whitelist', whitelist], message);
     });
 
+    it.each([
+      ['resolve --app-version v2.0.0', ['resolve', '--package', 'maps', '--device-id', 'd', '--app-version', 'v2.0.0'], /--app-version 'v2\.0\.0' is not a SemVer 2\.0\.0 version/],
+      ['resolve --app-version " 2.0.0"', ['resolve', '--package', 'maps', '--device-id', 'd', '--app-version', ' 2.0.0'], /--app-version ' 2\.0\.0' is not a SemVer 2\.0\.0 version/],
+      ['resolve --installed v1.0.0', ['resolve', '--package', 'maps', '--device-id', 'd', '--installed', 'v1.0.0'], /--installed 'v1\.0\.0' is not a SemVer 2\.0\.0 version/],
+      ['fetch --app-version v2.0.0', ['fetch', 'maps', '--into', 'device', '--app-version', 'v2.0.0'], /--app-version 'v2\.0\.0' is not a SemVer 2\.0\.0 version/],
+      ['switch resolve --app-version v2.0.0', ['switch', 'resolve', '--device-id', 'd', '--app-version', 'v2.0.0'], /--app-version 'v2\.0\.0' is not a SemVer 2\.0\.0 version/],
+    ])('%s is refused: device versions are exactly SemVer 2.0.0 (PROTOCOL.md §1.1), never read leniently', async (_, args, message) => {
+      await attempt(args, message);
+    });
+
     it('resolve refuses a --now without a UTC offset, rather than reading it as local time', async () => {
       await attempt(['resolve', '--package', 'maps', '--device-id', 'd', '--now', '2026-01-01T00:00:00'], /--now '2026-01-01T00:00:00' has no UTC offset/);
     });

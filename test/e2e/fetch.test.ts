@@ -145,7 +145,7 @@ describe('fetch from the folder store and through http', () => {
     expect((await fetchAs('plain', ['--device-id', 'someone'])).version).toBe('1.0.0');
   });
 
-  it('refuses a flipped byte in a full package, a delta or a manifest, leaves the folder as it was, and verify reports it', async () => {
+  it('refuses a flipped byte in a full package or a manifest, takes the full package past a flipped delta (PROTOCOL.md §10.3), leaves the folder as it was, and verify reports each', async () => {
     // A device still on 1.0.0 gets the delta; a new device gets the full package.
     const onV1 = join(project.dir, 'device-v1', 'maps');
     const fresh = join(project.dir, 'device-new', 'maps');
@@ -156,7 +156,6 @@ describe('fetch from the folder store and through http', () => {
 
     const cases = [
       { key: release.full.key, at: middle, device: fresh, problem: /SHA-256 is [0-9a-f]{64} but the manifest lists/ },
-      { key: release.deltas[0].key, at: middle, device: onV1, problem: /SHA-256 is [0-9a-f]{64} but the manifest lists/ },
       { key: release.manifest.key, at: timestampDigit('createdAt'), device: onV1, problem: /SHA-256 is [0-9a-f]{64} but the channel index lists/ },
     ];
     for (const { key, at, device, problem } of cases) {
@@ -172,10 +171,18 @@ describe('fetch from the folder store and through http', () => {
         expect(report.json.problems).toContainEqual({ key, problem: expect.stringMatching(problem) });
       });
     }
-    // Restored: both devices update.
-    expect(succeeded(await fetchInto(project, onV1))).toMatchObject({ version: '1.0.1', kind: 'delta' });
-    expect(succeeded(await fetchInto(project, fresh))).toMatchObject({ version: '1.0.1', kind: 'full' });
+    // A damaged delta gives way to the full package, and says so; verify still reports the delta.
+    const deltaKey = release.deltas[0].key;
+    await withFlippedByte(project, deltaKey, middle, async () => {
+      const result = succeeded(await fetchInto(project, onV1));
+      expect(result).toMatchObject({ version: '1.0.1', kind: 'full', fallbacks: [{ key: deltaKey, problem: expect.stringMatching(/SHA-256 is [0-9a-f]{64} but the manifest lists/) }] });
+      expect(result.bytesDownloaded).toBe(release.full.size);
+      const report = await verify(project);
+      expect(report.json.problems).toContainEqual({ key: deltaKey, problem: expect.stringMatching(/SHA-256/) });
+    });
     expect(await installedFiles(onV1)).toEqual(await assetFiles(project));
+    // Restored: the new device updates too.
+    expect(succeeded(await fetchInto(project, fresh))).toMatchObject({ version: '1.0.1', kind: 'full' });
   });
 
   it('falls back to the full package when the installed copy was changed', async () => {

@@ -146,24 +146,30 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: install and update from serve', (
     expect(viaTypeScript).toMatchObject({ updated: false, version: '1.0.1', reason: 'up-to-date' });
   });
 
-  it('refuses a tampered package object and leaves the folder exactly as it was; installs once it is whole again', async () => {
+  it('refuses a tampered package object and leaves the folder exactly as it was; a tampered delta gives way to the full package (§10.3)', async () => {
     await project.write('maps', { 'sub/c.txt': 'charlie\n' });
     await publish(['--platform', 'ios', '--app-version', '>=2.0.0 <3', '--attr', 'region=eu']);
-    const delta = (await release('1.0.2')).deltas.find((entry: { from: string }) => entry.from === '1.0.1');
-    const path = project.storePath(delta.key);
-    const original = await readFile(path);
-    const tampered = Buffer.from(original);
-    tampered[Math.floor(tampered.length / 2)] ^= 0x01;
-    await writeFile(path, tampered);
+    const target = await release('1.0.2');
+    const delta = target.deltas.find((entry: { from: string }) => entry.from === '1.0.1');
+    const tamper = async (key: string) => {
+      const original = await readFile(project.storePath(key));
+      const tampered = Buffer.from(original);
+      tampered[Math.floor(tampered.length / 2)] ^= 0x01;
+      await writeFile(project.storePath(key), tampered);
+      return () => writeFile(project.storePath(key), original);
+    };
+    const restoreDelta = await tamper(delta.key);
+    const restoreFull = await tamper(target.full.key);
     const before = await snapshotTree(device);
     const message = refused(await java());
-    expect(message).toContain(delta.key);
+    expect(message).toContain(target.full.key);
     expect(message).toContain('SHA-256');
     expect(await snapshotTree(device)).toEqual(before);
 
-    await writeFile(path, original);
-    expect((await java()).json).toMatchObject({ updated: true, version: '1.0.2', kind: 'delta' });
+    await restoreFull();
+    expect((await java()).json).toMatchObject({ updated: true, version: '1.0.2', kind: 'full', bytesDownloaded: target.full.size });
     expect(await installed()).toEqual(await snapshotTree(project.packageDir('maps')));
+    await restoreDelta();
   });
 
   it('refuses an altered index, an expired one, and an unsigned one after a signed one, naming each', async () => {
@@ -203,6 +209,20 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: install and update from serve', (
     } finally {
       await writeFile(project.storePath(INDEX), current);
     }
+  });
+
+  it('remembers the channel with nothing installed in a trust-only marker, which the TypeScript client reads too (PROTOCOL.md §5, §10.2)', async () => {
+    const untargeted = join(project.dir, 'device-android', 'maps');
+    const first = await runJava(['maps', '--from', server.url, '--into', untargeted, '--platform', 'android', '--app-version', '2.1.0', ...publicKey()]);
+    expect(first.json, first.stderr).toMatchObject({ updated: false, version: null, reason: 'no-matching-release' });
+    const marker = JSON.parse(await readFile(join(untargeted, STATE), 'utf8'));
+    expect(marker).toEqual({ package: 'maps', version: null, channel: 'production', trust: { channel: 'production', indexVersion: expect.any(Number), signed: true } });
+    expect(Object.keys(await snapshotTree(untargeted))).toEqual([STATE]);
+    const viaTypeScript = succeeded(await project.run(['fetch', 'maps', '--into', untargeted, '--from', server.url, '--platform', 'android', '--app-version', '2.1.0', ...publicKey(), '--json']));
+    expect(viaTypeScript).toMatchObject({ updated: false, version: null, reason: 'no-matching-release' });
+    // The folder takes a real install once the device is targeted.
+    const installedThere = await runJava(['maps', '--from', server.url, '--into', untargeted, '--platform', 'ios', '--app-version', '2.1.0', '--device-id', 'dev-1', '--attr', 'region=eu', ...publicKey()]);
+    expect(installedThere.json, installedThere.stderr).toMatchObject({ updated: true, previousVersion: null, kind: 'full' });
   });
 
   it('usage errors exit 2 with one line', async () => {
@@ -274,12 +294,76 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: encrypted packages and a cut down
   });
 });
 
+describe.skipIf(!JAVA_INSTALLED)('Java client: switch resolve and app-release resolve, as the CLI answers them', () => {
+  let project: Project;
+  let server: ServeProcess;
+  const publicKey = () => ['--public-key', join(project.dir, 'keys', 'signing-public.pem')];
+  const run = async (...args: string[]) => succeeded(await project.run([...args, '--yes', '--json']));
+  const cli = async (...args: string[]) => succeeded(await project.run([...args, '--from', server.url, ...publicKey(), '--json']));
+  const java = (...args: string[]) => runJava([...args, '--from', server.url, ...publicKey()]);
+  const devices = ['device-1', 'device-2', 'device-3', 'qa-phone'];
+
+  beforeAll(async () => {
+    if (!compiledClasses) await compileClient();
+    project = await makeProject({ packages: { maps: V1 }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    await writeFile(join(project.dir, 'qa.txt'), 'qa-phone\n');
+    succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes', '--json']));
+    await run('switch', 'set', 'newCheckout', 'false', '--type', 'boolean');
+    await run('switch', 'set', 'newCheckout', 'true', '--platform', 'ios', '--rollout', '50');
+    await run('switch', 'set', 'debugMenu', 'false');
+    await run('switch', 'set', 'debugMenu', 'true', '--rollout', '0', '--whitelist', 'qa');
+    await run('switch', 'set', 'limits', '{"max":3}');
+    await run('switch', 'set', 'limits', '{"max":10}', '--app-version', '>=2.0.0 <3', '--attr', 'region=eu');
+    await run('app-release', 'add', '--platform', 'ios', '--version', '3.2.0', '--url', 'https://apps.example.com/app', '--min-supported', '3.0.0', '--message', 'Faster maps', '--rollout', '50');
+    await run('app-release', 'add', '--platform', 'ios', '--version', '3.3.0', '--url', 'https://apps.example.com/app', '--rollout', '0', '--whitelist', 'qa');
+    server = await startServe(project.dir);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('gives the CLI\'s answer for every device, platform and app version', async () => {
+    for (const deviceId of devices) {
+      for (const device of [['--platform', 'ios', '--app-version', '2.4.0', '--attr', 'region=eu'], ['--platform', 'android', '--app-version', '2.4.0+77']]) {
+        const viaJava = await java('switch', 'resolve', '--device-id', deviceId, ...device);
+        expect(viaJava.code, viaJava.stderr).toBe(0);
+        expect(viaJava.json).toEqual(await cli('switch', 'resolve', '--device-id', deviceId, ...device));
+      }
+      for (const appVersion of ['2.9.0', '3.1.0', '3.2.0', '3.3.0']) {
+        const device = ['--platform', 'ios', '--app-version', appVersion, '--device-id', deviceId];
+        const viaJava = await java('app-release', 'resolve', ...device);
+        expect(viaJava.code, viaJava.stderr).toBe(0);
+        expect(viaJava.json).toEqual(await cli('app-release', 'resolve', ...device));
+      }
+    }
+    const qa = await java('switch', 'resolve', '--device-id', 'qa-phone');
+    expect(qa.json.values.debugMenu).toBe(true);
+  });
+
+  it('refuses an altered switches document (exit 1) and an app version that is not SemVer 2.0.0 (exit 2)', async () => {
+    const key = 'channels/production/switches.json';
+    const original = await readFile(project.storePath(key), 'utf8');
+    await writeFile(project.storePath(key), original.replace('"rolloutBasisPoints":5000', '"rolloutBasisPoints":10000'));
+    try {
+      expect(original).toContain('"rolloutBasisPoints":5000');
+      expect(refused(await java('switch', 'resolve', '--device-id', 'device-1'))).toContain(key);
+    } finally {
+      await writeFile(project.storePath(key), original);
+    }
+    const lenient = await java('app-release', 'resolve', '--platform', 'ios', '--app-version', 'v3.0.0');
+    expect(lenient.code).toBe(2);
+    expect(lenient.json.error.message).toContain("--app-version 'v3.0.0' is not a SemVer 2.0.0 version");
+  });
+});
+
 describe('.ci/run', () => {
   let bin: string;
   beforeAll(async () => {
     bin = await mkdtemp(join(tmpdir(), 'ci-run-bin-'));
     await symlink(process.execPath, join(bin, 'node'));
-    for (const tool of ['dirname', 'sed', 'head']) await symlink(spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim(), join(bin, tool));
+    // The other programs .ci/run checks for are there (as in CI), so java is the one missing.
+    for (const tool of ['dirname', 'sed', 'head', 'tmux', 'zstd', 'unzip']) await symlink(spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim(), join(bin, tool));
     await writeFile(join(bin, 'moto_server'), '#!/bin/sh\nexit 0\n');
     await chmod(join(bin, 'moto_server'), 0o755);
   });

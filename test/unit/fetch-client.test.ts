@@ -184,6 +184,68 @@ describe('fetchUpdate install folder', () => {
   });
 });
 
+describe('fetchUpdate revision 5 (PROTOCOL.md §10.2, §10.3)', () => {
+  /** The store's index with its only release out of reach (a platform nobody sends), one version further on. */
+  const servingNobody = (store: MemoryStore) => {
+    const index = JSON.parse(store.objects.get(INDEX)!.toString()) as ChannelIndex;
+    index.version = (index.version ?? 0) + 1;
+    for (const release of index.packages.maps.releases) release.rules = { ...release.rules, platforms: ['nowhere'] };
+    store.put(INDEX, json(index));
+    return index;
+  };
+
+  it('remembers the channel with nothing installed (a trust-only marker), so an older index is refused next time', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.0', { 'a.txt': 'a1' });
+    const older = store.objects.get(INDEX)!;
+    const newer = servingNobody(store);
+    const device = await newDevice();
+    expect(await fetchInto(store, device)).toMatchObject({ updated: false, version: null, reason: 'no-matching-release' });
+    expect(JSON.parse(await readFile(join(device, '.update-publish.json'), 'utf8'))).toEqual({
+      package: 'maps',
+      version: null,
+      channel: 'production',
+      trust: { channel: 'production', indexVersion: newer.version, signed: false },
+    });
+    expect((await deviceState(device)).siblings).toEqual(['maps']);
+    // A mirror serving the older index (which would install 1.0.0) is refused as a rollback.
+    store.objects.set(INDEX, older);
+    await expect(fetchInto(store, device)).rejects.toThrow(/rollback/);
+    // The trust-only folder takes a real install once the channel serves the device.
+    const current = JSON.parse(older.toString()) as ChannelIndex;
+    current.version = newer.version! + 1;
+    store.put(INDEX, json(current));
+    expect(await fetchInto(store, device)).toMatchObject({ updated: true, version: '1.0.0', kind: 'full', previousVersion: null });
+    expect(Object.keys(await snapshotTree(device)).sort()).toEqual(['.update-publish.json', 'a.txt']);
+  });
+
+  it('installs over content an app shipped in its binary when the app wrote the base marker', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.1', { 'a.txt': 'a2', 'b.txt': 'b1' }, { delta: { from: '1.0.0', files: { 'a.txt': 'a2' }, removed: [] } });
+    const device = await newDevice();
+    await mkdir(device);
+    await writeFile(join(device, 'a.txt'), 'a1');
+    await writeFile(join(device, 'b.txt'), 'b1');
+    await writeFile(join(device, '.update-publish.json'), JSON.stringify({ package: 'maps', version: '1.0.0+ios.45' }));
+    expect(await fetchInto(store, device)).toMatchObject({ updated: true, version: '1.0.1', kind: 'delta', previousVersion: '1.0.0+ios.45', fallbacks: [] });
+    expect(await readFile(join(device, 'a.txt'), 'utf8')).toBe('a2');
+  });
+
+  it('falls back to the full package when the file-level delta fails a check', async () => {
+    const store = new MemoryStore();
+    store.release('1.0.0', { 'a.txt': 'a1', 'b.txt': 'b1' });
+    const device = await newDevice();
+    await fetchInto(store, device);
+    store.release('1.0.1', { 'a.txt': 'a2', 'b.txt': 'b1' }, { delta: { from: '1.0.0', files: { 'a.txt': 'a2' }, removed: [] } });
+    const deltaKey = 'packages/maps/1.0.1/delta-from-1.0.0.zip';
+    store.objects.set(deltaKey, Buffer.from('not the delta'));
+    const result = await fetchInto(store, device);
+    expect(result).toMatchObject({ updated: true, version: '1.0.1', kind: 'full' });
+    expect(result.fallbacks).toEqual([{ key: deltaKey, problem: expect.stringMatching(/bytes but the manifest lists/) }]);
+    expect(await readFile(join(device, 'a.txt'), 'utf8')).toBe('a2');
+  });
+});
+
 describe('fetchUpdate signatures', () => {
   let signer: SigningKey;
   let trusted: Awaited<ReturnType<typeof loadPublicKey>>;

@@ -91,9 +91,9 @@ describe('runOnceSteps', () => {
     expect(log).toEqual(['1.0.0', '1.0.0']);
   });
 
-  it('matches recorded versions by semver, and orders pre-releases before releases', async () => {
+  it('matches recorded versions by SemVer precedence (build metadata ignored), and orders pre-releases before releases', async () => {
     const log: string[] = [];
-    const { record } = memoryRecord(['v1.0.0']);
+    const { record } = memoryRecord(['1.0.0+build.7']);
     await runOnceSteps(loggingSteps(['2.0.0', '1.0.0', '2.0.0-beta.1'], log), record, '2.0.0');
     expect(log).toEqual(['2.0.0-beta.1', '2.0.0']);
   });
@@ -114,8 +114,9 @@ describe('runOnceSteps', () => {
   it('refuses invalid or duplicate versions before running anything', async () => {
     const log: string[] = [];
     const { record } = memoryRecord();
-    await expect(runOnceSteps(loggingSteps(['1.0.0', 'latest'], log), record, '1.0.0')).rejects.toThrow(/"latest" is not a semver/);
-    await expect(runOnceSteps(loggingSteps(['1.0.0', 'v1.0.0'], log), record, '1.0.0')).rejects.toThrow(/two run-once steps .* 1\.0\.0/);
+    await expect(runOnceSteps(loggingSteps(['1.0.0', 'latest'], log), record, '1.0.0')).rejects.toThrow(/"latest" is not a SemVer 2\.0\.0 version/);
+    await expect(runOnceSteps(loggingSteps(['1.0.0', 'v1.0.0'], log), record, '1.0.0')).rejects.toThrow(/"v1\.0\.0" is not a SemVer 2\.0\.0 version/);
+    await expect(runOnceSteps(loggingSteps(['1.0.0', '1.0.0+b'], log), record, '1.0.0')).rejects.toThrow(/two run-once steps .* 1\.0\.0/);
     await expect(runOnceSteps(loggingSteps(['1.0.0'], log), record, 'banana')).rejects.toThrow(/installedVersion/);
     expect(log).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import semver from 'semver';
+import { isProtocolVersion } from '../../protocol/version.js';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
 import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-source.js';
 import { storeSource } from '../../client/fetch/source.js';
@@ -70,8 +70,8 @@ Examples:
     )
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<FetchFlags>();
-      if (flags.appVersion !== undefined && !semver.valid(flags.appVersion)) {
-        throw new UserError(`--app-version '${flags.appVersion}' is not a semver version; use e.g. 2.0.0`);
+      if (flags.appVersion !== undefined && !isProtocolVersion(flags.appVersion)) {
+        throw new UserError(`--app-version '${flags.appVersion}' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0`);
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey ?? []);

@@ -10,7 +10,7 @@
  */
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import semver from 'semver';
+import { isProtocolVersion } from '../../protocol/version.js';
 import type { DeviceRequest } from '../../client/resolve.js';
 import { UserError } from '../../errors.js';
 import { readIds, type IdLine } from '../../channel/id-file.js';
@@ -71,7 +71,7 @@ type Resolver = Awaited<ReturnType<typeof openResolver>>;
 
 /** The flags as a DeviceRequest, every value checked before the store is opened. */
 function deviceRequest(flags: ResolveFlags): DeviceRequest {
-  if (flags.installed !== undefined && !semver.valid(flags.installed)) throw new UserError(`--installed '${flags.installed}' is not a semver version; use e.g. 2.0.0`);
+  if (flags.installed !== undefined && !isProtocolVersion(flags.installed)) throw new UserError(`--installed '${flags.installed}' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0`);
   return { ...deviceFacts(flags), package: flags.package, installed: flags.installed, patches: flags.patches === true };
 }
 

@@ -7,7 +7,9 @@ import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLo
 import { buildTree } from './build-tree.js';
 import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
 import { assertDecryptable, downloadPackage } from './download.js';
-import { readInstallState, updateInstallState, writeInstallState } from './install-state.js';
+import { markerAfterCheck, readInstallState, updateInstallState, writeInstallState } from './install-state.js';
+import { sameVersion } from '../rule-match.js';
+import { installChoices, nextChoice, type AttemptFailure, type PackageChoice } from '../install-order.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 import { watchedSource } from './watched-source.js';
@@ -68,11 +70,13 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   const packageId = options.package;
   const dir = resolve(options.intoDir);
   await recoverInterruptedSwap(dir);
-  const installed = await readInstallState(dir, packageId);
+  const state = await readInstallState(dir, packageId);
+  // A trust-only marker (version null) remembers the channel with nothing installed.
+  const installed = state?.version != null ? { ...state, version: state.version } : undefined;
   const now = options.now ?? new Date();
   const { index, signed } = await readChannelIndex(source, channel, publicKeys, options.maxIndexBytes);
-  assertIndexFresh(index, { now, signed, remembered: installed?.trust });
-  const trust = rememberIndex(index, signed, installed?.trust);
+  assertIndexFresh(index, { now, signed, remembered: state?.trust });
+  const trust = rememberIndex(index, signed, state?.trust);
   const deviceId = options.device?.deviceId;
   const isWhitelisted = options.isWhitelisted ?? (await whitelistsOfDevice(source, releaseRules(index, packageId), deviceId, publicKeys));
   const resolution = resolveUpdate(
@@ -88,35 +92,36 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     reason: resolution.reason,
   };
   if (!resolution.update) {
-    // Nothing to install, but the channel's trust moved on: remember it, or a mirror could turn it back.
-    if (installed && JSON.stringify(installed.trust) !== JSON.stringify(trust)) await updateInstallState(dir, { ...installed, trust });
+    // Nothing to install, but the channel's trust moved on: remember it (in a trust-only marker when nothing is installed), or a mirror could turn it back.
+    const marker = markerAfterCheck(state, packageId, channel, trust);
+    if (marker) await updateInstallState(dir, marker);
     return { ...result, updated: false, version: installed?.version ?? null, kind: null, patched: false, fallbacks: [], bytesDownloaded: 0 };
   }
 
   const version = resolution.version!;
   const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!);
   assertDecryptable(manifest, options.decryptionKeys);
-  const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => candidate.from === installed?.version) : undefined;
+  const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => sameVersion(candidate.from, installed?.version)) : undefined;
   await assertFreeSpace(dir, manifest, delta ?? manifest.full);
 
   const staging = await makeStagingDir(dir);
   try {
     const tree = join(staging, 'tree');
     let bytesDownloaded = 0;
-    const install = async (attempt: InstallAttempt) => {
-      const { object, base, patches } = attempt;
-      const work = join(staging, `${attempt.kind}${patches ? '-patched' : ''}`);
-      const { zipPath, bytes } = await downloadPackage(source, manifest, object, work, options.decryptionKeys);
+    const objects: Record<PackageChoice, InstallAttempt | undefined> = {
+      patched: delta?.patched ? { kind: 'delta', object: delta.patched, base: dir, patches: delta.patched.patches } : undefined,
+      delta: delta ? { kind: 'delta', object: delta, base: dir } : undefined,
+      full: { kind: 'full', object: manifest.full },
+    };
+    const install = async (choice: PackageChoice) => {
+      const { object, base, patches } = objects[choice]!;
+      const { zipPath, bytes } = await downloadPackage(source, manifest, object, join(staging, choice), options.decryptionKeys);
       bytesDownloaded += bytes;
       await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key }, tree);
     };
-    const attempts: InstallAttempt[] = [
-      ...(delta?.patched && resolution.patched ? [{ kind: 'delta' as const, object: delta.patched, base: dir, patches: delta.patched.patches }] : []),
-      ...(delta ? [{ kind: 'delta' as const, object: delta, base: dir }] : []),
-      { kind: 'full', object: manifest.full },
-    ];
+    const choices = installChoices(delta ? 'delta' : 'full', Boolean(delta?.patched && resolution.patched));
     const fallbacks: FetchResult['fallbacks'] = [];
-    const used = await installFirstThatWorks(attempts, install, tree, (attempt, error) => fallbacks.push({ key: attempt.object.key, problem: error.message }));
+    const used = objects[await installFirstThatWorks(choices, install, tree, (choice, error) => fallbacks.push({ key: objects[choice]!.object.key, problem: error.message }))]!;
     await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
     await swapInto(dir, tree);
     return { ...result, updated: true, version, kind: used.kind, patched: used.patches !== undefined, fallbacks, bytesDownloaded };
@@ -134,39 +139,31 @@ interface InstallAttempt {
 }
 
 /**
- * Tries the patched delta, then the file-level delta, then the full package,
- * each into a fresh tree, and returns the one that worked. A patched delta
- * that fails any check (a damaged object, a patch that does not decode or
- * makes other bytes) gives way to the file-level delta; an installed copy
- * that is damaged, to the full package. Anything else is not the package's
- * fault and stops the fetch.
+ * Tries the packages in the order §10.3 gives (install-order.ts), each into a
+ * fresh tree, and returns the one that worked; the last failure is thrown.
  */
 async function installFirstThatWorks(
-  attempts: InstallAttempt[],
-  install: (attempt: InstallAttempt) => Promise<void>,
+  choices: PackageChoice[],
+  install: (choice: PackageChoice) => Promise<void>,
   tree: string,
-  onFallback: (attempt: InstallAttempt, error: Error) => void,
-): Promise<InstallAttempt> {
-  for (let i = 0; ; i++) {
-    const attempt = attempts[i]!;
+  onFallback: (choice: PackageChoice, error: Error) => void,
+): Promise<PackageChoice> {
+  for (let choice: PackageChoice | null = choices[0]!; ; ) {
     try {
-      await install(attempt);
-      return attempt;
+      await install(choice);
+      return choice;
     } catch (error) {
-      const next = attempts[i + 1];
+      const next = nextChoice(choices, choice, failureOf(error));
       if (!next) throw error;
-      if (error instanceof DamagedBaseError) {
-        // The installed copy is damaged: no delta can help.
-        onFallback(attempt, error);
-        await rm(tree, { recursive: true, force: true });
-        return installFirstThatWorks(attempts.filter((candidate) => candidate.kind === 'full'), install, tree, onFallback);
-      }
-      if (!(attempt.patches && error instanceof IntegrityError)) throw error;
-      onFallback(attempt, error);
+      onFallback(choice, error as Error);
       await rm(tree, { recursive: true, force: true });
+      choice = next;
     }
   }
 }
+
+const failureOf = (error: unknown): AttemptFailure =>
+  error instanceof DamagedBaseError ? 'damaged-base' : error instanceof IntegrityError ? 'bad-package' : 'other';
 
 /**
  * Refuses before any download when the folder's disk cannot hold the package

@@ -9,7 +9,7 @@ import { makeDirectory } from '../../make-dir.js';
  * renames. One fetch per folder at a time: leftovers of another run beside
  * the folder are taken for a crashed run's and cleaned.
  */
-const STAGING_MARK = '.update-publish-staging-';
+export const STAGING_MARK = '.update-publish-staging-';
 const OLD_MARK = '.update-publish-old-';
 
 /** A fresh work folder beside dir. */

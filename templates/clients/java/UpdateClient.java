@@ -8,6 +8,10 @@
  *   java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P]
  *       [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE]...
  *       [--decryption-key env:NAME]... [--now ISO]
+ *   java UpdateClient.java switch resolve --from <base-url> --device-id D [--channel C] [--platform P]
+ *       [--app-version V] [--attr k=v,...] [--now ISO] [--public-key FILE]...
+ *   java UpdateClient.java app-release resolve --from <base-url> --platform P --app-version V
+ *       [--device-id D] [--channel C] [--attr k=v,...] [--now ISO] [--public-key FILE]...
  *   java UpdateClient.java --conformance <vector-file>...
  *
  * Prints one JSON line (the result, or {"error":{"message","exitCode"}}) and
@@ -106,6 +110,24 @@ public final class UpdateClient {
         return Installer.fetch(options);
     }
 
+    /**
+     * For apps: every switch's value for this device and why, as `update-publish switch resolve` decides
+     * (args as its: --from URL --device-id D [--channel C] [--platform P] [--app-version V] [--attr k=v,...]
+     * [--now ISO] [--public-key FILE]...). Returns { channel, documentVersion, deviceId, values, reasons }.
+     */
+    public static Map<String, Object> switches(String... args) throws Refusal, IOException {
+        return ChannelDocuments.read("switch", DeviceOptions.parse("switch", Arrays.asList(args)));
+    }
+
+    /**
+     * For apps: whether to upgrade the app binary, and must, as `update-publish app-release resolve` decides
+     * (args as its: --from URL --platform P --app-version V [--device-id D] [--channel C] [--attr k=v,...]
+     * [--now ISO] [--public-key FILE]...). Returns { channel, documentVersion, update, latest, url, force, message, reason }.
+     */
+    public static Map<String, Object> appUpgrade(String... args) throws Refusal, IOException {
+        return ChannelDocuments.read("app-release", DeviceOptions.parse("app-release", Arrays.asList(args)));
+    }
+
     public static void main(String[] args) {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
@@ -113,6 +135,11 @@ public final class UpdateClient {
         try {
             if (args.length > 0 && args[0].equals("--conformance")) {
                 exitCode = Conformance.run(Arrays.asList(args).subList(1, args.length), out, err);
+            } else if (args.length > 0 && (args[0].equals("switch") || args[0].equals("app-release"))) {
+                if (args.length < 2 || !args[1].equals("resolve")) throw Refusal.input("usage: java UpdateClient.java " + args[0] + " resolve --from <base-url> ...; see --help");
+                Map<String, Object> result = ChannelDocuments.read(args[0], DeviceOptions.parse(args[0], Arrays.asList(args).subList(2, args.length)));
+                out.println(Json.write(result));
+                exitCode = 0;
             } else {
                 Map<String, Object> result = Installer.fetch(Options.parse(args));
                 out.println(Json.write(result));
@@ -552,7 +579,12 @@ public final class UpdateClient {
     static final int ROLLOUT_BUCKETS = 10_000;
 
     static int rolloutBucket(String deviceId, String packageId, String version) {
-        return (int) (hash32(packageId + "@" + version + ":" + deviceId) % ROLLOUT_BUCKETS);
+        return bucketOf(packageId + "@" + version, deviceId);
+    }
+
+    /** A device's bucket under a salt (PROTOCOL.md §14): package releases, switch keys and app releases each have their own. */
+    static int bucketOf(String salt, String deviceId) {
+        return (int) (hash32(salt + ":" + deviceId) % ROLLOUT_BUCKETS);
     }
 
     /** rolloutBasisPoints when present; older indexes only have the percentage, rounded (never truncated). */
@@ -587,6 +619,16 @@ public final class UpdateClient {
         }
 
         private static final Pattern FULL = Pattern.compile("^v?" + Semver.MAINVERSION + Semver.PRERELEASE + "?" + Semver.BUILD + "?$");
+        private static final Pattern SEMVER_2 = Pattern.compile(Semver.MAINVERSION + Semver.PRERELEASE + "?" + Semver.BUILD + "?");
+
+        /**
+         * A version as a device sends it or a marker holds it (PROTOCOL.md §1.1): exactly the SemVer 2.0.0
+         * grammar, at most 256 characters: no leading v or =, no whitespace. null when it is not one.
+         */
+        static Version strict(String text) {
+            if (text == null || text.length() > 256 || !SEMVER_2.matcher(text).matches()) return null;
+            return parse(text);
+        }
 
         /** null when not a valid version. */
         static Version parse(String text) {
@@ -742,7 +784,7 @@ public final class UpdateClient {
         }
 
         boolean test(String versionText) {
-            Version version = Version.parse(versionText);
+            Version version = Version.strict(versionText);
             if (version == null) return false;
             for (List<Primitive> set : sets) if (testSet(set, version)) return true;
             return false;
@@ -905,11 +947,20 @@ public final class UpdateClient {
     // ----------------------------------------------------------------- times
 
     private static final DateTimeFormatter OFFSET_WITHOUT_COLON = new DateTimeFormatterBuilder()
-        .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME).appendOffset("+HHMM", "Z").toFormatter(Locale.ROOT);
+        .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME).appendOffset("+HHMM", "Z").toFormatter(Locale.ROOT)
+        .withChronology(java.time.chrono.IsoChronology.INSTANCE).withResolverStyle(java.time.format.ResolverStyle.STRICT);
 
-    /** An ISO-8601 time with an offset (or a bare date, read as UTC midnight); null when it is not one. */
+    /** PROTOCOL.md §1.2: RFC 3339 date-times (also ±hhmm offsets) and bare dates; nothing else. */
+    private static final Pattern PROTOCOL_TIME = Pattern.compile("[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2}))?");
+
+    /** An RFC 3339 time with an offset (or a bare date, read as UTC midnight), to the millisecond; null when it is not one. */
     static Instant parseTime(String text) {
-        if (text == null) return null;
+        if (text == null || !PROTOCOL_TIME.matcher(text).matches()) return null;
+        Instant instant = parseIsoTime(text);
+        return instant == null ? null : instant.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    }
+
+    private static Instant parseIsoTime(String text) {
         String upper = text.trim().toUpperCase(Locale.ROOT);
         try {
             return OffsetDateTime.parse(upper, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
@@ -939,6 +990,8 @@ public final class UpdateClient {
         String installed;
         Instant now = Instant.now();
         Map<String, String> attributes;
+        /** The device applies binary patches (zstd --patch-from); only then is it offered a patched delta. */
+        boolean patches;
     }
 
     interface WhitelistLookup {
@@ -953,10 +1006,14 @@ public final class UpdateClient {
             return platform.trim().toLowerCase(Locale.ROOT);
         }
 
-        @SuppressWarnings("unchecked")
         static boolean matches(Map<String, Object> release, String packageId, Device device, WhitelistLookup whitelists, boolean ignoreRollout) throws BadPackage {
-            Map<String, Object> rules = Json.object(release.get("rules"), "rules");
             if (!"active".equals(release.get("state"))) return false;
+            String version = Json.string(release, "version", "release");
+            return rulesMatch(Json.object(release.get("rules"), "rules"), device, whitelists, packageId + "@" + version, ignoreRollout);
+        }
+
+        /** THE rule evaluation (§6.1): package releases, switch variants and app releases; the rollout under `salt`. */
+        static boolean rulesMatch(Map<String, Object> rules, Device device, WhitelistLookup whitelists, String salt, boolean ignoreRollout) throws BadPackage {
             if (rules.get("platforms") != null) {
                 if (device.platform == null || device.platform.isEmpty()) return false;
                 String wanted = normalizePlatform(device.platform);
@@ -986,14 +1043,26 @@ public final class UpdateClient {
                     if (list instanceof String && whitelists.contains((String) list, deviceId)) return true;
                 }
             }
-            String version = Json.string(release, "version", "release");
-            return rolloutBucket(deviceId, packageId, version) < rolloutThreshold(rules);
+            return bucketOf(salt, deviceId) < rolloutThreshold(rules);
         }
 
         private static boolean newer(String a, String b) {
-            Version va = Version.parse(a);
-            Version vb = Version.parse(b);
+            Version va = Version.strict(a);
+            Version vb = Version.strict(b);
             return va != null && vb != null && va.compareTo(vb) > 0;
+        }
+
+        /** Equal by SemVer precedence: build metadata does not count (1.0.1+x is 1.0.1). */
+        static boolean same(String a, String b) {
+            Version va = Version.strict(a);
+            Version vb = Version.strict(b);
+            return va != null && vb != null && va.compareTo(vb) == 0;
+        }
+
+        /** A version the device sends must be SemVer 2.0.0 (an input failure otherwise); absent or empty: not sent. */
+        static void assertDeviceVersion(String what, String version) throws Refusal {
+            if (version == null || version.isEmpty() || Version.strict(version) != null) return;
+            throw Refusal.input(what + " " + Json.quote(version) + " is not a SemVer 2.0.0 version (no leading 'v', no spaces); give e.g. 2.0.0");
         }
 
         static Map<String, Object> noUpdate(String reason, String version) {
@@ -1012,18 +1081,21 @@ public final class UpdateClient {
         }
 
         @SuppressWarnings("unchecked")
-        static Map<String, Object> resolve(Map<String, Object> index, Device device, WhitelistLookup whitelists) throws BadPackage {
+        static Map<String, Object> resolve(Map<String, Object> index, Device device, WhitelistLookup whitelists) throws Refusal {
+            assertDeviceVersion("app version", device.appVersion);
+            assertDeviceVersion("installed version", device.installed);
+            String installed = device.installed == null || device.installed.isEmpty() ? null : device.installed;
             Map<String, Object> packages = Json.object(index.get("packages"), "packages");
             Object entry = packages.get(device.packageId);
             List<Object> releaseList = entry == null ? List.of() : Json.list(Json.object(entry, "package").get("releases"), "releases");
-            if (releaseList.isEmpty()) return noUpdate("unknown-package", null);
+            // Without an update, version is what the device keeps: the installed version, or null (§6.4).
+            if (releaseList.isEmpty()) return noUpdate("unknown-package", installed);
             List<Map<String, Object>> releases = new ArrayList<>();
             for (Object release : releaseList) releases.add(Json.object(release, "release"));
-            String installed = device.installed;
             boolean sentBack = false;
             if (installed != null) {
                 for (Map<String, Object> release : releases) {
-                    if (installed.equals(release.get("version")) && "rolled-back".equals(release.get("state"))) sentBack = true;
+                    if (same(installed, (String) release.get("version")) && "rolled-back".equals(release.get("state"))) sentBack = true;
                 }
             }
             Map<String, Object> target = null;
@@ -1042,22 +1114,29 @@ public final class UpdateClient {
                     }
                 }
             }
-            if (target == null) return noUpdate("no-matching-release", null);
+            if (target == null) return noUpdate("no-matching-release", installed);
             String version = Json.string(target, "version", "release");
             String reason = installed != null ? "newer-release" : "not-installed";
-            if (version.equals(installed)) return noUpdate("up-to-date", version);
+            if (same(installed, version)) return noUpdate("up-to-date", installed);
             if (installed != null && newer(installed, version)) {
                 if (!sentBack) return noUpdate("installed-newer", installed);
                 reason = "rollback";
             }
             Map<String, Object> object = Json.object(target.get("full"), "release.full");
             String kind = "full";
+            boolean patched = false;
             if (installed != null) {
                 for (Object candidate : Json.list(target.get("deltas"), "release.deltas")) {
                     Map<String, Object> delta = Json.object(candidate, "delta");
-                    if (installed.equals(delta.get("from"))) {
+                    // Every base file is checked before use (§10), so the delta from 1.0.0 serves an installed 1.0.0+b.
+                    if (delta.get("from") instanceof String && same(installed, (String) delta.get("from"))) {
                         object = delta;
                         kind = "delta";
+                        // Only a device that applies binary patches is offered the patched form (this client's installer does not).
+                        if (device.patches && delta.get("patched") != null) {
+                            object = Json.object(delta.get("patched"), "delta.patched");
+                            patched = true;
+                        }
                         break;
                     }
                 }
@@ -1066,8 +1145,7 @@ public final class UpdateClient {
             result.put("update", true);
             result.put("version", version);
             result.put("kind", kind);
-            // This client applies file-level deltas only (PROTOCOL.md §10.1): it never asks for a patched one.
-            result.put("patched", false);
+            result.put("patched", patched);
             result.put("key", Json.string(object, "key", "object"));
             result.put("size", (double) Json.integer(object, "size", "object"));
             result.put("sha256", Json.string(object, "sha256", "object"));
@@ -1080,7 +1158,7 @@ public final class UpdateClient {
         /** Mandatory when the target is, or a skipped release was: mandatory, active and meant for the device, whatever its rollout. */
         private static boolean isMandatory(List<Map<String, Object>> releases, Map<String, Object> target, String installed, Device device) throws BadPackage {
             if (Boolean.TRUE.equals(Json.object(target.get("rules"), "rules").get("mandatory"))) return true;
-            if (installed == null || Version.parse(installed) == null) return false;
+            if (installed == null) return false;
             String targetVersion = (String) target.get("version");
             for (Map<String, Object> release : releases) {
                 String version = (String) release.get("version");
@@ -1091,6 +1169,360 @@ public final class UpdateClient {
             }
             return false;
         }
+    }
+
+    // ------------------------------------------------- switches and app releases
+
+    /** The checks every client makes of switches.json and app-releases.json before using them (PROTOCOL.md §3.4, §3.5, §14). */
+    static final class ChannelDocuments {
+        private ChannelDocuments() {}
+
+        static final long MAX_SWITCHES = 136L * 1024;
+        static final long MAX_APP_RELEASES = 72L * 1024;
+        private static final Pattern SWITCH_KEY = Pattern.compile("^[A-Za-z][A-Za-z0-9._-]{0,127}$");
+        private static final Set<String> SWITCH_TYPES = Set.of("boolean", "number", "string", "json");
+
+        /** schemaVersion, channel, version, updatedAt, expires: as the index's. */
+        static Map<String, Object> header(Object document, String key, String channel) throws BadPackage {
+            Map<String, Object> map = Json.object(document, key);
+            Object schemaVersion = map.get("schemaVersion");
+            if (!(schemaVersion instanceof Double) || (Double) schemaVersion != Math.rint((Double) schemaVersion)) throw new BadPackage(key + ": schemaVersion is not a whole number");
+            if ((Double) schemaVersion > 1) throw new BadPackage(key + ": has schema version " + Json.write(schemaVersion) + "; this client reads version 1, update it");
+            if (!(map.get("channel") instanceof String)) throw new BadPackage(key + ": channel is not a string");
+            Json.integer(map, "version", key);
+            Json.string(map, "updatedAt", key);
+            if (map.get("expires") != null && parseTime(Json.string(map, "expires", key)) == null) throw new BadPackage(key + ": expires is not an ISO-8601 time");
+            if (!channel.equals(map.get("channel"))) throw new BadPackage(key + ": names channel '" + map.get("channel") + "', not '" + channel + "': it was copied from another channel");
+            return map;
+        }
+
+        /** Rules (§3.1) as every reader checks them; mandatory only where the document has it. */
+        static void rules(Object value, String what, boolean withMandatory) throws BadPackage {
+            Map<String, Object> rules = Json.object(value, what);
+            double rollout = Json.number(rules, "rollout", what);
+            if (rollout < 0 || rollout > 100) throw new BadPackage(what + ".rollout is not 0-100");
+            if (rules.get("rolloutBasisPoints") != null && Json.integer(rules, "rolloutBasisPoints", what) > 10000) throw new BadPackage(what + ".rolloutBasisPoints is above 10000");
+            for (String list : new String[] {"platforms", "whitelist"}) {
+                if (rules.get(list) == null) continue;
+                for (Object item : Json.list(rules.get(list), what + "." + list)) if (!(item instanceof String)) throw new BadPackage(what + "." + list + " holds a non-string");
+            }
+            String range = Json.optionalString(rules, "appVersion", what);
+            if (range != null) {
+                try {
+                    new Semver(range);
+                } catch (IllegalArgumentException invalid) {
+                    throw new BadPackage(what + ".appVersion is not a semver range");
+                }
+            }
+            for (String time : new String[] {"startsAt", "endsAt"}) {
+                if (rules.get(time) != null && parseTime(Json.string(rules, time, what)) == null) throw new BadPackage(what + "." + time + " is not an ISO-8601 time");
+            }
+            if (rules.get("attributes") != null) {
+                for (Object item : Json.object(rules.get("attributes"), what + ".attributes").values()) if (!(item instanceof String)) throw new BadPackage(what + ".attributes holds a non-string");
+            }
+            if (withMandatory && !(rules.get("mandatory") instanceof Boolean)) throw new BadPackage(what + ".mandatory is not a boolean");
+        }
+
+        static String typeOf(Object value) {
+            if (value instanceof Boolean) return "boolean";
+            if (value instanceof Double) return "number";
+            if (value instanceof String) return "string";
+            return "json";
+        }
+
+        /** A switches document a device may use; its type rule holds on the device too (a value of another type refuses the document). */
+        static Map<String, Object> switches(Object document, String key, String channel) throws BadPackage {
+            Map<String, Object> map = header(document, key, channel);
+            for (Map.Entry<String, Object> entry : Json.object(map.get("switches"), key + ".switches").entrySet()) {
+                String what = key + ".switches." + entry.getKey();
+                if (!SWITCH_KEY.matcher(entry.getKey()).matches()) throw new BadPackage(what + ": not a switch key");
+                Map<String, Object> item = Json.object(entry.getValue(), what);
+                Object type = item.get("type");
+                if (type != null && !SWITCH_TYPES.contains(type)) throw new BadPackage(what + ".type is not boolean, number, string or json");
+                if (!item.containsKey("default")) throw new BadPackage(what + ".default is missing");
+                List<Object> values = new ArrayList<>();
+                values.add(item.get("default"));
+                for (Object variant : Json.list(item.get("variants"), what + ".variants")) {
+                    Map<String, Object> v = Json.object(variant, what + ".variants[]");
+                    if (!v.containsKey("value")) throw new BadPackage(what + ".variants[].value is missing");
+                    rules(v.get("rules"), what + ".variants[].rules", false);
+                    values.add(v.get("value"));
+                }
+                if (type != null) for (Object value : values) if (!type.equals(typeOf(value))) throw new BadPackage(what + ": a value is not of the key's type " + type);
+            }
+            return map;
+        }
+
+        /** An app-releases document a device may use: versions SemVer 2.0.0, store pages https only. */
+        static Map<String, Object> appReleases(Object document, String key, String channel) throws BadPackage {
+            Map<String, Object> map = header(document, key, channel);
+            for (Map.Entry<String, Object> platform : Json.object(map.get("platforms"), key + ".platforms").entrySet()) {
+                String what = key + ".platforms." + platform.getKey();
+                for (Object item : Json.list(Json.object(platform.getValue(), what).get("releases"), what + ".releases")) {
+                    Map<String, Object> release = Json.object(item, what + ".releases[]");
+                    if (!documentVersion(Json.string(release, "version", what))) throw new BadPackage(what + ": version " + Json.quote(String.valueOf(release.get("version"))) + " is not SemVer 2.0.0 without build metadata");
+                    if (!isHttps(Json.string(release, "url", what))) throw new BadPackage(what + ": url " + Json.quote((String) release.get("url")) + " is not an https URL");
+                    if (release.get("minSupported") != null && !documentVersion(Json.string(release, "minSupported", what))) throw new BadPackage(what + ": minSupported is not SemVer 2.0.0 without build metadata");
+                    Json.optionalString(release, "message", what);
+                    if (parseTime(Json.string(release, "releasedAt", what)) == null) throw new BadPackage(what + ": releasedAt is not an ISO-8601 time");
+                    if (!"active".equals(release.get("state")) && !"halted".equals(release.get("state"))) throw new BadPackage(what + ": state is not active or halted");
+                    rules(release.get("rules"), what + ".rules", true);
+                }
+            }
+            return map;
+        }
+
+        /** A version as documents hold it (PROTOCOL.md §1.1): SemVer 2.0.0 without build metadata. */
+        static boolean documentVersion(String text) {
+            return Version.strict(text) != null && !text.contains("+");
+        }
+
+        static boolean isHttps(String url) {
+            try {
+                URI uri = new URI(url);
+                return "https".equalsIgnoreCase(uri.getScheme()) && uri.getHost() != null;
+            } catch (java.net.URISyntaxException notUrl) {
+                return false;
+            }
+        }
+
+        /** resolveSwitches (§14.1): every key's value for the device, and why. */
+        static Map<String, Object> resolveSwitches(Map<String, Object> document, Device device, WhitelistLookup whitelists) throws Refusal {
+            Resolver.assertDeviceVersion("app version", device.appVersion);
+            Map<String, Object> values = new LinkedHashMap<>();
+            Map<String, Object> reasons = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> entry : Json.object(document.get("switches"), "switches").entrySet()) {
+                Map<String, Object> item = Json.object(entry.getValue(), "switch");
+                List<Object> variants = Json.list(item.get("variants"), "variants");
+                int matched = -1;
+                for (int i = 0; i < variants.size() && matched < 0; i++) {
+                    Map<String, Object> variant = Json.object(variants.get(i), "variant");
+                    if (Resolver.rulesMatch(Json.object(variant.get("rules"), "rules"), device, whitelists, "switch:" + entry.getKey(), false)) matched = i;
+                }
+                Map<String, Object> reason = new LinkedHashMap<>();
+                if (matched < 0) {
+                    values.put(entry.getKey(), item.get("default"));
+                    reason.put("source", "default");
+                } else {
+                    values.put(entry.getKey(), Json.object(variants.get(matched), "variant").get("value"));
+                    reason.put("source", "variant");
+                    reason.put("variant", (double) (matched + 1));
+                }
+                reasons.put(entry.getKey(), reason);
+            }
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("values", values);
+            result.put("reasons", reasons);
+            return result;
+        }
+
+        /** resolveAppUpgrade (§14.2): whether the device should upgrade its app, and must. */
+        static Map<String, Object> resolveAppUpgrade(Map<String, Object> document, Device device, WhitelistLookup whitelists) throws Refusal {
+            String appVersion = device.appVersion;
+            if (appVersion == null || appVersion.isEmpty()) throw Refusal.input("the app version is required to decide an app upgrade; give e.g. 2.0.0");
+            Resolver.assertDeviceVersion("app version", appVersion);
+            if (device.platform == null || device.platform.trim().isEmpty()) throw Refusal.input("the platform is required to decide an app upgrade; give e.g. ios");
+            String platform = Resolver.normalizePlatform(device.platform);
+            Object entry = Json.object(document.get("platforms"), "platforms").get(platform);
+            List<Object> releases = entry == null ? List.of() : Json.list(Json.object(entry, "platform").get("releases"), "releases");
+            if (releases.isEmpty()) return noUpgrade("unknown-platform");
+            List<Map<String, Object>> above = new ArrayList<>();
+            for (Object item : releases) {
+                Map<String, Object> release = Json.object(item, "release");
+                if (Version.strict((String) release.get("version")).compareTo(Version.strict(appVersion)) > 0) above.add(release);
+            }
+            if (above.isEmpty()) return noUpgrade("up-to-date");
+            Map<String, Object> target = null;
+            for (Map<String, Object> release : above) {
+                if (served(release, platform, device, whitelists, false)) {
+                    target = release;
+                    break;
+                }
+            }
+            if (target == null) return noUpgrade("no-matching-release");
+            Version targetVersion = Version.strict((String) target.get("version"));
+            boolean belowMinimum = false;
+            boolean mandatory = false;
+            for (Map<String, Object> release : above) {
+                if (Version.strict((String) release.get("version")).compareTo(targetVersion) > 0) continue;
+                if (release != target && !served(release, platform, device, whitelists, true)) continue;
+                Object minSupported = release.get("minSupported");
+                if (minSupported != null && Version.strict((String) minSupported).compareTo(Version.strict(appVersion)) > 0) belowMinimum = true;
+                if (Boolean.TRUE.equals(Json.object(release.get("rules"), "rules").get("mandatory"))) mandatory = true;
+            }
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("update", true);
+            result.put("latest", target.get("version"));
+            result.put("url", target.get("url"));
+            result.put("force", belowMinimum || mandatory);
+            result.put("message", target.get("message"));
+            result.put("reason", belowMinimum ? "below-min-supported" : mandatory ? "mandatory" : "newer-release");
+            return result;
+        }
+
+        private static boolean served(Map<String, Object> release, String platform, Device device, WhitelistLookup whitelists, boolean ignoreRollout) throws BadPackage {
+            return "active".equals(release.get("state"))
+                && Resolver.rulesMatch(Json.object(release.get("rules"), "rules"), device, whitelists, "app:" + platform + "@" + release.get("version"), ignoreRollout);
+        }
+
+        private static Map<String, Object> noUpgrade(String reason) {
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("update", false);
+            result.put("latest", null);
+            result.put("url", null);
+            result.put("force", false);
+            result.put("message", null);
+            result.put("reason", reason);
+            return result;
+        }
+
+        /** What `switch resolve` and `app-release resolve` do: read the document as a device does, then decide. */
+        static Map<String, Object> read(String kind, DeviceOptions options) throws Refusal, IOException {
+            boolean switches = kind.equals("switch");
+            Http http = new Http(options.from);
+            List<Signatures.TrustedKey> trusted = Installer.loadPublicKeys(options.publicKeys);
+            String key = "channels/" + options.channel + (switches ? "/switches.json" : "/app-releases.json");
+            String what = switches ? "switches document" : "app-releases document";
+            byte[] body = http.readDocument(key, switches ? MAX_SWITCHES : MAX_APP_RELEASES);
+            Map<String, Object> document;
+            boolean signed = false;
+            if (body == null) {
+                // An absent document: no switches, no app releases (version 0).
+                document = new LinkedHashMap<>();
+                document.put("schemaVersion", 1.0);
+                document.put("channel", options.channel);
+                document.put("version", 0.0);
+                document.put("updatedAt", "1970-01-01T00:00:00.000Z");
+                document.put(switches ? "switches" : "platforms", new LinkedHashMap<>());
+            } else {
+                Object parsed = Installer.parseJson(body, key);
+                signed = Installer.checkSignature(key, parsed, trusted);
+                document = switches ? switches(parsed, key, options.channel) : appReleases(parsed, key, options.channel);
+            }
+            // This command remembers nothing between runs: only expiry counts (an app keeps { channel, version, signed }, §14).
+            Trust.assertFresh(document, options.device.now, signed, null, what);
+            Set<String> lists = new LinkedHashSet<>();
+            if (switches) {
+                for (Object item : Json.object(document.get("switches"), "switches").values()) {
+                    for (Object variant : Json.list(Json.object(item, "switch").get("variants"), "variants")) listsOf(Json.object(variant, "variant").get("rules"), lists);
+                }
+            } else if (options.device.platform != null) {
+                Object entry = Json.object(document.get("platforms"), "platforms").get(Resolver.normalizePlatform(options.device.platform));
+                if (entry != null) for (Object release : Json.list(Json.object(entry, "platform").get("releases"), "releases")) listsOf(Json.object(release, "release").get("rules"), lists);
+            }
+            WhitelistLookup whitelists = options.device.deviceId == null || options.device.deviceId.isEmpty() ? null
+                : Installer.readWhitelists(http, lists, options.device.deviceId, trusted);
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("channel", options.channel);
+            result.put("documentVersion", document.get("version"));
+            if (switches) {
+                result.put("deviceId", options.device.deviceId);
+                result.putAll(resolveSwitches(document, options.device, whitelists));
+            } else {
+                result.putAll(resolveAppUpgrade(document, options.device, whitelists));
+            }
+            return result;
+        }
+
+        private static void listsOf(Object rules, Set<String> into) throws BadPackage {
+            Object lists = Json.object(rules, "rules").get("whitelist");
+            if (lists != null) for (Object name : Json.list(lists, "rules.whitelist")) if (name instanceof String) into.add((String) name);
+        }
+    }
+
+    /** The arguments of `switch resolve` and `app-release resolve`, as the update-publish CLI takes them. */
+    static final class DeviceOptions {
+        String from;
+        String channel = "production";
+        Device device = new Device();
+        List<String> publicKeys = new ArrayList<>();
+
+        static DeviceOptions parse(String command, List<String> args) throws Refusal {
+            DeviceOptions options = new DeviceOptions();
+            String usage = "usage: java UpdateClient.java " + command + " resolve --from <base-url> [--channel C]"
+                + (command.equals("switch") ? " --device-id D [--platform P] [--app-version V]" : " --platform P --app-version V [--device-id D]")
+                + " [--attr k=v,...] [--now ISO] [--public-key FILE]...";
+            for (int i = 0; i < args.size(); i++) {
+                String arg = args.get(i);
+                if (arg.equals("--help")) throw Refusal.input(usage);
+                if (!arg.startsWith("--")) throw Refusal.input("unexpected argument '" + arg + "'; " + usage);
+                if (i + 1 >= args.size()) throw Refusal.input(arg + " needs a value");
+                String value = args.get(++i);
+                switch (arg) {
+                    case "--from": options.from = value; break;
+                    case "--channel": options.channel = value; break;
+                    case "--platform": options.device.platform = value; break;
+                    case "--app-version":
+                        if (Version.strict(value) == null) throw Refusal.input("--app-version '" + value + "' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0");
+                        options.device.appVersion = value;
+                        break;
+                    case "--device-id": options.device.deviceId = value; break;
+                    case "--attr": options.device.attributes = Options.parseAttributes(value); break;
+                    case "--public-key": options.publicKeys.add(value); break;
+                    case "--now": options.device.now = Options.parseNow(value); break;
+                    default: throw Refusal.input("unknown option " + arg + "; see --help");
+                }
+            }
+            if (options.from == null) throw Refusal.input("--from <base-url> is required: the http(s) URL the store is served at");
+            if (!Options.NAME.matcher(options.channel).matches()) throw Refusal.input("channel '" + options.channel + "' is not a valid name; use lowercase letters, digits, '.', '_' or '-'");
+            if (command.equals("switch") && options.device.deviceId == null) throw Refusal.input("--device-id <id> is required: it decides rollouts and whitelist membership");
+            if (command.equals("app-release") && (options.device.platform == null || options.device.appVersion == null)) {
+                throw Refusal.input("--platform and --app-version are required, e.g. --platform ios --app-version 3.1.0");
+            }
+            return options;
+        }
+    }
+
+    // --------------------------------------------------------------- run once
+
+    /** Work an app does once when content of `version` (or later) is installed (PROTOCOL.md §15). */
+    public interface RunOnceStep {
+        String version();
+
+        void run() throws Exception;
+    }
+
+    /** Where the app keeps the versions whose steps completed. */
+    public interface RunOnceRecord {
+        List<String> load() throws IOException;
+
+        void save(List<String> done) throws IOException;
+    }
+
+    /**
+     * Runs, ascending by precedence, every step up to installedVersion not yet recorded; records each after it
+     * succeeds; a failing step stops the run (it runs again next time). Returns the versions run now.
+     */
+    public static List<String> runOnce(List<RunOnceStep> steps, RunOnceRecord record, String installedVersion) throws Exception {
+        Version installed = Version.strict(installedVersion);
+        if (installed == null) throw Refusal.input("installed version " + Json.quote(String.valueOf(installedVersion)) + " is not a SemVer 2.0.0 version (e.g. 1.4.0)");
+        List<RunOnceStep> sorted = new ArrayList<>();
+        for (RunOnceStep step : steps) {
+            if (Version.strict(step.version()) == null) throw Refusal.input("step version " + Json.quote(String.valueOf(step.version())) + " is not a SemVer 2.0.0 version (e.g. 1.4.0)");
+            sorted.add(step);
+        }
+        sorted.sort((a, b) -> Version.strict(a.version()).compareTo(Version.strict(b.version())));
+        for (int i = 1; i < sorted.size(); i++) {
+            if (Version.strict(sorted.get(i - 1).version()).compareTo(Version.strict(sorted.get(i).version())) == 0) {
+                throw Refusal.input("two run-once steps are registered for version " + sorted.get(i).version() + "; merge them into one");
+            }
+        }
+        List<RunOnceStep> due = new ArrayList<>();
+        for (RunOnceStep step : sorted) if (Version.strict(step.version()).compareTo(installed) <= 0) due.add(step);
+        List<String> ran = new ArrayList<>();
+        if (due.isEmpty()) return ran;
+        List<String> done = new ArrayList<>(record.load());
+        for (RunOnceStep step : due) {
+            Version version = Version.strict(step.version());
+            boolean recorded = false;
+            for (String entry : done) if (Version.strict(entry) != null && Version.strict(entry).compareTo(version) == 0) recorded = true;
+            if (recorded) continue;
+            step.run();
+            done.add(step.version());
+            record.save(new ArrayList<>(done));
+            ran.add(step.version());
+        }
+        return ran;
     }
 
     /** What a device remembers per channel between checks, so a mirror can neither turn time back nor strip signatures. */
@@ -1108,8 +1540,11 @@ public final class UpdateClient {
         static Trust from(Object value) {
             if (!(value instanceof Map)) return null;
             Map<?, ?> map = (Map<?, ?>) value;
-            if (!(map.get("channel") instanceof String) || !(map.get("indexVersion") instanceof Double)) return null;
-            return new Trust((String) map.get("channel"), (long) (double) (Double) map.get("indexVersion"), Boolean.TRUE.equals(map.get("signed")));
+            // A malformed trust is nothing remembered (PROTOCOL.md §10.2), never damage.
+            if (!(map.get("channel") instanceof String) || !(map.get("indexVersion") instanceof Double) || !(map.get("signed") instanceof Boolean)) return null;
+            double version = (Double) map.get("indexVersion");
+            if (version < 0 || version != Math.floor(version) || version > 9007199254740991.0) return null;
+            return new Trust((String) map.get("channel"), (long) version, (Boolean) map.get("signed"));
         }
 
         Map<String, Object> toJson() {
@@ -1130,22 +1565,27 @@ public final class UpdateClient {
 
         /** Refuses, in this order: unsigned after signed, a lower version (rollback), now at or past expires. */
         static void assertFresh(Map<String, Object> index, Instant now, boolean signed, Trust remembered) throws BadPackage, FreshnessRefusal {
-            String channel = Json.string(index, "channel", "index");
+            assertFresh(index, now, signed, remembered, "index");
+        }
+
+        /** The same for any polled channel document (`what`: "index", "switches document", "app-releases document"). */
+        static void assertFresh(Map<String, Object> index, Instant now, boolean signed, Trust remembered, String what) throws BadPackage, FreshnessRefusal {
+            String channel = Json.string(index, "channel", what);
             long version = versionOf(index);
             Trust known = remembered != null && remembered.channel.equals(channel) ? remembered : null;
             if (known != null && known.signed && !signed) {
-                throw new FreshnessRefusal("unsigned", "channel '" + channel + "' served an unsigned index after a signed one was accepted: the store was replaced or its signatures stripped; refused");
+                throw new FreshnessRefusal("unsigned", "channel '" + channel + "' served an unsigned " + what + " after a signed one was accepted: the store was replaced or its signatures stripped; refused");
             }
             if (known != null && version < known.indexVersion) {
-                throw new FreshnessRefusal("rollback", "channel '" + channel + "' index is version " + version + ", older than version " + known.indexVersion
-                    + " accepted before: a rollback (an old index served again); refused");
+                throw new FreshnessRefusal("rollback", "channel '" + channel + "' " + what + " is version " + version + ", older than version " + known.indexVersion
+                    + " accepted before: a rollback (an old " + what + " served again); refused");
             }
             String expires = Json.optionalString(index, "expires", "index");
             if (expires != null) {
                 Instant at = parseTime(expires);
-                if (at == null) throw new BadPackage("index.expires is not an ISO-8601 time");
+                if (at == null) throw new BadPackage(what + ".expires is not an ISO-8601 time");
                 if (!now.isBefore(at)) {
-                    throw new FreshnessRefusal("expired", "channel '" + channel + "' index expired at " + expires
+                    throw new FreshnessRefusal("expired", "channel '" + channel + "' " + what + " expired at " + expires
                         + ": the mirror serves a frozen copy, or the publisher has not refreshed it; refused");
                 }
             }
@@ -1770,7 +2210,14 @@ public final class UpdateClient {
         boolean nowGiven;
         Credentials credentials;
 
-        private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
+        static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
+
+        /** --now: an ISO-8601 time with an offset (a bare date is UTC midnight). */
+        static Instant parseNow(String value) throws Refusal {
+            Instant now = value.length() > 10 && !value.matches(".*(Z|z|[+-]\\d{2}:?\\d{2})$") ? null : parseTime(value);
+            if (now == null) throw Refusal.input("--now '" + value + "' is not an ISO-8601 time with an offset; use e.g. 2026-12-01T00:00:00Z");
+            return now;
+        }
 
         static Options parse(String[] args) throws Refusal {
             Options options = new Options();
@@ -1790,7 +2237,7 @@ public final class UpdateClient {
                     case "--channel": options.channel = value; break;
                     case "--platform": options.device.platform = value; break;
                     case "--app-version":
-                        if (Version.parse(value) == null) throw Refusal.input("--app-version '" + value + "' is not a semver version; use e.g. 2.0.0");
+                        if (Version.strict(value) == null) throw Refusal.input("--app-version '" + value + "' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0");
                         options.device.appVersion = value;
                         break;
                     case "--device-id": options.device.deviceId = value; break;
@@ -1799,9 +2246,7 @@ public final class UpdateClient {
                     case "--decryption-key": options.decryptionKeys.add(value); break;
                     case "--credentials-command": options.credentials = commandCredentials(value); break;
                     case "--now":
-                        Instant now = value.length() > 10 && !value.matches(".*(Z|z|[+-]\\d{2}:?\\d{2})$") ? null : parseTime(value);
-                        if (now == null) throw Refusal.input("--now '" + value + "' is not an ISO-8601 time with an offset; use e.g. 2026-12-01T00:00:00Z");
-                        options.device.now = now;
+                        options.device.now = parseNow(value);
                         options.nowGiven = true;
                         break;
                     default: throw Refusal.input("unknown option " + arg + "; see --help");
@@ -1866,6 +2311,31 @@ public final class UpdateClient {
 
     // ------------------------------------------------------------- installer
 
+    /** Which package is tried first and what follows a failure (PROTOCOL.md §10.3): patched, delta, full. */
+    static final class InstallOrder {
+        private InstallOrder() {}
+
+        static List<String> choices(String kind, boolean patched) {
+            if (kind.equals("full")) return List.of("full");
+            return patched ? List.of("patched", "delta", "full") : List.of("delta", "full");
+        }
+
+        /** The next package after `failed` failed with `failure` (bad-package, damaged-base, other), or null: refuse. */
+        static String next(List<String> choices, String failed, String failure) {
+            if (failed.equals("full") || failure.equals("other") || !choices.contains("full")) return null;
+            if (failure.equals("damaged-base")) return "full";
+            int at = choices.indexOf(failed);
+            return at + 1 < choices.size() ? choices.get(at + 1) : null;
+        }
+
+        /** A package's own checks fail with BadPackage; an installed file that changed with DamagedBase; anything else is no package's fault. */
+        static String failureOf(Refusal refusal) {
+            if (refusal instanceof DamagedBase) return "damaged-base";
+            if (refusal instanceof BadPackage) return "bad-package";
+            return "other";
+        }
+    }
+
     static final class Installer {
         static final String STATE_FILE = ".update-publish.json";
         static final String STAGING_MARK = ".update-publish-staging-";
@@ -1887,6 +2357,7 @@ public final class UpdateClient {
             recoverInterruptedSwap(dir);
             Map<String, Object> state = readState(dir, options.packageId);
             Trust remembered = state == null ? null : Trust.from(state.get("trust"));
+            // A trust-only marker (version null) remembers the channel with nothing installed.
             String installed = state == null ? null : (String) state.get("version");
 
             String indexKey = "channels/" + options.channel + "/index.json";
@@ -1912,11 +2383,10 @@ public final class UpdateClient {
             result.put("mandatory", resolution.get("mandatory"));
             result.put("reason", resolution.get("reason"));
             if (!Boolean.TRUE.equals(resolution.get("update"))) {
-                // Nothing to install, but what was accepted of the channel moved on: remember it, or a mirror could turn it back.
-                if (state != null && !trust.sameAs(remembered)) {
-                    state.put("trust", trust.toJson());
-                    writeStateAside(dir, state);
-                }
+                // Nothing to install, but what was accepted of the channel moved on: remember it (a trust-only marker when
+                // nothing is installed), or a mirror could turn it back.
+                Map<String, Object> marker = markerAfterCheck(state, options.packageId, options.channel, trust);
+                if (marker != null) writeStateAside(dir, marker);
                 return result;
             }
 
@@ -1929,7 +2399,8 @@ public final class UpdateClient {
             Map<String, Object> delta = null;
             if ("delta".equals(resolution.get("kind"))) {
                 for (Object candidate : Json.list(manifest.get("deltas"), "manifest.deltas")) {
-                    if (installed.equals(Json.object(candidate, "delta").get("from"))) delta = Json.object(candidate, "delta");
+                    Object from = Json.object(candidate, "delta").get("from");
+                    if (from instanceof String && Resolver.same(installed, (String) from)) delta = Json.object(candidate, "delta");
                 }
             }
             Map<String, Object> full = Json.object(manifest.get("full"), "manifest.full");
@@ -1939,16 +2410,21 @@ public final class UpdateClient {
             try {
                 Path tree = staging.resolve("tree");
                 long[] downloaded = {0};
-                String kind = "full";
-                if (delta != null) {
+                // PROTOCOL.md §10.3: this client applies no patches, so the delta, then the full package.
+                List<String> choices = InstallOrder.choices(delta != null ? "delta" : "full", false);
+                String kind = choices.get(0);
+                while (true) {
                     try {
-                        install(http, delta, files, encryption, decryptionKeys, staging.resolve("delta"), dir, tree, downloaded);
-                        kind = "delta";
-                    } catch (DamagedBase damaged) {
+                        if (kind.equals("delta")) install(http, delta, files, encryption, decryptionKeys, staging.resolve("delta"), dir, tree, downloaded);
+                        else install(http, full, files, encryption, decryptionKeys, staging.resolve("full"), null, tree, downloaded);
+                        break;
+                    } catch (Refusal failed) {
+                        String next = InstallOrder.next(choices, kind, InstallOrder.failureOf(failed));
+                        if (next == null) throw failed;
                         deleteTree(tree);
+                        kind = next;
                     }
                 }
-                if (kind.equals("full")) install(http, full, files, encryption, decryptionKeys, staging.resolve("full"), null, tree, downloaded);
                 Map<String, Object> newState = new LinkedHashMap<>();
                 newState.put("package", options.packageId);
                 newState.put("version", version);
@@ -2006,7 +2482,7 @@ public final class UpdateClient {
             return digest.digest();
         }
 
-        private static List<Signatures.TrustedKey> loadPublicKeys(List<String> files) throws Refusal {
+        static List<Signatures.TrustedKey> loadPublicKeys(List<String> files) throws Refusal {
             List<Signatures.TrustedKey> keys = new ArrayList<>();
             for (String file : files) {
                 String pem;
@@ -2037,7 +2513,7 @@ public final class UpdateClient {
             return keys;
         }
 
-        private static Object parseJson(byte[] body, String key) throws BadPackage {
+        static Object parseJson(byte[] body, String key) throws BadPackage {
             try {
                 return Json.parse(new String(body, StandardCharsets.UTF_8));
             } catch (IllegalArgumentException invalid) {
@@ -2046,7 +2522,7 @@ public final class UpdateClient {
         }
 
         /** With trusted keys a valid signature by one of them is required; returns whether the document was verified. */
-        private static boolean checkSignature(String key, Object document, List<Signatures.TrustedKey> trusted) throws BadPackage {
+        static boolean checkSignature(String key, Object document, List<Signatures.TrustedKey> trusted) throws BadPackage {
             if (trusted.isEmpty()) return false;
             Map<String, Object> check = Signatures.check(document, trusted);
             if (Boolean.TRUE.equals(check.get("ok"))) return true;
@@ -2065,9 +2541,10 @@ public final class UpdateClient {
             for (Map.Entry<String, Object> entry : Json.object(index.get("packages"), key + ".packages").entrySet()) {
                 for (Object item : Json.list(Json.object(entry.getValue(), "package").get("releases"), key + " releases")) {
                     Map<String, Object> release = Json.object(item, "release");
-                    if (Version.parse(Json.string(release, "version", "release")) == null) throw new BadPackage(key + ": release version " + release.get("version") + " is not semver");
+                    if (!ChannelDocuments.documentVersion(Json.string(release, "version", "release"))) throw new BadPackage(key + ": release version " + release.get("version") + " is not SemVer 2.0.0 without build metadata");
                     Map<String, Object> rules = Json.object(release.get("rules"), "rules");
                     Json.number(rules, "rollout", "rules");
+                    if (!(rules.get("mandatory") instanceof Boolean)) throw new BadPackage(key + ": rules.mandatory is not a boolean");
                     for (String time : new String[] {"startsAt", "endsAt"}) {
                         if (rules.get(time) != null && parseTime(Json.string(rules, time, "rules")) == null) throw new BadPackage(key + ": rules." + time + " is not an ISO-8601 time");
                     }
@@ -2163,6 +2640,11 @@ public final class UpdateClient {
                     if (lists != null) for (Object name : Json.list(lists, "rules.whitelist")) if (name instanceof String) names.add((String) name);
                 }
             }
+            return readWhitelists(http, names, deviceId, trusted);
+        }
+
+        /** Which of these whitelists hold the device: each list's meta, then the one shard its id hashes to (§7). */
+        static WhitelistLookup readWhitelists(Http http, Set<String> names, String deviceId, List<Signatures.TrustedKey> trusted) throws Refusal {
             Set<String> member = new HashSet<>();
             for (String name : names) {
                 String metaKey = "whitelists/" + name + "/meta.json";
@@ -2187,36 +2669,80 @@ public final class UpdateClient {
 
         // ----------------------------------------------------- install state
 
-        /** What dir holds: null when missing or empty; a folder with other content or another package is refused. */
+        /** What dir holds (PROTOCOL.md §10.2): null when missing or empty (nothing installed, nothing remembered). */
         private static Map<String, Object> readState(Path dir, String packageId) throws Refusal, IOException {
             if (!Files.exists(dir)) return null;
             if (!Files.isDirectory(dir)) throw Refusal.input(dir + " is not a folder; choose a folder to install into");
             Path file = dir.resolve(STATE_FILE);
-            if (!Files.exists(file)) {
-                try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-                    if (!entries.iterator().hasNext()) return null;
+            String marker = null;
+            if (Files.exists(file)) {
+                try {
+                    marker = Files.readString(file);
+                } catch (java.nio.charset.CharacterCodingException damaged) {
+                    marker = "";
                 }
+            }
+            List<String> others = new ArrayList<>();
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path entry : entries) if (!entry.getFileName().toString().equals(STATE_FILE)) others.add(entry.getFileName().toString());
+            }
+            return interpretFolder(marker, others, packageId, dir.toString());
+        }
+
+        /**
+         * What an install folder holds, from its marker's text (null: none) and the names of its other entries.
+         * Refused (input): other content without a marker, a marker that is not one, another package's folder,
+         * a trust-only marker (version null) beside files.
+         */
+        static Map<String, Object> interpretFolder(String marker, List<String> otherEntries, String packageId, String dir) throws Refusal {
+            if (marker == null) {
+                if (otherEntries.isEmpty()) return null;
                 throw Refusal.input(dir + " is not empty and has no " + STATE_FILE + ", so it was not installed by update-publish; choose an empty or new folder");
             }
+            String damaged = dir + "/" + STATE_FILE + " is damaged; delete " + dir + " to install again from scratch";
             Object parsed;
             try {
-                parsed = Json.parse(Files.readString(file));
-            } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException damaged) {
-                parsed = null;
+                parsed = Json.parse(marker);
+            } catch (IllegalArgumentException notJson) {
+                throw Refusal.input(damaged);
             }
-            if (!(parsed instanceof Map) || !(((Map<?, ?>) parsed).get("package") instanceof String) || !(((Map<?, ?>) parsed).get("version") instanceof String)
-                || Version.parse((String) ((Map<?, ?>) parsed).get("version")) == null) {
-                throw Refusal.input(file + " is damaged; delete " + dir + " to install again from scratch");
-            }
+            if (!(parsed instanceof Map)) throw Refusal.input(damaged);
             @SuppressWarnings("unchecked")
-            Map<String, Object> state = (Map<String, Object>) parsed;
+            Map<String, Object> state = new LinkedHashMap<>((Map<String, Object>) parsed);
+            Object version = state.get("version");
+            boolean trustOnly = state.containsKey("version") && version == null;
+            if (!(state.get("package") instanceof String) || !(trustOnly || (version instanceof String && Version.strict((String) version) != null))) throw Refusal.input(damaged);
             if (!packageId.equals(state.get("package"))) throw Refusal.input(dir + " holds package '" + state.get("package") + "', not '" + packageId + "'; install each package into its own folder");
+            if (trustOnly && !otherEntries.isEmpty()) throw Refusal.input(damaged);
+            Trust trust = Trust.from(state.get("trust"));
+            if (trust == null) state.remove("trust");
+            else state.put("trust", trust.toJson());
             return state;
         }
 
-        /** Replaces the state file of an installed folder (write aside, rename): the channel's trust moved on, the content did not. */
+        /** After a check that installs nothing: the marker to write so the channel's trust is remembered, or null when it already says so. */
+        static Map<String, Object> markerAfterCheck(Map<String, Object> state, String packageId, String channel, Trust trust) {
+            if (state == null) {
+                Map<String, Object> marker = new LinkedHashMap<>();
+                marker.put("package", packageId);
+                marker.put("version", null);
+                marker.put("channel", channel);
+                marker.put("trust", trust.toJson());
+                return marker;
+            }
+            if (trust.sameAs(Trust.from(state.get("trust")))) return null;
+            Map<String, Object> marker = new LinkedHashMap<>(state);
+            marker.put("trust", trust.toJson());
+            return marker;
+        }
+
+        /**
+         * Replaces the marker (write aside, rename): the channel's trust moved on, the content did not. Aside is beside
+         * the folder under the staging mark, so a crash leaves nothing in it and the next run removes the leftover.
+         */
         private static void writeStateAside(Path dir, Map<String, Object> state) throws IOException {
-            Path aside = dir.resolve(STATE_FILE + "." + ProcessHandle.current().pid() + ".tmp");
+            Files.createDirectories(dir);
+            Path aside = dir.resolveSibling(dir.getFileName() + STAGING_MARK + "marker-" + ProcessHandle.current().pid());
             Files.write(aside, (Json.write(state) + "\n").getBytes(StandardCharsets.UTF_8));
             move(aside, dir.resolve(STATE_FILE));
         }
@@ -2286,10 +2812,15 @@ public final class UpdateClient {
 
     // ------------------------------------------------------------ whitelists
 
+    static final long MAX_WHITELIST_SHARDS = 1_000_000;
+
     static Map<String, Object> validateWhitelistMeta(Object document, String key, String name) throws BadPackage {
         if (!(document instanceof Map)) throw new BadPackage(key + ": is malformed (no shard count)");
         Map<String, Object> meta = Json.object(document, key);
-        if (!(meta.get("shards") instanceof Double) || Json.integer(meta, "shards", key) <= 0) throw new BadPackage(key + ": is malformed (no shard count)");
+        // 1 to 1,000,000 shards (PROTOCOL.md §7): 2,000 ids each, two billion ids at most.
+        if (!(meta.get("shards") instanceof Double) || Json.integer(meta, "shards", key) <= 0 || Json.integer(meta, "shards", key) > MAX_WHITELIST_SHARDS) {
+            throw new BadPackage(key + ": is malformed (no shard count from 1 to " + MAX_WHITELIST_SHARDS + ")");
+        }
         if (!name.equals(meta.get("name"))) throw new BadPackage(key + ": names list '" + meta.get("name") + "', not '" + name + "': it was copied from another list");
         if (meta.get("version") != null && Json.integer(meta, "version", key) <= 0) throw new BadPackage(key + ": has a malformed version");
         return meta;
@@ -2430,13 +2961,159 @@ public final class UpdateClient {
                     device.appVersion = (String) request.get("appVersion");
                     device.deviceId = (String) request.get("deviceId");
                     device.installed = (String) request.get("installed");
+                    device.patches = Boolean.TRUE.equals(request.get("patches"));
                     device.now = parseTime((String) request.get("now"));
                     if (request.get("attributes") != null) {
                         device.attributes = new HashMap<>();
                         for (Map.Entry<String, Object> attribute : asMap(request.get("attributes")).entrySet()) device.attributes.put(attribute.getKey(), (String) attribute.getValue());
                     }
                     Map<String, Object> lists = input.get("whitelists") == null ? Map.of() : asMap(input.get("whitelists"));
-                    return Resolver.resolve(index, device, (list, id) -> lists.get(list) != null && strings(lists.get(list)).contains(id));
+                    try {
+                        return Resolver.resolve(index, device, (list, id) -> lists.get(list) != null && strings(lists.get(list)).contains(id));
+                    } catch (Refusal refused) {
+                        if (refused.exitCode != 2) throw refused;
+                        result.put("error", "input");
+                        return result;
+                    }
+                }
+                case "switches":
+                case "app-upgrade": {
+                    Map<String, Object> request = asMap(input.get("device"));
+                    Device device = new Device();
+                    device.platform = (String) request.get("platform");
+                    device.appVersion = (String) request.get("appVersion");
+                    device.deviceId = (String) request.get("deviceId");
+                    device.now = parseTime((String) request.get("now"));
+                    if (request.get("attributes") != null) {
+                        device.attributes = new HashMap<>();
+                        for (Map.Entry<String, Object> attribute : asMap(request.get("attributes")).entrySet()) device.attributes.put(attribute.getKey(), (String) attribute.getValue());
+                    }
+                    Map<String, Object> lists = input.get("whitelists") == null ? Map.of() : asMap(input.get("whitelists"));
+                    WhitelistLookup whitelists = (list, id) -> lists.get(list) != null && strings(lists.get(list)).contains(id);
+                    Object document = asMap(file.get("documents")).get((String) input.get("document"));
+                    try {
+                        return check.equals("switches")
+                            ? ChannelDocuments.resolveSwitches(ChannelDocuments.switches(document, "switches.json", "production"), device, whitelists)
+                            : ChannelDocuments.resolveAppUpgrade(ChannelDocuments.appReleases(document, "app-releases.json", "production"), device, whitelists);
+                    } catch (BadPackage refused) {
+                        result.put("error", "integrity");
+                        return result;
+                    } catch (Refusal refused) {
+                        if (refused.exitCode != 2) throw refused;
+                        result.put("error", "input");
+                        return result;
+                    }
+                }
+                case "document-freshness": {
+                    Map<String, Object> document = asMap(input.get("document"));
+                    boolean signed = Boolean.TRUE.equals(input.get("signed"));
+                    Map<String, Object> kept = input.get("remembered") == null ? null : asMap(input.get("remembered"));
+                    Trust remembered = kept == null ? null : new Trust((String) kept.get("channel"), (long) (double) (Double) kept.get("version"), Boolean.TRUE.equals(kept.get("signed")));
+                    try {
+                        Trust.assertFresh(document, parseTime((String) input.get("now")), signed, remembered, "document");
+                    } catch (FreshnessRefusal refused) {
+                        result.put("ok", false);
+                        result.put("reason", refused.reason);
+                        return result;
+                    }
+                    Trust remember = Trust.remember(document, signed, remembered);
+                    Map<String, Object> json = new LinkedHashMap<>();
+                    json.put("channel", remember.channel);
+                    json.put("version", (double) remember.indexVersion);
+                    json.put("signed", remember.signed);
+                    result.put("ok", true);
+                    result.put("remember", json);
+                    return result;
+                }
+                case "run-once": {
+                    List<String> record = new ArrayList<>(strings(input.get("done")));
+                    List<Object> ran = new ArrayList<>();
+                    String fails = (String) input.get("fails");
+                    List<RunOnceStep> steps = new ArrayList<>();
+                    for (String version : strings(input.get("steps"))) {
+                        steps.add(new RunOnceStep() {
+                            public String version() {
+                                return version;
+                            }
+
+                            public void run() {
+                                if (version.equals(fails)) throw new IllegalStateException("step " + version + " failed");
+                                ran.add(version);
+                            }
+                        });
+                    }
+                    RunOnceRecord memory = new RunOnceRecord() {
+                        public List<String> load() {
+                            return new ArrayList<>(record);
+                        }
+
+                        public void save(List<String> done) {
+                            record.clear();
+                            record.addAll(done);
+                        }
+                    };
+                    try {
+                        runOnce(steps, memory, (String) input.get("installed"));
+                    } catch (Refusal refused) {
+                        result.put("error", "input");
+                        return result;
+                    } catch (IllegalStateException stepFailed) {
+                        result.put("ran", ran);
+                        result.put("done", new ArrayList<Object>(record));
+                        result.put("error", "step");
+                        return result;
+                    }
+                    result.put("ran", ran);
+                    result.put("done", new ArrayList<Object>(record));
+                    return result;
+                }
+                case "device-version":
+                    result.put("valid", Version.strict((String) input.get("text")) != null);
+                    return result;
+                case "time": {
+                    Instant instant = parseTime((String) input.get("text"));
+                    result.put("instant", instant == null ? null : DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC).format(instant));
+                    return result;
+                }
+                case "version-order":
+                    result.put("order", (double) Integer.signum(Version.strict((String) input.get("a")).compareTo(Version.strict((String) input.get("b")))));
+                    return result;
+                case "install-folder":
+                    try {
+                        Map<String, Object> state = Installer.interpretFolder((String) input.get("marker"), strings(input.get("otherEntries")), (String) input.get("package"), "folder");
+                        result.put("ok", true);
+                        result.put("installed", state == null ? null : state.get("version"));
+                        result.put("trust", state == null ? null : state.get("trust"));
+                    } catch (Refusal refused) {
+                        if (refused.exitCode != 2) throw refused;
+                        result.put("ok", false);
+                        result.put("error", "input");
+                    }
+                    return result;
+                case "remember-trust":
+                    result.put("write", Installer.markerAfterCheck(input.get("state") == null ? null : asMap(input.get("state")), (String) input.get("package"),
+                        (String) input.get("channel"), Trust.from(input.get("trust"))));
+                    return result;
+                case "install-order": {
+                    List<String> choices = InstallOrder.choices((String) input.get("kind"), Boolean.TRUE.equals(input.get("patched")));
+                    Map<String, Object> failures = asMap(input.get("failures"));
+                    List<Object> tried = new ArrayList<>();
+                    result.put("tried", tried);
+                    for (String choice = choices.get(0); ; ) {
+                        tried.add(choice);
+                        String failure = (String) failures.get(choice);
+                        if (failure == null) {
+                            result.put("installed", choice);
+                            return result;
+                        }
+                        String next = InstallOrder.next(choices, choice, failure);
+                        if (next == null) {
+                            result.put("installed", null);
+                            result.put("error", failure);
+                            return result;
+                        }
+                        choice = next;
+                    }
                 }
                 case "freshness": {
                     Map<String, Object> index = asMap(input.get("index"));
