@@ -39,7 +39,7 @@ describe('fetch from a private store (scope packages)', () => {
   it('without credentials: one line naming --credentials-command, exit 1, the device folder untouched', async () => {
     const device = join(project.dir, 'device-none');
     const result = await project.run(['fetch', 'maps', '--into', device, '--from', server.url]);
-    expectRefused(refusal(result), 1, /the store at http:\/\/127\.0\.0\.1:\d+\/ requires credentials .*answered 403.*pass --credentials-command CMD, a command printing what 'update-publish access sign --json' prints/);
+    expectRefused(refusal(result), 1, /GET http:\/\/127\.0\.0\.1:\d+\/packages\/maps\/1\.0\.0\/manifest\.json answered HTTP 403: the store requires credentials for it .*; pass --credentials-command CMD, a command printing what 'update-publish access sign --json' prints/);
     expect(absent(device)).toBe(true);
   });
 
@@ -130,9 +130,12 @@ describe('fetch from a private store (scope all)', () => {
     try {
       const refused = await project.run(['fetch', 'maps', '--into', join(project.dir, 'none'), '--from', server.url]);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/requires credentials \(GET .*channels\/production\/index\.json answered 403;/);
+      expect(refused.stderr).toMatch(/channels\/production\/index\.json answered HTTP 403: the store requires credentials .*pass --credentials-command CMD/);
       const fetched = succeeded(await project.run(['fetch', 'maps', '--into', join(project.dir, 'device'), '--from', server.url, '--credentials-command', signCommand(), '--json']));
       expect(fetched).toMatchObject({ updated: true, version: '1.0.0' });
+      // Reading commands that take --from take the credentials too: switches are private under scope all.
+      expectRefused(await project.run(['switch', 'resolve', '--from', server.url, '--device-id', 'd1']), 1, /switches\.json answered HTTP 403: the store requires credentials .*pass --credentials-command CMD/);
+      succeeded(await project.run(['switch', 'resolve', '--from', server.url, '--device-id', 'd1', '--credentials-command', signCommand(), '--json']));
     } finally {
       await server.stop();
     }

@@ -116,6 +116,10 @@ describe('Java client and a private store', () => {
       const result = await runJava(['maps', '--from', served.url, '--into', join(all.dir, 'device'), '--credentials-command', signCommand()], all.dir);
       expect(result.code, result.stderr).toBe(0);
       expect(result.json).toMatchObject({ updated: true, version: '1.0.0' });
+      // Switches are channel documents: private under scope all too.
+      const switches = await runJava(['switch', 'resolve', '--from', served.url, '--device-id', 'd1', '--credentials-command', signCommand()], all.dir);
+      expect(switches.code, switches.stderr).toBe(0);
+      expect(switches.json).toMatchObject({ channel: 'production', values: {} });
     } finally {
       await served.stop();
     }

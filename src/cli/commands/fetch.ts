@@ -5,9 +5,8 @@ import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-sou
 import { storeSource } from '../../client/fetch/source.js';
 import { s3Source } from '../../client/fetch/s3-source.js';
 import type { S3Config } from '../../config/schema.js';
-import { ExitCode, UserError } from '../../errors.js';
+import { UserError } from '../../errors.js';
 import { credentialsFromCommand } from '../../client/fetch/credentials-command.js';
-import { CredentialsRequiredError } from '../../client/fetch/private-access.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
 import { withContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../../format.js';
@@ -119,9 +118,6 @@ Examples:
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
-          if (error instanceof CredentialsRequiredError) {
-            throw new UserError(`the store at ${source.location} requires credentials (GET ${error.shown} answered 403; behind a private bucket a missing object does too); pass --credentials-command CMD, a command printing what 'update-publish access sign --json' prints`, ExitCode.failure);
-          }
           throw error;
         }
         if (result.reason === 'unknown-package') {

@@ -16,7 +16,7 @@ export type CredentialsCallback = () => Promise<unknown>;
 /** The store answered 403 and no credentials were given: the store is private. */
 export class CredentialsRequiredError extends ProtocolError {
   constructor(readonly shown: string) {
-    super(`GET ${shown} answered HTTP 403: the store requires credentials for it (or, behind a private bucket, it is missing); pass a credentials callback`);
+    super(`GET ${shown} answered HTTP 403: the store requires credentials for it (or, behind a private bucket, it is missing)`);
     this.name = 'CredentialsRequiredError';
   }
 }

@@ -1380,6 +1380,7 @@ public final class UpdateClient {
         static Map<String, Object> read(String kind, DeviceOptions options) throws Refusal, IOException {
             boolean switches = kind.equals("switch");
             Http http = new Http(options.from);
+            http.credentials = options.credentials;
             List<Signatures.TrustedKey> trusted = Installer.loadPublicKeys(options.publicKeys);
             String key = "channels/" + options.channel + (switches ? "/switches.json" : "/app-releases.json");
             String what = switches ? "switches document" : "app-releases document";
@@ -1436,12 +1437,13 @@ public final class UpdateClient {
         String channel = "production";
         Device device = new Device();
         List<String> publicKeys = new ArrayList<>();
+        Credentials credentials;
 
         static DeviceOptions parse(String command, List<String> args) throws Refusal {
             DeviceOptions options = new DeviceOptions();
             String usage = "usage: java UpdateClient.java " + command + " resolve --from <base-url> [--channel C]"
                 + (command.equals("switch") ? " --device-id D [--platform P] [--app-version V]" : " --platform P --app-version V [--device-id D]")
-                + " [--attr k=v,...] [--now ISO] [--public-key FILE]...";
+                + " [--attr k=v,...] [--now ISO] [--public-key FILE]... [--credentials-command CMD]";
             for (int i = 0; i < args.size(); i++) {
                 String arg = args.get(i);
                 if (arg.equals("--help")) throw Refusal.input(usage);
@@ -1460,6 +1462,7 @@ public final class UpdateClient {
                     case "--attr": options.device.attributes = Options.parseAttributes(value); break;
                     case "--public-key": options.publicKeys.add(value); break;
                     case "--now": options.device.now = Options.parseNow(value); break;
+                    case "--credentials-command": options.credentials = Options.commandCredentials(value); break;
                     default: throw Refusal.input("unknown option " + arg + "; see --help");
                 }
             }
