@@ -48,6 +48,18 @@ export async function archiveReleases(store: Store, channel: string, id: string,
   );
 }
 
+/** Drops releases from a package's archive (gc's retention): `rollback --to` can no longer reach them. */
+export async function pruneArchivedReleases(store: Store, channel: string, id: string, versions: string[]): Promise<void> {
+  const dropped = new Set(versions);
+  await updateDocument(
+    store,
+    archiveKey(channel, id),
+    (archive) => ({ releases: archive.releases.filter((release) => !dropped.has(release.version)) }),
+    parseArchive,
+    () => ({ releases: [] }),
+  );
+}
+
 export async function readArchivedReleases(store: Store, channel: string, id: string): Promise<Release[]> {
   return (await readJsonDocument(store, archiveKey(channel, id), parseArchive, () => ({ releases: [] }))).document.releases;
 }

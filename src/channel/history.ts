@@ -78,16 +78,17 @@ export async function appendHistoryLog(store: Store, log: { key: string; entries
 }
 
 /** The history entry of a release just published: its rules, notes and commit. */
-export const publishRecord = (release: Release): HistoryRecord => ({
+export const publishRecord = (release: Release, workTree: { dirty?: boolean } = {}): HistoryRecord => ({
   action: 'publish',
   version: release.version,
-  details: { rules: release.rules, ...provenanceDetails(release) },
+  details: { rules: release.rules, ...provenanceDetails({ ...release, ...workTree }) },
 });
 
 /** A history entry's record of a release's notes and commit, when it has them. */
-export const provenanceDetails = ({ message, commit }: { message?: string; commit?: string }) => ({
+export const provenanceDetails = ({ message, commit, dirty }: { message?: string; commit?: string; dirty?: boolean }) => ({
   ...(message !== undefined && { message }),
   ...(commit !== undefined && { commit }),
+  ...(dirty && { dirty: true }),
 });
 
 /**

@@ -1,6 +1,7 @@
 import { requireKnownChannel } from '../channel/channels.js';
 import { ConfigNotFoundError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { configuredChannels, defaultConfig, NAME_PATTERN } from '../config/schema.js';
+import { assertWriteEnvironment } from '../config/env-refs.js';
 import { UserError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import { dryRunStore } from '../store/dry-run-store.js';
@@ -97,8 +98,16 @@ export async function withContext<T>(
   // Every command's document writes are signed here, in one place; the key is read on the first write.
   const signer = signerFor(loaded.config, loaded.configDir);
   // Outside the signer: a document write that has begun lands together with its signature.
+  // Checked once, just before the first write: a command that ends up writing nothing needs no secret.
+  let environmentChecked = false;
   const writingStore = interruptibleStore(signer ? signingStore(realStore, signer) : realStore, session.interruption.signal, {
-    onWrite: () => void (session.writes.started = true),
+    onWrite: () => {
+      if (!environmentChecked) {
+        environmentChecked = true;
+        assertWriteEnvironment(loaded.config, session.hookEvents);
+      }
+      session.writes.started = true;
+    },
     onIndexWritten: () => void (session.writes.channelIndexWritten = true),
   });
   const store = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;

@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
+import type { HookEventName } from '../protocol/release-event.js';
 import { Command } from 'commander';
 import { registerAccess } from './commands/access.js';
 import { registerBase } from './commands/base.js';
 import { registerAppRelease } from './commands/app-release.js';
 import { registerChannel } from './commands/channel.js';
 import { registerCompletion } from './commands/completion.js';
+import { registerConsole } from './commands/console.js';
 import { registerDiff } from './commands/diff.js';
 import { registerEdit } from './commands/edit.js';
 import { registerFetch } from './commands/fetch.js';
@@ -57,11 +59,37 @@ const COMMANDS = [
   registerFetch,
   registerVerify,
   registerServe,
+  registerConsole,
   registerKeys,
   registerAccess,
   registerRefresh,
   registerCompletion,
 ];
+
+/** The hook event each writing command fires: its hooks' env:NAME values are checked before the command's first write. */
+const HOOK_EVENT_OF_COMMAND: Record<string, HookEventName> = {
+  publish: 'publish',
+  rollout: 'rollout',
+  halt: 'halt',
+  resume: 'resume',
+  rollback: 'rollback',
+  promote: 'promote',
+  edit: 'edit',
+  'switch set': 'switch',
+  'switch rm': 'switch',
+  'switch rollback': 'switch',
+  'app-release add': 'app-release',
+  'app-release rm': 'app-release',
+  'app-release rollout': 'app-release',
+  'app-release halt': 'app-release',
+};
+
+/** `switch set` for the command `update-publish switch set`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
 
 export interface Program {
   program: Command;
@@ -90,6 +118,9 @@ export function createProgram(session: Session): Program {
   let invoked = program;
   program.hook('preAction', (_program, actionCommand) => {
     invoked = actionCommand;
+    const event = HOOK_EVENT_OF_COMMAND[commandPath(actionCommand)];
+    const hooksOn = (actionCommand.opts() as { hooks?: boolean }).hooks !== false;
+    session.hookEvents = event && hooksOn ? [event] : [];
   });
   return { program, invoked: () => invoked };
 }

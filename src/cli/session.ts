@@ -27,6 +27,8 @@ export interface Session {
   };
   /** Set by a command that runs until it is stopped (serve): what the interruption line says instead of the one about uploads and the index. */
   interruptionMeans?: string;
+  /** The hook events the running command fires (none with --no-hooks): their hooks' `env:NAME` values are checked before its first write. */
+  hookEvents: string[];
   /** Set by a command that finished but must not exit 0 (a failed required hook, verify's problems). */
   exitCode?: number;
   /** A person watching: both output streams on a terminal, not CI. Spinners, colour and prompts are for them only. */
@@ -50,6 +52,7 @@ export async function createSession(io: CliIo): Promise<Session> {
     io,
     interruption,
     writes: { started: false, channelIndexWritten: false },
+    hookEvents: [],
     terminal,
     ora: terminal ? (await import('ora')).default : undefined,
     redact: secretRedactor(process.env),

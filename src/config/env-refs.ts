@@ -67,3 +67,30 @@ function visitStrings(value: unknown, map: (text: string) => string): unknown {
   }
   return value;
 }
+
+/** Where a command reads `env:NAME` values from: the signing key, and the hooks its events run. */
+export interface WriteEnvironmentNeeds {
+  signing?: { privateKey: string };
+  hooks: readonly { type: string; name?: string; on: readonly string[] }[];
+}
+
+/**
+ * Every `env:NAME` a writing command will read — the signing key, and each hook subscribed to
+ * one of `events` — checked at once, so a missing variable stops the command before its first
+ * write rather than after the release is live (a hook runs after the index write).
+ */
+export function assertWriteEnvironment(needs: WriteEnvironmentNeeds, events: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
+  const problems: string[] = [];
+  const signingVariable = needs.signing && envRefName(needs.signing.privateKey);
+  if (signingVariable && !env[signingVariable]?.trim()) problems.push(`${signingVariable} (signing.privateKey)`);
+  for (const hook of needs.hooks) {
+    if (!hook.on.some((event) => events.includes(event))) continue;
+    for (const name of missingEnvRefs(hook, env)) problems.push(`${name} (hook '${hook.name ?? hook.type}')`);
+  }
+  if (problems.length === 0) return;
+  throw new UserError(
+    `environment variable${problems.length === 1 ? '' : 's'} ${problems.join(', ')} ${problems.length === 1 ? 'is' : 'are'} not set; export ${problems.length === 1 ? 'it' : 'them'}${
+      needs.hooks.length ? ' (or pass --no-hooks for a hook)' : ''
+    }; nothing was written`,
+  );
+}

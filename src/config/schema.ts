@@ -6,6 +6,7 @@ import { hooksConfigSchema } from './hook-schema.js';
 import { isRollout, timeProblem } from '../protocol/rule-values.js';
 import { storeUrlProblem } from './store-url.js';
 import { accessConfigSchema } from './access-schema.js';
+import { closestName } from '../suggest.js';
 
 /** How long a channel index stays valid on devices unless `signing.indexLifetime` says otherwise. */
 export const DEFAULT_INDEX_LIFETIME = '30d';
@@ -89,6 +90,9 @@ export const deltaPatchesSchema = z
   })
   .refine((patches) => patches.minFileSize <= patches.maxFileSize, { path: ['minFileSize'], message: 'minFileSize must not exceed maxFileSize' });
 
+/** Default of `deltaMaxRatio`: a delta above 80 % of the full package is not worth a second object. */
+export const DEFAULT_DELTA_MAX_RATIO = 0.8;
+
 export const configSchema = z.strictObject({
   /** A folder path (the embedded store) or s3://bucket/prefix. */
   store: z
@@ -108,11 +112,33 @@ export const configSchema = z.strictObject({
     .optional(),
   /** Delta packages are built from this many previous versions on the channel. */
   deltas: z.number().int().min(0).max(20).default(3),
+  /**
+   * A delta is built only when it is at most this share of the full package (in bytes): a delta
+   * nearly as big as the full package costs an upload and a store object and saves devices nothing.
+   */
+  deltaMaxRatio: z.number().gt(0, 'deltaMaxRatio must be above 0').max(1, 'deltaMaxRatio must be at most 1 (1: build every delta)').default(DEFAULT_DELTA_MAX_RATIO),
   deltaPatches: deltaPatchesSchema.default({ enabled: true, minFileSize: 65536, maxRatio: 0.5, maxFileSize: DEFAULT_PATCH_MAX_FILE_SIZE }),
   packages: z
     .record(name('package id'), packageConfigSchema)
     .refine((packages) => Object.keys(packages).length > 0, 'packages must name at least one package'),
   rules: z.record(name('rule preset name'), rulesConfigSchema).default({}),
+  /** Platforms besides the known ones (ios, android, harmony, web, windows, macos, linux) that rules may name. */
+  platforms: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'platforms holds names such as "tvos": letters, digits, ".", "_" or "-"'))
+    .refine(unique, 'platforms lists a platform twice; list each once')
+    .default([]),
+  /** What gc keeps of what no device can be served any more (see docs/commands.md, gc). */
+  retention: z
+    .strictObject({
+      /** Archived releases kept per package and channel, newest first (for `rollback --to`). */
+      keepArchived: z.number().int().min(0).optional(),
+      /** Unreferenced versions and archived releases younger than this are kept. */
+      olderThan: z
+        .string()
+        .refine((text) => parseDuration(text) !== undefined, 'retention.olderThan must be a duration such as "90d", "12h" or "2w"')
+        .optional(),
+    })
+    .optional(),
   hooks: hooksConfigSchema,
   signing: z
     .strictObject({
@@ -136,12 +162,42 @@ export type RulesConfig = z.infer<typeof rulesConfigSchema>;
 export type S3Config = z.infer<typeof s3ConfigSchema>;
 export type DeltaPatchesConfig = z.infer<typeof deltaPatchesSchema>;
 
+/** The fields a config object at `path` may hold, for "did you mean" on an unknown one. */
+function knownFieldsAt(path: readonly PropertyKey[]): string[] {
+  const [first, second, third] = path.map(String);
+  if (path.length === 0) return Object.keys(configSchema.shape);
+  if (path.length === 1 && first === 's3') return Object.keys(s3ConfigSchema.shape);
+  if (path.length === 1 && first === 'signing') return ['privateKey', 'keyId', 'indexLifetime'];
+  if (path.length === 1 && first === 'encryption') return ['key', 'keyId'];
+  if (path.length === 1 && first === 'retention') return ['keepArchived', 'olderThan'];
+  if (path.length === 1 && first === 'deltaPatches') return ['enabled', 'minFileSize', 'maxRatio', 'maxFileSize'];
+  if (path.length === 2 && first === 'packages' && second !== undefined) return Object.keys(packageConfigSchema.shape);
+  if (path.length === 2 && first === 'rules' && third === undefined) return Object.keys(rulesConfigSchema.shape);
+  return [];
+}
+
+/** "unknown field 'pakages' (did you mean 'packages'?)" for each key a strict object does not know. */
+function describeUnknownKeys(keys: readonly string[], path: readonly PropertyKey[]): string {
+  const known = knownFieldsAt(path);
+  return keys
+    .map((key) => {
+      const closest = closestName(key, known) ?? known.find((field) => field.toLowerCase() === key.toLowerCase());
+      return `unknown field '${key}'${closest ? ` (did you mean '${closest}'?)` : ''}`;
+    })
+    .join(', ');
+}
+
 /** Every problem, each by its path, in one line. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
       // A bad record key ("packages.M") says only "Invalid key in record": the key schema's own message names the rule.
-      const message = issue.code === 'invalid_key' ? issue.issues.map((inner) => inner.message).join('; ') : issue.message;
+      const message =
+        issue.code === 'invalid_key'
+          ? issue.issues.map((inner) => inner.message).join('; ')
+          : issue.code === 'unrecognized_keys'
+            ? describeUnknownKeys(issue.keys, issue.path)
+            : issue.message;
       return `${issue.path.length ? issue.path.join('.') : '(root)'}: ${message}`;
     })
     .join('; ');

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DeltaPatchesConfig } from '../config/schema.js';
 import type { DeltaObject, Manifest, PatchedDeltaObject, StoredObject } from '../protocol/types.js';
@@ -27,6 +28,16 @@ export interface BuiltPackages {
   manifest: Manifest;
   full: StagedObject;
   deltas: StagedDelta[];
+  /** Deltas built but left out: not meaningfully smaller than the full package (PackOptions.deltaMaxRatio). */
+  skippedDeltas?: SkippedDelta[];
+}
+
+export interface SkippedDelta {
+  from: string;
+  /** The smallest form of the delta (patched, when there was one). */
+  size: number;
+  /** Its size as a share of the full package's. */
+  share: number;
 }
 
 export interface PackOptions {
@@ -38,7 +49,12 @@ export interface PackOptions {
   signal?: AbortSignal;
   /** Bytes of files packed so far, across the full package and every delta, and the total. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** A delta larger than this share of the full package is left out: devices download the full package instead. Default 1 (every delta kept). */
+  deltaMaxRatio?: number;
 }
+
+/** Whether a delta of `size` bytes (its smallest form) is worth storing beside a full package of `fullSize`. */
+export const deltaWorthKeeping = (size: number, fullSize: number, maxRatio: number) => size <= fullSize * maxRatio;
 
 /** Bytes packing reads: the full package's files and every delta's. */
 export const bytesToPack = (files: PackageFile[], deltaPlans: DeltaPlan[]) =>
@@ -71,6 +87,7 @@ export async function buildPackages(
   const byPath = new Map(files.map((file) => [file.path, file]));
   const { packedSizes: _, ...full } = await stage(fullPackageKey(id, version), files);
   const deltas: (StagedDelta & { removed: string[] })[] = [];
+  const skippedDeltas: SkippedDelta[] = [];
   for (const plan of deltaPlans) {
     const deltaFiles = plan.files.map((file) => byPath.get(file.path)!);
     const { packedSizes, ...staged } = await stage(deltaPackageKey(id, version, plan.fromVersion), deltaFiles);
@@ -95,6 +112,13 @@ export async function buildPackages(
         delta.patched = { ...patched, patches };
       }
     }
+    const smallest = Math.min(delta.size, delta.patched?.size ?? Infinity);
+    if (!deltaWorthKeeping(smallest, full.size, packOptions.deltaMaxRatio ?? 1)) {
+      // Nearly the full package again: a second object to upload and store that saves devices nothing.
+      await Promise.all([rm(delta.localPath, { force: true }), delta.patched && rm(delta.patched.localPath, { force: true })]);
+      skippedDeltas.push({ from: plan.fromVersion, size: smallest, share: full.size === 0 ? 1 : smallest / full.size });
+      continue;
+    }
     deltas.push(delta);
   }
   const manifest = buildManifest({
@@ -113,7 +137,7 @@ export async function buildPackages(
     })),
   });
   if (encryptionKey) manifest.encryption = { algorithm: ENCRYPTION_ALGORITHM, keyId: encryptionKeyId(encryptionKey) };
-  return { manifest, full, deltas };
+  return { manifest, full, deltas, ...(skippedDeltas.length > 0 && { skippedDeltas }) };
 }
 
 /** Delta packages alone (file-level), for a version whose full package exists: promote's deltas for the target channel's versions. */

@@ -27,7 +27,10 @@ export interface ScannedFile {
 export async function scanPackage(id: string, config: PackageConfig, baseDir: string, warn: (line: string) => void = () => {}): Promise<ScannedFile[]> {
   const dir = resolve(baseDir, config.dir);
   const dirStats = await stat(dir).catch(() => null);
-  if (!dirStats?.isDirectory()) {
+  if (dirStats && !dirStats.isDirectory()) {
+    throw new UserError(`package '${id}': ${dir} is a file, not a folder; point packages.${id}.dir in the config at the folder holding the package's files`);
+  }
+  if (!dirStats) {
     throw new UserError(`package '${id}': folder ${dir} does not exist; create it or fix packages.${id}.dir in the config`);
   }
   const realDir = await realpath(dir);

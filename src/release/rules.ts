@@ -5,6 +5,7 @@ import type { RulesConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { isRollout, normalizePlatform, percentText, timeProblem } from '../protocol/rule-values.js';
 import { basisPointsOf } from '../protocol/rollout.js';
+import { assertKnownPlatforms } from './platforms.js';
 
 /** Rule flags as commander hands them over (strings until validated here). */
 export interface RuleFlags {
@@ -113,8 +114,8 @@ export function assertWindowOpens(rules: Pick<ReleaseRules, 'startsAt' | 'endsAt
   }
 }
 
-/** Preset (if named) overlaid with flags, validated into the rules stored in the index. */
-export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig>): ReleaseRules {
+/** Preset (if named) overlaid with flags, validated into the rules stored in the index; platforms outside the known ones and `configuredPlatforms` are refused. */
+export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig>, configuredPlatforms: readonly string[] = []): ReleaseRules {
   let preset: RulesConfig = {};
   if (flags.rules !== undefined) {
     if (!presets[flags.rules]) {
@@ -128,6 +129,7 @@ export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig
   const { rollout: presetRollout, ...presetTargeting } = preset;
   const merged = { ...presetTargeting, platforms: presetTargeting.platforms?.map(normalizePlatform), ...parseRulePatch(flags) };
   assertWindowOpens(merged);
+  assertKnownPlatforms(merged.platforms, configuredPlatforms);
   return orderedRules({ ...merged, rollout: parseRollout(flags.rollout ?? presetRollout ?? 100), mandatory: merged.mandatory ?? false });
 }
 
@@ -170,6 +172,21 @@ export function describeRules(rules: TargetingRules & { mandatory?: boolean }): 
 /** The rollout and the other rules in one line: `rollout 10%; platforms ios`, or `rollout 100%`. */
 export const describeRollout = (rules: TargetingRules & { mandatory?: boolean }): string =>
   [`rollout ${rules.rollout}%`, describeRules(rules)].filter((part) => part !== '-').join('; ');
+
+/**
+ * What an edit changes, in one line: the rules before and after when they differ, the new notes
+ * when they differ (`rollout 100% → rollout 100%; platforms ios; notes "New tiles"`), never a bare `- → -`.
+ */
+export function describeRulesChange(
+  before: { rules: TargetingRules & { mandatory?: boolean }; message?: string | null },
+  after: { rules: TargetingRules & { mandatory?: boolean }; message?: string | null },
+): string {
+  const rulesBefore = describeRollout(before.rules);
+  const rulesAfter = describeRollout(after.rules);
+  const notes = (after.message ?? null) !== (before.message ?? null) ? (after.message ? `notes "${after.message}"` : 'notes removed') : '';
+  const rules = rulesBefore !== rulesAfter ? `${rulesBefore} → ${rulesAfter}` : notes ? '' : `${rulesAfter} (unchanged)`;
+  return [rules, notes].filter(Boolean).join('; ');
+}
 
 /** Every rule in one line, the rollout first (the same line as describeRollout). */
 export const describeRulesWithRollout = (rules: ReleaseRules): string => describeRollout(rules);

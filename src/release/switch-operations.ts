@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { closestName } from '../suggest.js';
 import {
   SWITCH_KEY_PATTERN,
   SWITCH_TYPES,
@@ -107,10 +108,11 @@ export function setSwitch(
   document: SwitchesDocument,
   key: string,
   value: JsonValue,
-  options: { rules?: TargetingRules; type?: SwitchType } = {},
+  options: { rules?: TargetingRules; type?: SwitchType; isNew?: boolean } = {},
 ): SwitchSet {
   requireSwitchKey(key);
   const entry = document.switches[key];
+  assertNewKeyMeant(document, key, options.isNew);
   const type = checkType(key, entry, value, options.type);
   const withEntry = (next: Switch) => ({ ...document, switches: { ...document.switches, [key]: next } });
   const unchanged = `switch '${key}' on channel '${document.channel}' is already ${shown(JSON.stringify(value))} there; nothing to change`;
@@ -168,4 +170,24 @@ export function removeSwitch(document: SwitchesDocument, key: string, variant?: 
 /** The switches of an earlier version, as the next version of the document. */
 export function restoreSwitches(document: SwitchesDocument, earlier: SwitchesDocument): SwitchesDocument {
   return { ...document, switches: earlier.switches };
+}
+
+/**
+ * A key that is new on the channel but within a typo of an existing one (`newcheckout` beside
+ * `newCheckout`) is refused unless the caller says it is new (`--new`): devices would read the
+ * old key and never see the value. `--new` on a key that exists is refused too.
+ */
+function assertNewKeyMeant(document: SwitchesDocument, key: string, isNew: boolean | undefined): void {
+  const keys = Object.keys(document.switches);
+  if (keys.includes(key)) {
+    if (isNew) throw new UserError(`switch '${key}' already exists on channel '${document.channel}'; drop --new to change it`);
+    return;
+  }
+  if (isNew) return;
+  const near = keys.find((other) => other.toLowerCase() === key.toLowerCase()) ?? closestName(key, keys);
+  if (near) {
+    throw new UserError(
+      `switch '${key}' is not on channel '${document.channel}'; did you mean '${near}'? To add '${key}' as a new key beside it, pass --new`,
+    );
+  }
 }

@@ -97,6 +97,10 @@ export function toStoreError(error: unknown, context: S3ErrorContext): StoreErro
       `access denied to ${target} (${name}): grant the publishing identity ${S3_PERMISSIONS[action]} on arn:aws:s3:::${bucket}`,
     );
   }
+  // An https:// endpoint that answers plain HTTP: OpenSSL's record-layer error says nothing a user can act on.
+  if (endpoint?.toLowerCase().startsWith('https://') && (code === 'EPROTO' || /wrong version number|packet length too long|ERR_SSL_/i.test(sdkError.message ?? ''))) {
+    return new StoreError(`S3 endpoint ${endpoint} does not answer TLS (it speaks plain HTTP?): write it as http://${endpoint.slice('https://'.length)} in "s3.endpoint", or turn on TLS there`);
+  }
   if (UNREACHABLE.has(code) || name === 'TimeoutError') {
     const fix = endpoint ? 'check "s3.endpoint" and that the service is running' : 'check the network and "s3.region"';
     return new StoreError(`cannot reach ${where} (${code || name}): ${fix}`);

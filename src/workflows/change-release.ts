@@ -6,7 +6,7 @@ import { INDEX } from '../channel/index-store.js';
 import type { ReleaseEventName } from '../protocol/release-event.js';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { editRelease, requireCurrentRelease, rollback, type ReleaseChange } from '../release/operations.js';
-import { describeRules } from '../release/rules.js';
+import { describeRulesChange } from '../release/rules.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
 import type { Provenance } from './provenance.js';
 import { withArchivedReleases } from '../release/reachability.js';
@@ -199,9 +199,7 @@ export async function editReleaseRules(
     },
     hooks: request.hooks,
     question: ({ version: edited, before, after }) =>
-      `Edit ${packageId} ${edited} on '${channel}': ${describeRules(before.rules)} → ${describeRules(after.rules)}${
-        after.message !== before.message ? `; notes "${after.message}"` : ''
-      }?`,
+      `Edit ${packageId} ${edited} on '${channel}': ${describeRulesChange(before, after)}?`,
     history: ({ version: edited, before, after }) => ({
       action: 'edit',
       version: edited,

@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { isAbsolute, join, sep } from 'node:path';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, sep } from 'node:path';
 import { readStoredVersions } from '../channel/catalog.js';
 import { UserError } from '../errors.js';
 import { formatBytes, formatProgress } from '../format.js';
@@ -27,7 +27,15 @@ export interface PackedPackage {
  */
 export async function packToFolder(
   context: WorkflowContext,
-  request: { packageIds: string[]; outDir: string; outFlag: string; version?: string; useCache?: boolean },
+  request: {
+    packageIds: string[];
+    outDir: string;
+    outFlag: string;
+    version?: string;
+    useCache?: boolean;
+    /** Told after each package is complete in outDir. */
+    onPacked?: (id: string, version: string) => void;
+  },
 ): Promise<{ out: string; packages: PackedPackage[] }> {
   const { config, store } = context;
   const { outDir } = request;
@@ -43,18 +51,28 @@ export async function packToFolder(
     const content = contentSha256(toManifestFiles(files));
     const version = request.version ?? versionForContent({ id, contentSha256: content, storedManifests, unfinished, request: {} });
     const started = Date.now();
-    const built = await runStep(
-      context.output,
-      `${id}: packing ${version}`,
-      (step) =>
-        buildPackages(id, version, files, [], outDir, {
-          signal: context.signal,
-          onProgress: (done, total) => step.update(`${id}: packing ${version} ${formatProgress(done, total, started)}`),
-        }),
-      (packed) => `${id}: packed ${version} (${formatBytes(packed.full.size)})`,
-    );
     const manifestPath = join(outDir, manifestKey(id, version));
-    await writeFile(manifestPath, serializeDocument(built.manifest));
+    // A package stopped mid-way (Ctrl-C, a full disk) leaves none of the folders it made.
+    const created = await firstMissingFolder(outDir, dirname(manifestPath));
+    let built;
+    try {
+      built = await runStep(
+        context.output,
+        `${id}: packing ${version}`,
+        (step) =>
+          buildPackages(id, version, files, [], outDir, {
+            signal: context.signal,
+            onProgress: (done, total) => step.update(`${id}: packing ${version} ${formatProgress(done, total, started)}`),
+          }),
+        (packed) => `${id}: packed ${version} (${formatBytes(packed.full.size)})`,
+      );
+      await writeFile(manifestPath, serializeDocument(built.manifest));
+    } catch (error) {
+      // The cleanup never hides why packing stopped.
+      if (created) await rm(created, { recursive: true, force: true }).catch(() => {});
+      throw error;
+    }
+    request.onPacked?.(id, version);
     packages.push({
       id,
       version,
@@ -64,4 +82,20 @@ export async function packToFolder(
     });
   }
   return { out: outDir, packages };
+}
+
+/** The outermost folder from `root` down to `dir` that does not exist yet (what packing there will create), or undefined. */
+async function firstMissingFolder(root: string, dir: string): Promise<string | undefined> {
+  const chain = [dir];
+  for (let at = dir; at !== root && dirname(at) !== at; at = dirname(at)) chain.unshift(dirname(at));
+  for (const folder of chain) {
+    const missing = await stat(folder).then(
+      () => false,
+      (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? true : undefined),
+    );
+    // Anything but "not there" (a file in the way, no permission): leave it all to the error that follows.
+    if (missing === undefined) return undefined;
+    if (missing) return folder;
+  }
+  return undefined;
 }

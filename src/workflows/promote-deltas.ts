@@ -5,10 +5,10 @@ import { buildTree } from '../client/fetch/build-tree.js';
 import { readReleaseManifest } from '../client/fetch/documents.js';
 import { downloadPackage } from '../client/fetch/download.js';
 import { storeSource } from '../client/fetch/source.js';
-import { formatProgress, plural } from '../format.js';
+import { formatBytes, formatProgress, plural } from '../format.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
 import { runStep } from '../output.js';
-import { buildDeltaPackages } from '../pack/build-packages.js';
+import { deltaWorthKeeping, buildDeltaPackages } from '../pack/build-packages.js';
 import type { PackageFile } from '../pack/hash-files.js';
 import { encryptionKeyId } from '../protocol/encryption.js';
 import { contentTypeOf, IMMUTABLE_CACHE } from '../protocol/layout.js';
@@ -77,6 +77,10 @@ export async function buildTargetDeltas(context: WorkflowContext, packageId: str
     const entries: Release['deltas'] = [];
     const toUpload = [];
     for (const delta of staged) {
+      if (!deltaWorthKeeping(delta.size, manifest.full.size, context.config.deltaMaxRatio)) {
+        output.info(`${packageId}: no delta from ${delta.from}: ${formatBytes(delta.size)} is ${Math.round((delta.size / Math.max(1, manifest.full.size)) * 100)}% of the full package (deltaMaxRatio)`);
+        continue;
+      }
       const present = await store.head(delta.key);
       if (present?.sha256) {
         entries.push({ from: delta.from, key: delta.key, size: present.size, sha256: present.sha256, removed: delta.removed });

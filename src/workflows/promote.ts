@@ -31,8 +31,9 @@ export interface PromoteResult {
   package: string;
   version: string;
   rules: ReleaseRules;
-  /** The promoted release's notes and commit (null without). */
+  /** The promoted release's notes (null without). */
   message: string | null;
+  /** The commit the promotion ran in, as its history entry records it (null outside git). */
   commit: string | null;
   /** Versions devices on the target get a delta from: the release's own, and those built for the target's versions. */
   deltasFrom: string[];
@@ -62,6 +63,13 @@ export async function promoteRelease(context: WorkflowContext, request: PromoteR
       withDeltas(promote(source, target, packageId, request.version, rules, new Date(), request.provenance?.message), packageId, built ?? []),
     // Devices on the target channel will read this manifest: one that is not what the index lists stays where it is.
     check: async ({ release, index }) => {
+      // Promoting what the source stopped serving is allowed (a fix may be on the way there), never silent.
+      const onSource = source.packages[packageId]?.releases.find((candidate) => candidate.version === release.version);
+      if (onSource?.state === 'rolled-back' || onSource?.state === 'halted') {
+        context.output.warn(
+          `${packageId} ${release.version} was ${onSource.state === 'halted' ? 'halted' : 'rolled back'} on '${from}' (${onSource.state === 'halted' ? 'served to nobody there' : 'its devices were sent back from it'}); it is promoted to '${to}' all the same`,
+        );
+      }
       await readReleaseManifest(storeSource(store), packageId, release);
       return targetDeltaBases(release, index.packages[packageId]?.releases ?? [], config.deltas);
     },
@@ -74,7 +82,9 @@ export async function promoteRelease(context: WorkflowContext, request: PromoteR
     history: ({ release }) => ({ action: 'promote', version: release.version, from, to, details: { rules, ...provenanceDetails(request.provenance ?? {}) } }),
     event: ({ release, previousVersion }) => ({ name: 'promote', release, previousVersion }),
   });
-  const { message = null, commit = null } = change.release;
+  const { message = null } = change.release;
+  // The commit the history entry records: where the promotion ran (the release keeps its content's).
+  const commit = request.provenance?.commit ?? null;
   // In a dry run the deltas the target would get are the bases planned.
   const deltasFrom = [...change.release.deltas.map((delta) => delta.from), ...(context.dryRun ? bases : [])];
   return { from, to, package: packageId, version: change.release.version, rules, message, commit, deltasFrom, dryRun: context.dryRun, hooks, release: change.release };

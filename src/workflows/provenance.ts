@@ -5,6 +5,8 @@ import { promisify } from 'node:util';
 export interface Provenance {
   message?: string;
   commit?: string;
+  /** The work tree had changes `commit` does not hold (history and --json record it; the index does not). */
+  dirty?: boolean;
 }
 
 const run = promisify(execFile);
@@ -22,8 +24,25 @@ export async function gitCommit(dir: string): Promise<string | undefined> {
   }
 }
 
-/** The notes given (already checked) and the commit of the project folder. */
-export async function provenanceOf(message: string | undefined, projectDir: string): Promise<Provenance> {
-  const commit = await gitCommit(projectDir);
-  return { ...(message !== undefined && { message }), ...(commit && { commit }) };
+/** Whether `paths` (relative to dir) hold changes, staged, unstaged or untracked, that HEAD does not. */
+async function gitDirty(dir: string, paths: readonly string[]): Promise<boolean> {
+  try {
+    const { stdout } = await run('git', ['status', '--porcelain', '--untracked-files=normal', '--', ...paths], { cwd: dir, timeout: GIT_TIMEOUT_MS });
+    return stdout.trim() !== '';
+  } catch {
+    return false;
+  }
 }
+
+/**
+ * The notes given (already checked), the commit of the project folder, and whether `paths` (the
+ * content released, relative to the project folder; not checked without them) differ from that commit.
+ */
+export async function provenanceOf(message: string | undefined, projectDir: string, paths?: readonly string[]): Promise<Provenance> {
+  const commit = await gitCommit(projectDir);
+  const dirty = commit !== undefined && paths !== undefined && (await gitDirty(projectDir, paths));
+  return { ...(message !== undefined && { message }), ...(commit && { commit }), ...(dirty && { dirty }) };
+}
+
+/** What a release itself records (the index devices read): the notes and the commit, not the work tree's state. */
+export const releaseProvenance = ({ message, commit }: Provenance) => ({ ...(message !== undefined && { message }), ...(commit !== undefined && { commit }) });

@@ -12,7 +12,7 @@ import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
 import { runStep } from '../output.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
-import { buildPackages, type BuiltPackages } from '../pack/build-packages.js';
+import { buildPackages, type BuiltPackages, type SkippedDelta } from '../pack/build-packages.js';
 import { toManifestFiles, type PackageFile } from '../pack/hash-files.js';
 import { BaseContent } from '../pack/base-content.js';
 import { keepForNextPublish } from '../pack/content-cache.js';
@@ -29,7 +29,7 @@ import { assertWhitelistsExist } from '../channel/whitelists.js';
 import type { Bump } from '../release/version.js';
 import { uploadObjects } from '../store/upload.js';
 import type { WorkflowContext } from './context.js';
-import type { Provenance } from './provenance.js';
+import { releaseProvenance, type Provenance } from './provenance.js';
 import { releaseEvent } from './release-event.js';
 import { finishInterruptedWork, runChange } from './change-pipeline.js';
 
@@ -61,6 +61,8 @@ export interface PublishedPackage {
   message: string | null;
   /** The git commit it was published from, null when not known. */
   commit: string | null;
+  /** The package's files or the config differed from `commit` (uncommitted changes) when it was published. */
+  dirty: boolean;
 }
 
 export interface PublishOutcome {
@@ -135,8 +137,11 @@ async function packPlan(context: WorkflowContext, plan: PublishPlan, stagingDir:
   return built;
 }
 
+const describeSkippedDelta = (skipped: SkippedDelta) =>
+  `, no delta from ${skipped.from}: ${formatBytes(skipped.size)} is ${Math.round(skipped.share * 100)}% of the full package (deltaMaxRatio)`;
+
 const describeDelta = (delta: BuiltPackages['deltas'][number]) =>
-  `, delta from ${delta.from} ${formatBytes(delta.size)}${delta.patched ? ` (${formatBytes(delta.patched.size)} with ${delta.patched.patches.length} patches)` : ''}`;
+  `, delta from ${delta.from} ${formatBytes(delta.size)}${delta.patched ? ` (${formatBytes(delta.patched.size)} with ${plural(delta.patched.patches.length, 'patch', 'patches')})` : ''}`;
 
 /**
  * After a publish, the local content cache keeps the new version's patchable
@@ -166,10 +171,11 @@ async function packItem(context: WorkflowContext, item: PlannedPackage, stagingD
         patches,
         signal: context.signal,
         onProgress: (done, total) => step.update(`${item.id}: packing ${item.version} ${formatProgress(done, total, started)}`),
+        deltaMaxRatio: context.config.deltaMaxRatio,
       });
       return item.storedManifest ? await adoptStoredManifest(context.store, rebuilt, item.storedManifest) : rebuilt;
     },
-    (packed) => `${item.id}: packed ${item.version} (full ${formatBytes(packed.full.size)}${packed.deltas.map(describeDelta).join('')})`,
+    (packed) => `${item.id}: packed ${item.version} (full ${formatBytes(packed.full.size)}${packed.deltas.map(describeDelta).join('')}${(packed.skippedDeltas ?? []).map(describeSkippedDelta).join('')})`,
   );
 }
 
@@ -253,6 +259,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
         rules: release.rules,
         message: release.message ?? null,
         commit: release.commit ?? null,
+        dirty: item.status === 'unchanged' ? false : Boolean(request.provenance?.dirty),
       };
     });
     if (!context.dryRun) for (const item of plan.packages) if (built.has(item.id)) await refreshContentCache(context, item, built.get(item.id)!);
@@ -301,7 +308,7 @@ async function writeReleases(
           deltas: packages.manifest.deltas.map(releaseDelta),
           rules: request.rules,
           state: 'active',
-          ...request.provenance,
+          ...releaseProvenance(request.provenance ?? {}),
         });
       }
       return { releases, uploaded };
@@ -310,7 +317,7 @@ async function writeReleases(
     after: ({ releases }, written) => ({
       summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
       releases: [...releases].map(([id, release]) => ({ package: id, release })),
-      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release)])),
+      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release, { dirty: request.provenance?.dirty })])),
       events: publishEvents(context, plan, releases, written),
     }),
     hooks: request.hooks,

@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { ExitCode, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
+import { listen } from './listen.js';
 import { formatBytes } from '../format.js';
 import { folderRequestHandler } from '../store/folder-http.js';
 import { guardedRequestHandler, withoutCredentials, type AccessCheck } from '../store/cloudfront-access.js';
@@ -44,7 +45,7 @@ export async function serveStore(context: Pick<WorkflowContext, 'store' | 'outpu
   const log = (method: string, path: string, status: number, detail: string) => output.info(`${method} ${withoutCredentials(path)} ${status}${detail}`);
   const folder = folderRequestHandler(root, ({ method, path, status, bytes }) => log(method, path, status, bytes ? ` ${formatBytes(bytes)}` : ''));
   const server = createServer(guardedRequestHandler(folder, options.access, (request, denial) => log(request.method ?? 'GET', request.url ?? '', 403, ` ${denial.reason}`)));
-  await listen(server, options);
+  await listen(server, options, 'cannot serve');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${urlHost(options.host)}:${port}/`,
@@ -56,21 +57,6 @@ export async function serveStore(context: Pick<WorkflowContext, 'store' | 'outpu
         server.closeAllConnections();
       }),
   };
-}
-
-function listen(server: Server, { host, port }: ServeOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      const fixes: Record<string, string> = {
-        EADDRINUSE: `port ${port} on ${host} is in use; pass --port with a free one (--port 0 picks one)`,
-        EACCES: `port ${port} needs privileges on this system; pass --port 1024 or above (--port 0 picks one)`,
-        EADDRNOTAVAIL: `${host} is not an address of this machine; pass --host 127.0.0.1, or 0.0.0.0 for every interface`,
-        ENOTFOUND: `${host} is not an address of this machine; pass --host 127.0.0.1, or 0.0.0.0 for every interface`,
-      };
-      reject(error.code && fixes[error.code] ? new UserError(`cannot serve: ${fixes[error.code]}`, ExitCode.failure) : error);
-    });
-    server.listen(port, host, () => resolve());
-  });
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';

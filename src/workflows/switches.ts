@@ -55,7 +55,7 @@ const switchEvent = (action: SwitchEvent['action'], keys: string[], written: Omi
 /** Sets a key's default (no rules) or the variant with exactly these rules. */
 export async function setSwitchValue(
   context: WorkflowContext,
-  request: { channel: string; key: string; value: JsonValue; rules?: TargetingRules; type?: SwitchType; hooks: boolean },
+  request: { channel: string; key: string; value: JsonValue; rules?: TargetingRules; type?: SwitchType; isNew?: boolean; hooks: boolean },
 ): Promise<
   SwitchChangeResult & { key: string; variant: number | null; value: JsonValue; rules: TargetingRules | null; previous: JsonValue | null; previousRules: TargetingRules | null }
 > {
@@ -66,7 +66,7 @@ export async function setSwitchValue(
     channel,
     hooks: request.hooks,
     summary: `switch set ${key}`,
-    apply: (current) => setSwitch(current, key, value, { rules, type: request.type }),
+    apply: (current) => setSwitch(current, key, value, { rules, type: request.type, isNew: request.isNew }),
     question: ({ variant, previous, previousRules }) =>
       `Set ${variantLabel(variant, rules)} of switch '${key}' on '${channel}' to ${shown(value)}${previous === null ? '' : ` (was ${shown(previous)}${previousRules ? ` at ${previousRules.rollout}%` : ''})`}?`,
     history: ({ variant, previous, previousRules }) => ({ action: 'set', keys: [key], variant, value, rules: rules ?? null, previous, previousRules }),

@@ -126,7 +126,7 @@ describe('edit', () => {
     succeeded(await edited.run(['publish', '--yes']));
     const before = await snapshotTree(edited.store);
     const terminal = await openTerminal(['edit', 'maps', '--mandatory'], { cwd: edited.dir });
-    await terminal.waitFor("Edit maps 1.0.0 on 'production': - → mandatory?");
+    await terminal.waitFor("Edit maps 1.0.0 on 'production': rollout 100% → rollout 100%; mandatory?");
     await terminal.keys('n', 'Enter');
     expect(await terminal.exitCode()).toBe(5);
     expect(await snapshotTree(edited.store)).toEqual(before);

@@ -363,7 +363,7 @@ describe('.ci/run', () => {
     bin = await mkdtemp(join(tmpdir(), 'ci-run-bin-'));
     await symlink(process.execPath, join(bin, 'node'));
     // The other programs .ci/run checks for are there (as in CI), so java is the one missing.
-    for (const tool of ['dirname', 'sed', 'head', 'tmux', 'zstd', 'unzip']) await symlink(spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim(), join(bin, tool));
+    for (const tool of ['dirname', 'sed', 'head', 'tmux', 'zstd', 'unzip', 'chromium']) await symlink(spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim(), join(bin, tool));
     await writeFile(join(bin, 'moto_server'), '#!/bin/sh\nexit 0\n');
     await chmod(join(bin, 'moto_server'), 0o755);
   });

@@ -135,13 +135,14 @@ describe('binary patches in deltas', () => {
   it('builds no patch when deltaPatches is disabled, or for files under minFileSize', async () => {
     const other = await makeProject({
       packages: { maps: { 'tiles.db': database(1), 'same.txt': 'same' } },
-      config: { deltaPatches: { enabled: false } },
+      // tiles.db is nearly the whole package: deltaMaxRatio 1 keeps its file-level delta.
+      config: { deltaPatches: { enabled: false }, deltaMaxRatio: 1 },
     });
     await publish(other);
     await other.write('maps', { 'tiles.db': database(2) });
     const result = await publish(other);
     expect(result.packages[0].deltas[0].patched).toBeUndefined();
-    const small = await makeProject({ packages: { maps: { 'tiles.db': database(1), 'same.txt': 'same' } }, config: { deltaPatches: { minFileSize: 1024 * 1024 } } });
+    const small = await makeProject({ packages: { maps: { 'tiles.db': database(1), 'same.txt': 'same' } }, config: { deltaPatches: { minFileSize: 1024 * 1024 }, deltaMaxRatio: 1 } });
     await publish(small);
     await small.write('maps', { 'tiles.db': database(2) });
     expect((await publish(small)).packages[0].deltas[0].patched).toBeUndefined();

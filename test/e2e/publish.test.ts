@@ -78,6 +78,7 @@ describe('publish → unchanged → change → resolve', () => {
       rules: { rollout: 100, rolloutBasisPoints: 10_000, mandatory: false },
       message: null,
       commit: null,
+      dirty: false,
     });
     // Logs go to stderr, never into the JSON document.
     expect(result.stderr).toMatch(/maps/);

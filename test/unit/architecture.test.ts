@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 /** Bottom to top. Ground is the files directly in src/. */
-const LAYERS = ['ground', 'protocol', 'client', 'config', 'keys', 'store', 'release', 'channel', 'pack', 'hooks', 'workflows', 'cli'] as const;
+const LAYERS = ['ground', 'protocol', 'client', 'config', 'keys', 'store', 'release', 'channel', 'pack', 'hooks', 'workflows', 'console', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
 
 /** Ground files the device side may not use: their errors carry the CLI's exit codes. */
@@ -75,6 +75,11 @@ describe('architecture', () => {
 
   it('nothing outside src/cli/ imports from it', () => {
     expect(show(edges.filter(({ from, to }) => layerOf(from) !== 'cli' && layerOf(to) === 'cli'))).toEqual([]);
+  });
+
+  it('src/console/ (the web console, a top layer beside cli) is started by the console command alone', () => {
+    expect(show(edges.filter(({ from, to }) => layerOf(to) === 'console' && layerOf(from) !== 'console' && from !== 'cli/commands/console.ts'))).toEqual([]);
+    expect(edges).toContainEqual({ from: 'cli/commands/console.ts', to: 'console/server.ts' });
   });
 
   it('ground files import no other file of ours', () => {

@@ -11,6 +11,7 @@
  *       resolve → { channel, documentVersion, update, latest, url, force, message, reason }
  */
 import type { Command } from 'commander';
+import { assertKnownPlatforms } from '../../release/platforms.js';
 import { formatTable } from '../../format.js';
 import { buildRules, describeRollout, describeRules, parseRollout, type RuleFlags } from '../../release/rules.js';
 import { withContext, type CommandContext, type GlobalOptions } from '../context.js';
@@ -60,7 +61,8 @@ Examples:
       const platform = requirePlatform(flags.platform!);
       await withContext(session, flags, async (context) => {
         const channel = context.channelName(flags.channel);
-        const rules = buildRules({ ...flags, platform: undefined }, context.config.rules);
+        assertKnownPlatforms([platform], context.config.platforms);
+        const rules = buildRules({ ...flags, platform: undefined }, context.config.rules, context.config.platforms);
         const release = { platform, version: flags.version, url: flags.url, minSupported: flags.minSupported, message: flags.message, rules };
         const { addAppReleaseTo, describeAppReleaseState } = await workflows();
         const result = await addAppReleaseTo(context, { channel, release, hooks: flags.hooks });

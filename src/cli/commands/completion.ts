@@ -1,7 +1,8 @@
 /**
  * `completion bash|zsh|fish`: a shell completion script for every command,
  * subcommand and flag, read from the program itself (so it never lags behind).
- *   bash: eval "$(update-publish completion bash)"   (or save it under bash-completion's completions/)
+ *   bash: eval "$(npx update-publish completion bash)"   (or save it under bash-completion's completions/)
+ * The scripts complete both `update-publish …` (on PATH) and `npx update-publish …` (a devDependency).
  *   zsh:  eval "$(update-publish completion zsh)"
  *   fish: update-publish completion fish > ~/.config/fish/completions/update-publish.fish
  */
@@ -58,10 +59,11 @@ function bashScript(entries: Entry[], zsh: boolean): string {
   });
   return `${zsh ? 'autoload -U +X bashcompinit && bashcompinit\n' : ''}# update-publish completion (${zsh ? 'zsh, through bashcompinit' : 'bash'})
 _update_publish() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" path="" next words="" i
+  # _UP_START: where update-publish stands in the words (0, or after npx and its flags).
+  local start="\${_UP_START:-0}" cur="\${COMP_WORDS[COMP_CWORD]}" path="" next words="" i
   local known='|${entries.map((entry) => entry.path.join(' ')).join('|')}|'
   # The command path is the words that name commands; flags and their values are skipped.
-  for ((i = 1; i < COMP_CWORD; i++)); do
+  for ((i = start + 1; i < COMP_CWORD; i++)); do
     next="\${path:+$path }\${COMP_WORDS[i]}"
     [[ $known == *"|$next|"* ]] && path="$next"
   done
@@ -72,6 +74,18 @@ ${cases.join('\n')}
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
 complete -o default -F _update_publish update-publish
+# The same after \`npx update-publish\` (a devDependency is not on PATH): npx completes to update-publish.
+_update_publish_npx() {
+  local i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    if [[ \${COMP_WORDS[i]} == update-publish ]]; then
+      _UP_START=$i _update_publish
+      return
+    fi
+  done
+  COMPREPLY=($(compgen -W "update-publish" -- "\${COMP_WORDS[COMP_CWORD]}"))
+}
+complete -o default -F _update_publish_npx npx
 `;
 }
 
@@ -85,5 +99,14 @@ function fishScript(entries: Entry[]): string {
     if (children.length) lines.push(`complete -c update-publish -n '${seen}' -a '${words(children.map((child) => child.path.at(-1)!))}'`);
     for (const flag of entry.flags) lines.push(`complete -c update-publish -n '${seen}' -l ${flag.slice(2)}`);
   }
-  return `${lines.join('\n')}\n`;
+  // After `npx update-publish`: the same completions, once update-publish is on the line.
+  const topNames = words(top.map((entry) => entry.path[0]));
+  const npxLines = [
+    `complete -c npx -n '__fish_use_subcommand' -a 'update-publish'`,
+    `complete -c npx -n '__fish_seen_subcommand_from update-publish; and not __fish_seen_subcommand_from ${topNames}' -f -a '${topNames}'`,
+    ...lines
+      .filter((line) => line.startsWith("complete -c update-publish -n '__fish_seen_subcommand_from"))
+      .map((line) => line.replace("complete -c update-publish -n '", "complete -c npx -n '__fish_seen_subcommand_from update-publish; and ")),
+  ];
+  return `${[...lines, ...npxLines].join('\n')}\n`;
 }

@@ -8,8 +8,9 @@
  * JSON: { channel, package, version, previous: { rules, message }, current: { rules, message }, changed, dryRun, hooks }
  */
 import type { Command } from 'commander';
+import { assertKnownPlatforms } from '../../release/platforms.js';
 import { parseMessage, parseRulePatch, type RuleFlags } from '../../release/rules.js';
-import { describeRules } from '../../release/rules.js';
+import { describeRulesChange } from '../../release/rules.js';
 import { editReleaseRules } from '../../workflows/change-release.js';
 import { provenanceOf } from '../../workflows/provenance.js';
 import { UserError } from '../../errors.js';
@@ -53,6 +54,7 @@ Examples:
         throw new UserError('edit needs something to change: --mandatory, --no-mandatory, --platform, --app-version, --starts-at, --ends-at, --attr, --whitelist or --message');
       }
       await withContext(session, flags, async (context) => {
+        assertKnownPlatforms(patch.platforms, context.config.platforms);
         const channel = await context.channel(flags.channel);
         const provenance = await provenanceOf(message, context.configDir);
         const result = await editReleaseRules(context, { channel, packageId, version, patch, provenance, hooks: flags.hooks });
@@ -60,9 +62,7 @@ Examples:
         context.output.result(result, () =>
           result.unchanged
             ? result.unchanged
-            : `${dryRunNote(context.dryRun)}${packageId} ${result.version} on ${channel}: ${describeRules(result.previous.rules)} → ${describeRules(result.current.rules)}${
-                result.current.message !== result.previous.message ? `; notes: ${result.current.message}` : ''
-              }`,
+            : `${dryRunNote(context.dryRun)}${packageId} ${result.version} on ${channel}: ${describeRulesChange(result.previous, result.current)}`,
         );
       });
     });

@@ -21,6 +21,7 @@ interface FetchFlags extends GlobalOptions {
   attr?: string;
   into: string;
   publicKey?: string[];
+  requireSignatures?: boolean;
   decryptionKey?: string[];
   from?: string;
   now?: string;
@@ -49,6 +50,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect)
+    .option('--require-signatures', 'refuse to install anything whose signatures are not checked against a --public-key')
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store), or s3://bucket/prefix with the AWS SDK credentials (e.g. Cognito), instead of the store')
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
@@ -74,6 +76,9 @@ Examples:
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
+      if (flags.requireSignatures && publicKeys.length === 0) {
+        throw new UserError('--require-signatures needs a key to check them with: pass --public-key FILE (the signing-public.pem the app ships)');
+      }
       const decryptionKeys = readDecryptionKeys(flags.decryptionKey ?? []);
       const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
@@ -96,6 +101,8 @@ Examples:
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
         let result: FetchResult;
+        // The swap into the folder is atomic: until it lands, an interruption leaves the folder as it was.
+        session.interruptionMeans = `stopped before installing anything; ${flags.into} is unchanged`;
         try {
           result = await fetchUpdate({
             source,
@@ -115,6 +122,8 @@ Examples:
             // --patches is the default: only --no-patches turns them off.
             patches: flags.patches !== false,
             signal: session.interruption.signal,
+            onUncheckedSignatures: () =>
+              output.warn(`the channel index at ${source.location} is signed, but no --public-key was given: signatures are not checked; pass --public-key FILE (--require-signatures refuses instead)`),
           });
         } catch (error) {
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
@@ -124,6 +133,10 @@ Examples:
           step.fail(`${packageId}: nothing installed, ${flags.into} is unchanged`);
           throw new UserError(`package '${packageId}' is not released on channel '${channel}' at ${source.location}; check the package name and --channel`);
         }
+        // Past the swap the install is done: an interruption now must not say otherwise.
+        session.interruptionMeans = result.updated
+          ? `${packageId} ${result.version} was installed into ${flags.into} before the interruption took effect; nothing is left half-done`
+          : `nothing was installed; ${flags.into} is unchanged`;
         step.succeed();
         for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));

@@ -11,10 +11,11 @@
 import { Option, type Command } from 'commander';
 import { HOOK_EVENT_NAMES, RELEASE_EVENT_NAMES, type DocumentEventName, type HookEventName, type ReleaseEventName } from '../../protocol/release-event.js';
 import { UserError } from '../../errors.js';
-import { formatHookResult } from '../../hooks/run-hooks.js';
+import type { HookResult } from '../../hooks/run-hooks.js';
+import { plural } from '../../format.js';
 import { rerunDocumentHooks, rerunReleaseHooks } from '../../workflows/release-hooks.js';
 import { parsePackageTarget, withContext, type GlobalOptions } from '../context.js';
-import { noteHookFailures } from '../render.js';
+import { dryRunNote, noteHookFailures } from '../render.js';
 import type { Session } from '../session.js';
 
 interface HooksRunFlags extends GlobalOptions {
@@ -33,6 +34,7 @@ export function registerHooks(program: Command, session: Session): void {
     .addOption(new Option('--event <event>', 'the event to run them for: the one that failed').choices(HOOK_EVENT_NAMES).default('publish'))
     .option('--only <type-or-name>', 'only hooks of this type or name')
     .option('--dry-run', 'describe every call, make none')
+    .option('-y, --yes', 'do not ask for confirmation (accepted for scripts: this command never asks)')
     .addHelpText('after', '\nExamples:\n  $ update-publish hooks run maps --only cloudfront\n  $ update-publish hooks run maps@1.2.0 --channel staging --event rollout --dry-run\n  $ update-publish hooks run --event switch --channel production --only webhook')
     .action(async (target: string | undefined, _flags, command: Command) => {
       const flags = command.optsWithGlobals<HooksRunFlags>();
@@ -48,7 +50,7 @@ export function registerHooks(program: Command, session: Session): void {
           noteHookFailures(session, hooks);
           context.output.result(
             { channel, document, documentVersion, event, dryRun: context.dryRun, hooks },
-            () => hooks.map(formatHookResult).join('\n') || 'no hooks configured',
+            () => (hooks.length ? `${dryRunNote(context.dryRun)}${plural(hooks.length, 'hook')} for ${document} v${documentVersion} (${event}): ${describeOutcomes(hooks)}` : 'no hooks configured'),
           );
         });
         return;
@@ -60,8 +62,23 @@ export function registerHooks(program: Command, session: Session): void {
         noteHookFailures(session, hooks);
         context.output.result(
           { channel, package: packageId, version: ran, event, dryRun: context.dryRun, hooks },
-          () => hooks.map(formatHookResult).join('\n') || 'no hooks configured',
+          // Each hook's line was logged as it ran: the result sums them up instead of repeating them.
+          () => (hooks.length ? `${dryRunNote(context.dryRun)}${plural(hooks.length, 'hook')} for ${packageId}@${ran} on ${channel} (${event}): ${describeOutcomes(hooks)}` : 'no hooks configured'),
         );
       });
     });
+}
+
+/** "1 ok, 1 failed (required)" */
+function describeOutcomes(hooks: HookResult[]): string {
+  const count = (status: HookResult['status'], required?: boolean) =>
+    hooks.filter((hook) => hook.status === status && (required === undefined || hook.required === required)).length;
+  return [
+    count('ok') && `${count('ok')} ok`,
+    count('failed', true) && `${count('failed', true)} failed`,
+    count('failed', false) && `${count('failed', false)} optional failed`,
+    count('skipped') && `${count('skipped')} skipped`,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }

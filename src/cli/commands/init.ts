@@ -1,5 +1,5 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import {
@@ -20,6 +20,8 @@ import { outputFor, type GlobalOptions } from '../context.js';
 import type { Output } from '../output.js';
 import type { Session } from '../session.js';
 import { makeDirectory } from '../../make-dir.js';
+import { ensureGitignored, LOCAL_STATE_DIR } from '../../config/gitignore.js';
+import { isS3Store } from '../../config/init-config.js';
 
 interface InitFlags extends GlobalOptions {
   force?: boolean;
@@ -87,6 +89,8 @@ Examples:
       const signing = answers.signing ? await ensureSigningKey(join(projectDir, KEYS_DIR), output) : null;
       await makeDirectory(projectDir);
       await writeFile(target, formatConfig(config), { flag: flags.force ? 'w' : 'wx' });
+      const gitignored = await ensureGitignored(projectDir, notToCommit(answers.store, projectDir));
+      const toCommit = [relative(projectDir, target), ...answers.packages.map(({ dir }) => `${dir}/`), ...(signing ? [`${KEYS_DIR}/${PUBLIC_KEY_FILE}`] : [])];
 
       const next = await nextSteps(answers, template.rules, projectDir, flags.config ? ` --config ${relative(process.cwd(), target)}` : '');
       output.result(
@@ -97,9 +101,11 @@ Examples:
           packages: answers.packages,
           hooks: checked.data.hooks.map((hook) => hook.type),
           signing,
+          gitignored,
+          toCommit,
           next,
         },
-        () => renderInit(target, answers, signing, next),
+        () => renderInit(target, answers, signing, { gitignored, toCommit }, next),
       );
     });
 }
@@ -180,13 +186,24 @@ async function nextSteps(answers: InitAnswers, presets: Record<string, unknown>,
   return steps;
 }
 
-function renderInit(target: string, answers: InitAnswers, signing: SigningSummary | null, next: string[]): string {
+/** What a project keeps out of git: the local caches, and a folder store inside the project (it is the store, not source). */
+function notToCommit(store: string, projectDir: string): string[] {
+  const entries = [LOCAL_STATE_DIR];
+  if (isS3Store(store) || /^[a-z][a-z0-9+.-]*:/i.test(store)) return entries;
+  const inside = relative(projectDir, resolve(projectDir, store)).split(sep).join('/');
+  if (inside && !inside.startsWith('..') && !isAbsolute(inside)) entries.push(`/${inside}/`);
+  return entries;
+}
+
+function renderInit(target: string, answers: InitAnswers, signing: SigningSummary | null, git: { gitignored: string[]; toCommit: string[] }, next: string[]): string {
   return [
     `wrote ${target}`,
     `  store:    ${answers.store}${answers.endpoint ? ` via ${answers.endpoint}` : ''}`,
     `  channel:  ${answers.channel}`,
     `  packages: ${answers.packages.map(({ id, dir }) => `${id} (${dir})`).join(', ')}`,
     ...(signing ? [`  signing:  key ${signing.keyId}, public key ${relative(process.cwd(), signing.publicKey)}`] : []),
+    ...(git.gitignored.length > 0 ? [`  .gitignore: added ${git.gitignored.join(', ')}`] : []),
+    `  commit:   ${git.toCommit.join(', ')}${signing ? ` (never ${KEYS_DIR}/${PRIVATE_KEY_FILE}: ${KEYS_DIR}/.gitignore keeps it out)` : ''}`,
     'next:',
     ...next.map((step, index) => `  ${index + 1}. ${step}`),
   ].join('\n');

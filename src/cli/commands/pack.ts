@@ -25,7 +25,14 @@ export function registerPack(program: Command, session: Session): void {
       const flags = command.optsWithGlobals<PackFlags>();
       const requestedVersion = flags.version === undefined ? undefined : parseVersionFlag(flags.version);
       await withContext(session, flags, async (context) => {
+        const packed: string[] = [];
+        // What an interruption leaves: the packages completed so far; the one being packed leaves nothing.
+        session.interruptionMeans = `stopped before any package was complete; nothing was left in ${flags.out}`;
         const { packages, out } = await packToFolder(context, {
+          onPacked: (id, version) => {
+            packed.push(`${id} ${version}`);
+            session.interruptionMeans = `stopped after packing ${packed.join(', ')} into ${flags.out}; the package being packed left nothing`;
+          },
           packageIds: assertKnownPackages(context.config, ids),
           outDir: resolve(flags.out),
           outFlag: flags.out,

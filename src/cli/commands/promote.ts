@@ -40,7 +40,7 @@ export function registerPromote(program: Command, session: Session): void {
         const from = await context.knownChannel(flags.from);
         const to = await context.channel(flags.to);
         if (from === to) throw new UserError(`--from and --to are both '${from}'; promote copies a release to another channel`);
-        const rules = buildRules(flags, context.config.rules);
+        const rules = buildRules(flags, context.config.rules, context.config.platforms);
         assertStillServable(rules);
         const provenance = await provenanceOf(message, context.configDir);
         const { release, ...result } = await promoteRelease(context, { packageId, version, from, to, rules, hooks: flags.hooks, provenance });

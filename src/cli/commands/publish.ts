@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { assertKnownPackages } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
@@ -55,15 +56,18 @@ Examples:
       await withContext(session, flags, async (context) => {
         const { config, output } = context;
         const channel = await context.channel(flags.channel);
-        const rules = buildRules(flags, config.rules);
+        const rules = buildRules(flags, config.rules, config.platforms);
+        const packageIds = assertKnownPackages(config, ids);
+        // Dirty when the released folders or the config differ from the commit recorded.
+        const released = [...packageIds.map((id) => config.packages[id]!.dir), ...(context.configPath ? [relative(context.configDir, context.configPath)] : [])];
         const outcome = await publish(context, {
-          packageIds: assertKnownPackages(config, ids),
+          packageIds,
           channel,
           rules,
           version,
           bump: flags.bump as Bump,
           hooks: flags.hooks,
-          provenance: await provenanceOf(message, context.configDir),
+          provenance: await provenanceOf(message, context.configDir, released),
           useCache: flags.cache,
         });
         // Rules travel with a new release; content already released keeps the rules it has.

@@ -22,6 +22,7 @@ export function registerRefresh(program: Command, session: Session): void {
     .description('write each channel index, switches and app releases again with a new version and expiry (run on a schedule: devices refuse an expired one)')
     .option('--channel <name>', 'only this channel (default: every channel in the store)')
     .option('--dry-run', 'show what would be written, write nothing')
+    .option('-y, --yes', 'do not ask for confirmation (accepted for scripts: this command never asks)')
     .addHelpText('after', '\nExamples:\n  $ update-publish refresh\n  $ update-publish refresh --channel production --json')
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<RefreshFlags>();

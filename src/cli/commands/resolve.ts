@@ -8,6 +8,7 @@
  * With --devices FILE: one JSON object a line (JSON Lines, also under --json), the
  * Resolution with `deviceId` first, in the order of the file.
  */
+import { plural } from '../../format.js';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { isProtocolVersion } from '../../protocol/version.js';
@@ -107,5 +108,5 @@ async function resolveBatch(resolver: Resolver, request: DeviceRequest, file: st
     devices += deviceIds.length;
   }
   if (devices === 0) throw new UserError(`${file} holds no device ids; give one id a line`);
-  output.info(`resolved ${devices} devices (${resolver.shardsRead()} whitelist shards read)`);
+  output.info(`resolved ${plural(devices, 'device')} (${plural(resolver.shardsRead(), 'whitelist shard')} read)`);
 }

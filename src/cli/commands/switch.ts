@@ -26,6 +26,7 @@ import { addChannelOption, addWriteOptions, type WriteFlags } from '../write-opt
 
 interface SetFlags extends WriteFlags, RuleFlags {
   default?: boolean;
+  new?: boolean;
   type?: string;
 }
 
@@ -48,6 +49,7 @@ export function registerSwitch(program: Command, session: Session): void {
     .description("set a key's default value, or (with rule flags) the value of a targeted variant; <value> is JSON")
     .option('--default', "set the key's default value (what devices no variant matches get)")
     .option('--type <type>', 'fix the key\'s type at its first set: boolean, number, string or json')
+    .option('--new', 'the key is new, though it is close to an existing one (otherwise refused as a likely typo)')
     .addHelpText(
       'after',
       `
@@ -66,8 +68,8 @@ Examples:
       if (flags.default && ruleFlags.length > 0) throw new UserError(`--default sets the key's default value, which has no rules; drop ${ruleFlags.join(', ')} or --default`);
       await withContext(session, flags, async (context) => {
         const channel = context.channelName(flags.channel);
-        const rules = ruleFlags.length > 0 ? targetingOf(buildRules(flags, context.config.rules)) : undefined;
-        const result = await (await workflows()).setSwitchValue(context, { channel, key, value, rules, type, hooks: flags.hooks });
+        const rules = ruleFlags.length > 0 ? targetingOf(buildRules(flags, context.config.rules, context.config.platforms)) : undefined;
+        const result = await (await workflows()).setSwitchValue(context, { channel, key, value, rules, type, isNew: flags.new, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         context.output.result(
           result,

@@ -60,7 +60,7 @@ export async function readChannelIndex(
   channel: string,
   publicKeys: TrustedKeys,
   maxBytes: number = DOCUMENT_LIMITS.index,
-): Promise<{ index: ChannelIndex; key: string; signed: boolean }> {
+): Promise<{ index: ChannelIndex; key: string; signed: boolean; carriesSignatures: boolean }> {
   const key = channelIndexKey(channel);
   const body = await source.readDocument(key, maxBytes);
   if (!body) throw new ChannelNotFoundError(channel, source.location, key);
@@ -68,7 +68,9 @@ export async function readChannelIndex(
   const signed = checkSignature(key, document, publicKeys);
   const index = validateIndex(document, key);
   assertChannelBinding(index, key, channel);
-  return { index, key, signed };
+  // Signatures present but unchecked (no trusted key): the caller may want to say so.
+  const carriesSignatures = Array.isArray((document as { signatures?: unknown }).signatures) && (document as { signatures: unknown[] }).signatures.length > 0;
+  return { index, key, signed, carriesSignatures };
 }
 
 /**

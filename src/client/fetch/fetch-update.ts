@@ -37,6 +37,8 @@ export interface FetchOptions {
   patches?: boolean;
   /** Aborted (Ctrl-C): reads and downloads stop, intoDir stays as it was. */
   signal?: AbortSignal;
+  /** Called when the channel index is signed but no trusted key was given, so nothing is checked against a key. */
+  onUncheckedSignatures?: () => void;
 }
 
 export interface FetchResult {
@@ -74,7 +76,8 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   // A trust-only marker (version null) remembers the channel with nothing installed.
   const installed = state?.version != null ? { ...state, version: state.version } : undefined;
   const now = options.now ?? new Date();
-  const { index, signed } = await readChannelIndex(source, channel, publicKeys, options.maxIndexBytes);
+  const { index, signed, carriesSignatures } = await readChannelIndex(source, channel, publicKeys, options.maxIndexBytes);
+  if (carriesSignatures && !signed) options.onUncheckedSignatures?.();
   assertIndexFresh(index, { now, signed, remembered: state?.trust });
   const trust = rememberIndex(index, signed, state?.trust);
   const deviceId = options.device?.deviceId;

@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { osUser } from '../../actor.js';
+import { UserError } from '../../errors.js';
+import { dryRunStore } from '../../store/dry-run-store.js';
+import { withContext, type GlobalOptions } from '../context.js';
+import type { Session } from '../session.js';
+
+interface ConsoleFlags extends GlobalOptions {
+  port: string;
+  host: string;
+  readOnly?: boolean;
+  open: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function portOf(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UserError(`--port '${value}' is not a port number (0–65535; 0 picks a free one)`);
+  return Number(value);
+}
+
+// JSON: { url } once listening; runs until Ctrl-C or SIGTERM (exit 130).
+export function registerConsole(program: Command, session: Session): void {
+  program
+    .command('console')
+    .description('a local web console over the store: what each channel serves, rollouts, history, switches; changes through the same workflows as the CLI')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
+    .option('--host <address>', 'address to listen on; anything but this machine (127.0.0.1) lets others on the network try the token', '127.0.0.1')
+    .option('--read-only', 'show, never change: every write is refused and the pages have no action buttons')
+    .option('--no-open', 'do not open the browser (it opens at a terminal by default)')
+    .addHelpText(
+      'after',
+      `
+Prints the console's URL (first line on stdout), which carries a token valid while the console
+runs: keep it to yourself. Every change asks for confirmation with a dry run first, and is
+recorded in history as console:<user>.
+
+Examples:
+  $ update-publish console
+  $ update-publish console --read-only --port 4100 --no-open
+  $ update-publish console --json --no-open     # { "url": … } for scripts and tests`,
+    )
+    .action(async (_flags, command: Command) => {
+      const flags = command.optsWithGlobals<ConsoleFlags>();
+      const port = portOf(flags.port);
+      // The console imports its UI only when it runs: no other command pays for it.
+      const { startConsole } = await import('../../console/server.js');
+      await withContext(
+        session,
+        flags,
+        async (context) => {
+          const { output } = context;
+          if (!LOOPBACK_HOSTS.has(flags.host)) {
+            output.warn(`listening on ${flags.host}: anyone who can reach this machine and has the URL can change releases; prefer 127.0.0.1 with an SSH tunnel`);
+          }
+          const running = await startConsole(
+            {
+              store: context.store,
+              output,
+              runtime: {
+                knownChannel: context.knownChannel,
+                // The page confirmed (after showing the dry run): the workflow does not ask again.
+                context: ({ dryRun, output: requestOutput }) => ({
+                  ...context,
+                  output: requestOutput,
+                  dryRun,
+                  store: dryRun ? dryRunStore(context.store, (line) => requestOutput.info(line)) : context.store,
+                  confirm: async () => true,
+                }),
+              },
+            },
+            { host: flags.host, port, readOnly: Boolean(flags.readOnly), actor: `console:${osUser()}` },
+          );
+          session.interruptionMeans = `stopped the console`;
+          try {
+            output.result({ url: running.url }, () => running.url);
+            output.info(`console of ${context.store.location}${flags.readOnly ? ' (read-only)' : ''}; Ctrl-C stops`);
+            if (flags.open && session.terminal) {
+              const { default: openBrowser } = await import('open');
+              await openBrowser(running.url).catch(() => output.warn('could not open a browser: open the URL above yourself'));
+            }
+            const signal = session.interruption.signal;
+            if (!signal.aborted) await once(signal, 'abort');
+          } finally {
+            await running.close();
+          }
+        },
+        { configOptional: true },
+      );
+    });
+}
