@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { ChannelIndex } from '../protocol/types.js';
 import type { WhitelistLookup } from '../client/resolve.js';
+import { namedWhitelists } from '../client/read-documents.js';
 import { shardHas, whitelistShard, whitelistShardKey, type WhitelistMeta } from '../protocol/whitelist.js';
 import type { Store } from '../store/store.js';
 import { readWhitelistMeta, readWhitelistShard } from './whitelists.js';
@@ -9,8 +10,7 @@ const READ_CONCURRENCY = 8;
 
 /** Names of the whitelists any release of the package refers to. */
 export function referencedWhitelists(index: ChannelIndex, id: string): string[] {
-  const names = (index.packages[id]?.releases ?? []).flatMap((release) => release.rules.whitelist ?? []);
-  return [...new Set(names)];
+  return [...namedWhitelists((index.packages[id]?.releases ?? []).map((release) => release.rules))];
 }
 
 /**

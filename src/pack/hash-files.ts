@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { ManifestFile } from '../protocol/types.js';
 import { ExitCode, UserError } from '../errors.js';
-import { hashFilesSync } from '../hash.js';
+import { hashFilesSync, newBytesCounter, readBytesCounter } from '../hash.js';
 import type { HashCache } from './hash-cache.js';
 import type { ScannedFile } from './scan.js';
 
@@ -15,6 +15,8 @@ const POOL_MIN_BYTES = 32 * 1024 * 1024;
 /** A batch is one message to a thread: large enough that messaging is noise, small enough to balance threads and show progress. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_FILES = 256;
+/** How often progress is read off the threads' byte count: a terminal shows it move at least once a second. */
+const PROGRESS_INTERVAL_MS = 250;
 
 /**
  * Hashes every file, reading only those the cache cannot vouch for. Large
@@ -34,12 +36,16 @@ export async function hashFiles(
 
   const batches = toBatches(todo);
   const pool = sumOfSizes(todo) >= POOL_MIN_BYTES ? await startPool(batches.length) : undefined;
+  // Threads count the bytes they read: progress moves inside a large file too, not only when its batch ends.
+  const bytesRead = newBytesCounter();
+  const readBefore = doneBytes;
+  const showProgress = pool && onProgress && setInterval(() => onProgress((doneBytes = readBefore + readBytesCounter(bytesRead))), PROGRESS_INTERVAL_MS);
   // Ctrl-C: a batch on a thread is cut off there (piscina ends the task); one on this thread is short.
   const hashBatch = pool
-    ? (paths: string[]) => pool.run(paths, { signal }) as Promise<string[]>
+    ? (paths: string[]) => pool.run({ paths, bytesRead }, { signal }) as Promise<string[]>
     : async (paths: string[]) => {
         signal?.throwIfAborted();
-        return hashFilesSync(paths);
+        return hashFilesSync(paths, bytesRead);
       };
   const hashes = new Map<ScannedFile, string>();
   try {
@@ -53,11 +59,11 @@ export async function hashFiles(
           hashes.set(file, batchHashes[i]!);
           cache?.remember(file, batchHashes[i]!);
         });
-        doneBytes += sumOfSizes(batch);
-        onProgress?.(doneBytes);
+        onProgress?.((doneBytes = readBefore + readBytesCounter(bytesRead)));
       }),
     );
   } finally {
+    clearInterval(showProgress);
     await pool?.destroy();
   }
   return files.map((file, i) => ({

@@ -27,7 +27,10 @@ export interface ZipOptions {
   workers?: number;
   /** Ctrl-C: packing stops mid-way (mid-file too), the partial zip is the caller's temp file. */
   signal?: AbortSignal;
-  /** Bytes of entries written so far (their size before packing). */
+  /**
+   * Bytes of entries packed so far (their size before packing), moving inside
+   * large files too: half for reading and deflating one, half for writing it.
+   */
   onProgress?: (entryBytes: number) => void;
 }
 
@@ -74,20 +77,42 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
   const workers = Math.max(1, options.workers ?? availableParallelism());
   const units = toUnits(entries);
   const smallBytes = entries.reduce((sum, entry) => sum + (entry.size <= WHOLE_ENTRY_LIMIT ? entry.size : 0), 0);
-  // One thread fewer than workers: this one writes, hashes and seals the zip, and streams large files
-  // through zlib's own thread pool; each thread more costs ~45 MB (measured on 20,000 files).
-  const pool = workers > 1 && smallBytes >= POOL_MIN_BYTES ? await startPool(workers - 1) : undefined;
+  // One thread fewer than workers, and this thread deflates too whenever every thread has a batch
+  // running and one waiting: with the threads alone a core sat idle (issue 27: 1.1 cores busy of 2),
+  // and a thread more costs ~35 MB of peak memory (20,000 files: 316 MB against 282 MB).
+  const threads = workers - 1;
+  const pool = workers > 1 && smallBytes >= POOL_MIN_BYTES ? await startPool(threads) : undefined;
+  let pooled = 0;
+  const packSmall = (batch: SmallEntry[]): PackedBatch | Promise<PackedBatch> => {
+    if (!pool) return packSmallEntries(batch);
+    // Deferred a turn: the units after this one go to the threads first, so they never wait on this thread's deflate.
+    if (pooled >= 2 * threads) return new Promise<void>((resolve) => setImmediate(resolve)).then(() => packSmallEntries(batch));
+    pooled++;
+    return pool.run(batch).finally(() => pooled--);
+  };
   const prepared: Promise<PreparedEntry[]>[] = [];
   // Two units per worker in flight: one being packed, one waiting its turn to be written.
   const prepareUpTo = (index: number) => {
     for (let i = prepared.length; i < Math.min(units.length, index + 2 * workers); i++) {
-      const promise = prepareUnit(units[i]!, outPath, pool, options.signal);
+      const unit = units[i]!;
+      const promise = prepareUnit(unit, outPath, packSmall, options.signal, (read) => reportPartial(unit.first, Math.floor(read / 2)));
       promise.catch(() => {}); // awaited in order below; a failure ahead of its turn must not go unhandled
       prepared.push(promise);
     }
   };
   const packedSizes: number[] = [];
   let entryBytes = 0;
+  // Large entries under way: bytes of each counted so far, until the entry is written.
+  const partial = new Map<number, number>();
+  const report = () => {
+    let under = 0;
+    for (const value of partial.values()) under += value;
+    options.onProgress?.(entryBytes + under);
+  };
+  const reportPartial = (index: number, bytes: number) => {
+    partial.set(index, bytes);
+    report();
+  };
 
   async function* zipBytes(): AsyncGenerator<Buffer> {
     const directory: Buffer[] = [];
@@ -101,11 +126,17 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
         const header = localHeader(entry);
         directory.push(centralRecord(entry, offset));
         yield header;
+        const size = unit.entries[i]!.size;
         if (Buffer.isBuffer(entry.body)) yield entry.body;
-        else yield* streamBody(unit.entries[i]!, entry);
+        else {
+          const read = Math.floor(size / 2);
+          yield* streamBody(unit.entries[i]!, entry, (streamed) => reportPartial(unit.first, read + Math.floor(((size - read) * streamed) / Math.max(1, entry.compressedSize))));
+        }
         offset += header.length + entry.compressedSize;
         packedSizes.push(entry.compressedSize);
-        options.onProgress?.((entryBytes += unit.entries[i]!.size));
+        partial.delete(unit.first + i);
+        entryBytes += size;
+        report();
       }
       prepared[u] = Promise.resolve([]); // written: its buffers may go
     }
@@ -151,7 +182,8 @@ function toUnits(entries: ZipEntry[]): Unit[] {
   return units;
 }
 
-type PackPool = { run(entries: SmallEntry[]): Promise<ReturnType<typeof packSmallEntries>>; destroy(): Promise<void> };
+type PackedBatch = ReturnType<typeof packSmallEntries>;
+type PackPool = { run(entries: SmallEntry[]): Promise<PackedBatch>; destroy(): Promise<void> };
 
 async function startPool(threads: number): Promise<PackPool> {
   // Loaded only here: the pool library takes longer to load than a small package takes to pack.
@@ -166,11 +198,17 @@ async function startPool(threads: number): Promise<PackPool> {
   });
 }
 
-async function prepareUnit(unit: Unit, outPath: string, pool: PackPool | undefined, signal?: AbortSignal): Promise<PreparedEntry[]> {
+async function prepareUnit(
+  unit: Unit,
+  outPath: string,
+  packSmall: (batch: SmallEntry[]) => PackedBatch | Promise<PackedBatch>,
+  signal: AbortSignal | undefined,
+  onRead: (bytes: number) => void,
+): Promise<PreparedEntry[]> {
   const [first] = unit.entries;
-  if (unit.entries.length === 1 && first!.size > WHOLE_ENTRY_LIMIT) return [await prepareLargeEntry(first!, spillPathOf(outPath, unit.first), signal)];
+  if (unit.entries.length === 1 && first!.size > WHOLE_ENTRY_LIMIT) return [await prepareLargeEntry(first!, spillPathOf(outPath, unit.first), signal, onRead)];
   const plain = unit.entries.map(({ path, absolutePath, size, sha256 }) => ({ path, absolutePath, size, sha256 }));
-  const packed = pool ? await pool.run(plain) : packSmallEntries(plain);
+  const packed = await packSmall(plain);
   const data = Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
   return packed.entries.map((result, i) => {
     const entry = unit.entries[i]!;
@@ -181,7 +219,7 @@ async function prepareUnit(unit: Unit, outPath: string, pool: PackPool | undefin
 }
 
 /** Streams a large entry's packed bytes; a stored source must still be the bytes its CRC was taken of. */
-async function* streamBody(entry: ZipEntry, prepared: PreparedEntry): AsyncGenerator<Buffer> {
+async function* streamBody(entry: ZipEntry, prepared: PreparedEntry, onStreamed: (bytes: number) => void): AsyncGenerator<Buffer> {
   const body = prepared.body as { path: string; spill: boolean };
   let crc = 0;
   let size = 0;
@@ -190,6 +228,7 @@ async function* streamBody(entry: ZipEntry, prepared: PreparedEntry): AsyncGener
       if (!body.spill) crc = crc32(chunk, crc);
       size += chunk.length;
       yield chunk;
+      onStreamed(size);
     }
   } catch (error) {
     vanished(entry)(error);
@@ -197,12 +236,12 @@ async function* streamBody(entry: ZipEntry, prepared: PreparedEntry): AsyncGener
   if (size !== prepared.compressedSize || (!body.spill && crc !== prepared.crc32)) throw changedWhilePacking(entry);
 }
 
-async function prepareLargeEntry(entry: ZipEntry, spillPath: string, signal?: AbortSignal): Promise<PreparedEntry> {
+async function prepareLargeEntry(entry: ZipEntry, spillPath: string, signal: AbortSignal | undefined, onRead: (bytes: number) => void): Promise<PreparedEntry> {
   const name = Buffer.from(entry.path, 'utf8');
   const sample = await readSample(entry);
   const store = shouldStore(entry, sample);
   // One read checks the file, takes its CRC and, unless it is stored, deflates it into the spill file.
-  const check = checkedBytes(entry);
+  const check = checkedBytes(entry, onRead);
   const output = store ? new Writable({ write: (_chunk, _encoding, done) => done() }) : createWriteStream(spillPath);
   let compressedSize = 0;
   const count = new Transform({
@@ -235,7 +274,7 @@ async function readSample(entry: ZipEntry): Promise<Buffer> {
 }
 
 /** Passes a file's bytes through, taking their CRC-32, and fails if they are not the ones hashed. */
-function checkedBytes(entry: ZipEntry): Transform & { crc32: number } {
+function checkedBytes(entry: ZipEntry, onRead: (bytes: number) => void): Transform & { crc32: number } {
   const hash = entry.sha256 ? createHash('sha256') : undefined;
   let size = 0;
   const check = new Transform({
@@ -243,6 +282,7 @@ function checkedBytes(entry: ZipEntry): Transform & { crc32: number } {
       hash?.update(chunk);
       check.crc32 = crc32(chunk, check.crc32);
       size += chunk.length;
+      onRead(size);
       callback(null, chunk);
     },
     flush(callback) {

@@ -1,9 +1,7 @@
-import { resolveAppUpgrade, type AppDevice, type AppUpgrade } from '../client/app-upgrade.js';
-import { readAppReleasesDocument } from '../client/fetch/channel-documents.js';
-import type { TrustedKeys } from '../client/fetch/documents.js';
+import type { AppDevice } from '../client/app-upgrade.js';
+import { asTrusted, type TrustedKeys } from '../client/fetch/documents.js';
+import { createUpdater } from '../client/updater.js';
 import type { UpdateSource } from '../client/fetch/source.js';
-import { assertDocumentFresh } from '../protocol/freshness.js';
-import { whitelistsOfDevice } from '../client/fetch/whitelist-membership.js';
 import { APP_RELEASES } from '../channel/app-releases-store.js';
 import { readDocumentHistory, readChannelDocument, type DocumentHistoryEntry } from '../channel/versioned-document.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
@@ -130,17 +128,11 @@ export async function appReleaseHistory(context: Pick<WorkflowContext, 'store'>,
   return { channel, entries: await readDocumentHistory<AppReleasesDocument, AppReleaseHistoryEntry>(context.store, APP_RELEASES, channel) };
 }
 
-/** Whether one device should upgrade, read as a device reads it (signed document, whitelist shards for its id). */
-export async function resolveDeviceAppUpgrade(
-  source: UpdateSource,
-  channel: string,
-  device: AppDevice,
-  publicKeys: TrustedKeys,
-): Promise<{ channel: string; documentVersion: number } & AppUpgrade> {
-  const { document, signed } = await readAppReleasesDocument(source, channel, publicKeys);
-  // A device that remembers nothing can still refuse a frozen copy.
-  assertDocumentFresh(document, 'app-releases document', { now: device.now ?? new Date(), signed });
-  const rules = (document.platforms[device.platform]?.releases ?? []).map((release) => release.rules);
-  const isWhitelisted = await whitelistsOfDevice(source, rules, device.deviceId, publicKeys);
-  return { channel, documentVersion: document.version, ...resolveAppUpgrade(document, device, isWhitelisted) };
+/**
+ * What one device gets, read as a device reads it: createUpdater of
+ * update-publish/client (size limit, signatures with trusted keys, validation,
+ * expiry), whitelist shards for its id. The CLI remembers nothing between runs.
+ */
+export function resolveDeviceAppUpgrade(source: UpdateSource, channel: string, device: AppDevice, publicKeys: TrustedKeys) {
+  return createUpdater({ from: source, channel, trust: asTrusted(publicKeys), now: () => device.now ?? new Date() }).appUpgrade(device);
 }

@@ -2,6 +2,7 @@ import { readHistory, type HistoryEntry } from '../channel/history.js';
 import { listChannels, readIndex, requireExistingChannel } from '../channel/index-store.js';
 import { listWhitelists } from '../channel/whitelists.js';
 import { configuredChannels } from '../config/schema.js';
+import { namedWhitelists } from '../client/read-documents.js';
 import { UserError } from '../errors.js';
 import { isExpired, windowPlace } from '../protocol/serving-window.js';
 import type { ChannelIndex, Release } from '../protocol/types.js';
@@ -31,7 +32,7 @@ export async function readChannelsStatus(context: Pick<WorkflowContext, 'store' 
   if (channel) indexes.push((await requireExistingChannel(store, channel, configuredChannels(context.config))).index);
   else for (const name of await listChannels(store)) indexes.push((await readIndex(store, name)).index);
   // A list a release names but the store lacks: its devices get the release only through the rollout.
-  const named = new Set(indexes.flatMap((index) => Object.values(index.packages).flatMap(({ releases }) => releases.flatMap((release) => release.rules.whitelist ?? []))));
+  const named = namedWhitelists(indexes.flatMap((index) => Object.values(index.packages).flatMap(({ releases }) => releases.map((release) => release.rules))));
   const stored = named.size ? new Set((await listWhitelists(store)).map((meta) => meta.name)) : new Set<string>();
   const missing = (release: Release) => (release.rules.whitelist ?? []).filter((name) => !stored.has(name));
   const warnings = [...indexes.flatMap((index) => expiryWarning(index, now)), ...indexes.flatMap((index) => missingWhitelistWarnings(index, missing))];

@@ -1,10 +1,7 @@
-import { readSwitchesDocument } from '../client/fetch/channel-documents.js';
-import type { TrustedKeys } from '../client/fetch/documents.js';
+import { asTrusted, type TrustedKeys } from '../client/fetch/documents.js';
+import { createUpdater } from '../client/updater.js';
 import type { UpdateSource } from '../client/fetch/source.js';
-import { assertDocumentFresh } from '../protocol/freshness.js';
-import { whitelistsOfDevice } from '../client/fetch/whitelist-membership.js';
 import type { DeviceFacts } from '../client/rule-match.js';
-import { resolveSwitches, type SwitchResolution } from '../client/switches.js';
 import { SWITCHES } from '../channel/switches-store.js';
 import { readDocumentHistory, readDocumentVersion, readChannelDocument, type DocumentHistoryEntry } from '../channel/versioned-document.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
@@ -183,20 +180,10 @@ export async function switchHistory(context: Pick<WorkflowContext, 'store'>, cha
 }
 
 /**
- * Every key's value for one device, read as a device reads it: the signed
- * document (with trusted keys, a tampered one is refused), whitelist shards
- * for its id, then resolveSwitches.
+ * What one device gets, read as a device reads it: createUpdater of
+ * update-publish/client (size limit, signatures with trusted keys, validation,
+ * expiry), whitelist shards for its id. The CLI remembers nothing between runs.
  */
-export async function resolveDeviceSwitches(
-  source: UpdateSource,
-  channel: string,
-  device: DeviceFacts,
-  publicKeys: TrustedKeys,
-): Promise<{ channel: string; documentVersion: number } & SwitchResolution> {
-  const { document, signed } = await readSwitchesDocument(source, channel, publicKeys);
-  // A device that remembers nothing can still refuse a frozen copy.
-  assertDocumentFresh(document, 'switches document', { now: device.now ?? new Date(), signed });
-  const rules = Object.values(document.switches).flatMap((entry) => entry.variants.map((variant) => variant.rules));
-  const isWhitelisted = await whitelistsOfDevice(source, rules, device.deviceId, publicKeys);
-  return { channel, documentVersion: document.version, ...resolveSwitches(document, device, isWhitelisted) };
+export function resolveDeviceSwitches(source: UpdateSource, channel: string, device: DeviceFacts, publicKeys: TrustedKeys) {
+  return createUpdater({ from: source, channel, trust: asTrusted(publicKeys), now: () => device.now ?? new Date() }).switches(device);
 }

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { storeSource } from '../client/fetch/source.js';
-import { verifyReleases, type VerifyProblem, type VerifyReport } from '../client/verify/verify-releases.js';
+import { verifyReleases, type VerifyProblem, type VerifyReport } from './verify-releases.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { listChannelFolders } from '../channel/index-store.js';
 import { ExitCode, UserError } from '../errors.js';

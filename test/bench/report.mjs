@@ -4,6 +4,9 @@ export const seconds = (ms) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)}
 export const megabytes = (bytes) => (bytes === null ? 'n/a' : `${(bytes / 1e6).toFixed(bytes < 10e6 ? 2 : 1)} MB`);
 /** Peak RSS as GNU time reports it (KiB), in MB like the targets. */
 export const rssOf = (kb) => (kb === null || kb === undefined ? 'n/a' : megabytes(kb * 1024));
+/** Cores busy on average over the run: CPU seconds per wall second. */
+export const coresOf = (summary) => (summary.cpuSeconds === null || !summary.wallMs ? null : summary.cpuSeconds / (summary.wallMs / 1000));
+export const cores = (value) => (value === null ? 'n/a' : `${value.toFixed(2)} cores`);
 export const cpuOf = (summary) => (summary.cpuSeconds === null ? 'n/a' : `${summary.cpuSeconds.toFixed(2)} s`);
 /** Peak RSS of ours and the baseline, for the table's last column. */
 export const rssPair = (ours, baseline) => `${rssOf(ours.maxRssKb)} / ${baseline ? rssOf(baseline.maxRssKb) : '-'}`;

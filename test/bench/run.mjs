@@ -2,7 +2,7 @@
 // of issue 9, each against the tool a user would otherwise reach for. Prints a
 // markdown table (stdout) and progress (stderr); writes nothing in the repo.
 //
-//   node test/bench/run.mjs [--quick] [--only 1,2,3,4,5,6,7,8,9,load,console] [--rounds N] [--profile] [--out FILE] [--keep]
+//   node test/bench/run.mjs [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11,load,console] [--rounds N] [--profile] [--out FILE] [--keep]
 import { execSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -16,6 +16,7 @@ import { resolveLoad } from './scenario-load.mjs';
 import { patches } from './scenario-patches.mjs';
 import { changedOnePercent, firstAndUnchanged, manyFiles, patchedRepublish, repetitiveTree } from './scenario-publish.mjs';
 import { upload } from './scenario-upload.mjs';
+import { fetchVsCurl, verifyVsSync } from './scenario-device.mjs';
 import { planTree, writeTree } from './trees.mjs';
 
 /** In run order; scenario 3 changes the shared tree, so it runs after 1, 2 and 4. */
@@ -28,6 +29,8 @@ const SCENARIOS = [
   { ids: ['6'], run: manyFiles },
   { ids: ['7'], run: patches },
   { ids: ['5'], run: upload },
+  { ids: ['10'], run: fetchVsCurl },
+  { ids: ['11'], run: verifyVsSync },
   { ids: ['load'], run: resolveLoad },
   { ids: ['console'], run: consoleOverview },
   { ids: ['profile'], run: profile },

@@ -15,11 +15,9 @@ import { configSchema } from '../../src/config/schema.js';
 import { CLI_PATH, makeProject, removeProjects, REPO_ROOT, sha256, succeeded } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { closeTerminals, openTerminal, tmuxInstalled } from '../helpers/terminal.js';
+import { MOTO } from '../helpers/prerequisites.js';
 
-const underCi = process.env.CI === 'true';
-if (!tmuxInstalled && underCi) throw new Error('tmux is required under CI (apt-get install tmux): the prompts are tested at a real terminal');
-const motoInstalled = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
-if (!motoInstalled && underCi) throw new Error('moto_server is required under CI (pip install "moto[server]")');
+const motoInstalled = MOTO.installed;
 
 const templatePath = (name: string) => join(REPO_ROOT, 'templates', name);
 const readJson = async (path: string) => JSON.parse(await readFile(path, 'utf8'));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/protocol/types.js';
 import { makeProject, removeProjects, sha256, snapshotTree, succeeded, unzipTo, type Project } from '../helpers/cli.js';
+import { ZSTD } from '../helpers/prerequisites.js';
 
 afterAll(removeProjects);
 
@@ -17,7 +18,7 @@ const database = (edition: number) => {
   for (let page = 0; page < edition * 3; page++) noise(4096, `page-${edition}-${page}`).copy(bytes, page * 37 * 4096);
   return bytes;
 };
-const hasZstd = spawnSync('zstd', ['--version']).status === 0;
+const hasZstd = ZSTD.installed;
 
 const publish = async (project: Project) => succeeded(await project.run(['publish', '--yes', '--json']));
 const resolveFor = async (project: Project, args: string[]) =>

@@ -120,6 +120,7 @@ describe('--json', () => {
   /** Commands that run until stopped: their document comes when they start; Ctrl-C ends them (exit 130, nothing more on stdout). */
   const UNTIL_STOPPED: Record<string, string[]> = {
     serve: ['serve', '--port', '0'],
+    console: ['console', '--port', '0', '--no-open'],
   };
 
   /** Runs a command that serves until stopped, stops it with Ctrl-C once its JSON document is out. */

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/protocol/types.js';
 import { makeProject, removeProjects, sha256, succeeded, type Project } from '../helpers/cli.js';
+import { JAVA, UNZIP } from '../helpers/prerequisites.js';
 
 afterAll(removeProjects);
 
 const noise = (size: number, label: string) => createCipheriv('aes-256-ctr', Buffer.alloc(32, label), Buffer.alloc(16)).update(Buffer.alloc(size));
 const prose = (size: number, word = 'tile') => Buffer.from(`${word} north south east west `.repeat(Math.ceil(size / 30)).slice(0, size));
-const hasJava = spawnSync('java', ['-version']).status === 0;
+const hasJava = JAVA.installed && UNZIP.installed;
 
 /** The zip profile devices rely on (PROTOCOL.md): what third-party readers must accept in every package, full and delta. */
 describe('package zips as devices read them', () => {

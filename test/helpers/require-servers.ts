@@ -1,13 +1,14 @@
 /**
- * vitest globalSetup of the integration and e2e tiers: the local servers their
- * tests run against must be installed. A missing one fails the run with the
- * command that installs it, never a silent skip that passes.
+ * vitest globalSetup of the integration and e2e tiers: the programs their
+ * tests run for real must be installed (test/helpers/prerequisites.ts):
+ * moto_server always, tmux, Java, zstd and unzip under CI. A missing one fails
+ * the run with the command that installs it, never a silent skip that passes.
  */
-import { spawnSync } from 'node:child_process';
+import { MOTO, missingPrerequisites } from './prerequisites.js';
 
-export const MOTO_MISSING =
-  'moto_server is not installed, and the S3 and AWS tests need it: pip install "moto[server]" (npm run test:unit runs the unit tests alone)';
+export const MOTO_MISSING = MOTO.hint;
 
 export default function requireServers(): void {
-  if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status !== 0) throw new Error(MOTO_MISSING);
+  const missing = missingPrerequisites();
+  if (missing.length > 0) throw new Error(missing.map((program) => program.hint).join('\n'));
 }

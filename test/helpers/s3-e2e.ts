@@ -16,11 +16,9 @@ import {
 import { createS3Store } from '../../src/store/s3-store.js';
 import type { Store } from '../../src/store/store.js';
 import { startMoto, type Moto } from './moto.js';
+import { MOTO } from './prerequisites.js';
 
-export const MOTO_INSTALLED = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
-if (!MOTO_INSTALLED && process.env.CI === 'true') {
-  throw new Error('moto_server is required under CI (pip install "moto[server]")');
-}
+export const MOTO_INSTALLED = MOTO.installed;
 
 /** The smallest part size S3 allows: a package past it is stored multipart. */
 export const PART_SIZE = 5 * 1024 * 1024;

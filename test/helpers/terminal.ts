@@ -18,10 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CLI_PATH } from './cli.js';
+import { TMUX } from './prerequisites.js';
 
 const run = promisify(execFile);
 
-export const tmuxInstalled = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
+export const tmuxInstalled = TMUX.installed;
 
 export interface Terminal {
   /** Named keys, as tmux spells them: Enter, Space, Down, Up, C-c, y… */

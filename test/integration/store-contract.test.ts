@@ -19,9 +19,9 @@ import { createS3Store } from '../../src/store/s3-store.js';
 import type { Store } from '../../src/store/store.js';
 import { freePort, motoIam, startMoto, type Moto } from '../helpers/moto.js';
 import { documentOptions, json, PART_SIZE, putOptions, sha256, storeContract, useTestFiles } from '../helpers/store-contract.js';
+import { MOTO } from '../helpers/prerequisites.js';
 
-const motoInstalled = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
-if (!motoInstalled && process.env.CI === 'true') throw new Error('moto_server is required under CI (pip install "moto[server]")');
+const motoInstalled = MOTO.installed;
 
 const BUCKET = 'update-publish-test';
 const files = useTestFiles();

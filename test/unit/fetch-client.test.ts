@@ -8,12 +8,12 @@ import {
   fetchUpdate,
   httpSource,
   IntegrityError,
-  UnsafePathError,
   type ChannelIndex,
   type Manifest,
   type UpdateSource,
 } from '../../src/client/node.js';
 import { loadPublicKey } from '../../src/client/trusted-keys.js';
+import { UnsafePathError } from '../../src/protocol/path-safety.js';
 import { generateSigningKeyPair } from '../../src/keys/signing-keys.js';
 import { signDocument, type SigningKey } from '../../src/protocol/signature.js';
 import { snapshotTree } from '../helpers/cli.js';

@@ -36,29 +36,6 @@ describe('hashFiles', () => {
     expect(progress.at(-1)).toBe(contents.reduce((sum, content) => sum + content.length, 0));
   });
 
-  it('hashes large amounts on worker threads (the built code: workers load dist/), and names a file deleted meanwhile', async () => {
-    // Past the 32 MB at which threads start; the worker module exists only in dist/.
-    const built = (await import('../../dist/pack/hash-files.js')) as typeof import('../../src/pack/hash-files.js');
-    const big: ScannedFile[] = [];
-    const bigContents: Buffer[] = [];
-    for (let i = 0; i < 9; i++) {
-      const content = Buffer.alloc(5 * 1024 * 1024 + i, `big ${i};`);
-      const absolutePath = join(dir, `big${i}`);
-      await writeFile(absolutePath, content);
-      bigContents.push(content);
-      big.push({ path: `big${i}`, absolutePath, size: content.length, mtimeMs: 0, ctimeMs: 0, ino: i });
-    }
-    const files = [...scanned, ...big];
-    const progress: number[] = [];
-    const hashed = await built.hashFiles(files, undefined, (done) => progress.push(done));
-    expect(hashed.map((file) => file.path)).toEqual(files.map((file) => file.path));
-    expect(hashed.map((file) => file.sha256)).toEqual([...contents, ...bigContents].map((content) => sha256Hex(content)));
-    expect(progress.at(-1)).toBe(files.reduce((sum, file) => sum + file.size, 0));
-
-    await rm(big[4]!.absolutePath);
-    await expect(built.hashFiles(files, undefined)).rejects.toThrow(/'big4' was deleted while it was being hashed/);
-  });
-
   it('hashes a file larger than the buffer it is given', async () => {
     const content = Buffer.alloc(100_000, 'xyz');
     const path = join(dir, 'large');

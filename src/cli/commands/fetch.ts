@@ -9,7 +9,7 @@ import { UserError } from '../../errors.js';
 import { credentialsFromCommand } from '../../client/fetch/credentials-command.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
 import { withContext, type GlobalOptions } from '../context.js';
-import { formatBytes } from '../../format.js';
+import { formatBytes, formatProgress } from '../../format.js';
 import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
 import type { Session } from '../session.js';
 
@@ -99,7 +99,10 @@ Examples:
         const source = !flags.from ? storeSource(store) : fromS3 ? s3Source(flags.from, s3ClientConfig(context.config.s3)) : httpSource(flags.from, limits, { credentials });
         // Through a CDN the source itself says whether the channel exists.
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
-        const step = output.step(`${packageId}: checking ${channel} on ${source.location}`);
+        const checking = `${packageId}: checking ${channel} on ${source.location}`;
+        const step = output.step(checking);
+        let shownStage: string | undefined;
+        let stageStarted = Date.now();
         let result: FetchResult;
         // The swap into the folder is atomic: until it lands, an interruption leaves the folder as it was.
         session.interruptionMeans = `stopped before installing anything; ${flags.into} is unchanged`;
@@ -122,6 +125,10 @@ Examples:
             // --patches is the default: only --no-patches turns them off.
             patches: flags.patches !== false,
             signal: session.interruption.signal,
+            onProgress: ({ stage, version, doneBytes, totalBytes }) => {
+              if (stage !== shownStage) [shownStage, stageStarted] = [stage, Date.now()];
+              step.update(`${packageId}: ${stage} ${version} ${formatProgress(doneBytes, totalBytes, stageStarted)}`);
+            },
             onUncheckedSignatures: () =>
               output.warn(`the channel index at ${source.location} is signed, but no --public-key was given: signatures are not checked; pass --public-key FILE (--require-signatures refuses instead)`),
           });
@@ -137,7 +144,7 @@ Examples:
         session.interruptionMeans = result.updated
           ? `${packageId} ${result.version} was installed into ${flags.into} before the interruption took effect; nothing is left half-done`
           : `nothing was installed; ${flags.into} is unchanged`;
-        step.succeed();
+        step.succeed(checking);
         for (const { key, problem } of result.fallbacks) output.warn(`${key} was not used: ${problem}`);
         output.result(result, () => describeFetch(result, flags.into));
       }, { configOptional: true, sourceGiven: flags.from !== undefined });

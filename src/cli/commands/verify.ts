@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { VerifyReport } from '../../client/verify/verify-releases.js';
+import type { VerifyReport } from '../../workflows/verify-releases.js';
 import { ExitCode } from '../../errors.js';
 import { plural } from '../../format.js';
 import { verifyStore } from '../../workflows/verify.js';

@@ -5,7 +5,7 @@ import type { ZipFile } from 'yauzl';
 import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../../protocol/path-safety.js';
 import type { FilePatch, Manifest, ManifestFile } from '../../protocol/types.js';
 import { applyPatch } from './apply-patch.js';
-import { writeHashed } from './hashed-write.js';
+import { writeBytesHashed, writeHashed } from './hashed-write.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
 import { makeDirectory } from '../../make-dir.js';
 
@@ -22,19 +22,22 @@ export type TreePackage =
  * written, so a damaged package or a wrong base can never yield a wrong tree;
  * files the manifest no longer lists are simply not carried over.
  */
-export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: string): Promise<void> {
+export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: string, onBytes?: (bytes: number) => void): Promise<void> {
   await makeDirectory(treeDir);
   const expected = new Map(manifest.files.map((file) => [file.path, file]));
   const patching = pkg.kind === 'delta' && pkg.patches?.length ? { realBase: await realpath(pkg.baseDir), patches: new Map(pkg.patches.map((patch) => [patch.path, patch])) } : undefined;
-  const extracted = await extractPackage(pkg.zipPath, pkg.objectKey, expected, treeDir, patching);
+  const extracted = await extractPackage(pkg.zipPath, pkg.objectKey, expected, treeDir, patching, onBytes);
   const rest = manifest.files.filter((file) => !extracted.has(file.path));
   if (pkg.kind === 'full') {
     if (rest.length > 0) throw new IntegrityError(pkg.objectKey, `lacks ${rest.length} ${rest.length === 1 ? 'file' : 'files'} the manifest lists, e.g. ${JSON.stringify(rest[0].path)}`);
     return;
   }
   const realBase = await realpath(pkg.baseDir);
-  for (const file of rest) await copyFromBase(realBase, file, safeJoin(treeDir, file.path));
+  for (const file of rest) await copyFromBase(realBase, file, safeJoin(treeDir, file.path), onBytes);
 }
+
+/** Entries extracted at the same time: enough to keep the disk and zlib's threads busy between small files. */
+const ENTRIES_WRITTEN_AT_ONCE = 8;
 
 /** Extracts every entry of a package zip into dir; returns the paths extracted. */
 async function extractPackage(
@@ -42,59 +45,87 @@ async function extractPackage(
   objectKey: string,
   expected: ReadonlyMap<string, ManifestFile>,
   dir: string,
-  patching?: { realBase: string; patches: ReadonlyMap<string, FilePatch> },
+  patching: { realBase: string; patches: ReadonlyMap<string, FilePatch> } | undefined,
+  onBytes: ((bytes: number) => void) | undefined,
 ): Promise<Set<string>> {
   const extracted = new Set<string>();
   let zip: ZipFile;
+  let packageZip: typeof import('./package-zip.js');
   try {
     // Loaded on first use: most commands never unzip.
-    const { default: yauzl } = await import('yauzl');
+    packageZip = await import('./package-zip.js');
     // strictFileNames: a backslash stays a backslash (and is refused), never a folder separator.
-    zip = await yauzl.openPromise(zipPath, { strictFileNames: true, validateEntrySizes: true });
+    zip = await packageZip.openPackageZip(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true });
   } catch (error) {
     throw new IntegrityError(objectKey, `is not a readable zip (${(error as Error).message})`);
   }
+  // Entries are written several at a time: one at a time, each small file waited on its open, write and close in turn.
+  const writing = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const startWriting = (work: Promise<void>) => {
+    const task = work.catch((error: unknown) => void (failure ??= { error })).finally(() => writing.delete(task));
+    writing.add(task);
+  };
   try {
     for await (const entry of zip.eachEntry()) {
+      if (failure) break;
       const name = entry.fileName;
       assertSafeEntryPath(name);
       if (isSymlinkEntry(entry.externalFileAttributes)) throw new UnsafePathError(name, 'it is a symbolic link');
       const file = expected.get(name);
       if (!file) throw new IntegrityError(objectKey, `holds ${JSON.stringify(name)}, which the manifest does not list`);
       if (extracted.has(name)) throw new IntegrityError(objectKey, `holds ${JSON.stringify(name)} twice`);
+      extracted.add(name);
       const listing = patching?.patches.get(name);
       if (listing && !entry.isEncrypted()) {
-        const patch = await zip.openReadStreamPromise(entry);
-        await applyPatch({ objectKey, patch, listing, file, realBase: patching!.realBase, target: safeJoin(dir, name) });
-        extracted.add(name);
-        continue;
+        startWriting(
+          (async () => {
+            const patch = await zip.openReadStreamPromise(entry);
+            await applyPatch({ objectKey, patch, listing, file, realBase: patching!.realBase, target: safeJoin(dir, name) });
+            onBytes?.(file.size);
+          })(),
+        );
+      } else {
+        if (entry.uncompressedSize !== file.size || entry.isEncrypted()) {
+          throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} is not the ${file.size}-byte file the manifest lists`);
+        }
+        startWriting(
+          (async () => {
+            const target = safeJoin(dir, name);
+            const small = entry.compressedSize <= packageZip.WHOLE_ENTRY_SIZE && entry.uncompressedSize <= packageZip.WHOLE_ENTRY_SIZE;
+            const { size, sha256 } = small
+              ? await writeBytesHashed(await packageZip.readSmallEntry(zip, entry), target)
+              : await writeHashed(await zip.openReadStreamPromise(entry), target, undefined, onBytes);
+            if (small) onBytes?.(size);
+            if (size !== file.size || sha256 !== file.sha256) {
+              throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} does not match the manifest's SHA-256`);
+            }
+          })(),
+        );
       }
-      if (entry.uncompressedSize !== file.size || entry.isEncrypted()) {
-        throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} is not the ${file.size}-byte file the manifest lists`);
-      }
-      const { size, sha256 } = await writeHashed(await zip.openReadStreamPromise(entry), safeJoin(dir, name));
-      if (size !== file.size || sha256 !== file.sha256) {
-        throw new IntegrityError(objectKey, `entry ${JSON.stringify(name)} does not match the manifest's SHA-256`);
-      }
-      extracted.add(name);
+      while (writing.size >= ENTRIES_WRITTEN_AT_ONCE) await Promise.race(writing);
     }
+    await Promise.all(writing);
+    if (failure) throw failure.error;
   } catch (error) {
     if (error instanceof ProtocolError) throw error;
     // yauzl's own findings (bad names, sizes, CRC) and a colliding name (EEXIST) mean a bad package.
     throw new IntegrityError(objectKey, `is not a valid package zip (${(error as Error).message})`);
   } finally {
+    // Entries under way read from the zip: they end before it closes.
+    await Promise.allSettled(writing);
     zip.close();
   }
   return extracted;
 }
 
 /** Copies one unchanged file from the installed copy, refusing anything but a regular file inside it. */
-async function copyFromBase(realBase: string, file: ManifestFile, target: string): Promise<void> {
+async function copyFromBase(realBase: string, file: ManifestFile, target: string, onBytes?: (bytes: number) => void): Promise<void> {
   const source = safeJoin(realBase, file.path);
   const stats = await lstat(source).catch(() => null);
   if (!stats?.isFile()) throw new DamagedBaseError(file.path, stats ? 'is not a regular file' : 'is missing');
   // A symlinked parent folder would read from elsewhere: only real paths inside the base count.
   if (!(await realpath(source)).startsWith(realBase + sep)) throw new DamagedBaseError(file.path, 'lies behind a symbolic link');
-  const { size, sha256 } = await writeHashed(createReadStream(source), target);
+  const { size, sha256 } = await writeHashed(createReadStream(source), target, undefined, onBytes);
   if (size !== file.size || sha256 !== file.sha256) throw new DamagedBaseError(file.path, 'was changed since it was installed');
 }

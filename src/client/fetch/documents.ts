@@ -1,14 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { sha256Hex } from '../../hash.js';
-import { validateIndex } from '../../protocol/channel-index.js';
-import { assertChannelBinding, parseChannelDocumentJson } from '../../protocol/channel-document.js';
-import { checkDocumentSignature, type TrustedKey } from '../../protocol/document-signature.js';
-import { channelIndexKey } from '../../protocol/layout.js';
+import type { TrustedKey } from '../../protocol/document-signature.js';
+import { checkTrustedSignature, readIndexDocument, readSignedDocument } from '../read-documents.js';
 import { parseManifest } from '../../protocol/manifest.js';
 import { trustedKeyOf } from '../../protocol/signature.js';
-import type { ChannelIndex, DeltaObject, Manifest, Release, StoredObject } from '../../protocol/types.js';
+import type { DeltaObject, Manifest, Release, StoredObject } from '../../protocol/types.js';
 import { INSTALL_STATE_FILE } from '../../protocol/layout.js';
-import { ChannelNotFoundError, IntegrityError, ProtocolError, SignatureError } from '../errors.js';
+import { IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
 /** Public keys a device trusts; without any, signatures are not checked (SHA-256 chains still are). */
@@ -17,61 +15,21 @@ export type TrustedKeys = readonly (KeyObject | TrustedKey)[] | undefined;
 export { DOCUMENT_LIMITS } from '../../protocol/limits.js';
 import { DOCUMENT_LIMITS } from '../../protocol/limits.js';
 
-const asTrusted = (keys: TrustedKeys): TrustedKey[] => (keys ?? []).map((key) => ('publicKey' in key ? key : trustedKeyOf(key)));
+/** Node KeyObjects as the trusted-key form the pure readers take. */
+export const asTrusted = (keys: TrustedKeys): TrustedKey[] => (keys ?? []).map((key) => ('publicKey' in key ? key : trustedKeyOf(key)));
 
 /**
  * Checks a document's own signatures. With trusted keys one of them must be a
  * valid signature by a trusted key; returns whether the document was verified.
  */
-export function checkSignature(key: string, document: unknown, publicKeys: TrustedKeys): boolean {
-  const trusted = asTrusted(publicKeys);
-  if (trusted.length === 0) return false;
-  const check = checkDocumentSignature(document, trusted);
-  if (check.ok) return true;
-  const why = check.reason === 'unsigned' ? `${check.message} although a public key is trusted; the store is unsigned or the signatures were removed` : check.message;
-  throw new SignatureError(key, why);
-}
+export const checkSignature = (key: string, document: unknown, publicKeys: TrustedKeys): boolean => checkTrustedSignature(key, document, asTrusted(publicKeys));
 
 /** A signed JSON document: parsed, its size bounded, its signatures checked against the trusted keys. */
-export async function readSignedJson(
-  source: UpdateSource,
-  key: string,
-  publicKeys: TrustedKeys,
-  maxBytes: number,
-): Promise<{ document: unknown; signed: boolean } | null> {
-  const body = await source.readDocument(key, maxBytes);
-  if (!body) return null;
-  let document: unknown;
-  try {
-    document = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
-  }
-  return { document, signed: checkSignature(key, document, publicKeys) };
-}
+export const readSignedJson = (source: UpdateSource, key: string, publicKeys: TrustedKeys, maxBytes: number) => readSignedDocument(source, key, asTrusted(publicKeys), maxBytes);
 
-/**
- * The channel's index: at most `maxBytes` read, signatures checked (one
- * object carries its own, so there is nothing to re-read), and bound to its
- * channel. `signed` says its signature was verified (freshness needs it).
- */
-export async function readChannelIndex(
-  source: UpdateSource,
-  channel: string,
-  publicKeys: TrustedKeys,
-  maxBytes: number = DOCUMENT_LIMITS.index,
-): Promise<{ index: ChannelIndex; key: string; signed: boolean; carriesSignatures: boolean }> {
-  const key = channelIndexKey(channel);
-  const body = await source.readDocument(key, maxBytes);
-  if (!body) throw new ChannelNotFoundError(channel, source.location, key);
-  const document = parseChannelDocumentJson(body, key);
-  const signed = checkSignature(key, document, publicKeys);
-  const index = validateIndex(document, key);
-  assertChannelBinding(index, key, channel);
-  // Signatures present but unchecked (no trusted key): the caller may want to say so.
-  const carriesSignatures = Array.isArray((document as { signatures?: unknown }).signatures) && (document as { signatures: unknown[] }).signatures.length > 0;
-  return { index, key, signed, carriesSignatures };
-}
+/** The channel's index, as update-publish/client reads it (read-documents.ts), with Node keys accepted too. */
+export const readChannelIndex = (source: UpdateSource, channel: string, publicKeys: TrustedKeys, maxBytes: number = DOCUMENT_LIMITS.index) =>
+  readIndexDocument(source, channel, asTrusted(publicKeys), maxBytes);
 
 /**
  * The manifest a release points at: its SHA-256 must be the one the index

@@ -12,11 +12,11 @@ import type { UpdateSource } from './source.js';
  * exactly the bytes the manifest lists (size, SHA-256 of the stored bytes).
  * Returns the bytes downloaded.
  */
-export async function downloadObject(source: UpdateSource, object: StoredObject, target: string): Promise<number> {
+export async function downloadObject(source: UpdateSource, object: StoredObject, target: string, onBytes?: (bytes: number) => void): Promise<number> {
   const stream = await source.openObject(object.key);
   if (!stream) throw new IntegrityError(object.key, 'is missing from the store');
   const tooLarge = () => new IntegrityError(object.key, `is larger than the ${object.size} bytes the manifest lists: it was altered or replaced`);
-  const { size, sha256 } = await writeHashed(stream, target, { bytes: object.size, error: tooLarge });
+  const { size, sha256 } = await writeHashed(stream, target, { bytes: object.size, error: tooLarge }, onBytes);
   if (size !== object.size) {
     throw new IntegrityError(object.key, `is ${size} bytes but the manifest lists ${object.size}: it was truncated or replaced`);
   }
@@ -54,9 +54,10 @@ export async function downloadPackage(
   object: StoredObject,
   workPath: string,
   decryptionKeys: readonly Buffer[] | undefined,
+  onBytes?: (bytes: number) => void,
 ): Promise<{ zipPath: string; bytes: number }> {
   const downloaded = `${workPath}.download`;
-  const bytes = await downloadObject(source, object, downloaded);
+  const bytes = await downloadObject(source, object, downloaded, onBytes);
   if (!manifest.encryption) return { zipPath: downloaded, bytes };
   const zipPath = `${workPath}.zip`;
   // The ciphertext already matched the signed SHA-256; GCM authenticates the plaintext again chunk by chunk.

@@ -4,7 +4,7 @@ import { findRelease } from '../../protocol/channel-index.js';
 import { assertIndexFresh, rememberIndex } from '../../protocol/freshness.js';
 import type { ChannelIndex, FilePatch, Manifest, StoredObject } from '../../protocol/types.js';
 import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLookup } from '../resolve.js';
-import { buildTree } from './build-tree.js';
+import { buildTree, type TreePackage } from './build-tree.js';
 import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
 import { assertDecryptable, downloadPackage } from './download.js';
 import { markerAfterCheck, readInstallState, updateInstallState, writeInstallState } from './install-state.js';
@@ -39,6 +39,15 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** Called when the channel index is signed but no trusted key was given, so nothing is checked against a key. */
   onUncheckedSignatures?: () => void;
+  /** Bytes downloaded of the package object, then bytes written of the new tree, as they go. */
+  onProgress?: (progress: FetchProgress) => void;
+}
+
+export interface FetchProgress {
+  stage: 'downloading' | 'installing';
+  version: string;
+  doneBytes: number;
+  totalBytes: number;
 }
 
 export interface FetchResult {
@@ -107,6 +116,7 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => sameVersion(candidate.from, installed?.version)) : undefined;
   await assertFreeSpace(dir, manifest, delta ?? manifest.full);
 
+  const treeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
   const staging = await makeStagingDir(dir);
   try {
     const tree = join(staging, 'tree');
@@ -116,11 +126,17 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
       delta: delta ? { kind: 'delta', object: delta, base: dir } : undefined,
       full: { kind: 'full', object: manifest.full },
     };
+    const report = (stage: FetchProgress['stage'], totalBytes: number) => {
+      let doneBytes = 0;
+      options.onProgress?.({ stage, version, doneBytes, totalBytes });
+      return (bytes: number) => options.onProgress?.({ stage, version, doneBytes: (doneBytes += bytes), totalBytes });
+    };
     const install = async (choice: PackageChoice) => {
       const { object, base, patches } = objects[choice]!;
-      const { zipPath, bytes } = await downloadPackage(source, manifest, object, join(staging, choice), options.decryptionKeys);
+      const { zipPath, bytes } = await downloadPackage(source, manifest, object, join(staging, choice), options.decryptionKeys, report('downloading', object.size));
       bytesDownloaded += bytes;
-      await buildTree(manifest, base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key }, tree);
+      const treePackage: TreePackage = base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key };
+      await buildTree(manifest, treePackage, tree, report('installing', treeBytes));
     };
     const choices = installChoices(delta ? 'delta' : 'full', Boolean(delta?.patched && resolution.patched));
     const fallbacks: FetchResult['fallbacks'] = [];

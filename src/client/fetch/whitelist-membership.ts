@@ -1,42 +1,9 @@
 import type { TargetingRules } from '../../protocol/types.js';
+import { whitelistsOfDevice as membershipOf } from '../read-documents.js';
 import type { WhitelistLookup } from '../rule-match.js';
-import { shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistMetaKey, whitelistShard, whitelistShardKey } from '../../protocol/whitelist.js';
-import { DOCUMENT_LIMITS, readSignedJson, type TrustedKeys } from './documents.js';
+import { asTrusted, type TrustedKeys } from './documents.js';
 import type { UpdateSource } from './source.js';
 
-/** The whitelists a set of rules names (a package's releases, a document's switch variants or app releases). */
-export const namedWhitelists = (rules: Iterable<TargetingRules>): Set<string> => new Set([...rules].flatMap((each) => each.whitelist ?? []));
-
-/**
- * Which of the named whitelists hold this device, read as a device reads
- * them: each list's meta, then the one shard its id hashes to (signatures
- * checked when keys are trusted). A list not in the store holds nobody.
- */
-export async function readWhitelistMembership(
-  source: UpdateSource,
-  names: Iterable<string>,
-  deviceId: string,
-  publicKeys: TrustedKeys,
-): Promise<WhitelistLookup> {
-  const member = new Set<string>();
-  for (const name of names) {
-    const metaKey = whitelistMetaKey(name);
-    const metaRead = await readSignedJson(source, metaKey, publicKeys, DOCUMENT_LIMITS.whitelistMeta);
-    if (!metaRead) continue;
-    const meta = validateWhitelistMeta(metaRead.document, metaKey, name);
-    const shard = whitelistShard(deviceId, meta.shards);
-    const shardKey = whitelistShardKey(name, shard, meta.version);
-    const shardRead = await readSignedJson(source, shardKey, publicKeys, DOCUMENT_LIMITS.whitelistShard);
-    // A listed list whose shard is gone holds nobody (an upload replaced it meanwhile).
-    if (shardRead && shardHas(validateWhitelistShard(shardRead.document, shardKey, meta, shard), deviceId)) member.add(name);
-  }
-  return (listName, id) => id === deviceId && member.has(listName);
-}
-
-/** Membership in the whitelists these rules name, for a device that gave its id; none without one. */
-export const whitelistsOfDevice = async (
-  source: UpdateSource,
-  rules: Iterable<TargetingRules>,
-  deviceId: string | undefined,
-  publicKeys: TrustedKeys,
-): Promise<WhitelistLookup | undefined> => (deviceId ? readWhitelistMembership(source, namedWhitelists(rules), deviceId, publicKeys) : undefined);
+/** Membership in the whitelists these rules name (read-documents.ts), with Node keys accepted too. */
+export const whitelistsOfDevice = (source: UpdateSource, rules: Iterable<TargetingRules>, deviceId: string | undefined, publicKeys: TrustedKeys): Promise<WhitelistLookup | undefined> =>
+  membershipOf(source, rules, deviceId, asTrusted(publicKeys));

@@ -1,17 +1,20 @@
-import { isExpired } from '../../protocol/serving-window.js';
+import { isExpired } from '../protocol/serving-window.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempFolder, removeStaleTempFolders } from '../../temp-folders.js';
-import { appReleasesKey, archiveKey, channelIndexKey, manifestKey, switchesKey } from '../../protocol/layout.js';
-import { readAppReleasesDocument, readSwitchesDocument } from '../fetch/channel-documents.js';
-import { encryptionKeyId } from '../../protocol/encryption.js';
-import { buildTree } from '../fetch/build-tree.js';
-import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../fetch/documents.js';
-import { downloadObject, downloadPackage } from '../fetch/download.js';
-import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
-import type { UpdateSource } from '../fetch/source.js';
-import { watchedSource } from '../fetch/watched-source.js';
-import type { FilePatch, Manifest, Release, StoredObject } from '../../protocol/types.js';
+import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
+import { appReleasesKey, archiveKey, channelIndexKey, manifestKey, switchesKey } from '../protocol/layout.js';
+import { readAppReleasesDocument, readSwitchesDocument } from '../client/fetch/channel-documents.js';
+import { encryptionKeyId } from '../protocol/encryption.js';
+import { buildTree } from '../client/fetch/build-tree.js';
+import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../client/fetch/documents.js';
+import { downloadObject, downloadPackage } from '../client/fetch/download.js';
+import { DamagedBaseError, IntegrityError, ProtocolError } from '../client/errors.js';
+import type { UpdateSource } from '../client/fetch/source.js';
+import { watchedSource } from '../client/fetch/watched-source.js';
+import type { FilePatch, Manifest, Release, StoredObject } from '../protocol/types.js';
+
+/** Releases checked at the same time. */
+const RELEASES_VERIFIED_AT_ONCE = 4;
 
 /** One thing wrong (or not checkable), by the object key it concerns. */
 export interface VerifyProblem {
@@ -105,18 +108,39 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
 
   /** Manifest SHA-256 by release, from the index and archive entries checked: base manifests are bound by them. */
   const listedManifests = new Map<string, string>();
+  /**
+   * A base version's files, unpacked once for every delta built on it (each delta used to
+   * download and unpack its base's full package again); kept until the end of the run.
+   */
+  const baseTrees = new Map<string, Promise<{ base: Manifest; tree?: string }>>();
+  const unpackedBase = (packageId: string, from: string) => {
+    const baseKey = manifestKey(packageId, from);
+    let unpacked = baseTrees.get(baseKey);
+    if (!unpacked) {
+      unpacked = (async () => {
+        const base = await readManifestAt(source, baseKey, publicKeys, listedManifests.get(baseKey));
+        if (base.encryption && !knownKeyIds.has(base.encryption.keyId)) return { base };
+        const dir = await mkdtemp(join(work, 'base-'));
+        const baseZip = await downloadPackage(source, base, base.full, join(dir, 'base'), decryptionKeys);
+        await buildTree(base, { kind: 'full', zipPath: baseZip.zipPath, objectKey: base.full.key }, join(dir, 'tree'));
+        await rm(baseZip.zipPath, { force: true });
+        return { base, tree: join(dir, 'tree') };
+      })();
+      unpacked.catch(() => {}); // awaited by each delta on this base
+      baseTrees.set(baseKey, unpacked);
+    }
+    return unpacked;
+  };
+
   /** A delta (or its patched form, with `patches`) applied to its base's full package must give exactly the manifest's files. */
   const rebuildDelta = async (packageId: string, manifest: Manifest, from: string, delta: StoredObject, patches?: FilePatch[]) => {
     if (!(await checkObject(delta)) || !canOpen(manifest, delta.key)) return;
     const dir = await mkdtemp(join(work, 'rebuild-'));
     try {
-      const baseKey = manifestKey(packageId, from);
-      const base = await readManifestAt(source, baseKey, publicKeys, listedManifests.get(baseKey));
-      if (!canOpen(base, delta.key)) return;
-      const baseZip = await downloadPackage(source, base, base.full, join(dir, 'base'), decryptionKeys);
-      await buildTree(base, { kind: 'full', zipPath: baseZip.zipPath, objectKey: base.full.key }, join(dir, 'base-tree'));
+      const { base, tree: baseTree } = await unpackedBase(packageId, from);
+      if (!canOpen(base, delta.key) || !baseTree) return;
       const deltaZip = await downloadPackage(source, manifest, delta, join(dir, 'delta'), decryptionKeys);
-      await buildTree(manifest, { kind: 'delta', zipPath: deltaZip.zipPath, objectKey: delta.key, baseDir: join(dir, 'base-tree'), patches }, join(dir, 'tree'));
+      await buildTree(manifest, { kind: 'delta', zipPath: deltaZip.zipPath, objectKey: delta.key, baseDir: baseTree, patches }, join(dir, 'tree'));
       checked.deltasRebuilt++;
     } catch (error) {
       const why = `does not rebuild ${manifest.version} from ${from}`;
@@ -224,13 +248,28 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
     }
     const sizes = new Map(toVerify.flatMap(({ release }) => [release.full, ...release.deltas]).map((object) => [object.key, object.size]));
     totalBytes = [...sizes.values()].reduce((sum, size) => sum + size, 0);
-    for (const { channel, packageId, release } of toVerify) {
-      signal?.throwIfAborted();
-      options.onRelease?.(channel, packageId, release.version);
-      await verifyRelease(packageId, release);
-    }
+    // Several releases at once: a store's latency (S3) and one core's hashing no longer add up release after release.
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const worker = async () => {
+      while (next < toVerify.length && !failure) {
+        const { channel, packageId, release } = toVerify[next++]!;
+        try {
+          signal?.throwIfAborted();
+          options.onRelease?.(channel, packageId, release.version);
+          await verifyRelease(packageId, release);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    // Every check ends before the work folder goes; the first failure (Ctrl-C included) is the run's.
+    await Promise.all(Array.from({ length: Math.min(RELEASES_VERIFIED_AT_ONCE, toVerify.length) }, worker));
+    if (failure) throw failure.error;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  return { problems: [...problems.values()], skipped, checked };
+  // Found in whatever order the concurrent checks ended: listed in a stable one.
+  const byKey = (a: VerifyProblem, b: VerifyProblem) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.problem < b.problem ? -1 : a.problem > b.problem ? 1 : 0);
+  return { problems: [...problems.values()].sort(byKey), skipped: skipped.sort(byKey), checked };
 }
