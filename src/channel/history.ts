@@ -22,9 +22,12 @@ export interface HistoryEntry {
   from?: string | number | null;
   to?: string | number | null;
   details: Record<string, unknown>;
+  /** Made by `rollout tick` from device receipts (the evidence is in details.evidence), not by a person. */
+  automatic?: boolean;
 }
 
-export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'>;
+/** An entry before it is stamped; `at` given stands in for the clock (`--now`). */
+export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'> & { at?: string };
 
 /** A stored log: an object (so it carries its own signatures), entries in write order. */
 interface LogDocument<T> {
@@ -78,10 +81,11 @@ export async function appendHistoryLog(store: Store, log: { key: string; entries
 }
 
 /** The history entry of a release just published: its rules, notes and commit. */
-export const publishRecord = (release: Release, workTree: { dirty?: boolean } = {}): HistoryRecord => ({
+export const publishRecord = (release: Release, workTree: { dirty?: boolean } = {}, rulesPreset?: string): HistoryRecord => ({
   action: 'publish',
   version: release.version,
-  details: { rules: release.rules, ...provenanceDetails({ ...release, ...workTree }) },
+  // The preset names the rolloutPolicy rollout tick applies to the release.
+  details: { rules: release.rules, ...provenanceDetails({ ...release, ...workTree }), ...(rulesPreset !== undefined && { rulesPreset }) },
 });
 
 /** A history entry's record of a release's notes and commit, when it has them. */

@@ -50,6 +50,8 @@ export interface WriteOptions {
   lifetimeMs: number;
   /** Runs before every write attempt with the document about to be written (the pending record goes there). */
   beforeWrite?: (document: StampedFields) => Promise<void>;
+  /** Stands in for the clock (`rollout tick --now`): the stamps and the serving window are of this time. */
+  now?: Date;
 }
 
 /** A document as stamped for writing: refused over its kind's size cap. */
@@ -94,7 +96,7 @@ export async function writeChannelDocument<T extends StampedFields>(
     store,
     kind.key(channel),
     (current: T) => {
-      const now = new Date();
+      const now = options.now ?? new Date();
       const next = stamped(kind, (previous = current), apply(current), options, now);
       if (!kind.settle) return next;
       const settled = kind.settle(store, channel, next, now);

@@ -1,6 +1,6 @@
 import { requireKnownChannel } from '../channel/channels.js';
 import { ConfigNotFoundError, loadConfig, type LoadedConfig } from '../config/load.js';
-import { configuredChannels, defaultConfig, NAME_PATTERN } from '../config/schema.js';
+import { configuredChannels, defaultConfig, NAME_PATTERN, type Config } from '../config/schema.js';
 import { assertWriteEnvironment } from '../config/env-refs.js';
 import { UserError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
@@ -147,16 +147,18 @@ export async function withContext<T>(
 export async function withStore<T>(
   session: Session,
   options: GlobalOptions,
-  run: (context: { store: Store; output: Output }) => Promise<T>,
+  run: (context: { store: Store; output: Output; config?: Config }) => Promise<T>,
 ): Promise<T> {
   const output = outputFor(session, options);
   const storeOverride = fromFlagOrEnv(options.store, ENV.store);
-  const { url, s3, baseDir } = storeOverride
-    ? { url: storeOverride, s3: undefined, baseDir: process.cwd() }
-    : await loadConfig(fromFlagOrEnv(options.config, ENV.config)).then(({ config, configDir }) => ({ url: config.store, s3: config.s3, baseDir: configDir }));
+  // With --store the config is read when there is one (serve's receipts path), never required.
+  const loaded = storeOverride
+    ? await loadConfig(fromFlagOrEnv(options.config, ENV.config)).catch(() => undefined)
+    : await loadConfig(fromFlagOrEnv(options.config, ENV.config));
+  const { url, s3, baseDir } = storeOverride ? { url: storeOverride, s3: undefined, baseDir: process.cwd() } : { url: loaded!.config.store, s3: loaded!.config.s3, baseDir: loaded!.configDir };
   const store = await openStore(url, s3, baseDir);
   try {
-    return await run({ store, output });
+    return await run({ store, output, config: loaded?.config });
   } finally {
     await store.close();
   }

@@ -12,6 +12,7 @@ import { registerEdit } from './commands/edit.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerGc } from './commands/gc.js';
 import { registerHalt } from './commands/halt.js';
+import { registerHealth } from './commands/health.js';
 import { registerHistory } from './commands/history.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerInit } from './commands/init.js';
@@ -20,6 +21,7 @@ import { registerPack } from './commands/pack.js';
 import { registerPromote } from './commands/promote.js';
 import { registerPublish } from './commands/publish.js';
 import { registerRefresh } from './commands/refresh.js';
+import { registerReceipts } from './commands/receipts.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerResume } from './commands/resume.js';
 import { registerRollback } from './commands/rollback.js';
@@ -47,6 +49,7 @@ const COMMANDS = [
   registerHalt,
   registerResume,
   registerRollback,
+  registerHealth,
   registerEdit,
   registerPromote,
   registerBase,
@@ -63,6 +66,7 @@ const COMMANDS = [
   registerKeys,
   registerAccess,
   registerRefresh,
+  registerReceipts,
   registerCompletion,
 ];
 

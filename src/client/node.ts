@@ -7,6 +7,9 @@ export * from './index.js';
 export { createUpdater } from './node-updater.js';
 export type { NodeUpdater, NodeUpdaterOptions } from './node-updater.js';
 export type { FetchResult } from './fetch/fetch-update.js';
+// Receipts (PROTOCOL.md §18): the app confirms a launch; the crash-loop guard runs at every start.
+export { markLaunched, rollbackIfUnconfirmed } from './receipts/reporter.js';
+export type { LaunchOptions, RollbackResult } from './receipts/reporter.js';
 export type { UpdateSource } from './fetch/source.js';
 export { httpSource } from './fetch/http-source.js';
 export type { TransferLimits, HttpSourceOptions } from './fetch/http-source.js';

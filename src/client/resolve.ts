@@ -19,7 +19,9 @@ export type ResolveReason =
   | 'up-to-date'
   | 'installed-newer'
   | 'no-matching-release'
-  | 'unknown-package';
+  | 'unknown-package'
+  /** fetchUpdate only: the release was rolled back on this device (crash-loop guard) and is not installed again. */
+  | 'failed-on-device';
 
 /**
  * The decision's result (PROTOCOL.md §6.4): every member is always present.

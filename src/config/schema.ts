@@ -6,6 +6,7 @@ import { hooksConfigSchema } from './hook-schema.js';
 import { isRollout, timeProblem } from '../protocol/rule-values.js';
 import { storeUrlProblem } from './store-url.js';
 import { accessConfigSchema } from './access-schema.js';
+import type { ReceiptsSettings } from '../protocol/receipts.js';
 import { closestName } from '../suggest.js';
 
 /** How long a channel index stays valid on devices unless `signing.indexLifetime` says otherwise. */
@@ -16,10 +17,54 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const name = (what: string) =>
   z.string().regex(NAME_PATTERN, `${what} must be lowercase letters, digits, '.', '_' or '-' (max 64), starting with a letter or digit`);
 
+const percent = (field: string) => z.number().min(0, `${field} must be 0–100`).max(100, `${field} must be 0–100`);
+const duration = (field: string) => z.string().refine((text) => parseDuration(text) !== undefined, `${field} must be a duration such as "1h", "90m" or "2d"`);
+
+/**
+ * When `rollout tick` advances or halts a release by itself (README "Health and
+ * automatic rollouts"): stages to go through, how long to bake at each, and
+ * the failure-rate thresholds judged on the 95 % interval.
+ */
+export const rolloutPolicySchema = z
+  .strictObject({
+    stages: z
+      .array(z.number().gt(0, 'stages must be above 0').max(100, 'stages must be 0–100').refine(isRollout, 'stages must have at most two decimals'))
+      .min(1, 'stages must list at least one percentage, ending at 100')
+      .refine((stages) => stages.every((stage, i) => i === 0 || stage > stages[i - 1]), 'stages must ascend, e.g. [1, 5, 25, 100]')
+      .refine((stages) => stages[stages.length - 1] === 100, 'stages must end at 100'),
+    /** Time at a stage before it may advance. */
+    bake: duration('bake').default('1h'),
+    /** Launches needed (at the current stage's release) before advancing. */
+    minLaunches: z.number().int().min(0).default(100),
+    /** Advance only when the failure rate's upper bound is at or below this (percent). */
+    maxFailurePercent: percent('maxFailurePercent').default(1),
+    /** Halt when the failure rate's lower bound is at or above this (percent). */
+    haltFailurePercent: percent('haltFailurePercent').default(5),
+    /** Failures needed before a halt: never halt on a handful of devices. */
+    minFailures: z.number().int().min(1).default(5),
+  })
+  .refine((policy) => policy.haltFailurePercent > policy.maxFailurePercent, {
+    path: ['haltFailurePercent'],
+    message: 'haltFailurePercent must be above maxFailurePercent',
+  });
+
 export const packageConfigSchema = z.strictObject({
   dir: z.string().min(1, 'dir must name the folder holding the package files'),
   include: z.array(z.string().min(1)).min(1).default(['**/*']),
   exclude: z.array(z.string().min(1)).default([]),
+  rolloutPolicy: rolloutPolicySchema.optional(),
+});
+
+/** Device receipts (PROTOCOL.md §18): where devices send them, the share of installs that do, and where health reads them. */
+export const receiptsConfigSchema = z.strictObject({
+  /** Absolute (https://…), or relative to the store root such as "r/v1": written into the signed channel index. */
+  url: z
+    .string()
+    .min(1)
+    .refine((url) => /^https?:\/\//.test(url) || !/^[a-z][a-z0-9+.-]*:|^\/|\?|#/i.test(url), 'url must be https://… or a path relative to the store root such as "r/v1" (no leading /, ? or #)'),
+  sampleRate: z.number().gt(0, 'sampleRate must be above 0 (leave receipts out to send none)').max(1, 'sampleRate must be at most 1').optional(),
+  /** Where `health` and `rollout tick` read receipts: a log folder or file, s3://bucket/prefix, or athena://workgroup/database.table. */
+  source: z.string().min(1).optional(),
 });
 
 const unique = (items: string[]) => new Set(items).size === items.length;
@@ -48,6 +93,8 @@ export const rulesConfigSchema = z
     mandatory: z.boolean().optional(),
     whitelist: z.array(name('whitelist name')).min(1, 'whitelist must name at least one list').refine(unique, 'whitelist lists a name twice').optional(),
     attributes: z.record(z.string().min(1), z.string().min(1, 'attribute values must not be empty')).optional(),
+    /** `rollout tick`'s policy for releases published with this preset (over the package's and the top-level one). */
+    rolloutPolicy: rolloutPolicySchema.optional(),
   })
   .refine((rules) => !rules.startsAt || !rules.endsAt || rules.endsAt > rules.startsAt, {
     path: ['endsAt'],
@@ -154,6 +201,8 @@ export const configSchema = z.strictObject({
   encryption: z.strictObject({ key: z.string().min(1), keyId: z.string().optional() }).optional(),
   /** Private content: CloudFront signed cookies and URLs (docs/private-content.md). */
   access: accessConfigSchema.optional(),
+  receipts: receiptsConfigSchema.optional(),
+  rolloutPolicy: rolloutPolicySchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -161,6 +210,8 @@ export type PackageConfig = z.infer<typeof packageConfigSchema>;
 export type RulesConfig = z.infer<typeof rulesConfigSchema>;
 export type S3Config = z.infer<typeof s3ConfigSchema>;
 export type DeltaPatchesConfig = z.infer<typeof deltaPatchesSchema>;
+export type RolloutPolicy = z.infer<typeof rolloutPolicySchema>;
+export type ReceiptsConfig = z.infer<typeof receiptsConfigSchema>;
 
 /** The fields a config object at `path` may hold, for "did you mean" on an unknown one. */
 function knownFieldsAt(path: readonly PropertyKey[]): string[] {
@@ -217,6 +268,10 @@ export function assertKnownPackages(config: Config, ids: string[]): string[] {
   }
   return ids.length ? ids : known;
 }
+
+/** `receipts` as the channel index carries it (url and sampleRate; the source stays with the publisher), null without. */
+export const receiptsSettingsOf = (config: Pick<Config, 'receipts'>): ReceiptsSettings | null =>
+  config.receipts ? { url: config.receipts.url, ...(config.receipts.sampleRate !== undefined && { sampleRate: config.receipts.sampleRate }) } : null;
 
 /** Milliseconds a written channel index stays valid (`signing.indexLifetime`, default 30 days). */
 export const indexLifetimeMs = (config: Pick<Config, 'signing'>) => parseDuration(config.signing?.indexLifetime ?? DEFAULT_INDEX_LIFETIME)!;

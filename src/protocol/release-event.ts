@@ -39,6 +39,19 @@ export interface ReleaseEvent {
   message?: string;
   /** The git commit the release was published from, when known. */
   commit?: string;
+  /** Made by `rollout tick` from device receipts, not by a person: with the evidence it acted on. */
+  automatic?: boolean;
+  evidence?: RolloutEvidence;
+}
+
+/** What `rollout tick` decided on: the release's receipts and when its stage began. */
+export interface RolloutEvidence {
+  launches: number;
+  failures: number;
+  failureRate: number | null;
+  failureRateLower: number;
+  failureRateUpper: number;
+  stageStartedAt: string;
 }
 
 export interface DocumentEventFields {

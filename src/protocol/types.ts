@@ -1,3 +1,5 @@
+import type { ReceiptsSettings } from './receipts.js';
+
 /**
  * The documents devices read from the store. Changing a field here changes
  * the protocol: bump SCHEMA_VERSION and keep readers of the old one working.
@@ -139,6 +141,8 @@ export interface ChannelIndex {
   expires?: string;
   /** Releases per package id, newest version first. */
   packages: Record<string, PackageReleases>;
+  /** Where devices send receipts (PROTOCOL.md §18); absent: send none. */
+  receipts?: ReceiptsSettings;
 }
 
 export interface PackageReleases {

@@ -126,7 +126,8 @@ export function buildRules(flags: RuleFlags, presets: Record<string, RulesConfig
     }
     preset = presets[flags.rules];
   }
-  const { rollout: presetRollout, ...presetTargeting } = preset;
+  // The preset's rolloutPolicy is for rollout tick, not a rule devices read.
+  const { rollout: presetRollout, rolloutPolicy: _policy, ...presetTargeting } = preset;
   const merged = { ...presetTargeting, platforms: presetTargeting.platforms?.map(normalizePlatform), ...parseRulePatch(flags) };
   assertWindowOpens(merged);
   assertKnownPlatforms(merged.platforms, configuredPlatforms);

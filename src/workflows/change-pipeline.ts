@@ -71,6 +71,8 @@ export interface ChangeSpec<D extends StampedFields, C extends Change<D>, K = vo
   /** History entries and hook events of the change as written. */
   after(change: C, written: Written<D>): AfterWrite;
   hooks: boolean;
+  /** Stands in for the clock in the document's stamps (`rollout tick --now`). */
+  now?: Date;
 }
 
 export interface ChangeResult<D, C, K = void> {
@@ -119,6 +121,7 @@ export async function runChange<D extends StampedFields, C extends Change<D>, K 
       },
       {
         lifetimeMs: indexLifetimeMs(context.config),
+        now: spec.now,
         beforeWrite: async (document) => {
           pending = pendingRecord(id, spec, change, document as D);
           if (!context.dryRun) await writePending(store, pending);

@@ -3,7 +3,8 @@ import type { HookResult } from '../hooks/run-hooks.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { packageHistory, provenanceDetails, type HistoryRecord } from '../channel/history.js';
 import { INDEX } from '../channel/index-store.js';
-import type { ReleaseEventName } from '../protocol/release-event.js';
+import type { ReleaseEvent, ReleaseEventName, RolloutEvidence } from '../protocol/release-event.js';
+import { withReceiptsSettings } from '../channel/receipts-settings.js';
 import type { ChannelIndex, Release, ReleaseRules } from '../protocol/types.js';
 import { editRelease, requireCurrentRelease, rollback, type ReleaseChange } from '../release/operations.js';
 import { describeRulesChange } from '../release/rules.js';
@@ -29,7 +30,9 @@ export interface ReleaseChangeSpec<T extends IndexChange, K = void, P = void> {
   question: (preview: T, checked: K) => string;
   prepare?: (preview: T, checked: K) => Promise<P>;
   history: (change: T) => HistoryRecord;
-  event: (change: T) => { name: ReleaseEventName; release: Release; previousVersion: string | null };
+  event: (change: T) => { name: ReleaseEventName; release: Release; previousVersion: string | null } & Pick<ReleaseEvent, 'automatic' | 'evidence'>;
+  /** Stands in for the clock in the index, its history entry and its event (`rollout tick --now`). */
+  now?: Date;
   hooks: boolean;
   /** Promote may create the target channel; everything else needs it known. */
   mayCreateChannel?: boolean;
@@ -50,23 +53,24 @@ export async function writeReleaseChange<T extends IndexChange, K = void, P = vo
     kind: INDEX,
     channel,
     mayCreateChannel: spec.mayCreateChannel,
+    now: spec.now,
     apply: (index: ChannelIndex, prepared: P | undefined) => {
       const applied = spec.apply(withArchivedReleases(index, packageId, archived), prepared);
-      return { ...applied, document: applied.index };
+      return { ...applied, document: withReceiptsSettings(applied.index, context.config) };
     },
     check: spec.check,
     question: spec.question,
     prepare: spec.prepare,
     hooks: spec.hooks,
     after: (applied, written) => {
-      const { name, release, previousVersion } = spec.event(applied);
+      const { name, release, previousVersion, ...automatic } = spec.event(applied);
+      const event = releaseEvent(name, { packageId, release, previousVersion, channel, changedKeys: [written.key], store: context.store.location, index: written.document, at: spec.now });
       return {
         summary: `${name} of ${packageId}@${release.version}`,
         releases: [{ package: packageId, release }],
         history: [packageHistory(channel, packageId, [spec.history(applied)])],
-        events: [
-          releaseEvent(name, { packageId, release, previousVersion, channel, changedKeys: [written.key], store: context.store.location, index: written.document }),
-        ],
+        // rollout tick: the event says it was automatic, with the evidence.
+        events: [{ ...event, ...automatic }],
       };
     },
   });
@@ -101,23 +105,27 @@ export async function changeCurrentRelease(
     action: 'rollout' | 'halt' | 'resume';
     apply: (index: ChannelIndex) => ReleaseChange;
     hooks: boolean;
+    /** `rollout tick`: the change is automatic, made on this evidence, at this time. */
+    automatic?: { evidence: RolloutEvidence; now: Date };
   },
 ): Promise<CurrentReleaseChange> {
-  const { channel, packageId, action } = request;
+  const { channel, packageId, action, automatic } = request;
   const { change, hooks, unchanged } = await writeReleaseChange(context, {
     channel,
     packageId,
     apply: request.apply,
     hooks: request.hooks,
+    now: automatic?.now,
     question: ({ version, before, after }) =>
       `${action} ${packageId} ${version} on '${channel}': ${describeState(stateOf(before))} → ${describeState(stateOf(after))}?`,
     history: ({ version, before, after }) => ({
       action,
       version,
       ...(action === 'rollout' ? { from: before.rules.rollout, to: after.rules.rollout } : { from: before.state, to: after.state }),
-      details: { previous: stateOf(before), current: stateOf(after) },
+      details: { previous: stateOf(before), current: stateOf(after), ...(automatic && { evidence: automatic.evidence }) },
+      ...(automatic && { automatic: true, at: automatic.now.toISOString() }),
     }),
-    event: ({ after }) => ({ name: action, release: after, previousVersion: null }),
+    event: ({ after }) => ({ name: action, release: after, previousVersion: null, ...(automatic && { automatic: true, evidence: automatic.evidence }) }),
   });
   return {
     channel,

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { packageReleases } from '../channel/archive.js';
 import { channelsReleasing, claimVersion, readStoredVersions, VersionTakenError, writeManifest } from '../channel/catalog.js';
 import { packageHistory, publishRecord } from '../channel/history.js';
+import { withReceiptsSettings } from '../channel/receipts-settings.js';
 import { INDEX, readIndex } from '../channel/index-store.js';
 import type { Config } from '../config/schema.js';
 import { ConflictError } from '../errors.js';
@@ -45,6 +46,8 @@ export interface PublishRequest {
   provenance?: Provenance;
   /** false (--no-cache): hash every file again instead of trusting the hash cache. */
   useCache?: boolean;
+  /** The rule preset (--rules) the rules came from: recorded, so rollout tick finds its rolloutPolicy. */
+  rulesPreset?: string;
 }
 
 export interface PublishedPackage {
@@ -288,7 +291,7 @@ async function writeReleases(
     kind: INDEX,
     channel,
     apply: (index, prepared: { releases: Map<string, Release>; uploaded: PublishOutcome['uploaded'] } | undefined) => ({
-      document: prepared ? withNewReleases(index, channel, prepared.releases) : index,
+      document: withReceiptsSettings(prepared ? withNewReleases(index, channel, prepared.releases) : index, config),
       releases: prepared?.releases ?? new Map<string, Release>(),
       uploaded: prepared?.uploaded,
     }),
@@ -317,7 +320,7 @@ async function writeReleases(
     after: ({ releases }, written) => ({
       summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
       releases: [...releases].map(([id, release]) => ({ package: id, release })),
-      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release, { dirty: request.provenance?.dirty })])),
+      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release, { dirty: request.provenance?.dirty }, request.rulesPreset)])),
       events: publishEvents(context, plan, releases, written),
     }),
     hooks: request.hooks,

@@ -5,6 +5,7 @@ import { readChannelDocument, writeChannelDocument, type DocumentKind } from '..
 import { indexLifetimeMs } from '../config/schema.js';
 import type { StampedFields } from '../protocol/channel-document.js';
 import type { WorkflowContext } from './context.js';
+import { withReceiptsSettings } from '../channel/receipts-settings.js';
 import { finishInterruptedWork } from './change-pipeline.js';
 
 /** A document written again: its new version and expiry. */
@@ -37,7 +38,8 @@ export async function refreshIndexes(context: WorkflowContext, channel?: string)
   const channels: RefreshedChannel[] = [];
   for (const name of names) {
     await finishInterruptedWork(context, name);
-    const index = await refreshDocument(context, INDEX, name, lifetimeMs);
+    // The index also carries the config's current receipts setting (PROTOCOL.md §18).
+    const index = await refreshDocument(context, INDEX, name, lifetimeMs, (current) => withReceiptsSettings(current, context.config));
     const switches = await refreshDocument(context, SWITCHES, name, lifetimeMs);
     const appReleases = await refreshDocument(context, APP_RELEASES, name, lifetimeMs);
     channels.push({ channel: name, ...index, ...(switches && { switches }), ...(appReleases && { appReleases }) });
@@ -51,9 +53,10 @@ async function refreshDocument<T extends StampedFields>(
   kind: DocumentKind<T>,
   channel: string,
   lifetimeMs: number,
+  settings: (document: T) => T = (document) => document,
 ): Promise<RefreshedDocument | undefined> {
   if ((await readChannelDocument(context.store, kind, channel)).etag === null) return undefined;
   // Nothing changes but the stamps: no history, no hooks (not a change of what devices get).
-  const { document } = await writeChannelDocument(context.store, kind, channel, (current) => current, { lifetimeMs });
+  const { document } = await writeChannelDocument(context.store, kind, channel, settings, { lifetimeMs });
   return { version: document.version ?? 0, expires: document.expires! };
 }

@@ -13,6 +13,8 @@ export function releaseEvent(
     store: string;
     /** The channel index as written (or, for a re-run, as stored). */
     index: ChannelIndex;
+    /** Stands in for the clock (`--now`). */
+    at?: Date;
   },
 ): ReleaseEvent {
   const { release, index } = fields;
@@ -29,7 +31,7 @@ export function releaseEvent(
     key: release.full.key,
     changedKeys: fields.changedKeys,
     store: fields.store,
-    at: new Date().toISOString(),
+    at: (fields.at ?? new Date()).toISOString(),
     actor: currentActor(),
     releases: index.packages[fields.packageId]?.releases ?? [],
     indexVersion: index.version ?? 0,

@@ -1,8 +1,8 @@
-import { stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { appendFile, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { UserError } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { listen } from './listen.js';
 import { formatBytes } from '../format.js';
 import { folderRequestHandler } from '../store/folder-http.js';
@@ -16,6 +16,8 @@ export interface ServeOptions {
   port: number;
   /** serve --private: what the scope makes private needs CloudFront signed URLs or cookies. */
   access?: AccessCheck;
+  /** Receipts sent to `path` are answered 204 and appended to `file`, one NDJSON line each (health reads it). */
+  receipts?: { path: string; file: string };
 }
 
 export interface RunningServer {
@@ -42,9 +44,16 @@ export async function serveStore(context: Pick<WorkflowContext, 'store' | 'outpu
   if (!stats?.isDirectory()) throw new UserError(`store folder ${root} does not exist; publish first, or point --store at the folder store`);
 
   // A signed URL's parameters are a credential: never in the log.
-  const log = (method: string, path: string, status: number, detail: string) => output.info(`${method} ${withoutCredentials(path)} ${status}${detail}`);
-  const folder = folderRequestHandler(root, ({ method, path, status, bytes }) => log(method, path, status, bytes ? ` ${formatBytes(bytes)}` : ''));
-  const server = createServer(guardedRequestHandler(folder, options.access, (request, denial) => log(request.method ?? 'GET', request.url ?? '', 403, ` ${denial.reason}`)));
+  const log = ({ method, path, status, bytes }: { method: string; path: string; status: number; bytes: number }) =>
+    output.info(`${method} ${withoutCredentials(path)} ${status}${bytes ? ` ${formatBytes(bytes)}` : ''}`);
+  const serveFolder = guardedRequestHandler(folderRequestHandler(root, log), options.access, (request, denial) =>
+    output.info(`${request.method ?? 'GET'} ${withoutCredentials(request.url ?? '')} 403 ${denial.reason}`),
+  );
+  const receipts = options.receipts;
+  if (receipts) await appendFile(receipts.file, '').catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`cannot write the receipts log ${receipts.file}: ${error.code ?? error.message}; pass --receipts-log with a writable file`, ExitCode.failure);
+  });
+  const server = createServer(receipts ? receiptsHandler(receipts, serveFolder, log, output.warn) : serveFolder);
   await listen(server, options, 'cannot serve');
   const { port } = server.address() as AddressInfo;
   return {
@@ -56,6 +65,32 @@ export async function serveStore(context: Pick<WorkflowContext, 'store' | 'outpu
         // Keep-alive connections would hold close() open for their idle timeout.
         server.closeAllConnections();
       }),
+  };
+}
+
+/**
+ * What the CDN does for receipts (the CloudFront Function of `receipts
+ * setup`): 204 on the receipts path, whatever the query; the log line keeps
+ * the time, path and query, and no address of the device.
+ */
+function receiptsHandler(
+  receipts: { path: string; file: string },
+  next: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+  log: (request: { method: string; path: string; status: number; bytes: number }) => void,
+  warn: (line: string) => void,
+) {
+  // One append at a time, in arrival order.
+  let appending = Promise.resolve();
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = request.url ?? '/';
+    const question = url.indexOf('?');
+    const path = question === -1 ? url : url.slice(0, question);
+    if (path !== receipts.path || (request.method !== 'GET' && request.method !== 'HEAD')) return next(request, response);
+    const line = `${JSON.stringify({ at: new Date().toISOString(), path, query: question === -1 ? '' : url.slice(question + 1) })}\n`;
+    appending = appending.then(() => appendFile(receipts.file, line)).catch((error: Error) => warn(`receipt not logged: ${error.message}`));
+    await appending;
+    response.writeHead(204, { 'cache-control': 'no-store' }).end();
+    log({ method: request.method, path, status: 204, bytes: 0 });
   };
 }
 

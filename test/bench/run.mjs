@@ -2,7 +2,7 @@
 // of issue 9, each against the tool a user would otherwise reach for. Prints a
 // markdown table (stdout) and progress (stderr); writes nothing in the repo.
 //
-//   node test/bench/run.mjs [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11,load,console] [--rounds N] [--profile] [--out FILE] [--keep]
+//   node test/bench/run.mjs [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11,load,console,health] [--rounds N] [--profile] [--out FILE] [--keep]
 import { execSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -12,6 +12,7 @@ import { profile } from './profile.mjs';
 import { failedRow, markdownTable } from './report.mjs';
 import { consoleOverview } from './scenario-console.mjs';
 import { hashing } from './scenario-hash.mjs';
+import { healthLogs } from './scenario-health.mjs';
 import { resolveLoad } from './scenario-load.mjs';
 import { patches } from './scenario-patches.mjs';
 import { changedOnePercent, firstAndUnchanged, manyFiles, patchedRepublish, repetitiveTree } from './scenario-publish.mjs';
@@ -33,6 +34,7 @@ const SCENARIOS = [
   { ids: ['11'], run: verifyVsSync },
   { ids: ['load'], run: resolveLoad },
   { ids: ['console'], run: consoleOverview },
+  { ids: ['health'], run: healthLogs },
   { ids: ['profile'], run: profile },
 ];
 

@@ -30,6 +30,8 @@ import { IntegrityError, ProtocolError } from '../../src/protocol/errors.js';
 import { documentFreshnessProblem, indexFreshnessProblem, rememberDocument, rememberIndex, type ChannelTrust, type DocumentTrust } from '../../src/protocol/freshness.js';
 import { authorizeRequest, parseAccessCredential } from '../../src/protocol/private-access.js';
 import { hash32, rolloutBucket, rolloutThreshold } from '../../src/protocol/rollout.js';
+import { ReceiptTally, wilsonInterval } from '../../src/protocol/receipt-counts.js';
+import { decodeReceiptQuery, encodeReceiptQuery, installSampled, type Receipt } from '../../src/protocol/receipts.js';
 import type { ChannelIndex, Manifest, ReleaseRules } from '../../src/protocol/types.js';
 import { shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistShard, whitelistShardKey } from '../../src/protocol/whitelist.js';
 import { FIXTURE_FOLDER, type VectorCase, type VectorFile } from './vector-file.js';
@@ -60,6 +62,25 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
         if (error instanceof ProtocolError) return { error: 'bad-whitelist' };
         throw error;
       }
+    case 'receipt-query':
+      return { query: encodeReceiptQuery(input.receipt as Receipt) };
+    case 'receipt-decode': {
+      const decoded = decodeReceiptQuery(input.query);
+      return decoded.ok ? { ok: true, receipt: decoded.receipt } : { ok: false };
+    }
+    case 'receipt-sampled':
+      return { sampled: installSampled(input.iid, input.sampleRate) };
+    case 'wilson':
+      return wilsonInterval(input.failures, input.trials);
+    case 'receipt-count': {
+      const tally = new ReceiptTally();
+      for (const line of input.lines as { at?: number; query: string }[]) {
+        const decoded = decodeReceiptQuery(line.query);
+        if (decoded.ok) tally.add(decoded.receipt, line.at);
+        else tally.addMalformed();
+      }
+      return tally.report();
+    }
     case 'app-version':
       return { satisfies: (input.versions as string[]).map((version) => semver.satisfies(version, input.range)) };
     case 'resolve': {

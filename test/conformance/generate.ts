@@ -18,6 +18,7 @@ import { appReleaseVectors, runOnceVectors, switchVectors } from './vectors-chan
 import { endToEndVectors } from './vectors-end-to-end.js';
 import { packageVectors } from './vectors-packages.js';
 import { accessVectors } from './vectors-access.js';
+import { receiptVectors } from './vectors-receipts.js';
 import { answered, appVersionVectors, freshnessVectors, hashVectors, resolveVectors, rolloutVectors, whitelistVectors, type DraftFile } from './vectors-rules.js';
 import { canonicalVectors, encryptionVectors, FULL_SIZE_PLAINTEXT, seal, signatureVectors } from './vectors-trust.js';
 
@@ -48,6 +49,7 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     appReleaseVectors(),
     runOnceVectors(),
     accessVectors(),
+    receiptVectors(),
   ];
   // The answers of package and decrypt cases read fixtures: write them where evaluate looks, in a scratch root.
   const scratch = await mkdtemp(join(tmpdir(), 'up-vectors-root-'));

@@ -39,6 +39,7 @@ export const VECTOR_FILES = [
   'app-releases.json',
   'run-once.json',
   'private-access.json',
+  'receipts.json',
 ] as const;
 
 /** Binary fixtures the vector files name, relative to test/conformance/. */

@@ -155,7 +155,7 @@ describe.concurrent('SIGKILL at random moments during publish', () => {
     maps: { 'tiles.png': incompressible(bigFileBytes), 'a.txt': 'alpha', 'trial.txt': 'initial' },
   });
 
-  it('folder store', { timeout: 180_000 }, async () => {
+  it('folder store', { timeout: 360_000 }, async () => {
     const project = await makeProject({ packages: packages(1_000_000) });
     const store = createFolderStore(project.store);
     const partials = () => fg('**/*.partial', { cwd: project.store, dot: true });
@@ -231,7 +231,7 @@ describe.concurrent('SIGKILL at random moments during publish', () => {
     expect((await project.readStoreJson(INDEX_KEY)).packages.maps.releases[0].version).toBe('1.0.1');
   });
 
-  it.skipIf(!MOTO_INSTALLED)('S3 store (moto)', { timeout: 180_000 }, async () => {
+  it.skipIf(!MOTO_INSTALLED)('S3 store (moto)', { timeout: 360_000 }, async () => {
     const s3 = rawS3(moto!.endpoint);
     await createBucket(s3, BUCKET);
     // Latency on every request stretches the network phases as the slow disk does the folder's.

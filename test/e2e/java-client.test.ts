@@ -18,6 +18,7 @@ import { CONFORMANCE_DIR } from '../conformance/generate.js';
 import { VECTOR_FILES, type VectorFile } from '../conformance/vector-file.js';
 import { makeProject, REPO_ROOT, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { freePort } from '../helpers/moto.js';
 
 afterAll(async () => {
   await removeProjects();
@@ -396,5 +397,79 @@ describe('.ci/run', () => {
     } finally {
       await rm(withJava, { recursive: true, force: true });
     }
+  });
+});
+
+describe.skipIf(!JAVA_INSTALLED)('Java client: receipts and the crash-loop guard through serve --receipts-log', () => {
+  it('reports check, applied and the launch; rolls back an install unconfirmed after two starts', async () => {
+    if (!compiledClasses) await compileClient();
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'one' } }, config: { receipts: { url: 'r/v1' } } });
+    succeeded(await project.run(['publish', '--yes', '--json']));
+    const server = await startServe(project.dir, ['--receipts-log', 'receipts.ndjson']);
+    const device = join(project.dir, 'device', 'maps');
+    const java = (args: string[] = []) => runJava(['maps', '--from', server.url, '--into', device, '--platform', 'android', '--app-version', '3.0.0', ...args]);
+    try {
+      expect((await java()).json).toMatchObject({ updated: true, version: '1.0.0' });
+      expect((await java(['--confirm-launch', 'ok'])).json).toEqual({ package: 'maps', launch: 'ok', version: '1.0.0' });
+      await project.write('maps', { 'a.txt': 'two' });
+      succeeded(await project.run(['publish', '--yes', '--json']));
+      expect((await java()).json).toMatchObject({ updated: true, version: '1.0.1', previousVersion: '1.0.0' });
+      expect((await java()).json).toMatchObject({ updated: false, version: '1.0.1' });
+      const rolled = await java();
+      expect(rolled.stderr).toContain('maps 1.0.1 was not confirmed after 2 starts: rolled back to 1.0.0');
+      expect(rolled.json).toMatchObject({ updated: false, version: '1.0.0', reason: 'failed-on-device' });
+      expect(await readFile(join(device, 'a.txt'), 'utf8')).toBe('one');
+    } finally {
+      await server.stop();
+    }
+    const events = (await readFile(join(project.dir, 'receipts.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => new URLSearchParams(JSON.parse(line).query))
+      .map((query) => [query.get('e'), query.get('rel'), query.get('from'), query.get('pf')]);
+    expect(events).toEqual([
+      ['check', '1.0.0', 'none', 'android'],
+      ['applied', '1.0.0', 'none', 'android'],
+      ['launch_ok', '1.0.0', 'none', 'android'],
+      ['check', '1.0.1', '1.0.0', 'android'],
+      ['applied', '1.0.1', '1.0.0', 'android'],
+      ['rolled_back', '1.0.1', '1.0.0', 'android'],
+    ]);
+    // The same counts as the Node client's receipts give.
+    const health = succeeded(await project.run(['health', '--receipts', 'receipts.ndjson', '--json']));
+    expect(health.releases.map((release: any) => [release.version, release.installs, release.launchOk, release.rolledBack])).toEqual([
+      ['1.0.1', 1, 0, 1],
+      ['1.0.0', 1, 1, 0],
+    ]);
+    expect(health.skipped).toEqual({ malformed: 0, duplicates: 0 });
+  });
+
+  it('receipts to a dead endpoint wait in the queue beside the folder and go out later with the same eid', async () => {
+    if (!compiledClasses) await compileClient();
+    const port = await freePort();
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'one' } }, config: { receipts: { url: `http://127.0.0.1:${port}/r/v1` } } });
+    succeeded(await project.run(['publish', '--yes', '--json']));
+    const server = await startServe(project.dir);
+    const device = join(project.dir, 'device', 'maps');
+    try {
+      expect((await runJava(['maps', '--from', server.url, '--into', device])).json).toMatchObject({ updated: true });
+    } finally {
+      await server.stop();
+    }
+    const queued = JSON.parse(await readFile(`${device}.update-publish-device.json`, 'utf8')).queue.map((entry: { eid: string }) => entry.eid);
+    expect(queued).toHaveLength(2);
+    const heard: string[] = [];
+    const endpoint = createServer((request, response) => {
+      heard.push(new URL(request.url!, 'http://x').searchParams.get('eid')!);
+      response.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => endpoint.listen(port, '127.0.0.1', resolve));
+    try {
+      expect((await runJava(['maps', '--into', device, '--confirm-launch', 'ok'])).json).toEqual({ package: 'maps', launch: 'ok', version: '1.0.0' });
+    } finally {
+      await new Promise((resolve) => endpoint.close(resolve));
+    }
+    expect(heard.slice(0, 2)).toEqual(queued);
+    expect(heard).toHaveLength(3);
   });
 });

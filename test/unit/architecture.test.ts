@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 /** Bottom to top. Ground is the files directly in src/. */
-const LAYERS = ['ground', 'protocol', 'client', 'config', 'keys', 'store', 'release', 'channel', 'pack', 'hooks', 'workflows', 'console', 'cli'] as const;
+const LAYERS = ['ground', 'protocol', 'client', 'config', 'keys', 'store', 'release', 'channel', 'pack', 'hooks', 'receipts', 'workflows', 'console', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
 
 /** Ground files the device side may not use: their errors carry the CLI's exit codes. */

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { osUser } from '../../actor.js';
 import { UserError } from '../../errors.js';
 import { dryRunStore } from '../../store/dry-run-store.js';
-import { withContext, type GlobalOptions } from '../context.js';
+import { withContext, type CommandContext, type GlobalOptions } from '../context.js';
+import { readHealth } from '../../workflows/health.js';
+import type { ReleaseHealth } from '../../console/health.js';
 import type { Session } from '../session.js';
 
 interface ConsoleFlags extends GlobalOptions {
@@ -70,7 +72,13 @@ Examples:
                 }),
               },
             },
-            { host: flags.host, port, readOnly: Boolean(flags.readOnly), actor: `console:${osUser()}` },
+            {
+              host: flags.host,
+              port,
+              readOnly: Boolean(flags.readOnly),
+              actor: `console:${osUser()}`,
+              ...(context.config.receipts?.source !== undefined && { health: consoleHealth(context) }),
+            },
           );
           session.interruptionMeans = `stopped the console`;
           try {
@@ -89,4 +97,26 @@ Examples:
         { configOptional: true },
       );
     });
+}
+
+/** How long the console reuses what it read of the receipts: logs arrive hourly, pages load often. */
+const HEALTH_CACHE_MS = 60_000;
+/** The window the console shows, as `health` by default. */
+const HEALTH_WINDOW_MS = 7 * 86_400_000;
+
+/** The console's device outcomes: `health --json` over the last 7 days of config receipts.source, read at most once a minute. */
+function consoleHealth(context: CommandContext): () => Promise<ReleaseHealth[]> {
+  let cached: { at: number; releases: Promise<ReleaseHealth[]> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > HEALTH_CACHE_MS) {
+      const releases = readHealth(context, { window: { from: now - HEALTH_WINDOW_MS, to: now } }).then((report) =>
+        report.releases.map((release) => ({ ...release, channel: release.channel ?? '' })),
+      );
+      // A failed read is not kept: the next page load tries again.
+      releases.catch(() => (cached = undefined));
+      cached = { at: now, releases };
+    }
+    return cached.releases;
+  };
 }

@@ -8,7 +8,8 @@ import type { S3Config } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { credentialsFromCommand } from '../../client/fetch/credentials-command.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
-import { withContext, type GlobalOptions } from '../context.js';
+import { outputFor, withContext, type GlobalOptions } from '../context.js';
+import { markLaunched, rollbackIfUnconfirmed } from '../../client/receipts/reporter.js';
 import { formatBytes, formatProgress } from '../../format.js';
 import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
 import type { Session } from '../session.js';
@@ -30,6 +31,7 @@ interface FetchFlags extends GlobalOptions {
   minSpeed?: string;
   patches?: boolean;
   credentialsCommand?: string;
+  confirmLaunch?: string;
 }
 
 /** A whole positive number from a flag, or a usage error naming the flag. */
@@ -60,6 +62,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--credentials-command <cmd>', "a private store's credentials: a command printing what 'access sign --json' prints, run before the first private request and once more on a 403")
     .option('--patches', 'apply binary patches where the channel offers a patched delta (the default)')
     .option('--no-patches', 'never download a patched delta: file-level deltas and full packages only')
+    .option('--confirm-launch <ok|failed>', 'instead of fetching: tell that the app loaded (ok) or failed to load the installed release (sends launch_ok or launch_failed)')
     .addHelpText(
       'after',
       `
@@ -67,10 +70,24 @@ Examples:
   $ update-publish fetch maps --into ./device/maps --platform ios --app-version 2.0.0 --device-id abc
   $ update-publish fetch maps --into ./device/maps --public-key keys/signing-public.pem --json
   $ update-publish fetch maps --into ./device/maps --from https://cdn.example.com/updates --decryption-key env:CONTENT_KEY
-  $ update-publish fetch maps --into ./device/maps --from https://cdn.example.com/updates --credentials-command './entitlement.sh'`,
+  $ update-publish fetch maps --into ./device/maps --from https://cdn.example.com/updates --credentials-command './entitlement.sh'
+  $ update-publish fetch maps --into ./device/maps --confirm-launch ok
+
+When the channel index asks for receipts, each fetch run counts as an app start: after 2 starts
+without --confirm-launch ok, the previous install is restored and the release never installed again.`,
     )
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<FetchFlags>();
+      if (flags.confirmLaunch !== undefined) {
+        if (flags.confirmLaunch !== 'ok' && flags.confirmLaunch !== 'failed') throw new UserError(`--confirm-launch '${flags.confirmLaunch}' is not ok or failed`);
+        const output = outputFor(session, flags);
+        const confirmed = await markLaunched(flags.into, flags.confirmLaunch === 'ok', { platform: flags.platform, appVersion: flags.appVersion });
+        const document = { package: packageId, launch: flags.confirmLaunch, version: confirmed?.version ?? null };
+        output.result(document, () =>
+          confirmed ? `${packageId} ${confirmed.version}: launch ${flags.confirmLaunch} reported` : `${packageId}: no install awaits a confirmation in ${flags.into}`,
+        );
+        return;
+      }
       if (flags.appVersion !== undefined && !isProtocolVersion(flags.appVersion)) {
         throw new UserError(`--app-version '${flags.appVersion}' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0`);
       }
@@ -99,6 +116,9 @@ Examples:
         const source = !flags.from ? storeSource(store) : fromS3 ? s3Source(flags.from, s3ClientConfig(context.config.s3)) : httpSource(flags.from, limits, { credentials });
         // Through a CDN the source itself says whether the channel exists.
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
+        // Each run is an app start for the crash-loop guard.
+        const guard = await rollbackIfUnconfirmed(flags.into, { platform: flags.platform, appVersion: flags.appVersion });
+        if (guard.rolledBack) output.warn(`${packageId} ${guard.version} was not confirmed after ${guard.starts} starts: rolled back to ${guard.restored ?? 'nothing installed'}; it is not installed again`);
         const checking = `${packageId}: checking ${channel} on ${source.location}`;
         const step = output.step(checking);
         let shownStage: string | undefined;

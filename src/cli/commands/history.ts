@@ -34,7 +34,17 @@ export function registerHistory(program: Command, session: Session): void {
         const channel = await context.channel(flags.channel);
         const entries = await readPackageHistory(context, { channel, packageId, limit });
         // One shape for every entry: from/to are null where the action has none (publish).
-        const shaped = entries.map(({ at, actor, action, version, from, to, details }) => ({ at, actor, action, version, from: from ?? null, to: to ?? null, details }));
+        const shaped = entries.map(({ at, actor, action, version, from, to, details, automatic }) => ({
+          at,
+          actor,
+          action,
+          version,
+          from: from ?? null,
+          to: to ?? null,
+          details,
+          // rollout tick's changes: the evidence is in details.evidence.
+          ...(automatic && { automatic: true }),
+        }));
         context.output.result({ channel, package: packageId, entries: shaped }, () => renderHistory(channel, packageId, entries));
       }, { configOptional: true });
     });
@@ -51,7 +61,11 @@ const change = (entry: HistoryEntry) => {
   return `${entry.from ?? '(none)'}${unit} → ${entry.to ?? '(none)'}${unit}`;
 };
 
-function details({ action, details: { rolledBack, rules, files, current, message, commit } }: HistoryEntry): string {
+function details({ action, automatic, details: { rolledBack, rules, files, current, message, commit, evidence } }: HistoryEntry): string {
+  if (automatic && evidence && typeof evidence === 'object') {
+    const { launches, failureRate } = evidence as { launches: number; failureRate: number | null };
+    return `automatic (rollout tick): ${launches} launches, failure rate ${failureRate === null ? '–' : `${Number((failureRate * 100).toFixed(2))} %`}`;
+  }
   if (action === 'base-add') return `base: in the app binary${typeof files === 'number' ? `, ${files} files` : ''}`;
   const provenance = describeProvenance({ message: message as string | undefined, commit: commit as string | undefined });
   const withProvenance = (text: string) => [text, provenance].filter(Boolean).join('; ');

@@ -69,6 +69,7 @@ Examples:
           hooks: flags.hooks,
           provenance: await provenanceOf(message, context.configDir, released),
           useCache: flags.cache,
+          rulesPreset: flags.rules,
         });
         // Rules travel with a new release; content already released keeps the rules it has.
         const unchanged = outcome.packages.filter((item) => item.status === 'unchanged').map((item) => item.id);

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
+import { resolve } from 'node:path';
+import { receiptsPathOf } from '../../workflows/health.js';
 import { serveStore } from '../../workflows/serve.js';
 import { withStore, type GlobalOptions } from '../context.js';
 import type { Session } from '../session.js';
@@ -12,6 +14,7 @@ interface ServeFlags extends GlobalOptions {
   port: string;
   host: string;
   private?: boolean;
+  receiptsLog?: string;
 }
 
 const DEFAULT_PORT = '8080';
@@ -30,6 +33,7 @@ export function registerServe(program: Command, session: Session): void {
     .option('--port <n>', 'port to listen on (0 picks a free one)', DEFAULT_PORT)
     .option('--host <address>', 'address to listen on: 127.0.0.1 for this machine and its emulators, 0.0.0.0 for phones on the network', DEFAULT_HOST)
     .option('--private', "require CloudFront signed URLs or cookies (config access) for what access.scope makes private, as the distribution does")
+    .option('--receipts-log <file>', 'answer 204 on the receipts path (config receipts.url, default r/v1) and append each receipt to this NDJSON file (no IP address), for health')
     .addHelpText(
       'after',
       `
@@ -42,6 +46,7 @@ If-None-Match answered as CloudFront does. Without a config file, --store names 
 Examples:
   $ update-publish serve
   $ update-publish serve --store ./releases --port 0 --json
+  $ update-publish serve --receipts-log receipts.ndjson   # then: update-publish health --receipts receipts.ndjson
   $ update-publish serve --host 0.0.0.0      # an Android emulator reaches 127.0.0.1 as http://10.0.2.2:8080/
   $ update-publish serve --private           # entitlement as CloudFront checks it (docs/private-content.md)`,
     )
@@ -49,8 +54,10 @@ Examples:
       const flags = command.optsWithGlobals<ServeFlags>();
       const port = portOf(flags.port);
       const access = flags.private ? await privateAccessCheck(flags) : undefined;
-      await withStore(session, flags, async ({ store, output }) => {
-        const server = await serveStore({ store, output }, { host: flags.host, port, access });
+      await withStore(session, flags, async ({ store, output, config }) => {
+        const receipts = flags.receiptsLog === undefined ? undefined : { path: receiptsPathOf(config ?? {}), file: resolve(flags.receiptsLog) };
+        const server = await serveStore({ store, output }, { host: flags.host, port, receipts, access });
+        if (receipts) output.info(`receipts to ${receipts.path} are logged to ${receipts.file}`);
         session.interruptionMeans = `stopped serving ${store.location} at ${server.url}`;
         try {
           output.result({ url: server.url }, () => server.url);

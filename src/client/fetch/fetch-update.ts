@@ -15,6 +15,8 @@ import type { UpdateSource } from './source.js';
 import { watchedSource } from './watched-source.js';
 import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
 import { whitelistsOfDevice } from './whitelist-membership.js';
+import { ReceiptReporter } from '../receipts/reporter.js';
+import { previousInstallPath } from '../receipts/device-state.js';
 
 export interface FetchOptions {
   source: UpdateSource;
@@ -41,6 +43,8 @@ export interface FetchOptions {
   onUncheckedSignatures?: () => void;
   /** Bytes downloaded of the package object, then bytes written of the new tree, as they go. */
   onProgress?: (progress: FetchProgress) => void;
+  /** Sends one receipt (PROTOCOL.md §18); by default a GET with a 5 s timeout. */
+  sendReceipt?: (url: string) => Promise<boolean>;
 }
 
 export interface FetchProgress {
@@ -66,6 +70,8 @@ export interface FetchResult {
   mandatory: boolean;
   reason: ResolveReason;
 }
+
+export type { ResolveReason };
 
 /**
  * Brings intoDir to the release the channel serves this device: resolve,
@@ -101,9 +107,25 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     channel,
     previousVersion: installed?.version ?? null,
     mandatory: resolution.mandatory,
-    reason: resolution.reason,
+    reason: resolution.reason as FetchResult['reason'],
   };
+  // Receipts and the crash-loop guard, when the publisher asks for them (index `receipts`).
+  const reporter = index.receipts ? await ReceiptReporter.open(dir) : undefined;
+  reporter?.configure(index.receipts, source.baseUrl);
+  const about = {
+    ch: channel,
+    pkg: packageId,
+    from: installed?.version ?? 'none',
+    pf: options.device?.platform,
+    av: options.device?.appVersion,
+    ...(index.version !== undefined && { iv: index.version }),
+  };
+  if (resolution.update && reporter?.state.failed.includes(resolution.version!)) {
+    await reporter.finish(options.sendReceipt);
+    return { ...result, reason: 'failed-on-device', updated: false, version: installed?.version ?? null, kind: null, patched: false, fallbacks: [], bytesDownloaded: 0 };
+  }
   if (!resolution.update) {
+    await reporter?.finish(options.sendReceipt);
     // Nothing to install, but the channel's trust moved on: remember it (in a trust-only marker when nothing is installed), or a mirror could turn it back.
     const marker = markerAfterCheck(state, packageId, channel, trust);
     if (marker) await updateInstallState(dir, marker);
@@ -111,41 +133,68 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   }
 
   const version = resolution.version!;
-  const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!);
-  assertDecryptable(manifest, options.decryptionKeys);
-  const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => sameVersion(candidate.from, installed?.version)) : undefined;
-  await assertFreeSpace(dir, manifest, delta ?? manifest.full);
-
-  const treeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
-  const staging = await makeStagingDir(dir);
+  reporter?.report({ e: 'check', ...about, rel: version });
+  let stage: 'download' | 'apply' = 'download';
   try {
-    const tree = join(staging, 'tree');
-    let bytesDownloaded = 0;
-    const objects: Record<PackageChoice, InstallAttempt | undefined> = {
-      patched: delta?.patched ? { kind: 'delta', object: delta.patched, base: dir, patches: delta.patched.patches } : undefined,
-      delta: delta ? { kind: 'delta', object: delta, base: dir } : undefined,
-      full: { kind: 'full', object: manifest.full },
-    };
-    const report = (stage: FetchProgress['stage'], totalBytes: number) => {
-      let doneBytes = 0;
-      options.onProgress?.({ stage, version, doneBytes, totalBytes });
-      return (bytes: number) => options.onProgress?.({ stage, version, doneBytes: (doneBytes += bytes), totalBytes });
-    };
-    const install = async (choice: PackageChoice) => {
-      const { object, base, patches } = objects[choice]!;
-      const { zipPath, bytes } = await downloadPackage(source, manifest, object, join(staging, choice), options.decryptionKeys, report('downloading', object.size));
-      bytesDownloaded += bytes;
-      const treePackage: TreePackage = base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key };
-      await buildTree(manifest, treePackage, tree, report('installing', treeBytes));
-    };
-    const choices = installChoices(delta ? 'delta' : 'full', Boolean(delta?.patched && resolution.patched));
-    const fallbacks: FetchResult['fallbacks'] = [];
-    const used = objects[await installFirstThatWorks(choices, install, tree, (choice, error) => fallbacks.push({ key: objects[choice]!.object.key, problem: error.message }))]!;
-    await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
-    await swapInto(dir, tree);
-    return { ...result, updated: true, version, kind: used.kind, patched: used.patches !== undefined, fallbacks, bytesDownloaded };
-  } finally {
-    await rm(staging, { recursive: true, force: true });
+    const installedResult = await installRelease(version, (next) => (stage = next));
+    reporter?.report({ e: 'applied', ...about, rel: version, k: installedResult.patched ? 'patched' : installedResult.kind!, sz: installedResult.bytesDownloaded });
+    await reporter?.finish(options.sendReceipt);
+    return installedResult;
+  } catch (error) {
+    if (reporter && !(error instanceof Error && error.name === 'AbortError') && !options.signal?.aborted) {
+      const event = error instanceof IntegrityError ? 'verify_failed' : stage === 'download' ? 'download_failed' : 'apply_failed';
+      reporter.report({ e: event, ...about, rel: version, rc: (error as Error).name || 'error' });
+      await reporter.finish(options.sendReceipt).catch(() => undefined);
+    }
+    throw error;
+  }
+
+  async function installRelease(version: string, onStage: (stage: 'download' | 'apply') => void): Promise<FetchResult> {
+    const manifest = await readReleaseManifest(source, packageId, findRelease(index, packageId, version)!);
+    assertDecryptable(manifest, options.decryptionKeys);
+    const delta = resolution.kind === 'delta' ? manifest.deltas.find((candidate) => sameVersion(candidate.from, installed?.version)) : undefined;
+    await assertFreeSpace(dir, manifest, delta ?? manifest.full);
+
+    const treeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
+    const staging = await makeStagingDir(dir);
+    try {
+      const tree = join(staging, 'tree');
+      let bytesDownloaded = 0;
+      const objects: Record<PackageChoice, InstallAttempt | undefined> = {
+        patched: delta?.patched ? { kind: 'delta', object: delta.patched, base: dir, patches: delta.patched.patches } : undefined,
+        delta: delta ? { kind: 'delta', object: delta, base: dir } : undefined,
+        full: { kind: 'full', object: manifest.full },
+      };
+      const report = (stage: FetchProgress['stage'], totalBytes: number) => {
+        let doneBytes = 0;
+        options.onProgress?.({ stage, version, doneBytes, totalBytes });
+        return (bytes: number) => options.onProgress?.({ stage, version, doneBytes: (doneBytes += bytes), totalBytes });
+      };
+      const install = async (choice: PackageChoice) => {
+        const { object, base, patches } = objects[choice]!;
+        onStage('download');
+        const { zipPath, bytes } = await downloadPackage(source, manifest, object, join(staging, choice), options.decryptionKeys, report('downloading', object.size));
+        bytesDownloaded += bytes;
+        onStage('apply');
+        const treePackage: TreePackage = base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key };
+        await buildTree(manifest, treePackage, tree, report('installing', treeBytes));
+      };
+      const choices = installChoices(delta ? 'delta' : 'full', Boolean(delta?.patched && resolution.patched));
+      const fallbacks: FetchResult['fallbacks'] = [];
+      const used = objects[await installFirstThatWorks(choices, install, tree, (choice, error) => fallbacks.push({ key: objects[choice]!.object.key, problem: error.message }))]!;
+      await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
+      // Guarded: the previous copy stays until the app confirms the new one (rollbackIfUnconfirmed restores it).
+      // An update over an unconfirmed one keeps the confirmed copy as the one to go back to.
+      const unconfirmed = reporter?.state.pending;
+      await swapInto(dir, tree, reporter && !unconfirmed ? previousInstallPath(dir) : undefined);
+      if (reporter) {
+        const previousVersion = unconfirmed ? unconfirmed.previousVersion : (installed?.version ?? null);
+        reporter.state.pending = { package: packageId, channel, version, previousVersion, starts: 0, ...(index.version !== undefined && { iv: index.version }) };
+      }
+      return { ...result, updated: true, version, kind: used.kind, patched: used.patches !== undefined, fallbacks, bytesDownloaded };
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
   }
 }
 

@@ -46,6 +46,7 @@ export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRA
 
   return {
     location: shown,
+    baseUrl: base.toString(),
     async readDocument(key, maxBytes) {
       const transfer = await request(targetOf(key), `${shown}${key}`, limits);
       if (!transfer) return null;

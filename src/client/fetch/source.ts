@@ -6,6 +6,8 @@ import { IntegrityError, ProtocolError } from '../errors.js';
 export interface UpdateSource {
   /** For messages; never holds a secret. */
   readonly location: string;
+  /** The http(s) base URL the store is read at, when it is one: relative receipts URLs resolve against it. */
+  readonly baseUrl?: string;
   /** A small document (index, manifest, whitelist); null when absent. Refused past `maxBytes`. */
   readDocument(key: string, maxBytes?: number): Promise<Buffer | null>;
   /** A package object, streamed; null when absent. */

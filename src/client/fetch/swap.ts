@@ -18,8 +18,11 @@ export async function makeStagingDir(dir: string): Promise<string> {
   return mkdtemp(`${dir}${STAGING_MARK}`);
 }
 
-/** Puts `tree` where `dir` is; the previous content is removed once the new one is in place. */
-export async function swapInto(dir: string, tree: string): Promise<void> {
+/**
+ * Puts `tree` where `dir` is; the previous content is removed once the new
+ * one is in place, or moved to `keepPreviousAt` (the crash-loop guard restores it).
+ */
+export async function swapInto(dir: string, tree: string, keepPreviousAt?: string): Promise<void> {
   const previous = (await stat(dir).catch(() => null)) ? `${dir}${OLD_MARK}${randomBytes(4).toString('hex')}` : undefined;
   if (previous) await rename(dir, previous);
   // A crash here leaves no dir and the previous tree at `previous`: recoverInterruptedSwap puts it back.
@@ -29,7 +32,12 @@ export async function swapInto(dir: string, tree: string): Promise<void> {
     if (previous) await rename(previous, dir);
     throw error;
   }
-  if (previous) await rm(previous, { recursive: true, force: true });
+  if (previous && keepPreviousAt) {
+    await rm(keepPreviousAt, { recursive: true, force: true });
+    await rename(previous, keepPreviousAt);
+  } else if (previous) {
+    await rm(previous, { recursive: true, force: true });
+  }
 }
 
 /**

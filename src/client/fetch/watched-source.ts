@@ -8,6 +8,7 @@ import type { UpdateSource } from './source.js';
 export function watchedSource(source: UpdateSource, signal: AbortSignal | undefined, onBytes?: (bytes: number) => void): UpdateSource {
   return {
     location: source.location,
+    ...(source.baseUrl !== undefined && { baseUrl: source.baseUrl }),
     async readDocument(key, maxBytes) {
       signal?.throwIfAborted();
       return source.readDocument(key, maxBytes);

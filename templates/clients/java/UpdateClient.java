@@ -2212,6 +2212,8 @@ public final class UpdateClient {
         List<String> decryptionKeys = new ArrayList<>();
         boolean nowGiven;
         Credentials credentials;
+        /** --confirm-launch ok|failed: report the launch of the installed release instead of fetching. */
+        String confirmLaunch;
 
         static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
 
@@ -2248,6 +2250,10 @@ public final class UpdateClient {
                     case "--public-key": options.publicKeys.add(value); break;
                     case "--decryption-key": options.decryptionKeys.add(value); break;
                     case "--credentials-command": options.credentials = commandCredentials(value); break;
+                    case "--confirm-launch":
+                        if (!value.equals("ok") && !value.equals("failed")) throw Refusal.input("--confirm-launch '" + value + "' is not ok or failed");
+                        options.confirmLaunch = value;
+                        break;
                     case "--now":
                         options.device.now = parseNow(value);
                         options.nowGiven = true;
@@ -2258,7 +2264,7 @@ public final class UpdateClient {
             if (options.packageId == null) throw Refusal.input("give the package to fetch, e.g. java UpdateClient.java maps --from https://cdn.example.com/updates --into ./maps");
             if (!NAME.matcher(options.packageId).matches()) throw Refusal.input("package '" + options.packageId + "' is not a valid name; use lowercase letters, digits, '.', '_' or '-'");
             if (!NAME.matcher(options.channel).matches()) throw Refusal.input("channel '" + options.channel + "' is not a valid name; use lowercase letters, digits, '.', '_' or '-'");
-            if (options.from == null) throw Refusal.input("--from <base-url> is required: the http(s) URL the store is served at");
+            if (options.from == null && options.confirmLaunch == null) throw Refusal.input("--from <base-url> is required: the http(s) URL the store is served at");
             if (options.into == null) throw Refusal.input("--into <dir> is required: the folder holding the installed package");
             options.device.packageId = options.packageId;
             return options;
@@ -2312,6 +2318,444 @@ public final class UpdateClient {
         }
     }
 
+    // ------------------------------------------------------------- receipts
+
+    /**
+     * Device receipts (PROTOCOL.md §15): the query a receipt is sent as, how a
+     * reader decodes and counts them, per-install sampling, and what the device
+     * keeps beside the install folder (install id, queue, the crash-loop guard).
+     */
+    static final class Receipts {
+        static final List<String> EVENTS = List.of("check", "download_ok", "download_failed", "verify_failed", "apply_failed", "applied", "launch_ok", "launch_failed", "rolled_back");
+        static final List<String> KINDS = List.of("full", "delta", "patched");
+        static final List<String> FIELDS = List.of("e", "ch", "pkg", "rel", "from", "pf", "av", "iid", "eid", "t", "k", "sz", "rc", "iv");
+        static final Set<String> NUMBER_FIELDS = Set.of("t", "sz", "iv");
+        static final int MAX_QUEUED = 200;
+        static final int MAX_QUEUED_BYTES = 64 * 1024;
+        static final int TIMEOUT_MS = 5_000;
+        static final int DEFAULT_MAX_STARTS = 2;
+        static final double Z95 = 1.959963984540054;
+        static final Pattern WHOLE = Pattern.compile("^\\d{1,16}$");
+        static final DateTimeFormatter ISO_MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+        private Receipts() {}
+
+        /** encodeURIComponent. */
+        static String encodeComponent(String text) {
+            StringBuilder sb = new StringBuilder();
+            for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+                char c = (char) (b & 0xff);
+                if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || "-_.!~*'()".indexOf(c) >= 0) sb.append(c);
+                else sb.append(String.format("%%%02X", b & 0xff));
+            }
+            return sb.toString();
+        }
+
+        /** '+' is a space; null when the percent-encoding or the UTF-8 under it is broken (as decodeURIComponent throws). */
+        static String decodeComponent(String text) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c == '+') {
+                    out.write(' ');
+                } else if (c == '%') {
+                    if (i + 2 >= text.length()) return null;
+                    int hi = Character.digit(text.charAt(i + 1), 16);
+                    int lo = Character.digit(text.charAt(i + 2), 16);
+                    if (hi < 0 || lo < 0) return null;
+                    out.write(hi * 16 + lo);
+                    i += 2;
+                } else {
+                    int end = Character.isHighSurrogate(c) && i + 1 < text.length() ? i + 2 : i + 1;
+                    out.writeBytes(text.substring(i, end).getBytes(StandardCharsets.UTF_8));
+                    i = end - 1;
+                }
+            }
+            try {
+                return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(out.toByteArray())).toString();
+            } catch (java.nio.charset.CharacterCodingException broken) {
+                return null;
+            }
+        }
+
+        static String text(Object value) {
+            if (value instanceof Double) return Json.number((Double) value);
+            if (value instanceof Number) return String.valueOf(((Number) value).longValue());
+            return String.valueOf(value);
+        }
+
+        /** The query string: fields in FIELDS order, absent ones left out. */
+        static String encode(Map<String, Object> receipt) {
+            StringBuilder sb = new StringBuilder();
+            for (String field : FIELDS) {
+                Object value = receipt.get(field);
+                if (value == null) continue;
+                String text = text(value);
+                if (text.isEmpty()) continue;
+                if (sb.length() > 0) sb.append('&');
+                sb.append(field).append('=').append(encodeComponent(text));
+            }
+            return sb.toString();
+        }
+
+        /** The receipt of a query, or null when malformed (counted as such, never as a receipt). */
+        static Map<String, Object> decode(String query) {
+            Map<String, String> fields = new HashMap<>();
+            for (String part : (query.startsWith("?") ? query.substring(1) : query).split("&", -1)) {
+                if (part.isEmpty()) continue;
+                int eq = part.indexOf('=');
+                String name = eq < 0 ? part : part.substring(0, eq);
+                String value = decodeComponent(eq < 0 ? "" : part.substring(eq + 1));
+                if (value == null) return null;
+                fields.putIfAbsent(name, value);
+            }
+            if (fields.get("e") == null || !EVENTS.contains(fields.get("e"))) return null;
+            for (String field : List.of("pkg", "rel", "iid", "eid")) if (fields.get(field) == null || fields.get(field).isEmpty()) return null;
+            String kind = fields.get("k");
+            if (kind != null && !kind.isEmpty() && !KINDS.contains(kind)) return null;
+            Map<String, Object> receipt = new LinkedHashMap<>();
+            for (String field : FIELDS) {
+                String value = fields.get(field);
+                if (value == null || value.isEmpty()) continue;
+                if (NUMBER_FIELDS.contains(field)) {
+                    if (!WHOLE.matcher(value).matches()) return null;
+                    receipt.put(field, Double.valueOf(value));
+                } else {
+                    receipt.put(field, value);
+                }
+            }
+            return receipt;
+        }
+
+        /** An install sends receipts when hash32("receipts:" + iid) mod 10000 < round(sampleRate × 10000): stable per install. */
+        static boolean sampled(String iid, Double sampleRate) {
+            double rate = sampleRate == null ? 1 : sampleRate;
+            if (rate >= 1) return true;
+            if (rate <= 0) return false;
+            return hash32("receipts:" + iid) % 10_000 < Math.round(rate * 10_000);
+        }
+
+        static double roundRate(double rate) {
+            return Math.round(rate * 1e6) / 1e6;
+        }
+
+        /** The 95 % Wilson interval of failures in trials ([0, 1] without trials), six decimals. */
+        static double[] wilson(long failures, long trials) {
+            if (trials <= 0) return new double[] {0, 1};
+            double n = trials;
+            double p = failures / n;
+            double z2 = Z95 * Z95;
+            double denominator = 1 + z2 / n;
+            double centre = (p + z2 / (2 * n)) / denominator;
+            double half = (Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
+            return new double[] {roundRate(Math.max(0, centre - half)), roundRate(Math.min(1, centre + half))};
+        }
+
+        static final String[][] EVENT_FIELDS = {
+            {"check", "checks"}, {"download_ok", "downloads"}, {"download_failed", "downloadFailed"}, {"verify_failed", "verifyFailed"}, {"apply_failed", "applyFailed"},
+            {"applied", "applied"}, {"launch_ok", "launchOk"}, {"launch_failed", "launchFailed"}, {"rolled_back", "rolledBack"},
+        };
+
+        static final class ReleaseTally {
+            String pkg;
+            String channel;
+            String version;
+            Map<String, Long> events = new HashMap<>();
+            Set<String> installs = new HashSet<>();
+            Map<String, Long> from = new HashMap<>();
+            Long newestAt;
+            TreeMap<Long, long[]> hourly = new TreeMap<>();
+        }
+
+        /** The counting rules: once per eid, malformed skipped and counted, installs by iid, launches and failures. */
+        static final class Tally {
+            final Set<String> seen = new HashSet<>();
+            final Map<String, ReleaseTally> releases = new LinkedHashMap<>();
+            long malformed;
+            long duplicates;
+
+            void add(Map<String, Object> receipt, Long at) {
+                if (!seen.add((String) receipt.get("eid"))) {
+                    duplicates++;
+                    return;
+                }
+                String channel = (String) receipt.get("ch");
+                String key = receipt.get("pkg") + "\n" + (channel == null ? "" : channel) + "\n" + receipt.get("rel");
+                ReleaseTally release = releases.computeIfAbsent(key, k -> {
+                    ReleaseTally created = new ReleaseTally();
+                    created.pkg = (String) receipt.get("pkg");
+                    created.channel = channel;
+                    created.version = (String) receipt.get("rel");
+                    return created;
+                });
+                String event = (String) receipt.get("e");
+                release.events.merge(event, 1L, Long::sum);
+                release.installs.add((String) receipt.get("iid"));
+                String from = (String) receipt.get("from");
+                if (from != null && !from.equals("none")) release.from.merge(from, 1L, Long::sum);
+                Long time = at != null ? at : receipt.get("t") == null ? null : (long) (double) (Double) receipt.get("t");
+                if (time != null) {
+                    if (release.newestAt == null || time > release.newestAt) release.newestAt = time;
+                    boolean launch = event.equals("launch_ok") || event.equals("launch_failed") || event.equals("rolled_back");
+                    if (launch) {
+                        long hour = Math.floorDiv(time, 3_600_000L) * 3_600_000L;
+                        long[] bucket = release.hourly.computeIfAbsent(hour, h -> new long[2]);
+                        bucket[0]++;
+                        if (!event.equals("launch_ok")) bucket[1]++;
+                    }
+                }
+            }
+
+            private static int compareVersions(String a, String b) {
+                Version va = Version.parse(a);
+                Version vb = Version.parse(b);
+                return va != null && vb != null ? va.compareTo(vb) : a.compareTo(b);
+            }
+
+            Map<String, Object> report() {
+                List<ReleaseTally> sorted = new ArrayList<>(releases.values());
+                sorted.sort((a, b) -> {
+                    int byPackage = a.pkg.compareTo(b.pkg);
+                    if (byPackage != 0) return byPackage;
+                    int byChannel = (a.channel == null ? "" : a.channel).compareTo(b.channel == null ? "" : b.channel);
+                    if (byChannel != 0) return byChannel;
+                    return compareVersions(b.version, a.version);
+                });
+                List<Object> list = new ArrayList<>();
+                for (ReleaseTally release : sorted) {
+                    Map<String, Object> health = new LinkedHashMap<>();
+                    health.put("package", release.pkg);
+                    health.put("channel", release.channel);
+                    health.put("version", release.version);
+                    String previous = null;
+                    long most = -1;
+                    for (Map.Entry<String, Long> entry : release.from.entrySet()) {
+                        if (entry.getValue() > most || (entry.getValue() == most && compareVersions(entry.getKey(), previous) > 0)) {
+                            previous = entry.getKey();
+                            most = entry.getValue();
+                        }
+                    }
+                    health.put("previousVersion", previous);
+                    health.put("installs", (double) release.installs.size());
+                    for (String[] pair : EVENT_FIELDS) health.put(pair[1], (double) release.events.getOrDefault(pair[0], 0L));
+                    long failures = release.events.getOrDefault("launch_failed", 0L) + release.events.getOrDefault("rolled_back", 0L);
+                    long launches = release.events.getOrDefault("launch_ok", 0L) + failures;
+                    double[] interval = wilson(failures, launches);
+                    health.put("launches", (double) launches);
+                    health.put("failureRate", launches > 0 ? (Object) roundRate(failures / (double) launches) : null);
+                    health.put("failureRateLower", interval[0]);
+                    health.put("failureRateUpper", interval[1]);
+                    health.put("newestAt", release.newestAt == null ? null : ISO_MILLIS.format(Instant.ofEpochMilli(release.newestAt)));
+                    List<Object> hourly = new ArrayList<>();
+                    for (Map.Entry<Long, long[]> entry : release.hourly.entrySet()) {
+                        Map<String, Object> hour = new LinkedHashMap<>();
+                        hour.put("hour", ISO_MILLIS.format(Instant.ofEpochMilli(entry.getKey())));
+                        hour.put("launches", (double) entry.getValue()[0]);
+                        hour.put("failures", (double) entry.getValue()[1]);
+                        hourly.add(hour);
+                    }
+                    health.put("hourly", hourly);
+                    list.add(health);
+                }
+                Map<String, Object> skipped = new LinkedHashMap<>();
+                skipped.put("malformed", (double) malformed);
+                skipped.put("duplicates", (double) duplicates);
+                Map<String, Object> report = new LinkedHashMap<>();
+                report.put("releases", list);
+                report.put("skipped", skipped);
+                return report;
+            }
+        }
+
+        // ---- what the device keeps: <dir>.update-publish-device.json (the same file as the Node client's)
+
+        static Path statePath(Path dir) {
+            return dir.resolveSibling(dir.getFileName() + ".update-publish-device.json");
+        }
+
+        static Path previousPath(Path dir) {
+            return dir.resolveSibling(dir.getFileName() + ".update-publish-previous");
+        }
+
+        static String newId() {
+            byte[] random = new byte[8];
+            new SecureRandom().nextBytes(random);
+            return hex(random);
+        }
+
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> readState(Path dir) {
+            try {
+                Object parsed = Json.parse(Files.readString(statePath(dir)));
+                if (parsed instanceof Map && ((Map<String, Object>) parsed).get("iid") instanceof String
+                    && ((Map<String, Object>) parsed).get("queue") instanceof List && ((Map<String, Object>) parsed).get("failed") instanceof List) {
+                    return (Map<String, Object>) parsed;
+                }
+            } catch (Exception missingOrDamaged) {
+                // Receipts are best effort: a damaged state starts over.
+            }
+            Map<String, Object> state = new LinkedHashMap<>();
+            state.put("iid", newId());
+            state.put("queue", new ArrayList<>());
+            state.put("failed", new ArrayList<>());
+            return state;
+        }
+
+        static void writeState(Path dir, Map<String, Object> state) throws IOException {
+            Path path = statePath(dir);
+            Path aside = path.resolveSibling(path.getFileName() + ".tmp");
+            Files.write(aside, (Json.write(state) + "\n").getBytes(StandardCharsets.UTF_8));
+            Installer.move(aside, path);
+        }
+
+        /** Where receipts go, from the index's `receipts` (a relative URL against the store's base URL). */
+        @SuppressWarnings("unchecked")
+        static void configure(Map<String, Object> state, Object settings, String storeBase) {
+            if (!(settings instanceof Map) || !(((Map<String, Object>) settings).get("url") instanceof String)) {
+                state.remove("receipts");
+                return;
+            }
+            Map<String, Object> receipts = (Map<String, Object>) settings;
+            String endpoint;
+            try {
+                endpoint = URI.create(storeBase).resolve((String) receipts.get("url")).toString();
+            } catch (IllegalArgumentException bad) {
+                endpoint = null;
+            }
+            Object rate = receipts.get("sampleRate");
+            Map<String, Object> settingsKept = new LinkedHashMap<>();
+            settingsKept.put("endpoint", endpoint);
+            settingsKept.put("sampled", sampled((String) state.get("iid"), rate instanceof Double ? (Double) rate : null));
+            state.put("receipts", settingsKept);
+        }
+
+        /** Queues one receipt (a fresh eid), when receipts are asked for and this install is sampled; oldest dropped past 200 / 64 KiB. */
+        @SuppressWarnings("unchecked")
+        static void report(Map<String, Object> state, Map<String, Object> fields) {
+            Object settings = state.get("receipts");
+            if (!(settings instanceof Map)) return;
+            Map<String, Object> receipts = (Map<String, Object>) settings;
+            if (!Boolean.TRUE.equals(receipts.get("sampled")) || !(receipts.get("endpoint") instanceof String)) return;
+            String eid = newId();
+            Map<String, Object> receipt = new LinkedHashMap<>(fields);
+            if (receipt.get("rc") != null) receipt.put("rc", ((String) receipt.get("rc")).replaceAll("[^A-Za-z0-9._-]", "_"));
+            receipt.put("iid", state.get("iid"));
+            receipt.put("eid", eid);
+            receipt.put("t", (double) System.currentTimeMillis());
+            String endpoint = (String) receipts.get("endpoint");
+            Map<String, Object> queued = new LinkedHashMap<>();
+            queued.put("url", endpoint + (endpoint.contains("?") ? "&" : "?") + encode(receipt));
+            queued.put("eid", eid);
+            List<Object> queue = (List<Object>) state.get("queue");
+            queue.add(queued);
+            while (queue.size() > MAX_QUEUED) queue.remove(0);
+            long bytes = 0;
+            for (Object entry : queue) bytes += ((String) ((Map<String, Object>) entry).get("url")).length();
+            while (bytes > MAX_QUEUED_BYTES && !queue.isEmpty()) bytes -= ((String) ((Map<String, Object>) queue.remove(0)).get("url")).length();
+        }
+
+        /** Sends the queue oldest first, each GET with a short timeout; stops at the first failure (the rest wait). Never throws. */
+        @SuppressWarnings("unchecked")
+        static void flush(Map<String, Object> state) {
+            List<Object> queue = (List<Object>) state.get("queue");
+            while (!queue.isEmpty()) {
+                String url = (String) ((Map<String, Object>) queue.get(0)).get("url");
+                try {
+                    HttpURLConnection connection = (HttpURLConnection) new URL(url).openConnection();
+                    connection.setConnectTimeout(TIMEOUT_MS);
+                    connection.setReadTimeout(TIMEOUT_MS);
+                    int status = connection.getResponseCode();
+                    connection.disconnect();
+                    if (status >= 500) return;
+                } catch (Exception unreachable) {
+                    return;
+                }
+                queue.remove(0);
+            }
+        }
+
+        static void finish(Path dir, Map<String, Object> state) throws IOException {
+            flush(state);
+            writeState(dir, state);
+        }
+
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> about(Map<String, Object> pending, Device device) {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("ch", pending.get("channel"));
+            fields.put("pkg", pending.get("package"));
+            fields.put("rel", pending.get("version"));
+            fields.put("from", pending.get("previousVersion") == null ? "none" : pending.get("previousVersion"));
+            fields.put("pf", device.platform);
+            fields.put("av", device.appVersion);
+            fields.put("iv", pending.get("iv"));
+            return fields;
+        }
+
+        /** The app loaded the installed release (ok) or not: launch_ok confirms it and drops the previous copy. Null when nothing awaited a confirmation. */
+        @SuppressWarnings("unchecked")
+        static String markLaunched(Path dir, boolean ok, Device device) throws IOException {
+            if (!Files.exists(statePath(dir))) return null;
+            Map<String, Object> state = readState(dir);
+            Map<String, Object> pending = (Map<String, Object>) state.get("pending");
+            if (pending == null) {
+                finish(dir, state);
+                return null;
+            }
+            Map<String, Object> fields = about(pending, device);
+            fields.put("e", ok ? "launch_ok" : "launch_failed");
+            if (!ok) fields.put("rc", "launch");
+            report(state, fields);
+            if (ok) {
+                state.remove("pending");
+                Installer.deleteTree(previousPath(dir));
+            }
+            finish(dir, state);
+            return (String) pending.get("version");
+        }
+
+        /** The crash-loop guard, at every app start: after maxStarts starts without a confirmation, the previous install comes back. */
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> rollbackIfUnconfirmed(Path dir, int maxStarts, Device device) throws IOException {
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("rolledBack", false);
+            if (!Files.exists(statePath(dir))) return result;
+            Map<String, Object> state = readState(dir);
+            Map<String, Object> pending = (Map<String, Object>) state.get("pending");
+            if (pending == null) {
+                finish(dir, state);
+                return result;
+            }
+            double starts = (pending.get("starts") instanceof Double ? (Double) pending.get("starts") : 0) + 1;
+            pending.put("starts", starts);
+            if (starts < maxStarts) {
+                finish(dir, state);
+                return result;
+            }
+            Path failedDir = dir.resolveSibling(dir.getFileName() + ".update-publish-failed");
+            Installer.deleteTree(failedDir);
+            if (Files.exists(dir)) Installer.move(dir, failedDir);
+            if (Files.exists(previousPath(dir))) Installer.move(previousPath(dir), dir);
+            Installer.deleteTree(failedDir);
+            Map<String, Object> fields = about(pending, device);
+            fields.put("e", "rolled_back");
+            fields.put("rc", "unconfirmed-" + (long) starts);
+            report(state, fields);
+            List<Object> failed = (List<Object>) state.get("failed");
+            if (!failed.contains(pending.get("version"))) failed.add(pending.get("version"));
+            state.remove("pending");
+            finish(dir, state);
+            result.put("rolledBack", true);
+            result.put("version", pending.get("version"));
+            result.put("restored", pending.get("previousVersion"));
+            result.put("starts", starts);
+            return result;
+        }
+    }
+
     // ------------------------------------------------------------- installer
 
     /** Which package is tried first and what follows a failure (PROTOCOL.md §10.3): patched, delta, full. */
@@ -2352,6 +2796,21 @@ public final class UpdateClient {
 
         /** Brings --into to the release the channel serves this device; on any refusal the folder is left exactly as it was. */
         static Map<String, Object> fetch(Options options) throws Refusal, IOException {
+            Path into = Paths.get(options.into).toAbsolutePath().normalize();
+            if (options.confirmLaunch != null) {
+                String version = Receipts.markLaunched(into, options.confirmLaunch.equals("ok"), options.device);
+                Map<String, Object> confirmed = new LinkedHashMap<>();
+                confirmed.put("package", options.packageId);
+                confirmed.put("launch", options.confirmLaunch);
+                confirmed.put("version", version);
+                return confirmed;
+            }
+            // Each run is an app start for the crash-loop guard.
+            Map<String, Object> guard = Receipts.rollbackIfUnconfirmed(into, Receipts.DEFAULT_MAX_STARTS, options.device);
+            if (Boolean.TRUE.equals(guard.get("rolledBack"))) {
+                System.err.println("warning: " + options.packageId + " " + guard.get("version") + " was not confirmed after " + Json.number((Double) guard.get("starts")) + " starts: rolled back to "
+                    + (guard.get("restored") == null ? "nothing installed" : guard.get("restored")) + "; it is not installed again");
+            }
             Http http = new Http(options.from);
             http.credentials = options.credentials;
             List<Signatures.TrustedKey> trusted = loadPublicKeys(options.publicKeys);
@@ -2385,7 +2844,23 @@ public final class UpdateClient {
             result.put("bytesDownloaded", 0.0);
             result.put("mandatory", resolution.get("mandatory"));
             result.put("reason", resolution.get("reason"));
+            // Receipts and the crash-loop guard, when the publisher asks for them (index `receipts`).
+            Map<String, Object> device = index.get("receipts") == null ? null : Receipts.readState(dir);
+            if (device != null) Receipts.configure(device, index.get("receipts"), http.location());
+            Map<String, Object> about = new LinkedHashMap<>();
+            about.put("ch", options.channel);
+            about.put("pkg", options.packageId);
+            about.put("from", installed == null ? "none" : installed);
+            about.put("pf", options.device.platform);
+            about.put("av", options.device.appVersion);
+            about.put("iv", index.get("version"));
+            if (device != null && Boolean.TRUE.equals(resolution.get("update")) && ((List<?>) device.get("failed")).contains(resolution.get("version"))) {
+                result.put("reason", "failed-on-device");
+                Receipts.finish(dir, device);
+                return result;
+            }
             if (!Boolean.TRUE.equals(resolution.get("update"))) {
+                if (device != null) Receipts.finish(dir, device);
                 // Nothing to install, but what was accepted of the channel moved on: remember it (a trust-only marker when
                 // nothing is installed), or a mirror could turn it back.
                 Map<String, Object> marker = markerAfterCheck(state, options.packageId, options.channel, trust);
@@ -2394,6 +2869,43 @@ public final class UpdateClient {
             }
 
             String version = (String) resolution.get("version");
+            about.put("rel", version);
+            if (device != null) Receipts.report(device, withEvent(about, "check"));
+            try {
+                Map<String, Object> done = install(options, http, index, resolution, version, dir, state, installed, trust, decryptionKeys, result, device);
+                if (device != null) {
+                    Map<String, Object> applied = withEvent(about, "applied");
+                    applied.put("k", done.get("kind"));
+                    applied.put("sz", done.get("bytesDownloaded"));
+                    Receipts.report(device, applied);
+                    Receipts.finish(dir, device);
+                }
+                return done;
+            } catch (Refusal | IOException failed) {
+                if (device != null) {
+                    String event = failed instanceof BadPackage ? "verify_failed" : failed instanceof Refusal ? "download_failed" : "apply_failed";
+                    Map<String, Object> fields = withEvent(about, event);
+                    fields.put("rc", failed.getClass().getSimpleName());
+                    Receipts.report(device, fields);
+                    try {
+                        Receipts.finish(dir, device);
+                    } catch (IOException ignored) {
+                        // Receipts never change what the fetch reports.
+                    }
+                }
+                throw failed;
+            }
+        }
+
+        private static Map<String, Object> withEvent(Map<String, Object> about, String event) {
+            Map<String, Object> fields = new LinkedHashMap<>(about);
+            fields.put("e", event);
+            return fields;
+        }
+
+        private static Map<String, Object> install(Options options, Http http, Map<String, Object> index, Map<String, Object> resolution, String version, Path dir,
+                                                   Map<String, Object> state, String installed, Trust trust, List<byte[]> decryptionKeys, Map<String, Object> result,
+                                                   Map<String, Object> device) throws Refusal, IOException {
             Map<String, Object> release = findRelease(index, options.packageId, version);
             Map<String, Object> manifest = readManifest(http, options.packageId, release);
             List<ManifestFile> files = ManifestFile.listOf(manifest.get("files"));
@@ -2435,7 +2947,20 @@ public final class UpdateClient {
                 newState.put("installedAt", Instant.now().toString());
                 newState.put("trust", trust.toJson());
                 Files.write(tree.resolve(STATE_FILE), (Json.write(newState) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW);
-                swapInto(dir, tree);
+                // Guarded: the previous copy stays until the app confirms the new one; over an unconfirmed install the confirmed copy stays.
+                @SuppressWarnings("unchecked")
+                Map<String, Object> unconfirmed = device == null ? null : (Map<String, Object>) device.get("pending");
+                swapInto(dir, tree, device != null && unconfirmed == null ? Receipts.previousPath(dir) : null);
+                if (device != null) {
+                    Map<String, Object> pending = new LinkedHashMap<>();
+                    pending.put("package", options.packageId);
+                    pending.put("channel", options.channel);
+                    pending.put("version", version);
+                    pending.put("previousVersion", unconfirmed != null ? unconfirmed.get("previousVersion") : installed);
+                    pending.put("starts", 0.0);
+                    pending.put("iv", index.get("version"));
+                    device.put("pending", pending);
+                }
                 result.put("updated", true);
                 result.put("version", version);
                 result.put("kind", kind);
@@ -2753,7 +3278,7 @@ public final class UpdateClient {
         // -------------------------------------------------------------- swap
 
         /** Puts tree where dir is with two renames; the previous content is removed once the new one is in place. */
-        private static void swapInto(Path dir, Path tree) throws IOException {
+        private static void swapInto(Path dir, Path tree, Path keepPreviousAt) throws IOException {
             Path previous = null;
             if (Files.exists(dir)) {
                 byte[] random = new byte[4];
@@ -2768,10 +3293,15 @@ public final class UpdateClient {
                 if (previous != null) move(previous, dir);
                 throw failed;
             }
-            if (previous != null) deleteTree(previous);
+            if (previous != null && keepPreviousAt != null) {
+                deleteTree(keepPreviousAt);
+                move(previous, keepPreviousAt);
+            } else if (previous != null) {
+                deleteTree(previous);
+            }
         }
 
-        private static void move(Path from, Path to) throws IOException {
+        static void move(Path from, Path to) throws IOException {
             try {
                 Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException notAtomic) {
@@ -3170,6 +3700,34 @@ public final class UpdateClient {
                         result.put("refused", true);
                     }
                     return result;
+                }
+                case "receipt-query":
+                    result.put("query", Receipts.encode(asMap(input.get("receipt"))));
+                    return result;
+                case "receipt-decode": {
+                    Map<String, Object> receipt = Receipts.decode((String) input.get("query"));
+                    result.put("ok", receipt != null);
+                    if (receipt != null) result.put("receipt", receipt);
+                    return result;
+                }
+                case "receipt-sampled":
+                    result.put("sampled", Receipts.sampled((String) input.get("iid"), (Double) input.get("sampleRate")));
+                    return result;
+                case "wilson": {
+                    double[] interval = Receipts.wilson((long) (double) (Double) input.get("failures"), (long) (double) (Double) input.get("trials"));
+                    result.put("lower", interval[0]);
+                    result.put("upper", interval[1]);
+                    return result;
+                }
+                case "receipt-count": {
+                    Receipts.Tally tally = new Receipts.Tally();
+                    for (Object item : (List<?>) input.get("lines")) {
+                        Map<String, Object> line = asMap(item);
+                        Map<String, Object> receipt = Receipts.decode((String) line.get("query"));
+                        if (receipt == null) tally.malformed++;
+                        else tally.add(receipt, line.get("at") == null ? null : (long) (double) (Double) line.get("at"));
+                    }
+                    return tally.report();
                 }
                 default:
                     throw new IllegalArgumentException("unknown check " + check);

@@ -1,0 +1,74 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
+import type { Config } from '../config/schema.js';
+import { ExitCode, UserError } from '../errors.js';
+import type { HealthReport } from '../protocol/receipt-counts.js';
+import { DEFAULT_RECEIPTS_PATH } from '../protocol/receipts.js';
+import { queryReceiptsInAthena } from '../receipts/athena.js';
+import { readReceipts, type ReceiptWindow } from '../receipts/read-receipts.js';
+import { describeSource, parseReceiptSource } from '../receipts/receipt-source.js';
+import { createS3Client } from '../store/s3-client.js';
+import type { WorkflowContext } from './context.js';
+
+export interface HealthRequest {
+  /** Only this package (and version). */
+  packageId?: string;
+  version?: string;
+  channel?: string;
+  /** --receipts; else config receipts.source. */
+  source?: string;
+  window: ReceiptWindow;
+}
+
+/** The path receipts are sent to, as the CDN logs it: that of `receipts.url` (relative ones sit under the store root). */
+export function receiptsPathOf(config: Pick<Config, 'receipts'>): string {
+  const url = config.receipts?.url ?? DEFAULT_RECEIPTS_PATH;
+  return /^https?:\/\//.test(url) ? new URL(url).pathname : `/${url.replace(/^\/+/, '')}`;
+}
+
+/** The receipts source a command reads: the flag, else config `receipts.source`. */
+export function receiptsSourceOf(config: Pick<Config, 'receipts'>, flag: string | undefined) {
+  const text = flag ?? config.receipts?.source;
+  if (!text) {
+    throw new UserError(
+      'no receipts source: pass --receipts (a log folder, s3://bucket/prefix or athena://workgroup/database.table) or set receipts.source in the config',
+      ExitCode.usage,
+    );
+  }
+  return parseReceiptSource(text);
+}
+
+/** Counts the receipts of the window and keeps the releases asked for. */
+export async function readHealth(context: Pick<WorkflowContext, 'config' | 'signal'>, request: HealthRequest): Promise<HealthReport & { source: string; files?: number }> {
+  const source = receiptsSourceOf(context.config, request.source);
+  const receiptsPath = receiptsPathOf(context.config);
+  let report: HealthReport;
+  let files: number | undefined;
+  if (source.kind === 'athena') {
+    const client = new AthenaClient({ ...(context.config.s3?.region && { region: context.config.s3.region }), ...(context.config.s3?.profile && { profile: context.config.s3.profile }) });
+    try {
+      report = await queryReceiptsInAthena({ source, window: request.window, receiptsPath, client, signal: context.signal });
+    } finally {
+      client.destroy();
+    }
+  } else {
+    let client: ReturnType<typeof createS3Client> | undefined;
+    try {
+      ({ report, files } = await readReceipts({
+        source,
+        window: request.window,
+        receiptsPath,
+        s3Client: () => (client ??= createS3Client(context.config.s3 ?? {})),
+        signal: context.signal,
+      }));
+    } finally {
+      client?.destroy();
+    }
+  }
+  const releases = report.releases.filter(
+    (release) =>
+      (request.packageId === undefined || release.package === request.packageId) &&
+      (request.version === undefined || release.version === request.version) &&
+      (request.channel === undefined || release.channel === request.channel),
+  );
+  return { releases, skipped: report.skipped, source: describeSource(source), ...(files !== undefined && { files }) };
+}
