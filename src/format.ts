@@ -50,3 +50,29 @@ export function formatTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
+
+/** Terminal control characters: C0 but tab and newline, DEL, C1. ESC starts sequences that retitle, recolour or rewrite a terminal. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/** The colour sequences chalk writes (SGR): the only ones output keeps, and only while colour is on. */
+const SGR = /\u001b\[[0-9;]*m/y;
+
+/**
+ * Text stored by someone else (release notes, an actor, a hook's output) made
+ * safe to print: every control character is shown as `\xNN`. With
+ * `keepColour`, SGR colour sequences stay (the output's own chalk colours).
+ */
+export function escapeControls(text: string, keepColour = false): string {
+  return text.replace(CONTROL, (char, offset: number) => {
+    if (keepColour && char === '\u001b') {
+      SGR.lastIndex = offset;
+      if (SGR.test(text)) return char;
+    }
+    return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** A control character other than tab and newline, or undefined: what messages may not hold. */
+export const controlCharacterIn = (text: string): string | undefined => {
+  const found = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.exec(text);
+  return found ? `\\x${found[0].charCodeAt(0).toString(16).padStart(2, '0')}` : undefined;
+};

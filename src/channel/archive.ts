@@ -1,3 +1,4 @@
+import { parseDocumentJson } from '../protocol/document-json.js';
 import semver from 'semver';
 import { z } from 'zod';
 import { StoreError } from '../errors.js';
@@ -24,9 +25,9 @@ const archiveSchema = z.looseObject({ releases: z.array(releaseSchema) });
 function parseArchive(body: Buffer, key: string): ArchiveDocument {
   let archive: unknown;
   try {
-    archive = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new StoreError(`archive ${key} is not valid JSON; restore it from your backup, or move it aside (its releases then cannot be rolled back to)`);
+    archive = parseDocumentJson(body);
+  } catch (error) {
+    throw new StoreError(`archive ${key} is not valid JSON (${(error as Error).message}); restore it from your backup, or move it aside (its releases then cannot be rolled back to)`);
   }
   const problem = schemaProblem(archiveSchema, archive);
   if (problem) throw new StoreError(`archive ${key} is malformed at ${problem}; restore it from your backup, or move it aside (its releases then cannot be rolled back to)`);

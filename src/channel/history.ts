@@ -1,3 +1,4 @@
+import { parseDocumentJson } from '../protocol/document-json.js';
 import { historyKey } from '../protocol/layout.js';
 import type { Release } from '../protocol/types.js';
 import { StoreError, UserError } from '../errors.js';
@@ -37,9 +38,9 @@ interface LogDocument<T> {
 function parseLog<T>(body: Buffer, key: string): LogDocument<T> {
   let document: unknown;
   try {
-    document = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new StoreError(`history ${key} is not valid JSON; move it aside to start a new log`);
+    document = parseDocumentJson(body);
+  } catch (error) {
+    throw new StoreError(`history ${key} is not valid JSON (${(error as Error).message}); move it aside to start a new log`);
   }
   // Logs written before documents carried signatures are a bare array.
   if (Array.isArray(document)) return { entries: document as T[] };

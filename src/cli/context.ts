@@ -89,6 +89,7 @@ export async function withContext<T>(
   const output = outputFor(session, options);
   const storeOverride = fromFlagOrEnv(options.store, ENV.store);
   const { configless, ...loaded } = await loadSettings(options, contextOptions, storeOverride);
+  if (loaded.foundAbove) output.info(`using config ${loaded.configPath}`);
   if (loaded.ignoredConfigs?.length) {
     output.warn(`${loaded.configPath} is the config used; ${loaded.ignoredConfigs.join(', ')} ${loaded.ignoredConfigs.length === 1 ? 'is' : 'are'} ignored: remove the one you do not mean`);
   }

@@ -1,5 +1,5 @@
 import { Chalk } from 'chalk';
-import { formatDuration } from '../format.js';
+import { escapeControls, formatDuration } from '../format.js';
 import type { Output, Step } from '../output.js';
 import { isSet, type Session } from './session.js';
 
@@ -23,7 +23,9 @@ export function createOutput(options: OutputOptions, session: Session): Output {
   const interactive = terminal && Boolean(io.stdin.isTTY) && !json;
   // A terminal reporting 0 columns (or none) sends ora into an endless redraw loop: plain lines there.
   const spinners = session.ora !== undefined && Boolean(io.stderr.columns) && !json && !options.quiet;
-  const log = (line: string) => io.stderr.write(`${redact(line)}\n`);
+  // Whatever a line carries (stored notes, a hook's output), only this run's own colours reach the terminal.
+  const printable = (text: string) => escapeControls(redact(text), colorLevel > 0);
+  const log = (line: string) => io.stderr.write(`${printable(line)}\n`);
 
   // Every finished step says how long it took.
   const timed = (started: number, text: string) => `${text} ${color.dim(`(${formatDuration(Date.now() - started)})`)}`;
@@ -59,7 +61,7 @@ export function createOutput(options: OutputOptions, session: Session): Output {
     result(document, renderHuman) {
       if (json) io.stdout.write(`${redact(JSON.stringify(document, null, 2))}\n`);
       // --quiet drops progress and info, never the result.
-      else io.stdout.write(`${redact(renderHuman())}\n`);
+      else io.stdout.write(`${printable(renderHuman())}\n`);
     },
   };
 }

@@ -1,3 +1,5 @@
+import { maskSecrets } from '../secrets.js';
+
 /** Environment variables whose values must never reach output. */
 const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|(^|_)KEY($|_)|SIGNATURE/i;
 const MIN_SECRET_LENGTH = 6;
@@ -13,6 +15,7 @@ export function secretRedactor(env: NodeJS.ProcessEnv): (text: string) => string
     // Credentials inside a URL (https://user:password@host) are secrets wherever they come from.
     let redacted = text.replace(URL_CREDENTIALS, '$1[redacted]@');
     for (const secret of secrets) redacted = redacted.split(secret).join('[redacted]');
-    return redacted;
+    // And every value the run read as a secret, whatever its variable's name (see ../secrets.ts).
+    return maskSecrets(redacted);
   };
 }

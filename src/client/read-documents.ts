@@ -1,6 +1,7 @@
 import { validateAppReleases, emptyAppReleases, type AppReleasesDocument } from '../protocol/app-releases.js';
 import { assertChannelBinding } from '../protocol/channel-document.js';
 import { validateIndex } from '../protocol/channel-index.js';
+import { parseDocumentJson } from '../protocol/document-json.js';
 import { checkDocumentSignature, type TrustedKey } from '../protocol/document-signature.js';
 import { ChannelNotFoundError, IntegrityError } from '../protocol/errors.js';
 import { appReleasesKey, channelIndexKey, switchesKey } from '../protocol/layout.js';
@@ -27,7 +28,6 @@ export interface DocumentSource {
   readDocument(key: string, maxBytes?: number): Promise<Uint8Array | null>;
 }
 
-const decoder = new TextDecoder();
 
 /** With trusted keys, one signature must be valid by one of them; returns whether the document was verified. */
 export function checkTrustedSignature(key: string, document: unknown, trusted: readonly TrustedKey[]): boolean {
@@ -50,9 +50,10 @@ export async function readSignedDocument(
   if (body.length > maxBytes) throw new IntegrityError(key, `is larger than the ${maxBytes} bytes a device reads for it: refused (an endless or swapped document)`);
   let document: unknown;
   try {
-    document = JSON.parse(decoder.decode(body));
-  } catch {
-    throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
+    // PROTOCOL.md §19.2: one strict reader (a name twice, bad UTF-8, lone surrogates… refused).
+    document = parseDocumentJson(body);
+  } catch (error) {
+    throw new IntegrityError(key, `is not valid JSON (${(error as Error).message}): it was altered or damaged`);
   }
   return { document, signed: checkTrustedSignature(key, document, trusted) };
 }

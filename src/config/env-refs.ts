@@ -1,5 +1,6 @@
 import { envRefName } from '../env-ref.js';
 import { UserError } from '../errors.js';
+import { rememberSecret } from '../secrets.js';
 
 /** Hook settings written `env:NAME` are resolved when the hook runs (see ../env-ref.ts). */
 
@@ -40,6 +41,7 @@ export function resolveEnvRefs<T>(value: T, env: NodeJS.ProcessEnv = process.env
     if (!name) return text;
     const secret = env[name] as string;
     secrets.add(secret);
+    rememberSecret(secret);
     return secret;
   });
   return { value: resolved as T, secrets: [...secrets] };

@@ -95,6 +95,12 @@ export const commandHookSchema = z.strictObject({
   run: text,
   /** Working directory; default the current one. */
   cwd: z.string().min(1).optional(),
+  /**
+   * Variables passed on from the CLI's environment beyond the basic ones
+   * (PATH, HOME, locale, TMPDIR…, see hooks/command.ts): a command never sees
+   * the CLI's keys and tokens unless named here.
+   */
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env lists variable names: letters, digits and _')).optional(),
 });
 
 export const hookConfigSchema = z.discriminatedUnion('type', [

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { cosmiconfig, getDefaultSearchPlaces } from 'cosmiconfig';
 import { UserError } from '../errors.js';
 import { configSchema, describeIssues, type Config } from './schema.js';
@@ -16,6 +17,23 @@ export interface LoadedConfig {
   configPath: string;
   /** Other config files in the config's folder that lost to it (cosmiconfig takes the first it finds). */
   ignoredConfigs?: string[];
+  /** Found in a folder above the one the command ran in (said on stderr: that file's code runs). */
+  foundAbove?: boolean;
+}
+
+/**
+ * Where the search for a config stops going up: the repository root (the
+ * nearest folder holding .git), else the user's home, else the folder itself.
+ * A config (a .js one runs code) in a parent folder outside the project, such
+ * as a shared /tmp or a checkout's parent, is never picked up.
+ */
+export async function configSearchRoot(cwd: string, home = homedir()): Promise<string> {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (await stat(join(dir, '.git')).then(() => true, () => false)) return dir;
+    if (dir === resolve(home) || dirname(dir) === dir) break;
+  }
+  const fromHome = relative(resolve(home), resolve(cwd));
+  return fromHome === '' || (!fromHome.startsWith('..') && !fromHome.startsWith(sep)) ? resolve(home) : resolve(cwd);
 }
 
 /** Finds (or loads --config) the config and validates it, reporting every bad field at once. */
@@ -23,14 +41,15 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   // cosmiconfig's defaults have no `<name>.config.json`, the file `init` writes.
   const searchPlaces = [...getDefaultSearchPlaces(CONFIG_NAME), `${CONFIG_NAME}.config.json`];
   const explorer = cosmiconfig(CONFIG_NAME, {
-    searchStrategy: 'project',
+    // One folder at a time, up to configSearchRoot: cosmiconfig's own walk goes on to the home folder or the file system's root.
+    searchStrategy: 'none',
     // An empty config file is reported as empty, not skipped as if it were not there.
     ignoreEmptySearchPlaces: false,
     searchPlaces,
   });
   let found;
   try {
-    found = explicitPath ? await explorer.load(resolve(cwd, explicitPath)) : await explorer.search(cwd);
+    found = explicitPath ? await explorer.load(resolve(cwd, explicitPath)) : await searchUp(cwd, (dir) => explorer.search(dir));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`config file ${explicitPath} does not exist; fix --config or run 'update-publish init --yes'`);
@@ -42,14 +61,26 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   }
   if (found?.isEmpty) throw new UserError(`config ${found.filepath} is empty; fill it in, or run 'update-publish init --yes --force'`);
   if (!found) {
-    throw new ConfigNotFoundError(`no update-publish config found from ${cwd}; run 'update-publish init --yes' or pass --config PATH`);
+    const root = await configSearchRoot(cwd);
+    const searched = root === resolve(cwd) ? `from ${cwd} (no repository or home folder above it, so no parent was searched)` : `from ${cwd} up to ${root}`;
+    throw new ConfigNotFoundError(`no update-publish config found ${searched}; run 'update-publish init --yes' or pass --config PATH`);
   }
   const parsed = configSchema.safeParse(found.config);
   if (!parsed.success) {
     throw new UserError(`invalid config ${found.filepath}: ${describeIssues(parsed.error)}`);
   }
   const ignoredConfigs = explicitPath ? [] : await otherConfigsBeside(found.filepath, searchPlaces);
-  return { config: parsed.data, configDir: dirname(found.filepath), configPath: found.filepath, ignoredConfigs };
+  const configDir = dirname(found.filepath);
+  return { config: parsed.data, configDir, configPath: found.filepath, ignoredConfigs, foundAbove: !explicitPath && configDir !== resolve(cwd) };
+}
+
+/** The first config found in cwd or a folder above it, up to configSearchRoot. */
+async function searchUp<T>(cwd: string, searchIn: (dir: string) => Promise<T | null>): Promise<T | null> {
+  const root = await configSearchRoot(cwd);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const found = await searchIn(dir);
+    if (found || dir === root || dirname(dir) === dir) return found;
+  }
 }
 
 /** Config files in the same folder that the search would have taken had the first not been there. */

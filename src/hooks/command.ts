@@ -39,6 +39,19 @@ export function eventEnv(event: HookEvent): Record<string, string> {
   return { ...document, UP_PLATFORM: event.platform, UP_VERSION: event.version, UP_ROLLOUT: String(event.rollout), UP_MANDATORY: String(event.mandatory) };
 }
 
+/** What every command gets from the CLI's environment: enough to find programs, files and the locale, nothing secret. */
+const BASIC_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TEMP', 'TMP', 'TERM', 'CI', 'NO_COLOR', 'SYSTEMROOT', 'COMSPEC', 'PATHEXT'];
+
+/** The command's environment: the basic variables, the LC_* locale, those the hook names in `env`, and the event's UP_*. */
+export function commandEnv(hook: Pick<CommandHook, 'env'>, event: HookEvent, parent: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const passed = new Set([...BASIC_ENV, ...(hook.env ?? [])]);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parent)) {
+    if (value !== undefined && (passed.has(name) || name.startsWith('LC_'))) env[name] = value;
+  }
+  return { ...env, ...eventEnv(event) };
+}
+
 export const runCommandHook: HookHandler<CommandHook> = async (hook, event, context) => {
   const timeoutMs = hook.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (context.dryRun) {
@@ -49,7 +62,7 @@ export const runCommandHook: HookHandler<CommandHook> = async (hook, event, cont
     shell: true,
     detached: true,
     cwd: hook.cwd,
-    env: { ...process.env, ...eventEnv(event) },
+    env: commandEnv(hook, event),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const killGroup = (signal: NodeJS.Signals) => {

@@ -3,11 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebhookHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
 import type { HookEvent } from '../protocol/release-event.js';
+import { maskSecrets, rememberSecret } from '../secrets.js';
 
 export const SIGNATURE_HEADER = 'X-Update-Publish-Signature';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 8_000;
+/** Headers whose values are credentials even when written literally (env:NAME values are secrets whatever the header). */
+const SECRET_HEADER = /auth|cookie|token|key|secret|signature|session|password/i;
 
 /** `sha256=<hex HMAC-SHA256 of the body>`: receivers recompute it to trust the sender. */
 export const signBody = (body: string, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -41,7 +44,8 @@ function describeFailure(error: unknown, timeoutMs: number): string {
 async function postOnce(url: string, headers: Record<string, string>, body: string, timeoutMs: number) {
   try {
     const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
-    const reply = (await response.text()).slice(0, 200);
+    // Masked before it is cut: a receiver echoing the request would otherwise show the part of a token before the cut.
+    const reply = maskSecrets(await response.text()).slice(0, 200);
     if (response.ok) return { ok: true as const, status: response.status };
     return { ok: false as const, retry: retryableStatus(response.status), reason: `HTTP ${response.status}${reply ? ` ${reply}` : ''}` };
   } catch (error) {
@@ -74,6 +78,9 @@ export const runWebhookHook: HookHandler<WebhookHook> = async (hook, event, cont
     );
   }
   assertPostable(hook.url);
+  // Header values (an Authorization token written literally) and the signing secret are secrets wherever a reply echoes them.
+  for (const [name, value] of Object.entries(hook.headers)) if (SECRET_HEADER.test(name)) rememberSecret(value);
+  rememberSecret(hook.secret);
   const headers = requestHeaders(hook, event, body);
   let reason = '';
   for (let attempt = 1; attempt <= hook.attempts; attempt += 1) {

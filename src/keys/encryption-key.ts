@@ -3,6 +3,7 @@ import { readEnvSecret } from '../client/env-secret.js';
 import { UserError } from '../errors.js';
 import { decodeEncryptionKey, ENCRYPTION_KEY_BYTES } from '../protocol/encryption.js';
 import { readSettingSync } from './config-error.js';
+import { rememberSecret } from '../secrets.js';
 
 /** A fresh key, base64, for `encryption.key` via an environment variable. */
 export function generateEncryptionKey(): string {
@@ -18,5 +19,10 @@ export function parseEncryptionKey(spec: string): Buffer {
   if (!fromEnv) {
     throw new UserError('encryption.key must be "env:NAME" naming an environment variable that holds the key; keep the key itself out of the config file');
   }
-  return readSettingSync(() => decodeEncryptionKey(fromEnv.value, `environment variable ${fromEnv.name}`));
+  rememberSecret(fromEnv.value);
+  const key = readSettingSync(() => decodeEncryptionKey(fromEnv.value, `environment variable ${fromEnv.name}`));
+  // The same key written another way (hex for base64, or the reverse) is the same secret.
+  rememberSecret(key.toString('base64'));
+  rememberSecret(key.toString('hex'));
+  return key;
 }

@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import { keyIdOf, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, type SigningKey } from '../protocol/signature.js';
 import { readSetting } from './config-error.js';
 import { makeDirectory } from '../make-dir.js';
+import { rememberSecret } from '../secrets.js';
 
 export interface SigningKeyPair {
   privateKeyPem: string;
@@ -55,6 +56,7 @@ export async function writeSigningKeyPair(
  */
 export async function loadPrivateKey(spec: string, configDir: string): Promise<SigningKey> {
   const { pem, source } = await readSetting(() => readKeyText(spec, configDir, 'signing.privateKey'));
+  rememberSecret(pem);
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);

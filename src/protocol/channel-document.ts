@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDocumentJson } from './document-json.js';
 import { withoutSignatures } from './document-signature.js';
 import { IntegrityError } from './errors.js';
 import { schemaProblem, timeSchema } from './schemas.js';
@@ -38,9 +39,9 @@ export const emptyChannelDocument = (channel: string): VersionedChannelDocument 
 /** The JSON of a stored versioned channel document, not yet checked (a reader checks its signatures on this form). */
 export function parseChannelDocumentJson(body: Buffer, key: string): unknown {
   try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new IntegrityError(key, 'is not valid JSON; restore it from its history folder or your backup');
+    return parseDocumentJson(body);
+  } catch (error) {
+    throw new IntegrityError(key, `is not valid JSON (${(error as Error).message}); restore it from its history folder or your backup`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseDocumentJson } from './document-json.js';
 import { withoutSignatures } from './document-signature.js';
 import { IntegrityError } from './errors.js';
 import { manifestSchema, schemaProblem } from './schemas.js';
@@ -38,9 +39,9 @@ export const serializeDocument = (document: unknown) => Buffer.from(`${JSON.stri
 export function parseManifest(body: Buffer, key: string): Manifest {
   let manifest: unknown;
   try {
-    manifest = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new IntegrityError(key, 'is not valid JSON');
+    manifest = parseDocumentJson(body);
+  } catch (error) {
+    throw new IntegrityError(key, `is not valid JSON (${(error as Error).message})`);
   }
   const problem = schemaProblem(manifestSchema, manifest);
   if (problem) throw new IntegrityError(key, `is not a manifest (${problem})`);

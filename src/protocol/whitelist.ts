@@ -1,3 +1,4 @@
+import { parseDocumentJson } from './document-json.js';
 import { withoutSignatures } from './document-signature.js';
 import { IntegrityError } from './errors.js';
 import { hash32 } from './rollout.js';
@@ -94,8 +95,8 @@ export function validateWhitelistShard(document: unknown, key: string, meta: Whi
 /** JSON text of a stored whitelist document; damaged JSON is an integrity failure. */
 export function parseWhitelistJson(body: Buffer, key: string): unknown {
   try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
+    return parseDocumentJson(body);
+  } catch (error) {
+    throw new IntegrityError(key, `is not valid JSON (${(error as Error).message}): it was altered or damaged`);
   }
 }

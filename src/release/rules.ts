@@ -5,6 +5,7 @@ import type { RulesConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { isRollout, normalizePlatform, percentText, timeProblem } from '../protocol/rule-values.js';
 import { basisPointsOf } from '../protocol/rollout.js';
+import { controlCharacterIn, escapeControls } from '../format.js';
 import { assertKnownPlatforms } from './platforms.js';
 
 /** Rule flags as commander hands them over (strings until validated here). */
@@ -152,6 +153,9 @@ export function parseMessage(value: string): string {
   const message = value.trim();
   if (!message) throw new UserError(`--message is empty; give the release notes, or leave the flag out`);
   if (message.length > MAX_MESSAGE_LENGTH) throw new UserError(`--message is ${message.length} characters; keep release notes under ${MAX_MESSAGE_LENGTH} (devices download them with the index)`);
+  const control = controlCharacterIn(message);
+  // An escape sequence in release notes would retitle or recolour the terminal of whoever reads status or history.
+  if (control) throw new UserError(`--message holds the control character ${control}; give plain text (newlines and tabs are fine)`);
   return message;
 }
 
@@ -196,5 +200,5 @@ export const describeRulesWithRollout = (rules: ReleaseRules): string => describ
 export function describeProvenance({ message, commit }: { message?: string; commit?: string }): string {
   const firstLine = message?.split('\n')[0];
   const notes = firstLine && firstLine.length > 50 ? `${firstLine.slice(0, 49)}…` : firstLine;
-  return [notes, commit && `(${commit.slice(0, 7)})`].filter(Boolean).join(' ');
+  return escapeControls([notes, commit && `(${commit.slice(0, 7)})`].filter(Boolean).join(' '));
 }

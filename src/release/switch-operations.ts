@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { DocumentJsonError, parseDocumentJson } from '../protocol/document-json.js';
 import { closestName } from '../suggest.js';
 import {
   SWITCH_KEY_PATTERN,
@@ -22,13 +23,44 @@ import type { TargetingRules } from '../protocol/types.js';
 /** A value as people type it, shortened for a one-line message. */
 const shown = (text: string) => (text.length > 40 ? `${text.slice(0, 37)}…` : text);
 
-/** `<value>` on the command line is JSON: true, 42, "blue", {"max":3}. */
+/** Levels of arrays and objects a value may have: the document around it adds up to 6 of the 256 every reader accepts (PROTOCOL.md §19.2). */
+export const MAX_SWITCH_VALUE_DEPTH = 64;
+
+/**
+ * `<value>` on the command line is JSON: true, 42, "blue", {"max":3}. Checked
+ * as every reader will read it before anything is written: a value devices or
+ * later commands could not read back (1e400 stored as null, a lone surrogate,
+ * nesting too deep, an integer a double cannot hold) is refused here.
+ */
 export function parseSwitchValue(text: string): JsonValue {
   try {
-    return JSON.parse(text) as JsonValue;
+    JSON.parse(text);
   } catch {
     throw new UserError(`value '${shown(text)}' is not JSON; give e.g. true, 42, '"blue"' (a string in double quotes) or '{"max":3}'`);
   }
+  let value: JsonValue;
+  try {
+    value = parseDocumentJson(text) as JsonValue;
+  } catch (error) {
+    if (!(error instanceof DocumentJsonError)) throw error;
+    throw new UserError(`value '${shown(text)}' cannot be stored: ${error.reason.replace(/ at offset \d+$/, '')}; devices read switches as strict JSON (PROTOCOL.md §19.2)`);
+  }
+  const problem = valueProblem(value, 1);
+  if (problem) throw new UserError(`value '${shown(text)}' cannot be stored: ${problem}`);
+  return value;
+}
+
+function valueProblem(value: JsonValue, depth: number): string | undefined {
+  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    return `${shown(String(value))} is an integer beyond 2^53, which devices read rounded; store it as a string ("…")`;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth > MAX_SWITCH_VALUE_DEPTH) return `it nests arrays and objects deeper than ${MAX_SWITCH_VALUE_DEPTH} levels`;
+  for (const item of Object.values(value)) {
+    const problem = valueProblem(item as JsonValue, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 export function parseSwitchType(text: string): SwitchType {

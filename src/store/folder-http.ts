@@ -24,6 +24,9 @@ export interface ServedRequest {
 /** What the folder store leaves beside objects while writing (temp files): never objects of the bucket. */
 const WRITE_LEFTOVER = /\.partial$/;
 
+/** Files named like keys or secrets are never served, whatever folder they were copied into (the store writes none). */
+const KEY_LIKE = /(^|\/)([^/]*\.(pem|key|p8|p12|pfx|jks|keystore|der|crt)|[^/]*(private|secret|credential)[^/]*|\.env[^/]*|id_(rsa|ed25519|ecdsa)[^/]*)$/i;
+
 export function folderRequestHandler(root: string, onServed?: (request: ServedRequest) => void) {
   const realRoot = realpath(root);
   // Checked by the caller before serving; a root removed meanwhile fails each request (500), not the process.
@@ -107,7 +110,7 @@ export function keyOf(url: string): string | undefined {
   } catch {
     return undefined;
   }
-  return entryPathProblem(key) === undefined && !WRITE_LEFTOVER.test(key) ? key : undefined;
+  return entryPathProblem(key) === undefined && !WRITE_LEFTOVER.test(key) && !KEY_LIKE.test(key) && !key.split('/').some((segment) => segment.startsWith('.')) ? key : undefined;
 }
 
 /** The regular file a key names inside the root (never through a link out of it), or undefined. */

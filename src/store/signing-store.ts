@@ -1,3 +1,4 @@
+import { parseDocumentJson } from '../protocol/document-json.js';
 import { StoreError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
 import { checkDocumentSignature } from '../protocol/document-signature.js';
@@ -58,9 +59,9 @@ export function signingStore(store: Store, signer: () => Promise<SigningKey>): S
   const problemOf = async (stored: StoredDocument): Promise<string | undefined> => {
     let document: unknown;
     try {
-      document = JSON.parse(stored.body.toString('utf8'));
-    } catch {
-      return 'is not valid JSON';
+      document = parseDocumentJson(stored.body);
+    } catch (error) {
+      return `is not valid JSON (${(error as Error).message})`;
     }
     const check = checkDocumentSignature(document, [trustedKeyOf((await signer()).key)]);
     return check.ok ? undefined : check.message;

@@ -1,4 +1,4 @@
-import { appendFile, stat } from 'node:fs/promises';
+import { appendFile, readdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -7,6 +7,8 @@ import { listen } from './listen.js';
 import { formatBytes } from '../format.js';
 import { folderRequestHandler } from '../store/folder-http.js';
 import { guardedRequestHandler, withoutCredentials, type AccessCheck } from '../store/cloudfront-access.js';
+import { channelsPrefix, packagesPrefix } from '../protocol/layout.js';
+import { whitelistsPrefix } from '../protocol/whitelist.js';
 import type { WorkflowContext } from './context.js';
 
 export interface ServeOptions {
@@ -42,6 +44,12 @@ export async function serveStore(context: Pick<WorkflowContext, 'store' | 'outpu
   }
   const stats = await stat(root).catch(() => null);
   if (!stats?.isDirectory()) throw new UserError(`store folder ${root} does not exist; publish first, or point --store at the folder store`);
+  const strangers = await notStoreEntries(root);
+  if (strangers.length > 0) {
+    throw new UserError(
+      `${root} is not only a store: it holds ${strangers.slice(0, 3).map((name) => `'${name}'`).join(', ')}${strangers.length > 3 ? ` and ${strangers.length - 3} more` : ''}, which serve would put on the network; point --store (or "store" in the config) at a folder that holds only channels/, packages/ and whitelists/`,
+    );
+  }
 
   // A signed URL's parameters are a credential: never in the log.
   const log = ({ method, path, status, bytes }: { method: string; path: string; status: number; bytes: number }) =>
@@ -92,6 +100,15 @@ function receiptsHandler(
     response.writeHead(204, { 'cache-control': 'no-store' }).end();
     log({ method: request.method, path, status: 204, bytes: 0 });
   };
+}
+
+/** What a store holds at its top: everything else (a config, keys/, .git, the project's sources) is never served. */
+const STORE_TOP_LEVEL = new Set([channelsPrefix, packagesPrefix, whitelistsPrefix].map((prefix) => prefix.slice(0, -1)));
+
+/** Entries at the root that are not part of a store layout (folders the store writes, nothing else). */
+async function notStoreEntries(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true });
+  return entries.filter((entry) => !(entry.isDirectory() && STORE_TOP_LEVEL.has(entry.name))).map((entry) => entry.name).sort();
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';

@@ -1,12 +1,15 @@
+import { parseDocumentJson } from '../protocol/document-json.js';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { storeSource } from '../client/fetch/source.js';
+import { storeSource, type UpdateSource } from '../client/fetch/source.js';
+import { DOCUMENT_LIMITS, readChannelIndex, readManifestAt, readSignedJson } from '../client/fetch/documents.js';
+import { validateWhitelistMeta, validateWhitelistShard, whitelistShardKey, whitelistsPrefix } from '../protocol/whitelist.js';
 import { verifyReleases, type VerifyProblem, type VerifyReport } from './verify-releases.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { listChannelFolders } from '../channel/index-store.js';
 import { ExitCode, UserError } from '../errors.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
 import { checkDocumentSignature } from '../protocol/document-signature.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { IntegrityError, ProtocolError } from '../protocol/errors.js';
 import { channelPrefix } from '../protocol/layout.js';
 import { trustedKeyOf } from '../protocol/signature.js';
 import type { Store } from '../store/store.js';
@@ -46,6 +49,8 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
     throw error;
   }
   report.problems.push(...(await checkChannelLogs(store, channels, publicKeys)));
+  report.problems.push(...(await checkBases(storeSource(store), channels, publicKeys)));
+  report.problems.push(...(await checkWhitelists(store, publicKeys)));
   if (report.problems.length) step.fail(`${plural(report.problems.length, 'problem')} in ${store.location}`);
   else step.succeed(`verified ${store.location}`);
   if (!publicKeys.length) output.warn('signatures not checked: pass --public-key or configure signing.privateKey');
@@ -61,7 +66,10 @@ async function checkChannelLogs(store: Store, channels: string[], publicKeys: Ke
   const trusted = publicKeys.map(trustedKeyOf);
   const problems: VerifyProblem[] = [];
   for (const channel of channels) {
-    const keys = (await store.list(channelPrefix(channel))).map((object) => object.key).filter((key) => /\/(archive|history)\/[^/]+\.json$/.test(key));
+    // Archives, release histories, and the switches' and app releases' histories and kept versions (what rollback writes back).
+    const keys = (await store.list(channelPrefix(channel)))
+      .map((object) => object.key)
+      .filter((key) => /\/(archive|history)\/[^/]+\.json$/.test(key) || /\/(switches|app-releases)\/[^/]+\.json$/.test(key));
     for (const key of keys) {
       let body: Buffer | undefined;
       try {
@@ -75,14 +83,75 @@ async function checkChannelLogs(store: Store, channels: string[], publicKeys: Ke
       if (!body) continue;
       let document: unknown;
       try {
-        document = JSON.parse(body.toString('utf8'));
-      } catch {
-        problems.push({ key, problem: 'is not valid JSON' });
+        document = parseDocumentJson(body);
+      } catch (error) {
+        problems.push({ key, problem: `is not valid JSON (${(error as Error).message})` });
         continue;
       }
       if (trusted.length === 0) continue;
       const check = checkDocumentSignature(document, trusted);
       if (!check.ok) problems.push({ key, problem: check.message });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Bases (content shipped in the app binary) are what a device's first delta
+ * applies to: each manifest an index lists as a base must be there, be the
+ * one the index names (SHA-256) and read as a manifest, as fetch reads it.
+ */
+async function checkBases(source: UpdateSource, channels: string[], publicKeys: KeyObject[]): Promise<VerifyProblem[]> {
+  const problems: VerifyProblem[] = [];
+  for (const channel of channels) {
+    let index;
+    try {
+      ({ index } = await readChannelIndex(source, channel, publicKeys));
+    } catch {
+      continue; // The index's own problems are verifyReleases' findings.
+    }
+    for (const [id, entry] of Object.entries(index.packages)) {
+      for (const base of entry.bases ?? []) {
+        try {
+          const manifest = await readManifestAt(source, base.manifest.key, publicKeys, base.manifest.sha256);
+          if (manifest.id !== id || manifest.version !== base.version) problems.push({ key: base.manifest.key, problem: `describes ${manifest.id}@${manifest.version}, not the base ${id}@${base.version} the index lists` });
+        } catch (error) {
+          if (!(error instanceof ProtocolError)) throw error;
+          problems.push({ key: base.manifest.key, problem: `base ${id}@${base.version} in ${channel}: ${error.message}` });
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Every whitelist as a device reads it: the meta (signature, shard count,
+ * name) and each shard it names (signature, bound to the list, upload and
+ * shard number), with the device's reader.
+ */
+async function checkWhitelists(store: Store, publicKeys: KeyObject[]): Promise<VerifyProblem[]> {
+  const source = storeSource(store);
+  const problems: VerifyProblem[] = [];
+  const metaKeys = (await store.list(whitelistsPrefix)).map((object) => object.key).filter((key) => /^whitelists\/[^/]+\/meta\.json$/.test(key));
+  for (const metaKey of metaKeys) {
+    const name = metaKey.split('/')[1]!;
+    try {
+      const read = await readSignedJson(source, metaKey, publicKeys, DOCUMENT_LIMITS.whitelistMeta);
+      if (!read) continue;
+      const meta = validateWhitelistMeta(read.document, metaKey, name);
+      for (let shard = 0; shard < meta.shards; shard++) {
+        const shardKey = whitelistShardKey(name, shard, meta.version);
+        const shardRead = await readSignedJson(source, shardKey, publicKeys, DOCUMENT_LIMITS.whitelistShard);
+        if (!shardRead) {
+          problems.push({ key: shardKey, problem: `is missing: list '${name}' names ${meta.shards} shards` });
+          continue;
+        }
+        validateWhitelistShard(shardRead.document, shardKey, meta, shard);
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError || error instanceof UserError)) throw error;
+      problems.push(error instanceof IntegrityError ? { key: error.key, problem: error.problem } : { key: metaKey, problem: error.message });
     }
   }
   return problems;

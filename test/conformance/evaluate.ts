@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import semver from 'semver';
 import { buildTree } from '../../src/client/fetch/build-tree.js';
+import { readReleaseManifest } from '../../src/client/fetch/documents.js';
 import { DamagedBaseError } from '../../src/client/errors.js';
 import { interpretInstallFolder, markerAfterCheck } from '../../src/client/fetch/install-state.js';
 import { installChoices, nextChoice, type AttemptFailure, type PackageChoice } from '../../src/client/install-order.js';
@@ -25,6 +26,7 @@ import { validateSwitches } from '../../src/protocol/switches.js';
 import { parseProtocolTime } from '../../src/protocol/time.js';
 import { compareVersions, isProtocolVersion } from '../../src/protocol/version.js';
 import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
+import { parseDocumentJson } from '../../src/protocol/document-json.js';
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
 import { IntegrityError, ProtocolError } from '../../src/protocol/errors.js';
 import { documentFreshnessProblem, indexFreshnessProblem, rememberDocument, rememberIndex, type ChannelTrust, type DocumentTrust } from '../../src/protocol/freshness.js';
@@ -133,9 +135,28 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       const problem = indexFreshnessProblem(index, check);
       return problem ? { ok: false, reason: problem.reason } : { ok: true, remember: rememberIndex(index, check.signed, check.remembered) };
     }
+    case 'release-manifest': {
+      const body = Buffer.from(JSON.stringify(input.manifest));
+      const release = { ...input.release, manifest: { key: input.release.manifest.key, sha256: sha256(body) } };
+      const source = { location: 'vector', readDocument: async () => body, openObject: async () => null };
+      try {
+        const manifest = await readReleaseManifest(source, input.package, release);
+        return { ok: true, deltaFrom: manifest.deltas.map((delta) => delta.from) };
+      } catch (error) {
+        if (error instanceof ProtocolError) return { ok: false };
+        throw error;
+      }
+    }
+    case 'json':
+      try {
+        const value = parseDocumentJson(input.base64 !== undefined ? Buffer.from(input.base64, 'base64') : Buffer.from(input.text, 'utf8'));
+        return { ok: true, canonical: new TextDecoder().decode(canonicalBytes(value as object)) };
+      } catch {
+        return { ok: false };
+      }
     case 'canonical':
       try {
-        const value = input.valueText !== undefined ? JSON.parse(input.valueText) : input.value;
+        const value = input.valueText !== undefined ? parseDocumentJson(input.valueText) : input.value;
         return { ok: true, canonical: new TextDecoder().decode(canonicalBytes(value)) };
       } catch {
         return { ok: false };
@@ -144,7 +165,12 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       return { keyId: trustedKeyFromPem((file.keys as Record<string, string>)[input.key]).keyId };
     case 'signature': {
       const keys = file.keys as Record<string, string>;
-      const document = input.documentText !== undefined ? JSON.parse(input.documentText) : input.document;
+      let document: unknown;
+      try {
+        document = input.documentText !== undefined ? parseDocumentJson(input.documentText) : input.document;
+      } catch {
+        return { ok: false, reason: 'malformed' };
+      }
       const check = checkDocumentSignature(document, (input.trusted as string[]).map((name) => trustedKeyFromPem(keys[name])));
       return check.ok ? { ok: true, keyId: check.keyId } : { ok: false, reason: check.reason };
     }

@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { evaluate, fixturePath } from './evaluate.js';
 import { FIXTURE_FOLDER, serializeVectors, VECTOR_FILES } from './vector-file.js';
+import { jsonVectors } from './vectors-json.js';
+import { promotedVectors } from './vectors-promoted.js';
 import { appReleaseVectors, runOnceVectors, switchVectors } from './vectors-channel-documents.js';
 import { endToEndVectors } from './vectors-end-to-end.js';
 import { packageVectors } from './vectors-packages.js';
@@ -40,10 +42,12 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     appVersionVectors(),
     resolveVectors(),
     freshnessVectors(),
+    jsonVectors(),
     canonicalVectors(),
     signatureVectors(),
     await encryptionVectors(fullSize),
     await packageVectors(fixture),
+    promotedVectors(),
     endToEndVectors(),
     switchVectors(),
     appReleaseVectors(),

@@ -109,6 +109,8 @@ export async function packageVectors(fixture: (name: string, bytes: Buffer) => s
   hostile('the same entry twice', 'hostile-duplicate.zip', [{ name: 'a.txt', data: 'hello\n' }, { name: 'a.txt', data: 'hello\n' }], plain);
   hostile('a control character in a name', 'hostile-control.zip', [{ name: 'a\u0007.txt', data: 'hello\n' }], { 'a\u0007.txt': 'hello\n' });
   hostile('a symbolic link entry (never created; its target text is not the listed file)', 'hostile-symlink.zip', [{ name: 'link', data: '/etc/passwd', mode: 0o120777 }], { link: 'the file the manifest lists\n' });
+  hostile('a deflate bomb: an entry whose headers declare the listed 1-byte file but which inflates to 64 MiB (refused without writing past 1 byte)', 'hostile-deflate-bomb.zip', [{ name: 'a.txt', data: Buffer.alloc(64 * 1024 * 1024), deflatedAs: 1 }], { 'a.txt': 'x' });
+  hostile('a symbolic link entry whose target text is exactly the listed file (refused as a link, never written as a file)', 'hostile-symlink-listed.zip', [{ name: 'link', data: '/etc/passwd', mode: 0o120777 }], { link: '/etc/passwd' });
   return {
     name: 'packages.json',
     description:

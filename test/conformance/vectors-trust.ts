@@ -135,6 +135,10 @@ export function signatureVectors(): DraftFile {
     reason: 'bad-signature',
   });
   add('a document that is not an object', { document: [signed], trusted: ['publisher'] }, { ok: false, reason: 'malformed' });
+  add('a signed document with a member name twice is refused, even when the signature verifies for the last value', {
+    documentText: JSON.stringify(signed).replace(/}$/, ',"channel":"production"}'),
+    trusted: ['publisher'],
+  }, { ok: false, reason: 'malformed' });
   add('a document holding a lone surrogate cannot be canonicalized', { documentText: JSON.stringify(signed).replace('Grüße', 'Gr\\ud800e'), trusted: ['publisher'] }, {
     ok: false,
     reason: 'malformed',

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +194,25 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: install and update from serve', (
     expect(refused(stripped)).toContain('unsigned index after a signed one');
   });
 
+  it('refuses a signed index holding a member name twice, as the TypeScript client and the publisher do (issue 28 item 6)', async () => {
+    const current = await readFile(project.storePath(INDEX));
+    // The signature covers the last value of "channel", which equals the first: last-wins readers verified it.
+    await writeFile(project.storePath(INDEX), current.toString().trimEnd().replace(/}$/, ',"channel":"production"}'));
+    try {
+      const before = await snapshotTree(device);
+      expect(refused(await java())).toContain('is not valid JSON');
+      expect(await snapshotTree(device)).toEqual(before);
+      const viaTypeScript = await project.run(['fetch', 'maps', '--into', device, '--from', server.url, '--platform', 'ios', '--app-version', '2.1.0', ...publicKey(), '--json']);
+      expect(viaTypeScript.code).toBe(1);
+      expect(viaTypeScript.stderr).toContain('member name "channel" appears twice in one object');
+      const status = await project.run(['status', '--json']);
+      expect(status.code).not.toBe(0);
+      expect(status.stderr).toContain('appears twice');
+    } finally {
+      await writeFile(project.storePath(INDEX), current);
+    }
+  });
+
   it('refuses a rollback: an index older than the one it accepted, validly signed', async () => {
     const old = await readFile(project.storePath(INDEX));
     succeeded(await project.run(['rollout', 'maps', '99', '--yes', '--json']));
@@ -268,6 +287,57 @@ async function cuttingProxy(target: string, cutAfter: number): Promise<{ url: st
     }),
   };
 }
+
+describe.skipIf(!JAVA_INSTALLED)('Java and TypeScript clients: an overall deadline per document (issue 28 items 7 and 8)', () => {
+  /** Answers every request by trickling `head` then an endless body, one byte every 200 ms: never a stall, never done. */
+  async function trickler(head: string): Promise<{ url: string; close(): Promise<void> }> {
+    const sockets = new Set<import('node:net').Socket>();
+    const server = createNetServer((socket) => {
+      sockets.add(socket);
+      const bytes = Buffer.from(head);
+      let at = 0;
+      const timer = setInterval(() => socket.write(at < bytes.length ? bytes.subarray(at, ++at) : ' '), 200);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearInterval(timer);
+        sockets.delete(socket);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      close: () => new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+    };
+  }
+
+  beforeAll(async () => {
+    if (!compiledClasses) await compileClient();
+  });
+
+  for (const [what, head] of [
+    ['response headers trickled a byte at a time', 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: ' + 'x'.repeat(200) + '\r\n\r\n'],
+    ['a body trickled a byte at a time', 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n'],
+  ] as const) {
+    it(`gives up on ${what} at the deadline, both clients, naming it`, async () => {
+      const server = await trickler(head);
+      const project = await makeProject({ packages: {} , configFile: false });
+      try {
+        const started = Date.now();
+        const java = await runJava(['maps', '--from', server.url, '--into', join(project.dir, 'java-device'), '--deadline', '2']);
+        expect(refused(java)).toMatch(/index\.json took longer than 2 s in all \(headers included\), its deadline/);
+        expect(Date.now() - started).toBeLessThan(15_000);
+        const node = await project.run(['fetch', 'maps', '--from', server.url, '--into', join(project.dir, 'node-device'), '--deadline', '2', '--stall-timeout', '30']);
+        expect(node.code).toBe(1);
+        expect(node.stderr).toMatch(/index\.json took longer than 2 s in all \(headers included\), its deadline/);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
 
 describe.skipIf(!JAVA_INSTALLED)('Java client: encrypted packages and a cut download', () => {
   it('decrypts, and resumes a cut download with Range and If-Range', async () => {

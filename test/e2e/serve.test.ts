@@ -158,6 +158,20 @@ describe('serve: the folder store over HTTP as S3 behind CloudFront', () => {
     expect(post.headers.allow).toBe('GET, HEAD');
   });
 
+  it('never serves files named like keys or secrets, nor dot files, even inside the store (issue 28 item 2)', async () => {
+    const copies = ['channels/production/signing-private.pem', 'packages/maps/encryption.key', 'whitelists/qa/.env', 'channels/production/.git/config', 'packages/aws-credentials.json'];
+    for (const key of copies) {
+      await mkdir(join(project.storePath(key), '..'), { recursive: true });
+      await writeFile(project.storePath(key), '-----BEGIN PRIVATE KEY-----');
+    }
+    for (const key of copies) {
+      const response = await rawGet(server.url, `/${key}`);
+      expect(response.status, key).toBe(404);
+      expect(response.body.toString(), key).not.toContain('PRIVATE');
+    }
+    expect((await rawGet(server.url, `/${INDEX}`)).status).toBe(200);
+  });
+
   it('keys with spaces and non-ASCII characters are served under their percent-encoded path', async () => {
     const key = 'channels/production/ünïcode name.json';
     await writeFile(project.storePath(key), '{"ok":true}');
@@ -297,5 +311,19 @@ describe.skipIf(!MOTO_INSTALLED)('serve answers with the headers S3 stores (moto
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('serve refuses a folder that is not a store (issue 28 item 2)', () => {
+  it('init --store . then serve: refused in one line, naming what it would expose; nothing is served', async () => {
+    const project = await makeProject({ packages: { maps: V1 }, config: { store: '.', signing: { privateKey: 'keys/signing-private.pem' } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    succeeded(await project.run(['publish', '--yes', '--json']));
+    const result = await project.run(['serve', '--port', '0']);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/is not only a store: it holds .*'keys'.* point --store/);
+    expect(result.stdout).toBe('');
   });
 });

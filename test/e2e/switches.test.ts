@@ -170,6 +170,25 @@ describe('switches (folder store)', () => {
     await attempt(['switch', 'set', 'huge', JSON.stringify('x'.repeat(140 * 1024)), '--yes'], /switches\.json would be 140 KiB, over its cap of 128 KiB/);
   });
 
+  it('refuses values no reader could read back, before writing (issue 28 item 9): 1e400, a lone surrogate, 20,000 levels, a 30-digit number, a name twice', async () => {
+    await run('switch', 'set', 'limit', '3', '--type', 'number');
+    const before = await snapshotTree(project.store);
+    for (const [value, message] of [
+      ['1e400', /value '1e400' cannot be stored: number 1e400 is beyond the range of a double/],
+      ['"\\ud800"', /cannot be stored: a string holds a lone surrogate/],
+      ['['.repeat(20000) + ']'.repeat(20000), /cannot be stored: nested deeper than 256 levels/],
+      ['['.repeat(65) + '1' + ']'.repeat(65), /deeper than 64 levels/],
+      ['123456789012345678901234567890', /is an integer beyond 2\^53, which devices read rounded; store it as a string/],
+      ['{"a":1,"a":2}', /cannot be stored: member name "a" appears twice in one object/],
+    ] as const) {
+      const result = await project.run(['switch', 'set', value.startsWith('1') && value.length < 10 ? 'limit' : 'other', value, '--yes']);
+      expectRefused(result, 2, message);
+      expect(result.stderr).not.toMatch(/bug|unexpected error/);
+      expect(await snapshotTree(project.store)).toEqual(before);
+    }
+    expect(succeeded(await project.run(['switch', 'get', 'limit', '--json']))).toBeTruthy();
+  });
+
   it('runs the hooks subscribed to switch events with the event, and not the others', async () => {
     const hooked = await makeProject({
       config: {

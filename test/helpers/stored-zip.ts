@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 
 /**
  * A zip written byte by byte, for packages a publisher would never produce
@@ -11,6 +11,8 @@ export interface StoredZipEntry {
   data: Buffer | string;
   /** Unix mode in the external attributes (default a regular file, 0o100644). */
   mode?: number;
+  /** Deflated (method 8) instead of stored, with this uncompressed size in its headers (a lie makes a deflate bomb). */
+  deflatedAs?: number;
 }
 
 const UTF8_NAMES = 0x0800;
@@ -23,26 +25,31 @@ export function storedZip(entries: StoredZipEntry[]): Buffer {
   let offset = 0;
   for (const entry of entries) {
     const name = Buffer.from(entry.name, 'utf8');
-    const data = Buffer.from(entry.data);
-    const crc = crc32(data);
+    const plain = Buffer.from(entry.data);
+    const crc = crc32(plain);
+    const data = entry.deflatedAs === undefined ? plain : deflateRawSync(plain);
+    const method = entry.deflatedAs === undefined ? 0 : 8;
+    const declared = entry.deflatedAs ?? plain.length;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(UTF8_NAMES, 6);
+    local.writeUInt16LE(method, 8);
     local.writeUInt16LE(DOS_DATE_1980, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(declared, 22);
     local.writeUInt16LE(name.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(MADE_BY_UNIX, 4);
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(UTF8_NAMES, 8);
+    central.writeUInt16LE(method, 10);
     central.writeUInt16LE(DOS_DATE_1980, 14);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(declared, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(((entry.mode ?? 0o100644) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);

@@ -10,6 +10,7 @@
  *       history → { channel, entries: [{ at, actor, version, action, platform, appVersion, … }] };
  *       resolve → { channel, documentVersion, update, latest, url, force, message, reason }
  */
+import { parseMessage } from '../../release/rules.js';
 import type { Command } from 'commander';
 import { assertKnownPlatforms } from '../../release/platforms.js';
 import { formatTable } from '../../format.js';
@@ -63,7 +64,7 @@ Examples:
         const channel = context.channelName(flags.channel);
         assertKnownPlatforms([platform], context.config.platforms);
         const rules = buildRules({ ...flags, platform: undefined }, context.config.rules, context.config.platforms);
-        const release = { platform, version: flags.version, url: flags.url, minSupported: flags.minSupported, message: flags.message, rules };
+        const release = { platform, version: flags.version, url: flags.url, minSupported: flags.minSupported, message: flags.message === undefined ? undefined : parseMessage(flags.message), rules };
         const { addAppReleaseTo, describeAppReleaseState } = await workflows();
         const result = await addAppReleaseTo(context, { channel, release, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);

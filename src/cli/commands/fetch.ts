@@ -28,6 +28,7 @@ interface FetchFlags extends GlobalOptions {
   now?: string;
   maxIndexSize?: string;
   stallTimeout?: string;
+  deadline?: string;
   minSpeed?: string;
   patches?: boolean;
   credentialsCommand?: string;
@@ -58,6 +59,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
     .option('--max-index-size <bytes>', 'refuse a channel index larger than this (default 16777216)')
     .option('--stall-timeout <seconds>', 'give up on a request that receives nothing for this long (default 30)')
+    .option('--deadline <seconds>', 'give up on a document that has not arrived whole in this long; a package gets this plus its size at 16 KiB/s (default 60)')
     .option('--min-speed <bytes-per-second>', 'give up on a request slower than this after 60 s (default 1024)')
     .option('--credentials-command <cmd>', "a private store's credentials: a command printing what 'access sign --json' prints, run before the first private request and once more on a 403")
     .option('--patches', 'apply binary patches where the channel offers a patched delta (the default)')
@@ -101,10 +103,12 @@ without --confirm-launch ok, the previous install is restored and the release ne
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
       const stallSeconds = positiveInteger('--stall-timeout', flags.stallTimeout);
       const minSpeed = positiveInteger('--min-speed', flags.minSpeed);
+      const deadlineSeconds = positiveInteger('--deadline', flags.deadline);
       const limits = {
         ...DEFAULT_TRANSFER_LIMITS,
         ...(stallSeconds !== undefined && { stallTimeoutMs: stallSeconds * 1000 }),
         ...(minSpeed !== undefined && { minBytesPerSecond: minSpeed }),
+        ...(deadlineSeconds !== undefined && { documentDeadlineMs: deadlineSeconds * 1000 }),
       };
       const fromS3 = flags.from?.toLowerCase().startsWith('s3://') ?? false;
       if (flags.credentialsCommand !== undefined && (!flags.from || fromS3)) {

@@ -12,7 +12,7 @@ import { UserError } from '../../errors.js';
 import type { HistoryEntry } from '../../channel/history.js';
 import { readPackageHistory } from '../../workflows/status.js';
 import { withContext, type GlobalOptions } from '../context.js';
-import { formatTable } from '../../format.js';
+import { escapeControls, formatTable } from '../../format.js';
 import type { Session } from '../session.js';
 
 interface HistoryFlags extends GlobalOptions {
@@ -85,7 +85,7 @@ function details({ action, automatic, details: { rolledBack, rules, files, curre
 function renderHistory(channel: string, packageId: string, entries: HistoryEntry[]): string {
   const rows = entries.map((entry) => [
     entry.at.slice(0, 19).replace('T', ' '),
-    entry.actor,
+    escapeControls(entry.actor),
     entry.action,
     entry.version,
     change(entry),

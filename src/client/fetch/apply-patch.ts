@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { maxPatchBytes } from '../../protocol/decoding-limits.js';
 import { safeJoin } from '../../protocol/path-safety.js';
 import type { FilePatch, ManifestFile } from '../../protocol/types.js';
 import { DamagedBaseError, IntegrityError } from '../errors.js';
@@ -58,23 +59,58 @@ export async function applyPatch(options: {
 }): Promise<void> {
   const { objectKey, listing, file } = options;
   const oldBytes = await readBaseFile(options.realBase, listing);
-  const chunks: Buffer[] = [];
-  for await (const chunk of options.patch) chunks.push(chunk as Buffer);
-  const patch = Buffer.concat(chunks);
+  const patch = await readPatch(options.patch, maxPatchBytes(file.size), () => new PatchError(objectKey, file.path, `inflates past ${maxPatchBytes(file.size)} bytes, more than a patch for a ${file.size}-byte file takes`));
   const declared = declaredContentSize(patch);
   if (declared !== null && declared !== file.size) throw new PatchError(objectKey, file.path, `declares ${declared} bytes, not the ${file.size}-byte file the manifest lists`);
   let newBytes: Buffer;
   try {
-    // Loaded on first use: only patched deltas need the native binding.
-    const { Decoder } = (await import('@toondepauw/node-zstd')).default;
-    newBytes = await new Decoder(oldBytes).decode(patch);
+    newBytes = await decodeBounded(patch, oldBytes, file.size);
   } catch (error) {
-    throw new PatchError(objectKey, file.path, `cannot be decoded (${(error as Error).message})`);
+    throw new PatchError(objectKey, file.path, `cannot be decoded into the ${file.size}-byte file the manifest lists (${(error as Error).message})`);
   }
   if (newBytes.length !== file.size || createHash('sha256').update(newBytes).digest('hex') !== file.sha256) {
     throw new PatchError(objectKey, file.path, "does not make the file the manifest lists (size or SHA-256 differ)");
   }
   await writeHashed(Readable.from([newBytes]), options.target);
+}
+
+/** The patch entry, read whole but never past `limit` bytes (a deflate bomb stops there). */
+async function readPatch(source: Readable, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of source) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw tooLarge();
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    source.destroy();
+  }
+  return Buffer.concat(chunks);
+}
+
+let zstdReady: Promise<typeof import('@bokuweb/zstd-wasm')> | undefined;
+
+/**
+ * zstd with the old file as raw-content dictionary, decoded in one pass into
+ * a buffer of exactly the manifest's size: libzstd refuses (dstSize_tooSmall)
+ * a frame that would make more, whatever its header says or omits.
+ */
+async function decodeBounded(patch: Buffer, oldBytes: Buffer, size: number): Promise<Buffer> {
+  // Loaded on first use: only patched deltas need the decoder.
+  zstdReady ??= import('@bokuweb/zstd-wasm').then(async (zstd) => {
+    await zstd.init();
+    return zstd;
+  });
+  const zstd = await zstdReady;
+  const context = zstd.createDCtx();
+  try {
+    // An empty output buffer would be a 0-byte allocation; a 1-byte one still refuses any longer result.
+    return Buffer.from(zstd.decompressUsingDict(context, patch, oldBytes, { defaultHeapSize: Math.max(size, 1) }));
+  } finally {
+    zstd.freeDCtx(context);
+  }
 }
 
 /** The installed file a patch applies to: a regular file inside the base, exactly the one the patch was made against. */

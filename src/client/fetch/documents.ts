@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { sha256Hex } from '../../hash.js';
 import type { TrustedKey } from '../../protocol/document-signature.js';
 import { checkTrustedSignature, readIndexDocument, readSignedDocument } from '../read-documents.js';
+import { parseDocumentJson } from '../../protocol/document-json.js';
 import { parseManifest } from '../../protocol/manifest.js';
 import { trustedKeyOf } from '../../protocol/signature.js';
 import type { DeltaObject, Manifest, Release, StoredObject } from '../../protocol/types.js';
@@ -80,7 +81,7 @@ export async function readManifestAt(source: UpdateSource, key: string, publicKe
   const body = await source.readDocument(key, DOCUMENT_LIMITS.manifest);
   if (!body) throw new IntegrityError(key, 'is missing from the store');
   const manifest = parseManifest(body, key);
-  if (sha256 === undefined) checkSignature(key, JSON.parse(body.toString('utf8')), publicKeys);
+  if (sha256 === undefined) checkSignature(key, parseDocumentJson(body), publicKeys);
   else if (sha256Hex(body) !== sha256) throw new IntegrityError(key, `SHA-256 is ${sha256Hex(body)} but the release lists ${sha256}: the manifest was altered or replaced`);
   return manifest;
 }

@@ -13,7 +13,7 @@ import type { UpdateSource } from './source.js';
  * Returns the bytes downloaded.
  */
 export async function downloadObject(source: UpdateSource, object: StoredObject, target: string, onBytes?: (bytes: number) => void): Promise<number> {
-  const stream = await source.openObject(object.key);
+  const stream = await source.openObject(object.key, object.size);
   if (!stream) throw new IntegrityError(object.key, 'is missing from the store');
   const tooLarge = () => new IntegrityError(object.key, `is larger than the ${object.size} bytes the manifest lists: it was altered or replaced`);
   const { size, sha256 } = await writeHashed(stream, target, { bytes: object.size, error: tooLarge }, onBytes);

@@ -29,7 +29,19 @@ export async function writeHashed(
       callback(null, chunk);
     },
   });
-  await pipeline(source, measure, createWriteStream('', { fd: await createExclusive(target) }));
+  // The source may fail while the file is created (yauzl refuses an entry inflating past its declared
+  // size at once): held here, pipeline still rejects with it, instead of an unhandled 'error' ending the process.
+  const hold = () => {};
+  source.on('error', hold);
+  try {
+    const file = await createExclusive(target).catch((error: unknown) => {
+      source.destroy();
+      throw error;
+    });
+    await pipeline(source, measure, createWriteStream('', { fd: file }));
+  } finally {
+    source.off('error', hold);
+  }
   return { size, sha256: hash.digest('hex') };
 }
 

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { DEADLINE_BYTES_PER_SECOND, DOCUMENT_DEADLINE_MS, objectDeadlineMs } from '../../protocol/deadlines.js';
 import { ProtocolError } from '../errors.js';
 import { authorizeRequest, type AccessCredential } from '../../protocol/private-access.js';
 import { CredentialsRefusedError, privateAccess, type CredentialsCallback, type PrivateAccess } from './private-access.js';
@@ -15,19 +16,29 @@ export interface TransferLimits {
   /** After the grace period, an average below this many bytes per second drops the request. */
   minBytesPerSecond: number;
   minSpeedGraceMs: number;
+  /** A document (index, manifest, whitelist) must arrive whole within this, headers included. */
+  documentDeadlineMs: number;
+  /** A package object gets documentDeadlineMs plus its size at this speed, across resumed requests. */
+  deadlineBytesPerSecond: number;
 }
 
-export const DEFAULT_TRANSFER_LIMITS: TransferLimits = { stallTimeoutMs: 30_000, minBytesPerSecond: 1024, minSpeedGraceMs: 60_000 };
+export const DEFAULT_TRANSFER_LIMITS: TransferLimits = {
+  stallTimeoutMs: 30_000,
+  minBytesPerSecond: 1024,
+  minSpeedGraceMs: 60_000,
+  documentDeadlineMs: DOCUMENT_DEADLINE_MS,
+  deadlineBytesPerSecond: DEADLINE_BYTES_PER_SECOND,
+};
 
 /** How often a broken object download is resumed (Range, If-Range) before giving up. */
 const RESUME_ATTEMPTS = 3;
 
+/** Reads over HTTP(S) from the base URL the store is served at (a CDN in front of the bucket). */
 export interface HttpSourceOptions {
   /** A private store's credentials (signed cookies or URL), asked for before the first private request and once more on a 403. */
   credentials?: CredentialsCallback;
 }
 
-/** Reads over HTTP(S) from the base URL the store is served at (a CDN in front of the bucket). */
 export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRANSFER_LIMITS, options: HttpSourceOptions = {}): UpdateSource {
   let base: URL;
   try {
@@ -48,7 +59,8 @@ export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRA
     location: shown,
     baseUrl: base.toString(),
     async readDocument(key, maxBytes) {
-      const transfer = await request(targetOf(key), `${shown}${key}`, limits);
+      const deadline = { at: Date.now() + limits.documentDeadlineMs, ms: limits.documentDeadlineMs };
+      const transfer = await request(targetOf(key), `${shown}${key}`, limits, deadline);
       if (!transfer) return null;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -62,9 +74,11 @@ export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRA
       }
       return Buffer.concat(chunks, size);
     },
-    async openObject(key) {
-      const first = await request(targetOf(key), `${shown}${key}`, limits);
-      return first && Readable.from(resumable(first, targetOf(key), `${shown}${key}`, limits));
+    async openObject(key, size) {
+      const ms = size === undefined ? limits.documentDeadlineMs : objectDeadlineMs(size, limits.documentDeadlineMs, limits.deadlineBytesPerSecond);
+      const deadline = { at: Date.now() + ms, ms };
+      const first = await request(targetOf(key), `${shown}${key}`, limits, deadline);
+      return first && Readable.from(resumable(first, targetOf(key), `${shown}${key}`, limits, deadline));
     },
   };
 }
@@ -75,6 +89,10 @@ interface Transfer {
   cancel(): void;
 }
 
+/**
+ * One GET, its body guarded by the limits; null on 404. A 206 is expected
+ * when `from` is given (a resumed download pinned to `etag` by If-Range).
+ */
 /** What one GET reads: the object's key and URL, and the store's credentials. */
 interface Target {
   key: string;
@@ -82,24 +100,27 @@ interface Target {
   access: PrivateAccess;
 }
 
-/**
- * One GET, its body guarded by the limits; null on 404. A 206 is expected
- * when `from` is given (a resumed download pinned to `etag` by If-Range).
- * A 403 is retried once with a fresh credential (private-access.ts).
- */
-async function request(target: Target, shown: string, limits: TransferLimits, resume?: { from: number; etag: string }): Promise<Transfer | null> {
+/** One GET (see send); a 403 is retried once with a fresh credential (private-access.ts). */
+async function request(target: Target, shown: string, limits: TransferLimits, deadline: Deadline, resume?: { from: number; etag: string }): Promise<Transfer | null> {
   let credential = await target.access.before(target.key);
   for (let retried = false; ; retried = true) {
-    const sent = await send(target, credential, shown, limits, resume);
+    const sent = await send(target, credential, shown, limits, deadline, resume);
     if (sent !== 'refused') return sent;
     if (retried) throw new CredentialsRefusedError(shown);
     credential = await target.access.afterRefusal(shown, credential);
   }
 }
 
-async function send(target: Target, credential: AccessCredential | undefined, shown: string, limits: TransferLimits, resume?: { from: number; etag: string }): Promise<Transfer | null | 'refused'> {
+async function send(
+  target: Target,
+  credential: AccessCredential | undefined,
+  shown: string,
+  limits: TransferLimits,
+  deadline: Deadline,
+  resume?: { from: number; etag: string },
+): Promise<Transfer | null | 'refused'> {
   const abort = new AbortController();
-  const guard = watchdog(abort, shown, limits);
+  const guard = watchdog(abort, shown, limits, deadline);
   const authorized = authorizeRequest(target.url.href, credential);
   let response: Response;
   try {
@@ -156,7 +177,7 @@ async function send(target: Target, credential: AccessCredential | undefined, sh
 class CutError extends ProtocolError {}
 
 /** An object's bytes, resumed with Range and If-Range (so a changed object is never spliced) when the connection is cut. */
-async function* resumable(first: Transfer, target: Target, shown: string, limits: TransferLimits): AsyncGenerator<Buffer> {
+async function* resumable(first: Transfer, target: Target, shown: string, limits: TransferLimits, deadline: Deadline): AsyncGenerator<Buffer> {
   let transfer = first;
   let received = 0;
   for (let attempt = 1; ; attempt++) {
@@ -171,15 +192,21 @@ async function* resumable(first: Transfer, target: Target, shown: string, limits
         throw error instanceof CutError ? new ProtocolError(`${error.message}; check the network and try again`) : error;
       }
       // An entitlement that expired meanwhile is renewed by request(): the download resumes with the fresh one.
-      const next = await request(target, shown, limits, { from: received, etag: transfer.etag });
+      const next = await request(target, shown, limits, deadline, { from: received, etag: transfer.etag });
       if (!next) throw new ProtocolError(`GET ${shown} disappeared while it was being downloaded; try again`);
       transfer = { ...next, etag: transfer.etag };
     }
   }
 }
 
-/** Aborts the request when it stalls or crawls; `reason()` says which, for the one-line refusal. */
-function watchdog(abort: AbortController, shown: string, limits: TransferLimits) {
+/** When the whole read (all its requests) must be done, and how long that was in all, for the message. */
+interface Deadline {
+  at: number;
+  ms: number;
+}
+
+/** Aborts the request when it stalls, crawls or passes its deadline; `reason()` says which, for the one-line refusal. */
+function watchdog(abort: AbortController, shown: string, limits: TransferLimits, deadline: Deadline) {
   const started = Date.now();
   let bytes = 0;
   let reason: ProtocolError | undefined;
@@ -197,8 +224,13 @@ function watchdog(abort: AbortController, shown: string, limits: TransferLimits)
       fail(new ProtocolError(`GET ${shown} is too slow: ${Math.round(rate)} bytes/s over ${Math.round(elapsed / 1000)} s (minimum ${limits.minBytesPerSecond}); check the network or the CDN`));
     }
   }, Math.max(50, Math.min(1000, limits.minSpeedGraceMs / 4)));
+  const overall = setTimeout(
+    () => fail(new ProtocolError(`GET ${shown} took longer than ${Math.round(deadline.ms / 1000)} s in all (headers included), its deadline; check the network or the CDN`)),
+    Math.max(0, deadline.at - Date.now()),
+  );
   stall.unref();
   speed.unref();
+  overall.unref();
   return {
     progress(count: number) {
       bytes += count;
@@ -208,6 +240,7 @@ function watchdog(abort: AbortController, shown: string, limits: TransferLimits)
     },
     stop() {
       clearTimeout(stall);
+      clearTimeout(overall);
       clearInterval(speed);
     },
     reason: () => reason,

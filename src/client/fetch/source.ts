@@ -10,8 +10,8 @@ export interface UpdateSource {
   readonly baseUrl?: string;
   /** A small document (index, manifest, whitelist); null when absent. Refused past `maxBytes`. */
   readDocument(key: string, maxBytes?: number): Promise<Buffer | null>;
-  /** A package object, streamed; null when absent. */
-  openObject(key: string): Promise<Readable | null>;
+  /** A package object, streamed; null when absent. `size` (the manifest's) scales the time it may take in all. */
+  openObject(key: string, size?: number): Promise<Readable | null>;
 }
 
 /**

@@ -13,9 +13,9 @@ export function watchedSource(source: UpdateSource, signal: AbortSignal | undefi
       signal?.throwIfAborted();
       return source.readDocument(key, maxBytes);
     },
-    async openObject(key) {
+    async openObject(key, size) {
       signal?.throwIfAborted();
-      const stream = await source.openObject(key);
+      const stream = await source.openObject(key, size);
       if (!stream) return null;
       const counted = new Transform({
         transform(chunk: Buffer, _encoding, callback) {

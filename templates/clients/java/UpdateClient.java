@@ -7,7 +7,7 @@
  *
  *   java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P]
  *       [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE]...
- *       [--decryption-key env:NAME]... [--now ISO]
+ *       [--decryption-key env:NAME]... [--now ISO] [--deadline SECONDS]
  *   java UpdateClient.java switch resolve --from <base-url> --device-id D [--channel C] [--platform P]
  *       [--app-version V] [--attr k=v,...] [--now ISO] [--public-key FILE]...
  *   java UpdateClient.java app-release resolve --from <base-url> --platform P --app-version V
@@ -255,12 +255,12 @@ public final class UpdateClient {
         }
 
         private Object value(int depth) {
-            if (depth > MAX_DEPTH) throw error("nested too deeply");
             if (at >= text.length()) throw error("unexpected end");
             char c = text.charAt(at);
             switch (c) {
-                case '{': return object(depth);
-                case '[': return array(depth);
+                // PROTOCOL.md §19.2: at most MAX_DEPTH nested arrays and objects, counting the outermost.
+                case '{': if (depth >= MAX_DEPTH) throw error("nested too deeply"); return object(depth);
+                case '[': if (depth >= MAX_DEPTH) throw error("nested too deeply"); return array(depth);
                 case '"': return string();
                 case 't': return literal("true", Boolean.TRUE);
                 case 'f': return literal("false", Boolean.FALSE);
@@ -294,7 +294,15 @@ public final class UpdateClient {
             while (true) {
                 if (at >= text.length()) throw error("unterminated string");
                 char c = text.charAt(at++);
-                if (c == '"') return sb.toString();
+                if (c == '"') {
+                    String value = sb.toString();
+                    for (int i = 0; i < value.length(); i++) {
+                        char u = value.charAt(i);
+                        if (Character.isHighSurrogate(u) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) i++;
+                        else if (Character.isSurrogate(u)) throw error("lone surrogate in a string");
+                    }
+                    return value;
+                }
                 if (c < 0x20) throw error("control character in a string");
                 if (c != '\\') {
                     sb.append(c);
@@ -313,11 +321,14 @@ public final class UpdateClient {
                     case 't': sb.append('\t'); break;
                     case 'u':
                         if (at + 4 > text.length()) throw error("short \\u escape");
-                        try {
-                            sb.append((char) Integer.parseInt(text.substring(at, at + 4), 16));
-                        } catch (NumberFormatException bad) {
-                            throw error("bad \\u escape");
+                        int code = 0;
+                        // Exactly four hex digits: Integer.parseInt would take a sign ("\\u+06f").
+                        for (int i = 0; i < 4; i++) {
+                            int digit = Character.digit(text.charAt(at + i), 16);
+                            if (digit < 0 || text.charAt(at + i) > 'f') throw error("bad \\u escape");
+                            code = code * 16 + digit;
                         }
+                        sb.append((char) code);
                         at += 4;
                         break;
                     default: throw error("bad escape");
@@ -341,8 +352,8 @@ public final class UpdateClient {
                 if (at >= text.length() || text.charAt(at) != ':') throw error("expected ':'");
                 at++;
                 skipSpace();
-                // JSON.parse keeps the last of duplicate names.
-                map.remove(key);
+                // Refused, not last-wins: another parser keeping the first would read other values under the same signature.
+                if (map.containsKey(key)) throw error("member name " + quote(key) + " appears twice in one object");
                 map.put(key, value(depth + 1));
                 skipSpace();
                 if (at < text.length() && text.charAt(at) == ',') {
@@ -1873,6 +1884,8 @@ public final class UpdateClient {
             }
         }
         Set<String> extracted = new HashSet<>();
+        String link = symbolicLinkEntry(zip);
+        if (link != null) throw new BadPackage("package entry " + Json.quote(link) + " is refused: it is a symbolic link; the package is corrupt or malicious, do not install it");
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(zip))) {
             raw.mark(4);
             byte[] signature = raw.readNBytes(4);
@@ -1912,6 +1925,65 @@ public final class UpdateClient {
         }
     }
 
+    /**
+     * The first entry the zip's central directory marks as a symbolic link (Unix mode S_IFLNK in the
+     * external attributes), or null. ZipInputStream reads local headers only and would write a link
+     * as a regular file holding its target.
+     */
+    static String symbolicLinkEntry(Path zip) throws IOException, BadPackage {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(zip)) {
+            long size = channel.size();
+            // The end records: EOCD (22 bytes + a comment up to 64 KiB), and before it the zip64 locator and record.
+            int tailLength = (int) Math.min(size, 22 + 65535 + 20 + 56);
+            java.nio.ByteBuffer tail = read(channel, size - tailLength, tailLength);
+            int end = -1;
+            for (int at = tailLength - 22; at >= 0; at--) {
+                if (tail.getInt(at) == 0x06054b50) {
+                    end = at;
+                    break;
+                }
+            }
+            if (end < 0) return null; // not a zip: ZipInputStream refuses it below
+            long entries = tail.getShort(end + 10) & 0xffff;
+            long offset = tail.getInt(end + 16) & 0xffffffffL;
+            long directoryEnd = size - tailLength + end;
+            if ((offset == 0xffffffffL || entries == 0xffff) && end >= 20 && tail.getInt(end - 20) == 0x07064b50) {
+                long record = tail.getLong(end - 12);
+                if (record < 0 || record + 56 > size) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (zip64 end record)");
+                java.nio.ByteBuffer zip64 = read(channel, record, 56);
+                if (zip64.getInt(0) != 0x06064b50) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (zip64 end record)");
+                entries = zip64.getLong(32);
+                offset = zip64.getLong(48);
+                directoryEnd = record;
+            }
+            if (offset < 0 || offset > directoryEnd || directoryEnd - offset > Integer.MAX_VALUE) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (central directory)");
+            java.nio.ByteBuffer directory = read(channel, offset, (int) (directoryEnd - offset));
+            int at = 0;
+            for (long i = 0; i < entries; i++) {
+                if (at + 46 > directory.limit() || directory.getInt(at) != 0x02014b50) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (central directory)");
+                int nameLength = directory.getShort(at + 28) & 0xffff;
+                int extraLength = directory.getShort(at + 30) & 0xffff;
+                int commentLength = directory.getShort(at + 32) & 0xffff;
+                long mode = (directory.getInt(at + 38) & 0xffffffffL) >>> 16;
+                if (at + 46 + nameLength > directory.limit()) throw new BadPackage(zip.getFileName() + ": is not a valid package zip (central directory)");
+                if ((mode & 0170000) == 0120000) {
+                    byte[] name = new byte[nameLength];
+                    directory.get(at + 46, name);
+                    return new String(name, StandardCharsets.UTF_8);
+                }
+                at += 46 + nameLength + extraLength + commentLength;
+            }
+            return null;
+        }
+    }
+
+    private static java.nio.ByteBuffer read(java.nio.channels.FileChannel channel, long position, int length) throws IOException {
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        while (buffer.hasRemaining()) if (channel.read(buffer, position + buffer.position()) < 0) break;
+        buffer.flip();
+        return buffer;
+    }
+
     /** Copies at most size+1 bytes into a new file; true when they are exactly the listed size and SHA-256. */
     private static boolean writeChecked(InputStream in, Path target, ManifestFile file) throws IOException {
         Files.createDirectories(target.getParent());
@@ -1938,12 +2010,56 @@ public final class UpdateClient {
         static final long MIN_BYTES_PER_SECOND = 1024;
         static final long MIN_SPEED_GRACE_MS = 60_000;
         static final int RESUME_ATTEMPTS = 3;
+        /** PROTOCOL.md §19.3: a document must arrive whole (headers included) within this; a package gets it plus its size at DEADLINE_BYTES_PER_SECOND. */
+        static final long DOCUMENT_DEADLINE_MS = 60_000;
+        static final long DEADLINE_BYTES_PER_SECOND = 16 * 1024;
+        private static final java.util.Timer DEADLINES = new java.util.Timer("update-client-deadlines", true);
         private final String base;
         /** A private store's credentials; null for a public store. */
         private Credentials credentials;
         /** The credential held: a Cookie header, or a signed URL's query to add. Never printed. */
         private String cookieHeader;
         private String signedQuery;
+        long documentDeadlineMs = DOCUMENT_DEADLINE_MS;
+
+        /**
+         * Disconnects the current connection of a read once its deadline passes: a read timeout alone
+         * never fires while a server trickles a byte (of the headers or the body) every few seconds.
+         */
+        final class Deadline implements AutoCloseable {
+            final long ms;
+            volatile HttpURLConnection current;
+            volatile boolean passed;
+            private final java.util.TimerTask task;
+
+            Deadline(long ms) {
+                this.ms = ms;
+                task = new java.util.TimerTask() {
+                    @Override
+                    public void run() {
+                        passed = true;
+                        HttpURLConnection connection = current;
+                        if (connection != null) connection.disconnect();
+                    }
+                };
+                DEADLINES.schedule(task, ms);
+            }
+
+            HttpURLConnection watch(HttpURLConnection connection) {
+                current = connection;
+                if (passed) connection.disconnect();
+                return connection;
+            }
+
+            Refusal refusal(String key) {
+                return Refusal.source("GET " + base + key + " took longer than " + (ms + 999) / 1000 + " s in all (headers included), its deadline; check the network or the CDN");
+            }
+
+            @Override
+            public void close() {
+                task.cancel();
+            }
+        }
 
         Http(String baseUrl) throws Refusal {
             String withSlash = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
@@ -2049,8 +2165,18 @@ public final class UpdateClient {
 
         /** A document of at most maxBytes; null when absent (404). */
         byte[] readDocument(String key, long maxBytes) throws Refusal {
+            try (Deadline deadline = new Deadline(documentDeadlineMs)) {
+                try {
+                    return readDocument(key, maxBytes, deadline);
+                } catch (Refusal refused) {
+                    throw deadline.passed ? deadline.refusal(key) : refused;
+                }
+            }
+        }
+
+        private byte[] readDocument(String key, long maxBytes, Deadline deadline) throws Refusal {
             try {
-                HttpURLConnection connection = connect(key, null, null);
+                HttpURLConnection connection = deadline.watch(connect(key, null, null));
                 int status = status(connection, key);
                 if (status == 404) return null;
                 if (status / 100 != 2) throw httpError(key, status);
@@ -2060,13 +2186,25 @@ public final class UpdateClient {
                 }
                 return body.toByteArray();
             } catch (IOException cut) {
+                if (deadline.passed) throw deadline.refusal(key);
                 throw Refusal.source("GET " + base + key + " failed: " + cut.getMessage() + "; check the network and try again");
             }
         }
 
         /** Downloads an object to target (at most expectedSize bytes), resuming a cut transfer with Range and If-Range. Returns bytes written. */
         long download(String key, Path target, long expectedSize) throws Refusal, IOException {
-            HttpURLConnection connection = connect(key, null, null);
+            try (Deadline deadline = new Deadline(documentDeadlineMs + (long) Math.ceil(expectedSize * 1000.0 / DEADLINE_BYTES_PER_SECOND))) {
+                try {
+                    return download(key, target, expectedSize, deadline);
+                } catch (Refusal | IOException failed) {
+                    if (deadline.passed) throw deadline.refusal(key);
+                    throw failed;
+                }
+            }
+        }
+
+        private long download(String key, Path target, long expectedSize, Deadline deadline) throws Refusal, IOException {
+            HttpURLConnection connection = deadline.watch(connect(key, null, null));
             int status = status(connection, key);
             if (status == 404) throw new BadPackage(key + ": is missing from the store");
             if (status / 100 != 2) throw httpError(key, status);
@@ -2090,7 +2228,7 @@ public final class UpdateClient {
                     if (etag == null || attempt > RESUME_ATTEMPTS) throw Refusal.source("the connection to " + base + key + " was cut mid-body (" + cut + "); check the network and try again");
                     // If-Range: a changed object is sent whole (200), never spliced onto what we have.
                     // An entitlement that expired meanwhile is renewed by connect(): the download resumes with the fresh one.
-                    connection = connect(key, "bytes=" + received + "-", etag);
+                    connection = deadline.watch(connect(key, "bytes=" + received + "-", etag));
                     int resumed = status(connection, key);
                     String range = connection.getHeaderField("Content-Range");
                     if (resumed != 206 || range == null || !range.startsWith("bytes " + received + "-")) {
@@ -2214,6 +2352,7 @@ public final class UpdateClient {
         Credentials credentials;
         /** --confirm-launch ok|failed: report the launch of the installed release instead of fetching. */
         String confirmLaunch;
+        Long deadlineSeconds;
 
         static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
 
@@ -2233,7 +2372,7 @@ public final class UpdateClient {
                     options.packageId = arg;
                     continue;
                 }
-                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--decryption-key env:NAME] [--now ISO] [--credentials-command CMD]");
+                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--decryption-key env:NAME] [--now ISO] [--deadline SECONDS] [--credentials-command CMD]");
                 if (i + 1 >= args.length) throw Refusal.input(arg + " needs a value");
                 String value = args[++i];
                 switch (arg) {
@@ -2253,6 +2392,10 @@ public final class UpdateClient {
                     case "--confirm-launch":
                         if (!value.equals("ok") && !value.equals("failed")) throw Refusal.input("--confirm-launch '" + value + "' is not ok or failed");
                         options.confirmLaunch = value;
+                        break;
+                    case "--deadline":
+                        if (!value.matches("[1-9][0-9]{0,5}")) throw Refusal.input("--deadline '" + value + "' is not a whole number of seconds; use e.g. 60");
+                        options.deadlineSeconds = Long.parseLong(value);
                         break;
                     case "--now":
                         options.device.now = parseNow(value);
@@ -2813,6 +2956,7 @@ public final class UpdateClient {
             }
             Http http = new Http(options.from);
             http.credentials = options.credentials;
+            if (options.deadlineSeconds != null) http.documentDeadlineMs = options.deadlineSeconds * 1000;
             List<Signatures.TrustedKey> trusted = loadPublicKeys(options.publicKeys);
             List<byte[]> decryptionKeys = loadDecryptionKeys(options.decryptionKeys);
             Path dir = Paths.get(options.into).toAbsolutePath().normalize();
@@ -3041,10 +3185,19 @@ public final class UpdateClient {
             return keys;
         }
 
+        /** UTF-8 that refuses malformed bytes (new String replaces them with U+FFFD, which another client would not read alike). */
+        static String strictUtf8(byte[] body) throws java.nio.charset.CharacterCodingException {
+            return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                .decode(java.nio.ByteBuffer.wrap(body))
+                .toString();
+        }
+
         static Object parseJson(byte[] body, String key) throws BadPackage {
             try {
-                return Json.parse(new String(body, StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException invalid) {
+                return Json.parse(strictUtf8(body));
+            } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException invalid) {
                 throw new BadPackage(key + ": is not valid JSON: it was altered or damaged");
             }
         }
@@ -3106,7 +3259,15 @@ public final class UpdateClient {
             String actual = hex(sha256(body));
             String listed = Json.string(entry, "sha256", "release.manifest");
             if (!actual.equals(listed)) throw new BadPackage(key + ": SHA-256 is " + actual + " but the channel index lists " + listed + ": the manifest was altered or replaced");
-            Map<String, Object> manifest = Json.object(parseJson(body, key), key);
+            return checkManifest(Json.object(parseJson(body, key), key), key, packageId, release);
+        }
+
+        /**
+         * The manifest as the release serves it: its id, version and objects the index's; a delta the
+         * index lists but the manifest does not (built when the release was promoted to this channel,
+         * PROTOCOL.md §3.1) is accepted when it carries its own `removed` and no `patched`.
+         */
+        static Map<String, Object> checkManifest(Map<String, Object> manifest, String key, String packageId, Map<String, Object> release) throws BadPackage {
             String version = (String) release.get("version");
             if (!packageId.equals(manifest.get("id")) || !version.equals(manifest.get("version"))) {
                 throw new BadPackage(key + ": describes " + manifest.get("id") + "@" + manifest.get("version") + ", not " + packageId + "@" + version);
@@ -3121,7 +3282,18 @@ public final class UpdateClient {
                 for (Object candidate : Json.list(manifest.get("deltas"), "manifest.deltas")) {
                     if (Json.object(candidate, "delta").get("from") != null && Json.object(candidate, "delta").get("from").equals(delta.get("from"))) listedDelta = Json.object(candidate, "delta");
                 }
-                if (listedDelta == null) throw new BadPackage(key + ": does not list the delta from " + delta.get("from") + " that the channel index lists");
+                if (listedDelta == null) {
+                    // The signed index vouches for it; it must say what to remove itself, and is never patched.
+                    if (!(delta.get("removed") instanceof List) || delta.get("patched") != null) throw new BadPackage(key + ": does not list the delta from " + delta.get("from") + " that the channel index lists");
+                    Map<String, Object> added = new LinkedHashMap<>();
+                    for (String field : new String[] {"from", "key", "size", "sha256", "removed"}) added.put(field, delta.get(field));
+                    Map<String, Object> served = new LinkedHashMap<>(manifest);
+                    List<Object> deltas = new ArrayList<>(Json.list(manifest.get("deltas"), "manifest.deltas"));
+                    deltas.add(added);
+                    served.put("deltas", deltas);
+                    manifest = served;
+                    continue;
+                }
                 assertSameObject(key, "delta from " + delta.get("from"), listedDelta, delta);
             }
             return manifest;
@@ -3663,9 +3835,30 @@ public final class UpdateClient {
                     result.put("remember", Trust.remember(index, signed, remembered).toJson());
                     return result;
                 }
-                case "canonical": {
-                    Object value = input.get("valueText") != null ? Json.parse((String) input.get("valueText")) : input.get("value");
+                case "release-manifest":
                     try {
+                        Map<String, Object> served = Installer.checkManifest(asMap(input.get("manifest")), "manifest.json", (String) input.get("package"), asMap(input.get("release")));
+                        List<Object> froms = new ArrayList<>();
+                        for (Object delta : Json.list(served.get("deltas"), "deltas")) froms.add(Json.object(delta, "delta").get("from"));
+                        result.put("ok", true);
+                        result.put("deltaFrom", froms);
+                    } catch (BadPackage refused) {
+                        result.put("ok", false);
+                    }
+                    return result;
+                case "json":
+                    try {
+                        byte[] bytes = input.get("base64") != null ? Base64.getDecoder().decode((String) input.get("base64")) : ((String) input.get("text")).getBytes(StandardCharsets.UTF_8);
+                        Object parsed = Json.parse(Installer.strictUtf8(bytes));
+                        result.put("ok", true);
+                        result.put("canonical", Json.canonical(parsed));
+                    } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException refused) {
+                        result.put("ok", false);
+                    }
+                    return result;
+                case "canonical": {
+                    try {
+                        Object value = input.get("valueText") != null ? Json.parse((String) input.get("valueText")) : input.get("value");
                         String canonical = new String(Signatures.canonicalBytes(asMap(value)), StandardCharsets.UTF_8);
                         result.put("ok", true);
                         result.put("canonical", canonical);
@@ -3681,7 +3874,14 @@ public final class UpdateClient {
                     Map<String, Object> keys = asMap(file.get("keys"));
                     List<Signatures.TrustedKey> trusted = new ArrayList<>();
                     for (String name : strings(input.get("trusted"))) trusted.add(Signatures.fromPem((String) keys.get(name)));
-                    Object document = input.get("documentText") != null ? Json.parse((String) input.get("documentText")) : input.get("document");
+                    Object document;
+                    try {
+                        document = input.get("documentText") != null ? Json.parse((String) input.get("documentText")) : input.get("document");
+                    } catch (IllegalArgumentException unreadable) {
+                        result.put("ok", false);
+                        result.put("reason", "malformed");
+                        return result;
+                    }
                     return Signatures.check(document, trusted);
                 }
                 case "encryption-key-id":
