@@ -5,7 +5,10 @@ import { channelIndexKey, channelsPrefix, INDEX_FILE } from '../protocol/layout.
 import { DOCUMENT_LIMITS } from '../protocol/limits.js';
 import { didYouMean } from '../suggest.js';
 import type { Store } from '../store/store.js';
-import { UserError } from '../errors.js';
+import { StoreError, UserError } from '../errors.js';
+import { highestRecordedIndexVersion } from './history.js';
+import { readWhitelistMeta } from './whitelists.js';
+import { whitelistBindings, type WhitelistMeta } from '../protocol/whitelist.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
 import { readChannelDocument, type DocumentKind } from './versioned-document.js';
 
@@ -49,8 +52,11 @@ export const INDEX: DocumentKind<ChannelIndex> = {
   maxBytes: DOCUMENT_LIMITS.index,
   capHint: "gc releases no device needs ('update-publish gc') or split packages across channels",
   snapshots: false,
-  settle(store, channel, document, now) {
-    const { index, unreachable } = splitUnreachable(document, now);
+  async settle(store, channel, document, now) {
+    // Never built on an index older than the history records (a replayed signed index).
+    assertNotReplayed(channelIndexKey(channel), (document.version ?? 1) - 1, await highestRecordedIndexVersion(store, channel));
+    const { index: reachable, unreachable } = splitUnreachable(document, now);
+    const index = withWhitelistBindings(reachable, await whitelistMetas(store, namedWhitelistsOf(reachable)));
     return {
       document: index,
       async beforeWrite() {
@@ -59,6 +65,45 @@ export const INDEX: DocumentKind<ChannelIndex> = {
     };
   },
 };
+
+/**
+ * An index older than one the channel's history records as written is an
+ * older signed index put back (a replay): signing a change on top of it
+ * would serve its releases again under a new, higher version.
+ */
+function assertNotReplayed(key: string, version: number, recorded: number): void {
+  if (version >= recorded) return;
+  throw new StoreError(
+    `${key} is version ${version}, but the channel's history records that version ${recorded} was written: an older index was put back in the store (a replay); nothing was written; restore the newest index (version ${recorded}) from your backup or the bucket's object versions`,
+  );
+}
+
+/** Refuses a replayed index before any work (every index write checks again). */
+export async function assertIndexNotReplayed(store: Store, channel: string): Promise<void> {
+  const { index, key } = await readIndex(store, channel);
+  assertNotReplayed(key, index.version ?? 0, await highestRecordedIndexVersion(store, channel));
+}
+
+/** Every whitelist the index's releases name (archived ones come back through an index write, which binds them then). */
+const namedWhitelistsOf = (index: ChannelIndex) =>
+  new Set(Object.values(index.packages).flatMap(({ releases }) => releases.flatMap((release) => release.rules.whitelist ?? [])));
+
+/** The stored metas of these lists (absent ones left out). */
+async function whitelistMetas(store: Store, names: Set<string>): Promise<Map<string, WhitelistMeta>> {
+  const metas = new Map<string, WhitelistMeta>();
+  for (const name of names) {
+    const meta = await readWhitelistMeta(store, name);
+    if (meta) metas.set(name, meta);
+  }
+  return metas;
+}
+
+/** The index naming the upload of every whitelist its rules use (devices read exactly those: no rollback of a list). */
+function withWhitelistBindings(index: ChannelIndex, metas: Map<string, WhitelistMeta>): ChannelIndex {
+  const { whitelists: _previous, ...rest } = index;
+  const bindings = whitelistBindings(metas.keys(), metas);
+  return bindings ? { ...rest, whitelists: bindings } : rest;
+}
 
 export async function readIndex(store: Store, channel: string): Promise<IndexSnapshot> {
   const { document, etag, key } = await readChannelDocument(store, INDEX, channel);

@@ -37,14 +37,14 @@ export async function readJsonDocument<T>(
 export async function updateDocument<T>(
   store: Store,
   key: string,
-  apply: (current: T) => T,
+  apply: (current: T) => T | Promise<T>,
   parse: (body: Buffer, key: string) => T,
   empty: () => T,
   options: { dryRun?: boolean; beforeWrite?: (document: T) => Promise<void> } = {},
 ): Promise<DocumentSnapshot<T>> {
   for (let attempt = 1; ; attempt++) {
     const current = await readJsonDocument(store, key, parse, empty);
-    const document = apply(current.document);
+    const document = await apply(current.document);
     if (options.dryRun) return { ...current, document };
     await options.beforeWrite?.(document);
     const body = serializeDocument(document);

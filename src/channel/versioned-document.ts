@@ -34,7 +34,13 @@ export interface DocumentKind<T extends StampedFields> {
    * the releases no device can reach to the archive (done in `beforeWrite`,
    * before the index that drops them is written).
    */
-  settle?(store: Store, channel: string, document: T, now: Date): { document: T; beforeWrite(): Promise<void> };
+  settle?(store: Store, channel: string, document: T, now: Date): Settled<T> | Promise<Settled<T>>;
+}
+
+/** A stamped document as its kind settles it for writing, and what must be done before it is written. */
+export interface Settled<T> {
+  document: T;
+  beforeWrite(): Promise<void>;
 }
 
 /** A history entry of a versioned document: who, when, which version the change made, and what it was. */
@@ -95,11 +101,11 @@ export async function writeChannelDocument<T extends StampedFields>(
   const { document, key, stored } = await updateDocument(
     store,
     kind.key(channel),
-    (current: T) => {
+    async (current: T) => {
       const now = options.now ?? new Date();
       const next = stamped(kind, (previous = current), apply(current), options, now);
       if (!kind.settle) return next;
-      const settled = kind.settle(store, channel, next, now);
+      const settled = await kind.settle(store, channel, next, now);
       settle = settled.beforeWrite;
       return settled.document;
     },

@@ -7,7 +7,10 @@ import { openStore } from '../store/open-store.js';
 import { dryRunStore } from '../store/dry-run-store.js';
 import { interruptibleStore } from '../store/interruptible-store.js';
 import { signerFor } from '../keys/publisher-keys.js';
+import type { SignerSet } from '../keys/signers.js';
+import { assertSignersTrustedByRoot } from '../workflows/keys-root.js';
 import { signingStore } from '../store/signing-store.js';
+import { unsignedWriteGuard } from '../store/unsigned-write-guard.js';
 import type { WorkflowContext } from '../workflows/context.js';
 import { confirmOrSkip } from './confirm.js';
 import { createOutput, type Output } from './output.js';
@@ -23,6 +26,7 @@ export interface GlobalOptions {
   debug?: boolean;
   yes?: boolean;
   dryRun?: boolean;
+  allowUnsigned?: boolean;
 }
 
 /** Settings the environment gives when the flag is absent (flag over environment over config). */
@@ -97,7 +101,10 @@ export async function withContext<T>(
   const realStore = await openStore(storeUrl, loaded.config.s3, storeOverride ? process.cwd() : loaded.configDir);
   const dryRun = Boolean(options.dryRun);
   // Every command's document writes are signed here, in one place; the key is read on the first write.
-  const signer = signerFor(loaded.config, loaded.configDir);
+  const configuredSigner = signerFor(loaded.config, loaded.configDir);
+  // With a root in the store, the keys must be ones its signing role names (checked once, on first use).
+  let checkedSigner: Promise<SignerSet> | undefined;
+  const signer = configuredSigner && (() => (checkedSigner ??= configuredSigner().then(async (set) => (await assertSignersTrustedByRoot(realStore, set), set))));
   // Outside the signer: a document write that has begun lands together with its signature.
   // Checked once, just before the first write: a command that ends up writing nothing needs no secret.
   let environmentChecked = false;
@@ -111,7 +118,10 @@ export async function withContext<T>(
     },
     onIndexWritten: () => void (session.writes.channelIndexWritten = true),
   });
-  const store = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;
+  const described = dryRun ? dryRunStore(writingStore, (line) => output.info(`[dry-run] ${line}`)) : writingStore;
+  // Outside the dry run: a dry run says it would be refused.
+  const guarded = signer || options.allowUnsigned ? undefined : unsignedWriteGuard(described);
+  const store = guarded?.store ?? described;
   const assumeYes = Boolean(options.yes) || !output.interactive;
   const configured = configless ? [] : configuredChannels(loaded.config);
   const channelName = (flag: string | undefined) => requireChannelName(fromFlagOrEnv(flag, ENV.channel) ?? loaded.config.channel);
@@ -130,6 +140,7 @@ export async function withContext<T>(
       assumeYes,
       confirm: (question) => confirmOrSkip({ assumeYes, dryRun, session }, question),
       signer,
+      assertSigningMatchesStore: guarded?.check,
       configuredChannels: configured,
       channel: (flag) => knownChannel(channelName(flag)),
       knownChannel,

@@ -6,6 +6,7 @@ const GLOBAL_OPTIONS: [flags: string, description: string][] = [
   ['--json', 'print one JSON document on stdout; logs go to stderr; never prompts'],
   ['-q, --quiet', 'print only errors and the result'],
   ['--debug', 'show stack traces and SDK details on errors'],
+  ['--allow-unsigned', 'let a config without "signing" write unsigned documents into a signed store (devices trusting its key refuse them)'],
 ];
 
 /**

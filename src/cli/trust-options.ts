@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { decodeEncryptionKey } from '../protocol/encryption.js';
 import { readEnvSecret } from '../client/env-secret.js';
@@ -19,4 +20,16 @@ export function readDecryptionKeys(specs: readonly string[]): Buffer[] {
     if (!fromEnv) throw new UserError('--decryption-key must be env:NAME naming an environment variable that holds the key; never put the key itself on the command line');
     return decodeEncryptionKey(fromEnv.value, `environment variable ${fromEnv.name}`);
   });
+}
+
+/** `--root FILE`: the root document an app ships, parsed; a file that is not JSON is a usage error. */
+export async function readRootFile(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`--root ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}; give the root/<N>.root.json the app ships ('update-publish keys root init' writes it)`);
+  });
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UserError(`--root ${file} is not a valid root: not JSON`);
+  }
 }

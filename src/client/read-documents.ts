@@ -2,13 +2,13 @@ import { validateAppReleases, emptyAppReleases, type AppReleasesDocument } from 
 import { assertChannelBinding } from '../protocol/channel-document.js';
 import { validateIndex } from '../protocol/channel-index.js';
 import { parseDocumentJson } from '../protocol/document-json.js';
-import { checkDocumentSignature, type TrustedKey } from '../protocol/document-signature.js';
+import { checkDocumentSignature, checkDocumentTrust, type Trust, type TrustedKey } from '../protocol/document-signature.js';
 import { ChannelNotFoundError, IntegrityError } from '../protocol/errors.js';
 import { appReleasesKey, channelIndexKey, switchesKey } from '../protocol/layout.js';
 import { DOCUMENT_LIMITS, SIGNATURES_ROOM } from '../protocol/limits.js';
 import { emptySwitches, validateSwitches, type SwitchesDocument } from '../protocol/switches.js';
 import type { ChannelIndex, TargetingRules } from '../protocol/types.js';
-import { shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistMetaKey, whitelistShard, whitelistShardKey } from '../protocol/whitelist.js';
+import { boundWhitelist, shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistMetaKey, whitelistShard, whitelistShardKey, type WhitelistBindings } from '../protocol/whitelist.js';
 import { SignatureError } from './errors.js';
 import type { WhitelistLookup } from './rule-match.js';
 
@@ -29,10 +29,14 @@ export interface DocumentSource {
 }
 
 
+/** What a device trusts: keys (one valid signature suffices), or a root's signing keys and threshold. */
+export type DeviceTrust = readonly TrustedKey[] | Trust;
+
 /** With trusted keys, one signature must be valid by one of them; returns whether the document was verified. */
-export function checkTrustedSignature(key: string, document: unknown, trusted: readonly TrustedKey[]): boolean {
-  if (trusted.length === 0) return false;
-  const check = checkDocumentSignature(document, trusted);
+export function checkTrustedSignature(key: string, document: unknown, trusted: DeviceTrust): boolean {
+  const trust: Trust = 'threshold' in trusted ? trusted : { keys: trusted, threshold: 1 };
+  if (trust.keys.length === 0) return false;
+  const check = checkDocumentTrust(document, trust);
   if (check.ok) return true;
   const why = check.reason === 'unsigned' ? `${check.message} although a public key is trusted; the store is unsigned or the signatures were removed` : check.message;
   throw new SignatureError(key, why);
@@ -42,7 +46,7 @@ export function checkTrustedSignature(key: string, document: unknown, trusted: r
 export async function readSignedDocument(
   source: DocumentSource,
   key: string,
-  trusted: readonly TrustedKey[],
+  trusted: DeviceTrust,
   maxBytes: number,
 ): Promise<{ document: unknown; signed: boolean } | null> {
   const body = await source.readDocument(key, maxBytes);
@@ -62,7 +66,7 @@ export async function readSignedDocument(
 export async function readIndexDocument(
   source: DocumentSource,
   channel: string,
-  trusted: readonly TrustedKey[],
+  trusted: DeviceTrust,
   maxBytes: number = DOCUMENT_LIMITS.index,
 ): Promise<{ index: ChannelIndex; key: string; signed: boolean; carriesSignatures: boolean }> {
   const key = channelIndexKey(channel);
@@ -81,11 +85,11 @@ const DEVICE_DOCUMENTS = {
   appReleases: { key: appReleasesKey, validate: validateAppReleases, empty: emptyAppReleases, maxBytes: DOCUMENT_LIMITS.appReleases },
 };
 
-export async function readSwitches(source: DocumentSource, channel: string, trusted: readonly TrustedKey[]) {
+export async function readSwitches(source: DocumentSource, channel: string, trusted: DeviceTrust) {
   return readVersioned<SwitchesDocument>(DEVICE_DOCUMENTS.switches, source, channel, trusted);
 }
 
-export async function readAppReleases(source: DocumentSource, channel: string, trusted: readonly TrustedKey[]) {
+export async function readAppReleases(source: DocumentSource, channel: string, trusted: DeviceTrust) {
   return readVersioned<AppReleasesDocument>(DEVICE_DOCUMENTS.appReleases, source, channel, trusted);
 }
 
@@ -93,7 +97,7 @@ async function readVersioned<T>(
   kind: { key(channel: string): string; validate(document: unknown, key: string, channel: string): unknown; empty(channel: string): unknown; maxBytes: number },
   source: DocumentSource,
   channel: string,
-  trusted: readonly TrustedKey[],
+  trusted: DeviceTrust,
 ): Promise<{ document: T; key: string; signed: boolean }> {
   const key = kind.key(channel);
   // Room past the publishers' cap: the signatures added after it was checked.
@@ -113,14 +117,14 @@ export async function readWhitelistMembership(
   source: DocumentSource,
   names: Iterable<string>,
   deviceId: string,
-  trusted: readonly TrustedKey[],
+  trusted: DeviceTrust,
+  bindings?: WhitelistBindings,
 ): Promise<WhitelistLookup> {
   const member = new Set<string>();
   for (const name of names) {
-    const metaKey = whitelistMetaKey(name);
-    const metaRead = await readSignedDocument(source, metaKey, trusted, DOCUMENT_LIMITS.whitelistMeta);
-    if (!metaRead) continue;
-    const meta = validateWhitelistMeta(metaRead.document, metaKey, name);
+    // The upload the channel index binds: exactly its shard is read, so an older list put back is never used (§7).
+    const meta = boundWhitelist(bindings, name) ?? (await readWhitelistMeta(source, name, trusted));
+    if (!meta) continue;
     const shard = whitelistShard(deviceId, meta.shards);
     const shardKey = whitelistShardKey(name, shard, meta.version);
     const shardRead = await readSignedDocument(source, shardKey, trusted, DOCUMENT_LIMITS.whitelistShard);
@@ -130,10 +134,17 @@ export async function readWhitelistMembership(
   return (listName, id) => id === deviceId && member.has(listName);
 }
 
+async function readWhitelistMeta(source: DocumentSource, name: string, trusted: DeviceTrust) {
+  const metaKey = whitelistMetaKey(name);
+  const metaRead = await readSignedDocument(source, metaKey, trusted, DOCUMENT_LIMITS.whitelistMeta);
+  return metaRead && validateWhitelistMeta(metaRead.document, metaKey, name);
+}
+
 /** Membership in the whitelists these rules name, for a device that gave its id; none without one. */
 export const whitelistsOfDevice = async (
   source: DocumentSource,
   rules: Iterable<TargetingRules>,
   deviceId: string | undefined,
-  trusted: readonly TrustedKey[],
-): Promise<WhitelistLookup | undefined> => (deviceId ? readWhitelistMembership(source, namedWhitelists(rules), deviceId, trusted) : undefined);
+  trusted: DeviceTrust,
+  bindings?: WhitelistBindings,
+): Promise<WhitelistLookup | undefined> => (deviceId ? readWhitelistMembership(source, namedWhitelists(rules), deviceId, trusted, bindings) : undefined);

@@ -50,10 +50,12 @@ export async function readKeyText(spec: string, baseDir: string, setting: string
   }
 }
 
+/** Devices verify Ed25519 and ECDSA P-256: any other key is refused where it is configured. */
 export function assertEd25519(key: KeyObject, source: string, setting: string): void {
-  if (key.asymmetricKeyType !== 'ed25519') {
+  const p256 = key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  if (key.asymmetricKeyType !== 'ed25519' && !p256) {
     throw new ProtocolError(
-      `${setting}: ${source} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519; create one with \`update-publish keys generate\``,
+      `${setting}: ${source} is a ${key.asymmetricKeyType ?? 'unknown'}${key.asymmetricKeyType === 'ec' ? ` (${key.asymmetricKeyDetails?.namedCurve})` : ''} key, not Ed25519 or ECDSA P-256; create one with \`update-publish keys generate\``,
       'input',
     );
   }

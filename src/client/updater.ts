@@ -3,7 +3,7 @@ import { normalizePlatform } from '../protocol/rule-values.js';
 import { assertDocumentFresh, rememberDocument, type DocumentTrust } from '../protocol/freshness.js';
 import type { FreshnessFields } from '../protocol/freshness.js';
 import { resolveAppUpgrade, type AppDevice, type AppUpgrade } from './app-upgrade.js';
-import { readAppReleases, readIndexDocument, readSwitches, whitelistsOfDevice, type DocumentSource } from './read-documents.js';
+import { readAppReleases, readIndexDocument, readSwitches, whitelistsOfDevice, type DeviceTrust, type DocumentSource } from './read-documents.js';
 import { resolveUpdate, type DeviceRequest, type Resolution } from './resolve.js';
 import type { DeviceFacts } from './rule-match.js';
 import { resolveSwitches, type SwitchResolution } from './switches.js';
@@ -22,8 +22,8 @@ export interface UpdaterOptions {
   /** Where documents are read: the CDN in front of the store (see `httpDocuments` on Node), or any DocumentSource. */
   from: DocumentSource;
   channel: string;
-  /** Public keys the app ships (trustedKeyFromPem): with any, every document must carry a valid signature by one. */
-  trust?: readonly TrustedKey[];
+  /** Public keys the app ships (trustedKeyFromPem): with any, every document must carry a valid signature by one; or a root's signing role (roleTrust) with its threshold. */
+  trust?: DeviceTrust;
   /** Remembered versions; without, only expiry protects against a frozen copy. */
   state?: TrustState;
   /** The clock (tests); default: now. */
@@ -67,7 +67,7 @@ export function createUpdater(options: UpdaterOptions): Updater {
       const { index, key, signed } = await readIndexDocument(from, channel, trust);
       await accept(key, index, signed, 'index', at);
       const rules = (index.packages[device.package]?.releases ?? []).map((release) => release.rules);
-      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust);
+      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust, index.whitelists);
       const resolution = resolveUpdate(index, { ...device, now: at }, isWhitelisted);
       return { ...resolution, package: device.package, channel, indexVersion: index.version ?? 0, request: device };
     },

@@ -72,7 +72,7 @@ function visitStrings(value: unknown, map: (text: string) => string): unknown {
 
 /** Where a command reads `env:NAME` values from: the signing key, and the hooks its events run. */
 export interface WriteEnvironmentNeeds {
-  signing?: { privateKey: string };
+  signing?: { privateKey: string | string[] };
   hooks: readonly { type: string; name?: string; on: readonly string[] }[];
 }
 
@@ -83,8 +83,10 @@ export interface WriteEnvironmentNeeds {
  */
 export function assertWriteEnvironment(needs: WriteEnvironmentNeeds, events: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   const problems: string[] = [];
-  const signingVariable = needs.signing && envRefName(needs.signing.privateKey);
-  if (signingVariable && !env[signingVariable]?.trim()) problems.push(`${signingVariable} (signing.privateKey)`);
+  const signingKeys = needs.signing ? [needs.signing.privateKey].flat() : [];
+  for (const signingVariable of signingKeys.map(envRefName)) {
+    if (signingVariable && !env[signingVariable]?.trim()) problems.push(`${signingVariable} (signing.privateKey)`);
+  }
   for (const hook of needs.hooks) {
     if (!hook.on.some((event) => events.includes(event))) continue;
     for (const name of missingEnvRefs(hook, env)) problems.push(`${name} (hook '${hook.name ?? hook.type}')`);

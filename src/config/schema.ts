@@ -189,7 +189,12 @@ export const configSchema = z.strictObject({
   hooks: hooksConfigSchema,
   signing: z
     .strictObject({
-      privateKey: z.string().min(1),
+      /** A PEM path, env:NAME, kms:<key-arn> or command:<program>; a list signs every document with each key. */
+      privateKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1, 'privateKey must name at least one key')]),
+      /** The public key (PEM path or env:NAME) of each command: signer, in order. */
+      publicKey: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+      /** How many of the keys must have signed a document read back (default 1). */
+      threshold: z.number().int().min(1).optional(),
       keyId: z.string().optional(),
       /** How long a written channel index stays valid on devices; every write (and `refresh`) sets a fresh expiry. */
       indexLifetime: z

@@ -2,8 +2,7 @@ import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { encryptionKeyId } from '../protocol/encryption.js';
 import { parseEncryptionKey } from './encryption-key.js';
-import type { SigningKey } from '../protocol/signature.js';
-import { loadPrivateKey } from './signing-keys.js';
+import { loadSigners, type SignerSet } from './signers.js';
 
 /**
  * The publisher's keys, from `signing` and `encryption` in the config. An
@@ -11,15 +10,15 @@ import { loadPrivateKey } from './signing-keys.js';
  * file (a mix-up between environments) is refused before anything is written.
  */
 
-/** A loader for the signing key that reads it once, when first called; undefined without `signing`. */
-export function signerFor(config: Pick<Config, 'signing'>, configDir: string): (() => Promise<SigningKey>) | undefined {
+/** A loader for the signing keys that reads them once, when first called; undefined without `signing`. */
+export function signerFor(config: Pick<Config, 'signing'>, configDir: string): (() => Promise<SignerSet>) | undefined {
   const { signing } = config;
   if (!signing) return undefined;
-  let loaded: Promise<SigningKey> | undefined;
+  let loaded: Promise<SignerSet> | undefined;
   return () =>
-    (loaded ??= loadPrivateKey(signing.privateKey, configDir).then((signer) => {
-      assertPinned('signing', signing.keyId, signer.keyId);
-      return signer;
+    (loaded ??= loadSigners(signing, configDir).then((set) => {
+      assertPinned('signing', signing.keyId, set.signers[0].trusted.keyId);
+      return set;
     }));
 }
 

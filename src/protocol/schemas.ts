@@ -74,6 +74,8 @@ export const channelIndexSchema = z.looseObject({
   // Absent only in indexes written before freshness (read as version 0, never expiring).
   version: z.number().int().nonnegative().optional(),
   expires: timeSchema.optional(),
+  // The upload of each whitelist the rules use, as the index was written (protocol/whitelist.ts).
+  whitelists: z.record(z.string(), z.looseObject({ version: z.number().int().positive(), shards: z.number().int().positive() })).optional(),
   packages: z.record(
     z.string(),
     z.looseObject({

@@ -139,6 +139,8 @@ export interface ChannelIndex {
   version?: number;
   /** ISO-8601; devices refuse the index after it (a freeze attack). Every write sets a fresh one. */
   expires?: string;
+  /** The upload (and shard count) of every whitelist the releases' rules name, as written: devices read exactly those shards. */
+  whitelists?: Record<string, { version: number; shards: number }>;
   /** Releases per package id, newest version first. */
   packages: Record<string, PackageReleases>;
   /** Where devices send receipts (PROTOCOL.md §18); absent: send none. */

@@ -30,6 +30,42 @@ export interface WhitelistShardDocument {
   ids: string[];
 }
 
+/**
+ * What a channel index says of a whitelist its rules use (`whitelists` in the
+ * index): the upload devices read and its shard count. Devices read the
+ * shards of exactly that upload and no meta, so an older signed list put
+ * back in the store is never read (a rollback of the list).
+ */
+export interface WhitelistBinding {
+  version: number;
+  shards: number;
+}
+
+export type WhitelistBindings = Record<string, WhitelistBinding>;
+
+/**
+ * The list as the index binds it (the meta its shards are checked against);
+ * undefined when the index binds no such list (written before lists were
+ * bound, or the list was uploaded since without versions): read its meta.
+ */
+export function boundWhitelist(bindings: WhitelistBindings | undefined, name: string): Pick<WhitelistMeta, 'name' | 'version' | 'shards'> | undefined {
+  const binding = bindings && Object.hasOwn(bindings, name) ? (bindings[name] as Partial<WhitelistBinding> | null) : undefined;
+  if (binding === undefined) return undefined;
+  const positive = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
+  if (!binding || !positive(binding.version) || !positive(binding.shards)) throw new IntegrityError('channel index', `binds whitelist '${name}' malformed (whitelists.${name} must be { version, shards }, positive integers)`);
+  return { name, version: binding.version, shards: binding.shards };
+}
+
+/** The bindings an index written now carries: each named list's current upload (lists uploaded before uploads were numbered cannot be bound). */
+export function whitelistBindings(names: Iterable<string>, metas: ReadonlyMap<string, WhitelistMeta>): WhitelistBindings | undefined {
+  const bindings: WhitelistBindings = {};
+  for (const name of [...new Set(names)].sort()) {
+    const meta = metas.get(name);
+    if (meta?.version !== undefined) bindings[name] = { version: meta.version, shards: meta.shards };
+  }
+  return Object.keys(bindings).length ? bindings : undefined;
+}
+
 export const whitelistsPrefix = 'whitelists/';
 export const whitelistPrefix = (name: string) => `${whitelistsPrefix}${name}/`;
 export const whitelistMetaKey = (name: string) => `${whitelistPrefix(name)}meta.json`;
@@ -73,7 +109,7 @@ export function validateWhitelistMeta(document: unknown, key: string, name: stri
  * The ids of one shard, already parsed from JSON, checked against what the
  * meta says it must be: this list, this upload, this shard number.
  */
-export function validateWhitelistShard(document: unknown, key: string, meta: WhitelistMeta, shard: number): string[] {
+export function validateWhitelistShard(document: unknown, key: string, meta: Pick<WhitelistMeta, 'name' | 'version'>, shard: number): string[] {
   if (meta.version === undefined) {
     // Uploaded before shards were bound: a bare array of ids.
     if (Array.isArray(document) && document.every((id) => typeof id === 'string')) return document;

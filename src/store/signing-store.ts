@@ -1,14 +1,15 @@
 import { parseDocumentJson } from '../protocol/document-json.js';
 import { StoreError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
-import { checkDocumentSignature } from '../protocol/document-signature.js';
+import { checkDocumentTrust } from '../protocol/document-signature.js';
 import { packagesPrefix } from '../protocol/layout.js';
+import { ROOT_PREFIX } from '../protocol/root.js';
 import { serializeDocument } from '../protocol/manifest.js';
-import { signDocument, trustedKeyOf, type SigningKey } from '../protocol/signature.js';
+import { signWithAll, type SignerSet } from '../keys/signers.js';
 import type { Store, StoredDocument } from './store.js';
 
-/** Every JSON document written is signed (its signatures inside it; see protocol/document-signature.ts). */
-const isSignedDocument = (key: string) => key.endsWith('.json');
+/** Every JSON document written is signed (its signatures inside it; see protocol/document-signature.ts); roots carry their root keys' signatures. */
+const isSignedDocument = (key: string) => key.endsWith('.json') && !key.startsWith(ROOT_PREFIX);
 
 /**
  * Mutable documents a publisher builds on (channel index, archive, history,
@@ -29,14 +30,14 @@ export class UnsignedDocumentError extends StoreError {
     readonly stored: StoredDocument,
   ) {
     super(
-      `${key} ${problem}: it was changed outside update-publish, signed with another key, or written before signing was turned on; check it, then sign it as stored with 'update-publish keys resign' (or restore it)`,
+      `${key} ${problem}: it was changed outside update-publish, signed with another key, or written before signing was turned on; restore it if it was altered, else sign it again with 'update-publish keys resign' (--public-key OLD.pem after a key rotation)`,
     );
     this.name = 'UnsignedDocumentError';
   }
 }
 
-/** The body signed by `signer`: a JSON object gets its `signatures`; anything else is stored as it is. */
-function signedBody(body: Buffer, signer: SigningKey): Buffer {
+/** The body signed by every key of the set: a JSON object gets its `signatures`; anything else is stored as it is. */
+async function signedBody(body: Buffer, signers: SignerSet): Promise<Buffer> {
   let document: unknown;
   try {
     document = JSON.parse(body.toString('utf8'));
@@ -44,7 +45,7 @@ function signedBody(body: Buffer, signer: SigningKey): Buffer {
     return body;
   }
   if (typeof document !== 'object' || document === null || Array.isArray(document)) return body;
-  return serializeDocument(signDocument(document, signer));
+  return serializeDocument(await signWithAll(document, signers));
 }
 
 /**
@@ -55,7 +56,7 @@ function signedBody(body: Buffer, signer: SigningKey): Buffer {
  * their signature is this publisher's: an update never vouches for bytes
  * changed outside update-publish.
  */
-export function signingStore(store: Store, signer: () => Promise<SigningKey>): Store {
+export function signingStore(store: Store, signer: () => Promise<SignerSet>): Store {
   const problemOf = async (stored: StoredDocument): Promise<string | undefined> => {
     let document: unknown;
     try {
@@ -63,7 +64,7 @@ export function signingStore(store: Store, signer: () => Promise<SigningKey>): S
     } catch (error) {
       return `is not valid JSON (${(error as Error).message})`;
     }
-    const check = checkDocumentSignature(document, [trustedKeyOf((await signer()).key)]);
+    const check = checkDocumentTrust(document, (await signer()).trust);
     return check.ok ? undefined : check.message;
   };
 
@@ -80,7 +81,7 @@ export function signingStore(store: Store, signer: () => Promise<SigningKey>): S
 
     async writeDocument(key, body, options) {
       if (!isSignedDocument(key)) return store.writeDocument(key, body, options);
-      const signed = signedBody(body, await signer());
+      const signed = await signedBody(body, await signer());
       const written = await store.writeDocument(key, signed, { ...options, sha256: sha256Hex(signed) });
       return written && { ...written, stored: signed };
     },

@@ -1,3 +1,4 @@
+import { channelIndexKey } from '../protocol/layout.js';
 import { packageReleases } from '../channel/archive.js';
 import { requireKnownChannel } from '../channel/channels.js';
 import { appendHistoryLog } from '../channel/history.js';
@@ -149,7 +150,8 @@ function pendingRecord<D extends StampedFields, C extends Change<D>>(id: string,
     documentDigest: documentDigest(document),
     ...(after.releases && { releases: after.releases }),
     ...(spec.kind.snapshots && { snapshot: document }),
-    history: after.history,
+    // Package history entries record the index version they were written as: publishers refuse an older index (a replay).
+    history: key === channelIndexKey(spec.channel) ? after.history.map((log) => ({ ...log, entries: log.entries.map((entry) => ({ ...entry, indexVersion: version })) })) : after.history,
     events: spec.hooks ? after.events : [],
     owner: currentOwner(),
   };

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { DeclinedError } from '../errors.js';
 import type { Output } from '../output.js';
-import type { SigningKey } from '../protocol/signature.js';
+import type { SignerSet } from '../keys/signers.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -20,8 +20,10 @@ export interface WorkflowContext {
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
   dryRun: boolean;
-  /** The publisher's signing key, read once on first call (the one the store signs with); absent without signing. */
-  signer?: () => Promise<SigningKey>;
+  /** The publisher's signing keys, read once on first call (the ones the store signs with); absent without signing. */
+  signer?: () => Promise<SignerSet>;
+  /** Without signing: refuses a signed store (unless --allow-unsigned), as the first write would; called before long work. */
+  assertSigningMatchesStore?: () => Promise<void>;
 }
 
 /** Asks before a write; a "no" stops the run with exit 5 and `message` (what was not done). */

@@ -5,7 +5,7 @@ import { packageReleases } from '../channel/archive.js';
 import { channelsReleasing, claimVersion, readStoredVersions, VersionTakenError, writeManifest } from '../channel/catalog.js';
 import { packageHistory, publishRecord } from '../channel/history.js';
 import { withReceiptsSettings } from '../channel/receipts-settings.js';
-import { INDEX, readIndex } from '../channel/index-store.js';
+import { assertIndexNotReplayed, INDEX, readIndex } from '../channel/index-store.js';
 import type { Config } from '../config/schema.js';
 import { ConflictError } from '../errors.js';
 import { formatBytes, formatProgress, plural } from '../format.js';
@@ -237,6 +237,8 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   // Keys are read before any work, so a missing one fails the run at once.
   const encryptionKey = encryptionKeyFor(config);
   await context.signer?.();
+  await context.assertSigningMatchesStore?.();
+  await assertIndexNotReplayed(store, request.channel);
   const plan = await planPublish(context, request);
   // A run killed after its index write left history and hooks undone: finished even when nothing is new to publish.
   await finishInterruptedWork(context, request.channel);

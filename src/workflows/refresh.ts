@@ -47,6 +47,9 @@ export async function refreshIndexes(context: WorkflowContext, channel?: string)
   return { channels, dryRun: context.dryRun };
 }
 
+/** A channel's index written again, stamps only (whitelist upload: it then names the new upload). */
+export const refreshIndex = (context: WorkflowContext, channel: string) => refreshDocument(context, INDEX, channel, indexLifetimeMs(context.config));
+
 /** The document again, as its next version; nothing when the channel has none. */
 async function refreshDocument<T extends StampedFields>(
   context: WorkflowContext,

@@ -75,7 +75,7 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
   const work = await makeTempFolder('verify');
   const problems = new Map<string, VerifyProblem>();
   const skipped: VerifyProblem[] = [];
-  const checked = { channels: 0, releases: 0, objects: 0, fullPackagesUnpacked: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys?.length) };
+  const checked = { channels: 0, releases: 0, objects: 0, fullPackagesUnpacked: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys && ('threshold' in publicKeys ? publicKeys.keys.length : publicKeys.length)) };
   const record = (key: string, problem: string) => problems.set(`${key}\n${problem}`, { key, problem });
   const recordError = (error: unknown, key: string) => {
     // An interruption is no finding about the object being read.

@@ -1,14 +1,16 @@
 import { parseDocumentJson } from '../protocol/document-json.js';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { storeSource, type UpdateSource } from '../client/fetch/source.js';
-import { DOCUMENT_LIMITS, readChannelIndex, readManifestAt, readSignedJson } from '../client/fetch/documents.js';
+import { DOCUMENT_LIMITS, readChannelIndex, readManifestAt, readSignedJson, type TrustedKeys } from '../client/fetch/documents.js';
 import { validateWhitelistMeta, validateWhitelistShard, whitelistShardKey, whitelistsPrefix } from '../protocol/whitelist.js';
 import { verifyReleases, type VerifyProblem, type VerifyReport } from './verify-releases.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { listChannelFolders } from '../channel/index-store.js';
 import { ExitCode, UserError } from '../errors.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
-import { checkDocumentSignature } from '../protocol/document-signature.js';
+import { checkDocumentSignature, checkDocumentTrust, type Trust } from '../protocol/document-signature.js';
+import { roleTrust, rootKey } from '../protocol/root.js';
+import { readRootChain } from './keys-root.js';
 import { IntegrityError, ProtocolError } from '../protocol/errors.js';
 import { channelPrefix } from '../protocol/layout.js';
 import { trustedKeyOf } from '../protocol/signature.js';
@@ -24,7 +26,12 @@ import type { WorkflowContext } from './context.js';
  */
 export async function verifyStore(context: WorkflowContext, request: { channel?: string; publicKeys: KeyObject[] }): Promise<VerifyReport> {
   const { config, store, output } = context;
-  const publicKeys = request.publicKeys.length ? request.publicKeys : context.signer ? [createPublicKey((await context.signer()).key)] : [];
+  // With a root in the store: its chain, and the newest root's signing keys at their threshold.
+  const chain = await checkRootChain(store);
+  const publicKeys: Trust = chain.trust ?? {
+    keys: request.publicKeys.length ? request.publicKeys.map(trustedKeyOf) : context.signer ? [...(await context.signer()).trust.keys] : [],
+    threshold: 1,
+  };
   const encryptionKey = encryptionKeyFor(config);
   const channels = request.channel ? [request.channel] : await listChannelFolders(store);
   // Verifying nothing must not pass: it is almost always a mistyped store.
@@ -48,12 +55,12 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
     step.fail();
     throw error;
   }
-  report.problems.push(...(await checkChannelLogs(store, channels, publicKeys)));
+  report.problems.push(...chain.problems, ...(await checkChannelLogs(store, channels, publicKeys)));
   report.problems.push(...(await checkBases(storeSource(store), channels, publicKeys)));
   report.problems.push(...(await checkWhitelists(store, publicKeys)));
   if (report.problems.length) step.fail(`${plural(report.problems.length, 'problem')} in ${store.location}`);
   else step.succeed(`verified ${store.location}`);
-  if (!publicKeys.length) output.warn('signatures not checked: pass --public-key or configure signing.privateKey');
+  if (!publicKeys.keys.length) output.warn('signatures not checked: pass --public-key or configure signing.privateKey');
   return report;
 }
 
@@ -62,8 +69,7 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
  * archived releases back into the index: each must parse and, with trusted
  * keys, carry a valid signature.
  */
-async function checkChannelLogs(store: Store, channels: string[], publicKeys: KeyObject[]): Promise<VerifyProblem[]> {
-  const trusted = publicKeys.map(trustedKeyOf);
+async function checkChannelLogs(store: Store, channels: string[], trust: Trust): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   for (const channel of channels) {
     // Archives, release histories, and the switches' and app releases' histories and kept versions (what rollback writes back).
@@ -88,8 +94,8 @@ async function checkChannelLogs(store: Store, channels: string[], publicKeys: Ke
         problems.push({ key, problem: `is not valid JSON (${(error as Error).message})` });
         continue;
       }
-      if (trusted.length === 0) continue;
-      const check = checkDocumentSignature(document, trusted);
+      if (trust.keys.length === 0) continue;
+      const check = checkDocumentTrust(document, trust);
       if (!check.ok) problems.push({ key, problem: check.message });
     }
   }
@@ -101,7 +107,7 @@ async function checkChannelLogs(store: Store, channels: string[], publicKeys: Ke
  * applies to: each manifest an index lists as a base must be there, be the
  * one the index names (SHA-256) and read as a manifest, as fetch reads it.
  */
-async function checkBases(source: UpdateSource, channels: string[], publicKeys: KeyObject[]): Promise<VerifyProblem[]> {
+async function checkBases(source: UpdateSource, channels: string[], publicKeys: TrustedKeys): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   for (const channel of channels) {
     let index;
@@ -130,7 +136,7 @@ async function checkBases(source: UpdateSource, channels: string[], publicKeys: 
  * name) and each shard it names (signature, bound to the list, upload and
  * shard number), with the device's reader.
  */
-async function checkWhitelists(store: Store, publicKeys: KeyObject[]): Promise<VerifyProblem[]> {
+async function checkWhitelists(store: Store, publicKeys: TrustedKeys): Promise<VerifyProblem[]> {
   const source = storeSource(store);
   const problems: VerifyProblem[] = [];
   const metaKeys = (await store.list(whitelistsPrefix)).map((object) => object.key).filter((key) => /^whitelists\/[^/]+\/meta\.json$/.test(key));
@@ -155,4 +161,18 @@ async function checkWhitelists(store: Store, publicKeys: KeyObject[]): Promise<V
     }
   }
   return problems;
+}
+
+/** The store's root chain as devices follow it from root 1: each link, and the newest root's expiry. */
+async function checkRootChain(store: Store, now = new Date()): Promise<{ trust?: Trust; problems: VerifyProblem[] }> {
+  try {
+    const { roots } = await readRootChain(store);
+    const newest = roots.at(-1)?.root;
+    if (!newest) return { problems: [] };
+    const problems = Date.parse(newest.expires) <= now.getTime() ? [{ key: rootKey(newest.version), problem: `expired at ${newest.expires}: devices refuse it; publish the next root` }] : [];
+    return { trust: roleTrust(newest, 'signing'), problems };
+  } catch (error) {
+    if (!(error instanceof ProtocolError || error instanceof UserError)) throw error;
+    return { problems: [{ key: 'root/', problem: error.message }] };
+  }
 }

@@ -2,6 +2,8 @@ import { releasesNamingWhitelist } from '../channel/catalog.js';
 import { readIdSet } from '../channel/id-file.js';
 import { MAX_WHITELIST_IDS, readWhitelistMeta, removeWhitelist, requireWhitelistName, uploadWhitelist } from '../channel/whitelists.js';
 import { plural } from '../format.js';
+import { listChannels, readIndex } from '../channel/index-store.js';
+import { refreshIndex } from './refresh.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 /** Stores (or replaces, once confirmed) a whitelist from a file of ids. */
@@ -10,7 +12,25 @@ export async function uploadWhitelistFile(context: WorkflowContext, name: string
   const existing = await readWhitelistMeta(context.store, requireWhitelistName(name));
   if (existing) await confirmOrDecline(context, `Replace whitelist '${name}' (${plural(existing.count, 'id')}) with ${plural(ids.size, 'id')}?`);
   const { count, shards } = await uploadWhitelist(context.store, name, ids);
-  return { name, count, shards, dryRun: context.dryRun };
+  const channels = await bindWhitelist(context, name);
+  return { name, count, shards, channels, dryRun: context.dryRun };
+}
+
+/**
+ * Each channel index whose releases name the list is written again, naming
+ * the new upload: devices read the shards of the upload their index names,
+ * so the list changes for them now, and an older list put back never does.
+ */
+async function bindWhitelist(context: WorkflowContext, name: string): Promise<string[]> {
+  const bound: string[] = [];
+  for (const channel of await listChannels(context.store)) {
+    const { index } = await readIndex(context.store, channel);
+    const named = Object.values(index.packages).some(({ releases }) => releases.some((release) => release.rules.whitelist?.includes(name)));
+    if (!named) continue;
+    await refreshIndex(context, channel);
+    bound.push(channel);
+  }
+  return bound;
 }
 
 /** Removes a whitelist, once confirmed; first says which served releases still name it. */

@@ -25,8 +25,9 @@ import { validateAppReleases } from '../../src/protocol/app-releases.js';
 import { validateSwitches } from '../../src/protocol/switches.js';
 import { parseProtocolTime } from '../../src/protocol/time.js';
 import { compareVersions, isProtocolVersion } from '../../src/protocol/version.js';
-import { canonicalBytes, checkDocumentSignature, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
+import { canonicalBytes, checkDocumentSignature, checkDocumentTrust, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
 import { parseDocumentJson } from '../../src/protocol/document-json.js';
+import { acceptTrustedRoot, followRootChain, roleTrust, RootError } from '../../src/protocol/root.js';
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
 import { IntegrityError, ProtocolError } from '../../src/protocol/errors.js';
 import { documentFreshnessProblem, indexFreshnessProblem, rememberDocument, rememberIndex, type ChannelTrust, type DocumentTrust } from '../../src/protocol/freshness.js';
@@ -35,7 +36,7 @@ import { hash32, rolloutBucket, rolloutThreshold } from '../../src/protocol/roll
 import { ReceiptTally, wilsonInterval } from '../../src/protocol/receipt-counts.js';
 import { decodeReceiptQuery, encodeReceiptQuery, installSampled, type Receipt } from '../../src/protocol/receipts.js';
 import type { ChannelIndex, Manifest, ReleaseRules } from '../../src/protocol/types.js';
-import { shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistShard, whitelistShardKey } from '../../src/protocol/whitelist.js';
+import { boundWhitelist, shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistShard, whitelistShardKey, type WhitelistBindings } from '../../src/protocol/whitelist.js';
 import { FIXTURE_FOLDER, type VectorCase, type VectorFile } from './vector-file.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -83,6 +84,18 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       }
       return tally.report();
     }
+    case 'whitelist-bound':
+      try {
+        const bindings = input.bindings as WhitelistBindings;
+        if (!Object.hasOwn(bindings, input.list)) return { bound: false };
+        const meta = boundWhitelist(bindings, input.list)!;
+        const shard = whitelistShard(input.id, meta.shards);
+        const key = whitelistShardKey(input.list, shard, meta.version);
+        return { bound: true, key, member: shardHas(validateWhitelistShard(input.shardDocument, key, meta, shard), input.id) };
+      } catch (error) {
+        if (error instanceof ProtocolError) return { error: 'bad-whitelist' };
+        throw error;
+      }
     case 'app-version':
       return { satisfies: (input.versions as string[]).map((version) => semver.satisfies(version, input.range)) };
     case 'resolve': {
@@ -171,8 +184,22 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       } catch {
         return { ok: false, reason: 'malformed' };
       }
-      const check = checkDocumentSignature(document, (input.trusted as string[]).map((name) => trustedKeyFromPem(keys[name])));
+      const check = checkDocumentTrust(document, { keys: (input.trusted as string[]).map((name) => trustedKeyFromPem(keys[name])), threshold: input.threshold ?? 1 });
       return check.ok ? { ok: true, keyId: check.keyId } : { ok: false, reason: check.reason };
+    }
+    case 'root-chain': {
+      const chain = (input.chain ?? []) as unknown[];
+      const trustedVersion = (input.trusted as { version?: number }).version ?? 0;
+      try {
+        const trusted = acceptTrustedRoot(input.trusted, 'trusted root');
+        const { root } = await followRootChain(trusted, input.trusted, async (key) => chain[Number(/root\/(\d+)\.root\.json/.exec(key)![1]) - trustedVersion - 1] ?? null, new Date(input.now));
+        if (input.document === undefined) return { version: root.version };
+        const check = checkDocumentTrust(input.document, roleTrust(root, 'signing'));
+        return { version: root.version, document: check.ok ? { ok: true, keyId: check.keyId } : { ok: false, reason: check.reason } };
+      } catch (error) {
+        if (error instanceof RootError) return { error: error.reason };
+        throw error;
+      }
     }
     case 'encryption-key-id':
       return { keyId: encryptionKeyId(encryptionKey(file, input.key)) };

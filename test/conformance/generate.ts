@@ -22,6 +22,7 @@ import { packageVectors } from './vectors-packages.js';
 import { accessVectors } from './vectors-access.js';
 import { receiptVectors } from './vectors-receipts.js';
 import { answered, appVersionVectors, freshnessVectors, hashVectors, resolveVectors, rolloutVectors, whitelistVectors, type DraftFile } from './vectors-rules.js';
+import { rootVectors } from './vectors-root.js';
 import { canonicalVectors, encryptionVectors, FULL_SIZE_PLAINTEXT, seal, signatureVectors } from './vectors-trust.js';
 
 export const CONFORMANCE_DIR = dirname(fileURLToPath(import.meta.url));
@@ -45,6 +46,7 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     jsonVectors(),
     canonicalVectors(),
     signatureVectors(),
+    rootVectors(),
     await encryptionVectors(fullSize),
     await packageVectors(fixture),
     promotedVectors(),

@@ -33,6 +33,7 @@ export const VECTOR_FILES = [
   'json.json',
   'canonical-json.json',
   'signatures.json',
+  'root.json',
   'encryption.json',
   'packages.json',
   'promoted.json',

@@ -1,6 +1,6 @@
 import type { DraftCase, DraftFile } from './vectors-rules.js';
 
-/** Private stores (PROTOCOL.md §20): what a request carries for a credential the app was handed. */
+/** Private stores (PROTOCOL.md §21): what a request carries for a credential the app was handed. */
 export function accessVectors(): DraftFile {
   const base = 'https://cdn.example.com/updates/packages/maps/1.0.0/full.zip';
   const expires = '2026-12-06T05:00:00.000Z';

@@ -123,10 +123,23 @@ export function whitelistVectors(): DraftFile {
   member('a meta with 0 shards is refused', 'b-phone', shardDocument, { error: 'bad-whitelist' }, { ...meta, shards: 0 });
   const legacyMeta = { name: 'qa', count: 5, shards: 1, uploadedAt: '2026-01-01T00:00:00.000Z' };
   member('a list without meta version: its shard is a bare array of ids', 'c-phone', ids, { member: true }, legacyMeta);
+  // The channel index binds the upload of each list its rules use: devices read that upload's shard, no meta.
+  const bound = (name: string, id: string, bindings: Record<string, unknown>, document: unknown, want: unknown) =>
+    cases.push({ name, check: 'whitelist-bound', list: 'qa', bindings, shardDocument: document, id, want });
+  const binding = { qa: { version: 4, shards: 1 } };
+  bound('the index binds upload 4: the shard of upload 4 is read', 'b-phone', binding, shardDocument, { bound: true, key: 'whitelists/qa/v4/shard-000.json', member: true });
+  bound('an older upload put back (its shard, upload 3, served at any key) is refused: a rollback of the list', 'b-phone', binding, { ...shardDocument, version: 3 }, { error: 'bad-whitelist' });
+  bound('the binding gives the shard count: 2 shards', 'b-phone', { qa: { version: 4, shards: 2 } }, { ...shardDocument, shard: whitelistShard('b-phone', 2) }, {
+    bound: true,
+    key: `whitelists/qa/v4/shard-00${whitelistShard('b-phone', 2)}.json`,
+    member: true,
+  });
+  bound('a list the index does not bind (written before lists were bound): its meta is read as before', 'b-phone', {}, shardDocument, { bound: false });
+  bound('a malformed binding is refused', 'b-phone', { qa: { version: 0, shards: 1 } }, shardDocument, { error: 'bad-whitelist' });
   return {
     name: 'whitelist.json',
     description:
-      'shard = hash32(`whitelist:${id}`) % meta.shards; key whitelists/<list>/v<meta.version>/shard-<shard, at least 3 digits>.json (without meta.version: whitelists/<list>/shard-<nnn>.json, a bare array). A shard document { list, version, shard, ids } must name the list, the upload and the shard asked for; ids are sorted by UTF-16 code units and compared exactly.',
+      'shard = hash32(`whitelist:${id}`) % meta.shards; key whitelists/<list>/v<meta.version>/shard-<shard, at least 3 digits>.json (without meta.version: whitelists/<list>/shard-<nnn>.json, a bare array). A shard document { list, version, shard, ids } must name the list, the upload and the shard asked for; ids are sorted by UTF-16 code units and compared exactly. whitelist-bound: the channel index member `whitelists` maps a list to { version, shards } (positive integers); a bound list is read from that upload alone (no meta.json), an unbound one through its meta.',
     cases,
   };
 }

@@ -10,6 +10,8 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { createEncryptStream, encryptionKeyId, ENCRYPTION_HEADER_SIZE, ENCRYPTION_TAG_SIZE } from '../../src/protocol/encryption.js';
 import { keyIdOf, signDocument, type SigningKey } from '../../src/protocol/signature.js';
+import { canonicalBytes, keyIdOfSpki, withSignatures } from '../../src/protocol/document-signature.js';
+import { p256 } from '@noble/curves/nist.js';
 import type { DraftCase, DraftFile } from './vectors-rules.js';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -84,11 +86,24 @@ const INDEX_DOCUMENT = {
   },
 };
 
+/** A P-256 key from a fixed scalar, signing deterministically (RFC 6979): ECDSA vectors regenerate byte for byte. */
+function p256Key(seedByte: number) {
+  const secret = new Uint8Array(32).fill(seedByte);
+  const spki = Buffer.concat([P256_SPKI_PREFIX, Buffer.from(p256.getPublicKey(secret, false))]);
+  const publicPem = `-----BEGIN PUBLIC KEY-----\n${spki.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END PUBLIC KEY-----\n`.replace('\n\n', '\n');
+  const keyId = keyIdOfSpki(spki);
+  const sign = <T extends object>(document: T) =>
+    withSignatures(document, [{ keyid: keyId, alg: 'ecdsa-p256-sha256', sig: Buffer.from(p256.sign(canonicalBytes(document), secret, { format: 'der' })).toString('base64') }]);
+  return { keyId, publicPem, sign };
+}
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
+
 export function signatureVectors(): DraftFile {
   const publisher = signingKey(1);
   const other = signingKey(2);
   const example = signingKey(7);
-  const keys = { publisher: publisher.publicPem, other: other.publicPem, 'protocol-example': example.publicPem };
+  const ecdsa = p256Key(3);
+  const keys = { publisher: publisher.publicPem, other: other.publicPem, 'protocol-example': example.publicPem, 'ecdsa-p256': ecdsa.publicPem };
   const signed = signDocument(INDEX_DOCUMENT, publisher.signer);
   const byOther = signDocument(INDEX_DOCUMENT, other.signer);
   const [publisherSignature] = signed.signatures;
@@ -134,6 +149,34 @@ export function signatureVectors(): DraftFile {
     ok: false,
     reason: 'bad-signature',
   });
+  // Signatures name their algorithm; ECDSA P-256 (KMS, HSMs) is DER over SHA-256 of the canonical bytes.
+  const byEcdsa = ecdsa.sign(INDEX_DOCUMENT);
+  const [ecdsaSignature] = byEcdsa.signatures;
+  const named = { ...signed, signatures: [{ ...publisherSignature, alg: 'ed25519' }] };
+  cases.push({ name: 'key id of the ECDSA P-256 key', check: 'key-id', key: 'ecdsa-p256', want: { keyId: ecdsa.keyId } });
+  add('ECDSA P-256: valid (alg ecdsa-p256-sha256, DER)', { document: byEcdsa, trusted: ['ecdsa-p256'] }, { ok: true, keyId: ecdsa.keyId });
+  add('ECDSA P-256: altered after signing', { document: { ...byEcdsa, version: 4 }, trusted: ['ecdsa-p256'] }, { ok: false, reason: 'bad-signature' });
+  add('Ed25519 naming its algorithm', { document: named, trusted: ['publisher'] }, { ok: true, keyId: publisher.signer.keyId });
+  add('a signature naming another algorithm than its key has does not verify', { document: { ...signed, signatures: [{ ...publisherSignature, alg: 'ecdsa-p256-sha256' }] }, trusted: ['publisher'] }, {
+    ok: false,
+    reason: 'bad-signature',
+  });
+  add('an algorithm devices do not know is malformed', { document: { ...signed, signatures: [{ ...publisherSignature, alg: 'rsa-pss' }] }, trusted: ['publisher'] }, { ok: false, reason: 'malformed' });
+  const both = { ...INDEX_DOCUMENT, signatures: [publisherSignature, ecdsaSignature] };
+  add('threshold 2: signed by two trusted keys', { document: both, trusted: ['publisher', 'ecdsa-p256'], threshold: 2 }, { ok: true, keyId: publisher.signer.keyId });
+  add('threshold 2: one trusted signature is not enough', { document: signed, trusted: ['publisher', 'ecdsa-p256'], threshold: 2 }, { ok: false, reason: 'under-threshold' });
+  add('threshold 2: the same key twice counts once', { document: { ...signed, signatures: [publisherSignature, publisherSignature] }, trusted: ['publisher', 'ecdsa-p256'], threshold: 2 }, {
+    ok: false,
+    reason: 'under-threshold',
+  });
+  add('threshold 2: a signature by a key not trusted (removed) counts for nothing', { document: { ...signed, signatures: [publisherSignature, otherSignature] }, trusted: ['publisher', 'ecdsa-p256'], threshold: 2 }, {
+    ok: false,
+    reason: 'under-threshold',
+  });
+  add('threshold 2: an altered document with one valid signature left is refused as altered', { document: { ...both, signatures: [publisherSignature, { ...ecdsaSignature, sig: ecdsa.sign({ x: 1 }).signatures[0].sig }] }, trusted: ['publisher', 'ecdsa-p256'], threshold: 2 }, {
+    ok: false,
+    reason: 'bad-signature',
+  });
   add('a document that is not an object', { document: [signed], trusted: ['publisher'] }, { ok: false, reason: 'malformed' });
   add('a signed document with a member name twice is refused, even when the signature verifies for the last value', {
     documentText: JSON.stringify(signed).replace(/}$/, ',"channel":"production"}'),
@@ -146,7 +189,7 @@ export function signatureVectors(): DraftFile {
   return {
     name: 'signatures.json',
     description:
-      'Document signatures: `signatures: [{ keyid, sig }]` inside the document; sig is base64 Ed25519 over the canonical JSON (canonical-json.json) of the document without `signatures`; keyid is the first 16 hex digits of SHA-256 over the DER SubjectPublicKeyInfo of the public key (`keys` holds them as PEM). The check passes when one signature whose keyid names a trusted key verifies. Reasons: unsigned (no or empty signatures), malformed (not an object, signatures not a list of { keyid: 16 hex, sig: base64 }, or not canonicalizable), unknown-key (no signature by a trusted key id), bad-signature (none of those verifies).',
+      'Document signatures: `signatures: [{ keyid, alg, sig }]` inside the document; `alg` is `ed25519` (also when absent) or `ecdsa-p256-sha256`; sig is base64 of the Ed25519 signature, or of the DER ECDSA P-256 signature over SHA-256, of the canonical JSON (canonical-json.json) of the document without `signatures`; a signature verifies only by its key\'s algorithm; keyid is the first 16 hex digits of SHA-256 over the DER SubjectPublicKeyInfo of the public key (`keys` holds them as PEM). The check passes when signatures by `threshold` (default 1) distinct trusted keys verify. Reasons: unsigned (no or empty signatures), malformed (not an object, signatures not a list of { keyid: 16 hex, alg?: known, sig: base64 }, or not canonicalizable), unknown-key (no signature by a trusted key id), bad-signature (under the threshold and one by a trusted key does not verify), under-threshold (all verify, too few distinct trusted keys).',
     shared: { keys },
     cases,
   };

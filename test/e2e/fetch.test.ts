@@ -221,7 +221,7 @@ describe('signed releases', () => {
   it('signs every manifest and index, and a device trusting the public key installs and updates', async () => {
     for (const key of [INDEX, 'packages/maps/1.0.0/manifest.json', 'packages/maps/1.0.1/manifest.json']) {
       // Each document carries its own signatures: nothing detached to pair up.
-      expect((await project.readStoreJson(key)).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), sig: expect.any(String) }]);
+      expect((await project.readStoreJson(key)).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), alg: 'ed25519', sig: expect.any(String) }]);
       await expect(readFile(project.storePath(`${key}.sig`))).rejects.toThrow(/ENOENT/);
     }
     const device = join(project.dir, 'device', 'maps');
@@ -280,9 +280,11 @@ describe('signed releases', () => {
     expect((await verify(copy)).json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/does not match the content/) });
 
     // A person who checked it signs it as stored; then operations and devices accept it again.
-    expect(succeeded(await copy.run(['keys', 'resign', '--dry-run', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: true });
+    // Signing it again is refused until a person who checked it names it (issue 25: resign launders nothing).
+    expect((await copy.run(['keys', 'resign', '--yes'])).stderr).toMatch(/nothing was signed: .*index\.json signature by key [0-9a-f]{16} does not match the content/);
+    expect(succeeded(await copy.run(['keys', 'resign', '--accept', INDEX, '--dry-run', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: true });
     expect(await snapshotTree(copy.store)).toEqual(tampered);
-    expect(succeeded(await copy.run(['keys', 'resign', '--yes', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: false });
+    expect(succeeded(await copy.run(['keys', 'resign', '--accept', INDEX, '--yes', '--json']))).toEqual({ channels: ['production'], signed: [INDEX], dryRun: false });
     expect(succeeded(await copy.run(['keys', 'resign', '--yes', '--json'])).signed).toEqual([]);
     expect(succeeded(await copy.run(['rollout', 'maps', '60', '--yes', '--json'])).current).toEqual({ state: 'active', rollout: 60 });
     expect(succeeded(await verify(copy)).problems).toEqual([]);
@@ -353,8 +355,9 @@ describe('encrypted packages', () => {
     await publish(resumed, env);
     const manifestKey = 'packages/maps/1.0.0/manifest.json';
     const stored = await snapshotTree(resumed.store, { ignore: ['channels/**'] });
-    // As if the run had stopped right after writing the (signed) manifest: no index.
-    await rm(resumed.storePath(INDEX));
+    // As if the run had stopped right after writing the (signed) manifest: no index, nor the history written after it
+    // (an index missing under a history that records one is a replay the publisher refuses).
+    await rm(resumed.storePath('channels'), { recursive: true });
 
     expect((await publish(resumed, env)).packages[0]).toMatchObject({ status: 'published', version: '1.0.0' });
     expect(await snapshotTree(resumed.store, { ignore: ['channels/**'] })).toEqual(stored);

@@ -265,7 +265,7 @@ describe('release operations (CLI)', () => {
       const project = await copyOfBase();
       const csv = join(project.dir, 'qa.csv');
       await writeFile(csv, 'device_id,owner\nqa-1,anna\n"qa-2",bo\nqa-1,anna\n');
-      expect(await json(project, ['whitelist', 'upload', 'qa', csv, '--yes'])).toEqual({ name: 'qa', count: 2, shards: 1, dryRun: false });
+      expect(await json(project, ['whitelist', 'upload', 'qa', csv, '--yes'])).toEqual({ name: 'qa', count: 2, shards: 1, channels: [], dryRun: false });
       expect(await project.readStoreJson('whitelists/qa/meta.json')).toMatchObject({ name: 'qa', count: 2, shards: 1 });
       expect(await project.readStoreJson('whitelists/qa/v1/shard-000.json')).toEqual({ list: 'qa', version: 1, shard: 0, ids: ['qa-1', 'qa-2'] });
       expect((await json(project, ['whitelist', 'ls'])).whitelists).toMatchObject([{ name: 'qa', count: 2, shards: 1, uploadedAt: expect.any(String) }]);

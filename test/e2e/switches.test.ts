@@ -224,7 +224,7 @@ describe('signed switches', () => {
 
   it('signs every document it writes, and a device trusting the key reads them', async () => {
     for (const key of [SWITCHES, 'channels/production/switches/1.json', 'channels/production/switches/history.json']) {
-      expect((await project.readStoreJson(key)).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), sig: expect.any(String) }]);
+      expect((await project.readStoreJson(key)).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), alg: 'ed25519', sig: expect.any(String) }]);
     }
     expect(succeeded(await project.run(['switch', 'resolve', '--device-id', 'd1', ...trusted(), '--json'])).values).toEqual({ newCheckout: false });
     expect((await stored(project, await publicKey())).switches.newCheckout.default).toBe(false);

@@ -421,9 +421,9 @@ describe('turning signing on for an existing store', () => {
     expect(refusedPublish.stderr).not.toMatch(/hashing|packing|uploading/);
     expect(await snapshotTree(project.store)).toEqual(before);
 
-    const listed = succeeded(await project.run(['keys', 'resign', '--dry-run', '--json']));
+    const listed = succeeded(await project.run(['keys', 'resign', '--accept-unsigned', '--dry-run', '--json']));
     expect(listed.signed).toEqual(expect.arrayContaining([INDEX, 'channels/production/archive/maps.json', 'channels/production/history/maps.json']));
-    succeeded(await project.run(['keys', 'resign', '--yes', '--json']));
+    succeeded(await project.run(['keys', 'resign', '--accept-unsigned', '--yes', '--json']));
     expect(succeeded(await project.run(['verify', '--json'])).problems).toEqual([]);
     // Releases published before signing: their manifests are bound by the signed index.
     expect(succeeded(await fetchInto(project, join(project.dir, 'device', 'maps'), publicKey(project)))).toMatchObject({ version: '1.0.1' });

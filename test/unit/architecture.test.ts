@@ -111,12 +111,13 @@ describe('architecture', () => {
     expect(calling(/\bwriteChannelDocument\(/)).toEqual(['workflows/change-pipeline.ts', 'workflows/refresh.ts']);
     // The conditional-write loop under it: the writer, and the logs and the archive beside the documents.
     expect(calling(/\bupdateDocument\(/).sort()).toEqual(['channel/archive.ts', 'channel/history.ts', 'channel/versioned-document.ts']);
-    // Raw store writes of JSON documents: the loop itself, create-only objects, pending records, whitelists, and re-signing in place.
+    // Raw store writes of JSON documents: the loop itself, create-only objects, pending records, whitelists, re-signing in place, and root documents (create-only, signed by root keys).
     expect(calling(/\.writeDocument\(/).filter((file) => !file.startsWith('store/')).sort()).toEqual([
       'channel/pending.ts',
       'channel/update-document.ts',
       'channel/whitelists.ts',
       'workflows/keys-resign.ts',
+      'workflows/keys-root.ts',
     ]);
     // Every change of a channel document goes through runChange: release changes, documents, publish, base add, channel create.
     expect(calling(/\brunChange[<(]/).sort()).toEqual([

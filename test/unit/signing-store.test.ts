@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/hash.js';
 import { generateSigningKeyPair } from '../../src/keys/signing-keys.js';
+import { keyObjectSigner } from '../../src/keys/signers.js';
 import { checkDocumentSignature } from '../../src/protocol/document-signature.js';
 import { IMMUTABLE_CACHE, MUTABLE_CACHE } from '../../src/protocol/layout.js';
 import { trustedKeyOf, type SigningKey } from '../../src/protocol/signature.js';
@@ -29,7 +30,8 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   inner = createFolderStore(await mkdtemp(join(root, 'store-')));
-  store = signingStore(inner, async () => signer);
+  const one = keyObjectSigner(signer.key, 'test key');
+  store = signingStore(inner, async () => ({ signers: [one], threshold: 1, trust: { keys: [one.trusted], threshold: 1 } }));
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -43,7 +45,7 @@ describe('signingStore', () => {
   it('signs JSON documents inside them, in the same write, and nothing else; no detached .sig exists', async () => {
     const index = body('v1');
     const written = await store.writeDocument(INDEX, index, { ...options(index, MUTABLE_CACHE), ifNoneMatch: true });
-    expect(await stored(INDEX)).toEqual({ document: { text: 'v1', signatures: [{ keyid: signer.keyId, sig: expect.any(String) }] }, signed: true });
+    expect(await stored(INDEX)).toEqual({ document: { text: 'v1', signatures: [{ keyid: signer.keyId, alg: 'ed25519', sig: expect.any(String) }] }, signed: true });
     // The bytes stored are reported, so a release can list their SHA-256.
     expect(written!.stored!.equals((await inner.readDocument(INDEX))!.body)).toBe(true);
     const text = Buffer.from('plain');

@@ -11,7 +11,7 @@ import { parseAttributes, parseDate } from '../../release/rules.js';
 import { outputFor, withContext, type GlobalOptions } from '../context.js';
 import { markLaunched, rollbackIfUnconfirmed } from '../../client/receipts/reporter.js';
 import { formatBytes, formatProgress } from '../../format.js';
-import { collect, loadPublicKeys, readDecryptionKeys } from '../trust-options.js';
+import { collect, loadPublicKeys, readDecryptionKeys, readRootFile } from '../trust-options.js';
 import type { Session } from '../session.js';
 
 interface FetchFlags extends GlobalOptions {
@@ -22,6 +22,7 @@ interface FetchFlags extends GlobalOptions {
   attr?: string;
   into: string;
   publicKey?: string[];
+  root?: string;
   requireSignatures?: boolean;
   decryptionKey?: string[];
   from?: string;
@@ -53,6 +54,7 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--device-id <id>', 'device id (decides rollout and whitelist membership)')
     .option('--attr <k=v,…>', 'device attributes, e.g. region=eu,locale=de')
     .option('--public-key <file>', 'trusted signing public key: signatures become mandatory (repeat during a key rotation)', collect)
+    .option('--root <file>', 'the root the app ships (root/<N>.root.json): follow the chain from it; documents must be signed by the newest root\'s signing keys')
     .option('--require-signatures', 'refuse to install anything whose signatures are not checked against a --public-key')
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
     .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store), or s3://bucket/prefix with the AWS SDK credentials (e.g. Cognito), instead of the store')
@@ -95,8 +97,9 @@ without --confirm-launch ok, the previous install is restored and the release ne
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
       const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
-      if (flags.requireSignatures && publicKeys.length === 0) {
-        throw new UserError('--require-signatures needs a key to check them with: pass --public-key FILE (the signing-public.pem the app ships)');
+      const root = flags.root === undefined ? undefined : await readRootFile(flags.root);
+      if (flags.requireSignatures && publicKeys.length === 0 && root === undefined) {
+        throw new UserError('--require-signatures needs a key to check them with: pass --public-key FILE (the signing-public.pem the app ships) or --root FILE');
       }
       const decryptionKeys = readDecryptionKeys(flags.decryptionKey ?? []);
       const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
@@ -143,6 +146,7 @@ without --confirm-launch ok, the previous install is restored and the release ne
             },
             intoDir: flags.into,
             publicKeys,
+            root,
             decryptionKeys,
             now,
             maxIndexBytes,

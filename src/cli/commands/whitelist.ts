@@ -31,9 +31,9 @@ export function registerWhitelist(program: Command, session: Session): void {
       requireWhitelistName(name);
       await withContext(session, flags, async (context) => {
         const result = await uploadWhitelistFile(context, name, file);
-        const { count, shards } = result;
+        const { count, shards, channels } = result;
         context.output.result(result, () =>
-          `${dryRunNote(context.dryRun)}whitelist ${name}: ${plural(count, 'id')} in ${plural(shards, 'shard')}`,
+          `${dryRunNote(context.dryRun)}whitelist ${name}: ${plural(count, 'id')} in ${plural(shards, 'shard')}${channels.length ? `; the index of ${channels.join(', ')} now names this upload` : ''}`,
         );
       });
     });

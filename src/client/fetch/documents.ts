@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { sha256Hex } from '../../hash.js';
-import type { TrustedKey } from '../../protocol/document-signature.js';
-import { checkTrustedSignature, readIndexDocument, readSignedDocument } from '../read-documents.js';
+import type { Trust, TrustedKey } from '../../protocol/document-signature.js';
+import { checkTrustedSignature, readIndexDocument, readSignedDocument, type DeviceTrust } from '../read-documents.js';
 import { parseDocumentJson } from '../../protocol/document-json.js';
 import { parseManifest } from '../../protocol/manifest.js';
 import { trustedKeyOf } from '../../protocol/signature.js';
@@ -10,14 +10,14 @@ import { INSTALL_STATE_FILE } from '../../protocol/layout.js';
 import { IntegrityError, ProtocolError } from '../errors.js';
 import type { UpdateSource } from './source.js';
 
-/** Public keys a device trusts; without any, signatures are not checked (SHA-256 chains still are). */
-export type TrustedKeys = readonly (KeyObject | TrustedKey)[] | undefined;
+/** Public keys a device trusts, or a Trust (a root's signing keys and threshold); without any, signatures are not checked (SHA-256 chains still are). */
+export type TrustedKeys = readonly (KeyObject | TrustedKey)[] | Trust | undefined;
 
 export { DOCUMENT_LIMITS } from '../../protocol/limits.js';
 import { DOCUMENT_LIMITS } from '../../protocol/limits.js';
 
 /** Node KeyObjects as the trusted-key form the pure readers take. */
-export const asTrusted = (keys: TrustedKeys): TrustedKey[] => (keys ?? []).map((key) => ('publicKey' in key ? key : trustedKeyOf(key)));
+export const asTrusted = (keys: TrustedKeys): DeviceTrust => (keys && 'threshold' in keys ? keys : (keys ?? []).map((key) => ('publicKey' in key ? key : trustedKeyOf(key))));
 
 /**
  * Checks a document's own signatures. With trusted keys one of them must be a

@@ -7,7 +7,7 @@ import { resolveUpdate, type DeviceRequest, type ResolveReason, type WhitelistLo
 import { buildTree, type TreePackage } from './build-tree.js';
 import { readChannelIndex, readReleaseManifest, type TrustedKeys } from './documents.js';
 import { assertDecryptable, downloadPackage } from './download.js';
-import { markerAfterCheck, readInstallState, updateInstallState, writeInstallState } from './install-state.js';
+import { markerAfterCheck, readInstallState, updateInstallState, writeInstallState, type InstallState } from './install-state.js';
 import { sameVersion } from '../rule-match.js';
 import { installChoices, nextChoice, type AttemptFailure, type PackageChoice } from '../install-order.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../errors.js';
@@ -17,6 +17,8 @@ import { makeStagingDir, recoverInterruptedSwap, swapInto } from './swap.js';
 import { whitelistsOfDevice } from './whitelist-membership.js';
 import { ReceiptReporter } from '../receipts/reporter.js';
 import { previousInstallPath } from '../receipts/device-state.js';
+import { acceptTrustedRoot, followRootChain, MAX_ROOT_BYTES, newerRoot, roleTrust } from '../../protocol/root.js';
+import { INSTALL_STATE_FILE } from './install-state.js';
 
 export interface FetchOptions {
   source: UpdateSource;
@@ -27,6 +29,12 @@ export interface FetchOptions {
   intoDir: string;
   /** Trusted signing keys: with any, every index and manifest must carry a valid signature. */
   publicKeys?: TrustedKeys;
+  /**
+   * The root the app ships (root/<N>.root.json as parsed JSON): the chain is
+   * followed from it (or from a newer one the install state remembers), and
+   * documents must be signed by the newest root's signing keys at its threshold.
+   */
+  root?: unknown;
   /** Package encryption keys (several during a rotation); the manifest's key id picks one. */
   decryptionKeys?: readonly Buffer[];
   /** Whitelist membership; by default read from the source as a device would. */
@@ -82,7 +90,7 @@ export type { ResolveReason };
 const releaseRules = (index: ChannelIndex, packageId: string) => (index.packages[packageId]?.releases ?? []).map((release) => release.rules);
 
 export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
-  const { channel, publicKeys } = options;
+  const { channel } = options;
   const source = watchedSource(options.source, options.signal);
   const packageId = options.package;
   const dir = resolve(options.intoDir);
@@ -91,12 +99,17 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   // A trust-only marker (version null) remembers the channel with nothing installed.
   const installed = state?.version != null ? { ...state, version: state.version } : undefined;
   const now = options.now ?? new Date();
+  const root = options.root === undefined ? undefined : await currentRoot(source, options.root, state?.root, now);
+  const publicKeys = root ? roleTrust(root.root, 'signing') : options.publicKeys;
   const { index, signed, carriesSignatures } = await readChannelIndex(source, channel, publicKeys, options.maxIndexBytes);
   if (carriesSignatures && !signed) options.onUncheckedSignatures?.();
   assertIndexFresh(index, { now, signed, remembered: state?.trust });
   const trust = rememberIndex(index, signed, state?.trust);
+  // The newest root accepted is remembered with the channel's trust: the next run never starts from an older one.
+  const rememberedRoot = root?.document ?? state?.root;
+  const withRoot = (next: InstallState): InstallState => (rememberedRoot === undefined ? next : { ...next, root: rememberedRoot });
   const deviceId = options.device?.deviceId;
-  const isWhitelisted = options.isWhitelisted ?? (await whitelistsOfDevice(source, releaseRules(index, packageId), deviceId, publicKeys));
+  const isWhitelisted = options.isWhitelisted ?? (await whitelistsOfDevice(source, releaseRules(index, packageId), deviceId, publicKeys, index.whitelists));
   const resolution = resolveUpdate(
     index,
     { ...options.device, now, package: packageId, installed: installed?.version, patches: options.patches ?? false },
@@ -127,8 +140,8 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
   if (!resolution.update) {
     await reporter?.finish(options.sendReceipt);
     // Nothing to install, but the channel's trust moved on: remember it (in a trust-only marker when nothing is installed), or a mirror could turn it back.
-    const marker = markerAfterCheck(state, packageId, channel, trust);
-    if (marker) await updateInstallState(dir, marker);
+    const marker = markerAfterCheck(state, packageId, channel, trust) ?? (state && JSON.stringify(state.root) !== JSON.stringify(rememberedRoot) ? state : null);
+    if (marker) await updateInstallState(dir, withRoot(marker));
     return { ...result, updated: false, version: installed?.version ?? null, kind: null, patched: false, fallbacks: [], bytesDownloaded: 0 };
   }
 
@@ -182,7 +195,7 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
       const choices = installChoices(delta ? 'delta' : 'full', Boolean(delta?.patched && resolution.patched));
       const fallbacks: FetchResult['fallbacks'] = [];
       const used = objects[await installFirstThatWorks(choices, install, tree, (choice, error) => fallbacks.push({ key: objects[choice]!.object.key, problem: error.message }))]!;
-      await writeInstallState(tree, { package: packageId, version, channel, installedAt: new Date().toISOString(), trust });
+      await writeInstallState(tree, withRoot({ package: packageId, version, channel, installedAt: new Date().toISOString(), trust }));
       // Guarded: the previous copy stays until the app confirms the new one (rollbackIfUnconfirmed restores it).
       // An update over an unconfirmed one keeps the confirmed copy as the one to go back to.
       const unconfirmed = reporter?.state.pending;
@@ -196,6 +209,27 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
       await rm(staging, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * The root to check documents with: the shipped one, or the newer one the
+ * install state remembers (never an older one), followed along the store's
+ * chain (root/<N+1>.root.json until there is none).
+ */
+async function currentRoot(source: UpdateSource, shipped: unknown, remembered: unknown, now: Date) {
+  const trusted = acceptTrustedRoot(shipped, 'the root given (--root)', 'input');
+  const known = remembered === undefined ? undefined : acceptTrustedRoot(remembered, `the root remembered in ${INSTALL_STATE_FILE}`);
+  const start = newerRoot(trusted, known);
+  const read = async (key: string) => {
+    const body = await source.readDocument(key, MAX_ROOT_BYTES);
+    if (!body) return null;
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new IntegrityError(key, 'is not valid JSON: it was altered or damaged');
+    }
+  };
+  return followRootChain(start, start === trusted ? shipped : remembered, read, now);
 }
 
 /** One way to build the new tree: a package object, over the installed copy for a delta, with patches for a patched delta. */

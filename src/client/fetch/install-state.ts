@@ -21,6 +21,8 @@ export interface InstallState {
   installedAt?: string;
   /** What the device accepted of the channel's index: a mirror cannot serve it an older one, or an unsigned one after a signed one. */
   trust?: ChannelTrust;
+  /** The newest root accepted (as signed): the next run starts from it, never from an older one. */
+  root?: unknown;
 }
 
 /** An install folder as found: the marker's text (null: none) and the names of every other entry. */

@@ -1619,29 +1619,43 @@ public final class UpdateClient {
 
         /** DER SubjectPublicKeyInfo of an Ed25519 key: this prefix, then the 32 key bytes. */
         private static final byte[] ED25519_SPKI_PREFIX = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+        /** DER SubjectPublicKeyInfo of a P-256 key (id-ecPublicKey, prime256v1): this prefix, then the 65-byte uncompressed point. */
+        private static final byte[] P256_SPKI_PREFIX = {
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+        static final String ED25519 = "ed25519";
+        static final String ECDSA_P256 = "ecdsa-p256-sha256";
         private static final Pattern KEY_ID = Pattern.compile("^[0-9a-f]{16}$");
         private static final Pattern BASE64 = Pattern.compile("^[A-Za-z0-9+/]*={0,2}$");
 
         static final class TrustedKey {
             final String keyId;
             final PublicKey key;
+            /** ed25519 or ecdsa-p256-sha256: a signature verifies only by its key's algorithm. */
+            final String algorithm;
 
-            TrustedKey(String keyId, PublicKey key) {
+            TrustedKey(String keyId, PublicKey key, String algorithm) {
                 this.keyId = keyId;
                 this.key = key;
+                this.algorithm = algorithm;
             }
+        }
+
+        /** A trusted key from its DER SubjectPublicKeyInfo: Ed25519, or P-256 with an uncompressed point. */
+        static TrustedKey fromSpki(byte[] der) throws GeneralSecurityException {
+            boolean ed25519 = der.length == ED25519_SPKI_PREFIX.length + 32
+                && Arrays.equals(Arrays.copyOf(der, ED25519_SPKI_PREFIX.length), ED25519_SPKI_PREFIX);
+            boolean p256 = der.length == P256_SPKI_PREFIX.length + 65
+                && Arrays.equals(Arrays.copyOf(der, P256_SPKI_PREFIX.length), P256_SPKI_PREFIX) && der[P256_SPKI_PREFIX.length] == 0x04;
+            if (!ed25519 && !p256) throw new GeneralSecurityException("not an Ed25519 or ECDSA P-256 public key (SubjectPublicKeyInfo)");
+            PublicKey key = KeyFactory.getInstance(ed25519 ? "Ed25519" : "EC").generatePublic(new X509EncodedKeySpec(der));
+            return new TrustedKey(hex(sha256(der)).substring(0, 16), key, ed25519 ? ED25519 : ECDSA_P256);
         }
 
         /** A trusted key from the PEM `keys generate` writes; the key id is the first 16 hex of SHA-256 over its DER SubjectPublicKeyInfo. */
         static TrustedKey fromPem(String pem) throws GeneralSecurityException {
             Matcher m = Pattern.compile("-----BEGIN PUBLIC KEY-----([\\s\\S]*?)-----END PUBLIC KEY-----").matcher(pem);
             if (!m.find()) throw new GeneralSecurityException("not a PEM public key (-----BEGIN PUBLIC KEY-----)");
-            byte[] der = Base64.getMimeDecoder().decode(m.group(1).replaceAll("\\s+", ""));
-            boolean ed25519 = der.length == ED25519_SPKI_PREFIX.length + 32
-                && Arrays.equals(Arrays.copyOf(der, ED25519_SPKI_PREFIX.length), ED25519_SPKI_PREFIX);
-            if (!ed25519) throw new GeneralSecurityException("not an Ed25519 public key (SubjectPublicKeyInfo)");
-            PublicKey key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
-            return new TrustedKey(hex(sha256(der)).substring(0, 16), key);
+            return fromSpki(Base64.getMimeDecoder().decode(m.group(1).replaceAll("\\s+", "")));
         }
 
         /** The bytes a signature covers: canonical JSON of the document without its top-level `signatures`. */
@@ -1651,9 +1665,13 @@ public final class UpdateClient {
             return Json.canonical(unsigned).getBytes(StandardCharsets.UTF_8);
         }
 
-        /** { ok: true, keyId } or { ok: false, reason: unsigned | malformed | unknown-key | bad-signature }. */
-        @SuppressWarnings("unchecked")
         static Map<String, Object> check(Object document, List<TrustedKey> trusted) {
+            return check(document, trusted, 1);
+        }
+
+        /** { ok: true, keyId } or { ok: false, reason: unsigned | malformed | unknown-key | bad-signature | under-threshold }: valid signatures by threshold distinct trusted keys. */
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> check(Object document, List<TrustedKey> trusted, int threshold) {
             if (!(document instanceof Map)) return failure("malformed");
             Map<String, Object> map = (Map<String, Object>) document;
             Object signatures = map.get("signatures");
@@ -1665,6 +1683,8 @@ public final class UpdateClient {
                 Map<String, Object> signature = (Map<String, Object>) entry;
                 if (!(signature.get("keyid") instanceof String) || !KEY_ID.matcher((String) signature.get("keyid")).matches()) return failure("malformed");
                 if (!(signature.get("sig") instanceof String) || !BASE64.matcher((String) signature.get("sig")).matches()) return failure("malformed");
+                Object alg = signature.get("alg");
+                if (alg != null && !ED25519.equals(alg) && !ECDSA_P256.equals(alg)) return failure("malformed");
                 entries.add(signature);
             }
             byte[] bytes;
@@ -1674,19 +1694,25 @@ public final class UpdateClient {
                 return failure("malformed");
             }
             boolean anyKnown = false;
+            boolean anyInvalid = false;
+            Set<String> valid = new LinkedHashSet<>();
             for (Map<String, Object> signature : entries) {
                 for (TrustedKey key : trusted) {
                     if (!key.keyId.equals(signature.get("keyid"))) continue;
                     anyKnown = true;
-                    if (verifies((String) signature.get("sig"), bytes, key.key)) {
-                        Map<String, Object> ok = new LinkedHashMap<>();
-                        ok.put("ok", true);
-                        ok.put("keyId", key.keyId);
-                        return ok;
-                    }
+                    String alg = signature.get("alg") == null ? ED25519 : (String) signature.get("alg");
+                    if (alg.equals(key.algorithm) && verifies((String) signature.get("sig"), bytes, key)) valid.add(key.keyId);
+                    else anyInvalid = true;
                 }
             }
-            return failure(anyKnown ? "bad-signature" : "unknown-key");
+            if (valid.size() >= threshold) {
+                Map<String, Object> ok = new LinkedHashMap<>();
+                ok.put("ok", true);
+                ok.put("keyId", valid.iterator().next());
+                return ok;
+            }
+            if (!anyKnown) return failure("unknown-key");
+            return failure(anyInvalid ? "bad-signature" : "under-threshold");
         }
 
         private static Map<String, Object> failure(String reason) {
@@ -1696,10 +1722,11 @@ public final class UpdateClient {
             return result;
         }
 
-        private static boolean verifies(String sig, byte[] bytes, PublicKey key) {
+        private static boolean verifies(String sig, byte[] bytes, TrustedKey trusted) {
             try {
-                Signature verifier = Signature.getInstance("Ed25519");
-                verifier.initVerify(key);
+                // ECDSA as KMS, HSMs and OpenSSL write it: DER over SHA-256 of the bytes.
+                Signature verifier = Signature.getInstance(ECDSA_P256.equals(trusted.algorithm) ? "SHA256withECDSA" : "Ed25519");
+                verifier.initVerify(trusted.key);
                 verifier.update(bytes);
                 return verifier.verify(Base64.getDecoder().decode(sig));
             } catch (GeneralSecurityException | IllegalArgumentException invalid) {
@@ -1712,8 +1739,128 @@ public final class UpdateClient {
                 case "unsigned": return "carries no signature although a public key is trusted; the store is unsigned or the signatures were removed";
                 case "malformed": return "has malformed signatures or values no signature can cover";
                 case "unknown-key": return "is not signed by a trusted key";
+                case "under-threshold": return "is not signed by enough trusted keys (the threshold)";
                 default: return "signature does not match the content: the document was altered";
             }
+        }
+    }
+
+    // ---------------------------------------------------------- root of trust
+
+    /** Trusted keys with how many distinct ones must sign (a root's signing role); a plain key list means one. */
+    static final class TrustSet extends ArrayList<Signatures.TrustedKey> {
+        final int threshold;
+
+        TrustSet(List<Signatures.TrustedKey> keys, int threshold) {
+            super(keys);
+            this.threshold = threshold;
+        }
+    }
+
+    /** A root refused: malformed, under-threshold, wrong-version, expired or too-many-links (PROTOCOL.md §15). */
+    static final class RootRefusal extends Refusal {
+        final String reason;
+
+        RootRefusal(String reason, String message, int exitCode) {
+            super(message, exitCode);
+            this.reason = reason;
+        }
+    }
+
+    /** root/<N>.root.json: the chain a device follows from the root it ships (PROTOCOL.md §15). */
+    static final class Roots {
+        static final int MAX_LINKS = 32;
+        static final long MAX_BYTES = 512 * 1024;
+
+        private Roots() {}
+
+        static String key(long version) {
+            return "root/" + version + ".root.json";
+        }
+
+        /** The root's fields checked; any problem is a malformed root. */
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> validate(Object document, String where, int exitCode) throws RootRefusal {
+            try {
+                if (!(document instanceof Map)) throw new IllegalArgumentException("not a JSON object");
+                Map<String, Object> root = (Map<String, Object>) document;
+                if (!"root".equals(root.get("type"))) throw new IllegalArgumentException("\"type\" is not \"root\"");
+                if (Json.integer(root, "version", where) < 1) throw new IllegalArgumentException("\"version\" is not a positive integer");
+                if (!(root.get("expires") instanceof String) || parseTime((String) root.get("expires")) == null) throw new IllegalArgumentException("\"expires\" is not an ISO-8601 time");
+                Map<String, Object> keys = Json.object(root.get("keys"), "keys");
+                for (Map.Entry<String, Object> entry : keys.entrySet()) {
+                    Map<String, Object> key = Json.object(entry.getValue(), "key");
+                    Signatures.TrustedKey trusted = Signatures.fromSpki(Base64.getDecoder().decode(Json.string(key, "publicKey", "key")));
+                    if (!trusted.keyId.equals(entry.getKey())) throw new IllegalArgumentException("key " + entry.getKey() + " has id " + trusted.keyId);
+                    if (!trusted.algorithm.equals(key.get("algorithm"))) throw new IllegalArgumentException("key " + entry.getKey() + " is " + trusted.algorithm + ", not " + key.get("algorithm"));
+                }
+                Map<String, Object> roles = Json.object(root.get("roles"), "roles");
+                for (String name : List.of("root", "signing")) {
+                    Map<String, Object> role = Json.object(roles.get(name), "role " + name);
+                    List<Object> ids = Json.list(role.get("keyids"), "keyids");
+                    long threshold = Json.integer(role, "threshold", "role " + name);
+                    if (threshold < 1) throw new IllegalArgumentException("role \"" + name + "\" has a threshold below 1");
+                    if (new HashSet<>(ids).size() != ids.size()) throw new IllegalArgumentException("role \"" + name + "\" lists a key twice");
+                    for (Object id : ids) if (!keys.containsKey(id)) throw new IllegalArgumentException("role \"" + name + "\" names key " + id + ", which \"keys\" does not list");
+                    if (ids.size() < threshold) throw new IllegalArgumentException("role \"" + name + "\" has " + ids.size() + " keys, fewer than its threshold " + threshold);
+                }
+                return root;
+            } catch (IllegalArgumentException | GeneralSecurityException | BadPackage problem) {
+                throw new RootRefusal("malformed", where + " is not a valid root: " + problem.getMessage(), exitCode);
+            }
+        }
+
+        /** A role's keys and threshold. */
+        static TrustSet role(Map<String, Object> root, String name) throws Refusal {
+            Map<String, Object> keys = Json.object(root.get("keys"), "keys");
+            Map<String, Object> role = Json.object(Json.object(root.get("roles"), "roles").get(name), name);
+            List<Signatures.TrustedKey> trusted = new ArrayList<>();
+            try {
+                for (Object id : Json.list(role.get("keyids"), "keyids")) {
+                    trusted.add(Signatures.fromSpki(Base64.getDecoder().decode(Json.string(Json.object(keys.get(id), "key"), "publicKey", "key"))));
+                }
+            } catch (GeneralSecurityException invalid) {
+                throw new RootRefusal("malformed", "a root key is not a public key", 1);
+            }
+            return new TrustSet(trusted, (int) Json.integer(role, "threshold", name));
+        }
+
+        /** How many more valid signatures by distinct keys of the set the document needs. */
+        static int missing(Object document, TrustSet set) {
+            int valid = 0;
+            for (Signatures.TrustedKey key : set) if (Boolean.TRUE.equals(Signatures.check(document, List.of(key), 1).get("ok"))) valid++;
+            return Math.max(0, set.threshold - valid);
+        }
+
+        /** The root a device trusts (shipped or remembered): valid and meeting its own root role. */
+        static Map<String, Object> trusted(Object document, String where, int exitCode) throws Refusal {
+            Map<String, Object> root = validate(document, where, exitCode);
+            int own = missing(document, role(root, "root"));
+            if (own > 0) throw new RootRefusal("under-threshold", where + " is not signed by enough of its own root keys (" + own + " more needed)", exitCode);
+            return root;
+        }
+
+        /** Follows root/<N+1>.root.json from the trusted root, at most MAX_LINKS links; refuses an expired newest root. */
+        static Map<String, Object> follow(Map<String, Object> trusted, java.util.function.LongFunction<Object> read, Instant now) throws Refusal {
+            Map<String, Object> current = trusted;
+            long start = Json.integer(trusted, "version", "root");
+            for (int links = 0; ; links++) {
+                long version = Json.integer(current, "version", "root");
+                String key = key(version + 1);
+                Object document = read.apply(version + 1);
+                if (document == null) break;
+                if (document instanceof Refusal) throw (Refusal) document;
+                if (links == MAX_LINKS) throw new RootRefusal("too-many-links", key + ": the root chain has more than " + MAX_LINKS + " new links since root " + start + "; refusing to follow further in one run", 1);
+                Map<String, Object> next = validate(document, key, 1);
+                if (Json.integer(next, "version", key) != version + 1) throw new RootRefusal("wrong-version", key + " is root version " + Json.write(next.get("version")) + ", not " + (version + 1) + ": it was put in place of another", 1);
+                int previous = missing(document, role(current, "root"));
+                int own = missing(document, role(next, "root"));
+                if (previous > 0 || own > 0) throw new RootRefusal("under-threshold", key + " is not signed by enough root keys (" + previous + " more by the root keys of root " + version + ", " + own + " more by its own): it is not a root to trust", 1);
+                current = next;
+            }
+            Instant expires = parseTime((String) current.get("expires"));
+            if (!now.isBefore(expires)) throw new RootRefusal("expired", key(Json.integer(current, "version", "root")) + " (the newest root) expired at " + current.get("expires") + ": the publisher must publish the next root", 1);
+            return current;
         }
     }
 
@@ -2348,6 +2495,7 @@ public final class UpdateClient {
         Device device = new Device();
         List<String> publicKeys = new ArrayList<>();
         List<String> decryptionKeys = new ArrayList<>();
+        String root;
         boolean nowGiven;
         Credentials credentials;
         /** --confirm-launch ok|failed: report the launch of the installed release instead of fetching. */
@@ -2372,7 +2520,7 @@ public final class UpdateClient {
                     options.packageId = arg;
                     continue;
                 }
-                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--decryption-key env:NAME] [--now ISO] [--deadline SECONDS] [--credentials-command CMD]");
+                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--root FILE] [--decryption-key env:NAME] [--now ISO] [--deadline SECONDS] [--credentials-command CMD]");
                 if (i + 1 >= args.length) throw Refusal.input(arg + " needs a value");
                 String value = args[++i];
                 switch (arg) {
@@ -2387,6 +2535,7 @@ public final class UpdateClient {
                     case "--device-id": options.device.deviceId = value; break;
                     case "--attr": options.device.attributes = parseAttributes(value); break;
                     case "--public-key": options.publicKeys.add(value); break;
+                    case "--root": options.root = value; break;
                     case "--decryption-key": options.decryptionKeys.add(value); break;
                     case "--credentials-command": options.credentials = commandCredentials(value); break;
                     case "--confirm-launch":
@@ -2962,6 +3111,37 @@ public final class UpdateClient {
             Path dir = Paths.get(options.into).toAbsolutePath().normalize();
             recoverInterruptedSwap(dir);
             Map<String, Object> state = readState(dir, options.packageId);
+            Object rememberedRoot = state == null ? null : state.get("root");
+            Object newestRoot = null;
+            if (options.root != null) {
+                // The shipped root, or the newer one remembered (never an older one), followed along the store's chain.
+                Object shipped;
+                try {
+                    shipped = Json.parse(new String(Files.readAllBytes(Paths.get(options.root)), StandardCharsets.UTF_8));
+                } catch (IOException | RuntimeException unreadable) {
+                    throw Refusal.input("--root " + options.root + " is not a valid root: " + (unreadable instanceof IOException ? "cannot be read" : "not JSON"));
+                }
+                Map<String, Object> start = Roots.trusted(shipped, "the root given (--root)", 2);
+                Object startDocument = shipped;
+                if (rememberedRoot != null) {
+                    Map<String, Object> known = Roots.trusted(rememberedRoot, "the root remembered in " + STATE_FILE, 1);
+                    if (Json.integer(known, "version", "root") > Json.integer(start, "version", "root")) {
+                        start = known;
+                        startDocument = rememberedRoot;
+                    }
+                }
+                final Http source = http;
+                Map<String, Object> newest = Roots.follow(start, version -> {
+                    try {
+                        byte[] body = source.readDocument(Roots.key(version), Roots.MAX_BYTES);
+                        return body == null ? null : parseJson(body, Roots.key(version));
+                    } catch (Refusal refused) {
+                        return refused;
+                    }
+                }, options.device.now);
+                newestRoot = newest == start ? startDocument : newest;
+                trusted = Roots.role(newest, "signing");
+            }
             Trust remembered = state == null ? null : Trust.from(state.get("trust"));
             // A trust-only marker (version null) remembers the channel with nothing installed.
             String installed = state == null ? null : (String) state.get("version");
@@ -3006,9 +3186,13 @@ public final class UpdateClient {
             if (!Boolean.TRUE.equals(resolution.get("update"))) {
                 if (device != null) Receipts.finish(dir, device);
                 // Nothing to install, but what was accepted of the channel moved on: remember it (a trust-only marker when
-                // nothing is installed), or a mirror could turn it back.
+                // nothing is installed), or a mirror could turn it back; the newest root accepted too.
                 Map<String, Object> marker = markerAfterCheck(state, options.packageId, options.channel, trust);
-                if (marker != null) writeStateAside(dir, marker);
+                if (marker == null && state != null && newestRoot != null && !Json.write(newestRoot).equals(Json.write(rememberedRoot))) marker = state;
+                if (marker != null) {
+                    if (newestRoot != null) marker.put("root", newestRoot);
+                    writeStateAside(dir, marker);
+                }
                 return result;
             }
 
@@ -3090,6 +3274,8 @@ public final class UpdateClient {
                 newState.put("channel", options.channel);
                 newState.put("installedAt", Instant.now().toString());
                 newState.put("trust", trust.toJson());
+                if (newestRoot != null) newState.put("root", newestRoot);
+                else if (rememberedRoot != null) newState.put("root", rememberedRoot);
                 Files.write(tree.resolve(STATE_FILE), (Json.write(newState) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW);
                 // Guarded: the previous copy stays until the app confirms the new one; over an unconfirmed install the confirmed copy stays.
                 @SuppressWarnings("unchecked")
@@ -3205,7 +3391,7 @@ public final class UpdateClient {
         /** With trusted keys a valid signature by one of them is required; returns whether the document was verified. */
         static boolean checkSignature(String key, Object document, List<Signatures.TrustedKey> trusted) throws BadPackage {
             if (trusted.isEmpty()) return false;
-            Map<String, Object> check = Signatures.check(document, trusted);
+            Map<String, Object> check = Signatures.check(document, trusted, trusted instanceof TrustSet ? ((TrustSet) trusted).threshold : 1);
             if (Boolean.TRUE.equals(check.get("ok"))) return true;
             throw new BadPackage(key + ": " + Signatures.describe((String) check.get("reason")));
         }
@@ -3340,19 +3526,22 @@ public final class UpdateClient {
                     if (lists != null) for (Object name : Json.list(lists, "rules.whitelist")) if (name instanceof String) names.add((String) name);
                 }
             }
-            return readWhitelists(http, names, deviceId, trusted);
+            // The upload the index binds: exactly its shards are read, so an older list put back is never used.
+            Map<String, Object> bindings = index.get("whitelists") == null ? Map.of() : Json.object(index.get("whitelists"), "whitelists");
+            return readWhitelists(http, names, deviceId, trusted, bindings);
+        }
+
+        static WhitelistLookup readWhitelists(Http http, Set<String> names, String deviceId, List<Signatures.TrustedKey> trusted) throws Refusal {
+            return readWhitelists(http, names, deviceId, trusted, Map.of());
         }
 
         /** Which of these whitelists hold the device: each list's meta, then the one shard its id hashes to (§7). */
-        static WhitelistLookup readWhitelists(Http http, Set<String> names, String deviceId, List<Signatures.TrustedKey> trusted) throws Refusal {
+        static WhitelistLookup readWhitelists(Http http, Set<String> names, String deviceId, List<Signatures.TrustedKey> trusted, Map<String, Object> bindings) throws Refusal {
             Set<String> member = new HashSet<>();
             for (String name : names) {
+                Map<String, Object> meta = bindings.containsKey(name) ? boundWhitelist(name, bindings.get(name)) : readWhitelistMeta(http, name, trusted);
+                if (meta == null) continue;
                 String metaKey = "whitelists/" + name + "/meta.json";
-                byte[] metaBody = http.readDocument(metaKey, MAX_WHITELIST_META);
-                if (metaBody == null) continue;
-                Object metaDocument = parseJson(metaBody, metaKey);
-                checkSignature(metaKey, metaDocument, trusted);
-                Map<String, Object> meta = validateWhitelistMeta(metaDocument, metaKey, name);
                 long shards = Json.integer(meta, "shards", metaKey);
                 Long version = meta.get("version") == null ? null : Json.integer(meta, "version", metaKey);
                 int shard = whitelistShard(deviceId, shards);
@@ -3365,6 +3554,15 @@ public final class UpdateClient {
                 if (shardHas(validateWhitelistShard(shardDocument, shardKey, meta, shard), deviceId)) member.add(name);
             }
             return (list, id) -> id.equals(deviceId) && member.contains(list);
+        }
+
+        private static Map<String, Object> readWhitelistMeta(Http http, String name, List<Signatures.TrustedKey> trusted) throws Refusal {
+            String metaKey = "whitelists/" + name + "/meta.json";
+            byte[] metaBody = http.readDocument(metaKey, MAX_WHITELIST_META);
+            if (metaBody == null) return null;
+            Object metaDocument = parseJson(metaBody, metaKey);
+            checkSignature(metaKey, metaDocument, trusted);
+            return validateWhitelistMeta(metaDocument, metaKey, name);
         }
 
         // ----------------------------------------------------- install state
@@ -3531,6 +3729,21 @@ public final class UpdateClient {
         return meta;
     }
 
+    /** A whitelist as the channel index binds it ({ version, shards }): the meta its shard is checked against. */
+    static Map<String, Object> boundWhitelist(String name, Object binding) throws BadPackage {
+        if (!(binding instanceof Map)) throw new BadPackage("channel index: whitelists." + name + " is not { version, shards }");
+        Map<String, Object> bound = Json.object(binding, "whitelists." + name);
+        if (!(bound.get("version") instanceof Double) || Json.integer(bound, "version", "whitelists." + name) <= 0
+            || !(bound.get("shards") instanceof Double) || Json.integer(bound, "shards", "whitelists." + name) <= 0) {
+            throw new BadPackage("channel index: whitelists." + name + " is not { version, shards }");
+        }
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("name", name);
+        meta.put("version", bound.get("version"));
+        meta.put("shards", bound.get("shards"));
+        return meta;
+    }
+
     /** The ids of a shard, checked against what the meta says it must be: this list, this upload, this shard number. */
     static List<String> validateWhitelistShard(Object document, String key, Map<String, Object> meta, int shard) throws BadPackage {
         List<String> ids = new ArrayList<>();
@@ -3648,6 +3861,27 @@ public final class UpdateClient {
                         int shard = whitelistShard(id, Json.integer(meta, "shards", "meta"));
                         result.put("member", shardHas(validateWhitelistShard(input.get("shardDocument"), "shard", meta, shard), id));
                     } catch (BadPackage refused) {
+                        result.put("error", "bad-whitelist");
+                    }
+                    return result;
+                case "whitelist-bound":
+                    try {
+                        Map<String, Object> bindings = asMap(input.get("bindings"));
+                        String list = (String) input.get("list");
+                        if (!bindings.containsKey(list)) {
+                            result.put("bound", false);
+                            return result;
+                        }
+                        Map<String, Object> meta = boundWhitelist(list, bindings.get(list));
+                        String id = (String) input.get("id");
+                        int shard = whitelistShard(id, Json.integer(meta, "shards", "binding"));
+                        String key = whitelistShardKey(list, shard, Json.integer(meta, "version", "binding"));
+                        boolean member = shardHas(validateWhitelistShard(input.get("shardDocument"), key, meta, shard), id);
+                        result.put("bound", true);
+                        result.put("key", key);
+                        result.put("member", member);
+                    } catch (BadPackage refused) {
+                        result.clear();
                         result.put("error", "bad-whitelist");
                     }
                     return result;
@@ -3882,7 +4116,27 @@ public final class UpdateClient {
                         result.put("reason", "malformed");
                         return result;
                     }
-                    return Signatures.check(document, trusted);
+                    return Signatures.check(document, trusted, input.get("threshold") == null ? 1 : (int) Json.integer(input, "threshold", "case"));
+                }
+                case "root-chain": {
+                    List<Object> chain = input.get("chain") == null ? List.of() : Json.list(input.get("chain"), "chain");
+                    try {
+                        Map<String, Object> trusted = Roots.trusted(input.get("trusted"), "trusted root", 1);
+                        long start = Json.integer(trusted, "version", "root");
+                        Map<String, Object> newest = Roots.follow(trusted, version -> {
+                            long at = version - start - 1;
+                            return at < chain.size() ? chain.get((int) at) : null;
+                        }, parseTime((String) input.get("now")));
+                        result.put("version", newest.get("version"));
+                        if (input.get("document") != null) {
+                            TrustSet signing = Roots.role(newest, "signing");
+                            result.put("document", Signatures.check(input.get("document"), signing, signing.threshold));
+                        }
+                    } catch (RootRefusal refused) {
+                        result.clear();
+                        result.put("error", refused.reason);
+                    }
+                    return result;
                 }
                 case "encryption-key-id":
                     result.put("keyId", Decryptor.keyId(Base64.getDecoder().decode((String) asMap(file.get("keys")).get((String) input.get("key")))));

@@ -1,0 +1,134 @@
+/**
+ * Issue 25: keys that never leave KMS or an HSM. A publisher signs with a KMS
+ * key (moto) and a local key at once, or through an external program; the
+ * documents it writes are accepted by both clients and `verify`.
+ */
+import { CreateKeyCommand, GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectRefused, makeProject, REPO_ROOT, removeProjects, succeeded, type Project } from '../helpers/cli.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { MOTO_INSTALLED } from '../helpers/s3-e2e.js';
+import { startServe } from '../helpers/serve.js';
+
+afterAll(removeProjects);
+
+const INDEX = 'channels/production/index.json';
+const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
+const JAVA_INSTALLED = ['java', 'javac'].every((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0);
+let javaClasses: string | undefined;
+
+async function runJava(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
+  if (!javaClasses) {
+    const dir = await mkdtemp(join(tmpdir(), 'update-client-signers-'));
+    const compiled = spawnSync('javac', ['-d', dir, JAVA_CLIENT], { encoding: 'utf8' });
+    if (compiled.status !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
+    javaClasses = dir;
+  }
+  return new Promise((resolve) => {
+    const child = spawn('java', ['-cp', javaClasses!, 'UpdateClient', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('close', (code) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout.trim());
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? 1, json, stderr });
+    });
+  });
+}
+afterAll(async () => {
+  if (javaClasses) await rm(javaClasses, { recursive: true, force: true });
+});
+
+/** Both clients install maps with these public keys trusted. */
+async function bothClientsInstall(project: Project, publicKeys: string[], env?: Record<string, string>): Promise<void> {
+  const trust = publicKeys.flatMap((file) => ['--public-key', file]);
+  const node = await project.run(['fetch', 'maps', '--into', join(project.dir, 'node', 'maps'), '--json', ...trust], { env });
+  expect(succeeded(node)).toMatchObject({ updated: true, version: '1.0.0' });
+  if (!JAVA_INSTALLED) return;
+  const server = await startServe(project.dir);
+  try {
+    const java = await runJava(['maps', '--from', server.url, '--into', join(project.dir, 'java', 'maps'), ...trust]);
+    expect(java.code, java.stderr).toBe(0);
+    expect(java.json).toMatchObject({ updated: true, version: '1.0.0' });
+  } finally {
+    await server.stop();
+  }
+}
+
+describe('an external signer (command:)', () => {
+  it('signs through a program reading the bytes on stdin (ECDSA P-256 with openssl); both clients accept; a program signing with another key is refused before anything is stored', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
+    const run = (args: string[]) => spawnSync('openssl', args, { cwd: project.dir, encoding: 'utf8' });
+    run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'hsm-ec.pem']);
+    run(['pkey', '-in', 'hsm-ec.pem', '-pubout', '-out', 'hsm-public.pem']);
+    await writeFile(join(project.dir, 'sign.sh'), '#!/bin/sh\nopenssl dgst -sha256 -sign hsm-ec.pem | base64 -w0\n');
+    await chmod(join(project.dir, 'sign.sh'), 0o755);
+    const config = JSON.parse(await readFile(project.configPath, 'utf8'));
+    await writeFile(project.configPath, JSON.stringify({ ...config, signing: { privateKey: 'command:./sign.sh', publicKey: 'hsm-public.pem' } }));
+
+    succeeded(await project.run(['publish', '--yes', '--json']));
+    const signatures = (await project.readStoreJson(INDEX)).signatures;
+    expect(signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), alg: 'ecdsa-p256-sha256', sig: expect.any(String) }]);
+    expect(succeeded(await project.run(['verify', '--json'])).problems).toEqual([]);
+    await bothClientsInstall(project, [join(project.dir, 'hsm-public.pem')]);
+
+    // The program signs with a key other than the configured public key: refused, nothing stored.
+    run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'hsm-ec.pem']);
+    await project.write('maps', { 'a.txt': 'beta' });
+    const before = await readFile(project.storePath(INDEX));
+    expectRefused(await project.run(['publish', '--yes']), 2, /signing command '\.\/sign\.sh' made a signature that does not verify with its public key [0-9a-f]{16}/);
+    expect(await readFile(project.storePath(INDEX))).toEqual(before);
+    await writeFile(join(project.dir, 'sign.sh'), '#!/bin/sh\necho "token expired" >&2\nexit 3\n');
+    expectRefused(await project.run(['publish', '--yes']), 2, /signing command '\.\/sign\.sh' exited 3: token expired; nothing was signed/);
+  });
+});
+
+describe.skipIf(!MOTO_INSTALLED)('a KMS signer (moto) with a local key: signing threshold 2', () => {
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('signs every document with the KMS key and the local key; both clients accept either public key; verify passes', async () => {
+    const env = { ...moto.env, AWS_ENDPOINT_URL: moto.endpoint };
+    const kms = new KMSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const created = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
+    const arn = created.KeyMetadata!.Arn!;
+    const publicDer = Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: arn }))).PublicKey!);
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } }, config: { signing: { privateKey: [`kms:${arn}`, 'keys/signing-private.pem'], threshold: 2 } } });
+    succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
+    const kmsPublic = join(project.dir, 'kms-public.pem');
+    await writeFile(kmsPublic, `-----BEGIN PUBLIC KEY-----\n${publicDer.toString('base64')}\n-----END PUBLIC KEY-----\n`);
+
+    succeeded(await project.run(['publish', '--yes', '--json'], { env }));
+    const signatures = (await project.readStoreJson(INDEX)).signatures;
+    expect(signatures.map((signature: { alg: string }) => signature.alg)).toEqual(['ecdsa-p256-sha256', 'ed25519']);
+    expect(succeeded(await project.run(['verify', '--json'], { env })).problems).toEqual([]);
+    await bothClientsInstall(project, [kmsPublic], env);
+    await rm(join(project.dir, 'node'), { recursive: true });
+    await rm(join(project.dir, 'java'), { recursive: true, force: true });
+    await bothClientsInstall(project, [join(project.dir, 'keys', 'signing-public.pem')], env);
+
+    // A key that cannot sign, and a threshold above the keys configured: one line each, nothing written.
+    const encrypting = await kms.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
+    const config = JSON.parse(await readFile(project.configPath, 'utf8'));
+    await writeFile(project.configPath, JSON.stringify({ ...config, signing: { privateKey: `kms:${encrypting.KeyMetadata!.Arn}` } }));
+    await project.write('maps', { 'a.txt': 'beta' });
+    expectRefused(await project.run(['publish', '--yes'], { env }), 2, /KMS key .* is a ENCRYPT_DECRYPT key, not SIGN_VERIFY/);
+    await writeFile(project.configPath, JSON.stringify({ ...config, signing: { privateKey: 'keys/signing-private.pem', threshold: 2 } }));
+    expectRefused(await project.run(['publish', '--yes'], { env }), 2, /signing\.threshold is 2 but signing\.privateKey names 1 key/);
+  });
+});
