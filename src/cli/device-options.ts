@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { isProtocolVersion } from '../protocol/version.js';
 import type { DeviceFacts } from '../client/rule-match.js';
 import { httpSource } from '../client/fetch/http-source.js';
+import { credentialsFromCommand } from '../client/fetch/credentials-command.js';
 import { storeSource, type UpdateSource } from '../client/fetch/source.js';
 import { UserError } from '../errors.js';
 import { parseAttributes, parseDate } from '../release/rules.js';
@@ -21,6 +22,7 @@ export interface DeviceFlags {
 export interface ReaderFlags {
   publicKey: string[];
   from?: string;
+  credentialsCommand?: string;
 }
 
 /** --platform, --app-version, --attr, --now (--device-id is each command's own: required or not). */
@@ -35,7 +37,8 @@ export function addDeviceOptions(command: Command): Command {
 export function addReaderOptions(command: Command): Command {
   return command
     .option('--public-key <file>', 'trusted signing public key: the document must carry a valid signature (repeat during a key rotation)', collect, [])
-    .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store');
+    .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
+    .option('--credentials-command <cmd>', "a private store's credentials (with --from): a command printing what 'access sign --json' prints");
 }
 
 /** The flags as device facts, every value checked before the store is opened. */
@@ -52,4 +55,8 @@ export function deviceFacts(flags: DeviceFlags): DeviceFacts {
   };
 }
 
-export const deviceSource = (store: Store, flags: ReaderFlags): UpdateSource => (flags.from ? httpSource(flags.from) : storeSource(store));
+export function deviceSource(store: Store, flags: ReaderFlags): UpdateSource {
+  if (flags.credentialsCommand !== undefined && !flags.from) throw new UserError('--credentials-command applies with --from https://… (a CDN in front of a private store); a store read directly needs none');
+  if (!flags.from) return storeSource(store);
+  return httpSource(flags.from, undefined, { credentials: flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand) });
+}

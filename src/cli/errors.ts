@@ -4,6 +4,7 @@ import { ChannelNotFoundError, ProtocolError } from '../protocol/errors.js';
 import { FreshnessError } from '../protocol/freshness.js';
 import { describeFileSystemError, isFileSystemError } from '../file-system-errors.js';
 import type { Session } from './session.js';
+import { CredentialsRequiredError } from '../client/fetch/private-access.js';
 
 /** The exit code of an error the device library threw on purpose: the caller's input, or the store's. */
 const protocolExitCode = (error: ProtocolError) => (error.fault === 'input' ? ExitCode.usage : ExitCode.failure);
@@ -12,6 +13,7 @@ const protocolExitCode = (error: ProtocolError) => (error.fault === 'input' ? Ex
 function cliAdvice(error: unknown): string {
   if (error instanceof ChannelNotFoundError) return ' (--channel, --store or --from)';
   if (error instanceof FreshnessError && error.reason === 'expired') return "; the publisher runs 'update-publish refresh' (and schedules it)";
+  if (error instanceof CredentialsRequiredError) return "; pass --credentials-command CMD, a command printing what 'update-publish access sign --json' prints";
   return '';
 }
 

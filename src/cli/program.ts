@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { HookEventName } from '../protocol/release-event.js';
 import { Command } from 'commander';
+import { registerAccess } from './commands/access.js';
 import { registerBase } from './commands/base.js';
 import { registerAppRelease } from './commands/app-release.js';
 import { registerChannel } from './commands/channel.js';
@@ -63,6 +64,7 @@ const COMMANDS = [
   registerServe,
   registerConsole,
   registerKeys,
+  registerAccess,
   registerRefresh,
   registerReceipts,
   registerCompletion,

@@ -38,3 +38,5 @@ export { checkDocumentTrust } from '../protocol/document-signature.js';
 export type { Trust, SignatureAlgorithm } from '../protocol/document-signature.js';
 export { acceptTrustedRoot, followRootChain, newerRoot, roleTrust, RootError } from '../protocol/root.js';
 export type { RootDocument, RootRole, RoleName } from '../protocol/root.js';
+export { parseAccessCredential, authorizeRequest } from '../protocol/private-access.js';
+export type { AccessCredential, AccessScope, CookieCredential, UrlCredential } from '../protocol/private-access.js';

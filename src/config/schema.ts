@@ -5,6 +5,7 @@ import semver from 'semver';
 import { hooksConfigSchema } from './hook-schema.js';
 import { isRollout, timeProblem } from '../protocol/rule-values.js';
 import { storeUrlProblem } from './store-url.js';
+import { accessConfigSchema } from './access-schema.js';
 import type { ReceiptsSettings } from '../protocol/receipts.js';
 import { closestName } from '../suggest.js';
 
@@ -203,6 +204,8 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   encryption: z.strictObject({ key: z.string().min(1), keyId: z.string().optional() }).optional(),
+  /** Private content: CloudFront signed cookies and URLs (docs/private-content.md). */
+  access: accessConfigSchema.optional(),
   receipts: receiptsConfigSchema.optional(),
   rolloutPolicy: rolloutPolicySchema.optional(),
 });

@@ -101,7 +101,7 @@ interface ServedObject {
 }
 
 /** The object key of a request path, or undefined when it cannot be one (a bucket has only plain relative keys). */
-function keyOf(url: string): string | undefined {
+export function keyOf(url: string): string | undefined {
   const path = url.split('?', 1)[0]!;
   if (!path.startsWith('/')) return undefined;
   let key: string;
@@ -193,6 +193,6 @@ function rangeFor(request: IncomingMessage, object: ServedObject): [number, numb
 const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
 
 /** The error document S3 answers with, so clients that read it see the same codes. */
-function errorXml(code: string, message: string, key?: string): string {
+export function errorXml(code: string, message: string, key?: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>${key === undefined ? '' : `<Key>${xmlEscape(key)}</Key>`}</Error>`;
 }

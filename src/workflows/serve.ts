@@ -7,6 +7,7 @@ import { listen } from './listen.js';
 import { ROOT_PREFIX } from '../protocol/root.js';
 import { formatBytes } from '../format.js';
 import { folderRequestHandler } from '../store/folder-http.js';
+import { guardedRequestHandler, withoutCredentials, type AccessCheck } from '../store/cloudfront-access.js';
 import { channelsPrefix, packagesPrefix } from '../protocol/layout.js';
 import { whitelistsPrefix } from '../protocol/whitelist.js';
 import type { WorkflowContext } from './context.js';
@@ -16,6 +17,8 @@ export interface ServeOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /** serve --private: what the scope makes private needs CloudFront signed URLs or cookies. */
+  access?: AccessCheck;
   /** Receipts sent to `path` are answered 204 and appended to `file`, one NDJSON line each (health reads it). */
   receipts?: { path: string; file: string };
 }
@@ -49,9 +52,12 @@ export async function serveStore(context: Pick<WorkflowContext, 'store' | 'outpu
     );
   }
 
+  // A signed URL's parameters are a credential: never in the log.
   const log = ({ method, path, status, bytes }: { method: string; path: string; status: number; bytes: number }) =>
-    output.info(`${method} ${path} ${status}${bytes ? ` ${formatBytes(bytes)}` : ''}`);
-  const serveFolder = folderRequestHandler(root, log);
+    output.info(`${method} ${withoutCredentials(path)} ${status}${bytes ? ` ${formatBytes(bytes)}` : ''}`);
+  const serveFolder = guardedRequestHandler(folderRequestHandler(root, log), options.access, (request, denial) =>
+    output.info(`${request.method ?? 'GET'} ${withoutCredentials(request.url ?? '')} 403 ${denial.reason}`),
+  );
   const receipts = options.receipts;
   if (receipts) await appendFile(receipts.file, '').catch((error: NodeJS.ErrnoException) => {
     throw new UserError(`cannot write the receipts log ${receipts.file}: ${error.code ?? error.message}; pass --receipts-log with a writable file`, ExitCode.failure);

@@ -31,6 +31,7 @@ import { acceptTrustedRoot, followRootChain, roleTrust, RootError } from '../../
 import { createDecryptStream, DecryptError, encryptionKeyId } from '../../src/protocol/encryption.js';
 import { IntegrityError, ProtocolError } from '../../src/protocol/errors.js';
 import { documentFreshnessProblem, indexFreshnessProblem, rememberDocument, rememberIndex, type ChannelTrust, type DocumentTrust } from '../../src/protocol/freshness.js';
+import { authorizeRequest, parseAccessCredential } from '../../src/protocol/private-access.js';
 import { hash32, rolloutBucket, rolloutThreshold } from '../../src/protocol/rollout.js';
 import { ReceiptTally, wilsonInterval } from '../../src/protocol/receipt-counts.js';
 import { decodeReceiptQuery, encodeReceiptQuery, installSampled, type Receipt } from '../../src/protocol/receipts.js';
@@ -204,6 +205,12 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
       return { keyId: encryptionKeyId(encryptionKey(file, input.key)) };
     case 'decrypt':
       return decrypt(file, input, root);
+    case 'authorize': {
+      const credential = parseAccessCredential(input.credential);
+      if (typeof credential === 'string') return { refused: true };
+      const { url, cookie } = authorizeRequest(input.url, credential);
+      return { url, cookie: cookie ?? null };
+    }
     case 'package':
       return applyPackage(input, root);
     default:

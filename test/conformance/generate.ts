@@ -19,6 +19,7 @@ import { promotedVectors } from './vectors-promoted.js';
 import { appReleaseVectors, runOnceVectors, switchVectors } from './vectors-channel-documents.js';
 import { endToEndVectors } from './vectors-end-to-end.js';
 import { packageVectors } from './vectors-packages.js';
+import { accessVectors } from './vectors-access.js';
 import { receiptVectors } from './vectors-receipts.js';
 import { answered, appVersionVectors, freshnessVectors, hashVectors, resolveVectors, rolloutVectors, whitelistVectors, type DraftFile } from './vectors-rules.js';
 import { rootVectors } from './vectors-root.js';
@@ -53,6 +54,7 @@ export async function buildVectors(): Promise<Map<string, Buffer>> {
     switchVectors(),
     appReleaseVectors(),
     runOnceVectors(),
+    accessVectors(),
     receiptVectors(),
   ];
   // The answers of package and decrypt cases read fixtures: write them where evaluate looks, in a scratch root.

@@ -41,6 +41,7 @@ export const VECTOR_FILES = [
   'switches.json',
   'app-releases.json',
   'run-once.json',
+  'private-access.json',
   'receipts.json',
 ] as const;
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheControlOf, IMMUTABLE_CACHE, MUTABLE_CACHE } from '../../src/protocol/layout.js';
+import { isPublisherDocument } from '../../src/protocol/private-access.js';
 import { makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { createBucket, MOTO_INSTALLED, rawS3, s3ProjectConfig } from '../helpers/s3-e2e.js';
@@ -54,8 +55,13 @@ describe('serve: the folder store over HTTP as S3 behind CloudFront', () => {
 
   it('serves each object with the headers of its class: immutable package objects, no-cache documents', async () => {
     const stored = await snapshotTree(project.store);
-    const keys = Object.keys(stored);
+    const keys = Object.keys(stored).filter((key) => !isPublisherDocument(key));
     expect(keys).toEqual(expect.arrayContaining([INDEX, FULL, MANIFEST, 'whitelists/qa/meta.json']));
+    // History and claims name who released: never served to devices (issue 24).
+    const publisherOnly = Object.keys(stored).filter((key) => isPublisherDocument(key));
+    expect(publisherOnly).toEqual(expect.arrayContaining(['packages/maps/1.0.0/claim.json']));
+    expect(publisherOnly.some((key) => key.startsWith('channels/production/history/'))).toBe(true);
+    for (const key of publisherOnly) expect((await fetch(`${server.url}${key}`)).status, key).toBe(403);
     for (const key of keys) {
       const response = await fetch(`${server.url}${key.split('/').map(encodeURIComponent).join('/')}`);
       expect(response.status, key).toBe(200);
@@ -288,8 +294,8 @@ describe.skipIf(!MOTO_INSTALLED)('serve answers with the headers S3 stores (moto
     succeeded(await bucket.run(['publish', '--yes', '--json'], { env: moto.env }));
     const server = await startServe(folder.dir);
     try {
-      const keys = Object.keys(await snapshotTree(folder.store));
-      expect(keys.length).toBeGreaterThan(5);
+      const keys = Object.keys(await snapshotTree(folder.store)).filter((key) => !isPublisherDocument(key));
+      expect(keys.length).toBeGreaterThan(4);
       for (const key of keys) {
         const inBucket = await s3.send(new GetObjectCommand({ Bucket: 'serve-compare', Key: `app/${key}` }));
         await inBucket.Body?.transformToByteArray();

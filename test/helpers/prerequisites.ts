@@ -1,6 +1,6 @@
 /**
  * The one probe of the programs the tests run for real (moto_server, tmux,
- * Java, zstd, unzip). A missing one fails the run with the command that
+ * Java, zstd, unzip, Python's botocore signer). A missing one fails the run with the command that
  * installs it: always for moto (the integration and e2e tiers need it), and
  * under CI for the rest; on a developer's machine their tests are skipped.
  * `.ci/run` installs the Debian packages itself when it runs as root.
@@ -37,7 +37,13 @@ export const JAVA = probe(
 export const ZSTD = probe('zstd', () => runs('zstd', ['--version']), 'zstd is required under CI: patches are checked against the reference zstd command (apt-get install zstd)');
 export const UNZIP = probe('unzip', () => runs('unzip', ['-v']), 'unzip is required under CI: packages must pass Info-ZIP\'s own test (apt-get install unzip)');
 
-export const PROGRAMS = [TMUX, JAVA, ZSTD, UNZIP];
+export const BOTOCORE_SIGNER = probe(
+  'botocore',
+  () => runs('python3', ['-c', 'import botocore.signers, cryptography']),
+  "python3 with botocore and cryptography is required under CI: serve --private is checked against botocore's CloudFrontSigner (pip install \"moto[server]\" cryptography)",
+);
+
+export const PROGRAMS = [TMUX, JAVA, ZSTD, UNZIP, BOTOCORE_SIGNER];
 
 export const inCi = () => process.env.CI === 'true' || process.env.CI === '1';
 

@@ -3,7 +3,10 @@ import { isProtocolVersion } from '../../protocol/version.js';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
 import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-source.js';
 import { storeSource } from '../../client/fetch/source.js';
+import { s3Source } from '../../client/fetch/s3-source.js';
+import type { S3Config } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
+import { credentialsFromCommand } from '../../client/fetch/credentials-command.js';
 import { parseAttributes, parseDate } from '../../release/rules.js';
 import { outputFor, withContext, type GlobalOptions } from '../context.js';
 import { markLaunched, rollbackIfUnconfirmed } from '../../client/receipts/reporter.js';
@@ -29,6 +32,7 @@ interface FetchFlags extends GlobalOptions {
   deadline?: string;
   minSpeed?: string;
   patches?: boolean;
+  credentialsCommand?: string;
   confirmLaunch?: string;
 }
 
@@ -53,12 +57,13 @@ export function registerFetch(program: Command, session: Session): void {
     .option('--root <file>', 'the root the app ships (root/<N>.root.json): follow the chain from it; documents must be signed by the newest root\'s signing keys')
     .option('--require-signatures', 'refuse to install anything whose signatures are not checked against a --public-key')
     .option('--decryption-key <env:NAME>', 'package encryption key from an environment variable (repeatable)', collect)
-    .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store) instead of the store')
+    .option('--from <url>', 'read through this http(s) base URL (the CDN in front of the store), or s3://bucket/prefix with the AWS SDK credentials (e.g. Cognito), instead of the store')
     .option('--now <iso>', 'evaluate index expiry and time windows at this ISO-8601 time with offset (default: now)')
     .option('--max-index-size <bytes>', 'refuse a channel index larger than this (default 16777216)')
     .option('--stall-timeout <seconds>', 'give up on a request that receives nothing for this long (default 30)')
     .option('--deadline <seconds>', 'give up on a document that has not arrived whole in this long; a package gets this plus its size at 16 KiB/s (default 60)')
     .option('--min-speed <bytes-per-second>', 'give up on a request slower than this after 60 s (default 1024)')
+    .option('--credentials-command <cmd>', "a private store's credentials: a command printing what 'access sign --json' prints, run before the first private request and once more on a 403")
     .option('--patches', 'apply binary patches where the channel offers a patched delta (the default)')
     .option('--no-patches', 'never download a patched delta: file-level deltas and full packages only')
     .option('--confirm-launch <ok|failed>', 'instead of fetching: tell that the app loaded (ok) or failed to load the installed release (sends launch_ok or launch_failed)')
@@ -69,6 +74,7 @@ Examples:
   $ update-publish fetch maps --into ./device/maps --platform ios --app-version 2.0.0 --device-id abc
   $ update-publish fetch maps --into ./device/maps --public-key keys/signing-public.pem --json
   $ update-publish fetch maps --into ./device/maps --from https://cdn.example.com/updates --decryption-key env:CONTENT_KEY
+  $ update-publish fetch maps --into ./device/maps --from https://cdn.example.com/updates --credentials-command './entitlement.sh'
   $ update-publish fetch maps --into ./device/maps --confirm-launch ok
 
 When the channel index asks for receipts, each fetch run counts as an app start: after 2 starts
@@ -107,9 +113,14 @@ without --confirm-launch ok, the previous install is restored and the release ne
         ...(minSpeed !== undefined && { minBytesPerSecond: minSpeed }),
         ...(deadlineSeconds !== undefined && { documentDeadlineMs: deadlineSeconds * 1000 }),
       };
+      const fromS3 = flags.from?.toLowerCase().startsWith('s3://') ?? false;
+      if (flags.credentialsCommand !== undefined && (!flags.from || fromS3)) {
+        throw new UserError('--credentials-command applies with --from https://… (a CDN in front of a private store); a store read directly needs none');
+      }
+      const credentials = flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand);
       await withContext(session, flags, async (context) => {
         const { store, output } = context;
-        const source = flags.from ? httpSource(flags.from, limits) : storeSource(store);
+        const source = !flags.from ? storeSource(store) : fromS3 ? s3Source(flags.from, s3ClientConfig(context.config.s3)) : httpSource(flags.from, limits, { credentials });
         // Through a CDN the source itself says whether the channel exists.
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         // Each run is an app start for the crash-loop guard.
@@ -175,3 +186,10 @@ function describeFetch(result: FetchResult, dir: string): string {
   const from = result.previousVersion ? ` from ${result.previousVersion}` : '';
   return `${result.package}: installed ${result.version}${from} into ${dir} (${result.patched ? 'patched ' : ''}${result.kind}, ${formatBytes(result.bytesDownloaded)} downloaded)${result.mandatory ? ', mandatory' : ''}`;
 }
+
+/** The config's S3 settings a device read needs (region, endpoint, path style); credentials come from the SDK's chain. */
+const s3ClientConfig = (s3: S3Config | undefined) => ({
+  ...(s3?.region && { region: s3.region }),
+  ...(s3?.endpoint && { endpoint: s3.endpoint }),
+  ...(s3?.forcePathStyle !== undefined && { forcePathStyle: s3.forcePathStyle }),
+});

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { DEADLINE_BYTES_PER_SECOND, DOCUMENT_DEADLINE_MS, objectDeadlineMs } from '../../protocol/deadlines.js';
 import { ProtocolError } from '../errors.js';
+import { authorizeRequest, type AccessCredential } from '../../protocol/private-access.js';
+import { CredentialsRefusedError, privateAccess, type CredentialsCallback, type PrivateAccess } from './private-access.js';
 import { checkedKey, type UpdateSource } from './source.js';
 
 /**
@@ -32,7 +34,12 @@ export const DEFAULT_TRANSFER_LIMITS: TransferLimits = {
 const RESUME_ATTEMPTS = 3;
 
 /** Reads over HTTP(S) from the base URL the store is served at (a CDN in front of the bucket). */
-export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRANSFER_LIMITS): UpdateSource {
+export interface HttpSourceOptions {
+  /** A private store's credentials (signed cookies or URL), asked for before the first private request and once more on a 403. */
+  credentials?: CredentialsCallback;
+}
+
+export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRANSFER_LIMITS, options: HttpSourceOptions = {}): UpdateSource {
   let base: URL;
   try {
     base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
@@ -45,13 +52,15 @@ export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRA
   // Credentials in the URL would end up in messages; they do not belong there.
   const shown = `${base.origin}${base.pathname}`;
   const urlOf = (key: string) => new URL(checkedKey(key).split('/').map(encodeURIComponent).join('/'), base);
+  const access = privateAccess(options.credentials);
+  const targetOf = (key: string): Target => ({ key, url: urlOf(key), access });
 
   return {
     location: shown,
     baseUrl: base.toString(),
     async readDocument(key, maxBytes) {
       const deadline = { at: Date.now() + limits.documentDeadlineMs, ms: limits.documentDeadlineMs };
-      const transfer = await request(urlOf(key), `${shown}${key}`, limits, deadline);
+      const transfer = await request(targetOf(key), `${shown}${key}`, limits, deadline);
       if (!transfer) return null;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -68,8 +77,8 @@ export function httpSource(baseUrl: string, limits: TransferLimits = DEFAULT_TRA
     async openObject(key, size) {
       const ms = size === undefined ? limits.documentDeadlineMs : objectDeadlineMs(size, limits.documentDeadlineMs, limits.deadlineBytesPerSecond);
       const deadline = { at: Date.now() + ms, ms };
-      const first = await request(urlOf(key), `${shown}${key}`, limits, deadline);
-      return first && Readable.from(resumable(first, urlOf(key), `${shown}${key}`, limits, deadline));
+      const first = await request(targetOf(key), `${shown}${key}`, limits, deadline);
+      return first && Readable.from(resumable(first, targetOf(key), `${shown}${key}`, limits, deadline));
     },
   };
 }
@@ -84,15 +93,49 @@ interface Transfer {
  * One GET, its body guarded by the limits; null on 404. A 206 is expected
  * when `from` is given (a resumed download pinned to `etag` by If-Range).
  */
-async function request(url: URL, shown: string, limits: TransferLimits, deadline: Deadline, resume?: { from: number; etag: string }): Promise<Transfer | null> {
+/** What one GET reads: the object's key and URL, and the store's credentials. */
+interface Target {
+  key: string;
+  url: URL;
+  access: PrivateAccess;
+}
+
+/** One GET (see send); a 403 is retried once with a fresh credential (private-access.ts). */
+async function request(target: Target, shown: string, limits: TransferLimits, deadline: Deadline, resume?: { from: number; etag: string }): Promise<Transfer | null> {
+  let credential = await target.access.before(target.key);
+  for (let retried = false; ; retried = true) {
+    const sent = await send(target, credential, shown, limits, deadline, resume);
+    if (sent !== 'refused') return sent;
+    if (retried) throw new CredentialsRefusedError(shown);
+    credential = await target.access.afterRefusal(shown, credential);
+  }
+}
+
+async function send(
+  target: Target,
+  credential: AccessCredential | undefined,
+  shown: string,
+  limits: TransferLimits,
+  deadline: Deadline,
+  resume?: { from: number; etag: string },
+): Promise<Transfer | null | 'refused'> {
   const abort = new AbortController();
   const guard = watchdog(abort, shown, limits, deadline);
+  const authorized = authorizeRequest(target.url.href, credential);
   let response: Response;
   try {
-    response = await fetch(url, { signal: abort.signal, headers: resume ? { range: `bytes=${resume.from}-`, 'if-range': resume.etag } : {} });
+    response = await fetch(authorized.url, {
+      signal: abort.signal,
+      headers: { ...(authorized.cookie && { cookie: authorized.cookie }), ...(resume && { range: `bytes=${resume.from}-`, 'if-range': resume.etag }) },
+    });
   } catch (error) {
     guard.stop();
     throw guard.reason() ?? new ProtocolError(`cannot reach ${shown}: ${causeOf(error)}; check the URL and the network`);
+  }
+  if (response.status === 403) {
+    guard.stop();
+    await response.body?.cancel().catch(() => undefined);
+    return 'refused';
   }
   if (response.status === 404) {
     guard.stop();
@@ -102,8 +145,7 @@ async function request(url: URL, shown: string, limits: TransferLimits, deadline
   if (!response.ok) {
     guard.stop();
     await response.body?.cancel().catch(() => undefined);
-    const hint = response.status === 403 ? ' (a CDN in front of a private bucket answers 403 for a missing object too)' : '';
-    throw new ProtocolError(`GET ${shown} answered HTTP ${response.status}${hint}; check the URL and the CDN`);
+    throw new ProtocolError(`GET ${shown} answered HTTP ${response.status}; check the URL and the CDN`);
   }
   if (resume && response.status !== 206) {
     guard.stop();
@@ -135,7 +177,7 @@ async function request(url: URL, shown: string, limits: TransferLimits, deadline
 class CutError extends ProtocolError {}
 
 /** An object's bytes, resumed with Range and If-Range (so a changed object is never spliced) when the connection is cut. */
-async function* resumable(first: Transfer, url: URL, shown: string, limits: TransferLimits, deadline: Deadline): AsyncGenerator<Buffer> {
+async function* resumable(first: Transfer, target: Target, shown: string, limits: TransferLimits, deadline: Deadline): AsyncGenerator<Buffer> {
   let transfer = first;
   let received = 0;
   for (let attempt = 1; ; attempt++) {
@@ -149,7 +191,8 @@ async function* resumable(first: Transfer, url: URL, shown: string, limits: Tran
       if (!(error instanceof CutError) || !transfer.etag || attempt > RESUME_ATTEMPTS) {
         throw error instanceof CutError ? new ProtocolError(`${error.message}; check the network and try again`) : error;
       }
-      const next = await request(url, shown, limits, deadline, { from: received, etag: transfer.etag });
+      // An entitlement that expired meanwhile is renewed by request(): the download resumes with the fresh one.
+      const next = await request(target, shown, limits, deadline, { from: received, etag: transfer.etag });
       if (!next) throw new ProtocolError(`GET ${shown} disappeared while it was being downloaded; try again`);
       transfer = { ...next, etag: transfer.etag };
     }

@@ -94,6 +94,23 @@ public final class UpdateClient {
     }
 
     /**
+     * A private store's credentials (PROTOCOL.md "Private stores"): returns the
+     * JSON `update-publish access sign --json` prints (signed cookies or a
+     * signed URL), e.g. from the app's backend behind its login. Called before
+     * the first private request and once more when the store answers 403.
+     */
+    public interface Credentials {
+        String get() throws Exception;
+    }
+
+    /** fetch for a private store: the callback hands the device its entitlement. */
+    public static Map<String, Object> fetch(Credentials credentials, String... args) throws Refusal, IOException {
+        Options options = Options.parse(args);
+        options.credentials = credentials;
+        return Installer.fetch(options);
+    }
+
+    /**
      * For apps: every switch's value for this device and why, as `update-publish switch resolve` decides
      * (args as its: --from URL --device-id D [--channel C] [--platform P] [--app-version V] [--attr k=v,...]
      * [--now ISO] [--public-key FILE]...). Returns { channel, documentVersion, deviceId, values, reasons }.
@@ -1374,6 +1391,7 @@ public final class UpdateClient {
         static Map<String, Object> read(String kind, DeviceOptions options) throws Refusal, IOException {
             boolean switches = kind.equals("switch");
             Http http = new Http(options.from);
+            http.credentials = options.credentials;
             List<Signatures.TrustedKey> trusted = Installer.loadPublicKeys(options.publicKeys);
             String key = "channels/" + options.channel + (switches ? "/switches.json" : "/app-releases.json");
             String what = switches ? "switches document" : "app-releases document";
@@ -1430,12 +1448,13 @@ public final class UpdateClient {
         String channel = "production";
         Device device = new Device();
         List<String> publicKeys = new ArrayList<>();
+        Credentials credentials;
 
         static DeviceOptions parse(String command, List<String> args) throws Refusal {
             DeviceOptions options = new DeviceOptions();
             String usage = "usage: java UpdateClient.java " + command + " resolve --from <base-url> [--channel C]"
                 + (command.equals("switch") ? " --device-id D [--platform P] [--app-version V]" : " --platform P --app-version V [--device-id D]")
-                + " [--attr k=v,...] [--now ISO] [--public-key FILE]...";
+                + " [--attr k=v,...] [--now ISO] [--public-key FILE]... [--credentials-command CMD]";
             for (int i = 0; i < args.size(); i++) {
                 String arg = args.get(i);
                 if (arg.equals("--help")) throw Refusal.input(usage);
@@ -1454,6 +1473,7 @@ public final class UpdateClient {
                     case "--attr": options.device.attributes = Options.parseAttributes(value); break;
                     case "--public-key": options.publicKeys.add(value); break;
                     case "--now": options.device.now = Options.parseNow(value); break;
+                    case "--credentials-command": options.credentials = Options.commandCredentials(value); break;
                     default: throw Refusal.input("unknown option " + arg + "; see --help");
                 }
             }
@@ -2142,6 +2162,11 @@ public final class UpdateClient {
         static final long DEADLINE_BYTES_PER_SECOND = 16 * 1024;
         private static final java.util.Timer DEADLINES = new java.util.Timer("update-client-deadlines", true);
         private final String base;
+        /** A private store's credentials; null for a public store. */
+        private Credentials credentials;
+        /** The credential held: a Cookie header, or a signed URL's query to add. Never printed. */
+        private String cookieHeader;
+        private String signedQuery;
         long documentDeadlineMs = DOCUMENT_DEADLINE_MS;
 
         /**
@@ -2226,7 +2251,8 @@ public final class UpdateClient {
         }
 
         private HttpURLConnection open(String key, String range, String ifRange) throws IOException, Refusal {
-            HttpURLConnection connection = (HttpURLConnection) urlOf(key).openConnection();
+            HttpURLConnection connection = (HttpURLConnection) new URL(Credential.withQuery(urlOf(key).toString(), signedQuery)).openConnection();
+            if (cookieHeader != null) connection.setRequestProperty("Cookie", cookieHeader);
             connection.setConnectTimeout(STALL_MS);
             connection.setReadTimeout(STALL_MS);
             connection.setRequestProperty("Accept-Encoding", "identity");
@@ -2244,8 +2270,44 @@ public final class UpdateClient {
         }
 
         private Refusal httpError(String key, int status) {
-            String hint = status == 403 ? " (a CDN in front of a private bucket answers 403 for a missing object too)" : "";
-            return Refusal.source("GET " + base + key + " answered HTTP " + status + hint + "; check the URL and the CDN");
+            return Refusal.source("GET " + base + key + " answered HTTP " + status + "; check the URL and the CDN");
+        }
+
+        /**
+         * Opens a GET and reads its status. A private store's credentials are
+         * asked for before the first package object (every scope makes those
+         * private) or after a 403; a 403 is retried once with a fresh one (an
+         * expired entitlement), a second is a refusal.
+         */
+        private HttpURLConnection connect(String key, String range, String ifRange) throws IOException, Refusal {
+            if (credentials != null && cookieHeader == null && signedQuery == null && key.startsWith("packages/")) obtainCredentials();
+            for (boolean retried = false; ; retried = true) {
+                HttpURLConnection connection = open(key, range, ifRange);
+                if (status(connection, key) != 403) return connection;
+                connection.disconnect();
+                if (credentials == null) {
+                    throw Refusal.source("GET " + base + key + " answered HTTP 403: the store requires credentials for it (or, behind a private bucket, it is missing); pass --credentials-command CMD, a command printing what 'update-publish access sign --json' prints");
+                }
+                if (retried) {
+                    throw Refusal.source("GET " + base + key + " answered HTTP 403 to a fresh credential: the credentials given do not open it (another key pair, resource or address, or already expired); check what the credentials command signs");
+                }
+                obtainCredentials();
+            }
+        }
+
+        /** Asks the callback; what it returns must be what `access sign --json` prints (Credential.parse). */
+        private void obtainCredentials() throws Refusal {
+            String text;
+            try {
+                text = credentials.get();
+            } catch (Refusal refusal) {
+                throw refusal;
+            } catch (Exception failed) {
+                throw Refusal.source("the credentials callback failed (" + failed.getClass().getSimpleName() + "); check the app's entitlement call");
+            }
+            Credential credential = Credential.parse(text);
+            cookieHeader = credential.cookieHeader;
+            signedQuery = credential.signedQuery;
         }
 
         /** A document of at most maxBytes; null when absent (404). */
@@ -2261,7 +2323,7 @@ public final class UpdateClient {
 
         private byte[] readDocument(String key, long maxBytes, Deadline deadline) throws Refusal {
             try {
-                HttpURLConnection connection = deadline.watch(open(key, null, null));
+                HttpURLConnection connection = deadline.watch(connect(key, null, null));
                 int status = status(connection, key);
                 if (status == 404) return null;
                 if (status / 100 != 2) throw httpError(key, status);
@@ -2289,7 +2351,7 @@ public final class UpdateClient {
         }
 
         private long download(String key, Path target, long expectedSize, Deadline deadline) throws Refusal, IOException {
-            HttpURLConnection connection = deadline.watch(open(key, null, null));
+            HttpURLConnection connection = deadline.watch(connect(key, null, null));
             int status = status(connection, key);
             if (status == 404) throw new BadPackage(key + ": is missing from the store");
             if (status / 100 != 2) throw httpError(key, status);
@@ -2312,7 +2374,8 @@ public final class UpdateClient {
                     if (cut == null) return received;
                     if (etag == null || attempt > RESUME_ATTEMPTS) throw Refusal.source("the connection to " + base + key + " was cut mid-body (" + cut + "); check the network and try again");
                     // If-Range: a changed object is sent whole (200), never spliced onto what we have.
-                    connection = deadline.watch(open(key, "bytes=" + received + "-", etag));
+                    // An entitlement that expired meanwhile is renewed by connect(): the download resumes with the fresh one.
+                    connection = deadline.watch(connect(key, "bytes=" + received + "-", etag));
                     int resumed = status(connection, key);
                     String range = connection.getHeaderField("Content-Range");
                     if (resumed != 206 || range == null || !range.startsWith("bytes " + received + "-")) {
@@ -2343,6 +2406,85 @@ public final class UpdateClient {
         }
     }
 
+    /**
+     * A private store's credential (PROTOCOL.md "Private stores"): CloudFront's
+     * signed cookies as one Cookie header, or a signed URL's signing parameters
+     * as they appear in it, to add to each private request. Nothing else of
+     * what the app handed over is kept.
+     */
+    static final class Credential {
+        static final List<String> SIGNED_URL_PARAMETERS = List.of("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm");
+        static final List<String> SIGNED_COOKIES = List.of("CloudFront-Expires", "CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id", "CloudFront-Hash-Algorithm");
+        private static final Pattern VALUE = Pattern.compile("^[A-Za-z0-9_~-]+$");
+        private static final String NOT_A_CREDENTIAL = "the credentials given are not what 'update-publish access sign --json' prints: ";
+
+        final String cookieHeader;
+        final String signedQuery;
+
+        private Credential(String cookieHeader, String signedQuery) {
+            this.cookieHeader = cookieHeader;
+            this.signedQuery = signedQuery;
+        }
+
+        static Credential parse(String text) throws Refusal {
+            Object parsed;
+            try {
+                parsed = Json.parse(text == null ? "" : text);
+            } catch (RuntimeException notJson) {
+                parsed = null;
+            }
+            if (!(parsed instanceof Map)) throw Refusal.source(NOT_A_CREDENTIAL + "it is not a JSON object");
+            Map<?, ?> credential = (Map<?, ?>) parsed;
+            if (!(credential.get("expires") instanceof String) || ((String) credential.get("expires")).isEmpty()) throw Refusal.source(NOT_A_CREDENTIAL + "it has no \"expires\" time");
+            if (credential.get("cookies") instanceof Map) {
+                Map<String, String> kept = new LinkedHashMap<>();
+                for (Map.Entry<?, ?> cookie : ((Map<?, ?>) credential.get("cookies")).entrySet()) {
+                    if (SIGNED_COOKIES.contains(cookie.getKey()) && cookie.getValue() instanceof String && VALUE.matcher((String) cookie.getValue()).matches()) {
+                        kept.put((String) cookie.getKey(), (String) cookie.getValue());
+                    }
+                }
+                if (!kept.containsKey("CloudFront-Signature") || !kept.containsKey("CloudFront-Key-Pair-Id") || !(kept.containsKey("CloudFront-Policy") || kept.containsKey("CloudFront-Expires"))) {
+                    throw Refusal.source(NOT_A_CREDENTIAL + "\"cookies\" lacks CloudFront-Signature, CloudFront-Key-Pair-Id and CloudFront-Policy (or CloudFront-Expires)");
+                }
+                StringBuilder header = new StringBuilder();
+                for (Map.Entry<String, String> cookie : kept.entrySet()) {
+                    if (header.length() > 0) header.append("; ");
+                    header.append(cookie.getKey()).append('=').append(cookie.getValue());
+                }
+                return new Credential(header.toString(), null);
+            }
+            if (credential.get("url") instanceof String) {
+                String query = signedQuery((String) credential.get("url"));
+                if (query == null) throw Refusal.source(NOT_A_CREDENTIAL + "\"url\" is not a signed URL (Signature, Key-Pair-Id and Policy or Expires)");
+                return new Credential(null, query);
+            }
+            throw Refusal.source(NOT_A_CREDENTIAL + "it has neither \"cookies\" nor \"url\"");
+        }
+
+        /** The signing parameters of a signed URL, in its order and encoding; null when it is none. */
+        static String signedQuery(String url) {
+            int hash = url.indexOf('#');
+            String withoutFragment = hash < 0 ? url : url.substring(0, hash);
+            int at = withoutFragment.indexOf('?');
+            if (at < 0) return null;
+            List<String> pairs = new ArrayList<>();
+            for (String pair : withoutFragment.substring(at + 1).split("&", -1)) {
+                if (SIGNED_URL_PARAMETERS.contains(pair.split("=", 2)[0])) pairs.add(pair);
+            }
+            if (!has(pairs, "Signature") || !has(pairs, "Key-Pair-Id") || !(has(pairs, "Policy") || has(pairs, "Expires"))) return null;
+            return String.join("&", pairs);
+        }
+
+        private static boolean has(List<String> pairs, String name) {
+            for (String pair : pairs) if (pair.startsWith(name + "=") && pair.length() > name.length() + 1) return true;
+            return false;
+        }
+
+        static String withQuery(String url, String signedQuery) {
+            return signedQuery == null ? url : url + (url.indexOf('?') >= 0 ? "&" : "?") + signedQuery;
+        }
+    }
+
     // ------------------------------------------------------------- arguments
 
     static final class Options {
@@ -2355,6 +2497,7 @@ public final class UpdateClient {
         List<String> decryptionKeys = new ArrayList<>();
         String root;
         boolean nowGiven;
+        Credentials credentials;
         /** --confirm-launch ok|failed: report the launch of the installed release instead of fetching. */
         String confirmLaunch;
         Long deadlineSeconds;
@@ -2377,7 +2520,7 @@ public final class UpdateClient {
                     options.packageId = arg;
                     continue;
                 }
-                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--root FILE] [--decryption-key env:NAME] [--now ISO] [--deadline SECONDS]");
+                if (arg.equals("--help")) throw Refusal.input("usage: java UpdateClient.java <package> --from <base-url> --into <dir> [--channel C] [--platform P] [--app-version V] [--device-id D] [--attr k=v,...] [--public-key FILE] [--root FILE] [--decryption-key env:NAME] [--now ISO] [--deadline SECONDS] [--credentials-command CMD]");
                 if (i + 1 >= args.length) throw Refusal.input(arg + " needs a value");
                 String value = args[++i];
                 switch (arg) {
@@ -2394,6 +2537,7 @@ public final class UpdateClient {
                     case "--public-key": options.publicKeys.add(value); break;
                     case "--root": options.root = value; break;
                     case "--decryption-key": options.decryptionKeys.add(value); break;
+                    case "--credentials-command": options.credentials = commandCredentials(value); break;
                     case "--confirm-launch":
                         if (!value.equals("ok") && !value.equals("failed")) throw Refusal.input("--confirm-launch '" + value + "' is not ok or failed");
                         options.confirmLaunch = value;
@@ -2416,6 +2560,41 @@ public final class UpdateClient {
             if (options.into == null) throw Refusal.input("--into <dir> is required: the folder holding the installed package");
             options.device.packageId = options.packageId;
             return options;
+        }
+
+        static final int CREDENTIALS_OUTPUT_LIMIT = 64 * 1024;
+        static final long CREDENTIALS_TIMEOUT_SECONDS = 60;
+
+        /**
+         * Credentials from a shell command printing what `access sign --json`
+         * prints. Named in messages by its first word only (the rest may carry
+         * a token); what it prints never is.
+         */
+        static Credentials commandCredentials(String command) {
+            String name = "credentials command '" + command.trim().split("\\s+")[0].replaceAll("^['\"]|['\"]$", "") + "'";
+            String fix = "; run it yourself to see why (it must print what 'update-publish access sign --json' prints)";
+            return () -> {
+                Process process;
+                try {
+                    process = new ProcessBuilder("sh", "-c", command).redirectError(ProcessBuilder.Redirect.DISCARD).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                } catch (IOException notStarted) {
+                    throw Refusal.source(name + " could not start" + fix);
+                }
+                byte[] printed = process.getInputStream().readNBytes(CREDENTIALS_OUTPUT_LIMIT + 1);
+                if (!process.waitFor(CREDENTIALS_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw Refusal.source(name + " did not finish within " + CREDENTIALS_TIMEOUT_SECONDS + " s" + fix);
+                }
+                if (printed.length > CREDENTIALS_OUTPUT_LIMIT) throw Refusal.source(name + " printed more than " + CREDENTIALS_OUTPUT_LIMIT / 1024 + " KiB" + fix);
+                if (process.exitValue() != 0) throw Refusal.source(name + " failed (exit " + process.exitValue() + ")" + fix);
+                String text = new String(printed, StandardCharsets.UTF_8);
+                try {
+                    Json.parse(text);
+                } catch (RuntimeException notJson) {
+                    throw Refusal.source(name + " printed something that is not JSON" + fix);
+                }
+                return text;
+            };
         }
 
         static Map<String, String> parseAttributes(String text) throws Refusal {
@@ -2925,6 +3104,7 @@ public final class UpdateClient {
                     + (guard.get("restored") == null ? "nothing installed" : guard.get("restored")) + "; it is not installed again");
             }
             Http http = new Http(options.from);
+            http.credentials = options.credentials;
             if (options.deadlineSeconds != null) http.documentDeadlineMs = options.deadlineSeconds * 1000;
             List<Signatures.TrustedKey> trusted = loadPublicKeys(options.publicKeys);
             List<byte[]> decryptionKeys = loadDecryptionKeys(options.decryptionKeys);
@@ -3965,6 +4145,16 @@ public final class UpdateClient {
                     return decrypt(file, input, root);
                 case "package":
                     return applyPackage(input, root);
+                case "authorize": {
+                    try {
+                        Credential credential = Credential.parse(Json.write(input.get("credential")));
+                        result.put("url", Credential.withQuery((String) input.get("url"), credential.signedQuery));
+                        result.put("cookie", credential.cookieHeader);
+                    } catch (Refusal refused) {
+                        result.put("refused", true);
+                    }
+                    return result;
+                }
                 case "receipt-query":
                     result.put("query", Receipts.encode(asMap(input.get("receipt"))));
                     return result;
