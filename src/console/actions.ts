@@ -9,6 +9,7 @@ import { changeCurrentRelease, editReleaseRules, rollbackRelease } from '../work
 import type { WorkflowContext } from '../workflows/context.js';
 import { promoteRelease } from '../workflows/promote.js';
 import { listSwitches, removeSwitchKey, setSwitchValue } from '../workflows/switches.js';
+import { rolloutTick } from '../workflows/rollout-tick.js';
 
 /**
  * The console's writes: `POST /api/<command>` with the fields the CLI command
@@ -37,6 +38,8 @@ export interface ActionRuntime {
   context(options: { dryRun: boolean; output: Output }): WorkflowContext;
   /** A channel the store or the config knows, else a usage error with "did you mean". */
   knownChannel(name: string): Promise<string>;
+  /** The receipts source `advance` decides from (--receipts, else config receipts.source); absent: no advance. */
+  receiptsSource?: string;
 }
 
 /** The page loaded an older version of the channel than the store has now. */
@@ -73,7 +76,7 @@ async function expectSwitchesVersion(context: WorkflowContext, channel: string, 
   }
 }
 
-type Action = (context: WorkflowContext, body: ActionBody, channel: string) => Promise<unknown>;
+type Action = (context: WorkflowContext, body: ActionBody, channel: string, runtime: ActionRuntime) => Promise<unknown>;
 
 const currentReleaseAction =
   (action: 'rollout' | 'halt' | 'resume'): Action =>
@@ -113,12 +116,19 @@ export const ACTIONS: Record<string, Action> = {
     const { release: _release, ...result } = await promoteRelease(context, { packageId: required(body, 'package'), version: body.version, from, to: channel, rules, hooks: true });
     return result;
   },
+  /** One `rollout tick` decision for one package: advanced to its policy's next stage, held (with why), halted or complete. */
+  async advance(context, body, channel, runtime) {
+    if (!runtime.receiptsSource) throw new UserError('advancing a stage decides from device receipts: start the console with --receipts <source> or set receipts.source in the config');
+    await expectIndexVersion(context, channel, body.expectVersion);
+    return rolloutTick(context, { channel, packageIds: [required(body, 'package')], source: runtime.receiptsSource, now: new Date(), hooks: true });
+  },
   async 'switch-set'(context, body, channel) {
     const key = requireSwitchKey(required(body, 'key'));
     await expectSwitchesVersion(context, channel, body.expectVersion);
-    // The page sends the value as typed (JSON text), like the CLI's <value>.
-    const value = typeof body.value === 'string' ? parseSwitchValue(body.value) : (body.value as ReturnType<typeof parseSwitchValue>);
-    if (value === undefined) throw new UserError("'value' is required (JSON, e.g. true, 42, \"blue\")");
+    // The page sends the value as typed (JSON text), like the CLI's <value>; a script may send JSON itself.
+    // Either way it is checked as the CLI checks it (numbers a double holds, no lone surrogates, bounded nesting).
+    if (body.value === undefined) throw new UserError("'value' is required (JSON, e.g. true, 42, \"blue\")");
+    const value = parseSwitchValue(typeof body.value === 'string' ? body.value : JSON.stringify(body.value));
     return setSwitchValue(context, { channel, key, value, hooks: true });
   },
   async 'switch-rm'(context, body, channel) {
@@ -144,5 +154,5 @@ export async function runAction(
   const channel = await runtime.knownChannel(required(body, 'channel'));
   if (body.from !== undefined) await runtime.knownChannel(body.from);
   const context = runtime.context({ dryRun: options.dryRun, output: options.output });
-  return withActor(options.actor, () => action(context, body, channel));
+  return withActor(options.actor, () => action(context, body, channel, runtime));
 }

@@ -160,7 +160,7 @@ export async function startConsole(dependencies: ConsoleDependencies, options: C
       const found = await state.release(channel, rest[1], rest[3]);
       if (!found) throw new HttpError(404, `no release ${rest[1]}@${rest[3]} on '${channel}'`);
       const outcome = (await health())?.find((row) => healthKey(row.channel, row.package, row.version) === healthKey(channel, rest[1], rest[3]));
-      return render(`${rest[1]} ${rest[3]} on ${channel}`, 'release', releaseContent({ ...found, channels: await state.channelNames() }, outcome, options.readOnly));
+      return render(`${rest[1]} ${rest[3]} on ${channel}`, 'release', releaseContent({ ...found, channels: await state.channelNames(), canAdvance: runtime.receiptsSource !== undefined }, outcome, options.readOnly));
     }
     return null;
   }

@@ -225,6 +225,39 @@ describe('update-publish console', () => {
     await context.close();
   });
 
+  it("advances one stage by the rollout policy's decision on device receipts (dry run first)", async () => {
+    const policy = { stages: [10, 50, 100], bake: '1m', minLaunches: 50, maxFailurePercent: 5, haltFailurePercent: 20, minFailures: 5 };
+    const project = await makeProject({
+      packages: { maps: { 'a.txt': 'alpha\n' } },
+      config: { receipts: { url: 'r/v1', source: 'logs.ndjson' }, rolloutPolicy: policy },
+    });
+    succeeded(await project.run(['publish', '--yes', '--json', '--rollout', '10']));
+    const index = await project.readStoreJson('channels/production/index.json');
+    // 300 devices launched it without a failure, well past the one-minute bake.
+    const at = new Date(Date.parse(index.updatedAt) + 1_000).toISOString();
+    const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ at, query: `e=launch_ok&ch=production&pkg=maps&rel=1.0.0&iid=i${i}&eid=e${i}` }));
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(project.dir, 'logs.ndjson'), `${lines.join('\n')}\n`);
+    const { page } = await open(project);
+    await page.goto(`${consoles.at(-1)!.origin}/channels/production/packages/maps/releases/1.0.0`);
+    const advance = page.getByRole('button', { name: 'Advance one stage' });
+    if (!(await advance.count())) throw new Error(`no Advance button on the release page:\n${(await page.locator('main').innerText()).slice(0, 1500)}`);
+    await advance.click();
+    await expect.poll(() => page.locator('#confirm-summary').innerText()).toMatch(/^(advanced: rollout 10% → 50%|held: rollout 10% → 10%)/);
+    await shot(page, 'advance-dialog');
+    const summary = await page.locator('#confirm-summary').innerText();
+    await page.locator('#confirm').getByRole('button', { name: summary.startsWith('held') ? 'Close' : 'Confirm' }).click();
+    const history = succeeded(await project.run(['history', 'maps', '--json']));
+    if (summary.startsWith('advanced')) {
+      await expect.poll(async () => succeeded(await project.run(['status', '--json'])).channels[0].packages[0].releases[0].rollout, { timeout: 10_000 }).toBe(50);
+      expect(succeeded(await project.run(['history', 'maps', '--json'])).entries[0]).toMatchObject({ action: 'rollout', actor: expect.stringMatching(/^console:/) });
+    } else {
+      // Still baking: the decision says why, and nothing was written.
+      expect(summary).toMatch(/bak/);
+      expect(history.entries[0].action).toBe('publish');
+    }
+  });
+
   it('stops on Ctrl-C with exit 130', async () => {
     const project = await publishedProject();
     const running = await startConsole(project);

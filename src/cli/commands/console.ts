@@ -13,6 +13,7 @@ interface ConsoleFlags extends GlobalOptions {
   host: string;
   readOnly?: boolean;
   open: boolean;
+  receipts?: string;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -31,6 +32,7 @@ export function registerConsole(program: Command, session: Session): void {
     .option('--host <address>', 'address to listen on; anything but this machine (127.0.0.1) lets others on the network try the token', '127.0.0.1')
     .option('--read-only', 'show, never change: every write is refused and the pages have no action buttons')
     .option('--no-open', 'do not open the browser (it opens at a terminal by default)')
+    .option('--receipts <source>', 'device receipts to show and advance rollouts by (default: config receipts.source): a log folder, s3://bucket/prefix or athena://workgroup/database.table')
     .addHelpText(
       'after',
       `
@@ -53,6 +55,7 @@ Examples:
         flags,
         async (context) => {
           const { output } = context;
+          const receiptsSource = flags.receipts ?? context.config.receipts?.source;
           if (!LOOPBACK_HOSTS.has(flags.host)) {
             output.warn(`listening on ${flags.host}: anyone who can reach this machine and has the URL can change releases; prefer 127.0.0.1 with an SSH tunnel`);
           }
@@ -62,6 +65,7 @@ Examples:
               output,
               runtime: {
                 knownChannel: context.knownChannel,
+                receiptsSource,
                 // The page confirmed (after showing the dry run): the workflow does not ask again.
                 context: ({ dryRun, output: requestOutput }) => ({
                   ...context,
@@ -77,7 +81,7 @@ Examples:
               port,
               readOnly: Boolean(flags.readOnly),
               actor: `console:${osUser()}`,
-              ...(context.config.receipts?.source !== undefined && { health: consoleHealth(context) }),
+              ...(receiptsSource !== undefined && { health: consoleHealth(context, receiptsSource) }),
             },
           );
           session.interruptionMeans = `stopped the console`;
@@ -105,12 +109,12 @@ const HEALTH_CACHE_MS = 60_000;
 const HEALTH_WINDOW_MS = 7 * 86_400_000;
 
 /** The console's device outcomes: `health --json` over the last 7 days of config receipts.source, read at most once a minute. */
-function consoleHealth(context: CommandContext): () => Promise<ReleaseHealth[]> {
+function consoleHealth(context: CommandContext, source: string): () => Promise<ReleaseHealth[]> {
   let cached: { at: number; releases: Promise<ReleaseHealth[]> } | undefined;
   return () => {
     const now = Date.now();
     if (!cached || now - cached.at > HEALTH_CACHE_MS) {
-      const releases = readHealth(context, { window: { from: now - HEALTH_WINDOW_MS, to: now } }).then((report) =>
+      const releases = readHealth(context, { source, window: { from: now - HEALTH_WINDOW_MS, to: now } }).then((report) =>
         report.releases.map((release) => ({ ...release, channel: release.channel ?? '' })),
       );
       // A failed read is not kept: the next page load tries again.

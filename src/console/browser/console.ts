@@ -55,6 +55,10 @@ function describe(action: string, result: Record<string, unknown>): string {
       return `Set switch ${String(result.key)} to ${JSON.stringify(result.value)}${result.previous === null || result.previous === undefined ? '' : ` (was ${JSON.stringify(result.previous)})`}`;
     case 'switch-rm':
       return `Remove switch ${String(result.key)}`;
+    case 'advance': {
+      const [decision] = (result.decisions ?? []) as Array<{ decision: string; from: number; to: number; reason: string }>;
+      return decision ? `${decision.decision}: rollout ${decision.from}% → ${decision.to}% (${decision.reason})` : 'No decision: the release is not rolling out under a policy';
+    }
     default:
       return `${action} ${target}`;
   }
@@ -97,7 +101,9 @@ async function preview(): Promise<void> {
   summary.textContent = describe(pending.action, answer.result ?? {});
   const notes = $('#confirm-notes');
   notes.replaceChildren(...(answer.notes ?? []).map((note) => Object.assign(document.createElement('li'), { textContent: note })));
-  const unchanged = typeof answer.result?.unchanged === 'string';
+  // Nothing to confirm when the change is a no-op, or the policy holds the release where it is.
+  const decisions = (answer.result?.decisions ?? []) as Array<{ decision: string }>;
+  const unchanged = typeof answer.result?.unchanged === 'string' || (pending.action === 'advance' && decisions[0]?.decision !== 'advanced' && decisions[0]?.decision !== 'halted');
   pending.previewed = !unchanged;
   $<HTMLButtonElement>('#confirm-ok').textContent = unchanged ? 'Close' : 'Confirm';
 }

@@ -19,6 +19,8 @@ export interface ReleasePageData {
   otherVersions: string[];
   /** Channels a promotion may go to. */
   channels: string[];
+  /** A receipts source is configured: a rolling release can be advanced by its policy's decision. */
+  canAdvance: boolean;
 }
 
 /** What the charts draw, handed to console.js as data (never as script: the CSP forbids inline code). */
@@ -59,6 +61,7 @@ function releaseActions(data: ReleasePageData): Markup {
       ${release.state === 'halted'
         ? html`<button type="button" class="action" data-action="resume" ...${common}>Resume</button>`
         : html`<button type="button" class="action" data-action="halt" ...${common}>Halt</button>`}
+      ${data.canAdvance && release.state === 'active' && release.rules.rollout < 100 && html`<button type="button" class="action" data-action="advance" ...${common}>Advance one stage</button>`}
     </div>`}
     <form class="action" data-action="rollback" ...${common}>
       <label for="rollback-to">Roll back to</label>
