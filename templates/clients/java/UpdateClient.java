@@ -2279,10 +2279,11 @@ public final class UpdateClient {
          * private) or after a 403; a 403 is retried once with a fresh one (an
          * expired entitlement), a second is a refusal.
          */
-        private HttpURLConnection connect(String key, String range, String ifRange) throws IOException, Refusal {
+        /** Opens the request under the read's deadline (watched before the status is read: trickled headers count too). */
+        private HttpURLConnection connect(String key, String range, String ifRange, Deadline deadline) throws IOException, Refusal {
             if (credentials != null && cookieHeader == null && signedQuery == null && key.startsWith("packages/")) obtainCredentials();
             for (boolean retried = false; ; retried = true) {
-                HttpURLConnection connection = open(key, range, ifRange);
+                HttpURLConnection connection = deadline.watch(open(key, range, ifRange));
                 if (status(connection, key) != 403) return connection;
                 connection.disconnect();
                 if (credentials == null) {
@@ -2323,7 +2324,7 @@ public final class UpdateClient {
 
         private byte[] readDocument(String key, long maxBytes, Deadline deadline) throws Refusal {
             try {
-                HttpURLConnection connection = deadline.watch(connect(key, null, null));
+                HttpURLConnection connection = connect(key, null, null, deadline);
                 int status = status(connection, key);
                 if (status == 404) return null;
                 if (status / 100 != 2) throw httpError(key, status);
@@ -2351,7 +2352,7 @@ public final class UpdateClient {
         }
 
         private long download(String key, Path target, long expectedSize, Deadline deadline) throws Refusal, IOException {
-            HttpURLConnection connection = deadline.watch(connect(key, null, null));
+            HttpURLConnection connection = connect(key, null, null, deadline);
             int status = status(connection, key);
             if (status == 404) throw new BadPackage(key + ": is missing from the store");
             if (status / 100 != 2) throw httpError(key, status);
@@ -2375,7 +2376,7 @@ public final class UpdateClient {
                     if (etag == null || attempt > RESUME_ATTEMPTS) throw Refusal.source("the connection to " + base + key + " was cut mid-body (" + cut + "); check the network and try again");
                     // If-Range: a changed object is sent whole (200), never spliced onto what we have.
                     // An entitlement that expired meanwhile is renewed by connect(): the download resumes with the fresh one.
-                    connection = deadline.watch(connect(key, "bytes=" + received + "-", etag));
+                    connection = connect(key, "bytes=" + received + "-", etag, deadline);
                     int resumed = status(connection, key);
                     String range = connection.getHeaderField("Content-Range");
                     if (resumed != 206 || range == null || !range.startsWith("bytes " + received + "-")) {
