@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { osUser } from '../../actor.js';
-import { UserError } from '../../errors.js';
 import { dryRunStore } from '../../store/dry-run-store.js';
 import { withContext, type CommandContext, type GlobalOptions } from '../context.js';
 import { readHealth } from '../../workflows/health.js';
 import type { ReleaseHealth } from '../../console/health.js';
 import type { Session } from '../session.js';
+import { portOf } from '../port-option.js';
 
 interface ConsoleFlags extends GlobalOptions {
   port: string;
@@ -17,11 +17,6 @@ interface ConsoleFlags extends GlobalOptions {
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
-
-function portOf(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UserError(`--port '${value}' is not a port number (0–65535; 0 picks a free one)`);
-  return Number(value);
-}
 
 // JSON: { url } once listening; runs until Ctrl-C or SIGTERM (exit 130).
 export function registerConsole(program: Command, session: Session): void {

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
 import { resolve } from 'node:path';
 import { receiptsPathOf } from '../../workflows/health.js';
 import { serveStore } from '../../workflows/serve.js';
 import { withStore, type GlobalOptions } from '../context.js';
 import type { Session } from '../session.js';
+import { portOf } from '../port-option.js';
 import { loadAccessKeys } from '../../keys/access-keys.js';
 import type { AccessCheck } from '../../store/cloudfront-access.js';
 import { loadAccessConfig } from '../access-config.js';
@@ -19,11 +19,6 @@ interface ServeFlags extends GlobalOptions {
 
 const DEFAULT_PORT = '8080';
 const DEFAULT_HOST = '127.0.0.1';
-
-function portOf(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UserError(`--port '${value}' is not a port number (0–65535; 0 picks a free one)`);
-  return Number(value);
-}
 
 // JSON: { url } when listening; the command runs until Ctrl-C or SIGTERM (exit 130).
 export function registerServe(program: Command, session: Session): void {
