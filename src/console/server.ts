@@ -186,7 +186,9 @@ export async function startConsole(dependencies: ConsoleDependencies, options: C
     }
     if (request.method !== 'POST') throw new HttpError(405, 'the API takes GET to read and POST to change');
     if (options.readOnly) throw new HttpError(403, 'this console is read-only (--read-only): it changes nothing');
-    const foreign = foreignOrigin(request, [origin]);
+    // The console's own origin as printed, or as the browser reached it (--host 0.0.0.0 from another machine):
+    // a page of another site has its own origin, and without the token it gets nowhere anyway.
+    const foreign = foreignOrigin(request, [origin, `http://${request.headers.host ?? ''}`]);
     if (foreign) throw new HttpError(403, `writes come only from the console's own page, not ${foreign}`);
     const command = path.slice('/api/'.length);
     const body = await readBody(request);
