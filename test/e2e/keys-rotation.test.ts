@@ -2,48 +2,16 @@
  * Issue 25: keys that survive compromise. First the attacker's trials on the
  * old trust model (each reproduced on the code before the fix), then rotation.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectRefused, makeProject, REPO_ROOT, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
+import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 import { startServe } from '../helpers/serve.js';
+import { JAVA_INSTALLED, removeJavaClasses, runJavaClient } from '../helpers/java-client.js';
 
 afterAll(removeProjects);
 
-const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
-const JAVA_INSTALLED = ['java', 'javac'].every((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0);
-let javaClasses: string | undefined;
-
-/** The Java client (compiled once), run to completion: exit code and its one JSON line. */
-async function runJava(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
-  if (!javaClasses) {
-    const dir = await mkdtemp(join(tmpdir(), 'update-client-roots-'));
-    const compiled = spawnSync('javac', ['-d', dir, JAVA_CLIENT], { encoding: 'utf8' });
-    if (compiled.status !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
-    javaClasses = dir;
-  }
-  return new Promise((resolve) => {
-    const child = spawn('java', ['-cp', javaClasses!, 'UpdateClient', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout.trim());
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? 1, json, stderr });
-    });
-  });
-}
-afterAll(async () => {
-  if (javaClasses) await rm(javaClasses, { recursive: true, force: true });
-});
+afterAll(removeJavaClasses);
 
 const INDEX = 'channels/production/index.json';
 
@@ -199,7 +167,7 @@ describe('whitelists cannot be rolled back', () => {
     await writeFile(project.storePath('whitelists/qa/v2/shard-000.json'), currentShard);
     const server = await startServe(project.dir);
     try {
-      const java = await runJava(['maps', '--from', server.url, '--into', join(project.dir, 'java', 'maps'), '--device-id', 'qa-phone', ...publicKey]);
+      const java = await runJavaClient(['maps', '--from', server.url, '--into', join(project.dir, 'java', 'maps'), '--device-id', 'qa-phone', ...publicKey]);
       expect(java.code, java.stderr).toBe(0);
       expect(java.json).toMatchObject({ version: '1.0.0' });
     } finally {

@@ -10,49 +10,20 @@ import { keyObjectSigner } from '../../src/keys/signers.js';
 import { canonicalBytes, withSignatures } from '../../src/protocol/document-signature.js';
 import { rootKey, rootKeyEntry, type RootDocument } from '../../src/protocol/root.js';
 import { createPrivateKey } from 'node:crypto';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { expectRefused, makeProject, REPO_ROOT, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
+import { expectRefused, makeProject, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 import { startServe } from '../helpers/serve.js';
-
-const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
-const JAVA_INSTALLED = ['java', 'javac'].every((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0);
-let javaClasses: string | undefined;
+import { JAVA_INSTALLED, removeJavaClasses, runJavaClient } from '../helpers/java-client.js';
 
 /** The Java client with --root, against `serve` of the project's store. */
 async function javaFetch(project: Project, dir: string): Promise<{ code: number; json: any; stderr: string }> {
-  if (!javaClasses) {
-    const classes = await mkdtemp(join(tmpdir(), 'update-client-root-'));
-    const compiled = spawnSync('javac', ['-d', classes, JAVA_CLIENT], { encoding: 'utf8' });
-    if (compiled.status !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
-    javaClasses = classes;
-  }
   const server = await startServe(project.dir);
   try {
-    return await new Promise((resolve) => {
-      const child = spawn('java', ['-cp', javaClasses!, 'UpdateClient', 'maps', '--from', server.url, '--into', join(project.dir, dir), '--root', join(project.dir, '1.root.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('close', (code) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(stdout.trim());
-        } catch {
-          json = undefined;
-        }
-        resolve({ code: code ?? 1, json, stderr });
-      });
-    });
+    return await runJavaClient(['maps', '--from', server.url, '--into', join(project.dir, dir), '--root', join(project.dir, '1.root.json')]);
   } finally {
     await server.stop();
   }
 }
-afterAll(async () => {
-  if (javaClasses) await rm(javaClasses, { recursive: true, force: true });
-});
+afterAll(removeJavaClasses);
 
 afterAll(removeProjects);
 

@@ -4,50 +4,20 @@
  * documents it writes are accepted by both clients and `verify`.
  */
 import { CreateKeyCommand, GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectRefused, makeProject, REPO_ROOT, removeProjects, succeeded, type Project } from '../helpers/cli.js';
+import { expectRefused, makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { MOTO_INSTALLED } from '../helpers/s3-e2e.js';
 import { startServe } from '../helpers/serve.js';
+import { JAVA_INSTALLED, removeJavaClasses, runJavaClient } from '../helpers/java-client.js';
 
 afterAll(removeProjects);
 
 const INDEX = 'channels/production/index.json';
-const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
-const JAVA_INSTALLED = ['java', 'javac'].every((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0);
-let javaClasses: string | undefined;
-
-async function runJava(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
-  if (!javaClasses) {
-    const dir = await mkdtemp(join(tmpdir(), 'update-client-signers-'));
-    const compiled = spawnSync('javac', ['-d', dir, JAVA_CLIENT], { encoding: 'utf8' });
-    if (compiled.status !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
-    javaClasses = dir;
-  }
-  return new Promise((resolve) => {
-    const child = spawn('java', ['-cp', javaClasses!, 'UpdateClient', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout.trim());
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? 1, json, stderr });
-    });
-  });
-}
-afterAll(async () => {
-  if (javaClasses) await rm(javaClasses, { recursive: true, force: true });
-});
+afterAll(removeJavaClasses);
 
 /** Both clients install maps with these public keys trusted. */
 async function bothClientsInstall(project: Project, publicKeys: string[], env?: Record<string, string>): Promise<void> {
@@ -57,7 +27,7 @@ async function bothClientsInstall(project: Project, publicKeys: string[], env?: 
   if (!JAVA_INSTALLED) return;
   const server = await startServe(project.dir);
   try {
-    const java = await runJava(['maps', '--from', server.url, '--into', join(project.dir, 'java', 'maps'), ...trust]);
+    const java = await runJavaClient(['maps', '--from', server.url, '--into', join(project.dir, 'java', 'maps'), ...trust]);
     expect(java.code, java.stderr).toBe(0);
     expect(java.json).toMatchObject({ updated: true, version: '1.0.0' });
   } finally {
