@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, REPO_ROOT, removeProjects, succeeded, type Project } from '../helpers/cli.js';
-import { spawnCli, type RunningCli } from '../helpers/spawn-cli.js';
+import { firstJsonDocument, spawnCli, type RunningCli } from '../helpers/spawn-cli.js';
 import { CHROMIUM } from '../helpers/chromium.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'console');
@@ -27,18 +27,7 @@ interface ConsoleProcess {
 
 async function startConsole(project: Project, args: string[] = []): Promise<ConsoleProcess> {
   const running = spawnCli(['console', '--json', '--no-open', '--port', '0', ...args], { cwd: project.dir });
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    running.child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      try {
-        resolve((JSON.parse(stdout) as { url: string }).url);
-      } catch {
-        // the document is not complete yet
-      }
-    });
-    running.done.then(({ code, stderr }) => reject(new Error(`console exited ${code} before printing its URL:\n${stderr}`)));
-  });
+  const { url } = await firstJsonDocument<{ url: string }>(running, 'console');
   const parsed = new URL(url);
   return { url, origin: parsed.origin, token: parsed.searchParams.get('token')!, running };
 }

@@ -13,7 +13,7 @@ import { expectRefused, makeProject, removeProjects, succeeded, type Project } f
 import { gzipLog, logFileName, logText, receiptLine, CLOUDFRONT_FIELDS, type LoggedLine } from '../helpers/cloudfront-logs.js';
 import { MOTO_INSTALLED, startMotoBucket } from '../helpers/s3-e2e.js';
 import { startServe } from '../helpers/serve.js';
-import { spawnCli } from '../helpers/spawn-cli.js';
+import { firstJsonDocument, spawnCli } from '../helpers/spawn-cli.js';
 import { readFile } from 'node:fs/promises';
 import { encodeReceiptQuery } from '../../src/protocol/receipts.js';
 import type { Moto } from '../helpers/moto.js';
@@ -160,18 +160,7 @@ describe('console health', () => {
     await writeFile(join(watched.dir, 'receipts.ndjson'), `${lines.join('\n')}\n`);
     const running = spawnCli(['console', '--json', '--no-open', '--port', '0', '--read-only'], { cwd: watched.dir });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stdout = '';
-        running.child.stdout!.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString('utf8');
-          try {
-            resolve((JSON.parse(stdout) as { url: string }).url);
-          } catch {
-            // not complete yet
-          }
-        });
-        running.done.then(({ code, stderr }) => reject(new Error(`console exited ${code}:\n${stderr}`)));
-      });
+      const { url } = await firstJsonDocument<{ url: string }>(running, 'console');
       const parsed = new URL(url);
       const response = await fetch(`${parsed.origin}/api/health`, { headers: { 'X-Update-Publish-Token': parsed.searchParams.get('token')! } });
       expect(response.status).toBe(200);

@@ -43,3 +43,22 @@ export function spawnCli(args: string[], options: { cwd: string; env?: Record<st
   });
   return { child, firstOutput, done };
 }
+
+/**
+ * The JSON document a command that runs until stopped (serve, console) prints
+ * once it is ready; rejects, with its stderr, if it exits first.
+ */
+export function firstJsonDocument<T>(running: RunningCli, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let stdout = '';
+    running.child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      try {
+        resolve(JSON.parse(stdout) as T);
+      } catch {
+        // the document is not complete yet
+      }
+    });
+    void running.done.then(({ code, stderr }) => reject(new Error(`${what} exited ${code} before printing its document:\n${stderr}`)));
+  });
+}
