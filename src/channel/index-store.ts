@@ -11,6 +11,12 @@ import { readWhitelistMeta } from './whitelists.js';
 import { whitelistBindings, type WhitelistMeta } from '../protocol/whitelist.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
 import { readChannelDocument, type DocumentKind } from './versioned-document.js';
+import { boundDocumentVersion, documentBindings, type BoundDocument, type DocumentBindings } from '../protocol/document-binding.js';
+import type { AppReleasesDocument } from '../protocol/app-releases.js';
+import type { SwitchesDocument } from '../protocol/switches.js';
+import { APP_RELEASES } from './app-releases-store.js';
+import { SWITCHES } from './switches-store.js';
+import { assertNotBehindBinding } from './document-bindings.js';
 
 export interface IndexSnapshot {
   index: ChannelIndex;
@@ -56,7 +62,8 @@ export const INDEX: DocumentKind<ChannelIndex> = {
     // Never built on an index older than the history records (a replayed signed index).
     assertNotReplayed(channelIndexKey(channel), (document.version ?? 1) - 1, await highestRecordedIndexVersion(store, channel));
     const { index: reachable, unreachable } = splitUnreachable(document, now);
-    const index = withWhitelistBindings(reachable, await whitelistMetas(store, namedWhitelistsOf(reachable)));
+    const bound = withWhitelistBindings(reachable, await whitelistMetas(store, namedWhitelistsOf(reachable)));
+    const index = { ...bound, documents: await storedDocumentVersions(store, channel, document.documents) };
     return {
       document: index,
       async beforeWrite() {
@@ -82,6 +89,20 @@ function assertNotReplayed(key: string, version: number, recorded: number): void
 export async function assertIndexNotReplayed(store: Store, channel: string): Promise<void> {
   const { index, key } = await readIndex(store, channel);
   assertNotReplayed(key, index.version ?? 0, await highestRecordedIndexVersion(store, channel));
+}
+
+/**
+ * The switches and app-releases versions an index written now names (0: the
+ * channel has none): devices refuse any other copy. One older than the
+ * index named before is a replay: refused, never bound.
+ */
+async function storedDocumentVersions(store: Store, channel: string, previous: DocumentBindings | undefined): Promise<Required<DocumentBindings>> {
+  const version = async (kind: typeof SWITCHES | typeof APP_RELEASES, name: BoundDocument) => {
+    const { document, key } = await readChannelDocument(store, kind as DocumentKind<SwitchesDocument | AppReleasesDocument>, channel);
+    assertNotBehindBinding(key, document.version, boundDocumentVersion({ documents: previous }, name));
+    return document.version;
+  };
+  return documentBindings({ switches: await version(SWITCHES, 'switches'), appReleases: await version(APP_RELEASES, 'appReleases') });
 }
 
 /** Every whitelist the index's releases name (archived ones come back through an index write, which binds them then). */
