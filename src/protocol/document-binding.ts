@@ -37,7 +37,7 @@ export function assertBoundDocument(index: { documents?: DocumentBindings; versi
     document.version < bound
       ? 'an older copy was put back in the store (a replay) or removed'
       : 'it is not the one the index was written with (a write still in progress, or an older index)';
-  throw new IntegrityError(key, `is ${found}, but the channel index (version ${index.version ?? 0}) names ${named}: ${why}; refused`);
+  throw new IntegrityError(key, `is ${found}, but the channel index (version ${index.version ?? 0}) names ${named}: ${why}`);
 }
 
 /** The bindings an index written now carries: the stored version of each document (0: none). */
