@@ -68,7 +68,7 @@ export function createUpdater(options: UpdaterOptions): Updater {
    * The index, read and accepted as `check` reads it, for the switches and
    * app-releases versions it names (PROTOCOL.md §3.1 `documents`); undefined
    * when the channel has none (switches or app releases alone, written before
-   * revision 6): those documents are then read unbound.
+   * documents were bound): those documents are then read unbound.
    */
   async function readBindingIndex(at: Date): Promise<ChannelIndex | undefined> {
     try {

@@ -18,7 +18,7 @@ export type DocumentBindings = Partial<Record<BoundDocument, DocumentBinding>>;
 
 /**
  * The version the index binds; undefined when it binds none (an index written
- * before revision 6, or without an entry for it): the document is then read
+ * before documents were bound, or without an entry for it): the document is then read
  * unbound, as before. The index's schema has checked the entry's shape.
  */
 export function boundDocumentVersion(index: { documents?: DocumentBindings }, document: BoundDocument): number | undefined {

@@ -113,7 +113,7 @@ export function switchVectors(): DraftFile {
   bind('bound to 0 (no document when the index was written), one served: refused', bindingIndex({ switches: { version: 0 }, appReleases: { version: 0 } }), 'switches', 2, { error: 'integrity' });
   bind('bound to 0, absent (read as version 0): accepted', bindingIndex({ switches: { version: 0 }, appReleases: { version: 0 } }), 'appReleases', 0, { ok: true, bound: 0 });
   bind('bound, the document removed (read as version 0): refused', bindingIndex(both), 'switches', 0, { error: 'integrity' });
-  bind('unbound: an index without `documents` (written before revision 6) accepts any version', bindingIndex(), 'switches', 5, { ok: true, bound: null });
+  bind('unbound: an index without `documents` (written before documents were bound) accepts any version', bindingIndex(), 'switches', 5, { ok: true, bound: null });
   bind('unbound: `documents` without an entry for the document', bindingIndex({ switches: { version: 7 } }), 'appReleases', 9, { ok: true, bound: null });
   bind('a malformed binding (version not a non-negative integer) makes the index malformed (integrity)', bindingIndex({ switches: { version: -1 }, appReleases: { version: 3 } }), 'appReleases', 3, { error: 'integrity' });
   bind('a binding that is not an object: the index is malformed (integrity)', bindingIndex({ switches: 7 }), 'switches', 7, { error: 'integrity' });

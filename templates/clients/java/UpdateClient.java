@@ -1195,7 +1195,7 @@ public final class UpdateClient {
 
         /**
          * §3.1 `documents`: the version of `name` ("switches", "appReleases") the index was written with;
-         * null when it names none (an index written before revision 6: the document is read unbound).
+         * null when it names none (an index written before documents were bound: the document is read unbound).
          */
         static Long boundVersion(Map<String, Object> index, String name) throws BadPackage {
             Object documents = index.get("documents");
@@ -1420,7 +1420,7 @@ public final class UpdateClient {
             http.credentials = options.credentials;
             List<Signatures.TrustedKey> trusted = Installer.loadPublicKeys(options.publicKeys);
             // The index first: it names the switches and app-releases versions it was written with (§3.1 `documents`);
-            // a channel without one (switches or app releases alone, written before revision 6) reads them unbound.
+            // a channel without one (switches or app releases alone, written before documents were bound) reads them unbound.
             String indexKey = "channels/" + options.channel + "/index.json";
             byte[] indexBody = http.readDocument(indexKey, Installer.MAX_INDEX);
             Map<String, Object> index = null;
