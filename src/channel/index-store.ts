@@ -16,7 +16,6 @@ import type { AppReleasesDocument } from '../protocol/app-releases.js';
 import type { SwitchesDocument } from '../protocol/switches.js';
 import { APP_RELEASES } from './app-releases-store.js';
 import { SWITCHES } from './switches-store.js';
-import { assertNotBehindBinding } from './document-bindings.js';
 
 export interface IndexSnapshot {
   index: ChannelIndex;
@@ -93,14 +92,15 @@ export async function assertIndexNotReplayed(store: Store, channel: string): Pro
 
 /**
  * The switches and app-releases versions an index written now names (0: the
- * channel has none): devices refuse any other copy. One older than the
- * index named before is a replay: refused, never bound.
+ * channel has none): devices refuse any other copy. A stored one older than
+ * the index named before is a replay: the binding stays where it was (devices
+ * keep refusing the copy; `verify` reports it), and the index write goes on,
+ * so a halt is never held up by a replayed switches document.
  */
 async function storedDocumentVersions(store: Store, channel: string, previous: DocumentBindings | undefined): Promise<Required<DocumentBindings>> {
   const version = async (kind: typeof SWITCHES | typeof APP_RELEASES, name: BoundDocument) => {
-    const { document, key } = await readChannelDocument(store, kind as DocumentKind<SwitchesDocument | AppReleasesDocument>, channel);
-    assertNotBehindBinding(key, document.version, boundDocumentVersion({ documents: previous }, name));
-    return document.version;
+    const { document } = await readChannelDocument(store, kind as DocumentKind<SwitchesDocument | AppReleasesDocument>, channel);
+    return Math.max(document.version, boundDocumentVersion({ documents: previous }, name) ?? 0);
   };
   return documentBindings({ switches: await version(SWITCHES, 'switches'), appReleases: await version(APP_RELEASES, 'appReleases') });
 }
