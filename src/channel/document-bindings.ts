@@ -7,10 +7,10 @@ import { readJsonDocument } from './update-document.js';
 
 /**
  * The publisher's side of the index's `documents` binding (PROTOCOL.md §3.1):
- * never build on a switches or app-releases document older than the one the
- * channel index names, and never bind an index to one. Either is an older
- * signed copy put back in the store (a replay); signing on top of it would
- * serve its values again under a new, higher version.
+ * never build a change on a switches or app-releases document older than the
+ * one the channel index names. That is an older signed copy put back in the
+ * store (a replay); signing on top of it would serve its values again under a
+ * new, higher version. (Index writes never name it either: INDEX.settle.)
  */
 export function assertNotBehindBinding(key: string, storedVersion: number, boundVersion: number | undefined): void {
   if (boundVersion === undefined || storedVersion >= boundVersion) return;
