@@ -12,8 +12,7 @@ import { whitelistBindings, type WhitelistMeta } from '../protocol/whitelist.js'
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
 import { readChannelDocument, type DocumentKind } from './versioned-document.js';
 import { boundDocumentVersion, documentBindings, type BoundDocument, type DocumentBindings } from '../protocol/document-binding.js';
-import type { AppReleasesDocument } from '../protocol/app-releases.js';
-import type { SwitchesDocument } from '../protocol/switches.js';
+import { appReleasesWhitelists, switchesWhitelists } from '../protocol/whitelist-rules.js';
 import { APP_RELEASES } from './app-releases-store.js';
 import { SWITCHES } from './switches-store.js';
 
@@ -61,8 +60,9 @@ export const INDEX: DocumentKind<ChannelIndex> = {
     // Never built on an index older than the history records (a replayed signed index).
     assertNotReplayed(channelIndexKey(channel), (document.version ?? 1) - 1, await highestRecordedIndexVersion(store, channel));
     const { index: reachable, unreachable } = splitUnreachable(document, now);
-    const bound = withWhitelistBindings(reachable, await whitelistMetas(store, namedWhitelistsOf(reachable)));
-    const index = { ...bound, documents: await storedDocumentVersions(store, channel, document.documents) };
+    const { versions, whitelists } = await storedDocuments(store, channel, document.documents);
+    const named = new Set([...namedWhitelistsOf(reachable), ...whitelists]);
+    const index = { ...withWhitelistBindings(reachable, await whitelistMetas(store, named)), documents: versions };
     return {
       document: index,
       async beforeWrite() {
@@ -97,12 +97,15 @@ export async function assertIndexNotReplayed(store: Store, channel: string): Pro
  * keep refusing the copy; `verify` reports it), and the index write goes on,
  * so a halt is never held up by a replayed switches document.
  */
-async function storedDocumentVersions(store: Store, channel: string, previous: DocumentBindings | undefined): Promise<Required<DocumentBindings>> {
-  const version = async (kind: typeof SWITCHES | typeof APP_RELEASES, name: BoundDocument) => {
-    const { document } = await readChannelDocument(store, kind as DocumentKind<SwitchesDocument | AppReleasesDocument>, channel);
-    return Math.max(document.version, boundDocumentVersion({ documents: previous }, name) ?? 0);
+async function storedDocuments(store: Store, channel: string, previous: DocumentBindings | undefined): Promise<{ versions: Required<DocumentBindings>; whitelists: string[] }> {
+  const { document: switches } = await readChannelDocument(store, SWITCHES, channel);
+  const { document: appReleases } = await readChannelDocument(store, APP_RELEASES, channel);
+  const version = (document: { version: number }, name: BoundDocument) => Math.max(document.version, boundDocumentVersion({ documents: previous }, name) ?? 0);
+  return {
+    versions: documentBindings({ switches: version(switches, 'switches'), appReleases: version(appReleases, 'appReleases') }),
+    // Their rules' lists are bound too: devices read the index before either document (PROTOCOL.md §7).
+    whitelists: [...switchesWhitelists(switches), ...appReleasesWhitelists(appReleases)],
   };
-  return documentBindings({ switches: await version(SWITCHES, 'switches'), appReleases: await version(APP_RELEASES, 'appReleases') });
 }
 
 /** Every whitelist the index's releases name (archived ones come back through an index write, which binds them then). */

@@ -98,7 +98,8 @@ export function createUpdater(options: UpdaterOptions): Updater {
       if (index) assertBoundDocument(index, 'switches', document, key);
       await accept(key, document, signed, 'switches document', at);
       const rules = Object.values(document.switches).flatMap((entry) => entry.variants.map((variant) => variant.rules));
-      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust);
+      // The uploads the index binds (§7): an older list put back is never read.
+      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust, index?.whitelists);
       return { channel, documentVersion: document.version, ...resolveSwitches(document, { ...device, now: at }, isWhitelisted) };
     },
     async appUpgrade(device) {
@@ -108,7 +109,7 @@ export function createUpdater(options: UpdaterOptions): Updater {
       if (index) assertBoundDocument(index, 'appReleases', document, key);
       await accept(key, document, signed, 'app-releases document', at);
       const rules = (document.platforms[normalizePlatform(device.platform)]?.releases ?? []).map((release) => release.rules);
-      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust);
+      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust, index?.whitelists);
       return { channel, documentVersion: document.version, ...resolveAppUpgrade(document, { ...device, now: at }, isWhitelisted) };
     },
   };

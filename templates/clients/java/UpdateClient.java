@@ -1460,8 +1460,10 @@ public final class UpdateClient {
                 Object entry = Json.object(document.get("platforms"), "platforms").get(Resolver.normalizePlatform(options.device.platform));
                 if (entry != null) for (Object release : Json.list(Json.object(entry, "platform").get("releases"), "releases")) listsOf(Json.object(release, "release").get("rules"), lists);
             }
+            // The uploads the index binds (§7): an older list put back is never read.
+            Map<String, Object> bindings = index == null || index.get("whitelists") == null ? Map.of() : Json.object(index.get("whitelists"), "whitelists");
             WhitelistLookup whitelists = options.device.deviceId == null || options.device.deviceId.isEmpty() ? null
-                : Installer.readWhitelists(http, lists, options.device.deviceId, trusted);
+                : Installer.readWhitelists(http, lists, options.device.deviceId, trusted, bindings);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("channel", options.channel);
             result.put("documentVersion", document.get("version"));
@@ -3569,10 +3571,6 @@ public final class UpdateClient {
             // The upload the index binds: exactly its shards are read, so an older list put back is never used.
             Map<String, Object> bindings = index.get("whitelists") == null ? Map.of() : Json.object(index.get("whitelists"), "whitelists");
             return readWhitelists(http, names, deviceId, trusted, bindings);
-        }
-
-        static WhitelistLookup readWhitelists(Http http, Set<String> names, String deviceId, List<Signatures.TrustedKey> trusted) throws Refusal {
-            return readWhitelists(http, names, deviceId, trusted, Map.of());
         }
 
         /** Which of these whitelists hold the device: each list's meta, then the one shard its id hashes to (§7). */
