@@ -5,7 +5,7 @@
  * hostile mirror's replay) is refused by both clients, even by a device that
  * remembers nothing, and the publisher never builds on one.
  */
-import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,5 +180,40 @@ describe('a kill between the document write and the index write', () => {
     expect(index.documents).toEqual({ switches: { version: 2 }, appReleases: { version: 0 } });
     expect(await readdir(project.storePath('channels/production/pending')).catch(() => [])).toEqual([]);
     expect(succeeded(await project.run(['switch', 'resolve', '--device-id', 'd1', ...publicKey, '--json'])).values).toEqual({ flag: true });
+  });
+});
+
+describe('whitelists named by switches are bound in the index too', () => {
+  it('an older signed list put back never brings a removed device back to a switch variant (both clients)', async () => {
+    const project = await signedProject();
+    const publicKey = ['--public-key', join(project.dir, 'keys', 'signing-public.pem')];
+    await writeFile(join(project.dir, 'qa.txt'), 'qa-phone\n');
+    succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes', '--json']));
+    succeeded(await project.run(['switch', 'set', 'debugMenu', 'false', '--yes', '--json']));
+    succeeded(await project.run(['switch', 'set', 'debugMenu', 'true', '--rollout', '0', '--whitelist', 'qa', '--yes', '--json']));
+    const resolve = async () => succeeded(await project.run(['switch', 'resolve', '--device-id', 'qa-phone', ...publicKey, '--json'])).values.debugMenu;
+    expect(await resolve()).toBe(true);
+    expect((await project.readStoreJson(INDEX)).whitelists).toEqual({ qa: { version: 1, shards: 1 } });
+    await copyFile(project.storePath('whitelists/qa/meta.json'), join(project.dir, 'old-meta.json'));
+
+    // qa-phone leaves the list: the upload rewrites the index, which now names upload 2.
+    await writeFile(join(project.dir, 'qa.txt'), 'someone-else\n');
+    expect(succeeded(await project.run(['whitelist', 'upload', 'qa', 'qa.txt', '--yes', '--json'])).channels).toEqual(['production']);
+    expect((await project.readStoreJson(INDEX)).whitelists).toEqual({ qa: { version: 2, shards: 1 } });
+    expect(await resolve()).toBe(false);
+
+    // The mirror puts the older signed meta back (its upload-1 shards are still there).
+    await copyFile(join(project.dir, 'old-meta.json'), project.storePath('whitelists/qa/meta.json'));
+    expect(await resolve()).toBe(false);
+    if (JAVA_INSTALLED) {
+      const server = await startServe(project.dir);
+      try {
+        const java = await runJavaClient(['switch', 'resolve', '--from', server.url, '--device-id', 'qa-phone', ...publicKey]);
+        expect(java.code, java.stderr).toBe(0);
+        expect(java.json.values.debugMenu).toBe(false);
+      } finally {
+        await server.stop();
+      }
+    }
   });
 });
