@@ -214,8 +214,9 @@ async function bindDocumentsIntoIndex(context: WorkflowContext, channel: string)
     switches: (await readChannelDocument(store, SWITCHES, channel)).document.version,
     appReleases: (await readChannelDocument(store, APP_RELEASES, channel)).document.version,
   };
-  // Named already (or a newer one is: a replayed copy, which the index must keep refusing).
-  if (etag !== null && BOUND_DOCUMENTS.every((name) => (boundDocumentVersion(index, name) ?? -1) >= stored[name])) return;
+  // Named already (or a newer one is: a replayed copy, which the index must keep refusing). A dry run wrote
+  // no document, so the stored versions are the old ones: it says the index write it would make.
+  if (!context.dryRun && etag !== null && BOUND_DOCUMENTS.every((name) => (boundDocumentVersion(index, name) ?? -1) >= stored[name])) return;
   await writeChannelDocument(store, INDEX, channel, (current) => current, { lifetimeMs: indexLifetimeMs(context.config) });
 }
 
