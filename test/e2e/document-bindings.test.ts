@@ -139,6 +139,13 @@ describe('a switches or app-releases change rewrites the index', () => {
     expect(afterApp.version).toBe(first.version + 2);
     expect(afterApp.documents).toEqual({ switches: { version: 1 }, appReleases: { version: 1 } });
 
+    // A dry run says both writes it would make, and makes neither.
+    const before = await snapshotTree(project.store);
+    const dry = await project.run(['switch', 'set', 'flag', 'false', '--dry-run', '--yes']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(/would write channels\/production\/switches\.json[\s\S]*would write channels\/production\/index\.json/);
+    expect(await snapshotTree(project.store)).toEqual(before);
+
     // A no-op change writes nothing: neither the document nor the index.
     succeeded(await project.run(['switch', 'set', 'flag', 'true', '--yes', '--json']));
     expect((await project.readStoreJson(INDEX)).version).toBe(first.version + 2);
