@@ -16,7 +16,7 @@ export interface ZipEntry {
   absolutePath: string;
   /** Size when the file was hashed. */
   size: number;
-  /** The SHA-256 the manifest lists; when given, the bytes packed are checked against it. */
+  /** The SHA-256 the manifest lists; when given, the bytes packed are checked against it, else packing takes it (WrittenZip.entrySha256s). */
   sha256?: string;
 }
 
@@ -39,6 +39,8 @@ export interface WrittenZip {
   sha256: string;
   /** Bytes each entry takes inside the zip (compressed, without headers), in entry order. */
   packedSizes: number[];
+  /** SHA-256 of each entry's content (the file as read, before packing), in entry order. */
+  entrySha256s: string[];
 }
 
 const DEFLATE_OPTIONS = { level: DEFLATE_LEVEL };
@@ -52,6 +54,8 @@ const POOL_MIN_BYTES = 16 * 1024 * 1024;
 
 /** An entry ready to be written: its header fields and where its packed bytes are. */
 interface PreparedEntry extends EntryHeader {
+  /** Of the file's content, taken in the read that packs it. */
+  sha256: string;
   /** In memory (small entries), or a file to stream: the source itself (stored) or a spill of its deflated bytes. */
   body: Buffer | { path: string; spill: boolean };
 }
@@ -101,6 +105,7 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
     }
   };
   const packedSizes: number[] = [];
+  const entrySha256s: string[] = [];
   let entryBytes = 0;
   // Large entries under way: bytes of each counted so far, until the entry is written.
   const partial = new Map<number, number>();
@@ -134,6 +139,7 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
         }
         offset += header.length + entry.compressedSize;
         packedSizes.push(entry.compressedSize);
+        entrySha256s.push(entry.sha256);
         partial.delete(unit.first + i);
         entryBytes += size;
         report();
@@ -156,7 +162,7 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
     await pool?.destroy();
     await Promise.all(units.map((unit) => (unit.entries.length === 1 ? rm(spillPathOf(outPath, unit.first), { force: true }) : undefined)));
   }
-  return { size: sink.size, sha256: sink.hash.digest('hex'), packedSizes };
+  return { size: sink.size, sha256: sink.hash.digest('hex'), packedSizes, entrySha256s };
 }
 
 const spillPathOf = (outPath: string, index: number) => `${outPath}.entry-${index}`;
@@ -213,8 +219,8 @@ async function prepareUnit(
   return packed.entries.map((result, i) => {
     const entry = unit.entries[i]!;
     if ('problem' in result) throw changedWhilePacking(entry, result.problem);
-    const { method, crc32: crc, compressedSize, offset } = result;
-    return { name: Buffer.from(entry.path, 'utf8'), method, crc32: crc, compressedSize, size: entry.size, body: data.subarray(offset, offset + compressedSize) };
+    const { method, crc32: crc, compressedSize, offset, sha256 } = result;
+    return { name: Buffer.from(entry.path, 'utf8'), method, crc32: crc, compressedSize, size: entry.size, sha256, body: data.subarray(offset, offset + compressedSize) };
   });
 }
 
@@ -256,7 +262,7 @@ async function prepareLargeEntry(entry: ZipEntry, spillPath: string, signal: Abo
       throw error.code === 'ENOENT' ? changedWhilePacking(entry, 'was deleted') : error;
     },
   );
-  const header = { name, crc32: check.crc32, size: entry.size };
+  const header = { name, crc32: check.crc32, size: entry.size, sha256: check.sha256 };
   if (!store && compressedSize < entry.size) return { ...header, method: METHOD_DEFLATED, compressedSize, body: { path: spillPath, spill: true } };
   if (!store) await rm(spillPath, { force: true });
   return { ...header, method: METHOD_STORED, compressedSize: entry.size, body: { path: entry.absolutePath, spill: false } };
@@ -273,13 +279,13 @@ async function readSample(entry: ZipEntry): Promise<Buffer> {
   }
 }
 
-/** Passes a file's bytes through, taking their CRC-32, and fails if they are not the ones hashed. */
-function checkedBytes(entry: ZipEntry, onRead: (bytes: number) => void): Transform & { crc32: number } {
-  const hash = entry.sha256 ? createHash('sha256') : undefined;
+/** Passes a file's bytes through, taking their CRC-32 and SHA-256, and fails if they are not the ones hashed before. */
+function checkedBytes(entry: ZipEntry, onRead: (bytes: number) => void): Transform & { crc32: number; sha256: string } {
+  const hash = createHash('sha256');
   let size = 0;
   const check = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      hash?.update(chunk);
+      hash.update(chunk);
       check.crc32 = crc32(chunk, check.crc32);
       size += chunk.length;
       onRead(size);
@@ -287,18 +293,19 @@ function checkedBytes(entry: ZipEntry, onRead: (bytes: number) => void): Transfo
     },
     flush(callback) {
       try {
-        assertUnchanged(entry, size, hash?.digest('hex'));
+        check.sha256 = hash.digest('hex');
+        assertUnchanged(entry, size, check.sha256);
         callback();
       } catch (error) {
         callback(error as Error);
       }
     },
-  }) as Transform & { crc32: number };
+  }) as Transform & { crc32: number; sha256: string };
   check.crc32 = 0;
   return check;
 }
 
-function assertUnchanged(entry: ZipEntry, size: number, sha256: string | undefined) {
+function assertUnchanged(entry: ZipEntry, size: number, sha256: string) {
   if (size !== entry.size || (entry.sha256 !== undefined && sha256 !== entry.sha256)) throw changedWhilePacking(entry);
 }
 
