@@ -3,7 +3,6 @@ import { sign, type KeyObject } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { canonicalBytes, checkDocumentTrust, withSignatures, type DocumentSignature, type TrustedKey, type Trust } from '../protocol/document-signature.js';
 import { trustedKeyOf } from '../protocol/signature.js';
-import { kmsSigner } from './kms-signer.js';
 import { loadPrivateKey } from './signing-keys.js';
 import { readSetting } from './config-error.js';
 import { loadPublicKey } from '../client/trusted-keys.js';
@@ -136,7 +135,8 @@ export async function loadSigners(settings: SigningSettings, configDir: string):
   let nextPublicKey = 0;
   const signers: DocumentSigner[] = [];
   for (const spec of specs) {
-    if (spec.startsWith('kms:')) signers.push(await kmsSigner(spec.slice('kms:'.length)));
+    // The KMS client loads only for a KMS key: the SDK takes longer to load than most commands take to run.
+    if (spec.startsWith('kms:')) signers.push(await (await import('./kms-signer.js')).kmsSigner(spec.slice('kms:'.length)));
     else if (spec.startsWith('command:')) {
       const program = spec.slice('command:'.length).trim();
       if (!program) throw new UserError('signing.privateKey: command: must name a program, e.g. "command:./sign-with-hsm.sh"');

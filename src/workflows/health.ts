@@ -1,12 +1,10 @@
-import { AthenaClient } from '@aws-sdk/client-athena';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config/schema.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { HealthReport } from '../protocol/receipt-counts.js';
 import { DEFAULT_RECEIPTS_PATH } from '../protocol/receipts.js';
-import { queryReceiptsInAthena } from '../receipts/athena.js';
-import { readReceipts, type ReceiptWindow } from '../receipts/read-receipts.js';
+import type { ReceiptWindow } from '../receipts/read-receipts.js';
 import { describeSource, parseReceiptSource } from '../receipts/receipt-source.js';
-import { createS3Client } from '../store/s3-client.js';
 import type { WorkflowContext } from './context.js';
 
 export interface HealthRequest {
@@ -43,7 +41,9 @@ export async function readHealth(context: Pick<WorkflowContext, 'config' | 'sign
   const receiptsPath = receiptsPathOf(context.config);
   let report: HealthReport;
   let files: number | undefined;
+  // The AWS clients load only when receipts are read: rollout tick, serve and the console import this module too.
   if (source.kind === 'athena') {
+    const [{ AthenaClient }, { queryReceiptsInAthena }] = await Promise.all([import('@aws-sdk/client-athena'), import('../receipts/athena.js')]);
     const client = new AthenaClient({ ...(context.config.s3?.region && { region: context.config.s3.region }), ...(context.config.s3?.profile && { profile: context.config.s3.profile }) });
     try {
       report = await queryReceiptsInAthena({ source, window: request.window, receiptsPath, client, signal: context.signal });
@@ -51,7 +51,8 @@ export async function readHealth(context: Pick<WorkflowContext, 'config' | 'sign
       client.destroy();
     }
   } else {
-    let client: ReturnType<typeof createS3Client> | undefined;
+    const [{ readReceipts }, { createS3Client }] = await Promise.all([import('../receipts/read-receipts.js'), import('../store/s3-client.js')]);
+    let client: S3Client | undefined;
     try {
       ({ report, files } = await readReceipts({
         source,

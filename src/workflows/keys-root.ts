@@ -5,7 +5,6 @@ import { ConflictError, StoreError, UserError } from '../errors.js';
 import { plural } from '../format.js';
 import { sha256Hex } from '../hash.js';
 import { readSetting } from '../keys/config-error.js';
-import { kmsSigner } from '../keys/kms-signer.js';
 import { keyObjectSigner, type DocumentSigner, type SignerSet } from '../keys/signers.js';
 import { loadPrivateKey } from '../keys/signing-keys.js';
 import { canonicalBytes, checkDocumentTrust, trustedKeyFromSpki, withSignatures, withoutSignatures, type DocumentSignature, type TrustedKey } from '../protocol/document-signature.js';
@@ -52,7 +51,7 @@ function parseRoot(body: Buffer, where: string): unknown {
 async function publicKeyOf(spec: string, flag: string): Promise<TrustedKey> {
   if (spec.startsWith('kms:')) {
     if (flag !== '--signing-key' && flag !== '--add-signing-key') throw new UserError(`${flag} ${spec}: root keys are kept offline as PEM files; KMS keys sign online documents (--signing-key)`);
-    return (await kmsSigner(spec.slice(4))).trusted;
+    return (await (await import('../keys/kms-signer.js')).kmsSigner(spec.slice(4))).trusted;
   }
   return trustedKeyOf((await readSetting(() => loadPublicKey(spec, process.cwd()))).key);
 }

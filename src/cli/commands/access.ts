@@ -94,7 +94,7 @@ Examples:
       const problem = signProblem(settings, options);
       if (problem) throw new UserError(problem);
       const keyPair = await loadAccessKeys(settings, configDir, 'private');
-      const credential = signAccess(settings, { keyPairId: keyPair.keyPairId, privateKey: keyPair.privateKey! }, options);
+      const credential = await signAccess(settings, { keyPairId: keyPair.keyPairId, privateKey: keyPair.privateKey! }, options);
       output.result(credential, () => describeCredential(credential));
     });
 }

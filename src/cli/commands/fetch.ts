@@ -3,7 +3,6 @@ import { isProtocolVersion } from '../../protocol/version.js';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
 import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-source.js';
 import { storeSource } from '../../client/fetch/source.js';
-import { s3Source } from '../../client/fetch/s3-source.js';
 import type { S3Config } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { credentialsFromCommand } from '../../client/fetch/credentials-command.js';
@@ -120,7 +119,12 @@ without --confirm-launch ok, the previous install is restored and the release ne
       const credentials = flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand);
       await withContext(session, flags, async (context) => {
         const { store, output } = context;
-        const source = !flags.from ? storeSource(store) : fromS3 ? s3Source(flags.from, s3ClientConfig(context.config.s3)) : httpSource(flags.from, limits, { credentials });
+        // The S3 client loads only to read S3 directly: every other command starts without the SDK.
+        const source = !flags.from
+          ? storeSource(store)
+          : fromS3
+            ? (await import('../../client/fetch/s3-source.js')).s3Source(flags.from, s3ClientConfig(context.config.s3))
+            : httpSource(flags.from, limits, { credentials });
         // Through a CDN the source itself says whether the channel exists.
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         // Each run is an app start for the crash-loop guard.
