@@ -29,7 +29,7 @@ export const wantsJson = (args: string[]) => (args.includes('--') ? args.slice(0
  * state but what the session holds.
  */
 export async function runSession(args: string[], session: Session): Promise<number> {
-  const { program, invoked } = createProgram(session);
+  const { program, invoked } = await createProgram(session, args);
   const json = wantsJson(args);
   if (json) {
     // commander stays silent and renderError prints the one error line and the JSON document.

@@ -86,8 +86,13 @@ export async function listFilesToPack(
   { saveCache = true, useCache = true } = {},
 ): Promise<FilesToPack> {
   const { scanned, totalBytes, cache } = await scanWithCache(id, packageConfig, context, useCache);
-  context.output.info(`${id}: ${describeFiles(scanned.length, totalBytes)}`);
-  const files = scanned.map(({ path, size, absolutePath }, i): FileToPack => ({ path, size, absolutePath, sha256: cache.lookup(scanned[i]!) }));
+  // Said as a hashing run says it: packing, the next step, reads and hashes them.
+  const files = await runStep(
+    context.output,
+    `${id}: ${plural(scanned.length, 'file')} (${formatBytes(totalBytes)})`,
+    async () => scanned.map((file): FileToPack => ({ path: file.path, size: file.size, absolutePath: file.absolutePath, sha256: cache.lookup(file) })),
+    () => `${id}: ${describeFiles(scanned.length, totalBytes)}`,
+  );
   return {
     files,
     async rememberHashes(packed) {
