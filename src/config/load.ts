@@ -37,7 +37,7 @@ export async function configSearchRoot(cwd: string, home = homedir()): Promise<s
 }
 
 /** Finds (or loads --config) the config and validates it, reporting every bad field at once. */
-export async function loadConfig(explicitPath: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
+export async function loadConfig(explicitPath: string | undefined, cwd: string): Promise<LoadedConfig> {
   // cosmiconfig's defaults have no `<name>.config.json`, the file `init` writes.
   const searchPlaces = [...getDefaultSearchPlaces(CONFIG_NAME), `${CONFIG_NAME}.config.json`];
   const explorer = cosmiconfig(CONFIG_NAME, {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
@@ -24,6 +24,8 @@ export interface ReadReceiptsRequest {
   receiptsPath: string;
   /** Made on first use, for an s3:// source. */
   s3Client?: () => S3Client;
+  /** Where a relative log folder or file starts (the run's folder). */
+  cwd: string;
   signal?: AbortSignal;
 }
 
@@ -81,7 +83,7 @@ function lineCounter(tally: ReceiptTally, window: ReceiptWindow, receiptsPath: s
 /** Counts the receipts of a log folder, a log file or an S3 log prefix, in the window. */
 export async function readReceipts(request: ReadReceiptsRequest): Promise<ReadReceiptsResult> {
   const tally = new ReceiptTally();
-  const logs = request.source.kind === 'files' ? await localLogs(request.source.path, request.window) : await s3Logs(request);
+  const logs = request.source.kind === 'files' ? await localLogs(resolve(request.cwd, request.source.path), request.window) : await s3Logs(request);
   const limit = pLimit(FILES_AT_ONCE);
   await Promise.all(
     logs.map((log) =>

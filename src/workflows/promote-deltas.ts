@@ -44,7 +44,7 @@ export async function buildTargetDeltas(context: WorkflowContext, packageId: str
   const { store, output } = context;
   const source = storeSource(store);
   const manifest = await readReleaseManifest(source, packageId, release);
-  const encryptionKey = encryptionKeyFor(context.config);
+  const encryptionKey = encryptionKeyFor(context.config, context.env);
   if (manifest.encryption && (!encryptionKey || encryptionKeyId(encryptionKey) !== manifest.encryption.keyId)) {
     output.warn(`${packageId} ${release.version} is encrypted with key ${manifest.encryption.keyId}, which this config does not hold: no deltas built for the target channel`);
     return [];

@@ -235,7 +235,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   assertStillServable(request.rules);
   await assertWhitelistsExist(store, request.rules.whitelist);
   // Keys are read before any work, so a missing one fails the run at once.
-  const encryptionKey = encryptionKeyFor(config);
+  const encryptionKey = encryptionKeyFor(config, context.env);
   await context.signer?.();
   await context.assertSigningMatchesStore?.();
   await assertIndexNotReplayed(store, request.channel);
@@ -322,7 +322,7 @@ async function writeReleases(
     after: ({ releases }, written) => ({
       summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
       releases: [...releases].map(([id, release]) => ({ package: id, release })),
-      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release, { dirty: request.provenance?.dirty }, request.rulesPreset)])),
+      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release, { dirty: request.provenance?.dirty }, request.rulesPreset)], context.actor)),
       events: publishEvents(context, plan, releases, written),
     }),
     hooks: request.hooks,
@@ -343,6 +343,7 @@ function publishEvents(context: WorkflowContext, plan: PublishPlan, releases: Ma
         changedKeys: [written.key],
         store: context.store.location,
         index: written.document,
+        actor: context.actor,
       }),
     );
 }

@@ -32,7 +32,7 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
     keys: request.publicKeys.length ? request.publicKeys.map(trustedKeyOf) : context.signer ? [...(await context.signer()).trust.keys] : [],
     threshold: 1,
   };
-  const encryptionKey = encryptionKeyFor(config);
+  const encryptionKey = encryptionKeyFor(config, context.env);
   const channels = request.channel ? [request.channel] : await listChannelFolders(store);
   // Verifying nothing must not pass: it is almost always a mistyped store.
   if (channels.length === 0) throw new UserError(`nothing to verify: no channel in ${store.location}; check --store (or "store" in the config)`, ExitCode.failure);

@@ -1,0 +1,45 @@
+/**
+ * What an AWS SDK client would read from the process's environment (region,
+ * endpoint, credentials, profile), read from the run's environment instead
+ * and handed to the client outright: runs in one process never share them.
+ */
+export interface AwsClientSettings {
+  region?: string;
+  endpoint?: string;
+  /** Static keys when the environment holds them; otherwise the SDK's default chain finds them (with `profile`). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  profile?: string;
+}
+
+/** What the config says, where it says it: over the environment's. */
+export interface ConfiguredAwsSettings {
+  region?: string;
+  endpoint?: string;
+  profile?: string;
+}
+
+/**
+ * The settings of one service's client (its SDK service id: `S3`, `SNS`,
+ * `SESv2`, `DynamoDB`, `CloudFront`, `KMS`, `Athena`): the config's, else
+ * `AWS_REGION`, `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL`, and
+ * `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN` or else
+ * `AWS_PROFILE`. What neither gives is left out: the SDK's own chain goes on.
+ */
+export function awsClientSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  serviceId: string,
+  configured: ConfiguredAwsSettings = {},
+): AwsClientSettings {
+  const region = configured.region ?? (env.AWS_REGION || undefined);
+  const endpoint = configured.endpoint ?? (env[`AWS_ENDPOINT_URL_${serviceId.toUpperCase().replace(/ /g, '_')}`] || env.AWS_ENDPOINT_URL || undefined);
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
+  // A configured profile names the credentials outright, as the SDK's chain lets a profile go over the variables.
+  const identity = configured.profile
+    ? { profile: configured.profile }
+    : accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken && { sessionToken }) } }
+      : env.AWS_PROFILE
+        ? { profile: env.AWS_PROFILE }
+        : {};
+  return { ...(region && { region }), ...(endpoint && { endpoint }), ...identity };
+}
