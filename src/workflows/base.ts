@@ -1,5 +1,5 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tempRootOf } from '../temp-folders.js';
 import { join, resolve } from 'node:path';
 import { readStoredVersions } from '../channel/catalog.js';
 import { packageHistory } from '../channel/history.js';
@@ -66,7 +66,7 @@ export async function addBase(context: WorkflowContext, request: BaseRequest): P
   }
 
   let manifest: Manifest;
-  const stagingDir = await mkdtemp(join(tmpdir(), 'update-publish-base-'));
+  const stagingDir = await mkdtemp(join(tempRootOf(context.env), 'update-publish-base-'));
   try {
     const built = sameVersion ? undefined : await buildPackages(id, version, files, [], stagingDir, { encryptionKey });
     await runChange(context, {

@@ -9,7 +9,7 @@ import { assertIndexNotReplayed, INDEX, readIndex } from '../channel/index-store
 import type { Config } from '../config/schema.js';
 import { ConflictError } from '../errors.js';
 import { formatBytes, formatProgress, plural } from '../format.js';
-import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
+import { makeTempFolder, removeStaleTempFolders, tempRootOf } from '../temp-folders.js';
 import { runStep } from '../output.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
@@ -244,8 +244,8 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   await finishInterruptedWork(context, request.channel);
 
   // Killed runs leave their staging folders (up to a package's size each): theirs go first.
-  for (const stale of await removeStaleTempFolders()) output.debug(`removed ${stale}, left by a run that was killed`);
-  const stagingDir = await makeTempFolder('staging');
+  for (const stale of await removeStaleTempFolders(tempRootOf(context.env))) output.debug(`removed ${stale}, left by a run that was killed`);
+  const stagingDir = await makeTempFolder('staging', tempRootOf(context.env));
   try {
     const built = await packPlan(context, plan, stagingDir, encryptionKey);
     const written = built.size > 0 ? await writeReleases(context, request, plan, built, (item) => packItem(context, item, stagingDir, encryptionKey)) : undefined;

@@ -17,6 +17,7 @@ import { trustedKeyOf } from '../protocol/signature.js';
 import type { Store } from '../store/store.js';
 import { formatProgress, plural } from '../format.js';
 import type { WorkflowContext } from './context.js';
+import { tempRootOf } from '../temp-folders.js';
 
 /**
  * Checks every release of the channels (archived ones too) as a device would:
@@ -48,6 +49,7 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
       // The store's own errors (an object it cannot read) are findings too.
       isFinding: (error) => error instanceof ProtocolError || error instanceof UserError,
       signal: context.signal,
+      tempRoot: tempRootOf(context.env),
       onRelease: (channel, id, version) => step.update((releaseShown = `verifying ${channel}: ${id}@${version}`)),
       onProgress: (done, total) => step.update(`${releaseShown} ${formatProgress(done, total, started)}`),
     });
