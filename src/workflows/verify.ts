@@ -1,8 +1,9 @@
 import { parseDocumentJson } from '../protocol/document-json.js';
 import type { KeyObject } from 'node:crypto';
 import { storeSource, type UpdateSource } from '../client/fetch/source.js';
-import { DOCUMENT_LIMITS, readChannelIndex, readManifestAt, readSignedJson, type TrustedKeys } from '../client/fetch/documents.js';
-import { validateWhitelistMeta, validateWhitelistShard, whitelistShardKey, whitelistsPrefix } from '../protocol/whitelist.js';
+import { asTrusted, readChannelIndex, readManifestAt, type TrustedKeys } from '../client/fetch/documents.js';
+import { readWhitelistMeta, readWhitelistShard } from '../client/read-documents.js';
+import { whitelistShardKey, whitelistsPrefix } from '../protocol/whitelist.js';
 import { verifyReleases, type VerifyProblem, type VerifyReport } from './verify-releases.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { listChannelFolders } from '../channel/index-store.js';
@@ -140,22 +141,18 @@ async function checkBases(source: UpdateSource, channels: string[], publicKeys: 
  */
 async function checkWhitelists(store: Store, publicKeys: TrustedKeys): Promise<VerifyProblem[]> {
   const source = storeSource(store);
+  const trusted = asTrusted(publicKeys);
   const problems: VerifyProblem[] = [];
   const metaKeys = (await store.list(whitelistsPrefix)).map((object) => object.key).filter((key) => /^whitelists\/[^/]+\/meta\.json$/.test(key));
   for (const metaKey of metaKeys) {
     const name = metaKey.split('/')[1]!;
     try {
-      const read = await readSignedJson(source, metaKey, publicKeys, DOCUMENT_LIMITS.whitelistMeta);
-      if (!read) continue;
-      const meta = validateWhitelistMeta(read.document, metaKey, name);
+      const meta = await readWhitelistMeta(source, name, trusted);
+      if (!meta) continue;
       for (let shard = 0; shard < meta.shards; shard++) {
-        const shardKey = whitelistShardKey(name, shard, meta.version);
-        const shardRead = await readSignedJson(source, shardKey, publicKeys, DOCUMENT_LIMITS.whitelistShard);
-        if (!shardRead) {
-          problems.push({ key: shardKey, problem: `is missing: list '${name}' names ${meta.shards} shards` });
-          continue;
+        if (!(await readWhitelistShard(source, meta, shard, trusted))) {
+          problems.push({ key: whitelistShardKey(name, shard, meta.version), problem: `is missing: list '${name}' names ${meta.shards} shards` });
         }
-        validateWhitelistShard(shardRead.document, shardKey, meta, shard);
       }
     } catch (error) {
       if (!(error instanceof ProtocolError || error instanceof UserError)) throw error;
