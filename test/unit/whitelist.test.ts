@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ import {
 } from '../../src/channel/whitelists.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
 import type { Store } from '../../src/store/store.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let dir: string;
 let file = 0;
@@ -181,7 +184,7 @@ describe('a whitelist meta', () => {
       'too large': JSON.stringify({ name: 'qa', count: 1, shards: 1, version: 1, padding: 'x'.repeat(DOCUMENT_LIMITS.whitelistMeta) }),
     };
     for (const [damage, text] of Object.entries(damaged)) {
-      await store.writeDocument(key, Buffer.from(text), { contentType: 'application/json' });
+      await store.writeDocument(key, Buffer.from(text), { contentType: 'application/json', cacheControl: 'no-cache', sha256: sha256(text) });
       const device = await deviceReadsMeta(storeSource(store), 'qa', []).then(() => 'accepted', (error: Error) => error.message);
       const publisher = await readWhitelistMeta(store, 'qa').then(() => 'accepted', (error: Error) => error.message);
       expect(device, damage).not.toBe('accepted');
