@@ -85,10 +85,12 @@ without --confirm-launch ok, the previous install is restored and the release ne
     )
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<FetchFlags>();
+      // The device library resolves from the process's folder: the run's own is given to it outright.
+      const into = resolve(session.cwd, flags.into);
       if (flags.confirmLaunch !== undefined) {
         if (flags.confirmLaunch !== 'ok' && flags.confirmLaunch !== 'failed') throw new UserError(`--confirm-launch '${flags.confirmLaunch}' is not ok or failed`);
         const output = outputFor(session, flags);
-        const confirmed = await markLaunched(resolve(session.cwd, flags.into), flags.confirmLaunch === 'ok', { platform: flags.platform, appVersion: flags.appVersion });
+        const confirmed = await markLaunched(into, flags.confirmLaunch === 'ok', { platform: flags.platform, appVersion: flags.appVersion });
         const document = { package: packageId, launch: flags.confirmLaunch, version: confirmed?.version ?? null };
         output.result(document, () =>
           confirmed ? `${packageId} ${confirmed.version}: launch ${flags.confirmLaunch} reported` : `${packageId}: no install awaits a confirmation in ${flags.into}`,
@@ -121,8 +123,6 @@ without --confirm-launch ok, the previous install is restored and the release ne
         throw new UserError('--credentials-command applies with --from https://… (a CDN in front of a private store); a store read directly needs none');
       }
       const credentials = flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand, session);
-      // The device library resolves from the process's folder: the run's own is given to it outright.
-      const into = resolve(session.cwd, flags.into);
       await withContext(session, flags, async (context) => {
         const { store, output } = context;
         const source = !flags.from ? storeSource(store) : fromS3 ? s3Source(flags.from, s3ClientConfig(context.config.s3, session.env)) : httpSource(flags.from, limits, { credentials });
