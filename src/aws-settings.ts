@@ -22,8 +22,8 @@ export interface ConfiguredAwsSettings {
  * The settings of one service's client (its SDK service id: `S3`, `SNS`,
  * `SESv2`, `DynamoDB`, `CloudFront`, `KMS`, `Athena`): the config's, else
  * `AWS_REGION`, `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL`, and
- * `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN` or else
- * `AWS_PROFILE`. What neither gives is left out: the SDK's own chain goes on.
+ * `AWS_PROFILE` or else `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
+ * `AWS_SESSION_TOKEN`. What neither gives is left out: the SDK's own chain goes on.
  */
 export function awsClientSettings(
   env: Readonly<Record<string, string | undefined>>,
@@ -33,13 +33,12 @@ export function awsClientSettings(
   const region = configured.region ?? (env.AWS_REGION || undefined);
   const endpoint = configured.endpoint ?? (env[`AWS_ENDPOINT_URL_${serviceId.toUpperCase().replace(/ /g, '_')}`] || env.AWS_ENDPOINT_URL || undefined);
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
-  // A configured profile names the credentials outright, as the SDK's chain lets a profile go over the variables.
-  const identity = configured.profile
-    ? { profile: configured.profile }
+  // A profile (the config's, else AWS_PROFILE) goes over the key variables, as in the SDK's own chain.
+  const profile = configured.profile ?? (env.AWS_PROFILE || undefined);
+  const identity = profile
+    ? { profile }
     : accessKeyId && secretAccessKey
       ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken && { sessionToken }) } }
-      : env.AWS_PROFILE
-        ? { profile: env.AWS_PROFILE }
-        : {};
+      : {};
   return { ...(region && { region }), ...(endpoint && { endpoint }), ...identity };
 }
