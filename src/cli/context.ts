@@ -40,9 +40,9 @@ export const ENV = {
 /** A setting from its flag, else the run's environment variable (an empty one counts as unset). */
 export const fromFlagOrEnv = (session: Pick<Session, 'env'>, flag: string | undefined, variable: string) => flag ?? (session.env[variable] || undefined);
 
-/** The config a command names (--config, UPDATE_PUBLISH_CONFIG) or finds from the run's folder up. */
+/** The config a command names (--config, UPDATE_PUBLISH_CONFIG) or finds from the run's folder up (to its HOME at most). */
 export const loadSessionConfig = (session: Pick<Session, 'env' | 'cwd'>, options: Pick<GlobalOptions, 'config'>) =>
-  loadConfig(fromFlagOrEnv(session, options.config, ENV.config), session.cwd);
+  loadConfig(fromFlagOrEnv(session, options.config, ENV.config), session.cwd, session.env.HOME || undefined);
 
 export interface CommandContext extends LoadedConfig, WorkflowContext {
   session: Session;
