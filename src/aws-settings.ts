@@ -31,7 +31,10 @@ export function awsClientSettings(
   configured: ConfiguredAwsSettings = {},
 ): AwsClientSettings {
   const region = configured.region ?? (env.AWS_REGION || undefined);
-  const endpoint = configured.endpoint ?? (env[`AWS_ENDPOINT_URL_${serviceId.toUpperCase().replace(/ /g, '_')}`] || env.AWS_ENDPOINT_URL || undefined);
+  // The SDK's own switch for the endpoint variables, honoured the same way.
+  const endpointsIgnored = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true';
+  const fromEnv = endpointsIgnored ? undefined : env[`AWS_ENDPOINT_URL_${serviceId.toUpperCase().replace(/ /g, '_')}`] || env.AWS_ENDPOINT_URL || undefined;
+  const endpoint = configured.endpoint ?? fromEnv;
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
   // A profile (the config's, else AWS_PROFILE) goes over the key variables, as in the SDK's own chain.
   const profile = configured.profile ?? (env.AWS_PROFILE || undefined);

@@ -12,8 +12,8 @@ export interface CliIo {
 
 /**
  * One run of the CLI: everything that used to be process-wide (streams, the
- * interruption, the exit code), so the whole CLI can run in-process, many
- * times, in tests.
+ * working folder and the environment, the interruption, the exit code), so the
+ * whole CLI can run in-process, many times and at once, in tests.
  */
 export interface Session {
   io: CliIo;
