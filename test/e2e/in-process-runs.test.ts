@@ -7,7 +7,9 @@ import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
 import { generateSigningKeyPair } from '../../src/keys/signing-keys.js';
-import { makeProject, removeProjects, type Project } from '../helpers/cli.js';
+import { makeProject, removeProjects, succeeded, type Project } from '../helpers/cli.js';
+import type { Moto } from '../helpers/moto.js';
+import { MOTO_INSTALLED, s3ProjectConfig, startMotoBucket } from '../helpers/s3-e2e.js';
 
 afterAll(removeProjects);
 
@@ -55,5 +57,24 @@ describe('in-process runs', () => {
     expect((await running).code).toBe(0);
     expect(process.cwd()).toBe(cwd);
     expect(process.env.OVERLAP_MARK).toBeUndefined();
+  });
+});
+
+describe.skipIf(!MOTO_INSTALLED)('in-process runs against S3', () => {
+  let moto: Moto | undefined;
+  afterAll(async () => moto?.stop());
+
+  it('each reach the endpoint their own AWS_ENDPOINT_URL_S3 names, at the same time', { timeout: 60_000 }, async () => {
+    ({ moto } = await startMotoBucket('overlap'));
+    const project = await makeProject({ config: s3ProjectConfig(moto.endpoint, 'overlap', 'updates') });
+    succeeded(await project.run(['publish', '--yes']));
+    const elsewhere = await makeProject({ configFile: false });
+    const status = (endpoint: string) => run(['status', '--store', 's3://overlap/updates', '--json'], elsewhere.dir, { ...moto!.env, AWS_ENDPOINT_URL_S3: endpoint });
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    const [reached, refused] = await Promise.all([status(moto.endpoint), status('http://127.0.0.1:9')]);
+    expect(reached.code, reached.stderr).toBe(0);
+    expect(JSON.parse(reached.stdout).channels[0].packages[0]).toMatchObject({ id: 'maps', latest: '1.0.0' });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/cannot reach .*ECONNREFUSED/);
   });
 });
