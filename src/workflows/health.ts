@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { awsClientSettings } from '../aws-settings.js';
 import type { Config } from '../config/schema.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { HealthReport } from '../protocol/receipt-counts.js';
@@ -36,7 +37,7 @@ export function receiptsSourceOf(config: Pick<Config, 'receipts'>, flag: string 
 }
 
 /** Counts the receipts of the window and keeps the releases asked for. */
-export async function readHealth(context: Pick<WorkflowContext, 'config' | 'signal'>, request: HealthRequest): Promise<HealthReport & { source: string; files?: number }> {
+export async function readHealth(context: Pick<WorkflowContext, 'config' | 'signal' | 'env' | 'cwd'>, request: HealthRequest): Promise<HealthReport & { source: string; files?: number }> {
   const source = receiptsSourceOf(context.config, request.source);
   const receiptsPath = receiptsPathOf(context.config);
   let report: HealthReport;
@@ -44,7 +45,7 @@ export async function readHealth(context: Pick<WorkflowContext, 'config' | 'sign
   // The AWS clients load only when receipts are read: rollout tick, serve and the console import this module too.
   if (source.kind === 'athena') {
     const [{ AthenaClient }, { queryReceiptsInAthena }] = await Promise.all([import('@aws-sdk/client-athena'), import('../receipts/athena.js')]);
-    const client = new AthenaClient({ ...(context.config.s3?.region && { region: context.config.s3.region }), ...(context.config.s3?.profile && { profile: context.config.s3.profile }) });
+    const client = new AthenaClient(awsClientSettings(context.env, 'Athena', { region: context.config.s3?.region, profile: context.config.s3?.profile }));
     try {
       report = await queryReceiptsInAthena({ source, window: request.window, receiptsPath, client, signal: context.signal });
     } finally {
@@ -58,7 +59,8 @@ export async function readHealth(context: Pick<WorkflowContext, 'config' | 'sign
         source,
         window: request.window,
         receiptsPath,
-        s3Client: () => (client ??= createS3Client(context.config.s3 ?? {})),
+        s3Client: () => (client ??= createS3Client(context.config.s3 ?? {}, context.env)),
+        cwd: context.cwd,
         signal: context.signal,
       }));
     } finally {

@@ -9,7 +9,7 @@ import { assertIndexNotReplayed, INDEX, readIndex } from '../channel/index-store
 import type { Config } from '../config/schema.js';
 import { ConflictError } from '../errors.js';
 import { formatBytes, formatProgress, plural } from '../format.js';
-import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
+import { makeTempFolder, removeStaleTempFolders, tempRootOf } from '../temp-folders.js';
 import { runStep } from '../output.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
@@ -259,7 +259,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   assertStillServable(request.rules);
   await assertWhitelistsExist(store, request.rules.whitelist);
   // Keys are read before any work, so a missing one fails the run at once.
-  const encryptionKey = encryptionKeyFor(config);
+  const encryptionKey = encryptionKeyFor(config, context.env);
   await context.signer?.();
   await context.assertSigningMatchesStore?.();
   await assertIndexNotReplayed(store, request.channel);
@@ -268,8 +268,8 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   await finishInterruptedWork(context, request.channel);
 
   // Killed runs leave their staging folders (up to a package's size each): theirs go first.
-  for (const stale of await removeStaleTempFolders()) output.debug(`removed ${stale}, left by a run that was killed`);
-  const stagingDir = await makeTempFolder('staging');
+  for (const stale of await removeStaleTempFolders(tempRootOf(context.env))) output.debug(`removed ${stale}, left by a run that was killed`);
+  const stagingDir = await makeTempFolder('staging', tempRootOf(context.env));
   try {
     const built = await packPlan(context, plan, stagingDir, encryptionKey);
     const written = built.size > 0 ? await writeReleases(context, request, plan, built, (item) => packItem(context, item, stagingDir, encryptionKey)) : undefined;
@@ -346,7 +346,7 @@ async function writeReleases(
     after: ({ releases }, written) => ({
       summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
       releases: [...releases].map(([id, release]) => ({ package: id, release })),
-      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release, { dirty: request.provenance?.dirty }, request.rulesPreset)])),
+      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release, { dirty: request.provenance?.dirty }, request.rulesPreset)], context.actor)),
       events: publishEvents(context, plan, releases, written),
     }),
     hooks: request.hooks,
@@ -367,6 +367,7 @@ function publishEvents(context: WorkflowContext, plan: PublishPlan, releases: Ma
         changedKeys: [written.key],
         store: context.store.location,
         index: written.document,
+        actor: context.actor,
       }),
     );
 }

@@ -42,7 +42,7 @@ describe('init and git', () => {
 
 describe('--yes', () => {
   it('is accepted by every command that writes (every command with --dry-run)', async () => {
-    const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+    const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }, { cwd: process.cwd(), env: process.env });
     const leaves = (command: Command, parent: string[] = []): { path: string; command: Command }[] =>
       command.commands.flatMap((sub) => (sub.commands.length ? leaves(sub, [...parent, sub.name()]) : [{ path: [...parent, sub.name()].join(' '), command: sub }]));
     const writing = leaves((await createProgram(session)).program).filter(({ command }) => command.options.some((option) => option.long === '--dry-run'));
