@@ -72,10 +72,10 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
 async function checkChannelLogs(store: Store, channels: string[], trust: Trust): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   for (const channel of channels) {
-    // Archives, release histories, and the switches' and app releases' histories and kept versions (what rollback writes back).
+    // Archives, release histories, the switches' and app releases' histories and kept versions (what rollback writes back), the index's high-water mark.
     const keys = (await store.list(channelPrefix(channel)))
       .map((object) => object.key)
-      .filter((key) => /\/(archive|history)\/[^/]+\.json$/.test(key) || /\/(switches|app-releases)\/[^/]+\.json$/.test(key));
+      .filter((key) => /\/(archive|history)\/[^/]+\.json$/.test(key) || /\/(switches|app-releases|index)\/[^/]+\.json$/.test(key));
     for (const key of keys) {
       let body: Buffer | undefined;
       try {
