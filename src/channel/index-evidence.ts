@@ -1,5 +1,6 @@
 import { parseDocumentJson } from '../protocol/document-json.js';
-import { channelIndexKey, historyKey, indexHighWaterKey, pendingPrefix } from '../protocol/layout.js';
+import { channelIndexKey, historyKey, indexHighWaterKey, MUTABLE_CACHE, pendingPrefix } from '../protocol/layout.js';
+import { sha256Hex } from '../hash.js';
 import { StoreError } from '../errors.js';
 import { UnsignedDocumentError } from '../store/signing-store.js';
 import type { Store } from '../store/store.js';
@@ -200,4 +201,10 @@ export function versionFloor(evidence: IndexEvidence): number {
     for (const match of body?.toString('utf8').matchAll(/"(?:indexVersion|documentVersion)"\s*:\s*(\d+)/g) ?? []) floor = Math.max(floor, Number(match[1]));
   }
   return floor;
+}
+
+/** A damaged record moved to `to` (not .json: kept as stored, unsigned and unread by publishers, for whoever looks into it). */
+export async function moveRecordAside(store: Store, record: DamagedRecord, to: string): Promise<void> {
+  if (record.body) await store.writeDocument(to, record.body, { contentType: 'application/octet-stream', cacheControl: MUTABLE_CACHE, sha256: sha256Hex(record.body) });
+  await store.delete([record.key]);
 }

@@ -1,6 +1,6 @@
 import { APP_RELEASES } from '../channel/app-releases-store.js';
 import { INDEX, listChannelFolders, readIndex, requireExistingChannel } from '../channel/index-store.js';
-import { raiseIndexHighWater, readIndexEvidence, versionFloor } from '../channel/index-evidence.js';
+import { moveRecordAside, raiseIndexHighWater, readIndexEvidence, versionFloor } from '../channel/index-evidence.js';
 import { UserError } from '../errors.js';
 import { plural } from '../format.js';
 import { confirmOrDecline } from './context.js';
@@ -11,8 +11,6 @@ import type { StampedFields } from '../protocol/channel-document.js';
 import type { WorkflowContext } from './context.js';
 import { withReceiptsSettings } from '../channel/receipts-settings.js';
 import { finishInterruptedWork } from './change-pipeline.js';
-import { MUTABLE_CACHE } from '../protocol/layout.js';
-import { sha256Hex } from '../hash.js';
 
 /** A document written again: its new version and expiry. */
 export interface RefreshedDocument {
@@ -93,11 +91,7 @@ async function acceptIndex(context: WorkflowContext, channel: string, version: n
   const moving = movedAside.length ? `, moving ${plural(movedAside.length, 'damaged record')} aside (${movedAside.map((moved) => moved.key).join(', ')})` : '';
   await confirmOrDecline(context, `Build on ${key} (version ${version}) as the newest index of '${channel}'${moving}? The next index is version ${floor + 1}.`);
   if (!context.dryRun) {
-    for (const { key: damagedKey, body } of evidence.damaged) {
-      // Not .json: kept as stored (unsigned, unread by publishers) for whoever inspects what happened.
-      if (body) await store.writeDocument(`${damagedKey}.damaged-${stamp}`, body, { contentType: 'application/octet-stream', cacheControl: MUTABLE_CACHE, sha256: sha256Hex(body) });
-      await store.delete([damagedKey]);
-    }
+    for (const record of evidence.damaged) await moveRecordAside(store, record, `${record.key}.damaged-${stamp}`);
     await raiseIndexHighWater(store, channel, floor);
   }
   return { version, floor, nextVersion: floor + 1, movedAside };
