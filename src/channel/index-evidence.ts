@@ -156,8 +156,23 @@ export function indexReplayRefusal(channel: string, version: number, evidence: I
 
 /** Refuses (exit 1) to build on the stored index when the channel's records say it may be a replay. */
 export async function assertIndexNotReplayed(store: Store, channel: string, version: number): Promise<void> {
-  const refusal = indexReplayRefusal(channel, version, await readIndexEvidence(store, channel));
-  if (refusal) throw new StoreError(refusal);
+  const evidence = await readIndexEvidence(store, channel);
+  const refusal = indexReplayRefusal(channel, version, evidence);
+  if (!refusal) return;
+  // A writer that landed between our read of the index and of its records is a race, not a replay: the index moved on,
+  // so the conditional write built on our read loses and is tried again on the fresh index (checked again then).
+  if ((evidence.highest?.version ?? 0) > version && (await storedIndexVersion(store, channel)) > version) return;
+  throw new StoreError(refusal);
+}
+
+async function storedIndexVersion(store: Store, channel: string): Promise<number> {
+  const stored = await store.readDocument(channelIndexKey(channel));
+  try {
+    const version = stored && (parseDocumentJson(stored.body) as { version?: unknown }).version;
+    return isVersion(version) ? version : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function parseMark(body: Buffer, key: string, channel: string): HighWaterMark {
