@@ -48,9 +48,16 @@ export async function kmsSigner(keyArn: string): Promise<DocumentSigner> {
           }),
         )
         .catch((error: Error) => {
-          throw new UserError(`${source} did not sign (${error.name}: ${error.message}); check the credentials allow kms:Sign`);
+          throw new UserError(`${source} did not sign (${error.name}: ${error.message}); ${signFailureHint(error.name)}`);
         });
       return { keyid: trusted.keyId, alg: trusted.algorithm ?? 'ed25519', sig: Buffer.from(signed.Signature!).toString('base64') };
     },
   };
+}
+
+/** What to do when KMS refuses to sign, by the error it names. */
+function signFailureHint(name: string): string {
+  if (name === 'DisabledException' || name === 'KMSInvalidStateException') return 'the key is disabled or pending deletion: enable it (kms:EnableKey, or cancel its deletion) or configure another key';
+  if (name === 'AccessDeniedException') return 'the credentials are not allowed kms:Sign on this key: grant it in the key policy or the role';
+  return 'check the credentials allow kms:Sign on this key';
 }
