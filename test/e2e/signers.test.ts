@@ -103,10 +103,10 @@ describe.skipIf(!MOTO_INSTALLED)('a KMS signer (moto) with a local key: signing 
   });
 });
 
-describe.skipIf(!MOTO_INSTALLED)('KMS signers beyond the basic path (moto, with Sign as AWS documents it: test/helpers/moto-kms-digest.py)', () => {
+describe.skipIf(!MOTO_INSTALLED)('KMS signers beyond the basic path (moto, with Sign as AWS documents it: test/helpers/moto-kms.py)', () => {
   let moto: Moto;
   beforeAll(async () => {
-    moto = await startMoto({ kmsDigest: true });
+    moto = await startMoto({ faithfulKms: true });
   });
   afterAll(async () => {
     await moto?.stop();
@@ -115,7 +115,7 @@ describe.skipIf(!MOTO_INSTALLED)('KMS signers beyond the basic path (moto, with 
   const kmsClient = () => new KMSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 
   /** A KMS key of this spec, and its public key as a PEM file in the project. */
-  async function kmsKey(project: Project, spec: 'ECC_NIST_P256' | 'RSA_2048' = 'ECC_NIST_P256'): Promise<{ arn: string; publicPem: string }> {
+  async function kmsKey(project: Project, spec: 'ECC_NIST_P256' | 'ECC_NIST_EDWARDS25519' | 'RSA_2048' = 'ECC_NIST_P256'): Promise<{ arn: string; publicPem: string }> {
     const kms = kmsClient();
     const arn = (await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.Arn!;
     const publicDer = Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: arn }))).PublicKey!);
@@ -138,6 +138,30 @@ describe.skipIf(!MOTO_INSTALLED)('KMS signers beyond the basic path (moto, with 
     expect(JSON.parse(stored.toString('utf8')).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), alg: 'ecdsa-p256-sha256', sig: expect.any(String) }]);
     expect(succeeded(await project.run(['verify', '--json', '--public-key', publicPem], { env: env() })).problems).toEqual([]);
     await bothClientsInstall(project, [publicPem], env());
+  });
+
+  it('an Ed25519 KMS key (ECC_NIST_EDWARDS25519, ED25519_SHA_512 over the raw bytes): both clients accept; a document over 4 KiB is refused in one line, the index left as it was', async () => {
+    const packages = Object.fromEntries(['maps', ...Array.from({ length: 29 }, (_, i) => `level-pack-${String(i).padStart(2, '0')}`)].map((id) => [id, { 'a.txt': id }]));
+    const project = await makeProject({ packages });
+    const { arn, publicPem } = await kmsKey(project, 'ECC_NIST_EDWARDS25519');
+    const config = JSON.parse(await readFile(project.configPath, 'utf8'));
+    await writeFile(project.configPath, JSON.stringify({ ...config, signing: { privateKey: `kms:${arn}` } }));
+
+    succeeded(await project.run(['publish', 'maps', '--yes', '--json'], { env: env() }));
+    expect((await project.readStoreJson(INDEX)).signatures).toEqual([{ keyid: expect.stringMatching(/^[0-9a-f]{16}$/), alg: 'ed25519', sig: expect.any(String) }]);
+    expect(succeeded(await project.run(['verify', '--json', '--public-key', publicPem], { env: env() })).problems).toEqual([]);
+    await bothClientsInstall(project, [publicPem], env());
+
+    // Ed25519 in KMS signs only RAW messages of up to 4,096 bytes (ED25519_PH_SHA_512 is Ed25519ph, which devices do not verify).
+    const index = await readFile(project.storePath(INDEX));
+    // Refused at the first document over the limit, after packing: the progress lines come first, the error last, no stack.
+    const refused = await project.run(['publish', '--yes'], { env: env() });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      new RegExp(`^error: KMS key ${arn.replace(/[/.]/g, '\\$&')}: an Ed25519 KMS key signs at most 4096 bytes and this document is \\d+; use an ECC_NIST_P256 key$`),
+    );
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    expect(await readFile(project.storePath(INDEX))).toEqual(index);
   });
 
   it('a KMS key the root does not name as a signing key: one line naming both, nothing published', async () => {

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fileURLToPath } from 'node:url';
 
-const KMS_DIGEST_LAUNCHER = fileURLToPath(new URL('./moto-kms-digest.py', import.meta.url));
+const FAITHFUL_KMS_LAUNCHER = fileURLToPath(new URL('./moto-kms.py', import.meta.url));
 
 /** A real local AWS (moto_server: S3, CloudFront, SNS, SQS, SES, DynamoDB) on a free loopback port. */
 export interface Moto {
@@ -45,12 +45,12 @@ async function waitReady(endpoint: string, child: ChildProcess): Promise<void> {
  * Starts moto_server. The integration and e2e tiers require it installed
  * (require-servers.ts fails the run with the command to install it).
  */
-export async function startMoto(options: { authAfterActions?: number; kmsDigest?: boolean } = {}): Promise<Moto> {
+export async function startMoto(options: { authAfterActions?: number; faithfulKms?: boolean } = {}): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const address = ['-H', '127.0.0.1', '-p', String(port)];
-  // kmsDigest: KMS Sign honours MessageType DIGEST and the 4096-byte RAW limit, as AWS does (moto-kms-digest.py).
-  const [program, args] = options.kmsDigest ? ['python3', [KMS_DIGEST_LAUNCHER, ...address]] : ['moto_server', address];
+  // faithfulKms: KMS Sign honours MessageType DIGEST and the 4096-byte RAW limit, and Ed25519 keys exist, as AWS documents (moto-kms.py).
+  const [program, args] = options.faithfulKms ? ['python3', [FAITHFUL_KMS_LAUNCHER, ...address]] : ['moto_server', address];
   const child = spawn(program, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
