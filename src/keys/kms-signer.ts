@@ -18,7 +18,8 @@ export async function kmsSigner(keyArn: string): Promise<DocumentSigner> {
   const source = `KMS key ${keyArn}`;
   const client = new KMSClient({});
   const described = await client.send(new GetPublicKeyCommand({ KeyId: keyArn })).catch((error: Error) => {
-    throw new UserError(`${source}: its public key could not be read (${error.name}: ${error.message}); check the ARN, the region and the credentials (kms:GetPublicKey)`);
+    const hint = unusableKeyHint(error.name) ?? 'check the ARN, the region and the credentials (kms:GetPublicKey)';
+    throw new UserError(`${source}: its public key could not be read (${error.name}: ${error.message}); ${hint}`);
   });
   if (described.KeyUsage !== 'SIGN_VERIFY') throw new UserError(`${source} is a ${described.KeyUsage ?? 'non-signing'} key, not SIGN_VERIFY; create an ECC_NIST_P256 signing key`);
   // Older KMS implementations (and moto) name the spec by its deprecated field only.
@@ -55,9 +56,14 @@ export async function kmsSigner(keyArn: string): Promise<DocumentSigner> {
   };
 }
 
+/** A key KMS will not use in its state (disabled, pending deletion): what to do. */
+function unusableKeyHint(name: string): string | undefined {
+  if (name === 'DisabledException' || name === 'KMSInvalidStateException') return 'the key is disabled or pending deletion: enable it (kms:EnableKey, or cancel its deletion) or configure another key';
+  return undefined;
+}
+
 /** What to do when KMS refuses to sign, by the error it names. */
 function signFailureHint(name: string): string {
-  if (name === 'DisabledException' || name === 'KMSInvalidStateException') return 'the key is disabled or pending deletion: enable it (kms:EnableKey, or cancel its deletion) or configure another key';
   if (name === 'AccessDeniedException') return 'the credentials are not allowed kms:Sign on this key: grant it in the key policy or the role';
-  return 'check the credentials allow kms:Sign on this key';
+  return unusableKeyHint(name) ?? 'check the credentials allow kms:Sign on this key';
 }

@@ -3,7 +3,7 @@
  * key (moto) and a local key at once, or through an external program; the
  * documents it writes are accepted by both clients and `verify`.
  */
-import { CreateKeyCommand, GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand, GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { spawnSync } from 'node:child_process';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -185,7 +185,7 @@ describe.skipIf(!MOTO_INSTALLED)('KMS signers beyond the basic path (moto, with 
     expect(await snapshotTree(project.store)).toEqual(before);
   });
 
-  it('KMS keys that cannot sign for devices (RSA, unknown, encryption-only): one line each, nothing published', async () => {
+  it('KMS keys that cannot sign for devices (RSA, unknown, encryption-only, disabled): one line each, nothing published', async () => {
     const project = await makeProject({ packages: { maps: { 'a.txt': 'alpha' } } });
     const config = JSON.parse(await readFile(project.configPath, 'utf8'));
     const withKey = (arn: string) => writeFile(project.configPath, JSON.stringify({ ...config, signing: { privateKey: `kms:${arn}` } }));
@@ -198,6 +198,15 @@ describe.skipIf(!MOTO_INSTALLED)('KMS signers beyond the basic path (moto, with 
     const encrypting = await kmsClient().send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
     await withKey(encrypting.KeyMetadata!.Arn!);
     expectRefused(await project.run(['publish', '--yes'], { env: env() }), 2, /KMS key .* is a ENCRYPT_DECRYPT key, not SIGN_VERIFY/);
+    // A disabled key (moto needs the key id, not the ARN, to disable it).
+    const disabled = (await kmsClient().send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!;
+    await kmsClient().send(new DisableKeyCommand({ KeyId: disabled.KeyId }));
+    await withKey(disabled.Arn!);
+    expectRefused(
+      await project.run(['publish', '--yes'], { env: env() }),
+      2,
+      /KMS key .*: its public key could not be read \(DisabledException: .* is disabled\.\); the key is disabled or pending deletion: enable it \(kms:EnableKey, or cancel its deletion\) or configure another key/,
+    );
     expect(await snapshotTree(project.store)).toEqual(before);
   });
 });

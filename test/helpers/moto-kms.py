@@ -2,9 +2,10 @@
 moto_server, with KMS as AWS documents it where moto 5.x falls short:
 MessageType DIGEST signs the digest given (moto hashes every message again,
 so a digest-signed document never verifies); a RAW message is at most 4096
-bytes (moto takes any size); and Ed25519 keys (KeySpec ECC_NIST_EDWARDS25519,
-SigningAlgorithm ED25519_SHA_512 over a RAW message), which moto refuses to
-create. Everything else is moto's own.
+bytes (moto takes any size); a disabled key neither signs nor gives its
+public key (DisabledException; moto does both); and Ed25519 keys (KeySpec
+ECC_NIST_EDWARDS25519, SigningAlgorithm ED25519_SHA_512 over a RAW message),
+which moto refuses to create. Everything else is moto's own.
 Usage: python3 moto-kms.py -H 127.0.0.1 -p PORT
 """
 import base64
@@ -14,15 +15,37 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
 from moto.kms import models, responses
+from moto.core.exceptions import JsonRESTError
 from moto.kms.exceptions import ValidationException
 from moto.server import main
 
 RAW_LIMIT = 4096
 DIGEST_HASH = {"ECDSA_SHA_256": hashes.SHA256(), "ECDSA_SHA_384": hashes.SHA384(), "ECDSA_SHA_512": hashes.SHA512()}
 moto_sign = responses.KmsResponse.sign
+moto_get_public_key = responses.KmsResponse.get_public_key
+
+
+class DisabledException(JsonRESTError):
+    def __init__(self, key_arn):
+        super().__init__("DisabledException", f"{key_arn} is disabled.")
+
+
+def ensure_enabled(self):
+    try:
+        key = self.kms_backend.describe_key(self._get_param("KeyId"))
+    except Exception:
+        return  # an unknown key: moto's own answer (NotFoundException)
+    if not key.enabled:
+        raise DisabledException(key.arn)
+
+
+def get_public_key(self):
+    ensure_enabled(self)
+    return moto_get_public_key(self)
 
 
 def sign(self):
+    ensure_enabled(self)
     message = self._get_param("Message")
     if isinstance(message, str):
         message = message.encode("utf-8")
@@ -43,6 +66,7 @@ def sign(self):
 
 
 responses.KmsResponse.sign = sign
+responses.KmsResponse.get_public_key = get_public_key
 
 EDWARDS = "ECC_NIST_EDWARDS25519"
 ED25519_ALGORITHMS = ["ED25519_SHA_512", "ED25519_PH_SHA_512"]
