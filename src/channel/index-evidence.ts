@@ -165,6 +165,22 @@ export async function assertIndexNotReplayed(store: Store, channel: string, vers
   throw new StoreError(refusal);
 }
 
+/**
+ * For `verify`: the stored index is older than a record says was written (a
+ * replay), said in one line; undefined when it is not (or cannot be read:
+ * the index's own check says why).
+ */
+export async function replayFinding(store: Store, channel: string): Promise<string | undefined> {
+  const version = await storedIndexVersion(store, channel).catch((error: unknown) => {
+    if (error instanceof UnsignedDocumentError) return undefined;
+    throw error;
+  });
+  if (version === undefined) return undefined;
+  const { highest } = await readIndexEvidence(store, channel);
+  if (!highest || highest.version <= version) return undefined;
+  return `is version ${version}, but ${highest.source} records that version ${highest.version} was written: an older index was put back in the store (a replay); restore the newest index (version ${highest.version}) from your backup or the bucket's object versions`;
+}
+
 async function storedIndexVersion(store: Store, channel: string): Promise<number> {
   const stored = await store.readDocument(channelIndexKey(channel));
   try {

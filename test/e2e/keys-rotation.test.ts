@@ -128,6 +128,10 @@ describe('a publisher never builds on a replayed index', () => {
     expectRefused(await project.run(['refresh']), 1, replay);
     expect(await snapshotTree(project.store)).toEqual(before);
     expect((await project.readStoreJson(INDEX)).version).toBe(2);
+    // verify, the read-only check, names it too.
+    const verified = await project.run(['verify', '--json', '--public-key', join(project.dir, 'keys', 'signing-public.pem')]);
+    expect(verified.code).toBe(1);
+    expect(verified.json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/^is version 2, but the channel's history records that version 3 was written: an older index was put back in the store \(a replay\)/) });
   });
 });
 
@@ -162,12 +166,20 @@ describe("a damaged or missing record of the index versions never lets a replaye
     return project;
   }
 
+  /** verify names the replay wherever a readable record tells it. */
+  async function expectVerifyNamesReplay(project: Project, source: RegExp) {
+    const verified = await project.run(['verify', '--json', '--public-key', join(project.dir, 'keys', 'signing-public.pem')]);
+    expect(verified.code).toBe(1);
+    expect(verified.json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(new RegExp(`^is version 2, but ${source.source} records that version 3 was written: an older index was put back in the store \\(a replay\\)`)) });
+  }
+
   const byMark = /index\.json is version 2, but the channel's high-water mark \(channels\/production\/index\/high-water\.json\) records that version 3 was written: .*a replay.*nothing was written/;
   const damagedLog = (problem: string) =>
     new RegExp(`channels/production/history/maps\\.json ${problem}.*: it records which versions of channels/production/index\\.json were written.*nothing was written.*'update-publish refresh --channel production --accept-index 2 --yes'`);
 
-  it('the history log deleted: the high-water mark still names version 3', async () => {
-    await expectReplayRefused((project) => rm(project.storePath(HISTORY)), byMark);
+  it('the history log deleted: the high-water mark still names version 3 (verify names it too)', async () => {
+    const project = await expectReplayRefused((project) => rm(project.storePath(HISTORY)), byMark);
+    await expectVerifyNamesReplay(project, /the channel's high-water mark \(channels\/production\/index\/high-water\.json\)/);
   });
 
   it('the history log replaced by an older signed copy: the mark names version 3', async () => {
