@@ -180,7 +180,7 @@ async function finishWork(context: WorkflowContext, work: PendingWork, stored?: 
 export async function finishInterruptedWork(context: WorkflowContext, channel: string): Promise<string[]> {
   if (context.dryRun) return [];
   const finished: string[] = [];
-  const pending = await readPending(context.store, channel);
+  const pending = await readPending(context.store, channel, context.actor);
   // A record of an index write names the version it was built on: checked before records that did not land are dropped.
   if (pending.some((work) => work.documentKey === channelIndexKey(channel))) await assertIndexNotReplayed(context.store, channel);
   for (const work of pending) {

@@ -54,6 +54,8 @@ export interface VerifyOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** Aborted (Ctrl-C): the check stops at once, mid-download included, and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Where packages are unpacked to be checked (the run's temp folder). */
+  tempRoot: string;
 }
 
 /**
@@ -64,15 +66,15 @@ export interface VerifyOptions {
  * base version's full package, rebuilding its target file for file. Lists
  * every problem instead of stopping at the first.
  */
-export async function verifyReleases(origin: UpdateSource, channels: readonly string[], options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyReleases(origin: UpdateSource, channels: readonly string[], options: VerifyOptions): Promise<VerifyReport> {
   const { publicKeys, decryptionKeys = [], isFinding = (error: unknown) => error instanceof ProtocolError, now = new Date(), signal } = options;
   let doneBytes = 0;
   let totalBytes = 0;
   const source = watchedSource(origin, signal);
   // Only the objects' own checks count towards progress (delta rebuilds read some objects again).
   const countedSource = watchedSource(origin, signal, (bytes) => options.onProgress?.((doneBytes += bytes), totalBytes));
-  await removeStaleTempFolders();
-  const work = await makeTempFolder('verify');
+  await removeStaleTempFolders(options.tempRoot);
+  const work = await makeTempFolder('verify', options.tempRoot);
   const problems = new Map<string, VerifyProblem>();
   const skipped: VerifyProblem[] = [];
   const checked = { channels: 0, releases: 0, objects: 0, fullPackagesUnpacked: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys && ('threshold' in publicKeys ? publicKeys.keys.length : publicKeys.length)) };
