@@ -31,31 +31,6 @@ export interface HistoryEntry {
 /** An entry before it is stamped; `at` given stands in for the clock (`--now`). */
 export type HistoryRecord = Omit<HistoryEntry, 'at' | 'actor'> & { at?: string };
 
-/** Where a channel's package histories are: `history/<package>.json` beside the index. */
-const historyPrefix = (channel: string) => historyKey(channel, '').replace(/\.json$/, '');
-
-/**
- * The highest index version the channel's history says was written (0 when
- * none says): what a publisher knows of the channel independently of the
- * index it reads, so an older signed index put back is never built on.
- */
-export async function highestRecordedIndexVersion(store: Store, channel: string): Promise<number> {
-  const prefix = historyPrefix(channel);
-  const keys = (await store.list(prefix)).map((object) => object.key).filter((key) => key.endsWith('.json') && !key.slice(prefix.length).includes('/'));
-  let highest = 0;
-  for (const key of keys) {
-    // A damaged log never blocks a change (its own write warns): the other logs still speak.
-    const entries = await readLog<HistoryEntry>(store, key).catch((error: unknown) => {
-      if (error instanceof UserError) return [];
-      throw error;
-    });
-    for (const entry of entries) {
-      if (Number.isInteger(entry.indexVersion) && entry.indexVersion! > highest) highest = entry.indexVersion!;
-    }
-  }
-  return highest;
-}
-
 /** A stored log: an object (so it carries its own signatures), entries in write order. */
 interface LogDocument<T> {
   entries: T[];

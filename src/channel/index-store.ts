@@ -5,8 +5,8 @@ import { channelIndexKey, channelsPrefix, INDEX_FILE } from '../protocol/layout.
 import { DOCUMENT_LIMITS } from '../protocol/limits.js';
 import { didYouMean } from '../suggest.js';
 import type { Store } from '../store/store.js';
-import { StoreError, UserError } from '../errors.js';
-import { highestRecordedIndexVersion } from './history.js';
+import { UserError } from '../errors.js';
+import { assertIndexNotReplayed as assertNotReplayed, raiseIndexHighWater } from './index-evidence.js';
 import { readWhitelistMeta } from './whitelists.js';
 import { whitelistBindings, type WhitelistMeta } from '../protocol/whitelist.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
@@ -57,8 +57,8 @@ export const INDEX: DocumentKind<ChannelIndex> = {
   capHint: "gc releases no device needs ('update-publish gc') or split packages across channels",
   snapshots: false,
   async settle(store, channel, document, now) {
-    // Never built on an index older than the history records (a replayed signed index).
-    assertNotReplayed(channelIndexKey(channel), (document.version ?? 1) - 1, await highestRecordedIndexVersion(store, channel));
+    // Never built on an index older than the channel's records say was written (a replayed signed index).
+    await assertNotReplayed(store, channel, (document.version ?? 1) - 1);
     const { index: reachable, unreachable } = splitUnreachable(document, now);
     const { versions, whitelists } = await storedDocuments(store, channel, document.documents);
     const named = new Set([...namedWhitelistsOf(reachable), ...whitelists]);
@@ -70,24 +70,18 @@ export const INDEX: DocumentKind<ChannelIndex> = {
       },
     };
   },
+  // The mark a replay of the index alone cannot lower.
+  afterWrite: (store, channel, document) => raiseIndexHighWater(store, channel, document.version ?? 0),
 };
 
 /**
- * An index older than one the channel's history records as written is an
- * older signed index put back (a replay): signing a change on top of it
- * would serve its releases again under a new, higher version.
+ * Refuses a replayed index before any work (every index write checks again):
+ * signing a change on top of an older index put back would serve its
+ * releases again under a new, higher version.
  */
-function assertNotReplayed(key: string, version: number, recorded: number): void {
-  if (version >= recorded) return;
-  throw new StoreError(
-    `${key} is version ${version}, but the channel's history records that version ${recorded} was written: an older index was put back in the store (a replay); nothing was written; restore the newest index (version ${recorded}) from your backup or the bucket's object versions`,
-  );
-}
-
-/** Refuses a replayed index before any work (every index write checks again). */
 export async function assertIndexNotReplayed(store: Store, channel: string): Promise<void> {
-  const { index, key } = await readIndex(store, channel);
-  assertNotReplayed(key, index.version ?? 0, await highestRecordedIndexVersion(store, channel));
+  const { index, etag } = await readIndex(store, channel);
+  await assertNotReplayed(store, channel, etag === null ? 0 : (index.version ?? 0));
 }
 
 /**

@@ -37,6 +37,8 @@ export interface DocumentKind<T extends StampedFields> {
    * before the index that drops them is written).
    */
   settle?(store: Store, channel: string, document: T, now: Date): Settled<T> | Promise<Settled<T>>;
+  /** Runs once a version is written (the index raises its high-water mark). */
+  afterWrite?(store: Store, channel: string, document: T): Promise<void>;
 }
 
 /** A stamped document as its kind settles it for writing, and what must be done before it is written. */
@@ -60,11 +62,14 @@ export interface WriteOptions {
   beforeWrite?: (document: StampedFields) => Promise<void>;
   /** Stands in for the clock (`rollout tick --now`): the stamps and the serving window are of this time. */
   now?: Date;
+  /** The version is above this one (`refresh --accept-index`: above every version devices may have seen). */
+  versionFloor?: number;
 }
 
 /** A document as stamped for writing: refused over its kind's size cap. */
 function stamped<T extends StampedFields>(kind: DocumentKind<T>, current: T, changed: T, options: WriteOptions, now: Date): T {
-  const document = stampNextVersion(current, changed, options.lifetimeMs, now);
+  const base = options.versionFloor === undefined ? current : { ...current, version: Math.max(current.version ?? 0, options.versionFloor) };
+  const document = stampNextVersion(base, changed, options.lifetimeMs, now);
   const size = serializeDocument(document).length;
   if (size > kind.maxBytes) {
     throw new UserError(
@@ -121,6 +126,7 @@ export async function writeChannelDocument<T extends StampedFields>(
     },
   );
   if (kind.snapshots) await keepSnapshot(store, key, document);
+  await kind.afterWrite?.(store, channel, document);
   return { document, signed: stored ? (JSON.parse(stored.toString('utf8')) as T) : document, previous, key };
 }
 

@@ -21,7 +21,8 @@ export async function kmsSigner(keyArn: string, env: Environment): Promise<Docum
   const source = `KMS key ${keyArn}`;
   const client = new KMSClient(awsClientSettings(env, 'KMS'));
   const described = await client.send(new GetPublicKeyCommand({ KeyId: keyArn })).catch((error: Error) => {
-    throw new UserError(`${source}: its public key could not be read (${error.name}: ${error.message}); check the ARN, the region and the credentials (kms:GetPublicKey)`);
+    const hint = unusableKeyHint(error.name) ?? 'check the ARN, the region and the credentials (kms:GetPublicKey)';
+    throw new UserError(`${source}: its public key could not be read (${error.name}: ${error.message}); ${hint}`);
   });
   if (described.KeyUsage !== 'SIGN_VERIFY') throw new UserError(`${source} is a ${described.KeyUsage ?? 'non-signing'} key, not SIGN_VERIFY; create an ECC_NIST_P256 signing key`);
   // Older KMS implementations (and moto) name the spec by its deprecated field only.
@@ -51,9 +52,21 @@ export async function kmsSigner(keyArn: string, env: Environment): Promise<Docum
           }),
         )
         .catch((error: Error) => {
-          throw new UserError(`${source} did not sign (${error.name}: ${error.message}); check the credentials allow kms:Sign`);
+          throw new UserError(`${source} did not sign (${error.name}: ${error.message}); ${signFailureHint(error.name)}`);
         });
       return { keyid: trusted.keyId, alg: trusted.algorithm ?? 'ed25519', sig: Buffer.from(signed.Signature!).toString('base64') };
     },
   };
+}
+
+/** A key KMS will not use in its state (disabled, pending deletion): what to do. */
+function unusableKeyHint(name: string): string | undefined {
+  if (name === 'DisabledException' || name === 'KMSInvalidStateException') return 'the key is disabled or pending deletion: enable it (kms:EnableKey, or cancel its deletion) or configure another key';
+  return undefined;
+}
+
+/** What to do when KMS refuses to sign, by the error it names. */
+function signFailureHint(name: string): string {
+  if (name === 'AccessDeniedException') return 'the credentials are not allowed kms:Sign on this key: grant it in the key policy or the role';
+  return unusableKeyHint(name) ?? 'check the credentials allow kms:Sign on this key';
 }

@@ -12,6 +12,11 @@ export const archiveKey = (channel: string, id: string) => `${channelPrefix(chan
 /** What must follow an index write (history, hooks), written before it: a run killed after the write is finished by the next. */
 export const pendingPrefix = (channel: string) => `${channelPrefix(channel)}pending/`;
 export const pendingKey = (channel: string, id: string) => `${pendingPrefix(channel)}${id}.json`;
+/**
+ * The highest channel index version this channel's publishers wrote, beside the
+ * index (never downloaded by devices): an older index put back alone cannot lower it.
+ */
+export const indexHighWaterKey = (channel: string) => `${channelPrefix(channel)}index/high-water.json`;
 /** Who changed what, when: beside the index, never downloaded by devices. */
 export const historyKey = (channel: string, id: string) => `${channelPrefix(channel)}history/${id}.json`;
 /** Remote switches devices read: one versioned document per channel (protocol/switches.ts). */

@@ -6,6 +6,8 @@ import { BOUND_DOCUMENTS, boundDocumentVersion } from '../protocol/document-bind
 import { packageReleases } from '../channel/archive.js';
 import { requireKnownChannel } from '../channel/channels.js';
 import { appendHistoryLog } from '../channel/history.js';
+import { raiseIndexHighWater } from '../channel/index-evidence.js';
+import { assertIndexNotReplayed } from '../channel/index-store.js';
 import { currentOwner, newPendingId, ownerMayBeRunning, readPending, removePending, writePending, type LogAppend, type PendingWork } from '../channel/pending.js';
 import {
   documentDigest,
@@ -166,6 +168,8 @@ function pendingRecord<D extends StampedFields, C extends Change<D>>(id: string,
 /** Snapshot, history entries, then hooks (told the document as stored, signatures included); the record goes once all are done. */
 async function finishWork(context: WorkflowContext, work: PendingWork, stored?: object): Promise<HookResult[]> {
   if (work.snapshot && !context.dryRun) await keepSnapshot(context.store, work.documentKey, work.snapshot as StampedFields);
+  // A run killed between its index write and raising the mark: raised here (a no-op when it was).
+  if (work.documentKey === channelIndexKey(work.channel) && !context.dryRun) await raiseIndexHighWater(context.store, work.channel, work.documentVersion);
   for (const log of work.history) await appendHistoryLog(context.store, log, (line) => context.output.warn(line));
   const events = stored ? work.events.map((event) => ('document' in event && event.documentKey === work.documentKey ? { ...event, document: stored } : event)) : work.events;
   const hooks = events.length > 0 ? await runReleaseHooks(context, events as HookEvent[]) : [];
@@ -182,7 +186,10 @@ async function finishWork(context: WorkflowContext, work: PendingWork, stored?: 
 export async function finishInterruptedWork(context: WorkflowContext, channel: string): Promise<string[]> {
   if (context.dryRun) return [];
   const finished: string[] = [];
-  for (const work of await readPending(context.store, channel, context.actor)) {
+  const pending = await readPending(context.store, channel, context.actor);
+  // A record of an index write names the version it was built on: checked before records that did not land are dropped.
+  if (pending.some((work) => work.documentKey === channelIndexKey(channel))) await assertIndexNotReplayed(context.store, channel);
+  for (const work of pending) {
     // Another run writing now (its record precedes its write): its history and hooks are its own.
     if (ownerMayBeRunning(work)) continue;
     const stored = await context.store.readDocument(work.documentKey);

@@ -13,7 +13,8 @@ import { checkDocumentSignature, checkDocumentTrust, type Trust } from '../proto
 import { roleTrust, rootKey } from '../protocol/root.js';
 import { readRootChain } from './keys-root.js';
 import { IntegrityError, ProtocolError } from '../protocol/errors.js';
-import { channelPrefix } from '../protocol/layout.js';
+import { channelIndexKey, channelPrefix } from '../protocol/layout.js';
+import { replayFinding } from '../channel/index-evidence.js';
 import { trustedKeyOf } from '../protocol/signature.js';
 import type { Store } from '../store/store.js';
 import { formatProgress, plural } from '../format.js';
@@ -58,13 +59,23 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
     step.fail();
     throw error;
   }
-  report.problems.push(...chain.problems, ...(await checkChannelLogs(store, channels, publicKeys)));
+  report.problems.push(...chain.problems, ...(await checkChannelLogs(store, channels, publicKeys)), ...(await checkIndexReplays(store, channels)));
   report.problems.push(...(await checkBases(storeSource(store), channels, publicKeys)));
   report.problems.push(...(await checkWhitelists(store, publicKeys)));
   if (report.problems.length) step.fail(`${plural(report.problems.length, 'problem')} in ${store.location}`);
   else step.succeed(`verified ${store.location}`);
   if (!publicKeys.keys.length) output.warn('signatures not checked: pass --public-key or configure signing.privateKey');
   return report;
+}
+
+/** An index older than the channel's records say was written: signed and current-looking, but a replay. */
+async function checkIndexReplays(store: Store, channels: string[]): Promise<VerifyProblem[]> {
+  const problems: VerifyProblem[] = [];
+  for (const channel of channels) {
+    const problem = await replayFinding(store, channel);
+    if (problem) problems.push({ key: channelIndexKey(channel), problem });
+  }
+  return problems;
 }
 
 /**
@@ -75,10 +86,10 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
 async function checkChannelLogs(store: Store, channels: string[], trust: Trust): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   for (const channel of channels) {
-    // Archives, release histories, and the switches' and app releases' histories and kept versions (what rollback writes back).
+    // Archives, release histories, the switches' and app releases' histories and kept versions (what rollback writes back), the index's high-water mark.
     const keys = (await store.list(channelPrefix(channel)))
       .map((object) => object.key)
-      .filter((key) => /\/(archive|history)\/[^/]+\.json$/.test(key) || /\/(switches|app-releases)\/[^/]+\.json$/.test(key));
+      .filter((key) => /\/(archive|history)\/[^/]+\.json$/.test(key) || /\/(switches|app-releases|index)\/[^/]+\.json$/.test(key));
     for (const key of keys) {
       let body: Buffer | undefined;
       try {

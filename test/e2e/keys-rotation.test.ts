@@ -128,6 +128,115 @@ describe('a publisher never builds on a replayed index', () => {
     expectRefused(await project.run(['refresh']), 1, replay);
     expect(await snapshotTree(project.store)).toEqual(before);
     expect((await project.readStoreJson(INDEX)).version).toBe(2);
+    // verify, the read-only check, names it too.
+    const verified = await project.run(['verify', '--json', '--public-key', join(project.dir, 'keys', 'signing-public.pem')]);
+    expect(verified.code).toBe(1);
+    expect(verified.json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(/^is version 2, but the channel's history records that version 3 was written: an older index was put back in the store \(a replay\)/) });
+  });
+});
+
+describe("a damaged or missing record of the index versions never lets a replayed index pass", () => {
+  const HISTORY = 'channels/production/history/maps.json';
+  const MARK = 'channels/production/index/high-water.json';
+
+  /** maps 1.0.0, then 1.0.1 (index 2, saved), halted (index 3); the history of index 2 saved too. */
+  async function haltedProject() {
+    const project = await signedProject({ 'a.txt': 'alpha' }, { levels: { 'l.txt': 'one' } });
+    await publish(project, ['maps']);
+    await project.write('maps', { 'a.txt': 'beta' });
+    await publish(project, ['maps']);
+    const oldIndex = await readFile(project.storePath(INDEX));
+    const oldHistory = await readFile(project.storePath(HISTORY));
+    const oldMark = await readFile(project.storePath(MARK));
+    succeeded(await project.run(['halt', 'maps', '--yes', '--json']));
+    expect(await project.readStoreJson(MARK)).toMatchObject({ channel: 'production', indexVersion: 3 });
+    return { project, oldIndex, oldHistory, oldMark };
+  }
+
+  /** The attacker's damage, then index 2 put back: the next publish is refused, nothing written, the halted release never signed again. */
+  async function expectReplayRefused(damage: (project: Project, saved: { oldHistory: Buffer; oldMark: Buffer }) => Promise<void>, message: RegExp) {
+    const { project, oldIndex, ...saved } = await haltedProject();
+    await damage(project, saved);
+    await writeFile(project.storePath(INDEX), oldIndex);
+    const before = await snapshotTree(project.store);
+    expectRefused(await project.run(['publish', 'levels', '--yes']), 1, message);
+    expectRefused(await project.run(['rollout', 'maps', '50', '--yes']), 1, message);
+    expectRefused(await project.run(['refresh']), 1, message);
+    expect(await snapshotTree(project.store)).toEqual(before);
+    return project;
+  }
+
+  /** verify names the replay wherever a readable record tells it. */
+  async function expectVerifyNamesReplay(project: Project, source: RegExp) {
+    const verified = await project.run(['verify', '--json', '--public-key', join(project.dir, 'keys', 'signing-public.pem')]);
+    expect(verified.code).toBe(1);
+    expect(verified.json.problems).toContainEqual({ key: INDEX, problem: expect.stringMatching(new RegExp(`^is version 2, but ${source.source} records that version 3 was written: an older index was put back in the store \\(a replay\\)`)) });
+  }
+
+  const byMark = /index\.json is version 2, but the channel's high-water mark \(channels\/production\/index\/high-water\.json\) records that version 3 was written: .*a replay.*nothing was written/;
+  const damagedLog = (problem: string) =>
+    new RegExp(`channels/production/history/maps\\.json ${problem}.*: it records which versions of channels/production/index\\.json were written.*nothing was written.*'update-publish refresh --channel production --accept-index 2 --yes'`);
+
+  it('the history log deleted: the high-water mark still names version 3 (verify names it too)', async () => {
+    const project = await expectReplayRefused((project) => rm(project.storePath(HISTORY)), byMark);
+    await expectVerifyNamesReplay(project, /the channel's high-water mark \(channels\/production\/index\/high-water\.json\)/);
+  });
+
+  it('the history log replaced by an older signed copy: the mark names version 3', async () => {
+    await expectReplayRefused((project, { oldHistory }) => writeFile(project.storePath(HISTORY), oldHistory), byMark);
+  });
+
+  it('the history log cut short (its last lines gone): damaged, refused by name', async () => {
+    await expectReplayRefused(async (project) => {
+      const log = await readFile(project.storePath(HISTORY), 'utf8');
+      await writeFile(project.storePath(HISTORY), log.slice(0, Math.floor(log.length * 0.7)));
+    }, damagedLog('is not valid JSON'));
+  });
+
+  it('the last entry cut from the history log (still JSON): its signature no longer matches, refused by name', async () => {
+    await expectReplayRefused(async (project) => {
+      const log = await project.readStoreJson(HISTORY);
+      log.entries.pop();
+      await writeFile(project.storePath(HISTORY), JSON.stringify(log));
+    }, damagedLog('signature by key [0-9a-f]{16} does not match the content'));
+  });
+
+  it('one line of the history log corrupted: refused by name', async () => {
+    await expectReplayRefused(async (project) => {
+      const log = await readFile(project.storePath(HISTORY), 'utf8');
+      await writeFile(project.storePath(HISTORY), log.replace('"halt"', '"h@lt"'));
+    }, damagedLog('signature by key [0-9a-f]{16} does not match the content'));
+  });
+
+  it('the mark and the history both deleted: the index has no record beside it, refused', async () => {
+    await expectReplayRefused(
+      (project) => Promise.all([rm(project.storePath(HISTORY)), rm(project.storePath(MARK))]).then(() => undefined),
+      /index\.json is version 2, but channels\/production\/index\/high-water\.json, the record of the versions written, is missing.*nothing was written.*--accept-index 2/,
+    );
+  });
+
+  it("a person who checked the index accepts it: 'refresh --accept-index' moves the damaged log aside and numbers the next index above every recorded version", async () => {
+    const { project, oldIndex } = await haltedProject();
+    const log = await readFile(project.storePath(HISTORY), 'utf8');
+    await writeFile(project.storePath(HISTORY), log.slice(0, Math.floor(log.length * 0.7)));
+    await writeFile(project.storePath(INDEX), oldIndex);
+    const before = await snapshotTree(project.store);
+    expectRefused(await project.run(['refresh', '--accept-index', '2', '--yes']), 2, /--accept-index names one channel's index: give --channel too/);
+    expectRefused(await project.run(['refresh', '--channel', 'production', '--accept-index', '3', '--yes']), 2, /--accept-index 3: channels\/production\/index\.json is version 2, not 3; check that index, then name its version/);
+    const dryRun = succeeded(await project.run(['refresh', '--channel', 'production', '--accept-index', '2', '--dry-run', '--json']));
+    expect(dryRun.channels[0]).toMatchObject({ version: 4, accepted: { version: 2, floor: 3, nextVersion: 4, movedAside: [{ key: HISTORY }] } });
+    expect(await snapshotTree(project.store)).toEqual(before);
+
+    const accepted = succeeded(await project.run(['refresh', '--channel', 'production', '--accept-index', '2', '--yes', '--json']));
+    expect(accepted.channels[0]).toMatchObject({ channel: 'production', version: 4, accepted: { version: 2, floor: 3, nextVersion: 4 } });
+    const [moved] = accepted.channels[0].accepted.movedAside;
+    expect(moved).toMatchObject({ key: HISTORY, to: expect.stringMatching(/^channels\/production\/history\/maps\.json\.damaged-/) });
+    // Kept as it was for whoever looks into it.
+    expect(await readFile(project.storePath(moved.to), 'utf8')).toBe(log.slice(0, Math.floor(log.length * 0.7)));
+    expect(await project.readStoreJson(MARK)).toMatchObject({ indexVersion: 4 });
+    expect((await publish(project, ['levels'])).packages[0]).toMatchObject({ status: 'published' });
+    expect((await project.readStoreJson(INDEX)).version).toBe(5);
+    expect(succeeded(await project.run(['verify', '--json', '--public-key', join(project.dir, 'keys', 'signing-public.pem')])).problems).toEqual([]);
   });
 });
 

@@ -139,6 +139,10 @@ describe('root of trust', () => {
     expect(forged.code).toBe(1);
     expect((await project.run(['verify', '--json'])).json.problems).toContainEqual({ key: 'root/', problem: expect.stringMatching(/root\/2\.root\.json is not signed by enough root keys/) });
     expect(forged.stderr).toMatch(/root\/2\.root\.json is not signed by enough root keys \(needs 1 more by the root keys of root 1 and 1 more by its own root keys\)/);
+    // keys root status names the broken link in one line (exit 1), not a chain to trust.
+    const forgedStatus = await project.run(['keys', 'root', 'status', '--json']);
+    expect(forgedStatus.code).toBe(1);
+    expect(forgedStatus.json).toEqual({ error: { message: expect.stringMatching(/^root\/2\.root\.json is not signed by enough root keys \(needs 1 more by the root keys of root 1 and 1 more by its own root keys\): it is not a root to trust$/), exitCode: 1 } });
     expect(await snapshotTree(join(project.dir, 'device')).catch(() => ({}))).toEqual({});
     expect(await snapshotTree(project.store)).toEqual(before);
     if (JAVA_INSTALLED) {
@@ -150,6 +154,12 @@ describe('root of trust', () => {
     // An expired newest root is refused.
     await put(await sign(nextRoot(root1, { expires: '2020-01-01T00:00:00.000Z' })), 2);
     expect((await fetchInto(project, 'device/maps')).stderr).toMatch(/root\/2\.root\.json \(the newest root\) expired at 2020-01-01/);
+    // keys root status shows the chain and says the newest root expired; verify names it as a problem (exit 1).
+    expect(succeeded(await project.run(['keys', 'root', 'status', '--json']))).toMatchObject({ current: 2, expires: '2020-01-01T00:00:00.000Z', expired: true });
+    expect((await project.run(['keys', 'root', 'status'])).stdout).toMatch(/^root 2 EXPIRED at 2020-01-01T00:00:00\.000Z: devices refuse it; publish the next root$/m);
+    const expiredVerify = await project.run(['verify', '--json']);
+    expect(expiredVerify.code).toBe(1);
+    expect(expiredVerify.json.problems).toContainEqual({ key: 'root/2.root.json', problem: 'expired at 2020-01-01T00:00:00.000Z: devices refuse it; publish the next root' });
 
     // A valid root 2: the device follows it and remembers it; served without it later, it keeps root 2.
     const root2 = await sign(nextRoot(root1));

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { fileURLToPath } from 'node:url';
+
+const FAITHFUL_KMS_LAUNCHER = fileURLToPath(new URL('./moto-kms.py', import.meta.url));
 
 /** A real local AWS (moto_server: S3, CloudFront, SNS, SQS, SES, DynamoDB) on a free loopback port. */
 export interface Moto {
@@ -42,10 +45,13 @@ async function waitReady(endpoint: string, child: ChildProcess): Promise<void> {
  * Starts moto_server. The integration and e2e tiers require it installed
  * (require-servers.ts fails the run with the command to install it).
  */
-export async function startMoto(options: { authAfterActions?: number } = {}): Promise<Moto> {
+export async function startMoto(options: { authAfterActions?: number; faithfulKms?: boolean } = {}): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const address = ['-H', '127.0.0.1', '-p', String(port)];
+  // faithfulKms: KMS Sign honours MessageType DIGEST and the 4096-byte RAW limit, and Ed25519 keys exist, as AWS documents (moto-kms.py).
+  const [program, args] = options.faithfulKms ? ['python3', [FAITHFUL_KMS_LAUNCHER, ...address]] : ['moto_server', address];
+  const child = spawn(program, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       ...process.env,

@@ -130,10 +130,11 @@ describe('architecture', () => {
     const calling = (pattern: RegExp) => files.filter((file) => pattern.test(text(file).replace(/^\s*(\/\/|\*).*$/gm, '')));
     // THE writer: stamping, size cap, archive, snapshots. Called by the template, and by refresh (stamps only: no history, no hooks).
     expect(calling(/\bwriteChannelDocument\(/)).toEqual(['workflows/change-pipeline.ts', 'workflows/refresh.ts']);
-    // The conditional-write loop under it: the writer, and the logs and the archive beside the documents.
-    expect(calling(/\bupdateDocument\(/).sort()).toEqual(['channel/archive.ts', 'channel/history.ts', 'channel/versioned-document.ts']);
-    // Raw store writes of JSON documents: the loop itself, create-only objects, pending records, whitelists, re-signing in place, and root documents (create-only, signed by root keys).
+    // The conditional-write loop under it: the writer, and the logs, the archive and the index's high-water mark beside the documents.
+    expect(calling(/\bupdateDocument\(/).sort()).toEqual(['channel/archive.ts', 'channel/history.ts', 'channel/index-evidence.ts', 'channel/versioned-document.ts']);
+    // Raw store writes of JSON documents: the loop itself, create-only objects, pending records, whitelists, re-signing in place, root documents (create-only, signed by root keys), and damaged records of index versions moved aside.
     expect(calling(/\.writeDocument\(/).filter((file) => !file.startsWith('store/')).sort()).toEqual([
+      'channel/index-evidence.ts',
       'channel/pending.ts',
       'channel/update-document.ts',
       'channel/whitelists.ts',
