@@ -8,7 +8,7 @@ import type { FilePatch, ManifestFile, StoredObject } from '../protocol/types.js
 import { assertStoredBytes, objectTooLarge } from '../client/fetch/download.js';
 import { patchedFile, readPatchEntry } from '../client/fetch/apply-patch.js';
 import { writeHashed } from '../client/fetch/hashed-write.js';
-import { IntegrityError, ProtocolError } from '../client/errors.js';
+import { DamagedBaseError, IntegrityError, ProtocolError } from '../client/errors.js';
 import { walkZipStream, ZipStreamError, type StreamedEntry } from '../zip-stream.js';
 
 /** Deflated entries up to this size (packed and unpacked) are inflated in one call: a stream per small file cost more than its bytes. */
@@ -86,6 +86,25 @@ export async function checkStoredObject(stream: Readable, object: StoredObject, 
     return result;
   } finally {
     stream.destroy();
+  }
+}
+
+/** A full package holds every file its manifest lists. */
+export function assertHoldsEveryFile(objectKey: string, files: readonly ManifestFile[], found: ReadonlySet<string>): void {
+  const missing = files.filter((file) => !found.has(file.path));
+  if (missing.length > 0) throw new IntegrityError(objectKey, `lacks ${missing.length} ${missing.length === 1 ? 'file' : 'files'} the manifest lists, e.g. ${JSON.stringify(missing[0]!.path)}`);
+}
+
+/**
+ * What a delta does not carry is copied from its base: each such file must be
+ * in the base's manifest, the same size and SHA-256 (the base's full package
+ * is checked against that manifest on its own). The first that is not is a DamagedBaseError.
+ */
+export function assertBaseCarriesTheRest(files: readonly ManifestFile[], carried: ReadonlySet<string>, baseFiles: ReadonlyMap<string, ManifestFile>): void {
+  for (const file of files) {
+    if (carried.has(file.path)) continue;
+    const old = baseFiles.get(file.path);
+    if (!old || old.size !== file.size || old.sha256 !== file.sha256) throw new DamagedBaseError(file.path, old ? 'differs' : 'is missing');
   }
 }
 

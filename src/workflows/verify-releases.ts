@@ -11,7 +11,7 @@ import { DamagedBaseError, IntegrityError, ProtocolError } from '../client/error
 import type { UpdateSource } from '../client/fetch/source.js';
 import { watchedSource } from '../client/fetch/watched-source.js';
 import type { FilePatch, Manifest, Release, StoredObject } from '../protocol/types.js';
-import { checkStoredObject, type EntriesResult, type PackageEntriesCheck } from './verify-package.js';
+import { assertBaseCarriesTheRest, assertHoldsEveryFile, checkStoredObject, type EntriesResult, type PackageEntriesCheck } from './verify-package.js';
 
 /**
  * Package objects read at the same time: a store's latency and its pace per
@@ -181,8 +181,7 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
     if (!result) return false;
     try {
       if ('error' in result) throw result.error;
-      const missing = manifest.files.filter((file) => !result.paths.has(file.path));
-      if (missing.length > 0) throw new IntegrityError(full.key, `lacks ${missing.length} ${missing.length === 1 ? 'file' : 'files'} the manifest lists, e.g. ${JSON.stringify(missing[0]!.path)}`);
+      assertHoldsEveryFile(full.key, manifest.files, result.paths);
     } catch (error) {
       recordError(error, full.key);
       return false;
@@ -211,12 +210,7 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
     const why = `does not rebuild ${manifest.version} from ${from}`;
     try {
       if ('error' in result) throw result.error;
-      // What the delta does not carry is copied from the base: it must be there, and the same file.
-      for (const file of manifest.files) {
-        if (result.paths.has(file.path)) continue;
-        const old = baseFiles!.get(file.path);
-        if (!old || old.size !== file.size || old.sha256 !== file.sha256) throw new DamagedBaseError(file.path, 'differs');
-      }
+      assertBaseCarriesTheRest(manifest.files, result.paths, baseFiles!);
       checked.deltasRebuilt++;
     } catch (error) {
       if (error instanceof DamagedBaseError) record(object.key, `${why}: ${from}'s file ${JSON.stringify(error.path)} differs from ${manifest.version}'s and the delta does not carry it`);
