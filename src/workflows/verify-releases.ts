@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { isExpired } from '../protocol/serving-window.js';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -70,22 +71,23 @@ interface DeltaCheck {
   patches?: FilePatch[];
 }
 
-/** Runs the tasks, at most `limit` at a time, in order; the first failure stops the rest and is thrown once all under way have ended. */
-async function runBounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  let next = 0;
+/** Runs the tasks, at most `concurrency` at a time, in order; the first failure stops the rest and is thrown once all under way have ended. */
+async function runBounded<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  const limit = pLimit(concurrency);
   let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !failure) {
-      const item = items[next++]!;
-      try {
-        signal?.throwIfAborted();
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await Promise.all(
+    items.map((item) =>
+      limit(async () => {
+        if (failure) return;
+        try {
+          signal?.throwIfAborted();
+          await task(item);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }),
+    ),
+  );
   if (failure) throw failure.error;
 }
 
