@@ -68,3 +68,33 @@ describe('verify reads a package as a device would, streaming', () => {
     await expect(checkStoredObject(chunked(Buffer.concat([bytes, Buffer.alloc(10)]), 1000), object, { files })).rejects.toThrow(/is larger than the/);
   });
 });
+
+describe('the zip walk past the classic limits', () => {
+  it('reads an archive of 65,536 entries, whose counts only the zip64 end record holds', async () => {
+    const { centralRecord, endOfCentralDirectory, localHeader } = await import('../../src/pack/zip-format.js');
+    const parts: Buffer[] = [];
+    const central: Buffer[] = [];
+    const files: ManifestFile[] = [];
+    let offset = 0;
+    for (let i = 0; i < 65_536; i++) {
+      const path = `f${i}`;
+      const entry = { name: Buffer.from(path), method: 0, crc32: 0, compressedSize: 0, size: 0 };
+      const header = localHeader(entry);
+      parts.push(header);
+      central.push(centralRecord(entry, offset));
+      offset += header.length;
+      files.push({ path, size: 0, sha256: sha256(Buffer.alloc(0)) });
+    }
+    const directory = Buffer.concat(central);
+    const zip = Buffer.concat([...parts, directory, endOfCentralDirectory(65_536, directory.length, offset)]);
+    const object = { key: 'packages/many/1.0.0/full.zip', size: zip.length, sha256: sha256(zip) };
+    const result = await checkStoredObject(chunked(zip, 1 << 16), object, { files: new Map(files.map((file) => [file.path, file])) });
+    expect('paths' in result && result.paths.size).toBe(65_536);
+    // The same archive with one record's offset moved: the directory no longer describes what was walked.
+    const moved = Buffer.from(zip);
+    const firstRecord = parts.reduce((sum, part) => sum + part.length, 0);
+    moved.writeUInt32LE(1, firstRecord + 42);
+    const bad = await checkStoredObject(chunked(moved, 1 << 16), { ...object, size: moved.length, sha256: sha256(moved) }, { files: new Map(files.map((file) => [file.path, file])) });
+    expect('error' in bad && String(bad.error)).toMatch(/disagrees with its local header on offset/);
+  });
+});
