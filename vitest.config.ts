@@ -13,7 +13,7 @@ export default defineConfig({
     // Child processes and moto_server are slow on a busy 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Runs change the working folder and environment (in-process CLI) and spawn children: one process per file.
+    // Some runs spawn children and signal them: one process per file.
     pool: 'forks',
     // The SDK's Node 20 notice, once per test process, is noise (the CLI silences it the same way).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -1,11 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { userInfo } from 'node:os';
-
-/** Who a long-running process (the console) acts for in the work it runs; absent in a plain CLI run. */
-const actingAs = new AsyncLocalStorage<string>();
-
-/** Runs `work` with `actor` recorded as who acted, in history and hook events alike. */
-export const withActor = <T>(actor: string, work: () => Promise<T>): Promise<T> => actingAs.run(actor, work);
 
 /** The operating-system user running this process. */
 export function osUser(): string {
@@ -16,10 +9,7 @@ export function osUser(): string {
   }
 }
 
-/** Who acted: the console's actor inside its requests, else CI's actor when there is one, else the local user. */
-export function currentActor(): string {
-  const acting = actingAs.getStore();
-  if (acting) return acting;
-  const env = process.env;
+/** Who acts in a CLI run: CI's actor when the run's environment names one, else the local user (the console names its own). */
+export function actorFrom(env: Readonly<Record<string, string | undefined>>): string {
   return env.GITHUB_ACTOR || env.GITLAB_USER_LOGIN || env.BUILD_USER_ID || osUser();
 }

@@ -3,7 +3,6 @@ import { historyKey } from '../protocol/layout.js';
 import type { Release } from '../protocol/types.js';
 import { StoreError, UserError } from '../errors.js';
 import type { ReleaseEventName } from '../protocol/release-event.js';
-import { currentActor } from '../actor.js';
 import type { Store } from '../store/store.js';
 import { readJsonDocument, updateDocument } from './update-document.js';
 
@@ -89,8 +88,8 @@ export async function readLog<T>(store: Store, key: string): Promise<T[]> {
 }
 
 /** The entries a change of the channel index appends to a package's log (written by the change pipeline). */
-export function packageHistory(channel: string, id: string, records: HistoryRecord[]): { key: string; entries: HistoryEntry[]; subject: string } {
-  const stamp = { at: new Date().toISOString(), actor: currentActor() };
+export function packageHistory(channel: string, id: string, records: HistoryRecord[], actor: string): { key: string; entries: HistoryEntry[]; subject: string } {
+  const stamp = { at: new Date().toISOString(), actor };
   return { key: historyKey(channel, id), entries: records.map((record) => ({ ...stamp, ...record })), subject: `'${id}' on '${channel}'` };
 }
 

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { currentActor } from '../actor.js';
 import { StoreError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
 import { channelIndexKey, historyKey, MUTABLE_CACHE, pendingKey, pendingPrefix } from '../protocol/layout.js';
@@ -88,10 +87,10 @@ export async function removePending(store: Store, work: Pick<PendingWork, 'chann
 }
 
 /** Records written by earlier releases (index writes only) in today's shape. */
-function upgradeRecord(record: Record<string, unknown>, channel: string): PendingWork {
+function upgradeRecord(record: Record<string, unknown>, channel: string, actor: string): PendingWork {
   if (typeof record.documentKey === 'string') return record as unknown as PendingWork;
   const old = record as { indexVersion: number; indexDigest: string; history: { package: string; records: object[] }[] };
-  const stamp = { at: new Date().toISOString(), actor: currentActor() };
+  const stamp = { at: new Date().toISOString(), actor };
   return {
     ...(record as unknown as PendingWork),
     documentKey: channelIndexKey(channel),
@@ -101,8 +100,8 @@ function upgradeRecord(record: Record<string, unknown>, channel: string): Pendin
   };
 }
 
-/** Every pending record of the channel, oldest first. */
-export async function readPending(store: Store, channel: string): Promise<PendingWork[]> {
+/** Every pending record of the channel, oldest first; records from earlier releases are stamped as finished by `actor`. */
+export async function readPending(store: Store, channel: string, actor: string): Promise<PendingWork[]> {
   const keys = (await store.list(pendingPrefix(channel))).map((object) => object.key).filter((key) => key.endsWith('.json')).sort();
   const works: PendingWork[] = [];
   for (const key of keys) {
@@ -110,7 +109,7 @@ export async function readPending(store: Store, channel: string): Promise<Pendin
     if (!stored) continue;
     try {
       const { signatures: _signatures, ...work } = JSON.parse(stored.body.toString('utf8'));
-      works.push(upgradeRecord(work, channel));
+      works.push(upgradeRecord(work, channel, actor));
     } catch {
       throw new StoreError(`${key} is not valid JSON; move it aside (the history entry and hooks it held will not run)`);
     }

@@ -1,4 +1,3 @@
-import { currentActor } from '../actor.js';
 import { UserError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { sha256Hex } from '../hash.js';
@@ -150,8 +149,8 @@ export async function readDocumentVersion<T extends StampedFields>(store: Store,
 }
 
 /** The history entry a change of a versioned document appends to its log (written by the change pipeline). */
-export function documentHistory<T extends StampedFields>(kind: DocumentKind<T>, channel: string, version: number, record: object) {
-  const entries = [{ at: new Date().toISOString(), actor: currentActor(), version, ...record }];
+export function documentHistory<T extends StampedFields>(kind: DocumentKind<T>, channel: string, version: number, record: object, actor: string) {
+  const entries = [{ at: new Date().toISOString(), actor, version, ...record }];
   return { key: documentHistoryKey(kind.key(channel)), entries, subject: `the ${kind.what} of '${channel}'` };
 }
 

@@ -1,9 +1,8 @@
 import pLimit from 'p-limit';
+import { readWhitelistMeta as readListMeta, readWhitelistShard as readListShard } from '../client/read-documents.js';
+import { storeSource } from '../client/fetch/source.js';
 import { IntegrityError } from '../protocol/errors.js';
 import {
-  parseWhitelistJson,
-  validateWhitelistMeta,
-  validateWhitelistShard,
   whitelistMetaKey,
   whitelistPrefix,
   whitelistShard,
@@ -38,28 +37,25 @@ async function writeBody(store: Store, key: string, body: Buffer): Promise<void>
   await store.writeDocument(key, body, { contentType: 'application/json', cacheControl: MUTABLE_CACHE, sha256: sha256Hex(body) });
 }
 
-/** A stored whitelist document through the protocol's reader; a damaged one names the fix. */
-async function readChecked<T>(store: Store, key: string, validate: (document: unknown) => T): Promise<T | null> {
-  const stored = await store.readDocument(key);
-  if (!stored) return null;
+/**
+ * A stored whitelist document through the device's reader (client/read-documents.ts: one
+ * reader, the same refusals), signatures unchecked; the publisher adds the fix.
+ */
+async function withUploadAdvice<T>(read: () => Promise<T>): Promise<T> {
   try {
-    return validate(parseWhitelistJson(stored.body, key));
+    return await read();
   } catch (error) {
     if (error instanceof IntegrityError) throw new StoreError(`${error.message}; upload the whitelist again`);
     throw error;
   }
 }
 
-export async function readWhitelistMeta(store: Store, name: string): Promise<WhitelistMeta | null> {
-  const key = whitelistMetaKey(name);
-  return readChecked(store, key, (document) => validateWhitelistMeta(document, key, name));
-}
+export const readWhitelistMeta = (store: Store, name: string): Promise<WhitelistMeta | null> => withUploadAdvice(() => readListMeta(storeSource(store), name, []));
 
 /** The ids of the shard an id of this list falls in, as the meta says they must be. */
 export async function readWhitelistShard(store: Store, meta: WhitelistMeta, shard: number): Promise<string[]> {
-  const key = whitelistShardKey(meta.name, shard, meta.version);
-  const ids = await readChecked(store, key, (document) => validateWhitelistShard(document, key, meta, shard));
-  if (!ids) throw new StoreError(`whitelist shard ${key} is missing; upload the whitelist again`);
+  const ids = await withUploadAdvice(() => readListShard(storeSource(store), meta, shard, []));
+  if (!ids) throw new StoreError(`whitelist shard ${whitelistShardKey(meta.name, shard, meta.version)} is missing; upload the whitelist again`);
   return ids;
 }
 

@@ -1,3 +1,4 @@
+import { actorFrom } from '../actor.js';
 import { requireKnownChannel } from '../channel/channels.js';
 import { ConfigNotFoundError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { configuredChannels, defaultConfig, NAME_PATTERN, type Config } from '../config/schema.js';
@@ -36,8 +37,12 @@ export const ENV = {
   channel: 'UPDATE_PUBLISH_CHANNEL',
 } as const;
 
-/** A setting from its flag, else its environment variable (an empty one counts as unset). */
-const fromFlagOrEnv = (flag: string | undefined, variable: string) => flag ?? (process.env[variable] || undefined);
+/** A setting from its flag, else the run's environment variable (an empty one counts as unset). */
+export const fromFlagOrEnv = (session: Pick<Session, 'env'>, flag: string | undefined, variable: string) => flag ?? (session.env[variable] || undefined);
+
+/** The config a command names (--config, UPDATE_PUBLISH_CONFIG) or finds from the run's folder up (to its HOME at most). */
+export const loadSessionConfig = (session: Pick<Session, 'env' | 'cwd'>, options: Pick<GlobalOptions, 'config'>) =>
+  loadConfig(fromFlagOrEnv(session, options.config, ENV.config), session.cwd, session.env.HOME || undefined);
 
 export interface CommandContext extends LoadedConfig, WorkflowContext {
   session: Session;
@@ -69,9 +74,9 @@ export interface ContextOptions {
 export const outputFor = (session: Session, options: GlobalOptions) => createOutput(options, session);
 
 /** The config, or without one (where allowed) the defaults, with the folder relative paths start from. */
-async function loadSettings(options: GlobalOptions, contextOptions: ContextOptions, storeOverride: string | undefined): Promise<LoadedConfig & { configless: boolean }> {
+async function loadSettings(session: Session, options: GlobalOptions, contextOptions: ContextOptions, storeOverride: string | undefined): Promise<LoadedConfig & { configless: boolean }> {
   try {
-    return { ...(await loadConfig(fromFlagOrEnv(options.config, ENV.config))), configless: false };
+    return { ...(await loadSessionConfig(session, options)), configless: false };
   } catch (error) {
     const canGoWithout = contextOptions.configOptional && (storeOverride !== undefined || contextOptions.sourceGiven);
     if (!(error instanceof ConfigNotFoundError)) throw error;
@@ -79,7 +84,7 @@ async function loadSettings(options: GlobalOptions, contextOptions: ContextOptio
       if (contextOptions.configOptional) throw new UserError(`${error.message}, or --store URL to read a store without one`);
       throw error;
     }
-    return { config: defaultConfig(storeOverride ?? './releases'), configDir: process.cwd(), configPath: '', configless: true };
+    return { config: defaultConfig(storeOverride ?? './releases'), configDir: session.cwd, configPath: '', configless: true };
   }
 }
 
@@ -91,17 +96,17 @@ export async function withContext<T>(
   contextOptions: ContextOptions = {},
 ): Promise<T> {
   const output = outputFor(session, options);
-  const storeOverride = fromFlagOrEnv(options.store, ENV.store);
-  const { configless, ...loaded } = await loadSettings(options, contextOptions, storeOverride);
+  const storeOverride = fromFlagOrEnv(session, options.store, ENV.store);
+  const { configless, ...loaded } = await loadSettings(session, options, contextOptions, storeOverride);
   if (loaded.foundAbove) output.info(`using config ${loaded.configPath}`);
   if (loaded.ignoredConfigs?.length) {
     output.warn(`${loaded.configPath} is the config used; ${loaded.ignoredConfigs.join(', ')} ${loaded.ignoredConfigs.length === 1 ? 'is' : 'are'} ignored: remove the one you do not mean`);
   }
   const storeUrl = storeOverride ?? loaded.config.store;
-  const realStore = await openStore(storeUrl, loaded.config.s3, storeOverride ? process.cwd() : loaded.configDir);
+  const realStore = await openStore(storeUrl, loaded.config.s3, storeOverride ? session.cwd : loaded.configDir, session.env);
   const dryRun = Boolean(options.dryRun);
   // Every command's document writes are signed here, in one place; the key is read on the first write.
-  const configuredSigner = signerFor(loaded.config, loaded.configDir);
+  const configuredSigner = signerFor(loaded.config, loaded.configDir, session.env);
   // With a root in the store, the keys must be ones its signing role names (checked once, on first use).
   let checkedSigner: Promise<SignerSet> | undefined;
   const signer = configuredSigner && (() => (checkedSigner ??= configuredSigner().then(async (set) => (await assertSignersTrustedByRoot(realStore, set), set))));
@@ -112,7 +117,7 @@ export async function withContext<T>(
     onWrite: () => {
       if (!environmentChecked) {
         environmentChecked = true;
-        assertWriteEnvironment(loaded.config, session.hookEvents);
+        assertWriteEnvironment(loaded.config, session.hookEvents, session.env);
       }
       session.writes.started = true;
     },
@@ -124,7 +129,7 @@ export async function withContext<T>(
   const store = guarded?.store ?? described;
   const assumeYes = Boolean(options.yes) || !output.interactive;
   const configured = configless ? [] : configuredChannels(loaded.config);
-  const channelName = (flag: string | undefined) => requireChannelName(fromFlagOrEnv(flag, ENV.channel) ?? loaded.config.channel);
+  const channelName = (flag: string | undefined) => requireChannelName(fromFlagOrEnv(session, flag, ENV.channel) ?? loaded.config.channel);
   const knownChannel = async (name: string) => {
     await requireKnownChannel(realStore, requireChannelName(name), configured);
     return name;
@@ -141,6 +146,9 @@ export async function withContext<T>(
       confirm: (question) => confirmOrSkip({ assumeYes, dryRun, session }, question),
       signer,
       assertSigningMatchesStore: guarded?.check,
+      cwd: session.cwd,
+      env: session.env,
+      actor: actorFrom(session.env),
       configuredChannels: configured,
       channel: (flag) => knownChannel(channelName(flag)),
       knownChannel,
@@ -162,13 +170,11 @@ export async function withStore<T>(
   run: (context: { store: Store; output: Output; config?: Config }) => Promise<T>,
 ): Promise<T> {
   const output = outputFor(session, options);
-  const storeOverride = fromFlagOrEnv(options.store, ENV.store);
+  const storeOverride = fromFlagOrEnv(session, options.store, ENV.store);
   // With --store the config is read when there is one (serve's receipts path), never required.
-  const loaded = storeOverride
-    ? await loadConfig(fromFlagOrEnv(options.config, ENV.config)).catch(() => undefined)
-    : await loadConfig(fromFlagOrEnv(options.config, ENV.config));
-  const { url, s3, baseDir } = storeOverride ? { url: storeOverride, s3: undefined, baseDir: process.cwd() } : { url: loaded!.config.store, s3: loaded!.config.s3, baseDir: loaded!.configDir };
-  const store = await openStore(url, s3, baseDir);
+  const loaded = storeOverride ? await loadSessionConfig(session, options).catch(() => undefined) : await loadSessionConfig(session, options);
+  const { url, s3, baseDir } = storeOverride ? { url: storeOverride, s3: undefined, baseDir: session.cwd } : { url: loaded!.config.store, s3: loaded!.config.s3, baseDir: loaded!.configDir };
+  const store = await openStore(url, s3, baseDir, session.env);
   try {
     return await run({ store, output, config: loaded?.config });
   } finally {

@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import { parseAttributes, parseDate } from '../release/rules.js';
 import type { Store } from '../store/store.js';
 import { collect } from './trust-options.js';
+import type { Session } from './session.js';
 
 /** What a device tells about itself, as `resolve`, `switch resolve` and `app-release resolve` take it. */
 export interface DeviceFlags {
@@ -55,8 +56,9 @@ export function deviceFacts(flags: DeviceFlags): DeviceFacts {
   };
 }
 
-export function deviceSource(store: Store, flags: ReaderFlags): UpdateSource {
+/** The store, or with --from the CDN (a credentials command runs in the run's folder, with its environment). */
+export function deviceSource(session: Pick<Session, 'cwd' | 'env'>, store: Store, flags: ReaderFlags): UpdateSource {
   if (flags.credentialsCommand !== undefined && !flags.from) throw new UserError('--credentials-command applies with --from https://… (a CDN in front of a private store); a store read directly needs none');
   if (!flags.from) return storeSource(store);
-  return httpSource(flags.from, undefined, { credentials: flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand) });
+  return httpSource(flags.from, undefined, { credentials: flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand, session) });
 }

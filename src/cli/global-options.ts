@@ -9,6 +9,11 @@ const GLOBAL_OPTIONS: [flags: string, description: string][] = [
   ['--allow-unsigned', 'let a config without "signing" write unsigned documents into a signed store (devices trusting its key refuse them)'],
 ];
 
+/** The global options' names that take a value (`--store <url>`): what follows them is no command name. */
+export const GLOBAL_OPTIONS_WITH_VALUE = new Set(
+  GLOBAL_OPTIONS.filter(([flags]) => flags.includes('<')).flatMap(([flags]) => flags.split(/[ ,]+/).filter((part) => part.startsWith('-'))),
+);
+
 /**
  * Options every command takes, before or after its name. The program's
  * options are positional (so `publish --version 2.0.0` reaches publish instead

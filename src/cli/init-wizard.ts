@@ -3,7 +3,7 @@ import { NAME_PATTERN } from '../config/schema.js';
 import { DEFAULT_SNS_TOPIC, INIT_CHECKS, isS3Store, packageForDir, type InitAnswers, type PackageChoice } from '../config/init-config.js';
 import { UserError } from '../errors.js';
 import { parseS3Url } from '../config/s3-url.js';
-import type { CliIo } from './session.js';
+import type { CliIo, Session } from './session.js';
 
 /** Where prompts read and write: stderr like every log, so stdout only ever holds the result. */
 type PromptContext = { input: CliIo['stdin']; output: CliIo['stderr'] };
@@ -29,12 +29,12 @@ const checkedBy = (check: (value: string) => string | undefined) => (value: stri
 /**
  * Asks every `init` question at a terminal, starting from `defaults` (the
  * flags given, else the template's values). `candidates` are the project's
- * folders that could be packages.
+ * folders that could be packages. The region suggested is the run's AWS_REGION.
  */
-export async function runInitWizard(defaults: InitAnswers, candidates: string[], io: CliIo): Promise<InitAnswers> {
-  const context: PromptContext = { input: io.stdin, output: io.stderr };
+export async function runInitWizard(defaults: InitAnswers, candidates: string[], session: Pick<Session, 'io' | 'env'>): Promise<InitAnswers> {
+  const context: PromptContext = { input: session.io.stdin, output: session.io.stderr };
   try {
-    const store = await askStore(defaults, context);
+    const store = await askStore(defaults, context, session.env.AWS_REGION);
     const packages = await askPackages(defaults.packages, candidates, context);
     const channel = await input(
       {
@@ -57,7 +57,7 @@ export async function runInitWizard(defaults: InitAnswers, candidates: string[],
   }
 }
 
-async function askStore(defaults: InitAnswers, context: PromptContext): Promise<Pick<InitAnswers, 'store' | 'region' | 'endpoint'>> {
+async function askStore(defaults: InitAnswers, context: PromptContext, environmentRegion: string | undefined): Promise<Pick<InitAnswers, 'store' | 'region' | 'endpoint'>> {
   const wasS3 = isS3Store(defaults.store);
   const kind = await select<StoreKind>(
     {
@@ -107,7 +107,7 @@ async function askStore(defaults: InitAnswers, context: PromptContext): Promise<
   const region = await input(
     {
       message: kind === 's3' ? "Bucket's region:" : 'Region (R2: auto; MinIO: us-east-1):',
-      default: defaults.region ?? process.env.AWS_REGION ?? (kind === 's3' ? 'us-east-1' : 'auto'),
+      default: defaults.region ?? environmentRegion ?? (kind === 's3' ? 'us-east-1' : 'auto'),
       required: true,
     },
     context,

@@ -11,7 +11,8 @@ import { createSession } from './session.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const args = process.argv.slice(2);
-const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+// The process entry: the one place the process's own folder and environment are read.
+const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }, { cwd: process.cwd(), env: process.env });
 
 // Ctrl-C / SIGTERM: in-flight uploads are aborted and no further write lands before the index
 // (see interruptible-store). A request stalled on the network may never notice: once the grace

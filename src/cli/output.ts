@@ -1,7 +1,8 @@
 import { Chalk } from 'chalk';
 import { escapeControls, formatDuration } from '../format.js';
 import type { Output, Step } from '../output.js';
-import { isSet, type Session } from './session.js';
+import { isFlagSet } from '../environment.js';
+import type { Session } from './session.js';
 
 export type { Output, Step } from '../output.js';
 
@@ -16,9 +17,9 @@ export interface OutputOptions {
  * `--json` stdout is always exactly one parseable document.
  */
 export function createOutput(options: OutputOptions, session: Session): Output {
-  const { io, terminal, redact } = session;
+  const { io, terminal, redact, env } = session;
   const json = Boolean(options.json);
-  const colorLevel = isSet('NO_COLOR') ? 0 : isSet('FORCE_COLOR') ? 1 : terminal ? 1 : 0;
+  const colorLevel = isFlagSet(env, 'NO_COLOR') ? 0 : isFlagSet(env, 'FORCE_COLOR') ? 1 : terminal ? 1 : 0;
   const color = new Chalk({ level: colorLevel });
   const interactive = terminal && Boolean(io.stdin.isTTY) && !json;
   // A terminal reporting 0 columns (or none) sends ora into an endless redraw loop: plain lines there.

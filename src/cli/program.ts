@@ -1,74 +1,51 @@
 import { createRequire } from 'node:module';
 import type { HookEventName } from '../protocol/release-event.js';
 import { Command } from 'commander';
-import { registerAccess } from './commands/access.js';
-import { registerBase } from './commands/base.js';
-import { registerAppRelease } from './commands/app-release.js';
-import { registerChannel } from './commands/channel.js';
-import { registerCompletion } from './commands/completion.js';
-import { registerConsole } from './commands/console.js';
-import { registerDiff } from './commands/diff.js';
-import { registerEdit } from './commands/edit.js';
-import { registerFetch } from './commands/fetch.js';
-import { registerGc } from './commands/gc.js';
-import { registerHalt } from './commands/halt.js';
-import { registerHealth } from './commands/health.js';
-import { registerHistory } from './commands/history.js';
-import { registerHooks } from './commands/hooks.js';
-import { registerInit } from './commands/init.js';
-import { registerKeys } from './commands/keys.js';
-import { registerPack } from './commands/pack.js';
-import { registerPromote } from './commands/promote.js';
-import { registerPublish } from './commands/publish.js';
-import { registerRefresh } from './commands/refresh.js';
-import { registerReceipts } from './commands/receipts.js';
-import { registerResolve } from './commands/resolve.js';
-import { registerResume } from './commands/resume.js';
-import { registerRollback } from './commands/rollback.js';
-import { registerRollout } from './commands/rollout.js';
-import { registerServe } from './commands/serve.js';
-import { registerStatus } from './commands/status.js';
-import { registerSwitch } from './commands/switch.js';
-import { registerVerify } from './commands/verify.js';
-import { registerWhitelist } from './commands/whitelist.js';
-import { addGlobalOptions } from './global-options.js';
+import { addGlobalOptions, GLOBAL_OPTIONS_WITH_VALUE } from './global-options.js';
 import type { Session } from './session.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-/** Every command, in the order help lists them; each registers its flags and its action. */
-const COMMANDS = [
-  registerInit,
-  registerPack,
-  registerDiff,
-  registerPublish,
-  registerStatus,
-  registerResolve,
-  registerGc,
-  registerRollout,
-  registerHalt,
-  registerResume,
-  registerRollback,
-  registerHealth,
-  registerEdit,
-  registerPromote,
-  registerBase,
-  registerChannel,
-  registerHistory,
-  registerHooks,
-  registerWhitelist,
-  registerSwitch,
-  registerAppRelease,
-  registerFetch,
-  registerVerify,
-  registerServe,
-  registerConsole,
-  registerKeys,
-  registerAccess,
-  registerRefresh,
-  registerReceipts,
-  registerCompletion,
-];
+type Register = (program: Command, session: Session) => void;
+
+/**
+ * Every command, in the order help lists them, by name: each registers its
+ * flags and its action. A run loads only the command it names (commandNamed):
+ * thirty commands' code, and the libraries they use, took longer to load than
+ * an unchanged publish takes to run (issue 27).
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  init: async () => (await import('./commands/init.js')).registerInit,
+  pack: async () => (await import('./commands/pack.js')).registerPack,
+  diff: async () => (await import('./commands/diff.js')).registerDiff,
+  publish: async () => (await import('./commands/publish.js')).registerPublish,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  resolve: async () => (await import('./commands/resolve.js')).registerResolve,
+  gc: async () => (await import('./commands/gc.js')).registerGc,
+  rollout: async () => (await import('./commands/rollout.js')).registerRollout,
+  halt: async () => (await import('./commands/halt.js')).registerHalt,
+  resume: async () => (await import('./commands/resume.js')).registerResume,
+  rollback: async () => (await import('./commands/rollback.js')).registerRollback,
+  health: async () => (await import('./commands/health.js')).registerHealth,
+  edit: async () => (await import('./commands/edit.js')).registerEdit,
+  promote: async () => (await import('./commands/promote.js')).registerPromote,
+  base: async () => (await import('./commands/base.js')).registerBase,
+  channel: async () => (await import('./commands/channel.js')).registerChannel,
+  history: async () => (await import('./commands/history.js')).registerHistory,
+  hooks: async () => (await import('./commands/hooks.js')).registerHooks,
+  whitelist: async () => (await import('./commands/whitelist.js')).registerWhitelist,
+  switch: async () => (await import('./commands/switch.js')).registerSwitch,
+  'app-release': async () => (await import('./commands/app-release.js')).registerAppRelease,
+  fetch: async () => (await import('./commands/fetch.js')).registerFetch,
+  verify: async () => (await import('./commands/verify.js')).registerVerify,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  console: async () => (await import('./commands/console.js')).registerConsole,
+  keys: async () => (await import('./commands/keys.js')).registerKeys,
+  access: async () => (await import('./commands/access.js')).registerAccess,
+  refresh: async () => (await import('./commands/refresh.js')).registerRefresh,
+  receipts: async () => (await import('./commands/receipts.js')).registerReceipts,
+  completion: async () => (await import('./commands/completion.js')).registerCompletion,
+};
 
 /** The hook event each writing command fires: its hooks' env:NAME values are checked before the command's first write. */
 const HOOK_EVENT_OF_COMMAND: Record<string, HookEventName> = {
@@ -101,8 +78,26 @@ export interface Program {
   invoked(): Command;
 }
 
-/** The command tree of one run, without running it: run.ts runs it, tests inspect it. */
-export function createProgram(session: Session): Program {
+/**
+ * The command a command line names, when loading it alone answers it: not
+ * for `completion` (it lists every command), help, a typo or no command,
+ * which get the whole program.
+ */
+function commandNamed(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return undefined;
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg !== 'completion' && Object.hasOwn(COMMANDS, arg) ? arg : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The command tree of one run, without running it: run.ts runs it, tests
+ * inspect it. Given the command line, only the command it names is loaded.
+ */
+export async function createProgram(session: Session, args?: string[]): Promise<Program> {
   const { stdout, stderr } = session.io;
   const program = new Command('update-publish')
     .description('Ship in-app content updates (offline packages) to mobile apps without an app-store release.')
@@ -117,7 +112,9 @@ export function createProgram(session: Session): Program {
       outputError: (text, write) => write(text.replace(/\n$/, ' ')),
     })
     .exitOverride();
-  for (const register of COMMANDS) register(program, session);
+  const named = args === undefined ? undefined : commandNamed(args);
+  const loads = named === undefined ? Object.values(COMMANDS) : [COMMANDS[named]!];
+  for (const register of await Promise.all(loads.map((load) => load()))) register(program, session);
   addGlobalOptions(program);
   let invoked = program;
   program.hook('preAction', (_program, actionCommand) => {

@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import { maskSecrets } from '../secrets.js';
 
 /** Environment variables whose values must never reach output. */
@@ -6,7 +7,7 @@ const MIN_SECRET_LENGTH = 6;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
 
 /** Masks every secret-looking value of `env` in text headed for the terminal or JSON. */
-export function secretRedactor(env: NodeJS.ProcessEnv): (text: string) => string {
+export function secretRedactor(env: Environment): (text: string) => string {
   const secrets = Object.entries(env)
     .filter(([name, value]) => SECRET_NAME.test(name) && value && value.length >= MIN_SECRET_LENGTH)
     .map(([, value]) => value!)

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Environment } from '../environment.js';
 import { ExitCode, UserError } from '../errors.js';
 import { renderError } from './errors.js';
 import { createProgram } from './program.js';
@@ -29,7 +31,7 @@ export const wantsJson = (args: string[]) => (args.includes('--') ? args.slice(0
  * state but what the session holds.
  */
 export async function runSession(args: string[], session: Session): Promise<number> {
-  const { program, invoked } = createProgram(session);
+  const { program, invoked } = await createProgram(session, args);
   const json = wantsJson(args);
   if (json) {
     // commander stays silent and renderError prints the one error line and the JSON document.
@@ -58,7 +60,7 @@ export async function runSession(args: string[], session: Session): Promise<numb
 }
 
 export interface RunOptions {
-  /** The working folder of the run (default: the process's). */
+  /** The working folder of the run (default: the process's); relative paths start here. */
   cwd?: string;
   /** Variables set (a string) or unset (undefined) for the run, over the process's. */
   env?: Record<string, string | undefined>;
@@ -69,36 +71,20 @@ export interface RunOptions {
 
 /**
  * The whole CLI in-process: `runCli(['publish', '--json'], { cwd, env, stdout, stderr })`
- * resolves with the exit code. cwd and env apply to the process while the run
- * lasts, so give them to one run at a time.
+ * resolves with the exit code. cwd and env belong to the run's session, never
+ * to the process, so runs may overlap.
  */
 export async function runCli(args: string[], options: RunOptions = {}): Promise<number> {
-  const restore = applyProcessState(options);
-  try {
-    const session = await createSession({
-      stdout: options.stdout ?? process.stdout,
-      stderr: options.stderr ?? process.stderr,
-      stdin: options.stdin ?? process.stdin,
-    });
-    return await runSession(args, session);
-  } finally {
-    restore();
-  }
+  const session = await createSession(
+    { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr, stdin: options.stdin ?? process.stdin },
+    { cwd: resolve(process.cwd(), options.cwd ?? '.'), env: overlaid(process.env, options.env ?? {}) },
+  );
+  return runSession(args, session);
 }
 
-function applyProcessState({ cwd, env = {} }: RunOptions): () => void {
-  const previousCwd = process.cwd();
-  const previousEnv = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  const assign = (values: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  assign(env);
-  if (cwd) process.chdir(cwd);
-  return () => {
-    if (cwd) process.chdir(previousCwd);
-    assign(previousEnv);
-  };
+/** The process's variables with the run's set over them and its `undefined` ones removed. */
+function overlaid(base: Environment, changes: Record<string, string | undefined>): Environment {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...base, ...changes })) if (value !== undefined) env[name] = value;
+  return env;
 }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { Ora } from 'ora';
+import { isFlagSet, type Environment } from '../environment.js';
 
 /** The streams a run talks through: the process's own, or a test's. */
 export interface CliIo {
@@ -11,11 +12,15 @@ export interface CliIo {
 
 /**
  * One run of the CLI: everything that used to be process-wide (streams, the
- * interruption, the exit code), so the whole CLI can run in-process, many
- * times, in tests.
+ * working folder and the environment, the interruption, the exit code), so the
+ * whole CLI can run in-process, many times and at once, in tests.
  */
 export interface Session {
   io: CliIo;
+  /** The run's working folder: relative paths (flags, config search, a store given as a path) start here. */
+  cwd: string;
+  /** The run's environment variables: settings (UPDATE_PUBLISH_*, CI, NO_COLOR), `env:NAME` values, AWS settings, hooks' variables. */
+  env: Environment;
   /** Aborted on Ctrl-C / SIGTERM: in-flight uploads stop and clean up, and no further write lands before the index. */
   interruption: AbortController;
   /** What the run has written so far: an interruption says what it left. */
@@ -39,22 +44,27 @@ export interface Session {
   redact: (text: string) => string;
 }
 
-/** An environment flag such as CI or NO_COLOR: set, and not 0 or false. */
-export const isSet = (name: string) => Boolean(process.env[name]) && process.env[name] !== '0' && process.env[name] !== 'false';
+/** Where a run is, and what it sees: the process entry gives the process's own. */
+export interface SessionPlace {
+  cwd: string;
+  env: Environment;
+}
 
-export async function createSession(io: CliIo): Promise<Session> {
-  const terminal = Boolean(io.stdout.isTTY && io.stderr.isTTY) && !isSet('CI') && process.env.TERM !== 'dumb';
+export async function createSession(io: CliIo, { cwd, env }: SessionPlace): Promise<Session> {
+  const terminal = Boolean(io.stdout.isTTY && io.stderr.isTTY) && !isFlagSet(env, 'CI') && env.TERM !== 'dumb';
   const { secretRedactor } = await import('./redact.js');
   const interruption = new AbortController();
   // Every upload, hashing task and hook listens to it at once: that many listeners are expected.
   setMaxListeners(0, interruption.signal);
   return {
     io,
+    cwd,
+    env,
     interruption,
     writes: { started: false, channelIndexWritten: false },
     hookEvents: [],
     terminal,
     ora: terminal ? (await import('ora')).default : undefined,
-    redact: secretRedactor(process.env),
+    redact: secretRedactor(env),
   };
 }

@@ -8,7 +8,17 @@ import { appReleasesKey, channelIndexKey, switchesKey } from '../protocol/layout
 import { DOCUMENT_LIMITS, SIGNATURES_ROOM } from '../protocol/limits.js';
 import { emptySwitches, validateSwitches, type SwitchesDocument } from '../protocol/switches.js';
 import type { ChannelIndex, TargetingRules } from '../protocol/types.js';
-import { boundWhitelist, shardHas, validateWhitelistMeta, validateWhitelistShard, whitelistMetaKey, whitelistShard, whitelistShardKey, type WhitelistBindings } from '../protocol/whitelist.js';
+import {
+  boundWhitelist,
+  shardHas,
+  validateWhitelistMeta,
+  validateWhitelistShard,
+  whitelistMetaKey,
+  whitelistShard,
+  whitelistShardKey,
+  type WhitelistBindings,
+  type WhitelistMeta,
+} from '../protocol/whitelist.js';
 import { SignatureError } from './errors.js';
 import type { WhitelistLookup } from './rule-match.js';
 
@@ -125,19 +135,29 @@ export async function readWhitelistMembership(
     // The upload the channel index binds: exactly its shard is read, so an older list put back is never used (§7).
     const meta = boundWhitelist(bindings, name) ?? (await readWhitelistMeta(source, name, trusted));
     if (!meta) continue;
-    const shard = whitelistShard(deviceId, meta.shards);
-    const shardKey = whitelistShardKey(name, shard, meta.version);
-    const shardRead = await readSignedDocument(source, shardKey, trusted, DOCUMENT_LIMITS.whitelistShard);
+    const ids = await readWhitelistShard(source, meta, whitelistShard(deviceId, meta.shards), trusted);
     // A listed list whose shard is gone holds nobody (an upload replaced it meanwhile).
-    if (shardRead && shardHas(validateWhitelistShard(shardRead.document, shardKey, meta, shard), deviceId)) member.add(name);
+    if (ids && shardHas(ids, deviceId)) member.add(name);
   }
   return (listName, id) => id === deviceId && member.has(listName);
 }
 
-async function readWhitelistMeta(source: DocumentSource, name: string, trusted: DeviceTrust) {
-  const metaKey = whitelistMetaKey(name);
-  const metaRead = await readSignedDocument(source, metaKey, trusted, DOCUMENT_LIMITS.whitelistMeta);
-  return metaRead && validateWhitelistMeta(metaRead.document, metaKey, name);
+/**
+ * A whitelist's meta (PROTOCOL.md §7), read by devices and publishers alike:
+ * size-capped, strict JSON, signatures checked against `trusted` (none: not
+ * checked), name and shard count validated. Null when the list is absent.
+ */
+export async function readWhitelistMeta(source: DocumentSource, name: string, trusted: DeviceTrust): Promise<WhitelistMeta | null> {
+  const key = whitelistMetaKey(name);
+  const read = await readSignedDocument(source, key, trusted, DOCUMENT_LIMITS.whitelistMeta);
+  return read && validateWhitelistMeta(read.document, key, name);
+}
+
+/** The ids of one shard of the upload `meta` names, bound to that list, upload and shard number; null when absent. */
+export async function readWhitelistShard(source: DocumentSource, meta: Pick<WhitelistMeta, 'name' | 'version'>, shard: number, trusted: DeviceTrust): Promise<string[] | null> {
+  const key = whitelistShardKey(meta.name, shard, meta.version);
+  const read = await readSignedDocument(source, key, trusted, DOCUMENT_LIMITS.whitelistShard);
+  return read && validateWhitelistShard(read.document, key, meta, shard);
 }
 
 /** Membership in the whitelists these rules name, for a device that gave its id; none without one. */

@@ -3,18 +3,20 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProtocolError } from '../protocol/errors.js';
 import { keyIdOf, PUBLIC_KEY_FILE, type SigningKey } from '../protocol/signature.js';
+import type { Environment } from '../environment.js';
 import { readEnvSecret } from './env-secret.js';
 
 /**
  * A trusted public key, given as PEM text, as `env:NAME` holding the PEM, or
  * as a path to a PEM file (relative to baseDir). A private key is refused: it
- * must never ship.
+ * must never ship. The CLI passes its run's folder and environment; an app may
+ * rely on the process's.
  */
-export async function loadPublicKey(pemOrPath: string, baseDir = process.cwd()): Promise<SigningKey> {
+export async function loadPublicKey(pemOrPath: string, baseDir = process.cwd(), env: Environment = process.env): Promise<SigningKey> {
   const isPem = pemOrPath.includes('-----BEGIN');
   const { pem, source } = isPem
     ? { pem: pemOrPath, source: 'the given PEM text' }
-    : await readKeyText(pemOrPath, baseDir, 'public key');
+    : await readKeyText(pemOrPath, baseDir, 'public key', env);
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
     throw new ProtocolError(`public key: ${source} holds a private key; give the ${PUBLIC_KEY_FILE} instead and keep the private key secret`, 'input');
   }
@@ -29,8 +31,8 @@ export async function loadPublicKey(pemOrPath: string, baseDir = process.cwd()):
 }
 
 /** The PEM text a key setting names (`env:NAME` or a file), and where it came from for messages: never the text. */
-export async function readKeyText(spec: string, baseDir: string, setting: string): Promise<{ pem: string; source: string }> {
-  const fromEnv = readEnvSecret(spec, setting, 'the PEM key text');
+export async function readKeyText(spec: string, baseDir: string, setting: string, env: Environment): Promise<{ pem: string; source: string }> {
+  const fromEnv = readEnvSecret(spec, setting, 'the PEM key text', env);
   if (fromEnv) {
     const { name, value } = fromEnv;
     // CI secret stores often flatten newlines to a literal "\n".

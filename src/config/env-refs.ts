@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import { envRefName } from '../env-ref.js';
 import { UserError } from '../errors.js';
 import { rememberSecret } from '../secrets.js';
@@ -11,7 +12,7 @@ export interface ResolvedEnvRefs<T> {
 }
 
 /** Variables `value` refers to (at any depth) that are unset or empty. */
-export function missingEnvRefs(value: unknown, env: NodeJS.ProcessEnv = process.env): string[] {
+export function missingEnvRefs(value: unknown, env: Environment): string[] {
   const missing = new Set<string>();
   visitStrings(value, (text) => {
     const name = envRefName(text);
@@ -25,7 +26,7 @@ export function missingEnvRefs(value: unknown, env: NodeJS.ProcessEnv = process.
  * Replaces every `env:NAME` string (at any depth) with the variable's value.
  * A missing variable is a UserError that names the variable, never a value.
  */
-export function resolveEnvRefs<T>(value: T, env: NodeJS.ProcessEnv = process.env): ResolvedEnvRefs<T> {
+export function resolveEnvRefs<T>(value: T, env: Environment): ResolvedEnvRefs<T> {
   const missing = missingEnvRefs(value, env);
   if (missing.length > 0) {
     const [one, ...more] = missing;
@@ -81,7 +82,7 @@ export interface WriteEnvironmentNeeds {
  * one of `events` — checked at once, so a missing variable stops the command before its first
  * write rather than after the release is live (a hook runs after the index write).
  */
-export function assertWriteEnvironment(needs: WriteEnvironmentNeeds, events: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
+export function assertWriteEnvironment(needs: WriteEnvironmentNeeds, events: readonly string[], env: Environment): void {
   const problems: string[] = [];
   const signingKeys = needs.signing ? [needs.signing.privateKey].flat() : [];
   for (const signingVariable of signingKeys.map(envRefName)) {

@@ -36,8 +36,8 @@ export async function configSearchRoot(cwd: string, home = homedir()): Promise<s
   return fromHome === '' || (!fromHome.startsWith('..') && !fromHome.startsWith(sep)) ? resolve(home) : resolve(cwd);
 }
 
-/** Finds (or loads --config) the config and validates it, reporting every bad field at once. */
-export async function loadConfig(explicitPath: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
+/** Finds (or loads --config) the config from `cwd` up (never past `home`) and validates it, reporting every bad field at once. */
+export async function loadConfig(explicitPath: string | undefined, cwd: string, home = homedir()): Promise<LoadedConfig> {
   // cosmiconfig's defaults have no `<name>.config.json`, the file `init` writes.
   const searchPlaces = [...getDefaultSearchPlaces(CONFIG_NAME), `${CONFIG_NAME}.config.json`];
   const explorer = cosmiconfig(CONFIG_NAME, {
@@ -49,7 +49,7 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   });
   let found;
   try {
-    found = explicitPath ? await explorer.load(resolve(cwd, explicitPath)) : await searchUp(cwd, (dir) => explorer.search(dir));
+    found = explicitPath ? await explorer.load(resolve(cwd, explicitPath)) : await searchUp(cwd, home, (dir) => explorer.search(dir));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`config file ${explicitPath} does not exist; fix --config or run 'update-publish init --yes'`);
@@ -61,7 +61,7 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   }
   if (found?.isEmpty) throw new UserError(`config ${found.filepath} is empty; fill it in, or run 'update-publish init --yes --force'`);
   if (!found) {
-    const root = await configSearchRoot(cwd);
+    const root = await configSearchRoot(cwd, home);
     const searched = root === resolve(cwd) ? `from ${cwd} (no repository or home folder above it, so no parent was searched)` : `from ${cwd} up to ${root}`;
     throw new ConfigNotFoundError(`no update-publish config found ${searched}; run 'update-publish init --yes' or pass --config PATH`);
   }
@@ -75,8 +75,8 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
 }
 
 /** The first config found in cwd or a folder above it, up to configSearchRoot. */
-async function searchUp<T>(cwd: string, searchIn: (dir: string) => Promise<T | null>): Promise<T | null> {
-  const root = await configSearchRoot(cwd);
+async function searchUp<T>(cwd: string, home: string, searchIn: (dir: string) => Promise<T | null>): Promise<T | null> {
+  const root = await configSearchRoot(cwd, home);
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     const found = await searchIn(dir);
     if (found || dir === root || dirname(dir) === dir) return found;

@@ -1,4 +1,3 @@
-import { withActor } from '../actor.js';
 import { readIndex } from '../channel/index-store.js';
 import { ConflictError, UserError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -153,6 +152,6 @@ export async function runAction(
   if (!action) throw new UserError(`'${command}' is not a console command; use one of ${Object.keys(ACTIONS).join(', ')}`);
   const channel = await runtime.knownChannel(required(body, 'channel'));
   if (body.from !== undefined) await runtime.knownChannel(body.from);
-  const context = runtime.context({ dryRun: options.dryRun, output: options.output });
-  return withActor(options.actor, () => action(context, body, channel, runtime));
+  const context = { ...runtime.context({ dryRun: options.dryRun, output: options.output }), actor: options.actor };
+  return action(context, body, channel, runtime);
 }

@@ -1,4 +1,7 @@
-/** Shared settings for the AWS hooks: the SDK's standard credential chain, optional region and endpoint. */
+import { awsClientSettings, type AwsClientSettings } from '../aws-settings.js';
+import type { Environment } from '../environment.js';
+
+/** Shared settings for the AWS hooks: optional region and endpoint; the rest from the run's environment or the SDK's chain. */
 export interface AwsHookSettings {
   region?: string;
   endpoint?: string;
@@ -7,10 +10,13 @@ export interface AwsHookSettings {
 
 const DEFAULT_AWS_TIMEOUT_MS = 30_000;
 
-/** Client config; unset fields are left out so the SDK falls back to its own chain (AWS_REGION, profiles…). */
-export function awsClientConfig(hook: AwsHookSettings, defaultRegion?: string): { region?: string; endpoint?: string } {
-  const region = hook.region ?? defaultRegion;
-  return { ...(region ? { region } : {}), ...(hook.endpoint ? { endpoint: hook.endpoint } : {}) };
+/**
+ * Client config of one service (its SDK service id): the hook's region (else
+ * `defaultRegion`, e.g. the topic ARN's) and endpoint over the run's environment;
+ * what neither gives is left out, so the SDK falls back to its own chain.
+ */
+export function awsClientConfig(hook: AwsHookSettings, env: Environment, serviceId: string, defaultRegion?: string): AwsClientSettings {
+  return awsClientSettings(env, serviceId, { region: hook.region ?? defaultRegion, endpoint: hook.endpoint });
 }
 
 /** Per-call options: the whole call (SDK retries included) is bounded by the hook's timeout. */

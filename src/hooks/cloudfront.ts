@@ -27,7 +27,7 @@ export const runCloudFrontHook: HookHandler<CloudFrontHook> = async (hook, event
     return `would call CloudFront CreateInvalidation${endpointNote(hook)} on distribution ${hook.distributionId} for ${paths.join(', ')}`;
   }
   // CloudFront is a global service whose API lives in us-east-1.
-  const client = new CloudFrontClient(awsClientConfig(hook, 'us-east-1'));
+  const client = new CloudFrontClient(awsClientConfig(hook, context.env, 'CloudFront', 'us-east-1'));
   try {
     const response = await client.send(
       new CreateInvalidationCommand({

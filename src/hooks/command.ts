@@ -1,4 +1,6 @@
+import type { Environment } from '../environment.js';
 import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { outputLines } from './output-lines.js';
 import type { CommandHook } from '../config/hook-schema.js';
 import type { HookHandler } from './context.js';
@@ -43,7 +45,7 @@ export function eventEnv(event: HookEvent): Record<string, string> {
 const BASIC_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TEMP', 'TMP', 'TERM', 'CI', 'NO_COLOR', 'SYSTEMROOT', 'COMSPEC', 'PATHEXT'];
 
 /** The command's environment: the basic variables, the LC_* locale, those the hook names in `env`, and the event's UP_*. */
-export function commandEnv(hook: Pick<CommandHook, 'env'>, event: HookEvent, parent: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function commandEnv(hook: Pick<CommandHook, 'env'>, event: HookEvent, parent: Environment): Record<string, string> {
   const passed = new Set([...BASIC_ENV, ...(hook.env ?? [])]);
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(parent)) {
@@ -61,8 +63,8 @@ export const runCommandHook: HookHandler<CommandHook> = async (hook, event, cont
   const child = spawn(hook.run, {
     shell: true,
     detached: true,
-    cwd: hook.cwd,
-    env: commandEnv(hook, event),
+    cwd: resolve(context.cwd, hook.cwd ?? '.'),
+    env: commandEnv(hook, event, context.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const killGroup = (signal: NodeJS.Signals) => {

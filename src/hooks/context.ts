@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import { isReleaseEvent, type HookEvent } from '../protocol/release-event.js';
 
 /** What the runner hands each hook besides its config and the event. */
@@ -8,6 +9,10 @@ export interface HookContext {
   output(line: string): void;
   /** Aborted on Ctrl-C: a running command is stopped with its whole process group. */
   signal?: AbortSignal;
+  /** The run's environment: AWS settings, and what a command hook passes on. */
+  env: Environment;
+  /** The run's working folder: a command hook runs there (or in its `cwd`, relative to it). */
+  cwd: string;
 }
 
 /**

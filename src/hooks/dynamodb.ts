@@ -24,7 +24,7 @@ export const runDynamoDbHook: HookHandler<DynamoDbHook> = async (hook, event, co
       `and ${keys.sortKey}=${currentSortKey(event.channel)} (unless it holds a state newer than ${revision.attribute} ${shownRevision})`
     );
   }
-  const client = new DynamoDBClient(awsClientConfig(hook));
+  const client = new DynamoDBClient(awsClientConfig(hook, context.env, 'DynamoDB'));
   const names = { '#partition': keys.partitionKey };
   const put = (item: Record<string, AttributeValue>, condition: string, extra: { names?: Record<string, string>; values?: Record<string, AttributeValue> } = {}) =>
     client.send(

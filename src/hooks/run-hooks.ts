@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import { ExitCode, UserError } from '../errors.js';
 import { hookName, type HookConfig, type HookOf, type HookType } from '../config/hook-schema.js';
 import { subjectLabel, subjectOf, type EventSubject, type HookContext, type HookHandler } from './context.js';
@@ -30,6 +31,10 @@ export interface RunHooksOptions {
   log: (line: string) => void;
   /** Aborted on Ctrl-C: the running hook is stopped and no further hook starts. */
   signal?: AbortSignal;
+  /** The run's environment: `env:NAME` values, AWS settings, commands' variables. */
+  env: Environment;
+  /** The run's working folder, where command hooks run. */
+  cwd: string;
 }
 
 // Loaded on first use: the AWS SDK clients cost about a second of start-up that most commands never need.
@@ -74,14 +79,14 @@ async function runOne(hook: HookConfig, event: HookEvent, options: RunHooksOptio
   try {
     if (options.dryRun) {
       // Described from the config as written, so env:NAME references show instead of their values.
-      const detail = await dispatch(hook, event, { dryRun: true, output });
-      const missing = missingEnvRefs(hook);
+      const detail = await dispatch(hook, event, { dryRun: true, output, env: options.env, cwd: options.cwd });
+      const missing = missingEnvRefs(hook, options.env);
       const warning = missing.length ? ` (not set: ${missing.join(', ')} — the real run would fail)` : '';
       return { ...base, status: 'skipped', detail: `${detail}${warning}` };
     }
-    const resolved = resolveEnvRefs(hook);
+    const resolved = resolveEnvRefs(hook, options.env);
     secrets = resolved.secrets;
-    const detail = await dispatch(resolved.value, event, { dryRun: false, output, signal: options.signal });
+    const detail = await dispatch(resolved.value, event, { dryRun: false, output, signal: options.signal, env: options.env, cwd: options.cwd });
     return { ...base, status: 'ok', detail: scrubSecrets(detail, secrets) };
   } catch (error) {
     return { ...base, status: 'failed', error: scrubSecrets(errorText(error), secrets) };

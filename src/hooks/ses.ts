@@ -90,7 +90,7 @@ export const runSesHook: HookHandler<SesHook> = async (hook, event, context) => 
   if (context.dryRun) {
     return `would call SES SendEmail${endpointNote(hook)} from ${hook.from} to ${hook.to.join(', ')}: "${email.subject}"`;
   }
-  const client = new SESv2Client(awsClientConfig(hook));
+  const client = new SESv2Client(awsClientConfig(hook, context.env, 'SESv2'));
   try {
     const response = await client.send(
       new SendEmailCommand({

@@ -69,7 +69,7 @@ export const runSnsHook: HookHandler<SnsHook> = async (hook, event, context) => 
     return `would call SNS Publish${endpointNote(hook)} to ${targetLabel} (MessageStructure json: default, APNS, APNS_SANDBOX, GCM) for ${event.event} ${eventLabel(event)}`;
   }
   // Without a region set, the topic's own (from its ARN) before the SDK's chain.
-  const client = new SNSClient(awsClientConfig(hook, snsArnRegion(hook.topicArn ?? hook.targetArn)));
+  const client = new SNSClient(awsClientConfig(hook, context.env, 'SNS', snsArnRegion(hook.topicArn ?? hook.targetArn)));
   try {
     const response = await client.send(
       new PublishCommand({

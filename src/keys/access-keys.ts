@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -55,15 +56,15 @@ export interface AccessKeys {
   publicKey: KeyObject;
 }
 
-export async function loadAccessKeys(access: AccessConfig, configDir: string, need: 'private' | 'public'): Promise<AccessKeys> {
+export async function loadAccessKeys(access: AccessConfig, configDir: string, need: 'private' | 'public', env: Environment): Promise<AccessKeys> {
   if (need === 'private' && !access.privateKey) {
     throw new UserError(`access.privateKey is not set; point it at the ${ACCESS_PRIVATE_KEY_FILE} written by 'update-publish access keys generate' (or env:NAME holding it)`);
   }
   if (!access.privateKey && !access.publicKey) {
     throw new UserError(`access.publicKey is not set; point it at the ${ACCESS_PUBLIC_KEY_FILE} given to CloudFront (or env:NAME holding it)`);
   }
-  const privateKey = access.privateKey ? await readRsaKey(access.privateKey, configDir, 'private') : undefined;
-  const configuredPublic = access.publicKey ? await readRsaKey(access.publicKey, configDir, 'public') : undefined;
+  const privateKey = access.privateKey ? await readRsaKey(access.privateKey, configDir, 'private', env) : undefined;
+  const configuredPublic = access.publicKey ? await readRsaKey(access.publicKey, configDir, 'public', env) : undefined;
   const derived = privateKey && createPublicKey(privateKey);
   if (derived && configuredPublic && !derived.equals(configuredPublic)) {
     throw new UserError(
@@ -73,11 +74,11 @@ export async function loadAccessKeys(access: AccessConfig, configDir: string, ne
   return { keyPairId: access.keyPairId, privateKey, publicKey: (configuredPublic ?? derived)! };
 }
 
-async function readRsaKey(spec: string, configDir: string, half: 'private' | 'public'): Promise<KeyObject> {
+async function readRsaKey(spec: string, configDir: string, half: 'private' | 'public', env: Environment): Promise<KeyObject> {
   const setting = `access.${half}Key`;
   const { pem, source } = await readSetting(async () => {
     try {
-      return await readKeyText(spec, configDir, setting);
+      return await readKeyText(spec, configDir, setting, env);
     } catch (error) {
       // readKeyText's hint names the Ed25519 signing keys; this is the CloudFront pair.
       if (error instanceof ProtocolError) throw new UserError(error.message.replace('`update-publish keys generate --out DIR`', '`update-publish access keys generate --out DIR`'));

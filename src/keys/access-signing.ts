@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import type { AccessConfig } from '../config/access-schema.js';
 import { UserError } from '../errors.js';
 import { resourceMatches, type AccessCredential } from '../protocol/private-access.js';
@@ -47,7 +46,11 @@ export function signProblem(access: Pick<AccessConfig, 'baseUrl' | 'scope'>, opt
  * CloudFront private key, through @aws-sdk/cloudfront-signer. Returns what
  * `access sign --json` prints and a credentials command hands a device.
  */
-export function signAccess(access: Pick<AccessConfig, 'baseUrl' | 'scope'>, key: { keyPairId: string; privateKey: KeyObject }, options: SignOptions): AccessCredential {
+export async function signAccess(
+  access: Pick<AccessConfig, 'baseUrl' | 'scope'>,
+  key: { keyPairId: string; privateKey: KeyObject },
+  options: SignOptions,
+): Promise<AccessCredential> {
   const problem = signProblem(access, options);
   if (problem) throw new UserError(problem);
   const resource = options.resource ?? defaultResource(access);
@@ -57,6 +60,8 @@ export function signAccess(access: Pick<AccessConfig, 'baseUrl' | 'scope'>, key:
   const policy = JSON.stringify({ Statement: [{ Resource: resource, Condition: condition }] });
   const signer = { keyPairId: key.keyPairId, privateKey: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, policy };
   const expires = new Date(expiresAt * 1000).toISOString();
+  // Loaded only to sign: every other command starts without the SDK.
+  const { getSignedCookies, getSignedUrl } = await import('@aws-sdk/cloudfront-signer');
   if (options.kind === 'url') {
     return { url: getSignedUrl({ ...signer, url: options.url ?? resource.replace(/[*?].*$/, '') }), expires };
   }

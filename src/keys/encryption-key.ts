@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import { randomBytes } from 'node:crypto';
 import { readEnvSecret } from '../client/env-secret.js';
 import { UserError } from '../errors.js';
@@ -14,8 +15,8 @@ export function generateEncryptionKey(): string {
  * Resolves `encryption.key`, which must be `env:NAME`: a key written into the
  * config file would end up in version control.
  */
-export function parseEncryptionKey(spec: string): Buffer {
-  const fromEnv = readSettingSync(() => readEnvSecret(spec, 'encryption.key', 'a 32-byte key in base64 or hex'));
+export function parseEncryptionKey(spec: string, env: Environment): Buffer {
+  const fromEnv = readSettingSync(() => readEnvSecret(spec, 'encryption.key', 'a 32-byte key in base64 or hex', env));
   if (!fromEnv) {
     throw new UserError('encryption.key must be "env:NAME" naming an environment variable that holds the key; keep the key itself out of the config file');
   }

@@ -1,3 +1,5 @@
+import type { Environment } from '../environment.js';
+import { awsClientSettings } from '../aws-settings.js';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors.js';
@@ -11,12 +13,13 @@ const KMS_RAW_MESSAGE_LIMIT = 4096;
  * A key that never leaves AWS KMS: `Sign` with ECDSA_SHA_256 (ECC_NIST_P256;
  * documents above 4 KiB sent as their SHA-256 digest), or ED25519_SHA_512 over the raw bytes
  * (ECC_NIST_EDWARDS25519, documents up to 4 KiB) where KMS offers it. The SDK's
- * standard settings reach it (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL).
+ * standard settings reach it, read from the run's environment (AWS_REGION,
+ * AWS_PROFILE, AWS_ENDPOINT_URL_KMS or AWS_ENDPOINT_URL, the access keys).
  */
-export async function kmsSigner(keyArn: string): Promise<DocumentSigner> {
+export async function kmsSigner(keyArn: string, env: Environment): Promise<DocumentSigner> {
   if (!keyArn) throw new UserError('signing.privateKey: kms: must name a key, e.g. "kms:arn:aws:kms:eu-west-1:111122223333:key/…"');
   const source = `KMS key ${keyArn}`;
-  const client = new KMSClient({});
+  const client = new KMSClient(awsClientSettings(env, 'KMS'));
   const described = await client.send(new GetPublicKeyCommand({ KeyId: keyArn })).catch((error: Error) => {
     throw new UserError(`${source}: its public key could not be read (${error.name}: ${error.message}); check the ARN, the region and the credentials (kms:GetPublicKey)`);
   });

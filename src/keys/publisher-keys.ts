@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { encryptionKeyId } from '../protocol/encryption.js';
@@ -11,22 +12,22 @@ import { loadSigners, type SignerSet } from './signers.js';
  */
 
 /** A loader for the signing keys that reads them once, when first called; undefined without `signing`. */
-export function signerFor(config: Pick<Config, 'signing'>, configDir: string): (() => Promise<SignerSet>) | undefined {
+export function signerFor(config: Pick<Config, 'signing'>, configDir: string, env: Environment): (() => Promise<SignerSet>) | undefined {
   const { signing } = config;
   if (!signing) return undefined;
   let loaded: Promise<SignerSet> | undefined;
   return () =>
-    (loaded ??= loadSigners(signing, configDir).then((set) => {
+    (loaded ??= loadSigners(signing, configDir, env).then((set) => {
       assertPinned('signing', signing.keyId, set.signers[0].trusted.keyId);
       return set;
     }));
 }
 
 /** The package encryption key; undefined without `encryption`. */
-export function encryptionKeyFor(config: Pick<Config, 'encryption'>): Buffer | undefined {
+export function encryptionKeyFor(config: Pick<Config, 'encryption'>, env: Environment): Buffer | undefined {
   const { encryption } = config;
   if (!encryption) return undefined;
-  const key = parseEncryptionKey(encryption.key);
+  const key = parseEncryptionKey(encryption.key, env);
   assertPinned('encryption', encryption.keyId, encryptionKeyId(key));
   return key;
 }

@@ -1,9 +1,9 @@
+import type { Environment } from '../environment.js';
 import { spawn } from 'node:child_process';
 import { sign, type KeyObject } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { canonicalBytes, checkDocumentTrust, withSignatures, type DocumentSignature, type TrustedKey, type Trust } from '../protocol/document-signature.js';
 import { trustedKeyOf } from '../protocol/signature.js';
-import { kmsSigner } from './kms-signer.js';
 import { loadPrivateKey } from './signing-keys.js';
 import { readSetting } from './config-error.js';
 import { loadPublicKey } from '../client/trusted-keys.js';
@@ -52,13 +52,13 @@ const MAX_COMMAND_OUTPUT = 64 * 1024;
  * base64 (or as raw bytes); its public key is configured beside it. Each
  * signature is checked against that key before it is used.
  */
-export function commandSigner(program: string, trusted: TrustedKey, cwd: string): DocumentSigner {
+export function commandSigner(program: string, trusted: TrustedKey, cwd: string, env: Environment): DocumentSigner {
   const source = `signing command '${program}'`;
   return {
     trusted,
     source,
     async sign(bytes) {
-      const output = await runSigner(program, bytes, cwd, source);
+      const output = await runSigner(program, bytes, cwd, env, source);
       const text = output.toString('latin1').trim();
       const sig = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : output;
       return signatureOf(trusted, sig);
@@ -66,9 +66,9 @@ export function commandSigner(program: string, trusted: TrustedKey, cwd: string)
   };
 }
 
-function runSigner(program: string, input: Uint8Array, cwd: string, source: string): Promise<Buffer> {
+function runSigner(program: string, input: Uint8Array, cwd: string, env: Environment, source: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, { shell: true, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(program, { shell: true, cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     let size = 0;
     let stderr = '';
@@ -124,7 +124,7 @@ export interface SigningSettings {
  * is signed by all). A `command:` signer's public key is the next entry of
  * `signing.publicKey`, in order.
  */
-export async function loadSigners(settings: SigningSettings, configDir: string): Promise<SignerSet> {
+export async function loadSigners(settings: SigningSettings, configDir: string, env: Environment): Promise<SignerSet> {
   const specs = listOf(settings.privateKey);
   const publicKeys = listOf(settings.publicKey);
   const commands = specs.filter((spec) => spec.startsWith('command:'));
@@ -136,14 +136,15 @@ export async function loadSigners(settings: SigningSettings, configDir: string):
   let nextPublicKey = 0;
   const signers: DocumentSigner[] = [];
   for (const spec of specs) {
-    if (spec.startsWith('kms:')) signers.push(await kmsSigner(spec.slice('kms:'.length)));
+    // The KMS client loads only for a KMS key: the SDK takes longer to load than most commands take to run.
+    if (spec.startsWith('kms:')) signers.push(await (await import('./kms-signer.js')).kmsSigner(spec.slice('kms:'.length), env));
     else if (spec.startsWith('command:')) {
       const program = spec.slice('command:'.length).trim();
       if (!program) throw new UserError('signing.privateKey: command: must name a program, e.g. "command:./sign-with-hsm.sh"');
-      const publicKey = await readSetting(() => loadPublicKey(publicKeys[nextPublicKey++], configDir));
-      signers.push(commandSigner(program, trustedKeyOf(publicKey.key), configDir));
+      const publicKey = await readSetting(() => loadPublicKey(publicKeys[nextPublicKey++], configDir, env));
+      signers.push(commandSigner(program, trustedKeyOf(publicKey.key), configDir, env));
     } else {
-      const loaded = await loadPrivateKey(spec, configDir);
+      const loaded = await loadPrivateKey(spec, configDir, env);
       signers.push(keyObjectSigner(loaded.key, spec.startsWith('env:') ? `environment variable ${spec.slice(4)}` : spec));
     }
   }

@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -54,8 +55,8 @@ export async function writeSigningKeyPair(
  * or `env:NAME` holding the PEM. Messages name where the key came from, never
  * its content.
  */
-export async function loadPrivateKey(spec: string, configDir: string): Promise<SigningKey> {
-  const { pem, source } = await readSetting(() => readKeyText(spec, configDir, 'signing.privateKey'));
+export async function loadPrivateKey(spec: string, configDir: string, env: Environment): Promise<SigningKey> {
+  const { pem, source } = await readSetting(() => readKeyText(spec, configDir, 'signing.privateKey', env));
   rememberSecret(pem);
   let key: KeyObject;
   try {

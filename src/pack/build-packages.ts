@@ -7,7 +7,7 @@ import type { DeltaPlan } from '../release/delta-plan.js';
 import { deltaPackageKey, fullPackageKey, patchedDeltaPackageKey } from '../protocol/layout.js';
 import { createEncryptStream, ENCRYPTION_ALGORITHM, encryptionKeyId } from '../protocol/encryption.js';
 import type { BaseContent } from './base-content.js';
-import { toManifestFiles, type PackageFile } from './hash-files.js';
+import { toManifestFiles, type FileToPack, type PackageFile } from './hash-files.js';
 import { buildManifest } from '../protocol/manifest.js';
 import { buildPatches, type StagedPatch } from './patches.js';
 import { writeZip, type ZipEntry } from './zip.js';
@@ -26,6 +26,8 @@ export interface StagedDelta extends StagedObject {
 
 export interface BuiltPackages {
   manifest: Manifest;
+  /** The package's files with the SHA-256 each was packed with (taken while packing where none was given). */
+  files: PackageFile[];
   full: StagedObject;
   deltas: StagedDelta[];
   /** Deltas built but left out: not meaningfully smaller than the full package (PackOptions.deltaMaxRatio). */
@@ -57,40 +59,46 @@ export interface PackOptions {
 export const deltaWorthKeeping = (size: number, fullSize: number, maxRatio: number) => size <= fullSize * maxRatio;
 
 /** Bytes packing reads: the full package's files and every delta's. */
-export const bytesToPack = (files: PackageFile[], deltaPlans: DeltaPlan[]) =>
+export const bytesToPack = (files: FileToPack[], deltaPlans: DeltaPlan[]) =>
   [...files, ...deltaPlans.flatMap((plan) => plan.files)].reduce((sum, file) => sum + file.size, 0);
 
-/** Writes the full package and one delta per plan into stagingDir (laid out like the store), and the manifest describing them. */
+/**
+ * Writes the full package and one delta per plan into stagingDir (laid out
+ * like the store), and the manifest describing them. A file without a
+ * SHA-256 (a first publish: nothing hashed it yet) is hashed in the read
+ * that packs it, so each byte is read once.
+ */
 export async function buildPackages(
   id: string,
   version: string,
-  files: PackageFile[],
+  filesToPack: FileToPack[],
   deltaPlans: DeltaPlan[],
   stagingDir: string,
   packOptions: PackOptions = {},
 ): Promise<BuiltPackages> {
   const { encryptionKey, signal, onProgress } = packOptions;
-  const totalBytes = bytesToPack(files, deltaPlans);
+  const totalBytes = bytesToPack(filesToPack, deltaPlans);
   let packedBefore = 0;
-  const stage = async (key: string, entries: ZipEntry[]): Promise<StagedObject & { packedSizes: number[] }> => {
+  const stage = async (key: string, entries: ZipEntry[]): Promise<StagedObject & { packedSizes: number[]; entrySha256s: string[] }> => {
     const localPath = join(stagingDir, key);
     await makeDirectory(dirname(localPath));
     const seal = encryptionKey && createEncryptStream(encryptionKey);
-    const { size, sha256, packedSizes } = await writeZip(entries, localPath, {
+    const { size, sha256, packedSizes, entrySha256s } = await writeZip(entries, localPath, {
       seal,
       signal,
       onProgress: (bytes) => onProgress?.(Math.min(totalBytes, packedBefore + bytes), totalBytes),
     });
     packedBefore += entries.reduce((sum, entry) => sum + entry.size, 0);
-    return { key, localPath, size, sha256, packedSizes };
+    return { key, localPath, size, sha256, packedSizes, entrySha256s };
   };
+  const { packedSizes: _, entrySha256s, ...full } = await stage(fullPackageKey(id, version), filesToPack);
+  const files = filesToPack.map((file, i): PackageFile => ({ ...file, sha256: entrySha256s[i]! }));
   const byPath = new Map(files.map((file) => [file.path, file]));
-  const { packedSizes: _, ...full } = await stage(fullPackageKey(id, version), files);
   const deltas: (StagedDelta & { removed: string[] })[] = [];
   const skippedDeltas: SkippedDelta[] = [];
   for (const plan of deltaPlans) {
     const deltaFiles = plan.files.map((file) => byPath.get(file.path)!);
-    const { packedSizes, ...staged } = await stage(deltaPackageKey(id, version, plan.fromVersion), deltaFiles);
+    const { packedSizes, entrySha256s: __, ...staged } = await stage(deltaPackageKey(id, version, plan.fromVersion), deltaFiles);
     const delta: StagedDelta & { removed: string[] } = { ...staged, from: plan.fromVersion, removed: plan.removed };
     if (packOptions.patches?.settings.enabled) {
       const patches = await buildPatches({
@@ -108,7 +116,7 @@ export async function buildPackages(
           const patch = patchOf.get(file.path);
           return patch ? { path: file.path, absolutePath: patch.localPath, size: patch.size, sha256: patch.sha256 } : file;
         });
-        const { packedSizes: __, ...patched } = await stage(patchedDeltaPackageKey(id, version, plan.fromVersion), entries);
+        const { packedSizes: ___, entrySha256s: ____, ...patched } = await stage(patchedDeltaPackageKey(id, version, plan.fromVersion), entries);
         delta.patched = { ...patched, patches };
       }
     }
@@ -137,7 +145,7 @@ export async function buildPackages(
     })),
   });
   if (encryptionKey) manifest.encryption = { algorithm: ENCRYPTION_ALGORITHM, keyId: encryptionKeyId(encryptionKey) };
-  return { manifest, full, deltas, ...(skippedDeltas.length > 0 && { skippedDeltas }) };
+  return { manifest, files, full, deltas, ...(skippedDeltas.length > 0 && { skippedDeltas }) };
 }
 
 /** Delta packages alone (file-level), for a version whose full package exists: promote's deltas for the target channel's versions. */

@@ -14,7 +14,7 @@ export interface SmallEntry {
 
 /** A packed small entry; its bytes are `data[offset, offset + compressedSize)` of the batch's buffer. */
 export type PackedEntry =
-  | { method: number; crc32: number; compressedSize: number; offset: number }
+  | { method: number; crc32: number; compressedSize: number; offset: number; sha256: string }
   | { problem: 'changed' | 'was deleted' };
 
 export const DEFLATE_LEVEL = 6;
@@ -27,7 +27,7 @@ export const shouldStore = (entry: SmallEntry, sample: Uint8Array) =>
   entry.size < SMALLEST_WORTH_DEFLATING || isPrecompressed(entry.path) || looksIncompressible(sample);
 
 /**
- * Reads, checks (size, SHA-256 when given), takes the CRC-32 of and, unless
+ * Reads, hashes (and checks size and SHA-256 when given), takes the CRC-32 of and, unless
  * its content says store, deflates each file: everything a small entry costs,
  * in one synchronous pass, so a worker thread can do it. The packed bytes of
  * the whole batch come back in one buffer (one transfer between threads).
@@ -46,7 +46,9 @@ export function packSmallEntries(entries: SmallEntry[]): { entries: PackedEntry[
       packed.push({ problem: 'was deleted' });
       continue;
     }
-    if (bytes.length !== entry.size || (entry.sha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== entry.sha256)) {
+    // The hash the manifest lists: taken here, in the read packing makes anyway, when no earlier pass took it.
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (bytes.length !== entry.size || (entry.sha256 !== undefined && sha256 !== entry.sha256)) {
       packed.push({ problem: 'changed' });
       continue;
     }
@@ -57,7 +59,7 @@ export function packSmallEntries(entries: SmallEntry[]): { entries: PackedEntry[
       // Keeping the smaller of the two is still content alone deciding.
       if (deflated.length < bytes.length) [body, method] = [deflated, METHOD_DEFLATED];
     }
-    packed.push({ method, crc32: crc32(bytes), compressedSize: body.length, offset });
+    packed.push({ method, crc32: crc32(bytes), compressedSize: body.length, offset, sha256 });
     parts.push(body);
     offset += body.length;
   }

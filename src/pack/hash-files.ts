@@ -10,6 +10,11 @@ export interface PackageFile extends ManifestFile {
   absolutePath: string;
 }
 
+/** A package file as packing takes it: its SHA-256 known (packing checks it), or not yet (packing takes it). */
+export type FileToPack = Omit<PackageFile, 'sha256'> & { sha256?: string };
+
+export const allHashed = (files: FileToPack[]): files is PackageFile[] => files.every((file) => file.sha256 !== undefined);
+
 /** Below this many bytes to read, starting threads costs more than they save. */
 const POOL_MIN_BYTES = 32 * 1024 * 1024;
 /** A batch is one message to a thread: large enough that messaging is noise, small enough to balance threads and show progress. */

@@ -29,6 +29,7 @@ export async function adoptStoredManifest(store: Store, rebuilt: BuiltPackages, 
   };
   return {
     manifest: stored,
+    files: rebuilt.files,
     full: await adopt(stored.full),
     deltas: await Promise.all(
       stored.deltas.map(async (delta) => ({

@@ -16,7 +16,7 @@ export interface ZipEntry {
   absolutePath: string;
   /** Size when the file was hashed. */
   size: number;
-  /** The SHA-256 the manifest lists; when given, the bytes packed are checked against it. */
+  /** The SHA-256 the manifest lists; when given, the bytes packed are checked against it, else packing takes it (WrittenZip.entrySha256s). */
   sha256?: string;
 }
 
@@ -39,6 +39,8 @@ export interface WrittenZip {
   sha256: string;
   /** Bytes each entry takes inside the zip (compressed, without headers), in entry order. */
   packedSizes: number[];
+  /** SHA-256 of each entry's content (the file as read, before packing), in entry order. */
+  entrySha256s: string[];
 }
 
 const DEFLATE_OPTIONS = { level: DEFLATE_LEVEL };
@@ -47,11 +49,17 @@ const WHOLE_ENTRY_LIMIT = 1024 * 1024;
 /** A batch is one message to a thread: large enough that messaging is noise, small enough to keep memory flat. */
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_FILES = 256;
+/** Reads of large files: 1 MiB, not streams' 64 KiB, so a 100 MB file is 100 trips to the disk threads, not 1,600. */
+const LARGE_READ_SIZE = 1024 * 1024;
+/** Units prepared ahead of the one being written, per worker. */
+const UNITS_AHEAD_PER_WORKER = 4;
 /** Below this many bytes of small files, starting threads costs more than they save. */
 const POOL_MIN_BYTES = 16 * 1024 * 1024;
 
 /** An entry ready to be written: its header fields and where its packed bytes are. */
 interface PreparedEntry extends EntryHeader {
+  /** Of the file's content, taken in the read that packs it. */
+  sha256: string;
   /** In memory (small entries), or a file to stream: the source itself (stored) or a spill of its deflated bytes. */
   body: Buffer | { path: string; spill: boolean };
 }
@@ -82,25 +90,81 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
   // and a thread more costs ~35 MB of peak memory (20,000 files: 316 MB against 282 MB).
   const threads = workers - 1;
   const pool = workers > 1 && smallBytes >= POOL_MIN_BYTES ? await startPool(threads) : undefined;
+  // Batches beyond what the threads hold (one running, one queued in the thread each), oldest first: a thread that
+  // comes free takes the next; this thread packs one per turn of the event loop, so between two of
+  // its deflates the threads' results come in and they get new batches instead of idling.
+  const waiting: { batch: SmallEntry[]; resolve: (packed: PackedBatch | Promise<PackedBatch>) => void; reject: (error: unknown) => void }[] = [];
   let pooled = 0;
+  let turnScheduled = false;
+  const dispatch = () => {
+    while (waiting.length > 0 && pooled < 2 * threads) {
+      const next = waiting.shift()!;
+      pooled++;
+      next.resolve(
+        pool!.run(next.batch).finally(() => {
+          pooled--;
+          dispatch();
+        }),
+      );
+    }
+    if (waiting.length === 0 || turnScheduled) return;
+    turnScheduled = true;
+    setImmediate(() => {
+      turnScheduled = false;
+      const next = waiting.shift();
+      if (next) {
+        try {
+          next.resolve(packSmallEntries(next.batch));
+        } catch (error) {
+          next.reject(error);
+        }
+      }
+      dispatch();
+    });
+  };
   const packSmall = (batch: SmallEntry[]): PackedBatch | Promise<PackedBatch> => {
     if (!pool) return packSmallEntries(batch);
-    // Deferred a turn: the units after this one go to the threads first, so they never wait on this thread's deflate.
-    if (pooled >= 2 * threads) return new Promise<void>((resolve) => setImmediate(resolve)).then(() => packSmallEntries(batch));
-    pooled++;
-    return pool.run(batch).finally(() => pooled--);
+    return new Promise<PackedBatch>((resolve, reject) => {
+      waiting.push({ batch, resolve, reject });
+      dispatch();
+    });
   };
-  const prepared: Promise<PreparedEntry[]>[] = [];
-  // Two units per worker in flight: one being packed, one waiting its turn to be written.
+  const prepared: (Promise<PreparedEntry[]> | undefined)[] = new Array(units.length);
+  let stopped = false;
+  const prepare = (i: number): Promise<PreparedEntry[]> => {
+    if (prepared[i]) return prepared[i];
+    const unit = units[i]!;
+    const promise = prepareUnit(unit, outPath, packSmall, options.signal, (read) => reportPartial(unit.first, Math.floor(read / 2)));
+    promise.catch(() => {}); // awaited in order below; a failure ahead of its turn must not go unhandled
+    return (prepared[i] = promise);
+  };
+  // Four units per worker in flight (a few MB): while this thread deflates a batch whose turn to be
+  // written has come, the threads still have units ahead to pack rather than waiting for it.
   const prepareUpTo = (index: number) => {
-    for (let i = prepared.length; i < Math.min(units.length, index + 2 * workers); i++) {
-      const unit = units[i]!;
-      const promise = prepareUnit(unit, outPath, packSmall, options.signal, (read) => reportPartial(unit.first, Math.floor(read / 2)));
-      promise.catch(() => {}); // awaited in order below; a failure ahead of its turn must not go unhandled
-      prepared.push(promise);
+    for (let i = index; i < Math.min(units.length, index + UNITS_AHEAD_PER_WORKER * workers); i++) prepare(i);
+  };
+  // Large files start at once, a few at a time, not when their turn nears: their read (CRC-32, SHA-256,
+  // deflate in zlib's threads) then overlaps the small batches instead of trailing them on one core
+  // (issue 27: a 100 MB file sorted last kept one core idle for a third of the pack). Prepared, one
+  // holds no memory: its bytes stay in the source file or a spill file until written.
+  const largeUnits = units.flatMap((unit, i) => (isLargeUnit(unit) ? [i] : []));
+  let largeStarted = 0;
+  let largeRunning = 0;
+  const startLargeUnits = () => {
+    while (!stopped && largeStarted < largeUnits.length && largeRunning < workers) {
+      const i = largeUnits[largeStarted++]!;
+      if (prepared[i]) continue;
+      largeRunning++;
+      const settled = () => {
+        largeRunning--;
+        startLargeUnits();
+      };
+      prepare(i).then(settled, settled);
     }
   };
+  startLargeUnits();
   const packedSizes: number[] = [];
+  const entrySha256s: string[] = [];
   let entryBytes = 0;
   // Large entries under way: bytes of each counted so far, until the entry is written.
   const partial = new Map<number, number>();
@@ -121,7 +185,7 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
       options.signal?.throwIfAborted();
       prepareUpTo(u);
       const unit = units[u]!;
-      const packed = await prepared[u]!;
+      const packed = await prepare(u);
       for (const [i, entry] of packed.entries()) {
         const header = localHeader(entry);
         directory.push(centralRecord(entry, offset));
@@ -134,6 +198,7 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
         }
         offset += header.length + entry.compressedSize;
         packedSizes.push(entry.compressedSize);
+        entrySha256s.push(entry.sha256);
         partial.delete(unit.first + i);
         entryBytes += size;
         report();
@@ -152,14 +217,17 @@ export async function writeZip(entries: ZipEntry[], outPath: string, options: Zi
     });
   } finally {
     // Units prepared ahead of a failure may hold spill files: wait for them, then remove every spill.
+    stopped = true;
     await Promise.allSettled(prepared);
     await pool?.destroy();
     await Promise.all(units.map((unit) => (unit.entries.length === 1 ? rm(spillPathOf(outPath, unit.first), { force: true }) : undefined)));
   }
-  return { size: sink.size, sha256: sink.hash.digest('hex'), packedSizes };
+  return { size: sink.size, sha256: sink.hash.digest('hex'), packedSizes, entrySha256s };
 }
 
 const spillPathOf = (outPath: string, index: number) => `${outPath}.entry-${index}`;
+
+const isLargeUnit = (unit: Unit) => unit.entries.length === 1 && unit.entries[0]!.size > WHOLE_ENTRY_LIMIT;
 
 function toUnits(entries: ZipEntry[]): Unit[] {
   const units: Unit[] = [];
@@ -193,6 +261,9 @@ async function startPool(threads: number): Promise<PackPool> {
     minThreads: threads,
     maxThreads: threads,
     recordTiming: false,
+    // The next batch waits in the thread's own queue: it starts the moment the last ends, not when
+    // this thread, perhaps mid-deflate itself, gets round to handing it over.
+    concurrentTasksPerWorker: 2,
     // Each batch's buffers die at once: a small young generation collects them before they pile up per thread.
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
@@ -206,15 +277,15 @@ async function prepareUnit(
   onRead: (bytes: number) => void,
 ): Promise<PreparedEntry[]> {
   const [first] = unit.entries;
-  if (unit.entries.length === 1 && first!.size > WHOLE_ENTRY_LIMIT) return [await prepareLargeEntry(first!, spillPathOf(outPath, unit.first), signal, onRead)];
+  if (isLargeUnit(unit)) return [await prepareLargeEntry(first!, spillPathOf(outPath, unit.first), signal, onRead)];
   const plain = unit.entries.map(({ path, absolutePath, size, sha256 }) => ({ path, absolutePath, size, sha256 }));
   const packed = await packSmall(plain);
   const data = Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
   return packed.entries.map((result, i) => {
     const entry = unit.entries[i]!;
     if ('problem' in result) throw changedWhilePacking(entry, result.problem);
-    const { method, crc32: crc, compressedSize, offset } = result;
-    return { name: Buffer.from(entry.path, 'utf8'), method, crc32: crc, compressedSize, size: entry.size, body: data.subarray(offset, offset + compressedSize) };
+    const { method, crc32: crc, compressedSize, offset, sha256 } = result;
+    return { name: Buffer.from(entry.path, 'utf8'), method, crc32: crc, compressedSize, size: entry.size, sha256, body: data.subarray(offset, offset + compressedSize) };
   });
 }
 
@@ -224,7 +295,7 @@ async function* streamBody(entry: ZipEntry, prepared: PreparedEntry, onStreamed:
   let crc = 0;
   let size = 0;
   try {
-    for await (const chunk of createReadStream(body.path) as AsyncIterable<Buffer>) {
+    for await (const chunk of createReadStream(body.path, { highWaterMark: LARGE_READ_SIZE }) as AsyncIterable<Buffer>) {
       if (!body.spill) crc = crc32(chunk, crc);
       size += chunk.length;
       yield chunk;
@@ -251,12 +322,12 @@ async function prepareLargeEntry(entry: ZipEntry, spillPath: string, signal: Abo
     },
   });
   // Ctrl-C stops this read too: the zip's pipeline waits for entries prepared ahead before it ends.
-  await pipeline([createReadStream(entry.absolutePath), check, ...(store ? [] : [createDeflateRaw(DEFLATE_OPTIONS), count]), output], { signal }).catch(
+  await pipeline([createReadStream(entry.absolutePath, { highWaterMark: LARGE_READ_SIZE }), check, ...(store ? [] : [createDeflateRaw(DEFLATE_OPTIONS), count]), output], { signal }).catch(
     (error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' ? changedWhilePacking(entry, 'was deleted') : error;
     },
   );
-  const header = { name, crc32: check.crc32, size: entry.size };
+  const header = { name, crc32: check.crc32, size: entry.size, sha256: check.sha256 };
   if (!store && compressedSize < entry.size) return { ...header, method: METHOD_DEFLATED, compressedSize, body: { path: spillPath, spill: true } };
   if (!store) await rm(spillPath, { force: true });
   return { ...header, method: METHOD_STORED, compressedSize: entry.size, body: { path: entry.absolutePath, spill: false } };
@@ -273,13 +344,13 @@ async function readSample(entry: ZipEntry): Promise<Buffer> {
   }
 }
 
-/** Passes a file's bytes through, taking their CRC-32, and fails if they are not the ones hashed. */
-function checkedBytes(entry: ZipEntry, onRead: (bytes: number) => void): Transform & { crc32: number } {
-  const hash = entry.sha256 ? createHash('sha256') : undefined;
+/** Passes a file's bytes through, taking their CRC-32 and SHA-256, and fails if they are not the ones hashed before. */
+function checkedBytes(entry: ZipEntry, onRead: (bytes: number) => void): Transform & { crc32: number; sha256: string } {
+  const hash = createHash('sha256');
   let size = 0;
   const check = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      hash?.update(chunk);
+      hash.update(chunk);
       check.crc32 = crc32(chunk, check.crc32);
       size += chunk.length;
       onRead(size);
@@ -287,18 +358,19 @@ function checkedBytes(entry: ZipEntry, onRead: (bytes: number) => void): Transfo
     },
     flush(callback) {
       try {
-        assertUnchanged(entry, size, hash?.digest('hex'));
+        check.sha256 = hash.digest('hex');
+        assertUnchanged(entry, size, check.sha256);
         callback();
       } catch (error) {
         callback(error as Error);
       }
     },
-  }) as Transform & { crc32: number };
+  }) as Transform & { crc32: number; sha256: string };
   check.crc32 = 0;
   return check;
 }
 
-function assertUnchanged(entry: ZipEntry, size: number, sha256: string | undefined) {
+function assertUnchanged(entry: ZipEntry, size: number, sha256: string) {
   if (size !== entry.size || (entry.sha256 !== undefined && sha256 !== entry.sha256)) throw changedWhilePacking(entry);
 }
 

@@ -1,4 +1,3 @@
-import { parseDocumentJson } from './document-json.js';
 import { withoutSignatures } from './document-signature.js';
 import { IntegrityError } from './errors.js';
 import { hash32 } from './rollout.js';
@@ -126,13 +125,4 @@ export function validateWhitelistShard(document: unknown, key: string, meta: Pic
     );
   }
   return found.ids;
-}
-
-/** JSON text of a stored whitelist document; damaged JSON is an integrity failure. */
-export function parseWhitelistJson(body: Buffer, key: string): unknown {
-  try {
-    return parseDocumentJson(body);
-  } catch (error) {
-    throw new IntegrityError(key, `is not valid JSON (${(error as Error).message}): it was altered or damaged`);
-  }
 }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
@@ -24,6 +24,8 @@ export interface ReadReceiptsRequest {
   receiptsPath: string;
   /** Made on first use, for an s3:// source. */
   s3Client?: () => S3Client;
+  /** Where a relative log folder or file starts (the run's folder). */
+  cwd: string;
   signal?: AbortSignal;
 }
 
@@ -81,7 +83,7 @@ function lineCounter(tally: ReceiptTally, window: ReceiptWindow, receiptsPath: s
 /** Counts the receipts of a log folder, a log file or an S3 log prefix, in the window. */
 export async function readReceipts(request: ReadReceiptsRequest): Promise<ReadReceiptsResult> {
   const tally = new ReceiptTally();
-  const logs = request.source.kind === 'files' ? await localLogs(request.source.path, request.window) : await s3Logs(request);
+  const logs = request.source.kind === 'files' ? await localLogs(request.source.path, request.cwd, request.window) : await s3Logs(request);
   const limit = pLimit(FILES_AT_ONCE);
   await Promise.all(
     logs.map((log) =>
@@ -99,22 +101,24 @@ interface LogObject {
   open: () => Promise<Readable>;
 }
 
-async function localLogs(path: string, window: ReceiptWindow): Promise<LogObject[]> {
-  const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
+/** The log files of a folder or the one file `path` names (relative to `cwd`), named as given. */
+async function localLogs(path: string, cwd: string, window: ReceiptWindow): Promise<LogObject[]> {
+  const root = resolve(cwd, path);
+  const stats = await stat(root).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') throw new UserError(`receipts source ${path} does not exist; pass --receipts with a log folder or file, s3://bucket/prefix or athena://workgroup/database.table`, ExitCode.failure);
     throw new UserError(`cannot read the receipts source ${path}: ${error.code ?? error.message}`, ExitCode.failure);
   });
-  const open = (file: string) => async () => createReadStream(file);
+  const open = (file: string) => async () => createReadStream(resolve(cwd, file));
   if (stats.isFile()) return [{ name: path, open: open(path) }];
-  const entries = await readdir(path, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     throw new UserError(`cannot read the receipts folder ${path}: ${error.code ?? error.message}`, ExitCode.failure);
   });
   const files = entries
     .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
-    .map((entry) => join(entry.parentPath, entry.name))
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
     .sort();
   if (files.length === 0) throw new UserError(`receipts folder ${path} holds no log files; point --receipts at the folder CloudFront or 'serve --receipts-log' writes`, ExitCode.failure);
-  return files.filter((file) => fileInWindow(relative(path, file), window)).map((file) => ({ name: file, open: open(file) }));
+  return files.filter((file) => fileInWindow(file, window)).map((file) => ({ name: join(path, file), open: open(join(path, file)) }));
 }
 
 async function s3Logs(request: ReadReceiptsRequest): Promise<LogObject[]> {

@@ -12,7 +12,8 @@ export type PackageDecision =
 export interface PackageFacts {
   id: string;
   channel: string;
-  contentSha256: string;
+  /** Undefined when not taken yet: allowed only when no content in the store is there to compare with (hashesDecide). */
+  contentSha256: string | undefined;
   /** The package's releases on the channel, newest first. */
   channelReleases: Release[];
   /** Versions devices may hold from the app binary (`base add`): delta bases beside the releases. */
@@ -28,11 +29,23 @@ export interface PackageFacts {
 }
 
 /**
+ * Whether a package's decisions (version, "unchanged", deltas) need its
+ * files' hashes: only when the store holds a version or a claim of it to
+ * compare with. Without one, a publish is decided by paths and sizes, and
+ * packing takes the hashes in the read that packs each file.
+ */
+export const hashesDecide = (stored: { manifests: readonly Manifest[]; unfinished: readonly VersionClaim[] }) =>
+  stored.manifests.length > 0 || stored.unfinished.length > 0;
+
+/**
  * Decides what publishing a package means, without touching the store: a
  * version names one exact content across all channels.
  */
 export function decidePackage(facts: PackageFacts): PackageDecision {
   const { id, channel, channelReleases } = facts;
+  if (facts.contentSha256 === undefined && hashesDecide({ manifests: facts.storedManifests, unfinished: facts.unfinished })) {
+    throw new Error(`package '${id}': decided without its content's hash while the store holds versions of it`);
+  }
   const current = currentRelease(channelReleases);
   const sameContent = facts.storedManifests.find((manifest) => manifest.contentSha256 === facts.contentSha256);
 

@@ -30,15 +30,20 @@ export interface PackagePlan {
   storedManifest?: Manifest;
 }
 
-export interface PlanFacts extends Omit<PackageFacts, 'contentSha256'> {
-  files: ManifestFile[];
-  contentSha256: string;
+/** A file as planning sees it: its SHA-256 may be unknown yet when nothing stored is there to compare with (hashesDecide). */
+export type PlannedFile = Omit<ManifestFile, 'sha256'> & { sha256?: string };
+
+export interface PlanFacts extends PackageFacts {
+  files: PlannedFile[];
   rules: ReleaseRules;
 }
 
 /** Pure: the plan of one package from what the store and the folder hold. */
 export function planPackage(facts: PlanFacts): PackagePlan {
   const decision = decidePackage(facts);
+  // Every SHA-256 is known unless no stored manifest exists to diff against (decidePackage refuses otherwise):
+  // without one, every file is added and no delta has a base, whatever the hashes.
+  const files = facts.files as ManifestFile[];
   const previous = currentRelease(facts.channelReleases);
   const previousManifest = facts.storedManifests.find((manifest) => manifest.version === previous?.version);
   const common = {
@@ -53,12 +58,12 @@ export function planPackage(facts: PlanFacts): PackagePlan {
   const baseManifests = decision.baseVersions
     .map((from) => facts.storedManifests.find((manifest) => manifest.version === from))
     .filter((manifest): manifest is Manifest => manifest !== undefined);
-  const deltas = planDeltas(facts.files, baseManifests);
+  const deltas = planDeltas(files, baseManifests);
   return {
     ...common,
     status: 'publish',
     version: decision.version,
-    changes: countChanges(diffFiles(previousManifest?.files ?? [], facts.files)),
+    changes: countChanges(diffFiles(previousManifest?.files ?? [], files)),
     deltasFrom: deltas.map((delta) => delta.fromVersion),
     deltas,
     rules: facts.rules,

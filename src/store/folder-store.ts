@@ -3,7 +3,6 @@ import { copyFile, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
-import lockfile from 'proper-lockfile';
 import { StoreError } from '../errors.js';
 import { describeFullDisk } from '../file-system-errors.js';
 import { sha256File, sha256Hex } from '../hash.js';
@@ -64,6 +63,8 @@ export function createFolderStore(rootDir: string): Store {
    * folder (two writers of pending records): made again, up to a few times.
    */
   async function lockDocument(key: string, path: string): Promise<() => Promise<void>> {
+    // Loaded by the first write: a run that only reads (an unchanged publish, status) never needs it.
+    const { default: lockfile } = await import('proper-lockfile');
     for (let attempt = 1; ; attempt++) {
       try {
         await makeDirectory(dirname(path));

@@ -1,5 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { awsClientSettings } from '../aws-settings.js';
 import type { S3Config } from '../config/schema.js';
+import type { Environment } from '../environment.js';
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
@@ -18,7 +20,7 @@ const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 const SPARE_SOCKETS = 8;
 
 /**
- * The region the SDK's own chain finds (AWS_REGION, the profile's config), or
+ * The region the SDK's own chain finds (the profile's config file), or
  * us-east-1 when none is set; S3 then redirects to the bucket's real region.
  */
 function regionFromChain(profile: string | undefined): () => Promise<string> {
@@ -36,15 +38,20 @@ function regionFromChain(profile: string | undefined): () => Promise<string> {
     })());
 }
 
-/** Credentials come only from the SDK's standard provider chain (optionally a named profile). */
-export function createS3Client(options: S3Config): S3Client {
+/**
+ * Region, endpoint and credentials: the config's, else the run's environment's
+ * (aws-settings.ts), else the SDK's standard chain (optionally a named profile).
+ */
+export function createS3Client(options: S3Config, env: Environment): S3Client {
+  const { region, endpoint, credentials, profile } = awsClientSettings(env, 'S3', options);
   const maxSockets =
     (options.concurrency ?? DEFAULT_FILE_CONCURRENCY) * (options.queueSize ?? DEFAULT_QUEUE_SIZE) + SPARE_SOCKETS;
   const client = new S3Client({
-    region: options.region ?? regionFromChain(options.profile),
-    endpoint: options.endpoint,
+    region: region ?? regionFromChain(profile),
+    endpoint,
     forcePathStyle: options.forcePathStyle,
-    profile: options.profile,
+    profile,
+    credentials,
     followRegionRedirects: true,
     retryMode: 'adaptive',
     maxAttempts: MAX_ATTEMPTS,

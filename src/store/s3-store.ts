@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -40,8 +41,8 @@ const abortReason = (signal: AbortSignal) =>
  * location's prefix; every failure reaches callers as a one-line StoreError,
  * except the nulls the Store interface defines (absent object, lost condition).
  */
-export function createS3Store(location: S3Location, options: S3Config): Store {
-  const client = createS3Client(options);
+export function createS3Store(location: S3Location, options: S3Config, env: Environment): Store {
+  const client = createS3Client(options, env);
   const Bucket = location.bucket;
   const root = location.prefix.replace(/^\/+|\/+$/g, '');
   const endpoint = describeEndpoint(options.endpoint);

@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import type { Config } from '../config/schema.js';
 import { configuredChannels } from '../config/schema.js';
 import { parseS3Url } from '../config/s3-url.js';
@@ -24,7 +25,7 @@ export interface CognitoPolicyOptions {
   store: string;
   /** Only this channel's documents (scope all); default every configured channel. */
   channel?: string;
-  env?: NodeJS.ProcessEnv;
+  env: Environment;
 }
 
 /**
@@ -54,8 +55,8 @@ export function cognitoReadPolicy(config: Pick<Config, 'access' | 'hooks' | 'pac
   };
   const table = config.hooks.find((hook) => hook.type === 'dynamodb');
   if (table && table.type === 'dynamodb') {
-    const name = resolved(table.table, 'the dynamodb hook table', options.env ?? process.env);
-    const region = table.region ?? config.s3?.region ?? options.env?.AWS_REGION ?? process.env.AWS_REGION ?? '*';
+    const name = resolved(table.table, 'the dynamodb hook table', options.env);
+    const region = table.region ?? config.s3?.region ?? options.env.AWS_REGION ?? '*';
     policy.Statement.push({
       Sid: 'ReadCurrentReleases',
       Effect: 'Allow',
@@ -67,7 +68,7 @@ export function cognitoReadPolicy(config: Pick<Config, 'access' | 'hooks' | 'pac
   return policy;
 }
 
-function resolved(value: string, what: string, env: NodeJS.ProcessEnv): string {
+function resolved(value: string, what: string, env: Environment): string {
   const variable = envRefName(value);
   if (!variable) return value;
   const found = env[variable];

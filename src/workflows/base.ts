@@ -1,5 +1,5 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tempRootOf } from '../temp-folders.js';
 import { join, resolve } from 'node:path';
 import { readStoredVersions } from '../channel/catalog.js';
 import { packageHistory } from '../channel/history.js';
@@ -48,9 +48,9 @@ export interface AddedBase {
 export async function addBase(context: WorkflowContext, request: BaseRequest): Promise<AddedBase> {
   const { config, store } = context;
   const { packageId: id, version, channel } = request;
-  const dir = resolve(request.dir);
+  const dir = resolve(context.cwd, request.dir);
   if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new UserError(`--dir ${request.dir} is not a folder; give the folder holding the content the app ships`);
-  const encryptionKey = encryptionKeyFor(config);
+  const encryptionKey = encryptionKeyFor(config, context.env);
   await context.signer?.();
   const files = await readPackageFiles(id, { ...config.packages[id], dir }, context, { saveCache: false });
   if (files.length === 0) throw new UserError(`--dir ${request.dir} holds no files of package '${id}' (its include/exclude apply); give the folder the app ships`);
@@ -66,7 +66,7 @@ export async function addBase(context: WorkflowContext, request: BaseRequest): P
   }
 
   let manifest: Manifest;
-  const stagingDir = await mkdtemp(join(tmpdir(), 'update-publish-base-'));
+  const stagingDir = await mkdtemp(join(tempRootOf(context.env), 'update-publish-base-'));
   try {
     const built = sameVersion ? undefined : await buildPackages(id, version, files, [], stagingDir, { encryptionKey });
     await runChange(context, {
@@ -86,7 +86,7 @@ export async function addBase(context: WorkflowContext, request: BaseRequest): P
       },
       after: () => ({
         summary: `base add ${id}@${version}`,
-        history: [packageHistory(channel, id, [{ action: 'base-add', version, details: { files: files.length } }])],
+        history: [packageHistory(channel, id, [{ action: 'base-add', version, details: { files: files.length } }], context.actor)],
         events: [],
       }),
       hooks: false,

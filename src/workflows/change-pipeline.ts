@@ -176,7 +176,7 @@ async function finishWork(context: WorkflowContext, work: PendingWork, stored?: 
 export async function finishInterruptedWork(context: WorkflowContext, channel: string): Promise<string[]> {
   if (context.dryRun) return [];
   const finished: string[] = [];
-  for (const work of await readPending(context.store, channel)) {
+  for (const work of await readPending(context.store, channel, context.actor)) {
     // Another run writing now (its record precedes its write): its history and hooks are its own.
     if (ownerMayBeRunning(work)) continue;
     const stored = await context.store.readDocument(work.documentKey);

@@ -64,11 +64,11 @@ export async function writeReleaseChange<T extends IndexChange, K = void, P = vo
     hooks: spec.hooks,
     after: (applied, written) => {
       const { name, release, previousVersion, ...automatic } = spec.event(applied);
-      const event = releaseEvent(name, { packageId, release, previousVersion, channel, changedKeys: [written.key], store: context.store.location, index: written.document, at: spec.now });
+      const event = releaseEvent(name, { packageId, release, previousVersion, channel, changedKeys: [written.key], store: context.store.location, index: written.document, at: spec.now, actor: context.actor });
       return {
         summary: `${name} of ${packageId}@${release.version}`,
         releases: [{ package: packageId, release }],
-        history: [packageHistory(channel, packageId, [spec.history(applied)])],
+        history: [packageHistory(channel, packageId, [spec.history(applied)], context.actor)],
         // rollout tick: the event says it was automatic, with the evidence.
         events: [{ ...event, ...automatic }],
       };

@@ -1,3 +1,4 @@
+import type { Environment } from '../environment.js';
 import type { Config } from '../config/schema.js';
 import { DeclinedError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -24,6 +25,12 @@ export interface WorkflowContext {
   signer?: () => Promise<SignerSet>;
   /** Without signing: refuses a signed store (unless --allow-unsigned), as the first write would; called before long work. */
   assertSigningMatchesStore?: () => Promise<void>;
+  /** The run's working folder (never the process's): paths given on the command line start here. */
+  cwd: string;
+  /** Who acts, as history entries and hook events record it. */
+  actor: string;
+  /** The run's environment variables (never the process's): `env:NAME` values, AWS settings, commands' variables. */
+  env: Environment;
 }
 
 /** Asks before a write; a "no" stops the run with exit 5 and `message` (what was not done). */

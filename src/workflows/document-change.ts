@@ -2,7 +2,6 @@ import { documentHistory, sameContent, type DocumentKind } from '../channel/vers
 import type { HookResult } from '../hooks/run-hooks.js';
 import type { VersionedChannelDocument } from '../protocol/channel-document.js';
 import type { DocumentEvent, DocumentEventFields } from '../protocol/release-event.js';
-import { currentActor } from '../actor.js';
 import { runChange, type Change } from './change-pipeline.js';
 import type { WorkflowContext } from './context.js';
 
@@ -54,7 +53,7 @@ export async function writeDocumentChange<T extends VersionedChannelDocument, C 
     question: (preview) => spec.question(preview),
     after: (applied, written) => ({
       summary: spec.summary,
-      history: [documentHistory(kind, channel, written.version, spec.history(applied))],
+      history: [documentHistory(kind, channel, written.version, spec.history(applied), context.actor)],
       events: [
         spec.event(applied, {
           channel,
@@ -63,7 +62,7 @@ export async function writeDocumentChange<T extends VersionedChannelDocument, C 
           changedKeys: [written.key],
           store: context.store.location,
           at: new Date().toISOString(),
-          actor: currentActor(),
+          actor: context.actor,
           // Replaced by the document as stored (with its signatures) once written: hooks (DynamoDB) hand it to devices.
           document: written.document,
         }),

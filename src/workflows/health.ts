@@ -1,12 +1,11 @@
-import { AthenaClient } from '@aws-sdk/client-athena';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { awsClientSettings } from '../aws-settings.js';
 import type { Config } from '../config/schema.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { HealthReport } from '../protocol/receipt-counts.js';
 import { DEFAULT_RECEIPTS_PATH } from '../protocol/receipts.js';
-import { queryReceiptsInAthena } from '../receipts/athena.js';
-import { readReceipts, type ReceiptWindow } from '../receipts/read-receipts.js';
+import type { ReceiptWindow } from '../receipts/read-receipts.js';
 import { describeSource, parseReceiptSource } from '../receipts/receipt-source.js';
-import { createS3Client } from '../store/s3-client.js';
 import type { WorkflowContext } from './context.js';
 
 export interface HealthRequest {
@@ -38,26 +37,30 @@ export function receiptsSourceOf(config: Pick<Config, 'receipts'>, flag: string 
 }
 
 /** Counts the receipts of the window and keeps the releases asked for. */
-export async function readHealth(context: Pick<WorkflowContext, 'config' | 'signal'>, request: HealthRequest): Promise<HealthReport & { source: string; files?: number }> {
+export async function readHealth(context: Pick<WorkflowContext, 'config' | 'signal' | 'env' | 'cwd'>, request: HealthRequest): Promise<HealthReport & { source: string; files?: number }> {
   const source = receiptsSourceOf(context.config, request.source);
   const receiptsPath = receiptsPathOf(context.config);
   let report: HealthReport;
   let files: number | undefined;
+  // The AWS clients load only when receipts are read: rollout tick, serve and the console import this module too.
   if (source.kind === 'athena') {
-    const client = new AthenaClient({ ...(context.config.s3?.region && { region: context.config.s3.region }), ...(context.config.s3?.profile && { profile: context.config.s3.profile }) });
+    const [{ AthenaClient }, { queryReceiptsInAthena }] = await Promise.all([import('@aws-sdk/client-athena'), import('../receipts/athena.js')]);
+    const client = new AthenaClient(awsClientSettings(context.env, 'Athena', { region: context.config.s3?.region, profile: context.config.s3?.profile }));
     try {
       report = await queryReceiptsInAthena({ source, window: request.window, receiptsPath, client, signal: context.signal });
     } finally {
       client.destroy();
     }
   } else {
-    let client: ReturnType<typeof createS3Client> | undefined;
+    const [{ readReceipts }, { createS3Client }] = await Promise.all([import('../receipts/read-receipts.js'), import('../store/s3-client.js')]);
+    let client: S3Client | undefined;
     try {
       ({ report, files } = await readReceipts({
         source,
         window: request.window,
         receiptsPath,
-        s3Client: () => (client ??= createS3Client(context.config.s3 ?? {})),
+        s3Client: () => (client ??= createS3Client(context.config.s3 ?? {}, context.env)),
+        cwd: context.cwd,
         signal: context.signal,
       }));
     } finally {

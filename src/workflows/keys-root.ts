@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { loadPublicKey } from '../client/trusted-keys.js';
 import { parseDuration } from '../duration.js';
@@ -5,7 +6,6 @@ import { ConflictError, StoreError, UserError } from '../errors.js';
 import { plural } from '../format.js';
 import { sha256Hex } from '../hash.js';
 import { readSetting } from '../keys/config-error.js';
-import { kmsSigner } from '../keys/kms-signer.js';
 import { keyObjectSigner, type DocumentSigner, type SignerSet } from '../keys/signers.js';
 import { loadPrivateKey } from '../keys/signing-keys.js';
 import { canonicalBytes, checkDocumentTrust, trustedKeyFromSpki, withSignatures, withoutSignatures, type DocumentSignature, type TrustedKey } from '../protocol/document-signature.js';
@@ -49,17 +49,17 @@ function parseRoot(body: Buffer, where: string): unknown {
 }
 
 /** A root key (`--root-key`) or signing key (`--signing-key`): a PEM public key file, or kms:<key-arn> for a signing key. */
-async function publicKeyOf(spec: string, flag: string): Promise<TrustedKey> {
+async function publicKeyOf(context: Pick<WorkflowContext, 'cwd' | 'env'>, spec: string, flag: string): Promise<TrustedKey> {
   if (spec.startsWith('kms:')) {
     if (flag !== '--signing-key' && flag !== '--add-signing-key') throw new UserError(`${flag} ${spec}: root keys are kept offline as PEM files; KMS keys sign online documents (--signing-key)`);
-    return (await kmsSigner(spec.slice(4))).trusted;
+    return (await (await import('../keys/kms-signer.js')).kmsSigner(spec.slice(4), context.env)).trusted;
   }
-  return trustedKeyOf((await readSetting(() => loadPublicKey(spec, process.cwd()))).key);
+  return trustedKeyOf((await readSetting(() => loadPublicKey(spec, context.cwd, context.env))).key);
 }
 
-async function signersOf(files: string[]): Promise<DocumentSigner[]> {
+async function signersOf(context: Pick<WorkflowContext, 'cwd' | 'env'>, files: string[]): Promise<DocumentSigner[]> {
   const signers: DocumentSigner[] = [];
-  for (const file of files) signers.push(keyObjectSigner((await loadPrivateKey(file, process.cwd())).key, file));
+  for (const file of files) signers.push(keyObjectSigner((await loadPrivateKey(file, context.cwd, context.env)).key, file));
   return signers;
 }
 
@@ -141,7 +141,7 @@ async function finish(context: WorkflowContext, document: SignedRoot, previous: 
     dryRun: context.dryRun,
   };
   if (out) {
-    if (!context.dryRun) await writeFile(out, serializeDocument(document));
+    if (!context.dryRun) await writeFile(resolve(context.cwd, out), serializeDocument(document));
     return { ...summary, status: 'proposal', out };
   }
   if (missing) {
@@ -151,7 +151,7 @@ async function finish(context: WorkflowContext, document: SignedRoot, previous: 
   const body = serializeDocument(document);
   const written = await context.store.writeDocument(rootKey(document.version), body, { contentType: 'application/json', cacheControl: IMMUTABLE_CACHE, sha256: sha256Hex(body), ifNoneMatch: true });
   if (!written) throw new ConflictError(`${rootKey(document.version)} was just published by someone else; run 'update-publish keys root status' and start again from it`);
-  if (copy && !context.dryRun) await writeFile(copy, body);
+  if (copy && !context.dryRun) await writeFile(resolve(context.cwd, copy), body);
   return { ...summary, status: 'published', ...(copy && { out: copy }) };
 }
 
@@ -193,8 +193,8 @@ export async function initRoot(context: WorkflowContext, request: RootInitReques
   if ((await readRootChain(context.store)).roots.length > 0) throw new UserError(`${context.store.location} already has ${rootKey(1)}; rotate with 'update-publish keys root rotate'`);
   if (request.rootKeys.length === 0) throw new UserError('--root-key is required: the public keys (PEM) of the offline root keys');
   if (request.signingKeys.length === 0) throw new UserError('--signing-key is required: the public key (PEM) or kms:<key-arn> of each online signing key');
-  const rootKeys = await Promise.all(request.rootKeys.map((spec) => publicKeyOf(spec, '--root-key')));
-  const signingKeys = await Promise.all(request.signingKeys.map((spec) => publicKeyOf(spec, '--signing-key')));
+  const rootKeys = await Promise.all(request.rootKeys.map((spec) => publicKeyOf(context, spec, '--root-key')));
+  const signingKeys = await Promise.all(request.signingKeys.map((spec) => publicKeyOf(context, spec, '--signing-key')));
   const root = checkedRoot({
     type: 'root',
     version: 1,
@@ -205,7 +205,7 @@ export async function initRoot(context: WorkflowContext, request: RootInitReques
       signing: { keyids: [...new Set(signingKeys.map((key) => key.keyId))], threshold: threshold(request.signingThreshold, '--signing-threshold', 1) },
     },
   });
-  const signed = await signRoot(root, await signersOf(request.sign), undefined);
+  const signed = await signRoot(root, await signersOf(context, request.sign), undefined);
   return finish(context, signed, undefined, request.out, request.copy ?? (request.out ? undefined : '1.root.json'));
 }
 
@@ -230,7 +230,7 @@ export async function rotateRoot(context: WorkflowContext, request: RootRotateRe
   const edit = async (ids: string[], add: string[], remove: string[], flag: string) => {
     const next = new Set(ids);
     for (const spec of add) {
-      const key = await publicKeyOf(spec, flag);
+      const key = await publicKeyOf(context, spec, flag);
       keys[key.keyId] = rootKeyEntry(key);
       next.add(key.keyId);
     }
@@ -252,12 +252,12 @@ export async function rotateRoot(context: WorkflowContext, request: RootRotateRe
       signing: { keyids: signingIds, threshold: threshold(request.signingThreshold, '--signing-threshold', current.roles.signing.threshold) },
     },
   });
-  const signed = await signRoot(next, await signersOf(request.sign), current);
+  const signed = await signRoot(next, await signersOf(context, request.sign), current);
   return finish(context, signed, current, request.out, undefined);
 }
 
-async function readProposal(file: string): Promise<SignedRoot> {
-  const text = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+async function readProposal(file: string, cwd: string): Promise<SignedRoot> {
+  const text = await readFile(resolve(cwd, file)).catch((error: NodeJS.ErrnoException) => {
     throw new UserError(`${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}; give the proposal 'keys root rotate --out' wrote`);
   });
   const document = parseRoot(text, file) as SignedRoot;
@@ -278,15 +278,15 @@ async function previousOf(store: Store, proposal: RootDocument): Promise<RootDoc
 /** `keys root sign FILE --key PRIV`: adds signatures to a proposal, offline (no store needed beyond the chain). */
 export async function signRootProposal(context: WorkflowContext, file: string, keyFiles: string[]): Promise<RootWriteResult> {
   if (keyFiles.length === 0) throw new UserError('--key is required: the private key (PEM) of a root key');
-  const proposal = await readProposal(file);
+  const proposal = await readProposal(file, context.cwd);
   const previous = await previousOf(context.store, proposal);
-  const signed = await signRoot(proposal, await signersOf(keyFiles), previous);
+  const signed = await signRoot(proposal, await signersOf(context, keyFiles), previous);
   return finish(context, signed, previous, file, undefined);
 }
 
 /** `keys root publish FILE`: publishes a proposal once both thresholds are met. */
 export async function publishRootProposal(context: WorkflowContext, file: string): Promise<RootWriteResult> {
-  const proposal = await readProposal(file);
+  const proposal = await readProposal(file, context.cwd);
   const previous = await previousOf(context.store, proposal);
   return finish(context, proposal, previous, undefined, undefined);
 }

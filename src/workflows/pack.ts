@@ -5,11 +5,11 @@ import { UserError } from '../errors.js';
 import { formatBytes, formatProgress } from '../format.js';
 import { runStep } from '../output.js';
 import { buildPackages } from '../pack/build-packages.js';
-import { toManifestFiles } from '../pack/hash-files.js';
-import { readPackageFiles } from '../pack/package-files.js';
+import { allHashed, toManifestFiles } from '../pack/hash-files.js';
+import { listFilesToPack, readPackageFiles } from '../pack/package-files.js';
 import { manifestKey } from '../protocol/layout.js';
 import { contentSha256, serializeDocument } from '../protocol/manifest.js';
-import { versionForContent } from '../release/decide.js';
+import { hashesDecide, versionForContent } from '../release/decide.js';
 import type { WorkflowContext } from './context.js';
 
 export interface PackedPackage {
@@ -46,9 +46,12 @@ export async function packToFolder(
   }
   const packages: PackedPackage[] = [];
   for (const id of request.packageIds) {
-    const files = await readPackageFiles(id, config.packages[id], context, { useCache: request.useCache });
-    const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
-    const content = contentSha256(toManifestFiles(files));
+    const stored = await readStoredVersions(store, id);
+    const { manifests: storedManifests, unfinished } = stored;
+    // Nothing stored to compare with: packing hashes each file in the read that packs it (issue 27).
+    const listed = hashesDecide(stored) ? undefined : await listFilesToPack(id, config.packages[id], context, { useCache: request.useCache });
+    const files = listed?.files ?? (await readPackageFiles(id, config.packages[id], context, { useCache: request.useCache }));
+    const content = allHashed(files) ? contentSha256(toManifestFiles(files)) : undefined;
     const version = request.version ?? versionForContent({ id, contentSha256: content, storedManifests, unfinished, request: {} });
     const started = Date.now();
     const manifestPath = join(outDir, manifestKey(id, version));
@@ -67,6 +70,7 @@ export async function packToFolder(
         (packed) => `${id}: packed ${version} (${formatBytes(packed.full.size)})`,
       );
       await writeFile(manifestPath, serializeDocument(built.manifest));
+      await listed?.rememberHashes(built.files);
     } catch (error) {
       // The cleanup never hides why packing stopped.
       if (created) await rm(created, { recursive: true, force: true }).catch(() => {});

@@ -16,7 +16,7 @@ import { safeJoin } from '../protocol/path-safety.js';
 import type { Release } from '../protocol/types.js';
 import { deltaBaseVersions } from '../release/decide.js';
 import { planDeltas } from '../release/delta-plan.js';
-import { makeTempFolder } from '../temp-folders.js';
+import { makeTempFolder, tempRootOf } from '../temp-folders.js';
 import { uploadObjects } from '../store/upload.js';
 import type { WorkflowContext } from './context.js';
 
@@ -44,7 +44,7 @@ export async function buildTargetDeltas(context: WorkflowContext, packageId: str
   const { store, output } = context;
   const source = storeSource(store);
   const manifest = await readReleaseManifest(source, packageId, release);
-  const encryptionKey = encryptionKeyFor(context.config);
+  const encryptionKey = encryptionKeyFor(context.config, context.env);
   if (manifest.encryption && (!encryptionKey || encryptionKeyId(encryptionKey) !== manifest.encryption.keyId)) {
     output.warn(`${packageId} ${release.version} is encrypted with key ${manifest.encryption.keyId}, which this config does not hold: no deltas built for the target channel`);
     return [];
@@ -53,7 +53,7 @@ export async function buildTargetDeltas(context: WorkflowContext, packageId: str
   const plans = planDeltas(manifest.files, baseManifests);
   if (plans.length === 0) return [];
 
-  const work = await makeTempFolder('staging');
+  const work = await makeTempFolder('staging', tempRootOf(context.env));
   try {
     const decryptionKeys = encryptionKey ? [encryptionKey] : [];
     const full = await downloadPackage(source, manifest, manifest.full, join(work, 'full'), decryptionKeys);

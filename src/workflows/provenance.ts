@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { Environment } from '../environment.js';
+import type { WorkflowContext } from './context.js';
 
 /** What a release records of where it came from: the notes given, and the commit it was made in. */
 export interface Provenance {
@@ -14,9 +16,9 @@ const run = promisify(execFile);
 const GIT_TIMEOUT_MS = 5_000;
 
 /** The commit HEAD names when `dir` is inside a git work tree; undefined without git, a repository or a first commit. */
-export async function gitCommit(dir: string): Promise<string | undefined> {
+export async function gitCommit(dir: string, env: Environment): Promise<string | undefined> {
   try {
-    const { stdout } = await run('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: dir, timeout: GIT_TIMEOUT_MS });
+    const { stdout } = await run('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: dir, env, timeout: GIT_TIMEOUT_MS });
     const commit = stdout.trim();
     return /^[0-9a-f]{40,64}$/.test(commit) ? commit : undefined;
   } catch {
@@ -25,9 +27,9 @@ export async function gitCommit(dir: string): Promise<string | undefined> {
 }
 
 /** Whether `paths` (relative to dir) hold changes, staged, unstaged or untracked, that HEAD does not. */
-async function gitDirty(dir: string, paths: readonly string[]): Promise<boolean> {
+async function gitDirty(dir: string, env: Environment, paths: readonly string[]): Promise<boolean> {
   try {
-    const { stdout } = await run('git', ['status', '--porcelain', '--untracked-files=normal', '--', ...paths], { cwd: dir, timeout: GIT_TIMEOUT_MS });
+    const { stdout } = await run('git', ['status', '--porcelain', '--untracked-files=normal', '--', ...paths], { cwd: dir, env, timeout: GIT_TIMEOUT_MS });
     return stdout.trim() !== '';
   } catch {
     return false;
@@ -35,12 +37,13 @@ async function gitDirty(dir: string, paths: readonly string[]): Promise<boolean>
 }
 
 /**
- * The notes given (already checked), the commit of the project folder, and whether `paths` (the
- * content released, relative to the project folder; not checked without them) differ from that commit.
+ * The notes given (already checked), the commit of the project folder (git run with the run's
+ * environment), and whether `paths` (the content released, relative to the project folder; not
+ * checked without them) differ from that commit.
  */
-export async function provenanceOf(message: string | undefined, projectDir: string, paths?: readonly string[]): Promise<Provenance> {
-  const commit = await gitCommit(projectDir);
-  const dirty = commit !== undefined && paths !== undefined && (await gitDirty(projectDir, paths));
+export async function provenanceOf(message: string | undefined, project: Pick<WorkflowContext, 'configDir' | 'env'>, paths?: readonly string[]): Promise<Provenance> {
+  const commit = await gitCommit(project.configDir, project.env);
+  const dirty = commit !== undefined && paths !== undefined && (await gitDirty(project.configDir, project.env, paths));
   return { ...(message !== undefined && { message }), ...(commit && { commit }), ...(dirty && { dirty }) };
 }
 

@@ -9,21 +9,22 @@ import { assertIndexNotReplayed, INDEX, readIndex } from '../channel/index-store
 import type { Config } from '../config/schema.js';
 import { ConflictError } from '../errors.js';
 import { formatBytes, formatProgress, plural } from '../format.js';
-import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
+import { makeTempFolder, removeStaleTempFolders, tempRootOf } from '../temp-folders.js';
 import { runStep } from '../output.js';
 import type { HookResult } from '../hooks/run-hooks.js';
 import { encryptionKeyFor } from '../keys/publisher-keys.js';
 import { buildPackages, type BuiltPackages, type SkippedDelta } from '../pack/build-packages.js';
-import { toManifestFiles, type PackageFile } from '../pack/hash-files.js';
+import { allHashed, toManifestFiles, type FileToPack } from '../pack/hash-files.js';
 import { BaseContent } from '../pack/base-content.js';
 import { keepForNextPublish } from '../pack/content-cache.js';
-import { contentCacheFor, readPackageFiles } from '../pack/package-files.js';
+import { contentCacheFor, listFilesToPack, readPackageFiles, type FilesToPack } from '../pack/package-files.js';
 import { adoptStoredManifest } from '../pack/stored-version.js';
 import { findRelease, upsertRelease } from '../protocol/channel-index.js';
 import { channelIndexKey, contentTypeOf, IMMUTABLE_CACHE, manifestKey } from '../protocol/layout.js';
 import { contentSha256 } from '../protocol/manifest.js';
 import type { ReleaseEvent } from '../protocol/release-event.js';
 import type { ChannelIndex, DeltaObject, Release, ReleaseDelta, ReleaseRules } from '../protocol/types.js';
+import { hashesDecide } from '../release/decide.js';
 import { planPackage, type PackagePlan } from '../release/publish-plan.js';
 import { assertStillServable, describeRulesWithRollout } from '../release/rules.js';
 import { assertWhitelistsExist } from '../channel/whitelists.js';
@@ -76,8 +77,13 @@ export interface PublishOutcome {
   hooks: HookResult[];
 }
 
-/** A package's plan with the files it was made from (packing reads them). */
-export type PlannedPackage = PackagePlan & { files: PackageFile[] };
+/**
+ * A package's plan with the files it was made from (packing reads them).
+ * Files without a SHA-256 are hashed by packing (the store held no version
+ * of the package to compare with), which then hands the hashes to
+ * `rememberHashes` for the hash cache.
+ */
+export type PlannedPackage = PackagePlan & { files: FileToPack[]; rememberHashes?: FilesToPack['rememberHashes'] };
 
 export interface PublishPlan {
   channel: string;
@@ -96,25 +102,39 @@ export async function planPublish(context: WorkflowContext, request: PublishRequ
   for (const id of request.packageIds) {
     // Ctrl-C is honoured between steps too, not only at the first write (see interruptible-store).
     context.signal.throwIfAborted();
-    const files = await readPackageFiles(id, config.packages[id], context, { saveCache: !context.dryRun, useCache: request.useCache });
-    packages.push(await planFiles(context, request, index, id, files));
+    const stored = await readStoredVersions(store, id);
+    const cacheOptions = { saveCache: !context.dryRun, useCache: request.useCache };
+    if (hashesDecide(stored)) {
+      const files = await readPackageFiles(id, config.packages[id], context, cacheOptions);
+      packages.push(await planFiles(context, request, index, id, files, stored));
+    } else {
+      // Nothing stored to compare with: packing hashes each file in the read that packs it (issue 27).
+      const { files, rememberHashes } = await listFilesToPack(id, config.packages[id], context, cacheOptions);
+      packages.push({ ...(await planFiles(context, request, index, id, files, stored)), rememberHashes });
+    }
   }
   return { channel: request.channel, packages };
 }
 
-/** One package's plan from its hashed files and what the store and the channel's index hold now. */
-async function planFiles(context: WorkflowContext, request: PublishRequest, index: ChannelIndex, id: string, files: PackageFile[]): Promise<PlannedPackage> {
+/** One package's plan from its files and what the store (read now unless given) and the channel's index hold. */
+async function planFiles(
+  context: WorkflowContext,
+  request: PublishRequest,
+  index: ChannelIndex,
+  id: string,
+  files: FileToPack[],
+  stored?: Awaited<ReturnType<typeof readStoredVersions>>,
+): Promise<PlannedPackage> {
   const { config, store } = context;
-  const manifestFiles = toManifestFiles(files);
-  const { manifests: storedManifests, unfinished } = await readStoredVersions(store, id);
-  const content = contentSha256(manifestFiles);
+  const { manifests: storedManifests, unfinished } = stored ?? (await readStoredVersions(store, id));
+  const content = allHashed(files) ? contentSha256(toManifestFiles(files)) : undefined;
   // Only content already stored under a version raises "which channels release it?": ask the store then.
   const sameContent = storedManifests.find((manifest) => manifest.contentSha256 === content);
   const sameContentChannels = sameContent ? await channelsReleasing(store, id, sameContent.version) : [];
   const plan = planPackage({
     id,
     channel: request.channel,
-    files: manifestFiles,
+    files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
     contentSha256: content,
     // Archived releases are still this channel's history: delta bases and "already released" checks see them.
     channelReleases: await packageReleases(store, index, id),
@@ -132,10 +152,14 @@ async function planFiles(context: WorkflowContext, request: PublishRequest, inde
 /** Step 2: the full package and the planned deltas of every package to publish, in a staging folder. */
 async function packPlan(context: WorkflowContext, plan: PublishPlan, stagingDir: string, encryptionKey: Buffer | undefined) {
   const built = new Map<string, BuiltPackages>();
-  for (const item of plan.packages) {
+  for (const [position, item] of plan.packages.entries()) {
     if (item.status !== 'publish') continue;
     context.signal.throwIfAborted();
-    built.set(item.id, await packItem(context, item, stagingDir, encryptionKey));
+    const packed = await packItem(context, item, stagingDir, encryptionKey);
+    built.set(item.id, packed);
+    // From here on the plan holds every hash (a replan after a lost version claim compares them).
+    plan.packages[position] = { ...item, files: packed.files };
+    await item.rememberHashes?.(packed.files);
   }
   return built;
 }
@@ -154,7 +178,7 @@ const describeDelta = (delta: BuiltPackages['deltas'][number]) =>
 async function refreshContentCache(context: WorkflowContext, item: PlannedPackage, packages: BuiltPackages): Promise<void> {
   const patchedBases = new Set(packages.deltas.flatMap((delta) => delta.patched?.patches.map((patch) => patch.baseSha256) ?? []));
   const baseFiles = item.deltas.flatMap((plan) => plan.base.files);
-  await keepForNextPublish(contentCacheFor(context.configDir, item.id), context.config.deltaPatches, item.files, baseFiles, patchedBases).catch(
+  await keepForNextPublish(contentCacheFor(context.configDir, item.id), context.config.deltaPatches, packages.files, baseFiles, patchedBases).catch(
     (error: Error) => context.output.warn(`content cache not updated: ${error.message}`),
   );
 }
@@ -235,7 +259,7 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   assertStillServable(request.rules);
   await assertWhitelistsExist(store, request.rules.whitelist);
   // Keys are read before any work, so a missing one fails the run at once.
-  const encryptionKey = encryptionKeyFor(config);
+  const encryptionKey = encryptionKeyFor(config, context.env);
   await context.signer?.();
   await context.assertSigningMatchesStore?.();
   await assertIndexNotReplayed(store, request.channel);
@@ -244,8 +268,8 @@ export async function publish(context: WorkflowContext, request: PublishRequest)
   await finishInterruptedWork(context, request.channel);
 
   // Killed runs leave their staging folders (up to a package's size each): theirs go first.
-  for (const stale of await removeStaleTempFolders()) output.debug(`removed ${stale}, left by a run that was killed`);
-  const stagingDir = await makeTempFolder('staging');
+  for (const stale of await removeStaleTempFolders(tempRootOf(context.env))) output.debug(`removed ${stale}, left by a run that was killed`);
+  const stagingDir = await makeTempFolder('staging', tempRootOf(context.env));
   try {
     const built = await packPlan(context, plan, stagingDir, encryptionKey);
     const written = built.size > 0 ? await writeReleases(context, request, plan, built, (item) => packItem(context, item, stagingDir, encryptionKey)) : undefined;
@@ -322,7 +346,7 @@ async function writeReleases(
     after: ({ releases }, written) => ({
       summary: `publish of ${[...releases].map(([id, release]) => `${id}@${release.version}`).join(', ')}`,
       releases: [...releases].map(([id, release]) => ({ package: id, release })),
-      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release, { dirty: request.provenance?.dirty }, request.rulesPreset)])),
+      history: [...releases].map(([id, release]) => packageHistory(channel, id, [publishRecord(release, { dirty: request.provenance?.dirty }, request.rulesPreset)], context.actor)),
       events: publishEvents(context, plan, releases, written),
     }),
     hooks: request.hooks,
@@ -343,6 +367,7 @@ function publishEvents(context: WorkflowContext, plan: PublishPlan, releases: Ma
         changedKeys: [written.key],
         store: context.store.location,
         index: written.document,
+        actor: context.actor,
       }),
     );
 }

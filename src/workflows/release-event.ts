@@ -1,4 +1,3 @@
-import { currentActor } from '../actor.js';
 import type { ChannelIndex, Release } from '../protocol/types.js';
 import type { ReleaseEvent, ReleaseEventName } from '../protocol/release-event.js';
 
@@ -15,6 +14,8 @@ export function releaseEvent(
     index: ChannelIndex;
     /** Stands in for the clock (`--now`). */
     at?: Date;
+    /** Who acted (WorkflowContext.actor). */
+    actor: string;
   },
 ): ReleaseEvent {
   const { release, index } = fields;
@@ -32,7 +33,7 @@ export function releaseEvent(
     changedKeys: fields.changedKeys,
     store: fields.store,
     at: (fields.at ?? new Date()).toISOString(),
-    actor: currentActor(),
+    actor: fields.actor,
     releases: index.packages[fields.packageId]?.releases ?? [],
     indexVersion: index.version ?? 0,
     ...(release.message !== undefined && { message: release.message }),

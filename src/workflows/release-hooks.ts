@@ -1,4 +1,3 @@
-import { currentActor } from '../actor.js';
 import { APP_RELEASES } from '../channel/app-releases-store.js';
 import { SWITCHES } from '../channel/switches-store.js';
 import { readChannelDocument, readDocumentHistory, type DocumentKind } from '../channel/versioned-document.js';
@@ -28,7 +27,7 @@ import { releaseEvent } from './release-event.js';
  * the result is printed: hooksExitCode).
  */
 export async function runReleaseHooks(
-  context: Pick<WorkflowContext, 'config' | 'dryRun' | 'output' | 'signal'>,
+  context: Pick<WorkflowContext, 'config' | 'dryRun' | 'output' | 'signal' | 'env' | 'cwd'>,
   events: HookEvent[],
   only?: string,
 ): Promise<HookResult[]> {
@@ -38,6 +37,8 @@ export async function runReleaseHooks(
     only,
     log: (line) => context.output.info(line),
     signal: context.signal,
+    env: context.env,
+    cwd: context.cwd,
   });
   const failed = failedRequired(results);
   if (failed.length > 0) context.output.warn(`a required hook failed; the change is in place: ${rerunAdvice(failed, events)}`);
@@ -84,6 +85,7 @@ export async function rerunReleaseHooks(
     changedKeys: [snapshot.key],
     store: context.store.location,
     index: snapshot.index,
+    actor: context.actor,
   });
   const hooks = await runReleaseHooks(context, [event], request.only);
   if (request.only !== undefined && hooks.length === 0) throw nothingListening(context, request.only, name);
@@ -115,7 +117,7 @@ export async function rerunDocumentHooks(
     changedKeys: [key],
     store: context.store.location,
     at: new Date().toISOString(),
-    actor: currentActor(),
+    actor: context.actor,
   };
   const event: HookEvent =
     name === 'switch'

@@ -60,6 +60,8 @@ export interface VerifyOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** Aborted (Ctrl-C): the check stops at once, mid-download included, and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Where the base files patches apply to are kept while they are checked (the run's temp folder). */
+  tempRoot: string;
 }
 
 /** A delta to check against its base version: `patches` for the patched form. */
@@ -125,14 +127,15 @@ function readingManifestsOnce(source: UpdateSource): UpdateSource {
  * its base's manifest (whose full package is checked too), so no tree is
  * built. Only the base files patches apply to are kept on disk.
  */
-export async function verifyReleases(origin: UpdateSource, channels: readonly string[], options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyReleases(origin: UpdateSource, channels: readonly string[], options: VerifyOptions): Promise<VerifyReport> {
   const { publicKeys, decryptionKeys = [], isFinding = (error: unknown) => error instanceof ProtocolError, now = new Date(), signal } = options;
   let doneBytes = 0;
   let totalBytes = 0;
   const source = readingManifestsOnce(watchedSource(origin, signal));
   const countedSource = watchedSource(origin, signal, (bytes) => options.onProgress?.((doneBytes += bytes), totalBytes));
-  await removeStaleTempFolders();
-  const work = await realpath(await makeTempFolder('verify'));
+  await removeStaleTempFolders(options.tempRoot);
+  // Real path: patches read their base files only from inside it, by real path.
+  const work = await realpath(await makeTempFolder('verify', options.tempRoot));
   const problems = new Map<string, VerifyProblem>();
   const skipped: VerifyProblem[] = [];
   const checked = { channels: 0, releases: 0, objects: 0, fullPackagesUnpacked: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys && ('threshold' in publicKeys ? publicKeys.keys.length : publicKeys.length)) };

@@ -1,8 +1,9 @@
 import { parseDocumentJson } from '../protocol/document-json.js';
 import type { KeyObject } from 'node:crypto';
 import { storeSource, type UpdateSource } from '../client/fetch/source.js';
-import { DOCUMENT_LIMITS, readChannelIndex, readManifestAt, readSignedJson, type TrustedKeys } from '../client/fetch/documents.js';
-import { validateWhitelistMeta, validateWhitelistShard, whitelistShardKey, whitelistsPrefix } from '../protocol/whitelist.js';
+import { asTrusted, readChannelIndex, readManifestAt, type TrustedKeys } from '../client/fetch/documents.js';
+import { readWhitelistMeta, readWhitelistShard } from '../client/read-documents.js';
+import { whitelistShardKey, whitelistsPrefix } from '../protocol/whitelist.js';
 import { verifyReleases, type VerifyProblem, type VerifyReport } from './verify-releases.js';
 import { readArchivedReleases } from '../channel/archive.js';
 import { listChannelFolders } from '../channel/index-store.js';
@@ -17,6 +18,7 @@ import { trustedKeyOf } from '../protocol/signature.js';
 import type { Store } from '../store/store.js';
 import { formatProgress, plural } from '../format.js';
 import type { WorkflowContext } from './context.js';
+import { tempRootOf } from '../temp-folders.js';
 
 /**
  * Checks every release of the channels (archived ones too) as a device would:
@@ -32,7 +34,7 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
     keys: request.publicKeys.length ? request.publicKeys.map(trustedKeyOf) : context.signer ? [...(await context.signer()).trust.keys] : [],
     threshold: 1,
   };
-  const encryptionKey = encryptionKeyFor(config);
+  const encryptionKey = encryptionKeyFor(config, context.env);
   const channels = request.channel ? [request.channel] : await listChannelFolders(store);
   // Verifying nothing must not pass: it is almost always a mistyped store.
   if (channels.length === 0) throw new UserError(`nothing to verify: no channel in ${store.location}; check --store (or "store" in the config)`, ExitCode.failure);
@@ -48,6 +50,7 @@ export async function verifyStore(context: WorkflowContext, request: { channel?:
       // The store's own errors (an object it cannot read) are findings too.
       isFinding: (error) => error instanceof ProtocolError || error instanceof UserError,
       signal: context.signal,
+      tempRoot: tempRootOf(context.env),
       onRelease: (channel, id, version) => step.update((releaseShown = `verifying ${channel}: ${id}@${version}`)),
       onProgress: (done, total) => step.update(`${releaseShown} ${formatProgress(done, total, started)}`),
     });
@@ -138,22 +141,18 @@ async function checkBases(source: UpdateSource, channels: string[], publicKeys: 
  */
 async function checkWhitelists(store: Store, publicKeys: TrustedKeys): Promise<VerifyProblem[]> {
   const source = storeSource(store);
+  const trusted = asTrusted(publicKeys);
   const problems: VerifyProblem[] = [];
   const metaKeys = (await store.list(whitelistsPrefix)).map((object) => object.key).filter((key) => /^whitelists\/[^/]+\/meta\.json$/.test(key));
   for (const metaKey of metaKeys) {
     const name = metaKey.split('/')[1]!;
     try {
-      const read = await readSignedJson(source, metaKey, publicKeys, DOCUMENT_LIMITS.whitelistMeta);
-      if (!read) continue;
-      const meta = validateWhitelistMeta(read.document, metaKey, name);
+      const meta = await readWhitelistMeta(source, name, trusted);
+      if (!meta) continue;
       for (let shard = 0; shard < meta.shards; shard++) {
-        const shardKey = whitelistShardKey(name, shard, meta.version);
-        const shardRead = await readSignedJson(source, shardKey, publicKeys, DOCUMENT_LIMITS.whitelistShard);
-        if (!shardRead) {
-          problems.push({ key: shardKey, problem: `is missing: list '${name}' names ${meta.shards} shards` });
-          continue;
+        if (!(await readWhitelistShard(source, meta, shard, trusted))) {
+          problems.push({ key: whitelistShardKey(name, shard, meta.version), problem: `is missing: list '${name}' names ${meta.shards} shards` });
         }
-        validateWhitelistShard(shardRead.document, shardKey, meta, shard);
       }
     } catch (error) {
       if (!(error instanceof ProtocolError || error instanceof UserError)) throw error;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { releasesNamingWhitelist } from '../channel/catalog.js';
 import { readIdSet } from '../channel/id-file.js';
 import { MAX_WHITELIST_IDS, readWhitelistMeta, removeWhitelist, requireWhitelistName, uploadWhitelist } from '../channel/whitelists.js';
@@ -8,7 +9,7 @@ import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 /** Stores (or replaces, once confirmed) a whitelist from a file of ids. */
 export async function uploadWhitelistFile(context: WorkflowContext, name: string, file: string) {
-  const ids = await readIdSet(file, MAX_WHITELIST_IDS);
+  const ids = await readIdSet(resolve(context.cwd, file), MAX_WHITELIST_IDS);
   const existing = await readWhitelistMeta(context.store, requireWhitelistName(name));
   if (existing) await confirmOrDecline(context, `Replace whitelist '${name}' (${plural(existing.count, 'id')}) with ${plural(ids.size, 'id')}?`);
   const { count, shards } = await uploadWhitelist(context.store, name, ids);

@@ -42,10 +42,10 @@ describe('init and git', () => {
 
 describe('--yes', () => {
   it('is accepted by every command that writes (every command with --dry-run)', async () => {
-    const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+    const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }, { cwd: process.cwd(), env: process.env });
     const leaves = (command: Command, parent: string[] = []): { path: string; command: Command }[] =>
       command.commands.flatMap((sub) => (sub.commands.length ? leaves(sub, [...parent, sub.name()]) : [{ path: [...parent, sub.name()].join(' '), command: sub }]));
-    const writing = leaves(createProgram(session).program).filter(({ command }) => command.options.some((option) => option.long === '--dry-run'));
+    const writing = leaves((await createProgram(session)).program).filter(({ command }) => command.options.some((option) => option.long === '--dry-run'));
     expect(writing.map(({ path }) => path)).toEqual(expect.arrayContaining(['publish', 'channel create', 'refresh', 'hooks run', 'gc']));
     expect(writing.filter(({ command }) => !command.options.some((option) => option.long === '--yes')).map(({ path }) => path)).toEqual([]);
   });

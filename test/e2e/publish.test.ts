@@ -506,11 +506,11 @@ describe('--help', () => {
     // In-process over the same command tree the CLI runs: one child process per command would cost ~1 s each.
     const paths = (command: Command, parent: string[] = []): string[][] =>
       command.commands.flatMap((sub) => [[...parent, sub.name()], ...paths(sub, [...parent, sub.name()])]);
-    const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
-    const all = paths(createProgram(session).program);
+    const session = await createSession({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }, { cwd: process.cwd(), env: process.env });
+    const all = paths((await createProgram(session)).program);
     expect(all).toEqual(expect.arrayContaining([['init'], ['pack'], ['diff'], ['publish'], ['status'], ['resolve']]));
     for (const path of all) {
-      const { program } = createProgram(session);
+      const { program } = await createProgram(session);
       let out = '';
       const capture = (command: Command): void => {
         command.configureOutput({ writeOut: (text) => void (out += text), writeErr: (text) => void (out += text) });

@@ -6,6 +6,7 @@
 import { createCipheriv } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { UpdateSource } from '../../src/client/fetch/source.js';
@@ -49,7 +50,7 @@ describe('verify', () => {
     const source = countingSource(project.store);
     const store = createFolderStore(project.store);
     // The archived releases (1.0.0, 1.0.1) are checked too, as the CLI's verify does.
-    const report = await verifyReleases(source, ['production'], { archivedReleases: (channel, id) => readArchivedReleases(store, channel, id) });
+    const report = await verifyReleases(source, ['production'], { archivedReleases: (channel, id) => readArchivedReleases(store, channel, id), tempRoot: tmpdir() });
     expect(report.problems).toEqual([]);
     expect(report.checked.releases).toBe(3);
     // 1.0.1 from 1.0.0; 1.0.2 from 1.0.1 and from 1.0.0.

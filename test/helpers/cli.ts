@@ -4,10 +4,11 @@
  * - `runCli(args, { cwd, env?, input?, spawn? })` runs the whole CLI in this
  *   process (src/cli/run.ts: the same program the binary runs, with captured
  *   streams), with CI=true and NO_COLOR=1 (override through env; `undefined`
- *   unsets). It spawns the built binary (`node bin/update-publish.js`, build
- *   first: `npm test` does) instead when the process itself is the point:
- *   `spawn: true`, NODE_OPTIONS in env, or another run still going (cwd and
- *   env are process-wide). Resolves (never rejects on a non-zero exit) with
+ *   unsets). cwd and env belong to the run's session, never to this process,
+ *   so in-process runs may overlap (Promise.all of runs is fine). It spawns the
+ *   built binary (`node bin/update-publish.js`, build first: `npm test` does)
+ *   only when the process itself is the point: `spawn: true`, or NODE_OPTIONS
+ *   in env. Resolves (never rejects on a non-zero exit) with
  *   `{ code, stdout, stderr, json }`; `json` is stdout parsed when it is one
  *   JSON document.
  *   `succeeded(result)` returns `json` or throws with the exit code and stderr;
@@ -59,26 +60,19 @@ export interface CliOptions {
 /** What every run of the tests sees unless a test says otherwise: CI, no colour. */
 const TEST_ENV = { CI: 'true', NO_COLOR: '1', FORCE_COLOR: undefined };
 
-let runsInProcess = 0;
-
 export async function runCli(args: string[], options: CliOptions): Promise<CliResult> {
-  if (options.spawn || options.env?.NODE_OPTIONS !== undefined || runsInProcess > 0) return spawnToEnd(args, options);
-  runsInProcess++;
-  try {
-    const stdout = captured();
-    const stderr = captured();
-    const code = await runInProcess(args, {
-      cwd: options.cwd,
-      env: { ...TEST_ENV, ...options.env },
-      stdout: stdout.stream,
-      stderr: stderr.stream,
-      stdin: Readable.from(options.input ? [options.input] : []),
-    });
-    const out = stdout.text();
-    return { code, stdout: out, stderr: stderr.text(), json: parseJson(out) };
-  } finally {
-    runsInProcess--;
-  }
+  if (options.spawn || options.env?.NODE_OPTIONS !== undefined) return spawnToEnd(args, options);
+  const stdout = captured();
+  const stderr = captured();
+  const code = await runInProcess(args, {
+    cwd: options.cwd,
+    env: { ...TEST_ENV, ...options.env },
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    stdin: Readable.from(options.input ? [options.input] : []),
+  });
+  const out = stdout.text();
+  return { code, stdout: out, stderr: stderr.text(), json: parseJson(out) };
 }
 
 function captured(): { stream: Writable; text: () => string } {

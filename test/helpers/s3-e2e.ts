@@ -46,7 +46,7 @@ export async function createBucket(s3: S3Client, bucket: string): Promise<void> 
 
 /** The store as the CLI opens it (credentials from the environment: moto.env). */
 export const openS3Store = (endpoint: string, bucket: string, prefix: string): Store =>
-  createS3Store({ bucket, prefix }, s3Settings(endpoint));
+  createS3Store({ bucket, prefix }, s3Settings(endpoint), process.env);
 
 export async function listOpenUploads(s3: S3Client, bucket: string, prefix: string): Promise<MultipartUpload[]> {
   const page = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}/` }));

@@ -25,7 +25,7 @@ describe.skipIf(!motoInstalled)('AWS hooks against moto', () => {
 
   /** Runs one hook (endpoint pointed at moto) for the given events. */
   const runOne = async (hook: Record<string, unknown>, events: HookEvent[] = [releaseEvent()], dryRun = false) =>
-    runHooks(hooksConfigSchema.parse([{ ...hook, endpoint: moto.endpoint }]), events, { dryRun, log: () => {} });
+    runHooks(hooksConfigSchema.parse([{ ...hook, endpoint: moto.endpoint }]), events, { dryRun, log: () => {}, env: process.env, cwd: process.cwd() });
 
   beforeAll(async () => {
     moto = await startMoto();

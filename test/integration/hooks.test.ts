@@ -18,6 +18,8 @@ async function run(hooks: unknown[], options: { dryRun?: boolean; only?: string;
     dryRun: options.dryRun ?? false,
     only: options.only,
     log: (line) => lines.push(line),
+    env: process.env,
+    cwd: process.cwd(),
   });
   return { results, lines };
 }

@@ -48,7 +48,7 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
   let storeCount = 0;
   const savedEnv = { ...process.env };
   const s3Options = () => ({ endpoint: moto.endpoint, forcePathStyle: true, partSize: PART_SIZE });
-  const openS3 = async () => createS3Store({ bucket: BUCKET, prefix: `run-${++storeCount}/releases` }, s3Options());
+  const openS3 = async () => createS3Store({ bucket: BUCKET, prefix: `run-${++storeCount}/releases` }, s3Options(), process.env);
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -70,7 +70,7 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
     let prefix: string;
     beforeEach(async () => {
       prefix = `specific-${++storeCount}`;
-      store = createS3Store({ bucket: BUCKET, prefix }, s3Options());
+      store = createS3Store({ bucket: BUCKET, prefix }, s3Options(), process.env);
       return () => store.close();
     });
     const headRaw = (key: string) =>
@@ -81,16 +81,17 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
       const withUserInfo = createS3Store(
         { bucket: BUCKET, prefix: 'a/b' },
         { endpoint: 'http://user:hunter2@127.0.0.1:9000/?token=hunter2' },
+        process.env,
       );
       expect(withUserInfo.location).toBe(`s3://${BUCKET}/a/b via http://127.0.0.1:9000`);
-      expect(createS3Store({ bucket: BUCKET, prefix: '' }, {}).location).toBe(`s3://${BUCKET}`);
+      expect(createS3Store({ bucket: BUCKET, prefix: '' }, {}, process.env).location).toBe(`s3://${BUCKET}`);
     });
 
     it('falls back to us-east-1 when neither config nor the SDK chain names a region', async () => {
       const { AWS_REGION } = process.env;
       delete process.env.AWS_REGION;
       try {
-        const regionless = createS3Store({ bucket: BUCKET, prefix }, { endpoint: moto.endpoint, forcePathStyle: true });
+        const regionless = createS3Store({ bucket: BUCKET, prefix }, { endpoint: moto.endpoint, forcePathStyle: true }, { ...process.env, AWS_REGION: undefined });
         const body = json({ ok: true });
         expect(await regionless.writeDocument('channels/production/index.json', body, documentOptions(body))).not.toBeNull();
         await regionless.close();
@@ -128,7 +129,7 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
     });
 
     it('aborting mid-upload aborts the multipart upload before putFile rejects', async () => {
-      const serial = createS3Store({ bucket: BUCKET, prefix }, { ...s3Options(), queueSize: 1 });
+      const serial = createS3Store({ bucket: BUCKET, prefix }, { ...s3Options(), queueSize: 1 }, process.env);
       const controller = new AbortController();
       let openWhenAborted: Promise<number> | undefined;
       const upload = serial.putFile('packages/maps/1.0.0/full.zip', files.huge.path, putOptions(files.huge), () => {
@@ -147,8 +148,8 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
     });
 
     it('uploads again when another publisher of the same version aborts its multipart upload mid-way', async () => {
-      const serial = createS3Store({ bucket: BUCKET, prefix }, { ...s3Options(), queueSize: 1 });
-      const other = createS3Store({ bucket: BUCKET, prefix }, s3Options());
+      const serial = createS3Store({ bucket: BUCKET, prefix }, { ...s3Options(), queueSize: 1 }, process.env);
+      const other = createS3Store({ bucket: BUCKET, prefix }, s3Options(), process.env);
       let abortedByOther: Promise<number> | undefined;
       // After the first part, the other publisher takes the open upload for a killed run's and aborts it.
       const upload = serial.putFile('packages/maps/1.0.0/full.zip', files.huge.path, putOptions(files.huge), () => {
@@ -208,7 +209,7 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
     };
 
     it('names a missing bucket, whatever the first operation', async () => {
-      const store = createS3Store({ bucket: 'no-such-bucket', prefix: 'p' }, s3Options());
+      const store = createS3Store({ bucket: 'no-such-bucket', prefix: 'p' }, s3Options(), process.env);
       const missingBucket = /^bucket 'no-such-bucket' does not exist at S3 endpoint http:\/\/127\.0\.0\.1:\d+: create it/;
       await expectStoreError(store.head('x.json'), missingBucket);
       await expectStoreError(store.readDocument('x.json'), missingBucket);
@@ -219,7 +220,7 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
 
     it('fails fast with one line when the endpoint is unreachable', { timeout: 30_000 }, async () => {
       const port = await freePort();
-      const store = createS3Store({ bucket: BUCKET, prefix: '' }, { endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true });
+      const store = createS3Store({ bucket: BUCKET, prefix: '' }, { endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true }, process.env);
       await expectStoreError(store.readDocument('x.json'), new RegExp(`^cannot reach S3 endpoint http://127.0.0.1:${port} \\(ECONNREFUSED\\): check "s3.endpoint"`));
       await store.close();
     });
@@ -229,7 +230,7 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
       delete process.env.AWS_ACCESS_KEY_ID;
       delete process.env.AWS_SECRET_ACCESS_KEY;
       try {
-        const store = createS3Store({ bucket: BUCKET, prefix: '' }, s3Options());
+        const store = createS3Store({ bucket: BUCKET, prefix: '' }, s3Options(), process.env);
         await expectStoreError(store.readDocument('x.json'), /^no AWS credentials found for S3 endpoint .*: set AWS_ACCESS_KEY_ID/);
         await store.close();
       } finally {
@@ -259,7 +260,7 @@ describe.skipIf(!motoInstalled)('S3 store (moto)', () => {
       let accessKey: { id: string; secret: string };
       const opened: Store[] = [];
       const authStore = () => {
-        const store = createS3Store({ bucket: BUCKET, prefix: 'p' }, { endpoint: authMoto.endpoint, forcePathStyle: true });
+        const store = createS3Store({ bucket: BUCKET, prefix: 'p' }, { endpoint: authMoto.endpoint, forcePathStyle: true }, process.env);
         opened.push(store);
         return store;
       };

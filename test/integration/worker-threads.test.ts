@@ -61,5 +61,10 @@ describe('worker threads (the built code)', () => {
     const one = await writeZip(entries, join(dir, 'p1.zip'), { workers: 1 });
     const three = await writeZip(entries, join(dir, 'p3.zip'), { workers: 3 });
     expect(three.sha256).toBe(one.sha256);
+    // Nothing hashed them yet (a first publish): the threads take each SHA-256 as they pack, the bytes stay the same.
+    const unhashed = entries.map(({ sha256: _, ...entry }) => entry);
+    const taken = await writeZip(unhashed, join(dir, 'p3-unhashed.zip'), { workers: 3 });
+    expect(taken.sha256).toBe(one.sha256);
+    expect(taken.entrySha256s).toEqual(entries.map((entry) => entry.sha256));
   });
 });

@@ -103,6 +103,27 @@ describe('architecture', () => {
     expect(show(edges.filter(({ from, to }) => rank(to) > rank(from)))).toEqual([]);
   });
 
+  it("cwd and env belong to the CLI session: src/ reads the process's folder and variables only where an entry says why", () => {
+    // Issue 21: overlapping in-process runs (tests, the console) must never see each other's folder or variables.
+    const allowed: Record<string, string> = {
+      'cli/main.ts': 'the process entry: hands the process folder and variables to its session (and silences the SDK notice)',
+      'cli/run.ts': "runCli's defaults: the process folder and variables under the run's own, read, never written",
+      'client/env-secret.ts': 'device library: env:NAME reads the process variables when an app passes no environment',
+      'client/trusted-keys.ts': 'device library: key paths start at the process folder when an app passes no base folder',
+      'client/fetch/credentials-command.ts': 'device library: the credentials command inherits the process variables when an app passes none',
+    };
+    const code = (file: string) => readFileSync(join(SRC, file), 'utf8').replace(/^\s*(\/\/|\/?\*).*$/gm, '');
+    const files = sourceFiles(SRC).map((file) => relative(SRC, file).split(sep).join('/'));
+    const reading = files.filter((file) => /\bprocess\.(cwd\s*\(|chdir\b|env\b)/.test(code(file)));
+    expect(reading.length).toBeGreaterThan(0);
+    expect(reading.filter((file) => !(file in allowed))).toEqual([]);
+    // An allowance that is no longer used goes, so the list stays the truth.
+    expect(Object.keys(allowed).filter((file) => !reading.includes(file))).toEqual([]);
+    // Only the process entry may change the process: no chdir, no variable set or deleted.
+    const changing = files.filter((file) => /\bprocess\.chdir\b|\bprocess\.env(\.\w+|\[[^\]]+\])\s*(\?\?|\|\||&&)?=(?!=)|delete\s+process\.env/.test(code(file)));
+    expect(changing).toEqual(['cli/main.ts']);
+  });
+
   it('channel documents are written only through the change pipeline (one writer, one template)', () => {
     const text = (file: string) => readFileSync(join(SRC, file), 'utf8');
     const files = sourceFiles(SRC).map((file) => relative(SRC, file).split(sep).join('/'));

@@ -24,7 +24,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 const newStore = () => createFolderStore(join(dir, `store-${stores++}`));
 /** The one writer of channel documents, as the change pipeline calls it. */
 const updateIndex = (store: Store, channel: string, apply: (index: ChannelIndex) => ChannelIndex) => writeChannelDocument(store, INDEX, channel, apply, { lifetimeMs: 86_400_000 });
-const appendHistory = (store: Store, channel: string, id: string, records: HistoryRecord[]) => appendToLog(store, historyKey(channel, id), packageHistory(channel, id, records).entries);
+const appendHistory = (store: Store, channel: string, id: string, records: HistoryRecord[]) => appendToLog(store, historyKey(channel, id), packageHistory(channel, id, records, 'tester').entries);
 
 /**
  * A store where someone else writes `key` between our read and our first

@@ -46,7 +46,7 @@ describe('signing keys', () => {
     const publicKey = await loadPublicKey(pair.publicKeyPem);
     expect(publicKey.keyId).toBe(pair.keyId);
     process.env[ENV] = pair.privateKeyPem;
-    expect((await loadPrivateKey(`env:${ENV}`, dir)).keyId).toBe(pair.keyId);
+    expect((await loadPrivateKey(`env:${ENV}`, dir, process.env)).keyId).toBe(pair.keyId);
     expect(generateSigningKeyPair().keyId).not.toBe(pair.keyId);
   });
 
@@ -56,20 +56,20 @@ describe('signing keys', () => {
     expect(written.privateKeyPath).toBe(path.join(out, PRIVATE_KEY_FILE));
     expect((await stat(written.privateKeyPath)).mode & 0o777).toBe(0o600);
     expect((await loadPublicKey(PUBLIC_KEY_FILE, out)).keyId).toBe(written.keyId);
-    expect((await loadPrivateKey(`keys/${PRIVATE_KEY_FILE}`, dir)).keyId).toBe(written.keyId);
+    expect((await loadPrivateKey(`keys/${PRIVATE_KEY_FILE}`, dir, process.env)).keyId).toBe(written.keyId);
     await expect(writeSigningKeyPair(out)).rejects.toThrow(/already exists/);
   });
 
   it('reads a PEM whose newlines a CI secret store flattened to "\\n"', async () => {
     const pair = generateSigningKeyPair();
     process.env[ENV] = pair.privateKeyPem.replace(/\n/g, '\\n');
-    expect((await loadPrivateKey(`env:${ENV}`, dir)).keyId).toBe(pair.keyId);
+    expect((await loadPrivateKey(`env:${ENV}`, dir, process.env)).keyId).toBe(pair.keyId);
   });
 
   it('names the missing variable or file in a UserError', async () => {
-    await expect(loadPrivateKey(`env:${ENV}`, dir)).rejects.toThrow(new RegExp(`environment variable ${ENV} is not set`));
-    await expect(loadPrivateKey('env:signing-key', dir)).rejects.toThrow(/not a valid env:NAME reference/);
-    const error = await loadPrivateKey('nope/key.pem', dir).catch((e: unknown) => e);
+    await expect(loadPrivateKey(`env:${ENV}`, dir, process.env)).rejects.toThrow(new RegExp(`environment variable ${ENV} is not set`));
+    await expect(loadPrivateKey('env:signing-key', dir, process.env)).rejects.toThrow(/not a valid env:NAME reference/);
+    const error = await loadPrivateKey('nope/key.pem', dir, process.env).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toContain(path.join(dir, 'nope/key.pem'));
     expect((error as Error).message).toContain('does not exist');
@@ -78,7 +78,7 @@ describe('signing keys', () => {
   it('refuses a malformed or non-Ed25519 key without echoing it', async () => {
     const secret = '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LW1hdGVyaWFs\n-----END PRIVATE KEY-----\n';
     process.env[ENV] = secret;
-    const error = await loadPrivateKey(`env:${ENV}`, dir).catch((e: unknown) => e);
+    const error = await loadPrivateKey(`env:${ENV}`, dir, process.env).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(/is not a PEM private key/);
     expect((error as Error).message).not.toContain('c2VjcmV0');
@@ -86,7 +86,7 @@ describe('signing keys', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const rsaFile = path.join(dir, 'rsa.pem');
     await writeFile(rsaFile, rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    await expect(loadPrivateKey('rsa.pem', dir)).rejects.toThrow(/rsa key, not Ed25519/);
+    await expect(loadPrivateKey('rsa.pem', dir, process.env)).rejects.toThrow(/rsa key, not Ed25519/);
   });
 
   it('refuses a private key where a public key belongs', async () => {
@@ -103,7 +103,7 @@ describe('signatures inside documents', () => {
   beforeAll(async () => {
     const pair = generateSigningKeyPair();
     process.env[ENV] = pair.privateKeyPem;
-    signer = await loadPrivateKey(`env:${ENV}`, dir);
+    signer = await loadPrivateKey(`env:${ENV}`, dir, process.env);
     trusted = trustedKeyOf((await loadPublicKey(pair.publicKeyPem)).key);
     other = trustedKeyOf((await loadPublicKey(generateSigningKeyPair().publicKeyPem)).key);
   });
@@ -323,26 +323,26 @@ describe('encryption keys', () => {
   it('reads base64, URL-safe base64 or hex from the named variable', () => {
     for (const text of [key.toString('base64'), key.toString('base64url'), key.toString('hex'), ` ${key.toString('hex').toUpperCase()}\n`]) {
       process.env[ENV] = text;
-      expect(parseEncryptionKey(`env:${ENV}`).equals(key)).toBe(true);
+      expect(parseEncryptionKey(`env:${ENV}`, process.env).equals(key)).toBe(true);
     }
     process.env[ENV] = generateEncryptionKey();
-    expect(parseEncryptionKey(`env:${ENV}`)).toHaveLength(32);
+    expect(parseEncryptionKey(`env:${ENV}`, process.env)).toHaveLength(32);
   });
 
   it('refuses a key of the wrong size or encoding without echoing it', () => {
     for (const text of [randomBytes(16).toString('base64'), randomBytes(33).toString('hex'), 'not a key!']) {
       process.env[ENV] = text;
-      expect(() => parseEncryptionKey(`env:${ENV}`)).toThrow(UserError);
-      const message = thrownMessage(() => parseEncryptionKey(`env:${ENV}`));
+      expect(() => parseEncryptionKey(`env:${ENV}`, process.env)).toThrow(UserError);
+      const message = thrownMessage(() => parseEncryptionKey(`env:${ENV}`, process.env));
       expect(message).toMatch(/is not a 32-byte key/);
       expect(message).not.toContain(text);
     }
   });
 
   it('requires env:NAME and a set variable', () => {
-    expect(() => parseEncryptionKey(`env:${ENV}`)).toThrow(new RegExp(`${ENV} is not set`));
+    expect(() => parseEncryptionKey(`env:${ENV}`, process.env)).toThrow(new RegExp(`${ENV} is not set`));
     const literal = key.toString('base64');
-    const message = thrownMessage(() => parseEncryptionKey(literal));
+    const message = thrownMessage(() => parseEncryptionKey(literal, process.env));
     expect(message).toMatch(/must be "env:NAME"/);
     expect(message).not.toContain(literal);
   });

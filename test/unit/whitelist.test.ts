@@ -1,9 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardHas, whitelistShard, whitelistShardKey } from '../../src/protocol/whitelist.js';
+import { shardHas, whitelistMetaKey, whitelistShard, whitelistShardKey } from '../../src/protocol/whitelist.js';
+import { DOCUMENT_LIMITS } from '../../src/protocol/limits.js';
+import { readWhitelistMeta as deviceReadsMeta } from '../../src/client/read-documents.js';
+import { storeSource } from '../../src/client/fetch/source.js';
 import { UserError } from '../../src/errors.js';
 import { readIds, readIdSet } from '../../src/channel/id-file.js';
 import { createWhitelistCache } from '../../src/channel/whitelist-lookup.js';
@@ -11,12 +15,15 @@ import {
   assertWhitelistsExist,
   IDS_PER_SHARD,
   listWhitelists,
+  readWhitelistMeta,
   readWhitelistShard,
   removeWhitelist,
   uploadWhitelist,
 } from '../../src/channel/whitelists.js';
 import { createFolderStore } from '../../src/store/folder-store.js';
 import type { Store } from '../../src/store/store.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let dir: string;
 let file = 0;
@@ -161,5 +168,27 @@ describe('whitelist store', () => {
   it('refuses names that are not store-safe', async () => {
     const store = createFolderStore(join(dir, 'store-names'));
     expect((await rejection(uploadWhitelist(store, '../x', new Set(['a'])))).message).toMatch(/whitelist name '..\/x' is not valid/);
+  });
+});
+
+describe('a whitelist meta', () => {
+  it('is read by the publisher with the device\'s reader: the same refusal for each damage (the publisher adds the fix)', async () => {
+    const store = createFolderStore(join(dir, 'one-reader'));
+    const key = whitelistMetaKey('qa');
+    const damaged: Record<string, string> = {
+      'not JSON': '{"name": "qa",',
+      'a name twice': '{"name": "qa", "name": "qa", "count": 1, "shards": 1}',
+      'copied from another list': '{"name": "beta", "count": 1, "shards": 1, "version": 1}',
+      'no shard count': '{"name": "qa", "count": 1, "shards": 0, "version": 1}',
+      // Past the cap a device reads for a meta: an endless or swapped document.
+      'too large': JSON.stringify({ name: 'qa', count: 1, shards: 1, version: 1, padding: 'x'.repeat(DOCUMENT_LIMITS.whitelistMeta) }),
+    };
+    for (const [damage, text] of Object.entries(damaged)) {
+      await store.writeDocument(key, Buffer.from(text), { contentType: 'application/json', cacheControl: 'no-cache', sha256: sha256(text) });
+      const device = await deviceReadsMeta(storeSource(store), 'qa', []).then(() => 'accepted', (error: Error) => error.message);
+      const publisher = await readWhitelistMeta(store, 'qa').then(() => 'accepted', (error: Error) => error.message);
+      expect(device, damage).not.toBe('accepted');
+      expect(publisher.startsWith(device), `${damage}: ${publisher} / ${device}`).toBe(true);
+    }
   });
 });

@@ -1,13 +1,12 @@
 import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import { loadAccessConfig } from '../access-config.js';
 import { parseDuration } from '../../duration.js';
 import { UserError } from '../../errors.js';
 import { loadAccessKeys, writeAccessKeyPair } from '../../keys/access-keys.js';
 import { CREDENTIAL_KINDS, signAccess, signProblem, type CredentialKind } from '../../keys/access-signing.js';
 import type { AccessCredential } from '../../protocol/private-access.js';
-import { ENV, outputFor, requireChannelName, type GlobalOptions } from '../context.js';
+import { ENV, fromFlagOrEnv, loadSessionConfig, outputFor, requireChannelName, type GlobalOptions } from '../context.js';
 import { cognitoReadPolicy } from '../../workflows/access-policy.js';
 import type { Session } from '../session.js';
 
@@ -43,13 +42,13 @@ export function registerAccess(program: Command, session: Session): void {
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<KeysGenerateFlags>();
       const output = outputFor(session, flags);
-      const written = await writeAccessKeyPair(resolve(flags.out));
-      const publicPath = relative(process.cwd(), written.publicKeyPath);
+      const written = await writeAccessKeyPair(resolve(session.cwd, flags.out));
+      const publicPath = relative(session.cwd, written.publicKeyPath);
       const next = [
         `aws cloudfront create-public-key --public-key-config "CallerReference=$(date +%s),Name=update-publish-devices,EncodedKey=$(cat ${publicPath})"  # note the Id it returns`,
         `aws cloudfront create-key-group --key-group-config "Name=update-publish-devices,Items=<public key Id>"`,
         `attach the key group (TrustedKeyGroups) to the cache behaviour serving packages/* (every path for scope "all") of the distribution`,
-        `set "access": { "keyPairId": "<public key Id>", "privateKey": "${relative(process.cwd(), written.privateKeyPath)}", "publicKey": "${publicPath}", "baseUrl": "https://<distribution>/<prefix>", "scope": "packages" } in the config`,
+        `set "access": { "keyPairId": "<public key Id>", "privateKey": "${relative(session.cwd, written.privateKeyPath)}", "publicKey": "${publicPath}", "baseUrl": "https://<distribution>/<prefix>", "scope": "packages" } in the config`,
       ];
       output.result({ ...written, next }, () =>
         [
@@ -88,13 +87,13 @@ Examples:
       const output = outputFor(session, flags);
       const ttlMs = parseDuration(flags.ttl);
       if (ttlMs === undefined) throw new UserError(`--ttl '${flags.ttl}' is not a duration such as 15m, 1h or 7d`);
-      const { access: settings, configDir } = await loadAccessConfig(flags);
+      const { access: settings, configDir } = await loadAccessConfig(session, flags);
       const options = { kind: flags.kind, ttlMs, resource: flags.resource, url: flags.url, ip: flags.ip };
       // The request is checked before the key is read: a bad flag names itself, not the key.
       const problem = signProblem(settings, options);
       if (problem) throw new UserError(problem);
-      const keyPair = await loadAccessKeys(settings, configDir, 'private');
-      const credential = signAccess(settings, { keyPairId: keyPair.keyPairId, privateKey: keyPair.privateKey! }, options);
+      const keyPair = await loadAccessKeys(settings, configDir, 'private', session.env);
+      const credential = await signAccess(settings, { keyPairId: keyPair.keyPairId, privateKey: keyPair.privateKey! }, options);
       output.result(credential, () => describeCredential(credential));
     });
 }
@@ -120,9 +119,9 @@ Examples:
       const flags = command.optsWithGlobals<PolicyFlags>();
       const output = outputFor(session, flags);
       if (!flags.cognito) throw new UserError('give --cognito: the policy for a Cognito identity pool role is the one access policy writes');
-      const { config } = await loadConfig(flags.config ?? (process.env[ENV.config] || undefined));
+      const { config } = await loadSessionConfig(session, flags);
       const channel = flags.channel === undefined ? undefined : requireChannelName(flags.channel);
-      const policy = cognitoReadPolicy(config, { store: flags.store ?? (process.env[ENV.store] || config.store), channel });
+      const policy = cognitoReadPolicy(config, { store: fromFlagOrEnv(session, flags.store, ENV.store) ?? config.store, channel, env: session.env });
       output.result(policy, () => JSON.stringify(policy, null, 2));
     });
 }

@@ -158,10 +158,10 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<ReadFlags & DeviceFlags & ReaderFlags>();
       const device = { ...deviceFacts(flags), platform: (await edits()).requirePlatform(flags.platform!), appVersion: flags.appVersion! };
-      const publicKeys = await loadPublicKeys(flags.publicKey);
+      const publicKeys = await loadPublicKeys(session, flags.publicKey);
       await withContext(session, flags, async (context) => {
         const channel = context.channelName(flags.channel);
-        const result = await (await workflows()).resolveDeviceAppUpgrade(deviceSource(context.store, flags), channel, device, publicKeys);
+        const result = await (await workflows()).resolveDeviceAppUpgrade(deviceSource(session, context.store, flags), channel, device, publicKeys);
         context.output.result(result, () =>
           result.update
             ? `${device.platform} ${device.appVersion}: ${result.force ? 'must upgrade' : 'may upgrade'} to ${result.latest} at ${result.url} (${result.reason})${result.message ? `: ${result.message}` : ''}`

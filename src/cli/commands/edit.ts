@@ -56,7 +56,7 @@ Examples:
       await withContext(session, flags, async (context) => {
         assertKnownPlatforms(patch.platforms, context.config.platforms);
         const channel = await context.channel(flags.channel);
-        const provenance = await provenanceOf(message, context.configDir);
+        const provenance = await provenanceOf(message, context);
         const result = await editReleaseRules(context, { channel, packageId, version, patch, provenance, hooks: flags.hooks });
         noteHookFailures(session, result.hooks);
         context.output.result(result, () =>

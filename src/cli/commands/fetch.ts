@@ -1,9 +1,11 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { awsClientSettings } from '../../aws-settings.js';
+import type { Environment } from '../../environment.js';
 import { isProtocolVersion } from '../../protocol/version.js';
 import { fetchUpdate, type FetchResult } from '../../client/fetch/fetch-update.js';
 import { DEFAULT_TRANSFER_LIMITS, httpSource } from '../../client/fetch/http-source.js';
 import { storeSource } from '../../client/fetch/source.js';
-import { s3Source } from '../../client/fetch/s3-source.js';
 import type { S3Config } from '../../config/schema.js';
 import { UserError } from '../../errors.js';
 import { credentialsFromCommand } from '../../client/fetch/credentials-command.js';
@@ -82,10 +84,12 @@ without --confirm-launch ok, the previous install is restored and the release ne
     )
     .action(async (packageId: string, _flags, command: Command) => {
       const flags = command.optsWithGlobals<FetchFlags>();
+      // The device library resolves from the process's folder: the run's own is given to it outright.
+      const into = resolve(session.cwd, flags.into);
       if (flags.confirmLaunch !== undefined) {
         if (flags.confirmLaunch !== 'ok' && flags.confirmLaunch !== 'failed') throw new UserError(`--confirm-launch '${flags.confirmLaunch}' is not ok or failed`);
         const output = outputFor(session, flags);
-        const confirmed = await markLaunched(flags.into, flags.confirmLaunch === 'ok', { platform: flags.platform, appVersion: flags.appVersion });
+        const confirmed = await markLaunched(into, flags.confirmLaunch === 'ok', { platform: flags.platform, appVersion: flags.appVersion });
         const document = { package: packageId, launch: flags.confirmLaunch, version: confirmed?.version ?? null };
         output.result(document, () =>
           confirmed ? `${packageId} ${confirmed.version}: launch ${flags.confirmLaunch} reported` : `${packageId}: no install awaits a confirmation in ${flags.into}`,
@@ -96,12 +100,12 @@ without --confirm-launch ok, the previous install is restored and the release ne
         throw new UserError(`--app-version '${flags.appVersion}' is not a SemVer 2.0.0 version (no leading 'v', no spaces); use e.g. 2.0.0`);
       }
       const attributes = flags.attr === undefined ? undefined : parseAttributes(flags.attr);
-      const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
-      const root = flags.root === undefined ? undefined : await readRootFile(flags.root);
+      const publicKeys = await loadPublicKeys(session, flags.publicKey ?? []);
+      const root = flags.root === undefined ? undefined : await readRootFile(session, flags.root);
       if (flags.requireSignatures && publicKeys.length === 0 && root === undefined) {
         throw new UserError('--require-signatures needs a key to check them with: pass --public-key FILE (the signing-public.pem the app ships) or --root FILE');
       }
-      const decryptionKeys = readDecryptionKeys(flags.decryptionKey ?? []);
+      const decryptionKeys = readDecryptionKeys(session, flags.decryptionKey ?? []);
       const now = flags.now === undefined ? undefined : new Date(parseDate('--now', flags.now));
       const maxIndexBytes = positiveInteger('--max-index-size', flags.maxIndexSize);
       const stallSeconds = positiveInteger('--stall-timeout', flags.stallTimeout);
@@ -117,14 +121,19 @@ without --confirm-launch ok, the previous install is restored and the release ne
       if (flags.credentialsCommand !== undefined && (!flags.from || fromS3)) {
         throw new UserError('--credentials-command applies with --from https://… (a CDN in front of a private store); a store read directly needs none');
       }
-      const credentials = flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand);
+      const credentials = flags.credentialsCommand === undefined ? undefined : credentialsFromCommand(flags.credentialsCommand, session);
       await withContext(session, flags, async (context) => {
         const { store, output } = context;
-        const source = !flags.from ? storeSource(store) : fromS3 ? s3Source(flags.from, s3ClientConfig(context.config.s3)) : httpSource(flags.from, limits, { credentials });
+        // The S3 client loads only to read S3 directly: every other command starts without the SDK.
+        const source = !flags.from
+          ? storeSource(store)
+          : fromS3
+            ? (await import('../../client/fetch/s3-source.js')).s3Source(flags.from, s3ClientConfig(context.config.s3, session.env))
+            : httpSource(flags.from, limits, { credentials });
         // Through a CDN the source itself says whether the channel exists.
         const channel = flags.from ? context.channelName(flags.channel) : await context.channel(flags.channel);
         // Each run is an app start for the crash-loop guard.
-        const guard = await rollbackIfUnconfirmed(flags.into, { platform: flags.platform, appVersion: flags.appVersion });
+        const guard = await rollbackIfUnconfirmed(into, { platform: flags.platform, appVersion: flags.appVersion });
         if (guard.rolledBack) output.warn(`${packageId} ${guard.version} was not confirmed after ${guard.starts} starts: rolled back to ${guard.restored ?? 'nothing installed'}; it is not installed again`);
         const checking = `${packageId}: checking ${channel} on ${source.location}`;
         const step = output.step(checking);
@@ -144,7 +153,7 @@ without --confirm-launch ok, the previous install is restored and the release ne
               deviceId: flags.deviceId,
               ...(attributes && { attributes }),
             },
-            intoDir: flags.into,
+            intoDir: into,
             publicKeys,
             root,
             decryptionKeys,
@@ -187,9 +196,8 @@ function describeFetch(result: FetchResult, dir: string): string {
   return `${result.package}: installed ${result.version}${from} into ${dir} (${result.patched ? 'patched ' : ''}${result.kind}, ${formatBytes(result.bytesDownloaded)} downloaded)${result.mandatory ? ', mandatory' : ''}`;
 }
 
-/** The config's S3 settings a device read needs (region, endpoint, path style); credentials come from the SDK's chain. */
-const s3ClientConfig = (s3: S3Config | undefined) => ({
-  ...(s3?.region && { region: s3.region }),
-  ...(s3?.endpoint && { endpoint: s3.endpoint }),
+/** What a device read of S3 needs: the config's region, endpoint and path style over the run's environment (credentials too). */
+const s3ClientConfig = (s3: S3Config | undefined, env: Environment) => ({
+  ...awsClientSettings(env, 'S3', { region: s3?.region, endpoint: s3?.endpoint, profile: s3?.profile }),
   ...(s3?.forcePathStyle !== undefined && { forcePathStyle: s3.forcePathStyle }),
 });

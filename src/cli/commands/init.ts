@@ -1,3 +1,4 @@
+import type { Environment } from '../../environment.js';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +70,7 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<InitFlags>();
       const output = outputFor(session, flags);
-      const target = resolve(flags.config ?? CONFIG_FILE);
+      const target = resolve(session.cwd, flags.config ?? CONFIG_FILE);
       const projectDir = dirname(target);
       if (!flags.force && (await stat(target).catch(() => null))) {
         throw new UserError(`${target} already exists; edit it, or pass --force to overwrite it`);
@@ -81,18 +82,18 @@ Examples:
       const candidates = await packageCandidates(projectDir);
       const defaults = defaultAnswers(flags, template, candidates);
       // The wizard (and its prompt library) loads only when a person is asked.
-      const answers = flags.yes ? defaults : await (await import('../init-wizard.js')).runInitWizard(defaults, candidates, session.io);
+      const answers = flags.yes ? defaults : await (await import('../init-wizard.js')).runInitWizard(defaults, candidates, session);
 
       const config = buildInitConfig(template, answers);
       const checked = configSchema.safeParse(config);
       if (!checked.success) throw new UserError(`init cannot write this config: ${describeIssues(checked.error)}; fix the flag or answer`);
-      const signing = answers.signing ? await ensureSigningKey(join(projectDir, KEYS_DIR), output) : null;
+      const signing = answers.signing ? await ensureSigningKey(join(projectDir, KEYS_DIR), output, session.env) : null;
       await makeDirectory(projectDir);
       await writeFile(target, formatConfig(config), { flag: flags.force ? 'w' : 'wx' });
       const gitignored = await ensureGitignored(projectDir, notToCommit(answers.store, projectDir));
       const toCommit = [relative(projectDir, target), ...answers.packages.map(({ dir }) => `${dir}/`), ...(signing ? [`${KEYS_DIR}/${PUBLIC_KEY_FILE}`] : [])];
 
-      const next = await nextSteps(answers, template.rules, projectDir, flags.config ? ` --config ${relative(process.cwd(), target)}` : '');
+      const next = await nextSteps(answers, template.rules, projectDir, flags.config ? ` --config ${relative(session.cwd, target)}` : '');
       output.result(
         {
           config: target,
@@ -105,7 +106,7 @@ Examples:
           toCommit,
           next,
         },
-        () => renderInit(target, answers, signing, { gitignored, toCommit }, next),
+        () => renderInit(target, answers, signing, { gitignored, toCommit }, next, session.cwd),
       );
     });
 }
@@ -155,12 +156,12 @@ interface SigningSummary {
 }
 
 /** A key pair in keys/: an existing private key is kept (replacing it would strand every device that trusts it). */
-async function ensureSigningKey(keysDir: string, output: Output): Promise<SigningSummary> {
+async function ensureSigningKey(keysDir: string, output: Output, env: Environment): Promise<SigningSummary> {
   const privateKey = join(keysDir, PRIVATE_KEY_FILE);
   const publicKey = join(keysDir, PUBLIC_KEY_FILE);
   if (await stat(privateKey).catch(() => null)) {
     output.info(`keeping the existing signing key ${privateKey}`);
-    return { privateKey, publicKey, keyId: (await loadPrivateKey(privateKey, keysDir)).keyId, created: false };
+    return { privateKey, publicKey, keyId: (await loadPrivateKey(privateKey, keysDir, env)).keyId, created: false };
   }
   const written = await writeSigningKeyPair(keysDir);
   // Keeps the private key out of git even before anyone edits .gitignore.
@@ -195,13 +196,13 @@ function notToCommit(store: string, projectDir: string): string[] {
   return entries;
 }
 
-function renderInit(target: string, answers: InitAnswers, signing: SigningSummary | null, git: { gitignored: string[]; toCommit: string[] }, next: string[]): string {
+function renderInit(target: string, answers: InitAnswers, signing: SigningSummary | null, git: { gitignored: string[]; toCommit: string[] }, next: string[], cwd: string): string {
   return [
     `wrote ${target}`,
     `  store:    ${answers.store}${answers.endpoint ? ` via ${answers.endpoint}` : ''}`,
     `  channel:  ${answers.channel}`,
     `  packages: ${answers.packages.map(({ id, dir }) => `${id} (${dir})`).join(', ')}`,
-    ...(signing ? [`  signing:  key ${signing.keyId}, public key ${relative(process.cwd(), signing.publicKey)}`] : []),
+    ...(signing ? [`  signing:  key ${signing.keyId}, public key ${relative(cwd, signing.publicKey)}`] : []),
     ...(git.gitignored.length > 0 ? [`  .gitignore: added ${git.gitignored.join(', ')}`] : []),
     `  commit:   ${git.toCommit.join(', ')}${signing ? ` (never ${KEYS_DIR}/${PRIVATE_KEY_FILE}: ${KEYS_DIR}/.gitignore keeps it out)` : ''}`,
     'next:',

@@ -29,13 +29,13 @@ export function registerKeys(program: Command, session: Session): void {
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<KeysGenerateFlags>();
       const output = outputFor(session, flags);
-      const written = await writeSigningKeyPair(resolve(flags.out));
+      const written = await writeSigningKeyPair(resolve(session.cwd, flags.out));
       output.result(written, () =>
         [
           `wrote ${written.privateKeyPath} (keep it secret: never commit it)`,
           `wrote ${written.publicKeyPath} (ship it in the app)`,
           `key id ${written.keyId}`,
-          `next: set "signing": { "privateKey": "${relative(process.cwd(), written.privateKeyPath)}" } in the config (or keep the PEM in a CI secret and use "env:NAME")`,
+          `next: set "signing": { "privateKey": "${relative(session.cwd, written.privateKeyPath)}" } in the config (or keep the PEM in a CI secret and use "env:NAME")`,
         ].join('\n'),
       );
     });
@@ -69,7 +69,7 @@ Examples:
       await withContext(session, flags, async (context) => {
         const result = await resignDocuments(context, {
           channel: flags.channel === undefined ? undefined : await context.knownChannel(flags.channel),
-          publicKeys: await loadPublicKeys(flags.publicKey ?? []),
+          publicKeys: await loadPublicKeys(session, flags.publicKey ?? []),
           accept: flags.accept ?? [],
           acceptUnsigned: Boolean(flags.acceptUnsigned),
         });

@@ -34,7 +34,7 @@ export function registerPack(program: Command, session: Session): void {
             session.interruptionMeans = `stopped after packing ${packed.join(', ')} into ${flags.out}; the package being packed left nothing`;
           },
           packageIds: assertKnownPackages(context.config, ids),
-          outDir: resolve(flags.out),
+          outDir: resolve(session.cwd, flags.out),
           outFlag: flags.out,
           version: requestedVersion,
           useCache: flags.cache,

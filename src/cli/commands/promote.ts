@@ -42,7 +42,7 @@ export function registerPromote(program: Command, session: Session): void {
         if (from === to) throw new UserError(`--from and --to are both '${from}'; promote copies a release to another channel`);
         const rules = buildRules(flags, context.config.rules, context.config.platforms);
         assertStillServable(rules);
-        const provenance = await provenanceOf(message, context.configDir);
+        const provenance = await provenanceOf(message, context);
         const { release, ...result } = await promoteRelease(context, { packageId, version, from, to, rules, hooks: flags.hooks, provenance });
         noteHookFailures(session, result.hooks);
         context.output.result(

@@ -67,7 +67,7 @@ Examples:
           version,
           bump: flags.bump as Bump,
           hooks: flags.hooks,
-          provenance: await provenanceOf(message, context.configDir, released),
+          provenance: await provenanceOf(message, context, released),
           useCache: flags.cache,
           rulesPreset: flags.rules,
         });

@@ -18,7 +18,7 @@ export function registerReceipts(program: Command, session: Session): void {
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions>();
       // The receipts path comes from config receipts.url when there is a config.
-      const config = await loadConfig(flags.config).then(
+      const config = await loadConfig(flags.config, session.cwd, session.env.HOME || undefined).then(
         (loaded) => loaded.config,
         (error) => {
           if (error instanceof ConfigNotFoundError) return {};

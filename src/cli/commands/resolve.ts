@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 /**
  * `resolve`: what a device gets, read as a device reads it (the index
  * reader of update-publish/client, signatures with --public-key, an expired
@@ -56,11 +57,11 @@ export function registerResolve(program: Command, session: Session): void {
       if (flags.devices !== undefined && flags.deviceId !== undefined) {
         throw new UserError('--devices and --device-id are exclusive; give one device, or a file of them');
       }
-      const publicKeys = await loadPublicKeys(flags.publicKey);
+      const publicKeys = await loadPublicKeys(session, flags.publicKey);
       await withContext(session, flags, async (context) => {
         const { store, output } = context;
         const channel = await context.channel(flags.channel);
-        const resolver = await openResolver(context, { channel, packageId: request.package, source: deviceSource(store, flags), publicKeys, now: request.now ?? new Date() });
+        const resolver = await openResolver(context, { channel, packageId: request.package, source: deviceSource(session, store, flags), publicKeys, now: request.now ?? new Date() });
         if (flags.devices !== undefined) await resolveBatch(resolver, request, flags.devices, output, session);
         else await resolveOne(resolver, request, output);
         for (const name of resolver.absentWhitelists()) output.warn(`whitelist '${name}' named by a rule is not in the store; nobody is in it`);
@@ -100,7 +101,7 @@ async function* batches(lines: AsyncIterable<IdLine>, size: number): AsyncGenera
 /** JSON Lines on stdout, batch by batch, waiting for the pipe to drain. */
 async function resolveBatch(resolver: Resolver, request: DeviceRequest, file: string, output: Output, session: Session) {
   let devices = 0;
-  for await (const deviceIds of batches(readIds(file), BATCH_SIZE)) {
+  for await (const deviceIds of batches(readIds(resolve(session.cwd, file)), BATCH_SIZE)) {
     const resolutions = await resolver.resolve(deviceIds.map((deviceId) => ({ ...request, deviceId })));
     const text = deviceIds.map((deviceId, at) => JSON.stringify({ deviceId, ...resolutions[at] })).join('\n');
     const { stdout } = session.io;

@@ -48,9 +48,9 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<ServeFlags>();
       const port = portOf(flags.port);
-      const access = flags.private ? await privateAccessCheck(flags) : undefined;
+      const access = flags.private ? await privateAccessCheck(session, flags) : undefined;
       await withStore(session, flags, async ({ store, output, config }) => {
-        const receipts = flags.receiptsLog === undefined ? undefined : { path: receiptsPathOf(config ?? {}), file: resolve(flags.receiptsLog) };
+        const receipts = flags.receiptsLog === undefined ? undefined : { path: receiptsPathOf(config ?? {}), file: resolve(session.cwd, flags.receiptsLog) };
         const server = await serveStore({ store, output }, { host: flags.host, port, receipts, access });
         if (receipts) output.info(`receipts to ${receipts.path} are logged to ${receipts.file}`);
         session.interruptionMeans = `stopped serving ${store.location} at ${server.url}`;
@@ -68,8 +68,8 @@ Examples:
 }
 
 /** The key group serve --private checks against: the config's access settings and public key. */
-async function privateAccessCheck(flags: GlobalOptions): Promise<AccessCheck> {
-  const { access, configDir } = await loadAccessConfig(flags);
-  const { keyPairId, publicKey } = await loadAccessKeys(access, configDir, 'public');
+async function privateAccessCheck(session: Session, flags: GlobalOptions): Promise<AccessCheck> {
+  const { access, configDir } = await loadAccessConfig(session, flags);
+  const { keyPairId, publicKey } = await loadAccessKeys(access, configDir, 'public', session.env);
   return { keyPairId, publicKey, baseUrl: access.baseUrl, scope: access.scope };
 }

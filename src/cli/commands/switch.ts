@@ -156,10 +156,10 @@ Examples:
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<GlobalOptions & DeviceFlags & ReaderFlags & { channel?: string }>();
       const device = deviceFacts(flags);
-      const publicKeys = await loadPublicKeys(flags.publicKey);
+      const publicKeys = await loadPublicKeys(session, flags.publicKey);
       await withContext(session, flags, async (context) => {
         const channel = context.channelName(flags.channel);
-        const result = await (await workflows()).resolveDeviceSwitches(deviceSource(context.store, flags), channel, device, publicKeys);
+        const result = await (await workflows()).resolveDeviceSwitches(deviceSource(session, context.store, flags), channel, device, publicKeys);
         const document = { channel, documentVersion: result.documentVersion, deviceId: device.deviceId, values: result.values, reasons: result.reasons };
         context.output.result(document, () => renderResolution(document));
       });

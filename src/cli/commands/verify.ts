@@ -25,7 +25,7 @@ export function registerVerify(program: Command, session: Session): void {
     .action(async (_flags, command: Command) => {
       const flags = command.optsWithGlobals<VerifyFlags>();
       await withContext(session, flags, async (context) => {
-        const publicKeys = await loadPublicKeys(flags.publicKey ?? []);
+        const publicKeys = await loadPublicKeys(session, flags.publicKey ?? []);
         const report = await verifyStore(context, { channel: flags.channel === undefined ? undefined : await context.knownChannel(flags.channel), publicKeys });
         context.output.result(report, () => describeReport(report));
         if (report.problems.length) session.exitCode = ExitCode.failure;

@@ -14,7 +14,7 @@ const COMMAND_TIMEOUT_MS = 60_000;
  * `update-publish access sign --json`. The command is named in messages by
  * its first word only (the rest may carry a token); its output never is.
  */
-export function credentialsFromCommand(command: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CredentialsCallback {
+export function credentialsFromCommand(command: string, options: { cwd?: string; env?: Readonly<Record<string, string | undefined>> } = {}): CredentialsCallback {
   const name = `credentials command '${(command.trim().split(/\s+/)[0] ?? '').replace(/^['"]|['"]$/g, '')}'`;
   return () =>
     new Promise((resolve, reject) => {
