@@ -11,6 +11,10 @@ import { readWhitelistMeta } from './whitelists.js';
 import { whitelistBindings, type WhitelistMeta } from '../protocol/whitelist.js';
 import { emptyIndex, parseIndex } from '../protocol/channel-index.js';
 import { readChannelDocument, type DocumentKind } from './versioned-document.js';
+import { boundDocumentVersion, documentBindings, type BoundDocument, type DocumentBindings } from '../protocol/document-binding.js';
+import { appReleasesWhitelists, switchesWhitelists } from '../protocol/whitelist-rules.js';
+import { APP_RELEASES } from './app-releases-store.js';
+import { SWITCHES } from './switches-store.js';
 
 export interface IndexSnapshot {
   index: ChannelIndex;
@@ -56,7 +60,9 @@ export const INDEX: DocumentKind<ChannelIndex> = {
     // Never built on an index older than the history records (a replayed signed index).
     assertNotReplayed(channelIndexKey(channel), (document.version ?? 1) - 1, await highestRecordedIndexVersion(store, channel));
     const { index: reachable, unreachable } = splitUnreachable(document, now);
-    const index = withWhitelistBindings(reachable, await whitelistMetas(store, namedWhitelistsOf(reachable)));
+    const { versions, whitelists } = await storedDocuments(store, channel, document.documents);
+    const named = new Set([...namedWhitelistsOf(reachable), ...whitelists]);
+    const index = { ...withWhitelistBindings(reachable, await whitelistMetas(store, named)), documents: versions };
     return {
       document: index,
       async beforeWrite() {
@@ -82,6 +88,24 @@ function assertNotReplayed(key: string, version: number, recorded: number): void
 export async function assertIndexNotReplayed(store: Store, channel: string): Promise<void> {
   const { index, key } = await readIndex(store, channel);
   assertNotReplayed(key, index.version ?? 0, await highestRecordedIndexVersion(store, channel));
+}
+
+/**
+ * The switches and app-releases versions an index written now names (0: the
+ * channel has none): devices refuse any other copy. A stored one older than
+ * the index named before is a replay: the binding stays where it was (devices
+ * keep refusing the copy; `verify` reports it), and the index write goes on,
+ * so a halt is never held up by a replayed switches document.
+ */
+async function storedDocuments(store: Store, channel: string, previous: DocumentBindings | undefined): Promise<{ versions: Required<DocumentBindings>; whitelists: string[] }> {
+  const { document: switches } = await readChannelDocument(store, SWITCHES, channel);
+  const { document: appReleases } = await readChannelDocument(store, APP_RELEASES, channel);
+  const version = (document: { version: number }, name: BoundDocument) => Math.max(document.version, boundDocumentVersion({ documents: previous }, name) ?? 0);
+  return {
+    versions: documentBindings({ switches: version(switches, 'switches'), appReleases: version(appReleases, 'appReleases') }),
+    // Their rules' lists are bound too: devices read the index before either document (PROTOCOL.md §7).
+    whitelists: [...switchesWhitelists(switches), ...appReleasesWhitelists(appReleases)],
+  };
 }
 
 /** Every whitelist the index's releases name (archived ones come back through an index write, which binds them then). */

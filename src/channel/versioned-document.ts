@@ -3,6 +3,7 @@ import { formatBytes } from '../format.js';
 import { sha256Hex } from '../hash.js';
 import { stampNextVersion, type StampedFields } from '../protocol/channel-document.js';
 import { canonicalBytes } from '../protocol/document-signature.js';
+import type { BoundDocument } from '../protocol/document-binding.js';
 import { documentHistoryKey, documentSnapshotKey } from '../protocol/layout.js';
 import { serializeDocument } from '../protocol/manifest.js';
 import type { Store } from '../store/store.js';
@@ -28,6 +29,8 @@ export interface DocumentKind<T extends StampedFields> {
   capHint: string;
   /** Keep each version as written, for rollback --to (and to tell a landed write once later ones followed). */
   snapshots: boolean;
+  /** Its name in the channel index's `documents` binding: every write of it is followed by an index write naming the new version. */
+  bound?: BoundDocument;
   /**
    * Kind-specific work on every write of a stamped document: the index moves
    * the releases no device can reach to the archive (done in `beforeWrite`,

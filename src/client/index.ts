@@ -29,6 +29,8 @@ export type { DocumentSignature, SignatureCheck, TrustedKey } from '../protocol/
 export { assertIndexFresh, rememberIndex, assertDocumentFresh, rememberDocument, FreshnessError } from '../protocol/freshness.js';
 export type { ChannelTrust, DocumentTrust, FreshnessFailure, FreshnessFields } from '../protocol/freshness.js';
 export { validateIndex } from '../protocol/channel-index.js';
+export { assertBoundDocument, boundDocumentVersion } from '../protocol/document-binding.js';
+export type { BoundDocument, DocumentBindings } from '../protocol/document-binding.js';
 export { ProtocolError, IntegrityError, ChannelNotFoundError } from '../protocol/errors.js';
 export type { ProtocolFault } from '../protocol/errors.js';
 export { SignatureError } from './errors.js';

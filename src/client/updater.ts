@@ -1,4 +1,7 @@
 import type { TrustedKey } from '../protocol/document-signature.js';
+import { assertBoundDocument } from '../protocol/document-binding.js';
+import { ChannelNotFoundError } from '../protocol/errors.js';
+import type { ChannelIndex } from '../protocol/types.js';
 import { normalizePlatform } from '../protocol/rule-values.js';
 import { assertDocumentFresh, rememberDocument, type DocumentTrust } from '../protocol/freshness.js';
 import type { FreshnessFields } from '../protocol/freshness.js';
@@ -36,9 +39,9 @@ export type Decision = Resolution & { package: string; channel: string; indexVer
 export interface Updater {
   /** Reads the index (signature → validation → freshness → remember), then resolves the package for this device. */
   check(device: DeviceRequest): Promise<Decision>;
-  /** Every switch's value for this device, read the same way. */
+  /** Every switch's value for this device: the index first (accepted as `check` accepts it), then the switches version it names, read the same way. */
   switches(device: DeviceFacts): Promise<SwitchResolution & { channel: string; documentVersion: number }>;
-  /** Whether this app binary should (or must) be upgraded. */
+  /** Whether this app binary should (or must) be upgraded: the index first, then the app-releases version it names. */
   appUpgrade(device: AppDevice): Promise<AppUpgrade & { channel: string; documentVersion: number }>;
 }
 
@@ -61,6 +64,23 @@ export function createUpdater(options: UpdaterOptions): Updater {
     await state?.set(key, rememberDocument(document, signed, remembered));
   }
 
+  /**
+   * The index, read and accepted as `check` reads it, for the switches and
+   * app-releases versions it names (PROTOCOL.md §3.1 `documents`); undefined
+   * when the channel has none (switches or app releases alone, written before
+   * documents were bound): those documents are then read unbound.
+   */
+  async function readBindingIndex(at: Date): Promise<ChannelIndex | undefined> {
+    try {
+      const { index, key, signed } = await readIndexDocument(from, channel, trust);
+      await accept(key, index, signed, 'index', at);
+      return index;
+    } catch (error) {
+      if (error instanceof ChannelNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
   return {
     async check(device) {
       const at = device.now ?? now();
@@ -73,18 +93,23 @@ export function createUpdater(options: UpdaterOptions): Updater {
     },
     async switches(device) {
       const at = device.now ?? now();
+      const index = await readBindingIndex(at);
       const { document, key, signed } = await readSwitches(from, channel, trust);
+      if (index) assertBoundDocument(index, 'switches', document, key);
       await accept(key, document, signed, 'switches document', at);
       const rules = Object.values(document.switches).flatMap((entry) => entry.variants.map((variant) => variant.rules));
-      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust);
+      // The uploads the index binds (§7): an older list put back is never read.
+      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust, index?.whitelists);
       return { channel, documentVersion: document.version, ...resolveSwitches(document, { ...device, now: at }, isWhitelisted) };
     },
     async appUpgrade(device) {
       const at = device.now ?? now();
+      const index = await readBindingIndex(at);
       const { document, key, signed } = await readAppReleases(from, channel, trust);
+      if (index) assertBoundDocument(index, 'appReleases', document, key);
       await accept(key, document, signed, 'app-releases document', at);
       const rules = (document.platforms[normalizePlatform(device.platform)]?.releases ?? []).map((release) => release.rules);
-      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust);
+      const isWhitelisted = await whitelistsOfDevice(from, rules, device.deviceId, trust, index?.whitelists);
       return { channel, documentVersion: document.version, ...resolveAppUpgrade(document, { ...device, now: at }, isWhitelisted) };
     },
   };

@@ -76,6 +76,13 @@ export const channelIndexSchema = z.looseObject({
   expires: timeSchema.optional(),
   // The upload of each whitelist the rules use, as the index was written (protocol/whitelist.ts).
   whitelists: z.record(z.string(), z.looseObject({ version: z.number().int().positive(), shards: z.number().int().positive() })).optional(),
+  // The switches and app-releases versions the index was written with (protocol/document-binding.ts).
+  documents: z
+    .looseObject({
+      switches: z.looseObject({ version: z.number().int().nonnegative() }).optional(),
+      appReleases: z.looseObject({ version: z.number().int().nonnegative() }).optional(),
+    })
+    .optional(),
   packages: z.record(
     z.string(),
     z.looseObject({

@@ -1,4 +1,5 @@
 import type { ReceiptsSettings } from './receipts.js';
+import type { DocumentBindings } from './document-binding.js';
 
 /**
  * The documents devices read from the store. Changing a field here changes
@@ -141,6 +142,8 @@ export interface ChannelIndex {
   expires?: string;
   /** The upload (and shard count) of every whitelist the releases' rules name, as written: devices read exactly those shards. */
   whitelists?: Record<string, { version: number; shards: number }>;
+  /** The switches and app-releases versions the index was written with: devices refuse any other copy (a replay). */
+  documents?: DocumentBindings;
   /** Releases per package id, newest version first. */
   packages: Record<string, PackageReleases>;
   /** Where devices send receipts (PROTOCOL.md §18); absent: send none. */

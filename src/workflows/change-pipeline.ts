@@ -1,4 +1,8 @@
 import { channelIndexKey } from '../protocol/layout.js';
+import { APP_RELEASES } from '../channel/app-releases-store.js';
+import { INDEX } from '../channel/index-store.js';
+import { SWITCHES } from '../channel/switches-store.js';
+import { BOUND_DOCUMENTS, boundDocumentVersion } from '../protocol/document-binding.js';
 import { packageReleases } from '../channel/archive.js';
 import { requireKnownChannel } from '../channel/channels.js';
 import { appendHistoryLog } from '../channel/history.js';
@@ -129,6 +133,8 @@ export async function runChange<D extends StampedFields, C extends Change<D>, K 
         },
       },
     );
+    // The document first, then the index naming it: a device never reads an index naming a version not there yet.
+    if (kind.bound) await bindDocumentsIntoIndex(context, channel);
     const hooks = await finishWork(context, pending!, written.signed);
     return { change, checked, document: written.document, changed: true, hooks };
   } catch (error) {
@@ -183,6 +189,8 @@ export async function finishInterruptedWork(context: WorkflowContext, channel: s
     if (stored && (await landed(context, JSON.parse(stored.body.toString('utf8')), work))) {
       context.output.info(`finishing an interrupted ${work.summary} on '${channel}' (its write landed): writing its history entry and running its hooks`);
       const current = JSON.parse(stored.body.toString('utf8')) as StampedFields;
+      // Killed between a switches or app-releases write and the index write that names it.
+      if (boundDocumentKeys(channel).includes(work.documentKey)) await bindDocumentsIntoIndex(context, channel);
       await finishWork(context, work, (current.version ?? 0) === work.documentVersion ? current : undefined);
       finished.push(work.summary);
     } else {
@@ -190,6 +198,26 @@ export async function finishInterruptedWork(context: WorkflowContext, channel: s
     }
   }
   return finished;
+}
+
+const boundDocumentKeys = (channel: string) => [SWITCHES, APP_RELEASES].map((kind) => kind.key(channel));
+
+/**
+ * The channel index written again (created when the channel has none) when it
+ * does not name the stored switches and app-releases versions (PROTOCOL.md
+ * §3.1 `documents`; INDEX.settle binds them): devices refuse any other copy.
+ */
+async function bindDocumentsIntoIndex(context: WorkflowContext, channel: string): Promise<void> {
+  const { store } = context;
+  const { document: index, etag } = await readChannelDocument(store, INDEX, channel);
+  const stored = {
+    switches: (await readChannelDocument(store, SWITCHES, channel)).document.version,
+    appReleases: (await readChannelDocument(store, APP_RELEASES, channel)).document.version,
+  };
+  // Named already (or a newer one is: a replayed copy, which the index must keep refusing). A dry run wrote
+  // no document, so the stored versions are the old ones: it says the index write it would make.
+  if (!context.dryRun && etag !== null && BOUND_DOCUMENTS.every((name) => (boundDocumentVersion(index, name) ?? -1) >= stored[name])) return;
+  await writeChannelDocument(store, INDEX, channel, (current) => current, { lifetimeMs: indexLifetimeMs(context.config) });
 }
 
 /** Whether the record's write is the one in place (or was, and later writes built on it). */

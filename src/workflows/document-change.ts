@@ -2,6 +2,7 @@ import { documentHistory, sameContent, type DocumentKind } from '../channel/vers
 import type { HookResult } from '../hooks/run-hooks.js';
 import type { VersionedChannelDocument } from '../protocol/channel-document.js';
 import type { DocumentEvent, DocumentEventFields } from '../protocol/release-event.js';
+import { channelIndexKey } from '../protocol/layout.js';
 import { runChange, type Change } from './change-pipeline.js';
 import type { WorkflowContext } from './context.js';
 
@@ -59,7 +60,8 @@ export async function writeDocumentChange<T extends VersionedChannelDocument, C 
           channel,
           documentKey: written.key,
           documentVersion: written.version,
-          changedKeys: [written.key],
+          // Switches and app releases: the index naming the new version is written too (CDN invalidations).
+          changedKeys: kind.bound ? [written.key, channelIndexKey(channel)] : [written.key],
           store: context.store.location,
           at: new Date().toISOString(),
           actor: context.actor,

@@ -38,10 +38,11 @@ export async function refreshIndexes(context: WorkflowContext, channel?: string)
   const channels: RefreshedChannel[] = [];
   for (const name of names) {
     await finishInterruptedWork(context, name);
-    // The index also carries the config's current receipts setting (PROTOCOL.md §18).
-    const index = await refreshDocument(context, INDEX, name, lifetimeMs, (current) => withReceiptsSettings(current, context.config));
     const switches = await refreshDocument(context, SWITCHES, name, lifetimeMs);
     const appReleases = await refreshDocument(context, APP_RELEASES, name, lifetimeMs);
+    // Last: it names the switches and app-releases versions just written (PROTOCOL.md §3.1 `documents`), and
+    // carries the config's current receipts setting (§18).
+    const index = await refreshDocument(context, INDEX, name, lifetimeMs, (current) => withReceiptsSettings(current, context.config));
     channels.push({ channel: name, ...index, ...(switches && { switches }), ...(appReleases && { appReleases }) });
   }
   return { channels, dryRun: context.dryRun };

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { isExpired } from '../protocol/serving-window.js';
+import { assertBoundDocument, type BoundDocument } from '../protocol/document-binding.js';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
@@ -233,9 +234,11 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
       checked.channels++;
       // Switches and app releases: what is there must read and verify as devices read it.
       let otherDocuments = false;
-      for (const [read, key] of [[readSwitchesDocument, switchesKey], [readAppReleasesDocument, appReleasesKey]] as const) {
+      const boundDocuments: { name: BoundDocument; key: string; version: number }[] = [];
+      for (const [read, key, name] of [[readSwitchesDocument, switchesKey, 'switches'], [readAppReleasesDocument, appReleasesKey, 'appReleases']] as const) {
         const found = await read(source, channel, publicKeys).catch((error: unknown) => recordError(error, key(channel)));
         otherDocuments ||= found === undefined || found.document.version > 0;
+        if (found) boundDocuments.push({ name, key: key(channel), version: found.document.version });
         if (found && isExpired(found.document, now)) {
           record(key(channel), `expired at ${found.document.expires}: devices refuse it; run 'update-publish refresh --channel ${channel}'`);
         }
@@ -248,6 +251,14 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
       } catch (error) {
         recordError(error, channelIndexKey(channel));
         continue;
+      }
+      // Devices refuse a switches or app-releases document other than the version the index names.
+      for (const { name, key, version } of boundDocuments) {
+        try {
+          assertBoundDocument(index, name, { version }, key);
+        } catch (error) {
+          record(key, `${(error as IntegrityError).problem}: devices refuse it; restore the version the index names, or run 'update-publish refresh --channel ${channel}' if this is the newest`);
+        }
       }
       // Devices refuse an expired index: every release of the channel is unreachable until a refresh.
       if (isExpired(index, now)) {

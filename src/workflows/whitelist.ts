@@ -5,6 +5,10 @@ import { MAX_WHITELIST_IDS, readWhitelistMeta, removeWhitelist, requireWhitelist
 import { plural } from '../format.js';
 import { listChannels, readIndex } from '../channel/index-store.js';
 import { refreshIndex } from './refresh.js';
+import { APP_RELEASES } from '../channel/app-releases-store.js';
+import { SWITCHES } from '../channel/switches-store.js';
+import { readChannelDocument } from '../channel/versioned-document.js';
+import { appReleasesWhitelists, switchesWhitelists } from '../protocol/whitelist-rules.js';
 import { confirmOrDecline, type WorkflowContext } from './context.js';
 
 /** Stores (or replaces, once confirmed) a whitelist from a file of ids. */
@@ -18,20 +22,28 @@ export async function uploadWhitelistFile(context: WorkflowContext, name: string
 }
 
 /**
- * Each channel index whose releases name the list is written again, naming
- * the new upload: devices read the shards of the upload their index names,
- * so the list changes for them now, and an older list put back never does.
+ * Each channel index whose releases, switches or app releases name the list
+ * is written again, naming the new upload: devices read the shards of the
+ * upload their index names, so the list changes for them now, and an older
+ * list put back never does.
  */
 async function bindWhitelist(context: WorkflowContext, name: string): Promise<string[]> {
   const bound: string[] = [];
   for (const channel of await listChannels(context.store)) {
-    const { index } = await readIndex(context.store, channel);
-    const named = Object.values(index.packages).some(({ releases }) => releases.some((release) => release.rules.whitelist?.includes(name)));
-    if (!named) continue;
+    if (!(await channelNamesWhitelist(context, channel, name))) continue;
     await refreshIndex(context, channel);
     bound.push(channel);
   }
   return bound;
+}
+
+/** Whether the channel's releases, switches or app releases name the list. */
+async function channelNamesWhitelist(context: WorkflowContext, channel: string, name: string): Promise<boolean> {
+  const { index } = await readIndex(context.store, channel);
+  if (Object.values(index.packages).some(({ releases }) => releases.some((release) => release.rules.whitelist?.includes(name)))) return true;
+  const { document: switches } = await readChannelDocument(context.store, SWITCHES, channel);
+  const { document: appReleases } = await readChannelDocument(context.store, APP_RELEASES, channel);
+  return [...switchesWhitelists(switches), ...appReleasesWhitelists(appReleases)].includes(name);
 }
 
 /** Removes a whitelist, once confirmed; first says which served releases still name it. */

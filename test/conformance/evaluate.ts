@@ -23,6 +23,8 @@ import { runOnceSteps } from '../../src/client/run-once.js';
 import { resolveSwitches } from '../../src/client/switches.js';
 import { validateAppReleases } from '../../src/protocol/app-releases.js';
 import { validateSwitches } from '../../src/protocol/switches.js';
+import { assertBoundDocument, boundDocumentVersion } from '../../src/protocol/document-binding.js';
+import { validateIndex } from '../../src/protocol/channel-index.js';
 import { parseProtocolTime } from '../../src/protocol/time.js';
 import { compareVersions, isProtocolVersion } from '../../src/protocol/version.js';
 import { canonicalBytes, checkDocumentSignature, checkDocumentTrust, trustedKeyFromPem } from '../../src/protocol/document-signature.js';
@@ -133,6 +135,12 @@ export async function evaluate(file: VectorFile, vector: VectorCase, root: strin
         resolveAppUpgrade(validateAppReleases((file.documents as Record<string, unknown>)[input.document], 'app-releases.json', 'production'), { ...device, now: new Date(now) }, (list, id) => lists[list]?.includes(id) ?? false),
       );
     }
+    case 'document-binding':
+      // The index is read first (its `documents` member checked with it), then the document's version compared.
+      return channelDocumentAnswer(() => {
+        assertBoundDocument(validateIndex(input.index, 'index.json'), input.document, { version: input.version }, input.document);
+        return { ok: true, bound: boundDocumentVersion(input.index, input.document) ?? null };
+      });
     case 'document-freshness': {
       const check = { now: new Date(input.now), signed: input.signed as boolean, remembered: input.remembered as DocumentTrust | undefined };
       const problem = documentFreshnessProblem(input.document, 'document', check);

@@ -101,6 +101,23 @@ export function switchVectors(): DraftFile {
   fresh('what was kept of another channel does not apply', { document: doc(1), signed: false, remembered: kept(9, true, 'beta') }, { ok: true, remember: kept(1, false) });
   fresh('a document without version (never written) reads as 0', { document: doc(undefined), signed: false }, { ok: true, remember: kept(0, false) });
 
+  // §3.1 `documents`: the index read first names the version of switches.json and app-releases.json it was written with.
+  const bindingIndex = (documents?: unknown) => ({ schemaVersion: 1, channel: 'production', version: 12, updatedAt: T0, expires: '2026-12-01T00:00:00.000Z', packages: {}, ...(documents !== undefined && { documents }) });
+  const bind = (name: string, index: unknown, document: 'switches' | 'appReleases', version: number, want: unknown) =>
+    cases.push({ name, check: 'document-binding', index, document, version, want });
+  const both = { switches: { version: 7 }, appReleases: { version: 3 } };
+  bind('bound: switches of the version the index names', bindingIndex(both), 'switches', 7, { ok: true, bound: 7 });
+  bind('bound: app releases of the version the index names', bindingIndex(both), 'appReleases', 3, { ok: true, bound: 3 });
+  bind('an older signed copy put back (a replay): refused (integrity)', bindingIndex(both), 'switches', 6, { error: 'integrity' });
+  bind('a newer copy than the index names (written after it): refused (integrity)', bindingIndex(both), 'appReleases', 4, { error: 'integrity' });
+  bind('bound to 0 (no document when the index was written), one served: refused', bindingIndex({ switches: { version: 0 }, appReleases: { version: 0 } }), 'switches', 2, { error: 'integrity' });
+  bind('bound to 0, absent (read as version 0): accepted', bindingIndex({ switches: { version: 0 }, appReleases: { version: 0 } }), 'appReleases', 0, { ok: true, bound: 0 });
+  bind('bound, the document removed (read as version 0): refused', bindingIndex(both), 'switches', 0, { error: 'integrity' });
+  bind('unbound: an index without `documents` (written before documents were bound) accepts any version', bindingIndex(), 'switches', 5, { ok: true, bound: null });
+  bind('unbound: `documents` without an entry for the document', bindingIndex({ switches: { version: 7 } }), 'appReleases', 9, { ok: true, bound: null });
+  bind('a malformed binding (version not a non-negative integer) makes the index malformed (integrity)', bindingIndex({ switches: { version: -1 }, appReleases: { version: 3 } }), 'appReleases', 3, { error: 'integrity' });
+  bind('a binding that is not an object: the index is malformed (integrity)', bindingIndex({ switches: 7 }), 'switches', 7, { error: 'integrity' });
+
   const publisher = signingKey(1);
   const signed = signDocument(documents.main, publisher.signer);
   const sig = (name: string, document: unknown, want: unknown) => cases.push({ name, check: 'signature', document, trusted: ['publisher'], want });
@@ -111,7 +128,8 @@ export function switchVectors(): DraftFile {
     description:
       'switches: `document` (a name in `documents`) read as a device reads it (schema version 1, the channel asked for is production, keys match ^[A-Za-z][A-Za-z0-9._-]{0,127}$, every value of a typed key is of its type; else { error: "integrity" }), then every key resolved for `device`: the value of the first variant whose rules match (rollout bucket = hash32("switch:" + key + ":" + deviceId) % 10000), else the default → { values, reasons }; an app version that is not SemVer 2.0.0 → { error: "input" }. ' +
       'document-freshness: `document`, `signed`, `remembered` ({ channel, version, signed }) → { ok: true, remember } or { ok: false, reason: unsigned | rollback | expired }, as freshness.json. ' +
-      'signature: as signatures.json.',
+      'signature: as signatures.json. ' +
+      'document-binding (§3.1 `documents`): the channel `index` read first (as resolve.json reads one; a `documents` member that is not { switches?: { version }, appReleases?: { version } } with non-negative integer versions makes it malformed), then a `document` ("switches" or "appReleases") of `version` (an absent one: 0) → { ok: true, bound: the version the index names, or null when it names none (unbound: accepted) } or { error: "integrity" } when the versions differ.',
     shared: { documents, keys: { publisher: publisher.publicPem } },
     cases,
   };

@@ -203,7 +203,7 @@ describe('switches (folder store)', () => {
       expect.objectContaining({ name: 'record', event: 'switch', document: SWITCHES, documentVersion: 1, status: 'ok' }),
     ]);
     const event = JSON.parse(await readFile(join(hooked.dir, 'switch-event.json'), 'utf8'));
-    expect(event).toMatchObject({ event: 'switch', action: 'set', keys: ['newCheckout'], channel: 'production', documentVersion: 1, changedKeys: [SWITCHES] });
+    expect(event).toMatchObject({ event: 'switch', action: 'set', keys: ['newCheckout'], channel: 'production', documentVersion: 1, changedKeys: [SWITCHES, 'channels/production/index.json'] });
     expect(event.document.switches.newCheckout.default).toBe(true);
     const env = await readFile(join(hooked.dir, 'switch-env.txt'), 'utf8');
     expect(env).toContain('UP_EVENT=switch\n');
@@ -261,16 +261,17 @@ describe('fresh switches and app releases', () => {
 
     // Past both documents' expiry: app-releases.json was written after switches.json (seconds later on a busy machine).
     const later = new Date(Date.parse(written.expires!) + 3_600_000).toISOString();
-    expectRefused(await project.run(['switch', 'resolve', '--device-id', 'd1', '--now', later]), 1, /channel 'production' switches document expired at .*update-publish refresh/);
+    // The index, read first (it names the documents' versions), was written with them and expires with them.
+    expectRefused(await project.run(['switch', 'resolve', '--device-id', 'd1', '--now', later]), 1, /channel 'production' index expired at .*update-publish refresh/);
     expectRefused(
       await project.run(['app-release', 'resolve', '--platform', 'ios', '--app-version', '3.0.0', '--now', later]),
       1,
-      /channel 'production' app-releases document expired at/,
+      /channel 'production' index expired at/,
     );
 
     const refreshed = succeeded(await project.run(['refresh', '--json']));
     expect(refreshed.channels).toEqual([
-      { channel: 'production', switches: { version: 3, expires: expect.any(String) }, appReleases: { version: 2, expires: expect.any(String) } },
+      { channel: 'production', version: 4, expires: expect.any(String), switches: { version: 3, expires: expect.any(String) }, appReleases: { version: 2, expires: expect.any(String) } },
     ]);
     expect(Date.parse(refreshed.channels[0].switches.expires)).toBeGreaterThan(Date.parse(written.expires!));
     expect((await stored(project)).switches).toEqual(written.switches);

@@ -38,8 +38,9 @@ describe('createUpdater', () => {
     const updater = createUpdater({ from, channel: 'production', trust, state });
 
     const decision = await updater.check({ package: 'maps', platform: 'ios', appVersion: '2.0.0', deviceId: 'd1' });
-    expect(decision).toMatchObject({ update: true, version: '1.0.1', kind: 'full', indexVersion: 2 });
-    expect(state.kept.get(INDEX)).toEqual({ channel: 'production', version: 2, signed: true });
+    // Versions 3 and 4 of the index name the switches and app releases written after the second publish.
+    expect(decision).toMatchObject({ update: true, version: '1.0.1', kind: 'full', indexVersion: 4 });
+    expect(state.kept.get(INDEX)).toEqual({ channel: 'production', version: 4, signed: true });
     const into = join(project.dir, 'device', 'maps');
     expect(await updater.install(decision, into)).toMatchObject({ updated: true, version: '1.0.1' });
     expect(await readFile(join(into, 'a.txt'), 'utf8')).toBe('beta');

@@ -1193,6 +1193,32 @@ public final class UpdateClient {
         private static final Pattern SWITCH_KEY = Pattern.compile("^[A-Za-z][A-Za-z0-9._-]{0,127}$");
         private static final Set<String> SWITCH_TYPES = Set.of("boolean", "number", "string", "json");
 
+        /**
+         * §3.1 `documents`: the version of `name` ("switches", "appReleases") the index was written with;
+         * null when it names none (an index written before documents were bound: the document is read unbound).
+         */
+        static Long boundVersion(Map<String, Object> index, String name) throws BadPackage {
+            Object documents = index.get("documents");
+            if (documents == null) return null;
+            if (!(documents instanceof Map)) throw new BadPackage("channel index: documents is not an object");
+            Map<String, Object> bindings = Json.object(documents, "documents");
+            if (!bindings.containsKey(name)) return null;
+            Object binding = bindings.get(name);
+            if (!(binding instanceof Map)) throw new BadPackage("channel index: documents." + name + " is not { version }");
+            return Json.integer(Json.object(binding, "documents." + name), "version", "channel index: documents." + name);
+        }
+
+        /** A document other than the version the index names is refused: an older signed copy put back (a replay), or one written after the index. */
+        static void assertBound(Map<String, Object> index, String name, Map<String, Object> document, String key) throws BadPackage {
+            Long bound = boundVersion(index, name);
+            long found = Trust.versionOf(document);
+            if (bound == null || bound == found) return;
+            String why = found < bound ? "an older copy was put back in the store (a replay) or removed"
+                : "it is not the one the index was written with (a write still in progress, or an older index)";
+            throw new BadPackage(key + ": is " + (found == 0 ? "absent" : "version " + found) + ", but the channel index (version " + Trust.versionOf(index) + ") names "
+                + (bound == 0 ? "none" : "version " + bound) + ": " + why);
+        }
+
         /** schemaVersion, channel, version, updatedAt, expires: as the index's. */
         static Map<String, Object> header(Object document, String key, String channel) throws BadPackage {
             Map<String, Object> map = Json.object(document, key);
@@ -1393,6 +1419,17 @@ public final class UpdateClient {
             Http http = new Http(options.from);
             http.credentials = options.credentials;
             List<Signatures.TrustedKey> trusted = Installer.loadPublicKeys(options.publicKeys);
+            // The index first: it names the switches and app-releases versions it was written with (§3.1 `documents`);
+            // a channel without one (switches or app releases alone, written before documents were bound) reads them unbound.
+            String indexKey = "channels/" + options.channel + "/index.json";
+            byte[] indexBody = http.readDocument(indexKey, Installer.MAX_INDEX);
+            Map<String, Object> index = null;
+            if (indexBody != null) {
+                Object indexDocument = Installer.parseJson(indexBody, indexKey);
+                boolean indexSigned = Installer.checkSignature(indexKey, indexDocument, trusted);
+                index = Installer.validateIndex(indexDocument, indexKey, options.channel);
+                Trust.assertFresh(index, options.device.now, indexSigned, null);
+            }
             String key = "channels/" + options.channel + (switches ? "/switches.json" : "/app-releases.json");
             String what = switches ? "switches document" : "app-releases document";
             byte[] body = http.readDocument(key, switches ? MAX_SWITCHES : MAX_APP_RELEASES);
@@ -1411,6 +1448,7 @@ public final class UpdateClient {
                 signed = Installer.checkSignature(key, parsed, trusted);
                 document = switches ? switches(parsed, key, options.channel) : appReleases(parsed, key, options.channel);
             }
+            if (index != null) assertBound(index, switches ? "switches" : "appReleases", document, key);
             // This command remembers nothing between runs: only expiry counts (an app keeps { channel, version, signed }, §14).
             Trust.assertFresh(document, options.device.now, signed, null, what);
             Set<String> lists = new LinkedHashSet<>();
@@ -1422,8 +1460,10 @@ public final class UpdateClient {
                 Object entry = Json.object(document.get("platforms"), "platforms").get(Resolver.normalizePlatform(options.device.platform));
                 if (entry != null) for (Object release : Json.list(Json.object(entry, "platform").get("releases"), "releases")) listsOf(Json.object(release, "release").get("rules"), lists);
             }
+            // The uploads the index binds (§7): an older list put back is never read.
+            Map<String, Object> bindings = index == null || index.get("whitelists") == null ? Map.of() : Json.object(index.get("whitelists"), "whitelists");
             WhitelistLookup whitelists = options.device.deviceId == null || options.device.deviceId.isEmpty() ? null
-                : Installer.readWhitelists(http, lists, options.device.deviceId, trusted);
+                : Installer.readWhitelists(http, lists, options.device.deviceId, trusted, bindings);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("channel", options.channel);
             result.put("documentVersion", document.get("version"));
@@ -3406,6 +3446,7 @@ public final class UpdateClient {
             if (!channel.equals(index.get("channel"))) throw new BadPackage(key + ": names channel '" + index.get("channel") + "', not '" + channel + "': it was copied from another channel; restore it from its history or your backup");
             if (index.get("version") != null) Json.integer(index, "version", key);
             if (index.get("expires") != null && parseTime(Json.string(index, "expires", key)) == null) throw new BadPackage(key + ": expires is not an ISO-8601 time");
+            for (String name : new String[] {"switches", "appReleases"}) ChannelDocuments.boundVersion(index, name);
             for (Map.Entry<String, Object> entry : Json.object(index.get("packages"), key + ".packages").entrySet()) {
                 for (Object item : Json.list(Json.object(entry.getValue(), "package").get("releases"), key + " releases")) {
                     Map<String, Object> release = Json.object(item, "release");
@@ -3530,10 +3571,6 @@ public final class UpdateClient {
             // The upload the index binds: exactly its shards are read, so an older list put back is never used.
             Map<String, Object> bindings = index.get("whitelists") == null ? Map.of() : Json.object(index.get("whitelists"), "whitelists");
             return readWhitelists(http, names, deviceId, trusted, bindings);
-        }
-
-        static WhitelistLookup readWhitelists(Http http, Set<String> names, String deviceId, List<Signatures.TrustedKey> trusted) throws Refusal {
-            return readWhitelists(http, names, deviceId, trusted, Map.of());
         }
 
         /** Which of these whitelists hold the device: each list's meta, then the one shard its id hashes to (§7). */
@@ -3915,6 +3952,22 @@ public final class UpdateClient {
                         result.put("error", "input");
                         return result;
                     }
+                }
+                case "document-binding": {
+                    String name = (String) input.get("document");
+                    try {
+                        Map<String, Object> index = Installer.validateIndex(input.get("index"), "index.json", "production");
+                        Map<String, Object> document = new LinkedHashMap<>();
+                        document.put("version", input.get("version"));
+                        ChannelDocuments.assertBound(index, name, document, name);
+                        Long bound = ChannelDocuments.boundVersion(index, name);
+                        result.put("ok", true);
+                        result.put("bound", bound == null ? null : (double) bound);
+                    } catch (BadPackage refused) {
+                        result.clear();
+                        result.put("error", "integrity");
+                    }
+                    return result;
                 }
                 case "switches":
                 case "app-upgrade": {
