@@ -1,21 +1,27 @@
+import pLimit from 'p-limit';
 import { isExpired } from '../protocol/serving-window.js';
 import { assertBoundDocument, type BoundDocument } from '../protocol/document-binding.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempFolder, removeStaleTempFolders } from '../temp-folders.js';
-import { appReleasesKey, archiveKey, channelIndexKey, manifestKey, switchesKey } from '../protocol/layout.js';
+import { appReleasesKey, archiveKey, channelIndexKey, manifestKey, packagesPrefix, switchesKey } from '../protocol/layout.js';
 import { readAppReleasesDocument, readSwitchesDocument } from '../client/fetch/channel-documents.js';
 import { encryptionKeyId } from '../protocol/encryption.js';
-import { buildTree } from '../client/fetch/build-tree.js';
 import { readChannelIndex, readManifestAt, readReleaseManifest, type TrustedKeys } from '../client/fetch/documents.js';
-import { downloadObject, downloadPackage } from '../client/fetch/download.js';
+import { missingObject } from '../client/fetch/download.js';
 import { DamagedBaseError, IntegrityError, ProtocolError } from '../client/errors.js';
 import type { UpdateSource } from '../client/fetch/source.js';
 import { watchedSource } from '../client/fetch/watched-source.js';
 import type { FilePatch, Manifest, Release, StoredObject } from '../protocol/types.js';
+import { assertBaseCarriesTheRest, assertHoldsEveryFile, checkStoredObject, type EntriesResult, type PackageEntriesCheck } from './verify-package.js';
 
-/** Releases checked at the same time. */
-const RELEASES_VERIFIED_AT_ONCE = 4;
+/**
+ * Package objects read at the same time: a store's latency and its pace per
+ * connection overlap, and hashing on this side keeps pace with the reads.
+ */
+const OBJECTS_CHECKED_AT_ONCE = 4;
+/** Manifests read at the same time (small documents: latency is all they cost). */
+const MANIFESTS_READ_AT_ONCE = 8;
 
 /** One thing wrong (or not checkable), by the object key it concerns. */
 export interface VerifyProblem {
@@ -55,27 +61,82 @@ export interface VerifyOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** Aborted (Ctrl-C): the check stops at once, mid-download included, and rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Where packages are unpacked to be checked (the run's temp folder). */
+  /** Where the base files patches apply to are kept while they are checked (the run's temp folder). */
   tempRoot: string;
+}
+
+/** A delta to check against its base version: `patches` for the patched form. */
+interface DeltaCheck {
+  packageId: string;
+  manifest: Manifest;
+  from: string;
+  object: StoredObject;
+  patches?: FilePatch[];
+}
+
+/** Runs the tasks, at most `concurrency` at a time, in order; the first failure stops the rest and is thrown once all under way have ended. */
+async function runBounded<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  const limit = pLimit(concurrency);
+  let failure: { error: unknown } | undefined;
+  await Promise.all(
+    items.map((item) =>
+      limit(async () => {
+        if (failure) return;
+        try {
+          signal?.throwIfAborted();
+          await task(item);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }),
+    ),
+  );
+  if (failure) throw failure.error;
+}
+
+/** The source with each manifest read once per run: a base version's manifest is often a release's too. */
+function readingManifestsOnce(source: UpdateSource): UpdateSource {
+  const documents = new Map<string, Promise<Buffer | null>>();
+  return {
+    ...source,
+    async readDocument(key, maxBytes) {
+      // Only a package's own documents, which never change once written: an index may be re-read on purpose.
+      if (!key.startsWith(packagesPrefix)) return source.readDocument(key, maxBytes);
+      let read = documents.get(key);
+      if (!read) documents.set(key, (read = source.readDocument(key, maxBytes)));
+      const body = await read;
+      if (body && maxBytes !== undefined && body.length > maxBytes) {
+        throw new ProtocolError(`${key} is larger than the ${maxBytes} bytes a device reads for it: refused (an endless or swapped document)`);
+      }
+      return body;
+    },
+    openObject: (key, size) => source.openObject(key, size),
+  };
 }
 
 /**
  * Checks every release of the given channels as a device would see it: each
  * index and manifest present, consistent and validly signed (switches and app
- * releases too, where the channel has them); each package
- * object present with the listed size and SHA-256; each delta, applied to its
- * base version's full package, rebuilding its target file for file. Lists
- * every problem instead of stopping at the first.
+ * releases too, where the channel has them); each package object present
+ * with the listed size and SHA-256, every entry of a full package as the
+ * manifest lists it; each delta, applied to its base version, giving its
+ * target's files exactly. Lists every problem instead of stopping at the first.
+ *
+ * Each object is read once, and checked as it streams in: a full package's
+ * entries are inflated and hashed in memory; a delta's entries are checked
+ * against its target's manifest, and every file it does not carry against
+ * its base's manifest (whose full package is checked too), so no tree is
+ * built. Only the base files patches apply to are kept on disk.
  */
 export async function verifyReleases(origin: UpdateSource, channels: readonly string[], options: VerifyOptions): Promise<VerifyReport> {
   const { publicKeys, decryptionKeys = [], isFinding = (error: unknown) => error instanceof ProtocolError, now = new Date(), signal } = options;
   let doneBytes = 0;
   let totalBytes = 0;
-  const source = watchedSource(origin, signal);
-  // Only the objects' own checks count towards progress (delta rebuilds read some objects again).
+  const source = readingManifestsOnce(watchedSource(origin, signal));
   const countedSource = watchedSource(origin, signal, (bytes) => options.onProgress?.((doneBytes += bytes), totalBytes));
   await removeStaleTempFolders(options.tempRoot);
-  const work = await makeTempFolder('verify', options.tempRoot);
+  // Real path: patches read their base files only from inside it, by real path.
+  const work = await realpath(await makeTempFolder('verify', options.tempRoot));
   const problems = new Map<string, VerifyProblem>();
   const skipped: VerifyProblem[] = [];
   const checked = { channels: 0, releases: 0, objects: 0, fullPackagesUnpacked: 0, deltasRebuilt: 0, signatures: Boolean(publicKeys && ('threshold' in publicKeys ? publicKeys.keys.length : publicKeys.length)) };
@@ -88,130 +149,87 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
     else throw error;
   };
   const knownKeyIds = new Set(decryptionKeys.map(encryptionKeyId));
-  const canOpen = (manifest: Manifest, key: string) => {
-    if (!manifest.encryption || knownKeyIds.has(manifest.encryption.keyId)) return true;
-    skipped.push({ key, problem: `not rebuilt: encrypted with key ${manifest.encryption.keyId} and no such decryption key was given` });
-    return false;
-  };
+  const opens = (manifest: Manifest) => !manifest.encryption || knownKeyIds.has(manifest.encryption.keyId);
+  const skip = (key: string, manifest: Manifest) =>
+    skipped.push({ key, problem: `not rebuilt: encrypted with key ${manifest.encryption!.keyId} and no such decryption key was given` });
+  const decryption = (manifest: Manifest) => (manifest.encryption ? { keys: decryptionKeys, keyId: manifest.encryption.keyId } : undefined);
+  const filesOf = (manifest: Manifest) => new Map(manifest.files.map((file) => [file.path, file]));
 
-  // An object shared by several channels is fetched and hashed once.
-  const objectChecks = new Map<string, Promise<boolean>>();
-  const checkObject = (object: StoredObject) => {
-    let check = objectChecks.get(object.key);
-    if (!check) {
-      checked.objects++;
-      const target = join(work, `object-${objectChecks.size}`);
-      check = downloadObject(countedSource, object, target)
-        .then(() => true, (error: unknown) => (recordError(error, object.key), false))
-        .finally(() => rm(target, { force: true }));
-      objectChecks.set(object.key, check);
-    }
-    return check;
-  };
-
-  /** Manifest SHA-256 by release, from the index and archive entries checked: base manifests are bound by them. */
-  const listedManifests = new Map<string, string>();
-  /**
-   * A base version's files, unpacked once for every delta built on it (each delta used to
-   * download and unpack its base's full package again); kept until the end of the run.
-   */
-  const baseTrees = new Map<string, Promise<{ base: Manifest; tree?: string }>>();
-  const unpackedBase = (packageId: string, from: string) => {
-    const baseKey = manifestKey(packageId, from);
-    let unpacked = baseTrees.get(baseKey);
-    if (!unpacked) {
-      unpacked = (async () => {
-        const base = await readManifestAt(source, baseKey, publicKeys, listedManifests.get(baseKey));
-        if (base.encryption && !knownKeyIds.has(base.encryption.keyId)) return { base };
-        const dir = await mkdtemp(join(work, 'base-'));
-        const baseZip = await downloadPackage(source, base, base.full, join(dir, 'base'), decryptionKeys);
-        await buildTree(base, { kind: 'full', zipPath: baseZip.zipPath, objectKey: base.full.key }, join(dir, 'tree'));
-        await rm(baseZip.zipPath, { force: true });
-        return { base, tree: join(dir, 'tree') };
-      })();
-      unpacked.catch(() => {}); // awaited by each delta on this base
-      baseTrees.set(baseKey, unpacked);
-    }
-    return unpacked;
-  };
-
-  /** A delta (or its patched form, with `patches`) applied to its base's full package must give exactly the manifest's files. */
-  const rebuildDelta = async (packageId: string, manifest: Manifest, from: string, delta: StoredObject, patches?: FilePatch[]) => {
-    if (!(await checkObject(delta)) || !canOpen(manifest, delta.key)) return;
-    const dir = await mkdtemp(join(work, 'rebuild-'));
+  /** Reads the object once; its stored bytes' failures are recorded here (false), its entries' result returned. */
+  async function readObject(object: StoredObject, entries?: PackageEntriesCheck): Promise<EntriesResult | undefined | false> {
     try {
-      const { base, tree: baseTree } = await unpackedBase(packageId, from);
-      if (!canOpen(base, delta.key) || !baseTree) return;
-      const deltaZip = await downloadPackage(source, manifest, delta, join(dir, 'delta'), decryptionKeys);
-      await buildTree(manifest, { kind: 'delta', zipPath: deltaZip.zipPath, objectKey: delta.key, baseDir: baseTree, patches }, join(dir, 'tree'));
-      checked.deltasRebuilt++;
+      const stream = await countedSource.openObject(object.key, object.size);
+      if (!stream) throw missingObject(object);
+      return entries ? await checkStoredObject(stream, object, entries) : await checkStoredObject(stream, object);
     } catch (error) {
-      const why = `does not rebuild ${manifest.version} from ${from}`;
-      if (error instanceof DamagedBaseError) record(delta.key, `${why}: ${from}'s file ${JSON.stringify(error.path)} differs from ${manifest.version}'s and the delta does not carry it`);
-      else if (error instanceof IntegrityError && error.key === delta.key) record(delta.key, `${why}: ${error.problem}`);
-      else recordError(error, delta.key);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+      recordError(error, object.key);
+      return false;
     }
-  };
+  }
 
-  /** A full package is checked as a fresh device installs it: downloaded, hashed, and every entry unpacked against the manifest. */
-  const unpackFull = async (manifest: Manifest): Promise<boolean> => {
+  /** Whether each full package checked is sound, entries included, by key; set as its check starts, so a delta can wait for its base's. */
+  const fullChecks = new Map<string, Promise<boolean>>();
+  /** Where a base version's files that patches apply to were kept, by its full package's key. */
+  const keptBaseFiles = new Map<string, string>();
+
+  /** A full package as a fresh device installs it: the object, and every entry against the manifest. */
+  async function checkFull(manifest: Manifest, keep: ReadonlySet<string>): Promise<boolean> {
     const { full } = manifest;
-    const dir = await mkdtemp(join(work, 'unpack-'));
+    // Without its decryption key only the stored bytes can be checked.
+    if (!opens(manifest)) {
+      skip(full.key, manifest);
+      await readObject(full);
+      return false;
+    }
+    const keepDir = keep.size ? await mkdtemp(join(work, 'base-')) : undefined;
+    if (keepDir) keptBaseFiles.set(full.key, keepDir);
+    const result = await readObject(full, { files: filesOf(manifest), keep: keepDir ? { paths: keep, dir: keepDir } : undefined, decryption: decryption(manifest) });
+    if (!result) return false;
     try {
-      const zip = await downloadPackage(countedSource, manifest, full, join(dir, 'full'), decryptionKeys);
-      try {
-        await buildTree(manifest, { kind: 'full', zipPath: zip.zipPath, objectKey: full.key }, join(dir, 'tree'));
-        checked.fullPackagesUnpacked++;
-      } catch (error) {
-        recordError(error, full.key);
-      }
-      return true;
+      if ('error' in result) throw result.error;
+      assertHoldsEveryFile(full.key, manifest.files, result.paths);
     } catch (error) {
       recordError(error, full.key);
       return false;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
-  };
-  const checkFull = (manifest: Manifest) => {
-    // Without its decryption key only the stored bytes can be checked.
-    if (!canOpen(manifest, manifest.full.key)) return checkObject(manifest.full);
-    let check = objectChecks.get(manifest.full.key);
-    if (!check) {
-      checked.objects++;
-      check = unpackFull(manifest);
-      objectChecks.set(manifest.full.key, check);
-    }
-    return check;
-  };
+    checked.fullPackagesUnpacked++;
+    return true;
+  }
 
-  const verifyRelease = async (packageId: string, release: Release) => {
-    checked.releases++;
-    let manifest: Manifest | undefined;
+  /** A delta (or its patched form) with its base version's files must give exactly its target's files. */
+  async function checkDelta({ packageId, manifest, from, object, patches }: DeltaCheck, base: Manifest | { error: unknown }): Promise<void> {
+    const baseSound = 'error' in base || !opens(base) ? false : await fullChecks.get(base.full.key)!;
+    const rebuildable = opens(manifest) && baseSound;
+    const baseFiles = !('error' in base) ? filesOf(base) : undefined;
+    const result = await readObject(
+      object,
+      rebuildable
+        ? { files: filesOf(manifest), patches: patches?.length ? { listings: new Map(patches.map((patch) => [patch.path, patch])), baseDir: keptBaseFiles.get((base as Manifest).full.key) ?? work } : undefined, decryption: decryption(manifest) }
+        : undefined,
+    );
+    if (result === false) return;
+    if (!opens(manifest)) return void skip(object.key, manifest);
+    if ('error' in base) return recordError(base.error, object.key);
+    if (!opens(base)) return void skip(object.key, base);
+    // The base's own check says what is wrong with it.
+    if (!result) return;
+    const why = `does not rebuild ${manifest.version} from ${from}`;
     try {
-      manifest = await readReleaseManifest(source, packageId, release);
+      if ('error' in result) throw result.error;
+      assertBaseCarriesTheRest(manifest.files, result.paths, baseFiles!);
+      checked.deltasRebuilt++;
     } catch (error) {
-      recordError(error, release.manifest.key);
+      if (error instanceof DamagedBaseError) record(object.key, `${why}: ${from}'s file ${JSON.stringify(error.path)} differs from ${manifest.version}'s and the delta does not carry it`);
+      else if (error instanceof IntegrityError && error.key === object.key) record(object.key, `${why}: ${error.problem}`);
+      else recordError(error, object.key);
     }
-    if (!manifest) {
-      // Without a trustworthy manifest, the index's own listing still says what must be there.
-      for (const object of [release.full, ...release.deltas, ...release.deltas.flatMap((delta) => delta.patched ?? [])]) await checkObject(object);
-      return;
-    }
-    await checkFull(manifest);
-    for (const delta of manifest.deltas) await checkObject(delta);
-    for (const delta of manifest.deltas) {
-      await rebuildDelta(packageId, manifest, delta.from, delta);
-      if (delta.patched) await rebuildDelta(packageId, manifest, delta.from, delta.patched, delta.patched.patches);
-    }
-  };
+  }
 
   try {
-    // Every index first: a delta's base manifest is bound by the SHA-256 its release entry lists, on whichever channel,
-    // and progress knows the bytes to check.
+    // 1. Every index: a delta's base manifest is bound by the SHA-256 its release entry lists, on whichever channel.
     const toVerify: { channel: string; packageId: string; release: Release }[] = [];
+    /** Manifest SHA-256 by release, from the index and archive entries checked: base manifests are bound by them. */
+    const listedManifests = new Map<string, string>();
     for (const channel of channels) {
       checked.channels++;
       // Switches and app releases: what is there must read and verify as devices read it.
@@ -259,26 +277,66 @@ export async function verifyReleases(origin: UpdateSource, channels: readonly st
         }
       }
     }
-    const sizes = new Map(toVerify.flatMap(({ release }) => [release.full, ...release.deltas]).map((object) => [object.key, object.size]));
-    totalBytes = [...sizes.values()].reduce((sum, size) => sum + size, 0);
-    // Several releases at once: a store's latency (S3) and one core's hashing no longer add up release after release.
-    let next = 0;
-    let failure: { error: unknown } | undefined;
-    const worker = async () => {
-      while (next < toVerify.length && !failure) {
-        const { channel, packageId, release } = toVerify[next++]!;
-        try {
-          signal?.throwIfAborted();
-          options.onRelease?.(channel, packageId, release.version);
-          await verifyRelease(packageId, release);
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
+
+    // 2. Every manifest, and the base manifests deltas build on: what each object must hold is known before any is read.
+    const fulls = new Map<string, { manifest: Manifest; keep: Set<string> }>();
+    const deltas = new Map<string, DeltaCheck>();
+    const plain = new Map<string, StoredObject>();
+    const bases = new Map<string, Promise<Manifest | { error: unknown }>>();
+    const baseOf = (packageId: string, from: string) => {
+      const key = manifestKey(packageId, from);
+      let base = bases.get(key);
+      if (!base) bases.set(key, (base = readManifestAt(source, key, publicKeys, listedManifests.get(key)).catch((error: unknown) => ({ error }))));
+      return base;
     };
-    // Every check ends before the work folder goes; the first failure (Ctrl-C included) is the run's.
-    await Promise.all(Array.from({ length: Math.min(RELEASES_VERIFIED_AT_ONCE, toVerify.length) }, worker));
-    if (failure) throw failure.error;
+    await runBounded(
+      toVerify,
+      MANIFESTS_READ_AT_ONCE,
+      async ({ channel, packageId, release }) => {
+        checked.releases++;
+        options.onRelease?.(channel, packageId, release.version);
+        let manifest: Manifest;
+        try {
+          manifest = await readReleaseManifest(source, packageId, release);
+        } catch (error) {
+          recordError(error, release.manifest.key);
+          // Without a trustworthy manifest, the index's own listing still says what must be there.
+          for (const object of [release.full, ...release.deltas, ...release.deltas.flatMap((delta) => delta.patched ?? [])]) plain.set(object.key, object);
+          return;
+        }
+        if (!fulls.has(manifest.full.key)) fulls.set(manifest.full.key, { manifest, keep: new Set() });
+        for (const delta of manifest.deltas) {
+          deltas.set(delta.key, { packageId, manifest, from: delta.from, object: delta });
+          if (delta.patched) deltas.set(delta.patched.key, { packageId, manifest, from: delta.from, object: delta.patched, patches: delta.patched.patches });
+          await baseOf(packageId, delta.from);
+        }
+      },
+      signal,
+    );
+    // A delta's base is checked whole (its full package) once, keeping the files patches apply to.
+    for (const delta of deltas.values()) {
+      const base = await baseOf(delta.packageId, delta.from);
+      if ('error' in base) continue;
+      const full = fulls.get(base.full.key) ?? { manifest: base, keep: new Set<string>() };
+      fulls.set(base.full.key, full);
+      for (const patch of delta.patches ?? []) full.keep.add(patch.path);
+    }
+    for (const key of [...fulls.keys(), ...deltas.keys()]) plain.delete(key);
+
+    // 3. Every object once, several at a time: full packages first, so a delta's base is under way before the delta waits for it.
+    const objects = [...[...fulls.values()].map(({ manifest }) => manifest.full), ...[...deltas.values()].map(({ object }) => object), ...plain.values()];
+    checked.objects = objects.length;
+    totalBytes = objects.reduce((sum, object) => sum + object.size, 0);
+    const jobs: (() => Promise<void>)[] = [
+      ...[...fulls].map(([key, { manifest, keep }]) => async () => {
+        const check = checkFull(manifest, keep);
+        fullChecks.set(key, check);
+        await check;
+      }),
+      ...[...deltas.values()].map((delta) => async () => checkDelta(delta, await baseOf(delta.packageId, delta.from))),
+      ...[...plain.values()].map((object) => async () => void (await readObject(object))),
+    ];
+    await runBounded(jobs, OBJECTS_CHECKED_AT_ONCE, (job) => job(), signal);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -30,7 +30,7 @@ const SCENARIOS = [
   { ids: ['6'], run: manyFiles },
   { ids: ['7'], run: patches },
   { ids: ['5'], run: upload },
-  { ids: ['10'], run: fetchVsCurl },
+  { ids: ['10', '10b'], run: fetchVsCurl },
   { ids: ['11'], run: verifyVsSync },
   { ids: ['load'], run: resolveLoad },
   { ids: ['console'], run: consoleOverview },

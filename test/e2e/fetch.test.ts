@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -109,6 +109,8 @@ describe('fetch from the folder store and through http', () => {
     await publishChange(project);
     const index2: ChannelIndex = await project.readStoreJson(INDEX);
     const delta = index2.packages.maps.releases[0].deltas.find((candidate) => candidate.from === '1.0.0')!;
+    const inodes = async (dir: string, paths: string[]) => Promise.all(paths.map(async (path) => (await stat(join(dir, path))).ino));
+    const v1Inodes = await inodes(direct, Object.keys(v1));
     const second = succeeded(await fetchInto(project, direct));
     expect(second).toMatchObject({ updated: true, version: '1.0.1', kind: 'delta', previousVersion: '1.0.0', bytesDownloaded: delta.size });
     expect(succeeded(await fetchInto(project, viaHttp, ['--from', baseUrl]))).toMatchObject({ version: '1.0.1', kind: 'delta' });
@@ -117,6 +119,10 @@ describe('fetch from the folder store and through http', () => {
     expect(await installedFiles(direct)).toEqual(v2);
     expect(await installedFiles(viaHttp)).toEqual(v2);
     expect((await deviceState(direct)).siblings).toEqual(['maps']);
+    // The files the delta does not carry were checked and linked from the old tree, not written again (issue 27).
+    const unchanged = Object.keys(v1).filter((path) => v2[path] === v1[path]);
+    expect(unchanged.length).toBeGreaterThan(0);
+    expect(await inodes(direct, unchanged)).toEqual(unchanged.map((path) => v1Inodes[Object.keys(v1).indexOf(path)]));
 
     expect(succeeded(await fetchInto(project, direct))).toMatchObject({ updated: false, reason: 'up-to-date', version: '1.0.1', bytesDownloaded: 0 });
     // 1.0.1 in the index and 1.0.0 in the archive: three objects (each full zip, one delta).

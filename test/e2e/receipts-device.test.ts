@@ -6,7 +6,7 @@
  * out later with the same eid. Nothing of this happens without `receipts`.
  */
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProject, removeProjects, snapshotTree, succeeded } from '../helpers/cli.js';
@@ -63,6 +63,27 @@ describe('receipts from the Node client through serve', () => {
       ['1.0.1', 1, 0, 1, 1],
       ['1.0.0', 1, 1, 0, 0],
     ]);
+  });
+
+  it('a guarded delta install copies the files it keeps: the tree kept to go back to shares none with the new one', async () => {
+    const project = await makeProject({ packages: { maps: { 'a.txt': 'one', 'b.txt': 'b'.repeat(5000) } }, config: { receipts: { url: 'r/v1' } } });
+    succeeded(await project.run(['publish', '--yes', '--json']));
+    const server = await startServe(project.dir, ['--receipts-log', 'receipts.ndjson']);
+    const device = join(project.dir, 'device', 'maps');
+    const fetch = (...args: string[]) => project.run(['fetch', 'maps', '--from', server.url, '--into', device, '--json', ...args]);
+    try {
+      succeeded(await fetch());
+      succeeded(await fetch('--confirm-launch', 'ok'));
+      await project.write('maps', { 'a.txt': 'two' });
+      succeeded(await project.run(['publish', '--yes', '--json']));
+      expect(succeeded(await fetch())).toMatchObject({ updated: true, version: '1.0.1', kind: 'delta' });
+      const kept = `${device}.update-publish-previous`;
+      expect(await readFile(join(kept, 'b.txt'), 'utf8')).toBe(await readFile(join(device, 'b.txt'), 'utf8'));
+      // A link would let a change to the new tree reach the copy a rollback restores.
+      expect((await stat(join(device, 'b.txt'))).ino).not.toBe((await stat(join(kept, 'b.txt'))).ino);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('receipts to a dead endpoint wait in the queue and go out later with the same eid; the update is not held up', async () => {

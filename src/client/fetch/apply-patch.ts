@@ -58,8 +58,18 @@ export async function applyPatch(options: {
   target: string;
 }): Promise<void> {
   const { objectKey, listing, file } = options;
+  const newBytes = await patchedFile({ objectKey, patch: () => readPatchEntry(objectKey, options.patch, file), listing, file, realBase: options.realBase });
+  await writeHashed(Readable.from([newBytes]), options.target);
+}
+
+/**
+ * The file a patch makes from the base's file in realBase, checked against
+ * the manifest's size and SHA-256. The base is checked before the patch is read.
+ */
+export async function patchedFile(options: { objectKey: string; patch: () => Promise<Buffer>; listing: FilePatch; file: ManifestFile; realBase: string }): Promise<Buffer> {
+  const { objectKey, listing, file } = options;
   const oldBytes = await readBaseFile(options.realBase, listing);
-  const patch = await readPatch(options.patch, maxPatchBytes(file.size), () => new PatchError(objectKey, file.path, `inflates past ${maxPatchBytes(file.size)} bytes, more than a patch for a ${file.size}-byte file takes`));
+  const patch = await options.patch();
   const declared = declaredContentSize(patch);
   if (declared !== null && declared !== file.size) throw new PatchError(objectKey, file.path, `declares ${declared} bytes, not the ${file.size}-byte file the manifest lists`);
   let newBytes: Buffer;
@@ -71,11 +81,17 @@ export async function applyPatch(options: {
   if (newBytes.length !== file.size || createHash('sha256').update(newBytes).digest('hex') !== file.sha256) {
     throw new PatchError(objectKey, file.path, "does not make the file the manifest lists (size or SHA-256 differ)");
   }
-  await writeHashed(Readable.from([newBytes]), options.target);
+  return newBytes;
+}
+
+/** A patch entry for `file`, read whole but never past maxPatchBytes (a deflate bomb stops there). */
+export function readPatchEntry(objectKey: string, source: AsyncIterable<Buffer> & { destroy?: () => void }, file: ManifestFile): Promise<Buffer> {
+  const limit = maxPatchBytes(file.size);
+  return readPatch(source, limit, () => new PatchError(objectKey, file.path, `inflates past ${limit} bytes, more than a patch for a ${file.size}-byte file takes`));
 }
 
 /** The patch entry, read whole but never past `limit` bytes (a deflate bomb stops there). */
-async function readPatch(source: Readable, limit: number, tooLarge: () => Error): Promise<Buffer> {
+async function readPatch(source: AsyncIterable<Buffer> & { destroy?: () => void }, limit: number, tooLarge: () => Error): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -85,7 +101,7 @@ async function readPatch(source: Readable, limit: number, tooLarge: () => Error)
       chunks.push(chunk as Buffer);
     }
   } finally {
-    source.destroy();
+    source.destroy?.();
   }
   return Buffer.concat(chunks);
 }

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, realpath } from 'node:fs/promises';
-import { sep } from 'node:path';
+import { link, lstat, open, realpath } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
 import type { ZipFile } from 'yauzl';
 import { assertSafeEntryPath, isSymlinkEntry, safeJoin, UnsafePathError } from '../../protocol/path-safety.js';
 import type { FilePatch, Manifest, ManifestFile } from '../../protocol/types.js';
@@ -12,8 +13,12 @@ import { makeDirectory } from '../../make-dir.js';
 /** The package a tree is built from: a full package alone, or a delta over the installed copy in baseDir. */
 export type TreePackage =
   | { kind: 'full'; zipPath: string; objectKey: string }
-  /** `patches`: entries of a patched delta that are patches against the base's file at the same path. */
-  | { kind: 'delta'; zipPath: string; objectKey: string; baseDir: string; patches?: FilePatch[] };
+  /**
+   * `patches`: entries of a patched delta that are patches against the base's file at the same path.
+   * `linkUnchanged`: the files taken from the base are hard links to its files (checked all the same),
+   * not copies: for when the base is deleted once the new tree is in, so no file is ever shared by two live trees.
+   */
+  | { kind: 'delta'; zipPath: string; objectKey: string; baseDir: string; patches?: FilePatch[]; linkUnchanged?: boolean };
 
 /**
  * Builds in treeDir (a fresh folder) exactly the files the manifest lists:
@@ -33,8 +38,11 @@ export async function buildTree(manifest: Manifest, pkg: TreePackage, treeDir: s
     return;
   }
   const realBase = await realpath(pkg.baseDir);
-  for (const file of rest) await copyFromBase(realBase, file, safeJoin(treeDir, file.path), onBytes);
+  for (const file of rest) await copyFromBase(realBase, file, safeJoin(treeDir, file.path), pkg.linkUnchanged ?? false, onBytes);
 }
+
+/** Bytes per read when checking a linked file. */
+const HASH_READ_SIZE = 1024 * 1024;
 
 /** Entries extracted at the same time: enough to keep the disk and zlib's threads busy between small files. */
 const ENTRIES_WRITTEN_AT_ONCE = 8;
@@ -119,13 +127,55 @@ async function extractPackage(
   return extracted;
 }
 
-/** Copies one unchanged file from the installed copy, refusing anything but a regular file inside it. */
-async function copyFromBase(realBase: string, file: ManifestFile, target: string, onBytes?: (bytes: number) => void): Promise<void> {
+/**
+ * Copies one unchanged file from the installed copy (or links it: no byte
+ * written, and still every byte read and checked), refusing anything but a
+ * regular file inside it.
+ */
+async function copyFromBase(realBase: string, file: ManifestFile, target: string, linkUnchanged: boolean, onBytes?: (bytes: number) => void): Promise<void> {
   const source = safeJoin(realBase, file.path);
   const stats = await lstat(source).catch(() => null);
   if (!stats?.isFile()) throw new DamagedBaseError(file.path, stats ? 'is not a regular file' : 'is missing');
   // A symlinked parent folder would read from elsewhere: only real paths inside the base count.
   if (!(await realpath(source)).startsWith(realBase + sep)) throw new DamagedBaseError(file.path, 'lies behind a symbolic link');
-  const { size, sha256 } = await writeHashed(createReadStream(source), target, undefined, onBytes);
+  const linked = linkUnchanged && (await linkExclusive(source, target));
+  // A link is checked after it is made, so what was checked is what the new tree holds.
+  const { size, sha256 } = linked ? await hashFile(target, onBytes) : await writeHashed(createReadStream(source), target, undefined, onBytes);
   if (size !== file.size || sha256 !== file.sha256) throw new DamagedBaseError(file.path, 'was changed since it was installed');
+}
+
+/** Hard-links source at target (making its folder when missing); false where the file system cannot (then it is copied). */
+async function linkExclusive(source: string, target: string): Promise<boolean> {
+  const attempt = () => link(source, target).then(() => true);
+  try {
+    return await attempt();
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT') {
+      await makeDirectory(dirname(target));
+      return attempt().catch(() => false);
+    }
+    if (code === 'EEXIST') throw error;
+    return false; // EXDEV, EPERM, ENOTSUP, EMLINK…: copy instead
+  }
+}
+
+/** Size and SHA-256 of a file, read in 1 MiB reads. */
+async function hashFile(path: string, onBytes?: (bytes: number) => void): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(HASH_READ_SIZE);
+  let size = 0;
+  const handle = await open(path, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      size += bytesRead;
+      onBytes?.(bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+  return { size, sha256: hash.digest('hex') };
 }

@@ -14,16 +14,25 @@ import type { UpdateSource } from './source.js';
  */
 export async function downloadObject(source: UpdateSource, object: StoredObject, target: string, onBytes?: (bytes: number) => void): Promise<number> {
   const stream = await source.openObject(object.key, object.size);
-  if (!stream) throw new IntegrityError(object.key, 'is missing from the store');
-  const tooLarge = () => new IntegrityError(object.key, `is larger than the ${object.size} bytes the manifest lists: it was altered or replaced`);
-  const { size, sha256 } = await writeHashed(stream, target, { bytes: object.size, error: tooLarge }, onBytes);
+  if (!stream) throw missingObject(object);
+  const { size, sha256 } = await writeHashed(stream, target, { bytes: object.size, error: () => objectTooLarge(object) }, onBytes);
+  assertStoredBytes(object, size, sha256);
+  return size;
+}
+
+export const missingObject = (object: StoredObject) => new IntegrityError(object.key, 'is missing from the store');
+
+/** The object sent more bytes than the manifest lists (refused as they arrive). */
+export const objectTooLarge = (object: StoredObject) => new IntegrityError(object.key, `is larger than the ${object.size} bytes the manifest lists: it was altered or replaced`);
+
+/** The bytes read are exactly the object the manifest lists: its size and SHA-256. */
+export function assertStoredBytes(object: StoredObject, size: number, sha256: string): void {
   if (size !== object.size) {
     throw new IntegrityError(object.key, `is ${size} bytes but the manifest lists ${object.size}: it was truncated or replaced`);
   }
   if (sha256 !== object.sha256) {
     throw new IntegrityError(object.key, `SHA-256 is ${sha256} but the manifest lists ${object.sha256}: the object was altered or damaged`);
   }
-  return size;
 }
 
 /** Refuses before any download when the package is encrypted and none of the keys is the one it needs. */

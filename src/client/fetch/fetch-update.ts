@@ -169,6 +169,10 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
     await assertFreeSpace(dir, manifest, delta ?? manifest.full);
 
     const treeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
+    // Guarded: the previous copy stays until the app confirms the new one (rollbackIfUnconfirmed restores it).
+    // An update over an unconfirmed one keeps the confirmed copy as the one to go back to.
+    const unconfirmed = reporter?.state.pending;
+    const keepsPrevious = Boolean(reporter && !unconfirmed);
     const staging = await makeStagingDir(dir);
     try {
       const tree = join(staging, 'tree');
@@ -189,17 +193,15 @@ export async function fetchUpdate(options: FetchOptions): Promise<FetchResult> {
         const { zipPath, bytes } = await downloadPackage(source, manifest, object, join(staging, choice), options.decryptionKeys, report('downloading', object.size));
         bytesDownloaded += bytes;
         onStage('apply');
-        const treePackage: TreePackage = base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches } : { kind: 'full', zipPath, objectKey: object.key };
+        // Links share files with the installed copy: only when that copy is deleted after the swap, never when it is kept to go back to.
+        const treePackage: TreePackage = base ? { kind: 'delta', zipPath, objectKey: object.key, baseDir: base, patches, linkUnchanged: !keepsPrevious } : { kind: 'full', zipPath, objectKey: object.key };
         await buildTree(manifest, treePackage, tree, report('installing', treeBytes));
       };
       const choices = installChoices(delta ? 'delta' : 'full', Boolean(delta?.patched && resolution.patched));
       const fallbacks: FetchResult['fallbacks'] = [];
       const used = objects[await installFirstThatWorks(choices, install, tree, (choice, error) => fallbacks.push({ key: objects[choice]!.object.key, problem: error.message }))]!;
       await writeInstallState(tree, withRoot({ package: packageId, version, channel, installedAt: new Date().toISOString(), trust }));
-      // Guarded: the previous copy stays until the app confirms the new one (rollbackIfUnconfirmed restores it).
-      // An update over an unconfirmed one keeps the confirmed copy as the one to go back to.
-      const unconfirmed = reporter?.state.pending;
-      await swapInto(dir, tree, reporter && !unconfirmed ? previousInstallPath(dir) : undefined);
+      await swapInto(dir, tree, keepsPrevious ? previousInstallPath(dir) : undefined);
       if (reporter) {
         const previousVersion = unconfirmed ? unconfirmed.previousVersion : (installed?.version ?? null);
         reporter.state.pending = { package: packageId, channel, version, previousVersion, starts: 0, ...(index.version !== undefined && { iv: index.version }) };
