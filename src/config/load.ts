@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { cosmiconfig, getDefaultSearchPlaces } from 'cosmiconfig';
 import { UserError } from '../errors.js';
 import { configSchema, describeIssues, type Config } from './schema.js';
@@ -109,8 +110,10 @@ async function otherConfigsBeside(chosen: string, searchPlaces: string[]): Promi
  * line (from the frame's `>` marker) and the reason, on one line.
  */
 function describeSyntaxError(error: Error & { filepath?: string }): string {
-  const lines = error.message.split('\n').map((line) => line.trim());
-  const line = /^>\s*(\d+)\s*\|/m.exec(error.message)?.[1];
+  // The code frame is coloured wherever its highlighter sees colour support (CI=true does): the markers sit among escapes.
+  const message = stripVTControlCharacters(error.message);
+  const lines = message.split('\n').map((line) => line.trim());
+  const line = /^>\s*(\d+)\s*\|/m.exec(message)?.[1];
   const reason = lines.find((text) => text && !/^>?\s*\d*\s*\|/.test(text) && !/ Error in /.test(text)) ?? lines[0];
   const where = [error.filepath, line && `line ${line}`].filter(Boolean).join(', ');
   return `${where ? `${where}: ` : ''}${reason.replace(/ while parsing .*$/, '').replace(/ in JSON at position \d+/, '')}`;
