@@ -133,8 +133,9 @@ describe('fetch from a private store (scope all)', () => {
       expect(refused.stderr).toMatch(/channels\/production\/index\.json answered HTTP 403: the store requires credentials .*pass --credentials-command CMD/);
       const fetched = succeeded(await project.run(['fetch', 'maps', '--into', join(project.dir, 'device'), '--from', server.url, '--credentials-command', signCommand(), '--json']));
       expect(fetched).toMatchObject({ updated: true, version: '1.0.0' });
-      // Reading commands that take --from take the credentials too: switches are private under scope all.
-      expectRefused(await project.run(['switch', 'resolve', '--from', server.url, '--device-id', 'd1']), 1, /switches\.json answered HTTP 403: the store requires credentials .*pass --credentials-command CMD/);
+      // Reading commands that take --from take the credentials too: under scope all the index, read
+      // first because it names the switches version devices accept, is private like the switches.
+      expectRefused(await project.run(['switch', 'resolve', '--from', server.url, '--device-id', 'd1']), 1, /channels\/production\/index\.json answered HTTP 403: the store requires credentials .*pass --credentials-command CMD/);
       succeeded(await project.run(['switch', 'resolve', '--from', server.url, '--device-id', 'd1', '--credentials-command', signCommand(), '--json']));
     } finally {
       await server.stop();
