@@ -5,7 +5,7 @@
  * are for apps that fetch and keep documents themselves (docs/client.md).
  * Installing on Node is `update-publish/client/node`.
  */
-export * from '../protocol/types.js';
+export type * from '../protocol/types.js';
 export { createUpdater } from './updater.js';
 export type { Decision, TrustState, Updater, UpdaterOptions } from './updater.js';
 export type { DocumentSource } from './read-documents.js';
@@ -17,19 +17,17 @@ export { resolveSwitches } from './switches.js';
 export type { SwitchReason, SwitchResolution } from './switches.js';
 export { resolveAppUpgrade } from './app-upgrade.js';
 export type { AppDevice, AppUpgrade, AppUpgradeReason } from './app-upgrade.js';
-export { switchTypeOf, SWITCH_TYPES, validateSwitches } from '../protocol/switches.js';
+export { validateSwitches } from '../protocol/switches.js';
 export type { JsonValue, Switch, SwitchType, SwitchVariant, SwitchesDocument } from '../protocol/switches.js';
 export { validateAppReleases } from '../protocol/app-releases.js';
 export type { AppRelease, AppReleaseState, AppReleasesDocument } from '../protocol/app-releases.js';
 export type { VersionedChannelDocument } from '../protocol/channel-document.js';
-export { switchesKey, appReleasesKey, channelIndexKey } from '../protocol/layout.js';
-export { normalizePlatform } from '../protocol/rule-values.js';
 export { checkDocumentSignature, trustedKeyFromPem } from '../protocol/document-signature.js';
 export type { DocumentSignature, SignatureCheck, TrustedKey } from '../protocol/document-signature.js';
 export { assertIndexFresh, rememberIndex, assertDocumentFresh, rememberDocument, FreshnessError } from '../protocol/freshness.js';
 export type { ChannelTrust, DocumentTrust, FreshnessFailure, FreshnessFields } from '../protocol/freshness.js';
 export { validateIndex } from '../protocol/channel-index.js';
-export { assertBoundDocument, boundDocumentVersion } from '../protocol/document-binding.js';
+export { assertBoundDocument } from '../protocol/document-binding.js';
 export type { BoundDocument, DocumentBindings } from '../protocol/document-binding.js';
 export { ProtocolError, IntegrityError, ChannelNotFoundError } from '../protocol/errors.js';
 export type { ProtocolFault } from '../protocol/errors.js';
@@ -38,7 +36,7 @@ export { runOnceSteps } from './run-once.js';
 export type { RunOnceRecord, RunOnceStep } from './run-once.js';
 export { checkDocumentTrust } from '../protocol/document-signature.js';
 export type { Trust, SignatureAlgorithm } from '../protocol/document-signature.js';
-export { acceptTrustedRoot, followRootChain, newerRoot, roleTrust, RootError } from '../protocol/root.js';
+export { acceptTrustedRoot, followRootChain, roleTrust, RootError } from '../protocol/root.js';
 export type { RootDocument, RootRole, RoleName } from '../protocol/root.js';
 export { parseAccessCredential, authorizeRequest } from '../protocol/private-access.js';
 export type { AccessCredential, AccessScope, CookieCredential, UrlCredential } from '../protocol/private-access.js';

@@ -3,7 +3,31 @@
  * (what `fetch` runs): createUpdater gains `install`, which downloads, checks
  * signatures and SHA-256, decrypts and swaps a package into a folder atomically.
  */
-export * from './index.js';
+// Every type of update-publish/client; of its values, what a Node app uses beside createUpdater:
+// decisions, trust and the errors. The step-by-step functions createUpdater runs for it (validate,
+// freshness, binding) stay in update-publish/client, for apps that fetch documents themselves.
+export type * from './index.js';
+export {
+  resolveUpdate,
+  rulesMatch,
+  resolveSwitches,
+  resolveAppUpgrade,
+  runOnceSteps,
+  trustedKeyFromPem,
+  checkDocumentSignature,
+  checkDocumentTrust,
+  acceptTrustedRoot,
+  followRootChain,
+  roleTrust,
+  ProtocolError,
+  IntegrityError,
+  ChannelNotFoundError,
+  SignatureError,
+  FreshnessError,
+  RootError,
+  parseAccessCredential,
+  authorizeRequest,
+} from './index.js';
 export { createUpdater } from './node-updater.js';
 export type { NodeUpdater, NodeUpdaterOptions } from './node-updater.js';
 export type { FetchResult } from './fetch/fetch-update.js';
