@@ -6,7 +6,7 @@
  * file compiled once with javac (a source launch compiles on every run: ~1.5
  * CPU seconds each); and `.ci/run` insists on a JDK.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
@@ -19,57 +19,18 @@ import { VECTOR_FILES, type VectorFile } from '../conformance/vector-file.js';
 import { makeProject, REPO_ROOT, removeProjects, snapshotTree, succeeded, type Project } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { freePort } from '../helpers/moto.js';
+import { JAVA_INSTALLED, removeJavaClasses, runJavaClient, type JavaResult } from '../helpers/java-client.js';
 
 afterAll(async () => {
   await removeProjects();
-  if (compiledClasses) await rm(compiledClasses, { recursive: true, force: true });
+  await removeJavaClasses();
 });
 
-const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
-const JAVA_INSTALLED = ['java', 'javac'].every((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0);
 if (!JAVA_INSTALLED && process.env.CI === 'true') throw new Error('java 17 or newer (a JDK) is required under CI (apt-get install openjdk-17-jdk-headless)');
 
-interface JavaResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** The one JSON line on stdout. */
-  json?: any;
-}
-
-/** The client compiled once (javac) for the many runs below; undefined until compiled. */
-let compiledClasses: string | undefined;
-
-async function compileClient(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'update-client-classes-'));
-  const result = spawnSync('javac', ['-d', dir, JAVA_CLIENT], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`javac failed:\n${result.stderr}`);
-  compiledClasses = dir;
-}
-
-/** `java UpdateClient.java …` (source launch), or the compiled class once compileClient ran. */
-function runJava(args: string[], env: Record<string, string> = {}, launch: 'source' | 'compiled' = 'compiled'): Promise<JavaResult> {
-  const command = launch === 'source' || !compiledClasses ? [JAVA_CLIENT] : ['-cp', compiledClasses, 'UpdateClient'];
-  return new Promise((resolve, reject) => {
-    const child = spawn('java', [...command, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const out = Buffer.concat(stdout).toString('utf8');
-      const lines = out.trim().split('\n');
-      let json: unknown;
-      try {
-        json = lines.length === 1 ? JSON.parse(lines[0]) : undefined;
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? 1, stdout: out, stderr: Buffer.concat(stderr).toString('utf8'), json });
-    });
-  });
-}
+/** `java UpdateClient …`: compiled once (the helper), or `source` as its users launch it. */
+const runJava = (args: string[], env: Record<string, string> = {}, launch: 'source' | 'compiled' = 'compiled'): Promise<JavaResult> =>
+  runJavaClient(args, { env, launch });
 
 /** A refusal as the Java client reports it: exit 1, one JSON line with the error, the same line on stderr, no stack. */
 function refused(result: JavaResult): string {
@@ -112,7 +73,6 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: install and update from serve', (
   const release = async (version: string) => (await project.readStoreJson(INDEX)).packages.maps.releases.find((entry: { version: string }) => entry.version === version);
 
   beforeAll(async () => {
-    if (!compiledClasses) await compileClient();
     project = await makeProject({ packages: { maps: V1 }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
     succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
     await publish(['--platform', 'ios', '--app-version', '>=2.0.0 <3', '--attr', 'region=eu']);
@@ -314,7 +274,6 @@ describe.skipIf(!JAVA_INSTALLED)('Java and TypeScript clients: an overall deadli
   }
 
   beforeAll(async () => {
-    if (!compiledClasses) await compileClient();
   });
 
   for (const [what, head] of [
@@ -341,7 +300,6 @@ describe.skipIf(!JAVA_INSTALLED)('Java and TypeScript clients: an overall deadli
 
 describe.skipIf(!JAVA_INSTALLED)('Java client: encrypted packages and a cut download', () => {
   it('decrypts, and resumes a cut download with Range and If-Range', async () => {
-    if (!compiledClasses) await compileClient();
     const key = randomBytes(32).toString('base64');
     const project = await makeProject({ packages: { maps: { 'big.png': randomBytes(200_000), 'a.txt': 'alpha\n' } }, config: { encryption: { key: 'env:CONTENT_KEY' } } });
     succeeded(await project.run(['publish', '--yes', '--json'], { env: { CONTENT_KEY: key } }));
@@ -375,7 +333,6 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: switch resolve and app-release re
   const devices = ['device-1', 'device-2', 'device-3', 'qa-phone'];
 
   beforeAll(async () => {
-    if (!compiledClasses) await compileClient();
     project = await makeProject({ packages: { maps: V1 }, config: { signing: { privateKey: 'keys/signing-private.pem' } } });
     succeeded(await project.run(['keys', 'generate', '--out', 'keys', '--json']));
     await writeFile(join(project.dir, 'qa.txt'), 'qa-phone\n');
@@ -472,7 +429,6 @@ describe('.ci/run', () => {
 
 describe.skipIf(!JAVA_INSTALLED)('Java client: receipts and the crash-loop guard through serve --receipts-log', () => {
   it('reports check, applied and the launch; rolls back an install unconfirmed after two starts', async () => {
-    if (!compiledClasses) await compileClient();
     const project = await makeProject({ packages: { maps: { 'a.txt': 'one' } }, config: { receipts: { url: 'r/v1' } } });
     succeeded(await project.run(['publish', '--yes', '--json']));
     const server = await startServe(project.dir, ['--receipts-log', 'receipts.ndjson']);
@@ -515,7 +471,6 @@ describe.skipIf(!JAVA_INSTALLED)('Java client: receipts and the crash-loop guard
   });
 
   it('receipts to a dead endpoint wait in the queue beside the folder and go out later with the same eid', async () => {
-    if (!compiledClasses) await compileClient();
     const port = await freePort();
     const project = await makeProject({ packages: { maps: { 'a.txt': 'one' } }, config: { receipts: { url: `http://127.0.0.1:${port}/r/v1` } } });
     succeeded(await project.run(['publish', '--yes', '--json']));

@@ -4,55 +4,30 @@
  * private request, refused in one line without it, and an entitlement that
  * expires mid-download renewed once, the download resumed.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, removeProjects, snapshotTree, type Project } from '../helpers/cli.js';
+import { removeProjects, snapshotTree, type Project } from '../helpers/cli.js';
 import { expiringEntitlement, privateProject, signCommand, startCuttingProxy } from '../helpers/private-store.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { removeJavaClasses, runJavaClient } from '../helpers/java-client.js';
 
-const JAVA_CLIENT = join(REPO_ROOT, 'templates', 'clients', 'java', 'UpdateClient.java');
 const STATE_FILE = '.update-publish.json';
 const BIG = { 'a.txt': 'alpha\n', 'big.bin': randomBytes(3 * 1024 * 1024) };
-let classes: string;
 
 afterAll(async () => {
   await removeProjects();
-  if (classes) await rm(classes, { recursive: true, force: true });
+  await removeJavaClasses();
 });
 
-function runJava(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string; json?: any }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('java', ['-cp', classes, 'UpdateClient', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout.trim());
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? 1, stdout, stderr, json });
-    });
-  });
-}
+const runJava = (args: string[], cwd: string) => runJavaClient(args, { cwd });
 
 describe('Java client and a private store', () => {
   let project: Project;
   let server: ServeProcess;
 
   beforeAll(async () => {
-    classes = await mkdtemp(join(tmpdir(), 'update-client-classes-'));
-    const compiled = spawnSync('javac', ['-d', classes, JAVA_CLIENT], { encoding: 'utf8' });
-    if (compiled.status !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
     project = await privateProject('packages', BIG);
     server = await startServe(project.dir, ['--private']);
   });
