@@ -1,4 +1,4 @@
-import { assertDocumentNotReplayed } from './document-bindings.js';
+import { settleUnlessReplayed } from './document-bindings.js';
 import { APP_RELEASES_MAX_BYTES, emptyAppReleases, parseAppReleases, type AppReleasesDocument } from '../protocol/app-releases.js';
 import { appReleasesKey } from '../protocol/layout.js';
 import type { DocumentKind } from './versioned-document.js';
@@ -15,10 +15,6 @@ export const APP_RELEASES: DocumentKind<AppReleasesDocument> = {
   maxBytes: APP_RELEASES_MAX_BYTES,
   capHint: "remove app releases devices no longer need ('update-publish app-release rm <platform>@<version>')",
   bound: 'appReleases',
-  // Never built on a copy older than the index names (a replay put back in the store).
-  async settle(store, channel, document) {
-    await assertDocumentNotReplayed(store, channel, 'appReleases', appReleasesKey(channel), document.version - 1);
-    return { document, async beforeWrite() {} };
-  },
+  settle: settleUnlessReplayed('appReleases', appReleasesKey),
   snapshots: false,
 };

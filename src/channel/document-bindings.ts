@@ -25,8 +25,15 @@ export async function storedIndexBindings(store: Store, channel: string): Promis
   return document.documents;
 }
 
-/** A bound document's settle step: refused when the version it builds on is older than the index names. */
-export async function assertDocumentNotReplayed(store: Store, channel: string, name: BoundDocument, key: string, currentVersion: number): Promise<void> {
-  const bindings = await storedIndexBindings(store, channel);
-  assertNotBehindBinding(key, currentVersion, boundDocumentVersion({ documents: bindings }, name));
-}
+/**
+ * A bound document kind's settle step (switches, app releases): never built on
+ * a copy older than the index names (a replay put back in the store); the
+ * version it builds on is the one before the document's new version.
+ */
+export const settleUnlessReplayed =
+  <T extends { version: number }>(name: BoundDocument, key: (channel: string) => string) =>
+  async (store: Store, channel: string, document: T) => {
+    const bindings = await storedIndexBindings(store, channel);
+    assertNotBehindBinding(key(channel), document.version - 1, boundDocumentVersion({ documents: bindings }, name));
+    return { document, async beforeWrite() {} };
+  };

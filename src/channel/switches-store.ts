@@ -1,4 +1,4 @@
-import { assertDocumentNotReplayed } from './document-bindings.js';
+import { settleUnlessReplayed } from './document-bindings.js';
 import { switchesKey } from '../protocol/layout.js';
 import { emptySwitches, parseSwitches, SWITCHES_MAX_BYTES, type SwitchesDocument } from '../protocol/switches.js';
 import type { DocumentKind } from './versioned-document.js';
@@ -16,10 +16,6 @@ export const SWITCHES: DocumentKind<SwitchesDocument> = {
   maxBytes: SWITCHES_MAX_BYTES,
   capHint: "remove keys or variants no longer needed ('update-publish switch rm <key> [--variant N]')",
   bound: 'switches',
-  // Never built on a copy older than the index names (a replay put back in the store).
-  async settle(store, channel, document) {
-    await assertDocumentNotReplayed(store, channel, 'switches', switchesKey(channel), document.version - 1);
-    return { document, async beforeWrite() {} };
-  },
+  settle: settleUnlessReplayed('switches', switchesKey),
   snapshots: true,
 };
