@@ -5,13 +5,12 @@
  * through a download, which then resumes), and without it the fetch is
  * refused in one line with the device folder untouched.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRefused, removeProjects, snapshotTree, succeeded, type CliResult, type Project } from '../helpers/cli.js';
-import { expiringEntitlement, privateProject, signCommand, startCuttingProxy } from '../helpers/private-store.js';
+import { expiringEntitlement, LARGE_PACKAGE, privateProject, signCommand, startCuttingProxy } from '../helpers/private-store.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 
 afterAll(removeProjects);
@@ -21,15 +20,13 @@ const refusal = (result: CliResult): CliResult => ({ ...result, stderr: result.s
 const absent = (dir: string) => !existsSync(dir);
 
 const STATE_FILE = '.update-publish.json';
-/** Large and incompressible: the download spans many chunks, so it can be cut mid-way. */
-const BIG = { 'a.txt': 'alpha\n', 'big.bin': randomBytes(3 * 1024 * 1024) };
 
 describe('fetch from a private store (scope packages)', () => {
   let project: Project;
   let server: ServeProcess;
 
   beforeAll(async () => {
-    project = await privateProject('packages', BIG);
+    project = await privateProject('packages', LARGE_PACKAGE);
     server = await startServe(project.dir, ['--private']);
   });
   afterAll(async () => {

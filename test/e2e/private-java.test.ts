@@ -4,17 +4,15 @@
  * private request, refused in one line without it, and an entitlement that
  * expires mid-download renewed once, the download resumed.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeProjects, snapshotTree, type Project } from '../helpers/cli.js';
-import { expiringEntitlement, privateProject, signCommand, startCuttingProxy } from '../helpers/private-store.js';
+import { expiringEntitlement, LARGE_PACKAGE, privateProject, signCommand, startCuttingProxy } from '../helpers/private-store.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { removeJavaClasses, runJavaClient } from '../helpers/java-client.js';
 
 const STATE_FILE = '.update-publish.json';
-const BIG = { 'a.txt': 'alpha\n', 'big.bin': randomBytes(3 * 1024 * 1024) };
 
 afterAll(async () => {
   await removeProjects();
@@ -28,7 +26,7 @@ describe('Java client and a private store', () => {
   let server: ServeProcess;
 
   beforeAll(async () => {
-    project = await privateProject('packages', BIG);
+    project = await privateProject('packages', LARGE_PACKAGE);
     server = await startServe(project.dir, ['--private']);
   });
   afterAll(async () => {

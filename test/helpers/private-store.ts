@@ -5,6 +5,7 @@
  * independent one, for serve --private.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,8 @@ import { CLI_PATH, makeProject, REPO_ROOT, succeeded, type FileTree, type Projec
 
 export const PRIVATE_BASE_URL = 'https://cdn.example.test/updates';
 export const KEY_PAIR_ID = 'K2JCJMDEHXQW5F';
+/** Large and incompressible: a download spans many chunks, so it can be cut mid-way. */
+export const LARGE_PACKAGE: FileTree = { 'a.txt': 'alpha\n', 'big.bin': randomBytes(3 * 1024 * 1024) };
 
 export async function privateProject(scope: 'packages' | 'all' = 'packages', files: FileTree = { 'a.txt': 'alpha\n'.repeat(200), 'sub/b.txt': 'bravo\n' }): Promise<Project> {
   const project = await makeProject({
