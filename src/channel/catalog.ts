@@ -5,14 +5,13 @@ import { claimKey, manifestKey, packagePrefix } from '../protocol/layout.js';
 import { claimedContent, parseManifest, serializeClaim, serializeDocument } from '../protocol/manifest.js';
 import { writeOnce } from './update-document.js';
 import type { Manifest, TargetingRules, VersionClaim } from '../protocol/types.js';
-import type { Store } from '../store/store.js';
+import { READ_CONCURRENCY, type Store } from '../store/store.js';
 import { packageReleases } from './archive.js';
 import { APP_RELEASES } from './app-releases-store.js';
 import { listChannelFolders, listChannels, readIndex } from './index-store.js';
 import { SWITCHES } from './switches-store.js';
 import { readChannelDocument } from './versioned-document.js';
 
-const READ_CONCURRENCY = 8;
 const MANIFEST_FILE = 'manifest.json';
 const CLAIM_FILE = 'claim.json';
 

@@ -1,9 +1,10 @@
+import pLimit from 'p-limit';
 import { parseDocumentJson } from '../protocol/document-json.js';
 import { channelIndexKey, historyKey, indexHighWaterKey, MUTABLE_CACHE, pendingPrefix } from '../protocol/layout.js';
 import { sha256Hex } from '../hash.js';
 import { StoreError } from '../errors.js';
 import { UnsignedDocumentError } from '../store/signing-store.js';
-import type { Store } from '../store/store.js';
+import { READ_CONCURRENCY, type Store } from '../store/store.js';
 import { updateDocument } from './update-document.js';
 
 /**
@@ -84,8 +85,12 @@ export async function readIndexEvidence(store: Store, channel: string): Promise<
 
   const historyPrefix = historyKey(channel, '').replace(/\.json$/, '');
   const logs = (await store.list(historyPrefix)).map((object) => object.key).filter((key) => key.endsWith('.json') && !key.slice(historyPrefix.length).includes('/'));
-  for (const key of logs.sort()) {
-    const read = await readRecord(store, key);
+  // One log per package: read at once (a store answers each GET in its own time), looked at in key order.
+  const limit = pLimit(READ_CONCURRENCY);
+  const sorted = logs.sort();
+  const reads = await Promise.all(sorted.map((key) => limit(() => readRecord(store, key))));
+  for (const [position, read] of reads.entries()) {
+    const key = sorted[position];
     if (read === null) continue;
     if ('damaged' in read) {
       evidence.damaged.push(read.damaged);

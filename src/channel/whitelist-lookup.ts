@@ -3,10 +3,9 @@ import type { ChannelIndex } from '../protocol/types.js';
 import type { WhitelistLookup } from '../client/resolve.js';
 import { namedWhitelists } from '../client/read-documents.js';
 import { shardHas, whitelistShard, whitelistShardKey, type WhitelistMeta } from '../protocol/whitelist.js';
-import type { Store } from '../store/store.js';
+import { READ_CONCURRENCY, type Store } from '../store/store.js';
 import { readWhitelistMeta, readWhitelistShard } from './whitelists.js';
 
-const READ_CONCURRENCY = 8;
 
 /** Names of the whitelists any release of the package refers to. */
 export function referencedWhitelists(index: ChannelIndex, id: string): string[] {

@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
 
 /** Bytes start to end, both inclusive (as HTTP Range). */
+/** How many small objects (documents, shards, records) one command reads from a store at once. */
+export const READ_CONCURRENCY = 8;
+
 export interface ByteRange {
   start: number;
   end: number;
